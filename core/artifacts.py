@@ -1,0 +1,130 @@
+"""The workspace's content-addressed artifact store.
+
+Files live at ``artifacts/sha256/<2 hex>/<64 hex>``. A write goes to a temp
+file in the same directory, is fsynced, then renamed into place, so a crash
+never leaves a half-written artifact under a digest name. A read re-hashes
+the bytes and refuses any that no longer match their name.
+
+``remember(key, digest)`` / ``recall(key)`` name an artifact by a cache key
+(e.g. teacher digest + input digest), so work done once is found again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from stillroom.errors import ArtifactError
+
+CHUNK = 1 << 20
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def canonical_json(value: Any) -> bytes:
+    """Stable JSON bytes for digests of configuration-like values."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+
+
+class ArtifactStore:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def put_bytes(self, data: bytes) -> str:
+        digest = sha256_bytes(data)
+        target = self.path(digest)
+        if not target.exists():
+            atomic_write_bytes(target, data)
+        return digest
+
+    def put_file(self, source: Path) -> str:
+        digest = sha256_file(source)
+        target = self.path(digest)
+        if not target.exists():
+            atomic_write_bytes(target, Path(source).read_bytes())
+        return digest
+
+    def put_json(self, value: Any) -> str:
+        return self.put_bytes(canonical_json(value))
+
+    def read_bytes(self, digest: str) -> bytes:
+        target = self.path(digest)
+        try:
+            data = target.read_bytes()
+        except FileNotFoundError:
+            raise ArtifactError(f"artifact {digest[:12]} is missing from {self.root}") from None
+        if sha256_bytes(data) != digest:
+            raise ArtifactError(
+                f"artifact {digest[:12]} is corrupt: its bytes no longer match its digest ({target}); "
+                "delete it and re-run to recreate it"
+            )
+        return data
+
+    def iter_lines(self, digest: str) -> Iterator[bytes]:
+        """Stream an artifact line by line; raises at the end if its bytes do not match the digest."""
+        hasher = hashlib.sha256()
+        try:
+            handle = open(self.path(digest), "rb")
+        except FileNotFoundError:
+            raise ArtifactError(f"artifact {digest[:12]} is missing from {self.root}") from None
+        with handle:
+            for line in handle:
+                hasher.update(line)
+                yield line
+        if hasher.hexdigest() != digest:
+            raise ArtifactError(f"artifact {digest[:12]} is corrupt: its bytes no longer match its digest")
+
+    def read_json(self, digest: str) -> Any:
+        return json.loads(self.read_bytes(digest))
+
+    def exists(self, digest: str) -> bool:
+        return self.path(digest).exists()
+
+    def path(self, digest: str) -> Path:
+        if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+            raise ArtifactError(f"not a sha256 digest: {digest!r}")
+        return self.root / "sha256" / digest[:2] / digest
+
+    def remember(self, key: str, digest: str) -> None:
+        atomic_write_bytes(self._key_path(key), digest.encode())
+
+    def recall(self, key: str) -> str | None:
+        try:
+            digest = self._key_path(key).read_text().strip()
+        except FileNotFoundError:
+            return None
+        return digest if self.exists(digest) else None
+
+    def _key_path(self, key: str) -> Path:
+        return self.root / "keys" / sha256_bytes(key.encode())
+
+
+def atomic_write_bytes(target: Path, data: bytes) -> None:
+    """Write a file all-or-nothing: temp file in the same directory, fsync, rename."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

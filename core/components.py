@@ -1,0 +1,296 @@
+"""The abstract classes plugins implement, one per catalogue hook.
+
+A plugin registers a *class* (``register(JsonlSource)``); the core builds an
+instance per run with the options from the pipeline spec and a ``Context``.
+Behaviour lives in these classes, the hooks only announce them (llm's
+``register_models`` pattern), so the core can validate, dedupe and govern what
+plugins offer before any of it runs.
+
+Nothing here imports torch or numpy: arrays appear only in annotations.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from stillroom.artifacts import ArtifactStore
+
+Record = dict[str, Any]
+Batch = list[Record]
+
+CLASSIFICATIONS = ("public", "internal", "confidential", "restricted")
+TASKS = ("classification", "embedding", "causal-lm")
+
+
+@dataclass
+class Context:
+    """What a component may use from the workspace and the run it is part of.
+
+    ``record`` writes a ledger entry for this run (digests, counts, metrics;
+    never raw records). Outside a run it is a no-op.
+    """
+
+    workspace: Path
+    artifacts: ArtifactStore
+    secret: bytes = b""
+    policy: Mapping[str, Any] = field(default_factory=dict)
+    run_id: str | None = None
+    seed: int = 0
+    device: str = "auto"
+    progress: bool = True
+    teacher: Teacher | None = None
+    record: Callable[[str, Mapping[str, Any]], None] = lambda kind, payload: None
+    scratch: Path | None = None
+
+
+class Component(ABC):
+    """Common base: a registered ``name`` and the options it was built with.
+
+    Subclasses read what they need from ``options`` in ``__init__`` and raise
+    ``stillroom.errors.ConfigError`` naming the option when one is wrong.
+    """
+
+    name: ClassVar[str]
+    family: ClassVar[str]
+    description: ClassVar[str] = ""
+
+    def __init__(self, options: Mapping[str, Any], ctx: Context) -> None:
+        self.options = dict(options)
+        self.ctx = ctx
+
+
+class Source(Component):
+    """Reads records, in batches, from one place.
+
+    ``classification`` comes from the pipeline spec (one of CLASSIFICATIONS).
+    """
+
+    family = "source"
+
+    @property
+    def classification(self) -> str:
+        return self.options.get("classification", "internal")
+
+    @abstractmethod
+    def location(self) -> str:
+        """Where the data lives: ``file:///abs/path`` or ``scheme://host:port``.
+
+        The residency policy maps it to a region before anything is read.
+        """
+
+    @abstractmethod
+    def read(self, batch_size: int = 1000) -> Iterator[Batch]:
+        """Yield record batches, streaming; never the whole input at once."""
+
+    @abstractmethod
+    def fingerprint(self) -> str:
+        """sha256 hex of the bytes read; valid once ``read`` is exhausted."""
+
+
+@dataclass
+class Span:
+    """A detected PII span: offsets into the original text."""
+
+    type: str
+    start: int
+    end: int
+    score: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"type": self.type, "start": self.start, "end": self.end, "score": round(self.score, 4)}
+
+
+@dataclass
+class ScrubReport:
+    """What a scrubber found and replaced. Never holds a detected value.
+
+    ``counts[entity][field]`` is the number of replaced spans; ``methods``
+    says which method covers each entity type (pattern, gazetteer, ner, ...);
+    ``residual`` lists findings left after scrubbing as
+    ``{"record": index, "field": name, "type": entity, "score": s}``.
+    """
+
+    records: int = 0
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    methods: dict[str, str] = field(default_factory=dict)
+    residual: list[dict[str, Any]] = field(default_factory=list)
+
+    def merge(self, other: ScrubReport) -> ScrubReport:
+        counts = {entity: dict(fields) for entity, fields in self.counts.items()}
+        for entity, fields in other.counts.items():
+            for name, n in fields.items():
+                counts.setdefault(entity, {})[name] = counts.get(entity, {}).get(name, 0) + n
+        residual = self.residual + [{**r, "record": r["record"] + self.records} for r in other.residual]
+        return ScrubReport(self.records + other.records, counts, {**self.methods, **other.methods}, residual)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"records": self.records, "counts": self.counts, "methods": self.methods, "residual": self.residual}
+
+
+class Scrubber(Component):
+    """Finds PII and replaces it before anything else sees the data.
+
+    Options include ``fields`` (the record fields to scrub).
+    """
+
+    family = "scrubber"
+
+    @abstractmethod
+    def entities(self) -> dict[str, str]:
+        """The entity types this scrubber covers, each with the method that covers it."""
+
+    @abstractmethod
+    def find(self, texts: list[str]) -> list[list[Span]]:
+        """Detect spans in each text (no replacement): ``--spans`` and residual scans."""
+
+    @abstractmethod
+    def scrub(self, batch: Batch) -> tuple[Batch, ScrubReport]:
+        """Return the batch with PII replaced in the configured fields, and a report."""
+
+
+class Teacher(Component):
+    """A model whose outputs train the student.
+
+    ``task`` is one of TASKS; ``labels`` names the classes of a classifier.
+    ``predict`` returns arrays aligned with its input: ``{"logits": (n, C)}``
+    for classification, ``{"embeddings": (n, d)}`` for embedding, top-k token
+    log-probs for causal LMs.
+    """
+
+    family = "teacher"
+    task: str = "classification"
+    labels: list[str] | None = None
+
+    @abstractmethod
+    def location(self) -> str:
+        """Where the model runs: ``file:///abs/path`` or ``http://host:port``."""
+
+    @abstractmethod
+    def fingerprint(self) -> str:
+        """sha256 hex over the weight and config files (or the endpoint's identity)."""
+
+    @abstractmethod
+    def predict(self, texts: list[str]) -> dict[str, np.ndarray]:
+        """The teacher's outputs for each text, computed in batches."""
+
+    def generate(self, prompts: list[str], **options: Any) -> list[str]:
+        """Text continuations, for causal-LM teachers and synthetic data."""
+        from stillroom.errors import PluginError
+
+        raise PluginError(f"teacher {self.name!r} ({self.task}) cannot generate text")
+
+
+@dataclass
+class Split:
+    """One split of the task data: texts, optional integer labels, slice values."""
+
+    texts: list[str]
+    labels: list[int] | None = None
+    slices: dict[str, list[str]] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+
+@dataclass
+class Dataset:
+    """The data a trainer and evaluators see: scrubbed, curated, split."""
+
+    train: Split
+    validation: Split
+    test: Split
+    label_names: list[str] | None = None
+
+
+class Student(ABC):
+    """A trained student, as a trainer returns it."""
+
+    task: str
+
+    @abstractmethod
+    def predict(self, texts: list[str]) -> dict[str, np.ndarray]:
+        """Outputs with the same keys and shapes as the teacher's ``predict``."""
+
+    @abstractmethod
+    def save(self, directory: Path) -> list[Path]:
+        """Write a Hugging Face directory (safetensors, config, tokenizer)."""
+
+    @abstractmethod
+    def num_parameters(self) -> int:
+        """Parameter count."""
+
+
+class Trainer(Component):
+    """Distills a student from the teacher's cached outputs.
+
+    ``tasks`` names the teacher tasks it can distill; the core picks the
+    trainer by the teacher's task when the spec does not name one.
+    """
+
+    family = "trainer"
+    tasks: ClassVar[tuple[str, ...]] = ()
+
+    @abstractmethod
+    def train(
+        self,
+        student_spec: Mapping[str, Any],
+        data: Dataset,
+        teacher_outputs: Mapping[str, Mapping[str, np.ndarray]],
+        ctx: Context,
+    ) -> Student:
+        """Train and return the student. ``teacher_outputs`` is keyed by split name."""
+
+
+@dataclass
+class Evaluation:
+    """Metrics from one evaluator: overall, per slice, and any artifacts (charts, tables)."""
+
+    evaluator: str
+    metrics: dict[str, float] = field(default_factory=dict)
+    slices: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
+    artifacts: dict[str, Path] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"evaluator": self.evaluator, "metrics": self.metrics, "slices": self.slices}
+
+
+class Evaluator(Component):
+    """Scores the student (and the teacher) on held-out data."""
+
+    family = "evaluator"
+    tasks: ClassVar[tuple[str, ...]] = ()
+
+    @abstractmethod
+    def evaluate(self, student: Student, teacher: Teacher, data: Dataset, ctx: Context) -> Evaluation:
+        """Metrics with slices, on ``data.test``."""
+
+
+class Exporter(Component):
+    """Writes the student in a deployable format and checks the result."""
+
+    family = "exporter"
+
+    def location(self) -> str:
+        """Where exported files go; the residency policy checks it."""
+        return self.ctx.workspace.resolve().as_uri()
+
+    @abstractmethod
+    def export(self, student: Student, dest: Path) -> list[Path]:
+        """Write files under ``dest`` and return their paths."""
+
+
+FAMILIES: dict[str, type[Component]] = {
+    "source": Source,
+    "scrubber": Scrubber,
+    "teacher": Teacher,
+    "trainer": Trainer,
+    "evaluator": Evaluator,
+    "exporter": Exporter,
+}

@@ -1,0 +1,68 @@
+"""The label stage: the teacher's outputs, computed once per (teacher, inputs) and cached.
+
+Outputs are stored as ``.npz`` bytes in the artifact store and remembered
+under ``labels/<teacher fingerprint>/<input digest>``, so a second student
+distilled from the same teacher on the same texts never runs the teacher again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from stillroom.artifacts import ArtifactStore, canonical_json, sha256_bytes
+from stillroom.errors import PluginError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from stillroom.components import Teacher
+
+
+@dataclass
+class Labels:
+    """The teacher's outputs for one list of texts, the digest of their stored bytes, and whether they were cached."""
+
+    outputs: dict[str, np.ndarray]
+    digest: str
+    cached: bool
+
+
+def label_outputs(teacher: Teacher, texts: list[str], artifacts: ArtifactStore, progress: bool = False) -> Labels:
+    """The teacher's outputs for ``texts``, from the cache when present, else computed and cached."""
+    import numpy as np
+
+    key = cache_key(teacher, texts)
+    digest = artifacts.recall(key)
+    if digest is not None:
+        with np.load(io.BytesIO(artifacts.read_bytes(digest)), allow_pickle=False) as stored:
+            return Labels({name: stored[name] for name in stored.files}, digest, cached=True)
+    with _status(progress, f"teacher {teacher.name} labelling {len(texts)} texts"):
+        outputs = {name: np.asarray(value) for name, value in teacher.predict(list(texts)).items()}
+    for name, value in outputs.items():
+        if len(value) != len(texts):
+            raise PluginError(f"teacher {teacher.name!r} returned {len(value)} rows of {name!r} for {len(texts)} texts")
+    buffer = io.BytesIO()
+    np.savez(buffer, **outputs)
+    digest = artifacts.put_bytes(buffer.getvalue())
+    artifacts.remember(key, digest)
+    return Labels(outputs, digest, cached=False)
+
+
+def cache_key(teacher: Teacher, texts: list[str]) -> str:
+    return f"labels/{teacher.fingerprint()}/{inputs_digest(texts)}"
+
+
+def inputs_digest(texts: list[str]) -> str:
+    """sha256 of the texts in order; order matters because outputs are aligned with it."""
+    return sha256_bytes(canonical_json(list(texts)))
+
+
+def _status(enabled: bool, message: str):
+    if not enabled:
+        return contextlib.nullcontext()
+    from rich.console import Console
+
+    return Console(stderr=True).status(message)

@@ -1,0 +1,441 @@
+"""Runs a pipeline spec against a workspace, stage by stage (DESIGN §2).
+
+Each stage is a function of the run's state that returns a summary (digests,
+counts, metrics; never records). The runner times it, stores it, ledgers it
+and tells the plugins; a stage with nothing to do raises ``Skip`` and is
+recorded as skipped. Data moves between stages as artifacts in the
+content-addressed store, so what a stage read and wrote is named by digest.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from stillroom import residency
+from stillroom.artifacts import sha256_bytes
+from stillroom.components import Context, Dataset, Evaluation, Split
+from stillroom.config import PipelineSpec
+from stillroom.errors import ConfigError, RunRefused, StillroomError
+from stillroom.plugin_manager import PluginManager, load_plugins
+from stillroom.store import crud
+from stillroom.workspace import Workspace
+
+STAGES = ("preflight", "ingest", "scrub", "curate", "label", "train", "evaluate", "export", "request")
+BATCH_SIZE = 512
+
+
+class Skip(Exception):
+    """A stage with nothing to do; the message says why."""
+
+
+@dataclass
+class Run:
+    """The state one run carries from stage to stage."""
+
+    workspace: Workspace
+    spec: PipelineSpec
+    plugins: PluginManager
+    initiator: str
+    run_id: str = field(default_factory=lambda: _new_run_id())
+    policy: Any = None
+    ctx: Context | None = None
+    components: dict[str, Any] = field(default_factory=dict)
+    artifacts: dict[str, str] = field(default_factory=dict)
+    dataset: Dataset | None = None
+    teacher_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    students: dict[str, Any] = field(default_factory=dict)
+    evaluations: dict[str, list[Evaluation]] = field(default_factory=dict)
+    summaries: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def info(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "pipeline": self.spec.name, "spec_digest": self.spec.digest,
+                "initiator": self.initiator}
+
+    def record(self, kind: str, payload: dict[str, Any]) -> None:
+        self.workspace.ledger().record(kind, payload, actor=self.initiator, run_id=self.run_id)
+
+
+@dataclass
+class StageReport:
+    name: str
+    status: str
+    seconds: float
+    outputs: dict[str, Any]
+    message: str | None = None
+
+
+def run_pipeline(
+    workspace: Workspace,
+    spec: PipelineSpec,
+    *,
+    initiator: str,
+    plugins: PluginManager | None = None,
+    progress: bool = True,
+    on_stage: Callable[[StageReport], None] = lambda report: None,
+) -> Run:
+    """Run every stage; raise the stage's error after recording it."""
+    policy = workspace.policy()
+    plugins = plugins or load_plugins(policy.plugins.allow)
+    run = Run(workspace, spec, plugins, initiator, policy=policy)
+    with workspace.session() as s:
+        crud.create_run(s, run_id=run.run_id, pipeline=spec.name, spec_digest=spec.digest, initiator=initiator)
+    run.ctx = Context(
+        workspace=workspace.root,
+        artifacts=workspace.artifacts,
+        secret=workspace.secret(),
+        policy=policy.model_dump(mode="json"),
+        run_id=run.run_id,
+        seed=spec.seed,
+        progress=progress,
+        record=run.record,
+        scratch=workspace.root / "runs" / run.run_id,
+    )
+    run.record("run.start", {**run.info, "policy_digest": policy.digest, "spec": spec.model_dump(mode="json"),
+                             "plugins": plugins.provenance()})
+    status, error = "succeeded", None
+    try:
+        for position, name in enumerate(STAGES):
+            report = _run_stage(run, position, name)
+            on_stage(report)
+            if position == 0:
+                plugins.on_run_start(run.info)
+    except StillroomError as exc:
+        status, error = ("refused" if isinstance(exc, RunRefused) else "failed"), exc
+        raise
+    except Exception as exc:
+        status, error = "failed", exc
+        raise
+    finally:
+        message = None if error is None else f"{type(error).__name__}: {error}"
+        run.record("run.end", {"status": status, "message": message,
+                               "artifacts": run.artifacts})
+        with workspace.session() as s:
+            crud.finish_run(s, run_id=run.run_id, status=status, message=message,
+                            summary={"stages": run.summaries, "artifacts": run.artifacts})
+        workspace.ledger().checkpoint()
+        plugins.on_run_end(run.info, status)
+    return run
+
+
+def _run_stage(run: Run, position: int, name: str) -> StageReport:
+    started = time.perf_counter()
+    status, message, outputs = "succeeded", None, {}
+    try:
+        outputs = STAGE_FUNCTIONS[name](run)
+    except Skip as skip:
+        status, message = "skipped", str(skip)
+    except BaseException as exc:
+        status, message = "failed", f"{type(exc).__name__}: {exc}"
+        raise
+    finally:
+        seconds = round(time.perf_counter() - started, 3)
+        report = StageReport(name, status, seconds, outputs, message)
+        run.summaries[name] = {"status": status, "seconds": seconds, "message": message, **outputs}
+        run.record(f"stage.{name}", {"status": status, "seconds": seconds, "message": message, "outputs": outputs})
+        with run.workspace.session() as s:
+            crud.add_stage(s, run_id=run.run_id, position=position, name=name, status=status,
+                           seconds=seconds, outputs=outputs, message=message)
+        run.plugins.on_stage_end(run.info, name, {"status": status, "seconds": seconds, "outputs": outputs})
+    return report
+
+
+# -- stages -------------------------------------------------------------------
+
+
+def preflight(run: Run) -> dict[str, Any]:
+    """Build every component and check it against the policy before any data moves."""
+    spec, policy, plugins, ctx = run.spec, run.policy, run.plugins, run.ctx
+    source = plugins.component("source", spec.source.type)(spec.source.options, ctx)
+    teacher = plugins.component("teacher", spec.teacher.type)(spec.teacher.options, ctx)
+    ctx.teacher = teacher
+    run.components.update(source=source, teacher=teacher)
+    checks = [residency.check_location("source", source.location(), source.classification, policy.residency),
+              residency.check_location("teacher", teacher.location(), source.classification, policy.residency)]
+    rule = policy.residency.classifications[source.classification]
+    scrubber = _scrubber(run, must_scrub=rule.must_scrub)
+    if scrubber is not None:
+        run.components["scrubber"] = scrubber
+        missing = sorted(set(policy.residency.required_entities) - set(scrubber.entities()))
+        if missing:
+            raise RunRefused(f"the policy requires scrubbing {', '.join(missing)}, which scrubber "
+                             f"{scrubber.name!r} cannot detect; configure a scrubber that covers them")
+    return {
+        "policy_digest": policy.digest,
+        "spec_digest": spec.digest,
+        "classification": source.classification,
+        "locations": checks,
+        "teacher_fingerprint": teacher.fingerprint(),
+        "scrubber": None if scrubber is None else {"name": scrubber.name, "entities": scrubber.entities()},
+        "plugins": len(plugins.provenance()),
+    }
+
+
+def _scrubber(run: Run, *, must_scrub: bool):
+    configured = run.spec.scrub
+    classification = run.spec.source.classification
+    if configured is False:
+        if must_scrub:
+            raise RunRefused(f"the policy requires scrubbing {classification} data, but the pipeline sets "
+                             "`scrub: false`; remove it or reclassify the source")
+        return None
+    if configured is None:
+        if not run.plugins.names("scrubber"):
+            if must_scrub:
+                raise RunRefused(f"the policy requires scrubbing {classification} data, and no scrubber "
+                                 "plugin is installed")
+            return None
+        name, options = run.plugins.names("scrubber")[0], {}
+    else:
+        name, options = configured.type, configured.options
+    options.setdefault("fields", [run.spec.data.text_field])
+    return run.plugins.component("scrubber", name)(options, run.ctx)
+
+
+def ingest(run: Run) -> dict[str, Any]:
+    source = run.components["source"]
+    limit = run.spec.data.limit
+    fields = [run.spec.data.text_field, run.spec.data.label_field, *run.spec.data.slice_fields]
+    wanted = [f for f in fields if f]
+
+    def records() -> Iterator[dict[str, Any]]:
+        index = 0
+        for batch in source.read(BATCH_SIZE):
+            for record in batch:
+                missing = [f for f in wanted if f not in record]
+                if missing:
+                    raise ConfigError(f"record {index} from the source has no field {missing[0]!r}, "
+                                      "which the pipeline's `data` section names")
+                index += 1
+                yield {f: record[f] for f in wanted}
+
+    digest, count = _write_jsonl(run, "ingested", _take(records(), limit))
+    return {"source": source.name, "location": source.location(), "fingerprint": source.fingerprint(),
+            "records": count, "output": digest}
+
+
+def scrub(run: Run) -> dict[str, Any]:
+    scrubber = run.components.get("scrubber")
+    if scrubber is None:
+        raise Skip("no scrubber configured and the policy does not require one for this classification")
+    from stillroom.components import ScrubReport
+    from stillroom.scrub import residual_scan
+
+    report = ScrubReport()
+    fields = scrubber.options["fields"]
+    threshold = run.policy.residency.residual_threshold
+
+    def scrubbed() -> Iterator[dict[str, Any]]:
+        nonlocal report
+        for batch in _batches(_read_jsonl(run, run.artifacts["ingested"]), BATCH_SIZE):
+            clean, batch_report = scrubber.scrub(batch)
+            batch_report.residual = residual_scan(scrubber, clean, fields)
+            report = report.merge(batch_report)
+            yield from clean
+
+    digest, count = _write_jsonl(run, "scrubbed", scrubbed())
+    report_digest = run.workspace.artifacts.put_json(report.as_dict())
+    run.artifacts["scrub_report"] = report_digest
+    counts = {entity: sum(by_field.values()) for entity, by_field in report.counts.items()}
+    summary = {"scrubber": scrubber.name, "records": count, "output": digest, "report": report_digest,
+               "entities": counts, "methods": report.methods, "residual": len(report.residual)}
+    if len(report.residual) > threshold:
+        places = ", ".join(f"record {r['record']} field {r['field']!r} ({r['type']})" for r in report.residual[:5])
+        raise RunRefused(f"the residual PII scan found {len(report.residual)} finding(s) after scrubbing "
+                         f"(policy allows {threshold}): {places}")
+    return summary
+
+
+def curate(run: Run) -> dict[str, Any]:
+    data = run.spec.data
+    source_key = "scrubbed" if "scrubbed" in run.artifacts else "ingested"
+    records = list(_read_jsonl(run, run.artifacts[source_key]))
+    train, validation, test = split_records(records, data.text_field, data.split.validation, data.split.test,
+                                            seed=data.split.seed)
+    outputs: dict[str, Any] = {"split": {"train": len(train), "validation": len(validation), "test": len(test)}}
+    if run.spec.curate is not False:
+        from stillroom.curate import CurateOptions, curate as curate_records
+
+        options = CurateOptions.model_validate(run.spec.curate or {})
+        result = curate_records(
+            train,
+            text_field=data.text_field,
+            label_field=data.label_field,
+            slice_fields=data.slice_fields,
+            options=options,
+            scrub=run.components.get("scrubber"),
+            eval_texts=[r[data.text_field] for r in validation + test],
+        )
+        train = result.records
+        funnel = run.workspace.artifacts.put_json(result.report())
+        run.artifacts["curation_funnel"] = funnel
+        outputs.update(funnel=funnel, kept=len(train), steps=result.counts())
+    run.dataset = _dataset(train, validation, test, data)
+    for split_name in ("train", "validation", "test"):
+        run.artifacts[f"split.{split_name}"] = run.workspace.artifacts.put_json(getattr(run.dataset, split_name).texts)
+    outputs["splits"] = {k: v for k, v in run.artifacts.items() if k.startswith("split.")}
+    return outputs
+
+
+def label(run: Run) -> dict[str, Any]:
+    from stillroom.labels import label_outputs
+
+    teacher = run.components["teacher"]
+    outputs = {}
+    for split_name in ("train", "validation", "test"):
+        texts = getattr(run.dataset, split_name).texts
+        result = label_outputs(teacher, texts, run.workspace.artifacts, progress=run.ctx.progress)
+        run.teacher_outputs[split_name] = result.outputs
+        outputs[split_name] = {"digest": result.digest, "cached": result.cached, "n": len(texts)}
+    return {"teacher": teacher.name, "fingerprint": teacher.fingerprint(), "outputs": outputs}
+
+
+def train(run: Run) -> dict[str, Any]:
+    spec, plugins = run.spec, run.plugins
+    task = run.components["teacher"].task
+    name = spec.trainer.type if spec.trainer else _default_for(plugins, "trainer", task)
+    options = spec.trainer.options if spec.trainer else {}
+    trainer = plugins.component("trainer", name)(options, run.ctx)
+    run.students["student"] = trainer.train(spec.student, run.dataset, run.teacher_outputs, run.ctx)
+    outputs = {"trainer": name, "student_parameters": run.students["student"].num_parameters()}
+    if spec.baseline and run.dataset.train.labels is not None and getattr(trainer, "supports_baseline", False):
+        baseline_spec = {**spec.student, "method": "labels"}
+        run.students["baseline"] = trainer.train(baseline_spec, run.dataset, run.teacher_outputs, run.ctx)
+        outputs["baseline"] = "labels-only"
+    return outputs
+
+
+def evaluate(run: Run) -> dict[str, Any]:
+    task = run.components["teacher"].task
+    names = run.spec.evaluators or [n for n in run.plugins.names("evaluator")
+                                    if task in run.plugins.component("evaluator", n).tasks]
+    if not names:
+        raise Skip(f"no evaluator registered for {task} students")
+    results: dict[str, Any] = {}
+    for role, student in run.students.items():
+        evaluations = []
+        for name in names:
+            evaluator = run.plugins.component("evaluator", name)({}, run.ctx)
+            evaluations.append(evaluator.evaluate(student, run.components["teacher"], run.dataset, run.ctx))
+        run.evaluations[role] = evaluations
+        results[role] = {e.evaluator: e.metrics for e in evaluations}
+    digest = run.workspace.artifacts.put_json(
+        {role: [e.as_dict() for e in evals] for role, evals in run.evaluations.items()})
+    run.artifacts["evaluation"] = digest
+    return {"evaluators": names, "metrics": results, "report": digest}
+
+
+def export(run: Run) -> dict[str, Any]:
+    task = run.components["teacher"].task
+    names = run.spec.exporters or [n for n in run.plugins.names("exporter")
+                                   if task in getattr(run.plugins.component("exporter", n), "tasks", (task,))]
+    if not names:
+        raise Skip("no exporter configured")
+    exported: dict[str, dict[str, str]] = {}
+    student = run.students["student"]
+    for name in names:
+        exporter = run.plugins.component("exporter", name)({}, run.ctx)
+        residency.check_location("exporter", exporter.location(), run.spec.source.classification,
+                                 run.policy.residency)
+        dest = run.workspace.root / "exports" / run.run_id / name
+        files = exporter.export(student, dest)
+        exported[name] = {str(Path(f).relative_to(dest)): run.workspace.artifacts.put_file(Path(f)) for f in files}
+    run.artifacts["exports"] = run.workspace.artifacts.put_json(exported)
+    return {"exporters": names, "files": exported}
+
+
+def request(run: Run) -> dict[str, Any]:
+    raise Skip("release requests are opened by the governance module, which this workspace does not have yet")
+
+
+STAGE_FUNCTIONS: dict[str, Callable[[Run], dict[str, Any]]] = {
+    "preflight": preflight, "ingest": ingest, "scrub": scrub, "curate": curate, "label": label,
+    "train": train, "evaluate": evaluate, "export": export, "request": request,
+}
+
+
+# -- helpers ------------------------------------------------------------------
+
+
+def split_records(records: list[dict], text_field: str, validation: float, test: float, *, seed: int
+                  ) -> tuple[list[dict], list[dict], list[dict]]:
+    """Deterministic split by a seeded hash of the text, so the same text always lands in the same split
+    and identical texts can never straddle train and evaluation."""
+    train, val, tst = [], [], []
+    for record in records:
+        u = int(sha256_bytes(f"{seed}:{record[text_field]}".encode())[:15], 16) / 16**15
+        (tst if u < test else val if u < test + validation else train).append(record)
+    return train, val, tst
+
+
+def _dataset(train: list[dict], validation: list[dict], test: list[dict], data) -> Dataset:
+    label_names = None
+    if data.label_field:
+        label_names = sorted({str(r[data.label_field]) for r in train + validation + test})
+    index = {name: i for i, name in enumerate(label_names or [])}
+
+    def split(records: list[dict]) -> Split:
+        return Split(
+            texts=[str(r[data.text_field]) for r in records],
+            labels=[index[str(r[data.label_field])] for r in records] if data.label_field else None,
+            slices={f: [str(r.get(f, "")) for r in records] for f in data.slice_fields},
+        )
+
+    return Dataset(split(train), split(validation), split(test), label_names)
+
+
+def _default_for(plugins: PluginManager, family: str, task: str) -> str:
+    for name in plugins.names(family):
+        if task in plugins.component(family, name).tasks:
+            return name
+    raise ConfigError(f"no {family} is registered for {task} teachers; install one or name it in the pipeline")
+
+
+def _write_jsonl(run: Run, key: str, records) -> tuple[str, int]:
+    scratch = run.ctx.scratch
+    scratch.mkdir(parents=True, exist_ok=True)
+    path = scratch / f"{key}.jsonl"
+    count = 0
+    with open(path, "wb") as f:
+        for record in records:
+            f.write(json.dumps(record, ensure_ascii=False).encode() + b"\n")
+            count += 1
+    digest = run.workspace.artifacts.put_file(path)
+    path.unlink()
+    run.artifacts[key] = digest
+    return digest, count
+
+
+def _read_jsonl(run: Run, digest: str) -> Iterator[dict[str, Any]]:
+    for line in run.workspace.artifacts.iter_lines(digest):
+        yield json.loads(line)
+
+
+def _batches(items, size: int) -> Iterator[list]:
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _take(items, limit: int | None):
+    for i, item in enumerate(items):
+        if limit is not None and i >= limit:
+            return
+        yield item
+
+
+def _new_run_id() -> str:
+    return f"run-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+

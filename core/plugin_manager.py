@@ -1,0 +1,261 @@
+"""The plugin manager: a typed facade over pluggy, with governance before import.
+
+Built-ins (``DEFAULT_PLUGINS``) load like any plugin and are always allowed.
+Third-party plugins come from the ``stillroom`` entry-point group; each one's
+distribution is checked against the policy's ``plugins.allow`` list with
+``importlib.metadata`` *before* its module is imported, so a refused plugin
+never executes a line. A plugin that fails to import, breaks a hook's
+signature or implements an unknown hook is reported by name and skipped, or
+is fatal with ``strict=True``.
+
+Set ``STILLROOM_TRACE_PLUGINS=1`` to trace every hook call on stderr.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import importlib
+import os
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+from typing import Any
+
+import pluggy
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from stillroom import hookspecs
+from stillroom.components import FAMILIES, Component
+from stillroom.errors import PluginError
+
+ENTRY_POINT_GROUP = "stillroom"
+
+DEFAULT_PLUGINS: tuple[str, ...] = (
+    "stillroom.plugins.sources.jsonl",
+    "stillroom.plugins.sources.csv",
+)
+
+CATALOGUE_HOOKS = {
+    "source": "register_sources",
+    "scrubber": "register_scrubbers",
+    "teacher": "register_teachers",
+    "trainer": "register_trainers",
+    "evaluator": "register_evaluators",
+    "exporter": "register_exporters",
+}
+
+
+@dataclass
+class PluginInfo:
+    """One plugin as ``stillroom plugins list`` shows it, and the ledger records it."""
+
+    name: str
+    origin: str  # "builtin" or "entry-point"
+    module: str
+    status: str  # "loaded", "refused" or "broken"
+    distribution: str | None = None
+    version: str | None = None
+    record_sha256: str | None = None
+    reason: str | None = None
+    hooks: list[str] = field(default_factory=list)
+    components: dict[str, list[str]] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Registered:
+    cls: type[Component]
+    plugin: str
+
+
+class PluginManager:
+    """Loads plugins under a policy and offers typed calls to their hooks."""
+
+    def __init__(self, allow: Sequence[Any] = (), *, strict: bool = False) -> None:
+        self.allow = {canonicalize_name(rule.name): rule for rule in allow}
+        self.strict = strict
+        self.pm = pluggy.PluginManager("stillroom")
+        self.pm.add_hookspecs(hookspecs)
+        self.infos: dict[str, PluginInfo] = {}
+        self.catalog: dict[str, dict[str, Registered]] = {family: {} for family in FAMILIES}
+        if os.environ.get("STILLROOM_TRACE_PLUGINS"):
+            self.pm.trace.root.setwriter(lambda text: sys.stderr.write(text))
+            self.pm.enable_tracing()
+
+    def load(self, builtins: Iterable[str] = DEFAULT_PLUGINS, entry_points: Iterable[Any] | None = None) -> None:
+        for module_name in builtins:
+            module = importlib.import_module(module_name)
+            self.pm.register(module, name=module_name)
+            self.infos[module_name] = PluginInfo(module_name, "builtin", module_name, "loaded")
+        self.pm.check_pending()
+        eps = metadata.entry_points(group=ENTRY_POINT_GROUP) if entry_points is None else entry_points
+        for ep in eps:
+            self._load_entry_point(ep)
+        for family in FAMILIES:
+            self._collect(family)
+
+    def _load_entry_point(self, ep: Any) -> None:
+        dist = ep.dist
+        info = PluginInfo(
+            name=ep.name,
+            origin="entry-point",
+            module=ep.value,
+            status="refused",
+            distribution=dist.metadata["Name"] if dist else None,
+            version=dist.version if dist else None,
+        )
+        self.infos[ep.name] = info
+        reason = self.refusal(dist)
+        if reason:
+            info.reason = reason
+            return
+        info.record_sha256 = record_digest(dist)
+        try:
+            module = ep.load()
+            self.pm.register(module, name=ep.name)
+            self.pm.check_pending()
+        except Exception as exc:  # a broken plugin must not take the tool down with it
+            if self.pm.get_plugin(ep.name) is not None:
+                self.pm.unregister(name=ep.name)
+            info.status, info.reason = "broken", f"{type(exc).__name__}: {exc}".strip()
+            if self.strict:
+                raise PluginError(f"plugin {ep.name!r} ({info.distribution}) is broken: {info.reason}") from exc
+            return
+        info.status = "loaded"
+
+    def refusal(self, dist: metadata.Distribution | None) -> str | None:
+        """Why the policy refuses this distribution, or None when it is allowed."""
+        if dist is None:
+            return "no installed distribution provides this entry point"
+        name = dist.metadata["Name"]
+        rule = self.allow.get(canonicalize_name(name))
+        if rule is None:
+            return f"distribution {name!r} is not in the policy's plugins allowlist"
+        try:
+            version = Version(dist.version)
+        except InvalidVersion:
+            return f"distribution {name!r} has an invalid version {dist.version!r}"
+        if rule.version and version not in SpecifierSet(rule.version):
+            return f"{name} {version} does not satisfy the allowed versions {rule.version!r}"
+        if rule.sha256:
+            found = record_digest(dist)
+            if found != rule.sha256:
+                return f"{name}'s RECORD digest is {found}, the policy pins {rule.sha256}"
+            tampered = modified_files(dist)
+            if tampered:
+                return f"{name}'s installed file {tampered[0]} no longer matches its RECORD hash"
+        return None
+
+    def _collect(self, family: str) -> None:
+        hook = getattr(self.pm.hook, CATALOGUE_HOOKS[family])
+        base = FAMILIES[family]
+        for impl in hook.get_hookimpls():  # registration order: built-ins first
+            plugin = impl.plugin_name
+            found: list[type] = []
+            try:
+                impl.function(register=found.append)
+                for cls in found:
+                    self._add(family, base, cls, plugin)
+            except Exception as exc:
+                if plugin in DEFAULT_PLUGINS or self.strict:
+                    raise
+                self._mark_broken(plugin, f"{CATALOGUE_HOOKS[family]}: {exc}")
+
+    def _add(self, family: str, base: type, cls: type, plugin: str) -> None:
+        if not (isinstance(cls, type) and issubclass(cls, base)):
+            raise PluginError(f"plugin {plugin!r} registered {cls!r} as a {family}, but it is not a {base.__name__}")
+        name = getattr(cls, "name", None)
+        if not isinstance(name, str) or not name:
+            raise PluginError(f"plugin {plugin!r} registered {cls.__name__} without a `name`")
+        if name in self.catalog[family]:
+            other = self.catalog[family][name].plugin
+            raise PluginError(f"{family} {name!r} is registered by both {other!r} and {plugin!r}")
+        self.catalog[family][name] = Registered(cls, plugin)
+        self.infos[plugin].components.setdefault(family, []).append(name)
+
+    def _mark_broken(self, plugin: str, reason: str) -> None:
+        self.pm.unregister(name=plugin)
+        for family in self.catalog:
+            self.catalog[family] = {n: r for n, r in self.catalog[family].items() if r.plugin != plugin}
+        info = self.infos[plugin]
+        info.status, info.reason, info.components = "broken", reason, {}
+
+    # -- the typed facade -------------------------------------------------
+
+    def component(self, family: str, name: str) -> type[Component]:
+        try:
+            return self.catalog[family][name].cls
+        except KeyError:
+            known = ", ".join(sorted(self.catalog[family])) or "none"
+            raise PluginError(f"no {family} named {name!r} is registered (known: {known})") from None
+
+    def names(self, family: str) -> list[str]:
+        return list(self.catalog[family])
+
+    def plugins(self) -> list[PluginInfo]:
+        for name, info in self.infos.items():
+            plugin = self.pm.get_plugin(name)
+            info.hooks = sorted(h.name for h in self.pm.get_hookcallers(plugin) or ()) if plugin else []
+        return list(self.infos.values())
+
+    def provenance(self) -> list[dict[str, Any]]:
+        """The loaded plugins with versions and digests, as each run ledgers them."""
+        return [
+            {k: i.as_dict()[k] for k in ("name", "origin", "module", "distribution", "version", "record_sha256")}
+            for i in self.plugins()
+            if i.status == "loaded"
+        ]
+
+    def on_run_start(self, run: Mapping[str, Any]) -> None:
+        self.pm.hook.on_run_start(run=run)
+
+    def on_stage_end(self, run: Mapping[str, Any], stage: str, result: Mapping[str, Any]) -> None:
+        self.pm.hook.on_stage_end(run=run, stage=stage, result=result)
+
+    def on_run_end(self, run: Mapping[str, Any], status: str) -> None:
+        self.pm.hook.on_run_end(run=run, status=status)
+
+    def release_checks(self, request: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+        return [finding for found in self.pm.hook.release_checks(request=request) if found for finding in found]
+
+    def register_commands(self, cli: Any, *, on_error: Callable[[str, Exception], None]) -> None:
+        for impl in self.pm.hook.register_commands.get_hookimpls():
+            try:
+                impl.function(cli=cli)
+            except Exception as exc:
+                on_error(impl.plugin_name, exc)
+
+
+def record_digest(dist: metadata.Distribution) -> str | None:
+    """sha256 of the distribution's RECORD file: a pin on its exact installed file set."""
+    text = dist.read_text("RECORD")
+    return hashlib.sha256(text.encode()).hexdigest() if text is not None else None
+
+
+def modified_files(dist: metadata.Distribution) -> list[str]:
+    """Installed files whose bytes no longer match the hash RECORD lists for them."""
+    changed = []
+    for entry in dist.files or ():
+        if entry.hash is None or entry.hash.mode != "sha256":
+            continue
+        try:
+            data = entry.read_binary()
+        except FileNotFoundError:
+            changed.append(str(entry))
+            continue
+        actual = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        if actual != entry.hash.value:
+            changed.append(str(entry))
+    return changed
+
+
+def load_plugins(allow: Sequence[Any] = (), *, strict: bool = False) -> PluginManager:
+    manager = PluginManager(allow, strict=strict)
+    manager.load()
+    return manager

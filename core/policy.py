@@ -1,0 +1,182 @@
+"""Workspace policies: YAML files validated with pydantic, enforced by the core.
+
+Each file in ``<workspace>/policies/`` holds one top-level section
+(``residency``, ``egress``, ``release_gates``, ``approvals``, ``plugins``).
+A validation error names the file, the field path, what was expected and
+what was found. ``Policy.digest`` is recorded with every decision that used it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from stillroom.artifacts import canonical_json, sha256_bytes
+from stillroom.errors import ConfigError
+
+SECTIONS = ("residency", "egress", "release_gates", "approvals", "plugins")
+Classification = Literal["public", "internal", "confidential", "restricted"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Region(Strict):
+    paths: list[str] = []
+    hosts: list[str] = []
+    cidrs: list[str] = []
+
+    @field_validator("cidrs")
+    @classmethod
+    def _cidrs(cls, value: list[str]) -> list[str]:
+        for cidr in value:
+            try:
+                ipaddress.ip_network(cidr, strict=False)
+            except ValueError:
+                raise ValueError(f"expected a CIDR such as 10.0.0.0/8 (not {cidr!r})") from None
+        return value
+
+
+class ClassificationRule(Strict):
+    allowed_regions: list[str]
+    must_scrub: bool = True
+
+
+class Residency(Strict):
+    boundary: list[str] = Field(min_length=1)
+    regions: dict[str, Region]
+    classifications: dict[Classification, ClassificationRule]
+    required_entities: list[str] = []
+    residual_threshold: int = Field(default=0, ge=0)
+
+
+class EgressRule(Strict):
+    host: str
+    port: int | None = Field(default=None, ge=1, le=65535)
+
+
+class Egress(Strict):
+    allow: list[EgressRule] = []
+    subprocess: bool = False
+
+
+class DeploymentTarget(Strict):
+    max_size_mb: float = Field(gt=0)
+    max_latency_ms_p95: float = Field(gt=0)
+
+
+class ReleaseGates(Strict):
+    min_retained_quality: float = Field(ge=0, le=1)
+    min_fidelity: float = Field(ge=0, le=1)
+    max_worst_slice_drop: float = Field(ge=0, le=1)
+    max_residual_pii: int = Field(default=0, ge=0)
+    deployment_targets: dict[str, DeploymentTarget] = {}
+
+
+class ApprovalRule(Strict):
+    required_roles: list[Literal["security", "legal", "operator", "admin"]] = Field(min_length=1)
+    distinct_people: bool = True
+    initiator_excluded: bool = True
+    valid_days: int = Field(gt=0)
+
+
+class Approvals(Strict):
+    release: ApprovalRule
+    residency: ApprovalRule
+
+
+class AllowedPlugin(Strict):
+    name: str = Field(min_length=1)
+    version: str = ""
+    sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+
+    @field_validator("version")
+    @classmethod
+    def _specifier(cls, value: str) -> str:
+        try:
+            SpecifierSet(value)
+        except InvalidSpecifier:
+            raise ValueError("expected a PEP 440 version specifier such as '>=1.0,<2'") from None
+        return value
+
+
+class Plugins(Strict):
+    allow: list[AllowedPlugin] = []
+
+
+class Policy(Strict):
+    residency: Residency
+    egress: Egress
+    release_gates: ReleaseGates
+    approvals: Approvals
+    plugins: Plugins = Plugins()
+
+    @property
+    def digest(self) -> str:
+        return sha256_bytes(canonical_json(self.model_dump(mode="json")))
+
+
+def default_policy_files() -> dict[str, str]:
+    """The shipped default policy files, by file name."""
+    package = resources.files("stillroom.policies")
+    return {f.name: f.read_text() for f in package.iterdir() if f.name.endswith(".yaml")}
+
+
+def load_policy(directory: Path) -> Policy:
+    """Read and validate every policy file in ``directory``."""
+    sections: dict[str, object] = {}
+    origin: dict[str, Path] = {}
+    files = sorted(Path(directory).glob("*.yaml"))
+    if not files:
+        raise ConfigError(f"{directory}: no policy files found; run `stillroom init` to write the defaults")
+    for path in files:
+        for name, value in _read_yaml(path).items():
+            if name not in SECTIONS:
+                raise ConfigError(f"{path}: unknown policy section {name!r}; expected one of {', '.join(SECTIONS)}")
+            if name in sections:
+                raise ConfigError(f"{path}: section {name!r} is also defined in {origin[name]}")
+            sections[name] = value
+            origin[name] = path
+    try:
+        return Policy.model_validate(sections)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, origin, directory)) from None
+
+
+def _read_yaml(path: Path) -> dict:
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{path}:{where} is not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of policy sections, found {type(data).__name__}")
+    return data
+
+
+def _describe(exc: ValidationError, origin: dict[str, Path], directory: Path) -> str:
+    error = exc.errors()[0]
+    loc = [str(part) for part in error["loc"]]
+    path = origin.get(loc[0], Path(directory) / f"{loc[0]}.yaml") if loc else directory
+    return f"{path}: {describe_error(error)}"
+
+
+def describe_error(error: dict) -> str:
+    """One sentence for a pydantic error: field path, expected, found."""
+    field = ".".join(str(part) for part in error["loc"]) or "(top level)"
+    if error["type"] == "missing":
+        return f"{field} is required but missing"
+    if error["type"] == "extra_forbidden":
+        return f"{field} is not a known field"
+    message = error["msg"].removeprefix("Value error, ")
+    return f"{field}: {message[0].lower() + message[1:]}, found {error.get('input')!r}"

@@ -1,0 +1,153 @@
+"""A workspace: one directory holding a deployment's config, keys, policies, store and artifacts.
+
+```
+stillroom.toml          name, ledger origin, node key name
+policies/*.yaml         the active policies (defaults copied by `init`)
+keys/node.key           the node's Ed25519 signing key (mode 0600)
+keys/secret             the keyed-pseudonym secret (mode 0600)
+stillroom.db            the SQLite store (unless STILLROOM_DATABASE_URL is set)
+artifacts/sha256/..     the content-addressed artifact store
+```
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import tomllib
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from stillroom.artifacts import ArtifactStore, atomic_write_bytes
+from stillroom.errors import WorkspaceError
+
+CONFIG = "stillroom.toml"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+
+
+def init_workspace(directory: Path, *, name: str | None = None) -> Workspace:
+    """Create a workspace: config, default policies, node key, secret, migrated store."""
+    from stillroom import signing
+    from stillroom.policy import default_policy_files
+
+    root = Path(directory).resolve()
+    if (root / CONFIG).exists():
+        raise WorkspaceError(f"{root} is already a Stillroom workspace")
+    name = name or _safe_name(root.name)
+    if not _NAME.match(name):
+        raise WorkspaceError(f"workspace name {name!r} must be letters, digits, '.', '_' or '-'")
+    (root / "keys").mkdir(parents=True, exist_ok=True)
+    (root / "policies").mkdir(exist_ok=True)
+    for filename, text in default_policy_files().items():
+        atomic_write_bytes(root / "policies" / filename, text.encode())
+    signing.save_private_key(root / "keys" / "node.key", signing.generate_key(), passphrase=None)
+    _write_secret(root / "keys" / "secret", secrets.token_bytes(32))
+    origin = f"stillroom.local/{name}/{secrets.token_hex(4)}"
+    config = (
+        f'[workspace]\nname = "{name}"\n\n'
+        f'[ledger]\n# The log name in every checkpoint (C2SP origin line).\norigin = "{origin}"\n\n'
+        f'[node]\nkey_name = "{name}-node"\n'
+    )
+    atomic_write_bytes(root / CONFIG, config.encode())
+    workspace = Workspace.open(root)
+    workspace.engine  # creates and migrates the store
+    return workspace
+
+
+def find_workspace(directory: Path | None = None) -> Path:
+    """``--workspace DIR``, else ``$STILLROOM_WORKSPACE``, else the current directory."""
+    chosen = directory or os.environ.get("STILLROOM_WORKSPACE") or Path.cwd()
+    return Path(chosen).resolve()
+
+
+@dataclass
+class Workspace:
+    root: Path
+    config: dict = field(repr=False)
+
+    @classmethod
+    def open(cls, directory: Path | None = None) -> Workspace:
+        root = find_workspace(directory)
+        path = root / CONFIG
+        if not path.exists():
+            raise WorkspaceError(f"no Stillroom workspace at {root}; create one with `stillroom init {root}`")
+        try:
+            config = tomllib.loads(path.read_text())
+        except tomllib.TOMLDecodeError as exc:
+            raise WorkspaceError(f"{path}: not valid TOML ({exc})") from None
+        for section, key in (("workspace", "name"), ("ledger", "origin"), ("node", "key_name")):
+            if not isinstance(config.get(section, {}).get(key), str):
+                raise WorkspaceError(f"{path}: [{section}] {key} is missing; it should be a string")
+        return cls(root=root, config=config)
+
+    @property
+    def name(self) -> str:
+        return self.config["workspace"]["name"]
+
+    @property
+    def origin(self) -> str:
+        return self.config["ledger"]["origin"]
+
+    @property
+    def node_key_name(self) -> str:
+        return self.config["node"]["key_name"]
+
+    @property
+    def database_url(self) -> str:
+        from stillroom.store.db import sqlite_url
+
+        return os.environ.get("STILLROOM_DATABASE_URL") or sqlite_url(self.root / "stillroom.db")
+
+    @cached_property
+    def engine(self):
+        from stillroom.store import db
+
+        engine = db.make_engine(self.database_url)
+        db.migrate(engine)
+        return engine
+
+    def session(self):
+        """A store session (a context manager) on this workspace's database."""
+        from stillroom.store.db import session
+
+        return session(self.engine)
+
+    @cached_property
+    def artifacts(self) -> ArtifactStore:
+        return ArtifactStore(self.root / "artifacts")
+
+    @property
+    def policy_dir(self) -> Path:
+        return self.root / "policies"
+
+    def policy(self):
+        from stillroom.policy import load_policy
+
+        return load_policy(self.policy_dir)
+
+    def node_key(self):
+        from stillroom import signing
+
+        return signing.load_private_key(self.root / "keys" / "node.key")
+
+    def secret(self) -> bytes:
+        path = self.root / "keys" / "secret"
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            raise WorkspaceError(f"{path} is missing; the workspace's pseudonym secret cannot be recovered") from None
+
+
+def _write_secret(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _safe_name(text: str) -> str:
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-._")
+    return cleaned[:63] or "workspace"

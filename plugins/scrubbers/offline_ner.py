@@ -1,0 +1,209 @@
+"""PERSON, LOCATION and ORGANIZATION without an NER model: gazetteers plus name shapes.
+
+Each recognizer reads the tokens the NLP engine already produced and scores a
+candidate by how much evidence it has (a known given name followed by a
+surname is strong; a lone given name mid-sentence is medium; a lone surname
+is weak and needs a context word such as "name" to pass the threshold).
+Presidio's context enhancer then raises scores near the recognizer's context
+words, which works on a blank pipeline because of the lemma fallback in
+``nlp.py``.
+"""
+
+from __future__ import annotations
+
+from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
+
+from stillroom.plugins.scrubbers.gazetteer import (
+    NAME_SUFFIXES,
+    ORG_HEADS,
+    ORG_SUFFIXES,
+    PLACE_PREFIXES,
+    PLACE_SUFFIXES,
+    TITLES,
+    Gazetteers,
+    gazetteers,
+)
+
+SENTENCE_BREAKS = frozenset('.!?:;"\n')
+
+
+class _TokenRecognizer(LocalRecognizer):
+    ENTITY: str
+    CONTEXT: list[str]
+
+    def __init__(self) -> None:
+        super().__init__(supported_entities=[self.ENTITY], supported_language="en", context=self.CONTEXT)
+
+    def load(self) -> None:
+        self.lists: Gazetteers = gazetteers()
+
+    def analyze(self, text, entities, nlp_artifacts=None):
+        if not nlp_artifacts or self.ENTITY not in entities:
+            return []
+        doc = nlp_artifacts.tokens
+        return [self._result(doc[i].idx, doc[j - 1].idx + len(doc[j - 1]), score) for i, j, score in self.spans(doc)]
+
+    def spans(self, doc) -> list[tuple[int, int, float]]:
+        """(first token, end token, score) for each candidate."""
+        raise NotImplementedError
+
+    def _result(self, start: int, end: int, score: float) -> RecognizerResult:
+        explanation = AnalysisExplanation(recognizer=self.name, original_score=score, textual_explanation="gazetteer")
+        return RecognizerResult(
+            self.ENTITY, start, end, score, explanation,
+            {RecognizerResult.RECOGNIZER_NAME_KEY: self.name, RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id},
+        )
+
+
+class NameRecognizer(_TokenRecognizer):
+    ENTITY = "PERSON"
+    CONTEXT = ["name", "called", "dear", "hi", "hello", "thanks", "regards", "sincerely", "signed", "contact",
+               "wife", "husband", "son", "daughter", "mother", "father", "brother", "sister", "friend", "partner",
+               "colleague", "landlord", "tenant", "customer", "client", "holder", "payee", "recipient",
+               "beneficiary", "sender", "send", "sent", "pay", "paid", "transfer", "from", "behalf", "mr", "mrs"]
+
+    def spans(self, doc):
+        found, i = [], 0
+        while i < len(doc):
+            candidate = self._candidate(doc, i)
+            if candidate:
+                found.append((i, *candidate))
+                i = candidate[0]
+            else:
+                i += 1
+        return found
+
+    def _candidate(self, doc, i: int) -> tuple[int, float] | None:
+        lists, token = self.lists, doc[i]
+        if token.lower_.rstrip(".") in TITLES:
+            after = i + 1 + (doc[i + 1 : i + 2].text == ".")
+            return (_name_run(doc, after, lists), 0.85) if _titled(doc, after) else None
+        if not token.is_title or not token.is_alpha:
+            return None
+        end = _name_run(doc, i + 1, lists)
+        if token.lower_ in lists.first_names:
+            if end > i + 1:
+                known = any(doc[k].lower_ in lists.surnames for k in range(i + 1, end))
+                return end, 0.85 if known else 0.6
+            return end, 0.3 if _starts_sentence(doc, i) else 0.55
+        if lists.is_common(token.text) or _starts_sentence(doc, i):
+            return None
+        if end > i + 1 and doc[end - 1].lower_ in lists.surnames:
+            return end, 0.6
+        if token.lower_ in lists.surnames:
+            return i + 1, 0.2
+        return None
+
+
+class PlaceRecognizer(_TokenRecognizer):
+    ENTITY = "LOCATION"
+    CONTEXT = ["live", "living", "lived", "moved", "moving", "city", "town", "country", "address", "located",
+               "travel", "trip", "visit", "holiday", "abroad", "branch", "airport", "born", "based", "near",
+               "state", "region", "home"]
+
+    def spans(self, doc):
+        lists, found, i = self.lists, [], 0
+        while i < len(doc):
+            if not doc[i].is_title:
+                i += 1
+                continue
+            match = _longest_place(doc, i, lists)
+            if match:
+                j, score = match
+                if j == i + 1 and _starts_sentence(doc, i):
+                    score -= 0.2
+                found.append((i, j, score))
+                i = j
+                continue
+            low = doc[i].lower_
+            if low in PLACE_PREFIXES and _titled(doc, i + 1):
+                found.append((i, i + 2, 0.6))
+                i += 2
+                continue
+            if (low.endswith(PLACE_SUFFIXES) and len(low) > 6 and not lists.is_common(low)
+                    and low not in lists.first_names and low not in lists.surnames):
+                found.append((i, i + 1, 0.5))
+            i += 1
+        return found
+
+
+class OrganizationRecognizer(_TokenRecognizer):
+    ENTITY = "ORGANIZATION"
+    CONTEXT = ["work", "working", "employer", "employed", "company", "firm", "business", "merchant", "shop",
+               "store", "vendor", "supplier", "bank", "salary", "invoice", "contract"]
+
+    def spans(self, doc):
+        lists, found, i = self.lists, [], 0
+        while i < len(doc):
+            if not doc[i].is_title or lists.is_common(doc[i].text) and doc[i].lower_ not in ORG_HEADS:
+                i += 1
+                continue
+            j = _org_run(doc, i)
+            words = [t.lower_.rstrip(".") for t in doc[i:j] if t.is_alpha or t.text.endswith(".")]
+            surnames = [w for w in words if w in lists.surnames]
+            if len(words) > 1 and words[-1] in ORG_SUFFIXES:
+                found.append((i, j, 0.75))
+            elif words and words[0] in ORG_HEADS and "of" in words[1:2]:
+                found.append((i, j, 0.7))
+            elif len(words) >= 2 and len(surnames) == len(words) and any(t.text in {"-", ",", "&", "and"} for t in doc[i:j]):
+                found.append((i, j, 0.6))
+            else:
+                i += 1
+                continue
+            i = j
+        return found
+
+
+def _titled(doc, i: int) -> bool:
+    return i < len(doc) and doc[i].is_title and doc[i].is_alpha
+
+
+def _starts_sentence(doc, i: int) -> bool:
+    return i == 0 or doc[i - 1].text[-1:] in SENTENCE_BREAKS
+
+
+def _name_run(doc, i: int, lists: Gazetteers) -> int:
+    """End of the capitalised words that continue a name at ``i``: middle names,
+    initials, hyphenated surnames and a trailing suffix (Jr, PhD)."""
+    end = i
+    while end < len(doc) and end - i < 4:
+        token = doc[end]
+        if token.text == "-" and _titled(doc, end + 1) and end > i:
+            end += 2
+        elif token.is_title and token.is_alpha and not lists.is_common(token.text):
+            end += 1
+            if len(token) == 1 and end < len(doc) and doc[end].text == ".":
+                end += 1
+        elif token.lower_.rstrip(".") in NAME_SUFFIXES and end > i:
+            end += 1 + (end + 1 < len(doc) and doc[end + 1].text == ".")
+            break
+        else:
+            break
+    return end
+
+
+def _longest_place(doc, i: int, lists: Gazetteers) -> tuple[int, float] | None:
+    for width in (4, 3, 2, 1):
+        key = tuple(t.lower_ for t in doc[i : i + width])
+        if len(key) == width and key in lists.places and doc[i + width - 1].text[0].isupper():
+            return i + width, lists.places[key]
+    return None
+
+
+def _org_run(doc, i: int) -> int:
+    """Capitalised words joined by '-', ',', '&' or 'and', ending at a legal suffix when there is one."""
+    end, last_word = i, i
+    while end < len(doc) and end - i < 8:
+        token = doc[end]
+        if token.is_title or token.lower_.rstrip(".") in ORG_SUFFIXES or token.is_upper and token.is_alpha:
+            end += 1
+            last_word = end
+            if token.lower_.rstrip(".") in ORG_SUFFIXES:
+                if end < len(doc) and doc[end].text == "." and token.text[-1] != ".":
+                    last_word = end = end + 1
+                break
+        elif token.text in {"-", ",", "&", "and", "of"} and end + 1 < len(doc) and doc[end + 1].is_title:
+            end += 1
+        else:
+            break
+    return last_word

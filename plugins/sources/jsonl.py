@@ -1,0 +1,79 @@
+"""JSON Lines files: one JSON object per line, streamed in batches."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+
+from stillroom import hookimpl
+from stillroom.components import Batch, Source
+from stillroom.plugins.sources.files import file_sha256, source_path
+from stillroom.plugins.sources.malformed import malformed
+
+
+class JsonlSource(Source):
+    """Options: ``path`` and ``fields`` (fields every record must have)."""
+
+    name = "jsonl"
+    description = "JSON Lines file, one object per line"
+
+    def __init__(self, options, ctx) -> None:
+        super().__init__(options, ctx)
+        self.path = source_path(self.name, self.options, ctx)
+        self.fields: list[str] = list(self.options.get("fields") or [])
+        self._digest: str | None = None
+
+    def location(self) -> str:
+        return self.path.resolve().as_uri()
+
+    def read(self, batch_size: int = 1000) -> Iterator[Batch]:
+        where = str(self.path)
+        digest = hashlib.sha256()
+        batch: Batch = []
+        records = 0
+        try:
+            handle = open(self.path, "rb")
+        except OSError as exc:
+            raise malformed(where, f"cannot be opened ({exc.strerror})") from None
+        with handle:
+            for number, raw in enumerate(handle, start=1):
+                digest.update(raw)
+                if not raw.strip():
+                    continue
+                record = _parse(raw, where, number)
+                for field in self.fields:
+                    if record.get(field) in (None, ""):
+                        raise malformed(where, "the field is missing or empty", line=number, field=field)
+                batch.append(record)
+                records += 1
+                if len(batch) >= batch_size:
+                    yield batch
+                    batch = []
+        if records == 0:
+            raise malformed(where, "is empty: expected one JSON object per line")
+        if batch:
+            yield batch
+        self._digest = digest.hexdigest()
+
+    def fingerprint(self) -> str:
+        return self._digest or file_sha256(self.path)
+
+
+def _parse(raw: bytes, where: str, number: int) -> dict:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise malformed(where, "is not valid UTF-8", line=number) from None
+    try:
+        record = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise malformed(where, f"is not valid JSON ({exc.msg} at column {exc.colno})", line=number) from None
+    if not isinstance(record, dict):
+        raise malformed(where, f"expected a JSON object, found {type(record).__name__}", line=number)
+    return record
+
+
+@hookimpl
+def register_sources(register):
+    register(JsonlSource)

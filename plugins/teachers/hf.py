@@ -1,0 +1,207 @@
+"""A local Hugging Face model directory as the teacher: classifier, sentence embedder or causal LM.
+
+The model loads on first use, so preflight can check ``location()`` and
+``fingerprint()`` before a single weight is read into memory.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from stillroom import hookimpl
+from stillroom.artifacts import canonical_json, sha256_bytes, sha256_file
+from stillroom.components import TASKS, Context, Teacher
+from stillroom.errors import ConfigError
+from stillroom.plugins.devices import inference_dtype, pick_device
+from stillroom.plugins.pooling import pool
+
+# Files that change what the model computes; a README edit must not invalidate cached outputs.
+FINGERPRINTED_SUFFIXES = (".safetensors", ".bin", ".json", ".txt", ".model", ".pt")
+
+
+@hookimpl
+def register_teachers(register):
+    register(HFTeacher)
+
+
+class HFTeacher(Teacher):
+    name = "hf"
+    description = "A local Hugging Face model directory (classification, sentence embedding, causal LM)."
+
+    def __init__(self, options: Mapping[str, Any], ctx: Context) -> None:
+        super().__init__(options, ctx)
+        if "path" not in self.options:
+            raise ConfigError("teacher.path is required: the directory of a local Hugging Face model")
+        self.path = Path(self.options["path"]).expanduser().resolve()
+        if not (self.path / "config.json").is_file():
+            raise ConfigError(f"teacher.path {self.path} is not a Hugging Face model directory (no config.json)")
+        self.task = self.options.get("task", "classification")
+        if self.task not in TASKS:
+            raise ConfigError(f"teacher.task must be one of {', '.join(TASKS)}, got {self.task!r}")
+        self.batch_size = _positive_int(self.options, "batch_size", 32)
+        self.max_length = _positive_int(self.options, "max_length", 128)
+        self.top_k = _positive_int(self.options, "top_k", 20)
+        self.device = pick_device(self.options.get("device", ctx.device))
+        self.pooling, self.normalize = _sentence_transformers_head(self.path)
+        self.labels = self._check_task_head()
+
+    def location(self) -> str:
+        return self.path.as_uri()
+
+    def fingerprint(self) -> str:
+        return self._fingerprint
+
+    def predict(self, texts: list[str]) -> dict[str, np.ndarray]:
+        if self.task == "causal-lm":
+            return self._predict_tokens(texts)
+        outputs = []
+        for batch in _by_length(texts, self.batch_size):
+            encoded = self._encode([texts[i] for i in batch])
+            with torch.inference_mode():
+                result = self.model(**encoded)
+            if self.task == "classification":
+                values = result.logits
+            else:
+                values = pool(result.last_hidden_state, encoded["attention_mask"], self.pooling, self.normalize)
+            outputs.append((batch, values.float().cpu().numpy()))
+        key = "logits" if self.task == "classification" else "embeddings"
+        return {key: _in_input_order(outputs, len(texts))}
+
+    def generate(self, prompts: list[str], **options: Any) -> list[str]:
+        if self.task != "causal-lm":
+            return super().generate(prompts, **options)
+        max_new_tokens = int(options.get("max_new_tokens", 64))
+        texts = []
+        self.tokenizer.padding_side = "left"  # a decoder continues from the last real token
+        try:
+            for start in range(0, len(prompts), self.batch_size):
+                encoded = self._encode(prompts[start : start + self.batch_size])
+                with torch.inference_mode():
+                    generated = self.model.generate(
+                        **encoded, max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=self.tokenizer.pad_token_id
+                    )
+                new_tokens = generated[:, encoded["input_ids"].shape[1] :]
+                texts.extend(self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True))
+        finally:
+            self.tokenizer.padding_side = "right"
+        return texts
+
+    @cached_property
+    def tokenizer(self):
+        from transformers import AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained(self.path)
+        if tokenizer.pad_token is None:
+            # decoder-only tokenizers often ship without one; padding is masked out anyway
+            tokenizer.pad_token = tokenizer.eos_token
+        tokenizer.padding_side = "right"
+        return tokenizer
+
+    @cached_property
+    def model(self) -> torch.nn.Module:
+        from transformers import AutoModel, AutoModelForCausalLM, AutoModelForSequenceClassification
+
+        auto = {
+            "classification": AutoModelForSequenceClassification,
+            "embedding": AutoModel,
+            "causal-lm": AutoModelForCausalLM,
+        }[self.task]
+        model = auto.from_pretrained(self.path, dtype=inference_dtype(self.device))
+        return model.to(self.device).eval()
+
+    @cached_property
+    def _fingerprint(self) -> str:
+        files = {
+            str(p.relative_to(self.path)): sha256_file(p)
+            for p in sorted(self.path.rglob("*"))
+            if p.is_file() and p.suffix in FINGERPRINTED_SUFFIXES and not p.name.startswith(".")
+        }
+        # the same weights read as another task, or cut at another length, give other outputs
+        settings = {"task": self.task, "max_length": self.max_length, "pooling": self.pooling, "normalize": self.normalize}
+        if self.task == "causal-lm":
+            settings["top_k"] = self.top_k
+        return sha256_bytes(canonical_json({"files": files, "settings": settings}))
+
+    def _check_task_head(self) -> list[str] | None:
+        config = json.loads((self.path / "config.json").read_text())
+        architectures = config.get("architectures") or []
+        if self.task != "classification":
+            return None
+        # a bare encoder loads "fine" as a classifier with a random head: the commonest silent failure
+        if not any(a.endswith("ForSequenceClassification") for a in architectures):
+            raise ConfigError(
+                f"teacher at {self.path} has no classification head (architectures: {', '.join(architectures) or 'none'}); "
+                "fine-tune one first, or use it with task: embedding"
+            )
+        id2label = config.get("id2label") or {}
+        return [id2label[k] for k in sorted(id2label, key=int)] or None
+
+    def _encode(self, texts: list[str]) -> dict[str, torch.Tensor]:
+        encoded = self.tokenizer(
+            texts, padding=True, truncation=True, max_length=self.max_length, return_tensors="pt"
+        )
+        return {k: v.to(self.device) for k, v in encoded.items() if k in ("input_ids", "attention_mask")}
+
+    def _predict_tokens(self, texts: list[str]) -> dict[str, np.ndarray]:
+        """Top-k next-token log-probs at every position, padded to the longest text."""
+        lengths = [len(ids) for ids in self.tokenizer(texts, truncation=True, max_length=self.max_length)["input_ids"]]
+        width = max(lengths, default=0)
+        n, k = len(texts), self.top_k
+        out = {
+            "input_ids": np.full((n, width), self.tokenizer.pad_token_id, dtype=np.int64),
+            "attention_mask": np.zeros((n, width), dtype=np.int8),
+            "topk_ids": np.zeros((n, width, k), dtype=np.int64),
+            "topk_logprobs": np.full((n, width, k), -np.inf, dtype=np.float32),
+        }
+        for batch in _by_length(texts, self.batch_size):
+            encoded = self._encode([texts[i] for i in batch])
+            with torch.inference_mode():
+                logits = self.model(**encoded).logits.float()
+            top = torch.log_softmax(logits, dim=-1).topk(k, dim=-1)
+            span = encoded["input_ids"].shape[1]
+            out["input_ids"][batch, :span] = encoded["input_ids"].cpu().numpy()
+            out["attention_mask"][batch, :span] = encoded["attention_mask"].cpu().numpy()
+            out["topk_ids"][batch, :span] = top.indices.cpu().numpy()
+            out["topk_logprobs"][batch, :span] = top.values.cpu().numpy()
+        return out
+
+
+def _sentence_transformers_head(path: Path) -> tuple[str, bool]:
+    """Pooling mode and normalisation as the directory's sentence-transformers modules declare them."""
+    pooling = "mean"
+    pooling_config = path / "1_Pooling" / "config.json"
+    if pooling_config.is_file() and json.loads(pooling_config.read_text()).get("pooling_mode_cls_token"):
+        pooling = "cls"
+    modules = path / "modules.json"
+    if modules.is_file():
+        return pooling, any(m.get("type", "").endswith("Normalize") for m in json.loads(modules.read_text()))
+    return pooling, True
+
+
+def _by_length(texts: list[str], batch_size: int) -> list[list[int]]:
+    """Batches of similar length, so padding (wasted compute) stays small."""
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+
+
+def _in_input_order(outputs: list[tuple[list[int], np.ndarray]], n: int) -> np.ndarray:
+    if not outputs:
+        return np.zeros((0, 0), dtype=np.float32)
+    result = np.empty((n, outputs[0][1].shape[1]), dtype=np.float32)
+    for batch, values in outputs:
+        result[batch] = values
+    return result
+
+
+def _positive_int(options: Mapping[str, Any], key: str, default: int) -> int:
+    value = options.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ConfigError(f"teacher.{key} must be a positive integer, got {value!r}")
+    return value

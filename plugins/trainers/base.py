@@ -1,0 +1,89 @@
+"""What every Stillroom trainer does around its loss: options, student, preflight, checkpoints, loop."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+
+from stillroom.artifacts import canonical_json, sha256_bytes
+from stillroom.components import Context, Dataset, Student, Trainer
+from stillroom.errors import ConfigError
+from stillroom.plugins.devices import pick_device
+from stillroom.plugins.trainers.build import build_student
+from stillroom.plugins.trainers.loop import Examples, fit
+from stillroom.plugins.trainers.options import TrainOptions, parse_options
+from stillroom.plugins.trainers.preflight import check_first_step
+from stillroom.plugins.trainers.student import HFStudent
+
+
+class StudentTrainer(Trainer):
+    """A trainer is its loss, its targets and its validation score; the rest is shared."""
+
+    task: ClassVar[str]
+    option_keys: ClassVar[set[str]] = set()
+    supports_baseline: ClassVar[bool] = False
+
+    def train(
+        self, student_spec: Mapping[str, Any], data: Dataset, teacher_outputs: Mapping[str, Mapping[str, np.ndarray]],
+        ctx: Context,
+    ) -> Student:
+        options = parse_options(student_spec, seed=ctx.seed, device=ctx.device, allowed=self.option_keys)
+        device = pick_device(options.device)
+        self.check_inputs(data, teacher_outputs, options)
+        student = build_student(
+            {**student_spec, "max_length": options.max_length}, teacher=ctx.teacher, task=self.task,
+            label_names=data.label_names, embedding_dim=self.embedding_dim(teacher_outputs), device=device,
+        )
+        encoded = student.tokenizer(list(data.train.texts), truncation=True, max_length=options.max_length)
+        examples = Examples(
+            encoded["input_ids"], self.targets(data, teacher_outputs, options), student.tokenizer.pad_token_id or 0
+        )
+        loss_fn = self.loss_fn(options)
+        check_first_step(student.net, loss_fn(student.net, examples.batch(list(range(min(8, len(examples)))), device)))
+        state_dir = self._state_dir(options, student_spec, data, ctx)
+        result = fit(
+            student.net, examples, loss_fn, options=options, ctx=ctx, device=device,
+            score_fn=lambda: self.score(student, data, teacher_outputs), state_dir=state_dir,
+            label=self.name if options.method == "kd" else f"{self.name} ({options.method})",
+        )
+        student.history = result.history
+        return student
+
+    def check_inputs(self, data: Dataset, teacher_outputs: Mapping[str, Mapping[str, np.ndarray]], options: TrainOptions) -> None:
+        if len(data.train) == 0:
+            raise ConfigError("the training split is empty: there is nothing to distill on")
+
+    def embedding_dim(self, teacher_outputs: Mapping[str, Mapping[str, np.ndarray]]) -> int | None:
+        return None
+
+    @abstractmethod
+    def targets(
+        self, data: Dataset, teacher_outputs: Mapping[str, Mapping[str, np.ndarray]], options: TrainOptions
+    ) -> dict[str, torch.Tensor]:
+        """Per-example tensors the loss reads, aligned with ``data.train``."""
+
+    @abstractmethod
+    def loss_fn(self, options: TrainOptions):
+        """``loss(net, batch) -> scalar tensor``; ``batch`` has input_ids, attention_mask and the targets."""
+
+    @abstractmethod
+    def score(self, student: HFStudent, data: Dataset, teacher_outputs) -> float | None:
+        """Validation score, higher is better; None when there is nothing to validate on."""
+
+    def _state_dir(self, options: TrainOptions, spec: Mapping[str, Any], data: Dataset, ctx: Context):
+        base = options.checkpoint_path or (ctx.scratch / "checkpoints" if ctx.scratch else None)
+        if base is None:
+            return None
+        # the same trainer, spec, teacher and data resume each other; anything else starts fresh
+        teacher = ctx.teacher.fingerprint() if ctx.teacher is not None else None
+        key = sha256_bytes(canonical_json({
+            "trainer": self.name, "spec": {k: v for k, v in spec.items() if k not in ("resume", "checkpoint_dir")},
+            "teacher": teacher, "texts": list(data.train.texts), "labels": data.train.labels,
+        }))
+        directory = base / f"{self.name}-{key[:16]}"
+        directory.mkdir(parents=True, exist_ok=True)
+        return directory

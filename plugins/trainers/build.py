@@ -1,0 +1,160 @@
+"""Student construction: a subset of the teacher's layers, a fresh config, or a local checkpoint.
+
+``init: teacher`` (the default with a local teacher) copies the teacher and
+keeps the chosen layers, DistilBERT-style: the copied embeddings and head
+start the student close to the teacher, which is why it learns fast.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from stillroom.components import Teacher
+from stillroom.errors import ConfigError
+from stillroom.plugins.trainers.student import HFStudent, StudentNet
+
+INITS = ("teacher", "config", "checkpoint")
+# Where the stack of transformer blocks lives, by architecture family.
+LAYER_PATHS = ("encoder.layer", "transformer.layer", "layers", "h", "transformer.h", "model.layers")
+
+
+def build_student(
+    spec: Mapping[str, Any], *, teacher: Teacher | None, task: str, label_names: list[str] | None,
+    embedding_dim: int | None = None, device: torch.device | str = "cpu",
+) -> HFStudent:
+    """A student for ``task`` as ``spec`` describes it.
+
+    ``embedding_dim`` is the teacher's embedding width: an embedding student
+    of another width gets a learned projection onto it.
+    """
+    local = hasattr(teacher, "model") and hasattr(teacher, "tokenizer")
+    init = spec.get("init", "teacher" if local else "config")
+    if init not in INITS:
+        raise ConfigError(f"student.init must be one of {', '.join(INITS)}, got {init!r}")
+    if init == "teacher":
+        if not local:
+            raise ConfigError("student.init: teacher needs a local Hugging Face teacher; use init: config or checkpoint")
+        backbone = copy.deepcopy(teacher.model).float().cpu()
+        tokenizer = teacher.tokenizer
+        if "layers" in spec:
+            keep_layers(backbone, spec["layers"])
+    elif init == "config":
+        backbone, tokenizer = _from_config(spec, teacher, task, label_names)
+    else:
+        backbone, tokenizer = _from_checkpoint(spec, task, label_names)
+    if task == "classification":
+        _check_head(backbone, label_names)
+    projection = None
+    width = backbone.config.hidden_size
+    if task == "embedding" and embedding_dim and embedding_dim != width:
+        projection = nn.Linear(width, embedding_dim)
+    pooling, normalize = (getattr(teacher, "pooling", "mean"), getattr(teacher, "normalize", True))
+    net = StudentNet(backbone, task, pooling, normalize, projection).to(device)
+    return HFStudent(
+        net, tokenizer, max_length=int(spec.get("max_length", 128)), label_names=label_names, device=device
+    )
+
+
+def keep_layers(model: nn.Module, layers: int | list[int]) -> list[int]:
+    """Keep only the given blocks (indices, or a count spread evenly from first to last)."""
+    parent, attr = _layer_stack(model)
+    stack: nn.ModuleList = getattr(parent, attr)
+    total = len(stack)
+    if isinstance(layers, int) and not isinstance(layers, bool):
+        if not 1 <= layers <= total:
+            raise ConfigError(f"student.layers must be between 1 and {total} (the teacher's depth), got {layers}")
+        # first and last kept: the bottom holds lexical features, the top the task-shaped ones
+        chosen = sorted({int(round(x)) for x in np.linspace(0, total - 1, layers)})
+    elif isinstance(layers, list) and layers and all(isinstance(i, int) and 0 <= i < total for i in layers):
+        chosen = sorted(set(layers))
+    else:
+        raise ConfigError(f"student.layers must be a count or a list of layer indices below {total}, got {layers!r}")
+    setattr(parent, attr, nn.ModuleList(stack[i] for i in chosen))
+    for index, block in enumerate(getattr(parent, attr)):
+        # decoder blocks index their KV cache by position in the stack
+        for module in block.modules():
+            if hasattr(module, "layer_idx"):
+                module.layer_idx = index
+    config = model.config
+    config.num_hidden_layers = len(chosen)
+    if isinstance(getattr(config, "layer_types", None), list):
+        config.layer_types = [config.layer_types[i] for i in chosen]
+    return chosen
+
+
+def _layer_stack(model: nn.Module) -> tuple[nn.Module, str]:
+    base = getattr(model, "base_model", model)
+    for root in (base, model):
+        for path in LAYER_PATHS:
+            *parents, attr = path.split(".")
+            node = root
+            for name in parents:
+                node = getattr(node, name, None)
+            if node is not None and isinstance(getattr(node, attr, None), nn.ModuleList):
+                return node, attr
+    raise ConfigError(f"cannot find the layer stack of {type(model).__name__}; choose init: config instead")
+
+
+def _auto_class(task: str):
+    from transformers import AutoModel, AutoModelForSequenceClassification
+
+    return AutoModel if task == "embedding" else AutoModelForSequenceClassification
+
+
+def _label_config(label_names: list[str] | None) -> dict[str, Any]:
+    if not label_names:
+        return {}
+    return {"num_labels": len(label_names), "id2label": dict(enumerate(label_names)),
+            "label2id": {name: i for i, name in enumerate(label_names)}}
+
+
+def _from_config(spec, teacher, task, label_names):
+    from transformers import AutoConfig, AutoTokenizer
+
+    overrides = spec.get("config", {})
+    if isinstance(overrides, str):
+        overrides = json.loads(Path(overrides).read_text())
+    if not isinstance(overrides, Mapping):
+        raise ConfigError("student.config must be a mapping of config fields or the path of a config.json")
+    if hasattr(teacher, "path"):
+        base = AutoConfig.from_pretrained(teacher.path).to_dict() | dict(overrides)
+    elif "model_type" in overrides:
+        base = dict(overrides)
+    else:
+        raise ConfigError("student.config needs a model_type when the teacher is not a local model")
+    base.pop("architectures", None)
+    config = AutoConfig.for_model(**(base | _label_config(label_names)))
+    tokenizer_path = spec.get("tokenizer", getattr(teacher, "path", None))
+    if tokenizer_path is None:
+        raise ConfigError("student.tokenizer is required when the teacher is not a local model")
+    return _auto_class(task).from_config(config), AutoTokenizer.from_pretrained(tokenizer_path)
+
+
+def _from_checkpoint(spec, task, label_names):
+    from transformers import AutoTokenizer
+
+    if "checkpoint" not in spec:
+        raise ConfigError("student.checkpoint is required with init: checkpoint (a Hugging Face model directory)")
+    path = Path(spec["checkpoint"]).expanduser()
+    if not (path / "config.json").is_file():
+        raise ConfigError(f"student.checkpoint {path} is not a Hugging Face model directory (no config.json)")
+    model = _auto_class(task).from_pretrained(path, **_label_config(label_names))
+    if "layers" in spec:
+        keep_layers(model, spec["layers"])
+    return model, AutoTokenizer.from_pretrained(path)
+
+
+def _check_head(backbone: nn.Module, label_names: list[str] | None) -> None:
+    if label_names and backbone.config.num_labels != len(label_names):
+        raise ConfigError(
+            f"the student's classification head has {backbone.config.num_labels} classes "
+            f"but the data has {len(label_names)}"
+        )

@@ -1,0 +1,45 @@
+"""Training state on disk, written all-or-nothing so a crash mid-write never loses the last good one.
+
+A checkpoint holds everything the next step depends on (weights, optimizer,
+schedule, position in the epoch, RNG states), so a resumed run takes the same
+steps an uninterrupted one would have.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from stillroom.artifacts import atomic_write_bytes
+
+STATE = "state.pt"
+BEST = "best.pt"
+
+
+def save_state(directory: Path, state: dict[str, Any], name: str = STATE) -> None:
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    atomic_write_bytes(Path(directory) / name, buffer.getvalue())
+
+
+def load_state(directory: Path | None, name: str = STATE) -> dict[str, Any] | None:
+    if directory is None or not (Path(directory) / name).is_file():
+        return None
+    # weights_only: a checkpoint file must never be able to run code when loaded
+    return torch.load(Path(directory) / name, map_location="cpu", weights_only=True)
+
+
+def rng_state() -> dict[str, Any]:
+    state = {"torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def restore_rng(state: dict[str, Any]) -> None:
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])

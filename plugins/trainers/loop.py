@@ -1,0 +1,170 @@
+"""The training loop every trainer shares: the engineering a user expects, written once.
+
+Seeds, gradient accumulation, bf16 autocast on CUDA, a warm-up/linear-decay
+schedule, early stopping on a validation score, checkpoints (every N steps and
+at each epoch end) with resume, a progress bar, and one ledger entry per epoch.
+A trainer supplies only its loss and its validation score.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from stillroom.components import Context
+from stillroom.plugins.trainers.checkpoints import BEST, load_state, restore_rng, rng_state, save_state
+from stillroom.plugins.trainers.options import TrainOptions
+
+LossFn = Callable[[nn.Module, dict[str, torch.Tensor]], torch.Tensor]
+ScoreFn = Callable[[], float | None]
+
+
+@dataclass
+class Examples:
+    """Tokenized training examples and the per-example targets the loss reads."""
+
+    input_ids: list[list[int]]
+    targets: dict[str, torch.Tensor]
+    pad_id: int = 0
+
+    def __len__(self) -> int:
+        return len(self.input_ids)
+
+    def batch(self, indices: list[int], device: torch.device) -> dict[str, torch.Tensor]:
+        width = max(len(self.input_ids[i]) for i in indices)
+        ids = torch.full((len(indices), width), self.pad_id, dtype=torch.long)
+        mask = torch.zeros((len(indices), width), dtype=torch.long)
+        for row, i in enumerate(indices):
+            ids[row, : len(self.input_ids[i])] = torch.tensor(self.input_ids[i])
+            mask[row, : len(self.input_ids[i])] = 1
+        index = torch.tensor(indices)
+        targets = {k: v[index] for k, v in self.targets.items()}
+        return {k: v.to(device) for k, v in {"input_ids": ids, "attention_mask": mask, **targets}.items()}
+
+
+@dataclass
+class FitResult:
+    history: list[dict[str, Any]] = field(default_factory=list)
+    resumed_from_step: int = 0
+    best_epoch: int | None = None
+    best_weights: dict[str, torch.Tensor] | None = field(default=None, repr=False)
+
+
+def fit(
+    net: nn.Module, examples: Examples, loss_fn: LossFn, *, options: TrainOptions, ctx: Context,
+    device: torch.device, score_fn: ScoreFn, state_dir: Path | None, label: str,
+) -> FitResult:
+    """Train ``net`` in place; on return it holds the best-scoring epoch's weights."""
+    torch.manual_seed(options.seed)
+    net.to(device).train()
+    batches_per_epoch = math.ceil(len(examples) / options.batch_size)
+    steps_per_epoch = math.ceil(batches_per_epoch / options.grad_accum)
+    total_steps = steps_per_epoch * options.epochs
+    optimizer = torch.optim.AdamW(
+        [p for p in net.parameters() if p.requires_grad], lr=options.lr, weight_decay=options.weight_decay
+    )
+    warmup = max(1, int(options.warmup * total_steps))
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: min((step + 1) / warmup, max(0.0, (total_steps - step) / max(1, total_steps - warmup)))
+    )
+    result = FitResult()
+    position = {"epoch": 0, "batch": 0, "step": 0, "best": None, "bad_epochs": 0}
+    saved = load_state(state_dir) if options.resume else None
+    if saved is not None:
+        net.load_state_dict(saved["model"])
+        optimizer.load_state_dict(saved["optimizer"])
+        schedule.load_state_dict(saved["schedule"])
+        position = saved["position"]
+        result.history = saved["history"]
+        result.best_epoch = saved.get("best_epoch")
+        result.resumed_from_step = position["step"]
+        restore_rng(saved["rng"])
+
+    def checkpoint() -> None:
+        if state_dir is not None:
+            save_state(state_dir, {
+                "model": net.state_dict(), "optimizer": optimizer.state_dict(), "schedule": schedule.state_dict(),
+                "position": dict(position), "history": result.history, "best_epoch": result.best_epoch,
+                "rng": rng_state(),
+            })
+
+    autocast = (
+        (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if device.type == "cuda" else contextlib.nullcontext
+    )
+    with _progress(ctx.progress) as progress:
+        bar = progress.add_task(label, total=total_steps, completed=position["step"], loss=0.0, rate=0.0)
+        while position["epoch"] < options.epochs:
+            epoch = position["epoch"]
+            order = torch.randperm(len(examples), generator=torch.Generator().manual_seed(options.seed * 7919 + epoch))
+            batches = [order[i : i + options.batch_size].tolist() for i in range(0, len(order), options.batch_size)]
+            started, seen, loss_sum, loss_count = time.perf_counter(), 0, 0.0, 0
+            for b in range(position["batch"], len(batches)):
+                batch = examples.batch(batches[b], device)
+                with autocast():
+                    loss = loss_fn(net, batch)
+                (loss / options.grad_accum).backward()
+                loss_sum, loss_count, seen = loss_sum + loss.item(), loss_count + 1, seen + len(batches[b])
+                if (b + 1) % options.grad_accum == 0 or b + 1 == len(batches):
+                    torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+                    optimizer.step()
+                    schedule.step()
+                    optimizer.zero_grad(set_to_none=True)
+                    position["step"] += 1
+                    position["batch"] = b + 1
+                    rate = seen / max(time.perf_counter() - started, 1e-9)
+                    progress.update(bar, advance=1, loss=loss_sum / loss_count, rate=rate)
+                    if options.checkpoint_every and position["step"] % options.checkpoint_every == 0:
+                        checkpoint()
+            seconds = time.perf_counter() - started
+            net.eval()
+            score = score_fn()
+            net.train()
+            entry = {"epoch": epoch + 1, "loss": loss_sum / max(loss_count, 1), "val_score": score,
+                     "seconds": round(seconds, 4), "examples_per_s": round(seen / max(seconds, 1e-9), 2)}
+            result.history.append(entry)
+            ctx.record("train.epoch", {"trainer": label, **entry})
+            position["epoch"], position["batch"] = epoch + 1, 0
+            stop = _track_best(net, position, result, score, state_dir, options.patience)
+            checkpoint()
+            if stop:
+                break
+    # a resumed run may have found its best epoch before the crash: then only the disk copy has it
+    best = result.best_weights if result.best_weights is not None else load_state(state_dir, BEST)
+    if best is not None:
+        net.load_state_dict(best)
+    net.eval()
+    return result
+
+
+def _track_best(net, position, result, score, state_dir, patience) -> bool:
+    """Keep the best epoch's weights; True when ``patience`` epochs passed without improving."""
+    if score is None:
+        return False
+    if position["best"] is None or score > position["best"]:
+        position["best"], position["bad_epochs"] = score, 0
+        result.best_epoch = position["epoch"]
+        result.best_weights = {k: v.detach().cpu().clone() for k, v in net.state_dict().items()}
+        if state_dir is not None:
+            save_state(state_dir, result.best_weights, BEST)
+        return False
+    position["bad_epochs"] += 1
+    return bool(patience) and position["bad_epochs"] >= patience
+
+
+def _progress(enabled: bool):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    return Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("loss {task.fields[loss]:.4f}"), TextColumn("{task.fields[rate]:.0f} ex/s"),
+        TimeRemainingColumn(), disable=not enabled, transient=False,
+    )
+

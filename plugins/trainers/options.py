@@ -1,0 +1,70 @@
+"""The student spec's training options, validated once, with the defaults a user can rely on."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from stillroom.errors import ConfigError
+
+# Keys the student builder reads; accepted here so a typo anywhere else is caught.
+BUILD_KEYS = {"init", "layers", "config", "checkpoint", "tokenizer"}
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    epochs: int = 3
+    lr: float = 1e-4
+    batch_size: int = 32
+    seed: int = 0
+    grad_accum: int = 1
+    patience: int = 0  # epochs without a better validation score before stopping; 0: never stop early
+    checkpoint_every: int = 0  # optimizer steps between mid-epoch checkpoints; every epoch end always saves
+    checkpoint_dir: str | None = None
+    resume: bool = True
+    max_length: int = 128
+    weight_decay: float = 0.01
+    warmup: float = 0.06  # share of all steps spent warming the learning rate up
+    device: str = "auto"
+    temperature: float = 2.0
+    alpha: float = 0.7  # weight of the distillation term; cross-entropy on labels gets 1 - alpha
+    loss: str = "mse"
+    method: str = "kd"  # "labels": the no-distillation baseline, the same student on labels alone
+
+    @property
+    def checkpoint_path(self) -> Path | None:
+        return Path(self.checkpoint_dir) if self.checkpoint_dir else None
+
+
+def parse_options(spec: Mapping[str, Any], *, seed: int, device: str, allowed: set[str]) -> TrainOptions:
+    """Options from ``spec``; ``allowed`` names the trainer-specific keys it understands."""
+    common = {"epochs", "lr", "batch_size", "seed", "grad_accum", "patience", "checkpoint_every",
+              "checkpoint_dir", "resume", "max_length", "weight_decay", "warmup", "device"}
+    unknown = set(spec) - common - allowed - BUILD_KEYS
+    if unknown:
+        raise ConfigError(f"student spec has unknown option(s) {', '.join(sorted(unknown))} for this trainer")
+    values = {"seed": seed, "device": device} | {k: v for k, v in spec.items() if k not in BUILD_KEYS}
+    types = {f.name: f.type for f in fields(TrainOptions)}
+    for key, value in values.items():
+        kind = types[key]
+        if kind == "int" and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+            raise ConfigError(f"student.{key} must be a non-negative integer, got {value!r}")
+        if kind == "float" and (not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0):
+            raise ConfigError(f"student.{key} must be a non-negative number, got {value!r}")
+        if kind == "bool" and not isinstance(value, bool):
+            raise ConfigError(f"student.{key} must be true or false, got {value!r}")
+    options = TrainOptions(**values)
+    for key in ("epochs", "batch_size", "grad_accum", "max_length"):
+        if getattr(options, key) < 1:
+            raise ConfigError(f"student.{key} must be at least 1")
+    if not 0 <= options.alpha <= 1:
+        raise ConfigError(f"student.alpha must be between 0 and 1, got {options.alpha}")
+    if options.temperature <= 0:
+        raise ConfigError(f"student.temperature must be positive, got {options.temperature}")
+    if options.method not in ("kd", "labels"):
+        raise ConfigError(f"student.method must be kd or labels, got {options.method!r}")
+    if options.loss not in ("mse", "cosine"):
+        raise ConfigError(f"student.loss must be mse or cosine, got {options.loss!r}")
+    return options

@@ -1,0 +1,53 @@
+"""Shared fixtures: a fresh workspace per test, and PostgreSQL when STILLROOM_TEST_POSTGRES is set."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+POSTGRES_URL = os.environ.get("STILLROOM_TEST_POSTGRES")
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def workspace(tmp_path, monkeypatch):
+    """A new workspace on a fresh SQLite file."""
+    from stillroom.workspace import init_workspace
+
+    monkeypatch.delenv("STILLROOM_DATABASE_URL", raising=False)
+    return init_workspace(tmp_path / "ws", name="test-ws")
+
+
+@pytest.fixture
+def postgres_schema():
+    """A SQLAlchemy URL for a fresh, private schema on the test PostgreSQL server; dropped afterwards."""
+    if not POSTGRES_URL:
+        pytest.skip("STILLROOM_TEST_POSTGRES is not set")
+    from sqlalchemy import create_engine, text
+
+    schema = f"t_{secrets.token_hex(6)}"
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """Each store test runs on SQLite, and on PostgreSQL where the server is configured."""
+    if request.param == "sqlite":
+        from stillroom.store.db import sqlite_url
+
+        return sqlite_url(tmp_path / "store.db")
+    return request.getfixturevalue("postgres_schema")

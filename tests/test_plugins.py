@@ -1,0 +1,213 @@
+"""The plugin manager: built-ins, governance before import, broken-plugin isolation.
+
+Third-party plugins here are real distributions: a ``.dist-info`` directory and
+a module written to a temporary directory on ``sys.path``, found by
+``importlib.metadata`` exactly as an installed wheel would be.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from stillroom import hookimpl
+from stillroom.components import Source
+from stillroom.errors import PluginError
+from stillroom.plugin_manager import DEFAULT_PLUGINS, PluginManager, load_plugins, record_digest
+from stillroom.policy import AllowedPlugin
+
+PLUGIN_BODY = """
+import os
+from pathlib import Path
+from stillroom import hookimpl
+from stillroom.components import Source
+
+Path(os.environ["MARKER"]).write_text("imported")
+
+class VendorSource(Source):
+    name = "vendor"
+    def location(self): return "file:///vendor"
+    def read(self, batch_size=1000): yield [{"text": "hello"}]
+    def fingerprint(self): return "0" * 64
+
+@hookimpl
+def register_sources(register):
+    register(VendorSource)
+"""
+
+
+def make_distribution(root: Path, module: str, body: str, *, name: str = "vendor-plugin", version: str = "1.2.0"):
+    """Write an installed distribution (module + dist-info with RECORD) under ``root``."""
+    root.mkdir(parents=True, exist_ok=True)
+    source = textwrap.dedent(body).encode()
+    (root / f"{module}.py").write_bytes(source)
+    info = root / f"{name.replace('-', '_')}-{version}.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+    (info / "entry_points.txt").write_text(f"[stillroom]\n{module} = {module}\n")
+    digest = base64.urlsafe_b64encode(hashlib.sha256(source).digest()).rstrip(b"=").decode()
+    (info / "RECORD").write_text(f"{module}.py,sha256={digest},{len(source)}\n{info.name}/RECORD,,\n")
+    return root / f"{module}.py"
+
+
+@pytest.fixture
+def vendor(tmp_path, monkeypatch):
+    """A vendor plugin installed on sys.path, with an import side effect we can observe."""
+    marker = tmp_path / "marker"
+    monkeypatch.setenv("MARKER", str(marker))
+    site = tmp_path / "site"
+    module_path = make_distribution(site, "vendor_plugin", PLUGIN_BODY)
+    monkeypatch.syspath_prepend(str(site))
+    yield marker, module_path
+    sys.modules.pop("vendor_plugin", None)
+
+
+def entry(manager: PluginManager, name: str):
+    return next(i for i in manager.plugins() if i.name == name)
+
+
+def test_builtins_load_and_register_sources():
+    manager = load_plugins()
+    assert {"jsonl", "csv"} <= set(manager.names("source"))
+    assert all(entry(manager, m).status == "loaded" for m in DEFAULT_PLUGINS)
+    assert "register_sources" in entry(manager, "stillroom.plugins.sources.jsonl").hooks
+
+
+def test_plugin_not_in_allowlist_is_never_imported(vendor):
+    marker, _ = vendor
+    manager = load_plugins(allow=[])
+    info = entry(manager, "vendor_plugin")
+    assert info.status == "refused"
+    assert "not in the policy's plugins allowlist" in info.reason
+    assert not marker.exists()
+    assert "vendor_plugin" not in sys.modules
+    assert "vendor" not in manager.names("source")
+
+
+def test_allowed_plugin_loads_and_its_component_works(vendor):
+    marker, _ = vendor
+    manager = load_plugins(allow=[AllowedPlugin(name="Vendor_Plugin", version=">=1.0,<2")])
+    info = entry(manager, "vendor_plugin")
+    assert info.status == "loaded" and info.version == "1.2.0" and info.record_sha256
+    assert marker.read_text() == "imported"
+    source_cls = manager.component("source", "vendor")
+    assert issubclass(source_cls, Source)
+    assert {"name": "vendor_plugin", "version": "1.2.0"}.items() <= manager.provenance()[-1].items()
+
+
+def test_version_outside_the_allowed_range_is_refused(vendor):
+    marker, _ = vendor
+    manager = load_plugins(allow=[AllowedPlugin(name="vendor-plugin", version="<1.0")])
+    assert "does not satisfy the allowed versions '<1.0'" in entry(manager, "vendor_plugin").reason
+    assert not marker.exists()
+
+
+def test_record_pin_mismatch_is_refused(vendor):
+    marker, _ = vendor
+    manager = load_plugins(allow=[AllowedPlugin(name="vendor-plugin", sha256="0" * 64)])
+    assert "RECORD digest is" in entry(manager, "vendor_plugin").reason
+    assert not marker.exists()
+
+
+def test_record_pin_match_loads_but_a_modified_file_is_refused(vendor):
+    from importlib import metadata
+
+    marker, module_path = vendor
+    pin = record_digest(metadata.distribution("vendor-plugin"))
+    manager = load_plugins(allow=[AllowedPlugin(name="vendor-plugin", sha256=pin)])
+    assert entry(manager, "vendor_plugin").status == "loaded"
+    marker.unlink()
+    sys.modules.pop("vendor_plugin", None)
+    module_path.write_text(module_path.read_text() + "\nBACKDOOR = True\n")
+    manager = load_plugins(allow=[AllowedPlugin(name="vendor-plugin", sha256=pin)])
+    info = entry(manager, "vendor_plugin")
+    assert info.status == "refused" and "no longer matches its RECORD hash" in info.reason
+    assert not marker.exists()
+
+
+def test_broken_plugin_is_reported_by_name_and_skipped(tmp_path, monkeypatch):
+    site = tmp_path / "site"
+    make_distribution(site, "broken_plugin", "raise RuntimeError('vendor bug at import')\n", name="broken-plugin")
+    monkeypatch.syspath_prepend(str(site))
+    manager = load_plugins(allow=[AllowedPlugin(name="broken-plugin")])
+    info = entry(manager, "broken_plugin")
+    assert info.status == "broken" and "vendor bug at import" in info.reason
+    assert {"jsonl", "csv"} <= set(manager.names("source"))
+
+
+def test_broken_plugin_is_fatal_when_strict(tmp_path, monkeypatch):
+    site = tmp_path / "site"
+    make_distribution(site, "broken_plugin", "raise RuntimeError('vendor bug at import')\n", name="broken-plugin")
+    monkeypatch.syspath_prepend(str(site))
+    with pytest.raises(PluginError, match="broken_plugin.*vendor bug at import"):
+        load_plugins(allow=[AllowedPlugin(name="broken-plugin")], strict=True)
+
+
+def test_misspelled_hook_is_reported_not_silently_ignored(tmp_path, monkeypatch):
+    site = tmp_path / "site"
+    body = "from stillroom import hookimpl\n@hookimpl\ndef register_source(register):\n    pass\n"
+    make_distribution(site, "typo_plugin", body, name="typo-plugin")
+    monkeypatch.syspath_prepend(str(site))
+    manager = load_plugins(allow=[AllowedPlugin(name="typo-plugin")])
+    info = entry(manager, "typo_plugin")
+    assert info.status == "broken" and "register_source" in info.reason
+    assert manager.pm.get_plugin("typo_plugin") is None
+
+
+def test_plugin_whose_register_hook_raises_is_isolated(tmp_path, monkeypatch):
+    site = tmp_path / "site"
+    body = "from stillroom import hookimpl\n@hookimpl\ndef register_sources(register):\n    raise ValueError('bad registry')\n"
+    make_distribution(site, "raising_plugin", body, name="raising-plugin")
+    monkeypatch.syspath_prepend(str(site))
+    manager = load_plugins(allow=[AllowedPlugin(name="raising-plugin")])
+    info = entry(manager, "raising_plugin")
+    assert info.status == "broken" and "bad registry" in info.reason
+    assert "jsonl" in manager.names("source")
+
+
+def test_a_third_party_name_clash_with_a_builtin_marks_the_plugin_broken(tmp_path, monkeypatch):
+    site = tmp_path / "site"
+    body = PLUGIN_BODY.replace('name = "vendor"', 'name = "jsonl"').replace("Path(os.environ", "# Path(os.environ")
+    make_distribution(site, "clash_plugin", body, name="clash-plugin")
+    monkeypatch.syspath_prepend(str(site))
+    manager = load_plugins(allow=[AllowedPlugin(name="clash-plugin")])
+    info = entry(manager, "clash_plugin")
+    assert info.status == "broken"
+    assert "registered by both 'stillroom.plugins.sources.jsonl' and 'clash_plugin'" in info.reason
+    assert manager.catalog["source"]["jsonl"].plugin == "stillroom.plugins.sources.jsonl"
+
+
+def test_registering_a_non_component_is_an_error():
+    class NotASource:
+        name = "nope"
+
+    class Bad:
+        @hookimpl
+        def register_sources(self, register):
+            register(NotASource)
+
+    manager = PluginManager(strict=True)
+    manager.pm.register(Bad(), name="bad")
+    from stillroom.plugin_manager import PluginInfo
+
+    manager.infos["bad"] = PluginInfo("bad", "test", "tests", "loaded")
+    with pytest.raises(PluginError, match="is not a Source"):
+        manager.load(entry_points=[])
+
+
+def test_unknown_component_lists_the_known_ones():
+    manager = load_plugins()
+    with pytest.raises(PluginError, match=r"no source named 'xml' is registered \(known: .*jsonl"):
+        manager.component("source", "xml")
+
+
+def test_tracing_writes_hook_calls_to_stderr(monkeypatch, capsys):
+    monkeypatch.setenv("STILLROOM_TRACE_PLUGINS", "1")
+    manager = load_plugins()
+    manager.on_run_end({"run_id": "r"}, "succeeded")
+    assert "on_run_end" in capsys.readouterr().err

@@ -1,0 +1,105 @@
+"""Tiny real transformers, built from configs, and a toy intent task they can learn in seconds."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+INTENTS = {
+    "card_arrival": ["my card has not arrived", "where is my new card", "card still not here", "when will the card arrive"],
+    "transfer": ["send money to my friend", "the transfer failed", "how long does a transfer take", "move money abroad"],
+    "pin": ["i forgot my pin", "change my pin please", "my pin is blocked", "reset the pin code"],
+}
+FILLER = ["please", "help", "today", "now", "again", "urgently", "quickly", "thanks"]
+SPECIAL = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+
+
+def vocabulary() -> list[str]:
+    words = {w for phrases in INTENTS.values() for p in phrases for w in p.split()} | set(FILLER)
+    return SPECIAL + sorted(words)
+
+
+def toy_split(n: int, seed: int) -> tuple[list[str], list[int]]:
+    """Texts whose intent is in their words, with filler so no two are alike."""
+    rng = random.Random(seed)
+    names = list(INTENTS)
+    texts, labels = [], []
+    for i in range(n):
+        label = i % len(names)
+        words = rng.choice(INTENTS[names[label]]).split()
+        for _ in range(rng.randint(0, 3)):
+            words.insert(rng.randint(0, len(words)), rng.choice(FILLER))
+        texts.append(" ".join(words))
+        labels.append(label)
+    return texts, labels
+
+
+def tokenizer():
+    from transformers import BertTokenizer
+
+    return BertTokenizer(vocab={w: i for i, w in enumerate(vocabulary())})
+
+
+def bert_config(**overrides):
+    from transformers import BertConfig
+
+    settings = dict(
+        vocab_size=len(vocabulary()), hidden_size=32, num_hidden_layers=4, num_attention_heads=2,
+        intermediate_size=64, max_position_embeddings=64,
+    )
+    return BertConfig(**(settings | overrides))
+
+
+def classifier_dir(directory: Path, seed: int = 0) -> Path:
+    """A randomly initialised BERT classifier over the toy intents, saved as a Hugging Face directory."""
+    import torch
+    from transformers import BertForSequenceClassification
+
+    torch.manual_seed(seed)
+    names = list(INTENTS)
+    config = bert_config(num_labels=len(names), id2label=dict(enumerate(names)), label2id={n: i for i, n in enumerate(names)})
+    model = BertForSequenceClassification(config)
+    model.config.architectures = ["BertForSequenceClassification"]
+    model.save_pretrained(directory)
+    tokenizer().save_pretrained(directory)
+    return Path(directory)
+
+
+def encoder_dir(directory: Path, seed: int = 0, hidden_size: int = 32) -> Path:
+    """A bare BERT encoder with sentence-transformers pooling files (mean, normalised)."""
+    import torch
+    from transformers import BertModel
+
+    torch.manual_seed(seed)
+    model = BertModel(bert_config(hidden_size=hidden_size))
+    model.config.architectures = ["BertModel"]
+    model.save_pretrained(directory)
+    tokenizer().save_pretrained(directory)
+    (Path(directory) / "1_Pooling").mkdir(exist_ok=True)
+    (Path(directory) / "1_Pooling" / "config.json").write_text(json.dumps({"pooling_mode_mean_tokens": True}))
+    (Path(directory) / "modules.json").write_text(json.dumps([
+        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+        {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+        {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"},
+    ]))
+    return Path(directory)
+
+
+def causal_dir(directory: Path, seed: int = 0) -> Path:
+    """A tiny Llama-style decoder over the toy vocabulary."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(seed)
+    tok = tokenizer()
+    config = LlamaConfig(
+        vocab_size=len(vocabulary()), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+        num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=64,
+        pad_token_id=tok.pad_token_id, bos_token_id=tok.cls_token_id, eos_token_id=tok.sep_token_id,
+    )
+    model = LlamaForCausalLM(config)
+    model.config.architectures = ["LlamaForCausalLM"]
+    model.save_pretrained(directory)
+    tok.save_pretrained(directory)
+    return Path(directory)
