@@ -127,6 +127,14 @@ class Workspace:
 
         return load_policy(self.policy_dir)
 
+    def ledger(self):
+        """The workspace's signed audit ledger, signing as the node key."""
+        if "_ledger" not in self.__dict__:
+            from stillroom.ledger.log import Ledger
+
+            self.__dict__["_ledger"] = Ledger.for_workspace(self)
+        return self.__dict__["_ledger"]
+
     def node_key(self):
         from stillroom import signing
 

@@ -103,3 +103,34 @@ def causal_dir(directory: Path, seed: int = 0) -> Path:
     model.save_pretrained(directory)
     tok.save_pretrained(directory)
     return Path(directory)
+
+
+def context(root: Path, **overrides):
+    """A real workspace context on disk: an artifact store and a scratch directory, progress bars off."""
+    from stillroom.artifacts import ArtifactStore
+    from stillroom.components import Context
+
+    settings = dict(workspace=Path(root), artifacts=ArtifactStore(Path(root) / "artifacts"), progress=False,
+                    scratch=Path(root) / "scratch", device="cpu")
+    return Context(**(settings | overrides))
+
+
+def toy_dataset(n_train: int = 240, n_val: int = 45, n_test: int = 60):
+    from stillroom.components import Dataset, Split
+
+    train, validation, test = toy_split(n_train, 1), toy_split(n_val, 2), toy_split(n_test, 3)
+    return Dataset(Split(*train), Split(*validation), Split(*test), list(INTENTS))
+
+
+def trained_teacher(root: Path, data, ctx):
+    """A tiny classifier fine-tuned on the toy intents (labels only), saved and loaded as an ``hf`` teacher."""
+    from stillroom.plugins.teachers.hf import HFTeacher
+    from stillroom.plugins.trainers.kd import LogitKDTrainer
+
+    ctx.teacher = HFTeacher({"path": str(classifier_dir(Path(root) / "random-teacher"))}, ctx)
+    spec = {"method": "labels", "epochs": 6, "lr": 3e-3, "batch_size": 16}
+    student = LogitKDTrainer({}, ctx).train(spec, data, {}, ctx)
+    student.save(Path(root) / "teacher")
+    teacher = HFTeacher({"path": str(Path(root) / "teacher"), "task": "classification"}, ctx)
+    ctx.teacher = teacher
+    return teacher

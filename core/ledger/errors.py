@@ -17,3 +17,7 @@ class CheckpointError(LedgerError):
 
 class ExportError(UsageError):
     """An export directory that is missing files or cannot be read."""
+
+
+class NotInLedger(UsageError):
+    """A seq or checkpoint size that the ledger does not hold."""

@@ -15,14 +15,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import func, insert, select, tuple_, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.engine import Engine
 
 from stillroom import signing
 from stillroom.ledger import merkle
 from stillroom.ledger.checkpoint import Checkpoint, sign_checkpoint
 from stillroom.ledger.entry import GENESIS, KEY_ADDED, KEY_KINDS, KEY_ROTATED, Entry, canonical_entry, now
-from stillroom.ledger.errors import LedgerError, ProofError
+from stillroom.ledger.errors import LedgerError, NotInLedger, ProofError
 from stillroom.ledger.keychain import NODE, ROLES
 from stillroom.ledger.verify import Row, VerifyReport, verify_rows
 from stillroom.store import db
@@ -114,9 +114,9 @@ class Ledger:
         with db.session(self.engine) as s:
             latest = _latest_checkpoint(s)
             if latest is None:
-                raise ProofError("the ledger has no checkpoint yet; make one with `stillroom ledger checkpoint`")
+                raise NotInLedger("the ledger has no checkpoint yet; make one with `stillroom ledger checkpoint`")
             if not 0 <= seq < latest.size:
-                raise ProofError(f"entry {seq} is not covered by the latest checkpoint (size {latest.size})")
+                raise NotInLedger(f"entry {seq} is not covered by the latest checkpoint (size {latest.size})")
             entry = s.execute(select(ENTRIES).where(ENTRIES.c.seq == seq)).one()
             ranges = merkle.inclusion_ranges(seq, latest.size)
             lookup = _node_lookup(s, [key for r in ranges for key in merkle.subtrees(*r)])
@@ -142,7 +142,7 @@ class Ledger:
         with db.session(self.engine) as s:
             old, new = (_checkpoint_at(s, size) for size in (old_size, new_size))
             if old_size > new_size:
-                raise ProofError(f"the old checkpoint (size {old_size}) is newer than the new one (size {new_size})")
+                raise NotInLedger(f"the old checkpoint (size {old_size}) is newer than the new one (size {new_size})")
             ranges = merkle.consistency_ranges(old_size, new_size)
             lookup = _node_lookup(s, [key for r in ranges for key in merkle.subtrees(*r)])
         proof = merkle.consistency_proof(old_size, new_size, lookup)
@@ -199,14 +199,13 @@ class Ledger:
 
     def _write(self, s, drafts: list[tuple[Draft, Signer]]) -> list[Entry]:
         """Append under the writer lock the caller holds; writes the genesis entry first on an empty log."""
-        size, asked = _size(s), len(drafts)
+        size, prev = _head(s)
+        asked = len(drafts)
         if size == 0:
             name, key = self.node
             genesis = Draft(GENESIS, {"origin": self.origin, "verifier_key": signing.verifier_key(name, key.public_key())}, "stillroom")
             drafts = [(genesis, self.node), *drafts]
-            prev = None
         else:
-            prev = bytes(s.execute(select(ENTRIES.c.leaf_hash).where(ENTRIES.c.seq == size - 1)).scalar_one())
             for signer in {signer for _, signer in drafts}:
                 self._check_signer(s, signer)
         lookup = _node_lookup(s, merkle.subtrees(0, size))
@@ -275,13 +274,20 @@ class _Lookup:
 def _node_lookup(s, keys: list[tuple[int, int]]) -> _Lookup:
     if not keys:
         return _Lookup({})
-    rows = s.execute(select(NODES.c.level, NODES.c.idx, NODES.c.hash).where(tuple_(NODES.c.level, NODES.c.idx).in_(set(keys))))
+    # OR of point lookups, not a row-value IN: SQLite scans the whole table for the latter.
+    match = or_(*(and_(NODES.c.level == level, NODES.c.idx == idx) for level, idx in set(keys)))
+    rows = s.execute(select(NODES.c.level, NODES.c.idx, NODES.c.hash).where(match))
     return _Lookup({(r.level, r.idx): bytes(r.hash) for r in rows})
 
 
 def _size(s) -> int:
-    last = s.execute(select(func.max(ENTRIES.c.seq))).scalar()
-    return 0 if last is None else last + 1
+    return _head(s)[0]
+
+
+def _head(s) -> tuple[int, bytes | None]:
+    """The log's size and its last leaf hash (None when empty)."""
+    last = s.execute(select(ENTRIES.c.seq, ENTRIES.c.leaf_hash).order_by(ENTRIES.c.seq.desc()).limit(1)).one_or_none()
+    return (0, None) if last is None else (last.seq + 1, bytes(last.leaf_hash))
 
 
 def _latest_checkpoint(s):
@@ -291,7 +297,7 @@ def _latest_checkpoint(s):
 def _checkpoint_at(s, size: int):
     row = s.execute(select(CHECKPOINTS).where(CHECKPOINTS.c.size == size).order_by(CHECKPOINTS.c.id.desc()).limit(1)).one_or_none()
     if row is None:
-        raise ProofError(f"there is no checkpoint of size {size}")
+        raise NotInLedger(f"there is no checkpoint of size {size}; `stillroom ledger checkpoint` makes one of the whole log")
     return row
 
 

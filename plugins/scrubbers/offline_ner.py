@@ -25,6 +25,7 @@ from stillroom.plugins.scrubbers.gazetteer import (
 )
 
 SENTENCE_BREAKS = frozenset('.!?:;"\n')
+CONNECTORS = frozenset({"-", ",", "&", "and", "of"})
 
 
 class _TokenRecognizer(LocalRecognizer):
@@ -135,17 +136,17 @@ class OrganizationRecognizer(_TokenRecognizer):
     def spans(self, doc):
         lists, found, i = self.lists, [], 0
         while i < len(doc):
-            if not doc[i].is_title or lists.is_common(doc[i].text) and doc[i].lower_ not in ORG_HEADS:
+            if not doc[i].is_title or _starts_sentence(doc, i) and lists.is_common(doc[i].text):
                 i += 1
                 continue
             j = _org_run(doc, i)
-            words = [t.lower_.rstrip(".") for t in doc[i:j] if t.is_alpha or t.text.endswith(".")]
+            words = [t.lower_.rstrip(".") for t in doc[i:j] if t.lower_ not in CONNECTORS and t.text[0].isalpha()]
             surnames = [w for w in words if w in lists.surnames]
             if len(words) > 1 and words[-1] in ORG_SUFFIXES:
                 found.append((i, j, 0.75))
             elif words and words[0] in ORG_HEADS and "of" in words[1:2]:
                 found.append((i, j, 0.7))
-            elif len(words) >= 2 and len(surnames) == len(words) and any(t.text in {"-", ",", "&", "and"} for t in doc[i:j]):
+            elif len(words) >= 2 and len(surnames) == len(words) and any(t.lower_ in CONNECTORS for t in doc[i:j]):
                 found.append((i, j, 0.6))
             else:
                 i += 1
@@ -202,7 +203,7 @@ def _org_run(doc, i: int) -> int:
                 if end < len(doc) and doc[end].text == "." and token.text[-1] != ".":
                     last_word = end = end + 1
                 break
-        elif token.text in {"-", ",", "&", "and", "of"} and end + 1 < len(doc) and doc[end + 1].is_title:
+        elif token.lower_ in CONNECTORS and end + 1 < len(doc) and doc[end + 1].is_title:
             end += 1
         else:
             break

@@ -51,6 +51,8 @@ class StudentTrainer(Trainer):
             label=self.name if options.method == "kd" else f"{self.name} ({options.method})",
         )
         student.history = result.history
+        # exporters re-check their output on these when the caller passes no evaluation texts
+        student.reference_texts = list((data.validation.texts or data.train.texts)[:256])
         return student
 
     def check_inputs(self, data: Dataset, teacher_outputs: Mapping[str, Mapping[str, np.ndarray]], options: TrainOptions) -> None:

@@ -57,6 +57,7 @@ class HFStudent(Student):
         self.device = torch.device(device)
         self.batch_size = batch_size
         self.history: list[dict[str, Any]] = []  # per-epoch training metrics, set by the trainer
+        self.reference_texts: list[str] = []  # a validation sample exporters can re-check on
 
     @property
     def output_key(self) -> str:

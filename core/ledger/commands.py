@@ -1,0 +1,95 @@
+"""``stillroom ledger ...``: verify, export, prove, consistency, checkpoint.
+
+Mounted by the core CLI with ``app.add_typer(ledger_app, name="ledger")``.
+A failed verification prints its first failure and exits 1; Stillroom errors
+propagate to the CLI's entry point, which prints one sentence and picks the
+exit code.
+"""
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+app = typer.Typer(help="The signed audit ledger: verify, export, prove.", no_args_is_help=True)
+
+WorkspaceOption = Annotated[
+    Optional[Path],
+    typer.Option("--workspace", "-w", help="Workspace directory (default: $STILLROOM_WORKSPACE, else the current directory)."),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+@app.command()
+def verify(
+    offline: Annotated[Optional[Path], typer.Option("--offline", help="Verify an export directory instead of the live store.")] = None,
+    trust: Annotated[Optional[list[str]], typer.Option("--trust", help="A verifier key (or .vkey file) the genesis key must match; repeatable.")] = None,
+    workspace: WorkspaceOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Recompute every entry, the hash chain, every signature and every checkpoint's root."""
+    from stillroom.ledger.verify import verify_offline
+
+    if offline is not None:
+        report = verify_offline(offline, anchors=[_key_text(t) for t in trust] if trust else None)
+    else:
+        report = _ledger(workspace).verify()
+    typer.echo(json.dumps(report.as_dict(), indent=2) if as_json else str(report))
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def export(directory: Annotated[Path, typer.Argument(help="A new or empty directory.")], workspace: WorkspaceOption = None) -> None:
+    """Write entries.jsonl, the latest checkpoint and keys/*.vkey for offline verification."""
+    ledger = _ledger(workspace)
+    ledger.export(directory)
+    typer.echo(f"exported the ledger to {directory}; check it anywhere with `stillroom ledger verify --offline {directory}`")
+
+
+@app.command()
+def prove(seq: Annotated[int, typer.Argument(help="The entry's seq.")], workspace: WorkspaceOption = None, as_json: JsonOption = False) -> None:
+    """An inclusion proof for one entry against the latest checkpoint."""
+    bundle = _ledger(workspace).prove(seq)
+    if as_json:
+        return typer.echo(json.dumps(bundle, indent=2))
+    typer.echo(f"entry {seq} is in {bundle['origin']} at tree size {bundle['tree_size']}, root {bundle['root']}")
+    typer.echo(f"leaf hash {bundle['leaf_hash']}; audit path ({len(bundle['proof'])} hashes):")
+    for h in bundle["proof"]:
+        typer.echo(f"  {h}")
+
+
+@app.command()
+def consistency(
+    old: Annotated[int, typer.Argument(help="Tree size of the older checkpoint.")],
+    new: Annotated[int, typer.Argument(help="Tree size of the newer checkpoint.")],
+    workspace: WorkspaceOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Prove that the checkpoint of size NEW extends the checkpoint of size OLD."""
+    bundle = _ledger(workspace).consistency(old, new)
+    if as_json:
+        return typer.echo(json.dumps(bundle, indent=2))
+    typer.echo(f"checkpoint {new} (root {bundle['new_root']}) extends checkpoint {old} (root {bundle['old_root']})")
+    typer.echo(f"consistency proof ({len(bundle['proof'])} hashes):")
+    for h in bundle["proof"]:
+        typer.echo(f"  {h}")
+
+
+@app.command()
+def checkpoint(workspace: WorkspaceOption = None) -> None:
+    """Sign a checkpoint of the whole log now and print it."""
+    typer.echo(_ledger(workspace).checkpoint(), nl=False)
+
+
+def _ledger(workspace: Path | None):
+    from stillroom.cli import open_workspace
+    from stillroom.ledger.log import Ledger
+
+    return Ledger.for_workspace(open_workspace(workspace))
+
+
+def _key_text(value: str) -> str:
+    path = Path(value)
+    return path.read_text().strip() if path.is_file() else value

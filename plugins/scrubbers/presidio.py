@@ -1,0 +1,163 @@
+"""The built-in PII scrubber: Microsoft Presidio, fully offline, batched over a process pool."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict
+from typing import Any
+
+from stillroom import hookimpl
+from stillroom.artifacts import canonical_json, sha256_bytes
+from stillroom.components import Batch, Scrubber, ScrubReport, Span
+from stillroom.errors import ConfigError
+from stillroom.plugins.scrubbers.detect import REPLACEMENT, Detector, DetectorConfig, Found
+
+OPERATORS = ("placeholder", "pseudonym")
+# Below this many texts a batch is cheaper in-process than shipped to workers.
+POOL_MIN_TEXTS = 256
+
+
+class PresidioScrubber(Scrubber):
+    """Options: ``fields`` (default ["text"]), ``operator`` (placeholder | pseudonym),
+    ``entities`` (a subset of types; default all), ``threshold`` (default 0.5),
+    ``spacy_model`` (an installed spaCy package; default a blank pipeline),
+    ``custom_recognizers`` (see ``recognizers.py``) and ``workers`` (default: the CPU count, at most 8).
+
+    Pseudonyms are keyed with the workspace secret (``ctx.secret``).
+    """
+
+    name = "presidio"
+    description = "Microsoft Presidio, offline: patterns, checksums, gazetteers; placeholders or keyed pseudonyms"
+
+    def __init__(self, options, ctx) -> None:
+        super().__init__(options, ctx)
+        self.fields = _string_list(self.options.get("fields", ["text"]), "fields")
+        operator = self.options.get("operator", "placeholder")
+        if operator not in OPERATORS:
+            raise ConfigError(f"scrubber presidio: option 'operator' must be placeholder or pseudonym, got {operator!r}")
+        if operator == "pseudonym" and not ctx.secret:
+            raise ConfigError("scrubber presidio: operator 'pseudonym' needs the workspace secret, and none is set")
+        threshold = self.options.get("threshold", 0.5)
+        if not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
+            raise ConfigError(f"scrubber presidio: option 'threshold' must be a number between 0 and 1, got {threshold!r}")
+        entities = self.options.get("entities")
+        workers = self.options.get("workers") or min(os.cpu_count() or 1, 8)
+        if not isinstance(workers, int) or workers < 1:
+            raise ConfigError(f"scrubber presidio: option 'workers' must be a positive integer, got {workers!r}")
+        self.workers = workers
+        self.config = DetectorConfig(
+            entities=tuple(_string_list(entities, "entities")) if entities else None,
+            custom=tuple(self.options.get("custom_recognizers") or ()),
+            spacy_model=self.options.get("spacy_model"),
+            threshold=float(threshold),
+            operator=operator,
+            secret=ctx.secret,
+        )
+        self._detector: Detector | None = None
+        self._pool: ProcessPoolExecutor | None = None
+
+    @property
+    def detector(self) -> Detector:
+        if self._detector is None:
+            self._detector = _local_detector(self.config)
+        return self._detector
+
+    def entities(self) -> dict[str, str]:
+        return dict(self.detector.methods)
+
+    def find(self, texts: list[str]) -> list[list[Span]]:
+        return [[Span(*found) for found in spans] for _, spans in self._run(texts, replace=False)]
+
+    def scrub(self, batch: Batch) -> tuple[Batch, ScrubReport]:
+        report = ScrubReport(records=len(batch), methods=self.entities())
+        where = [(i, name) for i, record in enumerate(batch) for name in self.fields if isinstance(record.get(name), str)]
+        outcome = self._run([batch[i][name] for i, name in where], replace=True)
+        scrubbed = [dict(record) for record in batch]
+        for (i, name), (text, spans) in zip(where, outcome):
+            scrubbed[i][name] = text
+            for entity, *_ in spans:
+                per_field = report.counts.setdefault(entity, {})
+                per_field[name] = per_field.get(name, 0) + 1
+        return scrubbed, report
+
+    def residual_scan(self, batch: Batch, fields: list[str] | None = None, threshold: float | None = None) -> list[dict[str, Any]]:
+        """Findings left in already-scrubbed records: record index, field, type and score, never the value.
+
+        Spans inside this scrubber's own placeholders and pseudonyms do not count.
+        """
+        fields = fields or self.fields
+        limit = self.config.threshold if threshold is None else threshold
+        where = [(i, name) for i, record in enumerate(batch) for name in fields if isinstance(record.get(name), str)]
+        texts = [batch[i][name] for i, name in where]
+        findings = []
+        for (i, name), text, (_, spans) in zip(where, texts, self._run(texts, replace=False)):
+            masked = [(m.start(), m.end()) for m in REPLACEMENT.finditer(text)]
+            for entity, start, end, score in spans:
+                if score >= limit and not any(start < m_end and end > m_start for m_start, m_end in masked):
+                    findings.append({"record": i, "field": name, "type": entity, "score": round(score, 4)})
+        return findings
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+
+    def _run(self, texts: list[str], *, replace: bool) -> list[tuple[str, list[Found]]]:
+        if self.workers == 1 or len(texts) < POOL_MIN_TEXTS:
+            return _process(self.detector, texts, replace)
+        if self._pool is None:
+            self._pool = _pool(self.workers, self.config)
+        size = -(-len(texts) // (self.workers * 4))
+        chunks = [texts[i : i + size] for i in range(0, len(texts), size)]
+        results: list[tuple[str, list[Found]]] = []
+        for part in self._pool.map(_work, chunks, [replace] * len(chunks)):
+            results.extend(part)
+        return results
+
+
+def _process(detector: Detector, texts: list[str], replace: bool) -> list[tuple[str, list[Found]]]:
+    found = detector.detect(texts)
+    return [(detector.replace(text, spans) if replace else text, spans) for text, spans in zip(texts, found)]
+
+
+# One detector per process and configuration: building one loads spaCy and the
+# gazetteers (seconds), so workers build theirs once, and forked workers
+# inherit the parent's.
+_DETECTORS: dict[str, Detector] = {}
+_WORKER_CONFIG: DetectorConfig | None = None
+
+
+def _local_detector(config: DetectorConfig) -> Detector:
+    key = sha256_bytes(canonical_json(asdict(config)))
+    if key not in _DETECTORS:
+        _DETECTORS[key] = Detector(config)
+    return _DETECTORS[key]
+
+
+def _pool(workers: int, config: DetectorConfig) -> ProcessPoolExecutor:
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method),
+                               initializer=_init_worker, initargs=(config,))
+
+
+def _init_worker(config: DetectorConfig) -> None:
+    global _WORKER_CONFIG
+    _WORKER_CONFIG = config
+    _local_detector(config)
+
+
+def _work(texts: list[str], replace: bool) -> list[tuple[str, list[Found]]]:
+    return _process(_local_detector(_WORKER_CONFIG), texts, replace)
+
+
+def _string_list(value: Any, option: str) -> list[str]:
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"scrubber presidio: option {option!r} must be a non-empty list of names, got {value!r}")
+    return value
+
+
+@hookimpl
+def register_scrubbers(register) -> None:
+    register(PresidioScrubber)

@@ -1,0 +1,236 @@
+"""The stage runner, with small throwaway plugins registered for the test (datasette's pattern).
+
+These components are real code (a keyword teacher, a majority-class student),
+small enough that the test is about the runner: stages recorded in order,
+skips explained, failures and refusals recorded, the ledger written and
+checkpointed, observers called.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from stillroom import hookimpl
+from stillroom.components import Evaluation, Evaluator, Exporter, Student, Teacher, Trainer
+from stillroom.config import parse_spec
+from stillroom.errors import RunRefused
+from stillroom.pipeline import STAGES, run_pipeline, split_records
+from stillroom.plugin_manager import PluginInfo, PluginManager
+from stillroom.store import crud
+
+LABELS = ["card", "refund"]
+
+
+class KeywordTeacher(Teacher):
+    name = "keyword"
+    task = "classification"
+    labels = LABELS
+
+    def location(self):
+        return self.ctx.workspace.as_uri()
+
+    def fingerprint(self):
+        return "k" * 64
+
+    def predict(self, texts):
+        logits = np.array([[2.0 if "card" in t else 0.0, 2.0 if "refund" in t else 0.0] for t in texts])
+        return {"logits": logits}
+
+
+class MajorityStudent(Student):
+    task = "classification"
+
+    def __init__(self, label):
+        self.label = label
+
+    def predict(self, texts):
+        logits = np.zeros((len(texts), len(LABELS)))
+        logits[:, self.label] = 1.0
+        return {"logits": logits}
+
+    def save(self, directory):
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / "student.json"
+        path.write_text(json.dumps({"label": self.label}))
+        return [path]
+
+    def num_parameters(self):
+        return 1
+
+
+class MajorityTrainer(Trainer):
+    name = "majority"
+    tasks = ("classification",)
+
+    def train(self, student_spec, data, teacher_outputs, ctx):
+        votes = teacher_outputs["train"]["logits"].argmax(axis=1)
+        ctx.record("train.epoch", {"epoch": 1, "examples": len(votes)})
+        return MajorityStudent(int(np.bincount(votes).argmax()))
+
+
+class Accuracy(Evaluator):
+    name = "accuracy"
+    tasks = ("classification",)
+
+    def evaluate(self, student, teacher, data, ctx):
+        predicted = student.predict(data.test.texts)["logits"].argmax(axis=1)
+        return Evaluation("accuracy", {"accuracy": float(np.mean(predicted == np.array(data.test.labels)))})
+
+
+class JsonExporter(Exporter):
+    name = "json"
+
+    def export(self, student, dest):
+        return student.save(dest)
+
+
+class TestPlugin:
+    @hookimpl
+    def register_teachers(self, register):
+        register(KeywordTeacher)
+
+    @hookimpl
+    def register_trainers(self, register):
+        register(MajorityTrainer)
+
+    @hookimpl
+    def register_evaluators(self, register):
+        register(Accuracy)
+
+    @hookimpl
+    def register_exporters(self, register):
+        register(JsonExporter)
+
+
+class Observer:
+    def __init__(self):
+        self.events = []
+
+    @hookimpl
+    def on_run_start(self, run):
+        self.events.append(("start", run["run_id"]))
+
+    @hookimpl
+    def on_stage_end(self, run, stage, result):
+        self.events.append((stage, result["status"]))
+
+    @hookimpl
+    def on_run_end(self, run, status):
+        self.events.append(("end", status))
+
+
+@pytest.fixture
+def plugins():
+    manager = PluginManager()
+    observer = Observer()
+    for name, plugin in (("test-components", TestPlugin()), ("observer", observer)):
+        manager.pm.register(plugin, name=name)
+        manager.infos[name] = PluginInfo(name, "test", __name__, "loaded")
+    manager.load(entry_points=[])
+    manager.observer = observer
+    return manager
+
+
+@pytest.fixture
+def data_file(workspace):
+    rows = [{"text": f"my card {i} is lost", "label": "card"} for i in range(30)]
+    rows += [{"text": f"refund {i} please", "label": "refund"} for i in range(10)]
+    path = workspace.root / "data.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def entries(workspace) -> list[dict]:
+    return [json.loads(leaf) for _seq, leaf, _sig, _hash in workspace.ledger().rows()]
+
+
+def spec(data_file, **overrides):
+    base = {"name": "t", "source": {"type": "jsonl", "path": str(data_file), "classification": "public"},
+            "teacher": {"type": "keyword"}, "data": {"label_field": "label"}, "curate": False,
+            "exporters": ["json"]}
+    return parse_spec({**base, **overrides})
+
+
+def test_a_run_records_every_stage_in_order(workspace, plugins, data_file):
+    run = run_pipeline(workspace, spec(data_file), initiator="op", plugins=plugins, progress=False)
+    with workspace.session() as s:
+        stored = crud.get_run(s, run.run_id)
+        stages = crud.list_stages(s, run_id=run.run_id)
+    assert stored.status == "succeeded" and stored.initiator == "op"
+    assert [st.name for st in stages] == list(STAGES)
+    status = {st.name: st.status for st in stages}
+    assert status["scrub"] == "skipped" and "does not require one" in next(st.message for st in stages if st.name == "scrub")
+    assert status["ingest"] == status["label"] == status["train"] == status["export"] == "succeeded"
+    assert next(st for st in stages if st.name == "ingest").outputs["records"] == 40
+    exported = workspace.root / "exports" / run.run_id / "json" / "student.json"
+    assert json.loads(exported.read_text()) == {"label": 0}
+
+
+def test_the_ledger_holds_the_run_and_verifies(workspace, plugins, data_file):
+    run = run_pipeline(workspace, spec(data_file), initiator="op", plugins=plugins, progress=False)
+    ledger = workspace.ledger()
+    kinds = [e["kind"] for e in entries(workspace) if e["run_id"] == run.run_id]
+    assert kinds[0] == "run.start" and kinds[-1] == "run.end"
+    assert [k for k in kinds if k.startswith("stage.")] == [f"stage.{s}" for s in STAGES]
+    assert "train.epoch" in kinds
+    assert ledger.verify().ok
+    assert ledger.latest_checkpoint() is not None
+
+
+def test_ledger_payloads_hold_no_raw_text(workspace, plugins, data_file):
+    run_pipeline(workspace, spec(data_file), initiator="op", plugins=plugins, progress=False)
+    everything = " ".join(json.dumps(e) for e in entries(workspace))
+    assert "is lost" not in everything and "please" not in everything
+
+
+def test_observers_see_start_every_stage_and_end(workspace, plugins, data_file):
+    run_pipeline(workspace, spec(data_file), initiator="op", plugins=plugins, progress=False)
+    events = plugins.observer.events
+    assert events[0] == ("preflight", "succeeded") and events[1][0] == "start"
+    assert [e[0] for e in events[2:-1]] == list(STAGES[1:]) and events[-1] == ("end", "succeeded")
+
+
+def test_a_second_run_reuses_the_cached_teacher_outputs(workspace, plugins, data_file):
+    first = run_pipeline(workspace, spec(data_file), initiator="op", plugins=plugins, progress=False)
+    second = run_pipeline(workspace, spec(data_file), initiator="op", plugins=plugins, progress=False)
+    assert all(not v["cached"] for v in first.summaries["label"]["outputs"].values())
+    assert all(v["cached"] for v in second.summaries["label"]["outputs"].values())
+
+
+def test_a_source_outside_the_boundary_refuses_the_run(workspace, plugins, data_file):
+    policy = workspace.policy_dir / "residency.yaml"
+    policy.write_text(policy.read_text().replace('paths: ["/"]', 'paths: ["/nonexistent-boundary"]'))
+    with pytest.raises(RunRefused, match="in no region the residency policy knows"):
+        run_pipeline(workspace, spec(data_file), initiator="op", plugins=plugins, progress=False)
+    with workspace.session() as s:
+        run = crud.list_runs(s)[0]
+        assert run.status == "refused"
+        assert [st.status for st in crud.list_stages(s, run_id=run.id)] == ["failed"]
+    assert [e["kind"] for e in entries(workspace)][-2:] == ["stage.preflight", "run.end"]
+
+
+def test_confidential_data_with_scrubbing_disabled_is_refused(workspace, plugins, data_file):
+    s = spec(data_file, scrub=False, source={"type": "jsonl", "path": str(data_file), "classification": "confidential"})
+    with pytest.raises(RunRefused, match="requires scrubbing confidential data, but the pipeline sets `scrub: false`"):
+        run_pipeline(workspace, s, initiator="op", plugins=plugins, progress=False)
+
+
+def test_a_failing_stage_fails_the_run_and_says_why(workspace, plugins, data_file):
+    data_file.write_text('{"text": "ok", "label": "card"}\n{not json\n')
+    with pytest.raises(Exception, match="line 2"):
+        run_pipeline(workspace, spec(data_file), initiator="op", plugins=plugins, progress=False)
+    with workspace.session() as s:
+        run = crud.list_runs(s)[0]
+        assert run.status == "failed" and "line 2" in run.message
+        assert [st.status for st in crud.list_stages(s, run_id=run.id)] == ["succeeded", "failed"]
+
+
+def test_split_is_deterministic_and_keeps_identical_texts_together():
+    records = [{"text": f"q{i % 50}"} for i in range(500)]
+    train, val, test = split_records(records, "text", 0.1, 0.2, seed=3)
+    assert (train, val, test) == split_records(records, "text", 0.1, 0.2, seed=3)
+    assert not {r["text"] for r in train} & {r["text"] for r in val + test}
+    assert len(train) + len(val) + len(test) == 500 and test and val
