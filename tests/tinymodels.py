@@ -77,7 +77,7 @@ def encoder_dir(directory: Path, seed: int = 0, hidden_size: int = 32) -> Path:
     model.save_pretrained(directory)
     tokenizer().save_pretrained(directory)
     (Path(directory) / "1_Pooling").mkdir(exist_ok=True)
-    (Path(directory) / "1_Pooling" / "config.json").write_text(json.dumps({"pooling_mode_mean_tokens": True}))
+    (Path(directory) / "1_Pooling" / "config.json").write_text(json.dumps({"word_embedding_dimension": hidden_size, "pooling_mode_mean_tokens": True}))
     (Path(directory) / "modules.json").write_text(json.dumps([
         {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
         {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
@@ -128,7 +128,7 @@ def trained_teacher(root: Path, data, ctx):
     from stillroom.plugins.trainers.kd import LogitKDTrainer
 
     ctx.teacher = HFTeacher({"path": str(classifier_dir(Path(root) / "random-teacher"))}, ctx)
-    spec = {"method": "labels", "epochs": 6, "lr": 3e-3, "batch_size": 16}
+    spec = {"method": "labels", "epochs": 6, "lr": 5e-3, "batch_size": 16}
     student = LogitKDTrainer({}, ctx).train(spec, data, {}, ctx)
     student.save(Path(root) / "teacher")
     teacher = HFTeacher({"path": str(Path(root) / "teacher"), "task": "classification"}, ctx)

@@ -204,6 +204,9 @@ class Ledger:
         if size == 0:
             name, key = self.node
             genesis = Draft(GENESIS, {"origin": self.origin, "verifier_key": signing.verifier_key(name, key.public_key())}, "stillroom")
+            for _, signer in drafts:
+                if signer != self.node:  # only the genesis key exists yet
+                    raise LedgerError(f"key {signer[0]!r} is not known to the ledger; introduce it with add_key first")
             drafts = [(genesis, self.node), *drafts]
         else:
             for signer in {signer for _, signer in drafts}:

@@ -91,3 +91,52 @@ class LedgerKey(SQLModel, table=True):
     role: str
     introduced_seq: int = Field(sa_type=BigInteger)
     retired_seq: int | None = Field(default=None, sa_type=BigInteger)
+
+
+# --- governance (issue #6) -----------------------------------------------------
+# People, the requests they decide, and their signed decisions. A decision's
+# authority is its DSSE envelope, verified against the person's key; the other
+# columns are an index into it.
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+
+    name: str = Field(primary_key=True)
+    roles: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    key_name: str
+    verifier_key: str
+    password_hash: str
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    failed_logins: int = 0
+    locked_until: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class Request(SQLModel, table=True):
+    __tablename__ = "requests"
+
+    id: str = Field(primary_key=True)
+    kind: str = Field(index=True)
+    run_id: str | None = Field(default=None, index=True)
+    initiator: str
+    subject: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    digest: str
+    policy_digest: str
+    status: str = Field(default="pending", index=True)
+    gates: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+class Decision(SQLModel, table=True):
+    __tablename__ = "decisions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: str = Field(foreign_key="requests.id", index=True)
+    user: str
+    roles: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    decision: str
+    comment: str = ""
+    request_digest: str
+    policy_digest: str
+    envelope: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))

@@ -87,9 +87,15 @@ class Detector:
 
 
 def resolve(found: list[Found]) -> list[Found]:
-    """Keep the strongest of overlapping spans (then the longest), in text order."""
+    """One span per stretch of text, in text order.
+
+    A span inside a longer one gives way to it whatever the scores (the URL
+    inside an e-mail address, the person inside "John Smith Ltd"); of spans
+    that only partly overlap, the stronger wins.
+    """
+    outer = [s for s in found if not any(o[1] <= s[1] and s[2] <= o[2] and o[2] - o[1] > s[2] - s[1] for o in found)]
     kept: list[Found] = []
-    for span in sorted(found, key=lambda s: (-s[3], -(s[2] - s[1]), s[1])):
+    for span in sorted(outer, key=lambda s: (-s[3], -(s[2] - s[1]), s[1])):
         if all(span[2] <= k[1] or span[1] >= k[2] for k in kept):
             kept.append(span)
     return sorted(kept, key=lambda s: s[1])

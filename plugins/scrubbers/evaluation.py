@@ -91,7 +91,7 @@ def _makers(fakes, rng: random.Random) -> dict[str, Callable[[], str]]:
     def person() -> str:
         fake = rng.choice(english)
         return rng.choice([fake.name, lambda: f"{fake.first_name()} {fake.last_name()}", fake.first_name,
-                           lambda: f"{fake.prefix()} {fake.last_name()}"])()
+                           lambda: f"{fake.prefix() or 'Mr'} {fake.last_name()}"])()
 
     def location() -> str:
         return rng.choice([fakes["en_US"].country, fakes["en_US"].state, fakes["en_US"].city, fakes["en_GB"].city,

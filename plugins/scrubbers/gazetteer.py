@@ -24,16 +24,21 @@ COMMON_WORDS = frozenset(
     card cards carry cash chance change chase cheque china christian city clay
     cliff close cole crystal daily dale dawn day dean deposit did don dot early
     eve ever faith fee fees fine fit ford frank free friday gay general gold
-    grace grant green guy hall hand hang happy heart help hill holiday home honey
+    grace grant green guy hand hang happy heart help hill holiday home honey
     hope hunter ike iris isa ivy jan jewel joy judge june just king kind lane
-    lee long love loan lord low major march mark mason max may might miles
-    miller mobile monday money moon more most much new north ok one online
+    lee long love loan lord low major march mark max may might miles
+    mobile monday money moon more most much new north ok one online
     page park pat pay payment penny pin post price prince queen rain ray real
     reed rich river rock rose ruby saturday savings say see she sky small smart
     snow son south spring star sterling stone street sue summer sunday sunny
     sure swift the thursday top town transfer tuesday union unit us van via
     visa wall ward wednesday well west white will win winter wise wood word
     young
+    """.split()
+) | frozenset(  # nationality words: "Russian Ruble" is a currency, not a person
+    """
+    american australian british canadian chinese dutch english european french german indian irish
+    italian japanese mexican polish russian scottish spanish swiss turkish welsh application days
     """.split()
 )
 
@@ -43,7 +48,7 @@ ORG_SUFFIXES = frozenset(
     """
     inc incorporated llc llp lp ltd limited corp corporation co company group plc
     gmbh ag kg sa sarl sas nv bv oy ab spa srl pty holdings partners associates
-    industries solutions systems technologies bancorp
+    industries solutions systems technologies bancorp sons brothers
     """.split()
 )
 ORG_HEADS = frozenset("bank university college institute ministry department council trust".split())
@@ -73,7 +78,8 @@ def gazetteers() -> Gazetteers:
     common = frozenset(COMMON_WORDS | {w.lower() for w in STOP_WORDS})
     first = _census("dist.male.first") | _census("dist.female.first")
     last = _census("dist.all.last")
-    return Gazetteers(first - common, last - common, _places(common), common)
+    # Surnames stay whole ("Young", "Hall"): they only count next to other name evidence.
+    return Gazetteers(first - common, last, _places(common), common)
 
 
 def _census(filename: str) -> frozenset[str]:

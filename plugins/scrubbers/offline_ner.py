@@ -26,6 +26,8 @@ from stillroom.plugins.scrubbers.gazetteer import (
 
 SENTENCE_BREAKS = frozenset('.!?:;"\n')
 CONNECTORS = frozenset({"-", ",", "&", "and", "of"})
+# "in Gunzenhausen": an unknown capitalised word after these is most often a place.
+PLACE_PREPOSITIONS = frozenset({"in", "near", "from"})
 
 
 class _TokenRecognizer(LocalRecognizer):
@@ -79,19 +81,21 @@ class NameRecognizer(_TokenRecognizer):
         if token.lower_.rstrip(".") in TITLES:
             after = i + 1 + (doc[i + 1 : i + 2].text == ".")
             return (_name_run(doc, after, lists), 0.85) if _titled(doc, after) else None
-        if not token.is_title or not token.is_alpha:
+        if not _capitalised(token.text) or token.lower_ in PLACE_PREFIXES:
             return None
         end = _name_run(doc, i + 1, lists)
+        if end < len(doc) and doc[end].lower_.rstrip(".") in ORG_SUFFIXES:
+            return None
         if token.lower_ in lists.first_names:
             if end > i + 1:
                 known = any(doc[k].lower_ in lists.surnames for k in range(i + 1, end))
                 return end, 0.85 if known else 0.6
-            return end, 0.3 if _starts_sentence(doc, i) else 0.55
+            return end, 0.45 if _starts_sentence(doc, i) else 0.55
         if lists.is_common(token.text) or _starts_sentence(doc, i):
             return None
         if end > i + 1 and doc[end - 1].lower_ in lists.surnames:
             return end, 0.6
-        if token.lower_ in lists.surnames:
+        if token.lower_ in lists.surnames and not lists.is_common(token.text):
             return i + 1, 0.2
         return None
 
@@ -121,8 +125,15 @@ class PlaceRecognizer(_TokenRecognizer):
                 found.append((i, i + 2, 0.6))
                 i += 2
                 continue
-            if (low.endswith(PLACE_SUFFIXES) and len(low) > 6 and not lists.is_common(low)
-                    and low not in lists.first_names and low not in lists.surnames):
+            unknown = not lists.is_common(low) and low not in lists.first_names and low not in lists.surnames
+            if unknown and _capitalised(doc[i].text) and i > 0 and doc[i - 1].lower_ in PLACE_PREPOSITIONS:
+                j = i + 1
+                while j < len(doc) and j - i < 3 and _titled(doc, j):
+                    j += 1
+                found.append((i, j, 0.5))
+                i = j
+                continue
+            if unknown and low.endswith(PLACE_SUFFIXES) and len(low) > 6:
                 found.append((i, i + 1, 0.5))
             i += 1
         return found
@@ -142,12 +153,15 @@ class OrganizationRecognizer(_TokenRecognizer):
             j = _org_run(doc, i)
             words = [t.lower_.rstrip(".") for t in doc[i:j] if t.lower_ not in CONNECTORS and t.text[0].isalpha()]
             surnames = [w for w in words if w in lists.surnames]
+            joins = {t.lower_ for t in doc[i:j]} & CONNECTORS
             if len(words) > 1 and words[-1] in ORG_SUFFIXES:
-                found.append((i, j, 0.75))
-            elif words and words[0] in ORG_HEADS and "of" in words[1:2]:
+                found.append((i, j, 0.85))
+            elif words and words[0] in ORG_HEADS and "of" in joins:
                 found.append((i, j, 0.7))
-            elif len(words) >= 2 and len(surnames) == len(words) and any(t.lower_ in CONNECTORS for t in doc[i:j]):
-                found.append((i, j, 0.6))
+            elif len(words) >= 3 and len(surnames) == len(words) and {",", "and"} <= joins:
+                found.append((i, j, 0.85))
+            elif len(words) == 2 and len(surnames) == 2 and joins == {"-"}:
+                found.append((i, j, 0.55))
             else:
                 i += 1
                 continue
@@ -156,7 +170,13 @@ class OrganizationRecognizer(_TokenRecognizer):
 
 
 def _titled(doc, i: int) -> bool:
-    return i < len(doc) and doc[i].is_title and doc[i].is_alpha
+    return i < len(doc) and _capitalised(doc[i].text)
+
+
+def _capitalised(word: str) -> bool:
+    """Name-shaped: "Smith", "McCallum", "O'Connor"; not "SMITH" or "smith"."""
+    letters = word.replace("'", "").replace("’", "")
+    return len(letters) > 1 and letters.isalpha() and word[0].isupper() and not letters.isupper()
 
 
 def _starts_sentence(doc, i: int) -> bool:
@@ -171,7 +191,9 @@ def _name_run(doc, i: int, lists: Gazetteers) -> int:
         token = doc[end]
         if token.text == "-" and _titled(doc, end + 1) and end > i:
             end += 2
-        elif token.is_title and token.is_alpha and not lists.is_common(token.text):
+        elif token.lower_.rstrip(".") in ORG_SUFFIXES:
+            break
+        elif _capitalised(token.text) and (token.lower_ in lists.surnames or not lists.is_common(token.text)):
             end += 1
             if len(token) == 1 and end < len(doc) and doc[end].text == ".":
                 end += 1

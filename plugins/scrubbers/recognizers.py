@@ -14,6 +14,7 @@ test checks it finds exactly what the plain engine finds.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any
@@ -56,6 +57,26 @@ class ConfidentPhoneRecognizer(PhoneRecognizer):
     # would need a context word to pass a 0.5 threshold, and most phone numbers
     # in free text come without one.
     SCORE = 0.6
+    SSN_SHAPE = re.compile(r"\d{3}-\d{2}-\d{4}")
+
+    def analyze(self, text, entities, nlp_artifacts=None):
+        # 3-2-4 digit groups are the US SSN layout, never a phone layout.
+        results = super().analyze(text, entities, nlp_artifacts)
+        return [r for r in results if not self.SSN_SHAPE.fullmatch(text[r.start : r.end])]
+
+
+class PhonePatternRecognizer(PatternRecognizer):
+    """Layouts libphonenumber leaves out: North American numbers with an
+    extension or a 001 prefix, and UK numbers written +44 (0)."""
+
+    PATTERNS = [
+        Pattern("NANP", r"(?<![\w+])(?:\+1[-. ]?|001[-. ]?)?\(?\d{3}\)?[-. ]?\d{3}[-. ]\d{4}(?:\s*(?:x|ext\.?)\s*\d{1,6})?\b", 0.6),
+        Pattern("UK", r"(?<![\w+])(?:\+44\s?(?:\(0\)\s?)?|\(?0)\d{2,4}\)?[\s-]?\d{3,4}[\s-]?\d{3,4}\b", 0.6),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__("PHONE_NUMBER", name="PhonePatternRecognizer", patterns=self.PATTERNS,
+                         context=PhoneRecognizer.CONTEXT)
 
 
 @cache
@@ -68,7 +89,7 @@ def _tld_extract():
 
 BUILTIN: dict[str, tuple[type[EntityRecognizer], str]] = {
     "EMAIL_ADDRESS": (OfflineEmailRecognizer, "pattern+tld"),
-    "PHONE_NUMBER": (ConfidentPhoneRecognizer, "phonenumbers"),
+    "PHONE_NUMBER": (ConfidentPhoneRecognizer, "phonenumbers+pattern"),
     "CREDIT_CARD": (CreditCardRecognizer, "pattern+luhn"),
     "IBAN_CODE": (IbanRecognizer, "pattern+mod97"),
     "IP_ADDRESS": (IpRecognizer, "pattern"),
@@ -80,6 +101,8 @@ BUILTIN: dict[str, tuple[type[EntityRecognizer], str]] = {
     "ORGANIZATION": (OrganizationRecognizer, "pattern+gazetteer"),
 }
 NER_ENTITIES = ("PERSON", "LOCATION", "ORGANIZATION")
+# Recognizers that back up a built-in one for the same entity type.
+SUPPLEMENTS: dict[str, type[EntityRecognizer]] = {"PHONE_NUMBER": PhonePatternRecognizer}
 
 
 def _digits(n: int) -> Callable[[str], bool]:
@@ -88,7 +111,7 @@ def _digits(n: int) -> Callable[[str], bool]:
 
 PREFILTERS: dict[str, Callable[[str], bool]] = {
     "EMAIL_ADDRESS": lambda text: "@" in text,
-    "PHONE_NUMBER": _digits(3),
+    "PHONE_NUMBER": _digits(5),
     "CREDIT_CARD": _digits(13),
     "IBAN_CODE": _digits(2),
     "IP_ADDRESS": lambda text: ":" in text or "." in text,
@@ -132,6 +155,8 @@ def build_recognizers(
     for entity, (cls, method) in BUILTIN.items():
         if wanted is None or entity in wanted:
             recognizers.append(cls())
+            if entity in SUPPLEMENTS:
+                recognizers.append(SUPPLEMENTS[entity]())
             methods[entity] = f"ner+{method}" if ner and entity in NER_ENTITIES else method
     for index, spec in enumerate(custom):
         recognizer, method = _custom(index, spec)

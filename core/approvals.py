@@ -1,0 +1,327 @@
+"""Requests and signed decisions, with separation of duties enforced here, in the core.
+
+A request (a release, or a residency exception) is bound to one digest of
+everything it is about. A decision is an in-toto Statement v1 with an
+approval predicate, in a DSSE envelope signed by the reviewer's own key, and
+ledgered. ``approval_state`` is the one place the rules live, a pure function
+over the request, the decisions, the policy rule and the reviewers' keys:
+
+- the initiator cannot approve their own request;
+- one person counts once, even holding two roles;
+- a decision counts only for the request digest and policy digest it signed,
+  so any change to the subject or the policy voids it;
+- a decision older than the policy's validity window does not count;
+- a forged, re-signed or replayed envelope does not verify or does not bind;
+- a rejection by a required role blocks the request until a new one.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlmodel import col, select
+
+from stillroom import signing
+from stillroom.artifacts import canonical_json, sha256_bytes
+from stillroom.errors import StillroomError, UsageError
+from stillroom.store.models import Decision, Request, User
+
+STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
+PREDICATE_TYPE = "https://stillroom.dev/attestations/approval/v1"
+PAYLOAD_TYPE = "application/vnd.in-toto+json"
+KINDS = ("release", "residency")
+
+
+class ApprovalRefused(StillroomError):
+    """A decision the policy does not allow: the rule's own message says why."""
+
+
+@dataclass
+class ApprovalState:
+    """What the decisions on one request amount to under the policy."""
+
+    satisfied: bool
+    missing_roles: list[str]
+    counted: list[dict[str, str]] = field(default_factory=list)
+    ignored: list[dict[str, str]] = field(default_factory=list)
+    rejected_by: dict[str, str] | None = None
+
+    @property
+    def status(self) -> str:
+        return "rejected" if self.rejected_by else "approved" if self.satisfied else "pending"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "satisfied": self.satisfied, "missing_roles": self.missing_roles,
+                "counted": self.counted, "ignored": self.ignored, "rejected_by": self.rejected_by}
+
+
+def approval_state(*, request: dict[str, Any], envelopes: list[dict[str, Any]], rule: Any, policy_digest: str,
+                   now: datetime, keys: dict[str, Any], roles: dict[str, list[str]]) -> ApprovalState:
+    """Apply the policy's approval rule to signed decisions. Pure: no I/O.
+
+    ``request``: ``{"id", "digest", "initiator"}``; ``envelopes``: DSSE envelopes;
+    ``keys``: key name -> Ed25519 public key; ``roles``: user -> current roles.
+    """
+    approvals: list[tuple[str, str]] = []
+    counted, ignored, rejected_by = [], [], None
+    for envelope in envelopes:
+        try:
+            statement = open_decision(envelope, keys)
+            predicate = _bound_predicate(statement, request, policy_digest)
+        except ApprovalRefused as why:
+            ignored.append({"reason": str(why)})
+            continue
+        reviewer, role, decided = predicate["reviewer"], predicate["role"], predicate["decision"]
+        reason = None
+        if rule.initiator_excluded and reviewer == request["initiator"]:
+            reason = f"{reviewer} initiated this request and cannot decide it"
+        elif role not in roles.get(reviewer, []):
+            reason = f"{reviewer} no longer holds the {role} role"
+        elif now - _parse_time(predicate["time"]) > timedelta(days=rule.valid_days):
+            reason = f"{reviewer}'s {decided} expired ({rule.valid_days}-day window)"
+        if reason:
+            ignored.append({"reviewer": reviewer, "role": role, "reason": reason})
+            continue
+        if decided == "reject" and role in rule.required_roles and rejected_by is None:
+            rejected_by = {"reviewer": reviewer, "role": role, "comment": predicate.get("comment", "")}
+        elif decided == "approve" and role in rule.required_roles:
+            approvals.append((reviewer, role))
+    assignment = _assign(rule.required_roles, approvals, distinct=rule.distinct_people)
+    counted = [{"reviewer": person, "role": role} for role, person in assignment.items()]
+    missing = [r for r in rule.required_roles if r not in assignment]
+    return ApprovalState(not missing and rejected_by is None, missing, counted, ignored, rejected_by)
+
+
+def decision_statement(*, request: Request, reviewer: str, role: str, decision: str, comment: str,
+                       policy_digest: str, time: datetime) -> dict[str, Any]:
+    return {
+        "_type": STATEMENT_TYPE,
+        "subject": [{"name": f"stillroom-request:{request.id}", "digest": {"sha256": request.digest}}],
+        "predicateType": PREDICATE_TYPE,
+        "predicate": {
+            "request_id": request.id,
+            "request_kind": request.kind,
+            "request_digest": request.digest,
+            "reviewer": reviewer,
+            "role": role,
+            "decision": decision,
+            "comment": comment,
+            "policy_digest": policy_digest,
+            "time": time.astimezone(timezone.utc).isoformat().replace("+00:00", "Z"),
+            "nonce": secrets.token_hex(8),
+        },
+    }
+
+
+def open_decision(envelope: dict[str, Any], keys: dict[str, Any]) -> dict[str, Any]:
+    """Verify that a decision envelope is signed by one of its own reviewer's keys; return its statement.
+
+    The payload names the reviewer; only that person's keys (``<name>-k<N>``)
+    are trusted for it, so nobody can sign a decision in someone else's name.
+    """
+    try:
+        claimed = json.loads(base64.b64decode(envelope["payload"], validate=True))
+        reviewer = claimed["predicate"]["reviewer"]
+    except (KeyError, TypeError, ValueError, binascii.Error):
+        raise ApprovalRefused("a decision envelope is malformed") from None
+    own = {name: key for name, key in keys.items() if key_owner(name) == reviewer}
+    try:
+        payload = signing.dsse_verify(envelope, own)
+    except StillroomError:
+        raise ApprovalRefused(f"a decision in {reviewer}'s name is not signed by any of {reviewer}'s keys") from None
+    if envelope.get("payloadType") != PAYLOAD_TYPE:
+        raise ApprovalRefused(f"a decision has payload type {envelope.get('payloadType')!r}, not {PAYLOAD_TYPE}")
+    statement = json.loads(payload)
+    if statement.get("_type") != STATEMENT_TYPE or statement.get("predicateType") != PREDICATE_TYPE:
+        raise ApprovalRefused("a decision is not a Stillroom approval statement")
+    return statement
+
+
+def key_owner(key_name: str) -> str:
+    """The user a person key belongs to: ``alice-k2`` -> ``alice``."""
+    return key_name.rsplit("-k", 1)[0]
+
+
+def _bound_predicate(statement: dict[str, Any], request: dict[str, Any], policy_digest: str) -> dict[str, Any]:
+    predicate = statement["predicate"]
+    subject_digest = statement["subject"][0]["digest"]["sha256"]
+    if predicate.get("request_id") != request["id"] or subject_digest != request["digest"] \
+            or predicate.get("request_digest") != request["digest"]:
+        raise ApprovalRefused(f"a decision by {predicate.get('reviewer')} was signed for a different request or "
+                              "a changed subject; it does not count for this one")
+    if predicate.get("policy_digest") != policy_digest:
+        raise ApprovalRefused(f"{predicate.get('reviewer')}'s decision was made under a different policy "
+                              f"({str(predicate.get('policy_digest'))[:12]}); it no longer counts")
+    if predicate.get("decision") not in ("approve", "reject"):
+        raise ApprovalRefused(f"unknown decision {predicate.get('decision')!r}")
+    return predicate
+
+
+def _assign(required: list[str], approvals: list[tuple[str, str]], *, distinct: bool) -> dict[str, str]:
+    """Match required roles to approving people, each person at most once when ``distinct`` (max bipartite matching)."""
+    people_for = {role: sorted({p for p, r in approvals if r == role}) for role in required}
+    if not distinct:
+        return {role: people[0] for role, people in people_for.items() if people}
+    owner: dict[str, str] = {}
+
+    def place(role: str, seen: set[str]) -> bool:
+        for person in people_for[role]:
+            if person in seen:
+                continue
+            seen.add(person)
+            holder = next((r for r, p in owner.items() if p == person), None)
+            if holder is None or place(holder, seen):
+                owner[role] = person
+                return True
+        return False
+
+    for role in required:
+        place(role, set())
+    return owner
+
+
+def _parse_time(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+# -- I/O: requests and decisions on the store -----------------------------------
+
+
+def subject_digest(subject: dict[str, Any]) -> str:
+    return sha256_bytes(canonical_json(subject))
+
+
+def open_request(ws, *, kind: str, subject: dict[str, Any], initiator: str, policy_digest: str,
+                 run_id: str | None = None, gates: list[dict[str, Any]] | None = None) -> Request:
+    """Open a request bound to the digest of ``subject``; an identical pending one is returned as is."""
+    if kind not in KINDS:
+        raise UsageError(f"request kind must be one of {', '.join(KINDS)}")
+    digest = subject_digest(subject)
+    with ws.session() as s:
+        same = s.exec(select(Request).where(Request.kind == kind, Request.digest == digest,
+                                            Request.status == "pending")).first()
+        if same is not None:
+            return same
+        request = Request(id=f"req-{secrets.token_hex(5)}", kind=kind, run_id=run_id, initiator=initiator,
+                          subject=subject, digest=digest, policy_digest=policy_digest, gates=gates or [])
+        s.add(request)
+        s.commit()
+    ws.ledger().record("request.opened", {"request_id": request.id, "kind": kind, "digest": digest,
+                                           "policy_digest": policy_digest,
+                                           "gates": [{k: g[k] for k in ("gate", "passed")} for g in gates or []]},
+                       actor=initiator, run_id=run_id)
+    return request
+
+
+def get_request(ws, request_id: str) -> Request:
+    with ws.session() as s:
+        request = s.get(Request, request_id)
+    if request is None:
+        raise UsageError(f"no request {request_id!r}; `stillroom requests list` shows them")
+    return request
+
+
+def list_requests(ws, *, status: str | None = None, kind: str | None = None) -> list[Request]:
+    with ws.session() as s:
+        query = select(Request).order_by(col(Request.created_at))
+        if status:
+            query = query.where(Request.status == status)
+        if kind:
+            query = query.where(Request.kind == kind)
+        return list(s.exec(query))
+
+
+def decisions_for(ws, request_id: str) -> list[Decision]:
+    with ws.session() as s:
+        return list(s.exec(select(Decision).where(Decision.request_id == request_id).order_by(col(Decision.id))))
+
+
+def state_of(ws, request: Request, *, now: datetime | None = None) -> ApprovalState:
+    """Evaluate a request's decisions under the workspace's current policy."""
+    policy = ws.policy()
+    if subject_digest(request.subject) != request.digest:
+        return ApprovalState(False, [], ignored=[{"reason": "the request's subject no longer matches its digest"}],
+                             rejected_by={"reviewer": "stillroom", "role": "integrity",
+                                          "comment": "request subject was altered after it was opened"})
+    keys, roles = reviewer_keys(ws)
+    return approval_state(
+        request={"id": request.id, "digest": request.digest, "initiator": request.initiator},
+        envelopes=[d.envelope for d in decisions_for(ws, request.id)],
+        rule=getattr(policy.approvals, request.kind), policy_digest=policy.digest,
+        now=now or datetime.now(timezone.utc), keys=keys, roles=roles,
+    )
+
+
+def reviewer_keys(ws) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """Every person key the ledger introduced (old keys too), and each user's current roles."""
+    keys = {}
+    for name, verifier in ws.ledger().verifier_keys().items():
+        _, _, public_key = signing.parse_verifier_key(verifier)
+        keys[name] = public_key
+    with ws.session() as s:
+        roles = {u.name: list(u.roles) for u in s.exec(select(User))}
+    return keys, roles
+
+
+def decide(ws, request_id: str, person, *, decision: str, comment: str = "", role: str | None = None,
+           now: datetime | None = None) -> ApprovalState:
+    """Sign and record ``person``'s decision, refusing what the policy forbids with the rule's message."""
+    if decision not in ("approve", "reject"):
+        raise UsageError("a decision is 'approve' or 'reject'")
+    request = get_request(ws, request_id)
+    policy = ws.policy()
+    rule = getattr(policy.approvals, request.kind)
+    if request.status != "pending":
+        raise ApprovalRefused(f"request {request.id} is {request.status}; only pending requests take decisions")
+    if rule.initiator_excluded and person.name == request.initiator:
+        raise ApprovalRefused(f"{person.name} initiated {request.id} and cannot {decision} it: the policy "
+                              "excludes the initiator from deciding their own request")
+    eligible = [r for r in rule.required_roles if r in person.roles]
+    if not eligible:
+        raise ApprovalRefused(f"{person.name} holds none of the roles this {request.kind} request needs "
+                              f"({', '.join(rule.required_roles)})")
+    if role is None:
+        if len(eligible) > 1:
+            raise UsageError(f"{person.name} holds several required roles ({', '.join(eligible)}); choose one with --role")
+        role = eligible[0]
+    elif role not in eligible:
+        raise ApprovalRefused(f"{person.name} cannot decide as {role!r}: holds {', '.join(person.roles)}, "
+                              f"request needs {', '.join(rule.required_roles)}")
+    if rule.distinct_people and any(d.user == person.name and d.decision == decision
+                                    for d in decisions_for(ws, request.id)):
+        raise ApprovalRefused(f"{person.name} has already decided {request.id}; one person counts once")
+    moment = now or datetime.now(timezone.utc)
+    statement = decision_statement(request=request, reviewer=person.name, role=role, decision=decision,
+                                   comment=comment, policy_digest=policy.digest, time=moment)
+    envelope = signing.dsse_sign(canonical_json(statement), PAYLOAD_TYPE, person.key, person.key_name)
+    entry = ws.ledger().record(
+        "approval.decision",
+        {"request_id": request.id, "reviewer": person.name, "role": role, "decision": decision,
+         "request_digest": request.digest, "policy_digest": policy.digest,
+         "envelope_sha256": sha256_bytes(canonical_json(envelope))},
+        actor=person.name, run_id=request.run_id, signed_by=(person.key_name, person.key))
+    with ws.session() as s:
+        s.add(Decision(request_id=request.id, user=person.name, roles=[role], decision=decision, comment=comment,
+                       request_digest=request.digest, policy_digest=policy.digest, envelope=envelope,
+                       created_at=moment))
+        s.commit()
+    state = state_of(ws, request, now=moment)
+    if state.status != "pending":
+        set_status(ws, request.id, state.status, actor=person.name, reason={"ledger_seq": entry.seq})
+    return state
+
+
+def set_status(ws, request_id: str, status: str, *, actor: str, reason: dict[str, Any] | None = None) -> None:
+    with ws.session() as s:
+        request = s.get(Request, request_id)
+        request.status = status
+        s.add(request)
+        s.commit()
+    ws.ledger().record(f"request.{status}", {"request_id": request_id, **(reason or {})}, actor=actor,
+                       run_id=request.run_id)

@@ -1,0 +1,56 @@
+"""Release gates: the policy's thresholds applied to a run's evidence. Pure: no I/O.
+
+Each gate is ``{"gate", "passed", "value", "threshold", "message"}``. A gate
+whose evidence is missing fails (it is never silently passed), and says what
+is missing. Plugins may add findings through ``release_checks``; they cannot
+remove these.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def compute_gates(evidence: dict[str, Any], gates: Any, task: str) -> list[dict[str, Any]]:
+    """``evidence``: the student's flat metrics (``task.retained``, ``fidelity.agreement``, ...),
+    ``residual_pii`` and, for generative students, ``memorization.reproduced``."""
+    fidelity_key = "fidelity.cosine" if task == "embedding" else "fidelity.agreement"
+    results = [
+        _at_least("retained_quality", evidence.get("task.retained"), gates.min_retained_quality,
+                  "student task quality as a share of the teacher's"),
+        _at_least("fidelity", evidence.get(fidelity_key), gates.min_fidelity,
+                  "mean cosine to the teacher" if task == "embedding" else "top-1 agreement with the teacher"),
+        _at_most("worst_slice_drop", evidence.get("slices.worst_slice_drop"), gates.max_worst_slice_drop,
+                 "largest drop on any slice against the teacher"),
+        _at_most("residual_pii", evidence.get("residual_pii"), gates.max_residual_pii,
+                 "PII findings left after scrubbing"),
+    ]
+    for target, limits in gates.deployment_targets.items():
+        results.append(_at_most(f"size_mb[{target}]", evidence.get("latency.size_mb"), limits.max_size_mb,
+                                f"student size on disk for {target}"))
+        results.append(_at_most(f"latency_ms_p95[{target}]", evidence.get("latency.p95_ms"),
+                                limits.max_latency_ms_p95, f"single-thread p95 latency at batch 1 for {target}"))
+    if task == "causal-lm":
+        results.append(_at_most("memorization", evidence.get("memorization.reproduced"), 0,
+                                "planted canaries the student reproduces"))
+    return results
+
+
+def gates_pass(results: list[dict[str, Any]]) -> bool:
+    return all(g["passed"] for g in results)
+
+
+def _at_least(gate: str, value: float | None, threshold: float, what: str) -> dict[str, Any]:
+    return _gate(gate, value, threshold, what, value is not None and value >= threshold, "≥")
+
+
+def _at_most(gate: str, value: float | None, threshold: float, what: str) -> dict[str, Any]:
+    return _gate(gate, value, threshold, what, value is not None and value <= threshold, "≤")
+
+
+def _gate(gate: str, value: float | None, threshold: float, what: str, passed: bool, op: str) -> dict[str, Any]:
+    if value is None:
+        message = f"{what}: no evidence was produced, so the gate fails"
+    else:
+        message = f"{what}: {value:.4g} (needs {op} {threshold:g})"
+    return {"gate": gate, "passed": bool(passed), "value": value, "threshold": threshold, "message": message}

@@ -1,0 +1,59 @@
+"""``stillroom scrub``: one JSON Lines file through a scrubber, written all or nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+from stillroom.components import Scrubber, ScrubReport
+
+
+def scrub_file(in_path: Path, out_path: Path, *, field: str, spans: bool, scrubber: Scrubber) -> ScrubReport:
+    """Scrub ``field`` of every record of ``in_path`` into ``out_path``.
+
+    With ``spans``, each output line is ``{"spans": [{"type", "start", "end",
+    "score"}]}`` with offsets into the original text, and nothing is rewritten.
+    The output appears only once every record is done: a malformed input line
+    stops the command with an error naming the line and leaves no output file.
+    """
+    from stillroom.plugins.sources.jsonl import JsonlSource
+
+    source = JsonlSource({"path": str(Path(in_path).resolve()), "fields": [field]}, scrubber.ctx)
+    report = ScrubReport()
+    with _atomic_lines(Path(out_path)) as out:
+        for batch in source.read():
+            if spans:
+                found = scrubber.find([str(record[field]) for record in batch])
+                part = ScrubReport(records=len(batch), methods=scrubber.entities())
+                for record_spans in found:
+                    out.write(json.dumps({"spans": [s.as_dict() for s in record_spans]}) + "\n")
+                    for span in record_spans:
+                        per_field = part.counts.setdefault(span.type, {})
+                        per_field[field] = per_field.get(field, 0) + 1
+            else:
+                scrubbed, part = scrubber.scrub(batch)
+                for record in scrubbed:
+                    out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            report = report.merge(part)
+    return report
+
+
+@contextmanager
+def _atomic_lines(target: Path) -> Iterator[IO[str]]:
+    """A text file that replaces ``target`` only if the block completes (temp, fsync, rename)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            yield out
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,228 @@
+"""Students, the KD / embedding / label-only trainers, preflight and resume, on tiny models."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tinymodels as tm
+import torch
+
+from stillroom.components import Dataset, Split
+from stillroom.errors import ConfigError
+from stillroom.labels import label_outputs
+from stillroom.plugins.teachers.hf import HFTeacher
+from stillroom.plugins.trainers.build import build_student, keep_layers
+from stillroom.plugins.trainers.embedding import EmbeddingKDTrainer
+from stillroom.plugins.trainers.kd import LogitKDTrainer
+from stillroom.plugins.trainers.preflight import PreflightFailed, check_first_step, check_vocabularies
+
+TESTS = Path(__file__).parent
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    """A toy task and a tiny teacher fine-tuned on it, shared by the tests that only read them."""
+    root = tmp_path_factory.mktemp("trainers")
+    ctx = tm.context(root)
+    data = tm.toy_dataset()
+    teacher = tm.trained_teacher(root, data, ctx)
+    outputs = {s: label_outputs(teacher, getattr(data, s).texts, ctx.artifacts).outputs for s in ("train", "validation", "test")}
+    return ctx, data, teacher, outputs
+
+
+def agreement(student, outputs, data):
+    return float((student.predict(data.test.texts)["logits"].argmax(1) == outputs["test"]["logits"].argmax(1)).mean())
+
+
+def test_the_toy_teacher_has_learned_its_task(setup):
+    ctx, data, teacher, outputs = setup
+    assert (outputs["test"]["logits"].argmax(1) == np.array(data.test.labels)).mean() >= 0.9
+
+
+def test_kd_student_from_half_the_teacher_layers_learns_to_agree_with_it(setup):
+    ctx, data, teacher, outputs = setup
+    untrained = build_student({"layers": 2}, teacher=teacher, task="classification", label_names=data.label_names)
+    before = agreement(untrained, outputs, data)
+    student = LogitKDTrainer({}, ctx).train(
+        {"layers": 2, "epochs": 4, "lr": 3e-3, "batch_size": 16, "alpha": 1.0}, data, outputs, ctx
+    )
+    assert student.net.backbone.config.num_hidden_layers == 2
+    assert student.num_parameters() < untrained.num_parameters() + 1 and student.num_parameters() > 0
+    assert agreement(student, outputs, data) >= max(0.9, before)
+    assert len(student.history) == 4 and all(h["seconds"] > 0 for h in student.history)
+
+
+def test_label_only_baseline_trains_without_teacher_outputs(setup):
+    ctx, data, teacher, outputs = setup
+    student = LogitKDTrainer({}, ctx).train(
+        {"method": "labels", "layers": 2, "epochs": 4, "lr": 3e-3, "batch_size": 16}, data, {}, ctx
+    )
+    accuracy = (student.predict(data.test.texts)["logits"].argmax(1) == np.array(data.test.labels)).mean()
+    assert accuracy >= 0.8
+    assert LogitKDTrainer.supports_baseline
+
+
+def test_label_only_baseline_needs_labels(setup):
+    ctx, data, teacher, outputs = setup
+    unlabelled = Dataset(Split(data.train.texts), data.validation, data.test, data.label_names)
+    with pytest.raises(ConfigError, match="needs labelled training data"):
+        LogitKDTrainer({}, ctx).train({"method": "labels"}, unlabelled, {}, ctx)
+
+
+def test_each_epoch_is_recorded_for_the_ledger(setup, tmp_path):
+    ctx, data, teacher, outputs = setup
+    entries = []
+    local = tm.context(tmp_path, teacher=teacher, record=lambda kind, payload: entries.append((kind, payload)))
+    LogitKDTrainer({}, local).train({"layers": 1, "epochs": 2, "batch_size": 32}, data, outputs, local)
+    assert [kind for kind, _ in entries] == ["train.epoch", "train.epoch"]
+    assert entries[-1][1]["epoch"] == 2 and entries[-1][1]["trainer"] == "logit-kd"
+    assert {"loss", "val_score", "seconds", "examples_per_s"} <= set(entries[-1][1])
+
+
+def test_early_stopping_ends_training_when_validation_stops_improving(setup, tmp_path):
+    ctx, data, teacher, outputs = setup
+    local = tm.context(tmp_path, teacher=teacher)
+    student = LogitKDTrainer({}, local).train(
+        {"layers": 2, "epochs": 30, "lr": 3e-3, "batch_size": 16, "patience": 1}, data, outputs, local
+    )
+    assert len(student.history) < 30
+
+
+def test_student_layers_are_a_count_spread_evenly_or_explicit_indices(tmp_path):
+    from transformers import BertForSequenceClassification
+
+    model = BertForSequenceClassification(tm.bert_config(num_hidden_layers=6, num_labels=3))
+    assert keep_layers(model, 3) == [0, 2, 5]
+    assert model.config.num_hidden_layers == 3 and len(model.bert.encoder.layer) == 3
+    model = BertForSequenceClassification(tm.bert_config(num_hidden_layers=6, num_labels=3))
+    assert keep_layers(model, [1, 4]) == [1, 4]
+    with pytest.raises(ConfigError, match="between 1 and 6"):
+        keep_layers(BertForSequenceClassification(tm.bert_config(num_hidden_layers=6, num_labels=3)), 7)
+
+
+def test_students_from_a_config_and_from_a_checkpoint(setup, tmp_path):
+    ctx, data, teacher, outputs = setup
+    fresh = build_student({"init": "config", "config": {"num_hidden_layers": 1, "hidden_size": 16,
+                                                         "num_attention_heads": 2, "intermediate_size": 32}},
+                          teacher=teacher, task="classification", label_names=data.label_names)
+    assert fresh.net.backbone.config.hidden_size == 16 and fresh.net.backbone.config.num_labels == 3
+    fresh.save(tmp_path / "ckpt")
+    again = build_student({"init": "checkpoint", "checkpoint": str(tmp_path / "ckpt")}, teacher=teacher,
+                          task="classification", label_names=data.label_names)
+    np.testing.assert_allclose(again.predict(data.test.texts[:5])["logits"],
+                               fresh.predict(data.test.texts[:5])["logits"], atol=1e-5)
+
+
+def test_a_misspelled_option_is_refused(setup):
+    ctx, data, teacher, outputs = setup
+    with pytest.raises(ConfigError, match="temprature"):
+        LogitKDTrainer({}, ctx).train({"temprature": 3}, data, outputs, ctx)
+
+
+def test_embedding_student_narrower_than_its_teacher_learns_through_a_projection(tmp_path):
+    ctx = tm.context(tmp_path)
+    data = tm.toy_dataset()
+    ctx.teacher = HFTeacher({"path": str(tm.encoder_dir(tmp_path / "enc", hidden_size=48)), "task": "embedding"}, ctx)
+    outputs = {s: label_outputs(ctx.teacher, getattr(data, s).texts, ctx.artifacts).outputs for s in ("train", "validation")}
+    spec = {"init": "config", "config": {"hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2,
+                                         "intermediate_size": 64}, "epochs": 6, "lr": 3e-3, "batch_size": 16}
+    student = EmbeddingKDTrainer({}, ctx).train(spec, data, outputs, ctx)
+    assert student.net.projection is not None
+    assert student.predict(data.test.texts[:3])["embeddings"].shape == (3, 48)
+    scores = [h["val_score"] for h in student.history]
+    assert scores[-1] > scores[0] and max(scores) > 0.9
+
+
+def test_kd_is_refused_when_the_teacher_outputs_are_constant(setup):
+    ctx, data, teacher, outputs = setup
+    flat = {"train": {"logits": np.zeros((len(data.train), 3), dtype=np.float32)}}
+    with pytest.raises(PreflightFailed, match="same for every input"):
+        LogitKDTrainer({}, ctx).train({"layers": 1}, data, flat, ctx)
+
+
+def test_kd_is_refused_when_the_loss_starts_at_zero(setup, tmp_path):
+    ctx, data, teacher, outputs = setup
+    unlabelled = Dataset(Split(data.train.texts), data.validation, data.test, data.label_names)
+    local = tm.context(tmp_path, teacher=teacher)
+    with pytest.raises(PreflightFailed, match="loss is zero"):
+        # a full copy of the teacher, distilled on its own outputs: nothing to learn, and nothing learned
+        LogitKDTrainer({}, local).train({"alpha": 1.0}, unlabelled, outputs, local)
+
+
+def test_a_loss_detached_from_the_student_is_refused(setup):
+    ctx, data, teacher, outputs = setup
+    student = build_student({"layers": 1}, teacher=teacher, task="classification", label_names=data.label_names)
+    with pytest.raises(PreflightFailed, match="no gradient reaches"):
+        check_first_step(student.net, torch.tensor(1.0, requires_grad=True) * 2)
+
+
+def test_teacher_and_student_vocabularies_must_match(tmp_path):
+    from transformers import BertTokenizer
+
+    other = BertTokenizer(vocab={w: i for i, w in enumerate(tm.SPECIAL + ["other", "words"])})
+    check_vocabularies(tm.tokenizer(), tm.tokenizer())
+    with pytest.raises(PreflightFailed, match="vocabularies differ"):
+        check_vocabularies(tm.tokenizer(), other)
+
+
+RESUMABLE = """
+import json, sys
+from pathlib import Path
+sys.path.insert(0, {tests!r})
+import numpy as np
+import tinymodels as tm
+from stillroom.labels import label_outputs
+from stillroom.plugins.teachers.hf import HFTeacher
+from stillroom.plugins.trainers.kd import LogitKDTrainer
+
+root, checkpoints, out = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
+epochs = []
+ctx = tm.context(root, record=lambda kind, payload: epochs.append(payload["epoch"]))
+ctx.teacher = HFTeacher({{"path": str(root / "teacher")}}, ctx)
+data = tm.toy_dataset()
+outputs = {{s: label_outputs(ctx.teacher, getattr(data, s).texts, ctx.artifacts).outputs for s in ("train", "validation")}}
+spec = {{"layers": 2, "epochs": 16, "lr": 1e-3, "batch_size": 8, "checkpoint_every": 4, "checkpoint_dir": checkpoints}}
+student = LogitKDTrainer({{}}, ctx).train(spec, data, outputs, ctx)
+np.save(out / "logits.npy", student.predict(data.test.texts)["logits"])
+(out / "epochs.json").write_text(json.dumps(epochs))
+"""
+
+
+def test_training_killed_mid_run_resumes_from_its_checkpoint_and_finishes_as_if_uninterrupted(tmp_path):
+    tm.classifier_dir(tmp_path / "teacher")
+    script = tmp_path / "train.py"
+    script.write_text(RESUMABLE.format(tests=str(TESTS)))
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+
+    def run(checkpoints: str, out: Path) -> subprocess.Popen:
+        out.mkdir(exist_ok=True)
+        return subprocess.Popen([sys.executable, str(script), str(tmp_path), checkpoints, str(out)], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    victim = run(str(tmp_path / "ckpt"), tmp_path / "killed")
+    deadline = time.monotonic() + 120
+    while not list((tmp_path / "ckpt").glob("*/state.pt")):
+        assert victim.poll() is None, victim.stderr.read().decode()[-2000:]
+        assert time.monotonic() < deadline, "no checkpoint was written within two minutes"
+        time.sleep(0.01)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    assert victim.returncode == -signal.SIGKILL
+    assert not (tmp_path / "killed" / "logits.npy").exists()
+
+    resumed, reference = run(str(tmp_path / "ckpt"), tmp_path / "resumed"), run(str(tmp_path / "ref"), tmp_path / "ref-out")
+    for process in (resumed, reference):
+        assert process.wait(timeout=300) == 0, process.stderr.read().decode()[-2000:]
+    resumed_epochs = json.loads((tmp_path / "resumed" / "epochs.json").read_text())
+    assert resumed_epochs and resumed_epochs[-1] == 16 and len(resumed_epochs) < 16 + 1
+    assert json.loads((tmp_path / "ref-out" / "epochs.json").read_text()) == list(range(1, 17))
+    np.testing.assert_allclose(np.load(tmp_path / "resumed" / "logits.npy"),
+                               np.load(tmp_path / "ref-out" / "logits.npy"), atol=1e-4)
