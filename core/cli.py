@@ -27,8 +27,14 @@ app = typer.Typer(
 )
 runs_app = typer.Typer(help="Runs and their stages.", no_args_is_help=True)
 plugins_app = typer.Typer(help="Installed plugins and their governance.", no_args_is_help=True)
+users_app = typer.Typer(help="People, their roles and their keys.", no_args_is_help=True)
+requests_app = typer.Typer(help="Release and residency requests.", no_args_is_help=True)
+policy_app = typer.Typer(help="The workspace's policies.", no_args_is_help=True)
 app.add_typer(runs_app, name="runs")
 app.add_typer(plugins_app, name="plugins")
+app.add_typer(users_app, name="users")
+app.add_typer(requests_app, name="requests")
+app.add_typer(policy_app, name="policy")
 
 STATE: dict[str, Any] = {"workspace": None, "debug": False, "strict_plugins": False}
 
@@ -90,20 +96,24 @@ def init(
     typer.echo(f"  policies:      {ws.policy_dir}")
 
 
+AsOption = Annotated[Optional[str], typer.Option("--as", help="Act as this user (default: $STILLROOM_USER).")]
+
+
 @app.command()
 def run(
     pipeline: Annotated[Path, typer.Argument(help="The pipeline spec (YAML).")],
     workspace: WorkspaceOption = None,
-    as_user: Annotated[Optional[str], typer.Option("--as", help="The user who runs it (default: $STILLROOM_USER).")] = None,
+    as_user: AsOption = None,
     no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bars.")] = False,
 ) -> None:
-    """Run a pipeline under the workspace's policies; prints the run id."""
+    """Run a pipeline under the workspace's policies, as an operator; prints the run and request ids."""
     from stillroom.config import load_spec
 
     ws = open_workspace(workspace)
     spec = load_spec(pipeline)
-    run_id = execute(ws, spec, initiator=_initiator(as_user), progress=not no_progress)
-    typer.echo(f"run {run_id} succeeded")
+    person = unlock_user(ws, as_user)
+    run = execute(ws, spec, person=person, progress=not no_progress)
+    _print_outcome(run)
 
 
 @app.command()
@@ -115,16 +125,25 @@ def demo(
     from stillroom.demo import prepare_demo
 
     root = (workspace or STATE["workspace"] or Path("demo-workspace")).resolve()
-    ws, spec = prepare_demo(root, limit=limit)
-    typer.echo(f"Demo workspace: {ws.root}\nPipeline: {ws.root / 'pipelines' / 'demo.yaml'}\n")
-    run_id = execute(ws, spec, initiator=_initiator(None, default="demo-operator"), progress=True)
-    typer.echo(f"\nrun {run_id} succeeded. Next:")
-    typer.echo(f"  stillroom runs show {run_id} --workspace {ws.root}")
-    typer.echo(f"  stillroom plugins list --workspace {ws.root}")
+    demo_run = prepare_demo(root, limit=limit)
+    typer.echo(f"Demo workspace: {demo_run.workspace.root}\nPipeline: {demo_run.pipeline}\n")
+    run = execute(demo_run.workspace, demo_run.spec, person=demo_run.operator, progress=True)
+    _print_outcome(run)
+    for line in demo_run.next_steps(run):
+        typer.echo(line)
 
 
-def execute(ws, spec, *, initiator: str, progress: bool) -> str:
-    from stillroom.pipeline import run_pipeline
+def _print_outcome(run) -> None:
+    typer.echo(f"\nrun {run.run_id} succeeded")
+    outputs = run.summaries.get("request", {})
+    if outputs.get("request_id"):
+        verdict = "all gates pass" if outputs["gates_passed"] else "some gates FAIL"
+        typer.echo(f"release request {outputs['request_id']} opened ({verdict}); "
+                   f"`stillroom requests show {outputs['request_id']}` shows the evidence")
+
+
+def execute(ws, spec, *, person, progress: bool):
+    from stillroom.pipeline import run_as
 
     out = console()
     marks = {"succeeded": "[green]✓[/]", "skipped": "[yellow]–[/]", "failed": "[red]✗[/]"}
@@ -133,8 +152,7 @@ def execute(ws, spec, *, initiator: str, progress: bool) -> str:
         detail = report.message if report.status != "succeeded" else _stage_detail(report.outputs)
         out.print(f" {marks[report.status]} {report.name:<10} {report.seconds:>7.1f}s  {detail or ''}")
 
-    run = run_pipeline(ws, spec, initiator=initiator, plugins=plugin_manager(ws), progress=progress, on_stage=show)
-    return run.run_id
+    return run_as(person, ws, spec, plugins=plugin_manager(ws), progress=progress, on_stage=show)
 
 
 def _stage_detail(outputs: dict[str, Any]) -> str:
@@ -142,11 +160,34 @@ def _stage_detail(outputs: dict[str, Any]) -> str:
     return "  ".join(f"{k}={outputs[k]}" for k in keys if k in outputs)
 
 
-def _initiator(as_user: str | None, default: str | None = None) -> str:
-    user = as_user or os.environ.get("STILLROOM_USER") or default
-    if not user:
-        raise UsageError("say who runs this with --as NAME or $STILLROOM_USER")
-    return user
+def unlock_user(ws, as_user: str | None):
+    """The acting user, unlocked with their passphrase ($STILLROOM_PASSPHRASE, else a prompt)."""
+    from stillroom.users import unlock
+
+    name = as_user or os.environ.get("STILLROOM_USER")
+    if not name:
+        raise UsageError("say who acts with --as NAME or $STILLROOM_USER")
+    passphrase = os.environ.get("STILLROOM_PASSPHRASE")
+    if passphrase is None:
+        if not sys.stdin.isatty():
+            raise UsageError(f"no passphrase for {name}: set $STILLROOM_PASSPHRASE or run interactively")
+        passphrase = typer.prompt(f"Passphrase for {name}", hide_input=True)
+    return unlock(ws, name, passphrase)
+
+
+def _new_passphrase(name: str) -> str:
+    passphrase = os.environ.get("STILLROOM_NEW_PASSPHRASE")
+    if passphrase is not None:
+        return passphrase
+    if not sys.stdin.isatty():
+        raise UsageError(f"no passphrase for {name}: set $STILLROOM_NEW_PASSPHRASE or run interactively")
+    return typer.prompt(f"New passphrase for {name}", hide_input=True, confirmation_prompt=True)
+
+
+def _os_actor() -> str:
+    import getpass
+
+    return f"os:{getpass.getuser()}"
 
 
 # -- runs ------------------------------------------------------------------------
@@ -198,6 +239,173 @@ def runs_show(run_id: Annotated[str, typer.Argument(help="The run id.")], worksp
     out.print(table)
 
 
+# -- users, requests, approvals, release -----------------------------------------
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="The user's name (lowercase).")],
+    role: Annotated[list[str], typer.Option("--role", help="security, legal, operator or admin; repeatable.")],
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Add a user with their own key, encrypted with their passphrase ($STILLROOM_NEW_PASSPHRASE or a prompt)."""
+    from stillroom.users import add_user
+
+    ws = open_workspace(workspace)
+    user = add_user(ws, name, role, _new_passphrase(name), actor=os.environ.get("STILLROOM_USER") or _os_actor())
+    typer.echo(f"added {user.name} ({', '.join(user.roles)}), key {user.verifier_key}")
+
+
+@users_app.command("list")
+def users_list(workspace: WorkspaceOption = None, as_json: JsonOption = False) -> None:
+    """Users with their roles and current key."""
+    from stillroom.users import list_users
+
+    rows = [{"name": u.name, "roles": u.roles, "key": u.verifier_key, "created_at": u.created_at.isoformat()}
+            for u in list_users(open_workspace(workspace))]
+    if as_json:
+        return emit_json(rows)
+    from rich.table import Table
+
+    table = Table("user", "roles", "key")
+    for r in rows:
+        table.add_row(r["name"], ", ".join(r["roles"]), r["key"])
+    console().print(table)
+
+
+@users_app.command("passwd")
+def users_passwd(name: Annotated[str, typer.Argument()], workspace: WorkspaceOption = None) -> None:
+    """Change a user's passphrase (their key is re-encrypted, not replaced)."""
+    from stillroom.users import change_passphrase
+
+    ws = open_workspace(workspace)
+    old = os.environ.get("STILLROOM_PASSPHRASE")
+    if old is None:
+        old = typer.prompt(f"Current passphrase for {name}", hide_input=True)
+    change_passphrase(ws, name, old, _new_passphrase(name))
+    typer.echo(f"passphrase changed for {name}")
+
+
+@requests_app.command("list")
+def requests_list(
+    workspace: WorkspaceOption = None,
+    status: Annotated[Optional[str], typer.Option(help="pending, approved, rejected or released.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Requests, oldest first."""
+    from stillroom.approvals import list_requests
+
+    rows = [{"id": r.id, "kind": r.kind, "status": r.status, "run_id": r.run_id, "initiator": r.initiator,
+             "gates_passed": all(g["passed"] for g in r.gates), "created_at": r.created_at.isoformat()}
+            for r in list_requests(open_workspace(workspace), status=status)]
+    if as_json:
+        return emit_json(rows)
+    from rich.table import Table
+
+    table = Table("request", "kind", "status", "gates", "run", "initiator", "opened")
+    for r in rows:
+        table.add_row(r["id"], r["kind"], r["status"], "pass" if r["gates_passed"] else "FAIL", r["run_id"] or "",
+                      r["initiator"], r["created_at"][:19])
+    console().print(table)
+
+
+@requests_app.command("show")
+def requests_show(request_id: Annotated[str, typer.Argument()], workspace: WorkspaceOption = None,
+                  as_json: JsonOption = False) -> None:
+    """A request's gates, approvals and what it is bound to."""
+    from stillroom.approvals import decisions_for, get_request, state_of
+
+    ws = open_workspace(workspace)
+    request = get_request(ws, request_id)
+    state = state_of(ws, request)
+    decisions = [{"user": d.user, "roles": d.roles, "decision": d.decision, "comment": d.comment,
+                  "at": d.created_at.isoformat()} for d in decisions_for(ws, request.id)]
+    data = {**request.model_dump(mode="json"), "approval": state.as_dict(), "decisions": decisions}
+    if as_json:
+        return emit_json(data)
+    out = console()
+    out.print(f"[bold]{request.id}[/]  {request.kind}  {request.status}  run {request.run_id}  by {request.initiator}")
+    out.print(f"  digest {request.digest}\n  policy {request.policy_digest}")
+    for gate in request.gates:
+        mark = "[green]pass[/]" if gate["passed"] else "[red]FAIL[/]"
+        out.print(f"  {mark}  {gate['gate']:<28}", end="")
+        out.print(gate["message"], markup=False)
+    out.print(f"  approvals: {state.status}; missing: {', '.join(state.missing_roles) or 'none'}")
+    for d in decisions:
+        out.print(f"    {d['decision']:<8} {d['user']} ({', '.join(d['roles'])}) ", end="")
+        out.print(d["comment"], markup=False)
+
+
+@app.command()
+def approve(
+    request_id: Annotated[str, typer.Argument(help="The request to decide.")],
+    workspace: WorkspaceOption = None,
+    as_user: AsOption = None,
+    reject: Annotated[bool, typer.Option("--reject", help="Reject instead of approve.")] = False,
+    comment: Annotated[str, typer.Option(help="Why.")] = "",
+    role: Annotated[Optional[str], typer.Option(help="The role you decide in, if you hold several.")] = None,
+) -> None:
+    """Sign a decision on a request with your own key; the policy's rules are enforced in the core."""
+    from stillroom.approvals import decide
+
+    ws = open_workspace(workspace)
+    person = unlock_user(ws, as_user)
+    state = decide(ws, request_id, person, decision="reject" if reject else "approve", comment=comment, role=role)
+    typer.echo(f"{'rejected' if reject else 'approved'} {request_id} as {person.name}; request is now {state.status}"
+               + (f" (still needs: {', '.join(state.missing_roles)})" if state.status == "pending" else ""))
+
+
+@app.command()
+def release(
+    target: Annotated[str, typer.Argument(help="The approved release request, or `verify`.")],
+    bundle: Annotated[Optional[Path], typer.Argument(help="With `verify`: the bundle directory.")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", help="A new directory for the bundle.")] = None,
+    node_key: Annotated[Optional[str], typer.Option(help="With `verify`: pin the node's verifier key.")] = None,
+    workspace: WorkspaceOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """`release REQ --out DIR` writes the signed bundle of an approved request; `release verify DIR` checks one offline."""
+    if target == "verify":
+        if bundle is None:
+            raise UsageError("usage: stillroom release verify DIR")
+        return _release_verify(bundle, node_key, as_json)
+    if out is None or bundle is not None:
+        raise UsageError("usage: stillroom release REQ --out DIR")
+    from stillroom.release import build_release
+
+    ws = open_workspace(workspace)
+    manifest = build_release(ws, target, out, actor=os.environ.get("STILLROOM_USER") or _os_actor())
+    typer.echo(f"released {target}: {len(manifest['files'])} files in {out}")
+    typer.echo(f"verify offline with: stillroom release verify {out}")
+
+
+def _release_verify(directory: Path, node_key: str | None, as_json: bool) -> None:
+    from stillroom.release import verify_release
+
+    report = verify_release(directory, node_key=node_key)
+    if as_json:
+        return emit_json(report)
+    for check in report["checks"]:
+        typer.echo(f"  ok  {check}")
+    typer.echo(f"bundle for {report['request_id']} verifies")
+
+
+@policy_app.command("check")
+def policy_check(workspace: WorkspaceOption = None) -> None:
+    """Validate the workspace's policy files; prints the policy digest."""
+    ws = open_workspace(workspace)
+    policy = ws.policy()
+    typer.echo(f"policies in {ws.policy_dir} are valid; digest {policy.digest}")
+
+
+@policy_app.command("schema")
+def policy_schema() -> None:
+    """Print the JSON Schema of the policy files."""
+    from stillroom.policy import Policy
+
+    emit_json(Policy.model_json_schema())
+
+
 # -- plugins ---------------------------------------------------------------------
 
 
@@ -228,6 +436,12 @@ def _maybe_workspace(workspace: Path | None):
 # -- entry point -----------------------------------------------------------------
 
 
+def _mount_subcommands() -> None:
+    from stillroom.ledger.commands import app as ledger_app
+
+    app.add_typer(ledger_app, name="ledger")
+
+
 def _register_plugin_commands() -> None:
     """Let allowed plugins add commands; a broken one is reported, not fatal."""
     try:
@@ -252,6 +466,7 @@ def _argv_workspace() -> Path | None:
 def main() -> None:
     """Typer handles usage errors (exit 2) and help; Stillroom's own errors become one line here."""
     try:
+        _mount_subcommands()
         _register_plugin_commands()
         app(prog_name="stillroom")
     except StillroomError as exc:

@@ -77,11 +77,16 @@ def run_pipeline(
     spec: PipelineSpec,
     *,
     initiator: str,
+    initiator_key: tuple[str, Any] | None = None,
     plugins: PluginManager | None = None,
     progress: bool = True,
     on_stage: Callable[[StageReport], None] = lambda report: None,
 ) -> Run:
-    """Run every stage; raise the stage's error after recording it."""
+    """Run every stage; raise the stage's error after recording it.
+
+    ``initiator_key`` (key name, private key) signs the run's start, so the
+    ledger shows who started it with their own signature.
+    """
     policy = workspace.policy()
     plugins = plugins or load_plugins(policy.plugins.allow)
     run = Run(workspace, spec, plugins, initiator, policy=policy)
@@ -98,8 +103,9 @@ def run_pipeline(
         record=run.record,
         scratch=workspace.root / "runs" / run.run_id,
     )
-    run.record("run.start", {**run.info, "policy_digest": policy.digest, "spec": spec.model_dump(mode="json"),
-                             "plugins": plugins.provenance()})
+    workspace.ledger().record("run.start", {**run.info, "policy_digest": policy.digest,
+                                            "spec": spec.model_dump(mode="json"), "plugins": plugins.provenance()},
+                              actor=initiator, run_id=run.run_id, signed_by=initiator_key)
     status, error = "succeeded", None
     try:
         for position, name in enumerate(STAGES):
@@ -123,6 +129,14 @@ def run_pipeline(
         workspace.ledger().checkpoint()
         plugins.on_run_end(run.info, status)
     return run
+
+
+def run_as(person, workspace: Workspace, spec: PipelineSpec, **kwargs: Any) -> Run:
+    """A run started by an unlocked user: they need the operator role, and they sign its start."""
+    if "operator" not in person.roles:
+        raise RunRefused(f"{person.name} cannot start a run: it needs the operator role "
+                         f"({person.name} holds {', '.join(person.roles)})")
+    return run_pipeline(workspace, spec, initiator=person.name, initiator_key=(person.key_name, person.key), **kwargs)
 
 
 def _run_stage(run: Run, position: int, name: str) -> StageReport:
@@ -352,7 +366,43 @@ def export(run: Run) -> dict[str, Any]:
 
 
 def request(run: Run) -> dict[str, Any]:
-    raise Skip("release requests are opened by the governance module, which this workspace does not have yet")
+    """Compute the release gates and open a release request bound to everything above."""
+    from stillroom.approvals import open_request
+    from stillroom.gates import compute_gates, gates_pass
+
+    if "student" not in run.evaluations or "exports" not in run.artifacts:
+        raise Skip("no evaluated, exported student to release")
+    task = run.components["teacher"].task
+    evidence = {f"{e.evaluator}.{k}": v for e in run.evaluations["student"] for k, v in e.metrics.items()}
+    evidence["residual_pii"] = run.summaries.get("scrub", {}).get("residual", 0)
+    gates = compute_gates(evidence, run.policy.release_gates, task)
+    subject = release_subject(run, gates)
+    gates += [dict(f, plugin=True) for f in run.plugins.release_checks({
+        "request_id": None, "run_id": run.run_id, "metrics": evidence, "artifacts": run.artifacts})]
+    opened = open_request(run.workspace, kind="release", subject={**subject, "gates": gates},
+                          initiator=run.initiator, policy_digest=run.policy.digest, run_id=run.run_id, gates=gates)
+    return {"request_id": opened.id, "digest": opened.digest, "gates_passed": gates_pass(gates),
+            "gates": {g["gate"]: g["passed"] for g in gates}}
+
+
+def release_subject(run: Run, gates: list[dict[str, Any]]) -> dict[str, Any]:
+    """Everything a release request is about, by digest: any change makes a new request."""
+    teacher = run.components["teacher"]
+    exported = run.workspace.artifacts.read_json(run.artifacts["exports"])
+    files = {f"{exporter}/{name}": digest for exporter, named in exported.items() for name, digest in named.items()}
+    card = next((d for name, d in files.items() if name.endswith("README.md")), None)
+    return {
+        "run_id": run.run_id,
+        "pipeline": run.spec.name,
+        "spec_digest": run.spec.digest,
+        "policy_digest": run.policy.digest,
+        "teacher": {"name": teacher.name, "fingerprint": teacher.fingerprint()},
+        "data": {"source_fingerprint": run.summaries["ingest"]["fingerprint"],
+                 **{k: v for k, v in run.artifacts.items() if k != "exports"}},
+        "student": {"files": files},
+        "model_card": card,
+        "plugins": run.plugins.provenance(),
+    }
 
 
 STAGE_FUNCTIONS: dict[str, Callable[[Run], dict[str, Any]]] = {

@@ -12,10 +12,11 @@ import base64
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.engine import Engine
 
 from stillroom import signing
@@ -86,12 +87,13 @@ class Ledger:
         return entry
 
     def size(self) -> int:
-        with db.session(self.engine) as s:
+        with self.engine.connect() as s:
             return _size(s)
 
     def checkpoint(self) -> str:
         """Sign and store a checkpoint of the whole log (the latest one, if nothing was appended since)."""
-        with db.write_session(self.engine) as s:
+        with db.write_session(self.engine) as session:
+            s = session.connection()
             if _size(s) == 0:
                 self._write(s, [])
             size = _size(s)
@@ -105,13 +107,13 @@ class Ledger:
             return note
 
     def latest_checkpoint(self) -> str | None:
-        with db.session(self.engine) as s:
+        with self.engine.connect() as s:
             latest = _latest_checkpoint(s)
         return latest.note if latest else None
 
     def prove(self, seq: int) -> dict[str, Any]:
         """An inclusion proof for entry ``seq`` against the latest checkpoint, checked before it is returned."""
-        with db.session(self.engine) as s:
+        with self.engine.connect() as s:
             latest = _latest_checkpoint(s)
             if latest is None:
                 raise NotInLedger("the ledger has no checkpoint yet; make one with `stillroom ledger checkpoint`")
@@ -139,7 +141,7 @@ class Ledger:
 
     def consistency(self, old_size: int, new_size: int) -> dict[str, Any]:
         """A consistency proof between the stored checkpoints of sizes ``old_size`` and ``new_size``."""
-        with db.session(self.engine) as s:
+        with self.engine.connect() as s:
             old, new = (_checkpoint_at(s, size) for size in (old_size, new_size))
             if old_size > new_size:
                 raise NotInLedger(f"the old checkpoint (size {old_size}) is newer than the new one (size {new_size})")
@@ -163,14 +165,14 @@ class Ledger:
 
     def verify(self) -> VerifyReport:
         """Recompute everything from the signed bytes, pinned to this ledger's own node key."""
-        with db.session(self.engine) as s:
+        with self.engine.connect() as s:
             notes = list(s.execute(select(CHECKPOINTS.c.note)).scalars())
         name, key = self.node
         return verify_rows(self.rows(), notes, origin=self.origin, active_node_key=(name, key.public_key()))
 
     def verifier_keys(self) -> dict[str, str]:
         """Every key the ledger has introduced: name -> C2SP verifier key."""
-        with db.session(self.engine) as s:
+        with self.engine.connect() as s:
             return dict(s.execute(select(KEYS.c.name, KEYS.c.verifier_key).order_by(KEYS.c.introduced_seq)).all())
 
     def export(self, directory) -> None:
@@ -182,7 +184,7 @@ class Ledger:
         """(seq, canonical bytes, signature, stored leaf hash) of every entry in order, a page at a time."""
         seq = 0
         while True:
-            with db.session(self.engine) as s:
+            with self.engine.connect() as s:
                 page = s.execute(
                     select(ENTRIES.c.seq, ENTRIES.c.leaf, ENTRIES.c.signature, ENTRIES.c.leaf_hash)
                     .where(ENTRIES.c.seq >= seq).order_by(ENTRIES.c.seq).limit(PAGE)
@@ -194,8 +196,8 @@ class Ledger:
             seq = page[-1].seq + 1
 
     def _append(self, drafts: list[tuple[Draft, Signer]]) -> list[Entry]:
-        with db.write_session(self.engine) as s:
-            return self._write(s, drafts)
+        with db.write_session(self.engine) as session:
+            return self._write(session.connection(), drafts)
 
     def _write(self, s, drafts: list[tuple[Draft, Signer]]) -> list[Entry]:
         """Append under the writer lock the caller holds; writes the genesis entry first on an empty log."""
@@ -249,7 +251,7 @@ class Ledger:
         row = s.execute(select(KEYS.c.verifier_key, KEYS.c.retired_seq).where(KEYS.c.name == name)).one_or_none()
         if row is None:
             raise LedgerError(f"key {name!r} is not known to the ledger; introduce it with add_key first")
-        if row.verifier_key != signing.verifier_key(name, key.public_key()):
+        if row.verifier_key != _verifier_key(name, key):
             raise LedgerError(f"the key offered as {name!r} is not the key the ledger knows by that name")
         if row.retired_seq is not None:
             raise LedgerError(f"key {name!r} was retired at entry {row.retired_seq}; sign with the current node key")
@@ -278,8 +280,11 @@ def _node_lookup(s, keys: list[tuple[int, int]]) -> _Lookup:
     if not keys:
         return _Lookup({})
     # OR of point lookups, not a row-value IN: SQLite scans the whole table for the latter.
-    match = or_(*(and_(NODES.c.level == level, NODES.c.idx == idx) for level, idx in set(keys)))
-    rows = s.execute(select(NODES.c.level, NODES.c.idx, NODES.c.hash).where(match))
+    # Plain SQL text because building the expression per call cost more than running it.
+    keys = sorted(set(keys))
+    where = " OR ".join(f"(level = :l{i} AND idx = :i{i})" for i in range(len(keys)))
+    params = {f"{p}{i}": v for i, key in enumerate(keys) for p, v in zip("li", key)}
+    rows = s.execute(text(f"SELECT level, idx, hash FROM ledger_nodes WHERE {where}"), params)
     return _Lookup({(r.level, r.idx): bytes(r.hash) for r in rows})
 
 
@@ -307,6 +312,11 @@ def _checkpoint_at(s, size: int):
 def _entry_row(e: Entry) -> dict:
     return {"seq": e.seq, "time": e.time, "kind": e.kind, "actor": e.actor, "signer": e.signer, "run_id": e.run_id,
             "leaf": e.leaf, "leaf_hash": e.leaf_hash, "signature": e.signature}
+
+
+@lru_cache(maxsize=64)
+def _verifier_key(name: str, key: Ed25519PrivateKey) -> str:
+    return signing.verifier_key(name, key.public_key())
 
 
 def _b64(data: bytes) -> str:

@@ -1,0 +1,187 @@
+"""Release bundles: refused until gates and approvals hold; every tamper detected offline.
+
+The request here is opened directly over artifacts written to the store
+(the pipeline's own request stage is covered by the demo test), so the test
+is about bundling and verification, not training.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import subprocess
+import sys
+
+import pytest
+
+from stillroom.approvals import decide, open_request
+from stillroom.release import BundleInvalid, ReleaseRefused, build_release, verify_release
+from stillroom.users import add_user, unlock
+
+PASS = "correct horse battery"
+PASSING = [{"gate": "fidelity", "passed": True, "value": 0.97, "threshold": 0.85, "message": "ok"}]
+
+
+@pytest.fixture
+def release_request(workspace):
+    for name, roles in (("olga", ["operator"]), ("sam", ["security"]), ("lena", ["legal"])):
+        add_user(workspace, name, roles, PASS, actor="admin")
+    store = workspace.artifacts
+    files = {"hf/model.safetensors": store.put_bytes(b"\x00weights" * 100), "hf/config.json": store.put_json({"a": 1})}
+    card = store.put_bytes(b"---\nlicense: apache-2.0\n---\n# Student\n")
+    workspace.ledger().record("run.start", {"run_id": "run-1"}, actor="olga", run_id="run-1")
+    subject = {"run_id": "run-1", "pipeline": "intents", "spec_digest": "s" * 64, "policy_digest": workspace.policy().digest,
+               "teacher": {"name": "hf", "fingerprint": "t" * 64}, "data": {"source_fingerprint": "d" * 64},
+               "student": {"files": files}, "model_card": card, "plugins": [], "gates": PASSING}
+    return open_request(workspace, kind="release", subject=subject, initiator="olga",
+                        policy_digest=workspace.policy().digest, run_id="run-1", gates=PASSING)
+
+
+def approve_both(ws, request):
+    for name in ("sam", "lena"):
+        decide(ws, request.id, unlock(ws, name, PASS), decision="approve")
+
+
+@pytest.fixture
+def bundle(workspace, release_request, tmp_path):
+    approve_both(workspace, release_request)
+    out = tmp_path / "bundle"
+    build_release(workspace, release_request.id, out, actor="olga")
+    return out
+
+
+def test_release_is_refused_without_approvals(workspace, release_request, tmp_path):
+    with pytest.raises(ReleaseRefused, match="lacks approvals from: security, legal"):
+        build_release(workspace, release_request.id, tmp_path / "b", actor="olga")
+    decide(workspace, release_request.id, unlock(workspace, "sam", PASS), decision="approve")
+    with pytest.raises(ReleaseRefused, match="lacks approvals from: legal"):
+        build_release(workspace, release_request.id, tmp_path / "b", actor="olga")
+    assert not (tmp_path / "b").exists()
+
+
+def test_release_is_refused_when_a_gate_fails(workspace, release_request, tmp_path):
+    failing = [{"gate": "worst_slice_drop", "passed": False, "value": 0.3, "threshold": 0.1, "message": "too big"}]
+    request = open_request(workspace, kind="release", subject={**release_request.subject, "gates": failing},
+                           initiator="olga", policy_digest=workspace.policy().digest, run_id="run-1", gates=failing)
+    approve_both(workspace, request)
+    with pytest.raises(ReleaseRefused, match="fails release gates: worst_slice_drop"):
+        build_release(workspace, request.id, tmp_path / "b", actor="olga")
+
+
+def test_an_approved_release_bundle_verifies_offline(bundle, workspace):
+    report = verify_release(bundle)
+    assert report["ok"] and any("sam (security), lena (legal)" in c or "lena (legal), sam (security)" in c
+                                for c in report["checks"])
+    node = (bundle / "keys" / f"{workspace.node_key_name}.vkey").read_text().strip()
+    assert verify_release(bundle, node_key=node)["ok"]
+    assert (bundle / "student" / "hf" / "model.safetensors").read_bytes() == b"\x00weights" * 100
+
+
+def test_model_signing_cli_accepts_the_student_signature(bundle):
+    """The OpenSSF model-signing tool itself verifies the student (its elliptic-key mode)."""
+    result = subprocess.run([sys.executable, "-m", "model_signing", "verify", "key", str(bundle / "student"),
+                             "--signature", str(bundle / "student.sig"),
+                             "--public_key", str(bundle / "keys" / "release-p256.pub")],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_pinning_another_node_key_fails(bundle, tmp_path):
+    from stillroom import signing
+
+    other = signing.verifier_key("x-node", signing.generate_key().public_key())
+    with pytest.raises(BundleInvalid, match="not the pinned node key"):
+        verify_release(bundle, node_key=other)
+
+
+def test_the_bundle_directory_must_be_new(workspace, release_request, tmp_path):
+    approve_both(workspace, release_request)
+    out = tmp_path / "used"
+    out.mkdir()
+    (out / "x").write_text("x")
+    from stillroom.errors import UsageError
+
+    with pytest.raises(UsageError, match="is not empty"):
+        build_release(workspace, release_request.id, out, actor="olga")
+
+
+def rehash_manifest(bundle):
+    """An attacker who edits a file also fixes the (unsigned) manifest: the signed checks must still catch it."""
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    manifest["files"] = {name: hashlib.sha256((bundle / name).read_bytes()).hexdigest() for name in manifest["files"]}
+    (bundle / "manifest.json").write_text(json.dumps(manifest))
+
+
+def flip_byte(path, offset=10):
+    data = bytearray(path.read_bytes())
+    data[offset] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def edit_json(path, change):
+    value = json.loads(path.read_text())
+    change(value)
+    path.write_text(json.dumps(value))
+
+
+def _edit_envelope_payload(envelope):
+    statement = json.loads(base64.b64decode(envelope["payload"]))
+    statement["predicate"]["comment"] = "approved, honest"
+    envelope["payload"] = base64.b64encode(json.dumps(statement).encode()).decode()
+
+
+def _edit_proof(proofs):
+    proofs[0]["proof"][0] = "00" * 32 if proofs[0]["proof"] else proofs[0]["proof"]
+    proofs[0]["leaf"] = base64.b64encode(b'{"kind":"forged"}').decode()
+
+
+TAMPERS = {
+    "weight byte": (lambda b: flip_byte(b / "student" / "hf" / "model.safetensors"), "student/hf/model.safetensors"),
+    "model card": (lambda b: (b / "MODEL_CARD.md").write_text("# A different card\n"), "MODEL_CARD.md"),
+    "provenance": (lambda b: edit_json(b / "provenance.dsse.json",
+                                       lambda e: e.update(payload=base64.b64encode(b'{"_type": "x"}').decode())),
+                   "provenance.dsse.json"),
+    "approval": (lambda b: edit_json(next((b / "approvals").glob("*.dsse.json")), _edit_envelope_payload), "approvals"),
+    "proof": (lambda b: edit_json(b / "ledger" / "proofs.json", _edit_proof), "ledger/proofs.json"),
+    "checkpoint": (lambda b: (b / "ledger" / "checkpoint").write_text(
+        (b / "ledger" / "checkpoint").read_text().replace("\n", "\n\n", 1)), "checkpoint"),
+    "request subject": (lambda b: edit_json(b / "request.json", lambda r: r["subject"].update(pipeline="other")),
+                        "request.json"),
+    "policy": (lambda b: edit_json(b / "policy.json", lambda p: p["approvals"]["release"].update(
+        required_roles=["security"])), "policy.json"),
+}
+
+
+@pytest.mark.parametrize("what", list(TAMPERS))
+def test_tampering_is_detected_even_with_a_fixed_manifest(bundle, what):
+    tamper, where = TAMPERS[what]
+    tamper(bundle)
+    with pytest.raises(BundleInvalid, match="manifest"):
+        verify_release(bundle)
+    rehash_manifest(bundle)
+    with pytest.raises(BundleInvalid) as caught:
+        verify_release(bundle)
+    assert where in str(caught.value)
+
+
+def test_a_removed_approval_is_detected(bundle):
+    next((bundle / "approvals").glob("*.dsse.json")).unlink()
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    manifest["files"] = {k: v for k, v in manifest["files"].items() if (bundle / k).exists()}
+    (bundle / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(BundleInvalid, match="approvals: .*missing roles"):
+        verify_release(bundle)
+
+
+def test_cli_release_and_verify(workspace, release_request, tmp_path):
+    approve_both(workspace, release_request)
+    run = lambda *a: subprocess.run([sys.executable, "-m", "stillroom.cli", *a], capture_output=True, text=True)
+    out = tmp_path / "cli-bundle"
+    made = run("release", release_request.id, "--out", str(out), "--workspace", str(workspace.root))
+    assert made.returncode == 0, made.stderr
+    checked = run("release", "verify", str(out))
+    assert checked.returncode == 0 and "verifies" in checked.stdout
+    flip_byte(out / "student" / "hf" / "model.safetensors")
+    broken = run("release", "verify", str(out))
+    assert broken.returncode == 1 and broken.stderr.startswith("error: student/hf/model.safetensors")

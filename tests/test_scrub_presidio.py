@@ -1,0 +1,211 @@
+"""The Presidio scrubber with the real engines: detection, operators, residual scan, accuracy, offline."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+import spacy
+
+from stillroom.artifacts import ArtifactStore
+from stillroom.components import Context
+from stillroom.errors import ConfigError, DataError
+from stillroom.plugins.scrubbers.detect import resolve
+from stillroom.plugins.scrubbers.evaluation import PATTERN_ENTITIES, labelled_corpus, score
+from stillroom.plugins.scrubbers.presidio import PresidioScrubber
+from stillroom.scrub import scrub_file
+
+SECRET = b"workspace-secret-for-tests"
+TEXT = (
+    "My name is John Smith, I live in New York and work for Holland, Smith and Jones. "
+    "Email john.smith@example.com or call (212) 555-0199. Card 4111 1111 1111 1111, "
+    "IBAN GB82WEST12345698765432, SSN 536-22-8745, login from 192.168.10.7 on 4 March 2021 "
+    "at https://bank.example.com/login today."
+)
+
+
+@pytest.fixture(scope="module")
+def ctx(tmp_path_factory):
+    root = tmp_path_factory.mktemp("ws")
+    return Context(workspace=root, artifacts=ArtifactStore(root / "artifacts"), secret=SECRET)
+
+
+@pytest.fixture(scope="module")
+def scrubber(ctx):
+    scrubber = PresidioScrubber({"workers": 1}, ctx)
+    yield scrubber
+    scrubber.close()
+
+
+def found_types(scrubber, text):
+    return {(s.type, text[s.start : s.end]) for s in scrubber.find([text])[0]}
+
+
+def test_finds_every_builtin_entity_type_with_no_ner_model(scrubber):
+    assert not spacy.util.is_package("en_core_web_lg")
+    assert found_types(scrubber, TEXT) >= {
+        ("PERSON", "John Smith"), ("LOCATION", "New York"), ("ORGANIZATION", "Holland, Smith and Jones"),
+        ("EMAIL_ADDRESS", "john.smith@example.com"), ("PHONE_NUMBER", "(212) 555-0199"),
+        ("CREDIT_CARD", "4111 1111 1111 1111"), ("IBAN_CODE", "GB82WEST12345698765432"),
+        ("US_SSN", "536-22-8745"), ("IP_ADDRESS", "192.168.10.7"), ("DATE_TIME", "4 March 2021"),
+        ("URL", "https://bank.example.com/login"),
+    }
+
+
+def test_entities_say_which_method_covers_each_type(scrubber):
+    methods = scrubber.entities()
+    assert methods["PERSON"] == "gazetteer" and methods["LOCATION"] == "gazetteer"
+    assert methods["CREDIT_CARD"] == "pattern+luhn" and methods["IBAN_CODE"] == "pattern+mod97"
+
+
+def test_context_words_count_on_a_blank_pipeline(scrubber):
+    # A lone surname scores 0.2; only the context word "name" lifts it over the
+    # threshold, which needs the lemma fallback (a blank pipeline has no lemmas).
+    artifacts = scrubber.detector.nlp.process_text("My surname is Holdaway", "en")
+    assert artifacts.lemmas == ["my", "surname", "is", "holdaway"]
+    assert found_types(scrubber, "My surname is Holdaway") == {("PERSON", "Holdaway")}
+    assert found_types(scrubber, "The Holdaway branch was closed") == set()
+
+
+def test_placeholder_scrub_replaces_values_and_counts_per_field(ctx):
+    scrubber = PresidioScrubber({"fields": ["text", "note"], "workers": 1}, ctx)
+    batch = [{"text": "Call Mary Jones on (212) 555-0199", "note": "mail mary@example.org", "label": "x"},
+             {"text": "Why is my card declined?", "note": "none", "label": "y"}]
+    scrubbed, report = scrubber.scrub(batch)
+    assert scrubbed[0] == {"text": "Call <PERSON> on <PHONE_NUMBER>", "note": "mail <EMAIL_ADDRESS>", "label": "x"}
+    assert scrubbed[1] == batch[1]
+    assert report.records == 2
+    assert report.counts == {"PERSON": {"text": 1}, "PHONE_NUMBER": {"text": 1}, "EMAIL_ADDRESS": {"note": 1}}
+    assert report.methods["PHONE_NUMBER"] == "phonenumbers+pattern"
+    assert batch[0]["text"].startswith("Call Mary"), "the input batch is left untouched"
+
+
+def test_pseudonyms_are_consistent_per_key_and_hide_the_value(ctx):
+    options = {"operator": "pseudonym", "workers": 1}
+    batch = [{"text": "Card 4111 1111 1111 1111 belongs to Mary Jones"},
+             {"text": "Mary Jones reported 4111-1111-1111-1111 stolen"}]
+    first, _ = PresidioScrubber(options, ctx).scrub(batch)
+    card = [w for w in first[0]["text"].split() if w.startswith("<CREDIT_CARD_")]
+    assert card and card[0] in first[1]["text"], "one card, one pseudonym, whatever the separators"
+    person = first[0]["text"].split("belongs to ")[1]
+    assert person.startswith("<PERSON_") and person in first[1]["text"]
+    assert "Mary" not in first[0]["text"] + first[1]["text"]
+    other_ctx = Context(workspace=ctx.workspace, artifacts=ctx.artifacts, secret=b"another workspace")
+    second, _ = PresidioScrubber(options, other_ctx).scrub(batch)
+    assert second[0]["text"] != first[0]["text"]
+
+
+def test_bad_options_are_refused_with_the_option_named(ctx):
+    no_secret = Context(workspace=ctx.workspace, artifacts=ctx.artifacts)
+    with pytest.raises(ConfigError, match="needs the workspace secret"):
+        PresidioScrubber({"operator": "pseudonym"}, no_secret)
+    with pytest.raises(ConfigError, match="'operator' must be"):
+        PresidioScrubber({"operator": "redact"}, ctx)
+    with pytest.raises(ConfigError, match="no recognizer for entity type 'PASSPORT'"):
+        PresidioScrubber({"entities": ["PERSON", "PASSPORT"]}, ctx).entities()
+    with pytest.raises(ConfigError, match="spaCy model 'en_core_web_trf' is not installed"):
+        PresidioScrubber({"spacy_model": "en_core_web_trf"}, ctx).entities()
+
+
+def test_custom_recognizers_from_the_policy(ctx):
+    custom = [
+        {"entity": "ACCOUNT_NUMBER", "regex": r"\bACC-\d{8}\b", "validation": "luhn", "context": ["account"]},
+        {"entity": "PROJECT", "deny_list": ["Falcon"]},
+    ]
+    scrubber = PresidioScrubber({"custom_recognizers": custom, "workers": 1}, ctx)
+    found = found_types(scrubber, "Account ACC-79927398 and ACC-79927391 for Falcon")
+    assert ("ACCOUNT_NUMBER", "ACC-79927398") in found
+    assert ("ACCOUNT_NUMBER", "ACC-79927391") not in found, "fails the Luhn check"
+    assert ("PROJECT", "Falcon") in found
+    assert scrubber.entities()["ACCOUNT_NUMBER"] == "pattern + checksum:luhn"
+    with pytest.raises(ConfigError, match=r"custom_recognizers\[0\]: give a 'regex' or a 'deny_list'"):
+        PresidioScrubber({"custom_recognizers": [{"entity": "X"}]}, ctx).entities()
+
+
+def test_residual_scan_is_clean_after_scrubbing_and_names_place_not_value(scrubber, ctx):
+    batch = [{"text": "fine"}, {"text": TEXT}]
+    findings = scrubber.residual_scan(batch)
+    assert {"record": 1, "field": "text", "type": "EMAIL_ADDRESS"} in [
+        {k: f[k] for k in ("record", "field", "type")} for f in findings
+    ]
+    assert all(set(f) == {"record", "field", "type", "score"} for f in findings)
+    for operator in ("placeholder", "pseudonym"):
+        scrubbed, _ = PresidioScrubber({"operator": operator, "workers": 1}, ctx).scrub(batch)
+        assert scrubber.residual_scan(scrubbed) == [], operator
+
+
+def test_accuracy_on_generated_labelled_text(scrubber):
+    corpus = labelled_corpus(200, seed=7)
+    result = score(corpus, scrubber.find([item.text for item in corpus]))
+    per_entity = result["per_entity"]
+    for entity in PATTERN_ENTITIES:
+        assert per_entity[entity]["recall"] >= 0.95, (entity, per_entity[entity])
+    assert per_entity["PERSON"]["recall"] >= 0.85
+    assert result["overall"]["recall"] >= 0.9 and result["overall"]["precision"] >= 0.9
+
+
+def test_batched_path_finds_exactly_what_the_plain_engine_finds(scrubber):
+    texts = [item.text for item in labelled_corpus(120, seed=3)] + ["why is my card declined?", "", "Hi"]
+    detector = scrubber.detector
+    plain = [resolve([(r.entity_type, r.start, r.end, r.score) for r in detector.analyzer.analyze(t, "en")])
+             for t in texts]
+    assert detector.detect(texts) == plain
+
+
+def test_process_pool_gives_the_same_result_as_one_process(ctx, scrubber):
+    texts = [item.text for item in labelled_corpus(300, seed=5)]
+    pooled = PresidioScrubber({"workers": 2}, ctx)
+    try:
+        assert pooled.find(texts) == scrubber.find(texts)
+    finally:
+        pooled.close()
+
+
+def test_nothing_is_fetched_from_the_network(tmp_path):
+    # A fresh interpreter with every socket connection and DNS lookup refused:
+    # building the engines and scrubbing an e-mail (tldextract) must not try.
+    script = """
+import sys
+def refuse(event, args):
+    if event in ("socket.connect", "socket.getaddrinfo", "socket.sendto"):
+        raise RuntimeError(f"network attempt: {event}")
+sys.addaudithook(refuse)
+from pathlib import Path
+from stillroom.artifacts import ArtifactStore
+from stillroom.components import Context
+from stillroom.plugins.scrubbers.presidio import PresidioScrubber
+root = Path(sys.argv[1])
+s = PresidioScrubber({"workers": 1}, Context(workspace=root, artifacts=ArtifactStore(root)))
+print(s.scrub([{"text": "mail jane@example.co.uk from Paris"}])[0][0]["text"])
+"""
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "mail <EMAIL_ADDRESS> from <LOCATION>"
+
+
+def test_scrub_file_writes_scrubbed_records_or_spans(tmp_path, scrubber):
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"text": "Email jane@example.com now", "label": "a"}) + "\n"
+                   + json.dumps({"text": "no pii here", "label": "b"}) + "\n")
+    report = scrub_file(src, tmp_path / "out.jsonl", field="text", spans=False, scrubber=scrubber)
+    lines = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert lines == [{"text": "Email <EMAIL_ADDRESS> now", "label": "a"}, {"text": "no pii here", "label": "b"}]
+    assert report.records == 2 and report.counts == {"EMAIL_ADDRESS": {"text": 1}}
+
+    scrub_file(src, tmp_path / "spans.jsonl", field="text", spans=True, scrubber=scrubber)
+    spans = [json.loads(line) for line in (tmp_path / "spans.jsonl").read_text().splitlines()]
+    assert spans[1] == {"spans": []}
+    (span,) = spans[0]["spans"]
+    assert set(span) == {"type", "start", "end", "score"}
+    assert "Email jane@example.com now"[span["start"] : span["end"]] == "jane@example.com"
+
+
+def test_scrub_file_on_malformed_input_names_the_line_and_writes_nothing(tmp_path, scrubber):
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"text": "ok"}\n{"text": "broken\n')
+    out = tmp_path / "out.jsonl"
+    out.write_text("previous output\n")
+    with pytest.raises(DataError, match=r"in\.jsonl, line 2: is not valid JSON"):
+        scrub_file(src, out, field="text", spans=False, scrubber=scrubber)
+    assert out.read_text() == "previous output\n"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".tmp-")] == []
