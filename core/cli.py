@@ -105,9 +105,13 @@ def run(
     workspace: WorkspaceOption = None,
     as_user: AsOption = None,
     no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bars.")] = False,
+    isolate: Annotated[bool, typer.Option("--isolate", help="Run inside a network namespace with no route (Linux).")] = False,
 ) -> None:
     """Run a pipeline under the workspace's policies, as an operator; prints the run and request ids."""
     from stillroom.config import load_spec
+
+    if isolate:
+        _reexec_isolated()
 
     ws = open_workspace(workspace)
     spec = load_spec(pipeline)
@@ -160,6 +164,17 @@ def _stage_detail(outputs: dict[str, Any]) -> str:
     return "  ".join(f"{k}={outputs[k]}" for k in keys if k in outputs)
 
 
+def _reexec_isolated() -> None:
+    """Re-run this very command in a new network namespace; returns only when already inside one."""
+    from stillroom.errors import RunRefused
+    from stillroom.isolate import network_isolated, reexec_isolated
+
+    if network_isolated():
+        return
+    reason = reexec_isolated([sys.executable, *sys.orig_argv[1:]])
+    raise RunRefused(f"--isolate is not available here: {reason}")
+
+
 def unlock_user(ws, as_user: str | None):
     """The acting user, unlocked with their passphrase ($STILLROOM_PASSPHRASE, else a prompt)."""
     from stillroom.users import unlock
@@ -188,6 +203,32 @@ def _os_actor() -> str:
     import getpass
 
     return f"os:{getpass.getuser()}"
+
+
+@app.command()
+def scrub(
+    source: Annotated[Path, typer.Argument(help="A JSON Lines file.")],
+    out: Annotated[Path, typer.Option("--out", help="Where to write the scrubbed (or spans) JSON Lines.")],
+    field: Annotated[str, typer.Option(help="The record field to scrub.")] = "text",
+    spans: Annotated[bool, typer.Option("--spans", help="Write the detected spans per record instead of scrubbed text.")] = False,
+    scrubber: Annotated[str, typer.Option(help="The scrubber plugin.")] = "presidio",
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Scrub PII from a JSON Lines file, offline; prints counts per entity type (never values)."""
+    from stillroom.components import Context
+    from stillroom.scrub import scrub_file
+
+    ws = _maybe_workspace(workspace)
+    ctx = Context(workspace=ws.root if ws else Path.cwd(), artifacts=ws.artifacts if ws else None,
+                  secret=ws.secret() if ws else b"")
+    component = plugin_manager(ws).component("scrubber", scrubber)({"fields": [field]}, ctx)
+    try:
+        report = scrub_file(source, out, field=field, spans=spans, scrubber=component)
+    finally:
+        component.close()
+    counts = {entity: sum(by_field.values()) for entity, by_field in report.counts.items()}
+    typer.echo(f"{report.records} records -> {out}; " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+                                                          or "no PII found"))
 
 
 # -- runs ------------------------------------------------------------------------
@@ -404,6 +445,30 @@ def policy_schema() -> None:
     from stillroom.policy import Policy
 
     emit_json(Policy.model_json_schema())
+
+
+@app.command()
+def dashboard(
+    port: Annotated[int, typer.Option(help="The port to serve on.")] = 8501,
+    address: Annotated[str, typer.Option(help="The address to bind; keep loopback behind a reverse proxy.")] = "127.0.0.1",
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Serve the reviewer dashboard (Streamlit) for this workspace; it never phones home."""
+    import subprocess
+    from importlib import resources
+
+    ws = open_workspace(workspace)
+    app_file = resources.files("stillroom.dashboard").joinpath("app.py")
+    # Setting the address (and the browser address) explicitly also stops Streamlit from looking up the
+    # machine's external IP at start; usage statistics are off and the toolbar hides developer options.
+    command = [sys.executable, "-m", "streamlit", "run", str(app_file),
+               "--server.address", address, "--server.port", str(port), "--browser.serverAddress", address,
+               "--server.headless", "true", "--browser.gatherUsageStats", "false",
+               "--client.toolbarMode", "viewer", "--client.showErrorDetails", "type",
+               "--server.fileWatcherType", "none", "--runner.magicEnabled", "false",
+               "--", "--workspace", str(ws.root)]
+    typer.echo(f"Stillroom dashboard for {ws.root} on http://{address}:{port}", err=True)
+    raise typer.Exit(subprocess.call(command))
 
 
 # -- plugins ---------------------------------------------------------------------

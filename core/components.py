@@ -65,6 +65,9 @@ class Component(ABC):
         self.options = dict(options)
         self.ctx = ctx
 
+    def close(self) -> None:
+        """Release what the component holds (worker pools, models); called when the run ends."""
+
 
 class Source(Component):
     """Reads records, in batches, from one place.
@@ -153,6 +156,16 @@ class Scrubber(Component):
     @abstractmethod
     def scrub(self, batch: Batch) -> tuple[Batch, ScrubReport]:
         """Return the batch with PII replaced in the configured fields, and a report."""
+
+    def residual_scan(self, batch: Batch, fields: list[str], threshold: float = 0.5) -> list[dict[str, Any]]:
+        """Findings left in already-scrubbed records: ``{"record", "field", "type", "score"}``, never the value.
+
+        Scrubbers whose replacements could look like PII override this to skip them.
+        """
+        where = [(i, name) for i, record in enumerate(batch) for name in fields if isinstance(record.get(name), str)]
+        found = self.find([batch[i][name] for i, name in where])
+        return [{"record": i, "field": name, "type": span.type, "score": round(span.score, 4)}
+                for (i, name), spans in zip(where, found) for span in spans if span.score >= threshold]
 
 
 class Teacher(Component):

@@ -57,9 +57,6 @@ class EgressBlocked(StillroomError, PermissionError):
         self.event = event
         self.target = target
 
-    def __str__(self) -> str:
-        return self.args[0]
-
 
 @dataclass(frozen=True)
 class Decision:
@@ -74,7 +71,7 @@ def guard(
     egress_policy: Egress,
     *,
     on_block: Callable[[dict[str, Any]], None],
-    context: Callable[[], dict[str, Any]] = lambda: {},
+    context: Callable[[], dict[str, Any]] = dict,
 ) -> Iterator[None]:
     """Refuse, for the duration of the block, whatever ``egress_policy`` does not allow.
 

@@ -34,7 +34,8 @@ def reexec_isolated(argv: Sequence[str]) -> str:
     Pass ``sys.orig_argv`` to re-run the current command exactly. The process
     forks; the child enters the namespace and executes ``argv`` (found on
     ``PATH``), and this process waits for it and raises ``SystemExit`` with its
-    exit status. Call it before the run starts threads of its own.
+    exit status. Call it from the main thread (it relays SIGTERM), before the
+    run starts threads of its own.
 
     :returns: only where isolation is not possible here, one sentence saying why.
     """

@@ -22,6 +22,9 @@ from stillroom import residency
 from stillroom.artifacts import sha256_bytes
 from stillroom.components import Context, Dataset, Evaluation, Split
 from stillroom.config import PipelineSpec
+from stillroom.egress import guard
+from stillroom.isolate import network_isolated
+from stillroom.offline import offline_environment
 from stillroom.errors import ConfigError, RunRefused, StillroomError
 from stillroom.plugin_manager import PluginManager, load_plugins
 from stillroom.store import crud
@@ -53,6 +56,7 @@ class Run:
     students: dict[str, Any] = field(default_factory=dict)
     evaluations: dict[str, list[Evaluation]] = field(default_factory=dict)
     summaries: dict[str, dict[str, Any]] = field(default_factory=dict)
+    stage: str | None = None
 
     @property
     def info(self) -> dict[str, Any]:
@@ -61,6 +65,13 @@ class Run:
 
     def record(self, kind: str, payload: dict[str, Any]) -> None:
         self.workspace.ledger().record(kind, payload, actor=self.initiator, run_id=self.run_id)
+
+    def egress_blocked(self, attempt: dict[str, Any]) -> None:
+        """Ledger a blocked connection, naming the plugin whose code is innermost on the stack."""
+        modules = [info.module.split(":")[0] for info in self.plugins.plugins() if info.status == "loaded"]
+        frames = [frame.split(":")[0] for frame in attempt.get("stack", [])]
+        plugin = next((m for f in frames for m in modules if f == m or f.startswith(m + ".")), None)
+        self.record("egress.blocked", {**attempt, "plugin": plugin})
 
 
 @dataclass
@@ -104,15 +115,18 @@ def run_pipeline(
         scratch=workspace.root / "runs" / run.run_id,
     )
     workspace.ledger().record("run.start", {**run.info, "policy_digest": policy.digest,
-                                            "spec": spec.model_dump(mode="json"), "plugins": plugins.provenance()},
+                                            "spec": spec.model_dump(mode="json"), "plugins": plugins.provenance(),
+                                            "offline": offline_environment(), "isolated": network_isolated()},
                               actor=initiator, run_id=run.run_id, signed_by=initiator_key)
     status, error = "succeeded", None
     try:
-        for position, name in enumerate(STAGES):
-            report = _run_stage(run, position, name)
-            on_stage(report)
-            if position == 0:
-                plugins.on_run_start(run.info)
+        with guard(policy.egress, on_block=run.egress_blocked, context=lambda: {"stage": run.stage}):
+            for position, name in enumerate(STAGES):
+                run.stage = name
+                report = _run_stage(run, position, name)
+                on_stage(report)
+                if position == 0:
+                    plugins.on_run_start(run.info)
     except StillroomError as exc:
         status, error = ("refused" if isinstance(exc, RunRefused) else "failed"), exc
         raise
@@ -126,6 +140,8 @@ def run_pipeline(
         with workspace.session() as s:
             crud.finish_run(s, run_id=run.run_id, status=status, message=message,
                             summary={"stages": run.summaries, "artifacts": run.artifacts})
+        for component in run.components.values():
+            component.close()
         workspace.ledger().checkpoint()
         plugins.on_run_end(run.info, status)
     return run
@@ -201,11 +217,11 @@ def _scrubber(run: Run, *, must_scrub: bool):
                              "`scrub: false`; remove it or reclassify the source")
         return None
     if configured is None:
-        if not run.plugins.names("scrubber"):
-            if must_scrub:
-                raise RunRefused(f"the policy requires scrubbing {classification} data, and no scrubber "
-                                 "plugin is installed")
+        if not must_scrub:
             return None
+        if not run.plugins.names("scrubber"):
+            raise RunRefused(f"the policy requires scrubbing {classification} data, and no scrubber "
+                             "plugin is installed")
         name, options = run.plugins.names("scrubber")[0], {}
     else:
         name, options = configured.type, configured.options
@@ -240,7 +256,6 @@ def scrub(run: Run) -> dict[str, Any]:
     if scrubber is None:
         raise Skip("no scrubber configured and the policy does not require one for this classification")
     from stillroom.components import ScrubReport
-    from stillroom.scrub import residual_scan
 
     report = ScrubReport()
     fields = scrubber.options["fields"]
@@ -250,7 +265,7 @@ def scrub(run: Run) -> dict[str, Any]:
         nonlocal report
         for batch in _batches(_read_jsonl(run, run.artifacts["ingested"]), BATCH_SIZE):
             clean, batch_report = scrubber.scrub(batch)
-            batch_report.residual = residual_scan(scrubber, clean, fields)
+            batch_report.residual = scrubber.residual_scan(clean, fields)
             report = report.merge(batch_report)
             yield from clean
 

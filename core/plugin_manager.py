@@ -37,6 +37,9 @@ ENTRY_POINT_GROUP = "stillroom"
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "stillroom.plugins.sources.jsonl",
     "stillroom.plugins.sources.csv",
+    "stillroom.plugins.sources.parquet",
+    "stillroom.plugins.sources.sql",
+    "stillroom.plugins.scrubbers.presidio",
 )
 
 CATALOGUE_HOOKS = {

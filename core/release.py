@@ -106,7 +106,7 @@ def _write_bundle(ws, request, state, root: Path) -> dict[str, Any]:
                                      "provenance_sha256": hashlib.sha256(canonical_json(statement)).hexdigest()},
                   actor="stillroom", run_id=request.run_id)
     ledger.checkpoint()
-    seqs = _release_entries(ledger, request)
+    seqs = release_entries(ledger, request)
     proofs = [ledger.prove(seq) for seq in seqs]
     atomic_write_bytes(root / "ledger" / "checkpoint", proofs[-1]["checkpoint"].encode())
     _write_json(root / "ledger" / "proofs.json", proofs)
@@ -156,7 +156,7 @@ def released_files(subject: dict[str, Any]) -> dict[str, str]:
     return files
 
 
-def _release_entries(ledger, request) -> list[int]:
+def release_entries(ledger, request) -> list[int]:
     """The seqs of the run's entries and of this request's decisions and bundle record."""
     seqs = []
     for seq, leaf, _sig, _hash in ledger.rows():

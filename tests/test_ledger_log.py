@@ -3,14 +3,16 @@
 import base64
 import json
 import math
+from itertools import pairwise
 
 import pytest
+import rfc8785
 
 from stillroom import signing
 from stillroom.ledger import merkle
-from stillroom.ledger.checkpoint import read_checkpoint, verify_checkpoint
+from stillroom.ledger.checkpoint import read_checkpoint, sign_checkpoint, verify_checkpoint
 from stillroom.ledger.entry import GENESIS
-from stillroom.ledger.errors import LedgerError, NotInLedger
+from stillroom.ledger.errors import CheckpointError, LedgerError, NotInLedger, ProofError
 from stillroom.ledger.log import Draft
 from stillroom.ledger.note import verifiers_from
 from stillroom.ledger.verify import verify_consistency_bundle, verify_inclusion_bundle
@@ -42,7 +44,7 @@ def test_a_batch_gets_contiguous_seqs_each_chained_to_the_last(ledger):
     second = ledger.record_many(stage_drafts(3, run_id="run-2"))
     entries = first + second
     assert [e.seq for e in entries] == list(range(1, 9))
-    for before, after in zip(entries, entries[1:]):
+    for before, after in pairwise(entries):
         assert after.prev == before.leaf_hash.hex()
     assert ledger.size() == 9
 
@@ -83,11 +85,30 @@ def test_every_entry_has_an_inclusion_proof_that_verifies_offline(ledger):
     bundle = ledger.prove(20)
     forged = json.loads(base64.b64decode(bundle["leaf"]))
     forged["payload"]["records"] = 1
-    with pytest.raises(Exception):
+    with pytest.raises(ProofError, match="signature"):
+        verify_inclusion_bundle({**bundle, "leaf": base64.b64encode(rfc8785.dumps(forged)).decode()}, keys)
+    with pytest.raises(ProofError, match="malformed"):
         verify_inclusion_bundle({**bundle, "leaf": base64.b64encode(json.dumps(forged).encode()).decode()}, keys)
+    with pytest.raises(ProofError, match="leads to root"):
+        verify_inclusion_bundle({**bundle, "proof": bundle["proof"][::-1]}, keys)
     for seq in (-1, 37):
         with pytest.raises(NotInLedger):
             ledger.prove(seq)
+
+
+def test_a_tree_head_vouched_for_by_a_person_is_refused_when_only_node_keys_may_sign_it(ledger):
+    alice = signing.generate_key()
+    ledger.add_key("alice", alice.public_key(), role="person", actor="admin")
+    ledger.record("decision", {"approve": True}, actor="alice", signed_by=("alice", alice))
+    ledger.checkpoint()
+    bundle = ledger.prove(2)
+    keys = ledger.verifier_keys()
+    forged_head = sign_checkpoint(read_checkpoint(bundle["checkpoint"]), [("alice", alice)])
+    forged = {**bundle, "checkpoint": forged_head}
+    verify_inclusion_bundle(forged, list(keys.values()))  # every key may sign: the person is trusted
+    with pytest.raises(CheckpointError, match="trusted key"):
+        verify_inclusion_bundle(forged, list(keys.values()), checkpoint_keys=[keys["node"]])
+    verify_inclusion_bundle(bundle, list(keys.values()), checkpoint_keys=[keys["node"]])
 
 
 def test_proving_needs_a_checkpoint_first(ledger):

@@ -234,3 +234,41 @@ def test_split_is_deterministic_and_keeps_identical_texts_together():
     assert (train, val, test) == split_records(records, "text", 0.1, 0.2, seed=3)
     assert not {r["text"] for r in train} & {r["text"] for r in val + test}
     assert len(train) + len(val) + len(test) == 500 and test and val
+
+
+class PhoningTeacher(KeywordTeacher):
+    """A teacher that tries to reach a loopback port the egress policy does not allow."""
+
+    name = "phoning"
+    port = 0
+
+    def predict(self, texts):
+        import socket
+
+        try:
+            socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+        except PermissionError:
+            pass
+        return super().predict(texts)
+
+
+def test_a_blocked_connection_mid_run_is_ledgered_with_stage_and_plugin(workspace, plugins, data_file):
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.settimeout(0.5)
+    PhoningTeacher.port = listener.getsockname()[1]
+    plugins.catalog["teacher"]["phoning"] = type(plugins.catalog["teacher"]["keyword"])(PhoningTeacher, "test-components")
+    (workspace.policy_dir / "egress.yaml").write_text("egress:\n  allow:\n    - {host: 127.0.0.1, port: 5432}\n")
+    run = run_pipeline(workspace, spec(data_file, teacher={"type": "phoning"}), initiator="op", plugins=plugins,
+                       progress=False)
+    with pytest.raises(socket.timeout):
+        listener.accept()
+    listener.close()
+    blocked = [e for e in entries(workspace) if e["kind"] == "egress.blocked" and e["run_id"] == run.run_id]
+    assert blocked and blocked[0]["payload"]["target"] == f"127.0.0.1:{PhoningTeacher.port}"
+    assert blocked[0]["payload"]["stage"] == "label" and blocked[0]["payload"]["plugin"] == __name__
+    start = next(e for e in entries(workspace) if e["kind"] == "run.start")
+    assert start["payload"]["offline"]["environment"]["HF_HUB_OFFLINE"] == "1"

@@ -184,15 +184,15 @@ from stillroom.plugins.teachers.hf import HFTeacher
 from stillroom.plugins.trainers.kd import LogitKDTrainer
 
 root, checkpoints, out = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
-epochs = []
-ctx = tm.context(root, record=lambda kind, payload: epochs.append(payload["epoch"]))
+events = []
+ctx = tm.context(root, record=lambda kind, payload: events.append([kind, payload["epoch"]]))
 ctx.teacher = HFTeacher({{"path": str(root / "teacher")}}, ctx)
 data = tm.toy_dataset()
 outputs = {{s: label_outputs(ctx.teacher, getattr(data, s).texts, ctx.artifacts).outputs for s in ("train", "validation")}}
-spec = {{"layers": 2, "epochs": 16, "lr": 1e-3, "batch_size": 8, "checkpoint_every": 4, "checkpoint_dir": checkpoints}}
+spec = {{"layers": 2, "epochs": 8, "lr": 1e-3, "batch_size": 16, "checkpoint_every": 3, "checkpoint_dir": checkpoints}}
 student = LogitKDTrainer({{}}, ctx).train(spec, data, outputs, ctx)
 np.save(out / "logits.npy", student.predict(data.test.texts)["logits"])
-(out / "epochs.json").write_text(json.dumps(epochs))
+(out / "events.json").write_text(json.dumps(events))
 """
 
 
@@ -221,8 +221,44 @@ def test_training_killed_mid_run_resumes_from_its_checkpoint_and_finishes_as_if_
     resumed, reference = run(str(tmp_path / "ckpt"), tmp_path / "resumed"), run(str(tmp_path / "ref"), tmp_path / "ref-out")
     for process in (resumed, reference):
         assert process.wait(timeout=300) == 0, process.stderr.read().decode()[-2000:]
-    resumed_epochs = json.loads((tmp_path / "resumed" / "epochs.json").read_text())
-    assert resumed_epochs and resumed_epochs[-1] == 16 and len(resumed_epochs) < 16 + 1
-    assert json.loads((tmp_path / "ref-out" / "epochs.json").read_text()) == list(range(1, 17))
+    resumed = json.loads((tmp_path / "resumed" / "events.json").read_text())
+    assert resumed[0][0] == "train.resumed" and resumed[-1] == ["train.epoch", 8]
+    reference_events = json.loads((tmp_path / "ref-out" / "events.json").read_text())
+    assert reference_events == [["train.epoch", n] for n in range(1, 9)]
     np.testing.assert_allclose(np.load(tmp_path / "resumed" / "logits.npy"),
                                np.load(tmp_path / "ref-out" / "logits.npy"), atol=1e-4)
+
+
+def test_token_divergences_are_zero_for_identical_distributions_and_differ_otherwise():
+    from stillroom.plugins.trainers.losses import token_kd
+
+    torch.manual_seed(0)
+    logits = torch.randn(2, 5, 11)
+    top = torch.log_softmax(logits, -1).topk(4, dim=-1)
+    mask = torch.ones(2, 5)
+    for divergence in ("forward", "reverse", "jsd"):
+        assert token_kd(logits, top.indices, top.values, mask, divergence).item() == pytest.approx(0.0, abs=1e-6)
+    other = torch.randn(2, 5, 11)
+    values = {d: token_kd(other, top.indices, top.values, mask, d).item() for d in ("forward", "reverse", "jsd")}
+    assert all(v > 0 for v in values.values()) and values["forward"] != pytest.approx(values["reverse"])
+    assert values["jsd"] <= np.log(2) + 1e-6
+    padded = mask.clone()
+    padded[:, 3:] = 0
+    assert token_kd(other, top.indices, top.values, padded, "forward").item() != pytest.approx(values["forward"])
+
+
+@pytest.mark.parametrize("divergence", ["forward", "reverse", "jsd"])
+def test_causal_student_learns_the_teachers_next_token_choices(tmp_path, divergence):
+    from stillroom.plugins.trainers.tokens import TokenKDTrainer
+
+    ctx = tm.context(tmp_path)
+    ctx.teacher = HFTeacher({"path": str(tm.causal_dir(tmp_path / "lm")), "task": "causal-lm", "top_k": 8}, ctx)
+    data = Dataset(Split(tm.toy_split(120, 1)[0]), Split(tm.toy_split(30, 2)[0]), Split(tm.toy_split(10, 3)[0]))
+    outputs = {s: label_outputs(ctx.teacher, getattr(data, s).texts, ctx.artifacts).outputs for s in ("train", "validation")}
+    student = TokenKDTrainer({}, ctx).train(
+        {"init": "config", "config": {"num_hidden_layers": 1}, "epochs": 5, "lr": 3e-3, "batch_size": 16,
+         "divergence": divergence}, data, outputs, ctx)
+    scores = [h["val_score"] for h in student.history]
+    assert scores[-1] > scores[0] or max(scores) >= 0.9
+    predicted = student.predict(data.test.texts)
+    assert predicted["topk_logprobs"].shape[2] == 20 and predicted["input_ids"].shape[0] == 10

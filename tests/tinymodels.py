@@ -6,6 +6,12 @@ import json
 import random
 from pathlib import Path
 
+import torch
+
+# One thread: the test machines share two cores, and torch's thread pool spinning against
+# other processes made tiny models 25x slower; one thread is also bit-for-bit repeatable.
+torch.set_num_threads(1)
+
 INTENTS = {
     "card_arrival": ["my card has not arrived", "where is my new card", "card still not here", "when will the card arrive"],
     "transfer": ["send money to my friend", "the transfer failed", "how long does a transfer take", "move money abroad"],
@@ -53,7 +59,6 @@ def bert_config(**overrides):
 
 def classifier_dir(directory: Path, seed: int = 0) -> Path:
     """A randomly initialised BERT classifier over the toy intents, saved as a Hugging Face directory."""
-    import torch
     from transformers import BertForSequenceClassification
 
     torch.manual_seed(seed)
@@ -68,7 +73,6 @@ def classifier_dir(directory: Path, seed: int = 0) -> Path:
 
 def encoder_dir(directory: Path, seed: int = 0, hidden_size: int = 32) -> Path:
     """A bare BERT encoder with sentence-transformers pooling files (mean, normalised)."""
-    import torch
     from transformers import BertModel
 
     torch.manual_seed(seed)
@@ -88,7 +92,6 @@ def encoder_dir(directory: Path, seed: int = 0, hidden_size: int = 32) -> Path:
 
 def causal_dir(directory: Path, seed: int = 0) -> Path:
     """A tiny Llama-style decoder over the toy vocabulary."""
-    import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
     torch.manual_seed(seed)
@@ -128,7 +131,7 @@ def trained_teacher(root: Path, data, ctx):
     from stillroom.plugins.trainers.kd import LogitKDTrainer
 
     ctx.teacher = HFTeacher({"path": str(classifier_dir(Path(root) / "random-teacher"))}, ctx)
-    spec = {"method": "labels", "epochs": 6, "lr": 5e-3, "batch_size": 16}
+    spec = {"method": "labels", "epochs": 10, "lr": 5e-3, "batch_size": 16}
     student = LogitKDTrainer({}, ctx).train(spec, data, {}, ctx)
     student.save(Path(root) / "teacher")
     teacher = HFTeacher({"path": str(Path(root) / "teacher"), "task": "classification"}, ctx)

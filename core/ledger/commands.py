@@ -85,9 +85,8 @@ def checkpoint(workspace: WorkspaceOption = None) -> None:
 
 def _ledger(workspace: Path | None):
     from stillroom.cli import open_workspace
-    from stillroom.ledger.log import Ledger
 
-    return Ledger.for_workspace(open_workspace(workspace))
+    return open_workspace(workspace).ledger()
 
 
 def _key_text(value: str) -> str:

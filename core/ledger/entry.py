@@ -7,7 +7,7 @@ inside those bytes: an auditor can trust it as far as they trust the signer.
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import rfc8785
@@ -66,25 +66,31 @@ def canonical_entry(
 
 
 def entry_from_leaf(leaf: bytes, signature: bytes) -> Entry:
-    """Parse canonical bytes back into an entry, refusing bytes that are not exactly canonical."""
+    """Parse stored bytes back into an entry, refusing bytes that are not exactly canonical."""
     try:
         value = json.loads(leaf)
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise LedgerError("entry bytes are not JSON") from None
+    entry = entry_from_value(value, signature)
+    if entry.leaf != leaf:
+        raise LedgerError("entry bytes are not in RFC 8785 canonical form")
+    return entry
+
+
+def entry_from_value(value: object, signature: bytes) -> Entry:
+    """An entry from its JSON object, its leaf recomputed as the object's canonical bytes."""
     if not isinstance(value, dict) or sorted(value) != sorted(FIELDS):
         raise LedgerError(f"an entry must have exactly the fields {', '.join(FIELDS)}")
     for name, types in _TYPES.items():
         if not isinstance(value[name], types) or isinstance(value[name], bool):
             raise LedgerError(f"entry field {name!r} has the wrong type {type(value[name]).__name__}")
     try:
-        canonical = rfc8785.dumps(value) == leaf
-    except rfc8785.CanonicalizationError:
-        canonical = False
-    if not canonical:
-        raise LedgerError("entry bytes are not in RFC 8785 canonical form")
+        leaf = rfc8785.dumps(value)
+    except rfc8785.CanonicalizationError as e:
+        raise LedgerError(f"entry is not representable as canonical JSON ({e})") from None
     return Entry(**value, leaf=leaf, signature=signature)
 
 
 def now() -> str:
     """RFC 3339 UTC with microseconds, e.g. 2025-01-02T03:04:05.123456Z."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

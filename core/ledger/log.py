@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 from stillroom import signing
 from stillroom.ledger import merkle
 from stillroom.ledger.checkpoint import Checkpoint, sign_checkpoint
-from stillroom.ledger.entry import GENESIS, KEY_ADDED, KEY_KINDS, KEY_ROTATED, Entry, canonical_entry, now
+from stillroom.ledger.entry import GENESIS, KEY_ADDED, KEY_KINDS, KEY_ROTATED, Entry, canonical_entry, entry_from_leaf, now
 from stillroom.ledger.errors import LedgerError, NotInLedger, ProofError
 from stillroom.ledger.keychain import NODE, ROLES
 from stillroom.ledger.verify import Row, VerifyReport, verify_rows
@@ -32,6 +32,10 @@ from stillroom.store.models import LedgerCheckpoint, LedgerEntry, LedgerKey, Led
 ENTRIES, NODES, CHECKPOINTS, KEYS = (m.__table__ for m in (LedgerEntry, LedgerNode, LedgerCheckpoint, LedgerKey))
 _KEY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 PAGE = 5000  # rows per read when streaming the whole log
+# The statements every append runs, built once: building them per call cost as much as running them.
+_HEAD = text("SELECT seq, leaf_hash FROM ledger_entries ORDER BY seq DESC LIMIT 1")
+_KEY = text("SELECT verifier_key, retired_seq FROM ledger_keys WHERE name = :name")
+_INSERT_ENTRIES, _INSERT_NODES = insert(ENTRIES), insert(NODES)
 
 Signer = tuple[str, Ed25519PrivateKey]
 
@@ -175,6 +179,21 @@ class Ledger:
         with self.engine.connect() as s:
             return dict(s.execute(select(KEYS.c.name, KEYS.c.verifier_key).order_by(KEYS.c.introduced_seq)).all())
 
+    def entries(self, *, kind: str | None = None, run_id: str | None = None, limit: int = 200) -> list[Entry]:
+        """The newest ``limit`` entries, newest first, of one kind and/or one run when given."""
+        query = select(ENTRIES.c.leaf, ENTRIES.c.signature).order_by(ENTRIES.c.seq.desc()).limit(limit)
+        if kind:
+            query = query.where(ENTRIES.c.kind == kind)
+        if run_id:
+            query = query.where(ENTRIES.c.run_id == run_id)
+        with self.engine.connect() as s:
+            return [entry_from_leaf(bytes(r.leaf), bytes(r.signature)) for r in s.execute(query)]
+
+    def kinds(self) -> list[str]:
+        """Every entry kind in the log, sorted."""
+        with self.engine.connect() as s:
+            return list(s.execute(select(ENTRIES.c.kind).distinct().order_by(ENTRIES.c.kind)).scalars())
+
     def export(self, directory) -> None:
         from stillroom.ledger.export import export_ledger
 
@@ -232,8 +251,8 @@ class Ledger:
                 if draft.kind == KEY_ROTATED:
                     retired = (name, size)
             prev, size = leaf_hash, size + 1
-        s.execute(insert(ENTRIES), [_entry_row(e) for e in entries])
-        s.execute(insert(NODES), nodes)
+        s.execute(_INSERT_ENTRIES, [_entry_row(e) for e in entries])
+        s.execute(_INSERT_NODES, nodes)
         if keys:
             self._insert_keys(s, keys)
         if retired:
@@ -243,12 +262,12 @@ class Ledger:
     def _insert_keys(self, s, keys: list[dict]) -> None:
         taken = set(s.execute(select(KEYS.c.name).where(KEYS.c.name.in_([k["name"] for k in keys]))).scalars())
         if taken or len({k["name"] for k in keys}) != len(keys):
-            raise LedgerError(f"key name {sorted(taken)[0] if taken else keys[0]['name']!r} is already in use; key names are never reused")
+            raise LedgerError(f"key name {min(taken) if taken else keys[0]['name']!r} is already in use; key names are never reused")
         s.execute(insert(KEYS), keys)
 
     def _check_signer(self, s, signer: Signer) -> None:
         name, key = signer
-        row = s.execute(select(KEYS.c.verifier_key, KEYS.c.retired_seq).where(KEYS.c.name == name)).one_or_none()
+        row = s.execute(_KEY, {"name": name}).one_or_none()
         if row is None:
             raise LedgerError(f"key {name!r} is not known to the ledger; introduce it with add_key first")
         if row.verifier_key != _verifier_key(name, key):
@@ -294,7 +313,7 @@ def _size(s) -> int:
 
 def _head(s) -> tuple[int, bytes | None]:
     """The log's size and its last leaf hash (None when empty)."""
-    last = s.execute(select(ENTRIES.c.seq, ENTRIES.c.leaf_hash).order_by(ENTRIES.c.seq.desc()).limit(1)).one_or_none()
+    last = s.execute(_HEAD).one_or_none()
     return (0, None) if last is None else (last.seq + 1, bytes(last.leaf_hash))
 
 

@@ -15,12 +15,11 @@ from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-import rfc8785
 
 from stillroom import signing
 from stillroom.ledger import merkle
 from stillroom.ledger.checkpoint import read_checkpoint, verify_checkpoint
-from stillroom.ledger.entry import GENESIS, entry_from_leaf
+from stillroom.ledger.entry import GENESIS, entry_from_leaf, entry_from_value
 from stillroom.ledger.errors import CheckpointError, ExportError, LedgerError, ProofError
 from stillroom.ledger.keychain import KeyChain
 from stillroom.ledger.note import verifiers_from
@@ -63,6 +62,8 @@ class VerifyReport:
 
 # (stored seq or None, canonical bytes, signature, stored leaf hash or None)
 Row = tuple[int | None, bytes, bytes, bytes | None]
+# An export gives the entry as a JSON object instead: its leaf is recomputed from it.
+ExportRow = tuple[None, dict, bytes, None]
 
 
 def verify_rows(rows: Iterable[Row], checkpoints: list[str], *, origin: str | None = None,
@@ -111,15 +112,21 @@ def _walk(rows, checkpoints, origin, anchors, active_node_key) -> "_Walk":
     return walk
 
 
-def verify_inclusion_bundle(bundle: dict, verifier_keys: list[str]) -> None:
-    """Check a ``Ledger.prove`` bundle: the checkpoint's signature, the entry's signature and the proof."""
+def verify_inclusion_bundle(bundle: dict, verifier_keys: list[str], *, checkpoint_keys: list[str] | None = None) -> None:
+    """Check a ``Ledger.prove`` bundle: the checkpoint's signature, the entry's signature and the proof.
+
+    ``verifier_keys`` may sign the entry; ``checkpoint_keys`` (default: the
+    same) may sign the checkpoint. Pass the node keys there whenever people's
+    keys are among ``verifier_keys``: a person must not vouch for a tree head.
+    """
     try:
-        checkpoint = verify_checkpoint(bundle["checkpoint"], verifiers_from(verifier_keys), bundle["origin"])
+        note, origin = bundle["checkpoint"], bundle["origin"]
         leaf = base64.b64decode(bundle["leaf"], validate=True)
         entry = entry_from_leaf(leaf, base64.b64decode(bundle["signature"], validate=True))
         proof = [bytes.fromhex(h) for h in bundle["proof"]]
-    except (KeyError, TypeError, ValueError) as e:
+    except (KeyError, TypeError, ValueError, LedgerError) as e:
         raise ProofError(f"the inclusion proof bundle is malformed ({e})") from None
+    checkpoint = verify_checkpoint(note, verifiers_from(checkpoint_keys or verifier_keys), origin)
     signer = _find_key(entry.signer, verifier_keys)
     try:
         signer.verify(entry.signature, leaf)
@@ -166,14 +173,15 @@ class _Walk:
         except CheckpointError as e:
             self.fail(None, "checkpoint format", "a C2SP signed note", str(e))
 
-    def entry(self, stored_seq: int | None, leaf: bytes, signature: bytes, stored_hash: bytes | None) -> None:
+    def entry(self, stored_seq: int | None, data: bytes | dict, signature: bytes, stored_hash: bytes | None) -> None:
         seq = self.count
         if stored_seq is not None and stored_seq != seq:
             self.fail(seq, "seq", str(seq), f"{stored_seq} (entries missing or out of order)")
         try:
-            entry = entry_from_leaf(leaf, signature)
+            entry = entry_from_leaf(data, signature) if isinstance(data, bytes) else entry_from_value(data, signature)
         except LedgerError as e:
             self.fail(seq, "entry format", "RFC 8785 canonical JSON", str(e))
+        leaf = entry.leaf
         if entry.seq != seq:
             self.fail(seq, "seq", str(seq), f"{entry.seq} (entries missing or out of order)")
         expected_prev = self.prev.hex() if self.prev else None
@@ -247,22 +255,14 @@ class _Walk:
         return result
 
 
-def _export_rows(lines) -> Iterable[Row]:
+def _export_rows(lines) -> Iterable[ExportRow]:
     for number, line in enumerate(lines):
         try:
             record = json.loads(line)
-            leaf = _canonical_of(record["entry"])
-            signature = base64.b64decode(record["signature"], validate=True)
-        except (ValueError, KeyError, TypeError, LedgerError) as e:
+            row = (None, record["entry"], base64.b64decode(record["signature"], validate=True), None)
+        except (ValueError, KeyError, TypeError) as e:
             raise _Failed(Failure(number, "entries.jsonl line", '{"entry": {...}, "signature": "<base64>"}', str(e))) from None
-        yield None, leaf, signature, None
-
-
-def _canonical_of(value) -> bytes:
-    try:
-        return rfc8785.dumps(value)
-    except rfc8785.CanonicalizationError as e:
-        raise LedgerError(str(e)) from None
+        yield row
 
 
 def _find_key(name: str, verifier_keys: list[str]) -> Ed25519PublicKey:

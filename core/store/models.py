@@ -65,6 +65,7 @@ class LedgerNode(SQLModel, table=True):
     """The hash of the complete subtree at ``level`` covering leaves [idx * 2**level, (idx + 1) * 2**level)."""
 
     __tablename__ = "ledger_nodes"
+    __table_args__ = {"sqlite_with_rowid": False}  # the key is the row: stored once, not twice
 
     level: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     idx: int = Field(primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False})

@@ -21,7 +21,7 @@ from presidio_anonymizer import AnonymizerEngine
 from presidio_anonymizer.entities import OperatorConfig
 
 from stillroom.plugins.scrubbers.nlp import OfflineSpacyNlpEngine
-from stillroom.plugins.scrubbers.recognizers import NER_ENTITIES, PREFILTERS, build_recognizers
+from stillroom.plugins.scrubbers.recognizers import PREFILTERS, build_recognizers
 
 # A placeholder or pseudonym this scrubber wrote; never itself a finding.
 REPLACEMENT = re.compile(r"<[A-Z][A-Z0-9_]*?(?:_[a-z]{10})?>")
@@ -117,5 +117,3 @@ def pseudonym(secret: bytes, entity: str, value: str) -> str:
         letters.append(chr(ord("a") + index))
     return f"<{entity}_{''.join(letters)}>"
 
-
-__all__ = ["Detector", "DetectorConfig", "Found", "NER_ENTITIES", "REPLACEMENT", "pseudonym", "resolve"]

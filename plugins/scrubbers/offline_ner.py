@@ -43,7 +43,7 @@ class _TokenRecognizer(LocalRecognizer):
     def analyze(self, text, entities, nlp_artifacts=None):
         if not nlp_artifacts or self.ENTITY not in entities:
             return []
-        doc = nlp_artifacts.tokens
+        doc = _tokens(nlp_artifacts)
         return [self._result(doc[i].idx, doc[j - 1].idx + len(doc[j - 1]), score) for i, j, score in self.spans(doc)]
 
     def spans(self, doc) -> list[tuple[int, int, float]]:
@@ -79,7 +79,7 @@ class NameRecognizer(_TokenRecognizer):
     def _candidate(self, doc, i: int) -> tuple[int, float] | None:
         lists, token = self.lists, doc[i]
         if token.lower_.rstrip(".") in TITLES:
-            after = i + 1 + (doc[i + 1 : i + 2].text == ".")
+            after = i + 1 + (i + 1 < len(doc) and doc[i + 1].text == ".")
             return (_name_run(doc, after, lists), 0.85) if _titled(doc, after) else None
         if not _capitalised(token.text) or token.lower_ in PLACE_PREFIXES:
             return None
@@ -167,6 +167,29 @@ class OrganizationRecognizer(_TokenRecognizer):
                 continue
             i = j
         return found
+
+
+class _Token:
+    """The token attributes the recognizers read, copied once per text: spaCy
+    builds a new ``Token`` object on every ``doc[i]``, and three recognizers
+    scanning every token made that the biggest cost of a batch."""
+
+    __slots__ = ("text", "lower_", "idx", "is_title", "is_alpha", "is_upper")
+
+    def __init__(self, token) -> None:
+        self.text, self.lower_, self.idx = token.text, token.lower_, token.idx
+        self.is_title, self.is_alpha, self.is_upper = token.is_title, token.is_alpha, token.is_upper
+
+    def __len__(self) -> int:
+        return len(self.text)
+
+
+def _tokens(nlp_artifacts) -> list[_Token]:
+    cached = getattr(nlp_artifacts, "_stillroom_tokens", None)
+    if cached is None:
+        cached = [_Token(t) for t in nlp_artifacts.tokens]
+        nlp_artifacts._stillroom_tokens = cached
+    return cached
 
 
 def _titled(doc, i: int) -> bool:

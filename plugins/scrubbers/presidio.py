@@ -6,13 +6,15 @@ import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stillroom import hookimpl
 from stillroom.artifacts import canonical_json, sha256_bytes
 from stillroom.components import Batch, Scrubber, ScrubReport, Span
 from stillroom.errors import ConfigError
-from stillroom.plugins.scrubbers.detect import REPLACEMENT, Detector, DetectorConfig, Found
+
+if TYPE_CHECKING:  # the engines import presidio and spaCy: seconds, paid only when a scrubber is built
+    from stillroom.plugins.scrubbers.detect import Detector, DetectorConfig, Found
 
 OPERATORS = ("placeholder", "pseudonym")
 # Below this many texts a batch is cheaper in-process than shipped to workers.
@@ -33,7 +35,7 @@ class PresidioScrubber(Scrubber):
 
     def __init__(self, options, ctx) -> None:
         super().__init__(options, ctx)
-        self.fields = _string_list(self.options.get("fields", ["text"]), "fields")
+        self.fields = _string_list(self.options.setdefault("fields", ["text"]), "fields")
         operator = self.options.get("operator", "placeholder")
         if operator not in OPERATORS:
             raise ConfigError(f"scrubber presidio: option 'operator' must be placeholder or pseudonym, got {operator!r}")
@@ -47,6 +49,8 @@ class PresidioScrubber(Scrubber):
         if not isinstance(workers, int) or workers < 1:
             raise ConfigError(f"scrubber presidio: option 'workers' must be a positive integer, got {workers!r}")
         self.workers = workers
+        from stillroom.plugins.scrubbers.detect import DetectorConfig
+
         self.config = DetectorConfig(
             entities=tuple(_string_list(entities, "entities")) if entities else None,
             custom=tuple(self.options.get("custom_recognizers") or ()),
@@ -87,13 +91,15 @@ class PresidioScrubber(Scrubber):
 
         Spans inside this scrubber's own placeholders and pseudonyms do not count.
         """
+        from stillroom.plugins.scrubbers.detect import REPLACEMENT as replacement
+
         fields = fields or self.fields
         limit = self.config.threshold if threshold is None else threshold
         where = [(i, name) for i, record in enumerate(batch) for name in fields if isinstance(record.get(name), str)]
         texts = [batch[i][name] for i, name in where]
         findings = []
         for (i, name), text, (_, spans) in zip(where, texts, self._run(texts, replace=False)):
-            masked = [(m.start(), m.end()) for m in REPLACEMENT.finditer(text)]
+            masked = [(m.start(), m.end()) for m in replacement.finditer(text)]
             for entity, start, end, score in spans:
                 if score >= limit and not any(start < m_end and end > m_start for m_start, m_end in masked):
                     findings.append({"record": i, "field": name, "type": entity, "score": round(score, 4)})
@@ -132,6 +138,8 @@ _WORKER_CONFIG: DetectorConfig | None = None
 def _local_detector(config: DetectorConfig) -> Detector:
     key = sha256_bytes(canonical_json(asdict(config)))
     if key not in _DETECTORS:
+        from stillroom.plugins.scrubbers.detect import Detector
+
         _DETECTORS[key] = Detector(config)
     return _DETECTORS[key]
 

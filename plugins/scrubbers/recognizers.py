@@ -112,8 +112,11 @@ NER_ENTITIES = ("PERSON", "LOCATION", "ORGANIZATION")
 SUPPLEMENTS: dict[str, type[EntityRecognizer]] = {"PHONE_NUMBER": PhonePatternRecognizer}
 
 
+DIGITS = re.compile(r"\d")
+
+
 def _digits(n: int) -> Callable[[str], bool]:
-    return lambda text: sum(c.isdigit() for c in text) >= n
+    return lambda text: len(DIGITS.findall(text)) >= n
 
 
 PREFILTERS: dict[str, Callable[[str], bool]] = {

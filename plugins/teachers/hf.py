@@ -21,6 +21,7 @@ from stillroom.components import TASKS, Context, Teacher
 from stillroom.errors import ConfigError
 from stillroom.plugins.devices import inference_dtype, pick_device
 from stillroom.plugins.pooling import pool
+from stillroom.plugins.topk import topk_outputs
 
 # Files that change what the model computes; a README edit must not invalidate cached outputs.
 FINGERPRINTED_SUFFIXES = (".safetensors", ".bin", ".json", ".txt", ".model", ".pt")
@@ -150,28 +151,10 @@ class HFTeacher(Teacher):
         return {k: v.to(self.device) for k, v in encoded.items() if k in ("input_ids", "attention_mask")}
 
     def _predict_tokens(self, texts: list[str]) -> dict[str, np.ndarray]:
-        """Top-k next-token log-probs at every position, padded to the longest text."""
-        lengths = [len(ids) for ids in self.tokenizer(texts, truncation=True, max_length=self.max_length)["input_ids"]]
-        width = max(lengths, default=0)
-        n, k = len(texts), self.top_k
-        out = {
-            "input_ids": np.full((n, width), self.tokenizer.pad_token_id, dtype=np.int64),
-            "attention_mask": np.zeros((n, width), dtype=np.int8),
-            "topk_ids": np.zeros((n, width, k), dtype=np.int64),
-            "topk_logprobs": np.full((n, width, k), -np.inf, dtype=np.float32),
-        }
-        for batch in _by_length(texts, self.batch_size):
-            encoded = self._encode([texts[i] for i in batch])
-            with torch.inference_mode():
-                logits = self.model(**encoded).logits.float()
-            top = torch.log_softmax(logits, dim=-1).topk(k, dim=-1)
-            span = encoded["input_ids"].shape[1]
-            out["input_ids"][batch, :span] = encoded["input_ids"].cpu().numpy()
-            out["attention_mask"][batch, :span] = encoded["attention_mask"].cpu().numpy()
-            out["topk_ids"][batch, :span] = top.indices.cpu().numpy()
-            out["topk_logprobs"][batch, :span] = top.values.cpu().numpy()
-        return out
-
+        return topk_outputs(
+            lambda ids, mask: self.model(input_ids=ids, attention_mask=mask).logits, self.tokenizer, texts,
+            max_length=self.max_length, top_k=self.top_k, batch_size=self.batch_size, device=self.device,
+        )
 
 def _sentence_transformers_head(path: Path) -> tuple[str, bool]:
     """Pooling mode and normalisation as the directory's sentence-transformers modules declare them."""

@@ -38,9 +38,9 @@ class StudentTrainer(Trainer):
             {**student_spec, "max_length": options.max_length}, teacher=ctx.teacher, task=self.task,
             label_names=data.label_names, embedding_dim=self.embedding_dim(teacher_outputs), device=device,
         )
-        encoded = student.tokenizer(list(data.train.texts), truncation=True, max_length=options.max_length)
         examples = Examples(
-            encoded["input_ids"], self.targets(data, teacher_outputs, options), student.tokenizer.pad_token_id or 0
+            self.input_ids(student, data, teacher_outputs, options), self.targets(data, teacher_outputs, options),
+            student.tokenizer.pad_token_id or 0,
         )
         loss_fn = self.loss_fn(options)
         check_first_step(student.net, loss_fn(student.net, examples.batch(list(range(min(8, len(examples)))), device)))
@@ -58,6 +58,10 @@ class StudentTrainer(Trainer):
     def check_inputs(self, data: Dataset, teacher_outputs: Mapping[str, Mapping[str, np.ndarray]], options: TrainOptions) -> None:
         if len(data.train) == 0:
             raise ConfigError("the training split is empty: there is nothing to distill on")
+
+    def input_ids(self, student: HFStudent, data: Dataset, teacher_outputs, options: TrainOptions) -> list[list[int]]:
+        """Token ids of each training text, as the student reads them."""
+        return student.tokenizer(list(data.train.texts), truncation=True, max_length=options.max_length)["input_ids"]
 
     def embedding_dim(self, teacher_outputs: Mapping[str, Mapping[str, np.ndarray]]) -> int | None:
         return None

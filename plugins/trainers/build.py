@@ -19,7 +19,7 @@ from torch import nn
 
 from stillroom.components import Teacher
 from stillroom.errors import ConfigError
-from stillroom.plugins.trainers.student import HFStudent, StudentNet
+from stillroom.plugins.trainers.student import HFStudent, StudentNet, auto_class
 
 INITS = ("teacher", "config", "checkpoint")
 # Where the stack of transformer blocks lives, by architecture family.
@@ -103,12 +103,6 @@ def _layer_stack(model: nn.Module) -> tuple[nn.Module, str]:
     raise ConfigError(f"cannot find the layer stack of {type(model).__name__}; choose init: config instead")
 
 
-def _auto_class(task: str):
-    from transformers import AutoModel, AutoModelForSequenceClassification
-
-    return AutoModel if task == "embedding" else AutoModelForSequenceClassification
-
-
 def _label_config(label_names: list[str] | None) -> dict[str, Any]:
     if not label_names:
         return {}
@@ -135,7 +129,7 @@ def _from_config(spec, teacher, task, label_names):
     tokenizer_path = spec.get("tokenizer", getattr(teacher, "path", None))
     if tokenizer_path is None:
         raise ConfigError("student.tokenizer is required when the teacher is not a local model")
-    return _auto_class(task).from_config(config), AutoTokenizer.from_pretrained(tokenizer_path)
+    return auto_class(task).from_config(config), AutoTokenizer.from_pretrained(tokenizer_path)
 
 
 def _from_checkpoint(spec, task, label_names):
@@ -146,7 +140,7 @@ def _from_checkpoint(spec, task, label_names):
     path = Path(spec["checkpoint"]).expanduser()
     if not (path / "config.json").is_file():
         raise ConfigError(f"student.checkpoint {path} is not a Hugging Face model directory (no config.json)")
-    model = _auto_class(task).from_pretrained(path, **_label_config(label_names))
+    model = auto_class(task).from_pretrained(path, **_label_config(label_names))
     if "layers" in spec:
         keep_layers(model, spec["layers"])
     return model, AutoTokenizer.from_pretrained(path)

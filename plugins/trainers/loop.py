@@ -87,6 +87,7 @@ def fit(
         result.best_epoch = saved.get("best_epoch")
         result.resumed_from_step = position["step"]
         restore_rng(saved["rng"])
+        ctx.record("train.resumed", {"trainer": label, "step": position["step"], "epoch": position["epoch"]})
 
     def checkpoint() -> None:
         if state_dir is not None:

@@ -32,6 +32,8 @@ class TrainOptions:
     alpha: float = 0.7  # weight of the distillation term; cross-entropy on labels gets 1 - alpha
     loss: str = "mse"
     method: str = "kd"  # "labels": the no-distillation baseline, the same student on labels alone
+    divergence: str = "forward"  # token-level KD: forward, reverse or jsd
+    beta: float = 0.5  # the generalised JSD's mixture weight
 
     @property
     def checkpoint_path(self) -> Path | None:
@@ -65,6 +67,10 @@ def parse_options(spec: Mapping[str, Any], *, seed: int, device: str, allowed: s
         raise ConfigError(f"student.temperature must be positive, got {options.temperature}")
     if options.method not in ("kd", "labels"):
         raise ConfigError(f"student.method must be kd or labels, got {options.method!r}")
+    if options.divergence not in ("forward", "reverse", "jsd"):
+        raise ConfigError(f"student.divergence must be forward, reverse or jsd, got {options.divergence!r}")
+    if not 0 < options.beta < 1:
+        raise ConfigError(f"student.beta must be strictly between 0 and 1, got {options.beta}")
     if options.loss not in ("mse", "cosine"):
         raise ConfigError(f"student.loss must be mse or cosine, got {options.loss!r}")
     return options

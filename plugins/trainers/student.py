@@ -18,6 +18,7 @@ from torch import nn
 from stillroom.components import Student
 from stillroom.errors import ConfigError
 from stillroom.plugins.pooling import pool
+from stillroom.plugins.topk import topk_outputs
 
 MANIFEST = "stillroom_student.json"
 PROJECTION = "projection.safetensors"
@@ -63,6 +64,8 @@ class HFStudent(Student):
     def output_key(self) -> str:
         return "embeddings" if self.task == "embedding" else "logits"
 
+    top_k: int = 20  # causal-LM students report top-k log-probs, as their teacher does
+
     def encode(self, texts: list[str], return_tensors: str = "pt") -> dict[str, Any]:
         encoded = self.tokenizer(
             list(texts), padding=True, truncation=True, max_length=self.max_length, return_tensors=return_tensors
@@ -72,6 +75,12 @@ class HFStudent(Student):
     def predict(self, texts: list[str]) -> dict[str, np.ndarray]:
         was_training = self.net.training
         self.net.eval()
+        if self.task == "causal-lm":
+            try:
+                return topk_outputs(self.net, self.tokenizer, texts, max_length=self.max_length, top_k=self.top_k,
+                                    batch_size=self.batch_size, device=self.device)
+            finally:
+                self.net.train(was_training)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         chunks = []
         try:
@@ -114,15 +123,14 @@ class HFStudent(Student):
 def load_student(directory: Path, device: torch.device | str = "cpu") -> HFStudent:
     """A student written by ``HFStudent.save``, ready to predict."""
     from safetensors.torch import load_file
-    from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer
+    from transformers import AutoTokenizer
 
     directory = Path(directory)
     if not (directory / MANIFEST).is_file():
         raise ConfigError(f"{directory} is not a Stillroom student directory (no {MANIFEST})")
     manifest = json.loads((directory / MANIFEST).read_text())
     task = manifest["task"]
-    auto = AutoModel if task == "embedding" else AutoModelForSequenceClassification
-    backbone = auto.from_pretrained(directory)
+    backbone = auto_class(task).from_pretrained(directory)
     projection = None
     if (directory / PROJECTION).is_file():
         state = load_file(directory / PROJECTION)
@@ -135,6 +143,13 @@ def load_student(directory: Path, device: torch.device | str = "cpu") -> HFStude
         net, AutoTokenizer.from_pretrained(directory), max_length=manifest["max_length"],
         label_names=manifest.get("label_names"), device=device,
     )
+
+
+def auto_class(task: str):
+    """The transformers auto class that loads a model for ``task``."""
+    from transformers import AutoModel, AutoModelForCausalLM, AutoModelForSequenceClassification
+
+    return {"embedding": AutoModel, "causal-lm": AutoModelForCausalLM}.get(task, AutoModelForSequenceClassification)
 
 
 def _write_sentence_transformers_modules(directory: Path, pooling: str, normalize: bool) -> None:

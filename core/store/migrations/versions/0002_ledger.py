@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.Column("level", sa.Integer(), primary_key=True, autoincrement=False),
         sa.Column("idx", sa.BigInteger(), primary_key=True, autoincrement=False),
         sa.Column("hash", sa.LargeBinary(), nullable=False),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "ledger_checkpoints",

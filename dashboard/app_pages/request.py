@@ -1,0 +1,123 @@
+"""One request's evidence, and the reviewer's decision on it: signed with their own key by the core."""
+
+import streamlit as st
+
+from stillroom import approvals
+from stillroom.dashboard import actions, evidence, ui
+from stillroom.errors import StillroomError
+
+who = ui.require_session()
+ws = ui.workspace()
+
+ids = [r.id for r in reversed(approvals.list_requests(ws))]
+if not ids:
+    st.title("Request")
+    st.info("There are no requests yet.")
+    st.stop()
+wanted = st.query_params.get("id")
+if wanted in ids and st.session_state.get("request.id") != wanted:
+    st.session_state["request.id"] = wanted
+request_id = st.sidebar.selectbox("Request", ids, key="request.id",
+                                  on_change=lambda: st.query_params.update(id=st.session_state["request.id"]))
+ev = evidence.gather(ws, request_id)
+badge = evidence.ledger_badge(ws, request_id)
+req = ev.request
+
+st.title(f"Request {ui.plain(req['id'])}")
+ui.text(f"{req['kind']} request for run {req['run_id'] or '-'} ({req['pipeline'] or 'no pipeline named'}), "
+        f"opened by {req['initiator']} {req['opened']}")
+
+flash = st.session_state.pop("request.flash", None)
+if flash:
+    st.success(ui.plain(flash), icon=":material/check_circle:")
+
+passed = sum(g["passed"] for g in ev.gates)
+status, needs, gates, age = st.columns(4)
+status.metric("Status", req["status"])
+needs.metric("Still needs", ", ".join(ev.approval["missing_roles"]) or "nobody")
+gates.metric("Gates passed", f"{passed} / {len(ev.gates)}")
+age.metric("Waiting", req["age"])
+
+(st.success if badge.healthy else st.error)(ui.plain(badge.summary), icon=":material/verified:")
+for problem in ev.problems:
+    st.warning(ui.plain(problem))
+if ev.approval["rejected_by"]:
+    rejected = ev.approval["rejected_by"]
+    st.error(ui.plain(f"Rejected by {rejected['reviewer']} ({rejected['role']})"))
+
+tabs = st.tabs(["Gates", "Metrics", "Slices", "Size & latency", "Scrub", "Curation", "Egress", "Plugins",
+                "Decisions", "Ledger proofs", "Subject"])
+with tabs[0]:
+    ui.table([{**g, "passed": "pass" if g["passed"] else "FAIL"} for g in ev.gates], empty="No gates were computed.",
+             key="request.gates")
+with tabs[1]:
+    st.caption("Task and fidelity metrics on held-out data: the student, the teacher it learned from, "
+               "and the same student trained on labels alone (no distillation).")
+    ui.table(ev.metrics, empty="No evaluation report is bound to this request.", key="request.metrics")
+with tabs[2]:
+    if not ev.slices:
+        st.caption("No per-slice results are bound to this request.")
+    for field, rows in ev.slices.items():
+        st.subheader(f"Accuracy by {ui.plain(field)}")
+        st.bar_chart({"slice": [r["slice"] for r in rows], "student": [r["student"] for r in rows],
+                      "teacher": [r["teacher"] for r in rows]},
+                     x="slice", y=["student", "teacher"], horizontal=True, stack=False,
+                     height=max(160, 28 * len(rows) + 60))
+        ui.table(rows, key=f"request.slices.{field}")
+with tabs[3]:
+    ui.table(ev.targets, empty="No deployment targets in the policy's release gates.", key="request.targets")
+with tabs[4]:
+    if ev.scrub is None:
+        st.caption("No scrub report is bound to this request.")
+    else:
+        ui.text(f"{ev.scrub['records']} records scrubbed; {len(ev.scrub['residual'])} residual finding(s).")
+        if ev.scrub["uncovered"]:
+            st.error(ui.plain("Required entity types no method covers: " + ", ".join(ev.scrub["uncovered"])))
+        st.subheader("Replaced entities")
+        ui.table(ev.scrub["entities"], empty="No entities were found.", key="request.scrub.entities")
+        st.subheader("Coverage")
+        ui.table(ev.scrub["coverage"], key="request.scrub.coverage")
+        st.subheader("Residual findings")
+        ui.table(ev.scrub["residual"], empty="None: the residual scan came back clean.", key="request.scrub.residual")
+with tabs[5]:
+    ui.table(ev.funnel or [], empty="No curation funnel is bound to this request.", key="request.funnel")
+with tabs[6]:
+    if ev.egress:
+        st.error(f"{len(ev.egress)} blocked egress attempt(s) during this run.")
+    ui.table(ev.egress, empty="No network or program-launch attempt was blocked during this run.",
+             key="request.egress")
+with tabs[7]:
+    ui.table(ev.plugins, empty="No plugins are recorded in this request.", key="request.plugins")
+with tabs[8]:
+    ui.table(ev.decisions, empty="No decisions yet.", key="request.decisions")
+    if ev.approval["ignored"]:
+        st.subheader("Decisions that do not count")
+        ui.table(ev.approval["ignored"], key="request.ignored")
+with tabs[9]:
+    ui.table(badge.proofs, empty="No ledger entries belong to this request yet.", key="request.proofs")
+with tabs[10]:
+    ui.text(f"request digest  {req['digest']}")
+    ui.text(f"policy digest   {ev.policy['request']} (when opened)")
+    ui.text(f"current policy  {ev.policy['current']}" + ("" if ev.policy["same"] else "  (changed since)"))
+    st.json(ev.subject, expanded=False)
+
+st.divider()
+st.subheader("Your decision")
+roles = evidence.decision_roles(ws, req["kind"], who.roles)
+with st.form("request.decide", clear_on_submit=True):
+    decision = st.radio("Decision", ["approve", "reject"], horizontal=True, key="request.decision")
+    role = st.selectbox("Decide as", roles, key="request.role") if len(roles) > 1 else None
+    comment = st.text_area("Comment", key="request.comment")
+    passphrase = st.text_input("Your passphrase (it unlocks your signing key for this decision only)",
+                               type="password", key="request.passphrase")
+    submitted = st.form_submit_button("Sign decision", type="primary")
+if submitted:
+    try:
+        state = actions.decide(ws, who, request_id, passphrase=passphrase, decision=decision, comment=comment,
+                               role=role)
+    except StillroomError as refused:
+        ui.error(refused)
+    else:
+        still = f"; still needs {', '.join(state.missing_roles)}" if state.status == "pending" else ""
+        st.session_state["request.flash"] = f"You signed: {decision} {request_id}. The request is {state.status}{still}."
+        st.rerun()

@@ -1,0 +1,34 @@
+"""Each run's stages as a timeline: when each ran, for how long, its status and the digests it wrote."""
+
+import altair as alt
+import streamlit as st
+
+from stillroom.dashboard import audit, ui
+
+ui.require_session()
+ws = ui.workspace()
+
+st.title("Runs")
+runs = audit.runs(ws)
+if not runs:
+    st.info("No runs yet.")
+    st.stop()
+ui.table(runs, key="runs.table")
+
+run_id = st.selectbox("Run", [r["run"] for r in runs], key="runs.run")
+stages = audit.timeline(ws, run_id)
+if not stages:
+    st.caption("This run recorded no stages.")
+    st.stop()
+chart = alt.Chart(alt.Data(values=[{**s, "start": s["start"].isoformat(), "end": s["end"].isoformat()}
+                                   for s in stages])).mark_bar().encode(
+    y=alt.Y("stage:N", sort=[s["stage"] for s in stages], title=None),
+    x=alt.X("start:T", title="time (UTC)"),
+    x2="end:T",
+    color=alt.Color("status:N", scale=alt.Scale(domain=["succeeded", "skipped", "failed"],
+                                                range=["#2e7d32", "#9e9e9e", "#c62828"])),
+    tooltip=["stage:N", "status:N", "seconds:Q"],
+)
+st.altair_chart(chart, use_container_width=True)
+ui.table([{k: s[k] for k in ("position", "stage", "status", "seconds", "digests", "message")} for s in stages],
+         key="runs.stages")

@@ -1,0 +1,108 @@
+"""The model card: a README.md in the Hugging Face format, from what the run measured.
+
+The YAML header is what the Hub and ``huggingface_hub.ModelCard`` read
+(``pipeline_tag``, ``tags``, ``model-index`` with the test metrics); the body
+says what a reviewer needs: the teacher, the data digests, the metrics beside
+the teacher's, the slice tables and charts, intended use and limitations.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from stillroom.components import Evaluation
+
+PIPELINE_TAGS = {"classification": "text-classification", "embedding": "sentence-similarity",
+                 "causal-lm": "text-generation"}
+CARD_METRICS = ("accuracy", "macro_f1", "ece", "agreement", "mean_kl", "cosine", "worst_slice_drop",
+                "p50_ms", "p95_ms", "size_mb")
+
+
+def write_model_card(
+    directory: Path, *, name: str, task: str, teacher: Mapping[str, str], data: Mapping[str, str],
+    evaluations: Sequence[Evaluation], intended_use: str, limitations: Sequence[str], license: str = "other",
+) -> Path:
+    """Write ``README.md`` (and the slice charts it shows) into ``directory``; return the card's path.
+
+    ``teacher`` holds ``name``, ``location`` and ``fingerprint``; ``data`` maps
+    each split (or source) to its sha256 digest.
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    metrics = {k: v for e in evaluations for k, v in e.metrics.items()}
+    header = {
+        "license": license, "library_name": "transformers", "pipeline_tag": PIPELINE_TAGS.get(task, task),
+        "tags": ["stillroom", "distillation", task],
+        "model-index": [{"name": name, "results": [{
+            "task": {"type": PIPELINE_TAGS.get(task, task)},
+            "dataset": {"name": "held-out test split", "type": "private", "revision": data.get("test", "")},
+            "metrics": [{"type": k, "value": round(float(metrics[k]), 6)} for k in CARD_METRICS if k in metrics],
+        }]}],
+    }
+    body = [
+        f"# {name}",
+        "",
+        f"A {task} student distilled by Stillroom from the teacher below, inside the organisation's boundary. "
+        "Every number here was measured on a held-out test split the student never trained on.",
+        "",
+        "## Teacher",
+        "",
+        f"- name: `{teacher.get('name', '')}`",
+        f"- location: `{teacher.get('location', '')}`",
+        f"- fingerprint (sha256 of weights and config): `{teacher.get('fingerprint', '')}`",
+        "",
+        "## Data",
+        "",
+        "| split | sha256 |",
+        "| --- | --- |",
+        *[f"| {split} | `{digest}` |" for split, digest in data.items()],
+        "",
+        "## Metrics",
+        "",
+        *_metrics_table(metrics),
+        *_slice_sections(evaluations, directory),
+        "## Intended use",
+        "",
+        intended_use,
+        "",
+        "## Limitations",
+        "",
+        *[f"- {item}" for item in limitations],
+        "",
+    ]
+    card = directory / "README.md"
+    card.write_text("---\n" + yaml.safe_dump(header, sort_keys=False) + "---\n\n" + "\n".join(body))
+    return card
+
+
+def _metrics_table(metrics: Mapping[str, float]) -> list[str]:
+    rows = ["| metric | student | teacher |", "| --- | --- | --- |"]
+    for key in sorted(k for k in metrics if not k.startswith("teacher_")):
+        teacher = metrics.get(f"teacher_{key}")
+        rows.append(f"| {key} | {_number(metrics[key])} | {'' if teacher is None else _number(teacher)} |")
+    return rows + [""]
+
+
+def _slice_sections(evaluations: Sequence[Evaluation], directory: Path) -> list[str]:
+    lines: list[str] = []
+    for evaluation in evaluations:
+        for field, table in evaluation.slices.items():
+            lines += [f"## Slices by {field}", "", "| value | n | student accuracy | teacher accuracy | drop |",
+                      "| --- | --- | --- | --- | --- |"]
+            lines += [f"| {value} | {int(row['n'])} | {_number(row['accuracy'])} | {_number(row['teacher_accuracy'])} "
+                      f"| {_number(row['drop'])} |" for value, row in table.items()]
+            chart = evaluation.artifacts.get(f"slices-{field}.png")
+            if chart is not None and Path(chart).is_file():
+                shutil.copy2(chart, directory / Path(chart).name)
+                lines += ["", f"![accuracy by {field}]({Path(chart).name})"]
+            lines.append("")
+    return lines
+
+
+def _number(value: Any) -> str:
+    return f"{value:.4f}" if isinstance(value, float) else str(value)

@@ -1,0 +1,43 @@
+"""Top-k next-token log-probs: the compact form in which causal-LM outputs are cached and compared.
+
+A full distribution is vocabulary-sized at every position; the top k (20 by
+default) carry nearly all of its mass, at a few hundred bytes per token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+LogitsFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def topk_outputs(
+    logits_fn: LogitsFn, tokenizer, texts: list[str], *, max_length: int, top_k: int, batch_size: int,
+    device: torch.device,
+) -> dict[str, np.ndarray]:
+    """``input_ids``, ``attention_mask`` (n, width) and ``topk_ids``, ``topk_logprobs`` (n, width, k), right-padded."""
+    lengths = [len(ids) for ids in tokenizer(list(texts), truncation=True, max_length=max_length)["input_ids"]]
+    n, width = len(texts), max(lengths, default=0)
+    out = {
+        "input_ids": np.full((n, width), tokenizer.pad_token_id, dtype=np.int64),
+        "attention_mask": np.zeros((n, width), dtype=np.int8),
+        "topk_ids": np.zeros((n, width, top_k), dtype=np.int64),
+        "topk_logprobs": np.full((n, width, top_k), -np.inf, dtype=np.float32),
+    }
+    order = sorted(range(n), key=lambda i: lengths[i])
+    for start in range(0, n, batch_size):
+        batch = order[start : start + batch_size]
+        encoded = tokenizer([texts[i] for i in batch], padding=True, truncation=True, max_length=max_length,
+                            return_tensors="pt")
+        ids, mask = encoded["input_ids"].to(device), encoded["attention_mask"].to(device)
+        with torch.inference_mode():
+            top = torch.log_softmax(logits_fn(ids, mask).float(), dim=-1).topk(top_k, dim=-1)
+        span = ids.shape[1]
+        out["input_ids"][batch, :span] = ids.cpu().numpy()
+        out["attention_mask"][batch, :span] = mask.cpu().numpy()
+        out["topk_ids"][batch, :span] = top.indices.cpu().numpy()
+        out["topk_logprobs"][batch, :span] = top.values.cpu().numpy()
+    return out

@@ -1,0 +1,94 @@
+"""A workspace as the demo leaves it, without the ML: people, a finished run, its evidence artifacts and a
+pending release request opened through the core (test_release.py's pattern, with every artifact the
+Request page reads). The numbers are made up but shaped exactly as the evaluators write them."""
+
+from __future__ import annotations
+
+from stillroom.approvals import open_request
+from stillroom.gates import compute_gates
+from stillroom.store import crud
+from stillroom.users import add_user
+
+PEOPLE = {
+    "olga": ["operator"],
+    "sam": ["security"],
+    "lena": ["legal"],
+    "ada": ["admin"],
+}
+RUN = "run-20250101-120000-abcdef"
+
+
+def passphrase(name: str) -> str:
+    return f"{name}-passphrase-42"
+
+
+def evaluation() -> dict:
+    def slices(shift: float) -> dict:
+        return {"label": {
+            "card_arrival": {"n": 40.0, "accuracy": 0.92 - shift, "teacher_accuracy": 0.95, "agreement": 0.93,
+                             "drop": 0.03 + shift},
+            "lost_or_stolen_card": {"n": 35.0, "accuracy": 0.88 - shift, "teacher_accuracy": 0.91,
+                                    "agreement": 0.9, "drop": 0.03 + shift},
+            "top_up_failed": {"n": 25.0, "accuracy": 0.84 - shift, "teacher_accuracy": 0.9, "agreement": 0.86,
+                              "drop": 0.06 + shift},
+        }}
+
+    def role(shift: float) -> list[dict]:
+        return [
+            {"evaluator": "task", "metrics": {"accuracy": 0.89 - shift, "teacher_accuracy": 0.92,
+                                              "macro_f1": 0.87 - shift, "teacher_macro_f1": 0.9,
+                                              "retained": (0.89 - shift) / 0.92}, "slices": {}},
+            {"evaluator": "fidelity", "metrics": {"agreement": 0.9 - shift, "mean_kl": 0.12 + shift}, "slices": {}},
+            {"evaluator": "slices", "metrics": {"worst_slice_drop": 0.06 + shift, "slices_counted": 3.0},
+             "slices": slices(shift)},
+            {"evaluator": "latency", "metrics": {"size_mb": 17.4, "p50_ms": 3.1, "p95_ms": 4.8,
+                                                 "teacher_p50_ms": 21.0}, "slices": {}},
+        ]
+
+    return {"student": role(0.0), "baseline": role(0.07)}
+
+
+def build(ws, *, request: bool = True):
+    """People, one finished run with stages and evidence, and (by default) its pending release request."""
+    for name, roles in PEOPLE.items():
+        add_user(ws, name, roles, passphrase(name), actor="test-admin")
+    policy = ws.policy()
+    store = ws.artifacts
+    scrub_report = store.put_json({"records": 100, "counts": {"PERSON": {"text": 12}, "EMAIL_ADDRESS": {"text": 4}},
+                                   "methods": {e: "pattern" for e in policy.residency.required_entities},
+                                   "residual": []})
+    funnel = store.put_json({"funnel": [{"step": "input", "in": 100, "out": 100, "dropped": {}},
+                                        {"step": "dedupe", "in": 100, "out": 93,
+                                         "dropped": {"exact_duplicate": 5, "near_duplicate": 2}}],
+                             "drops": [], "coverage": {}})
+    report = store.put_json(evaluation())
+    files = {"hf/model.safetensors": store.put_bytes(b"\x00weights" * 100), "hf/config.json": store.put_json({"a": 1})}
+    plugins = [{"name": "stillroom.plugins.evaluators.task", "origin": "builtin", "module": "stillroom.plugins.evaluators.task",
+                "distribution": None, "version": None, "record_sha256": None}]
+    ledger = ws.ledger()
+    ledger.record("run.start", {"run_id": RUN, "pipeline": "intents", "policy_digest": policy.digest},
+                  actor="olga", run_id=RUN)
+    with ws.session() as s:
+        crud.create_run(s, run_id=RUN, pipeline="intents", spec_digest="s" * 64, initiator="olga")
+        for position, (name, outputs) in enumerate([("ingest", {"records": 100, "output": "a" * 64}),
+                                                    ("scrub", {"report": scrub_report, "residual": 0}),
+                                                    ("curate", {"funnel": funnel}),
+                                                    ("evaluate", {"report": report})]):
+            crud.add_stage(s, run_id=RUN, position=position, name=name, status="succeeded", seconds=1.5 + position,
+                           outputs=outputs)
+            ledger.record(f"stage.{name}", {"status": "succeeded", "outputs": outputs}, actor="olga", run_id=RUN)
+        crud.finish_run(s, run_id=RUN, status="succeeded", summary={"stages": {}, "artifacts": {}})
+    ledger.checkpoint()
+    if not request:
+        return None
+    evidence = {f"{e['evaluator']}.{k}": v for e in evaluation()["student"] for k, v in e["metrics"].items()}
+    gates = compute_gates({**evidence, "residual_pii": 0}, policy.release_gates, "classification")
+    subject = {"run_id": RUN, "pipeline": "intents", "spec_digest": "s" * 64, "policy_digest": policy.digest,
+               "teacher": {"name": "hf", "fingerprint": "t" * 64},
+               "data": {"source_fingerprint": "d" * 64, "scrub_report": scrub_report, "curation_funnel": funnel,
+                        "evaluation": report},
+               "student": {"files": files}, "model_card": None, "plugins": plugins, "gates": gates}
+    opened = open_request(ws, kind="release", subject=subject, initiator="olga", policy_digest=policy.digest,
+                          run_id=RUN, gates=gates)
+    ledger.checkpoint()
+    return opened

@@ -1,0 +1,102 @@
+"""Dashboard sign-in and sessions, as plain functions: what is kept, what is slowed, what expires."""
+
+from __future__ import annotations
+
+import pytest
+
+from stillroom.dashboard import session
+from stillroom.users import AuthError, add_user, get_user
+
+PASS = "correct horse battery"
+
+
+@pytest.fixture
+def people(workspace):
+    add_user(workspace, "sam", ["security"], PASS, actor="admin")
+    return workspace
+
+
+class Sleeps(list):
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+def test_sign_in_keeps_only_name_roles_and_expiry(people):
+    state = {}
+    who = session.sign_in(people, "sam", PASS, state, now=1000.0)
+    assert who.name == "sam" and who.roles == ["security"]
+    assert state == {session.USER: "sam", session.ROLES: ["security"], session.EXPIRES: 1000.0 + session.IDLE_SECONDS}
+    assert PASS not in repr(state)
+
+
+def test_wrong_passphrase_and_unknown_user_read_the_same(people):
+    for name, passphrase in (("sam", "not the passphrase"), ("nobody", PASS)):
+        with pytest.raises(AuthError) as refused:
+            session.sign_in(people, name, passphrase, {}, sleep=Sleeps())
+        assert str(refused.value) == "wrong user name or passphrase"
+
+
+def test_failed_sign_ins_are_ledgered_and_slowed_more_each_time(people):
+    sleeps = Sleeps()
+    for _ in range(4):
+        with pytest.raises(AuthError):
+            session.sign_in(people, "sam", "not the passphrase", {}, sleep=sleeps)
+    assert sleeps == [0.0, 0.5, 1.0, 2.0]
+    failures = [e.payload for e in people.ledger().entries(kind="auth.failed")]
+    assert [f["failures"] for f in reversed(failures)] == [1, 2, 3, 4]
+
+
+def test_a_locked_user_is_told_so_and_cannot_sign_in_even_with_the_passphrase(people):
+    for _ in range(5):
+        with pytest.raises(AuthError):
+            session.sign_in(people, "sam", "not the passphrase", {}, sleep=Sleeps())
+    with pytest.raises(AuthError, match="locked after repeated failed sign-ins"):
+        session.sign_in(people, "sam", PASS, {}, sleep=Sleeps())
+
+
+def test_a_successful_sign_in_clears_the_failure_count(people):
+    with pytest.raises(AuthError):
+        session.sign_in(people, "sam", "not the passphrase", {}, sleep=Sleeps())
+    session.sign_in(people, "sam", PASS, {}, sleep=Sleeps())
+    assert get_user(people, "sam").failed_logins == 0
+
+
+def test_a_session_expires_after_idling_and_each_page_extends_it(people):
+    state = {}
+    session.sign_in(people, "sam", PASS, state, now=0.0)
+    assert session.current(people, state, now=session.IDLE_SECONDS - 1).name == "sam"
+    assert state[session.EXPIRES] == 2 * session.IDLE_SECONDS - 1
+    assert session.current(people, state, now=2 * session.IDLE_SECONDS) is None
+    assert state == {}
+
+
+def test_roles_are_read_fresh_so_a_removed_role_stops_counting(people):
+    state = {}
+    session.sign_in(people, "sam", PASS, state)
+    with people.session() as s:
+        user = get_user(people, "sam")
+        user.roles = ["legal"]
+        s.add(user)
+        s.commit()
+    assert session.current(people, state).roles == ["legal"]
+
+
+def test_no_session_without_sign_in_and_after_sign_out(people):
+    assert session.current(people, {}) is None
+    state = {}
+    session.sign_in(people, "sam", PASS, state)
+    session.sign_out(state)
+    assert session.current(people, state) is None
+
+
+def test_confirm_unlocks_the_key_for_one_action_and_counts_failures(people):
+    who = session.sign_in(people, "sam", PASS, {})
+    assert session.confirm(people, who, PASS, sleep=Sleeps()).key is not None
+    with pytest.raises(AuthError, match="wrong passphrase"):
+        session.confirm(people, who, "not the passphrase", sleep=Sleeps())
+    assert get_user(people, "sam").failed_logins == 1
+
+
+@pytest.mark.parametrize(("failures", "seconds"), [(0, 0.0), (1, 0.5), (2, 1.0), (4, 4.0), (5, 8.0), (12, 8.0)])
+def test_backoff_grows_and_is_capped(failures, seconds):
+    assert session.backoff_seconds(failures) == seconds

@@ -1,0 +1,115 @@
+"""Exporters write the student, reload what they wrote, and refuse an export that disagrees with it."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import tinymodels as tm
+
+from stillroom.errors import PluginError
+from stillroom.plugins.exporters.checks import ExportCheckFailed
+from stillroom.plugins.exporters.hf import HFExporter
+from stillroom.plugins.exporters.int8 import ONNXInt8Exporter
+from stillroom.plugins.exporters.onnx import ONNXExporter, run_onnx, session
+from stillroom.plugins.teachers.hf import HFTeacher
+from stillroom.plugins.trainers.build import build_student
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    root = tmp_path_factory.mktemp("exporters")
+    ctx = tm.context(root)
+    data = tm.toy_dataset()
+    teacher = HFTeacher({"path": str(tm.classifier_dir(root / "clf"))}, ctx)
+    student = build_student({"layers": 2}, teacher=teacher, task="classification", label_names=data.label_names)
+    return ctx, data, student
+
+
+def test_hf_export_loads_with_auto_model_and_computes_the_same_logits(setup, tmp_path):
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    ctx, data, student = setup
+    HFExporter({}, ctx).export(student, tmp_path / "hf", texts=data.test.texts)
+    model = AutoModelForSequenceClassification.from_pretrained(tmp_path / "hf").eval()
+    tokenizer = AutoTokenizer.from_pretrained(tmp_path / "hf")
+    assert model.config.id2label[0] == "card_arrival"
+    with torch.no_grad():
+        logits = model(**tokenizer(data.test.texts[:4], padding=True, return_tensors="pt")).logits.numpy()
+    np.testing.assert_allclose(logits, student.predict(data.test.texts[:4])["logits"], atol=1e-5)
+
+
+def test_onnx_export_agrees_with_the_torch_student_and_reports_size_and_latency(setup, tmp_path):
+    ctx, data, student = setup
+    files = ONNXExporter({}, ctx).export(student, tmp_path / "onnx", texts=data.test.texts)
+    assert {"model.onnx", "export_check.json", "tokenizer.json"} <= {f.name for f in files}
+    report = json.loads((tmp_path / "onnx" / "export_check.json").read_text())
+    assert report["agreement"] >= 0.995 and report["texts"] == len(data.test.texts)
+    assert report["size_mb"] > 0 and 0 < report["latency_ms_p50"] <= report["latency_ms_p95"]
+    logits = run_onnx(session(tmp_path / "onnx" / "model.onnx"), student, data.test.texts[:7])
+    np.testing.assert_allclose(logits, student.predict(data.test.texts[:7])["logits"], atol=1e-4)
+
+
+def test_int8_export_is_smaller_and_passes_its_own_fidelity_check(setup, tmp_path):
+    ctx, data, student = setup
+    ONNXExporter({}, ctx).export(student, tmp_path / "fp32", texts=data.test.texts)
+    ONNXInt8Exporter({}, ctx).export(student, tmp_path / "int8", texts=data.test.texts)
+    report = json.loads((tmp_path / "int8" / "export_check.json").read_text())
+    assert report["agreement"] >= report["threshold"] == 0.97
+    assert (tmp_path / "int8" / "model.onnx").stat().st_size < (tmp_path / "fp32" / "model.onnx").stat().st_size
+
+
+def test_an_export_below_its_agreement_threshold_fails(setup, tmp_path):
+    ctx, data, student = setup
+    with pytest.raises(ExportCheckFailed, match="top-1 agreement with the in-memory student is"):
+        ONNXExporter({"min_agreement": 1.01}, ctx).export(student, tmp_path / "onnx", texts=data.test.texts)
+
+
+def test_an_export_needs_texts_to_check_against(setup, tmp_path):
+    ctx, data, student = setup
+    with pytest.raises(PluginError, match="needs texts"):
+        ONNXExporter({}, ctx).export(student, tmp_path / "onnx")
+
+
+def test_embedding_student_exports_to_onnx_with_cosine_agreement(tmp_path):
+    ctx = tm.context(tmp_path)
+    teacher = HFTeacher({"path": str(tm.encoder_dir(tmp_path / "enc")), "task": "embedding"}, ctx)
+    student = build_student({"layers": 1}, teacher=teacher, task="embedding", label_names=None)
+    texts = tm.toy_split(30, 5)[0]
+    ONNXExporter({}, ctx).export(student, tmp_path / "onnx", texts=texts)
+    assert json.loads((tmp_path / "onnx" / "export_check.json").read_text())["agreement"] >= 0.999
+    files = HFExporter({}, ctx).export(student, tmp_path / "hf", texts=texts)
+    assert {"modules.json", "config.json", "model.safetensors"} <= {f.name for f in files}
+
+
+def test_model_card_has_a_hugging_face_header_metrics_slices_and_charts(tmp_path):
+    import yaml
+
+    from stillroom.components import Evaluation
+    from stillroom.plugins.exporters.card import write_model_card
+
+    chart = tmp_path / "charts" / "slices-label.png"
+    chart.parent.mkdir()
+    chart.write_bytes(b"\x89PNG\r\n\x1a\n")
+    evaluations = [
+        Evaluation("task", {"accuracy": 0.91, "teacher_accuracy": 0.93, "macro_f1": 0.9}),
+        Evaluation("slices", {"worst_slice_drop": 0.05},
+                   {"label": {"pin": {"n": 12.0, "accuracy": 0.9, "teacher_accuracy": 0.95, "drop": 0.05}}},
+                   {"slices-label.png": chart}),
+    ]
+    card = write_model_card(
+        tmp_path / "out", name="intent-student", task="classification",
+        teacher={"name": "hf", "location": "file:///models/t", "fingerprint": "ab" * 32},
+        data={"train": "11" * 32, "test": "22" * 32}, evaluations=evaluations,
+        intended_use="Routing banking queries.", limitations=["English only."],
+    )
+    text = card.read_text()
+    header = yaml.safe_load(text.split("---")[1])
+    assert header["pipeline_tag"] == "text-classification" and "distillation" in header["tags"]
+    metrics = {m["type"]: m["value"] for m in header["model-index"][0]["results"][0]["metrics"]}
+    assert metrics == {"accuracy": 0.91, "macro_f1": 0.9, "worst_slice_drop": 0.05}
+    assert "| accuracy | 0.9100 | 0.9300 |" in text and "| pin | 12 | 0.9000 | 0.9500 | 0.0500 |" in text
+    assert "ab" * 32 in text and "22" * 32 in text and "English only." in text
+    assert (tmp_path / "out" / "slices-label.png").is_file() and "](slices-label.png)" in text
