@@ -157,14 +157,8 @@ def released_files(subject: dict[str, Any]) -> dict[str, str]:
 
 
 def release_entries(ledger, request) -> list[int]:
-    """The seqs of the run's entries and of this request's decisions and bundle record."""
-    seqs = []
-    for seq, leaf, _sig, _hash in ledger.rows():
-        entry = json.loads(leaf)
-        payload = entry.get("payload") or {}
-        if entry.get("run_id") == request.run_id and request.run_id is not None or payload.get("request_id") == request.id:
-            seqs.append(seq)
-    return seqs
+    """The seqs of every entry of the request's run: its stages, the request, the decisions, the bundle."""
+    return sorted(entry.seq for entry in ledger.entries(run_id=request.run_id, limit=1_000_000))
 
 
 def _model_sign(ws, root: Path) -> None:
@@ -293,7 +287,7 @@ def verify_release(directory: Path, *, node_key: str | None = None) -> dict[str,
         if proof["checkpoint"] != checkpoint:
             raise BundleInvalid(f"ledger/proofs.json: entry {proof['seq']}'s proof is against another checkpoint")
         try:
-            verify_inclusion_bundle(proof, list(verifiers.values()))
+            verify_inclusion_bundle(proof, list(verifiers.values()), checkpoint_keys=[verifiers[node_name]])
         except StillroomError as exc:
             raise BundleInvalid(f"ledger/proofs.json: entry {proof['seq']}: {exc}") from None
         entry = json.loads(base64.b64decode(proof["leaf"]))

@@ -75,9 +75,9 @@ def plain(value: Any) -> str:
     return _PUNCTUATION.sub(r"\\\g<0>", str(value))
 
 
-def table(rows: list[dict[str, Any]], *, empty: str = "None.", key: str | None = None) -> None:
+def table(rows: list[dict[str, Any]], *, empty: str = "None.") -> None:
     if rows:
-        st.dataframe(rows, hide_index=True, key=key)
+        st.dataframe(rows, hide_index=True)
     else:
         st.caption(empty)
 

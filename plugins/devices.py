@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-import torch
+from typing import TYPE_CHECKING
 
 from stillroom.errors import ConfigError
+
+if TYPE_CHECKING:
+    import torch
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
 
 
 def pick_device(requested: str = "auto") -> torch.device:
     """The device a spec asked for, or the best one present for ``auto``."""
-    if requested not in DEVICES and not requested.startswith("cuda:"):
-        raise ConfigError(f"device must be one of {', '.join(DEVICES)} (or cuda:N), got {requested!r}")
+    import torch
+
+    requested = check_device(requested)
     if requested == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda")
@@ -26,8 +30,17 @@ def pick_device(requested: str = "auto") -> torch.device:
     return torch.device(requested)
 
 
+def check_device(requested: str) -> str:
+    """A device name a spec may use, checked without importing torch."""
+    if requested not in DEVICES and not str(requested).startswith("cuda:"):
+        raise ConfigError(f"device must be one of {', '.join(DEVICES)} (or cuda:N), got {requested!r}")
+    return requested
+
+
 def inference_dtype(device: torch.device) -> torch.dtype:
     """bf16 on CUDA halves memory at no cost to ranking; MPS bf16 depends on the macOS release, so fp32 there."""
+    import torch
+
     if device.type == "cuda" and torch.cuda.is_bf16_supported():
         return torch.bfloat16
     return torch.float32

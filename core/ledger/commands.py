@@ -12,13 +12,9 @@ from typing import Annotated, Optional
 
 import typer
 
-app = typer.Typer(help="The signed audit ledger: verify, export, prove.", no_args_is_help=True)
+from stillroom.cli import JsonOption, WorkspaceOption, open_workspace
 
-WorkspaceOption = Annotated[
-    Optional[Path],
-    typer.Option("--workspace", "-w", help="Workspace directory (default: $STILLROOM_WORKSPACE, else the current directory)."),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+app = typer.Typer(help="The signed audit ledger: verify, export, prove.", no_args_is_help=True)
 
 
 @app.command()
@@ -84,8 +80,6 @@ def checkpoint(workspace: WorkspaceOption = None) -> None:
 
 
 def _ledger(workspace: Path | None):
-    from stillroom.cli import open_workspace
-
     return open_workspace(workspace).ledger()
 
 

@@ -14,7 +14,7 @@ if not items:
     st.stop()
 
 st.caption(f"{len(items)} request(s) waiting for {', '.join(who.roles)}, oldest first.")
-ui.table([item.row() for item in items], key="inbox.table")
+ui.table([item.row() for item in items])
 for item in items:
     st.page_link(ui.REQUEST, label=f"Open {item.id} ({item.kind}, {evidence.age_text(item.age)})",
                  icon=":material/arrow_forward:", query_params={"id": item.id})

@@ -20,7 +20,7 @@ kind = kind_column.selectbox("Kind", ["(any)", *status["kinds"]], key="ledger.ki
 run_id = run_column.text_input("Run id", key="ledger.run").strip()
 rows = audit.search(ws, kind=None if kind == "(any)" else kind, run_id=run_id or None)
 st.caption(f"{len(rows)} entries, newest first (at most 200).")
-ui.table(rows, empty="No entries match.", key="ledger.entries")
+ui.table(rows, empty="No entries match.")
 
 st.subheader("Inclusion proof")
 seq = st.number_input("Entry seq", min_value=0, max_value=max(status["entries"] - 1, 0), step=1, key="ledger.seq")

@@ -6,6 +6,27 @@ from stillroom import approvals
 from stillroom.dashboard import actions, evidence, ui
 from stillroom.errors import StillroomError
 
+
+def sign(request_id: str) -> None:
+    """The form's callback: sign, then empty the passphrase widget (only a callback may) whatever happened."""
+    form = st.session_state
+    passphrase, form["request.passphrase"] = form["request.passphrase"], ""
+    decision, who = form["request.decision"], ui.signed_in()
+    if who is None:
+        form["request.outcome"] = {"refused": True, "message": "Your session has ended; sign in again."}
+        return
+    try:
+        state = actions.decide(ui.workspace(), who, request_id, passphrase=passphrase, decision=decision,
+                               comment=form["request.comment"], role=form.get("request.role"))
+    except StillroomError as refused:
+        form["request.outcome"] = {"refused": True, "message": str(refused)}
+        return
+    form["request.comment"] = ""
+    still = f"; still needs {', '.join(state.missing_roles)}" if state.status == "pending" else ""
+    form["request.outcome"] = {"refused": False,
+                               "message": f"You signed: {decision} {request_id}. The request is {state.status}{still}."}
+
+
 who = ui.require_session()
 ws = ui.workspace()
 
@@ -27,10 +48,6 @@ st.title(f"Request {ui.plain(req['id'])}")
 ui.text(f"{req['kind']} request for run {req['run_id'] or '-'} ({req['pipeline'] or 'no pipeline named'}), "
         f"opened by {req['initiator']} {req['opened']}")
 
-flash = st.session_state.pop("request.flash", None)
-if flash:
-    st.success(ui.plain(flash), icon=":material/check_circle:")
-
 passed = sum(g["passed"] for g in ev.gates)
 status, needs, gates, age = st.columns(4)
 status.metric("Status", req["status"])
@@ -48,12 +65,11 @@ if ev.approval["rejected_by"]:
 tabs = st.tabs(["Gates", "Metrics", "Slices", "Size & latency", "Scrub", "Curation", "Egress", "Plugins",
                 "Decisions", "Ledger proofs", "Subject"])
 with tabs[0]:
-    ui.table([{**g, "passed": "pass" if g["passed"] else "FAIL"} for g in ev.gates], empty="No gates were computed.",
-             key="request.gates")
+    ui.table([{**g, "passed": "pass" if g["passed"] else "FAIL"} for g in ev.gates], empty="No gates were computed.")
 with tabs[1]:
     st.caption("Task and fidelity metrics on held-out data: the student, the teacher it learned from, "
                "and the same student trained on labels alone (no distillation).")
-    ui.table(ev.metrics, empty="No evaluation report is bound to this request.", key="request.metrics")
+    ui.table(ev.metrics, empty="No evaluation report is bound to this request.")
 with tabs[2]:
     if not ev.slices:
         st.caption("No per-slice results are bound to this request.")
@@ -63,9 +79,9 @@ with tabs[2]:
                       "teacher": [r["teacher"] for r in rows]},
                      x="slice", y=["student", "teacher"], horizontal=True, stack=False,
                      height=max(160, 28 * len(rows) + 60))
-        ui.table(rows, key=f"request.slices.{field}")
+        ui.table(rows)
 with tabs[3]:
-    ui.table(ev.targets, empty="No deployment targets in the policy's release gates.", key="request.targets")
+    ui.table(ev.targets, empty="No deployment targets in the policy's release gates.")
 with tabs[4]:
     if ev.scrub is None:
         st.caption("No scrub report is bound to this request.")
@@ -74,27 +90,26 @@ with tabs[4]:
         if ev.scrub["uncovered"]:
             st.error(ui.plain("Required entity types no method covers: " + ", ".join(ev.scrub["uncovered"])))
         st.subheader("Replaced entities")
-        ui.table(ev.scrub["entities"], empty="No entities were found.", key="request.scrub.entities")
+        ui.table(ev.scrub["entities"], empty="No entities were found.")
         st.subheader("Coverage")
-        ui.table(ev.scrub["coverage"], key="request.scrub.coverage")
+        ui.table(ev.scrub["coverage"])
         st.subheader("Residual findings")
-        ui.table(ev.scrub["residual"], empty="None: the residual scan came back clean.", key="request.scrub.residual")
+        ui.table(ev.scrub["residual"], empty="None: the residual scan came back clean.")
 with tabs[5]:
-    ui.table(ev.funnel or [], empty="No curation funnel is bound to this request.", key="request.funnel")
+    ui.table(ev.funnel or [], empty="No curation funnel is bound to this request.")
 with tabs[6]:
     if ev.egress:
         st.error(f"{len(ev.egress)} blocked egress attempt(s) during this run.")
-    ui.table(ev.egress, empty="No network or program-launch attempt was blocked during this run.",
-             key="request.egress")
+    ui.table(ev.egress, empty="No network or program-launch attempt was blocked during this run.")
 with tabs[7]:
-    ui.table(ev.plugins, empty="No plugins are recorded in this request.", key="request.plugins")
+    ui.table(ev.plugins, empty="No plugins are recorded in this request.")
 with tabs[8]:
-    ui.table(ev.decisions, empty="No decisions yet.", key="request.decisions")
+    ui.table(ev.decisions, empty="No decisions yet.")
     if ev.approval["ignored"]:
         st.subheader("Decisions that do not count")
-        ui.table(ev.approval["ignored"], key="request.ignored")
+        ui.table(ev.approval["ignored"])
 with tabs[9]:
-    ui.table(badge.proofs, empty="No ledger entries belong to this request yet.", key="request.proofs")
+    ui.table(badge.proofs, empty="No ledger entries belong to this request yet.")
 with tabs[10]:
     ui.text(f"request digest  {req['digest']}")
     ui.text(f"policy digest   {ev.policy['request']} (when opened)")
@@ -103,21 +118,15 @@ with tabs[10]:
 
 st.divider()
 st.subheader("Your decision")
+outcome = st.session_state.pop("request.outcome", None)
+if outcome:
+    (st.error if outcome["refused"] else st.success)(ui.plain(outcome["message"]))
 roles = evidence.decision_roles(ws, req["kind"], who.roles)
-with st.form("request.decide", clear_on_submit=True):
-    decision = st.radio("Decision", ["approve", "reject"], horizontal=True, key="request.decision")
-    role = st.selectbox("Decide as", roles, key="request.role") if len(roles) > 1 else None
-    comment = st.text_area("Comment", key="request.comment")
-    passphrase = st.text_input("Your passphrase (it unlocks your signing key for this decision only)",
-                               type="password", key="request.passphrase")
-    submitted = st.form_submit_button("Sign decision", type="primary")
-if submitted:
-    try:
-        state = actions.decide(ws, who, request_id, passphrase=passphrase, decision=decision, comment=comment,
-                               role=role)
-    except StillroomError as refused:
-        ui.error(refused)
-    else:
-        still = f"; still needs {', '.join(state.missing_roles)}" if state.status == "pending" else ""
-        st.session_state["request.flash"] = f"You signed: {decision} {request_id}. The request is {state.status}{still}."
-        st.rerun()
+with st.form("request.decide"):
+    st.radio("Decision", ["approve", "reject"], horizontal=True, key="request.decision")
+    if len(roles) > 1:
+        st.selectbox("Decide as", roles, key="request.role")
+    st.text_area("Comment", key="request.comment")
+    st.text_input("Your passphrase (it unlocks your signing key for this decision only)", type="password",
+                  key="request.passphrase")
+    st.form_submit_button("Sign decision", type="primary", on_click=sign, args=(request_id,))

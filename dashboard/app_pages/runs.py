@@ -13,7 +13,7 @@ runs = audit.runs(ws)
 if not runs:
     st.info("No runs yet.")
     st.stop()
-ui.table(runs, key="runs.table")
+ui.table(runs)
 
 run_id = st.selectbox("Run", [r["run"] for r in runs], key="runs.run")
 stages = audit.timeline(ws, run_id)
@@ -29,6 +29,5 @@ chart = alt.Chart(alt.Data(values=[{**s, "start": s["start"].isoformat(), "end":
                                                 range=["#2e7d32", "#9e9e9e", "#c62828"])),
     tooltip=["stage:N", "status:N", "seconds:Q"],
 )
-st.altair_chart(chart, use_container_width=True)
-ui.table([{k: s[k] for k in ("position", "stage", "status", "seconds", "digests", "message")} for s in stages],
-         key="runs.stages")
+st.altair_chart(chart, width="stretch")
+ui.table([{k: s[k] for k in ("position", "stage", "status", "seconds", "digests", "message")} for s in stages])

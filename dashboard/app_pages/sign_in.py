@@ -5,20 +5,25 @@ import streamlit as st
 from stillroom.dashboard import session, ui
 from stillroom.users import AuthError
 
-st.title("Stillroom review")
-st.caption("Sign in as yourself. Failed attempts are slowed, recorded in the ledger, and lock the account "
-           "after repeated failures.")
 
-# clear_on_submit: the passphrase must not stay behind in the widget's state once it has been checked.
-with st.form("sign_in.form", clear_on_submit=True):
-    name = st.text_input("User name", key="sign_in.name")
-    passphrase = st.text_input("Passphrase", type="password", key="sign_in.passphrase")
-    submitted = st.form_submit_button("Sign in", type="primary")
-
-if submitted:
+def attempt() -> None:
+    # A callback runs before the page does, the one moment the passphrase widget may be emptied:
+    # the passphrase is checked and then gone from the session, whatever the outcome.
+    name, passphrase = st.session_state["sign_in.name"], st.session_state["sign_in.passphrase"]
+    st.session_state["sign_in.passphrase"] = ""
     try:
         session.sign_in(ui.workspace(), name, passphrase, st.session_state)
     except AuthError as refused:
-        ui.error(refused)
-    else:
-        st.rerun()
+        st.session_state["sign_in.refused"] = str(refused)
+
+
+st.title("Stillroom review")
+st.caption("Sign in as yourself. Failed attempts are slowed, recorded in the ledger, and lock the account "
+           "after repeated failures.")
+with st.form("sign_in.form"):
+    st.text_input("User name", key="sign_in.name")
+    st.text_input("Passphrase", type="password", key="sign_in.passphrase")
+    st.form_submit_button("Sign in", type="primary", on_click=attempt)
+refused = st.session_state.pop("sign_in.refused", None)
+if refused:
+    st.error(ui.plain(refused), icon=":material/block:")

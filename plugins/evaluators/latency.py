@@ -12,8 +12,6 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import torch
-
 from stillroom import hookimpl
 from stillroom.components import Context, Dataset, Evaluation, Evaluator, Student, Teacher
 from stillroom.errors import ConfigError
@@ -65,6 +63,8 @@ def time_calls(call: Callable[[str], object], texts: list[str], warmup: int = 3)
 
 @contextlib.contextmanager
 def single_thread() -> Iterator[None]:
+    import torch
+
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:

@@ -8,7 +8,6 @@ from pathlib import Path
 from stillroom import hookimpl
 from stillroom.components import Exporter, Student
 from stillroom.plugins.exporters.checks import agreement, check_texts, require
-from stillroom.plugins.trainers.student import load_student
 
 
 @hookimpl
@@ -22,6 +21,8 @@ class HFExporter(Exporter):
     tasks = ("classification", "embedding")
 
     def export(self, student: Student, dest: Path, texts: Sequence[str] | None = None) -> list[Path]:
+        from stillroom.plugins.trainers.student import load_student
+
         files = student.save(Path(dest))
         sample = check_texts(student, texts)
         reloaded = load_student(Path(dest))

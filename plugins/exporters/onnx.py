@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
 from stillroom import hookimpl
 from stillroom.components import Exporter, Student
@@ -56,6 +55,8 @@ class ONNXExporter(Exporter):
 
 def export_onnx(student: Student, path: Path) -> Path:
     """Trace the student's two-input function into ONNX with dynamic batch and sequence axes."""
+    import torch
+
     net = student.net.float().cpu().eval()
     example = {k: v[:, :8] for k, v in student.encode(["a short example text to trace the graph with"]).items()}
     dynamic = {0: "batch", 1: "sequence"}

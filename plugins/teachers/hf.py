@@ -12,16 +12,21 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
 
 from stillroom import hookimpl
 from stillroom.artifacts import canonical_json, sha256_bytes, sha256_file
 from stillroom.components import TASKS, Context, Teacher
 from stillroom.errors import ConfigError
-from stillroom.plugins.devices import inference_dtype, pick_device
-from stillroom.plugins.pooling import pool
-from stillroom.plugins.topk import topk_outputs
+from stillroom.plugins.devices import check_device
+
+if TYPE_CHECKING:
+    import torch
+
+# torch and transformers load on first use, inside the methods: registering this
+# plugin must not cost every ``stillroom`` command the seconds they take to import.
 
 # Files that change what the model computes; a README edit must not invalidate cached outputs.
 FINGERPRINTED_SUFFIXES = (".safetensors", ".bin", ".json", ".txt", ".model", ".pt")
@@ -49,7 +54,7 @@ class HFTeacher(Teacher):
         self.batch_size = _positive_int(self.options, "batch_size", 32)
         self.max_length = _positive_int(self.options, "max_length", 128)
         self.top_k = _positive_int(self.options, "top_k", 20)
-        self.device = pick_device(self.options.get("device", ctx.device))
+        self.requested_device = check_device(self.options.get("device", ctx.device))
         self.pooling, self.normalize = _sentence_transformers_head(self.path)
         self.labels = self._check_task_head()
 
@@ -60,6 +65,10 @@ class HFTeacher(Teacher):
         return self._fingerprint
 
     def predict(self, texts: list[str]) -> dict[str, np.ndarray]:
+        import torch
+
+        from stillroom.plugins.pooling import pool
+
         if self.task == "causal-lm":
             return self._predict_tokens(texts)
         outputs = []
@@ -76,6 +85,8 @@ class HFTeacher(Teacher):
         return {key: _in_input_order(outputs, len(texts))}
 
     def generate(self, prompts: list[str], **options: Any) -> list[str]:
+        import torch
+
         if self.task != "causal-lm":
             return super().generate(prompts, **options)
         max_new_tokens = int(options.get("max_new_tokens", 64))
@@ -106,8 +117,16 @@ class HFTeacher(Teacher):
         return tokenizer
 
     @cached_property
+    def device(self) -> torch.device:
+        from stillroom.plugins.devices import pick_device
+
+        return pick_device(self.requested_device)
+
+    @cached_property
     def model(self) -> torch.nn.Module:
         from transformers import AutoModel, AutoModelForCausalLM, AutoModelForSequenceClassification
+
+        from stillroom.plugins.devices import inference_dtype
 
         auto = {
             "classification": AutoModelForSequenceClassification,
@@ -151,6 +170,8 @@ class HFTeacher(Teacher):
         return {k: v.to(self.device) for k, v in encoded.items() if k in ("input_ids", "attention_mask")}
 
     def _predict_tokens(self, texts: list[str]) -> dict[str, np.ndarray]:
+        from stillroom.plugins.topk import topk_outputs
+
         return topk_outputs(
             lambda ids, mask: self.model(input_ids=ids, attention_mask=mask).logits, self.tokenizer, texts,
             max_length=self.max_length, top_k=self.top_k, batch_size=self.batch_size, device=self.device,

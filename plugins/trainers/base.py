@@ -6,18 +6,19 @@ from abc import abstractmethod
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
 
 from stillroom.artifacts import canonical_json, sha256_bytes
 from stillroom.components import Context, Dataset, Student, Trainer
 from stillroom.errors import ConfigError
-from stillroom.plugins.devices import pick_device
-from stillroom.plugins.trainers.build import build_student
-from stillroom.plugins.trainers.loop import Examples, fit
 from stillroom.plugins.trainers.options import TrainOptions, parse_options
-from stillroom.plugins.trainers.preflight import check_first_step
-from stillroom.plugins.trainers.student import HFStudent
+
+if TYPE_CHECKING:
+    import torch
+
+    from stillroom.plugins.trainers.student import HFStudent
 
 
 class StudentTrainer(Trainer):
@@ -31,6 +32,12 @@ class StudentTrainer(Trainer):
         self, student_spec: Mapping[str, Any], data: Dataset, teacher_outputs: Mapping[str, Mapping[str, np.ndarray]],
         ctx: Context,
     ) -> Student:
+        # torch loads here, not at import: registering trainers must stay cheap for every command
+        from stillroom.plugins.devices import pick_device
+        from stillroom.plugins.trainers.build import build_student
+        from stillroom.plugins.trainers.loop import Examples, fit
+        from stillroom.plugins.trainers.preflight import check_first_step
+
         options = parse_options(student_spec, seed=ctx.seed, device=ctx.device, allowed=self.option_keys)
         device = pick_device(options.device)
         self.check_inputs(data, teacher_outputs, options)

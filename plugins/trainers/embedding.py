@@ -8,17 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
 
 from stillroom import hookimpl
 from stillroom.components import Dataset
 from stillroom.errors import ConfigError
 from stillroom.plugins.trainers.base import StudentTrainer
-from stillroom.plugins.trainers.losses import embedding_kd
 from stillroom.plugins.trainers.options import TrainOptions
 from stillroom.plugins.trainers.preflight import check_teacher_outputs
-from stillroom.plugins.trainers.student import HFStudent
+
+if TYPE_CHECKING:
+    from stillroom.plugins.trainers.student import HFStudent
 
 
 @hookimpl
@@ -46,9 +48,13 @@ class EmbeddingKDTrainer(StudentTrainer):
         return int(teacher_outputs["train"]["embeddings"].shape[1])
 
     def targets(self, data, teacher_outputs, options: TrainOptions):
+        import torch
+
         return {"teacher_embeddings": torch.as_tensor(np.asarray(teacher_outputs["train"]["embeddings"], dtype=np.float32))}
 
     def loss_fn(self, options: TrainOptions):
+        from stillroom.plugins.trainers.losses import embedding_kd
+
         def loss(net, batch):
             return embedding_kd(net(batch["input_ids"], batch["attention_mask"]), batch["teacher_embeddings"], options.loss)
 

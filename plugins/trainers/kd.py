@@ -11,18 +11,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
-from torch.nn import functional as F
 
 from stillroom import hookimpl
 from stillroom.components import Dataset
 from stillroom.errors import ConfigError
 from stillroom.plugins.trainers.base import StudentTrainer
-from stillroom.plugins.trainers.losses import logit_kd
 from stillroom.plugins.trainers.options import TrainOptions
 from stillroom.plugins.trainers.preflight import PreflightFailed, check_teacher_outputs
-from stillroom.plugins.trainers.student import HFStudent
+
+if TYPE_CHECKING:
+    from stillroom.plugins.trainers.student import HFStudent
 
 
 @hookimpl
@@ -54,6 +55,8 @@ class LogitKDTrainer(StudentTrainer):
         check_teacher_outputs(logits, "logits")
 
     def targets(self, data, teacher_outputs, options: TrainOptions):
+        import torch
+
         if options.method == "labels":
             return {"labels": torch.as_tensor(data.train.labels, dtype=torch.long)}
         targets = {"teacher_logits": torch.as_tensor(np.asarray(teacher_outputs["train"]["logits"], dtype=np.float32))}
@@ -62,6 +65,10 @@ class LogitKDTrainer(StudentTrainer):
         return targets
 
     def loss_fn(self, options: TrainOptions):
+        from torch.nn import functional as F
+
+        from stillroom.plugins.trainers.losses import logit_kd
+
         if options.method == "labels":
             options = replace(options, alpha=0.0)
 

@@ -6,11 +6,15 @@ refusal with a sentence saying what is wrong.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
-from torch import nn
 
 from stillroom.errors import RunRefused
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
 
 
 class PreflightFailed(RunRefused):
@@ -43,6 +47,8 @@ def check_teacher_outputs(values: np.ndarray, name: str, sample: int = 256) -> N
 
 def check_first_step(net: nn.Module, loss: torch.Tensor) -> None:
     """The loss is finite and off zero, and its gradient reaches the student's input layer."""
+    import torch
+
     value = float(loss.detach())
     if not np.isfinite(value):
         raise PreflightFailed(f"the distillation loss is {value} on the first batch")

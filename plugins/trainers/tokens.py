@@ -9,18 +9,19 @@ different tokens and the loss is silently meaningless.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
 
 from stillroom import hookimpl
 from stillroom.components import Dataset
 from stillroom.errors import ConfigError
-from stillroom.plugins.devices import pick_device
 from stillroom.plugins.trainers.base import StudentTrainer
-from stillroom.plugins.trainers.losses import token_kd
 from stillroom.plugins.trainers.options import TrainOptions
 from stillroom.plugins.trainers.preflight import check_teacher_outputs, check_vocabularies
-from stillroom.plugins.trainers.student import HFStudent
+
+if TYPE_CHECKING:
+    from stillroom.plugins.trainers.student import HFStudent
 
 CACHED = ("input_ids", "attention_mask", "topk_ids", "topk_logprobs")
 
@@ -54,6 +55,8 @@ class TokenKDTrainer(StudentTrainer):
         return [ids[mask.astype(bool)].tolist() for ids, mask in zip(cached["input_ids"], cached["attention_mask"], strict=True)]
 
     def targets(self, data, teacher_outputs, options: TrainOptions):
+        import torch
+
         cached = teacher_outputs["train"]
         return {
             "topk_ids": torch.as_tensor(cached["topk_ids"]),
@@ -61,6 +64,8 @@ class TokenKDTrainer(StudentTrainer):
         }
 
     def loss_fn(self, options: TrainOptions):
+        from stillroom.plugins.trainers.losses import token_kd
+
         def loss(net, batch):
             width = batch["input_ids"].shape[1]
             logits = net(batch["input_ids"], batch["attention_mask"])
@@ -71,12 +76,13 @@ class TokenKDTrainer(StudentTrainer):
 
     def score(self, student: HFStudent, data: Dataset, teacher_outputs) -> float | None:
         """Top-1 next-token agreement with the teacher on the validation texts."""
+        import torch
+
         cached = teacher_outputs.get("validation")
         if not cached or len(data.validation) == 0:
             return None
         ids, mask = torch.as_tensor(cached["input_ids"]), torch.as_tensor(cached["attention_mask"]).long()
-        device = pick_device(student.device.type)
         with torch.inference_mode():
-            logits = student.net(ids.to(device), mask.to(device)).argmax(-1).cpu().numpy()
+            logits = student.net(ids.to(student.device), mask.to(student.device)).argmax(-1).cpu().numpy()
         real = cached["attention_mask"].astype(bool)
         return float((logits[real] == cached["topk_ids"][..., 0][real]).mean())
