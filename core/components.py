@@ -289,6 +289,8 @@ class Exporter(Component):
     """Writes the student in a deployable format and checks the result."""
 
     family = "exporter"
+    # Run when a pipeline names no exporters; an opt-in exporter sets False.
+    default: ClassVar[bool] = True
 
     def location(self) -> str:
         """Where exported files go; the residency policy checks it."""

@@ -364,7 +364,8 @@ def evaluate(run: Run) -> dict[str, Any]:
 def export(run: Run) -> dict[str, Any]:
     task = run.components["teacher"].task
     names = run.spec.exporters or [n for n in run.plugins.names("exporter")
-                                   if task in getattr(run.plugins.component("exporter", n), "tasks", (task,))]
+                                   if run.plugins.component("exporter", n).default
+                                   and task in getattr(run.plugins.component("exporter", n), "tasks", (task,))]
     if not names:
         raise Skip("no exporter configured")
     exported: dict[str, dict[str, str]] = {}

@@ -40,6 +40,17 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "stillroom.plugins.sources.parquet",
     "stillroom.plugins.sources.sql",
     "stillroom.plugins.scrubbers.presidio",
+    "stillroom.plugins.teachers.hf",
+    "stillroom.plugins.trainers.kd",
+    "stillroom.plugins.trainers.embedding",
+    "stillroom.plugins.trainers.tokens",
+    "stillroom.plugins.evaluators.task",
+    "stillroom.plugins.evaluators.fidelity",
+    "stillroom.plugins.evaluators.slices",
+    "stillroom.plugins.evaluators.latency",
+    "stillroom.plugins.exporters.hf",
+    "stillroom.plugins.exporters.onnx",
+    "stillroom.plugins.exporters.int8",
 )
 
 CATALOGUE_HOOKS = {

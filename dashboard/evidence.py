@@ -111,7 +111,8 @@ def gather(ws, request_id: str, *, now: datetime | None = None) -> Evidence:
         decisions=[{"reviewer": d.user, "role": ", ".join(d.roles), "decision": d.decision, "comment": d.comment,
                     "at": f"{_aware(d.created_at):%Y-%m-%d %H:%M:%S} UTC"} for d in approvals.decisions_for(ws, request.id)],
         gates=[{"gate": g["gate"], "passed": bool(g["passed"]), "value": g.get("value"), "threshold": g.get("threshold"),
-                "message": g.get("message", ""), "from plugin": bool(g.get("plugin"))} for g in request.gates],
+                "source": "plugin" if g.get("plugin") else "core", "message": g.get("message", "")}
+               for g in request.gates],
         metrics=metric_rows(evaluation),
         slices=slice_tables(evaluation),
         targets=target_rows(request.gates),

@@ -112,7 +112,7 @@ def test_request_page_shows_the_evidence_and_a_verified_ledger(shared, monkeypat
     ws, request = shared
     at = open_app(ws, monkeypatch, user="sam", page="app_pages/request.py", id=request.id)
     assert titles(at) == [f"Request {request.id}"]
-    assert [m.value for m in at.metric] == ["pending", "security, legal", "6 / 6", "just now"]
+    assert [m.value for m in at.metric] == ["pending", "0 / 2", "6 / 6", "just now"]
     assert shown(at.success[0].value).startswith("ledger verified up to checkpoint")
     assert set(table(at, "gate")["passed"]) == {"pass"}
     assert list(table(at, "metric")["metric"])[:2] == ["task.accuracy", "task.macro_f1"]
@@ -132,7 +132,7 @@ def test_a_reviewer_approves_and_their_comment_is_shown_as_text(fresh, monkeypat
     submit(at, "Sign decision")
     assert not at.exception, at.exception
     assert shown(at.success[-1].value) == f"You signed: approve {request.id}. The request is pending; still needs legal."
-    assert [m.value for m in at.metric][:2] == ["pending", "legal"]
+    assert [m.value for m in at.metric][:2] == ["pending", "1 / 2"]
     assert [(d.user, d.decision, d.comment) for d in decisions_for(ws, request.id)] == [("sam", "approve", HOSTILE)]
     decisions = table(at, "comment")
     assert list(decisions["comment"]) == [HOSTILE]

@@ -262,3 +262,36 @@ def test_causal_student_learns_the_teachers_next_token_choices(tmp_path, diverge
     assert scores[-1] > scores[0] or max(scores) >= 0.9
     predicted = student.predict(data.test.texts)
     assert predicted["topk_logprobs"].shape[2] == 20 and predicted["input_ids"].shape[0] == 10
+
+
+def test_hidden_state_matching_trains_a_projection_onto_the_teacher_blocks(setup, tmp_path):
+    ctx, data, teacher, outputs = setup
+    local = tm.context(tmp_path, teacher=teacher)
+    student = LogitKDTrainer({}, local).train(
+        {"layers": [0, 3], "epochs": 3, "lr": 3e-3, "batch_size": 16, "hidden_weight": 1.0}, data, outputs, local
+    )
+    assert student.teacher_layers == [0, 3]
+    assert student.net.hidden_projection.weight.shape == (32, 32)
+    assert student.num_parameters() == sum(p.numel() for p in student.net.backbone.parameters())
+    assert agreement(student, outputs, data) >= 0.9
+
+
+def test_hidden_state_matching_needs_a_local_teacher(setup, tmp_path):
+    ctx, data, teacher, outputs = setup
+    local = tm.context(tmp_path, teacher=None)
+    with pytest.raises(ConfigError, match="needs a local teacher"):
+        LogitKDTrainer({}, local).train(
+            {"init": "config", "config": {"model_type": "bert", **tm.bert_config(num_labels=3).to_dict()},
+             "tokenizer": str(teacher.path), "hidden_weight": 1.0}, data, outputs, local)
+
+
+def test_training_batches_cover_every_example_once_with_little_padding_and_repeat_per_seed():
+    from stillroom.plugins.trainers.loop import Examples, length_grouped_batches
+
+    rng = np.random.default_rng(0)
+    examples = Examples([[1] * int(n) for n in rng.integers(1, 60, size=1000)], {})
+    batches = length_grouped_batches(examples, 16, seed=3)
+    assert sorted(i for b in batches for i in b) == list(range(1000))
+    assert batches == length_grouped_batches(examples, 16, seed=3) != length_grouped_batches(examples, 16, seed=4)
+    padded = sum(len(b) * max(len(examples.input_ids[i]) for i in b) for b in batches)
+    assert padded < 1.2 * sum(len(ids) for ids in examples.input_ids)

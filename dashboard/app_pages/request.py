@@ -46,12 +46,14 @@ req = ev.request
 
 st.title(f"Request {ui.plain(req['id'])}")
 ui.text(f"{req['kind']} request for run {req['run_id'] or '-'} ({req['pipeline'] or 'no pipeline named'}), "
-        f"opened by {req['initiator']} {req['opened']}")
+        f"opened by {req['initiator']} {req['opened']}; "
+        f"still needs {', '.join(ev.approval['missing_roles']) or 'nobody'}")
 
 passed = sum(g["passed"] for g in ev.gates)
-status, needs, gates, age = st.columns(4)
+counted, missing = len(ev.approval["counted"]), len(ev.approval["missing_roles"])
+status, signed, gates, age = st.columns(4)
 status.metric("Status", req["status"])
-needs.metric("Still needs", ", ".join(ev.approval["missing_roles"]) or "nobody")
+signed.metric("Approvals", f"{counted} / {counted + missing}")
 gates.metric("Gates passed", f"{passed} / {len(ev.gates)}")
 age.metric("Waiting", req["age"])
 

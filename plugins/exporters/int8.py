@@ -25,6 +25,9 @@ class ONNXInt8Exporter(ONNXExporter):
     name = "onnx-int8"
     description = "ONNX with int8 dynamic quantization, fidelity-checked against the torch student."
     thresholds = {"classification": 0.97, "embedding": 0.98}
+    # Opt-in: quantization can fail its fidelity check on an under-trained student,
+    # and a pipeline should ask for that trade-off by name.
+    default = False
 
     def write_model(self, student: Student, path: Path) -> None:
         from onnxruntime.quantization import QuantType, quantize_dynamic

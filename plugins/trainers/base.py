@@ -49,7 +49,7 @@ class StudentTrainer(Trainer):
             self.input_ids(student, data, teacher_outputs, options), self.targets(data, teacher_outputs, options),
             student.tokenizer.pad_token_id or 0,
         )
-        loss_fn = self.loss_fn(options)
+        loss_fn = self.loss_fn(options, student, ctx)
         check_first_step(student.net, loss_fn(student.net, examples.batch(list(range(min(8, len(examples)))), device)))
         state_dir = self._state_dir(options, student_spec, data, ctx)
         result = fit(
@@ -80,7 +80,7 @@ class StudentTrainer(Trainer):
         """Per-example tensors the loss reads, aligned with ``data.train``."""
 
     @abstractmethod
-    def loss_fn(self, options: TrainOptions):
+    def loss_fn(self, options: TrainOptions, student: HFStudent, ctx: Context):
         """``loss(net, batch) -> scalar tensor``; ``batch`` has input_ids, attention_mask and the targets."""
 
     @abstractmethod

@@ -44,12 +44,13 @@ def build_student(
             raise ConfigError("student.init: teacher needs a local Hugging Face teacher; use init: config or checkpoint")
         backbone = copy.deepcopy(teacher.model).float().cpu()
         tokenizer = teacher.tokenizer
-        if "layers" in spec:
-            keep_layers(backbone, spec["layers"])
+        chosen = keep_layers(backbone, spec["layers"]) if "layers" in spec else None
     elif init == "config":
         backbone, tokenizer = _from_config(spec, teacher, task, label_names)
+        chosen = None
     else:
         backbone, tokenizer = _from_checkpoint(spec, task, label_names)
+        chosen = None
     if task == "classification":
         _check_head(backbone, label_names)
     projection = None
@@ -58,9 +59,11 @@ def build_student(
         projection = nn.Linear(width, embedding_dim)
     pooling, normalize = (getattr(teacher, "pooling", "mean"), getattr(teacher, "normalize", True))
     net = StudentNet(backbone, task, pooling, normalize, projection).to(device)
-    return HFStudent(
+    student = HFStudent(
         net, tokenizer, max_length=int(spec.get("max_length", 128)), label_names=label_names, device=device
     )
+    student.teacher_layers = chosen
+    return student
 
 
 def keep_layers(model: nn.Module, layers: int | list[int]) -> list[int]:

@@ -52,7 +52,7 @@ class EmbeddingKDTrainer(StudentTrainer):
 
         return {"teacher_embeddings": torch.as_tensor(np.asarray(teacher_outputs["train"]["embeddings"], dtype=np.float32))}
 
-    def loss_fn(self, options: TrainOptions):
+    def loss_fn(self, options: TrainOptions, student: HFStudent, ctx):
         from stillroom.plugins.trainers.losses import embedding_kd
 
         def loss(net, batch):

@@ -104,8 +104,7 @@ def fit(
         bar = progress.add_task(label, total=total_steps, completed=position["step"], loss=0.0, rate=0.0)
         while position["epoch"] < options.epochs:
             epoch = position["epoch"]
-            order = torch.randperm(len(examples), generator=torch.Generator().manual_seed(options.seed * 7919 + epoch))
-            batches = [order[i : i + options.batch_size].tolist() for i in range(0, len(order), options.batch_size)]
+            batches = length_grouped_batches(examples, options.batch_size, seed=options.seed * 7919 + epoch)
             started, seen, loss_sum, loss_count = time.perf_counter(), 0, 0.0, 0
             for b in range(position["batch"], len(batches)):
                 batch = examples.batch(batches[b], device)
@@ -143,6 +142,23 @@ def fit(
         net.load_state_dict(best)
     net.eval()
     return result
+
+
+def length_grouped_batches(examples: Examples, batch_size: int, seed: int, group: int = 50) -> list[list[int]]:
+    """Shuffled batches of similar-length examples; the same seed gives the same batches, so resume can skip them.
+
+    Random batches of short queries pad to their longest member and waste
+    about half the compute; sorting within windows of ``group`` batches keeps
+    the order random while padding stays small (the ``group_by_length`` idea).
+    """
+    generator = torch.Generator().manual_seed(seed)
+    order = torch.randperm(len(examples), generator=generator).tolist()
+    window = batch_size * group
+    batches = []
+    for start in range(0, len(order), window):
+        chunk = sorted(order[start : start + window], key=lambda i: len(examples.input_ids[i]))
+        batches += [chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size)]
+    return [batches[i] for i in torch.randperm(len(batches), generator=generator).tolist()]
 
 
 def _track_best(net, position, result, score, state_dir, patience) -> bool:

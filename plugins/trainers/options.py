@@ -32,6 +32,7 @@ class TrainOptions:
     alpha: float = 0.7  # weight of the distillation term; cross-entropy on labels gets 1 - alpha
     loss: str = "mse"
     method: str = "kd"  # "labels": the no-distillation baseline, the same student on labels alone
+    hidden_weight: float = 0.0  # logit KD: weight of hidden-state matching (needs a local teacher); 0 turns it off
     divergence: str = "forward"  # token-level KD: forward, reverse or jsd
     beta: float = 0.5  # the generalised JSD's mixture weight
 

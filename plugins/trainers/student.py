@@ -59,6 +59,7 @@ class HFStudent(Student):
         self.batch_size = batch_size
         self.history: list[dict[str, Any]] = []  # per-epoch training metrics, set by the trainer
         self.reference_texts: list[str] = []  # a validation sample exporters can re-check on
+        self.teacher_layers: list[int] | None = None  # the teacher block each student block was copied from
 
     @property
     def output_key(self) -> str:
@@ -117,7 +118,9 @@ class HFStudent(Student):
         return sorted(p for p in directory.rglob("*") if p.is_file())
 
     def num_parameters(self) -> int:
-        return sum(p.numel() for p in self.net.parameters())
+        """Parameters the deployed student computes with; training-only heads do not count."""
+        modules = [self.net.backbone] + ([self.net.projection] if self.net.projection is not None else [])
+        return sum(p.numel() for m in modules for p in m.parameters())
 
 
 def load_student(directory: Path, device: torch.device | str = "cpu") -> HFStudent:

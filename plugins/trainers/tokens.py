@@ -63,7 +63,7 @@ class TokenKDTrainer(StudentTrainer):
             "topk_logprobs": torch.as_tensor(np.nan_to_num(cached["topk_logprobs"], neginf=-1e4)),
         }
 
-    def loss_fn(self, options: TrainOptions):
+    def loss_fn(self, options: TrainOptions, student: HFStudent, ctx):
         from stillroom.plugins.trainers.losses import token_kd
 
         def loss(net, batch):
