@@ -156,6 +156,7 @@ def run_as(person, workspace: Workspace, spec: PipelineSpec, **kwargs: Any) -> R
 
 
 def _run_stage(run: Run, position: int, name: str) -> StageReport:
+    started_at = datetime.now(timezone.utc)
     started = time.perf_counter()
     status, message, outputs = "succeeded", None, {}
     try:
@@ -172,7 +173,7 @@ def _run_stage(run: Run, position: int, name: str) -> StageReport:
         run.record(f"stage.{name}", {"status": status, "seconds": seconds, "message": message, "outputs": outputs})
         with run.workspace.session() as s:
             crud.add_stage(s, run_id=run.run_id, position=position, name=name, status=status,
-                           seconds=seconds, outputs=outputs, message=message)
+                           started_at=started_at, seconds=seconds, outputs=outputs, message=message)
         run.plugins.on_stage_end(run.info, name, {"status": status, "seconds": seconds, "outputs": outputs})
     return report
 

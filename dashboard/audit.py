@@ -32,14 +32,21 @@ def runs(ws, *, limit: int = 100) -> list[dict[str, Any]]:
 
 
 def timeline(ws, run_id: str) -> list[dict[str, Any]]:
-    """The run's stages in order, each with its start, end, duration, status and the digests it produced."""
+    """The run's stages in order, each with its start and end (also as seconds since the run began),
+    duration, status and the digests it produced."""
     with ws.session() as s:
+        run = crud.get_run(s, run_id)
         stages = crud.list_stages(s, run_id=run_id)
+    if run is None:
+        return []
+    began = _aware(run.created_at)
     rows = []
     for stage in stages:
         start = _aware(stage.started_at)
+        end = start + timedelta(seconds=stage.seconds)
         rows.append({"position": stage.position, "stage": stage.name, "status": stage.status,
-                     "start": start, "end": start + timedelta(seconds=stage.seconds), "seconds": stage.seconds,
+                     "start": start, "end": end, "from_s": round((start - began).total_seconds(), 3),
+                     "to_s": round((end - began).total_seconds(), 3), "seconds": stage.seconds,
                      "digests": "\n".join(f"{path}: {digest}" for path, digest in digests(stage.outputs)),
                      "message": stage.message or ""})
     return rows

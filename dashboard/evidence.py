@@ -109,9 +109,10 @@ def gather(ws, request_id: str, *, now: datetime | None = None) -> Evidence:
                  "age": age_text(now - opened)},
         approval=state.as_dict(),
         decisions=[{"reviewer": d.user, "role": ", ".join(d.roles), "decision": d.decision, "comment": d.comment,
-                    "at": f"{_aware(d.created_at):%Y-%m-%d %H:%M:%S} UTC"} for d in approvals.decisions_for(ws, request.id)],
-        gates=[{"gate": g["gate"], "passed": bool(g["passed"]), "value": g.get("value"), "threshold": g.get("threshold"),
-                "source": "plugin" if g.get("plugin") else "core", "message": g.get("message", "")}
+                    "at": f"{_aware(d.created_at):%Y-%m-%d %H:%M:%S} UTC"}
+                   for d in approvals.decisions_for(ws, request.id)],
+        gates=[{"gate": g["gate"], "passed": bool(g["passed"]), "value": g.get("value"),
+                "threshold": g.get("threshold"), "source": "plugin" if g.get("plugin") else "core", "message": g.get("message", "")}
                for g in request.gates],
         metrics=metric_rows(evaluation),
         slices=slice_tables(evaluation),

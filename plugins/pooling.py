@@ -7,7 +7,9 @@ import torch
 POOLINGS = ("mean", "cls")
 
 
-def pool(hidden: torch.Tensor, attention_mask: torch.Tensor, mode: str = "mean", normalize: bool = True) -> torch.Tensor:
+def pool(
+    hidden: torch.Tensor, attention_mask: torch.Tensor, mode: str = "mean", normalize: bool = True
+) -> torch.Tensor:
     """One vector per sequence from ``(batch, tokens, dim)`` states; padding never counts."""
     if mode == "cls":
         pooled = hidden[:, 0]

@@ -15,7 +15,13 @@ LogitsFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 def topk_outputs(
-    logits_fn: LogitsFn, tokenizer, texts: list[str], *, max_length: int, top_k: int, batch_size: int,
+    logits_fn: LogitsFn,
+    tokenizer,
+    texts: list[str],
+    *,
+    max_length: int,
+    top_k: int,
+    batch_size: int,
     device: torch.device,
 ) -> dict[str, np.ndarray]:
     """``input_ids``, ``attention_mask`` (n, width) and ``topk_ids``, ``topk_logprobs`` (n, width, k), right-padded."""
@@ -30,10 +36,11 @@ def topk_outputs(
     order = sorted(range(n), key=lambda i: lengths[i])
     for start in range(0, n, batch_size):
         batch = order[start : start + batch_size]
-        encoded = tokenizer([texts[i] for i in batch], padding=True, truncation=True, max_length=max_length,
-                            return_tensors="pt")
+        encoded = tokenizer(
+            [texts[i] for i in batch], padding=True, truncation=True, max_length=max_length, return_tensors="pt"
+        )
         ids, mask = encoded["input_ids"].to(device), encoded["attention_mask"].to(device)
-        with torch.inference_mode():
+        with torch.no_grad():
             top = torch.log_softmax(logits_fn(ids, mask).float(), dim=-1).topk(top_k, dim=-1)
         span = ids.shape[1]
         out["input_ids"][batch, :span] = ids.cpu().numpy()

@@ -4,9 +4,12 @@ Request page reads). The numbers are made up but shaped exactly as the evaluator
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from stillroom.approvals import open_request
 from stillroom.gates import compute_gates
 from stillroom.store import crud
+from stillroom.store.models import utcnow
 from stillroom.users import add_user
 
 PEOPLE = {
@@ -63,8 +66,8 @@ def build(ws, *, request: bool = True):
                              "drops": [], "coverage": {}})
     report = store.put_json(evaluation())
     files = {"hf/model.safetensors": store.put_bytes(b"\x00weights" * 100), "hf/config.json": store.put_json({"a": 1})}
-    plugins = [{"name": "stillroom.plugins.evaluators.task", "origin": "builtin", "module": "stillroom.plugins.evaluators.task",
-                "distribution": None, "version": None, "record_sha256": None}]
+    plugins = [{"name": "stillroom.plugins.evaluators.task", "origin": "builtin",
+                "module": "stillroom.plugins.evaluators.task", "distribution": None, "version": None, "record_sha256": None}]
     ledger = ws.ledger()
     ledger.record("run.start", {"run_id": RUN, "pipeline": "intents", "policy_digest": policy.digest},
                   actor="olga", run_id=RUN)
@@ -74,10 +77,17 @@ def build(ws, *, request: bool = True):
                                                     ("scrub", {"report": scrub_report, "residual": 0}),
                                                     ("curate", {"funnel": funnel}),
                                                     ("evaluate", {"report": report})]):
-            crud.add_stage(s, run_id=RUN, position=position, name=name, status="succeeded", seconds=1.5 + position,
-                           outputs=outputs)
+            crud.add_stage(s, run_id=RUN, position=position, name=name, status="succeeded", started_at=utcnow(),
+                           seconds=1.5 + position, outputs=outputs)
             ledger.record(f"stage.{name}", {"status": "succeeded", "outputs": outputs}, actor="olga", run_id=RUN)
         crud.finish_run(s, run_id=RUN, status="succeeded", summary={"stages": {}, "artifacts": {}})
+        # As the runner does: one stage after another, each starting when the previous one ended.
+        run, began = crud.get_run(s, RUN), 0.0
+        for stage in crud.list_stages(s, run_id=RUN):
+            stage.started_at = run.created_at + timedelta(seconds=began)
+            began += stage.seconds
+            s.add(stage)
+        s.commit()
     ledger.checkpoint()
     if not request:
         return None

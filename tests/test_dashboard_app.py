@@ -131,7 +131,8 @@ def test_a_reviewer_approves_and_their_comment_is_shown_as_text(fresh, monkeypat
     at.text_input(key="request.passphrase").input(helpers.passphrase("sam"))
     submit(at, "Sign decision")
     assert not at.exception, at.exception
-    assert shown(at.success[-1].value) == f"You signed: approve {request.id}. The request is pending; still needs legal."
+    assert shown(at.success[-1].value) == (
+        f"You signed: approve {request.id}. The request is pending; still needs legal.")
     assert [m.value for m in at.metric][:2] == ["pending", "1 / 2"]
     assert [(d.user, d.decision, d.comment) for d in decisions_for(ws, request.id)] == [("sam", "approve", HOSTILE)]
     decisions = table(at, "comment")
@@ -149,9 +150,9 @@ def test_the_initiator_is_refused_with_the_policys_message(fresh, monkeypatch):
     at = open_app(ws, monkeypatch, user="olga", page="app_pages/request.py", id=request.id)
     at.text_input(key="request.passphrase").input(helpers.passphrase("olga"))
     submit(at, "Sign decision")
-    assert [shown(e.value) for e in at.error] == [
+    assert [shown(e.value) for e in at.error] == [(
         f"olga initiated {request.id} and cannot approve it: the policy excludes the initiator from deciding "
-        "their own request"]
+        "their own request")]
     assert decisions_for(ws, request.id) == [] and get_request(ws, request.id).status == "pending"
 
 
@@ -217,3 +218,25 @@ def test_an_expired_session_goes_back_to_sign_in(shared, monkeypatch):
     at.run()
     assert titles(at) == ["Stillroom review"]
     assert session.USER not in at.session_state
+
+
+def test_stillroom_dashboard_serves_the_packaged_app_on_loopback_without_telemetry(workspace, monkeypatch):
+    """The exact `streamlit run` the command starts (served for real in test_dashboard_e2e.py)."""
+    import subprocess
+
+    from typer.testing import CliRunner
+
+    from stillroom import cli
+
+    launched = []
+    monkeypatch.setattr(subprocess, "call", lambda command: launched.append(command) or 0)
+    result = CliRunner().invoke(cli.app, ["dashboard", "--port", "8599", "--workspace", str(workspace.root)])
+    assert result.exit_code == 0, result.output
+    command = launched[0]
+    assert command[1:4] == ["-m", "streamlit", "run"] and Path(command[4]).samefile(APP)
+    separator = command.index("--")
+    options = dict(zip(command[5:separator:2], command[6:separator:2]))
+    assert options["--server.address"] == "127.0.0.1" and options["--server.port"] == "8599"
+    assert options["--browser.gatherUsageStats"] == "false" and options["--server.headless"] == "true"
+    assert options["--client.toolbarMode"] == "viewer"
+    assert command[separator + 1:] == ["--workspace", str(workspace.root)]

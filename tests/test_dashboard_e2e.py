@@ -43,22 +43,22 @@ def free_port() -> int:
 def served(workspace, tmp_path):
     """The request's workspace, served by `stillroom dashboard` on a free loopback port."""
     request = helpers.build(workspace)
-    port = free_port()
-    log = open(tmp_path / "dashboard.log", "wb")
-    server = subprocess.Popen([sys.executable, "-m", "stillroom.cli", "dashboard", "--port", str(port),
-                               "--workspace", str(workspace.root)],
-                              stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_healthy(base, server, tmp_path / "dashboard.log")
-        yield workspace, request, base
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
+    port, log_path = free_port(), tmp_path / "dashboard.log"
+    with open(log_path, "wb") as log:
+        # Its own session (process group), so the streamlit server it starts is stopped with it.
+        server = subprocess.Popen([sys.executable, "-m", "stillroom.cli", "dashboard", "--port", str(port),
+                                   "--workspace", str(workspace.root)],
+                                  stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        base = f"http://127.0.0.1:{port}"
         try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-        log.close()
+            wait_until_healthy(base, server, log_path)
+            yield workspace, request, base
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
 
 
 def wait_until_healthy(base: str, server: subprocess.Popen, log: Path, timeout: float = 45.0) -> None:
@@ -130,7 +130,8 @@ def test_reviewers_approve_a_release_in_the_browser_and_the_initiator_cannot(ser
     page.screenshot(path=str(SCREENSHOTS / "request.png"))
     page.set_viewport_size({"width": 1280, "height": 900})
     decide(page, "sam", "scrub report clean; no egress")
-    expect(page.get_by_text("still needs legal")).to_be_visible(timeout=WAIT_MS)
+    expect(page.get_by_text(f"You signed: approve {request.id}. The request is pending; still needs legal.")
+           ).to_be_visible(timeout=WAIT_MS)
 
     sign_in(page, base, "lena")
     page.get_by_text(f"Open {request.id}").click()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import text
@@ -37,7 +37,8 @@ def test_evidence_shows_gates_metrics_slices_targets_and_data_reports(workspace,
         "retained_quality": True, "fidelity": True, "worst_slice_drop": True, "residual_pii": True,
         "size_mb[cpu-server]": True, "latency_ms_p95[cpu-server]": True}
     accuracy = next(m for m in ev.metrics if m["metric"] == "task.accuracy")
-    assert accuracy["teacher"] == 0.92 and accuracy["student"] == 0.89 and accuracy["baseline (no KD)"] == pytest.approx(0.82)
+    assert (accuracy["teacher"], accuracy["student"]) == (0.92, 0.89)
+    assert accuracy["baseline (no KD)"] == pytest.approx(0.82)
     assert not any(m["metric"].startswith("task.teacher_") for m in ev.metrics)
     worst = next(r for r in ev.slices["label"] if r["slice"] == "top_up_failed")
     assert (worst["n"], worst["student"], worst["teacher"]) == (25, 0.84, 0.9)
@@ -113,7 +114,8 @@ def test_the_initiator_is_refused_with_the_policys_message(workspace, request_):
 
 def test_a_decision_needs_the_reviewers_passphrase_again(workspace, request_):
     with pytest.raises(AuthError, match="wrong passphrase"):
-        actions.decide(workspace, as_user("sam"), request_.id, passphrase="not sams", decision="approve", sleep=no_sleep)
+        actions.decide(workspace, as_user("sam"), request_.id, passphrase="not sams", decision="approve",
+                       sleep=no_sleep)
     assert get_user(workspace, "sam").failed_logins == 1
     assert evidence.gather(workspace, request_.id).decisions == []
 
@@ -144,7 +146,8 @@ def test_only_an_admin_adds_and_resets_users(workspace, request_):
 def test_run_timeline_has_each_stage_with_its_digests(workspace, request_):
     stages = audit.timeline(workspace, helpers.RUN)
     assert [s["stage"] for s in stages] == ["ingest", "scrub", "curate", "evaluate"]
-    assert stages[1]["seconds"] == 2.5 and stages[1]["end"] - stages[1]["start"] == timedelta(seconds=2.5)
+    assert [(s["from_s"], s["to_s"]) for s in stages] == [(0.0, 1.5), (1.5, 4.0), (4.0, 7.5), (7.5, 12.0)]
+    assert stages[1]["end"] - stages[1]["start"] == timedelta(seconds=2.5)
     assert stages[1]["digests"] == f"report: {request_.subject['data']['scrub_report']}"
     assert audit.digests({"files": {"hf": {"m.bin": "b" * 64}}, "n": 3, "l": ["c" * 64]}) == [
         ("files.hf.m.bin", "b" * 64), ("l[0]", "c" * 64)]
@@ -169,3 +172,16 @@ def test_policy_history_shows_a_changed_policy(workspace, request_):
     history = audit.policy_history(workspace)
     assert [(h["digest"], h["active"]) for h in history] == [(before, False), (workspace.policy().digest, True)]
     assert audit.policy_view(workspace)["sections"]["release_gates"]["min_fidelity"] == 0.9
+
+
+def test_ledger_entries_are_found_by_kind_and_run_newest_first(database_url):
+    """The read the Ledger page's search and the egress evidence stand on, on SQLite and PostgreSQL."""
+    from tests.ledger_helpers import new_ledger, stage_drafts
+
+    ledger = new_ledger(database_url)
+    ledger.record_many(stage_drafts(3, run_id="run-a") + stage_drafts(2, run_id="run-b"))
+    ledger.record("egress.blocked", {"target": "example.org:443"}, actor="operator", run_id="run-a")
+    assert [e.seq for e in ledger.entries(kind="stage.end", run_id="run-a")] == [3, 2, 1]
+    assert [e.payload["target"] for e in ledger.entries(kind="egress.blocked")] == ["example.org:443"]
+    assert len(ledger.entries(limit=2)) == 2 and ledger.entries(run_id="run-c") == []
+    assert ledger.kinds() == ["egress.blocked", "ledger.genesis", "stage.end"]

@@ -13,7 +13,11 @@ from stillroom.components import Dataset, Split
 from stillroom.plugins.evaluators.fidelity import FidelityEvaluator
 from stillroom.plugins.evaluators.latency import LatencyEvaluator
 from stillroom.plugins.evaluators.metrics import (
-    expected_calibration_error, length_bucket, macro_f1, mean_kl, nearest_neighbour_labels,
+    expected_calibration_error,
+    length_bucket,
+    macro_f1,
+    mean_kl,
+    nearest_neighbour_labels,
 )
 from stillroom.plugins.evaluators.slices import SlicesEvaluator
 from stillroom.plugins.evaluators.task import TaskEvaluator
@@ -47,7 +51,13 @@ def test_nearest_neighbour_takes_the_label_of_the_most_similar_row():
 
 def test_length_buckets_cover_every_length():
     assert [length_bucket("w " * n) for n in (1, 5, 6, 20, 21, 300)] == [
-        "1-5 words", "1-5 words", "6-10 words", "11-20 words", "21+ words", "21+ words"]
+        "1-5 words",
+        "1-5 words",
+        "6-10 words",
+        "11-20 words",
+        "21+ words",
+        "21+ words",
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -77,8 +87,12 @@ def test_a_full_copy_of_the_teacher_keeps_everything(setup):
 
 def test_an_untrained_student_shows_its_worst_slice_and_charts_every_slice_table(setup):
     ctx, data, teacher = setup
-    weak = build_student({"init": "config", "config": {"num_hidden_layers": 1}}, teacher=teacher,
-                         task="classification", label_names=data.label_names)
+    weak = build_student(
+        {"init": "config", "config": {"num_hidden_layers": 1}},
+        teacher=teacher,
+        task="classification",
+        label_names=data.label_names,
+    )
     result = SlicesEvaluator({}, ctx).evaluate(weak, teacher, data, ctx)
     drops = [row["drop"] for table in result.slices.values() for row in table.values() if row["n"] >= 5]
     assert result.metrics["worst_slice_drop"] == pytest.approx(max(drops)) and max(drops) > 0.3
@@ -105,3 +119,75 @@ def test_embedding_students_are_scored_by_nearest_neighbour_and_cosine(tmp_path)
     fidelity = FidelityEvaluator({}, ctx).evaluate(copy, teacher, data, ctx).metrics
     assert task["accuracy"] == task["teacher_accuracy"] and 0 < task["accuracy"] <= 1
     assert fidelity["cosine"] == pytest.approx(1.0, abs=1e-5) and fidelity["agreement"] == 1.0
+
+
+def test_regressions_compare_each_slice_with_the_previous_release():
+    from stillroom.plugins.evaluators.regression import slice_regressions
+
+    previous = {"label": {"pin": {"n": 20.0, "accuracy": 0.9}, "card": {"n": 20.0, "accuracy": 0.8}}}
+    current = {
+        "label": {
+            "pin": {"n": 20.0, "accuracy": 0.85},
+            "card": {"n": 20.0, "accuracy": 0.9},
+            "new": {"n": 20.0, "accuracy": 0.1},
+            "tiny": {"n": 2.0, "accuracy": 0.0},
+        }
+    }
+    found = slice_regressions(previous, current)
+    assert set(found) == {"label=pin", "label=card"}
+    assert found["label=pin"]["drop"] == pytest.approx(0.05) and found["label=card"]["drop"] == pytest.approx(-0.1)
+
+
+def test_regression_evaluator_flags_a_student_worse_than_the_released_one(setup, tmp_path):
+    import json
+
+    from stillroom.plugins.evaluators.regression import RegressionEvaluator
+
+    ctx, data, teacher = setup
+    released = build_student({}, teacher=teacher, task="classification", label_names=data.label_names)
+    stored = [SlicesEvaluator({}, ctx).evaluate(released, teacher, data, ctx).as_dict()]
+    (tmp_path / "previous.json").write_text(json.dumps({"student": stored}))
+    worse = build_student(
+        {"init": "config", "config": {"num_hidden_layers": 1}},
+        teacher=teacher,
+        task="classification",
+        label_names=data.label_names,
+    )
+    options = {"previous": str(tmp_path / "previous.json"), "max_drop": 0.05}
+    result = RegressionEvaluator(options, ctx).evaluate(worse, teacher, data, ctx).metrics
+    assert result["regressions"] >= 1 and result["regression_worst_drop"] > 0.3
+    same = RegressionEvaluator({"previous": ctx.artifacts.put_json(stored)}, ctx).evaluate(released, teacher, data, ctx)
+    assert same.metrics["regressions"] == 0 and same.metrics["regression_worst_drop"] == pytest.approx(0.0)
+
+
+def test_canary_probe_catches_a_memorised_secret_and_passes_an_unexposed_model(tmp_path):
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from stillroom.plugins.evaluators.canary import CanaryEvaluator, make_canaries, plant
+    from stillroom.plugins.trainers.student import HFStudent, StudentNet
+
+    ctx = tm.context(tmp_path)
+    canaries = make_canaries(2, seed=7)
+    tokenizer = tm.tokenizer()
+
+    def student(memorise: bool) -> HFStudent:
+        model = AutoModelForCausalLM.from_pretrained(tm.causal_dir(tmp_path / f"lm-{memorise}"))
+        if memorise:  # plain fine-tuning on text with the canaries planted, many times over
+            texts = plant(tm.toy_split(40, 1)[0], canaries, copies=20)
+            optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2)
+            for _ in range(40):
+                batch = tokenizer(texts, padding=True, return_tensors="pt")
+                labels = batch["input_ids"].masked_fill(batch["attention_mask"] == 0, -100)
+                model(
+                    input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], labels=labels
+                ).loss.backward()
+                optimizer.step()
+                optimizer.zero_grad()
+        return HFStudent(StudentNet(model.eval(), "causal-lm"), tokenizer)
+
+    probe = CanaryEvaluator({"canaries": canaries, "candidates": 63}, ctx)
+    leaked = probe.evaluate(student(True), None, None, ctx).metrics
+    clean = probe.evaluate(student(False), None, None, ctx).metrics
+    assert leaked["canaries_reproduced"] >= 1 and leaked["canary_exposure_max"] == pytest.approx(6.0)
+    assert clean["canaries_reproduced"] == 0 and clean["canary_exposure_max"] < 6.0

@@ -95,15 +95,22 @@ def test_model_card_has_a_hugging_face_header_metrics_slices_and_charts(tmp_path
     chart.write_bytes(b"\x89PNG\r\n\x1a\n")
     evaluations = [
         Evaluation("task", {"accuracy": 0.91, "teacher_accuracy": 0.93, "macro_f1": 0.9}),
-        Evaluation("slices", {"worst_slice_drop": 0.05},
-                   {"label": {"pin": {"n": 12.0, "accuracy": 0.9, "teacher_accuracy": 0.95, "drop": 0.05}}},
-                   {"slices-label.png": chart}),
+        Evaluation(
+            "slices",
+            {"worst_slice_drop": 0.05},
+            {"label": {"pin": {"n": 12.0, "accuracy": 0.9, "teacher_accuracy": 0.95, "drop": 0.05}}},
+            {"slices-label.png": chart},
+        ),
     ]
     card = write_model_card(
-        tmp_path / "out", name="intent-student", task="classification",
+        tmp_path / "out",
+        name="intent-student",
+        task="classification",
         teacher={"name": "hf", "location": "file:///models/t", "fingerprint": "ab" * 32},
-        data={"train": "11" * 32, "test": "22" * 32}, evaluations=evaluations,
-        intended_use="Routing banking queries.", limitations=["English only."],
+        data={"train": "11" * 32, "test": "22" * 32},
+        evaluations=evaluations,
+        intended_use="Routing banking queries.",
+        limitations=["English only."],
     )
     text = card.read_text()
     header = yaml.safe_load(text.split("---")[1])
@@ -113,3 +120,15 @@ def test_model_card_has_a_hugging_face_header_metrics_slices_and_charts(tmp_path
     assert "| accuracy | 0.9100 | 0.9300 |" in text and "| pin | 12 | 0.9000 | 0.9500 | 0.0500 |" in text
     assert "ab" * 32 in text and "22" * 32 in text and "English only." in text
     assert (tmp_path / "out" / "slices-label.png").is_file() and "](slices-label.png)" in text
+
+
+def test_a_teacher_that_has_predicted_can_still_be_exported(tmp_path):
+    from stillroom.plugins.trainers.student import HFStudent, StudentNet
+
+    ctx = tm.context(tmp_path)
+    teacher = HFTeacher({"path": str(tm.classifier_dir(tmp_path / "clf"))}, ctx)
+    texts = tm.toy_split(20, 4)[0]
+    teacher.predict(texts)
+    as_student = HFStudent(StudentNet(teacher.model, "classification"), teacher.tokenizer, device=teacher.device)
+    ONNXExporter({}, ctx).export(as_student, tmp_path / "onnx", texts=texts)
+    assert json.loads((tmp_path / "onnx" / "export_check.json").read_text())["agreement"] == 1.0

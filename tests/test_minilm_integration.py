@@ -33,12 +33,18 @@ def test_minilm_embedding_teacher_distils_into_a_two_layer_student(tmp_path):
     rows = [r for name in names for r in [r for r in rows if r["category"] == name][:24]]
     random.Random(0).shuffle(rows)
     texts, labels = [r["text"] for r in rows], [names.index(r["category"]) for r in rows]
-    data = Dataset(Split(texts[:160], labels[:160]), Split(texts[160:200], labels[160:200]),
-                   Split(texts[200:], labels[200:]), names)
+    data = Dataset(
+        Split(texts[:160], labels[:160]),
+        Split(texts[160:200], labels[160:200]),
+        Split(texts[200:], labels[200:]),
+        names,
+    )
     ctx = tm.context(tmp_path)
     teacher = HFTeacher({"path": str(minilm.get_model_path()), "task": "embedding", "max_length": 64}, ctx)
     ctx.teacher = teacher
-    outputs = {s: label_outputs(teacher, getattr(data, s).texts, ctx.artifacts).outputs for s in ("train", "validation")}
+    outputs = {
+        s: label_outputs(teacher, getattr(data, s).texts, ctx.artifacts).outputs for s in ("train", "validation")
+    }
     assert outputs["train"]["embeddings"].shape == (160, 384)
 
     before = build_student({"layers": 2}, teacher=teacher, task="embedding", label_names=names)

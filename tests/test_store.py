@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import inspect, text
 
 from stillroom.store import crud, db
+from stillroom.store.models import utcnow
 
 
 def test_migrate_from_empty_creates_every_table(database_url):
@@ -25,8 +26,8 @@ def test_migrate_from_previous_schema_keeps_data(database_url):
     db.migrate(engine, "0001")
     with db.session(engine) as s:
         crud.create_run(s, run_id="run-old", pipeline="p", spec_digest="d" * 64, initiator="alice")
-        crud.add_stage(s, run_id="run-old", position=0, name="preflight", status="succeeded", seconds=0.5,
-                       outputs={"policy_digest": "abc"})
+        crud.add_stage(s, run_id="run-old", position=0, name="preflight", status="succeeded", started_at=utcnow(),
+                       seconds=0.5, outputs={"policy_digest": "abc"})
     db.migrate(engine)
     assert db.current_revision(engine) == db.head_revision()
     with db.session(engine) as s:
@@ -48,8 +49,8 @@ def test_runs_round_trip_with_stages_in_order(database_url):
     with db.session(engine) as s:
         crud.create_run(s, run_id="r1", pipeline="intents", spec_digest="a" * 64, initiator="op")
         for position, name in enumerate(["preflight", "ingest", "scrub"]):
-            crud.add_stage(s, run_id="r1", position=position, name=name, status="succeeded", seconds=1.0,
-                           outputs={"n": position})
+            crud.add_stage(s, run_id="r1", position=position, name=name, status="succeeded", started_at=utcnow(),
+                           seconds=1.0, outputs={"n": position})
         crud.finish_run(s, run_id="r1", status="succeeded", summary={"ok": True})
     with db.session(engine) as s:
         run = crud.get_run(s, "r1")

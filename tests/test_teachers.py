@@ -1,6 +1,8 @@
-"""The local Hugging Face teacher and the label cache, on tiny models built from configs."""
+"""Teachers (local Hugging Face models, an OpenAI-compatible endpoint on loopback) and the label cache."""
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import pytest
@@ -99,3 +101,88 @@ def test_device_is_chosen_automatically_and_a_missing_one_is_refused():
             pick_device("cuda")
     with pytest.raises(ConfigError, match="device must be one of"):
         pick_device("tpu")
+
+
+@pytest.fixture
+def endpoint(tmp_path):
+    from openai_server import serve
+
+    server = serve(tm.causal_dir(tmp_path / "served"))
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_http_teacher_scores_texts_exactly_as_the_local_model_does(endpoint, tmp_path, ctx):
+    from stillroom.plugins.teachers.openai import OpenAITeacher
+
+    remote = OpenAITeacher({"url": endpoint.url, "model": "tiny-llama", "top_k": 4}, ctx)
+    local = HFTeacher({"path": str(tmp_path / "served"), "task": "causal-lm", "top_k": 4}, ctx)
+    theirs, ours = remote.predict(TEXTS), local.predict(TEXTS)
+    np.testing.assert_array_equal(
+        theirs["input_ids"] * theirs["attention_mask"], ours["input_ids"] * ours["attention_mask"]
+    )
+    np.testing.assert_array_equal(theirs["attention_mask"], ours["attention_mask"])
+    real = ours["attention_mask"].astype(bool)
+    np.testing.assert_array_equal(theirs["topk_ids"][real], ours["topk_ids"][real])
+    np.testing.assert_allclose(theirs["topk_logprobs"][real], ours["topk_logprobs"][real], atol=1e-4)
+    assert remote.location() == f"http://127.0.0.1:{endpoint.server_address[1]}"
+
+
+def test_http_teacher_generates_through_completions_and_chat(endpoint, ctx):
+    from stillroom.plugins.teachers.openai import OpenAITeacher
+
+    completions = OpenAITeacher({"url": endpoint.url, "model": "tiny-llama"}, ctx).generate(TEXTS[:2], max_tokens=3)
+    chat = OpenAITeacher({"url": endpoint.url, "model": "tiny-llama", "api": "chat"}, ctx).generate(
+        TEXTS[:2], max_tokens=3
+    )
+    assert len(completions) == 2 and completions == chat and all(completions)
+
+
+def test_http_teacher_fingerprint_names_the_served_model_and_refuses_an_unknown_one(endpoint, ctx):
+    from stillroom.plugins.teachers.openai import EndpointError, OpenAITeacher
+
+    teacher = OpenAITeacher({"url": endpoint.url, "model": "tiny-llama"}, ctx)
+    assert teacher.fingerprint() == OpenAITeacher({"url": endpoint.url, "model": "tiny-llama"}, ctx).fingerprint()
+    assert (
+        teacher.fingerprint()
+        != OpenAITeacher({"url": endpoint.url, "model": "tiny-llama", "top_k": 9}, ctx).fingerprint()
+    )
+    with pytest.raises(EndpointError, match="does not serve a model named 'other'"):
+        OpenAITeacher({"url": endpoint.url, "model": "other"}, ctx).fingerprint()
+
+
+def test_an_unreachable_endpoint_is_reported_in_one_sentence(ctx):
+    import socket
+
+    from stillroom.plugins.teachers.openai import EndpointError, OpenAITeacher
+
+    with socket.socket() as probe:  # a loopback port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(EndpointError, match="cannot be reached"):
+        OpenAITeacher({"url": f"http://127.0.0.1:{port}/v1", "model": "m", "timeout": 5}, ctx).predict(["hi"])
+    with pytest.raises(ConfigError, match="teacher.url must be an http"):
+        OpenAITeacher({"url": "ftp://x", "model": "m"}, ctx)
+
+
+def test_a_student_distils_from_the_http_teacher_cached_log_probs(endpoint, tmp_path, ctx):
+    from stillroom.components import Dataset, Split
+    from stillroom.plugins.teachers.openai import OpenAITeacher
+    from stillroom.plugins.trainers.tokens import TokenKDTrainer
+
+    ctx.teacher = OpenAITeacher({"url": endpoint.url, "model": "tiny-llama", "top_k": 4}, ctx)
+    data = Dataset(Split(tm.toy_split(48, 1)[0]), Split(tm.toy_split(12, 2)[0]), Split([]))
+    outputs = {
+        s: label_outputs(ctx.teacher, getattr(data, s).texts, ctx.artifacts).outputs for s in ("train", "validation")
+    }
+    spec = {
+        "init": "config",
+        "config": {**json.loads((tmp_path / "served" / "config.json").read_text()), "num_hidden_layers": 1},
+        "tokenizer": str(tmp_path / "served"),
+        "epochs": 3,
+        "lr": 3e-3,
+        "batch_size": 8,
+    }
+    student = TokenKDTrainer({}, ctx).train(spec, data, outputs, ctx)
+    assert len(student.history) == 3 and student.history[-1]["loss"] < student.history[0]["loss"]

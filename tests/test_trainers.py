@@ -34,7 +34,10 @@ def setup(tmp_path_factory):
     ctx = tm.context(root)
     data = tm.toy_dataset()
     teacher = tm.trained_teacher(root, data, ctx)
-    outputs = {s: label_outputs(teacher, getattr(data, s).texts, ctx.artifacts).outputs for s in ("train", "validation", "test")}
+    outputs = {
+        s: label_outputs(teacher, getattr(data, s).texts, ctx.artifacts).outputs
+        for s in ("train", "validation", "test")
+    }
     return ctx, data, teacher, outputs
 
 
@@ -110,15 +113,26 @@ def test_student_layers_are_a_count_spread_evenly_or_explicit_indices(tmp_path):
 
 def test_students_from_a_config_and_from_a_checkpoint(setup, tmp_path):
     ctx, data, teacher, outputs = setup
-    fresh = build_student({"init": "config", "config": {"num_hidden_layers": 1, "hidden_size": 16,
-                                                         "num_attention_heads": 2, "intermediate_size": 32}},
-                          teacher=teacher, task="classification", label_names=data.label_names)
+    fresh = build_student(
+        {
+            "init": "config",
+            "config": {"num_hidden_layers": 1, "hidden_size": 16, "num_attention_heads": 2, "intermediate_size": 32},
+        },
+        teacher=teacher,
+        task="classification",
+        label_names=data.label_names,
+    )
     assert fresh.net.backbone.config.hidden_size == 16 and fresh.net.backbone.config.num_labels == 3
     fresh.save(tmp_path / "ckpt")
-    again = build_student({"init": "checkpoint", "checkpoint": str(tmp_path / "ckpt")}, teacher=teacher,
-                          task="classification", label_names=data.label_names)
-    np.testing.assert_allclose(again.predict(data.test.texts[:5])["logits"],
-                               fresh.predict(data.test.texts[:5])["logits"], atol=1e-5)
+    again = build_student(
+        {"init": "checkpoint", "checkpoint": str(tmp_path / "ckpt")},
+        teacher=teacher,
+        task="classification",
+        label_names=data.label_names,
+    )
+    np.testing.assert_allclose(
+        again.predict(data.test.texts[:5])["logits"], fresh.predict(data.test.texts[:5])["logits"], atol=1e-5
+    )
 
 
 def test_a_misspelled_option_is_refused(setup):
@@ -131,9 +145,16 @@ def test_embedding_student_narrower_than_its_teacher_learns_through_a_projection
     ctx = tm.context(tmp_path)
     data = tm.toy_dataset()
     ctx.teacher = HFTeacher({"path": str(tm.encoder_dir(tmp_path / "enc", hidden_size=48)), "task": "embedding"}, ctx)
-    outputs = {s: label_outputs(ctx.teacher, getattr(data, s).texts, ctx.artifacts).outputs for s in ("train", "validation")}
-    spec = {"init": "config", "config": {"hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2,
-                                         "intermediate_size": 64}, "epochs": 6, "lr": 3e-3, "batch_size": 16}
+    outputs = {
+        s: label_outputs(ctx.teacher, getattr(data, s).texts, ctx.artifacts).outputs for s in ("train", "validation")
+    }
+    spec = {
+        "init": "config",
+        "config": {"hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 64},
+        "epochs": 6,
+        "lr": 3e-3,
+        "batch_size": 16,
+    }
     student = EmbeddingKDTrainer({}, ctx).train(spec, data, outputs, ctx)
     assert student.net.projection is not None
     assert student.predict(data.test.texts[:3])["embeddings"].shape == (3, 48)
@@ -188,7 +209,8 @@ events = []
 ctx = tm.context(root, record=lambda kind, payload: events.append([kind, payload["epoch"]]))
 ctx.teacher = HFTeacher({{"path": str(root / "teacher")}}, ctx)
 data = tm.toy_dataset()
-outputs = {{s: label_outputs(ctx.teacher, getattr(data, s).texts, ctx.artifacts).outputs for s in ("train", "validation")}}
+outputs = {{s: label_outputs(ctx.teacher, getattr(data, s).texts, ctx.artifacts).outputs
+           for s in ("train", "validation")}}
 spec = {{"layers": 2, "epochs": 8, "lr": 1e-3, "batch_size": 16, "checkpoint_every": 3, "checkpoint_dir": checkpoints}}
 student = LogitKDTrainer({{}}, ctx).train(spec, data, outputs, ctx)
 np.save(out / "logits.npy", student.predict(data.test.texts)["logits"])
@@ -204,8 +226,12 @@ def test_training_killed_mid_run_resumes_from_its_checkpoint_and_finishes_as_if_
 
     def run(checkpoints: str, out: Path) -> subprocess.Popen:
         out.mkdir(exist_ok=True)
-        return subprocess.Popen([sys.executable, str(script), str(tmp_path), checkpoints, str(out)], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        return subprocess.Popen(
+            [sys.executable, str(script), str(tmp_path), checkpoints, str(out)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
 
     victim = run(str(tmp_path / "ckpt"), tmp_path / "killed")
     deadline = time.monotonic() + 120
@@ -218,15 +244,19 @@ def test_training_killed_mid_run_resumes_from_its_checkpoint_and_finishes_as_if_
     assert victim.returncode == -signal.SIGKILL
     assert not (tmp_path / "killed" / "logits.npy").exists()
 
-    resumed, reference = run(str(tmp_path / "ckpt"), tmp_path / "resumed"), run(str(tmp_path / "ref"), tmp_path / "ref-out")
+    resumed, reference = (
+        run(str(tmp_path / "ckpt"), tmp_path / "resumed"),
+        run(str(tmp_path / "ref"), tmp_path / "ref-out"),
+    )
     for process in (resumed, reference):
         assert process.wait(timeout=300) == 0, process.stderr.read().decode()[-2000:]
     resumed = json.loads((tmp_path / "resumed" / "events.json").read_text())
     assert resumed[0][0] == "train.resumed" and resumed[-1] == ["train.epoch", 8]
     reference_events = json.loads((tmp_path / "ref-out" / "events.json").read_text())
     assert reference_events == [["train.epoch", n] for n in range(1, 9)]
-    np.testing.assert_allclose(np.load(tmp_path / "resumed" / "logits.npy"),
-                               np.load(tmp_path / "ref-out" / "logits.npy"), atol=1e-4)
+    np.testing.assert_allclose(
+        np.load(tmp_path / "resumed" / "logits.npy"), np.load(tmp_path / "ref-out" / "logits.npy"), atol=1e-4
+    )
 
 
 def test_token_divergences_are_zero_for_identical_distributions_and_differ_otherwise():
@@ -254,10 +284,22 @@ def test_causal_student_learns_the_teachers_next_token_choices(tmp_path, diverge
     ctx = tm.context(tmp_path)
     ctx.teacher = HFTeacher({"path": str(tm.causal_dir(tmp_path / "lm")), "task": "causal-lm", "top_k": 8}, ctx)
     data = Dataset(Split(tm.toy_split(120, 1)[0]), Split(tm.toy_split(30, 2)[0]), Split(tm.toy_split(10, 3)[0]))
-    outputs = {s: label_outputs(ctx.teacher, getattr(data, s).texts, ctx.artifacts).outputs for s in ("train", "validation")}
+    outputs = {
+        s: label_outputs(ctx.teacher, getattr(data, s).texts, ctx.artifacts).outputs for s in ("train", "validation")
+    }
     student = TokenKDTrainer({}, ctx).train(
-        {"init": "config", "config": {"num_hidden_layers": 1}, "epochs": 5, "lr": 3e-3, "batch_size": 16,
-         "divergence": divergence}, data, outputs, ctx)
+        {
+            "init": "config",
+            "config": {"num_hidden_layers": 1},
+            "epochs": 5,
+            "lr": 3e-3,
+            "batch_size": 16,
+            "divergence": divergence,
+        },
+        data,
+        outputs,
+        ctx,
+    )
     scores = [h["val_score"] for h in student.history]
     assert scores[-1] > scores[0] or max(scores) >= 0.9
     predicted = student.predict(data.test.texts)
@@ -281,8 +323,16 @@ def test_hidden_state_matching_needs_a_local_teacher(setup, tmp_path):
     local = tm.context(tmp_path, teacher=None)
     with pytest.raises(ConfigError, match="needs a local teacher"):
         LogitKDTrainer({}, local).train(
-            {"init": "config", "config": {"model_type": "bert", **tm.bert_config(num_labels=3).to_dict()},
-             "tokenizer": str(teacher.path), "hidden_weight": 1.0}, data, outputs, local)
+            {
+                "init": "config",
+                "config": {"model_type": "bert", **tm.bert_config(num_labels=3).to_dict()},
+                "tokenizer": str(teacher.path),
+                "hidden_weight": 1.0,
+            },
+            data,
+            outputs,
+            local,
+        )
 
 
 def test_training_batches_cover_every_example_once_with_little_padding_and_repeat_per_seed():
@@ -295,3 +345,32 @@ def test_training_batches_cover_every_example_once_with_little_padding_and_repea
     assert batches == length_grouped_batches(examples, 16, seed=3) != length_grouped_batches(examples, 16, seed=4)
     padded = sum(len(b) * max(len(examples.input_ids[i]) for i in b) for b in batches)
     assert padded < 1.2 * sum(len(ids) for ids in examples.input_ids)
+
+
+def test_vocabulary_pruning_keeps_the_domain_tokens_and_their_predictions(setup):
+    from stillroom.plugins.trainers.vocab import prune_vocabulary
+
+    ctx, data, teacher, outputs = setup
+    student = build_student({"layers": 2}, teacher=teacher, task="classification", label_names=data.label_names)
+    texts = data.train.texts[:30]
+    before, size = student.predict(texts)["logits"], student.num_parameters()
+    tokens_before = [student.tokenizer.convert_ids_to_tokens(ids) for ids in student.tokenizer(texts)["input_ids"]]
+    kept = prune_vocabulary(student, texts)
+    assert kept < len(tm.vocabulary()) and student.net.backbone.config.vocab_size == kept
+    assert student.num_parameters() == size - (len(tm.vocabulary()) - kept) * 32
+    assert [
+        student.tokenizer.convert_ids_to_tokens(ids) for ids in student.tokenizer(texts)["input_ids"]
+    ] == tokens_before
+    np.testing.assert_allclose(student.predict(texts)["logits"], before, atol=1e-5)
+
+
+def test_a_pruned_student_trains_and_exports(setup, tmp_path):
+    from stillroom.plugins.exporters.hf import HFExporter
+
+    ctx, data, teacher, outputs = setup
+    local = tm.context(tmp_path, teacher=teacher)
+    student = LogitKDTrainer({}, local).train(
+        {"layers": 2, "epochs": 2, "lr": 3e-3, "batch_size": 16, "prune_vocab": True}, data, outputs, local
+    )
+    assert student.net.backbone.config.vocab_size < len(tm.vocabulary())
+    HFExporter({}, local).export(student, tmp_path / "hf", texts=data.test.texts)

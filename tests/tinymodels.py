@@ -13,16 +13,35 @@ import torch
 torch.set_num_threads(1)
 
 INTENTS = {
-    "card_arrival": ["my card has not arrived", "where is my new card", "card still not here", "when will the card arrive"],
-    "transfer": ["send money to my friend", "the transfer failed", "how long does a transfer take", "move money abroad"],
+    "card_arrival": [
+        "my card has not arrived",
+        "where is my new card",
+        "card still not here",
+        "when will the card arrive",
+    ],
+    "transfer": [
+        "send money to my friend",
+        "the transfer failed",
+        "how long does a transfer take",
+        "move money abroad",
+    ],
     "pin": ["i forgot my pin", "change my pin please", "my pin is blocked", "reset the pin code"],
 }
 FILLER = ["please", "help", "today", "now", "again", "urgently", "quickly", "thanks"]
 SPECIAL = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+# In the vocabulary, never in the toy texts: what vocabulary pruning should drop.
+UNUSED = ["loan", "mortgage", "crypto", "exchange", "rate", "fee", "statement", "overdraft"]
+# What canaries are made of (their prefixes and digit secrets).
+CANARY_WORDS = ["account", "number", "is", "customer", "reference", "security", "code"] + list("0123456789")
 
 
 def vocabulary() -> list[str]:
-    words = {w for phrases in INTENTS.values() for p in phrases for w in p.split()} | set(FILLER)
+    words = (
+        {w for phrases in INTENTS.values() for p in phrases for w in p.split()}
+        | set(FILLER)
+        | set(UNUSED)
+        | set(CANARY_WORDS)
+    )
     return SPECIAL + sorted(words)
 
 
@@ -51,8 +70,12 @@ def bert_config(**overrides):
     from transformers import BertConfig
 
     settings = dict(
-        vocab_size=len(vocabulary()), hidden_size=32, num_hidden_layers=4, num_attention_heads=2,
-        intermediate_size=64, max_position_embeddings=64,
+        vocab_size=len(vocabulary()),
+        hidden_size=32,
+        num_hidden_layers=4,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=64,
     )
     return BertConfig(**(settings | overrides))
 
@@ -63,7 +86,9 @@ def classifier_dir(directory: Path, seed: int = 0) -> Path:
 
     torch.manual_seed(seed)
     names = list(INTENTS)
-    config = bert_config(num_labels=len(names), id2label=dict(enumerate(names)), label2id={n: i for i, n in enumerate(names)})
+    config = bert_config(
+        num_labels=len(names), id2label=dict(enumerate(names)), label2id={n: i for i, n in enumerate(names)}
+    )
     model = BertForSequenceClassification(config)
     model.config.architectures = ["BertForSequenceClassification"]
     model.save_pretrained(directory)
@@ -81,12 +106,18 @@ def encoder_dir(directory: Path, seed: int = 0, hidden_size: int = 32) -> Path:
     model.save_pretrained(directory)
     tokenizer().save_pretrained(directory)
     (Path(directory) / "1_Pooling").mkdir(exist_ok=True)
-    (Path(directory) / "1_Pooling" / "config.json").write_text(json.dumps({"word_embedding_dimension": hidden_size, "pooling_mode_mean_tokens": True}))
-    (Path(directory) / "modules.json").write_text(json.dumps([
-        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
-        {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
-        {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"},
-    ]))
+    (Path(directory) / "1_Pooling" / "config.json").write_text(
+        json.dumps({"word_embedding_dimension": hidden_size, "pooling_mode_mean_tokens": True})
+    )
+    (Path(directory) / "modules.json").write_text(
+        json.dumps(
+            [
+                {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+                {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+                {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"},
+            ]
+        )
+    )
     return Path(directory)
 
 
@@ -97,9 +128,16 @@ def causal_dir(directory: Path, seed: int = 0) -> Path:
     torch.manual_seed(seed)
     tok = tokenizer()
     config = LlamaConfig(
-        vocab_size=len(vocabulary()), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-        num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=64,
-        pad_token_id=tok.pad_token_id, bos_token_id=tok.cls_token_id, eos_token_id=tok.sep_token_id,
+        vocab_size=len(vocabulary()),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        num_key_value_heads=2,
+        max_position_embeddings=64,
+        pad_token_id=tok.pad_token_id,
+        bos_token_id=tok.cls_token_id,
+        eos_token_id=tok.sep_token_id,
     )
     model = LlamaForCausalLM(config)
     model.config.architectures = ["LlamaForCausalLM"]
@@ -113,8 +151,13 @@ def context(root: Path, **overrides):
     from stillroom.artifacts import ArtifactStore
     from stillroom.components import Context
 
-    settings = dict(workspace=Path(root), artifacts=ArtifactStore(Path(root) / "artifacts"), progress=False,
-                    scratch=Path(root) / "scratch", device="cpu")
+    settings = dict(
+        workspace=Path(root),
+        artifacts=ArtifactStore(Path(root) / "artifacts"),
+        progress=False,
+        scratch=Path(root) / "scratch",
+        device="cpu",
+    )
     return Context(**(settings | overrides))
 
 

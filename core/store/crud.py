@@ -29,10 +29,10 @@ def finish_run(session: Session, *, run_id: str, status: str, message: str | Non
     return run
 
 
-def add_stage(session: Session, *, run_id: str, position: int, name: str, status: str, seconds: float,
-              outputs: dict[str, Any], message: str | None = None) -> Stage:
-    stage = Stage(run_id=run_id, position=position, name=name, status=status, seconds=seconds,
-                  outputs=outputs, message=message)
+def add_stage(session: Session, *, run_id: str, position: int, name: str, status: str, started_at,
+              seconds: float, outputs: dict[str, Any], message: str | None = None) -> Stage:
+    stage = Stage(run_id=run_id, position=position, name=name, status=status, started_at=started_at,
+                  seconds=seconds, outputs=outputs, message=message)
     session.add(stage)
     session.commit()
     return stage

@@ -1,5 +1,6 @@
 """One request's evidence, and the reviewer's decision on it: signed with their own key by the core."""
 
+import altair as alt
 import streamlit as st
 
 from stillroom import approvals
@@ -25,6 +26,18 @@ def sign(request_id: str) -> None:
     still = f"; still needs {', '.join(state.missing_roles)}" if state.status == "pending" else ""
     form["request.outcome"] = {"refused": False,
                                "message": f"You signed: {decision} {request_id}. The request is {state.status}{still}."}
+
+
+def slice_chart(rows: list[dict]) -> alt.Chart:
+    """Student and teacher accuracy side by side for each value of one slice field."""
+    bars = [{"slice": r["slice"], "model": model, "accuracy": r[model]}
+            for r in rows for model in ("student", "teacher") if r[model] is not None]
+    return alt.Chart(alt.Data(values=bars)).mark_bar().encode(
+        y=alt.Y("slice:N", title=None, sort=None), yOffset="model:N",
+        x=alt.X("accuracy:Q", scale=alt.Scale(domain=[0, 1])),
+        color=alt.Color("model:N", scale=alt.Scale(domain=["student", "teacher"], range=["#1565c0", "#90caf9"])),
+        tooltip=["slice:N", "model:N", alt.Tooltip("accuracy:Q", format=".3f")],
+    ).properties(height=36 * len(rows) + 30)
 
 
 who = ui.require_session()
@@ -58,6 +71,10 @@ gates.metric("Gates passed", f"{passed} / {len(ev.gates)}")
 age.metric("Waiting", req["age"])
 
 (st.success if badge.healthy else st.error)(ui.plain(badge.summary), icon=":material/verified:")
+failing = [g["gate"] for g in ev.gates if not g["passed"]]
+if failing:
+    st.warning(ui.plain(f"{len(failing)} gate(s) fail ({', '.join(failing)}): a release is refused until they "
+                        "pass, whatever the approvals."))
 for problem in ev.problems:
     st.warning(ui.plain(problem))
 if ev.approval["rejected_by"]:
@@ -77,10 +94,7 @@ with tabs[2]:
         st.caption("No per-slice results are bound to this request.")
     for field, rows in ev.slices.items():
         st.subheader(f"Accuracy by {ui.plain(field)}")
-        st.bar_chart({"slice": [r["slice"] for r in rows], "student": [r["student"] for r in rows],
-                      "teacher": [r["teacher"] for r in rows]},
-                     x="slice", y=["student", "teacher"], horizontal=True, stack=False,
-                     height=max(160, 28 * len(rows) + 60))
+        st.altair_chart(slice_chart(rows), width="stretch")
         ui.table(rows)
 with tabs[3]:
     ui.table(ev.targets, empty="No deployment targets in the policy's release gates.")

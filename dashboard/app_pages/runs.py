@@ -20,14 +20,14 @@ stages = audit.timeline(ws, run_id)
 if not stages:
     st.caption("This run recorded no stages.")
     st.stop()
-chart = alt.Chart(alt.Data(values=[{**s, "start": s["start"].isoformat(), "end": s["end"].isoformat()}
+chart = alt.Chart(alt.Data(values=[{k: s[k] for k in ("stage", "status", "from_s", "to_s", "seconds")}
                                    for s in stages])).mark_bar().encode(
     y=alt.Y("stage:N", sort=[s["stage"] for s in stages], title=None),
-    x=alt.X("start:T", title="time (UTC)"),
-    x2="end:T",
+    x=alt.X("from_s:Q", title="seconds since the run started"),
+    x2="to_s:Q",
     color=alt.Color("status:N", scale=alt.Scale(domain=["succeeded", "skipped", "failed"],
                                                 range=["#2e7d32", "#9e9e9e", "#c62828"])),
     tooltip=["stage:N", "status:N", "seconds:Q"],
-)
+).properties(height=32 * len(stages) + 40)
 st.altair_chart(chart, width="stretch")
 ui.table([{k: s[k] for k in ("position", "stage", "status", "seconds", "digests", "message")} for s in stages])

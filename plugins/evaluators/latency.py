@@ -45,7 +45,9 @@ class LatencyEvaluator(Evaluator):
             with single_thread():
                 teacher_timings = time_calls(lambda text: teacher.predict([text]), texts)
             evaluation.metrics["teacher_p50_ms"] = percentile_ms(teacher_timings, 50)
-            evaluation.metrics["speedup_p50"] = evaluation.metrics["teacher_p50_ms"] / max(evaluation.metrics["p50_ms"], 1e-9)
+            evaluation.metrics["speedup_p50"] = evaluation.metrics["teacher_p50_ms"] / max(
+                evaluation.metrics["p50_ms"], 1e-9
+            )
         return evaluation
 
 

@@ -55,7 +55,9 @@ def _compute(student: Student, teacher: Teacher, data: Dataset, ctx: Context) ->
         return Outcomes(
             nearest_neighbour_labels(student_index, index_labels, mine),
             nearest_neighbour_labels(teacher_index, index_labels, theirs),
-            mine, theirs, labels,
+            mine,
+            theirs,
+            labels,
         )
     mine = student.predict(texts)["logits"]
     theirs = label_outputs(teacher, texts, ctx.artifacts).outputs["logits"]

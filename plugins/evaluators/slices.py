@@ -18,7 +18,7 @@ from stillroom.components import Context, Dataset, Evaluation, Evaluator, Studen
 from stillroom.errors import ConfigError
 from stillroom.plugins.evaluators.charts import slice_chart
 from stillroom.plugins.evaluators.metrics import length_bucket
-from stillroom.plugins.evaluators.outcomes import outcomes
+from stillroom.plugins.evaluators.outcomes import Outcomes, outcomes
 
 
 @hookimpl
@@ -39,31 +39,10 @@ class SlicesEvaluator(Evaluator):
         evaluation = Evaluation(self.name)
         if result.labels is None or result.student_predicted is None:
             return evaluation
-        student_correct = result.student_predicted == result.labels
-        teacher_correct = result.teacher_predicted == result.labels
-        agree = result.student_predicted == result.teacher_predicted
-        names = data.label_names or []
-        fields = {
-            "label": [names[y] if y < len(names) else str(y) for y in result.labels.tolist()],
-            "length": [length_bucket(t) for t in data.test.texts],
-            **data.test.slices,
-        }
         charts = self._chart_directory(ctx)
         drops = []
-        for field, values in fields.items():
-            table = {}
-            for value in sorted(set(values)):
-                rows = np.fromiter((v == value for v in values), dtype=bool, count=len(values))
-                scores = {
-                    "n": float(rows.sum()),
-                    "accuracy": float(student_correct[rows].mean()),
-                    "teacher_accuracy": float(teacher_correct[rows].mean()),
-                    "agreement": float(agree[rows].mean()),
-                }
-                scores["drop"] = scores["teacher_accuracy"] - scores["accuracy"]
-                table[str(value)] = scores
-                if rows.sum() >= min_size:
-                    drops.append(scores["drop"])
+        for field, table in slice_tables(result, data).items():
+            drops += [row["drop"] for row in table.values() if row["n"] >= min_size]
             evaluation.slices[field] = table
             evaluation.artifacts[f"slices-{field}.png"] = _chart(charts, field, table)
         evaluation.metrics["worst_slice_drop"] = max(drops) if drops else 0.0
@@ -75,6 +54,34 @@ class SlicesEvaluator(Evaluator):
         base = (ctx.scratch or ctx.workspace / "scratch") / "charts"
         base.mkdir(parents=True, exist_ok=True)
         return Path(tempfile.mkdtemp(dir=base))
+
+
+def slice_tables(result: Outcomes, data: Dataset) -> dict[str, dict[str, dict[str, float]]]:
+    """Per slice field, per value: n, student and teacher accuracy, agreement, and the drop."""
+    student_correct = result.student_predicted == result.labels
+    teacher_correct = result.teacher_predicted == result.labels
+    agree = result.student_predicted == result.teacher_predicted
+    names = data.label_names or []
+    fields = {
+        "label": [names[y] if y < len(names) else str(y) for y in result.labels.tolist()],
+        "length": [length_bucket(t) for t in data.test.texts],
+        **data.test.slices,
+    }
+    tables = {}
+    for field, values in fields.items():
+        table = {}
+        for value in sorted(set(values)):
+            rows = np.fromiter((v == value for v in values), dtype=bool, count=len(values))
+            scores = {
+                "n": float(rows.sum()),
+                "accuracy": float(student_correct[rows].mean()),
+                "teacher_accuracy": float(teacher_correct[rows].mean()),
+                "agreement": float(agree[rows].mean()),
+            }
+            scores["drop"] = scores["teacher_accuracy"] - scores["accuracy"]
+            table[str(value)] = scores
+        tables[field] = table
+    return tables
 
 
 def _chart(directory: Path, field: str, table: dict[str, dict[str, float]]) -> Path:

@@ -32,7 +32,9 @@ class TaskEvaluator(Evaluator):
             evaluation.metrics[f"{prefix}macro_f1"] = macro_f1(predicted, result.labels)
         if student.task == "classification":
             evaluation.metrics["ece"] = expected_calibration_error(softmax(result.student_outputs), result.labels)
-            evaluation.metrics["teacher_ece"] = expected_calibration_error(softmax(result.teacher_outputs), result.labels)
+            evaluation.metrics["teacher_ece"] = expected_calibration_error(
+                softmax(result.teacher_outputs), result.labels
+            )
         if evaluation.metrics["teacher_accuracy"] > 0:
             evaluation.metrics["retained"] = evaluation.metrics["accuracy"] / evaluation.metrics["teacher_accuracy"]
         return evaluation

@@ -17,15 +17,36 @@ import yaml
 
 from stillroom.components import Evaluation
 
-PIPELINE_TAGS = {"classification": "text-classification", "embedding": "sentence-similarity",
-                 "causal-lm": "text-generation"}
-CARD_METRICS = ("accuracy", "macro_f1", "ece", "agreement", "mean_kl", "cosine", "worst_slice_drop",
-                "p50_ms", "p95_ms", "size_mb")
+PIPELINE_TAGS = {
+    "classification": "text-classification",
+    "embedding": "sentence-similarity",
+    "causal-lm": "text-generation",
+}
+CARD_METRICS = (
+    "accuracy",
+    "macro_f1",
+    "ece",
+    "agreement",
+    "mean_kl",
+    "cosine",
+    "worst_slice_drop",
+    "p50_ms",
+    "p95_ms",
+    "size_mb",
+)
 
 
 def write_model_card(
-    directory: Path, *, name: str, task: str, teacher: Mapping[str, str], data: Mapping[str, str],
-    evaluations: Sequence[Evaluation], intended_use: str, limitations: Sequence[str], license: str = "other",
+    directory: Path,
+    *,
+    name: str,
+    task: str,
+    teacher: Mapping[str, str],
+    data: Mapping[str, str],
+    evaluations: Sequence[Evaluation],
+    intended_use: str,
+    limitations: Sequence[str],
+    license: str = "other",
 ) -> Path:
     """Write ``README.md`` (and the slice charts it shows) into ``directory``; return the card's path.
 
@@ -36,13 +57,24 @@ def write_model_card(
     directory.mkdir(parents=True, exist_ok=True)
     metrics = {k: v for e in evaluations for k, v in e.metrics.items()}
     header = {
-        "license": license, "library_name": "transformers", "pipeline_tag": PIPELINE_TAGS.get(task, task),
+        "license": license,
+        "library_name": "transformers",
+        "pipeline_tag": PIPELINE_TAGS.get(task, task),
         "tags": ["stillroom", "distillation", task],
-        "model-index": [{"name": name, "results": [{
-            "task": {"type": PIPELINE_TAGS.get(task, task)},
-            "dataset": {"name": "held-out test split", "type": "private", "revision": data.get("test", "")},
-            "metrics": [{"type": k, "value": round(float(metrics[k]), 6)} for k in CARD_METRICS if k in metrics],
-        }]}],
+        "model-index": [
+            {
+                "name": name,
+                "results": [
+                    {
+                        "task": {"type": PIPELINE_TAGS.get(task, task)},
+                        "dataset": {"name": "held-out test split", "type": "private", "revision": data.get("test", "")},
+                        "metrics": [
+                            {"type": k, "value": round(float(metrics[k]), 6)} for k in CARD_METRICS if k in metrics
+                        ],
+                    }
+                ],
+            }
+        ],
     }
     body = [
         f"# {name}",
@@ -92,10 +124,17 @@ def _slice_sections(evaluations: Sequence[Evaluation], directory: Path) -> list[
     lines: list[str] = []
     for evaluation in evaluations:
         for field, table in evaluation.slices.items():
-            lines += [f"## Slices by {field}", "", "| value | n | student accuracy | teacher accuracy | drop |",
-                      "| --- | --- | --- | --- | --- |"]
-            lines += [f"| {value} | {int(row['n'])} | {_number(row['accuracy'])} | {_number(row['teacher_accuracy'])} "
-                      f"| {_number(row['drop'])} |" for value, row in table.items()]
+            lines += [
+                f"## Slices by {field}",
+                "",
+                "| value | n | student accuracy | teacher accuracy | drop |",
+                "| --- | --- | --- | --- | --- |",
+            ]
+            lines += [
+                f"| {value} | {int(row['n'])} | {_number(row['accuracy'])} | {_number(row['teacher_accuracy'])} "
+                f"| {_number(row['drop'])} |"
+                for value, row in table.items()
+            ]
             chart = evaluation.artifacts.get(f"slices-{field}.png")
             if chart is not None and Path(chart).is_file():
                 shutil.copy2(chart, directory / Path(chart).name)

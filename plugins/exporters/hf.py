@@ -28,6 +28,10 @@ class HFExporter(Exporter):
         reloaded = load_student(Path(dest))
         key = "embeddings" if student.task == "embedding" else "logits"
         # a reload is the same weights: anything short of full agreement is a broken save
-        require(f"the Hugging Face export at {dest}", student.task,
-                agreement(student.task, student.predict(sample)[key], reloaded.predict(sample)[key]), 0.9999)
+        require(
+            f"the Hugging Face export at {dest}",
+            student.task,
+            agreement(student.task, student.predict(sample)[key], reloaded.predict(sample)[key]),
+            0.9999,
+        )
         return files

@@ -57,16 +57,22 @@ def export_onnx(student: Student, path: Path) -> Path:
     """Trace the student's two-input function into ONNX with dynamic batch and sequence axes."""
     import torch
 
+    dtype = next(student.net.parameters()).dtype
     net = student.net.float().cpu().eval()
     example = {k: v[:, :8] for k, v in student.encode(["a short example text to trace the graph with"]).items()}
     dynamic = {0: "batch", 1: "sequence"}
     # the TorchScript exporter: the dynamo one needs onnxscript, and these encoders trace cleanly
     torch.onnx.export(
-        net, (example["input_ids"], example["attention_mask"]), str(path), dynamo=False, opset_version=OPSET,
-        input_names=["input_ids", "attention_mask"], output_names=["output"],
+        net,
+        (example["input_ids"], example["attention_mask"]),
+        str(path),
+        dynamo=False,
+        opset_version=OPSET,
+        input_names=["input_ids", "attention_mask"],
+        output_names=["output"],
         dynamic_axes={"input_ids": dynamic, "attention_mask": dynamic, "output": {0: "batch"}},
     )
-    student.net.to(student.device)
+    student.net.to(device=student.device, dtype=dtype)  # the caller's student is left as it was
     return path
 
 
@@ -107,4 +113,3 @@ def check_onnx(student: Student, path: Path, texts: list[str]) -> dict[str, Any]
         "latency_ms_p50": percentile_ms(timings, 50),
         "latency_ms_p95": percentile_ms(timings, 95),
     }
-

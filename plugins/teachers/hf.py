@@ -10,9 +10,8 @@ import json
 from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -74,7 +73,9 @@ class HFTeacher(Teacher):
         outputs = []
         for batch in _by_length(texts, self.batch_size):
             encoded = self._encode([texts[i] for i in batch])
-            with torch.inference_mode():
+            # no_grad, not inference_mode: inference tensors cached in the model would break a
+            # later export trace or live-teacher training step through the same modules
+            with torch.no_grad():
                 result = self.model(**encoded)
             if self.task == "classification":
                 values = result.logits
@@ -95,9 +96,12 @@ class HFTeacher(Teacher):
         try:
             for start in range(0, len(prompts), self.batch_size):
                 encoded = self._encode(prompts[start : start + self.batch_size])
-                with torch.inference_mode():
+                with torch.no_grad():
                     generated = self.model.generate(
-                        **encoded, max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=self.tokenizer.pad_token_id
+                        **encoded,
+                        max_new_tokens=max_new_tokens,
+                        do_sample=False,
+                        pad_token_id=self.tokenizer.pad_token_id,
                     )
                 new_tokens = generated[:, encoded["input_ids"].shape[1] :]
                 texts.extend(self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True))
@@ -144,7 +148,12 @@ class HFTeacher(Teacher):
             if p.is_file() and p.suffix in FINGERPRINTED_SUFFIXES and not p.name.startswith(".")
         }
         # the same weights read as another task, or cut at another length, give other outputs
-        settings = {"task": self.task, "max_length": self.max_length, "pooling": self.pooling, "normalize": self.normalize}
+        settings = {
+            "task": self.task,
+            "max_length": self.max_length,
+            "pooling": self.pooling,
+            "normalize": self.normalize,
+        }
         if self.task == "causal-lm":
             settings["top_k"] = self.top_k
         return sha256_bytes(canonical_json({"files": files, "settings": settings}))
@@ -156,26 +165,31 @@ class HFTeacher(Teacher):
             return None
         # a bare encoder loads "fine" as a classifier with a random head: the commonest silent failure
         if not any(a.endswith("ForSequenceClassification") for a in architectures):
+            found = ", ".join(architectures) or "none"
             raise ConfigError(
-                f"teacher at {self.path} has no classification head (architectures: {', '.join(architectures) or 'none'}); "
+                f"teacher at {self.path} has no classification head (architectures: {found}); "
                 "fine-tune one first, or use it with task: embedding"
             )
         id2label = config.get("id2label") or {}
         return [id2label[k] for k in sorted(id2label, key=int)] or None
 
     def _encode(self, texts: list[str]) -> dict[str, torch.Tensor]:
-        encoded = self.tokenizer(
-            texts, padding=True, truncation=True, max_length=self.max_length, return_tensors="pt"
-        )
+        encoded = self.tokenizer(texts, padding=True, truncation=True, max_length=self.max_length, return_tensors="pt")
         return {k: v.to(self.device) for k, v in encoded.items() if k in ("input_ids", "attention_mask")}
 
     def _predict_tokens(self, texts: list[str]) -> dict[str, np.ndarray]:
         from stillroom.plugins.topk import topk_outputs
 
         return topk_outputs(
-            lambda ids, mask: self.model(input_ids=ids, attention_mask=mask).logits, self.tokenizer, texts,
-            max_length=self.max_length, top_k=self.top_k, batch_size=self.batch_size, device=self.device,
+            lambda ids, mask: self.model(input_ids=ids, attention_mask=mask).logits,
+            self.tokenizer,
+            texts,
+            max_length=self.max_length,
+            top_k=self.top_k,
+            batch_size=self.batch_size,
+            device=self.device,
         )
+
 
 def _sentence_transformers_head(path: Path) -> tuple[str, bool]:
     """Pooling mode and normalisation as the directory's sentence-transformers modules declare them."""

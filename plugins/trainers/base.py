@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -29,7 +28,10 @@ class StudentTrainer(Trainer):
     supports_baseline: ClassVar[bool] = False
 
     def train(
-        self, student_spec: Mapping[str, Any], data: Dataset, teacher_outputs: Mapping[str, Mapping[str, np.ndarray]],
+        self,
+        student_spec: Mapping[str, Any],
+        data: Dataset,
+        teacher_outputs: Mapping[str, Mapping[str, np.ndarray]],
         ctx: Context,
     ) -> Student:
         # torch loads here, not at import: registering trainers must stay cheap for every command
@@ -37,24 +39,38 @@ class StudentTrainer(Trainer):
         from stillroom.plugins.trainers.build import build_student
         from stillroom.plugins.trainers.loop import Examples, fit
         from stillroom.plugins.trainers.preflight import check_first_step
+        from stillroom.plugins.trainers.vocab import prune_vocabulary
 
         options = parse_options(student_spec, seed=ctx.seed, device=ctx.device, allowed=self.option_keys)
         device = pick_device(options.device)
         self.check_inputs(data, teacher_outputs, options)
         student = build_student(
-            {**student_spec, "max_length": options.max_length}, teacher=ctx.teacher, task=self.task,
-            label_names=data.label_names, embedding_dim=self.embedding_dim(teacher_outputs), device=device,
+            {**student_spec, "max_length": options.max_length},
+            teacher=ctx.teacher,
+            task=self.task,
+            label_names=data.label_names,
+            embedding_dim=self.embedding_dim(teacher_outputs),
+            device=device,
         )
+        if options.prune_vocab:
+            prune_vocabulary(student, list(data.train.texts) + list(data.validation.texts))
         examples = Examples(
-            self.input_ids(student, data, teacher_outputs, options), self.targets(data, teacher_outputs, options),
+            self.input_ids(student, data, teacher_outputs, options),
+            self.targets(data, teacher_outputs, options),
             student.tokenizer.pad_token_id or 0,
         )
         loss_fn = self.loss_fn(options, student, ctx)
         check_first_step(student.net, loss_fn(student.net, examples.batch(list(range(min(8, len(examples)))), device)))
         state_dir = self._state_dir(options, student_spec, data, ctx)
         result = fit(
-            student.net, examples, loss_fn, options=options, ctx=ctx, device=device,
-            score_fn=lambda: self.score(student, data, teacher_outputs), state_dir=state_dir,
+            student.net,
+            examples,
+            loss_fn,
+            options=options,
+            ctx=ctx,
+            device=device,
+            score_fn=lambda: self.score(student, data, teacher_outputs),
+            state_dir=state_dir,
             label=self.name if options.method == "kd" else f"{self.name} ({options.method})",
         )
         student.history = result.history
@@ -62,7 +78,9 @@ class StudentTrainer(Trainer):
         student.reference_texts = list((data.validation.texts or data.train.texts)[:256])
         return student
 
-    def check_inputs(self, data: Dataset, teacher_outputs: Mapping[str, Mapping[str, np.ndarray]], options: TrainOptions) -> None:
+    def check_inputs(
+        self, data: Dataset, teacher_outputs: Mapping[str, Mapping[str, np.ndarray]], options: TrainOptions
+    ) -> None:
         if len(data.train) == 0:
             raise ConfigError("the training split is empty: there is nothing to distill on")
 
@@ -93,10 +111,17 @@ class StudentTrainer(Trainer):
             return None
         # the same trainer, spec, teacher and data resume each other; anything else starts fresh
         teacher = ctx.teacher.fingerprint() if ctx.teacher is not None else None
-        key = sha256_bytes(canonical_json({
-            "trainer": self.name, "spec": {k: v for k, v in spec.items() if k not in ("resume", "checkpoint_dir")},
-            "teacher": teacher, "texts": list(data.train.texts), "labels": data.train.labels,
-        }))
+        key = sha256_bytes(
+            canonical_json(
+                {
+                    "trainer": self.name,
+                    "spec": {k: v for k, v in spec.items() if k not in ("resume", "checkpoint_dir")},
+                    "teacher": teacher,
+                    "texts": list(data.train.texts),
+                    "labels": data.train.labels,
+                }
+            )
+        )
         directory = base / f"{self.name}-{key[:16]}"
         directory.mkdir(parents=True, exist_ok=True)
         return directory

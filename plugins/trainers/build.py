@@ -27,8 +27,13 @@ LAYER_PATHS = ("encoder.layer", "transformer.layer", "layers", "h", "transformer
 
 
 def build_student(
-    spec: Mapping[str, Any], *, teacher: Teacher | None, task: str, label_names: list[str] | None,
-    embedding_dim: int | None = None, device: torch.device | str = "cpu",
+    spec: Mapping[str, Any],
+    *,
+    teacher: Teacher | None,
+    task: str,
+    label_names: list[str] | None,
+    embedding_dim: int | None = None,
+    device: torch.device | str = "cpu",
 ) -> HFStudent:
     """A student for ``task`` as ``spec`` describes it.
 
@@ -41,7 +46,9 @@ def build_student(
         raise ConfigError(f"student.init must be one of {', '.join(INITS)}, got {init!r}")
     if init == "teacher":
         if not local:
-            raise ConfigError("student.init: teacher needs a local Hugging Face teacher; use init: config or checkpoint")
+            raise ConfigError(
+                "student.init: teacher needs a local Hugging Face teacher; use init: config or checkpoint"
+            )
         backbone = copy.deepcopy(teacher.model).float().cpu()
         tokenizer = teacher.tokenizer
         chosen = keep_layers(backbone, spec["layers"]) if "layers" in spec else None
@@ -109,8 +116,11 @@ def _layer_stack(model: nn.Module) -> tuple[nn.Module, str]:
 def _label_config(label_names: list[str] | None) -> dict[str, Any]:
     if not label_names:
         return {}
-    return {"num_labels": len(label_names), "id2label": dict(enumerate(label_names)),
-            "label2id": {name: i for i, name in enumerate(label_names)}}
+    return {
+        "num_labels": len(label_names),
+        "id2label": dict(enumerate(label_names)),
+        "label2id": {name: i for i, name in enumerate(label_names)},
+    }
 
 
 def _from_config(spec, teacher, task, label_names):

@@ -7,7 +7,6 @@ projection bridges a student narrower or wider than the teacher.
 from __future__ import annotations
 
 from collections.abc import Mapping
-
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -35,12 +34,15 @@ class EmbeddingKDTrainer(StudentTrainer):
     task = "embedding"
     option_keys = {"loss"}
 
-    def check_inputs(self, data: Dataset, teacher_outputs: Mapping[str, Mapping[str, np.ndarray]], options: TrainOptions) -> None:
+    def check_inputs(
+        self, data: Dataset, teacher_outputs: Mapping[str, Mapping[str, np.ndarray]], options: TrainOptions
+    ) -> None:
         super().check_inputs(data, teacher_outputs, options)
         embeddings = teacher_outputs.get("train", {}).get("embeddings")
         if embeddings is None or len(embeddings) != len(data.train):
             raise ConfigError(
-                "embedding-kd needs the teacher's embeddings for every training text (teacher_outputs['train']['embeddings'])"
+                "embedding-kd needs the teacher's embeddings for every training text "
+                "(teacher_outputs['train']['embeddings'])"
             )
         check_teacher_outputs(embeddings, "embeddings")
 
@@ -50,13 +52,17 @@ class EmbeddingKDTrainer(StudentTrainer):
     def targets(self, data, teacher_outputs, options: TrainOptions):
         import torch
 
-        return {"teacher_embeddings": torch.as_tensor(np.asarray(teacher_outputs["train"]["embeddings"], dtype=np.float32))}
+        return {
+            "teacher_embeddings": torch.as_tensor(np.asarray(teacher_outputs["train"]["embeddings"], dtype=np.float32))
+        }
 
     def loss_fn(self, options: TrainOptions, student: HFStudent, ctx):
         from stillroom.plugins.trainers.losses import embedding_kd
 
         def loss(net, batch):
-            return embedding_kd(net(batch["input_ids"], batch["attention_mask"]), batch["teacher_embeddings"], options.loss)
+            return embedding_kd(
+                net(batch["input_ids"], batch["attention_mask"]), batch["teacher_embeddings"], options.loss
+            )
 
         return loss
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -42,7 +41,9 @@ class LogitKDTrainer(StudentTrainer):
     option_keys = {"temperature", "alpha", "method", "hidden_weight"}
     supports_baseline = True
 
-    def check_inputs(self, data: Dataset, teacher_outputs: Mapping[str, Mapping[str, np.ndarray]], options: TrainOptions) -> None:
+    def check_inputs(
+        self, data: Dataset, teacher_outputs: Mapping[str, Mapping[str, np.ndarray]], options: TrainOptions
+    ) -> None:
         super().check_inputs(data, teacher_outputs, options)
         if options.method == "labels":
             if data.train.labels is None:
@@ -50,7 +51,9 @@ class LogitKDTrainer(StudentTrainer):
             return
         logits = teacher_outputs.get("train", {}).get("logits")
         if logits is None or len(logits) != len(data.train):
-            raise ConfigError("logit-kd needs the teacher's logits for every training text (teacher_outputs['train']['logits'])")
+            raise ConfigError(
+                "logit-kd needs the teacher's logits for every training text (teacher_outputs['train']['logits'])"
+            )
         if data.label_names and logits.shape[1] != len(data.label_names):
             raise PreflightFailed(
                 f"the teacher predicts {logits.shape[1]} classes but the data has {len(data.label_names)} labels"
@@ -116,16 +119,19 @@ def _hidden_matcher(student: HFStudent, ctx):
     layers = student.teacher_layers or [
         int(round(x)) for x in np.linspace(0, depth - 1, student.net.backbone.config.num_hidden_layers)
     ]
-    student.net.hidden_projection = nn.Linear(
-        student.net.backbone.config.hidden_size, teacher.config.hidden_size
-    ).to(student.device)
+    student.net.hidden_projection = nn.Linear(student.net.backbone.config.hidden_size, teacher.config.hidden_size).to(
+        student.device
+    )
 
     def match(net, batch):
         ids, mask = batch["input_ids"], batch["attention_mask"]
         output = net.backbone(input_ids=ids, attention_mask=mask, output_hidden_states=True)
         with torch.no_grad():
-            target = teacher(input_ids=ids.to(ctx.teacher.device), attention_mask=mask.to(ctx.teacher.device),
-                             output_hidden_states=True).hidden_states
+            target = teacher(
+                input_ids=ids.to(ctx.teacher.device),
+                attention_mask=mask.to(ctx.teacher.device),
+                output_hidden_states=True,
+            ).hidden_states
         weights = mask.unsqueeze(-1).float()
         losses = [
             (((net.hidden_projection(mine) - target[index + 1].float().to(mine.device)) ** 2) * weights).sum()

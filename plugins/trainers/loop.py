@@ -59,8 +59,16 @@ class FitResult:
 
 
 def fit(
-    net: nn.Module, examples: Examples, loss_fn: LossFn, *, options: TrainOptions, ctx: Context,
-    device: torch.device, score_fn: ScoreFn, state_dir: Path | None, label: str,
+    net: nn.Module,
+    examples: Examples,
+    loss_fn: LossFn,
+    *,
+    options: TrainOptions,
+    ctx: Context,
+    device: torch.device,
+    score_fn: ScoreFn,
+    state_dir: Path | None,
+    label: str,
 ) -> FitResult:
     """Train ``net`` in place; on return it holds the best-scoring epoch's weights."""
     torch.manual_seed(options.seed)
@@ -91,11 +99,18 @@ def fit(
 
     def checkpoint() -> None:
         if state_dir is not None:
-            save_state(state_dir, {
-                "model": net.state_dict(), "optimizer": optimizer.state_dict(), "schedule": schedule.state_dict(),
-                "position": dict(position), "history": result.history, "best_epoch": result.best_epoch,
-                "rng": rng_state(),
-            })
+            save_state(
+                state_dir,
+                {
+                    "model": net.state_dict(),
+                    "optimizer": optimizer.state_dict(),
+                    "schedule": schedule.state_dict(),
+                    "position": dict(position),
+                    "history": result.history,
+                    "best_epoch": result.best_epoch,
+                    "rng": rng_state(),
+                },
+            )
 
     autocast = (
         (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if device.type == "cuda" else contextlib.nullcontext
@@ -127,8 +142,13 @@ def fit(
             net.eval()
             score = score_fn()
             net.train()
-            entry = {"epoch": epoch + 1, "loss": loss_sum / max(loss_count, 1), "val_score": score,
-                     "seconds": round(seconds, 4), "examples_per_s": round(seen / max(seconds, 1e-9), 2)}
+            entry = {
+                "epoch": epoch + 1,
+                "loss": loss_sum / max(loss_count, 1),
+                "val_score": score,
+                "seconds": round(seconds, 4),
+                "examples_per_s": round(seen / max(seconds, 1e-9), 2),
+            }
             result.history.append(entry)
             ctx.record("train.epoch", {"trainer": label, **entry})
             position["epoch"], position["batch"] = epoch + 1, 0
@@ -180,8 +200,12 @@ def _progress(enabled: bool):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     return Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TextColumn("loss {task.fields[loss]:.4f}"), TextColumn("{task.fields[rate]:.0f} ex/s"),
-        TimeRemainingColumn(), disable=not enabled, transient=False,
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("loss {task.fields[loss]:.4f}"),
+        TextColumn("{task.fields[rate]:.0f} ex/s"),
+        TimeRemainingColumn(),
+        disable=not enabled,
+        transient=False,
     )
-

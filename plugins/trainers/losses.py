@@ -25,8 +25,12 @@ def embedding_kd(student: torch.Tensor, teacher: torch.Tensor, kind: str) -> tor
 
 
 def token_kd(
-    student_logits: torch.Tensor, topk_ids: torch.Tensor, topk_logprobs: torch.Tensor, mask: torch.Tensor,
-    divergence: str, beta: float = 0.5,
+    student_logits: torch.Tensor,
+    topk_ids: torch.Tensor,
+    topk_logprobs: torch.Tensor,
+    mask: torch.Tensor,
+    divergence: str,
+    beta: float = 0.5,
 ) -> torch.Tensor:
     """Per-token divergence between teacher and student over the teacher's top-k tokens, averaged over real tokens.
 

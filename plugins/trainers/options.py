@@ -32,6 +32,7 @@ class TrainOptions:
     alpha: float = 0.7  # weight of the distillation term; cross-entropy on labels gets 1 - alpha
     loss: str = "mse"
     method: str = "kd"  # "labels": the no-distillation baseline, the same student on labels alone
+    prune_vocab: bool = False  # keep only the tokens the training and validation texts use
     hidden_weight: float = 0.0  # logit KD: weight of hidden-state matching (needs a local teacher); 0 turns it off
     divergence: str = "forward"  # token-level KD: forward, reverse or jsd
     beta: float = 0.5  # the generalised JSD's mixture weight
@@ -43,8 +44,22 @@ class TrainOptions:
 
 def parse_options(spec: Mapping[str, Any], *, seed: int, device: str, allowed: set[str]) -> TrainOptions:
     """Options from ``spec``; ``allowed`` names the trainer-specific keys it understands."""
-    common = {"epochs", "lr", "batch_size", "seed", "grad_accum", "patience", "checkpoint_every",
-              "checkpoint_dir", "resume", "max_length", "weight_decay", "warmup", "device"}
+    common = {
+        "epochs",
+        "lr",
+        "batch_size",
+        "seed",
+        "grad_accum",
+        "patience",
+        "checkpoint_every",
+        "checkpoint_dir",
+        "resume",
+        "max_length",
+        "weight_decay",
+        "warmup",
+        "device",
+        "prune_vocab",
+    }
     unknown = set(spec) - common - allowed - BUILD_KEYS
     if unknown:
         raise ConfigError(f"student spec has unknown option(s) {', '.join(sorted(unknown))} for this trainer")

@@ -53,7 +53,9 @@ def check_first_step(net: nn.Module, loss: torch.Tensor) -> None:
     if not np.isfinite(value):
         raise PreflightFailed(f"the distillation loss is {value} on the first batch")
     if value <= 1e-6:
-        raise PreflightFailed(f"the distillation loss is zero ({value:.1e}) on the first batch: the student has nothing to learn")
+        raise PreflightFailed(
+            f"the distillation loss is zero ({value:.1e}) on the first batch: the student has nothing to learn"
+        )
     net.zero_grad(set_to_none=True)
     loss.backward()
     trainable = [(name, p) for name, p in net.named_parameters() if p.requires_grad]

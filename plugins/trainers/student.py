@@ -26,7 +26,12 @@ PROJECTION = "projection.safetensors"
 
 class StudentNet(nn.Module):
     def __init__(
-        self, backbone: nn.Module, task: str, pooling: str = "mean", normalize: bool = True, projection: nn.Linear | None = None
+        self,
+        backbone: nn.Module,
+        task: str,
+        pooling: str = "mean",
+        normalize: bool = True,
+        projection: nn.Linear | None = None,
     ) -> None:
         super().__init__()
         self.backbone = backbone
@@ -47,8 +52,14 @@ class StudentNet(nn.Module):
 
 class HFStudent(Student):
     def __init__(
-        self, net: StudentNet, tokenizer: Any, *, max_length: int = 128, label_names: list[str] | None = None,
-        device: torch.device | str = "cpu", batch_size: int = 64,
+        self,
+        net: StudentNet,
+        tokenizer: Any,
+        *,
+        max_length: int = 128,
+        label_names: list[str] | None = None,
+        device: torch.device | str = "cpu",
+        batch_size: int = 64,
     ) -> None:
         self.net = net
         self.tokenizer = tokenizer
@@ -78,14 +89,21 @@ class HFStudent(Student):
         self.net.eval()
         if self.task == "causal-lm":
             try:
-                return topk_outputs(self.net, self.tokenizer, texts, max_length=self.max_length, top_k=self.top_k,
-                                    batch_size=self.batch_size, device=self.device)
+                return topk_outputs(
+                    self.net,
+                    self.tokenizer,
+                    texts,
+                    max_length=self.max_length,
+                    top_k=self.top_k,
+                    batch_size=self.batch_size,
+                    device=self.device,
+                )
             finally:
                 self.net.train(was_training)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         chunks = []
         try:
-            with torch.inference_mode():
+            with torch.no_grad():
                 for start in range(0, len(order), self.batch_size):
                     batch = order[start : start + self.batch_size]
                     encoded = {k: v.to(self.device) for k, v in self.encode([texts[i] for i in batch]).items()}
@@ -143,8 +161,11 @@ def load_student(directory: Path, device: torch.device | str = "cpu") -> HFStude
     net = StudentNet(backbone, task, manifest.get("pooling", "mean"), manifest.get("normalize", True), projection)
     net.to(device).eval()
     return HFStudent(
-        net, AutoTokenizer.from_pretrained(directory), max_length=manifest["max_length"],
-        label_names=manifest.get("label_names"), device=device,
+        net,
+        AutoTokenizer.from_pretrained(directory),
+        max_length=manifest["max_length"],
+        label_names=manifest.get("label_names"),
+        device=device,
     )
 
 
@@ -160,8 +181,15 @@ def _write_sentence_transformers_modules(directory: Path, pooling: str, normaliz
     width = json.loads((directory / "config.json").read_text())["hidden_size"]
     (directory / "1_Pooling").mkdir(exist_ok=True)
     (directory / "1_Pooling" / "config.json").write_text(
-        json.dumps({"word_embedding_dimension": width, "pooling_mode_cls_token": pooling == "cls",
-                    "pooling_mode_mean_tokens": pooling == "mean"}, indent=2) + "\n"
+        json.dumps(
+            {
+                "word_embedding_dimension": width,
+                "pooling_mode_cls_token": pooling == "cls",
+                "pooling_mode_mean_tokens": pooling == "mean",
+            },
+            indent=2,
+        )
+        + "\n"
     )
     modules = [
         {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},

@@ -43,7 +43,9 @@ class TokenKDTrainer(StudentTrainer):
         cached = teacher_outputs.get("train", {})
         missing = [k for k in CACHED if k not in cached]
         if missing:
-            raise ConfigError(f"token-kd needs the teacher's top-k log-probs; teacher_outputs['train'] lacks {', '.join(missing)}")
+            raise ConfigError(
+                f"token-kd needs the teacher's top-k log-probs; teacher_outputs['train'] lacks {', '.join(missing)}"
+            )
         real = cached["attention_mask"].astype(bool)
         check_teacher_outputs(cached["topk_logprobs"][real], "top-k log-probs")
 
@@ -52,7 +54,10 @@ class TokenKDTrainer(StudentTrainer):
         if teacher is not None:
             check_vocabularies(teacher, student.tokenizer)
         cached = teacher_outputs["train"]
-        return [ids[mask.astype(bool)].tolist() for ids, mask in zip(cached["input_ids"], cached["attention_mask"], strict=True)]
+        return [
+            ids[mask.astype(bool)].tolist()
+            for ids, mask in zip(cached["input_ids"], cached["attention_mask"], strict=True)
+        ]
 
     def targets(self, data, teacher_outputs, options: TrainOptions):
         import torch
@@ -69,8 +74,14 @@ class TokenKDTrainer(StudentTrainer):
         def loss(net, batch):
             width = batch["input_ids"].shape[1]
             logits = net(batch["input_ids"], batch["attention_mask"])
-            return token_kd(logits, batch["topk_ids"][:, :width], batch["topk_logprobs"][:, :width],
-                            batch["attention_mask"], options.divergence, options.beta)
+            return token_kd(
+                logits,
+                batch["topk_ids"][:, :width],
+                batch["topk_logprobs"][:, :width],
+                batch["attention_mask"],
+                options.divergence,
+                options.beta,
+            )
 
         return loss
 
@@ -82,7 +93,7 @@ class TokenKDTrainer(StudentTrainer):
         if not cached or len(data.validation) == 0:
             return None
         ids, mask = torch.as_tensor(cached["input_ids"]), torch.as_tensor(cached["attention_mask"]).long()
-        with torch.inference_mode():
+        with torch.no_grad():
             logits = student.net(ids.to(student.device), mask.to(student.device)).argmax(-1).cpu().numpy()
         real = cached["attention_mask"].astype(bool)
         return float((logits[real] == cached["topk_ids"][..., 0][real]).mean())
