@@ -190,6 +190,7 @@ def describe_student(
         "latency_ms_p50_fp32": onnx["fp32"]["latency_ms_p50"],
         "latency_ms_p50_int8": onnx["int8"]["latency_ms_p50"],
         "int8_agreement": onnx["int8"]["agreement"],
+        "int8_check_passed": onnx["int8"]["passed"],
         "smaller_than_teacher_int8": teacher_report["onnx_fp32_mb"] / onnx["int8"]["size_mb"],
         "faster_than_teacher_int8": teacher_report["latency_ms_p50"] / onnx["int8"]["latency_ms_p50"],
         "epoch_s": sum(epochs) / len(epochs),
@@ -210,13 +211,18 @@ def evaluate(student, teacher, data, ctx) -> dict:
 
 def export(student, data, ctx, dest: Path, int8: bool, limit: int) -> dict:
     """ONNX exports checked on the test texts (the first ``limit`` of them in a quick run)."""
+    from stillroom.plugins.exporters.checks import ExportCheckFailed
     from stillroom.plugins.exporters.int8 import ONNXInt8Exporter
     from stillroom.plugins.exporters.onnx import REPORT, ONNXExporter
 
     reports = {}
     for key, exporter in (("fp32", ONNXExporter), ("int8", ONNXInt8Exporter))[: 2 if int8 else 1]:
-        exporter({}, ctx).export(student, dest / key, texts=data.test.texts[: limit or None])
-        reports[key] = json.loads((dest / key / REPORT).read_text())
+        try:
+            exporter({}, ctx).export(student, dest / key, texts=data.test.texts[: limit or None])
+            passed = True
+        except ExportCheckFailed:  # the figures still stand; the report says the export would be refused
+            passed = False
+        reports[key] = json.loads((dest / key / REPORT).read_text()) | {"passed": passed}
     return reports
 
 

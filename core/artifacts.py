@@ -16,8 +16,9 @@ import json
 import os
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from stillroom.errors import ArtifactError
 
@@ -116,12 +117,19 @@ class ArtifactStore:
 
 def atomic_write_bytes(target: Path, data: bytes) -> None:
     """Write a file all-or-nothing: temp file in the same directory, fsync, rename."""
+    with atomic_file(target) as f:
+        f.write(data)
+
+
+@contextmanager
+def atomic_file(target: Path, mode: str = "wb") -> Iterator[IO]:
+    """A file that replaces ``target`` only if the block completes (temp, fsync, rename)."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
+        with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as f:
+            yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, target)

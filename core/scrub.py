@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
 
+from stillroom.artifacts import atomic_file
 from stillroom.components import Scrubber, ScrubReport
 
 
@@ -25,7 +21,7 @@ def scrub_file(in_path: Path, out_path: Path, *, field: str, spans: bool, scrubb
 
     source = JsonlSource({"path": str(Path(in_path).resolve()), "fields": [field]}, scrubber.ctx)
     report = ScrubReport()
-    with _atomic_lines(Path(out_path)) as out:
+    with atomic_file(Path(out_path), "w") as out:
         for batch in source.read():
             if spans:
                 found = scrubber.find([str(record[field]) for record in batch])
@@ -41,19 +37,3 @@ def scrub_file(in_path: Path, out_path: Path, *, field: str, spans: bool, scrubb
                     out.write(json.dumps(record, ensure_ascii=False) + "\n")
             report = report.merge(part)
     return report
-
-
-@contextmanager
-def _atomic_lines(target: Path) -> Iterator[IO[str]]:
-    """A text file that replaces ``target`` only if the block completes (temp, fsync, rename)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            yield out
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

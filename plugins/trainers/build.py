@@ -142,7 +142,7 @@ def _from_config(spec, teacher, task, label_names):
     tokenizer_path = spec.get("tokenizer", getattr(teacher, "path", None))
     if tokenizer_path is None:
         raise ConfigError("student.tokenizer is required when the teacher is not a local model")
-    return auto_class(task).from_config(config), AutoTokenizer.from_pretrained(tokenizer_path)
+    return auto_class(task).from_config(config, dtype=torch.float32), AutoTokenizer.from_pretrained(tokenizer_path)
 
 
 def _from_checkpoint(spec, task, label_names):
@@ -153,7 +153,8 @@ def _from_checkpoint(spec, task, label_names):
     path = Path(spec["checkpoint"]).expanduser()
     if not (path / "config.json").is_file():
         raise ConfigError(f"student.checkpoint {path} is not a Hugging Face model directory (no config.json)")
-    model = auto_class(task).from_pretrained(path, **_label_config(label_names))
+    # transformers 5 loads a checkpoint in its stored dtype: a half-precision one would train into NaN
+    model = auto_class(task).from_pretrained(path, dtype=torch.float32, **_label_config(label_names))
     if "layers" in spec:
         keep_layers(model, spec["layers"])
     return model, AutoTokenizer.from_pretrained(path)

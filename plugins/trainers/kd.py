@@ -45,6 +45,8 @@ class LogitKDTrainer(StudentTrainer):
         self, data: Dataset, teacher_outputs: Mapping[str, Mapping[str, np.ndarray]], options: TrainOptions
     ) -> None:
         super().check_inputs(data, teacher_outputs, options)
+        if options.method == "sequence":
+            raise ConfigError("method: sequence is for causal-LM students (token-kd); use kd or labels here")
         if options.method == "labels":
             if data.train.labels is None:
                 raise ConfigError("the labels baseline needs labelled training data, and this training split has none")

@@ -148,6 +148,7 @@ def fit(
                 "val_score": score,
                 "seconds": round(seconds, 4),
                 "examples_per_s": round(seen / max(seconds, 1e-9), 2),
+                "steps": position["step"],
             }
             result.history.append(entry)
             ctx.record("train.epoch", {"trainer": label, **entry})

@@ -31,7 +31,9 @@ class TrainOptions:
     temperature: float = 2.0
     alpha: float = 0.7  # weight of the distillation term; cross-entropy on labels gets 1 - alpha
     loss: str = "mse"
-    method: str = "kd"  # "labels": the no-distillation baseline, the same student on labels alone
+    method: str = "kd"  # "labels": the same student without the teacher; "sequence": on teacher generations
+    live: bool = False  # token-level KD against the teacher run on each batch instead of cached log-probs
+    max_new_tokens: int = 32  # sequence-level KD: length of each teacher generation
     prune_vocab: bool = False  # keep only the tokens the training and validation texts use
     hidden_weight: float = 0.0  # logit KD: weight of hidden-state matching (needs a local teacher); 0 turns it off
     divergence: str = "forward"  # token-level KD: forward, reverse or jsd
@@ -81,8 +83,8 @@ def parse_options(spec: Mapping[str, Any], *, seed: int, device: str, allowed: s
         raise ConfigError(f"student.alpha must be between 0 and 1, got {options.alpha}")
     if options.temperature <= 0:
         raise ConfigError(f"student.temperature must be positive, got {options.temperature}")
-    if options.method not in ("kd", "labels"):
-        raise ConfigError(f"student.method must be kd or labels, got {options.method!r}")
+    if options.method not in ("kd", "labels", "sequence"):
+        raise ConfigError(f"student.method must be kd, labels or sequence, got {options.method!r}")
     if options.divergence not in ("forward", "reverse", "jsd"):
         raise ConfigError(f"student.divergence must be forward, reverse or jsd, got {options.divergence!r}")
     if not 0 < options.beta < 1:

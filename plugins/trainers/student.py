@@ -151,7 +151,7 @@ def load_student(directory: Path, device: torch.device | str = "cpu") -> HFStude
         raise ConfigError(f"{directory} is not a Stillroom student directory (no {MANIFEST})")
     manifest = json.loads((directory / MANIFEST).read_text())
     task = manifest["task"]
-    backbone = auto_class(task).from_pretrained(directory)
+    backbone = auto_class(task).from_pretrained(directory, dtype=torch.float32)
     projection = None
     if (directory / PROJECTION).is_file():
         state = load_file(directory / PROJECTION)

@@ -1,10 +1,15 @@
-"""Token-level distillation for causal LMs, on the teacher's cached top-k log-probs.
+"""Distillation for causal LMs: token-level on the teacher's top-k log-probs, or sequence-level.
 
-``divergence``: ``forward`` KL, ``reverse`` KL or ``jsd`` (generalised, with
-``beta``). The student reads exactly the token ids the teacher read (the
-cached ``input_ids``), so positions line up; preflight refuses a student whose
-vocabulary differs from the teacher's, because then the same id means
-different tokens and the loss is silently meaningless.
+``method: kd`` (token level): ``divergence`` ``forward`` KL, ``reverse`` KL or
+``jsd`` (generalised, with ``beta``), on the cached top-k log-probs, or with
+``live: true`` on the teacher run over each batch. The student reads exactly
+the token ids the teacher read, so positions line up; preflight refuses a
+student whose vocabulary differs from the teacher's, because then the same id
+means different tokens and the loss is silently meaningless.
+``method: sequence`` (Kim & Rush 2016): the student learns, by cross-entropy,
+the teacher's greedy continuations of the training texts, generated once and
+cached. ``method: labels``: the same cross-entropy on the texts alone, the
+no-teacher baseline.
 """
 
 from __future__ import annotations
@@ -36,10 +41,17 @@ class TokenKDTrainer(StudentTrainer):
     description = "Causal-LM distillation on cached top-k log-probs: forward KL, reverse KL or generalised JSD."
     tasks = ("causal-lm",)
     task = "causal-lm"
-    option_keys = {"divergence", "beta"}
+    option_keys = {"divergence", "beta", "method", "live", "max_new_tokens"}
+    supports_baseline = True
 
     def check_inputs(self, data: Dataset, teacher_outputs, options: TrainOptions) -> None:
         super().check_inputs(data, teacher_outputs, options)
+        if options.method == "sequence" and self.ctx.teacher is None:
+            raise ConfigError("method: sequence needs a teacher that generates text")
+        if options.live and getattr(self.ctx.teacher, "model", None) is None:
+            raise ConfigError("student.live needs a local teacher: it runs on every batch")
+        if options.method != "kd" or options.live:
+            return
         cached = teacher_outputs.get("train", {})
         missing = [k for k in CACHED if k not in cached]
         if missing:
@@ -53,6 +65,12 @@ class TokenKDTrainer(StudentTrainer):
         teacher = getattr(self.ctx.teacher, "tokenizer", None) if self.ctx.teacher is not None else None
         if teacher is not None:
             check_vocabularies(teacher, student.tokenizer)
+        if options.method != "kd" or options.live:
+            texts = list(data.train.texts)
+            if options.method == "sequence":
+                generated = generations(self.ctx.teacher, texts, options.max_new_tokens, self.ctx.artifacts)
+                texts = [f"{text} {continuation}".strip() for text, continuation in zip(texts, generated, strict=True)]
+            return student.tokenizer(texts, truncation=True, max_length=options.max_length)["input_ids"]
         cached = teacher_outputs["train"]
         return [
             ids[mask.astype(bool)].tolist()
@@ -62,6 +80,8 @@ class TokenKDTrainer(StudentTrainer):
     def targets(self, data, teacher_outputs, options: TrainOptions):
         import torch
 
+        if options.method != "kd" or options.live:
+            return {}
         cached = teacher_outputs["train"]
         return {
             "topk_ids": torch.as_tensor(cached["topk_ids"]),
@@ -69,7 +89,38 @@ class TokenKDTrainer(StudentTrainer):
         }
 
     def loss_fn(self, options: TrainOptions, student: HFStudent, ctx):
+        import torch
+        from torch.nn import functional as F
+
         from stillroom.plugins.trainers.losses import token_kd
+
+        if options.method != "kd":
+
+            def next_token(net, batch):
+                logits = net(batch["input_ids"], batch["attention_mask"])[:, :-1]
+                targets = batch["input_ids"][:, 1:].masked_fill(batch["attention_mask"][:, 1:] == 0, -100)
+                return F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), targets.reshape(-1))
+
+            return next_token
+        if options.live:
+            teacher = ctx.teacher
+
+            def live(net, batch):
+                ids, mask = batch["input_ids"], batch["attention_mask"]
+                with torch.no_grad():
+                    target = teacher.model(input_ids=ids.to(teacher.device), attention_mask=mask.to(teacher.device))
+                    top = torch.log_softmax(target.logits.float(), dim=-1).topk(teacher.top_k, dim=-1)
+                logits = net(ids, mask)
+                return token_kd(
+                    logits,
+                    top.indices.to(logits.device),
+                    top.values.to(logits.device),
+                    mask,
+                    options.divergence,
+                    options.beta,
+                )
+
+            return live
 
         def loss(net, batch):
             width = batch["input_ids"].shape[1]
@@ -97,3 +148,16 @@ class TokenKDTrainer(StudentTrainer):
             logits = student.net(ids.to(student.device), mask.to(student.device)).argmax(-1).cpu().numpy()
         real = cached["attention_mask"].astype(bool)
         return float((logits[real] == cached["topk_ids"][..., 0][real]).mean())
+
+
+def generations(teacher, texts: list[str], max_new_tokens: int, artifacts) -> list[str]:
+    """The teacher's continuation of each text, generated once per (teacher, texts, length) and cached."""
+    from stillroom.labels import inputs_digest
+
+    key = f"generations/{teacher.fingerprint()}/{inputs_digest(texts)}/{max_new_tokens}"
+    digest = artifacts.recall(key)
+    if digest is not None:
+        return artifacts.read_json(digest)
+    generated = teacher.generate(texts, max_new_tokens=max_new_tokens)
+    artifacts.remember(key, artifacts.put_json(generated))
+    return generated
