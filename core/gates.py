@@ -11,17 +11,21 @@ from __future__ import annotations
 from typing import Any
 
 
-def compute_gates(evidence: dict[str, Any], gates: Any, task: str) -> list[dict[str, Any]]:
+def compute_gates(evidence: dict[str, Any], gates: Any, task: str,
+                  slices: dict[str, dict[str, dict[str, float]]] | None = None) -> list[dict[str, Any]]:
     """``evidence``: the student's flat metrics (``task.retained``, ``fidelity.agreement``, ...),
-    ``residual_pii`` and, for generative students, ``memorization.reproduced``."""
+    ``residual_pii`` and, for generative students, ``memorization.reproduced``. ``slices``: the
+    slice tables (field -> value -> ``{n, drop, ...}``), gated on slices of ``min_slice_size`` or more."""
     fidelity_key = "fidelity.cosine" if task == "embedding" else "fidelity.agreement"
+    worst, counted = worst_slice_drop(slices or {}, gates.min_slice_size)
     results = [
         _at_least("retained_quality", evidence.get("task.retained"), gates.min_retained_quality,
                   "student task quality as a share of the teacher's"),
         _at_least("fidelity", evidence.get(fidelity_key), gates.min_fidelity,
                   "mean cosine to the teacher" if task == "embedding" else "top-1 agreement with the teacher"),
-        _at_most("worst_slice_drop", evidence.get("slices.worst_slice_drop"), gates.max_worst_slice_drop,
-                 "largest drop on any slice against the teacher"),
+        _at_most("worst_slice_drop", worst, gates.max_worst_slice_drop,
+                 f"largest accuracy drop against the teacher over {counted} slices of "
+                 f"{gates.min_slice_size}+ examples"),
         _at_most("residual_pii", evidence.get("residual_pii"), gates.max_residual_pii,
                  "PII findings left after scrubbing"),
     ]
@@ -30,10 +34,19 @@ def compute_gates(evidence: dict[str, Any], gates: Any, task: str) -> list[dict[
                                 f"student size on disk for {target}"))
         results.append(_at_most(f"latency_ms_p95[{target}]", evidence.get("latency.p95_ms"),
                                 limits.max_latency_ms_p95, f"single-thread p95 latency at batch 1 for {target}"))
+    if "regression.regressions" in evidence:
+        results.append(_at_most("regression", evidence["regression.regressions"], 0,
+                                "slices that fell against the last released student"))
     if task == "causal-lm":
         results.append(_at_most("memorization", evidence.get("memorization.reproduced"), 0,
                                 "planted canaries the student reproduces"))
     return results
+
+
+def worst_slice_drop(slices: dict[str, dict[str, dict[str, float]]], min_size: int) -> tuple[float | None, int]:
+    """The largest drop among slices with at least ``min_size`` examples (smaller ones are noise), and how many."""
+    drops = [row["drop"] for table in slices.values() for row in table.values() if row["n"] >= min_size]
+    return (max(drops) if drops else None), len(drops)
 
 
 def gates_pass(results: list[dict[str, Any]]) -> bool:

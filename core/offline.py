@@ -28,6 +28,9 @@ OFFLINE_ENVIRONMENT = {
     # Empty means no suffix-list URLs: Presidio's e-mail recognizer calls
     # tldextract.extract, which then uses its bundled snapshot.
     "TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS": "",
+    # The run prints its own progress per stage; the hub's and transformers' bars would interleave with it.
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+    "TRANSFORMERS_VERBOSITY": "error",
 }
 
 

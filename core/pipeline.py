@@ -344,42 +344,84 @@ def train(run: Run) -> dict[str, Any]:
 
 def evaluate(run: Run) -> dict[str, Any]:
     task = run.components["teacher"].task
-    names = run.spec.evaluators or [n for n in run.plugins.names("evaluator")
-                                    if task in run.plugins.component("evaluator", n).tasks]
-    if not names:
+    chosen = _chosen(run, "evaluator", task)
+    if not chosen:
         raise Skip(f"no evaluator registered for {task} students")
     results: dict[str, Any] = {}
     for role, student in run.students.items():
         evaluations = []
-        for name in names:
-            evaluator = run.plugins.component("evaluator", name)({}, run.ctx)
+        for name, options in chosen:
+            if name == "regression" and "previous" not in options:
+                options = {**options, "previous": _last_released_evaluation(run)}
+            evaluator = run.plugins.component("evaluator", name)(options, run.ctx)
             evaluations.append(evaluator.evaluate(student, run.components["teacher"], run.dataset, run.ctx))
         run.evaluations[role] = evaluations
         results[role] = {e.evaluator: e.metrics for e in evaluations}
     digest = run.workspace.artifacts.put_json(
         {role: [e.as_dict() for e in evals] for role, evals in run.evaluations.items()})
     run.artifacts["evaluation"] = digest
-    return {"evaluators": names, "metrics": results, "report": digest}
+    return {"evaluators": [name for name, _ in chosen], "metrics": results, "report": digest}
 
 
 def export(run: Run) -> dict[str, Any]:
     task = run.components["teacher"].task
-    names = run.spec.exporters or [n for n in run.plugins.names("exporter")
-                                   if run.plugins.component("exporter", n).default
-                                   and task in getattr(run.plugins.component("exporter", n), "tasks", (task,))]
-    if not names:
+    chosen = _chosen(run, "exporter", task)
+    if not chosen:
         raise Skip("no exporter configured")
     exported: dict[str, dict[str, str]] = {}
     student = run.students["student"]
-    for name in names:
-        exporter = run.plugins.component("exporter", name)({}, run.ctx)
+    root = run.workspace.root / "exports" / run.run_id
+    for name, options in chosen:
+        exporter = run.plugins.component("exporter", name)(options, run.ctx)
         residency.check_location("exporter", exporter.location(), run.spec.source.classification,
                                  run.policy.residency)
-        dest = run.workspace.root / "exports" / run.run_id / name
-        files = exporter.export(student, dest)
+        dest = root / name
+        files = exporter.export(student, dest, texts=run.dataset.test.texts)
         exported[name] = {str(Path(f).relative_to(dest)): run.workspace.artifacts.put_file(Path(f)) for f in files}
     run.artifacts["exports"] = run.workspace.artifacts.put_json(exported)
-    return {"exporters": names, "files": exported}
+    card = _model_card(run, root / "card")
+    if card is not None:
+        run.artifacts["model_card"] = run.workspace.artifacts.put_file(card)
+    return {"exporters": [name for name, _ in chosen], "files": exported,
+            "model_card": run.artifacts.get("model_card")}
+
+
+def _chosen(run: Run, family: str, task: str) -> list[tuple[str, dict[str, Any]]]:
+    """What the spec names, else every registered component of the family that serves the task by default."""
+    named = run.spec.chosen(family)
+    if named is not None:
+        return named
+    return [(name, {}) for name in run.plugins.names(family)
+            if task in getattr(run.plugins.component(family, name), "tasks", (task,))
+            and getattr(run.plugins.component(family, name), "default", True)]
+
+
+def _model_card(run: Run, directory: Path) -> Path | None:
+    try:
+        from stillroom.plugins.exporters.card import write_model_card
+    except ImportError:
+        return None
+    teacher = run.components["teacher"]
+    return write_model_card(
+        directory,
+        name=run.spec.name,
+        task=teacher.task,
+        teacher={"name": teacher.name, "location": teacher.location(), "fingerprint": teacher.fingerprint()},
+        data={k.removeprefix("split."): v for k, v in run.artifacts.items() if k.startswith("split.")},
+        evaluations=run.evaluations.get("student", []),
+        intended_use=f"{teacher.task} for the {run.spec.name} pipeline, inside the organisation's boundary",
+        limitations=["Measured only on the held-out split of the source named above.",
+                     "Inherits the teacher's biases; slices below the reporting threshold are not gated."],
+    )
+
+
+def _last_released_evaluation(run: Run) -> str | None:
+    """The evaluation digest of the last released student of this pipeline, for the regression check."""
+    from stillroom.approvals import list_requests
+
+    released = [r for r in list_requests(run.workspace, status="released", kind="release")
+                if r.subject.get("pipeline") == run.spec.name]
+    return released[-1].subject["data"].get("evaluation") if released else None
 
 
 def request(run: Run) -> dict[str, Any]:
@@ -392,7 +434,8 @@ def request(run: Run) -> dict[str, Any]:
     task = run.components["teacher"].task
     evidence = {f"{e.evaluator}.{k}": v for e in run.evaluations["student"] for k, v in e.metrics.items()}
     evidence["residual_pii"] = run.summaries.get("scrub", {}).get("residual", 0)
-    gates = compute_gates(evidence, run.policy.release_gates, task)
+    slices = next((e.slices for e in run.evaluations["student"] if e.evaluator == "slices"), {})
+    gates = compute_gates(evidence, run.policy.release_gates, task, slices)
     subject = release_subject(run, gates)
     gates += [dict(f, plugin=True) for f in run.plugins.release_checks({
         "request_id": None, "run_id": run.run_id, "metrics": evidence, "artifacts": run.artifacts})]
@@ -407,7 +450,6 @@ def release_subject(run: Run, gates: list[dict[str, Any]]) -> dict[str, Any]:
     teacher = run.components["teacher"]
     exported = run.workspace.artifacts.read_json(run.artifacts["exports"])
     files = {f"{exporter}/{name}": digest for exporter, named in exported.items() for name, digest in named.items()}
-    card = next((d for name, d in files.items() if name.endswith("README.md")), None)
     return {
         "run_id": run.run_id,
         "pipeline": run.spec.name,
@@ -415,9 +457,9 @@ def release_subject(run: Run, gates: list[dict[str, Any]]) -> dict[str, Any]:
         "policy_digest": run.policy.digest,
         "teacher": {"name": teacher.name, "fingerprint": teacher.fingerprint()},
         "data": {"source_fingerprint": run.summaries["ingest"]["fingerprint"],
-                 **{k: v for k, v in run.artifacts.items() if k != "exports"}},
+                 **{k: v for k, v in run.artifacts.items() if k not in ("exports", "model_card")}},
         "student": {"files": files},
-        "model_card": card,
+        "model_card": run.artifacts.get("model_card"),
         "plugins": run.plugins.provenance(),
     }
 

@@ -76,6 +76,7 @@ class ReleaseGates(Strict):
     min_retained_quality: float = Field(ge=0, le=1)
     min_fidelity: float = Field(ge=0, le=1)
     max_worst_slice_drop: float = Field(ge=0, le=1)
+    min_slice_size: int = Field(default=20, ge=1)
     max_residual_pii: int = Field(default=0, ge=0)
     deployment_targets: dict[str, DeploymentTarget] = {}
 

@@ -92,7 +92,8 @@ def build(ws, *, request: bool = True):
     if not request:
         return None
     evidence = {f"{e['evaluator']}.{k}": v for e in evaluation()["student"] for k, v in e["metrics"].items()}
-    gates = compute_gates({**evidence, "residual_pii": 0}, policy.release_gates, "classification")
+    slices = next(e["slices"] for e in evaluation()["student"] if e["evaluator"] == "slices")
+    gates = compute_gates({**evidence, "residual_pii": 0}, policy.release_gates, "classification", slices)
     subject = {"run_id": RUN, "pipeline": "intents", "spec_digest": "s" * 64, "policy_digest": policy.digest,
                "teacher": {"name": "hf", "fingerprint": "t" * 64},
                "data": {"source_fingerprint": "d" * 64, "scrub_report": scrub_report, "curation_funnel": funnel,
