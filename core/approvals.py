@@ -219,6 +219,15 @@ def open_request(ws, *, kind: str, subject: dict[str, Any], initiator: str, poli
     return request
 
 
+def approved_request(ws, kind: str, subject: dict[str, Any]) -> Request | None:
+    """A request for exactly ``subject`` whose approvals hold under the current policy, if there is one."""
+    digest = subject_digest(subject)
+    with ws.session() as s:
+        candidates = list(s.exec(select(Request).where(Request.kind == kind, Request.digest == digest,
+                                                       Request.status == "approved")))
+    return next((r for r in candidates if state_of(ws, r).satisfied), None)
+
+
 def get_request(ws, request_id: str) -> Request:
     with ws.session() as s:
         request = s.get(Request, request_id)

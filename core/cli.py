@@ -160,8 +160,35 @@ def execute(ws, spec, *, person, progress: bool):
 
 
 def _stage_detail(outputs: dict[str, Any]) -> str:
-    keys = ("records", "kept", "residual", "trainer", "evaluators", "exporters")
-    return "  ".join(f"{k}={outputs[k]}" for k in keys if k in outputs)
+    """One line a person reads for a finished stage: counts and verdicts, never data."""
+    parts = []
+    if "classification" in outputs:
+        parts.append(f"{outputs['classification']} data, policy {outputs['policy_digest'][:12]}")
+    if "records" in outputs:
+        parts.append(f"{outputs['records']} records")
+    if "entities" in outputs:
+        found = ", ".join(f"{k} {v}" for k, v in sorted(outputs["entities"].items())) or "no PII"
+        parts.append(f"replaced {found}; residual {outputs['residual']}")
+    if "split" in outputs:
+        split = outputs["split"]
+        parts.append(f"train {outputs.get('kept', split['train'])}, validation {split['validation']}, test {split['test']}")
+    if "outputs" in outputs and "fingerprint" in outputs:
+        cached = sum(v["cached"] for v in outputs["outputs"].values())
+        parts.append(f"teacher outputs for {sum(v['n'] for v in outputs['outputs'].values())} texts"
+                     + (f" ({cached} splits from cache)" if cached else ""))
+    if "trainer" in outputs:
+        parts.append(f"{outputs['trainer']}, {outputs['student_parameters'] / 1e6:.1f}M parameters"
+                     + (", plus a labels-only baseline" if outputs.get("baseline") else ""))
+    if "metrics" in outputs:
+        metrics = outputs["metrics"].get("student", {})
+        shown = {**metrics.get("task", {}), **metrics.get("fidelity", {})}
+        parts.append(", ".join(f"{k} {shown[k]:.3f}" for k in ("accuracy", "retained", "agreement", "cosine")
+                               if k in shown))
+    if "exporters" in outputs:
+        parts.append(", ".join(outputs["exporters"]))
+    if "request_id" in outputs:
+        parts.append(f"{outputs['request_id']}, gates {'pass' if outputs['gates_passed'] else 'FAIL'}")
+    return "; ".join(parts)
 
 
 def _reexec_isolated() -> None:

@@ -188,8 +188,7 @@ def preflight(run: Run) -> dict[str, Any]:
     teacher = plugins.component("teacher", spec.teacher.type)(spec.teacher.options, ctx)
     ctx.teacher = teacher
     run.components.update(source=source, teacher=teacher)
-    checks = [residency.check_location("source", source.location(), source.classification, policy.residency),
-              residency.check_location("teacher", teacher.location(), source.classification, policy.residency)]
+    checks = [within_boundary(run, "source", source), within_boundary(run, "teacher", teacher)]
     rule = policy.residency.classifications[source.classification]
     scrubber = _scrubber(run, must_scrub=rule.must_scrub)
     if scrubber is not None:
@@ -207,6 +206,31 @@ def preflight(run: Run) -> dict[str, Any]:
         "scrubber": None if scrubber is None else {"name": scrubber.name, "entities": scrubber.entities()},
         "plugins": len(plugins.provenance()),
     }
+
+
+def within_boundary(run: Run, role: str, component) -> dict[str, Any]:
+    """The component's region, or an approved residency exception for exactly this component.
+
+    Outside the boundary, the run is refused and a residency request opens for
+    the component's location and fingerprint; once approved under the policy, a
+    run may use exactly that fingerprint. Anything changed about it (other
+    data, other weights) is a new request.
+    """
+    from stillroom.approvals import approved_request, open_request
+
+    location, classification = component.location(), run.spec.source.classification
+    try:
+        return residency.check_location(role, location, classification, run.policy.residency)
+    except RunRefused as refusal:
+        subject = {"role": role, "component": component.name, "location": location,
+                   "fingerprint": component.fingerprint(), "classification": classification}
+        approved = approved_request(run.workspace, "residency", subject)
+        if approved is not None:
+            return {"role": role, "location": location, "region": None, "exception": approved.id}
+        opened = open_request(run.workspace, kind="residency", subject=subject, initiator=run.initiator,
+                              policy_digest=run.policy.digest, run_id=run.run_id)
+        raise RunRefused(f"{refusal}. Residency request {opened.id} is open for exactly this {role}; "
+                         "re-run once the policy's reviewers approve it") from None
 
 
 def _scrubber(run: Run, *, must_scrub: bool):

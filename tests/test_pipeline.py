@@ -83,7 +83,7 @@ class Accuracy(Evaluator):
 class JsonExporter(Exporter):
     name = "json"
 
-    def export(self, student, dest):
+    def export(self, student, dest, texts=None):
         return student.save(dest)
 
 
@@ -272,3 +272,31 @@ def test_a_blocked_connection_mid_run_is_ledgered_with_stage_and_plugin(workspac
     assert blocked[0]["payload"]["stage"] == "label" and blocked[0]["payload"]["plugin"] == __name__
     start = next(e for e in entries(workspace) if e["kind"] == "run.start")
     assert start["payload"]["offline"]["environment"]["HF_HUB_OFFLINE"] == "1"
+
+
+def test_outside_the_boundary_opens_a_residency_request_and_approval_admits_exactly_that_data(
+        workspace, plugins, data_file):
+    from stillroom.approvals import decide, list_requests
+    from stillroom.users import add_user, unlock
+
+    for name, roles in (("sam", ["security"]), ("lena", ["legal"])):
+        add_user(workspace, name, roles, "correct horse battery", actor="admin")
+    outside = workspace.root.parent / "outside.jsonl"
+    outside.write_text(data_file.read_text())
+    data_file = outside
+    policy = workspace.policy_dir / "residency.yaml"
+    policy.write_text(policy.read_text().replace('paths: ["/"]', f'paths: ["{workspace.root}"]'))
+    with pytest.raises(RunRefused, match=r"Residency request (req-\w+) is open for exactly this source"):
+        run_pipeline(workspace, spec(data_file), initiator="op", plugins=plugins, progress=False)
+    (request,) = list_requests(workspace, kind="residency")
+    assert request.subject["role"] == "source" and request.subject["classification"] == "public"
+    for name in ("sam", "lena"):
+        decide(workspace, request.id, unlock(workspace, name, "correct horse battery"), decision="approve")
+
+    run = run_pipeline(workspace, spec(data_file), initiator="op", plugins=plugins, progress=False)
+    assert run.summaries["preflight"]["locations"][0]["exception"] == request.id
+
+    data_file.write_text(data_file.read_text() + json.dumps({"text": "new card 99", "label": "card"}) + "\n")
+    with pytest.raises(RunRefused, match="Residency request"):
+        run_pipeline(workspace, spec(data_file), initiator="op", plugins=plugins, progress=False)
+    assert len(list_requests(workspace, kind="residency")) == 2
