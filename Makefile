@@ -32,6 +32,11 @@ test-fast: setup
 
 bench: setup
 	$(BIN)/python benchmarks/ledger.py
+	$(BIN)/python benchmarks/pii.py
+
+# The slow end-to-end checks alone: the demo and its printed commands, and the dashboard in Chromium.
+e2e: setup
+	$(BIN)/python -m pytest -q tests/test_demo.py tests/test_dashboard_e2e.py
 
 clean:
 	rm -rf $(VENV) demo-workspace

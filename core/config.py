@@ -21,6 +21,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from stillroom.artifacts import canonical_json, sha256_bytes
+from stillroom.curate import CurateOptions
 from stillroom.errors import ConfigError
 from stillroom.policy import describe_error
 
@@ -77,7 +78,7 @@ class PipelineSpec(Strict):
     teacher: TeacherSpec
     data: DataSpec = DataSpec()
     scrub: ComponentSpec | Literal[False] | None = None
-    curate: dict[str, Any] | Literal[False] | None = None
+    curate: CurateOptions | Literal[False] | None = None
     student: dict[str, Any] = {}
     trainer: ComponentSpec | None = None
     baseline: bool = True

@@ -317,13 +317,15 @@ def curate(run: Run) -> dict[str, Any]:
     if run.spec.curate is not False:
         from stillroom.curate import CurateOptions, curate as curate_records
 
-        options = CurateOptions.model_validate(run.spec.curate or {})
+        options = run.spec.curate or CurateOptions()
         result = curate_records(
             train,
             text_field=data.text_field,
             label_field=data.label_field,
             slice_fields=data.slice_fields,
             options=options,
+            teacher_probs=_teacher_probs(run),
+            generate=_generator(run, train, options),
             scrub=run.components.get("scrubber"),
             eval_texts=[r[data.text_field] for r in validation + test],
         )
@@ -336,6 +338,41 @@ def curate(run: Run) -> dict[str, Any]:
         run.artifacts[f"split.{split_name}"] = run.workspace.artifacts.put_json(getattr(run.dataset, split_name).texts)
     outputs["splits"] = {k: v for k, v in run.artifacts.items() if k.startswith("split.")}
     return outputs
+
+
+def _teacher_probs(run: Run):
+    """Class probabilities from a classifier teacher, through the label cache; None for other tasks."""
+    teacher = run.components["teacher"]
+    if teacher.task != "classification":
+        return None
+
+    def probabilities(texts: list[str]):
+        import numpy as np
+
+        from stillroom.labels import label_outputs
+
+        logits = label_outputs(teacher, texts, run.workspace.artifacts).outputs["logits"]
+        shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+        return shifted / shifted.sum(axis=1, keepdims=True)
+
+    return probabilities
+
+
+def _generator(run: Run, train: list[dict], options):
+    """Synthetic records: the teacher's own generations for causal LMs, else TinyBERT-style augmentation."""
+    if not options.augment.enabled and options.rebalance != "generate":
+        return None
+    teacher, data = run.components["teacher"], run.spec.data
+    if teacher.task == "causal-lm":
+        def generate(seeds: list[dict], per_record: int) -> list[dict]:
+            prompts = [str(r[data.text_field]) for r in seeds for _ in range(per_record)]
+            return [{**seed, data.text_field: text}
+                    for seed, text in zip([r for r in seeds for _ in range(per_record)], teacher.generate(prompts))]
+        return generate
+    from stillroom.augment import augmenter
+
+    return augmenter(train, text_field=data.text_field, label_field=data.label_field,
+                     methods=options.augment.methods, seed=options.seed)
 
 
 def label(run: Run) -> dict[str, Any]:

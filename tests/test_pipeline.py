@@ -300,3 +300,17 @@ def test_outside_the_boundary_opens_a_residency_request_and_approval_admits_exac
     with pytest.raises(RunRefused, match="Residency request"):
         run_pipeline(workspace, spec(data_file), initiator="op", plugins=plugins, progress=False)
     assert len(list_requests(workspace, kind="residency")) == 2
+
+
+def test_curate_filters_on_teacher_confidence_and_augments_with_every_drop_explained(workspace, plugins, data_file):
+    rows = data_file.read_text() + "".join(json.dumps({"text": f"hello there {i}", "label": "card"}) + "\n"
+                                           for i in range(10))
+    data_file.write_text(rows)
+    curated = spec(data_file, curate={"confidence": {"threshold": 0.8}, "augment": {"enabled": True, "per_record": 1}})
+    run = run_pipeline(workspace, curated, initiator="op", plugins=plugins, progress=False)
+    steps = run.summaries["curate"]["steps"]["steps"]
+    funnel = workspace.artifacts.read_json(run.artifacts["curation_funnel"])
+    unsure = [d for d in funnel["drops"] if d["reason"].startswith("low_confidence")]
+    assert unsure and len(unsure) == steps["confidence"]["in"] - steps["confidence"]["out"]
+    assert steps["confidence"]["in"] == 2 * steps["input"]["out"]  # one augmented record per original
+    assert "hello there" not in json.dumps(funnel)
