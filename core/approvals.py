@@ -51,6 +51,7 @@ class ApprovalState:
     counted: list[dict[str, str]] = field(default_factory=list)
     ignored: list[dict[str, str]] = field(default_factory=list)
     rejected_by: dict[str, str] | None = None
+    waived: list[str] = field(default_factory=list)
 
     @property
     def status(self) -> str:
@@ -58,7 +59,8 @@ class ApprovalState:
 
     def as_dict(self) -> dict[str, Any]:
         return {"status": self.status, "satisfied": self.satisfied, "missing_roles": self.missing_roles,
-                "counted": self.counted, "ignored": self.ignored, "rejected_by": self.rejected_by}
+                "counted": self.counted, "ignored": self.ignored, "rejected_by": self.rejected_by,
+                "waived": self.waived}
 
 
 def approval_state(*, request: dict[str, Any], envelopes: list[dict[str, Any]], rule: Any, policy_digest: str,
@@ -69,6 +71,7 @@ def approval_state(*, request: dict[str, Any], envelopes: list[dict[str, Any]], 
     ``keys``: key name -> Ed25519 public key; ``roles``: user -> current roles.
     """
     approvals: list[tuple[str, str]] = []
+    waivers: dict[str, set[str]] = {}
     counted, ignored, rejected_by = [], [], None
     for envelope in envelopes:
         try:
@@ -92,14 +95,17 @@ def approval_state(*, request: dict[str, Any], envelopes: list[dict[str, Any]], 
             rejected_by = {"reviewer": reviewer, "role": role, "comment": predicate.get("comment", "")}
         elif decided == "approve" and role in rule.required_roles:
             approvals.append((reviewer, role))
+            waivers[reviewer] = set(predicate.get("waive", []))
     assignment = _assign(rule.required_roles, approvals, distinct=rule.distinct_people)
     counted = [{"reviewer": person, "role": role} for role, person in assignment.items()]
     missing = [r for r in rule.required_roles if r not in assignment]
-    return ApprovalState(not missing and rejected_by is None, missing, counted, ignored, rejected_by)
+    # A failing gate is waived only when every approval that counts signed the waiver for it.
+    waived = sorted(set.intersection(*(waivers[p] for p in assignment.values()))) if assignment and not missing else []
+    return ApprovalState(not missing and rejected_by is None, missing, counted, ignored, rejected_by, waived)
 
 
 def decision_statement(*, request: Request, reviewer: str, role: str, decision: str, comment: str,
-                       policy_digest: str, time: datetime) -> dict[str, Any]:
+                       policy_digest: str, time: datetime, waive: list[str] = ()) -> dict[str, Any]:
     return {
         "_type": STATEMENT_TYPE,
         "subject": [{"name": f"stillroom-request:{request.id}", "digest": {"sha256": request.digest}}],
@@ -115,6 +121,7 @@ def decision_statement(*, request: Request, reviewer: str, role: str, decision: 
             "policy_digest": policy_digest,
             "time": time.astimezone(timezone.utc).isoformat().replace("+00:00", "Z"),
             "nonce": secrets.token_hex(8),
+            "waive": sorted(waive),
         },
     }
 
@@ -279,7 +286,7 @@ def reviewer_keys(ws) -> tuple[dict[str, Any], dict[str, list[str]]]:
 
 
 def decide(ws, request_id: str, person, *, decision: str, comment: str = "", role: str | None = None,
-           now: datetime | None = None) -> ApprovalState:
+           waive: list[str] = (), now: datetime | None = None) -> ApprovalState:
     """Sign and record ``person``'s decision, refusing what the policy forbids with the rule's message."""
     if decision not in ("approve", "reject"):
         raise UsageError("a decision is 'approve' or 'reject'")
@@ -305,9 +312,13 @@ def decide(ws, request_id: str, person, *, decision: str, comment: str = "", rol
     if rule.distinct_people and any(d.user == person.name and d.decision == decision
                                     for d in decisions_for(ws, request.id)):
         raise ApprovalRefused(f"{person.name} has already decided {request.id}; one person counts once")
+    failing = {g["gate"] for g in request.gates if not g["passed"]}
+    if waive and (decision != "approve" or set(waive) - failing):
+        raise UsageError(f"only failing gates of an approval can be waived; {request.id} fails: "
+                         f"{', '.join(sorted(failing)) or 'none'}")
     moment = now or datetime.now(timezone.utc)
     statement = decision_statement(request=request, reviewer=person.name, role=role, decision=decision,
-                                   comment=comment, policy_digest=policy.digest, time=moment)
+                                   comment=comment, policy_digest=policy.digest, time=moment, waive=list(waive))
     envelope = signing.dsse_sign(canonical_json(statement), PAYLOAD_TYPE, person.key, person.key_name)
     entry = ws.ledger().record(
         "approval.decision",

@@ -412,13 +412,16 @@ def approve(
     reject: Annotated[bool, typer.Option("--reject", help="Reject instead of approve.")] = False,
     comment: Annotated[str, typer.Option(help="Why.")] = "",
     role: Annotated[Optional[str], typer.Option(help="The role you decide in, if you hold several.")] = None,
+    waive: Annotated[Optional[list[str]], typer.Option(
+        "--waive", help="Waive a failing gate (repeatable); it counts only if every required approver waives it.")] = None,
 ) -> None:
     """Sign a decision on a request with your own key; the policy's rules are enforced in the core."""
     from stillroom.approvals import decide
 
     ws = open_workspace(workspace)
     person = unlock_user(ws, as_user)
-    state = decide(ws, request_id, person, decision="reject" if reject else "approve", comment=comment, role=role)
+    state = decide(ws, request_id, person, decision="reject" if reject else "approve", comment=comment, role=role,
+                   waive=waive or [])
     typer.echo(f"{'rejected' if reject else 'approved'} {request_id} as {person.name}; request is now {state.status}"
                + (f" (still needs: {', '.join(state.missing_roles)})" if state.status == "pending" else ""))
 

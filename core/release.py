@@ -51,11 +51,11 @@ def build_release(ws, request_id: str, out: Path, *, actor: str) -> dict[str, An
     request = approvals.get_request(ws, request_id)
     if request.kind != "release":
         raise UsageError(f"{request.id} is a {request.kind} request, not a release request")
-    failing = [g for g in request.gates if not g["passed"]]
-    if failing:
-        raise ReleaseRefused(f"{request.id} fails release gates: " + "; ".join(
-            f"{g['gate']} ({g['message']})" for g in failing))
     state = approvals.state_of(ws, request)
+    failing = [g for g in request.gates if not g["passed"] and g["gate"] not in state.waived]
+    if failing:
+        raise ReleaseRefused(f"{request.id} fails release gates without a signed waiver: " + "; ".join(
+            f"{g['gate']} ({g['message']})" for g in failing))
     if state.rejected_by:
         raise ReleaseRefused(f"{request.id} was rejected by {state.rejected_by['reviewer']} "
                              f"({state.rejected_by['role']}); open a new request")
@@ -272,8 +272,11 @@ def verify_release(directory: Path, *, node_key: str | None = None) -> dict[str,
     if not state.satisfied:
         reason = state.ignored[0]["reason"] if state.ignored else f"missing roles: {', '.join(state.missing_roles)}"
         raise BundleInvalid(f"approvals: they do not satisfy the recorded policy ({reason})")
-    if any(not g["passed"] for g in internal["gates"]):
-        raise BundleInvalid("provenance: a release gate failed at release time")
+    unwaived = [g["gate"] for g in internal["gates"] if not g["passed"] and g["gate"] not in state.waived]
+    if unwaived:
+        raise BundleInvalid(f"provenance: gate {unwaived[0]} failed at release time and no approval waived it")
+    if state.waived:
+        checks.append(f"gates: {', '.join(state.waived)} failed and were waived by every counted approver")
     checks.append("approvals: " + ", ".join(f"{c['reviewer']} ({c['role']})" for c in state.counted)
                   + f" satisfy the policy; initiator {initiator} excluded")
 

@@ -65,7 +65,7 @@ def test_release_is_refused_when_a_gate_fails(workspace, release_request, tmp_pa
     request = open_request(workspace, kind="release", subject={**release_request.subject, "gates": failing},
                            initiator="olga", policy_digest=workspace.policy().digest, run_id="run-1", gates=failing)
     approve_both(workspace, request)
-    with pytest.raises(ReleaseRefused, match="fails release gates: worst_slice_drop"):
+    with pytest.raises(ReleaseRefused, match="fails release gates without a signed waiver: worst_slice_drop"):
         build_release(workspace, request.id, tmp_path / "b", actor="olga")
 
 
@@ -185,3 +185,26 @@ def test_cli_release_and_verify(workspace, release_request, tmp_path):
     flip_byte(out / "student" / "hf" / "model.safetensors")
     broken = run("release", "verify", str(out))
     assert broken.returncode == 1 and broken.stderr.startswith("error: student/hf/model.safetensors")
+
+
+def test_a_failing_gate_released_only_when_every_approver_signs_a_waiver(workspace, release_request, tmp_path):
+    from stillroom.errors import UsageError
+
+    failing = [{"gate": "worst_slice_drop", "passed": False, "value": 0.3, "threshold": 0.1, "message": "too big"}]
+    request = open_request(workspace, kind="release", subject={**release_request.subject, "gates": failing},
+                           initiator="olga", policy_digest=workspace.policy().digest, run_id="run-1", gates=failing)
+    with pytest.raises(UsageError, match="only failing gates of an approval can be waived"):
+        decide(workspace, request.id, unlock(workspace, "sam", PASS), decision="approve", waive=["fidelity"])
+    decide(workspace, request.id, unlock(workspace, "sam", PASS), decision="approve", waive=["worst_slice_drop"])
+    decide(workspace, request.id, unlock(workspace, "lena", PASS), decision="approve")
+    with pytest.raises(ReleaseRefused, match="without a signed waiver: worst_slice_drop"):
+        build_release(workspace, request.id, tmp_path / "b", actor="olga")
+
+    second = open_request(workspace, kind="release", subject={**release_request.subject, "gates": failing, "n": 2},
+                          initiator="olga", policy_digest=workspace.policy().digest, run_id="run-1", gates=failing)
+    for name in ("sam", "lena"):
+        decide(workspace, second.id, unlock(workspace, name, PASS), decision="approve", waive=["worst_slice_drop"])
+    out = tmp_path / "waived"
+    build_release(workspace, second.id, out, actor="olga")
+    report = verify_release(out)
+    assert any("worst_slice_drop failed and were waived" in c for c in report["checks"])
