@@ -2,7 +2,8 @@
 
 The security and legal reviewers approve a release from the browser; the store says approved and the
 ledger verifies; the initiator's own attempt is refused with the policy's message. Screenshots of the
-Inbox and the Request page are written to docs/screenshots/ for the README.
+Inbox and the Request page are written to the test's temporary directory, or to the directory
+$STILLROOM_SCREENSHOTS names (`STILLROOM_SCREENSHOTS=docs/screenshots` refreshes the README's).
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ import dashboard_helpers as helpers
 from stillroom.approvals import decisions_for, get_request
 
 CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 WAIT_MS = 30_000
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (the dev extra)")
@@ -107,7 +107,7 @@ def decide(page, name: str, comment: str) -> None:
     page.get_by_role("button", name="Sign decision").click()
 
 
-def test_reviewers_approve_a_release_in_the_browser_and_the_initiator_cannot(served, browser):
+def test_reviewers_approve_a_release_in_the_browser_and_the_initiator_cannot(served, browser, tmp_path):
     ws, request, base = served
     page = browser.new_page(viewport={"width": 1280, "height": 900})
 
@@ -120,14 +120,15 @@ def test_reviewers_approve_a_release_in_the_browser_and_the_initiator_cannot(ser
 
     sign_in(page, base, "sam")
     expect(page.get_by_text(f"Open {request.id}")).to_be_visible(timeout=WAIT_MS)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "inbox.png"))
+    screenshots = Path(os.environ.get("STILLROOM_SCREENSHOTS") or tmp_path)
+    screenshots.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(screenshots / "inbox.png"))
     page.get_by_text(f"Open {request.id}").click()
     expect(page.get_by_text("ledger verified up to checkpoint")).to_be_visible(timeout=WAIT_MS)
     expect(page.get_by_text("Gates passed")).to_be_visible(timeout=WAIT_MS)
     expect(page.get_by_role("button", name="Sign decision")).to_be_visible(timeout=WAIT_MS)
     page.set_viewport_size({"width": 1280, "height": 1350})  # Streamlit scrolls inside the page: no full_page
-    page.screenshot(path=str(SCREENSHOTS / "request.png"))
+    page.screenshot(path=str(screenshots / "request.png"))
     page.set_viewport_size({"width": 1280, "height": 900})
     decide(page, "sam", "scrub report clean; no egress")
     expect(page.get_by_text(f"You signed: approve {request.id}. The request is pending; still needs legal.")
@@ -143,4 +144,4 @@ def test_reviewers_approve_a_release_in_the_browser_and_the_initiator_cannot(ser
     assert [(d.user, d.decision) for d in decisions_for(ws, request.id)] == [("sam", "approve"), ("lena", "approve")]
     assert ws.ledger().verify().ok
     for shot in ("inbox.png", "request.png"):
-        assert 0 < (SCREENSHOTS / shot).stat().st_size < 300_000
+        assert 0 < (screenshots / shot).stat().st_size < 300_000
