@@ -16,11 +16,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import importlib
+import importlib.util
 import os
 import sys
+import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 import pluggy
@@ -133,8 +137,12 @@ class PluginManager:
             info.reason = reason
             return
         info.record_sha256 = record_digest(dist)
+        pinned = bool(self.allow[canonicalize_name(info.distribution)].sha256)
         try:
-            module = ep.load()
+            if pinned:
+                _check_origin(ep.module, dist)
+            with _source_only(pinned):
+                module = ep.load()
             self.pm.register(module, name=ep.name)
             self.pm.check_pending()
         except Exception as exc:  # a broken plugin must not take the tool down with it
@@ -256,20 +264,69 @@ def record_digest(dist: metadata.Distribution) -> str | None:
 
 
 def modified_files(dist: metadata.Distribution) -> list[str]:
-    """Installed files whose bytes no longer match the hash RECORD lists for them."""
-    changed = []
+    """What makes a pinned distribution differ from its RECORD: changed, missing, unhashed or extra files.
+
+    Only RECORD itself and compiled bytecode may go unhashed (pip writes them so); bytecode is
+    never trusted instead (pinned plugins import with a private pycache, see ``_source_only``).
+    Python imports any .py, .so or .pth it finds beside the listed files, so unlisted ones count too.
+    """
+    changed, listed, folders = [], set(), set()
     for entry in dist.files or ():
-        if entry.hash is None or entry.hash.mode != "sha256":
+        path = Path(entry.locate()).resolve()
+        listed.add(path)
+        if entry.hash is None:
+            if not (entry.name == "RECORD" or entry.suffix == ".pyc"):
+                changed.append(f"{entry} (listed without a hash)")
             continue
+        folders.add(path.parent)
         try:
             data = entry.read_binary()
         except FileNotFoundError:
             changed.append(str(entry))
             continue
-        actual = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-        if actual != entry.hash.value:
+        if entry.hash.mode != "sha256" or _record_hash(data) != entry.hash.value:
             changed.append(str(entry))
+    root = Path(dist.locate_file("")).resolve()
+    packages = {folder for folder in folders if folder != root and root in folder.parents
+                and not folder.name.endswith(".dist-info")}
+    for folder in sorted(packages):
+        for path in folder.rglob("*"):
+            if path.suffix in IMPORTABLE and "__pycache__" not in path.parts and path.resolve() not in listed:
+                changed.append(f"{path.relative_to(root)} (not in RECORD)")
     return changed
+
+
+IMPORTABLE = {".py", ".so", ".pyd", ".pth"}
+
+
+def _record_hash(data: bytes) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+
+
+@contextmanager
+def _source_only(pinned: bool):
+    """Import from verified source only: a private pycache makes Python ignore __pycache__ beside it."""
+    if not pinned:
+        yield
+        return
+    previous = sys.pycache_prefix
+    with tempfile.TemporaryDirectory(prefix="stillroom-pyc-") as private:
+        sys.pycache_prefix = private
+        try:
+            yield
+        finally:
+            sys.pycache_prefix = previous
+
+
+def _check_origin(module: str, dist: metadata.Distribution) -> None:
+    """Before importing: the module Python would load must be the pinned distribution's own verified file,
+    not a copy earlier on sys.path. ``find_spec`` of a top-level name locates it without running it."""
+    top = module.split(".")[0]
+    spec = importlib.util.find_spec(top)
+    origin = Path(spec.origin).resolve() if spec is not None and spec.origin else None
+    if origin not in {Path(entry.locate()).resolve() for entry in dist.files or () if entry.hash is not None}:
+        raise PluginError(f"module {top} would be imported from {origin}, which is not a verified file of "
+                          f"{dist.metadata['Name']}")
 
 
 def load_plugins(allow: Sequence[Any] = (), *, strict: bool = False) -> PluginManager:

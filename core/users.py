@@ -60,29 +60,36 @@ def add_user(ws, name: str, roles: list[str], passphrase: str, *, actor: str) ->
 
 
 def unlock(ws, name: str, passphrase: str) -> Person:
-    """Check the passphrase and decrypt the user's key; repeated failures lock the user for a while."""
-    with ws.session() as s:
+    """Check the passphrase and decrypt the user's key; repeated failures lock the user for a while.
+
+    The attempt is charged before the passphrase is checked, in one writer transaction, so parallel
+    guesses are all counted; a correct passphrase then clears the count.
+    """
+    from stillroom.store.db import write_session
+
+    now = datetime.now(timezone.utc)
+    with write_session(ws.engine) as s:
         user = s.get(User, name)
         if user is None:
             raise AuthError(f"no user named {name!r}; `stillroom users list` shows the users")
-        now = datetime.now(timezone.utc)
         if user.locked_until is not None and _aware(user.locked_until) > now:
             raise AuthError(f"user {name!r} is locked after repeated failed sign-ins until "
                             f"{_aware(user.locked_until):%H:%M:%S} UTC")
-        if not _verify_password(user.password_hash, passphrase):
-            user.failed_logins += 1
-            if user.failed_logins >= LOCK_AFTER:
-                user.locked_until = now + timedelta(seconds=30 * 2 ** (user.failed_logins - LOCK_AFTER))
-            s.add(user)
-            s.commit()
-            ws.ledger().record("auth.failed", {"user": name, "failures": user.failed_logins}, actor=name)
-            raise AuthError(f"wrong passphrase for {name!r}")
-        if user.failed_logins:
-            user.failed_logins, user.locked_until = 0, None
-            s.add(user)
-            s.commit()
-    key = signing.load_private_key(key_path(ws, user.key_name), passphrase)
-    return Person(user.name, list(user.roles), user.key_name, key)
+        user.failed_logins += 1
+        failures, password_hash, key_name = user.failed_logins, user.password_hash, user.key_name
+        if failures >= LOCK_AFTER:
+            user.locked_until = now + timedelta(seconds=30 * 2 ** (failures - LOCK_AFTER))
+        s.add(user)
+        roles = list(user.roles)
+    if not _verify_password(password_hash, passphrase):
+        ws.ledger().record("auth.failed", {"user": name, "failures": failures}, actor=name)
+        raise AuthError(f"wrong passphrase for {name!r}")
+    with write_session(ws.engine) as s:
+        user = s.get(User, name)
+        user.failed_logins, user.locked_until = 0, None
+        s.add(user)
+    key = signing.load_private_key(key_path(ws, key_name), passphrase)
+    return Person(name, roles, key_name, key)
 
 
 def change_passphrase(ws, name: str, old: str, new: str) -> None:

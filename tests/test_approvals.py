@@ -237,3 +237,22 @@ def test_private_keys_are_encrypted_and_the_passphrase_is_not_stored(people):
         signing.load_private_key(key_file)
     everything = b"".join(p.read_bytes() for p in people.root.rglob("*") if p.is_file())
     assert PASS.encode() not in everything
+
+
+def test_parallel_wrong_guesses_are_all_counted(people):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from stillroom.users import get_user
+
+    def guess(i):
+        try:
+            unlock(people, "sam", f"wrong guess {i}")
+        except AuthError as exc:
+            return str(exc)
+
+    with ThreadPoolExecutor(8) as pool:
+        outcomes = list(pool.map(guess, range(8)))
+    assert all("wrong passphrase" in o or "is locked" in o for o in outcomes)
+    assert get_user(people, "sam").failed_logins >= 5
+    with pytest.raises(AuthError, match="is locked"):
+        unlock(people, "sam", PASS)

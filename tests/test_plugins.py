@@ -211,3 +211,63 @@ def test_tracing_writes_hook_calls_to_stderr(monkeypatch, capsys):
     manager = load_plugins()
     manager.on_run_end({"run_id": "r"}, "succeeded")
     assert "on_run_end" in capsys.readouterr().err
+
+
+def pinned(dist_name="vendor-plugin"):
+    from importlib import metadata
+
+    return [AllowedPlugin(name=dist_name, sha256=record_digest(metadata.distribution(dist_name)))]
+
+
+def test_pinned_plugin_with_an_unlisted_module_beside_it_is_refused(tmp_path, monkeypatch):
+    marker = tmp_path / "marker"
+    monkeypatch.setenv("MARKER", str(marker))
+    site = tmp_path / "site"
+    package = site / "vendor_pkg"
+    package.mkdir(parents=True)
+    make_distribution(site, "vendor_pkg/__init__", PLUGIN_BODY)
+    record = next(site.glob("*.dist-info")) / "RECORD"
+    record.write_text(record.read_text().replace("vendor_pkg/__init__.py", "vendor_pkg/__init__.py"))
+    (next(site.glob("*.dist-info")) / "entry_points.txt").write_text("[stillroom]\nvendor_pkg = vendor_pkg\n")
+    monkeypatch.syspath_prepend(str(site))
+    allow = pinned()
+    (package / "hooks.py").write_text("import os\nopen(os.environ['MARKER'], 'w').write('hooks')\n")
+    manager = load_plugins(allow=allow)
+    info = entry(manager, "vendor_pkg")
+    assert info.status == "refused" and "vendor_pkg/hooks.py (not in RECORD)" in info.reason
+    assert not marker.exists()
+    sys.modules.pop("vendor_pkg", None)
+
+
+def test_pinned_plugin_ignores_tampered_bytecode(vendor, tmp_path):
+    """A .pyc swapped in beside the verified source (same header) must not be what runs."""
+    import importlib.util
+    import py_compile
+
+    marker, module_path = vendor
+    allow = pinned()
+    cache = importlib.util.cache_from_source(str(module_path))
+    py_compile.compile(str(module_path), cfile=cache)
+    evil = tmp_path / "evil.py"
+    evil.write_text(PLUGIN_BODY.replace('write_text("imported")', 'write_text("EVIL BYTECODE")'))
+    evil_pyc = tmp_path / "evil.pyc"
+    py_compile.compile(str(evil), cfile=str(evil_pyc))
+    header = open(cache, "rb").read()[:16]
+    with open(cache, "wb") as f:
+        f.write(header + evil_pyc.read_bytes()[16:])
+    manager = load_plugins(allow=allow)
+    assert entry(manager, "vendor_plugin").status == "loaded"
+    assert marker.read_text() == "imported"
+
+
+def test_pinned_plugin_shadowed_earlier_on_sys_path_is_not_imported(vendor, tmp_path, monkeypatch):
+    marker, module_path = vendor
+    allow = pinned()
+    shadow = tmp_path / "shadow"
+    shadow.mkdir()
+    (shadow / "vendor_plugin.py").write_text("import os\nopen(os.environ['MARKER'], 'w').write('shadow')\n")
+    monkeypatch.syspath_prepend(str(shadow))
+    manager = load_plugins(allow=allow)
+    info = entry(manager, "vendor_plugin")
+    assert info.status == "broken" and "not a verified file" in info.reason
+    assert not marker.exists()

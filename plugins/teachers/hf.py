@@ -199,16 +199,20 @@ def _model_directory(path: str) -> Path:
     """
     if not path.startswith("package:"):
         return Path(path).expanduser().resolve()
-    import importlib
+    import importlib.util
 
+    # Located, never imported: naming a package here must not run its code (plugins are governed;
+    # a model package is data). The model is the package's ``model/`` directory.
     name = path.removeprefix("package:")
-    try:
-        module = importlib.import_module(name)
-    except ImportError:
-        raise ConfigError(f"teacher.path {path!r}: no installed Python package named {name!r}") from None
-    if not callable(getattr(module, "get_model_path", None)):
-        raise ConfigError(f"teacher.path {path!r}: package {name!r} has no get_model_path() naming its model")
-    return Path(module.get_model_path()).resolve()
+    if not name.isidentifier():
+        raise ConfigError(f"teacher.path {path!r}: {name!r} is not a top-level package name")
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise ConfigError(f"teacher.path {path!r}: no installed Python package named {name!r}")
+    model = Path(next(iter(spec.submodule_search_locations))) / "model"
+    if not (model / "config.json").is_file():
+        raise ConfigError(f"teacher.path {path!r}: package {name!r} ships no model/ directory with a config.json")
+    return model.resolve()
 
 
 def _sentence_transformers_head(path: Path) -> tuple[str, bool]:
