@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -77,8 +78,14 @@ def approval_state(*, request: dict[str, Any], envelopes: list[dict[str, Any]], 
         try:
             statement = open_decision(envelope, keys)
             predicate = _bound_predicate(statement, request, policy_digest)
+            decided_at = _parse_time(predicate["time"])
+            if decided_at.tzinfo is None or decided_at > now + timedelta(minutes=5):
+                raise ApprovalRefused(f"{predicate['reviewer']}'s decision carries an impossible time")
         except ApprovalRefused as why:
             ignored.append({"reason": str(why)})
+            continue
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+            ignored.append({"reason": "a signed decision is not a well-formed approval statement"})
             continue
         reviewer, role, decided = predicate["reviewer"], predicate["role"], predicate["decision"]
         reason = None
@@ -86,7 +93,7 @@ def approval_state(*, request: dict[str, Any], envelopes: list[dict[str, Any]], 
             reason = f"{reviewer} initiated this request and cannot decide it"
         elif role not in roles.get(reviewer, []):
             reason = f"{reviewer} no longer holds the {role} role"
-        elif now - _parse_time(predicate["time"]) > timedelta(days=rule.valid_days):
+        elif now - decided_at > timedelta(days=rule.valid_days):
             reason = f"{reviewer}'s {decided} expired ({rule.valid_days}-day window)"
         if reason:
             ignored.append({"reviewer": reviewer, "role": role, "reason": reason})
@@ -137,7 +144,7 @@ def open_decision(envelope: dict[str, Any], keys: dict[str, Any]) -> dict[str, A
         reviewer = claimed["predicate"]["reviewer"]
     except (KeyError, TypeError, ValueError, binascii.Error):
         raise ApprovalRefused("a decision envelope is malformed") from None
-    own = {name: key for name, key in keys.items() if key_owner(name) == reviewer}
+    own = {name: key for name, key in keys.items() if re.fullmatch(rf"{re.escape(reviewer)}-k\d+", name)}
     try:
         payload = signing.dsse_verify(envelope, own)
     except StillroomError:
@@ -148,11 +155,6 @@ def open_decision(envelope: dict[str, Any], keys: dict[str, Any]) -> dict[str, A
     if statement.get("_type") != STATEMENT_TYPE or statement.get("predicateType") != PREDICATE_TYPE:
         raise ApprovalRefused("a decision is not a Stillroom approval statement")
     return statement
-
-
-def key_owner(key_name: str) -> str:
-    """The user a person key belongs to: ``alice-k2`` -> ``alice``."""
-    return key_name.rsplit("-k", 1)[0]
 
 
 def _bound_predicate(statement: dict[str, Any], request: dict[str, Any], policy_digest: str) -> dict[str, Any]:
@@ -295,6 +297,10 @@ def decide(ws, request_id: str, person, *, decision: str, comment: str = "", rol
     rule = getattr(policy.approvals, request.kind)
     if request.status != "pending":
         raise ApprovalRefused(f"request {request.id} is {request.status}; only pending requests take decisions")
+    if request.policy_digest != policy.digest:
+        raise ApprovalRefused(f"the policy changed since {request.id} was opened (its gates were computed under "
+                              f"{request.policy_digest[:12]}, the policy is now {policy.digest[:12]}); re-run to "
+                              "open a request under the current policy")
     if rule.initiator_excluded and person.name == request.initiator:
         raise ApprovalRefused(f"{person.name} initiated {request.id} and cannot {decision} it: the policy "
                               "excludes the initiator from deciding their own request")
@@ -312,7 +318,7 @@ def decide(ws, request_id: str, person, *, decision: str, comment: str = "", rol
     if rule.distinct_people and any(d.user == person.name and d.decision == decision
                                     for d in decisions_for(ws, request.id)):
         raise ApprovalRefused(f"{person.name} has already decided {request.id}; one person counts once")
-    failing = {g["gate"] for g in request.gates if not g["passed"]}
+    failing = {g["gate"] for g in request.subject.get("gates", request.gates) if not g["passed"]}
     if waive and (decision != "approve" or set(waive) - failing):
         raise UsageError(f"only failing gates of an approval can be waived; {request.id} fails: "
                          f"{', '.join(sorted(failing)) or 'none'}")

@@ -431,15 +431,21 @@ def release(
     target: Annotated[str, typer.Argument(help="The approved release request, or `verify`.")],
     bundle: Annotated[Optional[Path], typer.Argument(help="With `verify`: the bundle directory.")] = None,
     out: Annotated[Optional[Path], typer.Option("--out", help="A new directory for the bundle.")] = None,
-    node_key: Annotated[Optional[str], typer.Option(help="With `verify`: pin the node's verifier key.")] = None,
+    node_key: Annotated[Optional[str], typer.Option(help="With `verify`: the issuing node's verifier key (or .vkey file).")] = None,
+    trust_bundle_key: Annotated[bool, typer.Option(
+        "--trust-bundle-key", help="With `verify`: accept the node key the bundle carries (proves integrity, not origin).")] = False,
     workspace: WorkspaceOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """`release REQ --out DIR` writes the signed bundle of an approved request; `release verify DIR` checks one offline."""
+    """`release REQ --out DIR` writes the signed bundle of an approved request; `release verify DIR` checks one offline.
+
+    Verification pins the node key: `--node-key`, else the key of the workspace in use; a bundle
+    checked only against its own key proves integrity, not origin, so that needs `--trust-bundle-key`.
+    """
     if target == "verify":
         if bundle is None:
             raise UsageError("usage: stillroom release verify DIR")
-        return _release_verify(bundle, node_key, as_json)
+        return _release_verify(bundle, _pinned_node_key(node_key, workspace, trust_bundle_key), as_json)
     if out is None or bundle is not None:
         raise UsageError("usage: stillroom release REQ --out DIR")
     from stillroom.release import build_release
@@ -448,6 +454,22 @@ def release(
     manifest = build_release(ws, target, out, actor=os.environ.get("STILLROOM_USER") or _os_actor())
     typer.echo(f"released {target}: {len(manifest['files'])} files in {out}")
     typer.echo(f"verify offline with: stillroom release verify {out}")
+
+
+def _pinned_node_key(node_key: str | None, workspace: Path | None, trust_bundle_key: bool) -> str | None:
+    from stillroom.errors import RunRefused
+
+    if node_key:
+        path = Path(node_key)
+        return path.read_text().strip() if path.is_file() else node_key
+    ws = _maybe_workspace(workspace)
+    if ws is not None:
+        return ws.ledger().verifier_keys()[ws.node_key_name]
+    if trust_bundle_key:
+        return None
+    raise RunRefused("no trusted node key to verify the bundle's origin against: pass --node-key (the issuing "
+                     "node's verifier key, obtained out of band), run inside its workspace, or accept the "
+                     "bundle's own key with --trust-bundle-key")
 
 
 def _release_verify(directory: Path, node_key: str | None, as_json: bool) -> None:

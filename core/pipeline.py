@@ -10,6 +10,7 @@ content-addressed store, so what a stage read and wrote is named by digest.
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import time
 from collections.abc import Callable, Iterator
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from stillroom import residency
 from stillroom.artifacts import sha256_bytes
@@ -115,36 +117,55 @@ def run_pipeline(
         scratch=workspace.root / "runs" / run.run_id,
     )
     workspace.ledger().record("run.start", {**run.info, "policy_digest": policy.digest,
-                                            "spec": spec.model_dump(mode="json"), "plugins": plugins.provenance(),
+                                            "spec": redacted(spec.model_dump(mode="json")),
+                                            "plugins": plugins.provenance(),
                                             "offline": offline_environment(), "isolated": network_isolated()},
                               actor=initiator, run_id=run.run_id, signed_by=initiator_key)
     status, error = "succeeded", None
-    try:
-        with guard(policy.egress, on_block=run.egress_blocked, context=lambda: {"stage": run.stage}):
+    # Armed until the last plugin code of the run has finished: closing components and observers too.
+    with guard(policy.egress, on_block=run.egress_blocked, context=lambda: {"stage": run.stage}):
+        try:
             for position, name in enumerate(STAGES):
                 run.stage = name
                 report = _run_stage(run, position, name)
                 on_stage(report)
                 if position == 0:
                     plugins.on_run_start(run.info)
-    except StillroomError as exc:
-        status, error = ("refused" if isinstance(exc, RunRefused) else "failed"), exc
-        raise
-    except Exception as exc:
-        status, error = "failed", exc
-        raise
-    finally:
-        message = None if error is None else f"{type(error).__name__}: {error}"
-        run.record("run.end", {"status": status, "message": message,
-                               "artifacts": run.artifacts})
-        with workspace.session() as s:
-            crud.finish_run(s, run_id=run.run_id, status=status, message=message,
-                            summary={"stages": run.summaries, "artifacts": run.artifacts})
-        for component in run.components.values():
-            component.close()
-        workspace.ledger().checkpoint()
-        plugins.on_run_end(run.info, status)
+        except StillroomError as exc:
+            status, error = ("refused" if isinstance(exc, RunRefused) else "failed"), exc
+            raise
+        except Exception as exc:
+            status, error = "failed", exc
+            raise
+        finally:
+            run.stage = "end"
+            message = None if error is None else f"{type(error).__name__}: {error}"
+            run.record("run.end", {"status": status, "message": message, "artifacts": run.artifacts})
+            with workspace.session() as s:
+                crud.finish_run(s, run_id=run.run_id, status=status, message=message,
+                                summary={"stages": run.summaries, "artifacts": run.artifacts})
+            for component in run.components.values():
+                component.close()
+            workspace.ledger().checkpoint()
+            plugins.on_run_end(run.info, status)
     return run
+
+
+SECRET_KEYS = re.compile(r"pass(word|phrase)?|secret|token|api_?key|credential", re.IGNORECASE)
+
+
+def redacted(value: Any) -> Any:
+    """A spec as the ledger may keep it forever: passwords in URLs and secret-named options masked."""
+    if isinstance(value, dict):
+        return {k: "***" if SECRET_KEYS.search(str(k)) and v else redacted(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redacted(v) for v in value]
+    if isinstance(value, str) and "://" in value:
+        parts = urlsplit(value)
+        if parts.password:
+            netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+            return urlunsplit(parts._replace(netloc=netloc))
+    return value
 
 
 def run_as(person, workspace: Workspace, spec: PipelineSpec, **kwargs: Any) -> Run:

@@ -51,8 +51,16 @@ def build_release(ws, request_id: str, out: Path, *, actor: str) -> dict[str, An
     request = approvals.get_request(ws, request_id)
     if request.kind != "release":
         raise UsageError(f"{request.id} is a {request.kind} request, not a release request")
+    if request.status not in ("pending", "approved"):
+        raise ReleaseRefused(f"{request.id} is {request.status}; only an approved request can be released")
+    policy = ws.policy()
+    if request.policy_digest != policy.digest:
+        raise ReleaseRefused(f"the policy changed since {request.id} was opened; its gates and approvals were made "
+                             "under another policy, so re-run to open a request under the current one")
     state = approvals.state_of(ws, request)
-    failing = [g for g in request.gates if not g["passed"] and g["gate"] not in state.waived]
+    # The gates the approvals signed are those inside the subject (bound by its digest), not a mutable column.
+    gates = request.subject["gates"]
+    failing = [g for g in gates if not g["passed"] and g["gate"] not in state.waived]
     if failing:
         raise ReleaseRefused(f"{request.id} fails release gates without a signed waiver: " + "; ".join(
             f"{g['gate']} ({g['message']})" for g in failing))
@@ -137,7 +145,7 @@ def provenance_statement(ws, request, policy, released_at: datetime) -> dict[str
                 "buildType": BUILD_TYPE,
                 "externalParameters": {"pipeline": subject["pipeline"], "spec_digest": subject["spec_digest"]},
                 "internalParameters": {"policy_digest": policy.digest, "request_id": request.id,
-                                       "request_digest": request.digest, "gates": request.gates},
+                                       "request_digest": request.digest, "gates": request.subject["gates"]},
                 "resolvedDependencies": materials,
             },
             "runDetails": {
@@ -217,7 +225,12 @@ def verify_release(directory: Path, *, node_key: str | None = None) -> dict[str,
     checks.append(f"manifest: {len(listed)} files match")
 
     verifiers = {p.stem: p.read_text().strip() for p in sorted((root / "keys").glob("*.vkey"))}
-    keys = {name: signing.parse_verifier_key(v)[2] for name, v in verifiers.items()}
+    keys = {}
+    for name, verifier in verifiers.items():
+        embedded, _, public_key = signing.parse_verifier_key(verifier)
+        if embedded != name:
+            raise BundleInvalid(f"keys/{name}.vkey: holds the key of {embedded!r}")
+        keys[name] = public_key
     envelope = _read_json(root / "provenance.dsse.json")
     node_name = envelope["signatures"][0]["keyid"]
     if node_key is not None:
@@ -252,12 +265,17 @@ def verify_release(directory: Path, *, node_key: str | None = None) -> dict[str,
     recorded = _read_json(root / "request.json")
     if approvals.subject_digest(recorded["subject"]) != internal["request_digest"]:
         raise BundleInvalid("request.json: its subject does not hash to the request digest the provenance records")
+    if recorded.get("id") != internal["request_id"] or manifest["request_id"] != internal["request_id"]:
+        raise BundleInvalid("request.json: names another request than the provenance")
+    if recorded["subject"].get("gates") != internal["gates"] or \
+            recorded["subject"].get("policy_digest") != internal["policy_digest"]:
+        raise BundleInvalid("request.json: its gates or policy differ from those the provenance records")
     if released_files(recorded["subject"]) != subjects:
         raise BundleInvalid("request.json: the files approved differ from the files released")
     checks.append("request: the approved subject binds exactly these files")
     request = {"id": internal["request_id"], "digest": internal["request_digest"], "initiator": None}
     envelopes = [_read_json(p) for p in sorted((root / "approvals").glob("*.dsse.json"))]
-    initiator = _initiator_from_proofs(root)
+    initiator = _initiator_from_proofs(root, internal["request_id"])
     request["initiator"] = initiator
     released_at = datetime.fromisoformat(predicate["runDetails"]["metadata"]["finishedOn"].replace("Z", "+00:00"))
     roles = {}
@@ -302,10 +320,10 @@ def verify_release(directory: Path, *, node_key: str | None = None) -> dict[str,
     return {"ok": True, "request_id": manifest["request_id"], "checks": checks}
 
 
-def _initiator_from_proofs(root: Path) -> str | None:
+def _initiator_from_proofs(root: Path, request_id: str) -> str | None:
     for proof in _read_json(root / "ledger" / "proofs.json"):
         entry = json.loads(base64.b64decode(proof["leaf"]))
-        if entry["kind"] == "request.opened":
+        if entry["kind"] == "request.opened" and entry["payload"].get("request_id") == request_id:
             return entry["actor"]
     raise BundleInvalid("ledger/proofs.json: the request.opened entry is missing, so the initiator is unknown")
 

@@ -314,3 +314,16 @@ def test_curate_filters_on_teacher_confidence_and_augments_with_every_drop_expla
     assert unsure and len(unsure) == steps["confidence"]["in"] - steps["confidence"]["out"]
     assert steps["confidence"]["in"] == 2 * steps["input"]["out"]  # one augmented record per original
     assert "hello there" not in json.dumps(funnel)
+
+
+def test_the_ledgered_spec_never_holds_credentials():
+    from stillroom.pipeline import redacted
+
+    spec = {"source": {"type": "sql", "url": "postgresql+psycopg://etl:S3cr3t@db.internal:5432/claims",
+                       "query": "select 1", "api_key": "sk-123", "password": "hunter2"},
+            "teacher": {"url": "http://127.0.0.1:8000/v1", "token": ""}}
+    clean = redacted(spec)
+    text = json.dumps(clean)
+    assert "S3cr3t" not in text and "sk-123" not in text and "hunter2" not in text
+    assert clean["source"]["url"] == "postgresql+psycopg://etl:***@db.internal:5432/claims"
+    assert clean["teacher"] == spec["teacher"] and clean["source"]["query"] == "select 1"

@@ -180,10 +180,15 @@ def test_cli_release_and_verify(workspace, release_request, tmp_path):
     out = tmp_path / "cli-bundle"
     made = run("release", release_request.id, "--out", str(out), "--workspace", str(workspace.root))
     assert made.returncode == 0, made.stderr
-    checked = run("release", "verify", str(out))
-    assert checked.returncode == 0 and "verifies" in checked.stdout
+    unpinned = run("release", "verify", str(out))
+    assert unpinned.returncode == 1 and "--node-key" in unpinned.stderr
+    checked = run("release", "verify", str(out), "--workspace", str(workspace.root))
+    assert checked.returncode == 0 and "node key: matches the pinned key" in checked.stdout
+    node = out / "keys" / f"{workspace.node_key_name}.vkey"
+    assert run("release", "verify", str(out), "--node-key", str(node)).returncode == 0
+    assert run("release", "verify", str(out), "--trust-bundle-key").returncode == 0
     flip_byte(out / "student" / "hf" / "model.safetensors")
-    broken = run("release", "verify", str(out))
+    broken = run("release", "verify", str(out), "--trust-bundle-key")
     assert broken.returncode == 1 and broken.stderr.startswith("error: student/hf/model.safetensors")
 
 
