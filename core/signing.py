@@ -9,6 +9,7 @@ keys (``name+hash+base64``) so that standard transparency-log tools read them.
 import base64
 import binascii
 import hashlib
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -41,10 +42,11 @@ def save_private_key(path: str | os.PathLike, key: Ed25519PrivateKey, passphrase
     it signed.
     """
     path = Path(path)
-    encryption = (
-        serialization.BestAvailableEncryption(passphrase.encode()) if passphrase else serialization.NoEncryption()
-    )
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
+    if passphrase:
+        pem = _seal(key, passphrase)
+    else:
+        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
@@ -67,6 +69,10 @@ def load_private_key(path: str | os.PathLike, passphrase: str | None = None) -> 
         pem = path.read_bytes()
     except OSError as e:
         raise SigningError(f"{path}: cannot read the key file ({e.strerror})") from None
+    if pem.startswith(SEALED_BEGIN):
+        if not passphrase:
+            raise SigningError(f"{path}: the key is encrypted and needs a passphrase")
+        return _open_sealed(pem, passphrase, path)
     try:
         key = serialization.load_pem_private_key(pem, passphrase.encode() if passphrase else None)
     except TypeError:
@@ -78,6 +84,45 @@ def load_private_key(path: str | os.PathLike, passphrase: str | None = None) -> 
     if not isinstance(key, Ed25519PrivateKey):
         raise SigningError(f"{path}: expected an Ed25519 key, found {type(key).__name__}")
     return key
+
+
+# A person's key at rest: the raw Ed25519 key under AES-256-GCM, keyed by argon2id from their
+# passphrase. PKCS#8's best available encryption here is PBKDF2 at 2,048 rounds, which a GPU
+# guesses through quickly; a reviewer's key signs approvals, so it gets a memory-hard KDF.
+SEALED_BEGIN = b"-----BEGIN STILLROOM ENCRYPTED PRIVATE KEY-----\n"
+SEALED_END = b"-----END STILLROOM ENCRYPTED PRIVATE KEY-----\n"
+ARGON2 = {"time_cost": 3, "memory_cost": 65536, "parallelism": 1}
+
+
+def _seal(key: Ed25519PrivateKey, passphrase: str) -> bytes:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    salt, nonce = os.urandom(16), os.urandom(12)
+    raw = key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption())
+    body = {"kdf": "argon2id", **ARGON2, "salt": base64.b64encode(salt).decode(),
+            "nonce": base64.b64encode(nonce).decode(),
+            "ciphertext": base64.b64encode(AESGCM(_derive(passphrase, salt, ARGON2)).encrypt(nonce, raw, SEALED_BEGIN)).decode()}
+    return SEALED_BEGIN + base64.encodebytes(json.dumps(body).encode()) + SEALED_END
+
+
+def _open_sealed(pem: bytes, passphrase: str, path: Path) -> Ed25519PrivateKey:
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    try:
+        body = json.loads(base64.decodebytes(pem[len(SEALED_BEGIN):].split(SEALED_END)[0]))
+        params = {k: int(body[k]) for k in ARGON2}
+        salt, nonce, ciphertext = (base64.b64decode(body[k]) for k in ("salt", "nonce", "ciphertext"))
+        raw = AESGCM(_derive(passphrase, salt, params)).decrypt(nonce, ciphertext, SEALED_BEGIN)
+        return Ed25519PrivateKey.from_private_bytes(raw)
+    except (InvalidTag, KeyError, ValueError, TypeError, binascii.Error):
+        raise SigningError(f"{path}: cannot load the key: the passphrase is wrong or the file is damaged") from None
+
+
+def _derive(passphrase: str, salt: bytes, params: dict[str, int]) -> bytes:
+    from argon2.low_level import Type, hash_secret_raw
+
+    return hash_secret_raw(passphrase.encode(), salt, hash_len=32, type=Type.ID, **params)
 
 
 def public_bytes(key: Ed25519PrivateKey | Ed25519PublicKey) -> bytes:

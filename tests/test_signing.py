@@ -39,7 +39,8 @@ def test_a_persons_key_needs_the_right_passphrase(tmp_path):
     key = signing.generate_key()
     path = tmp_path / "alice.key"
     signing.save_private_key(path, key, "correct horse")
-    assert b"ENCRYPTED PRIVATE KEY" in path.read_bytes()
+    assert path.read_bytes().startswith(b"-----BEGIN STILLROOM ENCRYPTED PRIVATE KEY-----")
+    assert b'"kdf": "argon2id"' in base64.decodebytes(path.read_bytes().splitlines(keepends=True)[1])
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert signing.public_bytes(signing.load_private_key(path, "correct horse")) == signing.public_bytes(key)
     with pytest.raises(SigningError, match="passphrase is wrong"):
