@@ -213,3 +213,16 @@ def test_a_failing_gate_released_only_when_every_approver_signs_a_waiver(workspa
     build_release(workspace, second.id, out, actor="olga")
     report = verify_release(out)
     assert any("worst_slice_drop failed and were waived" in c for c in report["checks"])
+
+
+def test_a_request_without_a_run_proves_only_its_own_entries(workspace, release_request, tmp_path):
+    request = open_request(workspace, kind="release", subject={**release_request.subject, "run_id": None},
+                           initiator="olga", policy_digest=workspace.policy().digest, run_id=None, gates=PASSING)
+    approve_both(workspace, request)
+    out = tmp_path / "no-run"
+    build_release(workspace, request.id, out, actor="olga")
+    proofs = json.loads((out / "ledger" / "proofs.json").read_text())
+    kinds = [json.loads(base64.b64decode(p["leaf"]))["kind"] for p in proofs]
+    assert "run.start" not in kinds and "user.added" not in kinds
+    assert {"request.opened", "approval.decision", "release.bundle"} <= set(kinds)
+    assert verify_release(out)["ok"]
