@@ -140,7 +140,7 @@ def run_pipeline(
         finally:
             run.stage = "end"
             message = None if error is None else f"{type(error).__name__}: {error}"
-            run.record("run.end", {"status": status, "message": message, "artifacts": run.artifacts})
+            run.record("run.end", {"status": status, "message": ledger_message(error), "artifacts": run.artifacts})
             with workspace.session() as s:
                 crud.finish_run(s, run_id=run.run_id, status=status, message=message,
                                 summary={"stages": run.summaries, "artifacts": run.artifacts})
@@ -149,6 +149,17 @@ def run_pipeline(
             workspace.ledger().checkpoint()
             plugins.on_run_end(run.info, status)
     return run
+
+
+def ledger_message(error: BaseException | None) -> str | None:
+    """What the append-only ledger keeps of a failure. Stillroom's own errors are written never to quote
+    data (they name file, line and field); anything else may echo a record or a prompt, so only its type
+    and a digest go in, and the full text stays in the run's store row for the operator."""
+    if error is None:
+        return None
+    if isinstance(error, StillroomError):
+        return f"{type(error).__name__}: {error}"
+    return f"{type(error).__name__} (text withheld from the ledger; sha256 {sha256_bytes(str(error).encode())[:16]})"
 
 
 SECRET_KEYS = re.compile(r"pass(word|phrase)?|secret|token|api_?key|credential", re.IGNORECASE)
@@ -179,19 +190,20 @@ def run_as(person, workspace: Workspace, spec: PipelineSpec, **kwargs: Any) -> R
 def _run_stage(run: Run, position: int, name: str) -> StageReport:
     started_at = datetime.now(timezone.utc)
     started = time.perf_counter()
-    status, message, outputs = "succeeded", None, {}
+    status, message, outputs, error = "succeeded", None, {}, None
     try:
         outputs = STAGE_FUNCTIONS[name](run)
     except Skip as skip:
         status, message = "skipped", str(skip)
     except BaseException as exc:
-        status, message = "failed", f"{type(exc).__name__}: {exc}"
+        status, message, error = "failed", f"{type(exc).__name__}: {exc}", exc
         raise
     finally:
         seconds = round(time.perf_counter() - started, 3)
         report = StageReport(name, status, seconds, outputs, message)
         run.summaries[name] = {"status": status, "seconds": seconds, "message": message, **outputs}
-        run.record(f"stage.{name}", {"status": status, "seconds": seconds, "message": message, "outputs": outputs})
+        logged = message if status != "failed" else ledger_message(error)
+        run.record(f"stage.{name}", {"status": status, "seconds": seconds, "message": logged, "outputs": outputs})
         with run.workspace.session() as s:
             crud.add_stage(s, run_id=run.run_id, position=position, name=name, status=status,
                            started_at=started_at, seconds=seconds, outputs=outputs, message=message)

@@ -327,3 +327,25 @@ def test_the_ledgered_spec_never_holds_credentials():
     assert "S3cr3t" not in text and "sk-123" not in text and "hunter2" not in text
     assert clean["source"]["url"] == "postgresql+psycopg://etl:***@db.internal:5432/claims"
     assert clean["teacher"] == spec["teacher"] and clean["source"]["query"] == "select 1"
+
+
+class LeakyTeacher(KeywordTeacher):
+    """Fails the way a remote endpoint might: its error text echoes the input."""
+
+    name = "leaky"
+
+    def predict(self, texts):
+        raise RuntimeError(f"upstream rejected the prompt: {texts[0]!r}")
+
+
+def test_a_third_party_error_text_is_not_written_to_the_ledger(workspace, plugins, data_file):
+    from stillroom.store import crud
+
+    plugins.catalog["teacher"]["leaky"] = type(plugins.catalog["teacher"]["keyword"])(LeakyTeacher, "test-components")
+    with pytest.raises(RuntimeError):
+        run_pipeline(workspace, spec(data_file, teacher={"type": "leaky"}), initiator="op", plugins=plugins,
+                     progress=False)
+    everything = json.dumps(entries(workspace))
+    assert "is lost" not in everything and "text withheld from the ledger" in everything
+    with workspace.session() as s:
+        assert "is lost" in crud.list_runs(s)[0].message  # the operator still sees it locally
