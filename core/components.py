@@ -25,8 +25,8 @@ if TYPE_CHECKING:
 Record = dict[str, Any]
 Batch = list[Record]
 
-CLASSIFICATIONS = ("public", "internal", "confidential", "restricted")
 TASKS = ("classification", "embedding", "causal-lm")
+
 
 
 @dataclass
@@ -72,7 +72,7 @@ class Component(ABC):
 class Source(Component):
     """Reads records, in batches, from one place.
 
-    ``classification`` comes from the pipeline spec (one of CLASSIFICATIONS).
+    ``classification`` comes from the pipeline spec: public, internal, confidential or restricted.
     """
 
     family = "source"

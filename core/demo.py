@@ -73,8 +73,8 @@ class DemoRun:
             f"  STILLROOM_PASSPHRASE={DEMO_USERS['demo-legal'][1]} stillroom approve {request_id} --as demo-legal --comment 'licence and residency ok'",
             f"  stillroom release {request_id} --out {bundle}",
             f"  stillroom release verify {bundle}",
-            f"  stillroom ledger verify",
-            f"  stillroom dashboard",
+            "  stillroom ledger verify",
+            "  stillroom dashboard",
         ]
         return lines
 

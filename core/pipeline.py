@@ -65,8 +65,8 @@ class Run:
         return {"run_id": self.run_id, "pipeline": self.spec.name, "spec_digest": self.spec.digest,
                 "initiator": self.initiator}
 
-    def record(self, kind: str, payload: dict[str, Any]) -> None:
-        self.workspace.ledger().record(kind, payload, actor=self.initiator, run_id=self.run_id)
+    def record(self, kind: str, payload: dict[str, Any], *, signed_by: tuple[str, Any] | None = None) -> None:
+        self.workspace.ledger().record(kind, payload, actor=self.initiator, run_id=self.run_id, signed_by=signed_by)
 
     def egress_blocked(self, attempt: dict[str, Any]) -> None:
         """Ledger a blocked connection, naming the plugin whose code is innermost on the stack."""
@@ -116,11 +116,9 @@ def run_pipeline(
         record=run.record,
         scratch=workspace.root / "runs" / run.run_id,
     )
-    workspace.ledger().record("run.start", {**run.info, "policy_digest": policy.digest,
-                                            "spec": redacted(spec.model_dump(mode="json")),
-                                            "plugins": plugins.provenance(),
-                                            "offline": offline_environment(), "isolated": network_isolated()},
-                              actor=initiator, run_id=run.run_id, signed_by=initiator_key)
+    run.record("run.start", {**run.info, "policy_digest": policy.digest, "spec": redacted(spec.model_dump(mode="json")),
+                             "plugins": plugins.provenance(), "offline": offline_environment(),
+                             "isolated": network_isolated()}, signed_by=initiator_key)
     status, error = "succeeded", None
     # Armed until the last plugin code of the run has finished: closing components and observers too.
     with guard(policy.egress, on_block=run.egress_blocked, context=lambda: {"stage": run.stage}):

@@ -56,19 +56,8 @@ def test_kd_trains_with_autocast_on_the_gpu_resumes_and_exports(tmp_path):
 
 
 def test_embedding_distillation_on_the_gpu(tmp_path):
-    ctx = tm.context(tmp_path, device="cuda")
-    data = tm.toy_dataset()
-    ctx.teacher = HFTeacher({"path": str(tm.encoder_dir(tmp_path / "enc", hidden_size=48)), "task": "embedding"}, ctx)
-    outputs = {
-        s: label_outputs(ctx.teacher, getattr(data, s).texts, ctx.artifacts).outputs for s in ("train", "validation")
-    }
-    spec = {
-        "init": "config",
-        "config": {"hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 64},
-        "epochs": 4,
-        "lr": 3e-3,
-        "batch_size": 16,
-    }
+    ctx, data, outputs, spec = tm.embedding_kd_setup(tmp_path, device="cuda")
+    spec["epochs"] = 4
     student = EmbeddingKDTrainer({}, ctx).train(spec, data, outputs, ctx)
     scores = [h["val_score"] for h in student.history]
     assert scores[-1] > scores[0]

@@ -142,19 +142,8 @@ def test_a_misspelled_option_is_refused(setup):
 
 
 def test_embedding_student_narrower_than_its_teacher_learns_through_a_projection(tmp_path):
-    ctx = tm.context(tmp_path)
-    data = tm.toy_dataset()
-    ctx.teacher = HFTeacher({"path": str(tm.encoder_dir(tmp_path / "enc", hidden_size=48)), "task": "embedding"}, ctx)
-    outputs = {
-        s: label_outputs(ctx.teacher, getattr(data, s).texts, ctx.artifacts).outputs for s in ("train", "validation")
-    }
-    spec = {
-        "init": "config",
-        "config": {"hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 64},
-        "epochs": 6,
-        "lr": 3e-3,
-        "batch_size": 16,
-    }
+    ctx, data, outputs, spec = tm.embedding_kd_setup(tmp_path)
+    spec["epochs"] = 6
     student = EmbeddingKDTrainer({}, ctx).train(spec, data, outputs, ctx)
     assert student.net.projection is not None
     assert student.predict(data.test.texts[:3])["embeddings"].shape == (3, 48)

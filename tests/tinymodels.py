@@ -180,3 +180,22 @@ def trained_teacher(root: Path, data, ctx):
     teacher = HFTeacher({"path": str(Path(root) / "teacher"), "task": "classification"}, ctx)
     ctx.teacher = teacher
     return teacher
+
+
+def embedding_kd_setup(root: Path, **context_overrides):
+    """A 48-wide encoder teacher with its cached outputs, and a 32-wide student spec: embedding KD through a projection."""
+    from stillroom.labels import label_outputs
+    from stillroom.plugins.teachers.hf import HFTeacher
+
+    ctx = context(root, **context_overrides)
+    data = toy_dataset()
+    ctx.teacher = HFTeacher({"path": str(encoder_dir(Path(root) / "enc", hidden_size=48)), "task": "embedding"}, ctx)
+    outputs = {s: label_outputs(ctx.teacher, getattr(data, s).texts, ctx.artifacts).outputs for s in ("train", "validation")}
+    spec = {
+        "init": "config",
+        "config": {"hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 64},
+        "lr": 3e-3,
+        "batch_size": 16,
+    }
+    return ctx, data, outputs, spec
+

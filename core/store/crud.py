@@ -48,11 +48,3 @@ def list_runs(session: Session, *, limit: int = 100) -> list[Run]:
 
 def list_stages(session: Session, *, run_id: str) -> list[Stage]:
     return list(session.exec(select(Stage).where(Stage.run_id == run_id).order_by(col(Stage.position))))
-
-
-def find_reusable_stage(session: Session, *, name: str, key: str) -> Stage | None:
-    """The latest succeeded stage of this name whose inputs digest (``outputs["key"]``) matches."""
-    stages = session.exec(
-        select(Stage).where(Stage.name == name, Stage.status == "succeeded").order_by(col(Stage.id).desc())
-    )
-    return next((s for s in stages if s.outputs.get("key") == key), None)
