@@ -12,6 +12,8 @@ over the request, the decisions, the policy rule and the reviewers' keys:
   so any change to the subject or the policy voids it;
 - a decision older than the policy's validity window does not count;
 - a forged, re-signed or replayed envelope does not verify or does not bind;
+- a key retired by a user reset counts only for decisions the ledger recorded
+  before the reset;
 - a rejection by a required role blocks the request until a new one.
 """
 
@@ -32,6 +34,7 @@ from stillroom import signing
 from stillroom.artifacts import canonical_json, sha256_bytes
 from stillroom.errors import StillroomError, UsageError
 from stillroom.store.models import Decision, Request, User
+from stillroom.users import Retirement, retired_keys
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "https://stillroom.dev/attestations/approval/v1"
@@ -65,18 +68,22 @@ class ApprovalState:
 
 
 def approval_state(*, request: dict[str, Any], envelopes: list[dict[str, Any]], rule: Any, policy_digest: str,
-                   now: datetime, keys: dict[str, Any], roles: dict[str, list[str]]) -> ApprovalState:
+                   now: datetime, keys: dict[str, Any], roles: dict[str, list[str]],
+                   retired: dict[str, Retirement] | None = None,
+                   ledgered: dict[str, int] | None = None) -> ApprovalState:
     """Apply the policy's approval rule to signed decisions. Pure: no I/O.
 
     ``request``: ``{"id", "digest", "initiator"}``; ``envelopes``: DSSE envelopes;
-    ``keys``: key name -> Ed25519 public key; ``roles``: user -> current roles.
+    ``keys``: key name -> Ed25519 public key; ``roles``: user -> current roles;
+    ``retired``: key name -> where a reset retired it; ``ledgered``: the SHA-256 of each
+    decision envelope the ledger holds -> the seq of its ``approval.decision`` entry.
     """
     approvals: list[tuple[str, str]] = []
     waivers: dict[str, set[str]] = {}
     counted, ignored, rejected_by = [], [], None
     for envelope in envelopes:
         try:
-            statement = open_decision(envelope, keys)
+            statement = _open_unretired(envelope, keys, retired or {}, ledgered or {})
             predicate = _bound_predicate(statement, request, policy_digest)
             decided_at = _parse_time(predicate["time"])
             if decided_at.tzinfo is None or decided_at > now + timedelta(minutes=5):
@@ -157,6 +164,32 @@ def open_decision(envelope: dict[str, Any], keys: dict[str, Any]) -> dict[str, A
     return statement
 
 
+def _open_unretired(envelope: dict[str, Any], keys: dict[str, Any], retired: dict[str, Retirement],
+                    ledgered: dict[str, int]) -> dict[str, Any]:
+    """``open_decision``, where a retired key counts only for what the ledger recorded before its retirement.
+
+    A decision's time is its signer's own claim, which whoever holds an old key can backdate; the
+    ledger's order is not theirs to choose. So a decision signed only by a retired key needs its
+    ``approval.decision`` entry before the entry that retired the key, and a signed time before it too.
+    """
+    try:
+        return open_decision(envelope, {name: key for name, key in keys.items() if name not in retired})
+    except ApprovalRefused as refused:
+        for name in sorted(set(keys) & set(retired)):
+            try:
+                statement = open_decision(envelope, {name: keys[name]})
+            except ApprovalRefused:
+                continue
+            reviewer, retirement = statement["predicate"]["reviewer"], retired[name]
+            seq = ledgered.get(sha256_bytes(canonical_json(envelope)))
+            if seq is None or seq >= retirement.seq or _parse_time(statement["predicate"]["time"]) >= retirement.time:
+                raise ApprovalRefused(f"{reviewer}'s decision is signed with {name}, a key retired by a reset at "
+                                      f"ledger entry {retirement.seq}, and the ledger holds no record of it from "
+                                      "before then") from None
+            return statement
+        raise refused
+
+
 def _bound_predicate(statement: dict[str, Any], request: dict[str, Any], policy_digest: str) -> dict[str, Any]:
     predicate = statement["predicate"]
     subject_digest = statement["subject"][0]["digest"]["sha256"]
@@ -208,13 +241,14 @@ def subject_digest(subject: dict[str, Any]) -> str:
 
 def open_request(ws, *, kind: str, subject: dict[str, Any], initiator: str, policy_digest: str,
                  run_id: str | None = None, gates: list[dict[str, Any]] | None = None) -> Request:
-    """Open a request bound to the digest of ``subject``; an identical pending one is returned as is."""
+    """Open a request bound to the digest of ``subject``; the same initiator's identical pending one is
+    returned as is. Requests are never shared between initiators (see ``approved_request``)."""
     if kind not in KINDS:
         raise UsageError(f"request kind must be one of {', '.join(KINDS)}")
     digest = subject_digest(subject)
     with ws.session() as s:
         same = s.exec(select(Request).where(Request.kind == kind, Request.digest == digest,
-                                            Request.status == "pending")).first()
+                                            Request.initiator == initiator, Request.status == "pending")).first()
         if same is not None:
             return same
         request = Request(id=f"req-{secrets.token_hex(5)}", kind=kind, run_id=run_id, initiator=initiator,
@@ -228,11 +262,18 @@ def open_request(ws, *, kind: str, subject: dict[str, Any], initiator: str, poli
     return request
 
 
-def approved_request(ws, kind: str, subject: dict[str, Any]) -> Request | None:
-    """A request for exactly ``subject`` whose approvals hold under the current policy, if there is one."""
+def approved_request(ws, kind: str, subject: dict[str, Any], *, initiator: str) -> Request | None:
+    """A request by ``initiator`` for exactly ``subject`` whose approvals hold under the current policy.
+
+    Only the initiator's own requests admit their run. The policy keeps an initiator from deciding
+    their own request, so nobody approves data into a run they started. Were another person's approved
+    request to admit it, anyone who approved that request, or who decided a pending one they had not
+    opened, could admit data into their own run: separation of duties bypassed.
+    """
     digest = subject_digest(subject)
     with ws.session() as s:
         candidates = list(s.exec(select(Request).where(Request.kind == kind, Request.digest == digest,
+                                                       Request.initiator == initiator,
                                                        Request.status == "approved")))
     return next((r for r in candidates if state_of(ws, r).satisfied), None)
 
@@ -268,12 +309,21 @@ def state_of(ws, request: Request, *, now: datetime | None = None) -> ApprovalSt
                              rejected_by={"reviewer": "stillroom", "role": "integrity",
                                           "comment": "request subject was altered after it was opened"})
     keys, roles = reviewer_keys(ws)
+    retired = retired_keys(ws)
     return approval_state(
         request={"id": request.id, "digest": request.digest, "initiator": request.initiator},
         envelopes=[d.envelope for d in decisions_for(ws, request.id)],
         rule=getattr(policy.approvals, request.kind), policy_digest=policy.digest,
         now=now or datetime.now(timezone.utc), keys=keys, roles=roles,
+        retired=retired, ledgered=_ledgered_decisions(ws, request) if retired else {},
     )
+
+
+def _ledgered_decisions(ws, request: Request) -> dict[str, int]:
+    """The SHA-256 of each of the request's decision envelopes the ledger holds -> its entry's seq."""
+    entries = ws.ledger().entries(kind="approval.decision", run_id=request.run_id, limit=2**31 - 1)
+    return {e.payload["envelope_sha256"]: e.seq for e in entries  # newest first: the earliest entry wins
+            if e.payload.get("request_id") == request.id and "envelope_sha256" in e.payload}
 
 
 def reviewer_keys(ws) -> tuple[dict[str, Any], dict[str, list[str]]]:
@@ -304,6 +354,10 @@ def decide(ws, request_id: str, person, *, decision: str, comment: str = "", rol
     if rule.initiator_excluded and person.name == request.initiator:
         raise ApprovalRefused(f"{person.name} initiated {request.id} and cannot {decision} it: the policy "
                               "excludes the initiator from deciding their own request")
+    retirement = retired_keys(ws).get(person.key_name)
+    if retirement is not None:
+        raise ApprovalRefused(f"{person.key_name} was retired by a reset at ledger entry {retirement.seq}; "
+                              f"{person.name} signs with their current key")
     eligible = [r for r in rule.required_roles if r in person.roles]
     if not eligible:
         raise ApprovalRefused(f"{person.name} holds none of the roles this {request.kind} request needs "

@@ -179,16 +179,31 @@ def _stage_detail(outputs: dict[str, Any]) -> str:
     if "trainer" in outputs:
         parts.append(f"{outputs['trainer']}, {outputs['student_parameters'] / 1e6:.1f}M parameters"
                      + (", plus a labels-only baseline" if outputs.get("baseline") else ""))
+    if outputs.get("baseline_skipped"):
+        parts.append(f"no labels-only baseline: {outputs['baseline_skipped']}")
     if "metrics" in outputs:
-        metrics = outputs["metrics"].get("student", {})
-        shown = {**metrics.get("task", {}), **metrics.get("fidelity", {})}
-        parts.append(", ".join(f"{k} {shown[k]:.3f}" for k in ("accuracy", "retained", "agreement", "cosine")
-                               if k in shown))
+        parts.append(_quality_detail(outputs["metrics"]))
     if "exporters" in outputs:
         parts.append(", ".join(outputs["exporters"]))
     if "request_id" in outputs:
         parts.append(f"{outputs['request_id']}, gates {'pass' if outputs['gates_passed'] else 'FAIL'}")
     return "; ".join(parts)
+
+
+def _quality_detail(metrics: dict[str, Any]) -> str:
+    """Accuracy of the KD student beside the labels-only baseline's and the teacher's; then fidelity."""
+    student = {**metrics.get("student", {}).get("task", {}), **metrics.get("student", {}).get("fidelity", {})}
+    baseline = metrics.get("baseline", {}).get("task", {}).get("accuracy")
+    parts = []
+    if "accuracy" in student:
+        compared = [f"KD student {student['accuracy']:.3f}"]
+        if baseline is not None:
+            compared.append(f"labels-only {baseline:.3f}")
+        if "teacher_accuracy" in student:
+            compared.append(f"teacher {student['teacher_accuracy']:.3f}")
+        parts.append("accuracy: " + ", ".join(compared))
+    rest = ", ".join(f"{k} {student[k]:.3f}" for k in ("retained", "agreement", "cosine") if k in student)
+    return "; ".join(parts + ([rest] if rest else []))
 
 
 def _reexec_isolated() -> None:
@@ -315,12 +330,18 @@ def users_add(
     name: Annotated[str, typer.Argument(help="The user's name (lowercase).")],
     role: Annotated[list[str], typer.Option("--role", help="security, legal, operator or admin; repeatable.")],
     workspace: WorkspaceOption = None,
+    as_user: AsOption = None,
 ) -> None:
-    """Add a user with their own key, encrypted with their passphrase ($STILLROOM_NEW_PASSPHRASE or a prompt)."""
-    from stillroom.users import add_user
+    """Add a user with their own key, encrypted with their passphrase ($STILLROOM_NEW_PASSPHRASE or a prompt).
+
+    The workspace's first user needs no sign-in and must be an admin; after that an admin adds people:
+    --as ADMIN (or $STILLROOM_USER), unlocked with their passphrase ($STILLROOM_PASSPHRASE or a prompt).
+    """
+    from stillroom.users import enroll, has_users
 
     ws = open_workspace(workspace)
-    user = add_user(ws, name, role, _new_passphrase(name), actor=os.environ.get("STILLROOM_USER") or _os_actor())
+    admin = unlock_user(ws, as_user) if has_users(ws) else None
+    user = enroll(ws, name, role, _new_passphrase(name), admin=admin, bootstrap_actor=_os_actor())
     typer.echo(f"added {user.name} ({', '.join(user.roles)}), key {user.verifier_key}")
 
 

@@ -68,6 +68,17 @@ class Component(ABC):
     def close(self) -> None:
         """Release what the component holds (worker pools, models); called when the run ends."""
 
+    def identity(self) -> str:
+        """sha256 hex naming exactly this component, made without reaching its location.
+
+        A residency request binds to it when the policy refuses the location,
+        so a refused component is never contacted. Local components hash what
+        they hold (the default, ``fingerprint()``); one behind a network
+        address (an endpoint, a database) overrides it with a digest of its
+        address and the options that shape what it returns.
+        """
+        return self.fingerprint()  # type: ignore[attr-defined]  (sources and teachers have one)
+
 
 class Source(Component):
     """Reads records, in batches, from one place.

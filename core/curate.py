@@ -1,30 +1,41 @@
-"""Curate the training data: generate, scrub, filter, dedupe, decontaminate, rebalance.
+"""Curate the training data: generate, scrub, filter, dedupe, decontaminate, rebalance, plant.
 
 Every step is a pure function of its inputs (the teacher, the generator and
 the scrubber come in as callables), and every record a step drops leaves a
 reason code, so the funnel report explains the data a student was trained on.
-The report holds counts, indices and reason codes, never a record's text.
+The report holds counts, indices, digests and reason codes, never a record's text.
 
-Reason codes: ``low_confidence``, ``exact_duplicate``, ``near_duplicate``,
-``eval_overlap_exact``, ``eval_overlap_near``.
+The funnel is one chain: each step's ``in`` is the previous step's ``out``, and
+``out == in + added - sum(dropped)``. A step that adds records (generation,
+rebalancing, planted canaries) says how many it added, and a generated record
+that any step removes is counted under that step's reason code; the report's
+``generated`` section follows synthetic records from making to keeping.
+
+Reason codes: ``scrub_residual`` (a generated record in which the residual scan
+still finds PII), ``low_confidence``, ``exact_duplicate``, ``near_duplicate``,
+``eval_overlap_exact``, ``eval_overlap_near``, ``surplus`` (generated beyond a
+slice's shortfall).
 """
 
 from __future__ import annotations
 
+import itertools
 import random
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from stillroom.components import Batch, Record, Scrubber, ScrubReport
+from stillroom.errors import ConfigError
 
 Generate = Callable[[list[Record], int], list[Record]]
 TeacherProbs = Callable[[list[str]], Any]  # (n, C) array of class probabilities
 Scrub = Callable[[Batch], tuple[Batch, ScrubReport]]
+T = TypeVar("T")
 
 
 class ConfidenceOptions(BaseModel):
@@ -53,10 +64,32 @@ class CurateOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
     confidence: ConfidenceOptions = ConfidenceOptions()
     dedupe: DedupeOptions = DedupeOptions()
-    min_per_slice: int = Field(0, ge=0)
+    min_per_slice: int = Field(0, ge=0, description="the fewest training records each value of the label and of "
+                               "every slice field should have; a known value with none refuses the run")
     rebalance: Literal["oversample", "generate", "none"] = "none"
     augment: AugmentOptions = AugmentOptions()
+    slice_values: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="values of a slice field (or of the label field) the training data should cover; "
+        "audited even where no record has one")
     seed: int = 0
+
+
+@dataclass(frozen=True)
+class Planting:
+    """Lines a memorization probe plants in the training texts, each ``copies`` times.
+
+    ``digest`` names the probe's whole canary set (its seed included); reports
+    carry it and the counts, never the lines.
+    """
+
+    lines: tuple[str, ...]
+    copies: int
+    digest: str
+
+    @property
+    def records(self) -> int:
+        return len(self.lines) * self.copies
 
 
 @dataclass
@@ -64,17 +97,25 @@ class CurateResult:
     records: list[Record]
     funnel: list[dict[str, Any]] = field(default_factory=list)
     drops: list[dict[str, Any]] = field(default_factory=list)
-    coverage: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
+    coverage: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     scrub: ScrubReport | None = None
+    generated: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def report(self) -> dict[str, Any]:
-        """The funnel report artifact: counts, indices and reasons only."""
-        return {"funnel": self.funnel, "drops": self.drops, "coverage": self.coverage,
+        """The funnel report artifact: counts, indices, digests and reasons only."""
+        return {"funnel": self.funnel, "drops": self.drops, "coverage": self.coverage, "generated": self.generated,
                 "scrub": self.scrub.as_dict() if self.scrub else None}
 
     def counts(self) -> dict[str, Any]:
         """What the ledger records."""
-        return {"kept": len(self.records), "steps": {s["step"]: {"in": s["in"], "out": s["out"]} for s in self.funnel}}
+        steps = {s["step"]: {k: s[k] for k in ("in", "added", "dropped", "out")} for s in self.funnel}
+        return {"kept": len(self.records), "steps": steps, "generated": self.generated,
+                "slices_without_records": self.without_records()}
+
+    def without_records(self) -> dict[str, int]:
+        """Per audited field, how many of its known values have no training record at all."""
+        counts = {name: sum(entry["after"] == 0 for entry in audit.values()) for name, audit in self.coverage.items()}
+        return {name: n for name, n in counts.items() if n}
 
 
 def curate(
@@ -88,151 +129,317 @@ def curate(
     generate: Generate | None = None,
     scrub: Scrubber | Scrub | None = None,
     eval_texts: Iterable[str] = (),
+    expected: Mapping[str, Iterable[str]] | None = None,
+    canaries: Planting | None = None,
 ) -> CurateResult:
     """Run every curation step over ``records`` (already scrubbed) and return what is kept.
 
     A record is identified in ``drops`` by its ``index``: its position in the
     input, or, for a synthetic record, ``len(records)`` plus its position among
-    the generated ones (``origin`` says which).
+    the generated ones (``origin`` says which, ``generated_by`` which step made it).
+
+    The coverage audit covers the label field and every slice field, over every
+    value that is known to exist: in the input (before any filter), in
+    ``expected`` (the evaluation split's values), or declared in
+    ``options.slice_values``. A known value with no training record is audited as 0.
+
+    ``canaries`` are planted last: after the scrubbed data passed every filter,
+    so they count toward no slice, duplicate or overlap.
     """
-    run = _Run(text_field, options, scrub.scrub if isinstance(scrub, Scrubber) else scrub)
+    fields = list(dict.fromkeys([*([label_field] if label_field else []), *slice_fields]))
+    undeclared = sorted(set(options.slice_values) - set(fields))
+    if undeclared:
+        raise ConfigError(f"curate.slice_values names {undeclared[0]!r}, which is neither data.label_field "
+                          "nor one of data.slice_fields")
+    run = _Run(text_field, options, scrub, teacher_probs, list(eval_texts), len(records))
     items = [_Item(dict(r), i, "input") for i, r in enumerate(records)]
     run.step("input", items, items)
 
     if options.augment.enabled and generate is not None:
-        seeds = [it for it in items if _in_slices(it.record, options.augment.slices)]
-        items = items + run.synthesize(generate, seeds, options.augment.per_record, len(items), step="generate")
-
+        items = run.augment(items, generate)
     if teacher_probs is not None and options.confidence.threshold > 0:
-        items = run.filter_confidence(items, teacher_probs)
+        items = run.apply("confidence", items, run.unconfident)
+    items = run.apply("dedupe", items, lambda xs: run.duplicates(xs, _Index(options.dedupe)))
+    items = run.apply("contamination", items, run.contaminated)
+    items = run.rebalance(items, fields, _known_values(records, fields, expected, options), generate)
+    if canaries is not None:
+        items = run.plant(items, canaries)
+    return CurateResult([it.record for it in items], run.funnel, run.drops, run.coverage, run.scrub_report,
+                        run.generated_summary(items))
 
-    items = run.dedupe(items)
-    items = run.decontaminate(items, list(eval_texts))
-    items = run.rebalance(items, slice_fields, generate, len(records))
-    return CurateResult([it.record for it in items], run.funnel, run.drops, run.coverage, run.scrub_report)
+
+def plant(records: Sequence[Record], canaries: Planting, *, text_field: str) -> list[Record]:
+    """``records`` with each canary line inserted ``copies`` times, for a run that skips curation."""
+    return planted(list(records), canaries.lines, canaries.copies, lambda line: {text_field: line})
+
+
+def planted(items: list[T], lines: Sequence[str], copies: int, make: Callable[[str], T]) -> list[T]:
+    """``items`` with ``make(line)`` inserted ``copies`` times per line, at positions fixed by the line and copy."""
+    out = list(items)
+    for line in lines:
+        for copy in range(copies):
+            out.insert(random.Random(f"{line}/{copy}").randint(0, len(out)), make(line))
+    return out
+
+
+def coverage_refusal(result: CurateResult, options: CurateOptions) -> str | None:
+    """Why a run must stop on its coverage audit, or None when it may go on.
+
+    A known label or slice value with no training record is the worst case of
+    thin coverage, and neither oversampling nor generation can make records
+    from none. With ``min_per_slice`` set the operator asked for a floor the
+    run cannot reach, and the student would be evaluated on a value it never
+    saw, so the run stops. With it unset the value is flagged in the report
+    (``after: 0``) and counted in the ledger (``slices_without_records``).
+    The sentence names fields and counts, never values: it goes into the ledger.
+    """
+    missing = result.without_records()
+    if options.min_per_slice == 0 or not missing:
+        return None
+    listed = ", ".join(f"{n} of {name!r}" for name, n in missing.items())
+    return (f"the slice coverage audit found values with no training record ({listed}) while curate.min_per_slice "
+            f"is {options.min_per_slice}; no rebalancing can make records from none: add data for them, or set "
+            "min_per_slice to 0 to train with them flagged (the curation funnel report's coverage names them)")
 
 
 @dataclass
 class _Item:
     record: Record
     index: int
-    origin: str
+    origin: str  # input, synthetic, oversampled, canary
+    generated_by: str | None = None
+    _norm: str | None = None
+    _signature: Any = None
+
+
+class _Index:
+    """Exact (normalised text) and near-duplicate (MinHash LSH) lookup over the texts added so far."""
+
+    def __init__(self, options: DedupeOptions) -> None:
+        from datasketch import MinHashLSH
+
+        self.lsh = MinHashLSH(threshold=options.jaccard, num_perm=options.num_perm)
+        self.exact: set[str] = set()
+
+    def match(self, norm: str, signature) -> str | None:
+        if norm in self.exact:
+            return "exact"
+        return "near" if self.exact and self.lsh.query(signature) else None
+
+    def add(self, norm: str, signature) -> None:
+        if norm not in self.exact:
+            self.lsh.insert(str(len(self.exact)), signature)
+            self.exact.add(norm)
 
 
 class _Run:
-    def __init__(self, text_field: str, options: CurateOptions, scrub: Scrub | None) -> None:
-        self.text_field, self.options, self._scrub = text_field, options, scrub
+    def __init__(self, text_field: str, options: CurateOptions, scrub: Scrubber | Scrub | None,
+                 teacher_probs: TeacherProbs | None, eval_texts: list[str], inputs: int) -> None:
+        self.text_field, self.options = text_field, options
+        self.scrubber = scrub if isinstance(scrub, Scrubber) else None
+        self._scrub = scrub.scrub if isinstance(scrub, Scrubber) else scrub
+        self.teacher_probs, self.eval_texts, self.inputs = teacher_probs, eval_texts, inputs
         self.rng = random.Random(options.seed)
         self.funnel: list[dict[str, Any]] = []
         self.drops: list[dict[str, Any]] = []
-        self.coverage: dict[str, dict[str, dict[str, int]]] = {}
+        self.coverage: dict[str, dict[str, dict[str, Any]]] = {}
         self.scrub_report: ScrubReport | None = None
-        self.synthetic = 0
+        self.made: Counter = Counter()
+        self.synthetic_dropped: Counter = Counter()
+        self._eval_index: _Index | None = None
+
+    # -- the funnel -------------------------------------------------------
+
+    def step(self, name: str, before: list[_Item], after: list[_Item], *, added: int = 0,
+             dropped: Counter | None = None, **detail: Any) -> None:
+        self.funnel.append({"step": name, "in": len(before), "added": added, "dropped": dict(dropped or {}),
+                            "out": len(after), **detail})
+
+    def drop(self, item: _Item, step: str, reason: str, reasons: Counter) -> None:
+        entry = {"index": item.index, "origin": item.origin, "step": step, "reason": reason}
+        if item.generated_by:
+            entry["generated_by"] = item.generated_by
+            self.synthetic_dropped[reason] += 1
+        self.drops.append(entry)
+        reasons[reason] += 1
+
+    def apply(self, name: str, items: list[_Item], check: Callable[[list[_Item]], list[str | None]]) -> list[_Item]:
+        """One filter step: ``check`` gives each item its drop reason, or None to keep it."""
+        kept, reasons = [], Counter()
+        for item, reason in zip(items, check(items), strict=True):
+            if reason is None:
+                kept.append(item)
+            else:
+                self.drop(item, name, reason, reasons)
+        self.step(name, items, kept, dropped=reasons)
+        return kept
+
+    def generated_summary(self, final: list[_Item]) -> dict[str, dict[str, int]]:
+        kept = Counter(it.generated_by for it in final if it.origin == "synthetic")
+        return {"made": dict(self.made), "kept": dict(kept), "dropped": dict(self.synthetic_dropped)}
+
+    # -- checks: a reason per item, or None -------------------------------
 
     def text(self, item: _Item) -> str:
         return str(item.record[self.text_field])
 
-    def step(self, name: str, before: list[_Item], after: list[_Item], reasons: Counter | None = None) -> None:
-        self.funnel.append({"step": name, "in": len(before), "out": len(after), "dropped": dict(reasons or {})})
+    def norm(self, item: _Item) -> str:
+        if item._norm is None:
+            item._norm = normalise(self.text(item))
+        return item._norm
 
-    def drop(self, item: _Item, step: str, reason: str, reasons: Counter) -> None:
-        self.drops.append({"index": item.index, "origin": item.origin, "step": step, "reason": reason})
-        reasons[reason] += 1
+    def signature(self, item: _Item):
+        if item._signature is None:
+            item._signature = minhash(self.norm(item), self.options.dedupe.num_perm)
+        return item._signature
 
-    def synthesize(self, generate: Generate, seeds: list[_Item], per_record: int, base: int, *, step: str) -> list[_Item]:
-        """Generated records, scrubbed before anything else sees them: a teacher can regurgitate PII."""
-        made = generate([dict(s.record) for s in seeds], per_record)
-        if self._scrub is not None and made:
-            made, report = self._scrub(made)
-            self.scrub_report = report if self.scrub_report is None else self.scrub_report.merge(report)
-        new = [_Item(r, base + self.synthetic + k, "synthetic") for k, r in enumerate(made)]
-        self.synthetic += len(new)
-        self.funnel.append({"step": step, "in": len(seeds), "out": len(new), "dropped": {}, "scrubbed": self._scrub is not None})
-        return new
-
-    def filter_confidence(self, items: list[_Item], teacher_probs: TeacherProbs) -> list[_Item]:
+    def unconfident(self, items: list[_Item]) -> list[str | None]:
         import numpy as np
 
-        probs = np.asarray(teacher_probs([self.text(it) for it in items]), dtype=float)
+        if not items:
+            return []
+        probs = np.asarray(self.teacher_probs([self.text(it) for it in items]), dtype=float)
         top = np.sort(probs, axis=1)[:, ::-1]
         confidence = top[:, 0] if self.options.confidence.metric == "max_prob" else top[:, 0] - top[:, 1]
-        kept, reasons = [], Counter()
-        for item, c in zip(items, confidence):
-            if c >= self.options.confidence.threshold:
-                kept.append(item)
-            else:
-                self.drop(item, "confidence", "low_confidence", reasons)
-        self.step("confidence", items, kept, reasons)
-        return kept
+        return [None if c >= self.options.confidence.threshold else "low_confidence" for c in confidence]
 
-    def dedupe(self, items: list[_Item]) -> list[_Item]:
-        from datasketch import MinHashLSH
-
-        opts = self.options.dedupe
-        lsh = MinHashLSH(threshold=opts.jaccard, num_perm=opts.num_perm)
-        seen: set[str] = set()
-        kept, reasons = [], Counter()
-        for k, item in enumerate(items):
-            norm = normalise(self.text(item))
-            if norm in seen:
-                self.drop(item, "dedupe", "exact_duplicate", reasons)
-                continue
-            signature = minhash(norm, opts.num_perm)
-            if lsh.query(signature):
-                self.drop(item, "dedupe", "near_duplicate", reasons)
-                continue
-            seen.add(norm)
-            lsh.insert(str(k), signature)
-            kept.append(item)
-        self.step("dedupe", items, kept, reasons)
-        return kept
-
-    def decontaminate(self, items: list[_Item], eval_texts: list[str]) -> list[_Item]:
-        from datasketch import MinHashLSH
-
-        opts = self.options.dedupe
-        exact = {normalise(t) for t in eval_texts}
-        lsh = MinHashLSH(threshold=opts.jaccard, num_perm=opts.num_perm)
-        for k, norm in enumerate(exact):
-            lsh.insert(str(k), minhash(norm, opts.num_perm))
-        kept, reasons = [], Counter()
+    def duplicates(self, items: list[_Item], index: _Index) -> list[str | None]:
+        """Each item against ``index`` and the items before it; the ones kept join ``index``."""
+        reasons = []
         for item in items:
-            norm = normalise(self.text(item))
-            if norm in exact:
-                self.drop(item, "contamination", "eval_overlap_exact", reasons)
-            elif exact and lsh.query(minhash(norm, opts.num_perm)):
-                self.drop(item, "contamination", "eval_overlap_near", reasons)
+            found = index.match(self.norm(item), self.signature(item))
+            if found is None:
+                index.add(self.norm(item), self.signature(item))
+            reasons.append(None if found is None else f"{found}_duplicate")
+        return reasons
+
+    def contaminated(self, items: list[_Item]) -> list[str | None]:
+        if self._eval_index is None:
+            self._eval_index = _Index(self.options.dedupe)
+            for text in self.eval_texts:
+                norm = normalise(text)
+                self._eval_index.add(norm, minhash(norm, self.options.dedupe.num_perm))
+        found = (self._eval_index.match(self.norm(it), self.signature(it)) for it in items)
+        return [None if f is None else f"eval_overlap_{f}" for f in found]
+
+    def screen(self, items: list[_Item], index: _Index, limit: int) -> list[str | None]:
+        """Records made after the filters ran pass the same filters (confidence, overlap with the evaluation
+        split, duplicates of what is kept); past ``limit`` passing ones, the rest are ``surplus``. Only the
+        records kept join ``index``, so a surplus record never blocks a later one."""
+        reasons: list[str | None] = [None] * len(items)
+        if self.teacher_probs is not None and self.options.confidence.threshold > 0:
+            reasons = self.unconfident(items)
+        contaminated = self.contaminated(items)
+        passed = 0
+        for k, item in enumerate(items):
+            if reasons[k] is None:
+                reasons[k] = contaminated[k]
+            if reasons[k] is None and passed >= limit:
+                reasons[k] = "surplus"
+            if reasons[k] is None:
+                reasons[k] = self.duplicates([item], index)[0]
+                passed += reasons[k] is None
+        return reasons
+
+    # -- steps that add ---------------------------------------------------
+
+    def synthesize(self, generate: Generate, seeds: list[_Item], per_record: int, *, made_by: str,
+                   reasons: Counter) -> tuple[list[_Item], int]:
+        """Generated records, scrubbed before anything else sees them (a teacher can regurgitate PII), and the
+        number made. One the residual scan still finds PII in is dropped, never kept: it is synthetic, so
+        dropping it loses nothing a person wrote, where a residual in the input stops the run."""
+        made = generate([dict(s.record) for s in seeds], per_record) if seeds else []
+        residual: set[int] = set()
+        if self._scrub is not None and made:
+            made, report = self._scrub(made)
+            if self.scrubber is not None:
+                fields = self.scrubber.options.get("fields") or [self.text_field]
+                report.residual = self.scrubber.residual_scan(made, fields)
+            residual = {r["record"] for r in report.residual}
+            self.scrub_report = report if self.scrub_report is None else self.scrub_report.merge(report)
+        start = self.inputs + sum(self.made.values())
+        self.made[made_by] += len(made)
+        kept = []
+        for k, record in enumerate(made):
+            item = _Item(record, start + k, "synthetic", made_by)
+            if k in residual:
+                self.drop(item, made_by, "scrub_residual", reasons)
             else:
                 kept.append(item)
-        self.step("contamination", items, kept, reasons)
-        return kept
+        return kept, len(made)
 
-    def rebalance(self, items: list[_Item], slice_fields: Sequence[str], generate: Generate | None, base: int) -> list[_Item]:
+    def augment(self, items: list[_Item], generate: Generate) -> list[_Item]:
+        wanted = self.options.augment.slices
+        seeds = [it for it in items if _in_slices(it.record, wanted)]
+        reasons: Counter = Counter()
+        new, made = self.synthesize(generate, seeds, self.options.augment.per_record, made_by="generate",
+                                    reasons=reasons)
+        out = items + new
+        self.step("generate", items, out, added=made, dropped=reasons, seeds=len(seeds),
+                  scrubbed=self._scrub is not None, **({"slices": wanted} if wanted else {}))
+        return out
+
+    def rebalance(self, items: list[_Item], fields: Sequence[str], known: Mapping[str, set[str]],
+                  generate: Generate | None) -> list[_Item]:
         minimum, how = self.options.min_per_slice, self.options.rebalance
         before = list(items)
-        for name in slice_fields:
-            counts = Counter(str(it.record.get(name)) for it in items)
-            audit = {value: {"before": n} for value, n in sorted(counts.items())}
-            for value, n in sorted(counts.items()):
-                if n >= minimum or how == "none":
+        oversampled, generated, reasons = Counter(), Counter(), Counter()
+        index: _Index | None = None
+        for name in fields:
+            counts = Counter(_value(it, name) for it in items)
+            values = sorted(set(counts) | known.get(name, set()))
+            audit: dict[str, dict[str, Any]] = {value: {"before": counts[value]} for value in values}
+            for value in values:
+                short = minimum - counts[value]
+                # a value with no record has nothing to oversample and no seed to generate from
+                if short <= 0 or how == "none" or counts[value] == 0:
                     continue
-                members = [it for it in items if str(it.record.get(name)) == value]
+                members = [it for it in items if _value(it, name) == value]
+                key = f"{name}={value}"
                 if how == "oversample":
-                    picks = [self.rng.choice(members) for _ in range(minimum - n)]
-                    extra = [_Item(dict(p.record), p.index, "oversampled") for p in picks]
+                    extra = [_Item(dict(p.record), p.index, "oversampled") for p in
+                             (self.rng.choice(members) for _ in range(short))]
+                    oversampled[key] += len(extra)
                 elif generate is not None:
-                    per = -(-(minimum - n) // len(members))
-                    extra = self.synthesize(generate, members, per, base, step=f"generate:{name}={value}")[: minimum - n]
+                    if index is None:  # what generation must not duplicate: everything kept so far
+                        index = _Index(self.options.dedupe)
+                        self.duplicates(items, index)
+                    extra, made = self.fill(generate, members, short, index, reasons)
+                    generated[key] += made
                 else:
                     extra = []
                 items = items + extra
-            after = Counter(str(it.record.get(name)) for it in items)
-            for value in audit:
-                audit[value]["after"] = after[value]
-                audit[value]["below_minimum"] = after[value] < minimum
+            after = Counter(_value(it, name) for it in items)
+            for value, entry in audit.items():
+                entry["after"] = after[value]
+                entry["below_minimum"] = after[value] < minimum
             self.coverage[name] = audit
-        self.step("rebalance", before, items)
+        self.step("rebalance", before, items, added=sum(oversampled.values()) + sum(generated.values()),
+                  dropped=reasons, oversampled=dict(oversampled), generated=dict(generated))
         return items
+
+    def fill(self, generate: Generate, members: list[_Item], short: int, index: _Index,
+             reasons: Counter) -> tuple[list[_Item], int]:
+        """Up to ``short`` new records of a thin slice, each screened like the data it joins; the rest dropped."""
+        per_record = -(-short // len(members))
+        new, made = self.synthesize(generate, members, per_record, made_by="rebalance", reasons=reasons)
+        kept = []
+        for item, reason in zip(new, self.screen(new, index, short), strict=True):
+            if reason is None:
+                kept.append(item)
+            else:
+                self.drop(item, "rebalance", reason, reasons)
+        return kept, made
+
+    def plant(self, items: list[_Item], canaries: Planting) -> list[_Item]:
+        # Planted after scrubbing and after every filter: the scrubber would turn a canary's digits into a
+        # placeholder, and dedupe would remove its copies, leaving the probe nothing to find.
+        numbers = itertools.count(self.inputs + sum(self.made.values()))
+        out = planted(items, canaries.lines, canaries.copies,
+                      lambda line: _Item({self.text_field: line}, next(numbers), "canary"))
+        self.step("canaries", items, out, added=canaries.records, canaries=len(canaries.lines),
+                  copies=canaries.copies, digest=canaries.digest)
+        return out
 
 
 def normalise(text: str) -> str:
@@ -246,6 +453,20 @@ def minhash(norm: str, num_perm: int):
     padded = f" {norm} "
     signature.update_batch([padded[i : i + 4].encode() for i in range(max(1, len(padded) - 3))])
     return signature
+
+
+def _value(item: _Item, name: str) -> str:
+    return str(item.record.get(name))
+
+
+def _known_values(records: Sequence[Record], fields: Sequence[str], expected: Mapping[str, Iterable[str]] | None,
+                  options: CurateOptions) -> dict[str, set[str]]:
+    expected = expected or {}
+    return {name: {str(r.get(name)) for r in records}
+            | {str(v) for v in expected.get(name, ())}
+            | set(options.slice_values.get(name, ()))
+            | set(options.augment.slices.get(name, ()))
+            for name in fields}
 
 
 def _in_slices(record: Record, wanted: dict[str, list[str]]) -> bool:

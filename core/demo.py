@@ -1,7 +1,8 @@
 """The demo: the main job on bundled data, from a fresh workspace to a pending release request.
 
-It creates (or reuses) a workspace with three demo users, copies the bundled
-PII-bearing Banking77 sample into it, writes the pipeline it runs to
+It creates (or reuses) a workspace with four demo users (the first, an admin,
+bootstraps the workspace and adds the others, as `stillroom users add` does),
+copies the bundled PII-bearing Banking77 sample into it, writes the pipeline it runs to
 ``pipelines/demo.yaml`` so a user can read and re-run it, and hands back
 everything the CLI needs to run it as the demo operator and to print the
 commands that finish the job (approve, release, verify, dashboard).
@@ -18,7 +19,9 @@ from stillroom.config import PipelineSpec, load_spec
 from stillroom.workspace import CONFIG, Workspace, init_workspace
 
 # Demo-only passphrases, printed on purpose: never use these for real people.
+DEMO_ADMIN = "demo-admin"
 DEMO_USERS = {
+    DEMO_ADMIN: (["admin"], "demo-admin-passphrase"),
     "demo-operator": (["operator"], "demo-operator-passphrase"),
     "demo-security": (["security"], "demo-security-passphrase"),
     "demo-legal": (["legal"], "demo-legal-passphrase"),
@@ -80,13 +83,17 @@ class DemoRun:
 
 
 def prepare_demo(root: Path, *, limit: int | None = None, epochs: int = 2) -> DemoRun:
-    from stillroom.users import add_user, get_user, unlock
+    from stillroom.users import enroll, get_user, unlock
 
     root = Path(root).resolve()
     ws = Workspace.open(root) if (root / CONFIG).exists() else init_workspace(root, name="demo")
+    roles, passphrase = DEMO_USERS[DEMO_ADMIN]
+    if get_user(ws, DEMO_ADMIN) is None:
+        enroll(ws, DEMO_ADMIN, roles, passphrase, admin=None, bootstrap_actor="stillroom-demo")
+    admin = unlock(ws, DEMO_ADMIN, passphrase)
     for name, (roles, passphrase) in DEMO_USERS.items():
         if get_user(ws, name) is None:
-            add_user(ws, name, roles, passphrase, actor="stillroom-demo")
+            enroll(ws, name, roles, passphrase, admin=admin)
     sample = resources.files("stillroom.examples").joinpath("data", SAMPLE)
     atomic_write_bytes(ws.root / "data" / SAMPLE, sample.read_bytes())
     text = PIPELINE.format(sample=SAMPLE, epochs=epochs, limit=f"  limit: {limit}\n" if limit else "")

@@ -244,8 +244,14 @@ def within_boundary(run: Run, role: str, component) -> dict[str, Any]:
 
     Outside the boundary, the run is refused and a residency request opens for
     the component's location and fingerprint; once approved under the policy, a
-    run may use exactly that fingerprint. Anything changed about it (other
-    data, other weights) is a new request.
+    run by the same initiator may use exactly that fingerprint (another person's
+    approved request never admits it: see ``approved_request``). Anything
+    changed about it (other data, other weights) is a new request.
+
+    A refused component is never contacted: the request binds to its
+    ``identity()``, a digest it makes without reaching its location (an HTTP
+    teacher's URL, model name and options; a database's URL and query), not to
+    ``fingerprint()``, which for an endpoint would ask it what it serves.
     """
     from stillroom.approvals import approved_request, open_request
 
@@ -254,8 +260,8 @@ def within_boundary(run: Run, role: str, component) -> dict[str, Any]:
         return residency.check_location(role, location, classification, run.policy.residency)
     except RunRefused as refusal:
         subject = {"role": role, "component": component.name, "location": location,
-                   "fingerprint": component.fingerprint(), "classification": classification}
-        approved = approved_request(run.workspace, "residency", subject)
+                   "fingerprint": component.identity(), "classification": classification}
+        approved = approved_request(run.workspace, "residency", subject, initiator=run.initiator)
         if approved is not None:
             return {"role": role, "location": location, "region": None, "exception": approved.id}
         opened = open_request(run.workspace, kind="residency", subject=subject, initiator=run.initiator,
@@ -345,10 +351,12 @@ def curate(run: Run) -> dict[str, Any]:
     train, validation, test = split_records(records, data.text_field, data.split.validation, data.split.test,
                                             seed=data.split.seed)
     outputs: dict[str, Any] = {"split": {"train": len(train), "validation": len(validation), "test": len(test)}}
+    canaries = _canaries(run)
     if run.spec.curate is not False:
-        from stillroom.curate import CurateOptions, curate as curate_records
+        from stillroom.curate import CurateOptions, coverage_refusal, curate as curate_records
 
         options = run.spec.curate or CurateOptions()
+        held_out = validation + test
         result = curate_records(
             train,
             text_field=data.text_field,
@@ -358,17 +366,60 @@ def curate(run: Run) -> dict[str, Any]:
             teacher_probs=_teacher_probs(run),
             generate=_generator(run, train, options),
             scrub=run.components.get("scrubber"),
-            eval_texts=[r[data.text_field] for r in validation + test],
+            eval_texts=[r[data.text_field] for r in held_out],
+            # a label or slice value the evaluation split holds is audited even with no training record
+            expected={f: [r.get(f) for r in held_out] for f in (data.label_field, *data.slice_fields) if f},
+            canaries=canaries,
         )
         train = result.records
         funnel = run.workspace.artifacts.put_json(result.report())
         run.artifacts["curation_funnel"] = funnel
         outputs.update(funnel=funnel, kept=len(train), steps=result.counts())
+        refusal = coverage_refusal(result, options)
+        if refusal is not None:
+            raise RunRefused(refusal)
+    elif canaries is not None:
+        from stillroom.curate import plant
+
+        train = plant(train, canaries, text_field=data.text_field)
+    if canaries is not None:
+        outputs["canaries"] = {"planted": canaries.records, "canaries": len(canaries.lines),
+                               "copies": canaries.copies, "digest": canaries.digest}
     run.dataset = _dataset(train, validation, test, data)
     for split_name in ("train", "validation", "test"):
         run.artifacts[f"split.{split_name}"] = run.workspace.artifacts.put_json(getattr(run.dataset, split_name).texts)
     outputs["splits"] = {k: v for k, v in run.artifacts.items() if k.startswith("split.")}
     return outputs
+
+
+def _canaries(run: Run):
+    """The canaries a memorization probe named in the spec has the curate stage plant, or None.
+
+    The evaluator draws them (``planting``); the set, its seed included, is
+    stored as an artifact whose digest the ledger keeps, and the evaluate stage
+    hands the probe exactly that set. They are planted into the training texts
+    only, after the scrub stage and after every curation step: scrubbing would
+    turn their digits into placeholders, and they must count toward no slice,
+    duplicate or overlap with the evaluation split.
+    """
+    from stillroom.curate import Planting
+
+    for name, options in run.spec.chosen("evaluator") or []:
+        probe = run.plugins.component("evaluator", name)
+        if not hasattr(probe, "planting"):
+            continue
+        task = run.components["teacher"].task
+        if task not in probe.tasks:
+            raise ConfigError(f"evaluator {name!r} probes {', '.join(probe.tasks)} students, and this "
+                              f"pipeline's teacher is {task}")
+        if run.spec.data.label_field:
+            raise ConfigError(f"evaluator {name!r} plants unlabelled canary texts, and this pipeline names "
+                              "data.label_field; remove it for a generative run")
+        canary_set = probe(options, run.ctx).planting()
+        digest = run.workspace.artifacts.put_json(canary_set)
+        run.artifacts["canaries"] = digest
+        return Planting(tuple(canary_set["lines"]), canary_set["copies"], digest)
+    return None
 
 
 def _teacher_probs(run: Run):
@@ -427,11 +478,25 @@ def train(run: Run) -> dict[str, Any]:
     trainer = plugins.component("trainer", name)(options, run.ctx)
     run.students["student"] = trainer.train(spec.student, run.dataset, run.teacher_outputs, run.ctx)
     outputs = {"trainer": name, "student_parameters": run.students["student"].num_parameters()}
-    if spec.baseline and run.dataset.train.labels is not None and getattr(trainer, "supports_baseline", False):
+    skipped = _no_baseline_because(spec, run.dataset, trainer)
+    if skipped is None:
         baseline_spec = {**spec.student, "method": "labels"}
         run.students["baseline"] = trainer.train(baseline_spec, run.dataset, run.teacher_outputs, run.ctx)
         outputs["baseline"] = "labels-only"
+    else:
+        outputs["baseline_skipped"] = skipped
     return outputs
+
+
+def _no_baseline_because(spec: PipelineSpec, dataset: Dataset, trainer) -> str | None:
+    """Why this run trains no labels-only baseline, in words for the report; None when it trains one."""
+    if not spec.baseline:
+        return "turned off in the pipeline (baseline: false)"
+    if dataset.train.labels is None:
+        return "the training data has no labels (the pipeline names no data.label_field)"
+    if not getattr(trainer, "supports_baseline", False):
+        return f"trainer {trainer.name!r} has no labels-only mode"
+    return None
 
 
 def evaluate(run: Run) -> dict[str, Any]:
@@ -445,6 +510,9 @@ def evaluate(run: Run) -> dict[str, Any]:
         for name, options in chosen:
             if name == "regression" and "previous" not in options:
                 options = {**options, "previous": _last_released_evaluation(run)}
+            if "canaries" in run.artifacts and hasattr(run.plugins.component("evaluator", name), "planting"):
+                planted = run.workspace.artifacts.read_json(run.artifacts["canaries"])
+                options = {**options, "canaries": planted["canaries"]}  # exactly the set the curate stage planted
             evaluator = run.plugins.component("evaluator", name)(options, run.ctx)
             evaluations.append(evaluator.evaluate(student, run.components["teacher"], run.dataset, run.ctx))
         run.evaluations[role] = evaluations
@@ -501,6 +569,7 @@ def _model_card(run: Run, directory: Path) -> Path | None:
         teacher={"name": teacher.name, "location": teacher.location(), "fingerprint": teacher.fingerprint()},
         data={k.removeprefix("split."): v for k, v in run.artifacts.items() if k.startswith("split.")},
         evaluations=run.evaluations.get("student", []),
+        baseline=run.evaluations.get("baseline", []),
         intended_use=f"{teacher.task} for the {run.spec.name} pipeline, inside the organisation's boundary",
         limitations=["Measured only on the held-out split of the source named above.",
                      "Inherits the teacher's biases; slices below the reporting threshold are not gated."],

@@ -41,7 +41,18 @@ def save_private_key(path: str | os.PathLike, key: Ed25519PrivateKey, passphrase
     replacing a key that already exists: losing a key would orphan everything
     it signed.
     """
-    path = Path(path)
+    _write_key(Path(path), key, passphrase, replace=False)
+
+
+def replace_private_key(path: str | os.PathLike, key: Ed25519PrivateKey) -> None:
+    """Put unencrypted ``key`` at ``path`` in one atomic rename, over whatever key was there (mode 0600).
+
+    For a node-key rotation only, which keeps the old key elsewhere first.
+    """
+    _write_key(Path(path), key, None, replace=True)
+
+
+def _write_key(path: Path, key: Ed25519PrivateKey, passphrase: str | None, *, replace: bool) -> None:
     if passphrase:
         pem = _seal(key, passphrase)
     else:
@@ -54,13 +65,16 @@ def save_private_key(path: str | os.PathLike, key: Ed25519PrivateKey, passphrase
             f.write(pem)
             f.flush()
             os.fsync(f.fileno())
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            raise SigningError(f"{path}: a key already exists there; refusing to overwrite it") from None
+        if replace:
+            os.replace(tmp, path)
+        else:
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                raise SigningError(f"{path}: a key already exists there; refusing to overwrite it") from None
     finally:
-        os.unlink(tmp)
-    _fsync_dir(path.parent)
+        Path(tmp).unlink(missing_ok=True)
+    fsync_dir(path.parent)
 
 
 def load_private_key(path: str | os.PathLike, passphrase: str | None = None) -> Ed25519PrivateKey:
@@ -230,7 +244,8 @@ def _b64decode(text: str) -> bytes:
     return base64.b64decode(text, validate=True)
 
 
-def _fsync_dir(directory: Path) -> None:
+def fsync_dir(directory: Path) -> None:
+    """Make a rename or unlink in ``directory`` durable."""
     fd = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(fd)

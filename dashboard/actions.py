@@ -31,7 +31,7 @@ def decide(ws, who: SignedIn, request_id: str, *, passphrase: str, decision: str
 def add_user(ws, who: SignedIn, *, passphrase: str, name: str, roles: list[str], new_passphrase: str,
              sleep: Sleep = time.sleep):
     admin = _admin(ws, who, passphrase, sleep)
-    return users.add_user(ws, name, roles, new_passphrase, actor=admin.name)
+    return users.enroll(ws, name, roles, new_passphrase, admin=admin)
 
 
 def reset_user(ws, who: SignedIn, *, passphrase: str, name: str, new_passphrase: str, sleep: Sleep = time.sleep):

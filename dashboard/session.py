@@ -37,15 +37,19 @@ class SignedIn:
 def sign_in(ws, name: str, passphrase: str, state: MutableMapping, *, now: float | None = None,
             sleep: Callable[[float], None] = time.sleep) -> SignedIn:
     """Check the passphrase with the core (which counts, ledgers and locks), after a delay that grows
-    with the user's recent failures; raise ``AuthError`` with a message fit to show."""
+    with the user's recent failures; raise ``AuthError`` with a message fit to show.
+
+    An unknown name goes through ``users.unlock`` too, the one path the CLI takes, which spends the same
+    argon2 check on it (against a decoy) as on a real account, so the time does not tell them apart.
+    """
     sign_out(state)
-    user = users.get_user(ws, name.strip())
-    if user is None:
-        raise AuthError(WRONG)
-    sleep(backoff_seconds(user.failed_logins))
-    locked = user.locked_until is not None and _aware(user.locked_until) > datetime.now(timezone.utc)
+    name = name.strip()
+    user = users.get_user(ws, name)
+    sleep(backoff_seconds(user.failed_logins if user is not None else 0))
+    locked = user is not None and user.locked_until is not None \
+        and _aware(user.locked_until) > datetime.now(timezone.utc)
     try:
-        person = users.unlock(ws, user.name, passphrase)
+        person = users.unlock(ws, name, passphrase)
     except AuthError as refused:
         # The core's message names the lock, which the person needs to know; a wrong passphrase
         # and an unknown name read the same, so the form does not confirm who has an account.

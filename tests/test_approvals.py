@@ -256,3 +256,54 @@ def test_parallel_wrong_guesses_are_all_counted(people):
     assert get_user(people, "sam").failed_logins >= 5
     with pytest.raises(AuthError, match="is locked"):
         unlock(people, "sam", PASS)
+
+
+def test_decisions_signed_before_a_reset_keep_counting(people):
+    request = request_for(people)
+    approve(people, request, "sam")
+    reset_user(people, "sam", "reset passphrase", actor="admin")
+    assert approve(people, request, "lena").status == "approved"
+    assert state_of(people, request).counted == [{"reviewer": "sam", "role": "security"},
+                                                 {"reviewer": "lena", "role": "legal"}]
+
+
+def test_a_key_retired_by_a_reset_cannot_decide_afterwards(people):
+    from stillroom.users import Person, key_path
+
+    old_key = signing.load_private_key(key_path(people, "sam-k1"), PASS)  # the leaked old key
+    reset_user(people, "sam", "reset passphrase", actor="admin")
+    request = request_for(people)
+    with pytest.raises(ApprovalRefused, match="sam-k1 was retired by a reset"):
+        decide(people, request.id, Person("sam", ["security"], "sam-k1", old_key), decision="approve")
+    assert approvals.decisions_for(people, request.id) == []
+
+
+@pytest.mark.parametrize("ledgered", [True, False])
+def test_a_backdated_decision_with_a_retired_key_does_not_count(people, ledgered):
+    """The old key's holder dates the decision before the reset; the ledger's order gives it away."""
+    from stillroom.artifacts import canonical_json, sha256_bytes
+    from stillroom.users import key_path
+
+    request = request_for(people)
+    before_reset = datetime.now(timezone.utc)
+    old_key = signing.load_private_key(key_path(people, "sam-k1"), PASS)
+    reset_user(people, "sam", "reset passphrase", actor="admin")
+    policy = people.policy()
+    statement = approvals.decision_statement(request=request, reviewer="sam", role="security", decision="approve",
+                                             comment="", policy_digest=policy.digest, time=before_reset)
+    envelope = signing.dsse_sign(canonical_json(statement), approvals.PAYLOAD_TYPE, old_key, "sam-k1")
+    if ledgered:  # the ledger takes the old key's signature (it knows persons' keys, not their retirement)
+        people.ledger().record("approval.decision", {
+            "request_id": request.id, "reviewer": "sam", "role": "security", "decision": "approve",
+            "request_digest": request.digest, "policy_digest": policy.digest,
+            "envelope_sha256": sha256_bytes(canonical_json(envelope))},
+            actor="sam", run_id=request.run_id, signed_by=("sam-k1", old_key))
+    with people.session() as s:
+        s.add(Decision(request_id=request.id, user="sam", roles=["security"], decision="approve",
+                       request_digest=request.digest, policy_digest=policy.digest, envelope=envelope,
+                       created_at=before_reset))
+        s.commit()
+    approve(people, request, "lena")
+    state = state_of(people, request)
+    assert not state.satisfied and state.missing_roles == ["security"]
+    assert any("signed with sam-k1, a key retired by a reset" in i["reason"] for i in state.ignored)

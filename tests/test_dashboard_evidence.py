@@ -137,6 +137,8 @@ def test_only_an_admin_adds_and_resets_users(workspace, request_):
     actions.add_user(workspace, as_user("ada"), passphrase=helpers.passphrase("ada"), name="nina", roles=["legal"],
                      new_passphrase="nina-passphrase", sleep=no_sleep)
     assert get_user(workspace, "nina").roles == ["legal"]
+    added = workspace.ledger().entries(kind="user.added")[0]
+    assert (added.actor, added.signer) == ("ada", get_user(workspace, "ada").key_name)  # ada's own key, not the node's
     user = actions.reset_user(workspace, as_user("ada"), passphrase=helpers.passphrase("ada"), name="sam",
                               new_passphrase="sams-new-passphrase", sleep=no_sleep)
     assert user.key_name == "sam-k2"

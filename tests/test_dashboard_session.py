@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from stillroom.dashboard import session
-from stillroom.users import AuthError, add_user, get_user
+from stillroom.users import AuthError, add_user, get_user, unlock
 
 PASS = "correct horse battery"
 
@@ -95,6 +95,40 @@ def test_confirm_unlocks_the_key_for_one_action_and_counts_failures(people):
     with pytest.raises(AuthError, match="wrong passphrase"):
         session.confirm(people, who, "not the passphrase", sleep=Sleeps())
     assert get_user(people, "sam").failed_logins == 1
+
+
+def test_an_unknown_name_goes_through_the_cores_sign_in_with_its_argon2_check(people, monkeypatch):
+    from argon2 import PasswordHasher
+
+    from stillroom import users
+
+    checked, unlocked = [], []
+    real_verify, real_unlock = PasswordHasher.verify, users.unlock
+
+    def verify(self, hashed, password):
+        checked.append(hashed)
+        return real_verify(self, hashed, password)
+
+    def core_unlock(ws, name, passphrase):
+        unlocked.append(name)
+        return real_unlock(ws, name, passphrase)
+
+    monkeypatch.setattr(PasswordHasher, "verify", verify)
+    monkeypatch.setattr(users, "unlock", core_unlock)
+    for name in ("sam", " nobody "):
+        with pytest.raises(AuthError, match=session.WRONG):
+            session.sign_in(people, name, "not the passphrase", {}, sleep=Sleeps())
+    assert unlocked == ["sam", "nobody"]
+    known, unknown = checked
+    assert unknown != known and unknown.split("$")[3] == known.split("$")[3]  # same argon2 cost
+
+
+def test_failures_on_the_command_line_lock_the_dashboard_sign_in_too(people):
+    for _ in range(5):
+        with pytest.raises(AuthError):
+            unlock(people, "sam", "not the passphrase")  # what `--as sam` on the command line runs
+    with pytest.raises(AuthError, match="locked after repeated failed sign-ins"):
+        session.sign_in(people, "sam", PASS, {}, sleep=Sleeps())
 
 
 @pytest.mark.parametrize(("failures", "seconds"), [(0, 0.0), (1, 0.5), (2, 1.0), (4, 4.0), (5, 8.0), (12, 8.0)])

@@ -164,17 +164,18 @@ def test_canary_probe_catches_a_memorised_secret_and_passes_an_unexposed_model(t
     import torch
     from transformers import AutoModelForCausalLM
 
-    from stillroom.plugins.evaluators.canary import CanaryEvaluator, make_canaries, plant
+    from stillroom.plugins.evaluators.canary import CanaryEvaluator, plant
     from stillroom.plugins.trainers.student import HFStudent, StudentNet
 
     ctx = tm.context(tmp_path)
-    canaries = make_canaries(2, seed=7)
+    planting = CanaryEvaluator({"count": 2, "copies": 20, "seed": 7}, ctx).planting()
+    canaries = planting["canaries"]
     tokenizer = tm.tokenizer()
 
     def student(memorise: bool) -> HFStudent:
         model = AutoModelForCausalLM.from_pretrained(tm.causal_dir(tmp_path / f"lm-{memorise}"))
         if memorise:  # plain fine-tuning on text with the canaries planted, many times over
-            texts = plant(tm.toy_split(40, 1)[0], canaries, copies=20)
+            texts = plant(tm.toy_split(40, 1)[0], canaries, copies=planting["copies"])
             optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2)
             for _ in range(40):
                 batch = tokenizer(texts, padding=True, return_tensors="pt")
@@ -191,3 +192,31 @@ def test_canary_probe_catches_a_memorised_secret_and_passes_an_unexposed_model(t
     clean = probe.evaluate(student(False), None, None, ctx).metrics
     assert leaked["canaries_reproduced"] >= 1 and leaked["canary_exposure_max"] == pytest.approx(6.0)
     assert clean["canaries_reproduced"] == 0 and clean["canary_exposure_max"] < 6.0
+
+
+def test_canary_planting_draws_secrets_from_a_recorded_seed_keyed_with_the_workspace_secret(tmp_path):
+    from stillroom.errors import ConfigError
+    from stillroom.plugins.evaluators.canary import CanaryEvaluator, make_canaries
+
+    def planting(options, **context):
+        return CanaryEvaluator(options, tm.context(tmp_path, **context)).planting()
+
+    drawn = planting({"count": 4, "copies": 3, "digits": 8}, secret=b"k" * 32, seed=1)
+    assert drawn == planting({"count": 4, "copies": 3, "digits": 8}, secret=b"k" * 32, seed=1)
+    assert drawn["canaries"] == make_canaries(4, drawn["seed"], 8) and drawn["copies"] == 3
+    assert drawn["lines"] == [f"{c['prefix']} {c['secret']}" for c in drawn["canaries"]]
+    assert all(len(c["secret"].split()) == 8 for c in drawn["canaries"])
+    assert drawn["seed_from"] == "workspace secret and run seed" and drawn["seed"] >= 2**32
+    assert planting({"count": 4, "digits": 8}, secret=b"j" * 32, seed=1)["canaries"] != drawn["canaries"]
+    assert planting({"count": 4, "digits": 8}, secret=b"k" * 32, seed=2)["canaries"] != drawn["canaries"]
+    assert planting({"count": 2, "seed": 7})["canaries"] == make_canaries(2, 7)
+    given = [{"prefix": "my account number is", "secret": "1 2 3"}]
+    assert planting({"canaries": given})["lines"] == ["my account number is 1 2 3"]
+    with pytest.raises(ConfigError, match="option 'seed' outside a workspace"):
+        planting({"count": 2})
+    with pytest.raises(ConfigError, match="option 'copies' must be a whole number"):
+        planting({"copies": 0, "seed": 1})
+    with pytest.raises(ConfigError, match="unknown option 'copy'"):
+        planting({"copy": 5, "seed": 1})
+    with pytest.raises(ConfigError, match="canaries must be a list of"):
+        planting({"canaries": ["my account number is 1 2 3"]})

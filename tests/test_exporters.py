@@ -132,3 +132,108 @@ def test_a_teacher_that_has_predicted_can_still_be_exported(tmp_path):
     as_student = HFStudent(StudentNet(teacher.model, "classification"), teacher.tokenizer, device=teacher.device)
     ONNXExporter({}, ctx).export(as_student, tmp_path / "onnx", texts=texts)
     assert json.loads((tmp_path / "onnx" / "export_check.json").read_text())["agreement"] == 1.0
+
+
+def causal_student(root, model_type: str = "llama", seed: int = 0):
+    """A one-layer causal LM built from a config, over the toy vocabulary, as the token-kd trainer builds one."""
+    import torch
+
+    ctx = tm.context(root)
+    teacher = HFTeacher({"path": str(tm.causal_dir(root / "lm")), "task": "causal-lm"}, ctx)
+    config = {"num_hidden_layers": 1}
+    if model_type == "gpt2":
+        size = len(tm.vocabulary())
+        config = {"model_type": "gpt2", "vocab_size": size, "n_embd": 32, "n_layer": 1, "n_head": 2, "n_positions": 64}
+    torch.manual_seed(seed)
+    spec = {"init": "config", "config": config, "tokenizer": str(root / "lm")}
+    return ctx, build_student(spec, teacher=teacher, task="causal-lm", label_names=None)
+
+
+@pytest.fixture(scope="module")
+def causal(tmp_path_factory):
+    ctx, student = causal_student(tmp_path_factory.mktemp("causal"))
+    return ctx, student, tm.toy_split(40, 3)[0]
+
+
+@pytest.mark.parametrize("model_type", ["llama", "gpt2"])
+def test_causal_lm_exports_to_onnx_agreeing_on_the_next_token_at_every_position(tmp_path, model_type):
+    ctx, student = causal_student(tmp_path, model_type)
+    texts = tm.toy_split(40, 3)[0]
+    files = ONNXExporter({}, ctx).export(student, tmp_path / "onnx", texts=texts)
+    assert {"model.onnx", "export_check.json", "tokenizer.json"} <= {f.name for f in files}
+    report = json.loads((tmp_path / "onnx" / "export_check.json").read_text())
+    real_tokens = sum(len(ids) for ids in student.tokenizer(texts)["input_ids"])
+    assert report["agreement"] >= report["threshold"] == 0.995 and report["positions"] == real_tokens
+    assert report["kv_cache"] is False and 0 < report["latency_ms_p50"] <= report["latency_ms_p95"]
+    sess = session(tmp_path / "onnx" / "model.onnx")
+    assert [i.name for i in sess.get_inputs()] == ["input_ids", "attention_mask"]
+    assert [o.name for o in sess.get_outputs()] == ["logits"]
+    # a padded batch wider than the 8 tokens the graph was traced on: the sequence axis is dynamic
+    batch = [texts[0], " ".join(texts[:5])]
+    encoded = student.encode(batch, return_tensors="np")
+    logits = sess.run(None, {k: np.asarray(v, dtype=np.int64) for k, v in encoded.items()})[0]
+    real = encoded["attention_mask"].astype(bool)
+    assert logits.shape[:2] == real.shape and real.shape[1] > 8
+    import torch
+
+    with torch.no_grad():
+        expected = student.net(*(torch.as_tensor(encoded[k]) for k in ("input_ids", "attention_mask"))).numpy()
+    np.testing.assert_allclose(logits[real], expected[real], atol=1e-4)
+
+
+def test_causal_lm_int8_export_reports_its_agreement_and_where_it_disagrees(causal, tmp_path):
+    ctx, student, texts = causal
+    ONNXExporter({}, ctx).export(student, tmp_path / "fp32", texts=texts)
+    ONNXInt8Exporter({}, ctx).export(student, tmp_path / "int8", texts=texts)
+    report = json.loads((tmp_path / "int8" / "export_check.json").read_text())
+    assert report["agreement"] >= report["threshold"] == 0.97
+    assert report["disagreements"] == round((1 - report["agreement"]) * report["positions"])
+    assert 0 <= report["disagreements_at_near_ties"] <= report["disagreements"]
+    assert (tmp_path / "int8" / "model.onnx").stat().st_size < (tmp_path / "fp32" / "model.onnx").stat().st_size
+
+
+def test_causal_lm_int8_below_its_threshold_fails_saying_to_ship_fp32(causal, tmp_path):
+    ctx, student, texts = causal
+    with pytest.raises(ExportCheckFailed, match="next-token top-1 agreement .* below 1.01; int8 quantization costs"):
+        ONNXInt8Exporter({"min_agreement": 1.01}, ctx).export(student, tmp_path / "int8", texts=texts)
+
+
+def test_a_truncated_onnx_export_is_caught_with_a_clear_error(causal, tmp_path):
+    ctx, student, texts = causal
+
+    class TruncatingExporter(ONNXExporter):  # a write cut short, as by a full disk
+        def write_model(self, student, path):
+            super().write_model(student, path)
+            path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+    message = r"model.onnx \(\d+ bytes\) does not load in onnxruntime \(.*Protobuf parsing failed.*\): it is truncated"
+    with pytest.raises(ExportCheckFailed, match=message):
+        TruncatingExporter({}, ctx).export(student, tmp_path / "onnx", texts=texts)
+
+
+def test_a_causal_export_of_other_weights_fails_its_agreement_check(causal, tmp_path):
+    from stillroom.plugins.exporters.onnx import export_onnx
+
+    ctx, student, texts = causal
+    _, other = causal_student(tmp_path / "other", seed=1)
+
+    class StaleExporter(ONNXExporter):  # a file from another training run where this one's should be
+        def write_model(self, student, path):
+            export_onnx(other, path)
+
+    with pytest.raises(ExportCheckFailed, match="next-token top-1 agreement with the in-memory student is 0"):
+        StaleExporter({}, ctx).export(student, tmp_path / "onnx", texts=texts)
+    report = json.loads((tmp_path / "onnx" / "export_check.json").read_text())
+    assert report["agreement"] < 0.5 and report["disagreements"] > report["positions"] / 2
+
+
+def test_causal_lm_hf_export_reloads_with_auto_model_for_causal_lm(causal, tmp_path):
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    ctx, student, texts = causal
+    HFExporter({}, ctx).export(student, tmp_path / "hf", texts=texts)
+    model = AutoModelForCausalLM.from_pretrained(tmp_path / "hf").eval()
+    encoded = student.encode(texts[:4])
+    with torch.no_grad():
+        np.testing.assert_allclose(model(**encoded).logits.numpy(), student.net(**encoded).numpy(), atol=1e-5)

@@ -49,6 +49,32 @@ def test_a_batch_gets_contiguous_seqs_each_chained_to_the_last(ledger):
     assert ledger.size() == 9
 
 
+def test_two_writers_taking_turns_extend_one_tree(database_url, ledger):
+    """Each ledger remembers the tree's edge from its own last append; the other's appends must not be lost."""
+    other = type(ledger)(ledger.engine, "node", ledger.node[1], ORIGIN)
+    for turn in range(6):
+        (ledger if turn % 2 else other).record_many(stage_drafts(turn + 1))
+    assert ledger.size() == 1 + sum(range(1, 7))
+    ledger.checkpoint()
+    other.record("last", {}, actor="a")
+    other.checkpoint()
+    report = ledger.verify()
+    assert report.ok and report.checkpoints == 2, report
+    leaves = [merkle.leaf_hash(leaf) for _, leaf, _, _ in ledger.rows()]
+    assert read_checkpoint(other.latest_checkpoint()).root == merkle.root_from_leaves(leaves)
+
+
+def test_an_append_that_fails_after_writing_rolls_back_and_the_next_one_follows_the_stored_head(ledger):
+    ledger.add_key("alice", signing.generate_key().public_key(), role="person", actor="admin")
+    size = ledger.size()
+    with pytest.raises(LedgerError, match="never reused"):  # refused after the entry row is inserted
+        ledger.add_key("alice", signing.generate_key().public_key(), role="person", actor="admin")
+    assert ledger.size() == size
+    assert ledger.record("next", {}, actor="a").seq == size
+    ledger.checkpoint()
+    assert ledger.verify().ok
+
+
 @pytest.mark.parametrize("payload", [{"x": math.nan}, {"x": b"raw"}, {"x": 2**60}, ["not", "an", "object"]])
 def test_a_payload_that_is_not_canonical_json_is_refused_and_nothing_is_written(ledger, payload):
     ledger.record("ok", {}, actor="a")

@@ -55,3 +55,68 @@ def test_classification_limits_regions_inside_the_boundary(residency):
             update={"allowed_regions": ["on-prem", "eu-cloud"]})}}))["region"] == "eu-cloud"
     with pytest.raises(RunRefused, match="restricted data may not be used by the source in region 'eu-cloud'"):
         check_location("source", "file:///mnt/cloud/a", "restricted", residency)
+
+
+# -- residency exceptions: separation of duties across runs ------------------------------
+
+
+class OutsideSource:
+    """A throwaway source that sits outside the boundary: just what the residency check reads."""
+
+    name = "outside"
+
+    def __init__(self, path):
+        self.path = path
+
+    def location(self):
+        return self.path.as_uri()
+
+    def fingerprint(self):
+        return "f" * 64
+
+    identity = fingerprint
+
+
+def test_nobody_admits_data_into_their_own_run_through_another_persons_request(workspace, tmp_path):
+    from types import SimpleNamespace
+
+    from stillroom.approvals import ApprovalRefused, decide, get_request
+    from stillroom.pipeline import within_boundary
+    from stillroom.users import add_user, unlock
+
+    for name, roles in (("alice", ["operator"]), ("bob", ["operator", "security"]), ("lena", ["legal"]),
+                        ("sec2", ["security"])):
+        add_user(workspace, name, roles, "correct horse battery", actor="admin")
+    path = workspace.policy_dir / "residency.yaml"
+    path.write_text(path.read_text().replace('paths: ["/"]', f'paths: ["{workspace.root}"]'))
+    source = OutsideSource(tmp_path / "outside.jsonl")
+
+    def run_by(initiator):
+        run = SimpleNamespace(workspace=workspace, policy=workspace.policy(), initiator=initiator,
+                              run_id=f"run-{initiator}",
+                              spec=SimpleNamespace(source=SimpleNamespace(classification="public")))
+        return within_boundary(run, "source", source)
+
+    def refused_request(initiator):
+        with pytest.raises(RunRefused, match=r"Residency request (req-\w+) is open") as refused:
+            run_by(initiator)
+        return get_request(workspace, refused.value.args[0].split("Residency request ")[1].split()[0])
+
+    def approve(request, name):
+        decide(workspace, request.id, unlock(workspace, name, "correct horse battery"), decision="approve")
+
+    alices = refused_request("alice")
+    bobs = refused_request("bob")
+    assert alices.initiator == "alice" and bobs.id != alices.id and bobs.initiator == "bob"
+
+    approve(alices, "bob")  # bob reviews alice's request, as his security role allows
+    approve(alices, "lena")
+    assert get_request(workspace, alices.id).status == "approved"
+    assert refused_request("bob").id == bobs.id  # ...but it does not admit bob's own run
+    with pytest.raises(ApprovalRefused, match="bob initiated"):
+        approve(bobs, "bob")
+
+    approve(bobs, "sec2")
+    approve(bobs, "lena")
+    assert run_by("bob")["exception"] == bobs.id
+    assert run_by("alice")["exception"] == alices.id

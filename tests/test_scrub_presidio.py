@@ -52,6 +52,14 @@ def test_finds_every_builtin_entity_type_with_no_ner_model(scrubber):
     }
 
 
+def test_a_small_listed_town_after_in_or_to_is_a_place_but_a_first_name_stays_a_person(scrubber):
+    # Towns under 100,000 people score below the threshold alone; "in"/"to" before them decides.
+    assert found_types(scrubber, "I withdrew cash in Soest and was charged a fee.") == {("LOCATION", "Soest")}
+    assert found_types(scrubber, "I moved to Lemgo last month.") == {("LOCATION", "Lemgo")}
+    assert found_types(scrubber, "Soest is lovely.") == set()
+    assert found_types(scrubber, "Please send the money to Jackson today.") == {("PERSON", "Jackson")}
+
+
 def test_entities_say_which_method_covers_each_type(scrubber):
     methods = scrubber.entities()
     assert methods["PERSON"] == "gazetteer" and methods["LOCATION"] == "gazetteer"

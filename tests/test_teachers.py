@@ -79,6 +79,36 @@ def test_classifier_teacher_cannot_generate(tmp_path, ctx):
         HFTeacher({"path": str(tm.classifier_dir(tmp_path / "clf"))}, ctx).generate(["hi"])
 
 
+def test_an_empty_split_is_labelled_as_zero_rows_shaped_like_any_other(tmp_path, ctx):
+    teachers = [
+        HFTeacher({"path": str(tm.classifier_dir(tmp_path / "clf"))}, ctx),
+        HFTeacher({"path": str(tm.encoder_dir(tmp_path / "enc", hidden_size=48)), "task": "embedding"}, ctx),
+        HFTeacher({"path": str(tm.causal_dir(tmp_path / "lm")), "task": "causal-lm", "top_k": 4}, ctx),
+    ]
+    for teacher in teachers:
+        # no rows; past the rows (and, for token rows, their padded width) the same dimensions and dtypes
+        empty, some = label_outputs(teacher, [], ctx.artifacts).outputs, teacher.predict(TEXTS)
+        assert set(empty) == set(some), teacher.task
+        skip = 2 if teacher.task == "causal-lm" else 1
+        assert {k: (v.shape[:skip], v.shape[skip:], v.dtype) for k, v in empty.items()} == {
+            k: ((0,) * skip, v.shape[skip:], v.dtype) for k, v in some.items()
+        }, teacher.task
+    assert teachers[2].generate([]) == []
+
+
+def test_an_http_teacher_answers_no_texts_without_contacting_its_endpoint(ctx):
+    import socket
+
+    from stillroom.plugins.teachers.openai import OpenAITeacher
+
+    with socket.socket() as probe:  # a loopback port nothing listens on: a request would fail "cannot be reached"
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    teacher = OpenAITeacher({"url": f"http://127.0.0.1:{port}/v1", "model": "m", "top_k": 3, "timeout": 2}, ctx)
+    assert teacher.predict([])["topk_logprobs"].shape == (0, 0, 3)
+    assert teacher.generate([]) == []
+
+
 def test_label_outputs_runs_the_teacher_once_per_teacher_and_inputs(tmp_path, ctx):
     teacher = HFTeacher({"path": str(tm.classifier_dir(tmp_path / "clf"))}, ctx)
     calls = []
@@ -194,3 +224,185 @@ def test_a_model_shipped_in_a_python_package_is_named_by_package(ctx):
     assert teacher.path == minilm.get_model_path().resolve() and teacher.location().startswith("file://")
     with pytest.raises(ConfigError, match="no installed Python package named 'not_a_package'"):
         HFTeacher({"path": "package:not_a_package", "task": "embedding"}, ctx)
+
+
+@pytest.fixture
+def chat_endpoint(tmp_path):
+    """The tiny model served with a chat template, as a chat model ships."""
+    from openai_server import add_chat_template, serve
+
+    server = serve(add_chat_template(tm.causal_dir(tmp_path / "chat-served")))
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def chat_teacher(endpoint, tmp_path, ctx, **options):
+    from stillroom.plugins.teachers.openai import OpenAITeacher
+
+    settings = {"url": endpoint.url, "model": "tiny-llama", "api": "chat", "top_k": 4, "max_tokens": 5}
+    return OpenAITeacher(settings | {"tokenizer": str(tmp_path / "chat-served")} | options, ctx)
+
+
+def test_chat_log_probs_are_the_served_models_own_over_its_answer(chat_endpoint, tmp_path, ctx):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    teacher = chat_teacher(chat_endpoint, tmp_path, ctx)
+    out = teacher.predict(TEXTS)
+    model = AutoModelForCausalLM.from_pretrained(tmp_path / "chat-served").eval()
+    tokenizer = AutoTokenizer.from_pretrained(tmp_path / "chat-served")
+    for row, text in enumerate(TEXTS):
+        prompt = tokenizer.apply_chat_template(
+            [{"role": "user", "content": text}], add_generation_prompt=True, return_dict=False
+        )
+        length = int(out["attention_mask"][row].sum())
+        ids = out["input_ids"][row, :length]
+        assert ids[: len(prompt)].tolist() == prompt and length == len(prompt) + 5 - 1
+        # scored: the last prompt position (the answer's first token) and every answer position after it
+        scored = out["target_mask"][row].astype(bool)
+        assert np.flatnonzero(scored).tolist() == list(range(len(prompt) - 1, length))
+        with torch.no_grad():
+            logprobs = torch.log_softmax(model(input_ids=torch.as_tensor(ids)[None]).logits[0], dim=-1)
+        top = logprobs[len(prompt) - 1 :].topk(4)
+        np.testing.assert_array_equal(out["topk_ids"][row][scored], top.indices.numpy())
+        np.testing.assert_allclose(out["topk_logprobs"][row][scored], top.values.numpy(), atol=1e-4)
+        assert ids[len(prompt) :].tolist() == top.indices[:-1, 0].tolist()  # the answer is the greedy one
+        if row == 0:
+            answer = [*ids[len(prompt) :].tolist(), int(top.indices[-1, 0])]
+            assert teacher.generate([text], max_tokens=5) == [tokenizer.decode(answer, skip_special_tokens=True)]
+    assert teacher.fingerprint() != chat_teacher(chat_endpoint, tmp_path, ctx, max_tokens=6).fingerprint()
+
+
+@pytest.mark.parametrize(
+    ("fault", "message"),
+    [
+        ("http-500", "chat/completions answered 500: .*CUDA out of memory"),
+        ("not-json", "bytes that are not JSON, starting b'<html>"),
+        ("no-logprobs", "to text 0 carries no logprobs.content; the endpoint must support logprobs"),
+        ("legacy-top-logprobs", r"to text 0, answer token 0 is not \{token, logprob, top_logprobs"),
+        ("text-tokens", "returned token .* as text; it must honour return_tokens_as_token_ids"),
+        ("positive-logprobs", r"answer token 0 has a top_logprobs entry that is not \{token, logprob <= 0\}"),
+    ],
+)
+def test_a_malformed_chat_answer_is_refused_saying_what_was_wrong(chat_endpoint, tmp_path, ctx, fault, message):
+    from stillroom.plugins.teachers.openai import EndpointError
+
+    chat_endpoint.faults = {fault}
+    with pytest.raises(EndpointError, match=message):
+        chat_teacher(chat_endpoint, tmp_path, ctx).predict(TEXTS[:1])
+
+
+def test_chat_log_probs_need_the_served_tokenizer_and_its_template(chat_endpoint, tmp_path, ctx):
+    from stillroom.plugins.teachers.openai import EndpointError, OpenAITeacher
+
+    other_template = "{% for message in messages %}[CLS] {{ message['content'] }} [SEP] {% endfor %}"
+    with pytest.raises(EndpointError, match="counts 5 prompt tokens where the local chat template renders 4"):
+        chat_teacher(chat_endpoint, tmp_path, ctx, chat_template=other_template).predict(["send money"])
+    bare = {"url": chat_endpoint.url, "model": "tiny-llama", "api": "chat"}
+    with pytest.raises(ConfigError, match="teacher.tokenizer is required for api: chat log-probs"):
+        OpenAITeacher(bare, ctx).predict(["send money"])
+    with pytest.raises(ConfigError, match="has no chat template; set teacher.chat_template"):
+        OpenAITeacher(bare | {"tokenizer": str(tm.causal_dir(tmp_path / "plain"))}, ctx).predict(["send money"])
+    # generation needs neither: the server applies its own template
+    assert len(OpenAITeacher(bare, ctx).generate(["send money"], max_tokens=2)) == 1
+
+
+def test_the_chat_endpoint_goes_through_residency_and_egress_like_completions(chat_endpoint, tmp_path, ctx, workspace):
+    from stillroom.egress import EgressBlocked, guard
+    from stillroom.errors import RunRefused
+    from stillroom.plugins.teachers.openai import OpenAITeacher
+    from stillroom.policy import Egress, load_policy
+    from stillroom.residency import check_location
+
+    residency = load_policy(workspace.policy_dir).residency
+    chat = chat_teacher(chat_endpoint, tmp_path, ctx)
+    port = chat_endpoint.server_address[1]
+    assert chat.location() == OpenAITeacher({"url": chat_endpoint.url, "model": "tiny-llama"}, ctx).location()
+    assert check_location("teacher", chat.location(), "restricted", residency)["region"] == "on-prem"
+    outside = OpenAITeacher({"url": "https://llm.example.com/v1", "model": "m", "api": "chat"}, ctx)
+    with pytest.raises(RunRefused, match="https://llm.example.com:443 is in no region"):
+        check_location("teacher", outside.location(), "restricted", residency)
+    blocked = []
+    allowed = Egress.model_validate({"allow": [{"host": "127.0.0.1", "port": port}]})
+    with guard(allowed, on_block=blocked.append):
+        assert chat.predict(TEXTS[:1])["target_mask"].sum() == 5
+    elsewhere = Egress.model_validate({"allow": [{"host": "127.0.0.1", "port": port + 1}]})
+    with guard(elsewhere, on_block=blocked.append), pytest.raises(EgressBlocked, match=f"127.0.0.1:{port}"):
+        chat.predict(TEXTS[:1])
+    assert [attempt["target"] for attempt in blocked] == [f"127.0.0.1:{port}"]
+
+
+def test_a_student_distils_from_the_chat_teachers_answer_log_probs(chat_endpoint, tmp_path, ctx):
+    from stillroom.components import Dataset, Split
+    from stillroom.plugins.trainers.tokens import TokenKDTrainer
+
+    ctx.teacher = chat_teacher(chat_endpoint, tmp_path, ctx)
+    data = Dataset(Split(tm.toy_split(32, 1)[0]), Split(tm.toy_split(8, 2)[0]), Split([]))
+    outputs = {
+        s: label_outputs(ctx.teacher, getattr(data, s).texts, ctx.artifacts).outputs for s in ("train", "validation")
+    }
+    # the prompt positions carry no teacher log-probs: were they scored, preflight would find -inf there
+    assert not np.isfinite(outputs["train"]["topk_logprobs"][outputs["train"]["attention_mask"].astype(bool)]).all()
+    spec = {
+        "init": "config",
+        "config": {**json.loads((tmp_path / "chat-served" / "config.json").read_text()), "num_hidden_layers": 1},
+        "tokenizer": str(tmp_path / "chat-served"),
+        "epochs": 3,
+        "lr": 3e-3,
+        "batch_size": 8,
+    }
+    student = TokenKDTrainer({}, ctx).train(spec, data, outputs, ctx)
+    assert len(student.history) == 3 and student.history[-1]["loss"] < student.history[0]["loss"]
+    assert 0 <= student.history[-1]["val_score"] <= 1
+
+
+def test_an_endpoint_outside_the_boundary_gets_a_residency_request_and_is_never_contacted(tmp_path, ctx, workspace):
+    """The teacher's host is a loopback listener the residency policy puts outside the boundary; the egress
+    policy would let a connection through, so any attempt would show up as an accepted connection."""
+    import socket
+    from types import SimpleNamespace
+
+    from stillroom.approvals import decide, list_requests
+    from stillroom.config import parse_spec
+    from stillroom.errors import RunRefused
+    from stillroom.pipeline import run_pipeline, within_boundary
+    from stillroom.plugins.teachers.openai import OpenAITeacher
+    from stillroom.users import add_user, unlock
+
+    policy = workspace.policy_dir / "residency.yaml"
+    rules = policy.read_text()
+    policy.write_text(rules.replace("[localhost, ", "[").replace("127.0.0.0/8, ", ""))
+    assert "127.0.0.0/8" in rules and "127.0.0.0/8" not in policy.read_text()
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.setblocking(False)
+    port = listener.getsockname()[1]
+    options = {"url": f"http://127.0.0.1:{port}/v1", "model": "tiny-llama", "top_k": 4, "timeout": 2}
+    data = tmp_path / "queries.jsonl"
+    data.write_text("".join(json.dumps({"text": text}) + "\n" for text in TEXTS))
+    spec = parse_spec({"name": "remote", "source": {"type": "jsonl", "path": str(data), "classification": "public"},
+                       "teacher": {"type": "openai", "task": "causal-lm", **options}, "curate": False})
+    try:
+        with pytest.raises(RunRefused, match=r"Residency request req-\w+ is open for exactly this teacher"):
+            run_pipeline(workspace, spec, initiator="op", progress=False)
+        with pytest.raises(BlockingIOError):
+            listener.accept()
+        (request,) = list_requests(workspace, kind="residency")
+        teacher = OpenAITeacher(options, ctx)
+        assert request.subject["location"] == f"http://127.0.0.1:{port}"
+        assert request.subject["fingerprint"] == teacher.identity()
+        # what identifies the endpoint and changes its outputs makes another request
+        for changed in ({"model": "other"}, {"top_k": 5}, {"url": f"http://127.0.0.1:{port}/v2"}):
+            assert OpenAITeacher({**options, **changed}, ctx).identity() != teacher.identity(), changed
+
+        for name, roles in (("sam", ["security"]), ("lena", ["legal"])):
+            add_user(workspace, name, roles, "correct horse battery", actor="admin")
+            decide(workspace, request.id, unlock(workspace, name, "correct horse battery"), decision="approve")
+        rerun = SimpleNamespace(workspace=workspace, policy=workspace.policy(), initiator="op", run_id="run-again",
+                                spec=SimpleNamespace(source=SimpleNamespace(classification="public")))
+        assert within_boundary(rerun, "teacher", teacher)["exception"] == request.id
+        with pytest.raises(BlockingIOError):
+            listener.accept()
+    finally:
+        listener.close()

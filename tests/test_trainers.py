@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -84,10 +85,15 @@ def test_each_epoch_is_recorded_for_the_ledger(setup, tmp_path):
     ctx, data, teacher, outputs = setup
     entries = []
     local = tm.context(tmp_path, teacher=teacher, record=lambda kind, payload: entries.append((kind, payload)))
-    LogitKDTrainer({}, local).train({"layers": 1, "epochs": 2, "batch_size": 32}, data, outputs, local)
-    assert [kind for kind, _ in entries] == ["train.epoch", "train.epoch"]
-    assert entries[-1][1]["epoch"] == 2 and entries[-1][1]["trainer"] == "logit-kd"
-    assert {"loss", "val_score", "seconds", "examples_per_s"} <= set(entries[-1][1])
+    student = LogitKDTrainer({}, local).train({"layers": 1, "epochs": 2, "batch_size": 32}, data, outputs, local)
+    assert [kind for kind, _ in entries] == ["train.epoch", "train.epoch", "train.kept"]
+    epoch, kept = entries[1][1], entries[2][1]
+    assert epoch["epoch"] == 2 and epoch["trainer"] == "logit-kd" and epoch["val_metric"] == "accuracy"
+    assert {"loss", "val_score", "seconds", "examples_per_s"} <= set(epoch)
+    best = max(range(2), key=lambda i: (entries[i][1]["val_score"], i))
+    assert kept == {"trainer": "logit-kd", "epochs_run": 2, "epoch": best + 1, "by": "accuracy",
+                    "val_score": entries[best][1]["val_score"]}
+    assert student.kept == {k: v for k, v in kept.items() if k not in ("trainer", "epochs_run")}
 
 
 def test_early_stopping_ends_training_when_validation_stops_improving(setup, tmp_path):
@@ -97,6 +103,50 @@ def test_early_stopping_ends_training_when_validation_stops_improving(setup, tmp
         {"layers": 2, "epochs": 30, "lr": 3e-3, "batch_size": 16, "patience": 1}, data, outputs, local
     )
     assert len(student.history) < 30
+
+
+def test_of_equal_validation_scores_the_later_epoch_is_kept_and_a_plateau_still_stops(tmp_path):
+    from stillroom.plugins.trainers.loop import Examples, Score, fit
+    from stillroom.plugins.trainers.options import TrainOptions
+
+    torch.manual_seed(0)
+    net = torch.nn.Embedding(8, 4)
+    examples = Examples([[i % 8, (i + 3) % 8] for i in range(16)], {})
+    # accuracy that saturates at 1.0 after the second epoch while training goes on
+    scripted, weights = iter([0.5, 1.0, 1.0, 1.0, 1.0, 1.0]), []
+
+    def score():
+        weights.append(net.weight.detach().clone())
+        return Score("accuracy", next(scripted))
+
+    result = fit(
+        net,
+        examples,
+        lambda model, batch: model(batch["input_ids"]).pow(2).mean(),
+        options=TrainOptions(epochs=6, batch_size=4, lr=1e-2, patience=2),
+        ctx=tm.context(tmp_path),
+        device=torch.device("cpu"),
+        score_fn=score,
+        state_dir=None,
+        label="toy",
+    )
+    assert len(result.history) == 4  # epochs 3 and 4 tie with 2: two epochs without improving, patience 2
+    assert result.kept == {"epoch": 4, "by": "accuracy", "val_score": 1.0}
+    assert not torch.equal(weights[1], weights[3])
+    assert torch.equal(net.weight.detach(), weights[3])
+
+
+def test_without_validation_data_every_epoch_runs_and_the_last_is_kept_and_recorded_so(setup, tmp_path):
+    ctx, data, teacher, outputs = setup
+    entries = []
+    local = tm.context(tmp_path, teacher=teacher, record=lambda kind, payload: entries.append((kind, payload)))
+    no_validation = Dataset(data.train, Split([], []), data.test, data.label_names)
+    spec = {"layers": 1, "epochs": 3, "lr": 3e-3, "batch_size": 32, "patience": 1}
+    student = LogitKDTrainer({}, local).train(spec, no_validation, outputs, local)
+    assert [(h["val_score"], h["val_metric"]) for h in student.history] == [(None, None)] * 3
+    assert entries[-1][0] == "train.kept" and entries[-1][1]["epochs_run"] == 3
+    assert student.kept["epoch"] == 3 and student.kept["by"] is None
+    assert "no validation data" in student.kept["reason"] and "kept the last" in student.kept["reason"]
 
 
 def test_student_layers_are_a_count_spread_evenly_or_explicit_indices(tmp_path):
@@ -151,6 +201,134 @@ def test_embedding_student_narrower_than_its_teacher_learns_through_a_projection
     assert scores[-1] > scores[0] and max(scores) > 0.9
 
 
+class UnreadableOutputs(Mapping):
+    """Teacher outputs a labels-only baseline must never look at."""
+
+    def __getitem__(self, key):
+        raise AssertionError(f"the labels baseline read the teacher's {key!r} outputs")
+
+    def __iter__(self):
+        raise AssertionError("the labels baseline read the teacher's outputs")
+
+    def __len__(self):
+        raise AssertionError("the labels baseline read the teacher's outputs")
+
+
+def forbid_running(teacher):
+    """The baseline may start from copies of the teacher's layers; running the teacher itself fails the test."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the labels baseline ran the teacher")
+
+    original = teacher.model
+    teacher.predict = teacher.generate = refuse
+    # the hook travels with deep copies of the model: it refuses only the teacher's own forward
+    original.register_forward_pre_hook(lambda module, args: refuse() if module is original else None)
+
+
+def class_separation(student, data) -> float:
+    """Mean cosine between test queries of one intent, minus the mean between queries of different intents."""
+    unit = student.predict(data.test.texts)["embeddings"]
+    unit = unit / np.linalg.norm(unit, axis=1, keepdims=True)
+    same = np.equal.outer(data.test.labels, data.test.labels)
+    cosines = unit @ unit.T
+    return float(cosines[same & ~np.eye(len(unit), dtype=bool)].mean() - cosines[~same].mean())
+
+
+def test_embedding_labels_baseline_learns_intents_from_the_teachers_layers_without_running_the_teacher(tmp_path):
+    ctx, data, outputs, spec = tm.embedding_kd_setup(tmp_path)
+    forbid_running(ctx.teacher)
+    untrained = build_student({"layers": 2}, teacher=ctx.teacher, task="embedding", label_names=data.label_names)
+    baseline = EmbeddingKDTrainer({}, ctx).train(
+        {"layers": 2, "epochs": 2, "lr": 3e-3, "batch_size": 16, "method": "labels"}, data, UnreadableOutputs(), ctx
+    )
+    assert EmbeddingKDTrainer.supports_baseline
+    # the class directions were a training device: the student is the same architecture as the KD one
+    assert not hasattr(baseline.net, "label_head") and baseline.num_parameters() == untrained.num_parameters()
+    # the untrained copy puts every query at about the same cosine to every other (separation ~0.02)
+    assert class_separation(baseline, data) > class_separation(untrained, data) + 0.2
+    assert baseline.history[-1]["val_score"] >= 0.9
+
+
+def test_embedding_labels_baseline_needs_labels(tmp_path):
+    ctx, data, outputs, spec = tm.embedding_kd_setup(tmp_path)
+    unlabelled = Dataset(Split(data.train.texts), data.validation, data.test, data.label_names)
+    with pytest.raises(ConfigError, match="needs labelled training data"):
+        EmbeddingKDTrainer({}, ctx).train({**spec, "method": "labels"}, unlabelled, outputs, ctx)
+
+
+def embedding_pipeline(workspace, *, labelled: bool, **overrides):
+    from stillroom.config import parse_spec
+
+    texts, labels = tm.toy_split(300, 5)
+    rows = [{"text": t, **({"label": list(tm.INTENTS)[y]} if labelled else {})} for t, y in zip(texts, labels)]
+    path = workspace.root / "queries.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    encoder = workspace.root / "encoder"
+    if not encoder.is_dir():
+        tm.encoder_dir(encoder)
+    return parse_spec({
+        "name": "intents", "source": {"type": "jsonl", "path": str(path), "classification": "public"},
+        "teacher": {"type": "hf", "path": str(encoder), "task": "embedding"},
+        "data": {"label_field": "label" if labelled else None}, "curate": False,
+        "student": {"layers": 2, "epochs": 2, "lr": 3e-3, "batch_size": 16}, "evaluators": ["task"],
+        **overrides,
+    })
+
+
+def test_a_labelled_embedding_run_reports_its_labels_only_baseline_beside_the_kd_student(workspace):
+    from stillroom.cli import _stage_detail
+    from stillroom.pipeline import run_pipeline
+
+    run = run_pipeline(workspace, embedding_pipeline(workspace, labelled=True, exporters=["hf"]),
+                       initiator="op", progress=False)
+    assert run.summaries["train"]["baseline"] == "labels-only"
+    metrics = run.summaries["evaluate"]["metrics"]
+    assert 0 <= metrics["baseline"]["task"]["accuracy"] <= 1 and "teacher_accuracy" in metrics["student"]["task"]
+    baseline_accuracy = f"labels-only {metrics['baseline']['task']['accuracy']:.3f}"
+    assert baseline_accuracy in _stage_detail(run.summaries["evaluate"])
+    card = workspace.artifacts.path(run.artifacts["model_card"]).read_text()
+    assert "| metric | student | labels-only baseline | teacher |" in card
+    student, baseline = metrics["student"]["task"]["accuracy"], metrics["baseline"]["task"]["accuracy"]
+    assert f"| accuracy | {student:.4f} | {baseline:.4f} |" in card
+
+
+def test_an_unlabelled_embedding_run_skips_the_baseline_and_says_why(workspace):
+    from stillroom.cli import _stage_detail
+    from stillroom.pipeline import run_pipeline
+
+    run = run_pipeline(workspace, embedding_pipeline(workspace, labelled=False, exporters=[]),
+                       initiator="op", progress=False)
+    assert "baseline" not in run.students and "baseline" not in run.summaries["evaluate"]["metrics"]
+    assert "no labels" in run.summaries["train"]["baseline_skipped"]
+    assert "no labels-only baseline: the training data has no labels" in _stage_detail(run.summaries["train"])
+
+
+def test_a_causal_lm_run_without_a_validation_split_labels_trains_and_keeps_each_students_last_epoch(workspace):
+    from stillroom.config import parse_spec
+    from stillroom.pipeline import run_pipeline
+
+    texts, labels = tm.toy_split(80, 5)
+    path = workspace.root / "queries.jsonl"
+    rows = [{"text": text, "label": list(tm.INTENTS)[label]} for text, label in zip(texts, labels)]
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    spec = parse_spec({
+        "name": "lm", "source": {"type": "jsonl", "path": str(path), "classification": "public"},
+        "teacher": {"type": "hf", "path": str(tm.causal_dir(workspace.root / "lm")), "task": "causal-lm", "top_k": 4},
+        "data": {"label_field": "label", "split": {"validation": 0}}, "curate": False,
+        "student": {"init": "config", "config": {"num_hidden_layers": 1}, "epochs": 2, "batch_size": 16},
+        "evaluators": [], "exporters": [],
+    })
+    run = run_pipeline(workspace, spec, initiator="op", progress=False)
+    assert run.summaries["label"]["outputs"]["validation"]["n"] == 0
+    assert run.teacher_outputs["validation"]["topk_ids"].shape == (0, 0, 4)
+    ledger = [json.loads(leaf) for _seq, leaf, _sig, _hash in workspace.ledger().rows()]
+    kept = [e["payload"] for e in ledger if e["kind"] == "train.kept" and e["run_id"] == run.run_id]
+    assert [k["trainer"] for k in kept] == ["token-kd", "token-kd (labels)"]
+    assert all(k["epoch"] == k["epochs_run"] == 2 and k["by"] is None and "no validation data" in k["reason"]
+               for k in kept)
+
+
 def test_kd_is_refused_when_the_teacher_outputs_are_constant(setup):
     ctx, data, teacher, outputs = setup
     flat = {"train": {"logits": np.zeros((len(data.train), 3), dtype=np.float32)}}
@@ -195,7 +373,7 @@ from stillroom.plugins.trainers.kd import LogitKDTrainer
 
 root, checkpoints, out = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
 events = []
-ctx = tm.context(root, record=lambda kind, payload: events.append([kind, payload["epoch"]]))
+ctx = tm.context(root, record=lambda kind, payload: kind != "train.kept" and events.append([kind, payload["epoch"]]))
 ctx.teacher = HFTeacher({{"path": str(root / "teacher")}}, ctx)
 data = tm.toy_dataset()
 outputs = {{s: label_outputs(ctx.teacher, getattr(data, s).texts, ctx.artifacts).outputs
@@ -291,6 +469,7 @@ def test_causal_student_learns_the_teachers_next_token_choices(tmp_path, diverge
     )
     scores = [h["val_score"] for h in student.history]
     assert scores[-1] > scores[0] or max(scores) >= 0.9
+    assert student.kept["by"] == "teacher_agreement" and student.kept["val_score"] == max(scores)
     predicted = student.predict(data.test.texts)
     assert predicted["topk_logprobs"].shape[2] == 20 and predicted["input_ids"].shape[0] == 10
 
@@ -322,6 +501,36 @@ def test_hidden_state_matching_needs_a_local_teacher(setup, tmp_path):
             outputs,
             local,
         )
+
+
+def test_a_remote_teacher_is_refused_as_a_live_teacher_and_as_a_source_of_layers(tmp_path):
+    import re
+    import socket
+
+    from stillroom.plugins.teachers.openai import OpenAITeacher
+    from stillroom.plugins.trainers.tokens import TokenKDTrainer
+
+    served = tm.causal_dir(tmp_path / "lm")
+    with socket.socket() as probe:  # a loopback port nothing listens on: contacting it would fail another way
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    ctx = tm.context(tmp_path)
+    # an HTTP teacher's ``model`` is a model name; this one also carries the served tokenizer, so neither
+    # attribute alone can tell it from a local teacher
+    remote = type("RemoteWithTokenizer", (OpenAITeacher,), {"tokenizer": tm.tokenizer()})
+    ctx.teacher = remote({"url": f"http://127.0.0.1:{port}/v1", "model": "tiny-llama", "timeout": 2}, ctx)
+    data = Dataset(Split(tm.toy_split(24, 1)[0]), Split(tm.toy_split(6, 2)[0]), Split([]))
+    where = f"teacher 'openai' at http://127.0.0.1:{port} is not a model in this process"
+    config = {**json.loads((served / "config.json").read_text()), "num_hidden_layers": 1}
+    live = {"init": "config", "config": config, "tokenizer": str(served), "live": True}
+    with pytest.raises(ConfigError, match=re.escape(f"student.live needs a local teacher, its model run on every "
+                                                    f"training batch, but {where}; drop live")):
+        TokenKDTrainer({}, ctx).train(live, data, {}, ctx)
+    with pytest.raises(ConfigError, match=re.escape(f"student.init: teacher needs a local teacher, its layers "
+                                                    f"copied into the student, but {where}")):
+        build_student({"init": "teacher", "layers": 1}, teacher=ctx.teacher, task="causal-lm", label_names=None)
+    with pytest.raises(ConfigError, match=re.escape(f"init: config (the default here: {where}) copies none")):
+        build_student({"layers": 1}, teacher=ctx.teacher, task="causal-lm", label_names=None)
 
 
 def test_training_batches_cover_every_example_once_with_little_padding_and_repeat_per_seed():
@@ -399,6 +608,24 @@ def test_sequence_level_kd_learns_the_teachers_generations_generated_once(causal
     assert calls == [60]
 
 
+@pytest.mark.parametrize("method", ["labels", "sequence"])
+def test_a_causal_student_not_trained_on_teacher_log_probs_keeps_its_most_likely_epoch_on_validation(causal, method):
+    from stillroom.plugins.trainers.options import TrainOptions
+    from stillroom.plugins.trainers.tokens import TokenKDTrainer, inverse_perplexity
+
+    ctx, data = causal
+    spec = {"init": "config", "config": {"num_hidden_layers": 1}, "method": method, "max_new_tokens": 4,
+            "epochs": 4, "lr": 5e-3, "batch_size": 16}
+    # the baseline must not choose its epoch by agreement with a teacher it never learned from
+    student = TokenKDTrainer({}, ctx).train(spec, data, UnreadableOutputs(), ctx)
+    scores = [h["val_score"] for h in student.history]
+    assert {h["val_metric"] for h in student.history} == {"inverse_perplexity"}
+    assert 0 < scores[0] < scores[-1] <= 1
+    best = max(range(len(scores)), key=lambda i: (scores[i], i))
+    assert student.kept == {"epoch": best + 1, "by": "inverse_perplexity", "val_score": scores[best]}
+    assert inverse_perplexity(student, data.validation.texts, TrainOptions()) == pytest.approx(scores[best], rel=1e-5)
+
+
 def test_token_kd_against_a_live_teacher_needs_no_cached_outputs(causal):
     from stillroom.plugins.trainers.tokens import TokenKDTrainer
 
@@ -416,7 +643,9 @@ def test_token_kd_against_a_live_teacher_needs_no_cached_outputs(causal):
 def test_gradient_accumulation_takes_one_optimizer_step_per_group_of_batches(setup, tmp_path, grad_accum, steps):
     ctx, data, teacher, outputs = setup
     entries = []
-    local = tm.context(tmp_path, teacher=teacher, record=lambda kind, payload: entries.append(payload))
+    local = tm.context(
+        tmp_path, teacher=teacher, record=lambda kind, payload: kind == "train.epoch" and entries.append(payload)
+    )
     spec = {"layers": 1, "epochs": 2, "batch_size": 16, "grad_accum": grad_accum}
     LogitKDTrainer({}, local).train(spec, data, outputs, local)
     assert [e["steps"] for e in entries] == steps

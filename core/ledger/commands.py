@@ -1,4 +1,4 @@
-"""``stillroom ledger ...``: verify, export, prove, consistency, checkpoint.
+"""``stillroom ledger ...``: verify, export, prove, consistency, checkpoint, rotate-key.
 
 Mounted by the core CLI with ``app.add_typer(ledger_app, name="ledger")``.
 A failed verification prints its first failure and exits 1; Stillroom errors
@@ -7,14 +7,15 @@ exit code.
 """
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from stillroom.cli import JsonOption, WorkspaceOption, open_workspace
+from stillroom.cli import JsonOption, WorkspaceOption, _os_actor, open_workspace
 
-app = typer.Typer(help="The signed audit ledger: verify, export, prove.", no_args_is_help=True)
+app = typer.Typer(help="The signed audit ledger: verify, export, prove, rotate the node key.", no_args_is_help=True)
 
 
 @app.command()
@@ -77,6 +78,36 @@ def consistency(
 def checkpoint(workspace: WorkspaceOption = None) -> None:
     """Sign a checkpoint of the whole log now and print it."""
     typer.echo(_ledger(workspace).checkpoint(), nl=False)
+
+
+@app.command("rotate-key")
+def rotate_key(
+    name: Annotated[Optional[str], typer.Option("--name", help="The new key's name (default: <workspace>-node-2, -3, ...).")] = None,
+    workspace: WorkspaceOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Replace the node key: the ledger records the new key, signed by the old one, which then signs nothing more.
+
+    The old key is kept in keys/retired/. If a rotation was interrupted (the workspace then refuses to
+    sign and says so), running this again finishes that one instead of starting another.
+    """
+    from stillroom.ledger.rotation import rotate_node_key
+
+    ws = open_workspace(workspace)
+    done = rotate_node_key(ws, actor=os.environ.get("STILLROOM_USER") or _os_actor(), name=name)
+    if as_json:
+        return typer.echo(json.dumps(done.as_dict(), indent=2))
+    verb = "finished the interrupted rotation of" if done.resumed else "rotated"
+    typer.echo(f"{verb} the node key: {done.old_name} -> {done.new_name} (ledger entry {done.seq}, signed by {done.old_name})")
+    typer.echo(f"  new key: keys/node.key  {done.new_verifier_key}")
+    if done.retired_key:
+        typer.echo(f"  old key: {done.retired_key}  (kept; it can sign nothing after entry {done.seq})")
+    else:
+        typer.echo(f"  old key: no copy of {done.old_name}'s private key was left to keep")
+    typer.echo(f"  checkpoint of size {done.checkpoint.splitlines()[1]} signed by {done.new_name}")
+    old_vkey = Path("keys") / "retired" / f"{done.old_name}.vkey"
+    typer.echo(f"publish the new verifier key; a release made before this rotation verifies with "
+               f"`stillroom release verify DIR --node-key {ws.root / old_vkey}`")
 
 
 def _ledger(workspace: Path | None):

@@ -27,6 +27,7 @@ class TrustedKey:
     name: str
     verifier_key: str
     public_key: Ed25519PublicKey
+    raw: bytes  # the 32 public key bytes, to compare with a key a verification worker used
     role: str
     introduced: int
     retired: int | None = None
@@ -38,7 +39,7 @@ class KeyChain:
         self.anchors = anchors
         self.keys: dict[str, TrustedKey] = {}
 
-    def signer_key(self, entry: Entry) -> Ed25519PublicKey:
+    def signer(self, entry: Entry) -> TrustedKey:
         """The key that must have signed ``entry``; raises ``LedgerError`` if none may."""
         if entry.seq == 0:
             if entry.kind != GENESIS:
@@ -48,7 +49,7 @@ class KeyChain:
                 raise LedgerError(f"the genesis entry must be signed by the key it introduces ({key.name!r})")
             if self.anchors is not None and key.verifier_key not in self.anchors:
                 raise LedgerError(f"the genesis key {key.verifier_key} is not one of the trusted keys")
-            return key.public_key
+            return key
         if entry.kind == GENESIS:
             raise LedgerError(f"a {GENESIS} entry may only be entry 0")
         key = self.keys.get(entry.signer)
@@ -58,7 +59,7 @@ class KeyChain:
             raise LedgerError(f"signed by key {entry.signer!r}, retired at entry {key.retired}")
         if entry.kind in KEY_KINDS and key.role != NODE:
             raise LedgerError(f"only a node key may introduce keys, {entry.signer!r} is a {key.role} key")
-        return key.public_key
+        return key
 
     def apply(self, entry: Entry) -> None:
         """Take in the keys a verified entry introduces or retires."""
@@ -90,4 +91,4 @@ class KeyChain:
             name, _, public_key = signing.parse_verifier_key(text)
         except signing.SigningError as e:
             raise LedgerError(f"entry {entry.seq} ({entry.kind}): {e}") from None
-        return TrustedKey(name, text, public_key, str(role), entry.seq)
+        return TrustedKey(name, text, public_key, signing.public_bytes(public_key), str(role), entry.seq)

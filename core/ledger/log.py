@@ -1,11 +1,21 @@
 """The ledger on the store: signed appends, checkpoints and proofs.
 
-Every append runs in one writer transaction (``db.write_session``: SQLite
+Every append runs in one writer transaction (``db.write_cursor``: SQLite
 ``BEGIN IMMEDIATE``, PostgreSQL an advisory lock), so seq is contiguous under
 any number of processes and a batch lands whole or not at all. Each append
 stores the hashes of the complete subtrees it finishes (``merkle.append_subtrees``):
 about two rows per entry, read back O(log n) at a time, so roots and proofs
 never rebuild the tree.
+
+A durable commit per entry is the common case (every stage records as it
+goes), so that path is kept to what the commit needs: a bare DB-API cursor,
+statements written once, and the tree's right edge (the log's head and the
+subtree hashes the next leaf joins) remembered from this process's last
+append. Under the lock the stored head is read and compared with the
+remembered one; any other writer in between makes them differ, and the edge
+is read back from the store instead. Nothing is trusted across that check:
+an append log only grows, so an unchanged head means an unchanged tree and
+unchanged keys (keys change only with an entry).
 """
 
 import base64
@@ -16,7 +26,7 @@ from functools import lru_cache
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from stillroom import signing
@@ -27,15 +37,23 @@ from stillroom.ledger.errors import LedgerError, NotInLedger, ProofError
 from stillroom.ledger.keychain import NODE, ROLES
 from stillroom.ledger.verify import Row, VerifyReport, verify_rows
 from stillroom.store import db
-from stillroom.store.models import LedgerCheckpoint, LedgerEntry, LedgerKey, LedgerNode
+from stillroom.store.models import LedgerCheckpoint, LedgerEntry, LedgerKey
 
-ENTRIES, NODES, CHECKPOINTS, KEYS = (m.__table__ for m in (LedgerEntry, LedgerNode, LedgerCheckpoint, LedgerKey))
+ENTRIES, CHECKPOINTS, KEYS = (m.__table__ for m in (LedgerEntry, LedgerCheckpoint, LedgerKey))
 _KEY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 PAGE = 5000  # rows per read when streaming the whole log
-# The statements every append runs, built once: building them per call cost as much as running them.
-_HEAD = text("SELECT seq, leaf_hash FROM ledger_entries ORDER BY seq DESC LIMIT 1")
-_KEY = text("SELECT verifier_key, retired_seq FROM ledger_keys WHERE name = :name")
-_INSERT_ENTRIES, _INSERT_NODES = insert(ENTRIES), insert(NODES)
+# Driver-level SQL (``?`` becomes the driver's placeholder): the append path runs it on a bare cursor,
+# the read paths through SQLAlchemy's exec_driver_sql; one text for both.
+_HEAD = "SELECT seq, leaf_hash FROM ledger_entries ORDER BY seq DESC LIMIT 1"
+_LATEST_CHECKPOINT = "SELECT size, root, note FROM ledger_checkpoints ORDER BY size DESC, id DESC LIMIT 1"
+_KEY = "SELECT verifier_key, retired_seq, role FROM ledger_keys WHERE name = ?"
+_INSERT_ENTRY = ("INSERT INTO ledger_entries (seq, time, kind, actor, signer, run_id, leaf, leaf_hash, signature) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+_INSERT_NODE = "INSERT INTO ledger_nodes (level, idx, hash) VALUES (?, ?, ?)"
+_INSERT_KEY = "INSERT INTO ledger_keys (name, verifier_key, role, introduced_seq, retired_seq) VALUES (?, ?, ?, ?, NULL)"
+_KEY_TAKEN = "SELECT name FROM ledger_keys WHERE name = ?"
+_RETIRE_KEY = "UPDATE ledger_keys SET retired_seq = ? WHERE name = ?"
+_INSERT_CHECKPOINT = "INSERT INTO ledger_checkpoints (size, root, note, created_at) VALUES (?, ?, ?, CURRENT_TIMESTAMP)"
 
 Signer = tuple[str, Ed25519PrivateKey]
 
@@ -57,10 +75,17 @@ class Ledger:
         self.engine = engine
         self.node: Signer = (signer_name, signer_key)
         self.origin = origin
+        self._sql = _Statements(db.placeholder(engine))
+        self._edge: _Edge | None = None  # replaced whole, never mutated: threads may share a ledger
 
     @classmethod
     def for_workspace(cls, workspace) -> "Ledger":
-        return cls(workspace.engine, workspace.node_key_name, workspace.node_key(), workspace.origin)
+        """The workspace's ledger, signing with its node key; refused while a key rotation is half done."""
+        from stillroom.ledger.rotation import refuse_if_interrupted
+
+        ledger = cls(workspace.engine, workspace.node_key_name, workspace.node_key(), workspace.origin)
+        refuse_if_interrupted(workspace, ledger)
+        return ledger
 
     def record(self, kind: str, payload: dict[str, Any], *, actor: str, run_id: str | None = None,
                signed_by: Signer | None = None) -> Entry:
@@ -96,19 +121,20 @@ class Ledger:
 
     def checkpoint(self) -> str:
         """Sign and store a checkpoint of the whole log (the latest one, if nothing was appended since)."""
-        with db.write_session(self.engine) as session:
-            s = session.connection()
-            if _size(s) == 0:
-                self._write(s, [])
-            size = _size(s)
-            latest = _latest_checkpoint(s)
-            if latest is not None and latest.size == size:
-                return latest.note
-            self._check_signer(s, self.node)
-            root = merkle.root(size, _node_lookup(s, merkle.subtrees(0, size)))
-            note = sign_checkpoint(Checkpoint(self.origin, size, root), [self.node])
-            s.execute(insert(CHECKPOINTS).values(size=size, root=root, note=note))
-            return note
+        if self.size() == 0:
+            self._append([])  # the genesis entry: a checkpoint never covers an empty log
+        with db.write_cursor(self.engine) as cursor:
+            edge = self._edge_now(cursor)
+            cursor.execute(_LATEST_CHECKPOINT)
+            latest = cursor.fetchone()
+            if latest is not None and latest[0] == edge.size:
+                return latest[2]
+            self._check_signer(cursor, self.node)
+            root = merkle.root(edge.size, _Lookup(edge.subtrees))
+            note = sign_checkpoint(Checkpoint(self.origin, edge.size, root), [self.node])
+            cursor.execute(self._sql.insert_checkpoint, (edge.size, root, note))
+        self._edge = edge
+        return note
 
     def latest_checkpoint(self) -> str | None:
         with self.engine.connect() as s:
@@ -172,7 +198,8 @@ class Ledger:
         with self.engine.connect() as s:
             notes = list(s.execute(select(CHECKPOINTS.c.note)).scalars())
         name, key = self.node
-        return verify_rows(self.rows(), notes, origin=self.origin, active_node_key=(name, key.public_key()))
+        return verify_rows(self.rows(), notes, origin=self.origin, active_node_key=(name, key.public_key()),
+                           key_hints=self.verifier_keys())
 
     def verifier_keys(self) -> dict[str, str]:
         """Every key the ledger has introduced: name -> C2SP verifier key."""
@@ -215,24 +242,32 @@ class Ledger:
             seq = page[-1].seq + 1
 
     def _append(self, drafts: list[tuple[Draft, Signer]]) -> list[Entry]:
-        with db.write_session(self.engine) as session:
-            return self._write(session.connection(), drafts)
+        with db.write_cursor(self.engine) as cursor:
+            edge, entries = self._write(cursor, drafts)
+        self._edge = edge  # only once committed: a rolled-back append leaves the store's edge as it was
+        return entries
 
-    def _write(self, s, drafts: list[tuple[Draft, Signer]]) -> list[Entry]:
-        """Append under the writer lock the caller holds; writes the genesis entry first on an empty log."""
-        size, prev = _head(s)
+    def _write(self, cursor, drafts: list[tuple[Draft, Signer]]) -> tuple["_Edge", list[Entry]]:
+        """Append under the writer lock; writes the genesis entry first on an empty log."""
+        edge = self._edge_now(cursor)
+        size, prev = edge.size, edge.head
         asked = len(drafts)
         if size == 0:
             name, key = self.node
-            genesis = Draft(GENESIS, {"origin": self.origin, "verifier_key": signing.verifier_key(name, key.public_key())}, "stillroom")
+            genesis = Draft(GENESIS, {"origin": self.origin, "verifier_key": _verifier_key(name, key)}, "stillroom")
             for _, signer in drafts:
                 if signer != self.node:  # only the genesis key exists yet
                     raise LedgerError(f"key {signer[0]!r} is not known to the ledger; introduce it with add_key first")
             drafts = [(genesis, self.node), *drafts]
-        else:
-            for signer in {signer for _, signer in drafts}:
-                self._check_signer(s, signer)
-        lookup = _node_lookup(s, merkle.subtrees(0, size))
+        checked = set(edge.signers)
+        introducers = {signer for draft, signer in drafts if draft.kind in KEY_KINDS}
+        for name, key in {signer for _, signer in drafts}:
+            introduces = (name, key) in introducers
+            if size and (introduces or (name, _verifier_key(name, key)) not in checked):
+                self._check_signer(cursor, (name, key), introduces_keys=introduces)
+                checked.add((name, _verifier_key(name, key)))
+        table = dict(edge.subtrees)
+        lookup = _Lookup(table)
         entries, nodes, keys, retired = [], [], [], None
         for draft, (name, key) in drafts:
             time, prev_hex = now(), prev.hex() if prev else None
@@ -241,39 +276,93 @@ class Ledger:
             entry = Entry(size, time, draft.kind, draft.actor, name, draft.run_id, draft.payload, prev_hex, leaf, key.sign(leaf))
             leaf_hash = merkle.leaf_hash(leaf)
             for level, idx, h in merkle.append_subtrees(size, leaf_hash, lookup):
-                lookup.table[level, idx] = h
-                nodes.append({"level": level, "idx": idx, "hash": h})
-            entries.append(entry)
+                table[level, idx] = h
+                nodes.append((level, idx, h))
+            entries.append((entry, leaf_hash))
             if draft.kind in KEY_KINDS:
-                role = draft.payload.get("role", NODE)
-                keys.append({"name": draft.payload["verifier_key"].split("+", 1)[0],
-                             "verifier_key": draft.payload["verifier_key"], "role": role, "introduced_seq": size})
+                verifier = draft.payload["verifier_key"]
+                keys.append((verifier.split("+", 1)[0], verifier, draft.payload.get("role", NODE), size))
                 if draft.kind == KEY_ROTATED:
-                    retired = (name, size)
+                    retired = (size, name)
             prev, size = leaf_hash, size + 1
-        s.execute(_INSERT_ENTRIES, [_entry_row(e) for e in entries])
-        s.execute(_INSERT_NODES, nodes)
+        if entries:
+            cursor.executemany(self._sql.insert_entry, [
+                (e.seq, e.time, e.kind, e.actor, e.signer, e.run_id, e.leaf, h, e.signature) for e, h in entries])
+            cursor.executemany(self._sql.insert_node, nodes)
         if keys:
-            self._insert_keys(s, keys)
+            self._insert_keys(cursor, keys)
         if retired:
-            s.execute(update(KEYS).where(KEYS.c.name == retired[0]).values(retired_seq=retired[1]))
-        return entries[len(entries) - asked :]
+            cursor.execute(self._sql.retire_key, retired)
+        edge = _Edge(size, prev, {k: table[k] for k in merkle.subtrees(0, size) if k in table},
+                     frozenset() if keys else frozenset(checked))  # a key entry may retire a checked signer
+        return edge, [e for e, _ in entries[len(entries) - asked :]]
 
-    def _insert_keys(self, s, keys: list[dict]) -> None:
-        taken = set(s.execute(select(KEYS.c.name).where(KEYS.c.name.in_([k["name"] for k in keys]))).scalars())
-        if taken or len({k["name"] for k in keys}) != len(keys):
-            raise LedgerError(f"key name {min(taken) if taken else keys[0]['name']!r} is already in use; key names are never reused")
-        s.execute(insert(KEYS), keys)
+    def _edge_now(self, cursor) -> "_Edge":
+        """The log's right edge under the lock: the remembered one when the stored head still matches it."""
+        size, head = self._head(cursor)
+        edge = self._edge
+        if edge is not None and edge.size == size and edge.head == head:
+            return edge
+        return _Edge(size, head, self._subtrees(cursor, merkle.subtrees(0, size)).table)
 
-    def _check_signer(self, s, signer: Signer) -> None:
+    def _head(self, cursor) -> tuple[int, bytes | None]:
+        cursor.execute(_HEAD)
+        return _head_of(cursor.fetchone())
+
+    def _subtrees(self, cursor, keys: list[tuple[int, int]]) -> "_Lookup":
+        if not keys:
+            return _Lookup({})
+        sql, params = _nodes_query(keys)
+        cursor.execute(_in_style(sql, self._sql.placeholder), params)
+        return _Lookup({(level, idx): bytes(h) for level, idx, h in cursor.fetchall()})
+
+    def _insert_keys(self, cursor, keys: list[tuple[str, str, str, int]]) -> None:
+        names = [k[0] for k in keys]
+        taken = set()
+        for name in names:
+            cursor.execute(self._sql.key_taken, (name,))
+            taken.update(row[0] for row in cursor.fetchall())
+        if taken or len(set(names)) != len(names):
+            raise LedgerError(f"key name {min(taken) if taken else names[0]!r} is already in use; key names are never reused")
+        cursor.executemany(self._sql.insert_key, keys)
+
+    def _check_signer(self, cursor, signer: Signer, *, introduces_keys: bool = False) -> None:
         name, key = signer
-        row = s.execute(_KEY, {"name": name}).one_or_none()
+        cursor.execute(self._sql.key, (name,))
+        row = cursor.fetchone()
         if row is None:
             raise LedgerError(f"key {name!r} is not known to the ledger; introduce it with add_key first")
-        if row.verifier_key != _verifier_key(name, key):
+        verifier_key, retired_seq, role = row
+        if verifier_key != _verifier_key(name, key):
             raise LedgerError(f"the key offered as {name!r} is not the key the ledger knows by that name")
-        if row.retired_seq is not None:
-            raise LedgerError(f"key {name!r} was retired at entry {row.retired_seq}; sign with the current node key")
+        if retired_seq is not None:
+            raise LedgerError(f"key {name!r} was retired at entry {retired_seq}; sign with the current node key")
+        if introduces_keys and role != NODE:
+            raise LedgerError(f"key {name!r} is a {role} key; only a node key may introduce or rotate keys")
+
+
+class _Statements:
+    """The write path's statements in the driver's own placeholder style, converted once per ledger."""
+
+    def __init__(self, placeholder: str) -> None:
+        self.placeholder = placeholder
+        self.key, self.key_taken, self.retire_key = (_in_style(q, placeholder) for q in (_KEY, _KEY_TAKEN, _RETIRE_KEY))
+        self.insert_entry, self.insert_node, self.insert_key, self.insert_checkpoint = (
+            _in_style(q, placeholder) for q in (_INSERT_ENTRY, _INSERT_NODE, _INSERT_KEY, _INSERT_CHECKPOINT))
+
+
+def _in_style(sql: str, placeholder: str) -> str:
+    return sql if placeholder == "?" else sql.replace("?", placeholder)
+
+
+@dataclass(frozen=True)
+class _Edge:
+    """The log's right edge after this process's last append: enough to append the next leaf without reading."""
+
+    size: int
+    head: bytes | None  # the last leaf hash
+    subtrees: dict[tuple[int, int], bytes]  # merkle.subtrees(0, size) -> hash
+    signers: frozenset[tuple[str, str]] = frozenset()  # (name, verifier key) checked usable at this size
 
 
 def check_key_name(name: str) -> None:
@@ -296,29 +385,32 @@ class _Lookup:
 
 
 def _node_lookup(s, keys: list[tuple[int, int]]) -> _Lookup:
+    """The subtree hashes at ``keys``, read on a SQLAlchemy connection."""
     if not keys:
         return _Lookup({})
+    sql, params = _nodes_query(keys)
+    rows = s.exec_driver_sql(_in_style(sql, db.placeholder(s.engine)), params)
+    return _Lookup({(level, idx): bytes(h) for level, idx, h in rows})
+
+
+def _nodes_query(keys: list[tuple[int, int]]) -> tuple[str, tuple[int, ...]]:
     # OR of point lookups, not a row-value IN: SQLite scans the whole table for the latter.
-    # Plain SQL text because building the expression per call cost more than running it.
     keys = sorted(set(keys))
-    where = " OR ".join(f"(level = :l{i} AND idx = :i{i})" for i in range(len(keys)))
-    params = {f"{p}{i}": v for i, key in enumerate(keys) for p, v in zip("li", key)}
-    rows = s.execute(text(f"SELECT level, idx, hash FROM ledger_nodes WHERE {where}"), params)
-    return _Lookup({(r.level, r.idx): bytes(r.hash) for r in rows})
+    where = " OR ".join(["(level = ? AND idx = ?)"] * len(keys))
+    return f"SELECT level, idx, hash FROM ledger_nodes WHERE {where}", tuple(v for key in keys for v in key)
 
 
 def _size(s) -> int:
-    return _head(s)[0]
+    return _head_of(s.exec_driver_sql(_HEAD).one_or_none())[0]
 
 
-def _head(s) -> tuple[int, bytes | None]:
-    """The log's size and its last leaf hash (None when empty)."""
-    last = s.execute(_HEAD).one_or_none()
-    return (0, None) if last is None else (last.seq + 1, bytes(last.leaf_hash))
+def _head_of(last) -> tuple[int, bytes | None]:
+    """The log's size and its last leaf hash (None when empty), from the last entry's (seq, leaf_hash)."""
+    return (0, None) if last is None else (last[0] + 1, bytes(last[1]))
 
 
 def _latest_checkpoint(s):
-    return s.execute(select(CHECKPOINTS).order_by(CHECKPOINTS.c.size.desc(), CHECKPOINTS.c.id.desc()).limit(1)).one_or_none()
+    return s.exec_driver_sql(_LATEST_CHECKPOINT).one_or_none()
 
 
 def _checkpoint_at(s, size: int):
@@ -326,11 +418,6 @@ def _checkpoint_at(s, size: int):
     if row is None:
         raise NotInLedger(f"there is no checkpoint of size {size}; `stillroom ledger checkpoint` makes one of the whole log")
     return row
-
-
-def _entry_row(e: Entry) -> dict:
-    return {"seq": e.seq, "time": e.time, "kind": e.kind, "actor": e.actor, "signer": e.signer, "run_id": e.run_id,
-            "leaf": e.leaf, "leaf_hash": e.leaf_hash, "signature": e.signature}
 
 
 @lru_cache(maxsize=64)

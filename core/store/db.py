@@ -3,8 +3,9 @@
 SQLite (a file in the workspace, WAL) by default; PostgreSQL when
 ``STILLROOM_DATABASE_URL`` says so. Writers that need a total order (the
 ledger's seq) take the dialect's single-writer lock through
-``write_session``: SQLite ``BEGIN IMMEDIATE``, PostgreSQL a transaction-scoped
-advisory lock. Readers never take it.
+``write_session`` (or ``write_cursor``, the same without the ORM): SQLite
+``BEGIN IMMEDIATE``, PostgreSQL a transaction-scoped advisory lock. Readers
+never take it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
@@ -56,6 +58,36 @@ def write_session(engine: Engine) -> Iterator[Session]:
         except BaseException:
             s.rollback()
             raise
+
+
+@contextmanager
+def write_cursor(engine: Engine) -> Iterator[Any]:
+    """``write_session`` without the ORM: a bare DB-API cursor whose transaction holds the writer lock.
+
+    For the ledger's one-durable-commit-per-entry path, where building a
+    session and its statements cost more than the commit's fsync. Statements
+    use the driver's own placeholder (``placeholder``).
+    """
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        if engine.dialect.name == "postgresql":
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", (WRITER_LOCK_KEY,))
+        else:
+            cursor.execute("BEGIN IMMEDIATE")  # the connection runs with isolation_level=None: we begin
+        try:
+            yield cursor
+            raw.commit()
+        except BaseException:
+            raw.rollback()
+            raise
+    finally:
+        raw.close()
+
+
+def placeholder(engine: Engine) -> str:
+    """The placeholder a ``write_cursor`` statement uses: ``?`` (sqlite3) or ``%s`` (psycopg)."""
+    return "?" if engine.dialect.dbapi.paramstyle == "qmark" else "%s"
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:

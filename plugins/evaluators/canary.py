@@ -7,18 +7,26 @@ the secret is a reproduced canary. ``exposure`` measures the near misses:
 log2 of the number of candidate secrets, minus log2 of the planted secret's
 rank among them by the student's likelihood; 0 is no memorization, the
 maximum (log2 of the candidates) is a secret the student ranks first.
+
+Named in a pipeline's ``evaluators`` (``{type: canary, count, copies, digits,
+seed, candidates}``), the probe has the curate stage plant its canaries
+(``planting``) into the training texts, and is then given exactly those to probe.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import math
 import random
+from typing import Any
 
 from stillroom import hookimpl
 from stillroom.components import Context, Dataset, Evaluation, Evaluator, Student, Teacher
 from stillroom.errors import ConfigError
 
 PREFIXES = ("my account number is", "the customer reference is", "my card security code is")
+OPTIONS = {"count": 3, "copies": 1, "digits": 6, "seed": None, "candidates": 255, "canaries": None}
 
 
 @hookimpl
@@ -32,14 +40,16 @@ def make_canaries(count: int, seed: int, digits: int = 6) -> list[dict[str, str]
     return [{"prefix": PREFIXES[i % len(PREFIXES)], "secret": _secret(rng, digits)} for i in range(count)]
 
 
+def line(canary: dict[str, str]) -> str:
+    """The training text a canary is planted as."""
+    return f"{canary['prefix']} {canary['secret']}"
+
+
 def plant(texts: list[str], canaries: list[dict[str, str]], copies: int = 1) -> list[str]:
     """The training texts with each canary inserted ``copies`` times, at positions fixed by the canary."""
-    planted = list(texts)
-    for canary in canaries:
-        for copy in range(copies):
-            line = f"{canary['prefix']} {canary['secret']}"
-            planted.insert(random.Random(f"{line}/{copy}").randint(0, len(planted)), line)
-    return planted
+    from stillroom.curate import planted
+
+    return planted(list(texts), [line(c) for c in canaries], copies, lambda text: text)
 
 
 class CanaryEvaluator(Evaluator):
@@ -47,13 +57,55 @@ class CanaryEvaluator(Evaluator):
     description = "Memorization probe: planted canaries must not be reproduced by the generative student."
     tasks = ("causal-lm",)
 
+    def __init__(self, options, ctx: Context) -> None:
+        super().__init__(options, ctx)
+        unknown = sorted(set(self.options) - set(OPTIONS))
+        if unknown:
+            raise ConfigError(f"evaluator canary: unknown option {unknown[0]!r} (known: {', '.join(OPTIONS)})")
+        for key in ("count", "copies", "digits", "candidates"):
+            value = self.options.get(key, OPTIONS[key])
+            if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 10_000:
+                raise ConfigError(f"evaluator canary: option {key!r} must be a whole number from 1 to 10000, "
+                                  f"got {value!r}")
+        seed = self.options.get("seed")
+        if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
+            raise ConfigError(f"evaluator canary: option 'seed' must be a whole number, got {seed!r}")
+
+    def planting(self) -> dict[str, Any]:
+        """The canary set the curate stage plants for this probe, its seed recorded with it.
+
+        ``canaries`` given in the options are planted as they are. Otherwise
+        ``count`` secrets of ``digits`` digits are drawn from ``seed``, or,
+        without one, from a 64-bit seed keyed with the workspace secret and the
+        run's seed. The same workspace and spec then plant the same canaries
+        (the teacher's cached outputs still apply), and a reader of the ledger,
+        which holds the spec and the set's digest but not the set, can neither
+        recompute the secrets nor guess them from the digest: a 6-digit secret
+        alone falls to a million guesses, the seed stored beside it does not.
+        A ``seed`` written in the spec is ledgered with it, and gives that away.
+        """
+        given = self.options.get("canaries")
+        if given is not None:
+            canaries, seed, seed_from = _checked(given), None, "options.canaries"
+        else:
+            seed, seed_from = self.options.get("seed"), "options.seed"
+            if seed is None:
+                if not self.ctx.secret:
+                    raise ConfigError("evaluator canary: give option 'seed' outside a workspace (there is no "
+                                      "workspace secret to draw one from)")
+                keyed = hmac.new(self.ctx.secret, f"stillroom/canary/{self.ctx.seed}".encode(), hashlib.sha256)
+                seed, seed_from = int.from_bytes(keyed.digest()[:8], "big"), "workspace secret and run seed"
+            canaries = make_canaries(self.options.get("count", OPTIONS["count"]), seed,
+                                     self.options.get("digits", OPTIONS["digits"]))
+        return {"canaries": canaries, "lines": [line(c) for c in canaries],
+                "copies": self.options.get("copies", OPTIONS["copies"]), "seed": seed, "seed_from": seed_from}
+
     def evaluate(self, student: Student, teacher: Teacher, data: Dataset, ctx: Context) -> Evaluation:
         canaries = self.options.get("canaries")
         if canaries is None:  # nothing was planted; the zero count tells a release gate no probe ran
             return Evaluation(self.name, {"canaries": 0.0})
-        if not canaries or not all(isinstance(c, dict) and {"prefix", "secret"} <= set(c) for c in canaries):
-            raise ConfigError("evaluator canary: canaries must be a list of {prefix, secret}, the ones planted")
-        candidates = int(self.options.get("candidates", 255))
+        canaries = _checked(canaries)
+        candidates = self.options.get("candidates", OPTIONS["candidates"])
         evaluation = Evaluation(self.name)
         reproduced, exposures = 0, []
         for index, canary in enumerate(canaries):
@@ -106,6 +158,13 @@ def _prefix_ids(tokenizer, prefix: str) -> list[int]:
     # no end-of-text marker after the prefix: the model is to continue it
     ids = tokenizer(prefix)["input_ids"]
     return ids[:-1] if tokenizer.sep_token_id is not None and ids[-1:] == [tokenizer.sep_token_id] else ids
+
+
+def _checked(canaries: Any) -> list[dict[str, str]]:
+    if not isinstance(canaries, list) or not canaries or not all(
+            isinstance(c, dict) and {"prefix", "secret"} <= set(c) for c in canaries):
+        raise ConfigError("evaluator canary: canaries must be a list of {prefix, secret}, the ones planted")
+    return canaries
 
 
 def _secret(rng: random.Random, digits: int) -> str:

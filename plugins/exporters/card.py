@@ -47,15 +47,19 @@ def write_model_card(
     intended_use: str,
     limitations: Sequence[str],
     license: str = "other",
+    baseline: Sequence[Evaluation] = (),
 ) -> Path:
     """Write ``README.md`` (and the slice charts it shows) into ``directory``; return the card's path.
 
     ``teacher`` holds ``name``, ``location`` and ``fingerprint``; ``data`` maps
-    each split (or source) to its sha256 digest.
+    each split (or source) to its sha256 digest. ``baseline`` holds the
+    evaluations of the same student trained on labels alone, shown beside the
+    student's metrics so a reader sees what distillation added.
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     metrics = {k: v for e in evaluations for k, v in e.metrics.items()}
+    baseline_metrics = {k: v for e in baseline for k, v in e.metrics.items()}
     header = {
         "license": license,
         "library_name": "transformers",
@@ -96,7 +100,9 @@ def write_model_card(
         "",
         "## Metrics",
         "",
-        *_metrics_table(metrics),
+        *(["The labels-only baseline is the same student trained on the labels alone, without the teacher: "
+           "the gap between it and the student is what distillation added.", ""] if baseline_metrics else []),
+        *_metrics_table(metrics, baseline_metrics),
         *_slice_sections(evaluations, directory),
         "## Intended use",
         "",
@@ -112,11 +118,12 @@ def write_model_card(
     return card
 
 
-def _metrics_table(metrics: Mapping[str, float]) -> list[str]:
-    rows = ["| metric | student | teacher |", "| --- | --- | --- |"]
+def _metrics_table(metrics: Mapping[str, float], baseline: Mapping[str, float]) -> list[str]:
+    columns = ["student", *(["labels-only baseline"] if baseline else []), "teacher"]
+    rows = ["| metric | " + " | ".join(columns) + " |", "| --- " * (len(columns) + 1) + "|"]
     for key in sorted(k for k in metrics if not k.startswith("teacher_")):
-        teacher = metrics.get(f"teacher_{key}")
-        rows.append(f"| {key} | {_number(metrics[key])} | {'' if teacher is None else _number(teacher)} |")
+        values = [metrics[key], *([baseline.get(key)] if baseline else []), metrics.get(f"teacher_{key}")]
+        rows.append(f"| {key} | " + " | ".join("" if v is None else _number(v) for v in values) + " |")
     return rows + [""]
 
 

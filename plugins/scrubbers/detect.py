@@ -1,10 +1,12 @@
 """One process's Presidio engines, and the batched path through them.
 
 ``Detector`` builds the real ``AnalyzerEngine`` (explicit offline NLP engine,
-explicit recognizer registry) and ``AnonymizerEngine``. ``detect`` runs a
-batch: spaCy tokenises the texts in one ``nlp.pipe`` pass, each text is
-analysed only for the entity types whose prefilter it passes, and overlapping
-findings of different types are resolved to one span per stretch of text.
+explicit recognizer registry). ``detect`` runs a batch through
+``BatchAnalyzer`` (see ``batch.py``), which gives each text what the engine
+gives it, and resolves overlapping findings of different types to one span
+per stretch of text. ``replace`` writes placeholders or pseudonyms straight
+into the text, as ``AnonymizerEngine`` would for such spans (a test compares
+the two).
 """
 
 from __future__ import annotations
@@ -16,16 +18,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult
-from presidio_anonymizer import AnonymizerEngine
-from presidio_anonymizer.entities import OperatorConfig
+from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
 
+from stillroom.plugins.scrubbers.batch import BatchAnalyzer
 from stillroom.plugins.scrubbers.nlp import OfflineSpacyNlpEngine
-from stillroom.plugins.scrubbers.recognizers import PREFILTERS, build_recognizers
+from stillroom.plugins.scrubbers.recognizers import build_recognizers
 
 # A placeholder or pseudonym this scrubber wrote; never itself a finding.
 REPLACEMENT = re.compile(r"<[A-Z][A-Z0-9_]*?(?:_[a-z]{10})?>")
 NUMERIC = frozenset({"PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "IBAN_CODE"})
+# AnonymizerEngine merges two findings of one type with only spaces between
+# them ("Mary" "Jones") into one; this is its test, "$" and all.
+SPACES_BETWEEN = re.compile(r"^( )+$")
 
 Found = tuple[str, int, int, float]  # entity type, start, end, score: picklable across processes
 
@@ -57,33 +61,37 @@ class Detector:
             registry=registry, nlp_engine=self.nlp, supported_languages=["en"],
             default_score_threshold=config.threshold,
         )
-        self.anonymizer = AnonymizerEngine()
         self.entity_types = tuple(self.methods)
-        self.operators = {entity: self._operator(entity) for entity in self.entity_types}
+        # None when a recognizer (a spaCy NER model's) needs the engine per record.
+        self.batch = BatchAnalyzer(self.analyzer, self.nlp) if BatchAnalyzer.supports(self.analyzer) else None
 
     def detect(self, texts: list[str]) -> list[list[Found]]:
         """Spans per text, non-overlapping and sorted by start."""
-        out = []
-        for text, artifacts in self.nlp.process_batch(texts, "en", batch_size=256):
-            wanted = [e for e in self.entity_types if e not in PREFILTERS or PREFILTERS[e](text)]
-            if not wanted or not text.strip():
-                out.append([])
-                continue
-            results = self.analyzer.analyze(text, "en", entities=wanted, nlp_artifacts=artifacts)
-            out.append(resolve([(r.entity_type, r.start, r.end, r.score) for r in results]))
-        return out
+        if self.batch is not None:
+            found = self.batch.analyze(texts)
+        else:
+            found = [self.analyzer.analyze(text, "en", nlp_artifacts=artifacts) if text.strip() else []
+                     for text, artifacts in self.nlp.process_batch(texts, "en", batch_size=256)]
+        return [resolve([(r.entity_type, r.start, r.end, r.score) for r in results]) for results in found]
 
     def replace(self, text: str, spans: list[Found]) -> str:
-        if not spans:
-            return text
-        results = [RecognizerResult(entity, start, end, score) for entity, start, end, score in spans]
-        return self.anonymizer.anonymize(text, results, operators=self.operators).text
+        """The text with each span replaced, as ``AnonymizerEngine.anonymize`` writes it for these spans."""
+        merged: list[list] = []
+        for entity, start, end, _ in spans:
+            if merged and merged[-1][0] == entity and SPACES_BETWEEN.search(text[merged[-1][2] : start]):
+                merged[-1][2] = end
+            else:
+                merged.append([entity, start, end])
+        parts, last = [], 0
+        for entity, start, end in merged:
+            parts += (text[last:start], self._replacement(entity, text[start:end]))
+            last = end
+        return "".join(parts) + text[last:]
 
-    def _operator(self, entity: str) -> OperatorConfig:
+    def _replacement(self, entity: str, value: str) -> str:
         if self.config.operator == "placeholder":
-            return OperatorConfig("replace", {"new_value": f"<{entity}>"})
-        secret = self.config.secret
-        return OperatorConfig("custom", {"lambda": lambda value: pseudonym(secret, entity, value)})
+            return f"<{entity}>"
+        return pseudonym(self.config.secret, entity, value)
 
 
 def resolve(found: list[Found]) -> list[Found]:

@@ -109,7 +109,7 @@ def _places(common: frozenset[str]) -> dict[tuple[str, ...], float]:
     for continent in geo.get_continents().values():
         add(continent["name"], 0.7)
     for extra in ("United States", "USA", "America", "United Kingdom", "UK", "Great Britain", "Britain", "England",
-                  "Scotland", "Wales", "Northern Ireland", "European Union", "EU"):
+                  "Scotland", "Wales", "Northern Ireland", "European Union", "EU", "Netherlands"):
         add(extra, 0.7)
     return places
 

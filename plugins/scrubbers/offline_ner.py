@@ -23,14 +23,17 @@ from stillroom.plugins.scrubbers.gazetteer import (
     Gazetteers,
     gazetteers,
 )
+from stillroom.plugins.scrubbers.tokens import Token, doc_tokens
 
 SENTENCE_BREAKS = frozenset('.!?:;"\n')
 CONNECTORS = frozenset({"-", ",", "&", "and", "of"})
 # "in Gunzenhausen": an unknown capitalised word after these is most often a place.
 PLACE_PREPOSITIONS = frozenset({"in", "near", "from"})
+# "in Soest", "to Lemgo": after these, a listed place is one even when it is a small town.
+PLACE_LEADS = PLACE_PREPOSITIONS | {"to"}
 
 
-class _TokenRecognizer(LocalRecognizer):
+class TokenRecognizer(LocalRecognizer):
     ENTITY: str
     CONTEXT: list[str]
 
@@ -43,8 +46,10 @@ class _TokenRecognizer(LocalRecognizer):
     def analyze(self, text, entities, nlp_artifacts=None):
         if not nlp_artifacts or self.ENTITY not in entities:
             return []
-        doc = _tokens(nlp_artifacts)
-        return [self._result(doc[i].idx, doc[j - 1].idx + len(doc[j - 1]), score) for i, j, score in self.spans(doc)]
+        return self.results(_tokens(nlp_artifacts))
+
+    def results(self, doc: list[Token]) -> list[RecognizerResult]:
+        return [self._result(doc[i].idx, doc[j - 1].end, score) for i, j, score in self.spans(doc)]
 
     def spans(self, doc) -> list[tuple[int, int, float]]:
         """(first token, end token, score) for each candidate."""
@@ -58,7 +63,7 @@ class _TokenRecognizer(LocalRecognizer):
         )
 
 
-class NameRecognizer(_TokenRecognizer):
+class NameRecognizer(TokenRecognizer):
     ENTITY = "PERSON"
     CONTEXT = ["name", "called", "dear", "hi", "hello", "thanks", "regards", "sincerely", "signed", "contact",
                "wife", "husband", "son", "daughter", "mother", "father", "brother", "sister", "friend", "partner",
@@ -100,7 +105,7 @@ class NameRecognizer(_TokenRecognizer):
         return None
 
 
-class PlaceRecognizer(_TokenRecognizer):
+class PlaceRecognizer(TokenRecognizer):
     ENTITY = "LOCATION"
     CONTEXT = ["live", "living", "lived", "moved", "moving", "city", "town", "country", "address", "located",
                "travel", "trip", "visit", "holiday", "abroad", "branch", "airport", "born", "based", "near",
@@ -117,6 +122,8 @@ class PlaceRecognizer(_TokenRecognizer):
                 j, score = match
                 if j == i + 1 and _starts_sentence(doc, i):
                     score -= 0.2
+                elif i > 0 and doc[i - 1].lower_ in PLACE_LEADS and doc[i].lower_ not in lists.first_names:
+                    score = max(score, 0.6)
                 found.append((i, j, score))
                 i = j
                 continue
@@ -139,7 +146,7 @@ class PlaceRecognizer(_TokenRecognizer):
         return found
 
 
-class OrganizationRecognizer(_TokenRecognizer):
+class OrganizationRecognizer(TokenRecognizer):
     ENTITY = "ORGANIZATION"
     CONTEXT = ["work", "working", "employer", "employed", "company", "firm", "business", "merchant", "shop",
                "store", "vendor", "supplier", "bank", "salary", "invoice", "contract"]
@@ -169,25 +176,10 @@ class OrganizationRecognizer(_TokenRecognizer):
         return found
 
 
-class _Token:
-    """The token attributes the recognizers read, copied once per text: spaCy
-    builds a new ``Token`` object on every ``doc[i]``, and three recognizers
-    scanning every token made that the biggest cost of a batch."""
-
-    __slots__ = ("text", "lower_", "idx", "is_title", "is_alpha", "is_upper")
-
-    def __init__(self, token) -> None:
-        self.text, self.lower_, self.idx = token.text, token.lower_, token.idx
-        self.is_title, self.is_alpha, self.is_upper = token.is_title, token.is_alpha, token.is_upper
-
-    def __len__(self) -> int:
-        return len(self.text)
-
-
-def _tokens(nlp_artifacts) -> list[_Token]:
+def _tokens(nlp_artifacts) -> list[Token]:
     cached = getattr(nlp_artifacts, "_stillroom_tokens", None)
     if cached is None:
-        cached = [_Token(t) for t in nlp_artifacts.tokens]
+        cached = doc_tokens(nlp_artifacts.tokens, lemma_fallback=False)
         nlp_artifacts._stillroom_tokens = cached
     return cached
 

@@ -7,9 +7,11 @@ which Presidio's date patterns do not. Custom recognizers come from the
 policy: a regex with an optional checksum, or a deny list.
 
 ``PREFILTERS`` are cheap character tests that a text must pass for a
-recognizer to have any chance of matching (every e-mail pattern needs an '@');
-skipping recognizers that cannot match is where batching gains most, and a
-test checks it finds exactly what the plain engine finds.
+built-in recognizer to have any chance of matching (every e-mail pattern
+needs an '@'); skipping recognizers that cannot match is where batching gains
+most, and tests check that no text a prefilter rejects holds a finding.
+``JOINABLE``, ``WORDWISE`` and ``PER_TEXT`` say how ``batch.BatchAnalyzer``
+may run each recognizer.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from presidio_analyzer.predefined_recognizers import (
 
 from stillroom.errors import ConfigError
 from stillroom.plugins.scrubbers.offline_ner import NameRecognizer, OrganizationRecognizer, PlaceRecognizer
+from stillroom.plugins.scrubbers.phones import find_phones
 
 MONTH = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 DAY = r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?"
@@ -67,8 +70,17 @@ class ConfidentPhoneRecognizer(PhoneRecognizer):
     SSN_SHAPE = re.compile(r"\d{3}-\d{2}-\d{4}")
 
     def analyze(self, text, entities, nlp_artifacts=None):
+        return self._not_ssn(text, super().analyze(text, entities, nlp_artifacts))
+
+    def analyze_shared(self, text, verdicts=None):
+        """What ``analyze`` returns, with libphonenumber's work shared across regions (see ``phones.py``).
+
+        ``verdicts``: a ``phones.Verdicts`` shared by the texts of one batch.
+        """
+        return self._not_ssn(text, find_phones(self, text, verdicts))
+
+    def _not_ssn(self, text, results):
         # 3-2-4 digit groups are the US SSN layout, never a phone layout.
-        results = super().analyze(text, entities, nlp_artifacts)
         return [r for r in results if not self.SSN_SHAPE.fullmatch(text[r.start : r.end])]
 
 
@@ -112,11 +124,16 @@ NER_ENTITIES = ("PERSON", "LOCATION", "ORGANIZATION")
 SUPPLEMENTS: dict[str, type[EntityRecognizer]] = {"PHONE_NUMBER": PhonePatternRecognizer}
 
 
-DIGITS = re.compile(r"\d")
+# Every IPv4 pattern has a digit, a dot and a digit; every IPv6 pattern a colon.
+IP_SHAPE = re.compile(r"\d\.\d|:")
+# Every URL pattern needs "." before a top-level domain, and every domain in
+# Presidio's list starts with a letter (a word character under any case folding).
+DOMAIN_DOT = re.compile(r"\.\w")
 
 
 def _digits(n: int) -> Callable[[str], bool]:
-    return lambda text: len(DIGITS.findall(text)) >= n
+    at_least = re.compile(r"\d(?:\D*\d){%d}" % (n - 1))
+    return lambda text: at_least.search(text) is not None
 
 
 PREFILTERS: dict[str, Callable[[str], bool]] = {
@@ -124,14 +141,15 @@ PREFILTERS: dict[str, Callable[[str], bool]] = {
     "PHONE_NUMBER": _digits(5),
     "CREDIT_CARD": _digits(13),
     "IBAN_CODE": _digits(2),
-    "IP_ADDRESS": lambda text: ":" in text or "." in text,
+    "IP_ADDRESS": lambda text: IP_SHAPE.search(text) is not None,
     "US_SSN": _digits(9),
     "DATE_TIME": _digits(1),
-    "URL": lambda text: "." in text,
+    "URL": lambda text: DOMAIN_DOT.search(text) is not None,
     "PERSON": lambda text: not text.islower(),
     "LOCATION": lambda text: not text.islower(),
     "ORGANIZATION": lambda text: not text.islower(),
 }
+
 
 def _luhn(value: str) -> bool:
     digits = [int(c) for c in value if c.isdigit()]
@@ -149,6 +167,37 @@ def _mod97(value: str) -> bool:
 
 
 CHECKSUMS: dict[str, Callable[[str], bool]] = {"luhn": _luhn, "mod97": _mod97}
+
+
+class _ValidatedPatternRecognizer(PatternRecognizer):
+    checksum: Callable[[str], bool] | None = None
+
+    def validate_result(self, pattern_text: str) -> bool | None:
+        # None leaves the score as it is; False drops the match.
+        return None if self.checksum is None else self.checksum(pattern_text)
+
+
+# The recognizers PREFILTERS were written for: a custom recognizer may declare
+# a built-in entity type and match anything, so no prefilter applies to it.
+PREFILTERED: frozenset[type[EntityRecognizer]] = frozenset(
+    {cls for cls, _ in BUILTIN.values()} | set(SUPPLEMENTS.values())
+)
+# Pattern recognizers whose regexes find in each record what they find in it
+# alone when records are joined with batch.SEPARATOR: no \A, \Z or positive
+# lookaround, and none can match across a newline and the separator's letters.
+# test_scrub_batch.py checks the patterns for these constructs and runs
+# adversarial joins; a recognizer belongs here only with those tests passing.
+JOINABLE: frozenset[type[EntityRecognizer]] = frozenset({
+    OfflineEmailRecognizer, CardRecognizer, IbanRecognizer, IpRecognizer, UsSsnRecognizer,
+    WrittenDateRecognizer, UrlRecognizer, PhonePatternRecognizer,
+})
+# Joinable recognizers whose matches never hold a space or line break and whose
+# patterns have no lookaround, anchor or \b: they need to see only the words
+# (runs of characters between ASCII white space) that pass their prefilter.
+# The URL patterns scan every position of a text, so this is most of their cost.
+WORDWISE: frozenset[type[EntityRecognizer]] = frozenset({UrlRecognizer})
+# Recognizers that read only the text (never the NLP artifacts) but run per record.
+PER_TEXT: frozenset[type[EntityRecognizer]] = frozenset({ConfidentPhoneRecognizer, _ValidatedPatternRecognizer})
 
 
 def build_recognizers(
@@ -207,11 +256,3 @@ def _custom(index: int, spec: Mapping[str, Any]) -> tuple[EntityRecognizer, str]
     method = " + ".join(m for m in ("pattern" if regex else "", f"checksum:{validation}" if validation else "",
                                      "deny_list" if deny_list else "") if m)
     return recognizer, method
-
-
-class _ValidatedPatternRecognizer(PatternRecognizer):
-    checksum: Callable[[str], bool] | None = None
-
-    def validate_result(self, pattern_text: str) -> bool | None:
-        # None leaves the score as it is; False drops the match.
-        return None if self.checksum is None else self.checksum(pattern_text)

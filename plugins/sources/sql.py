@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from stillroom import hookimpl
-from stillroom.artifacts import canonical_json
+from stillroom.artifacts import canonical_json, sha256_bytes
 from stillroom.components import Batch, Source
 from stillroom.errors import ConfigError, PluginError
 from stillroom.plugins.sources.malformed import checked, malformed
@@ -110,6 +110,14 @@ class SqlSource(Source):
         if row == 0:
             raise malformed(where, "the query returned no rows")
         self._digest = digest.hexdigest()
+
+    def identity(self) -> str:
+        """The database (its URL without credentials) and the query: what a residency exception admits.
+
+        A live database's rows change, so what reviewers approve is this query on that database.
+        """
+        address = self.url.set(username=None, password=None).render_as_string(hide_password=False)
+        return sha256_bytes(canonical_json({"url": address, "query": self.query, "fields": self.fields}))
 
     def fingerprint(self) -> str:
         if self._digest is None:

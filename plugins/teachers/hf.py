@@ -68,6 +68,9 @@ class HFTeacher(Teacher):
 
         from stillroom.plugins.pooling import pool
 
+        if not texts:
+            # an empty split (data.split.validation: 0) is labelled like any other, and tokenizers refuse []
+            return self._no_outputs()
         if self.task == "causal-lm":
             return self._predict_tokens(texts)
         outputs = []
@@ -157,6 +160,22 @@ class HFTeacher(Teacher):
         if self.task == "causal-lm":
             settings["top_k"] = self.top_k
         return sha256_bytes(canonical_json({"files": files, "settings": settings}))
+
+    def _no_outputs(self) -> dict[str, np.ndarray]:
+        """What ``predict`` returns for no texts: every array with zero rows and its other dimensions right."""
+        from transformers import AutoConfig
+
+        config = AutoConfig.from_pretrained(self.path)
+        if self.task == "classification":
+            return {"logits": np.zeros((0, config.num_labels), dtype=np.float32)}
+        if self.task == "embedding":
+            return {"embeddings": np.zeros((0, config.hidden_size), dtype=np.float32)}
+        return {
+            "input_ids": np.zeros((0, 0), dtype=np.int64),
+            "attention_mask": np.zeros((0, 0), dtype=np.int8),
+            "topk_ids": np.zeros((0, 0, self.top_k), dtype=np.int64),
+            "topk_logprobs": np.zeros((0, 0, self.top_k), dtype=np.float32),
+        }
 
     def _check_task_head(self) -> list[str] | None:
         config = json.loads((self.path / "config.json").read_text())

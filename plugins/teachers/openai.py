@@ -1,21 +1,36 @@
 """A teacher served inside the boundary behind an OpenAI-compatible HTTP API (vLLM, TGI).
 
-``predict`` scores each text: the completions API with ``echo`` returns the
-top-k log-probs at every prompt position, as vLLM does with
-``return_tokens_as_token_ids`` so tokens come back as ids rather than
-ambiguous strings. ``generate`` continues prompts through the completions or
-the chat API (sequence-level KD, synthetic data). The endpoint's host is this
-teacher's ``location()``, so the residency and egress policies check it like
-any other place data goes.
+``api: completions`` (the default): ``predict`` scores each text as it is;
+the completions API with ``echo`` returns the top-k log-probs at every prompt
+position, as vLLM does with ``return_tokens_as_token_ids`` so tokens come back
+as ids rather than ambiguous strings.
+
+``api: chat``: each text is a user message. The endpoint answers it greedily,
+``max_tokens`` long (32 by default), with ``logprobs`` and ``top_logprobs``,
+which the chat API gives for the answer's tokens only (as ids, again through
+``return_tokens_as_token_ids``); a row is the chat-templated prompt followed
+by the answer, and ``target_mask`` marks the positions that carry the
+teacher's next-token log-probs (the last prompt position and the answer's),
+which is all the token-KD loss reads. The prompt's
+token ids are rendered here, with ``teacher.tokenizer`` (the served model's
+tokenizer directory) and its chat template or ``teacher.chat_template``; the
+endpoint's own count of prompt tokens must agree, or the rows would be shifted.
+
+``generate`` continues prompts through either API (sequence-level KD,
+synthetic data). The endpoint's host is this teacher's ``location()``, so the
+residency and egress policies check it like any other place data goes.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
-from typing import Any
+from functools import cached_property
+from pathlib import Path
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -23,11 +38,14 @@ import numpy as np
 from stillroom import hookimpl
 from stillroom.artifacts import canonical_json, sha256_bytes
 from stillroom.components import Context, Teacher
+from stillroom.egress import EgressBlocked
 from stillroom.errors import ConfigError, PluginError
 
 APIS = ("completions", "chat")
 # What identifies the served model; vLLM's "created" is the time of the request, so it is left out.
 IDENTITY_FIELDS = ("id", "root", "parent", "owned_by", "max_model_len")
+# A log-prob a hair above zero is float rounding of a probability of one; anything more is not a log-prob.
+LOGPROB_SLACK = 1e-4
 
 
 @hookimpl
@@ -37,6 +55,14 @@ def register_teachers(register):
 
 class EndpointError(PluginError):
     """The teacher endpoint could not be reached, or answered with something other than what was asked."""
+
+
+class Scored(NamedTuple):
+    """One text as scored: its token ids, the top-k log-probs of the token after each scored position, the first one."""
+
+    ids: list[int]
+    following: list[dict[int, float]]
+    first: int
 
 
 class OpenAITeacher(Teacher):
@@ -62,28 +88,48 @@ class OpenAITeacher(Teacher):
             raise ConfigError(f"an openai teacher serves causal-lm only, got task {self.task!r}")
         self.top_k = int(self.options.get("top_k", 5))
         self.timeout = float(self.options.get("timeout", 60))
-        self._identity: str | None = None
+        # how long an answer the chat API scores per text; the completions API scores the text itself
+        self.max_tokens = self.options.get("max_tokens", 32)
+        if not isinstance(self.max_tokens, int) or isinstance(self.max_tokens, bool) or self.max_tokens < 1:
+            raise ConfigError(f"teacher.max_tokens must be a positive integer, got {self.max_tokens!r}")
+        self.chat_template = self.options.get("chat_template")
+        if self.chat_template is not None and not isinstance(self.chat_template, str):
+            raise ConfigError("teacher.chat_template must be a Jinja template string, as in tokenizer_config.json")
+        self._fingerprint: str | None = None
 
     def location(self) -> str:
         parts = urlsplit(self.url)
         return f"{parts.scheme}://{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
 
+    def identity(self) -> str:
+        """This endpoint named without contacting it: its URL, the model name asked for, and the options
+        that change what it returns.
+
+        A residency request for an endpoint outside the boundary binds to this, not to ``fingerprint()``:
+        an endpoint the policy refuses must not be reached, not even to ask what it serves.
+        """
+        return sha256_bytes(canonical_json(self._settings(self.model)))
+
     def fingerprint(self) -> str:
-        if self._identity is None:
+        """``identity()`` with what the endpoint says it serves under that name (GET /models)."""
+        if self._fingerprint is None:
             listed = self._request("GET", "/models").get("data", [])
-            entry = next((m for m in listed if m.get("id") == self.model), None)
+            entry = next((m for m in listed if isinstance(m, dict) and m.get("id") == self.model), None)
             if entry is None:
                 raise EndpointError(f"the endpoint {self.url} does not serve a model named {self.model!r}")
-            identity = {k: entry[k] for k in IDENTITY_FIELDS if k in entry}
-            self._identity = sha256_bytes(
-                canonical_json({"url": self.url, "model": identity, "api": self.api, "top_k": self.top_k})
-            )
-        return self._identity
+            served = {k: entry[k] for k in IDENTITY_FIELDS if k in entry}
+            self._fingerprint = sha256_bytes(canonical_json(self._settings(served)))
+        return self._fingerprint
 
     def predict(self, texts: list[str]) -> dict[str, np.ndarray]:
-        """Top-k next-token log-probs at every position of each text, as a local causal-LM teacher returns them."""
-        rows = [self._score(text) for text in texts]
-        width = max((len(ids) for ids, _ in rows), default=0)
+        """Top-k next-token log-probs per position of each row, as a local causal-LM teacher returns them.
+
+        With ``api: chat`` a row is the templated prompt and the teacher's answer, and
+        ``target_mask`` (n, width) marks the positions whose top-k is the teacher's.
+        """
+        score = self._score_chat if self.api == "chat" else self._score
+        rows = [score(index, text) for index, text in enumerate(texts)]
+        width = max((len(row.ids) for row in rows), default=0)
         n, k = len(texts), self.top_k
         out = {
             "input_ids": np.zeros((n, width), dtype=np.int64),
@@ -91,31 +137,34 @@ class OpenAITeacher(Teacher):
             "topk_ids": np.zeros((n, width, k), dtype=np.int64),
             "topk_logprobs": np.full((n, width, k), -np.inf, dtype=np.float32),
         }
-        for row, (ids, tops) in enumerate(rows):
-            out["input_ids"][row, : len(ids)] = ids
-            out["attention_mask"][row, : len(ids)] = 1
-            for position, top in enumerate(tops):
+        target_mask = np.zeros((n, width), dtype=np.int8)
+        for row, scored in enumerate(rows):
+            out["input_ids"][row, : len(scored.ids)] = scored.ids
+            out["attention_mask"][row, : len(scored.ids)] = 1
+            target_mask[row, scored.first : scored.first + len(scored.following)] = 1
+            for offset, top in enumerate(scored.following):
+                position = scored.first + offset
                 ranked = sorted(top.items(), key=lambda item: -item[1])[:k]
                 out["topk_ids"][row, position, : len(ranked)] = [token for token, _ in ranked]
                 out["topk_logprobs"][row, position, : len(ranked)] = [value for _, value in ranked]
+        if self.api == "chat":
+            out["target_mask"] = target_mask
         return out
 
     def generate(self, prompts: list[str], **options: Any) -> list[str]:
+        if not prompts:
+            return []  # the completions API would be asked for nothing, and may refuse an empty prompt list
         max_tokens = int(options.get("max_tokens", options.get("max_new_tokens", 64)))
         if self.api == "chat":
-            return [
-                self._request(
-                    "POST",
-                    "/chat/completions",
-                    {
-                        "model": self.model,
-                        "messages": [{"role": "user", "content": prompt}],
-                        "max_tokens": max_tokens,
-                        "temperature": 0,
-                    },
-                )["choices"][0]["message"]["content"]
-                for prompt in prompts
-            ]
+            texts = []
+            for index, prompt in enumerate(prompts):
+                answer = self._request("POST", "/chat/completions", self._chat_body(prompt, max_tokens))
+                where = f"the chat answer from {self.url}/chat/completions to prompt {index}"
+                content = (_first_choice(answer, where).get("message") or {}).get("content")
+                if not isinstance(content, str):
+                    raise EndpointError(f"{where} has no message.content text: {_preview(answer)}")
+                texts.append(content)
+            return texts
         answer = self._request(
             "POST",
             "/completions",
@@ -126,9 +175,53 @@ class OpenAITeacher(Teacher):
                 "temperature": 0,
             },
         )
-        return [choice["text"] for choice in sorted(answer["choices"], key=lambda c: c["index"])]
+        choices = answer.get("choices")
+        if not isinstance(choices, list) or len(choices) != len(prompts) or not all(
+            isinstance(c, dict) and isinstance(c.get("text"), str) and isinstance(c.get("index"), int) for c in choices
+        ):
+            raise EndpointError(
+                f"{self.url}/completions answered {len(prompts)} prompts with something other than "
+                f"{len(prompts)} choices of {{index, text}}: {_preview(answer)}"
+            )
+        return [choice["text"] for choice in sorted(choices, key=lambda c: c["index"])]
 
-    def _score(self, text: str) -> tuple[list[int], list[dict[int, float]]]:
+    @cached_property
+    def chat_tokenizer(self):
+        """The served model's tokenizer, read from a local directory: it renders chat prompts into token ids."""
+        # not ``tokenizer``: token-KD reads that name as a teacher's own tokenizer, always there to check the
+        # student's vocabulary against, and this one is there only when teacher.tokenizer is set
+        from transformers import AutoTokenizer
+
+        if not isinstance(self.options.get("tokenizer"), str):
+            raise ConfigError(
+                "teacher.tokenizer is required for api: chat log-probs: the local directory of the served "
+                "model's tokenizer, to render each prompt into the token ids the endpoint reads"
+            )
+        path = Path(self.options["tokenizer"]).expanduser().resolve()
+        if not path.is_dir():
+            raise ConfigError(f"teacher.tokenizer {path} is not a directory holding the served model's tokenizer")
+        return AutoTokenizer.from_pretrained(path)
+
+    def _settings(self, model: str | dict[str, Any]) -> dict[str, Any]:
+        settings = {"url": self.url, "model": model, "api": self.api, "top_k": self.top_k}
+        if self.api == "chat":
+            # the answer's length, the template and the vocabulary all change the rows predict returns
+            settings["max_tokens"] = self.max_tokens
+            if "tokenizer" in self.options:
+                settings["chat_template"] = self._template()
+                settings["vocabulary"] = sha256_bytes(canonical_json(self.chat_tokenizer.get_vocab()))
+        return settings
+
+    def _template(self) -> str:
+        template = self.chat_template or getattr(self.chat_tokenizer, "chat_template", None)
+        if not isinstance(template, str) or not template:
+            raise ConfigError(
+                f"the tokenizer at {self.options['tokenizer']} has no chat template; set teacher.chat_template "
+                "to the template the endpoint applies"
+            )
+        return template
+
+    def _score(self, index: int, text: str) -> Scored:
         """Prompt token ids, and for each position the top-k log-probs of the token after it."""
         answer = self._request(
             "POST",
@@ -143,7 +236,8 @@ class OpenAITeacher(Teacher):
                 "return_tokens_as_token_ids": True,
             },
         )
-        logprobs = answer["choices"][0].get("logprobs") or {}
+        choice = _first_choice(answer, f"the completion from {self.url}/completions for text {index}")
+        logprobs = choice.get("logprobs") or {}
         tokens, tops = logprobs.get("tokens"), logprobs.get("top_logprobs")
         if not tokens or tops is None or len(tokens) != len(tops) or len(tokens) < 2:
             raise EndpointError(
@@ -152,7 +246,65 @@ class OpenAITeacher(Teacher):
         # echo returns the distribution *for* each token; a cached teacher row holds the one *after* it
         ids = [_token_id(t) for t in tokens[:-1]]
         following = [{_token_id(t): float(v) for t, v in top.items()} for top in tops[1:]]
-        return ids, following
+        return Scored(ids, following, 0)
+
+    def _score_chat(self, index: int, text: str) -> Scored:
+        """The templated prompt and the teacher's answer, with the answer's top-k log-probs from the chat API."""
+        prompt = self._prompt_ids(text)
+        answer = self._request("POST", "/chat/completions", self._chat_body(text, self.max_tokens, logprobs=True))
+        where = f"the chat answer from {self.url}/chat/completions to text {index}"
+        counted = (answer.get("usage") or {}).get("prompt_tokens")
+        if counted is not None and counted != len(prompt):
+            raise EndpointError(
+                f"{where} counts {counted} prompt tokens where the local chat template renders {len(prompt)}: "
+                "teacher.tokenizer and teacher.chat_template must be the ones the endpoint serves with"
+            )
+        content = (_first_choice(answer, where).get("logprobs") or {}).get("content")
+        if not isinstance(content, list):
+            raise EndpointError(
+                f"{where} carries no logprobs.content; the endpoint must support logprobs: true with "
+                "top_logprobs on the chat API (vLLM does)"
+            )
+        answered, following = [], []
+        for position, entry in enumerate(content):
+            token, top = _chat_logprobs(entry, f"{where}, answer token {position}")
+            answered.append(token)
+            following.append(top)
+        generated = (answer.get("usage") or {}).get("completion_tokens")
+        if generated is not None and generated != len(content):
+            raise EndpointError(f"{where} has log-probs for {len(content)} tokens of an answer {generated} long")
+        vocabulary = len(self.chat_tokenizer)
+        beyond = [t for t in answered + [t for top in following for t in top] if not 0 <= t < vocabulary]
+        if beyond:
+            raise EndpointError(
+                f"{where} names token id {beyond[0]}, outside the {vocabulary} tokens of teacher.tokenizer: "
+                "it is not the served model's tokenizer"
+            )
+        # the last answer token's successor is unknown, as the completions path's generated token is
+        return Scored(prompt + answered[:-1], following, len(prompt) - 1)
+
+    def _prompt_ids(self, text: str) -> list[int]:
+        ids = self.chat_tokenizer.apply_chat_template(
+            [{"role": "user", "content": text}],
+            chat_template=self._template(),
+            add_generation_prompt=True,
+            tokenize=True,
+            return_dict=False,
+        )
+        if not ids:
+            raise ConfigError("the chat template renders a prompt into no tokens; check teacher.chat_template")
+        return [int(i) for i in ids]
+
+    def _chat_body(self, text: str, max_tokens: int, logprobs: bool = False) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "model": self.model,
+            "messages": [{"role": "user", "content": text}],
+            "max_tokens": max_tokens,
+            "temperature": 0,
+        }
+        if logprobs:
+            body |= {"logprobs": True, "top_logprobs": self.top_k, "return_tokens_as_token_ids": True}
+        return body
 
     def _request(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> dict[str, Any]:
         data = None if body is None else json.dumps(body).encode()
@@ -161,17 +313,73 @@ class OpenAITeacher(Teacher):
         )
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                return json.loads(response.read())
+                raw = response.read()
         except urllib.error.HTTPError as exc:
             detail = exc.read().decode(errors="replace")[:200]
             raise EndpointError(f"the teacher endpoint {self.url}{path} answered {exc.code}: {detail}") from None
-        except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+        except urllib.error.URLError as exc:
+            if isinstance(exc.reason, EgressBlocked):
+                raise exc.reason from None  # the egress policy's refusal, not an unreachable host
             raise EndpointError(f"the teacher endpoint {self.url} cannot be reached: {exc}") from None
+        except (TimeoutError, ConnectionError) as exc:
+            raise EndpointError(f"the teacher endpoint {self.url} cannot be reached: {exc}") from None
+        try:
+            answer = json.loads(raw)
+        except ValueError:
+            raise EndpointError(
+                f"the teacher endpoint {self.url}{path} answered with {len(raw)} bytes that are not JSON, "
+                f"starting {raw[:40]!r}; is the URL the API's /v1 root?"
+            ) from None
+        if not isinstance(answer, dict):
+            raise EndpointError(f"the teacher endpoint {self.url}{path} answered with a JSON {type(answer).__name__}, "
+                                "not an object")
+        return answer
+
+
+def _first_choice(answer: Mapping[str, Any], where: str) -> dict[str, Any]:
+    choices = answer.get("choices")
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+        raise EndpointError(f"{where} has no choices: {_preview(answer)}")
+    return choices[0]
+
+
+def _chat_logprobs(entry: Any, where: str) -> tuple[int, dict[int, float]]:
+    """One ``logprobs.content`` entry: the answered token's id and its top-k alternatives' log-probs."""
+    shape = "{token, logprob, top_logprobs: [{token, logprob}, ...]}"
+    top = entry.get("top_logprobs") if isinstance(entry, dict) else None
+    if not isinstance(entry, dict) or not isinstance(entry.get("token"), str) or not isinstance(top, list):
+        raise EndpointError(f"{where} is not {shape}: {_preview(entry)}")
+    if not top:
+        raise EndpointError(f"{where} has no top_logprobs; the endpoint must honour top_logprobs (vLLM does)")
+    scores = {}
+    for candidate in top:
+        value = candidate.get("logprob") if isinstance(candidate, dict) else None
+        valid = isinstance(value, (int, float)) and not isinstance(value, bool) and value <= LOGPROB_SLACK
+        if not valid or math.isnan(value) or not isinstance(candidate.get("token"), str):
+            raise EndpointError(f"{where} has a top_logprobs entry that is not {{token, logprob <= 0}}: "
+                                f"{_preview(candidate)}")
+        scores[_token_id(candidate["token"])] = float(value)
+    return _token_id(entry["token"]), scores
 
 
 def _token_id(token: str) -> int:
-    if not token.startswith("token_id:"):
+    prefix, _, number = token.partition(":")
+    if prefix != "token_id" or not number.isdigit():
         raise EndpointError(
             f"the endpoint returned token {token!r} as text; it must honour return_tokens_as_token_ids (vLLM does)"
         )
-    return int(token.split(":", 1)[1])
+    return int(number)
+
+
+def _preview(value: Any) -> str:
+    """The JSON's shape (keys and value types), never its values: an answer may echo the data."""
+    text = json.dumps(_shape(value))
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _shape(value: Any, depth: int = 4) -> Any:
+    if isinstance(value, dict):
+        return {k: _shape(v, depth - 1) for k, v in value.items()} if depth else "object"
+    if isinstance(value, list):
+        return ([_shape(value[0], depth - 1)] if value and depth else []) + ([f"{len(value)} items"] if value else [])
+    return "null" if value is None else type(value).__name__

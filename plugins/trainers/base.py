@@ -17,6 +17,7 @@ from stillroom.plugins.trainers.options import TrainOptions, parse_options
 if TYPE_CHECKING:
     import torch
 
+    from stillroom.plugins.trainers.loop import Score
     from stillroom.plugins.trainers.student import HFStudent
 
 
@@ -49,7 +50,7 @@ class StudentTrainer(Trainer):
             teacher=ctx.teacher,
             task=self.task,
             label_names=data.label_names,
-            embedding_dim=self.embedding_dim(teacher_outputs),
+            embedding_dim=self.embedding_dim(teacher_outputs, options),
             device=device,
         )
         if options.prune_vocab:
@@ -69,11 +70,12 @@ class StudentTrainer(Trainer):
             options=options,
             ctx=ctx,
             device=device,
-            score_fn=lambda: self.score(student, data, teacher_outputs),
+            score_fn=lambda: self.score(student, data, teacher_outputs, options),
             state_dir=state_dir,
             label=self.name if options.method == "kd" else f"{self.name} ({options.method})",
         )
         student.history = result.history
+        student.kept = result.kept
         # exporters re-check their output on these when the caller passes no evaluation texts
         student.reference_texts = list((data.validation.texts or data.train.texts)[:256])
         return student
@@ -88,7 +90,10 @@ class StudentTrainer(Trainer):
         """Token ids of each training text, as the student reads them."""
         return student.tokenizer(list(data.train.texts), truncation=True, max_length=options.max_length)["input_ids"]
 
-    def embedding_dim(self, teacher_outputs: Mapping[str, Mapping[str, np.ndarray]]) -> int | None:
+    def embedding_dim(
+        self, teacher_outputs: Mapping[str, Mapping[str, np.ndarray]], options: TrainOptions
+    ) -> int | None:
+        """The teacher's embedding width an embedding student must reach (through a projection); None: no target."""
         return None
 
     @abstractmethod
@@ -102,8 +107,14 @@ class StudentTrainer(Trainer):
         """``loss(net, batch) -> scalar tensor``; ``batch`` has input_ids, attention_mask and the targets."""
 
     @abstractmethod
-    def score(self, student: HFStudent, data: Dataset, teacher_outputs) -> float | None:
-        """Validation score, higher is better; None when there is nothing to validate on."""
+    def score(self, student: HFStudent, data: Dataset, teacher_outputs, options: TrainOptions) -> Score | None:
+        """The validation score the best epoch is chosen by, higher is better; None when there is nothing
+        to validate on.
+
+        It measures what ``options.method`` trains for: a method that does not learn from the teacher
+        must not be judged by agreement with it, or the teacher leaks into the baseline through the
+        choice of epoch.
+        """
 
     def _state_dir(self, options: TrainOptions, spec: Mapping[str, Any], data: Dataset, ctx: Context):
         base = options.checkpoint_path or (ctx.scratch / "checkpoints" if ctx.scratch else None)
@@ -119,6 +130,8 @@ class StudentTrainer(Trainer):
                     "teacher": teacher,
                     "texts": list(data.train.texts),
                     "labels": data.train.labels,
+                    # the kept epoch is chosen on these: another validation split must not resume a finished run
+                    "validation": {"texts": list(data.validation.texts), "labels": data.validation.labels},
                 }
             )
         )

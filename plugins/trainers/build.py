@@ -40,16 +40,20 @@ def build_student(
     ``embedding_dim`` is the teacher's embedding width: an embedding student
     of another width gets a learned projection onto it.
     """
-    local = hasattr(teacher, "model") and hasattr(teacher, "tokenizer")
-    init = spec.get("init", "teacher" if local else "config")
+    model = local_model(teacher)
+    init = spec.get("init", "teacher" if model is not None and hasattr(teacher, "tokenizer") else "config")
     if init not in INITS:
         raise ConfigError(f"student.init must be one of {', '.join(INITS)}, got {init!r}")
+    if init == "config" and "layers" in spec:
+        default = "" if "init" in spec else f" (the default here: {_not_local(teacher)})"
+        raise ConfigError(
+            f"student.layers keeps some of the teacher's layers, but init: config{default} copies none; "
+            "size the student with student.config.num_hidden_layers instead"
+        )
     if init == "teacher":
-        if not local:
-            raise ConfigError(
-                "student.init: teacher needs a local Hugging Face teacher; use init: config or checkpoint"
-            )
-        backbone = copy.deepcopy(teacher.model).float().cpu()
+        model = require_local(teacher, "student.init: teacher", "its layers copied into the student",
+                              "use init: config or init: checkpoint")
+        backbone = copy.deepcopy(model).float().cpu()
         tokenizer = teacher.tokenizer
         chosen = keep_layers(backbone, spec["layers"]) if "layers" in spec else None
     elif init == "config":
@@ -71,6 +75,30 @@ def build_student(
     )
     student.teacher_layers = chosen
     return student
+
+
+def local_model(teacher: Teacher | None) -> nn.Module | None:
+    """The teacher's own torch model when it runs in this process; None for a remote (HTTP) teacher.
+
+    Decided by type, never by attribute name: an HTTP teacher's ``model`` is the served model's name, and
+    copying or running it as weights would fail far from the cause.
+    """
+    model = getattr(teacher, "model", None) if teacher is not None else None
+    return model if isinstance(model, nn.Module) else None
+
+
+def require_local(teacher: Teacher | None, option: str, use: str, instead: str) -> nn.Module:
+    """The teacher's torch model, for ``option`` which uses it so; else a ConfigError saying what to do instead."""
+    model = local_model(teacher)
+    if model is None:
+        raise ConfigError(f"{option} needs a local teacher, {use}, but {_not_local(teacher)}; {instead}")
+    return model
+
+
+def _not_local(teacher: Teacher | None) -> str:
+    if teacher is None:
+        return "the run has no teacher"
+    return f"teacher {teacher.name!r} at {teacher.location()} is not a model in this process"
 
 
 def keep_layers(model: nn.Module, layers: int | list[int]) -> list[int]:

@@ -25,6 +25,7 @@ from stillroom.plugins.trainers.options import TrainOptions
 from stillroom.plugins.trainers.preflight import PreflightFailed, check_teacher_outputs
 
 if TYPE_CHECKING:
+    from stillroom.plugins.trainers.loop import Score
     from stillroom.plugins.trainers.student import HFStudent
 
 
@@ -94,15 +95,22 @@ class LogitKDTrainer(StudentTrainer):
 
         return loss
 
-    def score(self, student: HFStudent, data: Dataset, teacher_outputs) -> float | None:
-        """Validation accuracy on labels; without them, top-1 agreement with the teacher."""
+    def score(self, student: HFStudent, data: Dataset, teacher_outputs, options: TrainOptions) -> Score | None:
+        """Validation accuracy on labels; without them, top-1 agreement with the teacher, except for the
+        labels baseline, which never reads the teacher."""
+        from stillroom.plugins.trainers.loop import Score
+
         if len(data.validation) == 0:
             return None
-        predicted = student.predict(list(data.validation.texts))["logits"].argmax(axis=1)
+        teacher = teacher_outputs.get("validation", {}).get("logits") if options.method != "labels" else None
         if data.validation.labels is not None:
-            return float((predicted == np.asarray(data.validation.labels)).mean())
-        teacher = teacher_outputs.get("validation", {}).get("logits")
-        return None if teacher is None else float((predicted == np.asarray(teacher).argmax(axis=1)).mean())
+            metric, reference = "accuracy", np.asarray(data.validation.labels)
+        elif teacher is not None:
+            metric, reference = "teacher_agreement", np.asarray(teacher).argmax(axis=1)
+        else:
+            return None
+        predicted = student.predict(list(data.validation.texts))["logits"].argmax(axis=1)
+        return Score(metric, float((predicted == reference).mean()))
 
 
 def _hidden_matcher(student: HFStudent, ctx):
@@ -111,11 +119,11 @@ def _hidden_matcher(student: HFStudent, ctx):
     import torch
     from torch import nn
 
+    from stillroom.plugins.trainers.build import require_local
     from stillroom.plugins.trainers.preflight import check_vocabularies
 
-    teacher = getattr(ctx.teacher, "model", None)
-    if teacher is None:
-        raise ConfigError("student.hidden_weight needs a local teacher: its hidden states are computed live")
+    teacher = require_local(ctx.teacher, "student.hidden_weight", "its hidden states computed on every training batch",
+                            "set hidden_weight: 0 to distill from the cached logits alone")
     check_vocabularies(ctx.teacher.tokenizer, student.tokenizer)
     depth = teacher.config.num_hidden_layers
     layers = student.teacher_layers or [

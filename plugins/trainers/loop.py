@@ -2,8 +2,9 @@
 
 Seeds, gradient accumulation, bf16 autocast on CUDA, a warm-up/linear-decay
 schedule, early stopping on a validation score, checkpoints (every N steps and
-at each epoch end) with resume, a progress bar, and one ledger entry per epoch.
-A trainer supplies only its loss and its validation score.
+at each epoch end) with resume, a progress bar, one ledger entry per epoch and
+one saying which epoch's weights the student keeps and why. A trainer supplies
+only its loss and its validation score.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 from torch import nn
@@ -23,8 +24,16 @@ from stillroom.components import Context
 from stillroom.plugins.trainers.checkpoints import BEST, load_state, restore_rng, rng_state, save_state
 from stillroom.plugins.trainers.options import TrainOptions
 
+
+class Score(NamedTuple):
+    """A validation score, higher is better, and the name of what it measures (for the ledger)."""
+
+    metric: str
+    value: float
+
+
 LossFn = Callable[[nn.Module, dict[str, torch.Tensor]], torch.Tensor]
-ScoreFn = Callable[[], float | None]
+ScoreFn = Callable[[], Score | None]
 
 
 @dataclass
@@ -56,6 +65,7 @@ class FitResult:
     resumed_from_step: int = 0
     best_epoch: int | None = None
     best_weights: dict[str, torch.Tensor] | None = field(default=None, repr=False)
+    kept: dict[str, Any] = field(default_factory=dict)  # the epoch the student keeps, and by what
 
 
 def fit(
@@ -70,7 +80,8 @@ def fit(
     state_dir: Path | None,
     label: str,
 ) -> FitResult:
-    """Train ``net`` in place; on return it holds the best-scoring epoch's weights."""
+    """Train ``net`` in place; on return it holds the best-scoring epoch's weights, or with no
+    validation score at all (no validation data) the last epoch's, after every epoch has run."""
     torch.manual_seed(options.seed)
     net.to(device).train()
     batches_per_epoch = math.ceil(len(examples) / options.batch_size)
@@ -145,7 +156,8 @@ def fit(
             entry = {
                 "epoch": epoch + 1,
                 "loss": loss_sum / max(loss_count, 1),
-                "val_score": score,
+                "val_score": None if score is None else score.value,
+                "val_metric": None if score is None else score.metric,
                 "seconds": round(seconds, 4),
                 "examples_per_s": round(seen / max(seconds, 1e-9), 2),
                 "steps": position["step"],
@@ -157,10 +169,20 @@ def fit(
             checkpoint()
             if stop:
                 break
-    # a resumed run may have found its best epoch before the crash: then only the disk copy has it
-    best = result.best_weights if result.best_weights is not None else load_state(state_dir, BEST)
-    if best is not None:
-        net.load_state_dict(best)
+    if result.best_epoch is None:
+        # nothing to choose by: early stopping never fired, every epoch ran, and the last one stands
+        result.kept = {
+            "epoch": position["epoch"],
+            "by": None,
+            "reason": "no epoch had a validation score (no validation data, or nothing to score it against): "
+            "trained every epoch and kept the last",
+        }
+    else:
+        # a resumed run may have found its best epoch before the crash: then only the disk copy has it
+        net.load_state_dict(result.best_weights if result.best_weights is not None else load_state(state_dir, BEST))
+        scored = result.history[result.best_epoch - 1]
+        result.kept = {"epoch": result.best_epoch, "by": scored.get("val_metric"), "val_score": scored["val_score"]}
+    ctx.record("train.kept", {"trainer": label, "epochs_run": position["epoch"], **result.kept})
     net.eval()
     return result
 
@@ -182,16 +204,25 @@ def length_grouped_batches(examples: Examples, batch_size: int, seed: int, group
     return [batches[i] for i in torch.randperm(len(batches), generator=generator).tolist()]
 
 
-def _track_best(net, position, result, score, state_dir, patience) -> bool:
-    """Keep the best epoch's weights; True when ``patience`` epochs passed without improving."""
+def _track_best(net, position, result, score: Score | None, state_dir, patience) -> bool:
+    """Keep the best epoch's weights; True when ``patience`` epochs passed without improving.
+
+    Of two epochs with the same score the later is kept: scores such as
+    accuracy or agreement saturate (often at 1.0 on a small validation split)
+    while the loss still falls, and the earlier epoch would then stand only
+    because it got there first. A tie is still no improvement, so it counts
+    towards ``patience``: a run that plateaus stops.
+    """
     if score is None:
         return False
-    if position["best"] is None or score > position["best"]:
-        position["best"], position["bad_epochs"] = score, 0
+    best = position["best"]
+    if best is None or score.value >= best:
         result.best_epoch = position["epoch"]
         result.best_weights = {k: v.detach().cpu().clone() for k, v in net.state_dict().items()}
         if state_dir is not None:
             save_state(state_dir, result.best_weights, BEST)
+    if best is None or score.value > best:
+        position["best"], position["bad_epochs"] = score.value, 0
         return False
     position["bad_epochs"] += 1
     return bool(patience) and position["bad_epochs"] >= patience

@@ -24,6 +24,29 @@ def embedding_kd(student: torch.Tensor, teacher: torch.Tensor, kind: str) -> tor
     return F.mse_loss(student, teacher)
 
 
+def normalized_softmax(
+    embeddings: torch.Tensor, directions: torch.Tensor, labels: torch.Tensor, scale: float
+) -> torch.Tensor:
+    """Cross-entropy over ``scale`` × the cosine of each embedding to one learned direction per class.
+
+    Normalised softmax (NormFace, Wang et al. 2017): normalising both sides makes
+    the classifier a cosine one, so the geometry it trains is the one cosine
+    nearest-neighbour search uses; the fixed scale stands in for the temperature
+    that cosines in [-1, 1] alone could never make sharp.
+    """
+    cosines = F.normalize(embeddings.float(), dim=-1) @ F.normalize(directions.float(), dim=-1).T
+    return F.cross_entropy(scale * cosines, labels)
+
+
+def next_token_cross_entropy(
+    logits: torch.Tensor, input_ids: torch.Tensor, attention_mask: torch.Tensor, reduction: str = "mean"
+) -> torch.Tensor:
+    """Cross-entropy of each real token given the tokens before it; padding is neither input nor target."""
+    targets = input_ids[:, 1:].masked_fill(attention_mask[:, 1:] == 0, -100)
+    predicted = logits[:, :-1].float()
+    return F.cross_entropy(predicted.reshape(-1, predicted.shape[-1]), targets.reshape(-1), reduction=reduction)
+
+
 def token_kd(
     student_logits: torch.Tensor,
     topk_ids: torch.Tensor,

@@ -69,6 +69,7 @@ class HFStudent(Student):
         self.device = torch.device(device)
         self.batch_size = batch_size
         self.history: list[dict[str, Any]] = []  # per-epoch training metrics, set by the trainer
+        self.kept: dict[str, Any] = {}  # which epoch's weights these are and by what score, set by the trainer
         self.reference_texts: list[str] = []  # a validation sample exporters can re-check on
         self.teacher_layers: list[int] | None = None  # the teacher block each student block was copied from
 

@@ -10,10 +10,17 @@ means different tokens and the loss is silently meaningless.
 the teacher's greedy continuations of the training texts, generated once and
 cached. ``method: labels``: the same cross-entropy on the texts alone, the
 no-teacher baseline.
+
+The epoch kept is the one that does best at what the method trains for: for
+``kd``, top-1 agreement with the teacher on the validation texts; for
+``labels`` and ``sequence``, the likelihood of the validation texts themselves
+(``inverse_perplexity``), so the baseline's choice of epoch never looks at the
+teacher.
 """
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -26,6 +33,7 @@ from stillroom.plugins.trainers.options import TrainOptions
 from stillroom.plugins.trainers.preflight import check_teacher_outputs, check_vocabularies
 
 if TYPE_CHECKING:
+    from stillroom.plugins.trainers.loop import Score
     from stillroom.plugins.trainers.student import HFStudent
 
 CACHED = ("input_ids", "attention_mask", "topk_ids", "topk_logprobs")
@@ -48,8 +56,11 @@ class TokenKDTrainer(StudentTrainer):
         super().check_inputs(data, teacher_outputs, options)
         if options.method == "sequence" and self.ctx.teacher is None:
             raise ConfigError("method: sequence needs a teacher that generates text")
-        if options.live and getattr(self.ctx.teacher, "model", None) is None:
-            raise ConfigError("student.live needs a local teacher: it runs on every batch")
+        if options.method == "kd" and options.live:
+            from stillroom.plugins.trainers.build import require_local
+
+            require_local(self.ctx.teacher, "student.live", "its model run on every training batch",
+                          "drop live to distill from the teacher's cached top-k log-probs")
         if options.method != "kd" or options.live:
             return
         cached = teacher_outputs.get("train", {})
@@ -58,8 +69,7 @@ class TokenKDTrainer(StudentTrainer):
             raise ConfigError(
                 f"token-kd needs the teacher's top-k log-probs; teacher_outputs['train'] lacks {', '.join(missing)}"
             )
-        real = cached["attention_mask"].astype(bool)
-        check_teacher_outputs(cached["topk_logprobs"][real], "top-k log-probs")
+        check_teacher_outputs(cached["topk_logprobs"][scored(cached)], "top-k log-probs")
 
     def input_ids(self, student: HFStudent, data: Dataset, teacher_outputs, options: TrainOptions) -> list[list[int]]:
         teacher = getattr(self.ctx.teacher, "tokenizer", None) if self.ctx.teacher is not None else None
@@ -86,20 +96,19 @@ class TokenKDTrainer(StudentTrainer):
         return {
             "topk_ids": torch.as_tensor(cached["topk_ids"]),
             "topk_logprobs": torch.as_tensor(np.nan_to_num(cached["topk_logprobs"], neginf=-1e4)),
+            "target_mask": torch.as_tensor(scored(cached)).long(),
         }
 
     def loss_fn(self, options: TrainOptions, student: HFStudent, ctx):
         import torch
-        from torch.nn import functional as F
 
-        from stillroom.plugins.trainers.losses import token_kd
+        from stillroom.plugins.trainers.losses import next_token_cross_entropy, token_kd
 
         if options.method != "kd":
 
             def next_token(net, batch):
-                logits = net(batch["input_ids"], batch["attention_mask"])[:, :-1]
-                targets = batch["input_ids"][:, 1:].masked_fill(batch["attention_mask"][:, 1:] == 0, -100)
-                return F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), targets.reshape(-1))
+                ids, mask = batch["input_ids"], batch["attention_mask"]
+                return next_token_cross_entropy(net(ids, mask), ids, mask)
 
             return next_token
         if options.live:
@@ -129,25 +138,74 @@ class TokenKDTrainer(StudentTrainer):
                 logits,
                 batch["topk_ids"][:, :width],
                 batch["topk_logprobs"][:, :width],
-                batch["attention_mask"],
+                batch["attention_mask"] * batch["target_mask"][:, :width],
                 options.divergence,
                 options.beta,
             )
 
         return loss
 
-    def score(self, student: HFStudent, data: Dataset, teacher_outputs) -> float | None:
-        """Top-1 next-token agreement with the teacher on the validation texts."""
+    def score(self, student: HFStudent, data: Dataset, teacher_outputs, options: TrainOptions) -> Score | None:
+        """For ``kd``, top-1 next-token agreement with the teacher; for ``labels`` and ``sequence``, the
+        inverse perplexity of the validation texts.
+
+        Agreement stays the choice for ``kd``: there the teacher is the target, so judging by it leaks
+        nothing; it is what distillation is for (the student choosing the teacher's next token), and it
+        reads the same whichever divergence trained, where the divergences' own values do not compare.
+        It is coarse and saturates on a small split, so on ties the later epoch is kept (see
+        ``loop._track_best``). ``labels`` never sees the teacher and ``sequence`` learns by
+        cross-entropy, so both are judged by that objective on held-out text: inverse perplexity (exp
+        of minus the mean next-token cross-entropy) orders epochs as that loss does, higher is better,
+        and reads in [0, 1] like agreement.
+        """
         import torch
 
+        from stillroom.plugins.trainers.loop import Score
+
+        if len(data.validation) == 0:
+            return None
+        if options.method != "kd":
+            value = inverse_perplexity(student, list(data.validation.texts), options)
+            return None if value is None else Score("inverse_perplexity", value)
         cached = teacher_outputs.get("validation")
-        if not cached or len(data.validation) == 0:
+        if not cached:
             return None
         ids, mask = torch.as_tensor(cached["input_ids"]), torch.as_tensor(cached["attention_mask"]).long()
         with torch.no_grad():
             logits = student.net(ids.to(student.device), mask.to(student.device)).argmax(-1).cpu().numpy()
-        real = cached["attention_mask"].astype(bool)
-        return float((logits[real] == cached["topk_ids"][..., 0][real]).mean())
+        real = scored(cached)
+        return Score("teacher_agreement", float((logits[real] == cached["topk_ids"][..., 0][real]).mean()))
+
+
+def inverse_perplexity(
+    student: HFStudent, texts: list[str], options: TrainOptions, batch_size: int = 64
+) -> float | None:
+    """exp(−mean next-token cross-entropy) of the student over every predicted token of ``texts``;
+    None when no text is long enough to predict a token of."""
+    import torch
+
+    from stillroom.plugins.trainers.loop import Examples
+    from stillroom.plugins.trainers.losses import next_token_cross_entropy
+
+    ids = student.tokenizer(texts, truncation=True, max_length=options.max_length)["input_ids"]
+    examples = Examples(ids, {}, student.tokenizer.pad_token_id or 0)
+    total, count = 0.0, sum(len(row) - 1 for row in ids if row)
+    if count <= 0:
+        return None
+    with torch.no_grad():
+        for start in range(0, len(examples), batch_size):
+            batch = examples.batch(list(range(start, min(start + batch_size, len(examples)))), student.device)
+            logits = student.net(batch["input_ids"], batch["attention_mask"])
+            total += float(next_token_cross_entropy(logits, batch["input_ids"], batch["attention_mask"], "sum"))
+    return math.exp(-total / count)
+
+
+def scored(cached) -> np.ndarray:
+    """Positions whose top-k is the teacher's: every real token, unless the teacher marks fewer.
+
+    A chat-API teacher gives log-probs for its answer only, not for the prompt before it (``target_mask``).
+    """
+    return np.asarray(cached.get("target_mask", cached["attention_mask"])).astype(bool)
 
 
 def generations(teacher, texts: list[str], max_new_tokens: int, artifacts) -> list[str]:

@@ -1,0 +1,221 @@
+"""Presidio's ``PhoneRecognizer.analyze``, with libphonenumber's work shared across regions.
+
+``PhoneRecognizer`` runs ``phonenumbers.PhoneNumberMatcher`` over the whole
+text once per supported region (eight by default). Most of what a matcher
+does does not depend on its region: the scan for candidates, the trimming of
+candidates and inner groups, the date, time-stamp, bracket and neighbouring
+letter checks. Only ``parse(candidate, region)`` and the leniency check of the
+parsed number do. ``find_phones`` runs the library's own matcher algorithm
+(``_find``, ``_extract_match`` and ``_extract_inner_match`` are inherited, not
+copied, so the ``max_tries`` budget and the order of attempts are the
+library's), and overrides only the two steps that repeat across regions:
+
+- ``_find``'s candidate scan: the regex search from a given index is the same
+  for every region, so each text is scanned once per distinct index;
+- ``_parse_and_verify``: its region-independent checks are computed once per
+  (candidate, offset); the verdict, whether ``parse(candidate, region)`` gives
+  a number that passes the leniency, is a pure function of (candidate,
+  region, leniency) and is memoised. Two exact shortcuts avoid parsing for
+  every region: a candidate that parses with no region at all (it starts
+  with '+' and a known country calling code) parses to the same number for
+  every region, since ``parse`` then never reads the region's metadata; and
+  the verdict is a pure function of the parsed number's fields and the
+  candidate, so two regions that parse a candidate to equal numbers (US and
+  CA for a North American number written nationally) share one validation.
+
+``ConfidentPhoneRecognizer.analyze`` itself still runs Presidio's code, so the
+engine (and the benchmark's plain loop) is unchanged; ``BatchAnalyzer`` calls
+``ConfidentPhoneRecognizer.analyze_shared``. ``tests/test_scrub_batch.py``
+compares the two, finding by finding, on generated, demo and adversarial text.
+"""
+
+from __future__ import annotations
+
+from phonenumbers import PhoneNumber, PhoneNumberMatch, PhoneNumberMatcher
+from phonenumbers import phonenumbermatcher as _matcher
+from phonenumbers.phonenumberutil import NumberParseException, parse, region_code_for_number
+from presidio_analyzer import EntityRecognizer, RecognizerResult
+
+_PATTERN = _matcher._PATTERN
+_SECOND_NUMBER_START_PATTERN = _matcher._SECOND_NUMBER_START_PATTERN
+_MATCHING_BRACKETS = _matcher._MATCHING_BRACKETS
+_PUB_PAGES = _matcher._PUB_PAGES
+_LEAD_PATTERN = _matcher._LEAD_PATTERN
+_verify = _matcher._verify
+_fullmatch = _matcher.fullmatch
+_VALID = _matcher.Leniency.VALID
+# _verify reads its matcher argument only for the grouping leniencies, and then
+# only calls _check_number_grouping_is_valid, which reads no matcher state.
+_STATELESS = PhoneNumberMatcher("", None)
+_PLUS_CHARS = frozenset(_matcher._PLUS_CHARS)
+
+
+def find_phones(recognizer, text: str, verdicts: Verdicts | None = None) -> list[RecognizerResult]:
+    """What ``PhoneRecognizer.analyze(recognizer, text, ...)`` returns (same spans, scores, metadata).
+
+    ``verdicts`` may be shared by the texts of one batch.
+    """
+    verdicts = verdicts if verdicts is not None else Verdicts()
+    scan = _Scan(text)
+    results = []
+    for region in recognizer.supported_regions:
+        for match in _SharedMatcher(scan, region, recognizer.leniency, verdicts):
+            # As PhoneRecognizer.analyze: the explanation names the number's own
+            # region where a region-less parse works, else the loop's variable.
+            found = scan.region_of(match.start, match.end)
+            if found is not None:
+                region = found
+            results.append(recognizer._get_recognizer_result(match, text, region, None))
+    return EntityRecognizer.remove_duplicates(results)
+
+
+class _Scan:
+    """One text's region-independent work, shared by its matchers."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.searched: dict[int, tuple[int, int] | None] = {}
+        self.context: dict[tuple[str, int, int], bool] = {}
+        self.regions: dict[tuple[int, int], str | None] = {}
+
+    def search(self, index: int) -> tuple[int, int] | None:
+        try:
+            return self.searched[index]
+        except KeyError:
+            match = _PATTERN.search(self.text, index)
+            found = self.searched[index] = None if match is None else match.span()
+            return found
+
+    def region_of(self, start: int, end: int) -> str | None:
+        key = (start, end)
+        if key not in self.regions:
+            try:
+                self.regions[key] = region_code_for_number(parse(self.text[start:end]))
+            except NumberParseException:
+                self.regions[key] = None
+        return self.regions[key]
+
+
+class _SharedMatcher(PhoneNumberMatcher):
+    """``PhoneNumberMatcher`` whose region-independent steps come from a shared ``_Scan``."""
+
+    def __init__(self, scan: _Scan, region: str, leniency: int, verdicts: Verdicts, max_tries: int = 65535) -> None:
+        # 65535: PhoneNumberMatcher's default, which PhoneRecognizer keeps.
+        super().__init__(scan.text, region, leniency=leniency, max_tries=max_tries)
+        self._scan = scan
+        self._verdicts = verdicts
+
+    def _find(self, index):
+        # PhoneNumberMatcher._find (phonenumbers 9.0), with the regex search memoised.
+        found = self._scan.search(index)
+        while self._max_tries > 0 and found is not None:
+            start, end = found
+            candidate = self._trim_after_first_match(_SECOND_NUMBER_START_PATTERN, self.text[start:end])
+            candidate_len = len(candidate)
+            if candidate_len >= self._min_candidate_length:
+                match = self._extract_match(candidate, start)
+                if match is not None:
+                    return match
+                self._max_tries -= 1
+            index = start + candidate_len
+            found = self._scan.search(index)
+        return None
+
+    def _parse_and_verify(self, candidate, offset):
+        # PhoneNumberMatcher._parse_and_verify: the checks before parse() do not
+        # depend on the region; parse() and _verify() are _verdict's.
+        key = (candidate, offset, self.leniency)
+        fits = self._scan.context.get(key)
+        if fits is None:
+            fits = self._scan.context[key] = self._fits_context(candidate, offset)
+        if fits and self._verdicts(candidate, self.preferred_region, self.leniency):
+            # The recognizer reads only the span; the number object is not used.
+            return PhoneNumberMatch(offset, candidate, PhoneNumber())
+        return None
+
+    def _fits_context(self, candidate, offset) -> bool:
+        if not _fullmatch(_MATCHING_BRACKETS, candidate) or _PUB_PAGES.search(candidate):
+            return False
+        if self.leniency >= _VALID:
+            if offset > 0 and not _LEAD_PATTERN.match(candidate):
+                previous_char = self.text[offset - 1]
+                if self._is_invalid_punctuation_symbol(previous_char) or self._is_latin_letter(previous_char):
+                    return False
+            last_char_index = offset + len(candidate)
+            if last_char_index < len(self.text):
+                next_char = self.text[last_char_index]
+                if self._is_invalid_punctuation_symbol(next_char) or self._is_latin_letter(next_char):
+                    return False
+        return True
+
+
+class Verdicts:
+    """Memoised verdicts: whether ``parse(candidate, region, keep_raw_input=True)`` passes ``_verify``.
+
+    Each is a pure function of its key. Meant for one batch: a later batch
+    starts with an empty one.
+    """
+
+    def __init__(self) -> None:
+        self.by_region: dict[tuple[str, str, int], bool] = {}
+        self.region_free: dict[tuple[str, int], bool | None] = {}
+        self.by_number: dict[tuple, bool] = {}
+
+    def __call__(self, candidate: str, region: str, leniency: int) -> bool:
+        key = (candidate, region, leniency)
+        verdict = self.by_region.get(key)
+        if verdict is None:
+            verdict = self.by_region[key] = self._verdict(candidate, region, leniency)
+        return verdict
+
+    def _verdict(self, candidate: str, region: str, leniency: int) -> bool:
+        free = self._region_free(candidate, leniency)
+        if free is not None:
+            return free
+        try:
+            number = parse(candidate, region, keep_raw_input=True)
+        except NumberParseException:
+            return False
+        return self._number_verdict(number, candidate, leniency)
+
+    def _region_free(self, candidate: str, leniency: int) -> bool | None:
+        """The verdict for every region, where it does not depend on the region; else None.
+
+        ``parse(candidate, None)`` succeeds only for a number in international
+        format with a known country calling code; ``parse`` then takes the
+        metadata from that code, whatever region it is given, and builds the
+        same number. Only candidates whose first possible start character is a
+        plus sign try (a shortcut for speed: None always falls back to parsing
+        per region, which is exact).
+        """
+        key = (candidate, leniency)
+        if key in self.region_free:
+            return self.region_free[key]
+        free = None
+        for char in candidate:
+            if char in _PLUS_CHARS:
+                try:
+                    number = parse(candidate, None, keep_raw_input=True)
+                except NumberParseException:
+                    break
+                free = self._number_verdict(number, candidate, leniency)
+                break
+            if char.isdigit():
+                break
+        self.region_free[key] = free
+        return free
+
+    def _number_verdict(self, number: PhoneNumber, candidate: str, leniency: int) -> bool:
+        # _verify reads the number's fields (all of which PhoneNumber.__eq__
+        # compares) and the candidate, nothing else.
+        key = (number.country_code, number.national_number, number.extension, number.italian_leading_zero,
+               number.number_of_leading_zeros, number.raw_input, number.country_code_source,
+               number.preferred_domestic_carrier_code, candidate, leniency)
+        verdict = self.by_number.get(key)
+        if verdict is None:
+            try:
+                verdict = bool(_verify(leniency, number, candidate, _STATELESS))
+            except NumberParseException:
+                verdict = False
+            self.by_number[key] = verdict
+        return verdict

@@ -1,0 +1,254 @@
+"""Node-key rotation: `stillroom ledger rotate-key` on a real workspace, forged rotations, and crashes mid-way."""
+
+import fcntl
+import json
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from stillroom import signing
+from stillroom.approvals import decide, open_request
+from stillroom.cli import app as cli_app
+from stillroom.errors import WorkspaceError
+from stillroom.ledger import merkle
+from stillroom.ledger.commands import app
+from stillroom.ledger.entry import KEY_ROTATED, canonical_entry
+from stillroom.ledger.errors import LedgerError
+from stillroom.ledger.log import Ledger
+from stillroom.ledger.rotation import rotate_node_key
+from stillroom.release import BundleInvalid, build_release, verify_release
+from stillroom.users import add_user, unlock
+from stillroom.workspace import Workspace
+from tests.ledger_helpers import new_ledger, stage_drafts
+from tests.ledger_worker import ROTATION_STEPS
+
+runner = CliRunner()
+WORKER = Path(__file__).with_name("ledger_worker.py")
+PASS = "correct horse battery"
+
+
+def invoke(workspace, *args):
+    return runner.invoke(app, [*args, "--workspace", str(workspace.root)])
+
+
+def mode(path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def rotations(ledger) -> list:
+    return ledger.entries(kind=KEY_ROTATED)
+
+
+def test_rotate_key_then_the_live_log_and_an_export_verify(workspace, tmp_path):
+    old_name, old_key = workspace.node_key_name, workspace.node_key()
+    workspace.ledger().record_many(stage_drafts(5))
+    workspace.ledger().checkpoint()
+
+    result = invoke(workspace, "rotate-key")
+    assert result.exit_code == 0, result.output
+    new_name = "test-ws-node-2"
+    assert result.output.startswith(f"rotated the node key: {old_name} -> {new_name} (ledger entry 6, signed by {old_name})")
+    assert f"keys/retired/{old_name}.key" in result.output
+
+    reopened = Workspace.open(workspace.root)
+    assert reopened.node_key_name == new_name
+    root = workspace.root
+    assert mode(root / "keys" / "node.key") == 0o600 and mode(root / "keys" / "retired" / f"{old_name}.key") == 0o600
+    assert signing.public_bytes(reopened.node_key()) != signing.public_bytes(old_key)
+    kept = signing.load_private_key(root / "keys" / "retired" / f"{old_name}.key")
+    assert signing.public_bytes(kept) == signing.public_bytes(old_key)
+    assert not list((root / "keys" / "rotating").iterdir())
+    assert reopened.ledger().latest_checkpoint().splitlines()[1] == "7"
+    assert f"— {new_name} " in reopened.ledger().latest_checkpoint()
+    assert reopened.ledger().record("after.rotation", {}, actor="a").signer == new_name
+
+    assert invoke(workspace, "verify").output.startswith("OK 8 entries")
+    assert invoke(workspace, "export", str(tmp_path / "audit")).exit_code == 0
+    genesis = root / "keys" / "retired" / f"{old_name}.vkey"  # the key an auditor pinned before the rotation
+    offline = runner.invoke(app, ["verify", "--offline", str(tmp_path / "audit"), "--trust", str(genesis)])
+    assert offline.exit_code == 0 and offline.output.startswith("OK 8 entries"), offline.output
+
+
+def test_the_retired_key_can_sign_nothing_after_the_rotation(workspace):
+    old = Ledger(workspace.engine, workspace.node_key_name, workspace.node_key(), workspace.origin)
+    old.record("before", {}, actor="a")
+    assert invoke(workspace, "rotate-key").exit_code == 0
+    with pytest.raises(LedgerError, match="retired at entry 2"):
+        old.record("sneaky", {}, actor="mallory")
+    assert "— test-ws-node " not in old.checkpoint()  # the new key's checkpoint of the same log, not a new one
+
+
+def test_rotating_twice_chains_three_keys_and_keeps_both_old_ones(workspace):
+    first = invoke(workspace, "rotate-key", "--json")
+    second = invoke(workspace, "rotate-key", "--json")
+    assert first.exit_code == 0 and second.exit_code == 0, first.output + second.output
+    one, two = json.loads(first.output), json.loads(second.output)
+    assert (one["old_name"], one["new_name"]) == ("test-ws-node", "test-ws-node-2")
+    assert (two["old_name"], two["new_name"]) == ("test-ws-node-2", "test-ws-node-3")
+    assert two["old_verifier_key"] == one["new_verifier_key"] and two["seq"] == one["seq"] + 1
+    assert two["retired_key"] == "keys/retired/test-ws-node-2.key" and two["resumed"] is False
+    assert two["checkpoint"].startswith(f"{workspace.origin}\n{two['seq'] + 1}\n")
+    keys = Workspace.open(workspace.root).ledger().verifier_keys()
+    assert list(keys) == ["test-ws-node", "test-ws-node-2", "test-ws-node-3"]
+    assert {p.name for p in (workspace.root / "keys" / "retired").iterdir()} == {
+        "test-ws-node.key", "test-ws-node.vkey", "test-ws-node-2.key", "test-ws-node-2.vkey"}
+    verified = json.loads(invoke(workspace, "verify", "--json").output)
+    assert verified["ok"] and verified["entries"] == 3 and verified["checkpoints"] == 2
+
+
+def test_a_name_the_ledger_has_used_is_refused(workspace):
+    result = invoke(workspace, "rotate-key", "--name", workspace.node_key_name)
+    assert isinstance(result.exception, LedgerError) and "never reused" in str(result.exception)
+    assert Workspace.open(workspace.root).node_key_name == "test-ws-node"
+    assert not rotations(workspace.ledger())
+
+
+def test_a_second_rotation_at_the_same_time_is_refused(workspace):
+    with open(workspace.root / "keys" / ".rotate.lock", "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with pytest.raises(WorkspaceError, match="another `stillroom ledger rotate-key` is running"):
+            rotate_node_key(workspace, actor="admin")
+
+
+# -- releases made before and after a rotation ---------------------------------------
+
+
+def approved_release(ws, run_id, out):
+    store = ws.artifacts
+    files = {"hf/model.safetensors": store.put_bytes(run_id.encode() * 100)}
+    ws.ledger().record("run.start", {"run_id": run_id}, actor="olga", run_id=run_id)
+    gates = [{"gate": "fidelity", "passed": True, "value": 0.97, "threshold": 0.85, "message": "ok"}]
+    subject = {"run_id": run_id, "pipeline": "intents", "spec_digest": "s" * 64, "policy_digest": ws.policy().digest,
+               "teacher": {"name": "hf", "fingerprint": "t" * 64}, "data": {"source_fingerprint": "d" * 64},
+               "student": {"files": files}, "model_card": None, "plugins": [], "gates": gates}
+    request = open_request(ws, kind="release", subject=subject, initiator="olga", policy_digest=ws.policy().digest,
+                           run_id=run_id, gates=gates)
+    for name in ("sam", "lena"):
+        decide(ws, request.id, unlock(ws, name, PASS), decision="approve")
+    build_release(ws, request.id, out, actor="olga")
+    return out
+
+
+def test_releases_from_before_and_after_a_rotation_verify_against_their_own_node_key(workspace, tmp_path):
+    for name, roles in (("olga", ["operator"]), ("sam", ["security"]), ("lena", ["legal"])):
+        add_user(workspace, name, roles, PASS, actor="admin")
+    before = approved_release(workspace, "run-1", tmp_path / "before")
+    assert invoke(workspace, "rotate-key").exit_code == 0
+    ws = Workspace.open(workspace.root)
+    after = approved_release(ws, "run-2", tmp_path / "after")
+
+    old_vkey = (ws.root / "keys" / "retired" / "test-ws-node.vkey").read_text()
+    new_vkey = ws.ledger().verifier_keys()["test-ws-node-2"]
+    assert verify_release(before, node_key=old_vkey)["ok"]
+    assert verify_release(after, node_key=new_vkey)["ok"]
+    with pytest.raises(BundleInvalid, match="signed by 'test-ws-node', not the pinned node key"):
+        verify_release(before, node_key=new_vkey)
+    with pytest.raises(BundleInvalid, match="not the pinned node key"):
+        verify_release(after, node_key=old_vkey)
+    in_workspace = runner.invoke(cli_app, ["release", "verify", str(after), "--workspace", str(ws.root)])
+    assert in_workspace.exit_code == 0 and "node key: matches the pinned key" in in_workspace.output
+    assert invoke(ws, "verify").output.startswith("OK ")
+
+
+# -- forged rotations ------------------------------------------------------------
+
+
+def append_forged(ledger, signer_name, key, payload, kind=KEY_ROTATED) -> int:
+    with ledger.engine.connect() as conn:
+        seq, prev = conn.execute(text("SELECT seq, leaf_hash FROM ledger_entries ORDER BY seq DESC LIMIT 1")).one()
+    seq += 1
+    leaf = canonical_entry(seq=seq, time="2030-01-01T00:00:00.000000Z", kind=kind, actor="mallory", signer=signer_name,
+                           run_id=None, payload=payload, prev=bytes(prev).hex())
+    with ledger.engine.begin() as conn:
+        conn.execute(text("INSERT INTO ledger_entries (seq, time, kind, actor, signer, run_id, leaf, leaf_hash, signature) "
+                          "VALUES (:seq, 't', :kind, 'mallory', :signer, NULL, :leaf, :h, :sig)"),
+                     {"seq": seq, "kind": kind, "signer": signer_name, "leaf": leaf, "h": merkle.leaf_hash(leaf),
+                      "sig": key.sign(leaf)})
+    return seq
+
+
+def takeover(name="mallory-node"):
+    key = signing.generate_key()
+    return {"verifier_key": signing.verifier_key(name, key.public_key())}
+
+
+def test_a_rotation_signed_by_a_persons_key_is_refused_when_written_and_when_verified(database_url):
+    ledger = new_ledger(database_url)
+    alice = signing.generate_key()
+    ledger.add_key("alice", alice.public_key(), role="person", actor="admin")
+    as_alice = Ledger(ledger.engine, "alice", alice, ledger.origin)
+    with pytest.raises(LedgerError, match="'alice' is a person key; only a node key may introduce or rotate keys"):
+        as_alice.rotate_key("alice-node", signing.generate_key(), actor="alice")
+    seq = append_forged(ledger, "alice", alice, takeover())
+    report = ledger.verify()
+    assert (report.failure.seq, report.failure.what) == (seq, "signer")
+    assert "only a node key may introduce keys" in report.failure.found
+
+
+def test_a_rotation_signed_by_the_retired_node_key_is_refused_by_verification(database_url):
+    old = signing.generate_key()
+    ledger = new_ledger(database_url, key=old, name="node-1")
+    ledger.record_many(stage_drafts(3))
+    ledger.rotate_key("node-2", signing.generate_key(), actor="admin")
+    seq = append_forged(ledger, "node-1", old, takeover())
+    report = ledger.verify()
+    assert (report.failure.seq, report.failure.what) == (seq, "signer")
+    assert "retired at entry 4" in report.failure.found
+
+
+def test_a_rotation_signed_by_an_unknown_key_is_refused_by_verification(database_url):
+    ledger = new_ledger(database_url)
+    ledger.record_many(stage_drafts(3))
+    seq = append_forged(ledger, "mallory-node", signing.generate_key(), takeover())
+    report = ledger.verify()
+    assert (report.failure.seq, report.failure.what) == (seq, "signer")
+    assert "unknown key 'mallory-node'" in report.failure.found
+
+
+def test_a_rotation_in_the_node_keys_name_with_another_key_is_refused_by_verification(database_url):
+    ledger = new_ledger(database_url)
+    ledger.record_many(stage_drafts(3))
+    seq = append_forged(ledger, "node", signing.generate_key(), takeover())
+    report = ledger.verify()
+    assert (report.failure.seq, report.failure.what) == (seq, "signature")
+
+
+# -- a crash at every step ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("step", list(ROTATION_STEPS))
+def test_a_rotation_killed_at_any_step_is_finished_by_running_it_again(workspace, step):
+    old_name = workspace.node_key_name
+    workspace.ledger().record_many(stage_drafts(3))
+    died = subprocess.run([sys.executable, str(WORKER), "rotate-and-die", str(workspace.root), step],
+                          capture_output=True, text=True, timeout=120)
+    assert died.returncode == 9, died.stderr
+
+    crashed = Workspace.open(workspace.root)
+    if step == "ledger-entry":  # nothing recorded: the old key is still in charge
+        assert crashed.ledger().record("still.signing", {}, actor="a").signer == old_name
+    else:
+        with pytest.raises(WorkspaceError, match="run `stillroom ledger rotate-key` to finish it"):
+            crashed.ledger()
+
+    again = invoke(crashed, "rotate-key", "--json")
+    assert again.exit_code == 0, again.output
+    done = json.loads(again.output)
+    assert done["resumed"] is (step != "ledger-entry")
+    assert (done["old_name"], done["new_name"]) == (old_name, "test-ws-node-2")
+    assert done["retired_key"] == f"keys/retired/{old_name}.key"
+
+    final = Workspace.open(workspace.root)
+    ledger = final.ledger()
+    assert final.node_key_name == "test-ws-node-2" and len(rotations(ledger)) == 1
+    assert ledger.verifier_keys()["test-ws-node-2"] == signing.verifier_key("test-ws-node-2", final.node_key().public_key())
+    assert not list((final.root / "keys" / "rotating").iterdir())
+    assert ledger.record("after.recovery", {}, actor="a").signer == "test-ws-node-2"
+    ledger.checkpoint()
+    report = ledger.verify()
+    assert report.ok, report

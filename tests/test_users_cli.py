@@ -1,0 +1,48 @@
+"""`stillroom users add` as a person at the shell meets it: the first user bootstraps, then only an admin adds."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from stillroom.users import get_user
+
+PASS = "correct horse battery"
+AUTH_VARS = ("STILLROOM_USER", "STILLROOM_PASSPHRASE", "STILLROOM_NEW_PASSPHRASE")
+
+
+def users_add(workspace, name, *roles, **env):
+    base = {k: v for k, v in os.environ.items() if k not in AUTH_VARS}
+    args = [a for role in roles for a in ("--role", role)]
+    return subprocess.run([sys.executable, "-m", "stillroom.cli", "users", "add", name, *args,
+                           "--workspace", str(workspace.root)],
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                          env={**base, "STILLROOM_NEW_PASSPHRASE": PASS, **env})
+
+
+def test_the_first_user_bootstraps_without_sign_in_and_must_be_an_admin(workspace):
+    refused = users_add(workspace, "sam", "security")
+    assert refused.returncode == 2 and "first user must be an admin" in refused.stderr
+    added = users_add(workspace, "ada", "admin")
+    assert added.returncode == 0, added.stderr
+    (entry,) = workspace.ledger().entries(kind="user.added")
+    assert entry.actor.startswith("os:")
+
+
+def test_after_the_first_user_only_an_admin_with_their_passphrase_adds_people(workspace):
+    assert users_add(workspace, "ada", "admin").returncode == 0
+    nobody = users_add(workspace, "mallory", "admin")
+    assert nobody.returncode == 2 and "--as NAME" in nobody.stderr
+    wrong = users_add(workspace, "mallory", "admin", STILLROOM_USER="ada", STILLROOM_PASSPHRASE="a wrong guess")
+    assert wrong.returncode == 1 and "wrong passphrase for 'ada'" in wrong.stderr
+    assert get_user(workspace, "mallory") is None
+
+    added = users_add(workspace, "sam", "security", STILLROOM_USER="ada", STILLROOM_PASSPHRASE=PASS)
+    assert added.returncode == 0, added.stderr
+    entry = next(e for e in workspace.ledger().entries(kind="user.added") if e.payload["user"] == "sam")
+    assert entry.actor == "ada" and entry.signer == "ada-k1"
+
+    not_admin = users_add(workspace, "mallory", "admin", STILLROOM_USER="sam", STILLROOM_PASSPHRASE=PASS)
+    assert not_admin.returncode == 1 and "sam is not an admin" in not_admin.stderr
+    assert get_user(workspace, "mallory") is None
