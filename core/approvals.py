@@ -12,8 +12,8 @@ over the request, the decisions, the policy rule and the reviewers' keys:
   so any change to the subject or the policy voids it;
 - a decision older than the policy's validity window does not count;
 - a forged, re-signed or replayed envelope does not verify or does not bind;
-- a key retired by a user reset counts only for decisions the ledger recorded
-  before the reset;
+- a key retired by a user reset (its ``key.retired`` entry) counts only for
+  decisions the ledger recorded before the retirement;
 - a rejection by a required role blocks the request until a new one.
 """
 
@@ -33,6 +33,7 @@ from sqlmodel import col, select
 from stillroom import signing
 from stillroom.artifacts import canonical_json, sha256_bytes
 from stillroom.errors import StillroomError, UsageError
+from stillroom.ledger.entry import parse_time
 from stillroom.store.models import Decision, Request, User
 from stillroom.users import Retirement, retired_keys
 
@@ -85,7 +86,7 @@ def approval_state(*, request: dict[str, Any], envelopes: list[dict[str, Any]], 
         try:
             statement = _open_unretired(envelope, keys, retired or {}, ledgered or {})
             predicate = _bound_predicate(statement, request, policy_digest)
-            decided_at = _parse_time(predicate["time"])
+            decided_at = parse_time(predicate["time"])
             if decided_at.tzinfo is None or decided_at > now + timedelta(minutes=5):
                 raise ApprovalRefused(f"{predicate['reviewer']}'s decision carries an impossible time")
         except ApprovalRefused as why:
@@ -182,7 +183,7 @@ def _open_unretired(envelope: dict[str, Any], keys: dict[str, Any], retired: dic
                 continue
             reviewer, retirement = statement["predicate"]["reviewer"], retired[name]
             seq = ledgered.get(sha256_bytes(canonical_json(envelope)))
-            if seq is None or seq >= retirement.seq or _parse_time(statement["predicate"]["time"]) >= retirement.time:
+            if seq is None or seq >= retirement.seq or parse_time(statement["predicate"]["time"]) >= retirement.time:
                 raise ApprovalRefused(f"{reviewer}'s decision is signed with {name}, a key retired by a reset at "
                                       f"ledger entry {retirement.seq}, and the ledger holds no record of it from "
                                       "before then") from None
@@ -226,10 +227,6 @@ def _assign(required: list[str], approvals: list[tuple[str, str]], *, distinct: 
     for role in required:
         place(role, set())
     return owner
-
-
-def _parse_time(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 # -- I/O: requests and decisions on the store -----------------------------------

@@ -334,13 +334,14 @@ def users_add(
 ) -> None:
     """Add a user with their own key, encrypted with their passphrase ($STILLROOM_NEW_PASSPHRASE or a prompt).
 
-    The workspace's first user needs no sign-in and must be an admin; after that an admin adds people:
+    While nobody holds admin (a new workspace, or one from before admins), the first admin needs no sign-in
+    and is ledgered as a bootstrap; after that an admin adds people:
     --as ADMIN (or $STILLROOM_USER), unlocked with their passphrase ($STILLROOM_PASSPHRASE or a prompt).
     """
-    from stillroom.users import enroll, has_users
+    from stillroom.users import enroll, has_admin
 
     ws = open_workspace(workspace)
-    admin = unlock_user(ws, as_user) if has_users(ws) else None
+    admin = unlock_user(ws, as_user) if has_admin(ws) else None
     user = enroll(ws, name, role, _new_passphrase(name), admin=admin, bootstrap_actor=_os_actor())
     typer.echo(f"added {user.name} ({', '.join(user.roles)}), key {user.verifier_key}")
 

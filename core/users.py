@@ -5,10 +5,12 @@ their passphrase; the passphrase is never stored, only an argon2 hash of it
 for dashboard sign-in. Each key is introduced to the ledger (signed by the
 node key), so everything the person signs can be verified from the ledger
 alone. Key names are never reused: a reset makes ``<name>-k2``, ``-k3``, ...
-and retires the earlier keys, so a leaked old key signs nothing that counts.
+and retires the earlier keys in the ledger (``key.retired``), so a leaked old
+key signs nothing that counts.
 
-Who may add people (``enroll``): a workspace's first user needs nobody's
-sign-in and must be an admin; every later one is added by an unlocked admin.
+Who may add people (``enroll``): while nobody holds ``admin`` (a new
+workspace, or one made before admins existed), the first admin needs nobody's
+sign-in; everyone else is added by an unlocked admin.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
@@ -26,6 +29,8 @@ from sqlmodel import select
 
 from stillroom import signing
 from stillroom.errors import StillroomError, UsageError
+from stillroom.ledger.entry import KEY_ADDED, KEY_RETIRED, parse_time
+from stillroom.ledger.log import Draft
 from stillroom.store.models import User
 
 ROLES = ("security", "legal", "operator", "admin")
@@ -61,35 +66,28 @@ def enroll(ws, name: str, roles: list[str], passphrase: str, *, admin: Person | 
            bootstrap_actor: str = "bootstrap") -> User:
     """Add a person under the workspace's rule; what ``stillroom users add`` and the demo call.
 
-    The first user needs nobody's sign-in (there is nobody yet) and must hold ``admin``, so someone can
-    add the next person. Every later user needs ``admin``: an unlocked person who holds the admin role
-    now, with their current key. They are the ledger entry's actor and their own key signs it, so the
-    ledger shows which admin added whom, and shell access to the workspace alone adds nobody.
+    While nobody holds ``admin``, the first admin needs nobody's sign-in (there is nobody who could give
+    it): on a new workspace, and on one whose users predate admins, which could otherwise never add
+    anyone again. That bootstrap must create an admin, is refused once any admin exists, and its ledger
+    entry says it was one (``"bootstrap": true``). Every other user needs ``admin``: an unlocked person
+    who holds the admin role now, with their current key. They are the ledger entry's actor and their
+    own key signs it, so the ledger shows which admin added whom, and shell access alone adds nobody.
     """
     if admin is None:
         if "admin" not in roles:
-            raise UsageError(f"the workspace's first user must be an admin (--role admin); {name!r} would "
-                             "leave nobody able to add people")
-        if has_users(ws):
-            raise AuthError("this workspace has users already; adding one needs an admin (--as ADMIN, "
+            raise UsageError(f"the workspace has no admin yet, so the user added without one must be its first "
+                             f"admin (--role admin); {name!r} would leave nobody able to add people")
+        if has_admin(ws):
+            raise AuthError("this workspace has an admin already; adding one needs an admin (--as ADMIN, "
                             "unlocked with their passphrase)")
         return _add(ws, name, roles, passphrase, actor=bootstrap_actor, signed_by=None, first=True)
     _check_admin(ws, admin)
     return _add(ws, name, roles, passphrase, actor=admin.name, signed_by=admin, first=False)
 
 
-def add_user(ws, name: str, roles: list[str], passphrase: str, *, actor: str) -> User:
-    """Add a user, with ``actor`` taken on the caller's word.
-
-    People-facing paths authenticate the admin before calling this (``enroll`` for the CLI and the demo;
-    the dashboard's ``actions``); tests and tools that set up a workspace call it directly.
-    """
-    return _add(ws, name, roles, passphrase, actor=actor, signed_by=None, first=False)
-
-
-def has_users(ws) -> bool:
+def has_admin(ws) -> bool:
     with ws.session() as s:
-        return s.exec(select(User.name).limit(1)).first() is not None
+        return _any_admin(s)
 
 
 def unlock(ws, name: str, passphrase: str) -> Person:
@@ -99,8 +97,14 @@ def unlock(ws, name: str, passphrase: str) -> Person:
     guesses are all counted; a correct passphrase then clears the count. An unknown name costs the same
     argon2 check, against a decoy hash, so the time taken does not tell who has an account.
     """
+    return _unlock(ws, name, passphrase)[0]
+
+
+def _unlock(ws, name: str, passphrase: str) -> tuple[Person, str]:
+    """``unlock``, also giving the passphrase hash the passphrase was checked against."""
     from stillroom.store.db import write_session
 
+    _decoy_hash()  # made on every call, known name or not, so only the first call of a process pays for it
     now = datetime.now(timezone.utc)
     with write_session(ws.engine) as s:
         user = s.get(User, name)
@@ -124,46 +128,72 @@ def unlock(ws, name: str, passphrase: str) -> Person:
         user = s.get(User, name)
         user.failed_logins, user.locked_until = 0, None
         s.add(user)
-    return Person(name, roles, key_name, _load_key(ws, key_name, verifier, passphrase))
+    return Person(name, roles, key_name, _load_key(ws, name, key_name, verifier, passphrase, password_hash)), password_hash
 
 
 def change_passphrase(ws, name: str, old: str, new: str) -> None:
     """Re-seal the user's key under a new passphrase (the key itself stays), all or nothing.
 
-    The sealed key (a file) and the passphrase hash (the store) change together through one commit:
-    the key is sealed under the new passphrase beside the current file, the new hash is committed,
-    then the new file replaces the old. A crash before the commit leaves the old passphrase working
-    (the stray file is cleared next time); a crash after it leaves the new one working, because
-    ``unlock`` finishes the replacement when the hash is new and the file is not.
+    The sealed key (a file) and the passphrase hash (the store) change together, inside one writer
+    transaction: the key is sealed under the new passphrase beside the current file (a name of its own,
+    so two changes never share one), then, under the writer lock, the hash must still be the one the old
+    passphrase was checked against (else another change won, and this one changes nothing), the current
+    file is kept under a backup name, the new one replaces it and the new hash is committed; the backup
+    goes after the commit. A crash before the commit leaves the old passphrase working (``unlock`` puts
+    the backup back); a crash after it leaves the new one working.
     """
     from stillroom.store.db import write_session
 
     _check_passphrase(new)
-    person = unlock(ws, name, old)
+    person, seen = _unlock(ws, name, old)
     path = key_path(ws, person.key_name)
-    pending = _pending(path)
-    pending.unlink(missing_ok=True)  # unlock succeeded, so any pending file predates a commit: stale
+    verifier = signing.verifier_key(person.key_name, person.key.public_key())
+    token = secrets.token_hex(8)
+    pending, backup = _sibling(path, token, "new"), _sibling(path, token, "old")
     signing.save_private_key(pending, person.key, passphrase=new)
     password_hash = _hash_password(new)
-    with write_session(ws.engine) as s:
-        user = s.get(User, name)
-        if user is None or user.key_name != person.key_name:
-            pending.unlink(missing_ok=True)
-            raise AuthError(f"{name}'s key was reset while the passphrase was being changed; nothing changed")
-        user.password_hash = password_hash
-        s.add(user)
-    _install(pending, path)
+    try:
+        with write_session(ws.engine) as s:
+            user = s.get(User, name)
+            if user is None or user.key_name != person.key_name:
+                raise AuthError(f"{name}'s key was reset while the passphrase was being changed; nothing changed")
+            if user.password_hash != seen:
+                raise AuthError(f"{name}'s passphrase was changed by someone else meanwhile; nothing changed")
+            user.password_hash = password_hash
+            s.add(user)
+            s.flush()
+            # Every other re-sealed copy is stale now: a change still under way saw the old hash and
+            # will be refused, and a crashed one is superseded.
+            for stale in _siblings(path):
+                if stale not in (pending, backup):
+                    stale.unlink()
+            os.link(path, backup)
+            os.replace(pending, path)
+            signing.fsync_dir(path.parent)
+    except BaseException:
+        with suppress(FileNotFoundError):
+            if backup.exists() and not _opens(path, old, person.key_name, verifier):
+                os.replace(backup, path)  # the commit failed after the swap: the old file back
+                signing.fsync_dir(path.parent)
+        pending.unlink(missing_ok=True)
+        backup.unlink(missing_ok=True)
+        raise
+    backup.unlink()
+    signing.fsync_dir(path.parent)
     ws.ledger().record("user.passphrase_changed", {"user": name}, actor=name)
 
 
 def reset_user(ws, name: str, passphrase: str, *, actor: str) -> User:
     """An admin reset: a new key and passphrase, and every earlier key of the user retired.
 
-    The reset's ledger entry names the keys it retires. ``approvals`` counts a decision signed by a
-    retired key only when the ledger recorded it before the retirement, so decisions signed before the
-    reset keep verifying and an old key (leaked, perhaps the reason for the reset) signs nothing new.
-    The retirement is ledgered before the store points at the new key: a crash in between leaves the
-    user with a retired key, never with a live one they were meant to lose; a second reset mends it.
+    Each earlier key gets a ``key.retired`` entry, in one atomic batch with the reset's own entry: from
+    then on the ledger refuses anything it signs and verification fails on it, and ``approvals`` counts
+    a decision signed by it only when the ledger recorded that before the retirement. So decisions signed
+    before the reset keep verifying and an old key (leaked, perhaps the reason for the reset) signs
+    nothing new. Keys only a legacy reset retired (before ``key.retired`` existed) are retired in the
+    ledger now too. The retirement is ledgered before the store points at the new key: a crash in
+    between leaves the user with a retired key, never with a live one they were meant to lose; a second
+    reset mends it.
     """
     from stillroom.store.db import write_session
 
@@ -176,9 +206,11 @@ def reset_user(ws, name: str, passphrase: str, *, actor: str) -> User:
     earlier = _keys_of(ws, name)
     version = max(earlier.values(), default=0) + 1
     fresh = _new_key(ws, name, f"{name}-k{version}", passphrase, actor=actor)
-    already = retired_keys(ws)
-    ws.ledger().record(RESET, {"user": name, "key": fresh.key_name, "verifier_key": fresh.verifier_key,
-                               "retired_keys": sorted(k for k in earlier if k not in already)}, actor=actor)
+    ledger = ws.ledger()
+    retiring = sorted(k for k in earlier if k not in _retired_by_ledger(ledger))
+    reset = Draft(RESET, {"user": name, "key": fresh.key_name, "verifier_key": fresh.verifier_key,
+                          "retired_keys": retiring}, actor)
+    ledger.retire_keys(retiring, reason=f"{name} was reset by {actor}", actor=actor, along_with=[reset])
     with write_session(ws.engine) as s:
         user = s.get(User, name)
         if user is None or user.key_name != previous:
@@ -190,12 +222,37 @@ def reset_user(ws, name: str, passphrase: str, *, actor: str) -> User:
 
 
 def retired_keys(ws) -> dict[str, Retirement]:
-    """Every person key a reset retired, with the ledger entry that retired it (the first, if several)."""
-    retired: dict[str, Retirement] = {}
-    for entry in ws.ledger().entries(kind=RESET, limit=_EVERY_ENTRY):  # newest first
-        for key_name in entry.payload.get("retired_keys", []):
-            retired[key_name] = Retirement(entry.seq, _parse_time(entry.time))
+    """Every retired person key, with the ledger entry that retired it (the earliest, if several).
+
+    The ledger's own ``key.retired`` entries, and, the one place that reads them, resets ledgered before
+    those existed: such a reset retired the keys its payload names (``retired_keys``) or, older still,
+    every ``<user>-kN`` key introduced before it but the one it brought in.
+    """
+    ledger = ws.ledger()
+    retired = {name: Retirement(seq, time) for name, (seq, time) in _retired_by_ledger(ledger).items()}
+    resets = ledger.entries(kind=RESET, limit=_EVERY_ENTRY)
+    introduced = {} if all("retired_keys" in e.payload for e in resets) else {
+        e.payload["verifier_key"].split("+", 1)[0]: e.seq for e in ledger.entries(kind=KEY_ADDED, limit=_EVERY_ENTRY)}
+    for entry in resets:
+        for key_name in _retired_by_reset(entry, introduced):
+            if key_name not in retired or entry.seq < retired[key_name].seq:
+                retired[key_name] = Retirement(entry.seq, parse_time(entry.time))
     return retired
+
+
+def _retired_by_ledger(ledger) -> dict[str, tuple[int, datetime]]:
+    return {e.payload["key"]: (e.seq, parse_time(e.time)) for e in ledger.entries(kind=KEY_RETIRED, limit=_EVERY_ENTRY)}
+
+
+def _retired_by_reset(entry, introduced: dict[str, int]) -> list[str]:
+    """The keys a reset entry retires by itself: those it names, or for a reset from before it named
+    them, every earlier ``<user>-kN`` key but its new one."""
+    if "retired_keys" in entry.payload:
+        return list(entry.payload["retired_keys"])
+    new_key = entry.payload.get("key", "")
+    user = entry.payload.get("user") or re.sub(r"-k\d+$", "", new_key)
+    own = re.compile(rf"{re.escape(user)}-k\d+")
+    return [k for k, seq in introduced.items() if seq < entry.seq and own.fullmatch(k) and k != new_key]
 
 
 def list_users(ws) -> list[User]:
@@ -226,16 +283,22 @@ def _add(ws, name: str, roles: list[str], passphrase: str, *, actor: str, signed
     user = _new_key(ws, name, f"{name}-k1", passphrase, actor=actor)
     user.roles = sorted(set(roles))
     with write_session(ws.engine) as s:
-        # Checked again under the writer lock: two first users racing cannot both be the bootstrap admin.
-        if first and s.exec(select(User.name).limit(1)).first() is not None:
-            raise AuthError("another user was added meanwhile; adding one now needs an admin")
+        # Checked again under the writer lock: two first admins racing cannot both bootstrap.
+        if first and _any_admin(s):
+            raise AuthError("an admin was added meanwhile; adding one now needs an admin")
         if s.get(User, name) is not None:
             raise UsageError(f"user {name!r} already exists")
         s.add(user)
     signer = None if signed_by is None else (signed_by.key_name, signed_by.key)
-    ws.ledger().record("user.added", {"user": name, "roles": user.roles, "key": user.key_name,
-                                      "verifier_key": user.verifier_key}, actor=actor, signed_by=signer)
+    payload = {"user": name, "roles": user.roles, "key": user.key_name, "verifier_key": user.verifier_key}
+    if first:
+        payload["bootstrap"] = True  # the first admin, added with nobody's sign-in
+    ws.ledger().record("user.added", payload, actor=actor, signed_by=signer)
     return user
+
+
+def _any_admin(s) -> bool:
+    return any("admin" in roles for roles in s.exec(select(User.roles)))
 
 
 def _check_admin(ws, admin: Person) -> None:
@@ -262,36 +325,52 @@ def _keys_of(ws, name: str) -> dict[str, int]:
     return {key: int(m.group(1)) for key in ws.ledger().verifier_keys() if (m := own.fullmatch(key))}
 
 
-def _load_key(ws, key_name: str, verifier: str, passphrase: str) -> signing.Ed25519PrivateKey:
-    """The user's key, which must be the one the store names; finishes a passphrase change that
-    committed its hash but stopped before its re-sealed file replaced the old one."""
+def _load_key(ws, name: str, key_name: str, verifier: str, passphrase: str, password_hash: str
+              ) -> signing.Ed25519PrivateKey:
+    """The user's key, which must be the one the store names; puts back the file a passphrase change
+    swapped in before its commit failed (the passphrase, checked against the committed hash, opens a
+    kept copy and not the file)."""
+    from stillroom.store.db import write_session
+
     path = key_path(ws, key_name)
     try:
         key = signing.load_private_key(path, passphrase)
-        recovered = False
     except signing.SigningError:
-        if not _pending(path).exists():
-            raise
-        key, recovered = signing.load_private_key(_pending(path), passphrase), True
+        # Under the writer lock, so no passphrase change is between its swap and its commit.
+        with write_session(ws.engine) as s:
+            user = s.get(User, name)
+            if user is None or user.password_hash != password_hash or user.key_name != key_name:
+                raise AuthError(f"{name}'s passphrase or key changed meanwhile; sign in again") from None
+            try:
+                key = signing.load_private_key(path, passphrase)
+            except signing.SigningError:
+                copy = next((p for p in _siblings(path) if _opens(p, passphrase, key_name, verifier)), None)
+                if copy is None:
+                    raise
+                key = signing.load_private_key(copy, passphrase)
+                os.replace(copy, path)
+                signing.fsync_dir(path.parent)
     if signing.verifier_key(key_name, key.public_key()) != verifier:
         raise AuthError(f"the key file for {key_name} holds another key than the one the ledger knows")
-    if recovered:
-        _install(_pending(path), path)
     return key
 
 
-def _pending(path: Path) -> Path:
-    return path.with_name(path.name + ".new")
+def _sibling(path: Path, token: str, suffix: str) -> Path:
+    """A re-sealed copy of a key file (``new``) or the file it replaces (``old``), named for one change."""
+    return path.with_name(f"{path.name}.{token}.{suffix}")
 
 
-def _install(pending: Path, path: Path) -> None:
-    # A replace, not save_private_key's refusal to overwrite: the same key, re-sealed, checked by the caller.
-    os.replace(pending, path)
-    fd = os.open(path.parent, os.O_RDONLY)
+def _siblings(path: Path) -> list[Path]:
+    return sorted(p for p in path.parent.glob(f"{path.name}.*") if p.suffix in (".new", ".old"))
+
+
+def _opens(path: Path, passphrase: str, key_name: str, verifier: str) -> bool:
+    """Whether ``passphrase`` opens ``path`` and it holds the key ``verifier`` names."""
     try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        key = signing.load_private_key(path, passphrase)
+    except (signing.SigningError, OSError):
+        return False
+    return signing.verifier_key(key_name, key.public_key()) == verifier
 
 
 def _check_name(name: str) -> None:
@@ -324,10 +403,6 @@ def _verify_password(hashed: str, passphrase: str) -> bool:
 def _decoy_hash() -> str:
     """A hash made like every user's (same argon2 parameters) of a passphrase nobody knows."""
     return _hash_password(secrets.token_urlsafe(32))
-
-
-def _parse_time(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def _aware(moment: datetime) -> datetime:

@@ -4,7 +4,7 @@
 stillroom.toml          name, ledger origin, node key name
 policies/*.yaml         the active policies (defaults copied by `init`)
 keys/node.key           the node's Ed25519 signing key (mode 0600)
-keys/retired/           node keys replaced by `stillroom ledger rotate-key` (see stillroom.ledger.rotation)
+keys/retired/           the public .vkey of each node key replaced by `stillroom ledger rotate-key` (its private key is destroyed)
 keys/secret             the keyed-pseudonym secret (mode 0600)
 stillroom.db            the SQLite store (unless STILLROOM_DATABASE_URL is set)
 artifacts/sha256/..     the content-addressed artifact store

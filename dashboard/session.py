@@ -11,7 +11,10 @@ page, so a role an admin takes away stops counting at once.
 
 from __future__ import annotations
 
+import hashlib
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -22,6 +25,7 @@ from stillroom.users import AuthError
 IDLE_SECONDS = 30 * 60
 USER, ROLES, EXPIRES = "auth.user", "auth.roles", "auth.expires"
 WRONG = "wrong user name or passphrase"
+UNKNOWN_NAMES_KEPT = 10_000  # failure counts kept for names nobody has; the oldest is forgotten first
 
 
 @dataclass(frozen=True)
@@ -37,20 +41,24 @@ class SignedIn:
 def sign_in(ws, name: str, passphrase: str, state: MutableMapping, *, now: float | None = None,
             sleep: Callable[[float], None] = time.sleep) -> SignedIn:
     """Check the passphrase with the core (which counts, ledgers and locks), after a delay that grows
-    with the user's recent failures; raise ``AuthError`` with a message fit to show.
+    with the name's recent failures; raise ``AuthError`` with a message fit to show.
 
     An unknown name goes through ``users.unlock`` too, the one path the CLI takes, which spends the same
-    argon2 check on it (against a decoy) as on a real account, so the time does not tell them apart.
+    argon2 check on it (against a decoy) as on a real account, and its failures slow the next try the
+    way a real account's do (counted here, in memory, never ledgered), so neither the time nor the
+    growing delay tells them apart.
     """
     sign_out(state)
     name = name.strip()
     user = users.get_user(ws, name)
-    sleep(backoff_seconds(user.failed_logins if user is not None else 0))
+    sleep(backoff_seconds(user.failed_logins if user is not None else _unknown_failures.get(name)))
     locked = user is not None and user.locked_until is not None \
         and _aware(user.locked_until) > datetime.now(timezone.utc)
     try:
         person = users.unlock(ws, name, passphrase)
     except AuthError as refused:
+        if user is None:
+            _unknown_failures.add(name)
         # The core's message names the lock, which the person needs to know; a wrong passphrase
         # and an unknown name read the same, so the form does not confirm who has an account.
         raise AuthError(str(refused) if locked else WRONG) from None
@@ -89,6 +97,33 @@ def sign_out(state: MutableMapping) -> None:
 def backoff_seconds(failures: int) -> float:
     """0 s after no failure, then 0.5, 1, 2, 4, capped at 8: guessing gets slow long before the core locks."""
     return 0.0 if failures <= 0 else min(0.5 * 2 ** (failures - 1), 8.0)
+
+
+class _UnknownFailures:
+    """Failed sign-ins per name nobody has, by a hash of the name (the names typed are not kept), bounded."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.counts: OrderedDict[bytes, int] = OrderedDict()
+        self.lock = threading.Lock()  # Streamlit serves each session on its own thread
+
+    def get(self, name: str) -> int:
+        with self.lock:
+            return self.counts.get(_digest(name), 0)
+
+    def add(self, name: str) -> None:
+        with self.lock:
+            key = _digest(name)
+            self.counts[key] = self.counts.pop(key, 0) + 1
+            while len(self.counts) > self.limit:
+                self.counts.popitem(last=False)
+
+
+def _digest(name: str) -> bytes:
+    return hashlib.sha256(name.encode()).digest()
+
+
+_unknown_failures = _UnknownFailures(UNKNOWN_NAMES_KEPT)
 
 
 def _start(state: MutableMapping, name: str, roles: list[str], now: float | None) -> SignedIn:

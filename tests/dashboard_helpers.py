@@ -10,7 +10,7 @@ from stillroom.approvals import open_request
 from stillroom.gates import compute_gates
 from stillroom.store import crud
 from stillroom.store.models import utcnow
-from stillroom.users import add_user
+from tests.people import setup_user
 
 PEOPLE = {
     "olga": ["operator"],
@@ -54,7 +54,7 @@ def evaluation() -> dict:
 def build(ws, *, request: bool = True):
     """People, one finished run with stages and evidence, and (by default) its pending release request."""
     for name, roles in PEOPLE.items():
-        add_user(ws, name, roles, passphrase(name), actor="test-admin")
+        setup_user(ws, name, roles, passphrase(name), actor="test-admin")
     policy = ws.policy()
     store = ws.artifacts
     scrub_report = store.put_json({"records": 100, "counts": {"PERSON": {"text": 12}, "EMAIL_ADDRESS": {"text": 4}},

@@ -27,6 +27,7 @@ CHAT_TEMPLATE = (
 FAULTS = {
     "http-500": "every POST answers 500, as a server out of memory does",
     "not-json": "every POST answers 200 with an HTML page",
+    "echo-422": "every POST answers 422 quoting the request's input, as FastAPI's validation errors do",
     "no-logprobs": "chat answers carry no logprobs, as a server that ignores the parameter",
     "legacy-top-logprobs": "chat top_logprobs as the completions API's {token: logprob} object, not a list",
     "text-tokens": "tokens as text, ignoring return_tokens_as_token_ids, as TGI does",
@@ -152,6 +153,9 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(500, {"object": "error", "message": "CUDA out of memory", "code": 500})
         if "not-json" in faults:
             return self._send_bytes(200, b"<html><body>502 Bad Gateway</body></html>", "text/html")
+        if "echo-422" in faults:
+            echoed = body.get("messages") or body.get("prompt")
+            return self._send(422, {"detail": [{"type": "value_error", "loc": ["body"], "input": echoed}]})
         if body.get("model") != self.server.name:
             return self._send(404, {"error": f"model {body.get('model')!r} not served"})
         as_ids = body.get("return_tokens_as_token_ids", False) and "text-tokens" not in faults

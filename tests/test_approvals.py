@@ -11,8 +11,10 @@ import pytest
 from stillroom import approvals, signing
 from stillroom.approvals import ApprovalRefused, decide, open_request, state_of
 from stillroom.errors import UsageError
+from stillroom.ledger.errors import LedgerError
 from stillroom.store.models import Decision
-from stillroom.users import AuthError, add_user, change_passphrase, reset_user, unlock
+from stillroom.users import AuthError, change_passphrase, reset_user, unlock
+from tests.people import setup_user
 
 PASS = "correct horse battery"
 
@@ -21,7 +23,7 @@ PASS = "correct horse battery"
 def people(workspace):
     for name, roles in (("olga", ["operator"]), ("sam", ["security"]), ("lena", ["legal"]),
                         ("dual", ["security", "legal"]), ("sec2", ["security"])):
-        add_user(workspace, name, roles, PASS, actor="admin")
+        setup_user(workspace, name, roles, PASS, actor="admin")
     return workspace
 
 
@@ -223,11 +225,11 @@ def test_passphrase_change_and_admin_reset(people):
 
 def test_user_names_roles_and_passphrases_are_validated(workspace):
     with pytest.raises(UsageError, match="roles must be among"):
-        add_user(workspace, "eve", ["root"], PASS, actor="admin")
+        setup_user(workspace, "eve", ["root"], PASS, actor="admin")
     with pytest.raises(UsageError, match="at least 8 characters"):
-        add_user(workspace, "eve", ["legal"], "short", actor="admin")
+        setup_user(workspace, "eve", ["legal"], "short", actor="admin")
     with pytest.raises(UsageError, match="must start with a lowercase letter"):
-        add_user(workspace, "../eve", ["legal"], PASS, actor="admin")
+        setup_user(workspace, "../eve", ["legal"], PASS, actor="admin")
 
 
 def test_private_keys_are_encrypted_and_the_passphrase_is_not_stored(people):
@@ -292,12 +294,14 @@ def test_a_backdated_decision_with_a_retired_key_does_not_count(people, ledgered
     statement = approvals.decision_statement(request=request, reviewer="sam", role="security", decision="approve",
                                              comment="", policy_digest=policy.digest, time=before_reset)
     envelope = signing.dsse_sign(canonical_json(statement), approvals.PAYLOAD_TYPE, old_key, "sam-k1")
-    if ledgered:  # the ledger takes the old key's signature (it knows persons' keys, not their retirement)
-        people.ledger().record("approval.decision", {
-            "request_id": request.id, "reviewer": "sam", "role": "security", "decision": "approve",
-            "request_digest": request.digest, "policy_digest": policy.digest,
-            "envelope_sha256": sha256_bytes(canonical_json(envelope))},
-            actor="sam", run_id=request.run_id, signed_by=("sam-k1", old_key))
+    if ledgered:  # the ledger refuses the old key's own signature; the record lands after the reset anyway
+        record = {"request_id": request.id, "reviewer": "sam", "role": "security", "decision": "approve",
+                  "request_digest": request.digest, "policy_digest": policy.digest,
+                  "envelope_sha256": sha256_bytes(canonical_json(envelope))}
+        with pytest.raises(LedgerError, match="'sam-k1' was retired"):
+            people.ledger().record("approval.decision", record, actor="sam", run_id=request.run_id,
+                                   signed_by=("sam-k1", old_key))
+        people.ledger().record("approval.decision", record, actor="sam", run_id=request.run_id)
     with people.session() as s:
         s.add(Decision(request_id=request.id, user="sam", roles=["security"], decision="approve",
                        request_digest=request.digest, policy_digest=policy.digest, envelope=envelope,

@@ -5,14 +5,15 @@ from __future__ import annotations
 import pytest
 
 from stillroom.dashboard import session
-from stillroom.users import AuthError, add_user, get_user, unlock
+from stillroom.users import AuthError, get_user, unlock
+from tests.people import setup_user
 
 PASS = "correct horse battery"
 
 
 @pytest.fixture
 def people(workspace):
-    add_user(workspace, "sam", ["security"], PASS, actor="admin")
+    setup_user(workspace, "sam", ["security"], PASS, actor="admin")
     return workspace
 
 
@@ -134,3 +135,17 @@ def test_failures_on_the_command_line_lock_the_dashboard_sign_in_too(people):
 @pytest.mark.parametrize(("failures", "seconds"), [(0, 0.0), (1, 0.5), (2, 1.0), (4, 4.0), (5, 8.0), (12, 8.0)])
 def test_backoff_grows_and_is_capped(failures, seconds):
     assert session.backoff_seconds(failures) == seconds
+
+
+def test_failed_sign_ins_for_an_unknown_name_are_slowed_like_a_known_names(people):
+    import secrets
+
+    nobody = f"nobody-{secrets.token_hex(4)}"  # the counts live in this process: a name no other test used
+    slowed = {}
+    for name in ("sam", nobody):
+        slowed[name] = Sleeps()
+        for _ in range(3):
+            with pytest.raises(AuthError):
+                session.sign_in(people, name, "not the passphrase", {}, sleep=slowed[name])
+    assert slowed[nobody] == slowed["sam"] == [0.0, 0.5, 1.0]
+    assert all(nobody not in repr(e.payload) for e in people.ledger().entries(limit=1000))

@@ -5,10 +5,15 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+from stillroom.errors import UsageError
 from stillroom.ledger.commands import app
+from stillroom.ledger.entry import KEY_ROTATED
 from stillroom.ledger.errors import NotInLedger
 from stillroom.ledger.log import Ledger
+from stillroom.ledger.rotation import AUTHORISED
 from stillroom.ledger.verify import verify_consistency_bundle, verify_inclusion_bundle
+from stillroom.users import AuthError, enroll, unlock
+from stillroom.workspace import Workspace
 from tests.ledger_helpers import stage_drafts
 
 runner = CliRunner()
@@ -89,3 +94,51 @@ def test_consistency_between_two_checkpoints(workspace, ledger):
     assert result.exit_code == 0, result.output
     verify_consistency_bundle(json.loads(result.output), list(ledger.verifier_keys().values()))
     assert "checkpoint 15 (root" in invoke(workspace, "consistency", "10", "15").output
+
+
+# -- rotate-key: an unlocked admin only -----------------------------------------------
+
+PASS = "correct horse battery"
+
+
+@pytest.fixture
+def people(workspace):
+    enroll(workspace, "ada", ["admin"], PASS, admin=None)
+    enroll(workspace, "olga", ["operator"], PASS, admin=unlock(workspace, "ada", PASS))
+
+
+def rotate(workspace, *args, user=None, passphrase=None):
+    return runner.invoke(app, ["rotate-key", *args, "--workspace", str(workspace.root)],
+                         env={"STILLROOM_USER": user, "STILLROOM_PASSPHRASE": passphrase})
+
+
+@pytest.mark.parametrize(("args", "passphrase", "error", "message"), [
+    ([], PASS, UsageError, "say who acts with --as NAME or $STILLROOM_USER"),
+    (["--as", "ada"], None, UsageError, "no passphrase for ada"),  # not a terminal: no prompt
+    (["--as", "ada"], "not the passphrase", AuthError, "wrong passphrase for 'ada'"),
+    (["--as", "nobody"], PASS, AuthError, "no user named 'nobody'"),
+    (["--as", "olga"], PASS, AuthError, "olga is not an admin; only admins rotate the node key"),
+])
+def test_rotate_key_refuses_anyone_but_an_unlocked_admin(workspace, people, args, passphrase, error, message):
+    result = rotate(workspace, *args, passphrase=passphrase)
+    assert isinstance(result.exception, error) and message in str(result.exception), result.output
+    assert result.exception.exit_code == (2 if error is UsageError else 1)  # what the CLI's entry point exits with
+    reopened = Workspace.open(workspace.root)
+    assert reopened.node_key_name == "test-ws-node" and not reopened.ledger().entries(kind=KEY_ROTATED)
+    assert not reopened.ledger().entries(kind=AUTHORISED)
+    assert not list((workspace.root / "keys" / "rotating").glob("*.key"))
+
+
+@pytest.mark.parametrize("who", [{"args": ["--as", "ada"]}, {"user": "ada"}])
+def test_an_admin_rotates_and_is_the_rotation_entrys_actor(workspace, people, who):
+    result = rotate(workspace, "--json", *who.get("args", []), user=who.get("user"), passphrase=PASS)
+    assert result.exit_code == 0, result.output
+    done = json.loads(result.output)
+    assert done["actor"] == "ada" and done["new_name"] == "test-ws-node-2"
+    ledger = Workspace.open(workspace.root).ledger()
+    [authorised], [rotated] = ledger.entries(kind=AUTHORISED), ledger.entries(kind=KEY_ROTATED)
+    assert (authorised.actor, authorised.signer, authorised.seq + 1) == ("ada", "ada-k1", rotated.seq)
+    assert (rotated.actor, rotated.signer) == ("ada", "test-ws-node")  # the old node key still signs the rotation
+    assert authorised.payload == {"old_verifier_key": done["old_verifier_key"],
+                                  "new_verifier_key": done["new_verifier_key"]}
+    assert ledger.verify().ok

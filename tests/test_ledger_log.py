@@ -85,8 +85,9 @@ def test_a_payload_that_is_not_canonical_json_is_refused_and_nothing_is_written(
 
 
 def test_key_entries_cannot_be_written_by_hand(ledger):
-    with pytest.raises(LedgerError, match="add_key and rotate_key"):
-        ledger.record("key.added", {"verifier_key": "x"}, actor="a")
+    for kind in ("key.added", "key.retired"):
+        with pytest.raises(LedgerError, match="add_key, rotate_key and retire_keys only"):
+            ledger.record(kind, {"verifier_key": "x", "key": "node"}, actor="a")
 
 
 def test_a_checkpoint_signs_the_root_of_the_whole_log_and_is_reused_until_the_log_grows(ledger):

@@ -2,6 +2,7 @@
 
 import fcntl
 import json
+import os
 import stat
 import subprocess
 import sys
@@ -22,9 +23,11 @@ from stillroom.ledger.errors import LedgerError
 from stillroom.ledger.log import Ledger
 from stillroom.ledger.rotation import rotate_node_key
 from stillroom.release import BundleInvalid, build_release, verify_release
-from stillroom.users import add_user, unlock
+from stillroom.users import enroll, unlock
 from stillroom.workspace import Workspace
 from tests.ledger_helpers import new_ledger, stage_drafts
+from stillroom.ledger import rotation as rotation_module
+from stillroom.ledger.rotation import AUTHORISED
 from tests.ledger_worker import ROTATION_STEPS
 
 runner = CliRunner()
@@ -32,8 +35,30 @@ WORKER = Path(__file__).with_name("ledger_worker.py")
 PASS = "correct horse battery"
 
 
+ADMIN = "ada"
+# the worker's steps, and the one this file adds: the retired private key's destruction
+CRASH_STEPS = [*ROTATION_STEPS, "destroy-old-keys"]
+CRASH_AT = {"destroy-old-keys": (rotation_module, "_destroy_old_keys")}
+
+
 def invoke(workspace, *args):
     return runner.invoke(app, [*args, "--workspace", str(workspace.root)])
+
+
+def rotate(workspace, *args):
+    """``rotate-key`` as the admin, passphrase from the environment."""
+    return runner.invoke(app, ["rotate-key", *args, "--as", ADMIN, "--workspace", str(workspace.root)],
+                         env={"STILLROOM_PASSPHRASE": PASS, "STILLROOM_USER": None})
+
+
+@pytest.fixture
+def admin(workspace):
+    enroll(workspace, ADMIN, ["admin"], PASS, admin=None)
+    return ADMIN
+
+
+def private_keys_left(root) -> list[str]:
+    return sorted(p.name for p in (root / "keys" / "retired").glob("*.key"))
 
 
 def mode(path) -> int:
@@ -44,65 +69,99 @@ def rotations(ledger) -> list:
     return ledger.entries(kind=KEY_ROTATED)
 
 
-def test_rotate_key_then_the_live_log_and_an_export_verify(workspace, tmp_path):
+def test_rotate_key_then_the_live_log_and_an_export_verify(workspace, admin, tmp_path):
     old_name, old_key = workspace.node_key_name, workspace.node_key()
     workspace.ledger().record_many(stage_drafts(5))
     workspace.ledger().checkpoint()
+    size = workspace.ledger().size()  # the admin's authorisation lands at `size`, the rotation at `size + 1`
 
-    result = invoke(workspace, "rotate-key")
+    result = rotate(workspace)
     assert result.exit_code == 0, result.output
     new_name = "test-ws-node-2"
-    assert result.output.startswith(f"rotated the node key: {old_name} -> {new_name} (ledger entry 6, signed by {old_name})")
-    assert f"keys/retired/{old_name}.key" in result.output
+    assert result.output.startswith(f"rotated the node key: {old_name} -> {new_name} (ledger entry {size + 1}, "
+                                    f"signed by {old_name}, actor {ADMIN})")
+    assert f"public key kept in keys/retired/{old_name}.vkey" in result.output
+    assert f"overwritten and removed: keys/retired/{old_name}.key" in result.output
+    assert "could still sign bundles" in result.output and "it can sign nothing" not in result.output
 
     reopened = Workspace.open(workspace.root)
     assert reopened.node_key_name == new_name
     root = workspace.root
-    assert mode(root / "keys" / "node.key") == 0o600 and mode(root / "keys" / "retired" / f"{old_name}.key") == 0o600
+    assert mode(root / "keys" / "node.key") == 0o600
     assert signing.public_bytes(reopened.node_key()) != signing.public_bytes(old_key)
-    kept = signing.load_private_key(root / "keys" / "retired" / f"{old_name}.key")
-    assert signing.public_bytes(kept) == signing.public_bytes(old_key)
+    assert private_keys_left(root) == []  # only the public half of the old key remains
+    assert (root / "keys" / "retired" / f"{old_name}.vkey").read_text().strip() == \
+        signing.verifier_key(old_name, old_key.public_key())
     assert not list((root / "keys" / "rotating").iterdir())
-    assert reopened.ledger().latest_checkpoint().splitlines()[1] == "7"
+    assert reopened.ledger().latest_checkpoint().splitlines()[1] == str(size + 2)
     assert f"— {new_name} " in reopened.ledger().latest_checkpoint()
     assert reopened.ledger().record("after.rotation", {}, actor="a").signer == new_name
 
-    assert invoke(workspace, "verify").output.startswith("OK 8 entries")
+    [authorised], [rotated] = reopened.ledger().entries(kind=AUTHORISED), rotations(reopened.ledger())
+    assert (authorised.seq, rotated.seq) == (size, size + 1)
+    assert (authorised.kind, authorised.actor, authorised.signer) == (AUTHORISED, ADMIN, f"{ADMIN}-k1")
+    assert authorised.payload["new_verifier_key"] == rotated.payload["verifier_key"]
+    assert (rotated.kind, rotated.actor, rotated.signer) == (KEY_ROTATED, ADMIN, old_name)
+
+    assert invoke(workspace, "verify").output.startswith(f"OK {size + 3} entries")
     assert invoke(workspace, "export", str(tmp_path / "audit")).exit_code == 0
     genesis = root / "keys" / "retired" / f"{old_name}.vkey"  # the key an auditor pinned before the rotation
     offline = runner.invoke(app, ["verify", "--offline", str(tmp_path / "audit"), "--trust", str(genesis)])
-    assert offline.exit_code == 0 and offline.output.startswith("OK 8 entries"), offline.output
+    assert offline.exit_code == 0 and offline.output.startswith(f"OK {size + 3} entries"), offline.output
 
 
-def test_the_retired_key_can_sign_nothing_after_the_rotation(workspace):
+def test_the_retired_key_can_sign_nothing_after_the_rotation(workspace, admin):
     old = Ledger(workspace.engine, workspace.node_key_name, workspace.node_key(), workspace.origin)
     old.record("before", {}, actor="a")
-    assert invoke(workspace, "rotate-key").exit_code == 0
-    with pytest.raises(LedgerError, match="retired at entry 2"):
+    rotated_at = old.size() + 1
+    assert rotate(workspace).exit_code == 0
+    with pytest.raises(LedgerError, match=f"retired at entry {rotated_at}"):
         old.record("sneaky", {}, actor="mallory")
     assert "— test-ws-node " not in old.checkpoint()  # the new key's checkpoint of the same log, not a new one
 
 
-def test_rotating_twice_chains_three_keys_and_keeps_both_old_ones(workspace):
-    first = invoke(workspace, "rotate-key", "--json")
-    second = invoke(workspace, "rotate-key", "--json")
+def test_rotating_twice_chains_three_keys_and_keeps_only_the_old_public_keys(workspace, admin):
+    first = rotate(workspace, "--json")
+    second = rotate(workspace, "--json")
     assert first.exit_code == 0 and second.exit_code == 0, first.output + second.output
     one, two = json.loads(first.output), json.loads(second.output)
     assert (one["old_name"], one["new_name"]) == ("test-ws-node", "test-ws-node-2")
     assert (two["old_name"], two["new_name"]) == ("test-ws-node-2", "test-ws-node-3")
-    assert two["old_verifier_key"] == one["new_verifier_key"] and two["seq"] == one["seq"] + 1
-    assert two["retired_key"] == "keys/retired/test-ws-node-2.key" and two["resumed"] is False
+    assert two["old_verifier_key"] == one["new_verifier_key"] and two["seq"] == one["seq"] + 2  # + authorisation
+    assert two["retired_vkey"] == "keys/retired/test-ws-node-2.vkey" and two["resumed"] is False
+    assert two["destroyed"] == ["keys/retired/test-ws-node-2.key"] and two["actor"] == ADMIN
     assert two["checkpoint"].startswith(f"{workspace.origin}\n{two['seq'] + 1}\n")
     keys = Workspace.open(workspace.root).ledger().verifier_keys()
-    assert list(keys) == ["test-ws-node", "test-ws-node-2", "test-ws-node-3"]
+    assert [k for k in keys if "node" in k] == ["test-ws-node", "test-ws-node-2", "test-ws-node-3"]
     assert {p.name for p in (workspace.root / "keys" / "retired").iterdir()} == {
-        "test-ws-node.key", "test-ws-node.vkey", "test-ws-node-2.key", "test-ws-node-2.vkey"}
+        "test-ws-node.vkey", "test-ws-node-2.vkey"}
     verified = json.loads(invoke(workspace, "verify", "--json").output)
-    assert verified["ok"] and verified["entries"] == 3 and verified["checkpoints"] == 2
+    assert verified["ok"] and verified["entries"] == two["seq"] + 1 and verified["checkpoints"] == 2
 
 
-def test_a_name_the_ledger_has_used_is_refused(workspace):
-    result = invoke(workspace, "rotate-key", "--name", workspace.node_key_name)
+def test_a_private_key_an_earlier_version_left_in_retired_is_destroyed_by_the_next_rotation(workspace, admin):
+    leftover = workspace.root / "keys" / "retired" / "test-ws-node-0.key"  # kept forever by the old rotate-key
+    leftover.parent.mkdir(parents=True, exist_ok=True)
+    signing.save_private_key(leftover, signing.generate_key(), passphrase=None)
+    done = json.loads(rotate(workspace, "--json").output)
+    assert sorted(done["destroyed"]) == ["keys/retired/test-ws-node-0.key", "keys/retired/test-ws-node.key"]
+    assert private_keys_left(workspace.root) == []
+
+
+def test_shredding_overwrites_a_files_bytes_but_never_a_second_name_for_them(tmp_path):
+    lone, shared, other = tmp_path / "lone.key", tmp_path / "shared.key", tmp_path / "node.key"
+    lone.write_bytes(b"secret" * 10)
+    other.write_bytes(b"live key")
+    os.link(other, shared)
+    with open(lone, "rb") as handle:  # an open descriptor reads the inode after the unlink
+        rotation_module._shred(lone, lone.lstat())
+        assert b"secret" not in handle.read()
+    rotation_module._shred(shared, shared.lstat())
+    assert not lone.exists() and not shared.exists() and other.read_bytes() == b"live key"
+
+
+def test_a_name_the_ledger_has_used_is_refused(workspace, admin):
+    result = rotate(workspace, "--name", workspace.node_key_name)
     assert isinstance(result.exception, LedgerError) and "never reused" in str(result.exception)
     assert Workspace.open(workspace.root).node_key_name == "test-ws-node"
     assert not rotations(workspace.ledger())
@@ -134,11 +193,11 @@ def approved_release(ws, run_id, out):
     return out
 
 
-def test_releases_from_before_and_after_a_rotation_verify_against_their_own_node_key(workspace, tmp_path):
+def test_releases_from_before_and_after_a_rotation_verify_against_their_own_node_key(workspace, admin, tmp_path):
     for name, roles in (("olga", ["operator"]), ("sam", ["security"]), ("lena", ["legal"])):
-        add_user(workspace, name, roles, PASS, actor="admin")
+        enroll(workspace, name, roles, PASS, admin=unlock(workspace, ADMIN, PASS))
     before = approved_release(workspace, "run-1", tmp_path / "before")
-    assert invoke(workspace, "rotate-key").exit_code == 0
+    assert rotate(workspace).exit_code == 0
     ws = Workspace.open(workspace.root)
     after = approved_release(ws, "run-2", tmp_path / "after")
 
@@ -187,7 +246,7 @@ def test_a_rotation_signed_by_a_persons_key_is_refused_when_written_and_when_ver
     seq = append_forged(ledger, "alice", alice, takeover())
     report = ledger.verify()
     assert (report.failure.seq, report.failure.what) == (seq, "signer")
-    assert "only a node key may introduce keys" in report.failure.found
+    assert "only a node key may introduce" in report.failure.found
 
 
 def test_a_rotation_signed_by_the_retired_node_key_is_refused_by_verification(database_url):
@@ -221,13 +280,30 @@ def test_a_rotation_in_the_node_keys_name_with_another_key_is_refused_by_verific
 # -- a crash at every step ---------------------------------------------------------
 
 
-@pytest.mark.parametrize("step", list(ROTATION_STEPS))
-def test_a_rotation_killed_at_any_step_is_finished_by_running_it_again(workspace, step):
+def rotate_and_die(root, step) -> subprocess.CompletedProcess:
+    """The worker's ``rotate-and-die``, with this file's extra steps patched in as well."""
+    if step in ROTATION_STEPS:
+        return subprocess.run([sys.executable, str(WORKER), "rotate-and-die", str(root), step],
+                              capture_output=True, text=True, timeout=120)
+    owner, name = CRASH_AT[step]
+    script = (f"import os, sys; sys.path.insert(0, {str(WORKER.parent.parent)!r}); "
+              "from tests import ledger_worker; import importlib; "
+              f"owner = importlib.import_module({owner.__name__!r}); "
+              f"ledger_worker.ROTATION_STEPS[{step!r}] = (owner, {name!r}); "
+              f"ledger_worker.rotate_and_die(ledger_worker.Path({str(root)!r}), {step!r})")
+    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("step", CRASH_STEPS)
+def test_a_rotation_killed_at_any_step_is_finished_by_running_it_again(workspace, admin, step):
     old_name = workspace.node_key_name
+    old_inode = (workspace.root / "keys" / "node.key").stat().st_ino
     workspace.ledger().record_many(stage_drafts(3))
-    died = subprocess.run([sys.executable, str(WORKER), "rotate-and-die", str(workspace.root), step],
-                          capture_output=True, text=True, timeout=120)
+    died = rotate_and_die(workspace.root, step)
     assert died.returncode == 9, died.stderr
+    retired = workspace.root / "keys" / "retired" / f"{old_name}.key"
+    if step in ("install-new-key", "destroy-old-keys"):  # a second name for the old key's own bytes, not a copy
+        assert retired.stat().st_ino == old_inode
 
     crashed = Workspace.open(workspace.root)
     if step == "ledger-entry":  # nothing recorded: the old key is still in charge
@@ -236,12 +312,15 @@ def test_a_rotation_killed_at_any_step_is_finished_by_running_it_again(workspace
         with pytest.raises(WorkspaceError, match="run `stillroom ledger rotate-key` to finish it"):
             crashed.ledger()
 
-    again = invoke(crashed, "rotate-key", "--json")
+    again = rotate(crashed, "--json")
     assert again.exit_code == 0, again.output
     done = json.loads(again.output)
     assert done["resumed"] is (step != "ledger-entry")
     assert (done["old_name"], done["new_name"]) == (old_name, "test-ws-node-2")
-    assert done["retired_key"] == f"keys/retired/{old_name}.key"
+    assert done["retired_vkey"] == f"keys/retired/{old_name}.vkey"
+    already_gone = step in ("name-new-key", "checkpoint", "drop-intent")
+    assert done["destroyed"] == ([] if already_gone else [f"keys/retired/{old_name}.key"])
+    assert private_keys_left(workspace.root) == []
 
     final = Workspace.open(workspace.root)
     ledger = final.ledger()

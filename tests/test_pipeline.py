@@ -277,10 +277,11 @@ def test_a_blocked_connection_mid_run_is_ledgered_with_stage_and_plugin(workspac
 def test_outside_the_boundary_opens_a_residency_request_and_approval_admits_exactly_that_data(
         workspace, plugins, data_file):
     from stillroom.approvals import decide, list_requests
-    from stillroom.users import add_user, unlock
+    from stillroom.users import unlock
+    from tests.people import setup_user
 
     for name, roles in (("sam", ["security"]), ("lena", ["legal"])):
-        add_user(workspace, name, roles, "correct horse battery", actor="admin")
+        setup_user(workspace, name, roles, "correct horse battery", actor="admin")
     outside = workspace.root.parent / "outside.jsonl"
     outside.write_text(data_file.read_text())
     data_file = outside

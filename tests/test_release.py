@@ -17,7 +17,8 @@ import pytest
 
 from stillroom.approvals import decide, open_request
 from stillroom.release import BundleInvalid, ReleaseRefused, build_release, verify_release
-from stillroom.users import add_user, unlock
+from stillroom.users import unlock
+from tests.people import setup_user
 
 PASS = "correct horse battery"
 PASSING = [{"gate": "fidelity", "passed": True, "value": 0.97, "threshold": 0.85, "message": "ok"}]
@@ -26,7 +27,7 @@ PASSING = [{"gate": "fidelity", "passed": True, "value": 0.97, "threshold": 0.85
 @pytest.fixture
 def release_request(workspace):
     for name, roles in (("olga", ["operator"]), ("sam", ["security"]), ("lena", ["legal"])):
-        add_user(workspace, name, roles, PASS, actor="admin")
+        setup_user(workspace, name, roles, PASS, actor="admin")
     store = workspace.artifacts
     files = {"hf/model.safetensors": store.put_bytes(b"\x00weights" * 100), "hf/config.json": store.put_json({"a": 1})}
     card = store.put_bytes(b"---\nlicense: apache-2.0\n---\n# Student\n")

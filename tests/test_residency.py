@@ -82,11 +82,12 @@ def test_nobody_admits_data_into_their_own_run_through_another_persons_request(w
 
     from stillroom.approvals import ApprovalRefused, decide, get_request
     from stillroom.pipeline import within_boundary
-    from stillroom.users import add_user, unlock
+    from stillroom.users import unlock
+    from tests.people import setup_user
 
     for name, roles in (("alice", ["operator"]), ("bob", ["operator", "security"]), ("lena", ["legal"]),
                         ("sec2", ["security"])):
-        add_user(workspace, name, roles, "correct horse battery", actor="admin")
+        setup_user(workspace, name, roles, "correct horse battery", actor="admin")
     path = workspace.policy_dir / "residency.yaml"
     path.write_text(path.read_text().replace('paths: ["/"]', f'paths: ["{workspace.root}"]'))
     source = OutsideSource(tmp_path / "outside.jsonl")

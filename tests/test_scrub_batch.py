@@ -7,12 +7,18 @@ corpus, on the demo sample and on records built to break the joins.
 """
 
 import json
+import math
 import re
+import time
 
 import pytest
+import regex
 import spacy
 from presidio_analyzer import AnalyzerEngine, Pattern, PatternRecognizer, RecognizerRegistry, RecognizerResult
+from presidio_analyzer import pattern_recognizer
 from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
+from presidio_analyzer.predefined_recognizers import IbanRecognizer, UrlRecognizer
+from presidio_analyzer.predefined_recognizers.generic import iban_recognizer
 from presidio_anonymizer import AnonymizerEngine
 from presidio_anonymizer.entities import OperatorConfig
 
@@ -20,7 +26,11 @@ from stillroom.plugins.scrubbers import batch
 from stillroom.plugins.scrubbers.batch import SEPARATOR, BatchAnalyzer
 from stillroom.plugins.scrubbers.detect import Detector, DetectorConfig, pseudonym
 from stillroom.plugins.scrubbers.evaluation import labelled_corpus
-from stillroom.plugins.scrubbers.recognizers import JOINABLE, PREFILTERED, PREFILTERS, WORDWISE
+from stillroom.plugins.scrubbers.recognizers import (
+    JOINABLE, PREFILTERED, PREFILTERS, WORDWISE, FailClosedIbanRecognizer,
+)
+from stillroom.plugins.scrubbers.scan import scan
+from stillroom.plugins.scrubbers.unscannable import PatternTimeout, UnscannableText
 from stillroom.plugins.scrubbers.tokens import doc_tokens
 from conftest import REPO
 
@@ -130,6 +140,85 @@ def test_a_finding_across_a_join_sends_its_records_to_the_engine(detector, monke
 
     assert batched(BatchAnalyzer(analyzer, detector.nlp), texts) == expected
     assert alone == texts[:2], "the match '5\\nqjzqjz' crossed the first join only"
+
+
+# Presidio's "Non schema URL" pattern spends time quadratic-ish in a run of "a.a.a.":
+# costly words that pass the URL prefilter but hold no URL.
+SLOW_WORD = "a." * 150
+
+
+def _calibrated_budget() -> tuple[float, int]:
+    """A regex time budget at least 5 times what one SLOW_WORD costs here, and how many
+    SLOW_WORD records joined take at least 3 budgets: timing-proof on a slow or busy machine."""
+    pattern = next(p for p in UrlRecognizer().patterns if p.name == "Non schema URL")
+    compiled = regex.compile(pattern.regex, flags=UrlRecognizer().global_regex_flags)
+    started = time.perf_counter()
+    list(compiled.finditer(SLOW_WORD))
+    one = time.perf_counter() - started
+    budget = max(1.0, round(5 * one, 1))
+    return budget, math.ceil(3 * budget / one) + 1
+
+
+def test_a_timeout_in_a_joined_scan_sends_every_record_it_did_not_reach_to_the_engine(detector, monkeypatch):
+    """The reviewer's case: joined, records share one regex budget, which used to be each record's own.
+
+    Uses a small budget: ``presidio_analyzer.pattern_recognizer.REGEX_TIMEOUT_SECONDS`` is
+    monkeypatched to about a second (calibrated, see ``_calibrated_budget``), so that the
+    SLOW_WORD records joined run out of it though each alone takes a fifth of it.
+    """
+    budget, slow = _calibrated_budget()
+    monkeypatch.setattr(pattern_recognizer, "REGEX_TIMEOUT_SECONDS", budget)
+    texts = (["see docs.example.org first", "then bob-reset.example.net/x"] + [SLOW_WORD] * slow
+             + ["reset at alice-reset.example.com/login"])
+    # Presidio itself, given the joined words, runs out of time and silently finds nothing after it.
+    words = SEPARATOR.join(t.split()[-1] for t in texts)
+    assert not [r for r in UrlRecognizer().analyze(words, ["URL"]) if r.start >= words.index("alice")]
+    assert scan(UrlRecognizer(), words).complete_before == words.index("bob")
+
+    analyzer = AnalyzerEngine(registry=detector.analyzer.registry, nlp_engine=detector.nlp,
+                              supported_languages=["en"], default_score_threshold=0.5)
+    alone = []
+    analyze = analyzer.analyze
+    monkeypatch.setattr(analyzer, "analyze", lambda text, *a, **k: alone.append(text) or analyze(text, *a, **k))
+    found = batched(BatchAnalyzer(analyzer, detector.nlp), texts)
+
+    assert ("URL", 9, 38) in [key[:3] for key in found[-1]], "the URL after the timeout point is found"
+    assert found == [sorted(map(_key, analyze(text, "en"))) for text in texts]
+    # The first record ends before the last match the search completed; every record from that one on goes alone.
+    assert alone == texts[1:]
+
+
+def test_a_record_that_alone_runs_out_of_its_budget_stops_the_batch_naming_it_not_its_value(detector, monkeypatch):
+    """Uses a small budget: ``REGEX_TIMEOUT_SECONDS`` is monkeypatched to 1 s; the record's
+    run of "a.a.a." takes Presidio's URL pattern many seconds alone."""
+    monkeypatch.setattr(pattern_recognizer, "REGEX_TIMEOUT_SECONDS", 1)
+    texts = ["nothing to see", "a." * 3000 + " write to alice-reset.example.com", "call 212-555-0199"]
+    for path in ("batched", "engine per record"):
+        if path == "engine per record":
+            monkeypatch.setattr(detector, "batch", None)  # as with a spaCy NER model
+        with pytest.raises(UnscannableText) as caught:
+            detector.detect(texts)
+        error = caught.value
+        assert (error.index, error.recognizer, error.pattern) == (1, "UrlRecognizer", "Non schema URL"), path
+        assert str(error).startswith("scrubber presidio: text 1 could not be fully scanned for PII"), path
+        assert "alice" not in str(error) and "a.a." not in str(error), path
+    # Presidio's own recognizer would have logged a warning and passed the record on, its URL unfound.
+    assert not [r for r in UrlRecognizer().analyze(texts[1], ["URL"]) if r.end > 6000]
+
+
+def test_the_iban_recognizer_fails_closed_and_otherwise_finds_what_presidios_finds(texts, monkeypatch):
+    """Uses a tiny budget: both Presidio modules' ``REGEX_TIMEOUT_SECONDS`` are monkeypatched
+    to a microsecond, which no search of a long text fits in."""
+    ours, theirs = FailClosedIbanRecognizer(), IbanRecognizer()
+    for text in texts + ["IBAN GB82 WEST 1234 5698 7654 32 or DE89370400440532013000 2 days"]:
+        assert sorted(map(_key, ours.analyze(text, ["IBAN_CODE"]))) == sorted(
+            map(_key, theirs.analyze(text, ["IBAN_CODE"]))), text
+    monkeypatch.setattr(pattern_recognizer, "REGEX_TIMEOUT_SECONDS", 1e-6)
+    monkeypatch.setattr(iban_recognizer, "REGEX_TIMEOUT_SECONDS", 1e-6)
+    long = "GB82 WEST " * 20000
+    assert theirs.analyze(long, ["IBAN_CODE"]) == []  # Presidio: a warning, and nothing
+    with pytest.raises(PatternTimeout):
+        ours.analyze(long, ["IBAN_CODE"])
 
 
 def test_context_scoring_follows_the_engines_enhancer_settings(detector, texts):

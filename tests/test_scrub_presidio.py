@@ -1,17 +1,20 @@
 """The Presidio scrubber with the real engines: detection, operators, residual scan, accuracy, offline."""
 
 import json
+import pickle
 import subprocess
 import sys
 
 import pytest
 import spacy
+from presidio_analyzer import pattern_recognizer
 
 from stillroom.artifacts import ArtifactStore
 from stillroom.components import Context
 from stillroom.errors import ConfigError, DataError
 from stillroom.plugins.scrubbers.detect import resolve
 from stillroom.plugins.scrubbers.evaluation import PATTERN_ENTITIES, labelled_corpus, score
+from stillroom.plugins.scrubbers import presidio
 from stillroom.plugins.scrubbers.presidio import PresidioScrubber
 from stillroom.scrub import scrub_file
 
@@ -142,6 +145,38 @@ def test_residual_scan_is_clean_after_scrubbing_and_names_place_not_value(scrubb
         assert scrubber.residual_scan(scrubbed) == [], operator
 
 
+def test_a_record_it_cannot_scan_within_the_regex_budget_stops_the_scrub_naming_record_field_recognizer(
+        ctx, monkeypatch):
+    """Uses a small budget: ``presidio_analyzer.pattern_recognizer.REGEX_TIMEOUT_SECONDS`` is
+    monkeypatched to 1 s, which Presidio's URL pattern runs out of on the long "a.a.a." run.
+
+    A record that cannot be scanned cannot be vouched for: never scrubbed half way, never
+    reported clean by the residual scan, and the error holds no part of the value.
+    """
+    monkeypatch.setattr(pattern_recognizer, "REGEX_TIMEOUT_SECONDS", 1)
+    value = "a." * 3000 + " reset at alice-reset.example.com/login"
+    batch = [{"text": "fine", "title": "hello"}, {"text": "all fine", "title": value}]
+    scrubber = PresidioScrubber({"fields": ["text", "title"], "workers": 1}, ctx)
+    for call in (scrubber.scrub, scrubber.residual_scan):
+        with pytest.raises(DataError) as caught:
+            call(batch)
+        message = str(caught.value)
+        assert message.startswith(
+            "scrubber presidio: record 1, field 'title', could not be fully scanned for PII"), message
+        assert "recognizer UrlRecognizer (pattern 'Non schema URL')" in message
+        assert "alice" not in message and "a.a." not in message and "example" not in message
+    assert str(pickle.loads(pickle.dumps(caught.value))) == message  # it crosses from pool workers
+
+    # From the pool, the record is named by its place in the batch, not in a worker's chunk.
+    monkeypatch.setattr(presidio, "POOL_MIN_TEXTS", 2)
+    pooled = PresidioScrubber({"workers": 2}, ctx)
+    try:
+        with pytest.raises(DataError, match=r"^scrubber presidio: record 4, field 'text',"):
+            pooled.scrub([{"text": "fine"}] * 4 + [{"text": value}, {"text": "also fine"}])
+    finally:
+        pooled.close()
+
+
 def test_accuracy_on_generated_labelled_text(scrubber):
     corpus = labelled_corpus(200, seed=7)
     result = score(corpus, scrubber.find([item.text for item in corpus]))
@@ -181,6 +216,7 @@ sys.addaudithook(refuse)
 from pathlib import Path
 from stillroom.artifacts import ArtifactStore
 from stillroom.components import Context
+from stillroom.plugins.scrubbers import presidio
 from stillroom.plugins.scrubbers.presidio import PresidioScrubber
 root = Path(sys.argv[1])
 s = PresidioScrubber({"workers": 1}, Context(workspace=root, artifacts=ArtifactStore(root)))

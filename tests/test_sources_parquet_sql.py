@@ -123,10 +123,35 @@ def test_sql_streams_batches_with_a_stable_fingerprint(ctx, tmp_path):
     [
         ("postgresql+psycopg://alice:s3cret@db.bank.internal/warehouse", "postgresql://db.bank.internal:5432/warehouse"),
         ("mysql+pymysql://bob:pw@10.0.0.7:3307/crm", "mysql://10.0.0.7:3307/crm"),
+        # libpq takes the host and port from the query string too: residency must see where it connects
+        ("postgresql+psycopg://etl:pw@/bank?host=db.eu-west.example.com", "postgresql://db.eu-west.example.com:5432/bank"),
+        ("postgresql+psycopg:///bank?host=10.1.2.3&port=6432", "postgresql://10.1.2.3:6432/bank"),
     ],
 )
 def test_sql_location_strips_credentials(ctx, url, location):
     assert SqlSource({"url": url, "query": "SELECT 1"}, ctx).location() == location
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("postgresql+psycopg:///bank?service=warehouse", "service file or PGHOST"),
+        ("postgresql+psycopg://db.internal/bank?host=db.elsewhere.example.com", "names its host twice"),
+        ("postgresql+psycopg://db.internal/bank?hostaddr=203.0.113.9", "names its host twice"),
+        ("postgresql+psycopg:///bank?host=a.internal,b.example.com", "several hosts"),
+    ],
+)
+def test_sql_location_refuses_a_host_it_cannot_see(ctx, url, message):
+    with pytest.raises(ConfigError, match=message):
+        SqlSource({"url": url, "query": "SELECT 1"}, ctx).location()
+
+
+def test_sql_location_refuses_a_host_from_the_environment(ctx, monkeypatch):
+    monkeypatch.setenv("PGHOST", "db.elsewhere.example.com")
+    with pytest.raises(ConfigError, match="service file or PGHOST"):
+        SqlSource({"url": "postgresql+psycopg:///bank", "query": "SELECT 1"}, ctx).location()
+    assert SqlSource({"url": "postgresql+psycopg://db.internal/bank", "query": "SELECT 1"}, ctx).location() == \
+        "postgresql://db.internal:5432/bank"
 
 
 def test_sql_missing_column_names_the_field(ctx, tmp_path):

@@ -276,11 +276,11 @@ def test_chat_log_probs_are_the_served_models_own_over_its_answer(chat_endpoint,
 @pytest.mark.parametrize(
     ("fault", "message"),
     [
-        ("http-500", "chat/completions answered 500: .*CUDA out of memory"),
-        ("not-json", "bytes that are not JSON, starting b'<html>"),
+        ("http-500", r'chat/completions answered 500: \d+ bytes, sha256 \w{12}, JSON \{"object": "str", "message": "str"'),
+        ("not-json", r"answered with \d+ bytes, sha256 \w{12}, not JSON; is the URL the API's /v1 root\?"),
         ("no-logprobs", "to text 0 carries no logprobs.content; the endpoint must support logprobs"),
         ("legacy-top-logprobs", r"to text 0, answer token 0 is not \{token, logprob, top_logprobs"),
-        ("text-tokens", "returned token .* as text; it must honour return_tokens_as_token_ids"),
+        ("text-tokens", r"returned a token as text \(\d+ characters\), not as token_id:N; it must honour"),
         ("positive-logprobs", r"answer token 0 has a top_logprobs entry that is not \{token, logprob <= 0\}"),
     ],
 )
@@ -290,6 +290,19 @@ def test_a_malformed_chat_answer_is_refused_saying_what_was_wrong(chat_endpoint,
     chat_endpoint.faults = {fault}
     with pytest.raises(EndpointError, match=message):
         chat_teacher(chat_endpoint, tmp_path, ctx).predict(TEXTS[:1])
+
+
+def test_an_error_answer_that_echoes_the_input_never_reaches_the_message_or_the_ledger(chat_endpoint, tmp_path, ctx):
+    """FastAPI (vLLM) quotes the offending input in a 422: the error describes the body, never quotes it."""
+    from stillroom.pipeline import ledger_message
+    from stillroom.plugins.teachers.openai import EndpointError
+
+    secret = "my account number is 481516, call Jane Doe"
+    chat_endpoint.faults = {"echo-422"}
+    with pytest.raises(EndpointError, match="answered 422") as caught:
+        chat_teacher(chat_endpoint, tmp_path, ctx).predict([secret])
+    for shown in (str(caught.value), json.dumps(ledger_message(caught.value))):
+        assert "481516" not in shown and "Jane" not in shown
 
 
 def test_chat_log_probs_need_the_served_tokenizer_and_its_template(chat_endpoint, tmp_path, ctx):
@@ -367,7 +380,8 @@ def test_an_endpoint_outside_the_boundary_gets_a_residency_request_and_is_never_
     from stillroom.errors import RunRefused
     from stillroom.pipeline import run_pipeline, within_boundary
     from stillroom.plugins.teachers.openai import OpenAITeacher
-    from stillroom.users import add_user, unlock
+    from stillroom.users import unlock
+    from tests.people import setup_user
 
     policy = workspace.policy_dir / "residency.yaml"
     rules = policy.read_text()
@@ -397,7 +411,7 @@ def test_an_endpoint_outside_the_boundary_gets_a_residency_request_and_is_never_
             assert OpenAITeacher({**options, **changed}, ctx).identity() != teacher.identity(), changed
 
         for name, roles in (("sam", ["security"]), ("lena", ["legal"])):
-            add_user(workspace, name, roles, "correct horse battery", actor="admin")
+            setup_user(workspace, name, roles, "correct horse battery", actor="admin")
             decide(workspace, request.id, unlock(workspace, name, "correct horse battery"), decision="approve")
         rerun = SimpleNamespace(workspace=workspace, policy=workspace.policy(), initiator="op", run_id="run-again",
                                 spec=SimpleNamespace(source=SimpleNamespace(classification="public")))

@@ -136,6 +136,33 @@ def test_of_equal_validation_scores_the_later_epoch_is_kept_and_a_plateau_still_
     assert torch.equal(net.weight.detach(), weights[3])
 
 
+def test_a_resume_keeps_the_best_weights_on_disk_with_the_epoch_and_score_they_came_from(tmp_path):
+    """A crash can fall between writing the best weights and the checkpoint that names their epoch:
+    the kept epoch and score must come from the best-weights file itself, not the older checkpoint."""
+    from stillroom.plugins.trainers.checkpoints import BEST, load_state, save_state
+    from stillroom.plugins.trainers.loop import Examples, Score, fit
+    from stillroom.plugins.trainers.options import TrainOptions
+
+    def run(scores, resume):
+        torch.manual_seed(0)
+        net = torch.nn.Embedding(8, 4)
+        scripted = iter(scores)
+        result = fit(net, Examples([[i % 8, (i + 3) % 8] for i in range(16)], {}),
+                     lambda model, batch: model(batch["input_ids"]).pow(2).mean(),
+                     options=TrainOptions(epochs=2, batch_size=4, lr=1e-2, resume=resume), ctx=tm.context(tmp_path),
+                     device=torch.device("cpu"), score_fn=lambda: Score("accuracy", next(scripted)),
+                     state_dir=tmp_path / "state", label="toy")
+        return net, result
+
+    run([0.5, 0.9], resume=False)  # epoch 2 is best; then say a crashed re-run of epoch 1 scored 0.95
+    crashed = {**load_state(tmp_path / "state", BEST), "epoch": 1, "score": 0.95}
+    crashed["weights"] = {k: torch.full_like(v, 7.0) for k, v in crashed["weights"].items()}
+    save_state(tmp_path / "state", crashed, BEST)
+    net, result = run([], resume=True)  # every epoch ran: nothing left but to restore the best
+    assert result.kept == {"epoch": 1, "by": "accuracy", "val_score": 0.95}
+    assert torch.equal(net.weight.detach(), torch.full((8, 4), 7.0))
+
+
 def test_without_validation_data_every_epoch_runs_and_the_last_is_kept_and_recorded_so(setup, tmp_path):
     ctx, data, teacher, outputs = setup
     entries = []

@@ -3,11 +3,19 @@ and an unknown name that costs the same argon2 check as a real one."""
 
 from __future__ import annotations
 
+import base64
+import json
+import os
+
 import pytest
 
 from stillroom import signing, users
 from stillroom.errors import UsageError
+from stillroom.ledger.entry import KEY_RETIRED, parse_time
+from stillroom.ledger.errors import LedgerError
+from stillroom.ledger.verify import verify_offline
 from stillroom.users import AuthError, change_passphrase, enroll, get_user, reset_user, unlock
+from tests.people import setup_user
 
 PASS = "correct horse battery"
 
@@ -37,12 +45,12 @@ def entries(ws, kind):
 
 
 def test_the_first_user_needs_no_sign_in_but_must_be_an_admin(ws):
-    with pytest.raises(UsageError, match="first user must be an admin"):
+    with pytest.raises(UsageError, match="must be its first admin"):
         enroll(ws, "sam", ["security"], PASS, admin=None)
     assert users.list_users(ws) == []
     enroll(ws, "ada", ["admin"], PASS, admin=None, bootstrap_actor="os:tester")
     (added,) = entries(ws, "user.added")
-    assert added.actor == "os:tester" and added.payload["roles"] == ["admin"]
+    assert added.actor == "os:tester" and added.payload["roles"] == ["admin"] and added.payload["bootstrap"] is True
 
 
 def test_after_the_first_user_nobody_is_added_without_an_admin(ws, admin):
@@ -78,8 +86,8 @@ def test_an_admin_whose_role_was_taken_away_or_whose_key_was_retired_adds_nobody
 
 
 def test_two_first_users_racing_cannot_both_bootstrap(ws, admin, monkeypatch):
-    # The race window: the second caller read "no users yet" before the first one's row was committed.
-    monkeypatch.setattr(users, "has_users", lambda ws: False)
+    # The race window: the second caller read "no admin yet" before the first one's row was committed.
+    monkeypatch.setattr(users, "has_admin", lambda ws: False)
     with pytest.raises(AuthError, match="added meanwhile"):
         enroll(ws, "mallory", ["admin"], PASS, admin=None)
     assert get_user(ws, "mallory") is None
@@ -93,7 +101,8 @@ def test_a_reset_ledgers_the_retirement_of_the_old_key(ws, admin):
     reset_user(ws, "sam", "a reset passphrase", actor="ada")
     (reset,) = entries(ws, users.RESET)
     assert reset.payload["key"] == "sam-k2" and reset.payload["retired_keys"] == ["sam-k1"]
-    assert users.retired_keys(ws) == {"sam-k1": users.Retirement(reset.seq, users._parse_time(reset.time))}
+    (retired,) = entries(ws, KEY_RETIRED)
+    assert users.retired_keys(ws) == {"sam-k1": users.Retirement(retired.seq, parse_time(retired.time))}
     assert unlock(ws, "sam", "a reset passphrase").key_name == "sam-k2"
     with pytest.raises(AuthError):
         unlock(ws, "sam", PASS)
@@ -106,6 +115,99 @@ def test_a_reset_after_a_crashed_one_retires_the_orphaned_key_too(ws, admin):
     reset_user(ws, "sam", "a reset passphrase", actor="ada")
     assert unlock(ws, "sam", "a reset passphrase").key_name == "sam-k3"
     assert sorted(users.retired_keys(ws)) == ["sam-k1", "sam-k2"]
+
+
+def test_a_reset_retires_the_old_key_in_the_ledger_in_one_batch_with_the_reset(ws, admin):
+    enroll(ws, "sam", ["security"], PASS, admin=admin)
+    reset_user(ws, "sam", "a reset passphrase", actor="ada")
+    (reset,), (retired,) = entries(ws, users.RESET), entries(ws, KEY_RETIRED)
+    assert retired.seq == reset.seq - 1 and retired.signer == ws.node_key_name and retired.actor == "ada"
+    assert retired.payload == {"key": "sam-k1", "role": "person", "reason": "sam was reset by ada"}
+
+
+def test_the_ledger_refuses_an_entry_signed_by_a_retired_key(ws, admin):
+    enroll(ws, "sam", ["security"], PASS, admin=admin)
+    old = unlock(ws, "sam", PASS)
+    reset_user(ws, "sam", "a reset passphrase", actor="ada")
+    with pytest.raises(LedgerError, match="'sam-k1' was retired at entry"):
+        ws.ledger().record("approval.decision", {"forged": True}, actor="sam", signed_by=(old.key_name, old.key))
+    assert ws.ledger().verify().ok
+
+
+def _insert_signed_by(ws, key_name, key):
+    """Append an entry signed by ``key`` straight into the store, past the append check (an attacker's write)."""
+    from sqlalchemy import text
+
+    from stillroom.ledger import merkle
+    from stillroom.ledger.entry import canonical_entry
+
+    ledger = ws.ledger()
+    with ledger.engine.connect() as conn:
+        seq, prev = conn.execute(text("SELECT seq, leaf_hash FROM ledger_entries ORDER BY seq DESC LIMIT 1")).one()
+    seq += 1
+    leaf = canonical_entry(seq=seq, time="2030-01-01T00:00:00.000000Z", kind="approval.decision", actor="sam",
+                           signer=key_name, run_id=None, payload={"forged": True}, prev=bytes(prev).hex())
+    with ledger.engine.begin() as conn:
+        conn.execute(text("INSERT INTO ledger_entries (seq, time, kind, actor, signer, run_id, leaf, leaf_hash, "
+                          "signature) VALUES (:seq, 't', 'approval.decision', 'sam', :signer, NULL, :leaf, :h, :sig)"),
+                     {"seq": seq, "signer": key_name, "leaf": leaf, "h": merkle.leaf_hash(leaf), "sig": key.sign(leaf)})
+    return seq, leaf, key.sign(leaf)
+
+
+def test_live_and_offline_verification_catch_an_entry_signed_after_the_keys_retirement(ws, admin, tmp_path):
+    enroll(ws, "sam", ["security"], PASS, admin=admin)
+    old = unlock(ws, "sam", PASS)
+    reset_user(ws, "sam", "a reset passphrase", actor="ada")
+    retired_at = entries(ws, KEY_RETIRED)[0].seq
+    ws.ledger().checkpoint()
+    ws.ledger().export(tmp_path / "export")
+    seq, leaf, signature = _insert_signed_by(ws, old.key_name, old.key)
+    report = ws.ledger().verify()
+    assert (report.failure.seq, report.failure.what) == (seq, "signer"), str(report)
+    assert f"retired at entry {retired_at}" in report.failure.found
+    with (tmp_path / "export" / "entries.jsonl").open("a") as export:
+        export.write(json.dumps({"entry": json.loads(leaf), "signature": base64.b64encode(signature).decode()}) + "\n")
+    offline = verify_offline(tmp_path / "export")
+    assert (offline.failure.seq, offline.failure.what) == (seq, "signer"), str(offline)
+
+
+def test_a_reset_ledgered_before_resets_named_their_keys_still_retires_them(ws, admin):
+    # An old-style reset entry: no retired_keys in its payload, no key.retired entries beside it.
+    enroll(ws, "sam", ["security"], PASS, admin=admin)
+    users._new_key(ws, "sam", "sam-k2", "an old reset passphrase", actor="ada")
+    reset = ws.ledger().record(users.RESET, {"user": "sam", "key": "sam-k2"}, actor="ada")
+    assert users.retired_keys(ws) == {"sam-k1": users.Retirement(reset.seq, parse_time(reset.time))}
+    reset_user(ws, "sam", "a reset passphrase", actor="ada")  # the next reset retires it in the ledger too
+    retired = users.retired_keys(ws)
+    assert retired["sam-k1"].seq == reset.seq and sorted(retired) == ["sam-k1", "sam-k2"]
+    assert sorted(e.payload["key"] for e in entries(ws, KEY_RETIRED)) == ["sam-k1", "sam-k2"]
+
+
+# -- a workspace from before admins -------------------------------------------------
+
+
+def test_a_workspace_with_users_but_no_admin_bootstraps_its_first_admin_once(ws):
+    for name, roles in (("olga", ["operator"]), ("sam", ["security"])):
+        setup_user(ws, name, roles, PASS, actor="old-release")
+    enroll(ws, "ada", ["admin"], PASS, admin=None, bootstrap_actor="os:tester")
+    added = next(e for e in entries(ws, "user.added") if e.payload["user"] == "ada")
+    assert added.payload["bootstrap"] is True and added.actor == "os:tester"
+    with pytest.raises(AuthError, match="has an admin already"):
+        enroll(ws, "mallory", ["admin"], PASS, admin=None)
+    enroll(ws, "lena", ["legal"], PASS, admin=unlock(ws, "ada", PASS))
+    assert [u.name for u in users.list_users(ws)] == ["ada", "lena", "olga", "sam"]
+
+
+def test_the_demo_prepares_a_demo_workspace_made_before_admins(workspace):
+    from stillroom.demo import DEMO_ADMIN, DEMO_USERS, prepare_demo
+
+    for name, (roles, passphrase) in DEMO_USERS.items():
+        if name != DEMO_ADMIN:
+            setup_user(workspace, name, roles, passphrase, actor="stillroom-demo")
+    demo = prepare_demo(workspace.root)
+    assert demo.operator.name == "demo-operator"
+    assert sorted(u.name for u in users.list_users(workspace)) == sorted(DEMO_USERS)
+    assert "admin" in get_user(workspace, DEMO_ADMIN).roles
 
 
 # -- a passphrase change is all or nothing --------------------------------------------
@@ -131,32 +233,61 @@ def test_a_crash_before_the_new_hash_is_committed_keeps_the_old_passphrase(ws, a
     change_passphrase(ws, "ada", PASS, "a new passphrase")  # the stray re-sealed file is no obstacle
     assert unlock(ws, "ada", "a new passphrase").key_name == "ada-k1"
     assert get_user(ws, "ada").verifier_key == before
+    assert users._siblings(users.key_path(ws, "ada-k1")) == []
 
 
-def test_a_crash_after_the_new_hash_is_committed_leaves_the_new_passphrase_working(ws, admin, monkeypatch):
-    before = get_user(ws, "ada").verifier_key
-    with monkeypatch.context() as m:
-        m.setattr(users, "_install", _cut)  # after the commit, before the re-sealed file replaces the old
-        with pytest.raises(PowerCut):
-            change_passphrase(ws, "ada", PASS, "a new passphrase")
-    with pytest.raises(AuthError, match="wrong passphrase"):
-        unlock(ws, "ada", PASS)
-    person = unlock(ws, "ada", "a new passphrase")
-    assert signing.verifier_key(person.key_name, person.key.public_key()) == before
+def test_a_crash_after_the_swap_and_before_the_commit_keeps_the_old_passphrase(ws, admin):
+    # What a process killed between the file swap and the commit leaves: the file re-sealed under the new
+    # passphrase, the old one kept beside it, the old hash still committed.
     path = users.key_path(ws, "ada-k1")
-    assert signing.load_private_key(path, "a new passphrase") and not users._pending(path).exists()
+    key = unlock(ws, "ada", PASS).key
+    os.link(path, users._sibling(path, "dead", "old"))
+    swapped = users._sibling(path, "dead", "new")
+    signing.save_private_key(swapped, key, passphrase="a new passphrase")
+    os.replace(swapped, path)
+    assert unlock(ws, "ada", PASS).key_name == "ada-k1"
+    assert signing.load_private_key(path, PASS) and users._siblings(path) == []
 
 
-def test_a_planted_pending_key_file_is_not_taken_for_the_users_key(ws, admin, monkeypatch):
+def test_a_failed_commit_after_the_swap_puts_the_old_file_back(ws, admin, monkeypatch):
+    from sqlalchemy.orm import Session
+
     with monkeypatch.context() as m:
-        m.setattr(users, "_install", _cut)
+        m.setattr(Session, "commit", _cut)
         with pytest.raises(PowerCut):
             change_passphrase(ws, "ada", PASS, "a new passphrase")
-    pending = users._pending(users.key_path(ws, "ada-k1"))
-    pending.unlink()
-    signing.save_private_key(pending, signing.generate_key(), passphrase="a new passphrase")
-    with pytest.raises(AuthError, match="holds another key"):
-        unlock(ws, "ada", "a new passphrase")
+    assert unlock(ws, "ada", PASS).key_name == "ada-k1"
+    assert users._siblings(users.key_path(ws, "ada-k1")) == []
+
+
+def test_a_planted_key_file_is_not_taken_for_the_users_key(ws, admin):
+    path = users.key_path(ws, "ada-k1")
+    path.unlink()
+    signing.save_private_key(users._sibling(path, "planted", "old"), signing.generate_key(), passphrase=PASS)
+    with pytest.raises(signing.SigningError):
+        unlock(ws, "ada", PASS)
+
+
+def test_two_passphrase_changes_at_once_leave_exactly_one_working(ws, admin, monkeypatch):
+    # The interleaving: both changes unlock with the old passphrase; the second runs to its end while
+    # the first is between sealing its copy and committing.
+    real_hash = users._hash_password
+    second: list[str] = []
+
+    def first_pauses_here(passphrase):
+        if passphrase == "first new passphrase" and not second:
+            second.append("ran")
+            change_passphrase(ws, "ada", PASS, "second new passphrase")
+        return real_hash(passphrase)
+
+    monkeypatch.setattr(users, "_hash_password", first_pauses_here)
+    with pytest.raises(AuthError, match="changed by someone else meanwhile"):
+        change_passphrase(ws, "ada", PASS, "first new passphrase")
+    assert unlock(ws, "ada", "second new passphrase").key_name == "ada-k1"
+    for stale in (PASS, "first new passphrase"):
+        with pytest.raises(AuthError, match="wrong passphrase"):
+            unlock(ws, "ada", stale)
+    assert users._siblings(users.key_path(ws, "ada-k1")) == []
 
 
 # -- an unknown name costs what a known one does ---------------------------------------

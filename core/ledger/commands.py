@@ -7,13 +7,12 @@ exit code.
 """
 
 import json
-import os
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from stillroom.cli import JsonOption, WorkspaceOption, _os_actor, open_workspace
+from stillroom.cli import AsOption, JsonOption, WorkspaceOption, open_workspace, unlock_user
 
 app = typer.Typer(help="The signed audit ledger: verify, export, prove, rotate the node key.", no_args_is_help=True)
 
@@ -84,30 +83,38 @@ def checkpoint(workspace: WorkspaceOption = None) -> None:
 def rotate_key(
     name: Annotated[Optional[str], typer.Option("--name", help="The new key's name (default: <workspace>-node-2, -3, ...).")] = None,
     workspace: WorkspaceOption = None,
+    as_user: AsOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Replace the node key: the ledger records the new key, signed by the old one, which then signs nothing more.
+    """Replace the node key (admins only): the ledger records the new key, signed by the old one, and from then on
+    accepts nothing the old key signs.
 
-    The old key is kept in keys/retired/. If a rotation was interrupted (the workspace then refuses to
-    sign and says so), running this again finishes that one instead of starting another.
+    Acts as --as ADMIN (or $STILLROOM_USER), unlocked with their passphrase ($STILLROOM_PASSPHRASE or a prompt);
+    the admin's own key signs the authorisation and they are the rotation entry's actor. The old private key is
+    then overwritten and removed; only its public key stays, in keys/retired/<old name>.vkey. If a rotation was
+    interrupted (the workspace then refuses to sign and says so), running this again finishes that one instead
+    of starting another.
     """
     from stillroom.ledger.rotation import rotate_node_key
 
     ws = open_workspace(workspace)
-    done = rotate_node_key(ws, actor=os.environ.get("STILLROOM_USER") or _os_actor(), name=name)
+    admin = unlock_user(ws, as_user)
+    done = rotate_node_key(ws, admin=admin, name=name)
     if as_json:
         return typer.echo(json.dumps(done.as_dict(), indent=2))
     verb = "finished the interrupted rotation of" if done.resumed else "rotated"
-    typer.echo(f"{verb} the node key: {done.old_name} -> {done.new_name} (ledger entry {done.seq}, signed by {done.old_name})")
+    typer.echo(f"{verb} the node key: {done.old_name} -> {done.new_name} (ledger entry {done.seq}, "
+               f"signed by {done.old_name}, actor {done.actor})")
     typer.echo(f"  new key: keys/node.key  {done.new_verifier_key}")
-    if done.retired_key:
-        typer.echo(f"  old key: {done.retired_key}  (kept; it can sign nothing after entry {done.seq})")
-    else:
-        typer.echo(f"  old key: no copy of {done.old_name}'s private key was left to keep")
+    typer.echo(f"  old key: private key destroyed; public key kept in {done.retired_vkey}")
+    for path in done.destroyed:
+        typer.echo(f"    overwritten and removed: {path}")
     typer.echo(f"  checkpoint of size {done.checkpoint.splitlines()[1]} signed by {done.new_name}")
-    old_vkey = Path("keys") / "retired" / f"{done.old_name}.vkey"
+    typer.echo(f"this ledger (and any export of it) rejects whatever {done.old_name} signs after entry {done.seq}; "
+               f"a verifier that pins only {done.retired_vkey} does not know that, so a copy of the old private "
+               "key made before now (a backup) could still sign bundles it accepts: destroy such copies too")
     typer.echo(f"publish the new verifier key; a release made before this rotation verifies with "
-               f"`stillroom release verify DIR --node-key {ws.root / old_vkey}`")
+               f"`stillroom release verify DIR --node-key {ws.root / done.retired_vkey}`")
 
 
 def _ledger(workspace: Path | None):

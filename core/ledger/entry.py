@@ -22,7 +22,8 @@ FIELDS = ("seq", "time", "kind", "actor", "signer", "run_id", "payload", "prev")
 GENESIS = "ledger.genesis"  # seq 0: the first node key, self-signed
 KEY_ADDED = "key.added"  # a new key (a person's, or another node's), signed by a node key
 KEY_ROTATED = "key.rotated"  # a new node key replaces the signer, which is retired from then on
-KEY_KINDS = (GENESIS, KEY_ADDED, KEY_ROTATED)
+KEY_KINDS = (GENESIS, KEY_ADDED, KEY_ROTATED)  # the kinds that introduce a key
+KEY_RETIRED = "key.retired"  # a person key signs nothing after this entry; signed by a node key
 
 
 _TYPES = {"seq": int, "time": str, "kind": str, "actor": str, "signer": str,
@@ -153,3 +154,8 @@ def _check_fields(value: object) -> None:
 def now() -> str:
     """RFC 3339 UTC with microseconds, e.g. 2025-01-02T03:04:05.123456Z."""
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_time(text: str) -> datetime:
+    """The moment an RFC 3339 time names, as entries (``now``) and signed decisions write it."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))

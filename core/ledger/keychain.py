@@ -5,7 +5,8 @@ it; that key is the anchor, and an auditor pins it out of band. From then on a
 key is trusted only from the entry after the one that introduced it, and only
 an active node key may introduce another. ``key.rotated`` introduces a new
 node key and retires its signer, so a stolen old key cannot sign anything
-after the rotation. Key names are never reused, so an entry's ``signer`` name
+after the rotation. ``key.retired`` (signed by a node key) retires a person
+key the same way, from that entry on: what a reset takes from someone. Key names are never reused, so an entry's ``signer`` name
 alone picks its key. Pure: fed entries in seq order, no I/O.
 """
 
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from stillroom import signing
-from stillroom.ledger.entry import GENESIS, KEY_ADDED, KEY_KINDS, KEY_ROTATED, Entry
+from stillroom.ledger.entry import GENESIS, KEY_ADDED, KEY_KINDS, KEY_RETIRED, KEY_ROTATED, Entry
 from stillroom.ledger.errors import LedgerError
 from stillroom.ledger.note import Verifiers
 
@@ -57,12 +58,15 @@ class KeyChain:
             raise LedgerError(f"signed by unknown key {entry.signer!r}")
         if key.retired is not None and entry.seq > key.retired:
             raise LedgerError(f"signed by key {entry.signer!r}, retired at entry {key.retired}")
-        if entry.kind in KEY_KINDS and key.role != NODE:
-            raise LedgerError(f"only a node key may introduce keys, {entry.signer!r} is a {key.role} key")
+        if (entry.kind in KEY_KINDS or entry.kind == KEY_RETIRED) and key.role != NODE:
+            raise LedgerError(f"only a node key may introduce or retire keys, {entry.signer!r} is a {key.role} key")
         return key
 
     def apply(self, entry: Entry) -> None:
         """Take in the keys a verified entry introduces or retires."""
+        if entry.kind == KEY_RETIRED:
+            self._retire(entry)
+            return
         if entry.kind not in KEY_KINDS:
             return
         role = entry.payload.get("role") if entry.kind == KEY_ADDED else NODE
@@ -80,6 +84,18 @@ class KeyChain:
             for k in self.keys.values()
             if k.role == NODE and k.retired is None
         }
+
+    def _retire(self, entry: Entry) -> None:
+        name = entry.payload.get("key")
+        key = self.keys.get(name) if isinstance(name, str) else None
+        if key is None:
+            raise LedgerError(f"entry {entry.seq} ({KEY_RETIRED}) retires {name!r}, a key the log never introduced")
+        if key.role != "person":
+            raise LedgerError(f"entry {entry.seq} ({KEY_RETIRED}) retires {name!r}, a {key.role} key; "
+                              "a node key is retired only by a rotation")
+        if key.retired is not None:
+            raise LedgerError(f"entry {entry.seq} ({KEY_RETIRED}) retires {name!r}, retired already at entry {key.retired}")
+        key.retired = entry.seq
 
     def _introduced(self, entry: Entry, role: object) -> TrustedKey:
         if role not in ROLES:

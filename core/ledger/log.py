@@ -32,7 +32,8 @@ from sqlalchemy.engine import Engine
 from stillroom import signing
 from stillroom.ledger import merkle
 from stillroom.ledger.checkpoint import Checkpoint, sign_checkpoint
-from stillroom.ledger.entry import GENESIS, KEY_ADDED, KEY_KINDS, KEY_ROTATED, Entry, canonical_entry, entry_from_leaf, now
+from stillroom.ledger.entry import (GENESIS, KEY_ADDED, KEY_KINDS, KEY_RETIRED, KEY_ROTATED, Entry, canonical_entry,
+                                    entry_from_leaf, now)
 from stillroom.ledger.errors import LedgerError, NotInLedger, ProofError
 from stillroom.ledger.keychain import NODE, ROLES
 from stillroom.ledger.verify import Row, VerifyReport, verify_rows
@@ -53,6 +54,7 @@ _INSERT_NODE = "INSERT INTO ledger_nodes (level, idx, hash) VALUES (?, ?, ?)"
 _INSERT_KEY = "INSERT INTO ledger_keys (name, verifier_key, role, introduced_seq, retired_seq) VALUES (?, ?, ?, ?, NULL)"
 _KEY_TAKEN = "SELECT name FROM ledger_keys WHERE name = ?"
 _RETIRE_KEY = "UPDATE ledger_keys SET retired_seq = ? WHERE name = ?"
+_KEY_CHANGES = (*KEY_KINDS, KEY_RETIRED)  # kinds only add_key, rotate_key and retire_keys write
 _INSERT_CHECKPOINT = "INSERT INTO ledger_checkpoints (size, root, note, created_at) VALUES (?, ?, ?, CURRENT_TIMESTAMP)"
 
 Signer = tuple[str, Ed25519PrivateKey]
@@ -95,8 +97,8 @@ class Ledger:
     def record_many(self, drafts: Sequence[Draft], *, signed_by: Signer | None = None) -> list[Entry]:
         """Append entries atomically, with contiguous seqs, all signed by one key."""
         for draft in drafts:
-            if draft.kind in KEY_KINDS:
-                raise LedgerError(f"{draft.kind} entries are written by add_key and rotate_key only")
+            if draft.kind in _KEY_CHANGES:
+                raise LedgerError(f"{draft.kind} entries are written by add_key, rotate_key and retire_keys only")
         return self._append([(d, signed_by or self.node) for d in drafts])
 
     def add_key(self, name: str, public_key: Ed25519PublicKey, *, role: str, actor: str) -> Entry:
@@ -114,6 +116,17 @@ class Ledger:
         entry = self._append([(Draft(KEY_ROTATED, payload, actor), self.node)])[0]
         self.node = (name, key)
         return entry
+
+    def retire_keys(self, names: Sequence[str], *, reason: str, actor: str,
+                    along_with: Sequence[Draft] = ()) -> list[Entry]:
+        """Retire person keys (a ``key.retired`` entry each, signed by the node key): from its entry on, a
+        key signs nothing the ledger accepts. ``along_with`` is appended in the same atomic batch, after them,
+        so the event that retires the keys (a user reset) and the retirement land together or not at all."""
+        for draft in along_with:
+            if draft.kind in _KEY_CHANGES:
+                raise LedgerError(f"{draft.kind} entries are written by add_key, rotate_key and retire_keys only")
+        retirements = [Draft(KEY_RETIRED, {"key": name, "role": "person", "reason": reason}, actor) for name in names]
+        return self._append([(d, self.node) for d in (*retirements, *along_with)])
 
     def size(self) -> int:
         with self.engine.connect() as s:
@@ -260,7 +273,7 @@ class Ledger:
                     raise LedgerError(f"key {signer[0]!r} is not known to the ledger; introduce it with add_key first")
             drafts = [(genesis, self.node), *drafts]
         checked = set(edge.signers)
-        introducers = {signer for draft, signer in drafts if draft.kind in KEY_KINDS}
+        introducers = {signer for draft, signer in drafts if draft.kind in _KEY_CHANGES}
         for name, key in {signer for _, signer in drafts}:
             introduces = (name, key) in introducers
             if size and (introduces or (name, _verifier_key(name, key)) not in checked):
@@ -268,7 +281,7 @@ class Ledger:
                 checked.add((name, _verifier_key(name, key)))
         table = dict(edge.subtrees)
         lookup = _Lookup(table)
-        entries, nodes, keys, retired = [], [], [], None
+        entries, nodes, keys, retired = [], [], [], []
         for draft, (name, key) in drafts:
             time, prev_hex = now(), prev.hex() if prev else None
             leaf = canonical_entry(seq=size, time=time, kind=draft.kind, actor=draft.actor, signer=name,
@@ -283,7 +296,10 @@ class Ledger:
                 verifier = draft.payload["verifier_key"]
                 keys.append((verifier.split("+", 1)[0], verifier, draft.payload.get("role", NODE), size))
                 if draft.kind == KEY_ROTATED:
-                    retired = (size, name)
+                    retired.append((size, name))
+            elif draft.kind == KEY_RETIRED:
+                self._check_retirable(cursor, draft.payload.get("key"), [k for _, k in retired])
+                retired.append((size, draft.payload["key"]))
             prev, size = leaf_hash, size + 1
         if entries:
             cursor.executemany(self._sql.insert_entry, [
@@ -292,9 +308,9 @@ class Ledger:
         if keys:
             self._insert_keys(cursor, keys)
         if retired:
-            cursor.execute(self._sql.retire_key, retired)
+            cursor.executemany(self._sql.retire_key, retired)
         edge = _Edge(size, prev, {k: table[k] for k in merkle.subtrees(0, size) if k in table},
-                     frozenset() if keys else frozenset(checked))  # a key entry may retire a checked signer
+                     frozenset() if keys or retired else frozenset(checked))  # a key entry may retire a checked signer
         return edge, [e for e, _ in entries[len(entries) - asked :]]
 
     def _edge_now(self, cursor) -> "_Edge":
@@ -326,6 +342,20 @@ class Ledger:
             raise LedgerError(f"key name {min(taken) if taken else names[0]!r} is already in use; key names are never reused")
         cursor.executemany(self._sql.insert_key, keys)
 
+    def _check_retirable(self, cursor, name: object, retiring: list[str]) -> None:
+        """Only a person key the ledger knows and has not retired yet can be retired (the verifier's rule)."""
+        if not isinstance(name, str):
+            raise LedgerError(f"a {KEY_RETIRED} entry names no key")
+        cursor.execute(self._sql.key, (name,))
+        row = cursor.fetchone()
+        if row is None:
+            raise LedgerError(f"key {name!r} is not known to the ledger; there is nothing to retire")
+        _, retired_seq, role = row
+        if role != "person":
+            raise LedgerError(f"key {name!r} is a {role} key; a node key is retired only by rotate_key")
+        if retired_seq is not None or name in retiring:
+            raise LedgerError(f"key {name!r} is retired already")
+
     def _check_signer(self, cursor, signer: Signer, *, introduces_keys: bool = False) -> None:
         name, key = signer
         cursor.execute(self._sql.key, (name,))
@@ -336,7 +366,8 @@ class Ledger:
         if verifier_key != _verifier_key(name, key):
             raise LedgerError(f"the key offered as {name!r} is not the key the ledger knows by that name")
         if retired_seq is not None:
-            raise LedgerError(f"key {name!r} was retired at entry {retired_seq}; sign with the current node key")
+            raise LedgerError(f"key {name!r} was retired at entry {retired_seq} and signs nothing after it"
+                              + ("; sign with the current node key" if role == NODE else ""))
         if introduces_keys and role != NODE:
             raise LedgerError(f"key {name!r} is a {role} key; only a node key may introduce or rotate keys")
 

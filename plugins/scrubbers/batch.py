@@ -19,6 +19,17 @@ in three ways:
 - *per record, on the tokens*: the gazetteer recognizers, reading each
   record's tokens from one ``nlp.pipe`` pass.
 
+No time budget is ever spent silently. Presidio gives each regex a budget
+(``REGEX_TIMEOUT_SECONDS``) per search of one text and, when it runs out, keeps
+what it found and skips the rest; a joined text shares one budget among all its
+records, so a few costly records could hide the findings of every record after
+them. The joined scans therefore go through ``scan.scan``, which says where a
+timeout cut a search short, and every record that does not end before that
+point is analysed alone by the engine. The engine's pattern recognizers fail
+closed (``scan.fail_closed``): a record that exhausts a budget on its own
+stops the batch with ``UnscannableText``, naming the record and recognizer,
+never the text.
+
 Context enhancement is ``ContextScorer`` (see ``context.py``), per record. A
 registry holding any other kind of recognizer (a spaCy NER model's) gets no
 ``BatchAnalyzer``, and the caller uses the engine per record.
@@ -28,7 +39,8 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerResult
 from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
@@ -40,7 +52,9 @@ from stillroom.plugins.scrubbers.phones import Verdicts
 from stillroom.plugins.scrubbers.recognizers import (
     JOINABLE, PER_TEXT, PREFILTERED, PREFILTERS, WORDWISE, ConfidentPhoneRecognizer,
 )
+from stillroom.plugins.scrubbers.scan import fail_closed, scan
 from stillroom.plugins.scrubbers.tokens import Token, doc_tokens
+from stillroom.plugins.scrubbers.unscannable import PatternTimeout, UnscannableText
 
 # Starts and ends with a newline, so ``^``, ``$`` (multi-line, as Presidio
 # compiles patterns), ``\b`` and negative lookarounds for word characters see
@@ -61,6 +75,9 @@ class BatchAnalyzer:
         self.analyzer = analyzer
         self.nlp = nlp
         self.recognizers = analyzer.registry.get_recognizers(language="en", all_fields=True)
+        for recognizer in self.recognizers:
+            # The records this class hands to the engine, or to a recognizer alone, must never come back half scanned.
+            fail_closed(recognizer)
         self.by_id = {recognizer.id: recognizer for recognizer in self.recognizers}
         self.entities = analyzer.get_supported_entities("en")
         self.scorer = ContextScorer(analyzer.context_aware_enhancer, nlp)
@@ -110,7 +127,8 @@ class BatchAnalyzer:
                     found[k].extend(recognizer.analyze_shared(texts[k], verdicts))
             else:
                 for k in chosen:
-                    found[k].extend(recognizer.analyze(texts[k], self.entities, None))
+                    with unscannable(k):
+                        found[k].extend(recognizer.analyze(texts[k], self.entities, None))
         out: list[list[RecognizerResult]] = [[] for _ in texts]
         for k in live:
             try:
@@ -119,7 +137,8 @@ class BatchAnalyzer:
                     continue
             except TokenNotFound:
                 pass
-            out[k] = self.analyzer.analyze(texts[k], "en")
+            with unscannable(k):
+                out[k] = self.analyzer.analyze(texts[k], "en")
         return out
 
     def _tokens(self, texts: list[str], live: list[int]) -> dict[int, list[Token]]:
@@ -130,13 +149,25 @@ class BatchAnalyzer:
 
     def _joined(self, recognizer: EntityRecognizer, segments: list[Segment],
                 found: dict[int, list[RecognizerResult]]) -> set[int]:
-        """Run ``recognizer`` once over the segments joined; the records to analyse alone."""
+        """Run ``recognizer`` once over the segments joined; the records to analyse alone.
+
+        Those are the records on both sides of a finding that reaches into a
+        separator, and, when a pattern ran out of its time budget, every record
+        with a segment that does not end before the point the search reached.
+        """
         starts, offset = [], 0
         for _, _, text in segments:
             starts.append(offset)
             offset += len(text) + len(SEPARATOR)
         alone: set[int] = set()
-        for result in recognizer.analyze(SEPARATOR.join(text for _, _, text in segments), self.entities, None):
+        results, complete_before, _ = scan(recognizer, SEPARATOR.join(text for _, _, text in segments))
+        if complete_before is not None:
+            # Segments end in the order they start: the first that does not end by complete_before, and all after it.
+            first = bisect_right(starts, complete_before) - 1  # the last to start at or before it (starts[0] == 0)
+            if starts[first] + len(segments[first][2]) <= complete_before:
+                first += 1
+            alone.update(k for k, _, _ in segments[first:])
+        for result in results:
             first = bisect_right(starts, result.start) - 1
             last = bisect_right(starts, result.end - 1) - 1
             k, shift, text = segments[first]
@@ -165,3 +196,12 @@ class BatchAnalyzer:
             if thresholds.get(key) is not None:
                 return thresholds[key]
         return self.default_threshold
+
+
+@contextmanager
+def unscannable(index: int) -> Iterator[None]:
+    """Turns a ``PatternTimeout`` on text ``index`` into ``UnscannableText`` for it."""
+    try:
+        yield
+    except PatternTimeout as error:
+        raise UnscannableText.at(index, error) from None

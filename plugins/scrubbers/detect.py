@@ -20,7 +20,7 @@ from typing import Any
 
 from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
 
-from stillroom.plugins.scrubbers.batch import BatchAnalyzer
+from stillroom.plugins.scrubbers.batch import BatchAnalyzer, unscannable
 from stillroom.plugins.scrubbers.nlp import OfflineSpacyNlpEngine
 from stillroom.plugins.scrubbers.recognizers import build_recognizers
 
@@ -66,12 +66,17 @@ class Detector:
         self.batch = BatchAnalyzer(self.analyzer, self.nlp) if BatchAnalyzer.supports(self.analyzer) else None
 
     def detect(self, texts: list[str]) -> list[list[Found]]:
-        """Spans per text, non-overlapping and sorted by start."""
+        """Spans per text, non-overlapping and sorted by start.
+
+        Raises ``UnscannableText`` for a text a recognizer's regex could not scan in its time budget.
+        """
         if self.batch is not None:
             found = self.batch.analyze(texts)
         else:
-            found = [self.analyzer.analyze(text, "en", nlp_artifacts=artifacts) if text.strip() else []
-                     for text, artifacts in self.nlp.process_batch(texts, "en", batch_size=256)]
+            found = []
+            for index, (text, artifacts) in enumerate(self.nlp.process_batch(texts, "en", batch_size=256)):
+                with unscannable(index):  # the recognizers fail closed: no text comes back half scanned
+                    found.append(self.analyzer.analyze(text, "en", nlp_artifacts=artifacts) if text.strip() else [])
         return [resolve([(r.entity_type, r.start, r.end, r.score) for r in results]) for results in found]
 
     def replace(self, text: str, spans: list[Found]) -> str:

@@ -12,6 +12,7 @@ from stillroom import hookimpl
 from stillroom.artifacts import canonical_json, sha256_bytes
 from stillroom.components import Batch, Scrubber, ScrubReport, Span
 from stillroom.errors import ConfigError
+from stillroom.plugins.scrubbers.unscannable import UnscannableText
 
 if TYPE_CHECKING:  # the engines import presidio and spaCy: seconds, paid only when a scrubber is built
     from stillroom.plugins.scrubbers.detect import Detector, DetectorConfig, Found
@@ -27,7 +28,10 @@ class PresidioScrubber(Scrubber):
     ``spacy_model`` (an installed spaCy package; default a blank pipeline),
     ``custom_recognizers`` (see ``recognizers.py``) and ``workers`` (default: the CPU count, at most 8).
 
-    Pseudonyms are keyed with the workspace secret (``ctx.secret``).
+    Pseudonyms are keyed with the workspace secret (``ctx.secret``). A record
+    that a recognizer cannot scan within Presidio's regex time budget
+    (``REGEX_TIMEOUT_SECONDS``) stops ``scrub`` and ``residual_scan`` with
+    ``UnscannableText``, naming the record, field and recognizer, never the value.
     """
 
     name = "presidio"
@@ -77,7 +81,7 @@ class PresidioScrubber(Scrubber):
     def scrub(self, batch: Batch) -> tuple[Batch, ScrubReport]:
         report = ScrubReport(records=len(batch), methods=self.entities())
         where = [(i, name) for i, record in enumerate(batch) for name in self.fields if isinstance(record.get(name), str)]
-        outcome = self._run([batch[i][name] for i, name in where], replace=True)
+        outcome = self._run_at(where, [batch[i][name] for i, name in where], replace=True)
         scrubbed = [dict(record) for record in batch]
         for (i, name), (text, spans) in zip(where, outcome):
             scrubbed[i][name] = text
@@ -98,7 +102,7 @@ class PresidioScrubber(Scrubber):
         where = [(i, name) for i, record in enumerate(batch) for name in fields if isinstance(record.get(name), str)]
         texts = [batch[i][name] for i, name in where]
         findings = []
-        for (i, name), text, (_, spans) in zip(where, texts, self._run(texts, replace=False)):
+        for (i, name), text, (_, spans) in zip(where, texts, self._run_at(where, texts, replace=False)):
             masked = [(m.start(), m.end()) for m in replacement.finditer(text)]
             for entity, start, end, score in spans:
                 if score >= limit and not any(start < m_end and end > m_start for m_start, m_end in masked):
@@ -110,7 +114,17 @@ class PresidioScrubber(Scrubber):
             self._pool.shutdown(cancel_futures=True)
             self._pool = None
 
+    def _run_at(self, where: list[tuple[int, str]], texts: list[str], *,
+                replace: bool) -> list[tuple[str, list[Found]]]:
+        """``_run``, with a text that could not be fully scanned named by its record and field."""
+        try:
+            return self._run(texts, replace=replace)
+        except UnscannableText as error:
+            record, field = where[error.index]
+            raise error.in_record(record, field) from None
+
     def _run(self, texts: list[str], *, replace: bool) -> list[tuple[str, list[Found]]]:
+        """Per text, the text (replaced or not) and its spans; ``UnscannableText`` names a text by its index here."""
         if self.workers == 1 or len(texts) < POOL_MIN_TEXTS:
             return _process(self.detector, texts, replace)
         if self._pool is None:
@@ -118,8 +132,11 @@ class PresidioScrubber(Scrubber):
         size = -(-len(texts) // (self.workers * 4))
         chunks = [texts[i : i + size] for i in range(0, len(texts), size)]
         results: list[tuple[str, list[Found]]] = []
-        for part in self._pool.map(_work, chunks, [replace] * len(chunks)):
-            results.extend(part)
+        try:
+            for part in self._pool.map(_work, chunks, [replace] * len(chunks)):
+                results.extend(part)
+        except UnscannableText as error:  # its index is within the chunk that raised it, the next one to come
+            raise error.shifted(len(results)) from None
         return results
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -51,9 +52,34 @@ class SqlSource(Source):
         backend = self.url.get_backend_name()
         if backend == "sqlite":
             return Path(self.url.database).resolve().as_uri()
-        port = self.url.port or DEFAULT_PORTS.get(backend)
-        netloc = f"{self.url.host or 'localhost'}:{port}" if port else (self.url.host or "localhost")
+        host, port = self._address()
+        port = port or DEFAULT_PORTS.get(backend)
+        netloc = f"{host}:{port}" if port else host
         return f"{backend}://{netloc}/{self.url.database or ''}"
+
+    def _address(self) -> tuple[str, int | None]:
+        """The host and port the driver will really connect to, or a ConfigError where that is not in the URL.
+
+        Drivers also take the host from the query string (``?host=``, as libpq and
+        psycopg do) and from the environment (``PGHOST``, service files); the
+        residency check must see the same host the connection goes to.
+        """
+        query = {k.lower(): v for k, v in self.url.query.items()}
+        if "host" in query and self.url.host and query["host"] != self.url.host or "hostaddr" in query:
+            raise ConfigError("source sql: the URL names its host twice (in the address and in ?host= or "
+                              "?hostaddr=); name the one database host once")
+        if "service" in query or (not self.url.host and "host" not in query and
+                                  any(os.environ.get(v) for v in ("PGHOST", "PGSERVICE", "PGSERVICEFILE"))):
+            raise ConfigError("source sql: the database host comes from a service file or PGHOST, which the "
+                              "residency check cannot see; name the host in the URL")
+        hosts = query.get("host") or self.url.host or "localhost"
+        hosts = [hosts] if isinstance(hosts, str) else list(hosts)
+        if len(hosts) != 1 or "," in hosts[0]:
+            raise ConfigError("source sql: the URL names several hosts; name the one database host to read from")
+        port = query.get("port")
+        if isinstance(port, str) and port.isdigit():
+            return hosts[0], int(port)
+        return hosts[0], self.url.port
 
     def read(self, batch_size: int = 1000) -> Iterator[Batch]:
         import sqlalchemy as sa

@@ -23,6 +23,7 @@ residency and egress policies check it like any other place data goes.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import urllib.error
@@ -315,8 +316,9 @@ class OpenAITeacher(Teacher):
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 raw = response.read()
         except urllib.error.HTTPError as exc:
-            detail = exc.read().decode(errors="replace")[:200]
-            raise EndpointError(f"the teacher endpoint {self.url}{path} answered {exc.code}: {detail}") from None
+            # Servers echo the request in error bodies (FastAPI's 422 quotes the input): describe, never quote.
+            raise EndpointError(f"the teacher endpoint {self.url}{path} answered {exc.code}: "
+                                f"{_describe(exc.read())}") from None
         except urllib.error.URLError as exc:
             if isinstance(exc.reason, EgressBlocked):
                 raise exc.reason from None  # the egress policy's refusal, not an unreachable host
@@ -327,8 +329,8 @@ class OpenAITeacher(Teacher):
             answer = json.loads(raw)
         except ValueError:
             raise EndpointError(
-                f"the teacher endpoint {self.url}{path} answered with {len(raw)} bytes that are not JSON, "
-                f"starting {raw[:40]!r}; is the URL the API's /v1 root?"
+                f"the teacher endpoint {self.url}{path} answered with {_describe(raw)}; "
+                "is the URL the API's /v1 root?"
             ) from None
         if not isinstance(answer, dict):
             raise EndpointError(f"the teacher endpoint {self.url}{path} answered with a JSON {type(answer).__name__}, "
@@ -365,10 +367,20 @@ def _chat_logprobs(entry: Any, where: str) -> tuple[int, dict[int, float]]:
 def _token_id(token: str) -> int:
     prefix, _, number = token.partition(":")
     if prefix != "token_id" or not number.isdigit():
-        raise EndpointError(
-            f"the endpoint returned token {token!r} as text; it must honour return_tokens_as_token_ids (vLLM does)"
+        raise EndpointError(  # the token is the data's text: never quoted
+            f"the endpoint returned a token as text ({len(token)} characters), not as token_id:N; "
+            "it must honour return_tokens_as_token_ids (vLLM does)"
         )
     return int(number)
+
+
+def _describe(body: bytes) -> str:
+    """An answer body by its size, digest and, for JSON, its shape: never its bytes, which may echo the data."""
+    described = f"{len(body)} bytes, sha256 {hashlib.sha256(body).hexdigest()[:12]}"
+    try:
+        return f"{described}, JSON {_preview(json.loads(body))}"
+    except ValueError:
+        return f"{described}, not JSON"
 
 
 def _preview(value: Any) -> str:

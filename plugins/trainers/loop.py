@@ -64,7 +64,8 @@ class FitResult:
     history: list[dict[str, Any]] = field(default_factory=list)
     resumed_from_step: int = 0
     best_epoch: int | None = None
-    best_weights: dict[str, torch.Tensor] | None = field(default=None, repr=False)
+    # the best epoch so far, this process: {"epoch", "metric", "score", "weights"}; also saved as BEST
+    best: dict[str, Any] | None = field(default=None, repr=False)
     kept: dict[str, Any] = field(default_factory=dict)  # the epoch the student keeps, and by what
 
 
@@ -178,10 +179,12 @@ def fit(
             "trained every epoch and kept the last",
         }
     else:
-        # a resumed run may have found its best epoch before the crash: then only the disk copy has it
-        net.load_state_dict(result.best_weights if result.best_weights is not None else load_state(state_dir, BEST))
-        scored = result.history[result.best_epoch - 1]
-        result.kept = {"epoch": result.best_epoch, "by": scored.get("val_metric"), "val_score": scored["val_score"]}
+        # a resumed run may have found its best epoch before the crash: then only the disk copy has it, and
+        # the copy names its own epoch and score (a crash can fall between writing it and the checkpoint)
+        best = result.best if result.best is not None else load_state(state_dir, BEST)
+        net.load_state_dict(best["weights"])
+        result.best_epoch = best["epoch"]
+        result.kept = {"epoch": best["epoch"], "by": best["metric"], "val_score": best["score"]}
     ctx.record("train.kept", {"trainer": label, "epochs_run": position["epoch"], **result.kept})
     net.eval()
     return result
@@ -218,9 +221,10 @@ def _track_best(net, position, result, score: Score | None, state_dir, patience)
     best = position["best"]
     if best is None or score.value >= best:
         result.best_epoch = position["epoch"]
-        result.best_weights = {k: v.detach().cpu().clone() for k, v in net.state_dict().items()}
+        weights = {k: v.detach().cpu().clone() for k, v in net.state_dict().items()}
+        result.best = {"epoch": position["epoch"], "metric": score.metric, "score": score.value, "weights": weights}
         if state_dir is not None:
-            save_state(state_dir, result.best_weights, BEST)
+            save_state(state_dir, result.best, BEST)
     if best is None or score.value > best:
         position["best"], position["bad_epochs"] = score.value, 0
         return False
