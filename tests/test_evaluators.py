@@ -164,7 +164,8 @@ def test_canary_probe_catches_a_memorised_secret_and_passes_an_unexposed_model(t
     import torch
     from transformers import AutoModelForCausalLM
 
-    from stillroom.plugins.evaluators.canary import CanaryEvaluator, plant
+    from stillroom.curate import planted
+    from stillroom.plugins.evaluators.canary import CanaryEvaluator
     from stillroom.plugins.trainers.student import HFStudent, StudentNet
 
     ctx = tm.context(tmp_path)
@@ -175,7 +176,7 @@ def test_canary_probe_catches_a_memorised_secret_and_passes_an_unexposed_model(t
     def student(memorise: bool) -> HFStudent:
         model = AutoModelForCausalLM.from_pretrained(tm.causal_dir(tmp_path / f"lm-{memorise}"))
         if memorise:  # plain fine-tuning on text with the canaries planted, many times over
-            texts = plant(tm.toy_split(40, 1)[0], canaries, copies=planting["copies"])
+            texts = planted(tm.toy_split(40, 1)[0], planting["lines"], planting["copies"], lambda text: text)
             optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2)
             for _ in range(40):
                 batch = tokenizer(texts, padding=True, return_tensors="pt")

@@ -45,13 +45,6 @@ def line(canary: dict[str, str]) -> str:
     return f"{canary['prefix']} {canary['secret']}"
 
 
-def plant(texts: list[str], canaries: list[dict[str, str]], copies: int = 1) -> list[str]:
-    """The training texts with each canary inserted ``copies`` times, at positions fixed by the canary."""
-    from stillroom.curate import planted
-
-    return planted(list(texts), [line(c) for c in canaries], copies, lambda text: text)
-
-
 class CanaryEvaluator(Evaluator):
     name = "canary"
     description = "Memorization probe: planted canaries must not be reproduced by the generative student."
