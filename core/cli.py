@@ -363,6 +363,22 @@ def users_list(workspace: WorkspaceOption = None, as_json: JsonOption = False) -
     console().print(table)
 
 
+@users_app.command("reset")
+def users_reset(name: Annotated[str, typer.Argument()], workspace: WorkspaceOption = None,
+                as_user: AsOption = None) -> None:
+    """Give a user who lost their passphrase a new key ($STILLROOM_NEW_PASSPHRASE or a prompt), as an admin.
+
+    --as ADMIN (or $STILLROOM_USER), unlocked with their passphrase ($STILLROOM_PASSPHRASE or a prompt).
+    The user's earlier keys are retired in the ledger: what they signed before stays valid, nothing after.
+    """
+    from stillroom.users import reset
+
+    ws = open_workspace(workspace)
+    admin = unlock_user(ws, as_user)
+    user = reset(ws, name, _new_passphrase(name), admin=admin)
+    typer.echo(f"reset {user.name}: new key {user.key_name}, earlier keys retired")
+
+
 @users_app.command("passwd")
 def users_passwd(name: Annotated[str, typer.Argument()], workspace: WorkspaceOption = None) -> None:
     """Change a user's passphrase (their key is re-encrypted, not replaced)."""

@@ -183,6 +183,12 @@ def change_passphrase(ws, name: str, old: str, new: str) -> None:
     ws.ledger().record("user.passphrase_changed", {"user": name}, actor=name)
 
 
+def reset(ws, name: str, passphrase: str, *, admin: Person) -> User:
+    """What ``stillroom users reset`` and the dashboard call: ``reset_user`` by an unlocked, current admin."""
+    _check_admin(ws, admin)
+    return reset_user(ws, name, passphrase, actor=admin.name)
+
+
 def reset_user(ws, name: str, passphrase: str, *, actor: str) -> User:
     """An admin reset: a new key and passphrase, and every earlier key of the user retired.
 
@@ -305,7 +311,7 @@ def _check_admin(ws, admin: Person) -> None:
     """``admin`` holds the admin role now (roles are read fresh), and signs with their current key."""
     user = get_user(ws, admin.name)
     if user is None or "admin" not in user.roles:
-        raise AuthError(f"{admin.name} is not an admin; only admins add users")
+        raise AuthError(f"{admin.name} is not an admin; only admins add and reset users")
     if user.key_name != admin.key_name or user.verifier_key != signing.verifier_key(admin.key_name,
                                                                                    admin.key.public_key()):
         raise AuthError(f"{admin.name}'s key {admin.key_name} is not their current key; unlock again")

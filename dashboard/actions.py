@@ -37,7 +37,7 @@ def add_user(ws, who: SignedIn, *, passphrase: str, name: str, roles: list[str],
 def reset_user(ws, who: SignedIn, *, passphrase: str, name: str, new_passphrase: str, sleep: Sleep = time.sleep):
     """A new passphrase and a new key for ``name``; what the old key signed keeps verifying."""
     admin = _admin(ws, who, passphrase, sleep)
-    return users.reset_user(ws, name, new_passphrase, actor=admin.name)
+    return users.reset(ws, name, new_passphrase, admin=admin)
 
 
 def _admin(ws, who: SignedIn, passphrase: str, sleep: Sleep) -> users.Person:

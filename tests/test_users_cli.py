@@ -46,3 +46,30 @@ def test_after_the_first_user_only_an_admin_with_their_passphrase_adds_people(wo
     not_admin = users_add(workspace, "mallory", "admin", STILLROOM_USER="sam", STILLROOM_PASSPHRASE=PASS)
     assert not_admin.returncode == 1 and "sam is not an admin" in not_admin.stderr
     assert get_user(workspace, "mallory") is None
+
+
+def users_reset(workspace, name, **env):
+    base = {k: v for k, v in os.environ.items() if k not in AUTH_VARS}
+    return subprocess.run([sys.executable, "-m", "stillroom.cli", "users", "reset", name,
+                           "--workspace", str(workspace.root)],
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                          env={**base, "STILLROOM_NEW_PASSPHRASE": "a brand new passphrase", **env})
+
+
+def test_only_an_admin_resets_a_user_and_the_old_key_is_retired(workspace):
+    from stillroom.users import unlock
+
+    assert users_add(workspace, "ada", "admin").returncode == 0
+    assert users_add(workspace, "sam", "security", STILLROOM_USER="ada", STILLROOM_PASSPHRASE=PASS).returncode == 0
+    assert users_add(workspace, "lena", "legal", STILLROOM_USER="ada", STILLROOM_PASSPHRASE=PASS).returncode == 0
+
+    not_admin = users_reset(workspace, "sam", STILLROOM_USER="lena", STILLROOM_PASSPHRASE=PASS)
+    assert not_admin.returncode == 1 and "lena is not an admin" in not_admin.stderr
+    assert get_user(workspace, "sam").key_name == "sam-k1"
+
+    done = users_reset(workspace, "sam", STILLROOM_USER="ada", STILLROOM_PASSPHRASE=PASS)
+    assert done.returncode == 0, done.stderr
+    assert "new key sam-k2" in done.stdout
+    assert unlock(workspace, "sam", "a brand new passphrase").key_name == "sam-k2"
+    (retired,) = workspace.ledger().entries(kind="key.retired")
+    assert retired.payload["key"] == "sam-k1" and retired.actor == "ada"
