@@ -477,13 +477,14 @@ def release(
 ) -> None:
     """`release REQ --out DIR` writes the signed bundle of an approved request; `release verify DIR` checks one offline.
 
-    Verification pins the node key: `--node-key`, else the key of the workspace in use; a bundle
+    Verification pins the node key: `--node-key`, else the key of the workspace in use (or a node key
+    it rotated out, for a bundle whose signed checkpoint the workspace's ledger itself holds); a bundle
     checked only against its own key proves integrity, not origin, so that needs `--trust-bundle-key`.
     """
     if target == "verify":
         if bundle is None:
             raise UsageError("usage: stillroom release verify DIR")
-        return _release_verify(bundle, _pinned_node_key(node_key, workspace, trust_bundle_key), as_json)
+        return _release_verify(bundle, _pinned_node_key(node_key, workspace, trust_bundle_key, bundle), as_json)
     if out is None or bundle is not None:
         raise UsageError("usage: stillroom release REQ --out DIR")
     from stillroom.release import build_release
@@ -494,7 +495,8 @@ def release(
     typer.echo(f"verify offline with: stillroom release verify {out}")
 
 
-def _pinned_node_key(node_key: str | None, workspace: Path | None, trust_bundle_key: bool) -> str | None:
+def _pinned_node_key(node_key: str | None, workspace: Path | None, trust_bundle_key: bool,
+                     bundle: Path) -> str | None:
     from stillroom.errors import RunRefused
 
     if node_key:
@@ -502,12 +504,33 @@ def _pinned_node_key(node_key: str | None, workspace: Path | None, trust_bundle_
         return path.read_text().strip() if path.is_file() else node_key
     ws = _maybe_workspace(workspace)
     if ws is not None:
-        return ws.ledger().verifier_keys()[ws.node_key_name]
+        ledger = ws.ledger()
+        # A bundle released before a rotation is signed by the node key of its day: pinned to it only when
+        # this ledger stored the very checkpoint the bundle carries, so it is part of this node's own log.
+        signer, checkpoint = _bundle_origin(bundle)
+        retired = ledger.retired_node_keys()
+        if signer in retired and checkpoint is not None and ledger.holds_checkpoint(checkpoint):
+            return retired[signer]
+        return ledger.verifier_keys()[ws.node_key_name]
     if trust_bundle_key:
         return None
     raise RunRefused("no trusted node key to verify the bundle's origin against: pass --node-key (the issuing "
                      "node's verifier key, obtained out of band), run inside its workspace, or accept the "
                      "bundle's own key with --trust-bundle-key")
+
+
+def _bundle_origin(bundle: Path) -> tuple[str | None, str | None]:
+    """The key name on the bundle's provenance and its ledger checkpoint; None where unreadable (verify says why)."""
+    try:
+        envelope = json.loads((bundle / "provenance.dsse.json").read_text())
+        signer = envelope["signatures"][0]["keyid"]
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
+        signer = None
+    try:
+        checkpoint = (bundle / "ledger" / "checkpoint").read_text()
+    except (OSError, UnicodeDecodeError):
+        checkpoint = None
+    return signer, checkpoint
 
 
 def _release_verify(directory: Path, node_key: str | None, as_json: bool) -> None:

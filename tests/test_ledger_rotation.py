@@ -209,9 +209,33 @@ def test_releases_from_before_and_after_a_rotation_verify_against_their_own_node
         verify_release(before, node_key=new_vkey)
     with pytest.raises(BundleInvalid, match="not the pinned node key"):
         verify_release(after, node_key=old_vkey)
-    in_workspace = runner.invoke(cli_app, ["release", "verify", str(after), "--workspace", str(ws.root)])
-    assert in_workspace.exit_code == 0 and "node key: matches the pinned key" in in_workspace.output
+    for bundle in (before, after):  # in the workspace, a bundle from before the rotation needs no --node-key
+        in_workspace = runner.invoke(cli_app, ["release", "verify", str(bundle), "--workspace", str(ws.root)])
+        assert in_workspace.exit_code == 0 and "node key: matches the pinned key" in in_workspace.output
     assert invoke(ws, "verify").output.startswith("OK ")
+
+
+def test_a_retired_node_key_is_pinned_only_for_a_checkpoint_the_workspace_holds(workspace, admin, tmp_path):
+    """Whoever kept a copy of the retired node key can sign a bundle; its checkpoint is not one this ledger stored."""
+    import hashlib
+    import shutil
+
+    for name, roles in (("olga", ["operator"]), ("sam", ["security"]), ("lena", ["legal"])):
+        enroll(workspace, name, roles, PASS, admin=unlock(workspace, ADMIN, PASS))
+    before = approved_release(workspace, "run-1", tmp_path / "before")
+    assert rotate(workspace).exit_code == 0
+    ws = Workspace.open(workspace.root)
+    forged = tmp_path / "forged"
+    shutil.copytree(before, forged)
+    note = (forged / "ledger" / "checkpoint").read_text()
+    lines = note.split("\n")
+    lines[1] = str(int(lines[1]) + 1)  # any change: a checkpoint this ledger never stored
+    (forged / "ledger" / "checkpoint").write_text("\n".join(lines))
+    manifest = json.loads((forged / "manifest.json").read_text())  # re-hashed, as a forger would
+    manifest["files"]["ledger/checkpoint"] = hashlib.sha256((forged / "ledger" / "checkpoint").read_bytes()).hexdigest()
+    (forged / "manifest.json").write_text(json.dumps(manifest))
+    refused = runner.invoke(cli_app, ["release", "verify", str(forged), "--workspace", str(ws.root)])
+    assert isinstance(refused.exception, BundleInvalid) and "not the pinned node key" in str(refused.exception)
 
 
 # -- forged rotations ------------------------------------------------------------

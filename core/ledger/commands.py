@@ -113,8 +113,8 @@ def rotate_key(
     typer.echo(f"this ledger (and any export of it) rejects whatever {done.old_name} signs after entry {done.seq}; "
                f"a verifier that pins only {done.retired_vkey} does not know that, so a copy of the old private "
                "key made before now (a backup) could still sign bundles it accepts: destroy such copies too")
-    typer.echo(f"publish the new verifier key; a release made before this rotation verifies with "
-               f"`stillroom release verify DIR --node-key {ws.root / done.retired_vkey}`")
+    typer.echo("publish the new verifier key; a release made before this rotation verifies as it is inside this "
+               f"workspace, and elsewhere with `stillroom release verify DIR --node-key {ws.root / done.retired_vkey}`")
 
 
 def _ledger(workspace: Path | None):

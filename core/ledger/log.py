@@ -219,6 +219,22 @@ class Ledger:
         with self.engine.connect() as s:
             return dict(s.execute(select(KEYS.c.name, KEYS.c.verifier_key).order_by(KEYS.c.introduced_seq)).all())
 
+    def retired_node_keys(self) -> dict[str, str]:
+        """The node keys ``rotate-key`` replaced: name -> C2SP verifier key."""
+        with self.engine.connect() as s:
+            rows = s.execute(select(KEYS.c.name, KEYS.c.verifier_key)
+                             .where(KEYS.c.role == NODE, KEYS.c.retired_seq.is_not(None))).all()
+        return dict(rows)
+
+    def holds_checkpoint(self, note: str) -> bool:
+        """Whether this ledger stored exactly this signed checkpoint (same size, root and signatures)."""
+        size = note.split("\n")[1] if note.count("\n") >= 2 else ""
+        if not size.isdigit():
+            return False
+        with self.engine.connect() as s:
+            notes = s.execute(select(CHECKPOINTS.c.note).where(CHECKPOINTS.c.size == int(size))).scalars()
+            return any(stored == note for stored in notes)
+
     def entries(self, *, kind: str | None = None, run_id: str | None = None, limit: int = 200) -> list[Entry]:
         """The newest ``limit`` entries, newest first, of one kind and/or one run when given."""
         query = select(ENTRIES.c.leaf, ENTRIES.c.signature).order_by(ENTRIES.c.seq.desc()).limit(limit)
