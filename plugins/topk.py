@@ -25,7 +25,9 @@ def topk_outputs(
     device: torch.device,
 ) -> dict[str, np.ndarray]:
     """``input_ids``, ``attention_mask`` (n, width) and ``topk_ids``, ``topk_logprobs`` (n, width, k), right-padded."""
-    lengths = [len(ids) for ids in tokenizer(list(texts), truncation=True, max_length=max_length)["input_ids"]]
+    # tokenizers refuse an empty list; an empty split (data.split.validation: 0) gives empty arrays
+    lengths = [len(ids) for ids in tokenizer(list(texts), truncation=True, max_length=max_length)["input_ids"]] \
+        if texts else []
     n, width = len(texts), max(lengths, default=0)
     out = {
         "input_ids": np.full((n, width), tokenizer.pad_token_id, dtype=np.int64),

@@ -221,3 +221,16 @@ def test_canary_planting_draws_secrets_from_a_recorded_seed_keyed_with_the_works
         planting({"copy": 5, "seed": 1})
     with pytest.raises(ConfigError, match="canaries must be a list of"):
         planting({"canaries": ["my account number is 1 2 3"]})
+
+
+def test_a_causal_lm_student_predicts_nothing_for_no_texts(tmp_path):
+    """An empty split (data.split.validation: 0) reaches the student too: empty arrays of the right rank."""
+    from transformers import AutoModelForCausalLM
+
+    from stillroom.plugins.trainers.student import HFStudent, StudentNet
+
+    model = AutoModelForCausalLM.from_pretrained(tm.causal_dir(tmp_path / "lm"))
+    student = HFStudent(StudentNet(model.eval(), "causal-lm"), tm.tokenizer())
+    out = student.predict([])
+    assert out["input_ids"].shape == (0, 0) and out["topk_logprobs"].shape[:2] == (0, 0)
+    assert out["topk_ids"].ndim == 3 and out["topk_ids"].dtype == np.int64
