@@ -83,23 +83,14 @@ def _pattern_results(recognizer: PatternRecognizer, pattern: Pattern, flags: int
                      match: regex.Match, results: list[RecognizerResult]) -> None:
     # PatternRecognizer.__analyze_patterns, for one match.
     start, end = match.span()
-    current_match = text[start:end]
-    if current_match == "":
+    if start == end:
         return
-    score = pattern.score
-    validation_result = recognizer.validate_result(current_match)
-    description = recognizer.build_regex_explanation(
-        recognizer.name, pattern.name, pattern.regex, score, validation_result, flags
-    )
-    result = _result(recognizer, start, end, score, description)
-    if validation_result is not None:
-        result.score = EntityRecognizer.MAX_SCORE if validation_result else EntityRecognizer.MIN_SCORE
-    invalidation_result = recognizer.invalidate_result(current_match)
-    if invalidation_result is not None and invalidation_result:
+    result = _validated(recognizer, pattern, flags, text, start, end)
+    if recognizer.invalidate_result(text[start:end]):
         result.score = EntityRecognizer.MIN_SCORE
     if result.score > EntityRecognizer.MIN_SCORE:
         results.append(result)
-    description.score = result.score
+    result.analysis_explanation.score = result.score
 
 
 def _iban_results(recognizer: IbanRecognizer, pattern: Pattern, flags: int, text: str,
@@ -108,23 +99,23 @@ def _iban_results(recognizer: IbanRecognizer, pattern: Pattern, flags: int, text
     for group in reversed(range(1, len(match.groups()) + 1)):
         start = match.span(0)[0]
         end = match.span(group)[1] if match.span(group)[1] > 0 else match.span(0)[1]
-        current_match = text[start:end]
-        if current_match == "":
+        if start >= end:
             continue
-        score = pattern.score
-        validation_result = recognizer.validate_result(current_match)
-        description = PatternRecognizer.build_regex_explanation(
-            recognizer.name, pattern.name, pattern.regex, score, validation_result, flags
-        )
-        result = _result(recognizer, start, end, score, description)
-        if validation_result is not None:
-            result.score = EntityRecognizer.MAX_SCORE if validation_result else EntityRecognizer.MIN_SCORE
+        result = _validated(recognizer, pattern, flags, text, start, end)
         if result.score > EntityRecognizer.MIN_SCORE:
             results.append(result)
             break
 
 
-def _result(recognizer: EntityRecognizer, start: int, end: int, score: float, description) -> RecognizerResult:
+def _validated(recognizer: PatternRecognizer, pattern: Pattern, flags: int, text: str,
+               start: int, end: int) -> RecognizerResult:
+    """One candidate as Presidio scores it: the pattern's score, overridden by the recognizer's validation."""
+    validation = recognizer.validate_result(text[start:end])
+    description = PatternRecognizer.build_regex_explanation(
+        recognizer.name, pattern.name, pattern.regex, pattern.score, validation, flags
+    )
+    score = pattern.score if validation is None else (
+        EntityRecognizer.MAX_SCORE if validation else EntityRecognizer.MIN_SCORE)
     return RecognizerResult(
         entity_type=recognizer.supported_entities[0], start=start, end=end, score=score,
         analysis_explanation=description,
