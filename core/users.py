@@ -81,7 +81,7 @@ def enroll(ws, name: str, roles: list[str], passphrase: str, *, admin: Person | 
             raise AuthError("this workspace has an admin already; adding one needs an admin (--as ADMIN, "
                             "unlocked with their passphrase)")
         return _add(ws, name, roles, passphrase, actor=bootstrap_actor, signed_by=None, first=True)
-    _check_admin(ws, admin)
+    check_admin(ws, admin)
     return _add(ws, name, roles, passphrase, actor=admin.name, signed_by=admin, first=False)
 
 
@@ -185,7 +185,7 @@ def change_passphrase(ws, name: str, old: str, new: str) -> None:
 
 def reset(ws, name: str, passphrase: str, *, admin: Person) -> User:
     """What ``stillroom users reset`` and the dashboard call: ``reset_user`` by an unlocked, current admin."""
-    _check_admin(ws, admin)
+    check_admin(ws, admin)
     return reset_user(ws, name, passphrase, actor=admin.name)
 
 
@@ -307,11 +307,11 @@ def _any_admin(s) -> bool:
     return any("admin" in roles for roles in s.exec(select(User.roles)))
 
 
-def _check_admin(ws, admin: Person) -> None:
+def check_admin(ws, admin: Person, *, only_admins: str = "add and reset users") -> None:
     """``admin`` holds the admin role now (roles are read fresh), and signs with their current key."""
     user = get_user(ws, admin.name)
     if user is None or "admin" not in user.roles:
-        raise AuthError(f"{admin.name} is not an admin; only admins add and reset users")
+        raise AuthError(f"{admin.name} is not an admin; only admins {only_admins}")
     if user.key_name != admin.key_name or user.verifier_key != signing.verifier_key(admin.key_name,
                                                                                    admin.key.public_key()):
         raise AuthError(f"{admin.name}'s key {admin.key_name} is not their current key; unlock again")

@@ -95,7 +95,9 @@ def rotate_node_key(ws, *, admin=None, actor: str | None = None, name: str | Non
     else is done: running the command again after a crash never rotates twice.
     """
     if admin is not None:
-        _check_admin(ws, admin)
+        from stillroom.users import check_admin
+
+        check_admin(ws, admin, only_admins="rotate the node key")
         actor = admin.name
     if not actor:
         raise UsageError("a node-key rotation needs an admin (--as ADMIN, unlocked with their passphrase)")
@@ -154,18 +156,6 @@ def _finish(ws, ledger: Ledger, intent: Path, *, resumed: bool) -> Rotation:
     return Rotation(old_name, old_verifier, new_name, new_verifier, rotation.seq, rotation.actor,
                     str(vkey.relative_to(ws.root)), [str(p.relative_to(ws.root)) for p in destroyed],
                     checkpoint, resumed)
-
-
-def _check_admin(ws, admin) -> None:
-    """``admin`` holds the admin role now (roles read fresh from the store) and signs with their current key."""
-    from stillroom.users import AuthError, get_user
-
-    user = get_user(ws, admin.name)
-    if user is None or "admin" not in user.roles:
-        raise AuthError(f"{admin.name} is not an admin; only admins rotate the node key")
-    if user.key_name != admin.key_name or user.verifier_key != signing.verifier_key(admin.key_name,
-                                                                                   admin.key.public_key()):
-        raise AuthError(f"{admin.name}'s key {admin.key_name} is not their current key; unlock again")
 
 
 def _keep_old_key(ws, old_name: str, old_verifier: str) -> Path:
