@@ -199,23 +199,13 @@ def test_an_unreachable_endpoint_is_reported_in_one_sentence(ctx):
 def test_a_student_distils_from_the_http_teacher_cached_log_probs(endpoint, tmp_path, ctx):
     from stillroom.components import Dataset, Split
     from stillroom.plugins.teachers.openai import OpenAITeacher
-    from stillroom.plugins.trainers.tokens import TokenKDTrainer
 
     ctx.teacher = OpenAITeacher({"url": endpoint.url, "model": "tiny-llama", "top_k": 4}, ctx)
     data = Dataset(Split(tm.toy_split(48, 1)[0]), Split(tm.toy_split(12, 2)[0]), Split([]))
     outputs = {
         s: label_outputs(ctx.teacher, getattr(data, s).texts, ctx.artifacts).outputs for s in ("train", "validation")
     }
-    spec = {
-        "init": "config",
-        "config": {**json.loads((tmp_path / "served" / "config.json").read_text()), "num_hidden_layers": 1},
-        "tokenizer": str(tmp_path / "served"),
-        "epochs": 3,
-        "lr": 3e-3,
-        "batch_size": 8,
-    }
-    student = TokenKDTrainer({}, ctx).train(spec, data, outputs, ctx)
-    assert len(student.history) == 3 and student.history[-1]["loss"] < student.history[0]["loss"]
+    train_token_student(tmp_path / "served", data, outputs, ctx)
 
 
 def test_a_model_shipped_in_a_python_package_is_named_by_package(ctx):
@@ -347,7 +337,6 @@ def test_the_chat_endpoint_goes_through_residency_and_egress_like_completions(ch
 
 def test_a_student_distils_from_the_chat_teachers_answer_log_probs(chat_endpoint, tmp_path, ctx):
     from stillroom.components import Dataset, Split
-    from stillroom.plugins.trainers.tokens import TokenKDTrainer
 
     ctx.teacher = chat_teacher(chat_endpoint, tmp_path, ctx)
     data = Dataset(Split(tm.toy_split(32, 1)[0]), Split(tm.toy_split(8, 2)[0]), Split([]))
@@ -356,16 +345,7 @@ def test_a_student_distils_from_the_chat_teachers_answer_log_probs(chat_endpoint
     }
     # the prompt positions carry no teacher log-probs: were they scored, preflight would find -inf there
     assert not np.isfinite(outputs["train"]["topk_logprobs"][outputs["train"]["attention_mask"].astype(bool)]).all()
-    spec = {
-        "init": "config",
-        "config": {**json.loads((tmp_path / "chat-served" / "config.json").read_text()), "num_hidden_layers": 1},
-        "tokenizer": str(tmp_path / "chat-served"),
-        "epochs": 3,
-        "lr": 3e-3,
-        "batch_size": 8,
-    }
-    student = TokenKDTrainer({}, ctx).train(spec, data, outputs, ctx)
-    assert len(student.history) == 3 and student.history[-1]["loss"] < student.history[0]["loss"]
+    student = train_token_student(tmp_path / "chat-served", data, outputs, ctx)
     assert 0 <= student.history[-1]["val_score"] <= 1
 
 
@@ -420,3 +400,14 @@ def test_an_endpoint_outside_the_boundary_gets_a_residency_request_and_is_never_
             listener.accept()
     finally:
         listener.close()
+
+
+def train_token_student(served, data, outputs, ctx):
+    """A one-layer student of the served model's config, trained 3 epochs on the endpoint's outputs; its loss falls."""
+    from stillroom.plugins.trainers.tokens import TokenKDTrainer
+
+    spec = {"init": "config", "config": {**json.loads((served / "config.json").read_text()), "num_hidden_layers": 1},
+            "tokenizer": str(served), "epochs": 3, "lr": 3e-3, "batch_size": 8}
+    student = TokenKDTrainer({}, ctx).train(spec, data, outputs, ctx)
+    assert len(student.history) == 3 and student.history[-1]["loss"] < student.history[0]["loss"]
+    return student
