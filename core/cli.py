@@ -472,6 +472,8 @@ def release(
     node_key: Annotated[Optional[str], typer.Option(help="With `verify`: the issuing node's verifier key (or .vkey file).")] = None,
     trust_bundle_key: Annotated[bool, typer.Option(
         "--trust-bundle-key", help="With `verify`: accept the node key the bundle carries (proves integrity, not origin).")] = False,
+    witness: Annotated[Optional[str], typer.Option(
+        "--witness", help="With `verify`: a witness's verifier key (or .vkey file) whose cosignature the checkpoint must carry.")] = None,
     workspace: WorkspaceOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -484,7 +486,9 @@ def release(
     if target == "verify":
         if bundle is None:
             raise UsageError("usage: stillroom release verify DIR")
-        return _release_verify(bundle, _pinned_node_key(node_key, workspace, trust_bundle_key, bundle), as_json)
+        witness_key = Path(witness).read_text().strip() if witness and Path(witness).is_file() else witness
+        return _release_verify(bundle, _pinned_node_key(node_key, workspace, trust_bundle_key, bundle), as_json,
+                               witness_key)
     if out is None or bundle is not None:
         raise UsageError("usage: stillroom release REQ --out DIR")
     from stillroom.release import build_release
@@ -533,10 +537,10 @@ def _bundle_origin(bundle: Path) -> tuple[str | None, str | None]:
     return signer, checkpoint
 
 
-def _release_verify(directory: Path, node_key: str | None, as_json: bool) -> None:
+def _release_verify(directory: Path, node_key: str | None, as_json: bool, witness: str | None = None) -> None:
     from stillroom.release import verify_release
 
-    report = verify_release(directory, node_key=node_key)
+    report = verify_release(directory, node_key=node_key, witness=witness)
     if as_json:
         return emit_json(report)
     for check in report["checks"]:
@@ -616,8 +620,10 @@ def _maybe_workspace(workspace: Path | None):
 
 def _mount_subcommands() -> None:
     from stillroom.ledger.commands import app as ledger_app
+    from stillroom.witness.commands import app as witness_app
 
     app.add_typer(ledger_app, name="ledger")
+    app.add_typer(witness_app, name="witness")
 
 
 def _register_plugin_commands() -> None:

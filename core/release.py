@@ -9,7 +9,7 @@ student/                  the exported student files
 MODEL_CARD.md             the model card
 provenance.dsse.json      in-toto Statement v1 + SLSA Provenance v1, signed by the node key
 approvals/*.dsse.json     one signed decision per reviewer
-ledger/checkpoint         the signed ledger checkpoint (C2SP)
+ledger/checkpoint         the signed ledger checkpoint (C2SP), cosigned by the workspace's witness if it has one
 ledger/proofs.json        inclusion proofs of the run's and the decisions' entries
 keys/*.vkey               the node and reviewer verifier keys
 keys/release-p256.pub     the P-256 key of the OpenSSF model-signing signature
@@ -33,6 +33,7 @@ from typing import Any
 from stillroom import approvals, signing
 from stillroom.artifacts import atomic_write_bytes, canonical_json, sha256_file
 from stillroom.errors import StillroomError, UsageError
+from stillroom.witness.client import check_bundle_witness, witness_if_configured
 
 PROVENANCE_TYPE = "https://slsa.dev/provenance/v1"
 BUILD_TYPE = "https://stillroom.dev/pipeline-run/v1"
@@ -114,6 +115,7 @@ def _write_bundle(ws, request, state, root: Path) -> dict[str, Any]:
                                      "provenance_sha256": hashlib.sha256(canonical_json(statement)).hexdigest()},
                   actor="stillroom", run_id=request.run_id)
     ledger.checkpoint()
+    witness_if_configured(ws, ledger)  # the proofs below are then against the cosigned checkpoint
     seqs = release_entries(ledger, request)
     proofs = [ledger.prove(seq) for seq in seqs]
     atomic_write_bytes(root / "ledger" / "checkpoint", proofs[-1]["checkpoint"].encode())
@@ -205,11 +207,12 @@ def _release_key(ws) -> Path:
 # -- offline verification -------------------------------------------------------
 
 
-def verify_release(directory: Path, *, node_key: str | None = None) -> dict[str, Any]:
+def verify_release(directory: Path, *, node_key: str | None = None, witness: str | None = None) -> dict[str, Any]:
     """Check a bundle with nothing but its contents; raise BundleInvalid naming the first failure.
 
     ``node_key`` (a verifier key string) pins the node key; without it the
-    bundle's own node key is trusted and the report says so.
+    bundle's own node key is trusted and the report says so. ``witness`` (a
+    witness's verifier key) requires the bundle's checkpoint to carry its cosignature.
     """
     root = Path(directory)
     checks: list[str] = []
@@ -320,6 +323,11 @@ def verify_release(directory: Path, *, node_key: str | None = None) -> dict[str,
     if decided - ledgered:
         raise BundleInvalid("approvals: a decision in the bundle is not in the ledger proofs")
     checks.append(f"ledger: {len(proofs)} inclusion proofs verify against the signed checkpoint")
+    if witness is not None:
+        try:
+            checks.append(check_bundle_witness(checkpoint, witness))
+        except StillroomError as exc:
+            raise BundleInvalid(f"ledger/checkpoint: {exc}") from None
     return {"ok": True, "request_id": manifest["request_id"], "checks": checks}
 
 
