@@ -100,7 +100,7 @@ def _write_bundle(ws, request, state, root: Path) -> dict[str, Any]:
     if subject.get("model_card"):
         atomic_write_bytes(root / "MODEL_CARD.md", ws.artifacts.read_bytes(subject["model_card"]))
     released_at = datetime.now(timezone.utc)
-    node_key = ws.node_key()
+    node_key = ws.node_signer()  # the key file, or the signer process that holds the key
     statement = provenance_statement(ws, request, policy, released_at)
     _write_json(root / "provenance.dsse.json",
                 signing.dsse_sign(canonical_json(statement), STATEMENT_PAYLOAD, node_key, ws.node_key_name))

@@ -24,6 +24,9 @@ KEY_ADDED = "key.added"  # a new key (a person's, or another node's), signed by 
 KEY_ROTATED = "key.rotated"  # a new node key replaces the signer, which is retired from then on
 KEY_KINDS = (GENESIS, KEY_ADDED, KEY_ROTATED)  # the kinds that introduce a key
 KEY_RETIRED = "key.retired"  # a person key signs nothing after this entry; signed by a node key
+# Entries that change who may do what. The signer never node-signs one (after the bootstrap of the
+# first admin): an admin's own key must. key.added counts when it introduces a person key.
+GOVERNANCE_KINDS = ("user.added", "user.reset", KEY_ADDED, KEY_RETIRED, "user.roles", "policy.adopted")
 
 
 _TYPES = {"seq": int, "time": str, "kind": str, "actor": str, "signer": str,
