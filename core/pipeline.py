@@ -23,7 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 from stillroom import residency
 from stillroom.artifacts import sha256_bytes
 from stillroom.components import Context, Dataset, Evaluation, Split
-from stillroom.config import PipelineSpec
+from stillroom.config import PipelineSpec, check_options
 from stillroom.egress import guard
 from stillroom.isolate import network_isolated
 from stillroom.offline import offline_environment
@@ -102,6 +102,7 @@ def run_pipeline(
     """
     policy = workspace.policy()
     plugins = plugins or load_plugins(policy.plugins.allow)
+    check_options(spec, plugins)
     run = Run(workspace, spec, plugins, initiator, policy=policy)
     with workspace.session() as s:
         crud.create_run(s, run_id=run.run_id, pipeline=spec.name, spec_digest=spec.digest, initiator=initiator)
