@@ -29,6 +29,7 @@ from stillroom.isolate import network_isolated
 from stillroom.offline import offline_environment
 from stillroom.errors import ConfigError, RunRefused, StillroomError
 from stillroom.plugin_manager import PluginManager, load_plugins
+from stillroom.plugins.sources.malformed import check_text
 from stillroom.store import crud
 from stillroom.workspace import Workspace
 
@@ -116,6 +117,7 @@ def run_pipeline(
         progress=progress,
         record=run.record,
         scratch=workspace.root / "runs" / run.run_id,
+        text_fields=spec.text_fields,
     )
     run.record("run.start", {**run.info, "policy_digest": policy.digest, "spec": redacted(spec.model_dump(mode="json")),
                              "plugins": plugins.provenance(), "offline": offline_environment(),
@@ -306,6 +308,7 @@ def ingest(run: Run) -> dict[str, Any]:
                 if missing:
                     raise ConfigError(f"record {index} from the source has no field {missing[0]!r}, "
                                       "which the pipeline's `data` section names")
+                check_text(record, run.ctx.text_fields, where=f"source {source.name}", row=index + 1)
                 index += 1
                 yield {f: record[f] for f in wanted}
 
@@ -674,10 +677,14 @@ def _write_jsonl(run: Run, key: str, records) -> tuple[str, int]:
     scratch.mkdir(parents=True, exist_ok=True)
     path = scratch / f"{key}.jsonl"
     count = 0
-    with open(path, "wb") as f:
-        for record in records:
-            f.write(json.dumps(record, ensure_ascii=False).encode() + b"\n")
-            count += 1
+    try:
+        with open(path, "wb") as f:
+            for record in records:
+                f.write(json.dumps(record, ensure_ascii=False).encode() + b"\n")
+                count += 1
+    except BaseException:
+        path.unlink(missing_ok=True)  # records read before a bad one are raw data: none may stay behind
+        raise
     digest = run.workspace.artifacts.put_file(path)
     path.unlink()
     run.artifacts[key] = digest
