@@ -29,6 +29,7 @@ from stillroom.isolate import network_isolated
 from stillroom.offline import offline_environment
 from stillroom.errors import ConfigError, RunRefused, StillroomError
 from stillroom.plugin_manager import PluginManager, load_plugins
+from stillroom.runlock import RunLock
 from stillroom.plugins.sources.malformed import check_text
 from stillroom.store import crud
 from stillroom.workspace import Workspace
@@ -105,6 +106,7 @@ def run_pipeline(
     plugins = plugins or load_plugins(policy.plugins.allow)
     check_options(spec, plugins)
     run = Run(workspace, spec, plugins, initiator, policy=policy)
+    alive = RunLock(workspace.root / "runs" / run.run_id)
     with workspace.session() as s:
         crud.create_run(s, run_id=run.run_id, pipeline=spec.name, spec_digest=spec.digest, initiator=initiator)
     run.ctx = Context(
@@ -148,6 +150,7 @@ def run_pipeline(
             for component in run.components.values():
                 component.close()
             workspace.ledger().checkpoint()
+            alive.release()
             plugins.on_run_end(run.info, status)
     return run
 
