@@ -224,6 +224,8 @@ def preflight(run: Run) -> dict[str, Any]:
     scrubber = _scrubber(run, must_scrub=rule.must_scrub)
     if scrubber is not None:
         run.components["scrubber"] = scrubber
+        if getattr(scrubber, "own_model", False):  # an organisation's own NER model: where it is read from
+            checks.append(within_boundary(run, "scrubber model", scrubber))
         missing = sorted(set(policy.residency.required_entities) - set(scrubber.entities()))
         if missing:
             raise RunRefused(f"the policy requires scrubbing {', '.join(missing)}, which scrubber "
@@ -332,11 +334,12 @@ def scrub(run: Run) -> dict[str, Any]:
             yield from clean
 
     digest, count = _write_jsonl(run, "scrubbed", scrubbed())
-    report_digest = run.workspace.artifacts.put_json(report.as_dict())
+    detection = scrubber.evidence(len(report.residual)) if hasattr(scrubber, "evidence") else None
+    report_digest = run.workspace.artifacts.put_json({**report.as_dict(), "detection": detection})
     run.artifacts["scrub_report"] = report_digest
     counts = {entity: sum(by_field.values()) for entity, by_field in report.counts.items()}
     summary = {"scrubber": scrubber.name, "records": count, "output": digest, "report": report_digest,
-               "entities": counts, "methods": report.methods, "residual": len(report.residual)}
+               "entities": counts, "methods": report.methods, "residual": len(report.residual), "detection": detection}
     if len(report.residual) > threshold:
         places = ", ".join(f"record {r['record']} field {r['field']!r} ({r['type']})" for r in report.residual[:5])
         raise RunRefused(f"the residual PII scan found {len(report.residual)} finding(s) after scrubbing "
@@ -570,6 +573,7 @@ def _model_card(run: Run, directory: Path) -> Path | None:
         data={k.removeprefix("split."): v for k, v in run.artifacts.items() if k.startswith("split.")},
         evaluations=run.evaluations.get("student", []),
         baseline=run.evaluations.get("baseline", []),
+        pii_detection=run.summaries.get("scrub", {}).get("detection"),
         intended_use=f"{teacher.task} for the {run.spec.name} pipeline, inside the organisation's boundary",
         limitations=["Measured only on the held-out split of the source named above.",
                      "Inherits the teacher's biases; slices below the reporting threshold are not gated."],
