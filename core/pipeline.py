@@ -54,6 +54,7 @@ class Run:
     components: dict[str, Any] = field(default_factory=dict)
     artifacts: dict[str, str] = field(default_factory=dict)
     dataset: Dataset | None = None
+    baseline_dataset: Dataset | None = None  # the training split less the teacher-labelled transfer set
     teacher_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     students: dict[str, Any] = field(default_factory=dict)
     evaluations: dict[str, list[Evaluation]] = field(default_factory=dict)
@@ -370,7 +371,11 @@ def curate(run: Run) -> dict[str, Any]:
             # a label or slice value the evaluation split holds is audited even with no training record
             expected={f: [r.get(f) for r in held_out] for f in (data.label_field, *data.slice_fields) if f},
             canaries=canaries,
+            transfer=_transferer(run, train, options),
+            label_names=sorted({str(r[data.label_field]) for r in train + held_out}) if data.label_field else None,
         )
+        if result.transfer_rows:
+            run.baseline_dataset = _dataset(result.without_transfer(), validation, test, data)
         train = result.records
         funnel = run.workspace.artifacts.put_json(result.report())
         run.artifacts["curation_funnel"] = funnel
@@ -457,6 +462,17 @@ def _generator(run: Run, train: list[dict], options):
                      methods=options.augment.methods, seed=options.seed)
 
 
+def _transferer(run: Run, train: list[dict], options):
+    """The transfer-set generator (``curate.transfer``), or None when the spec asks for none."""
+    if not options.transfer.per_record or run.components["teacher"].task != "classification":
+        return None
+    from stillroom.augment import transferer
+
+    data, transfer = run.spec.data, options.transfer
+    return transferer(run.components["teacher"], train, text_field=data.text_field, label_field=data.label_field,
+                      methods=transfer.methods, neighbours=transfer.neighbours, seed=options.seed)
+
+
 def label(run: Run) -> dict[str, Any]:
     from stillroom.labels import label_outputs
 
@@ -481,7 +497,8 @@ def train(run: Run) -> dict[str, Any]:
     skipped = _no_baseline_because(spec, run.dataset, trainer)
     if skipped is None:
         baseline_spec = {**spec.student, "method": "labels"}
-        run.students["baseline"] = trainer.train(baseline_spec, run.dataset, run.teacher_outputs, run.ctx)
+        baseline_data = run.baseline_dataset or run.dataset  # never the teacher-labelled transfer set
+        run.students["baseline"] = trainer.train(baseline_spec, baseline_data, run.teacher_outputs, run.ctx)
         outputs["baseline"] = "labels-only"
     else:
         outputs["baseline_skipped"] = skipped
