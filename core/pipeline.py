@@ -494,12 +494,15 @@ def train(run: Run) -> dict[str, Any]:
     trainer = plugins.component("trainer", name)(options, run.ctx)
     run.students["student"] = trainer.train(spec.student, run.dataset, run.teacher_outputs, run.ctx)
     outputs = {"trainer": name, "student_parameters": run.students["student"].num_parameters()}
+    if getattr(run.students["student"], "search", None):
+        outputs["search"] = run.students["student"].search  # trials and choice, all on validation
     skipped = _no_baseline_because(spec, run.dataset, trainer)
     if skipped is None:
-        baseline_spec = {**spec.student, "method": "labels"}
+        baseline_spec = {**{k: v for k, v in spec.student.items() if k != "search"}, "method": "labels"}
         baseline_data = run.baseline_dataset or run.dataset  # never the teacher-labelled transfer set
         run.students["baseline"] = trainer.train(baseline_spec, baseline_data, run.teacher_outputs, run.ctx)
         outputs["baseline"] = "labels-only"
+        outputs["baseline_train_rows"] = len(baseline_data.train)
     else:
         outputs["baseline_skipped"] = skipped
     return outputs
