@@ -494,8 +494,9 @@ def train(run: Run) -> dict[str, Any]:
     trainer = plugins.component("trainer", name)(options, run.ctx)
     run.students["student"] = trainer.train(spec.student, run.dataset, run.teacher_outputs, run.ctx)
     outputs = {"trainer": name, "student_parameters": run.students["student"].num_parameters()}
-    if getattr(run.students["student"], "search", None):
-        outputs["search"] = run.students["student"].search  # trials and choice, all on validation
+    for chosen_on_validation in ("search", "layer_importance"):  # trials and choices, all on validation
+        if getattr(run.students["student"], chosen_on_validation, None):
+            outputs[chosen_on_validation] = getattr(run.students["student"], chosen_on_validation)
     skipped = _no_baseline_because(spec, run.dataset, trainer)
     if skipped is None:
         baseline_spec = {**{k: v for k, v in spec.student.items() if k != "search"}, "method": "labels"}
