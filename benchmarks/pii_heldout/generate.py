@@ -44,9 +44,12 @@ def render(template: str, ctx: values.Ctx) -> tuple[str, list[dict], list[tuple[
         parts.append(literal)
         at += len(literal)
         for text, label in values.MAKERS[match.group(1)](ctx):
-            if label is not None:
-                spans.append({"type": label, "start": at, "end": at + len(text)})
-                inserted.append((label, text))
+            if label is not None and text.strip():
+                # Faker values can carry edge whitespace: the gold span is the value without it.
+                lead = len(text) - len(text.lstrip())
+                value = text.strip()
+                spans.append({"type": label, "start": at + lead, "end": at + lead + len(value)})
+                inserted.append((label, value))
             parts.append(text)
             at += len(text)
         pos = match.end()
