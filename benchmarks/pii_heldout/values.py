@@ -203,9 +203,19 @@ def _valid_phone(c: Ctx) -> str:
     return intl.replace(" ", ".").replace("-", ".")
 
 
+def _possible(value: str, region: str) -> bool:
+    try:
+        return phonenumbers.is_possible_number(phonenumbers.parse(value, region))
+    except phonenumbers.NumberParseException:
+        return False
+
+
 def phone(c: Ctx) -> list[Segment]:
-    value = c.fake.phone_number() if c.rng.random() < 0.4 else _valid_phone(c)
-    return [(value.strip(), "PHONE_NUMBER")]
+    """Faker's locale formats where the number could exist (length); otherwise a valid number in a common style."""
+    value = c.fake.phone_number().strip() if c.rng.random() < 0.4 else ""
+    if not value or not _possible(value, c.region):
+        value = _valid_phone(c)
+    return [(value, "PHONE_NUMBER")]
 
 
 def email(c: Ctx) -> list[Segment]:
@@ -221,12 +231,18 @@ def email(c: Ctx) -> list[Segment]:
     return [(value, "EMAIL_ADDRESS")]
 
 
+_FALLBACK_FAKERS: dict[str, Faker] = {}
+
+
 def card(c: Ctx) -> list[Segment]:
-    kind = c.rng.choice(["visa16", "visa16", "mastercard", "mastercard", "amex", "discover", "jcb16", "diners", "maestro"])
+    # Issuer ranges and lengths as cards are issued today (12-digit Maestro left out).
+    kind = c.rng.choice(["visa16", "visa16", "mastercard", "mastercard", "amex", "discover", "jcb16", "diners"])
     try:
         digits = c.fake.credit_card_number(card_type=kind)
-    except KeyError:  # this locale's provider has its own card types (e.g. Mir)
-        digits = c.fake.credit_card_number()
+    except KeyError:  # this locale's provider names its card types differently: the same brands from en_US
+        fake = _FALLBACK_FAKERS.setdefault("en_US", Faker("en_US"))
+        fake.seed_instance(c.rng.randint(0, 2**31))
+        digits = fake.credit_card_number(card_type=kind)
     style = c.rng.choice(["plain", "spaces", "spaces", "dashes"])
     if style != "plain":
         sep = " " if style == "spaces" else "-"
@@ -240,8 +256,29 @@ def card(c: Ctx) -> list[Segment]:
     return [(digits, "CREDIT_CARD")]
 
 
+# IBAN length per country (ISO 13616 registry) for the countries drawn from; Faker
+# falls back to malformed GB numbers, or invents TH ones, for locales without IBANs.
+IBAN_LENGTH = {"DE": 22, "FR": 27, "ES": 24, "IT": 27, "NL": 18, "PL": 28, "PT": 25, "BE": 16, "AT": 20, "CH": 21,
+               "GB": 22, "IE": 22, "SE": 24, "FI": 18, "DK": 18, "NO": 15, "CZ": 24, "GR": 27, "RO": 24, "HU": 28,
+               "TR": 26, "BR": 29, "UA": 29, "RU": 33, "IL": 23, "AE": 23, "SA": 24}
+IBAN_FALLBACK = ("de_DE", "fr_FR", "es_ES", "it_IT", "nl_NL", "en_GB")
+
+
+def is_iban(value: str) -> bool:
+    compact = value.replace(" ", "")
+    if IBAN_LENGTH.get(compact[:2]) != len(compact) or not compact.isalnum():
+        return False
+    moved = compact[4:] + compact[:4]
+    return int("".join(str(int(ch, 36)) for ch in moved)) % 97 == 1
+
+
 def iban(c: Ctx) -> list[Segment]:
     value = c.fake.iban()
+    if not is_iban(value):  # a customer abroad: an account in a country that has IBANs
+        locale = c.rng.choice(IBAN_FALLBACK)
+        fake = _FALLBACK_FAKERS.setdefault(locale, Faker(locale))
+        fake.seed_instance(c.rng.randint(0, 2**31))
+        value = fake.iban()
     if c.rng.random() < 0.5:
         value = " ".join(value[i:i + 4] for i in range(0, len(value), 4))
     return [(value, "IBAN_CODE")]
