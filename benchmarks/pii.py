@@ -385,7 +385,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         args.wnut_limit = args.wnut_limit or 150
     if args.n < 1 or args.speed_n < 1 or args.rounds < 1:
         parser.error("--n, --speed-n and --rounds must be at least 1")
-    args.argv = argv
+    # The command as a user would repeat it (the test-only destination left out).
+    args.argv = [a for i, a in enumerate(argv)
+                 if a != "--record-to" and not a.startswith("--record-to=") and (i == 0 or argv[i - 1] != "--record-to")]
     return args
 
 
