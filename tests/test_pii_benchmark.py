@@ -59,6 +59,18 @@ def test_the_set_is_seeded_and_covers_every_label_and_negatives():
                for s in r["spans"] if s["type"] == "STREET_ADDRESS")
 
 
+def test_the_reported_set_is_the_same_in_every_process(tmp_path):
+    # Python randomises str hashing per process; a provider that draws from a set would change the records.
+    outs = []
+    for hash_seed in ("1", "2"):
+        out = tmp_path / f"set-{hash_seed}.jsonl"
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        subprocess.run([sys.executable, str(BENCHMARKS / "pii_heldout" / "generate.py"), "--n", "1500", "--out",
+                        str(out)], check=True, env=env, timeout=120)
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1]
+
+
 def _luhn(number: str) -> bool:
     digits = [int(d) for d in number if d.isdigit()][::-1]
     return sum(d if i % 2 == 0 else (d * 2 - 9 if d * 2 > 9 else d * 2) for i, d in enumerate(digits)) % 10 == 0

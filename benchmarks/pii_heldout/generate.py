@@ -64,6 +64,11 @@ def _fakers(locales: list[str], seed: int) -> dict[str, Faker]:
     for i, locale in enumerate(locales):
         fake = Faker(locale)
         fake.seed_instance(seed * 1009 + i)
+        for provider in fake.get_providers():
+            # it_IT builds its city list from a set: sorted, the same seed gives the same records in every process.
+            cities = getattr(provider, "cities", None)
+            if isinstance(cities, list):
+                provider.cities = sorted(cities)
         fakers[locale] = fake
     return fakers
 
