@@ -221,3 +221,15 @@ def test_the_benchmark_runs_against_the_real_scrubber_and_records_the_schema(tmp
             assert set(scored) == {"overall", "per_entity"}
             assert set(scored["overall"]) == {"precision", "recall", "f2", "support"}
             assert all(set(v) == {"precision", "recall", "f2", "support"} for v in scored["per_entity"].values())
+
+
+def test_a_development_set_is_read_and_a_bad_span_is_refused_naming_the_line(tmp_path):
+    bench = _load_benchmark()
+    good = tmp_path / "dev.jsonl"
+    good.write_text(json.dumps({"text": "Jane Doe", "spans": [{"type": "PERSON", "start": 0, "end": 8}]}) + "\n")
+    assert bench.load_dev(good) == [{"text": "Jane Doe", "spans": [{"type": "PERSON", "start": 0, "end": 8}],
+                                     "ignore": []}]
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(good.read_text() + json.dumps({"text": "Jo", "spans": [{"type": "PERSON", "start": 0, "end": 9}]}))
+    with pytest.raises(bench.BenchmarkError, match="bad.jsonl line 2 is not a labelled record"):
+        bench.load_dev(bad)
