@@ -12,7 +12,7 @@ Nothing here imports torch or numpy: arrays appear only in annotations.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -255,7 +255,10 @@ class Trainer(Component):
     """Distills a student from the teacher's cached outputs.
 
     ``tasks`` names the teacher tasks it can distill; the core picks the
-    trainer by the teacher's task when the spec does not name one.
+    trainer by the teacher's task when the spec does not name one. When
+    training ends the core saves the student (``Student.save``) into the
+    artifact store; ``load_student`` rebuilds it from those files, so
+    evaluation and export load it by digest, in any process.
     """
 
     family = "trainer"
@@ -270,6 +273,13 @@ class Trainer(Component):
         ctx: Context,
     ) -> Student:
         """Train and return the student. ``teacher_outputs`` is keyed by split name."""
+
+    def load_student(self, directory: Path, student_spec: Mapping[str, Any]) -> Student:
+        """The student this trainer trained, from the files its ``save`` wrote into ``directory``."""
+        from stillroom.errors import PluginError
+
+        raise PluginError(f"trainer {self.name!r} cannot load a student it trained (it has no load_student), "
+                          "so the core cannot keep its students as artifacts")
 
 
 @dataclass
@@ -314,6 +324,50 @@ class Exporter(Component):
         ``texts`` (the evaluation split) is what the exported files are re-checked on
         against the in-memory student; the export fails when they disagree.
         """
+
+
+@dataclass
+class MapWork:
+    """A stage's map-shaped work: ``fn`` applied to each record batch, results in batch order.
+
+    The core cuts ``batches`` (a fixed size, never the executor's choice), so
+    what a stage writes, and its digest, does not depend on how many workers
+    ran it. ``fn`` returns evidence (records, counts, reports), never writes
+    the ledger: the coordinator checks what comes back and records it.
+    """
+
+    stage: str
+    fn: Callable[[Batch], Any]
+    batches: Iterable[Batch]
+
+
+@dataclass
+class TrainWork:
+    """A stage's training work: ``fn`` maps a dataset artifact digest to the trained student's digest."""
+
+    stage: str
+    fn: Callable[[str], str]
+    dataset: str
+
+
+class Executor(ABC):
+    """Who runs a stage's work. ``local`` (built in, the default) runs it in the coordinator's process.
+
+    An executor plugin answers ``make_executor(name)`` for its ``name``.
+    """
+
+    name: ClassVar[str]
+
+    @abstractmethod
+    def map(self, work: MapWork) -> Iterator[Any]:
+        """``work.fn`` of each batch, in the order of ``work.batches``."""
+
+    @abstractmethod
+    def train(self, work: TrainWork) -> str:
+        """``work.fn(work.dataset)``: the trained student's artifact digest."""
+
+    def close(self) -> None:
+        """Release workers; called when the run ends."""
 
 
 FAMILIES: dict[str, type[Component]] = {

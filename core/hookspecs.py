@@ -3,7 +3,7 @@
 Catalogue hooks (``register_*``) announce component classes through a
 ``register`` callback; the behaviour lives in the abstract classes of
 ``stillroom.components``. Lifecycle hooks (``on_*``) observe a run; they
-cannot change it. ``docs/plugins.md`` documents each hook with the same
+cannot change it. ``make_executor`` answers who runs a run's work. ``docs/plugins.md`` documents each hook with the same
 signature; ``tests/test_docs.py`` fails when the two drift.
 """
 
@@ -83,6 +83,25 @@ def register_exporters(register: Callable[[type], None]) -> None:
     raise when they disagree.
 
     :param register: callback taking one ``Exporter`` subclass.
+    """
+
+
+@hookspec(firstresult=True)
+def make_executor(name: str) -> Any | None:
+    """Who runs the stages' work: return a ``stillroom.components.Executor`` for ``name``, or ``None``.
+
+    Called once when a run starts, before anything is recorded, with the
+    spec's ``executor`` (``local`` unless it names another). Stops at the first
+    non-``None`` result; the built-in ``local`` executor answers last
+    (``trylast``), so a plugin can take ``local`` over as pytest-xdist takes
+    over pytest's main loop. When no plugin answers, the run is refused with a
+    ``ConfigError`` before any data moves. Stages hand the executor their
+    map-shaped work (``MapWork``: a function over record batches the core
+    cut) and their training (``TrainWork``: a function over a dataset digest);
+    what comes back is evidence the coordinator checks and ledgers.
+
+    :param name: the executor the pipeline spec names.
+    :return: an ``Executor``, or ``None`` when this plugin does not provide ``name``.
     """
 
 

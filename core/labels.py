@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import io
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from stillroom.artifacts import ArtifactStore, canonical_json, sha256_bytes
 from stillroom.errors import PluginError
@@ -30,17 +31,21 @@ class Labels:
     cached: bool
 
 
-def label_outputs(teacher: Teacher, texts: list[str], artifacts: ArtifactStore, progress: bool = False) -> Labels:
-    """The teacher's outputs for ``texts``, from the cache when present, else computed and cached."""
+def label_outputs(teacher: Teacher, texts: list[str], artifacts: ArtifactStore, progress: bool = False,
+                  predict: Callable[[list[str]], Mapping[str, Any]] | None = None) -> Labels:
+    """The teacher's outputs for ``texts``, from the cache when present, else computed and cached.
+
+    ``predict`` computes them when not cached (the label stage hands the batches to the run's
+    executor); by default it is ``teacher.predict``.
+    """
     import numpy as np
 
     key = cache_key(teacher, texts)
     digest = artifacts.recall(key)
     if digest is not None:
-        with np.load(io.BytesIO(artifacts.read_bytes(digest)), allow_pickle=False) as stored:
-            return Labels({name: stored[name] for name in stored.files}, digest, cached=True)
+        return Labels(load_outputs(artifacts, digest), digest, cached=True)
     with _status(progress, f"teacher {teacher.name} labelling {len(texts)} texts"):
-        outputs = {name: np.asarray(value) for name, value in teacher.predict(list(texts)).items()}
+        outputs = {name: np.asarray(value) for name, value in (predict or teacher.predict)(list(texts)).items()}
     for name, value in outputs.items():
         if len(value) != len(texts):
             raise PluginError(f"teacher {teacher.name!r} returned {len(value)} rows of {name!r} for {len(texts)} texts")
@@ -49,6 +54,14 @@ def label_outputs(teacher: Teacher, texts: list[str], artifacts: ArtifactStore, 
     digest = artifacts.put_bytes(buffer.getvalue())
     artifacts.remember(key, digest)
     return Labels(outputs, digest, cached=False)
+
+
+def load_outputs(artifacts: ArtifactStore, digest: str) -> dict[str, np.ndarray]:
+    """Stored teacher outputs by digest (``.npz``, no pickles)."""
+    import numpy as np
+
+    with np.load(io.BytesIO(artifacts.read_bytes(digest)), allow_pickle=False) as stored:
+        return {name: stored[name] for name in stored.files}
 
 
 def cache_key(teacher: Teacher, texts: list[str]) -> str:

@@ -33,8 +33,8 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from stillroom import hookspecs
-from stillroom.components import FAMILIES, Component
-from stillroom.errors import PluginError
+from stillroom.components import FAMILIES, Component, Executor
+from stillroom.errors import ConfigError, PluginError
 
 ENTRY_POINT_GROUP = "stillroom"
 
@@ -58,6 +58,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "stillroom.plugins.exporters.hf",
     "stillroom.plugins.exporters.onnx",
     "stillroom.plugins.exporters.int8",
+    "stillroom.run.executors.local",
 )
 
 CATALOGUE_HOOKS = {
@@ -236,6 +237,16 @@ class PluginManager:
             for i in self.plugins()
             if i.status == "loaded"
         ]
+
+    def executor(self, name: str) -> Executor:
+        """The executor the spec names; a ConfigError when no plugin provides it, so no run says it ran where it did not."""
+        found = self.pm.hook.make_executor(name=name)
+        if found is None:
+            raise ConfigError(f"the pipeline names executor {name!r}, which no installed plugin provides; "
+                              "use `executor: local` (the default)")
+        if not isinstance(found, Executor):
+            raise PluginError(f"make_executor({name!r}) returned {type(found).__name__}, not a stillroom Executor")
+        return found
 
     def on_run_start(self, run: Mapping[str, Any]) -> None:
         self.pm.hook.on_run_start(run=run)

@@ -39,9 +39,9 @@ def test_every_hook_has_a_docstring_contract():
             assert f":param {param}:" in doc, f"{name} does not document :param {param}:"
 
 
-def test_the_eleven_hooks_of_the_design_exist():
+def test_the_twelve_hooks_of_the_design_exist():
     assert set(specs()) == {
         "register_sources", "register_scrubbers", "register_teachers", "register_trainers",
         "register_evaluators", "register_exporters", "on_run_start", "on_stage_end", "on_run_end",
-        "release_checks", "register_commands",
+        "release_checks", "register_commands", "make_executor",
     }

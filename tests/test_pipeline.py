@@ -70,6 +70,9 @@ class MajorityTrainer(Trainer):
         ctx.record("train.epoch", {"epoch": 1, "examples": len(votes)})
         return MajorityStudent(int(np.bincount(votes).argmax()))
 
+    def load_student(self, directory, student_spec):
+        return MajorityStudent(json.loads((directory / "student.json").read_text())["label"])
+
 
 class Accuracy(Evaluator):
     name = "accuracy"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 
@@ -79,6 +80,14 @@ class StudentTrainer(Trainer):
         # exporters re-check their output on these when the caller passes no evaluation texts
         student.reference_texts = list((data.validation.texts or data.train.texts)[:256])
         return student
+
+    def load_student(self, directory: Path, student_spec: Mapping[str, Any]) -> Student:
+        """The student ``HFStudent.save`` wrote, on the device its spec trained it on."""
+        from stillroom.plugins.devices import pick_device
+        from stillroom.plugins.trainers.student import load_student
+
+        options = parse_options(student_spec, seed=self.ctx.seed, device=self.ctx.device, allowed=self.option_keys)
+        return load_student(directory, device=pick_device(options.device))
 
     def check_inputs(
         self, data: Dataset, teacher_outputs: Mapping[str, Mapping[str, np.ndarray]], options: TrainOptions

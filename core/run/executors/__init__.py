@@ -1,0 +1,1 @@
+"""Built-in executors, registered as plugins (``DEFAULT_PLUGINS``) through the ``make_executor`` hook."""

@@ -1,0 +1,130 @@
+"""Curate: split, then filter, deduplicate, augment and rebalance the training records; every drop has a reason."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stillroom.errors import ConfigError, RunRefused
+from stillroom.run.datasets import build_dataset, split_records, store_dataset
+from stillroom.run.records import read_jsonl
+from stillroom.run.stages.base import Stage
+
+
+def curate(run) -> dict[str, Any]:
+    data = run.spec.data
+    source_key = "scrubbed" if "scrubbed" in run.artifacts else "ingested"
+    records = list(read_jsonl(run, run.artifacts[source_key]))
+    train, validation, test = split_records(records, data.text_field, data.split.validation, data.split.test,
+                                            seed=data.split.seed)
+    outputs: dict[str, Any] = {"split": {"train": len(train), "validation": len(validation), "test": len(test)}}
+    canaries = _canaries(run)
+    if run.spec.curate is not False:
+        from stillroom.curate import CurateOptions, coverage_refusal, curate as curate_records
+
+        options = run.spec.curate or CurateOptions()
+        held_out = validation + test
+        result = curate_records(
+            train,
+            text_field=data.text_field,
+            label_field=data.label_field,
+            slice_fields=data.slice_fields,
+            options=options,
+            teacher_probs=_teacher_probs(run),
+            generate=_generator(run, train, options),
+            scrub=run.components.get("scrubber"),
+            eval_texts=[r[data.text_field] for r in held_out],
+            # a label or slice value the evaluation split holds is audited even with no training record
+            expected={f: [r.get(f) for r in held_out] for f in (data.label_field, *data.slice_fields) if f},
+            canaries=canaries,
+        )
+        train = result.records
+        funnel = run.workspace.artifacts.put_json(result.report())
+        run.artifacts["curation_funnel"] = funnel
+        outputs.update(funnel=funnel, kept=len(train), steps=result.counts())
+        refusal = coverage_refusal(result, options)
+        if refusal is not None:
+            raise RunRefused(refusal)
+    elif canaries is not None:
+        from stillroom.curate import plant
+
+        train = plant(train, canaries, text_field=data.text_field)
+    if canaries is not None:
+        outputs["canaries"] = {"planted": canaries.records, "canaries": len(canaries.lines),
+                               "copies": canaries.copies, "digest": canaries.digest}
+    dataset = build_dataset(train, validation, test, data)
+    run.live.dataset = dataset
+    run.artifacts["dataset"] = store_dataset(run.workspace.artifacts, dataset)
+    for split_name in ("train", "validation", "test"):
+        run.artifacts[f"split.{split_name}"] = run.workspace.artifacts.put_json(getattr(dataset, split_name).texts)
+    outputs["splits"] = {k: v for k, v in run.artifacts.items() if k.startswith("split.")}
+    outputs["dataset"] = run.artifacts["dataset"]
+    return outputs
+
+
+def _canaries(run):
+    """The canaries a memorization probe named in the spec has the curate stage plant, or None.
+
+    The evaluator draws them (``planting``); the set, its seed included, is
+    stored as an artifact whose digest the ledger keeps, and the evaluate stage
+    hands the probe exactly that set. They are planted into the training texts
+    only, after the scrub stage and after every curation step: scrubbing would
+    turn their digits into placeholders, and they must count toward no slice,
+    duplicate or overlap with the evaluation split.
+    """
+    from stillroom.curate import Planting
+
+    for name, options in run.spec.chosen("evaluator") or []:
+        probe = run.plugins.component("evaluator", name)
+        if not hasattr(probe, "planting"):
+            continue
+        task = run.components["teacher"].task
+        if task not in probe.tasks:
+            raise ConfigError(f"evaluator {name!r} probes {', '.join(probe.tasks)} students, and this "
+                              f"pipeline's teacher is {task}")
+        if run.spec.data.label_field:
+            raise ConfigError(f"evaluator {name!r} plants unlabelled canary texts, and this pipeline names "
+                              "data.label_field; remove it for a generative run")
+        canary_set = probe(options, run.ctx).planting()
+        digest = run.workspace.artifacts.put_json(canary_set)
+        run.artifacts["canaries"] = digest
+        return Planting(tuple(canary_set["lines"]), canary_set["copies"], digest)
+    return None
+
+
+def _teacher_probs(run):
+    """Class probabilities from a classifier teacher, through the label cache; None for other tasks."""
+    teacher = run.components["teacher"]
+    if teacher.task != "classification":
+        return None
+
+    def probabilities(texts: list[str]):
+        import numpy as np
+
+        from stillroom.labels import label_outputs
+
+        logits = label_outputs(teacher, texts, run.workspace.artifacts).outputs["logits"]
+        shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+        return shifted / shifted.sum(axis=1, keepdims=True)
+
+    return probabilities
+
+
+def _generator(run, train: list[dict], options):
+    """Synthetic records: the teacher's own generations for causal LMs, else TinyBERT-style augmentation."""
+    if not options.augment.enabled and options.rebalance != "generate":
+        return None
+    teacher, data = run.components["teacher"], run.spec.data
+    if teacher.task == "causal-lm":
+        def generate(seeds: list[dict], per_record: int) -> list[dict]:
+            prompts = [str(r[data.text_field]) for r in seeds for _ in range(per_record)]
+            return [{**seed, data.text_field: text}
+                    for seed, text in zip([r for r in seeds for _ in range(per_record)], teacher.generate(prompts))]
+        return generate
+    from stillroom.augment import augmenter
+
+    return augmenter(train, text_field=data.text_field, label_field=data.label_field,
+                     methods=options.augment.methods, seed=options.seed)
+
+
+STAGE = Stage("curate", curate, reads=("ingested", "scrubbed"),
+              writes=("split.*", "dataset", "curation_funnel", "canaries"))

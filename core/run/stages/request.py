@@ -1,0 +1,50 @@
+"""Request: compute the release gates and open a release request bound to everything above, by digest."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stillroom.run.stages.base import Skip, Stage
+
+
+def request(run) -> dict[str, Any]:
+    """Compute the release gates and open a release request bound to everything above."""
+    from stillroom.approvals import open_request
+    from stillroom.gates import compute_gates, gates_pass
+
+    if "student" not in run.evaluations or "exports" not in run.artifacts:
+        raise Skip("no evaluated, exported student to release")
+    task = run.components["teacher"].task
+    evidence = {f"{e.evaluator}.{k}": v for e in run.evaluations["student"] for k, v in e.metrics.items()}
+    evidence["residual_pii"] = run.summaries.get("scrub", {}).get("residual", 0)
+    slices = next((e.slices for e in run.evaluations["student"] if e.evaluator == "slices"), {})
+    gates = compute_gates(evidence, run.policy.release_gates, task, slices)
+    subject = release_subject(run, gates)
+    gates += [dict(f, plugin=True) for f in run.plugins.release_checks({
+        "request_id": None, "run_id": run.run_id, "metrics": evidence, "artifacts": run.artifacts})]
+    opened = open_request(run.workspace, kind="release", subject={**subject, "gates": gates},
+                          initiator=run.initiator, policy_digest=run.policy.digest, run_id=run.run_id, gates=gates)
+    return {"request_id": opened.id, "digest": opened.digest, "gates_passed": gates_pass(gates),
+            "gates": {g["gate"]: g["passed"] for g in gates}}
+
+
+def release_subject(run, gates: list[dict[str, Any]]) -> dict[str, Any]:
+    """Everything a release request is about, by digest: any change makes a new request."""
+    teacher = run.components["teacher"]
+    exported = run.workspace.artifacts.read_json(run.artifacts["exports"])
+    files = {f"{exporter}/{name}": digest for exporter, named in exported.items() for name, digest in named.items()}
+    return {
+        "run_id": run.run_id,
+        "pipeline": run.spec.name,
+        "spec_digest": run.spec.digest,
+        "policy_digest": run.policy.digest,
+        "teacher": {"name": teacher.name, "fingerprint": teacher.fingerprint()},
+        "data": {"source_fingerprint": run.summaries["ingest"]["fingerprint"],
+                 **{k: v for k, v in run.artifacts.items() if k not in ("exports", "model_card")}},
+        "student": {"files": files},
+        "model_card": run.artifacts.get("model_card"),
+        "plugins": run.plugins.provenance(),
+    }
+
+
+STAGE = Stage("request", request, reads=("*",))

@@ -1,0 +1,51 @@
+"""Scrub: PII replaced before anything else sees the data; a residual scan must come back clean."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import partial
+from typing import Any
+
+from stillroom.components import MapWork, ScrubReport
+from stillroom.errors import RunRefused
+from stillroom.run.records import batches, read_jsonl, write_jsonl
+from stillroom.run.stages.base import Skip, Stage
+
+
+def scrub(run) -> dict[str, Any]:
+    scrubber = run.components.get("scrubber")
+    if scrubber is None:
+        raise Skip("no scrubber configured and the policy does not require one for this classification")
+
+    report = ScrubReport()
+    fields = scrubber.options["fields"]
+    threshold = run.policy.residency.residual_threshold
+
+    def scrubbed() -> Iterator[dict[str, Any]]:
+        nonlocal report
+        work = MapWork("scrub", partial(scrub_batch, scrubber, fields), batches(read_jsonl(run, run.artifacts["ingested"])))
+        for clean, batch_report in run.executor.map(work):
+            report = report.merge(batch_report)
+            yield from clean
+
+    digest, count = write_jsonl(run, "scrubbed", scrubbed())
+    report_digest = run.workspace.artifacts.put_json(report.as_dict())
+    run.artifacts["scrub_report"] = report_digest
+    counts = {entity: sum(by_field.values()) for entity, by_field in report.counts.items()}
+    summary = {"scrubber": scrubber.name, "records": count, "output": digest, "report": report_digest,
+               "entities": counts, "methods": report.methods, "residual": len(report.residual)}
+    if len(report.residual) > threshold:
+        places = ", ".join(f"record {r['record']} field {r['field']!r} ({r['type']})" for r in report.residual[:5])
+        raise RunRefused(f"the residual PII scan found {len(report.residual)} finding(s) after scrubbing "
+                         f"(policy allows {threshold}): {places}")
+    return summary
+
+
+def scrub_batch(scrubber, fields: list[str], batch: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], ScrubReport]:
+    """One batch scrubbed, with its report and the residual scan of the scrubbed records (no values)."""
+    clean, batch_report = scrubber.scrub(batch)
+    batch_report.residual = scrubber.residual_scan(clean, fields)
+    return clean, batch_report
+
+
+STAGE = Stage("scrub", scrub, reads=("ingested",), writes=("scrubbed", "scrub_report"))

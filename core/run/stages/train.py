@@ -1,0 +1,60 @@
+"""Train: a trainer plugin distills the student (and a labels-only baseline), kept as artifacts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from stillroom.components import Dataset, TrainWork
+from stillroom.config import PipelineSpec
+from stillroom.run.datasets import load_dataset
+from stillroom.run.stages.base import Stage
+from stillroom.run.stages.choose import default_for
+from stillroom.run.students import persist_student
+
+
+def train(run) -> dict[str, Any]:
+    spec, plugins = run.spec, run.plugins
+    task = run.components["teacher"].task
+    name = spec.trainer.type if spec.trainer else default_for(plugins, "trainer", task)
+    options = spec.trainer.options if spec.trainer else {}
+    trainer = plugins.component("trainer", name)(options, run.ctx)
+    run.artifacts["student"] = run.executor.train(_work(run, trainer, spec.student, "student"))
+    outputs = {"trainer": name, "student_parameters": _parameters(run, "student"), "student": run.artifacts["student"]}
+    skipped = _no_baseline_because(spec, run.dataset, trainer)
+    if skipped is None:
+        baseline_spec = {**spec.student, "method": "labels"}
+        run.artifacts["baseline"] = run.executor.train(_work(run, trainer, baseline_spec, "baseline"))
+        outputs["baseline"] = "labels-only"
+    else:
+        outputs["baseline_skipped"] = skipped
+    return outputs
+
+
+def _work(run, trainer, student_spec: Mapping[str, Any], role: str) -> TrainWork:
+    """Training as a function of the dataset's digest, returning the stored student's digest."""
+
+    def fit(dataset: str) -> str:
+        data = load_dataset(run.workspace.artifacts, dataset)
+        student = trainer.train(student_spec, data, run.teacher_outputs, run.ctx)
+        return persist_student(run, role, trainer.name, student_spec, student)
+
+    return TrainWork("train", fit, run.artifacts["dataset"])
+
+
+def _parameters(run, role: str) -> int:
+    return run.workspace.artifacts.read_json(run.artifacts[role])["parameters"]
+
+
+def _no_baseline_because(spec: PipelineSpec, dataset: Dataset, trainer) -> str | None:
+    """Why this run trains no labels-only baseline, in words for the report; None when it trains one."""
+    if not spec.baseline:
+        return "turned off in the pipeline (baseline: false)"
+    if dataset.train.labels is None:
+        return "the training data has no labels (the pipeline names no data.label_field)"
+    if not getattr(trainer, "supports_baseline", False):
+        return f"trainer {trainer.name!r} has no labels-only mode"
+    return None
+
+
+STAGE = Stage("train", train, reads=("dataset", "labels.*"), writes=("student", "baseline"))

@@ -1,0 +1,53 @@
+"""Trained students as artifacts: saved when training ends, loaded by digest by whoever needs them.
+
+A student artifact is a JSON manifest naming the trainer that made it, the
+student spec it was trained with, and the digest of every file its ``save``
+wrote. Loading writes those files (each checked against its digest) into the
+run's scratch directory and asks the same registered trainer to rebuild the
+student, so no code path outside the policy's plugins is imported.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from stillroom.components import Student
+from stillroom.errors import ArtifactError
+
+
+def persist_student(run, role: str, trainer: str, student_spec: Mapping[str, Any], student: Student) -> str:
+    """Save ``student`` into the artifact store; the digest of its manifest."""
+    directory = run.ctx.scratch / "students" / f"{role}-saving"
+    shutil.rmtree(directory, ignore_errors=True)
+    files = student.save(directory)
+    stored = {str(Path(f).relative_to(directory)): run.workspace.artifacts.put_file(Path(f)) for f in files}
+    shutil.rmtree(directory, ignore_errors=True)
+    manifest = {"kind": "stillroom.student", "role": role, "trainer": trainer, "student_spec": dict(student_spec),
+                "task": student.task, "parameters": student.num_parameters(), "files": stored}
+    return run.workspace.artifacts.put_json(manifest)
+
+
+def load_student(run, digest: str) -> Student:
+    """The student stored under ``digest``, rebuilt by the trainer that trained it."""
+    artifacts = run.workspace.artifacts
+    manifest = artifacts.read_json(digest)
+    if not isinstance(manifest, dict) or manifest.get("kind") != "stillroom.student":
+        raise ArtifactError(f"artifact {digest[:12]} is not a stored student")
+    directory = run.ctx.scratch / "students" / digest[:16]
+    if not directory.is_dir():
+        staging = directory.with_name(directory.name + ".partial")
+        shutil.rmtree(staging, ignore_errors=True)
+        for name, file_digest in manifest["files"].items():
+            target = staging / name
+            if target.resolve().parent != staging.resolve() and staging.resolve() not in target.resolve().parents:
+                raise ArtifactError(f"student {digest[:12]} names a file outside its directory: {name!r}")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(artifacts.read_bytes(file_digest))
+        staging.rename(directory)
+    name = manifest["trainer"]
+    options = run.spec.trainer.options if run.spec.trainer and run.spec.trainer.type == name else {}
+    trainer = run.plugins.component("trainer", name)(options, run.ctx)
+    return trainer.load_student(directory, manifest["student_spec"])
