@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet $(TORCH)
-	$(BIN)/python -m pip install --quiet -e ".[dev,demo,postgres]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,demo,postgres,ray]"
 	touch $(STAMP)
 
 demo: setup

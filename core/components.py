@@ -339,6 +339,9 @@ class MapWork:
     stage: str
     fn: Callable[[Batch], Any]
     batches: Iterable[Batch]
+    # True when ``fn`` pickles without live objects (components travel as ``stillroom.run.portable.ComponentRef``),
+    # so an executor may ship it to other processes; otherwise it runs in the coordinator
+    portable: bool = False
 
 
 @dataclass
@@ -365,6 +368,11 @@ class Executor(ABC):
     @abstractmethod
     def train(self, work: TrainWork) -> str:
         """``work.fn(work.dataset)``: the trained student's artifact digest."""
+
+    def evidence(self, stage: str) -> dict[str, Any]:
+        """What this executor did for ``stage``, for its ledger entry: where the work ran (``ran_on``), and
+        ``blocked``, egress attempts its workers refused (``{"target", "event", "node", ...}``, never data)."""
+        return {"name": self.name, "ran_on": "coordinator", "blocked": []}
 
     def close(self) -> None:
         """Release workers; called when the run ends."""

@@ -10,6 +10,7 @@ signature; ``tests/test_docs.py`` fails when the two drift.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import pluggy
@@ -87,7 +88,7 @@ def register_exporters(register: Callable[[type], None]) -> None:
 
 
 @hookspec(firstresult=True)
-def make_executor(name: str) -> Any | None:
+def make_executor(name: str, policy: Any, workspace: Path) -> Any | None:
     """Who runs the stages' work: return a ``stillroom.components.Executor`` for ``name``, or ``None``.
 
     Called once when a run starts, before anything is recorded, with the
@@ -101,6 +102,9 @@ def make_executor(name: str) -> Any | None:
     what comes back is evidence the coordinator checks and ledgers.
 
     :param name: the executor the pipeline spec names.
+    :param policy: the run's ``stillroom.policy.Policy``; workers must be governed by its egress rules
+        and plugin allowlist.
+    :param workspace: the workspace root directory.
     :return: an ``Executor``, or ``None`` when this plugin does not provide ``name``.
     """
 

@@ -59,6 +59,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "stillroom.plugins.exporters.onnx",
     "stillroom.plugins.exporters.int8",
     "stillroom.run.executors.local",
+    "stillroom.run.executors.ray",
 )
 
 CATALOGUE_HOOKS = {
@@ -238,9 +239,9 @@ class PluginManager:
             if i.status == "loaded"
         ]
 
-    def executor(self, name: str) -> Executor:
+    def executor(self, name: str, *, policy: Any, workspace: Path) -> Executor:
         """The executor the spec names; a ConfigError when no plugin provides it, so no run says it ran where it did not."""
-        found = self.pm.hook.make_executor(name=name)
+        found = self.pm.hook.make_executor(name=name, policy=policy, workspace=workspace)
         if found is None:
             raise ConfigError(f"the pipeline names executor {name!r}, which no installed plugin provides; "
                               "use `executor: local` (the default)")

@@ -72,7 +72,7 @@ class ExecutorPlugin:
     def __init__(self):
         self.executor = ThreadedExecutor()
 
-    @hookimpl
+    @hookimpl(tryfirst=True)
     def make_executor(self, name):
         return self.executor if name == "ray" else None
 
@@ -123,23 +123,36 @@ def test_the_local_executor_is_a_builtin_plugin_and_the_default(workspace):
     assert "stillroom.run.executors.local" in DEFAULT_PLUGINS
     local = next(i for i in manager.plugins() if i.name == "stillroom.run.executors.local")
     assert local.status == "loaded" and local.hooks == ["make_executor"]
-    assert manager.executor("local").name == "local"
+    assert manager.executor("local", policy=workspace.policy(), workspace=workspace.root).name == "local"
 
 
-def test_a_spec_naming_an_executor_no_plugin_provides_is_refused_before_anything_is_recorded(workspace, data_file):
+def test_an_executor_no_plugin_provides_is_a_config_error(workspace):
+    from stillroom.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="^the pipeline names executor 'slurm', which no installed plugin provides; "
+                                          "use `executor: local` \\(the default\\)$"):
+        load_plugins().executor("slurm", policy=workspace.policy(), workspace=workspace.root)
+
+
+def test_executor_ray_without_ray_installed_is_refused_before_anything_is_recorded(workspace, data_file, tmp_path):
+    """Ray is made unimportable for the command (a ``ray`` package that raises ImportError first on its path)."""
     from tests.people import setup_user
 
     setup_user(workspace, "op", ["operator"], "correct horse battery")
+    (tmp_path / "no-ray" / "ray").mkdir(parents=True)
+    (tmp_path / "no-ray" / "ray" / "__init__.py").write_text("raise ImportError('no ray here')\n")
     path = workspace.root / "ray.yaml"
     path.write_text(f"name: on-ray\nsource: {{type: jsonl, path: {data_file}, classification: public}}\n"
                     "teacher: {path: /nonexistent/teacher}\nexecutor: ray\n")
     before = len(tp.entries(workspace))
+    env = {**os.environ, "STILLROOM_PASSPHRASE": "correct horse battery",
+           "PYTHONPATH": os.pathsep.join([str(tmp_path / "no-ray"), os.environ.get("PYTHONPATH", "")])}
     result = subprocess.run(
         [sys.executable, "-m", "stillroom.cli", "run", str(path), "--workspace", str(workspace.root), "--as", "op"],
-        capture_output=True, text=True, env={**os.environ, "STILLROOM_PASSPHRASE": "correct horse battery"})
+        capture_output=True, text=True, env=env)
     assert result.returncode == 2
-    assert result.stderr.strip() == ("error: the pipeline names executor 'ray', which no installed plugin provides; "
-                                     "use `executor: local` (the default)")
+    assert result.stderr.strip() == ("error: the pipeline names executor 'ray', and Ray is not installed; "
+                                     "install it with pip install 'stillroom[ray]'")
     with workspace.session() as s:
         assert crud.list_runs(s) == []
     assert len(tp.entries(workspace)) == before
@@ -197,3 +210,81 @@ def test_the_trained_student_is_an_artifact_and_export_loads_it_by_digest(worksp
     assert manifest["files"] == {"student.json": exported}
     assert run.live.students["student"] is not trained[0]  # export got the stored one, not the trained object
     assert run.live.students["student"].label == trained[0].label
+
+
+@pytest.mark.ray
+def test_ray_workers_scrub_to_the_same_digests_as_the_local_executor_and_the_ledger_names_them(workspace, tmp_path):
+    """A local Ray instance with two worker processes, the real Presidio scrubber built in each worker."""
+    pytest.importorskip("ray")
+    import socket
+
+    manager = PluginManager()
+    manager.pm.register(tp.TestPlugin(), name="test-components")
+    manager.infos["test-components"] = PluginInfo("test-components", "test", __name__, "loaded")
+    manager.load(entry_points=[])
+    rows = [{"text": f"card {i} lost, write to jane.doe{i}@example.com", "label": "card"} for i in range(700)]
+    rows += [{"text": f"refund {i} please, call Peter Smith", "label": "refund"} for i in range(500)]
+    path = tmp_path / "pii.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    source = {"type": "jsonl", "path": str(path), "classification": "confidential"}
+
+    def run_on(executor):
+        return run_pipeline(workspace, tp.spec(path, source=source, scrub={"type": "presidio", "workers": 1},
+                                               evaluators=["accuracy"], executor=executor),
+                            initiator="op", plugins=manager, progress=False)
+
+    local, on_ray = run_on("local"), run_on("ray")
+    for role in ("ingested", "scrubbed", "scrub_report", "dataset"):
+        assert local.artifacts[role] == on_ray.artifacts[role], role
+    assert on_ray.summaries["scrub"]["entities"]["EMAIL_ADDRESS"] == 700
+    stages = {e["kind"]: e["payload"] for e in ledger(workspace, on_ray.run_id) if e["kind"].startswith("stage.")}
+    assert stages["stage.scrub"]["executor"] == {"name": "ray", "ran_on": "ray workers",
+                                                 "nodes": [socket.gethostname()]}
+    assert stages["stage.label"]["executor"] == {"name": "ray", "ran_on": "coordinator"}
+    start = next(e for e in ledger(workspace, on_ray.run_id) if e["kind"] == "run.start")
+    assert start["payload"]["executor"] == "ray"
+    assert not [e for e in ledger(workspace, on_ray.run_id) if e["kind"] == "egress.blocked"]
+
+
+def _phone_home(port, batch):
+    """Portable work that tries to reach a loopback port the egress policy does not allow."""
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except PermissionError:
+        pass
+    return len(batch)
+
+
+@pytest.mark.ray
+def test_the_egress_guard_is_armed_in_every_ray_worker_and_the_attempt_comes_back_as_evidence(workspace):
+    pytest.importorskip("ray")
+    import socket
+    from functools import partial
+
+    import ray.cloudpickle
+
+    from stillroom.components import MapWork
+    from stillroom.run.executors.ray import RayExecutor
+
+    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers cannot import the tests folder
+    (workspace.policy_dir / "egress.yaml").write_text("egress:\n  allow:\n    - {host: 127.0.0.1, port: 5432}\n")
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.settimeout(0.5)
+    port = listener.getsockname()[1]
+    executor = RayExecutor(workspace.policy(), workspace.root)
+    try:
+        work = MapWork("probe", partial(_phone_home, port), [[1, 2], [3], [4, 5, 6]], portable=True)
+        assert list(executor.map(work)) == [2, 1, 3]
+        with pytest.raises(socket.timeout):
+            listener.accept()
+    finally:
+        executor.close()
+        listener.close()
+    evidence = executor.evidence("probe")
+    assert evidence["ran_on"] == "ray workers" and evidence["nodes"] == [socket.gethostname()]
+    assert [(b["target"], b["stage"], b["node"]) for b in evidence["blocked"]] == \
+        [(f"127.0.0.1:{port}", "probe", socket.gethostname())] * 3

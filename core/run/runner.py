@@ -59,7 +59,7 @@ def run_pipeline(
     """
     policy = workspace.policy()
     plugins = plugins or load_plugins(policy.plugins.allow)
-    executor = plugins.executor(spec.executor)
+    executor = plugins.executor(spec.executor, policy=policy, workspace=workspace.root)
     state = RunState(spec.name, spec.digest, policy.digest, initiator, executor=executor.name)
     run = Run(state, Live(workspace, spec, plugins, policy, executor))
     with workspace.session() as s:
@@ -137,8 +137,12 @@ def _run_stage(run: Run, position: int, stage: Stage) -> StageReport:
         run.summaries[name] = {"status": status, "seconds": seconds, "message": message, **outputs}
         logged = message if status != "failed" else ledger_message(error)
         wrote = {role: digest for role, digest in run.artifacts.items() if before.get(role) != digest}
+        ran = run.executor.evidence(name)
+        for attempt in ran["blocked"]:  # refused in a worker, ledgered here: workers write no ledger
+            run.record("egress.blocked", attempt)
         run.record(f"stage.{name}", {"status": status, "seconds": seconds, "message": logged, "outputs": outputs,
-                                     "reads": stage.read_digests(before), "writes": wrote})
+                                     "reads": stage.read_digests(before), "writes": wrote,
+                                     "executor": {k: v for k, v in ran.items() if k != "blocked"}})
         with run.workspace.session() as s:
             crud.add_stage(s, run_id=run.run_id, position=position, name=name, status=status,
                            started_at=started_at, seconds=seconds, outputs=outputs, message=message)

@@ -7,6 +7,7 @@ goes (ingest, scrub) never holds more than one batch of results.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from stillroom import hookimpl
@@ -25,5 +26,5 @@ class LocalExecutor(Executor):
 
 
 @hookimpl(trylast=True)
-def make_executor(name: str) -> Executor | None:
+def make_executor(name: str, policy: Any, workspace: Path) -> Executor | None:
     return LocalExecutor() if name == "local" else None

@@ -20,7 +20,7 @@ def ingest(run) -> dict[str, Any]:
 
     def records() -> Iterator[dict[str, Any]]:
         index = 0
-        work = MapWork("ingest", partial(project_fields, wanted), source.read(BATCH_SIZE))
+        work = MapWork("ingest", partial(project_fields, wanted), source.read(BATCH_SIZE), portable=True)
         for projected, missing in run.executor.map(work):
             for record in projected:
                 index += 1

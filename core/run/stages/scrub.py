@@ -8,6 +8,7 @@ from typing import Any
 
 from stillroom.components import MapWork, ScrubReport
 from stillroom.errors import RunRefused
+from stillroom.run.portable import ComponentRef
 from stillroom.run.records import batches, read_jsonl, write_jsonl
 from stillroom.run.stages.base import Skip, Stage
 
@@ -23,7 +24,9 @@ def scrub(run) -> dict[str, Any]:
 
     def scrubbed() -> Iterator[dict[str, Any]]:
         nonlocal report
-        work = MapWork("scrub", partial(scrub_batch, scrubber, fields), batches(read_jsonl(run, run.artifacts["ingested"])))
+        ref = ComponentRef("scrubber", scrubber.name, scrubber.options, live=scrubber)
+        work = MapWork("scrub", partial(scrub_batch, ref, fields), batches(read_jsonl(run, run.artifacts["ingested"])),
+                       portable=True)
         for clean, batch_report in run.executor.map(work):
             report = report.merge(batch_report)
             yield from clean
@@ -41,8 +44,10 @@ def scrub(run) -> dict[str, Any]:
     return summary
 
 
-def scrub_batch(scrubber, fields: list[str], batch: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], ScrubReport]:
+def scrub_batch(ref: ComponentRef, fields: list[str], batch: list[dict[str, Any]]
+                ) -> tuple[list[dict[str, Any]], ScrubReport]:
     """One batch scrubbed, with its report and the residual scan of the scrubbed records (no values)."""
+    scrubber = ref.get()
     clean, batch_report = scrubber.scrub(batch)
     batch_report.residual = scrubber.residual_scan(clean, fields)
     return clean, batch_report
