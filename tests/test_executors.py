@@ -191,6 +191,22 @@ def test_every_stage_ledgers_the_digests_it_read_and_wrote(workspace, plugins, d
     assert stages["export"]["reads"]["student"] == run.artifacts["student"]
 
 
+def test_a_stage_that_writes_an_artifact_it_does_not_declare_fails_the_run(workspace, plugins, data_file, monkeypatch):
+    from dataclasses import replace
+
+    from stillroom.errors import StillroomError
+    from stillroom.run import runner
+
+    monkeypatch.setattr(runner, "PIPELINE", tuple(replace(s, writes=()) if s.name == "ingest" else s
+                                                  for s in runner.PIPELINE))
+    with pytest.raises(StillroomError, match=r"^stage ingest wrote artifacts it does not declare \(ingested\)"):
+        run_pipeline(workspace, spec(data_file), initiator="op", plugins=plugins, progress=False)
+    with workspace.session() as s:
+        run = crud.list_runs(s)[0]
+        assert run.status == "failed"
+        assert [st.status for st in crud.list_stages(s, run_id=run.id)] == ["succeeded", "failed"]
+
+
 def test_the_trained_student_is_an_artifact_and_export_loads_it_by_digest(workspace, plugins, data_file):
     trained = []
     original = tp.MajorityTrainer.train

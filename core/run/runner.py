@@ -126,6 +126,11 @@ def _run_stage(run: Run, position: int, stage: Stage) -> StageReport:
     before = dict(run.artifacts)
     try:
         outputs = stage.run(run)
+        undeclared = sorted(role for role, digest in run.artifacts.items()
+                            if before.get(role) != digest and not stage.declares(role))
+        if undeclared:
+            raise StillroomError(f"stage {name} wrote artifacts it does not declare ({', '.join(undeclared)}); "
+                                 "add them to its Stage(writes=...)")
     except Skip as skip:
         status, message = "skipped", str(skip)
     except BaseException as exc:
@@ -147,8 +152,4 @@ def _run_stage(run: Run, position: int, stage: Stage) -> StageReport:
             crud.add_stage(s, run_id=run.run_id, position=position, name=name, status=status,
                            started_at=started_at, seconds=seconds, outputs=outputs, message=message)
         run.plugins.on_stage_end(run.info, name, {"status": status, "seconds": seconds, "outputs": outputs})
-    undeclared = sorted(role for role in wrote if not stage.declares(role))
-    if undeclared:
-        raise StillroomError(f"stage {name} wrote artifacts it does not declare ({', '.join(undeclared)}); "
-                             "add them to its Stage(writes=...)")
     return report
