@@ -2,15 +2,20 @@
 
 A user's private key lives at ``keys/users/<key name>.key``, encrypted with
 their passphrase; the passphrase is never stored, only an argon2 hash of it
-for dashboard sign-in. Each key is introduced to the ledger (signed by the
-node key), so everything the person signs can be verified from the ledger
-alone. Key names are never reused: a reset makes ``<name>-k2``, ``-k3``, ...
-and retires the earlier keys in the ledger (``key.retired``), so a leaked old
+for dashboard sign-in. Each key, each user and their roles are introduced by
+governance entries in the ledger (``key.added`` and ``user.added`` in one batch)
+signed by an admin's own key, so everything the person signs can be verified
+from the ledger alone, and who holds which key and role is read from the
+verified chain (``Ledger.trust``), never from the ``users`` table: its
+``roles``, ``key_name`` and ``verifier_key`` columns are a cache for listings.
+Key names are never reused: a reset makes ``<name>-k2``, ``-k3``, ... and
+retires the earlier keys in the same batch (``key.retired``), so a leaked old
 key signs nothing that counts.
 
-Who may add people (``enroll``): while nobody holds ``admin`` (a new
-workspace, or one made before admins existed), the first admin needs nobody's
-sign-in; everyone else is added by an unlocked admin.
+Who may add people (``enroll``): while the chain has no admin (a new
+workspace), the first admin needs nobody's sign-in and the node key signs
+their entries (the bootstrap); everyone else is added by an unlocked admin,
+whose key signs. A node-signed addition after that is refused by the ledger.
 """
 
 from __future__ import annotations
@@ -29,7 +34,8 @@ from sqlmodel import select
 
 from stillroom import signing
 from stillroom.errors import StillroomError, UsageError
-from stillroom.ledger.entry import KEY_ADDED, KEY_RETIRED, parse_time
+from stillroom.ledger.entry import KEY_ADDED, USER_ADDED, USER_RESET, parse_time
+from stillroom.ledger.errors import LedgerError
 from stillroom.ledger.log import Draft
 from stillroom.store.models import User
 
@@ -37,8 +43,7 @@ ROLES = ("security", "legal", "operator", "admin")
 _NAME = re.compile(r"^[a-z][a-z0-9._-]{0,62}$")
 MIN_PASSPHRASE = 8
 LOCK_AFTER = 5
-RESET = "user.reset"
-_EVERY_ENTRY = 2**31 - 1  # a ledger read's limit when every entry of a kind is needed
+RESET = USER_RESET
 
 
 class AuthError(StillroomError):
@@ -86,8 +91,8 @@ def enroll(ws, name: str, roles: list[str], passphrase: str, *, admin: Person | 
 
 
 def has_admin(ws) -> bool:
-    with ws.session() as s:
-        return _any_admin(s)
+    """Whether the verified chain has made anyone an admin."""
+    return ws.trust().has_admin()
 
 
 def unlock(ws, name: str, passphrase: str) -> Person:
@@ -106,8 +111,10 @@ def _unlock(ws, name: str, passphrase: str) -> tuple[Person, str]:
 
     _decoy_hash()  # made on every call, known name or not, so only the first call of a process pays for it
     now = datetime.now(timezone.utc)
+    trust = ws.trust()
+    grant = trust.users.get(name)
     with write_session(ws.engine) as s:
-        user = s.get(User, name)
+        user = s.get(User, name) if grant is not None else None  # a row the ledger never added is nobody
         if user is not None:
             if user.locked_until is not None and _aware(user.locked_until) > now:
                 raise AuthError(f"user {name!r} is locked after repeated failed sign-ins until "
@@ -117,13 +124,17 @@ def _unlock(ws, name: str, passphrase: str) -> tuple[Person, str]:
             if failures >= LOCK_AFTER:
                 user.locked_until = now + timedelta(seconds=30 * 2 ** (failures - LOCK_AFTER))
             s.add(user)
-            roles, verifier = list(user.roles), user.verifier_key
+            stored_key = user.key_name
     if user is None:
         _verify_password(_decoy_hash(), passphrase)
         raise AuthError(f"no user named {name!r}; `stillroom users list` shows the users")
     if not _verify_password(password_hash, passphrase):
         ws.ledger().record("auth.failed", {"user": name, "failures": failures}, actor=name)
         raise AuthError(f"wrong passphrase for {name!r}")
+    roles, key_name, verifier = list(grant.roles), grant.key, trust.keys[grant.key].verifier_key
+    if stored_key != key_name:
+        raise AuthError(f"the store names {stored_key} as {name}'s key but the ledger gave them {key_name}; "
+                        "an admin resets them")
     with write_session(ws.engine) as s:
         user = s.get(User, name)
         user.failed_logins, user.locked_until = 0, None
@@ -186,37 +197,45 @@ def change_passphrase(ws, name: str, old: str, new: str) -> None:
 def reset(ws, name: str, passphrase: str, *, admin: Person) -> User:
     """What ``stillroom users reset`` and the dashboard call: ``reset_user`` by an unlocked, current admin."""
     check_admin(ws, admin)
-    return reset_user(ws, name, passphrase, actor=admin.name)
+    return reset_user(ws, name, passphrase, actor=admin.name, admin=admin)
 
 
-def reset_user(ws, name: str, passphrase: str, *, actor: str) -> User:
+def reset_user(ws, name: str, passphrase: str, *, actor: str, admin: Person | None = None) -> User:
     """An admin reset: a new key and passphrase, and every earlier key of the user retired.
 
     Each earlier key gets a ``key.retired`` entry, in one atomic batch with the reset's own entry: from
     then on the ledger refuses anything it signs and verification fails on it, and ``approvals`` counts
     a decision signed by it only when the ledger recorded that before the retirement. So decisions signed
     before the reset keep verifying and an old key (leaked, perhaps the reason for the reset) signs
-    nothing new. Keys only a legacy reset retired (before ``key.retired`` existed) are retired in the
-    ledger now too. The retirement is ledgered before the store points at the new key: a crash in
-    between leaves the user with a retired key, never with a live one they were meant to lose; a second
-    reset mends it.
+    nothing new. The new key (``key.added``), the retirements and the ``user.reset`` entry that gives
+    the user the new key are one atomic batch signed by ``admin`` (the node key only while the chain has
+    no admin). The ledger is written before the store points at the new key: a crash in between leaves
+    the store naming a retired key, which ``unlock`` refuses; a second reset mends it.
     """
     from stillroom.store.db import write_session
 
     _check_passphrase(passphrase)
+    trust = ws.trust()
+    if name not in trust.users:
+        raise UsageError(f"no user named {name!r}")
     with ws.session() as s:
         user = s.get(User, name)
         if user is None:
             raise UsageError(f"no user named {name!r}")
         previous = user.key_name
-    earlier = _keys_of(ws, name)
+    earlier = _keys_of(trust, name)
     version = max(earlier.values(), default=0) + 1
-    fresh = _new_key(ws, name, f"{name}-k{version}", passphrase, actor=actor)
-    ledger = ws.ledger()
-    retiring = sorted(k for k in earlier if k not in _retired_by_ledger(ledger))
+    fresh, key_added = _new_key(ws, name, f"{name}-k{version}", passphrase, actor=actor)
+    retiring = sorted(k for k in earlier if trust.keys[k].role != "node" and trust.keys[k].retired is None)
     reset = Draft(RESET, {"user": name, "key": fresh.key_name, "verifier_key": fresh.verifier_key,
                           "retired_keys": retiring}, actor)
-    ledger.retire_keys(retiring, reason=f"{name} was reset by {actor}", actor=actor, along_with=[reset])
+    signer = None if admin is None else (admin.key_name, admin.key)
+    try:
+        ws.ledger().retire_keys(retiring, reason=f"{name} was reset by {actor}", actor=actor,
+                                along_with=[key_added, reset], signed_by=signer)
+    except BaseException:
+        key_path(ws, fresh.key_name).unlink(missing_ok=True)
+        raise
     with write_session(ws.engine) as s:
         user = s.get(User, name)
         if user is None or user.key_name != previous:
@@ -228,47 +247,32 @@ def reset_user(ws, name: str, passphrase: str, *, actor: str) -> User:
 
 
 def retired_keys(ws) -> dict[str, Retirement]:
-    """Every retired person key, with the ledger entry that retired it (the earliest, if several).
-
-    The ledger's own ``key.retired`` entries, and, the one place that reads them, resets ledgered before
-    those existed: such a reset retired the keys its payload names (``retired_keys``) or, older still,
-    every ``<user>-kN`` key introduced before it but the one it brought in.
-    """
-    ledger = ws.ledger()
-    retired = {name: Retirement(seq, time) for name, (seq, time) in _retired_by_ledger(ledger).items()}
-    resets = ledger.entries(kind=RESET, limit=_EVERY_ENTRY)
-    introduced = {} if all("retired_keys" in e.payload for e in resets) else {
-        e.payload["verifier_key"].split("+", 1)[0]: e.seq for e in ledger.entries(kind=KEY_ADDED, limit=_EVERY_ENTRY)}
-    for entry in resets:
-        for key_name in _retired_by_reset(entry, introduced):
-            if key_name not in retired or entry.seq < retired[key_name].seq:
-                retired[key_name] = Retirement(entry.seq, parse_time(entry.time))
-    return retired
-
-
-def _retired_by_ledger(ledger) -> dict[str, tuple[int, datetime]]:
-    return {e.payload["key"]: (e.seq, parse_time(e.time)) for e in ledger.entries(kind=KEY_RETIRED, limit=_EVERY_ENTRY)}
-
-
-def _retired_by_reset(entry, introduced: dict[str, int]) -> list[str]:
-    """The keys a reset entry retires by itself: those it names, or for a reset from before it named
-    them, every earlier ``<user>-kN`` key but its new one."""
-    if "retired_keys" in entry.payload:
-        return list(entry.payload["retired_keys"])
-    new_key = entry.payload.get("key", "")
-    user = entry.payload.get("user") or re.sub(r"-k\d+$", "", new_key)
-    own = re.compile(rf"{re.escape(user)}-k\d+")
-    return [k for k, seq in introduced.items() if seq < entry.seq and own.fullmatch(k) and k != new_key]
+    """Every retired person key of a user, with the ledger entry that retired it, from the verified chain."""
+    return {name: Retirement(k.retired, parse_time(k.retired_time))
+            for name, k in ws.trust().person_keys().items() if k.retired is not None}
 
 
 def list_users(ws) -> list[User]:
+    """The users the verified chain added, their roles and current key as the chain says (the store's
+    copy of those is a cache; a row the ledger never added is not listed)."""
+    trust = ws.trust()
     with ws.session() as s:
-        return list(s.exec(select(User).order_by(User.name)))
+        rows = list(s.exec(select(User).order_by(User.name)))
+    return [u for u in (_as_ledgered(u, trust) for u in rows) if u is not None]
 
 
 def get_user(ws, name: str) -> User | None:
     with ws.session() as s:
-        return s.get(User, name)
+        user = s.get(User, name)
+    return None if user is None else _as_ledgered(user, ws.trust())
+
+
+def _as_ledgered(user: User, trust) -> User | None:
+    grant = trust.users.get(user.name)
+    if grant is None:
+        return None
+    user.roles, user.key_name, user.verifier_key = list(grant.roles), grant.key, trust.keys[grant.key].verifier_key
+    return user
 
 
 def key_path(ws, key_name: str) -> Path:
@@ -284,51 +288,55 @@ def _add(ws, name: str, roles: list[str], passphrase: str, *, actor: str, signed
     bad = [r for r in roles if r not in ROLES]
     if not roles or bad:
         raise UsageError(f"roles must be among {', '.join(ROLES)}; got {', '.join(roles) or 'none'}")
-    if get_user(ws, name) is not None:
+    trust = ws.trust()
+    if name in trust.users or get_user(ws, name) is not None:
         raise UsageError(f"user {name!r} already exists")
-    user = _new_key(ws, name, f"{name}-k1", passphrase, actor=actor)
+    with ws.session() as s:
+        if s.get(User, name) is not None:  # a row the ledger never added: not a user, but the name is taken
+            raise UsageError(f"user {name!r} already exists in the store but not in the ledger; remove the row")
+    taken = max(_keys_of(trust, name).values(), default=0)  # names are never reused, not even a refused add's
+    user, key_added = _new_key(ws, name, f"{name}-k{taken + 1}", passphrase, actor=actor)
     user.roles = sorted(set(roles))
-    with write_session(ws.engine) as s:
-        # Checked again under the writer lock: two first admins racing cannot both bootstrap.
-        if first and _any_admin(s):
-            raise AuthError("an admin was added meanwhile; adding one now needs an admin")
-        if s.get(User, name) is not None:
-            raise UsageError(f"user {name!r} already exists")
-        s.add(user)
-    signer = None if signed_by is None else (signed_by.key_name, signed_by.key)
     payload = {"user": name, "roles": user.roles, "key": user.key_name, "verifier_key": user.verifier_key}
     if first:
         payload["bootstrap"] = True  # the first admin, added with nobody's sign-in
-    ws.ledger().record("user.added", payload, actor=actor, signed_by=signer)
+    signer = None if signed_by is None else (signed_by.key_name, signed_by.key)
+    try:
+        ws.ledger().govern([key_added, Draft(USER_ADDED, payload, actor)], signed_by=signer)
+    except LedgerError:
+        key_path(ws, user.key_name).unlink(missing_ok=True)
+        if first and ws.trust().has_admin():  # two first admins raced: the ledger took one
+            raise AuthError("an admin was added meanwhile; adding one now needs an admin") from None
+        raise
+    with write_session(ws.engine) as s:
+        s.add(user)
     return user
 
 
-def _any_admin(s) -> bool:
-    return any("admin" in roles for roles in s.exec(select(User.roles)))
-
-
 def check_admin(ws, admin: Person, *, only_admins: str = "add and reset users") -> None:
-    """``admin`` holds the admin role now (roles are read fresh), and signs with their current key."""
-    user = get_user(ws, admin.name)
-    if user is None or "admin" not in user.roles:
+    """``admin`` holds the admin role in the verified chain now, and signs with their current key."""
+    trust = ws.trust()
+    grant = trust.users.get(admin.name)
+    if grant is None or "admin" not in grant.roles:
         raise AuthError(f"{admin.name} is not an admin; only admins {only_admins}")
-    if user.key_name != admin.key_name or user.verifier_key != signing.verifier_key(admin.key_name,
-                                                                                   admin.key.public_key()):
+    if grant.key != admin.key_name or trust.keys[grant.key].verifier_key != signing.verifier_key(
+            admin.key_name, admin.key.public_key()):
         raise AuthError(f"{admin.name}'s key {admin.key_name} is not their current key; unlock again")
 
 
-def _new_key(ws, name: str, key_name: str, passphrase: str, *, actor: str) -> User:
+def _new_key(ws, name: str, key_name: str, passphrase: str, *, actor: str) -> tuple[User, Draft]:
+    """A new key sealed under ``passphrase`` in its file, and the ``key.added`` entry that introduces it."""
     key = signing.generate_key()
     signing.save_private_key(key_path(ws, key_name), key, passphrase=passphrase)
-    ws.ledger().add_key(key_name, key.public_key(), role="person", actor=actor)
-    return User(name=name, roles=[], key_name=key_name, verifier_key=signing.verifier_key(key_name, key.public_key()),
-                password_hash=_hash_password(passphrase))
+    verifier = signing.verifier_key(key_name, key.public_key())
+    user = User(name=name, roles=[], key_name=key_name, verifier_key=verifier, password_hash=_hash_password(passphrase))
+    return user, Draft(KEY_ADDED, {"verifier_key": verifier, "role": "person"}, actor)
 
 
-def _keys_of(ws, name: str) -> dict[str, int]:
-    """The user's person keys the ledger knows (their version by name), orphans of a crashed reset included."""
+def _keys_of(trust, name: str) -> dict[str, int]:
+    """The keys the chain knows by the user's key names (their version by name), orphans included."""
     own = re.compile(rf"{re.escape(name)}-k(\d+)")
-    return {key: int(m.group(1)) for key in ws.ledger().verifier_keys() if (m := own.fullmatch(key))}
+    return {key: int(m.group(1)) for key in trust.keys if (m := own.fullmatch(key))}
 
 
 def _load_key(ws, name: str, key_name: str, verifier: str, passphrase: str, password_hash: str

@@ -136,6 +136,15 @@ class Workspace:
             self.__dict__["_ledger"] = Ledger.for_workspace(self)
         return self.__dict__["_ledger"]
 
+    def trust(self):
+        """The verified chain's trust (``KeyChain``): person keys and their owners, users and roles, the policy
+        in force. Read-only, so it works mid-rotation too; raises ``LedgerError`` when the ledger does not verify."""
+        if "_reader" not in self.__dict__:
+            from stillroom.ledger.log import Ledger
+
+            self.__dict__["_reader"] = Ledger.reader(self.engine, self.origin)
+        return self.__dict__["_reader"].trust()
+
     def node_key(self):
         from stillroom import signing
 

@@ -72,17 +72,53 @@ def test_an_addition_is_ledgered_with_the_admin_as_actor_and_signed_by_their_key
 def test_an_admin_whose_role_was_taken_away_or_whose_key_was_retired_adds_nobody(ws, admin):
     enroll(ws, "bob", ["admin"], PASS, admin=admin)
     bob = unlock(ws, "bob", PASS)
-    reset_user(ws, "bob", "a reset passphrase", actor="ada")
+    reset_user(ws, "bob", "a reset passphrase", actor="ada", admin=admin)
     with pytest.raises(AuthError, match="bob-k1 is not their current key"):
         enroll(ws, "mallory", ["legal"], PASS, admin=bob)
-    with ws.session() as s:
-        stored = s.get(users.User, "ada")
-        stored.roles = ["legal"]
-        s.add(stored)
-        s.commit()
-    with pytest.raises(AuthError, match="ada is not an admin"):
-        enroll(ws, "mallory", ["legal"], PASS, admin=admin)
     assert get_user(ws, "mallory") is None
+
+
+def test_roles_edited_in_the_store_grant_and_take_nothing(ws, admin):
+    """A DBA's UPDATE of users.roles: the chain, not the column, says who is an admin."""
+    enroll(ws, "sam", ["security"], PASS, admin=admin)
+    with ws.session() as s:
+        for name, roles in (("ada", ["legal"]), ("sam", ["admin", "security"])):
+            stored = s.get(users.User, name)
+            stored.roles = roles
+            s.add(stored)
+        s.commit()
+    assert get_user(ws, "ada").roles == ["admin"] and get_user(ws, "sam").roles == ["security"]
+    with pytest.raises(AuthError, match="sam is not an admin"):
+        enroll(ws, "mallory", ["legal"], PASS, admin=unlock(ws, "sam", PASS))
+    enroll(ws, "lena", ["legal"], PASS, admin=admin)
+    assert get_user(ws, "mallory") is None and unlock(ws, "sam", PASS).roles == ["security"]
+
+
+def test_a_user_row_inserted_in_the_store_is_nobody(ws, admin):
+    """A DBA inserts a user row with a key file of their own: no ledger entry gave them a key, so no sign-in."""
+    from stillroom.users import _hash_password, key_path
+
+    key = signing.generate_key()
+    signing.save_private_key(key_path(ws, "mallory-k1"), key, passphrase=PASS)
+    with ws.session() as s:
+        s.add(users.User(name="mallory", roles=["admin"], key_name="mallory-k1", password_hash=_hash_password(PASS),
+                         verifier_key=signing.verifier_key("mallory-k1", key.public_key())))
+        s.commit()
+    with pytest.raises(AuthError, match="no user named 'mallory'"):
+        unlock(ws, "mallory", PASS)
+    assert [u.name for u in users.list_users(ws)] == ["ada"]
+
+
+def test_after_the_bootstrap_the_node_key_adds_and_resets_nobody(ws, admin):
+    """Whoever reads keys/node.key signs a user.added or a reset with it: the ledger refuses, nothing is written."""
+    before = ws.ledger().size()
+    with pytest.raises(LedgerError, match="user.added|key.added .* signed by the node key .* only an admin's own key"):
+        setup_user(ws, "mallory", ["security", "legal"], PASS, actor="ada")
+    with pytest.raises(LedgerError, match="signed by the node key .* only an admin's own key"):
+        reset_user(ws, "ada", "a reset passphrase", actor="ada")
+    assert ws.ledger().size() == before and get_user(ws, "mallory") is None
+    assert not users.key_path(ws, "mallory-k1").exists()
+    assert ws.ledger().verify().ok
 
 
 def test_two_first_users_racing_cannot_both_bootstrap(ws, admin, monkeypatch):
@@ -98,7 +134,7 @@ def test_two_first_users_racing_cannot_both_bootstrap(ws, admin, monkeypatch):
 
 def test_a_reset_ledgers_the_retirement_of_the_old_key(ws, admin):
     enroll(ws, "sam", ["security"], PASS, admin=admin)
-    reset_user(ws, "sam", "a reset passphrase", actor="ada")
+    reset_user(ws, "sam", "a reset passphrase", actor="ada", admin=admin)
     (reset,) = entries(ws, users.RESET)
     assert reset.payload["key"] == "sam-k2" and reset.payload["retired_keys"] == ["sam-k1"]
     (retired,) = entries(ws, KEY_RETIRED)
@@ -108,27 +144,18 @@ def test_a_reset_ledgers_the_retirement_of_the_old_key(ws, admin):
         unlock(ws, "sam", PASS)
 
 
-def test_a_reset_after_a_crashed_one_retires_the_orphaned_key_too(ws, admin):
-    enroll(ws, "sam", ["security"], PASS, admin=admin)
-    # A reset that stopped after introducing sam-k2 and before retiring anything or updating the store.
-    users._new_key(ws, "sam", "sam-k2", "crashed reset passphrase", actor="ada")
-    reset_user(ws, "sam", "a reset passphrase", actor="ada")
-    assert unlock(ws, "sam", "a reset passphrase").key_name == "sam-k3"
-    assert sorted(users.retired_keys(ws)) == ["sam-k1", "sam-k2"]
-
-
 def test_a_reset_retires_the_old_key_in_the_ledger_in_one_batch_with_the_reset(ws, admin):
     enroll(ws, "sam", ["security"], PASS, admin=admin)
-    reset_user(ws, "sam", "a reset passphrase", actor="ada")
+    reset_user(ws, "sam", "a reset passphrase", actor="ada", admin=admin)
     (reset,), (retired,) = entries(ws, users.RESET), entries(ws, KEY_RETIRED)
-    assert retired.seq == reset.seq - 1 and retired.signer == ws.node_key_name and retired.actor == "ada"
+    assert retired.seq == reset.seq - 2 and retired.signer == "ada-k1" and retired.actor == "ada"
     assert retired.payload == {"key": "sam-k1", "role": "person", "reason": "sam was reset by ada"}
 
 
 def test_the_ledger_refuses_an_entry_signed_by_a_retired_key(ws, admin):
     enroll(ws, "sam", ["security"], PASS, admin=admin)
     old = unlock(ws, "sam", PASS)
-    reset_user(ws, "sam", "a reset passphrase", actor="ada")
+    reset_user(ws, "sam", "a reset passphrase", actor="ada", admin=admin)
     with pytest.raises(LedgerError, match="'sam-k1' was retired at entry"):
         ws.ledger().record("approval.decision", {"forged": True}, actor="sam", signed_by=(old.key_name, old.key))
     assert ws.ledger().verify().ok
@@ -157,7 +184,7 @@ def _insert_signed_by(ws, key_name, key):
 def test_live_and_offline_verification_catch_an_entry_signed_after_the_keys_retirement(ws, admin, tmp_path):
     enroll(ws, "sam", ["security"], PASS, admin=admin)
     old = unlock(ws, "sam", PASS)
-    reset_user(ws, "sam", "a reset passphrase", actor="ada")
+    reset_user(ws, "sam", "a reset passphrase", actor="ada", admin=admin)
     retired_at = entries(ws, KEY_RETIRED)[0].seq
     ws.ledger().checkpoint()
     ws.ledger().export(tmp_path / "export")
@@ -169,18 +196,6 @@ def test_live_and_offline_verification_catch_an_entry_signed_after_the_keys_reti
         export.write(json.dumps({"entry": json.loads(leaf), "signature": base64.b64encode(signature).decode()}) + "\n")
     offline = verify_offline(tmp_path / "export")
     assert (offline.failure.seq, offline.failure.what) == (seq, "signer"), str(offline)
-
-
-def test_a_reset_ledgered_before_resets_named_their_keys_still_retires_them(ws, admin):
-    # An old-style reset entry: no retired_keys in its payload, no key.retired entries beside it.
-    enroll(ws, "sam", ["security"], PASS, admin=admin)
-    users._new_key(ws, "sam", "sam-k2", "an old reset passphrase", actor="ada")
-    reset = ws.ledger().record(users.RESET, {"user": "sam", "key": "sam-k2"}, actor="ada")
-    assert users.retired_keys(ws) == {"sam-k1": users.Retirement(reset.seq, parse_time(reset.time))}
-    reset_user(ws, "sam", "a reset passphrase", actor="ada")  # the next reset retires it in the ledger too
-    retired = users.retired_keys(ws)
-    assert retired["sam-k1"].seq == reset.seq and sorted(retired) == ["sam-k1", "sam-k2"]
-    assert sorted(e.payload["key"] for e in entries(ws, KEY_RETIRED)) == ["sam-k1", "sam-k2"]
 
 
 # -- a workspace from before admins -------------------------------------------------

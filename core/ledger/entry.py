@@ -23,7 +23,16 @@ GENESIS = "ledger.genesis"  # seq 0: the first node key, self-signed
 KEY_ADDED = "key.added"  # a new key (a person's, or another node's), signed by a node key
 KEY_ROTATED = "key.rotated"  # a new node key replaces the signer, which is retired from then on
 KEY_KINDS = (GENESIS, KEY_ADDED, KEY_ROTATED)  # the kinds that introduce a key
-KEY_RETIRED = "key.retired"  # a person key signs nothing after this entry; signed by a node key
+KEY_RETIRED = "key.retired"  # a person key signs nothing after this entry
+USER_ADDED = "user.added"  # a user, their roles and their first person key
+USER_RESET = "user.reset"  # a user's new person key (their earlier keys are retired in the same batch)
+POLICY_ADOPTED = "policy.adopted"  # the policy in force: its digest and the digest of each policy file
+
+# Governance: the entries that decide trust (who holds which key and role, which policy is in force).
+# Each must be signed by the current person key of a user the chain itself made an admin; the node key
+# signs one only while the chain has no admin yet (the bootstrap: `init` and the first `users add`).
+# The verifier refuses anything else, the ledger refuses to append it, and a signer must not node-sign it.
+GOVERNANCE_KINDS = (KEY_ADDED, KEY_RETIRED, USER_ADDED, USER_RESET, POLICY_ADOPTED)
 
 
 _TYPES = {"seq": int, "time": str, "kind": str, "actor": str, "signer": str,

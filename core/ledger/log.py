@@ -20,6 +20,7 @@ unchanged keys (keys change only with an entry).
 
 import base64
 import re
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -32,11 +33,11 @@ from sqlalchemy.engine import Engine
 from stillroom import signing
 from stillroom.ledger import merkle
 from stillroom.ledger.checkpoint import Checkpoint, sign_checkpoint
-from stillroom.ledger.entry import (GENESIS, KEY_ADDED, KEY_KINDS, KEY_RETIRED, KEY_ROTATED, Entry, canonical_entry,
-                                    entry_from_leaf, now)
+from stillroom.ledger.entry import (GENESIS, GOVERNANCE_KINDS, KEY_ADDED, KEY_KINDS, KEY_RETIRED, KEY_ROTATED, Entry,
+                                    canonical_entry, entry_from_leaf, now)
 from stillroom.ledger.errors import LedgerError, NotInLedger, ProofError
-from stillroom.ledger.keychain import NODE, ROLES
-from stillroom.ledger.verify import Row, VerifyReport, verify_rows
+from stillroom.ledger.keychain import NODE, ROLES, KeyChain
+from stillroom.ledger.verify import Row, TrustWalk, VerifyReport, verify_rows
 from stillroom.store import db
 from stillroom.store.models import LedgerCheckpoint, LedgerEntry, LedgerKey
 
@@ -47,13 +48,16 @@ PAGE = 5000  # rows per read when streaming the whole log
 # the read paths through SQLAlchemy's exec_driver_sql; one text for both.
 _HEAD = "SELECT seq, leaf_hash FROM ledger_entries ORDER BY seq DESC LIMIT 1"
 _LATEST_CHECKPOINT = "SELECT size, root, note FROM ledger_checkpoints ORDER BY size DESC, id DESC LIMIT 1"
-_KEY = "SELECT verifier_key, retired_seq, role FROM ledger_keys WHERE name = ?"
+_ROWS_FROM = "SELECT seq, leaf, signature, leaf_hash FROM ledger_entries WHERE seq >= ? ORDER BY seq"
 _INSERT_ENTRY = ("INSERT INTO ledger_entries (seq, time, kind, actor, signer, run_id, leaf, leaf_hash, signature) "
                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
 _INSERT_NODE = "INSERT INTO ledger_nodes (level, idx, hash) VALUES (?, ?, ?)"
 _INSERT_KEY = "INSERT INTO ledger_keys (name, verifier_key, role, introduced_seq, retired_seq) VALUES (?, ?, ?, ?, NULL)"
 _KEY_TAKEN = "SELECT name FROM ledger_keys WHERE name = ?"
 _RETIRE_KEY = "UPDATE ledger_keys SET retired_seq = ? WHERE name = ?"
+# ledger_keys is a cache of the key chain, for listings and for the verifier's workers' key hints: every
+# decision (may this key sign this entry, whose key is it, which roles does its owner hold) is read from
+# the chain itself, verified (``trust``).
 _KEY_CHANGES = (*KEY_KINDS, KEY_RETIRED)  # kinds only add_key, rotate_key and retire_keys write
 _INSERT_CHECKPOINT = "INSERT INTO ledger_checkpoints (size, root, note, created_at) VALUES (?, ?, ?, CURRENT_TIMESTAMP)"
 
@@ -79,6 +83,8 @@ class Ledger:
         self.origin = origin
         self._sql = _Statements(db.placeholder(engine))
         self._edge: _Edge | None = None  # replaced whole, never mutated: threads may share a ledger
+        self._trust: TrustWalk | None = None  # the verified key chain as of some size; guarded by _trust_lock
+        self._trust_lock = threading.RLock()
 
     @classmethod
     def for_workspace(cls, workspace) -> "Ledger":
@@ -88,6 +94,11 @@ class Ledger:
         ledger = cls(workspace.engine, workspace.node_key_name, workspace.node_key(), workspace.origin)
         refuse_if_interrupted(workspace, ledger)
         return ledger
+
+    @classmethod
+    def reader(cls, engine: Engine, origin: str) -> "Ledger":
+        """A ledger to read and verify only: its signing key is a throwaway the chain never introduced."""
+        return cls(engine, "reader", signing.generate_key(), origin)
 
     def record(self, kind: str, payload: dict[str, Any], *, actor: str, run_id: str | None = None,
                signed_by: Signer | None = None) -> Entry:
@@ -99,6 +110,16 @@ class Ledger:
         for draft in drafts:
             if draft.kind in _KEY_CHANGES:
                 raise LedgerError(f"{draft.kind} entries are written by add_key, rotate_key and retire_keys only")
+        return self._append([(d, signed_by or self.node) for d in drafts])
+
+    def govern(self, drafts: Sequence[Draft], *, signed_by: Signer | None) -> list[Entry]:
+        """Append governance entries (``GOVERNANCE_KINDS``: a person key, its retirement, a user, a reset, a
+        policy) atomically, signed by an admin's own key; by the node key (``signed_by=None``) only while the
+        chain has no admin. The chain's rule is checked here as the verifier checks it, so nothing it would
+        refuse is ever written."""
+        for draft in drafts:
+            if draft.kind not in GOVERNANCE_KINDS:
+                raise LedgerError(f"{draft.kind} is not a governance entry; record it with record()")
         return self._append([(d, signed_by or self.node) for d in drafts])
 
     def add_key(self, name: str, public_key: Ed25519PublicKey, *, role: str, actor: str) -> Entry:
@@ -118,15 +139,15 @@ class Ledger:
         return entry
 
     def retire_keys(self, names: Sequence[str], *, reason: str, actor: str,
-                    along_with: Sequence[Draft] = ()) -> list[Entry]:
+                    along_with: Sequence[Draft] = (), signed_by: Signer | None = None) -> list[Entry]:
         """Retire person keys (a ``key.retired`` entry each, signed by the node key): from its entry on, a
         key signs nothing the ledger accepts. ``along_with`` is appended in the same atomic batch, after them,
         so the event that retires the keys (a user reset) and the retirement land together or not at all."""
         for draft in along_with:
-            if draft.kind in _KEY_CHANGES:
+            if draft.kind in (*KEY_KINDS, KEY_RETIRED) and draft.kind != KEY_ADDED:
                 raise LedgerError(f"{draft.kind} entries are written by add_key, rotate_key and retire_keys only")
         retirements = [Draft(KEY_RETIRED, {"key": name, "role": "person", "reason": reason}, actor) for name in names]
-        return self._append([(d, self.node) for d in (*retirements, *along_with)])
+        return self._append([(d, signed_by or self.node) for d in (*retirements, *along_with)])
 
     def size(self) -> int:
         with self.engine.connect() as s:
@@ -142,7 +163,7 @@ class Ledger:
             latest = cursor.fetchone()
             if latest is not None and latest[0] == edge.size:
                 return latest[2]
-            self._check_signer(cursor, self.node)
+            self._check_node(cursor, edge)
             root = merkle.root(edge.size, _Lookup(edge.subtrees))
             note = sign_checkpoint(Checkpoint(self.origin, edge.size, root), [self.node])
             cursor.execute(self._sql.insert_checkpoint, (edge.size, root, note))
@@ -212,19 +233,48 @@ class Ledger:
             notes = list(s.execute(select(CHECKPOINTS.c.note)).scalars())
         name, key = self.node
         return verify_rows(self.rows(), notes, origin=self.origin, active_node_key=(name, key.public_key()),
-                           key_hints=self.verifier_keys())
+                           key_hints=self._stored_keys())
+
+    def trust(self) -> KeyChain:
+        """The key chain of the whole log as it is now, verified (hash chain and every signature): person keys,
+        their owners and retirement, users and roles, the policy in force. A snapshot, safe to keep; raises
+        ``LedgerError`` when the log does not verify. Only the rows appended since the last call are read."""
+        with self._trust_lock:
+            for attempt in (0, 1):
+                walk = self._trust if attempt == 0 and self._trust is not None else TrustWalk()
+                try:
+                    with self.engine.connect() as s:
+                        size, head = _head_of(s.exec_driver_sql(_HEAD).one_or_none())
+                        if walk.size > size or (walk.size == size and walk.head != head):
+                            walk = TrustWalk()  # the log shrank or was rewritten: start again from entry 0
+                        self._feed(walk, s.exec_driver_sql(_in_style(_ROWS_FROM, db.placeholder(self.engine)),
+                                                           (walk.size,)))
+                except LedgerError:
+                    self._trust = None
+                    if attempt:
+                        raise
+                    continue
+                self._trust = walk
+                return walk.chain.snapshot()
+        raise AssertionError("unreachable")
 
     def verifier_keys(self) -> dict[str, str]:
-        """Every key the ledger has introduced: name -> C2SP verifier key."""
-        with self.engine.connect() as s:
-            return dict(s.execute(select(KEYS.c.name, KEYS.c.verifier_key).order_by(KEYS.c.introduced_seq)).all())
+        """Every key the verified chain has introduced: name -> C2SP verifier key."""
+        return self.trust().verifier_keys()
 
     def retired_node_keys(self) -> dict[str, str]:
         """The node keys ``rotate-key`` replaced: name -> C2SP verifier key."""
+        return {k.name: k.verifier_key for k in self.trust().keys.values() if k.role == NODE and k.retired is not None}
+
+    def _stored_keys(self) -> dict[str, str]:
+        """The keys as the store's cache lists them: hints for verification workers, trusted for nothing."""
         with self.engine.connect() as s:
-            rows = s.execute(select(KEYS.c.name, KEYS.c.verifier_key)
-                             .where(KEYS.c.role == NODE, KEYS.c.retired_seq.is_not(None))).all()
-        return dict(rows)
+            return dict(s.execute(select(KEYS.c.name, KEYS.c.verifier_key).order_by(KEYS.c.introduced_seq)).all())
+
+    @staticmethod
+    def _feed(walk: TrustWalk, rows) -> None:
+        for row in rows:
+            walk.feed((row[0], bytes(row[1]), bytes(row[2]), bytes(row[3])))
 
     def holds_checkpoint(self, note: str) -> bool:
         """Whether this ledger stored exactly this signed checkpoint (same size, root and signatures)."""
@@ -271,8 +321,13 @@ class Ledger:
             seq = page[-1].seq + 1
 
     def _append(self, drafts: list[tuple[Draft, Signer]]) -> list[Entry]:
-        with db.write_cursor(self.engine) as cursor:
-            edge, entries = self._write(cursor, drafts)
+        with self._trust_lock:
+            try:
+                with db.write_cursor(self.engine) as cursor:
+                    edge, entries = self._write(cursor, drafts)
+            except BaseException:
+                self._trust = None  # it may have taken in entries that were rolled back
+                raise
         self._edge = edge  # only once committed: a rolled-back append leaves the store's edge as it was
         return entries
 
@@ -289,12 +344,12 @@ class Ledger:
                     raise LedgerError(f"key {signer[0]!r} is not known to the ledger; introduce it with add_key first")
             drafts = [(genesis, self.node), *drafts]
         checked = set(edge.signers)
-        introducers = {signer for draft, signer in drafts if draft.kind in _KEY_CHANGES}
-        for name, key in {signer for _, signer in drafts}:
-            introduces = (name, key) in introducers
-            if size and (introduces or (name, _verifier_key(name, key)) not in checked):
-                self._check_signer(cursor, (name, key), introduces_keys=introduces)
-                checked.add((name, _verifier_key(name, key)))
+        # The chain decides every key entry, every governance entry and every signer not yet seen usable
+        # at this very head: the same rules the verifier applies, so nothing it would refuse is written.
+        walk = None
+        if size == 0 or any(d.kind in _KEY_CHANGES or d.kind in GOVERNANCE_KINDS
+                            or (s[0], _verifier_key(*s)) not in checked for d, s in drafts):
+            walk = self._walk_at(cursor, edge.size, edge.head)
         table = dict(edge.subtrees)
         lookup = _Lookup(table)
         entries, nodes, keys, retired = [], [], [], []
@@ -303,6 +358,9 @@ class Ledger:
             leaf = canonical_entry(seq=size, time=time, kind=draft.kind, actor=draft.actor, signer=name,
                                    run_id=draft.run_id, payload=draft.payload, prev=prev_hex)
             entry = Entry(size, time, draft.kind, draft.actor, name, draft.run_id, draft.payload, prev_hex, leaf, key.sign(leaf))
+            if walk is not None:
+                walk.append(entry)
+                checked.add((name, _verifier_key(name, key)))
             leaf_hash = merkle.leaf_hash(leaf)
             for level, idx, h in merkle.append_subtrees(size, leaf_hash, lookup):
                 table[level, idx] = h
@@ -314,7 +372,6 @@ class Ledger:
                 if draft.kind == KEY_ROTATED:
                     retired.append((size, name))
             elif draft.kind == KEY_RETIRED:
-                self._check_retirable(cursor, draft.payload.get("key"), [k for _, k in retired])
                 retired.append((size, draft.payload["key"]))
             prev, size = leaf_hash, size + 1
         if entries:
@@ -325,6 +382,8 @@ class Ledger:
             self._insert_keys(cursor, keys)
         if retired:
             cursor.executemany(self._sql.retire_key, retired)
+        if walk is not None:
+            self._trust = walk
         edge = _Edge(size, prev, {k: table[k] for k in merkle.subtrees(0, size) if k in table},
                      frozenset() if keys or retired else frozenset(checked))  # a key entry may retire a checked signer
         return edge, [e for e, _ in entries[len(entries) - asked :]]
@@ -358,34 +417,39 @@ class Ledger:
             raise LedgerError(f"key name {min(taken) if taken else names[0]!r} is already in use; key names are never reused")
         cursor.executemany(self._sql.insert_key, keys)
 
-    def _check_retirable(self, cursor, name: object, retiring: list[str]) -> None:
-        """Only a person key the ledger knows and has not retired yet can be retired (the verifier's rule)."""
-        if not isinstance(name, str):
-            raise LedgerError(f"a {KEY_RETIRED} entry names no key")
-        cursor.execute(self._sql.key, (name,))
-        row = cursor.fetchone()
-        if row is None:
-            raise LedgerError(f"key {name!r} is not known to the ledger; there is nothing to retire")
-        _, retired_seq, role = row
-        if role != "person":
-            raise LedgerError(f"key {name!r} is a {role} key; a node key is retired only by rotate_key")
-        if retired_seq is not None or name in retiring:
-            raise LedgerError(f"key {name!r} is retired already")
+    def _walk_at(self, cursor, size: int, head: bytes | None) -> TrustWalk:
+        """The verified chain at exactly this head (under the writer lock): the kept one, extended by the rows
+        appended since, or read again from entry 0 when the log is not the one it was built from."""
+        walk = self._trust
+        if walk is None or walk.size > size or (walk.size == size and walk.head != head):
+            walk = TrustWalk()
+        if walk.size < size:
+            cursor.execute(self._sql.rows_from, (walk.size,))
+            try:
+                self._feed(walk, cursor.fetchall())
+            except LedgerError:
+                if walk.size == 0:
+                    raise
+                walk = TrustWalk()
+                cursor.execute(self._sql.rows_from, (0,))
+                self._feed(walk, cursor.fetchall())
+        if walk.head != head:
+            raise LedgerError("the log changed under the writer lock; run `stillroom ledger verify`")
+        return walk
 
-    def _check_signer(self, cursor, signer: Signer, *, introduces_keys: bool = False) -> None:
-        name, key = signer
-        cursor.execute(self._sql.key, (name,))
-        row = cursor.fetchone()
-        if row is None:
+    def _check_node(self, cursor, edge: "_Edge") -> None:
+        """The node key signs a checkpoint only while the verified chain holds it as an active node key."""
+        name, key = self.node
+        known = self._walk_at(cursor, edge.size, edge.head).chain.keys.get(name)
+        if known is None:
             raise LedgerError(f"key {name!r} is not known to the ledger; introduce it with add_key first")
-        verifier_key, retired_seq, role = row
-        if verifier_key != _verifier_key(name, key):
+        if known.verifier_key != _verifier_key(name, key):
             raise LedgerError(f"the key offered as {name!r} is not the key the ledger knows by that name")
-        if retired_seq is not None:
-            raise LedgerError(f"key {name!r} was retired at entry {retired_seq} and signs nothing after it"
-                              + ("; sign with the current node key" if role == NODE else ""))
-        if introduces_keys and role != NODE:
-            raise LedgerError(f"key {name!r} is a {role} key; only a node key may introduce or rotate keys")
+        if known.retired is not None:
+            raise LedgerError(f"key {name!r} was retired at entry {known.retired} and signs nothing after it; "
+                              "sign with the current node key")
+        if known.role != NODE:
+            raise LedgerError(f"key {name!r} is a {known.role} key; only a node key signs checkpoints")
 
 
 class _Statements:
@@ -393,7 +457,8 @@ class _Statements:
 
     def __init__(self, placeholder: str) -> None:
         self.placeholder = placeholder
-        self.key, self.key_taken, self.retire_key = (_in_style(q, placeholder) for q in (_KEY, _KEY_TAKEN, _RETIRE_KEY))
+        self.rows_from, self.key_taken, self.retire_key = (
+            _in_style(q, placeholder) for q in (_ROWS_FROM, _KEY_TAKEN, _RETIRE_KEY))
         self.insert_entry, self.insert_node, self.insert_key, self.insert_checkpoint = (
             _in_style(q, placeholder) for q in (_INSERT_ENTRY, _INSERT_NODE, _INSERT_KEY, _INSERT_CHECKPOINT))
 

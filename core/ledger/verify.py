@@ -136,6 +136,49 @@ def _walk(rows, checkpoints, origin, anchors, active_node_key, key_hints) -> "_W
     return walk
 
 
+class TrustWalk:
+    """The trust a log's entries establish (its ``KeyChain``), verified a row at a time and resumable.
+
+    Each row's canonical bytes, seq, hash chain and signature under the chain are checked exactly as
+    ``verify_rows`` checks them (not the checkpoints: ``verify`` does those); what fails raises a
+    ``LedgerError`` naming the first failure. ``Ledger.trust`` keeps one per ledger and feeds it the
+    rows appended since, so every decision reads keys, roles and the policy in force from the
+    verified chain and never from a table.
+    """
+
+    def __init__(self) -> None:
+        self._walk = _Walk(None, None)
+
+    @property
+    def size(self) -> int:
+        return self._walk.count
+
+    @property
+    def head(self) -> bytes | None:
+        return self._walk.prev
+
+    @property
+    def chain(self) -> KeyChain:
+        return self._walk.chain
+
+    def feed(self, row: Row) -> None:
+        """A stored row: a failure names the entry and what was wrong."""
+        try:
+            self._walk.entry(_check(row, {}))
+        except _Failed as failed:
+            raise LedgerError(f"the ledger does not verify ({failed.failure}); run `stillroom ledger verify`") from None
+
+    def append(self, entry: Entry) -> None:
+        """An entry about to be appended: refused with the chain's own sentence when it may not be."""
+        try:
+            self._walk.entry(_check((entry.seq, entry.leaf, entry.signature, None), {}))
+        except _Failed as failed:
+            f = failed.failure
+            if f.what == "signature":
+                raise LedgerError(f"the key offered as {entry.signer!r} is not the key the ledger knows by that name") from None
+            raise LedgerError(f.found if f.what in ("signer", "key entry") else str(f)) from None
+
+
 def verify_inclusion_bundle(bundle: dict, verifier_keys: list[str], *, checkpoint_keys: list[str] | None = None) -> None:
     """Check a ``Ledger.prove`` bundle: the checkpoint's signature, the entry's signature and the proof.
 
