@@ -12,6 +12,8 @@ over the request, the decisions, the policy rule and the reviewers' keys:
   so any change to the subject or the policy voids it;
 - a decision older than the policy's validity window does not count;
 - a forged, re-signed or replayed envelope does not verify or does not bind;
+- a key counts only for the user a ``user.added``/``user.reset`` entry of the
+  verified chain gave it to, and roles are the chain's (never the store's);
 - a key retired by a user reset (its ``key.retired`` entry) counts only for
   decisions the ledger recorded before the retirement;
 - a rejection by a required role blocks the request until a new one.
@@ -22,7 +24,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -34,8 +35,8 @@ from stillroom import signing
 from stillroom.artifacts import canonical_json, sha256_bytes
 from stillroom.errors import StillroomError, UsageError
 from stillroom.ledger.entry import parse_time
-from stillroom.store.models import Decision, Request, User
-from stillroom.users import Retirement, retired_keys
+from stillroom.store.models import Decision, Request
+from stillroom.users import Retirement
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "https://stillroom.dev/attestations/approval/v1"
@@ -69,13 +70,14 @@ class ApprovalState:
 
 
 def approval_state(*, request: dict[str, Any], envelopes: list[dict[str, Any]], rule: Any, policy_digest: str,
-                   now: datetime, keys: dict[str, Any], roles: dict[str, list[str]],
+                   now: datetime, keys: dict[str, Any], owners: dict[str, str], roles: dict[str, list[str]],
                    retired: dict[str, Retirement] | None = None,
                    ledgered: dict[str, int] | None = None) -> ApprovalState:
     """Apply the policy's approval rule to signed decisions. Pure: no I/O.
 
     ``request``: ``{"id", "digest", "initiator"}``; ``envelopes``: DSSE envelopes;
-    ``keys``: key name -> Ed25519 public key; ``roles``: user -> current roles;
+    ``keys``: key name -> Ed25519 public key; ``owners``: key name -> the user the chain gave it to;
+    ``roles``: user -> current roles (the chain's);
     ``retired``: key name -> where a reset retired it; ``ledgered``: the SHA-256 of each
     decision envelope the ledger holds -> the seq of its ``approval.decision`` entry.
     """
@@ -84,7 +86,7 @@ def approval_state(*, request: dict[str, Any], envelopes: list[dict[str, Any]], 
     counted, ignored, rejected_by = [], [], None
     for envelope in envelopes:
         try:
-            statement = _open_unretired(envelope, keys, retired or {}, ledgered or {})
+            statement = _open_unretired(envelope, keys, owners, retired or {}, ledgered or {})
             predicate = _bound_predicate(statement, request, policy_digest)
             decided_at = parse_time(predicate["time"])
             if decided_at.tzinfo is None or decided_at > now + timedelta(minutes=5):
@@ -141,18 +143,19 @@ def decision_statement(*, request: Request, reviewer: str, role: str, decision: 
     }
 
 
-def open_decision(envelope: dict[str, Any], keys: dict[str, Any]) -> dict[str, Any]:
+def open_decision(envelope: dict[str, Any], keys: dict[str, Any], owners: dict[str, str]) -> dict[str, Any]:
     """Verify that a decision envelope is signed by one of its own reviewer's keys; return its statement.
 
-    The payload names the reviewer; only that person's keys (``<name>-k<N>``)
-    are trusted for it, so nobody can sign a decision in someone else's name.
+    The payload names the reviewer; only the keys the chain gave that person (``owners``) are trusted
+    for it, so nobody can sign a decision in someone else's name, and a node key, or any key no
+    ``user.added``/``user.reset`` entry gave them, counts for nobody whatever its name.
     """
     try:
         claimed = json.loads(base64.b64decode(envelope["payload"], validate=True))
         reviewer = claimed["predicate"]["reviewer"]
     except (KeyError, TypeError, ValueError, binascii.Error):
         raise ApprovalRefused("a decision envelope is malformed") from None
-    own = {name: key for name, key in keys.items() if re.fullmatch(rf"{re.escape(reviewer)}-k\d+", name)}
+    own = {name: key for name, key in keys.items() if owners.get(name) == reviewer}
     try:
         payload = signing.dsse_verify(envelope, own)
     except StillroomError:
@@ -165,8 +168,8 @@ def open_decision(envelope: dict[str, Any], keys: dict[str, Any]) -> dict[str, A
     return statement
 
 
-def _open_unretired(envelope: dict[str, Any], keys: dict[str, Any], retired: dict[str, Retirement],
-                    ledgered: dict[str, int]) -> dict[str, Any]:
+def _open_unretired(envelope: dict[str, Any], keys: dict[str, Any], owners: dict[str, str],
+                    retired: dict[str, Retirement], ledgered: dict[str, int]) -> dict[str, Any]:
     """``open_decision``, where a retired key counts only for what the ledger recorded before its retirement.
 
     A decision's time is its signer's own claim, which whoever holds an old key can backdate; the
@@ -174,11 +177,11 @@ def _open_unretired(envelope: dict[str, Any], keys: dict[str, Any], retired: dic
     ``approval.decision`` entry before the entry that retired the key, and a signed time before it too.
     """
     try:
-        return open_decision(envelope, {name: key for name, key in keys.items() if name not in retired})
+        return open_decision(envelope, {name: key for name, key in keys.items() if name not in retired}, owners)
     except ApprovalRefused as refused:
         for name in sorted(set(keys) & set(retired)):
             try:
-                statement = open_decision(envelope, {name: keys[name]})
+                statement = open_decision(envelope, {name: keys[name]}, owners)
             except ApprovalRefused:
                 continue
             reviewer, retirement = statement["predicate"]["reviewer"], retired[name]
@@ -293,6 +296,17 @@ def list_requests(ws, *, status: str | None = None, kind: str | None = None) -> 
         return list(s.exec(query))
 
 
+def shown_status(ws, request: Request) -> str:
+    """A request's status as listings show it: an ``approved`` one whose approvals no longer hold (a decision
+    tampered with or removed, a role taken away, a changed policy) shows as ``pending``, never stale."""
+    if request.status != "approved":
+        return request.status
+    try:
+        return state_of(ws, request).status
+    except StillroomError:  # a policy not in force, a ledger that does not verify: nothing is approved
+        return "pending"
+
+
 def decisions_for(ws, request_id: str) -> list[Decision]:
     with ws.session() as s:
         return list(s.exec(select(Decision).where(Decision.request_id == request_id).order_by(col(Decision.id))))
@@ -305,13 +319,14 @@ def state_of(ws, request: Request, *, now: datetime | None = None) -> ApprovalSt
         return ApprovalState(False, [], ignored=[{"reason": "the request's subject no longer matches its digest"}],
                              rejected_by={"reviewer": "stillroom", "role": "integrity",
                                           "comment": "request subject was altered after it was opened"})
-    keys, roles = reviewer_keys(ws)
-    retired = retired_keys(ws)
+    trust = ws.trust()
+    keys, owners, roles = reviewer_keys(trust)
+    retired = _retired(trust)
     return approval_state(
         request={"id": request.id, "digest": request.digest, "initiator": request.initiator},
         envelopes=[d.envelope for d in decisions_for(ws, request.id)],
         rule=getattr(policy.approvals, request.kind), policy_digest=policy.digest,
-        now=now or datetime.now(timezone.utc), keys=keys, roles=roles,
+        now=now or datetime.now(timezone.utc), keys=keys, owners=owners, roles=roles,
         retired=retired, ledgered=_ledgered_decisions(ws, request) if retired else {},
     )
 
@@ -323,15 +338,17 @@ def _ledgered_decisions(ws, request: Request) -> dict[str, int]:
             if e.payload.get("request_id") == request.id and "envelope_sha256" in e.payload}
 
 
-def reviewer_keys(ws) -> tuple[dict[str, Any], dict[str, list[str]]]:
-    """Every person key the ledger introduced (old keys too), and each user's current roles."""
-    keys = {}
-    for name, verifier in ws.ledger().verifier_keys().items():
-        _, _, public_key = signing.parse_verifier_key(verifier)
-        keys[name] = public_key
-    with ws.session() as s:
-        roles = {u.name: list(u.roles) for u in s.exec(select(User))}
-    return keys, roles
+def reviewer_keys(trust) -> tuple[dict[str, Any], dict[str, str], dict[str, list[str]]]:
+    """From the verified chain (``Workspace.trust()``): every person key a user was given (old keys too),
+    whose it is, and each user's current roles. Nothing here is read from a table."""
+    people = trust.person_keys()
+    return ({name: k.public_key for name, k in people.items()}, {name: k.owner for name, k in people.items()},
+            trust.roles())
+
+
+def _retired(trust) -> dict[str, Retirement]:
+    return {name: Retirement(k.retired, parse_time(k.retired_time))
+            for name, k in trust.person_keys().items() if k.retired is not None}
 
 
 def decide(ws, request_id: str, person, *, decision: str, comment: str = "", role: str | None = None,
@@ -351,7 +368,7 @@ def decide(ws, request_id: str, person, *, decision: str, comment: str = "", rol
     if rule.initiator_excluded and person.name == request.initiator:
         raise ApprovalRefused(f"{person.name} initiated {request.id} and cannot {decision} it: the policy "
                               "excludes the initiator from deciding their own request")
-    retirement = retired_keys(ws).get(person.key_name)
+    retirement = _retired(ws.trust()).get(person.key_name)
     if retirement is not None:
         raise ApprovalRefused(f"{person.key_name} was retired by a reset at ledger entry {retirement.seq}; "
                               f"{person.name} signs with their current key")

@@ -346,6 +346,25 @@ def users_add(
     typer.echo(f"added {user.name} ({', '.join(user.roles)}), key {user.verifier_key}")
 
 
+@users_app.command("roles")
+def users_roles(
+    name: Annotated[str, typer.Argument(help="The user whose roles change.")],
+    role: Annotated[list[str], typer.Option("--role", help="Every role they hold from now on; repeatable.")],
+    workspace: WorkspaceOption = None,
+    as_user: AsOption = None,
+) -> None:
+    """Set a user's roles (granted or taken away): a ledger entry signed by an admin's own key.
+
+    --as ADMIN (or $STILLROOM_USER), unlocked with their passphrase ($STILLROOM_PASSPHRASE or a prompt).
+    """
+    from stillroom.users import set_roles
+
+    ws = open_workspace(workspace)
+    admin = unlock_user(ws, as_user)
+    roles = set_roles(ws, name, role, admin=admin)
+    typer.echo(f"{name} now holds {', '.join(roles)}")
+
+
 @users_app.command("list")
 def users_list(workspace: WorkspaceOption = None, as_json: JsonOption = False) -> None:
     """Users with their roles and current key."""
@@ -398,12 +417,14 @@ def requests_list(
     status: Annotated[Optional[str], typer.Option(help="pending, approved, rejected or released.")] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Requests, oldest first."""
-    from stillroom.approvals import list_requests
+    """Requests, oldest first; an `approved` status is shown only while its approvals still hold."""
+    from stillroom.approvals import list_requests, shown_status
 
-    rows = [{"id": r.id, "kind": r.kind, "status": r.status, "run_id": r.run_id, "initiator": r.initiator,
+    ws = open_workspace(workspace)
+    rows = [{"id": r.id, "kind": r.kind, "status": shown_status(ws, r), "run_id": r.run_id, "initiator": r.initiator,
              "gates_passed": all(g["passed"] for g in r.gates), "created_at": r.created_at.isoformat()}
-            for r in list_requests(open_workspace(workspace), status=status)]
+            for r in list_requests(ws)]
+    rows = [r for r in rows if status is None or r["status"] == status]
     if as_json:
         return emit_json(rows)
     from rich.table import Table
@@ -472,6 +493,8 @@ def release(
     node_key: Annotated[Optional[str], typer.Option(help="With `verify`: the issuing node's verifier key (or .vkey file).")] = None,
     trust_bundle_key: Annotated[bool, typer.Option(
         "--trust-bundle-key", help="With `verify`: accept the node key the bundle carries (proves integrity, not origin).")] = False,
+    accept_policy: Annotated[Optional[str], typer.Option(
+        "--accept-policy", help="With `verify`: accept a bundle whose policy (this digest) is below the floor.")] = None,
     workspace: WorkspaceOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -484,7 +507,10 @@ def release(
     if target == "verify":
         if bundle is None:
             raise UsageError("usage: stillroom release verify DIR")
-        return _release_verify(bundle, _pinned_node_key(node_key, workspace, trust_bundle_key, bundle), as_json)
+        return _release_verify(bundle, _pinned_node_key(node_key, workspace, trust_bundle_key, bundle), as_json,
+                               accept_policy)
+    if accept_policy is not None:
+        raise UsageError("--accept-policy is an option of `stillroom release verify` only")
     if out is None or bundle is not None:
         raise UsageError("usage: stillroom release REQ --out DIR")
     from stillroom.release import build_release
@@ -533,10 +559,10 @@ def _bundle_origin(bundle: Path) -> tuple[str | None, str | None]:
     return signer, checkpoint
 
 
-def _release_verify(directory: Path, node_key: str | None, as_json: bool) -> None:
+def _release_verify(directory: Path, node_key: str | None, as_json: bool, accept_policy: str | None = None) -> None:
     from stillroom.release import verify_release
 
-    report = verify_release(directory, node_key=node_key)
+    report = verify_release(directory, node_key=node_key, accept_policy=accept_policy)
     if as_json:
         return emit_json(report)
     for check in report["checks"]:
@@ -546,10 +572,44 @@ def _release_verify(directory: Path, node_key: str | None, as_json: bool) -> Non
 
 @policy_app.command("check")
 def policy_check(workspace: WorkspaceOption = None) -> None:
-    """Validate the workspace's policy files; prints the policy digest."""
+    """Validate the workspace's policy files; prints the digest and whether they are the policy in force.
+
+    Exit 1 when the files are valid but not the adopted policy (the sentence names the changed file).
+    """
+    from stillroom.policy import below_floor, check_adopted, load_policy
+
     ws = open_workspace(workspace)
-    policy = ws.policy()
+    policy = load_policy(ws.policy_dir)
     typer.echo(f"policies in {ws.policy_dir} are valid; digest {policy.digest}")
+    typer.echo(f"  release approvals: {policy.approvals.release.describe()}")
+    weak = below_floor(policy)
+    if weak:
+        typer.echo(f"  below the floor of two distinct people, initiator excluded: {weak}; "
+                   "release verify refuses its bundles without --accept-policy")
+    adoption = ws.trust().policy
+    check_adopted(ws.policy_dir, adoption)
+    typer.echo(f"  in force: adopted at ledger entry {adoption.seq}")
+
+
+@policy_app.command("adopt")
+def policy_adopt(workspace: WorkspaceOption = None, as_user: AsOption = None) -> None:
+    """Make the policy files as they are now the policy in force: a ledger entry signed by an admin's own key.
+
+    --as ADMIN (or $STILLROOM_USER), unlocked with their passphrase ($STILLROOM_PASSPHRASE or a prompt).
+    Requests opened under the earlier policy then need a re-run.
+    """
+    from stillroom.policy import adopt_policy, below_floor, load_policy
+    from stillroom.users import has_admin
+
+    ws = open_workspace(workspace)
+    admin = unlock_user(ws, as_user) if has_admin(ws) else None
+    payload = adopt_policy(ws, admin=admin, actor=admin.name if admin else _os_actor())
+    typer.echo(f"adopted policy {payload['policy_digest']} ({len(payload['files'])} files)"
+               + (f" as {admin.name}" if admin else " (no admin yet: signed by the node key)"))
+    weak = below_floor(load_policy(ws.policy_dir))
+    if weak:
+        typer.echo(f"warning: its release rule is below the floor ({weak}); "
+                   "`release verify` refuses its bundles unless given --accept-policy", err=True)
 
 
 @policy_app.command("schema")

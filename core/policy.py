@@ -4,6 +4,14 @@ Each file in ``<workspace>/policies/`` holds one top-level section
 (``residency``, ``egress``, ``release_gates``, ``approvals``, ``plugins``).
 A validation error names the file, the field path, what was expected and
 what was found. ``Policy.digest`` is recorded with every decision that used it.
+
+Policies are governed: the policy in force is the one the latest ``policy.adopted``
+entry of the verified ledger names (the digest of each file), signed by an admin
+(by the node key only while the chain has no admin: ``init`` adopts the defaults
+so). ``Workspace.policy()`` refuses files that differ from it, naming the changed
+file, so an edit takes effect only once an admin adopts it (``stillroom policy
+adopt --as ADMIN``). The first adoption also fixes the floor a release bundle's
+policy must meet for ``release verify`` (``FLOOR``).
 """
 
 from __future__ import annotations
@@ -18,7 +26,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from stillroom.artifacts import canonical_json, sha256_bytes
-from stillroom.errors import ConfigError
+from stillroom.errors import ConfigError, StillroomError
 
 SECTIONS = ("residency", "egress", "release_gates", "approvals", "plugins")
 Classification = Literal["public", "internal", "confidential", "restricted"]
@@ -86,6 +94,21 @@ class ApprovalRule(Strict):
     distinct_people: bool = True
     initiator_excluded: bool = True
     valid_days: int = Field(gt=0)
+
+    @field_validator("required_roles")
+    @classmethod
+    def _each_role_once(cls, value: list[str]) -> list[str]:
+        twice = sorted({role for role in value if value.count(role) > 1})
+        if twice:
+            raise ValueError(f"lists {twice[0]} more than once; each required role is one approval, "
+                             "so a second person needs a second role")
+        return value
+
+    def describe(self) -> str:
+        """The rule in one line, as ``release verify`` prints what it accepted."""
+        people = "distinct people" if self.distinct_people else "people (one may hold several)"
+        who = "initiator excluded" if self.initiator_excluded else "the initiator may approve their own request"
+        return f"{' + '.join(self.required_roles)} by {people}, {who}, decisions valid {self.valid_days} days"
 
 
 class Approvals(Strict):
@@ -181,3 +204,69 @@ def describe_error(error: dict) -> str:
         return f"{field} is not a known field"
     message = error["msg"].removeprefix("Value error, ")
     return f"{field}: {message[0].lower() + message[1:]}, found {error.get('input')!r}"
+
+
+# -- governance: the policy in force is the one the ledger adopted ------------------------
+
+ADOPTED = "policy.adopted"
+# What ``init`` fixes in the ledger with the first adoption: a release needs at least two distinct
+# people, and never the initiator. ``release verify`` fails a bundle whose policy is below it
+# unless the verifier accepts that policy's digest explicitly (``--accept-policy``).
+FLOOR = {"min_people": 2, "initiator_excluded": True}
+
+
+class PolicyNotAdopted(StillroomError):
+    """Policy files that are not the policy the ledger adopted: edited, added or removed since."""
+
+
+def policy_files(directory: Path) -> dict[str, str]:
+    """file name -> sha256 of every policy file in ``directory``: what an adoption pins."""
+    return {path.name: sha256_bytes(path.read_bytes()) for path in sorted(Path(directory).glob("*.yaml"))}
+
+
+def check_adopted(directory: Path, adoption) -> None:
+    """Raise ``PolicyNotAdopted`` naming the first file that differs from the adopted policy (``adoption``:
+    the verified chain's latest ``policy.adopted``, or None)."""
+    if adoption is None:
+        raise PolicyNotAdopted("this workspace's ledger adopted no policy, so none is in force; an admin adopts one "
+                               "with `stillroom policy adopt --as ADMIN` (a workspace made before policies were "
+                               "adopted needs a fresh `stillroom init`)")
+    current = policy_files(directory)
+    for name in sorted(set(current) | set(adoption.files)):
+        if current.get(name) != adoption.files.get(name):
+            change = "was added" if name not in adoption.files else "was removed" if name not in current else "changed"
+            raise PolicyNotAdopted(f"{Path(directory) / name} {change} since the policy in force was adopted (ledger "
+                                   f"entry {adoption.seq}); an admin adopts it with `stillroom policy adopt --as "
+                                   "ADMIN`, or restore the file")
+
+
+def below_floor(policy: Policy, floor: dict | None = None) -> str | None:
+    """Why ``policy``'s release rule is below the floor, or None when it meets it."""
+    floor = floor or FLOOR
+    rule = policy.approvals.release
+    if floor.get("initiator_excluded", True) and not rule.initiator_excluded:
+        return "it lets the initiator approve their own release"
+    people = len(set(rule.required_roles)) if rule.distinct_people else 1
+    if people < int(floor.get("min_people", 2)):
+        return f"it needs {people} person where the floor is {floor.get('min_people', 2)} distinct people"
+    return None
+
+
+def adopt_policy(ws, *, admin=None, actor: str) -> dict:
+    """Make the workspace's current policy files the policy in force: a ``policy.adopted`` entry signed by
+    ``admin`` (an unlocked ``users.Person`` holding admin), or by the node key while the chain has no admin
+    (``init``). The first adoption fixes ``FLOOR``. Returns the entry's payload."""
+    from stillroom.ledger.log import Draft
+
+    policy = load_policy(ws.policy_dir)
+    if admin is not None:
+        from stillroom.users import check_admin
+
+        check_admin(ws, admin, only_admins="adopt policies")
+    trust = ws.trust()
+    payload = {"policy_digest": policy.digest, "files": policy_files(ws.policy_dir)}
+    if trust.policy is None:
+        payload["floor"] = dict(FLOOR)
+    signer = None if admin is None else (admin.key_name, admin.key)
+    ws.ledger().govern([Draft(ADOPTED, payload, actor)], signed_by=signer)
+    return payload

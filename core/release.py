@@ -7,17 +7,28 @@ nothing but its contents (and, ideally, the node key pinned out of band):
 ```
 student/                  the exported student files
 MODEL_CARD.md             the model card
-provenance.dsse.json      in-toto Statement v1 + SLSA Provenance v1, signed by the node key
+provenance.dsse.json      in-toto Statement v1 + SLSA Provenance v1, signed by the node key; it binds the
+                          sha256 of every other file but the four named here (``bundle_files``) and the
+                          model-signing key (``release_key_sha256``)
 approvals/*.dsse.json     one signed decision per reviewer
 ledger/checkpoint         the signed ledger checkpoint (C2SP)
-ledger/proofs.json        inclusion proofs of the run's and the decisions' entries
-keys/*.vkey               the node and reviewer verifier keys
+ledger/proofs.json        inclusion proofs of the run's and the decisions' entries, of each approver's key
+                          introduction, the entry that gave them that key and the one that set their roles,
+                          of the policy's adoption, and of the release.bundle entry binding the provenance
+keys/*.vkey               the verifier keys of the ledger's chain
 keys/release-p256.pub     the P-256 key of the OpenSSF model-signing signature
 student.sig               model-signing signature over student/
 policy.json               the policy the approvals were checked against
 request.json              the approved request: its subject hashes to the digest every approval signed
-manifest.json             sha256 of every file above
+manifest.json             sha256 of every file above (a convenience: what counts is what the provenance binds)
 ```
+
+``build_release`` verifies the whole ledger first and refuses on any failure.
+``verify_release`` trusts no key or role the bundle merely carries: an approver's
+key counts only as proven introduced and given to them, and their role only as
+proven granted, in the node's checkpointed log. It never reads or hashes a path
+outside the bundle: names must be plain relative paths, and a link anywhere is
+refused.
 """
 
 from __future__ import annotations
@@ -31,12 +42,16 @@ from pathlib import Path
 from typing import Any
 
 from stillroom import approvals, signing
-from stillroom.artifacts import atomic_write_bytes, canonical_json, sha256_file
+from stillroom.artifacts import atomic_write_bytes, canonical_json, sha256_bytes, sha256_file
 from stillroom.errors import StillroomError, UsageError
+from stillroom.ledger.entry import KEY_ADDED, KEY_RETIRED, POLICY_ADOPTED, USER_ADDED, USER_RESET, USER_ROLES
 
 PROVENANCE_TYPE = "https://slsa.dev/provenance/v1"
 BUILD_TYPE = "https://stillroom.dev/pipeline-run/v1"
 STATEMENT_PAYLOAD = "application/vnd.in-toto+json"
+# Files the provenance cannot bind (it is one; the others are written after it) and that check themselves:
+# the manifest is a convenience, the checkpoint is signed and every proof is checked against it.
+UNBOUND = ("provenance.dsse.json", "manifest.json", "ledger/checkpoint", "ledger/proofs.json")
 
 
 class ReleaseRefused(StillroomError):
@@ -53,6 +68,10 @@ def build_release(ws, request_id: str, out: Path, *, actor: str) -> dict[str, An
         raise UsageError(f"{request.id} is a {request.kind} request, not a release request")
     if request.status not in ("pending", "approved"):
         raise ReleaseRefused(f"{request.id} is {request.status}; only an approved request can be released")
+    report = ws.ledger().verify()
+    if not report.ok:
+        raise ReleaseRefused(f"the ledger does not verify ({report.failure}); nothing is released until "
+                             "`stillroom ledger verify` passes")
     policy = ws.policy()
     if request.policy_digest != policy.digest:
         raise ReleaseRefused(f"the policy changed since {request.id} was opened; its gates and approvals were made "
@@ -100,34 +119,56 @@ def _write_bundle(ws, request, state, root: Path) -> dict[str, Any]:
         atomic_write_bytes(root / "MODEL_CARD.md", ws.artifacts.read_bytes(subject["model_card"]))
     released_at = datetime.now(timezone.utc)
     node_key = ws.node_key()
-    statement = provenance_statement(ws, request, policy, released_at)
-    _write_json(root / "provenance.dsse.json",
-                signing.dsse_sign(canonical_json(statement), STATEMENT_PAYLOAD, node_key, ws.node_key_name))
     decisions = approvals.decisions_for(ws, request.id)
     for i, decision in enumerate(decisions):
         _write_json(root / "approvals" / f"{i:02d}-{decision.user}.dsse.json", decision.envelope)
     _write_json(root / "policy.json", policy.model_dump(mode="json"))
     _write_json(root / "request.json", {"id": request.id, "kind": request.kind, "digest": request.digest,
                                         "subject": request.subject})
+    trust = ws.trust()
+    for name, verifier in trust.verifier_keys().items():
+        atomic_write_bytes(root / "keys" / f"{name}.vkey", (verifier + "\n").encode())
+    release_key = _model_sign(ws, root)
+    bound = {str(p.relative_to(root)): sha256_file(p) for p in sorted(root.rglob("*")) if p.is_file()}
+    statement = provenance_statement(ws, request, policy, released_at, bundle_files=bound,
+                                     release_key_sha256=release_key)
+    _write_json(root / "provenance.dsse.json",
+                signing.dsse_sign(canonical_json(statement), STATEMENT_PAYLOAD, node_key, ws.node_key_name))
     ledger = ws.ledger()
     ledger.record("release.bundle", {"request_id": request.id, "subject_digest": request.digest,
-                                     "provenance_sha256": hashlib.sha256(canonical_json(statement)).hexdigest()},
+                                     "provenance_sha256": hashlib.sha256(canonical_json(statement)).hexdigest(),
+                                     "release_key_sha256": release_key},
                   actor="stillroom", run_id=request.run_id)
     ledger.checkpoint()
-    seqs = release_entries(ledger, request)
+    seqs = sorted(set(release_entries(ledger, request)) | trust_entries(trust, [d.envelope for d in decisions]))
     proofs = [ledger.prove(seq) for seq in seqs]
     atomic_write_bytes(root / "ledger" / "checkpoint", proofs[-1]["checkpoint"].encode())
     _write_json(root / "ledger" / "proofs.json", proofs)
-    for name, verifier in ledger.verifier_keys().items():
-        atomic_write_bytes(root / "keys" / f"{name}.vkey", (verifier + "\n").encode())
-    _model_sign(ws, root)
     manifest = {"request_id": request.id, "files": {
         str(p.relative_to(root)): sha256_file(p) for p in sorted(root.rglob("*")) if p.is_file()}}
     _write_json(root / "manifest.json", manifest)
     return manifest
 
 
-def provenance_statement(ws, request, policy, released_at: datetime) -> dict[str, Any]:
+def trust_entries(trust, envelopes: list[dict[str, Any]]) -> set[int]:
+    """The chain's entries an offline verifier needs to trust the approvers: for each decision's key, its
+    ``key.added``, the entry that gave it to its user, its retirement if any, the entries that granted
+    that user's roles; and the adoption of the policy in force."""
+    seqs = {trust.policy.seq} if trust.policy else set()
+    for envelope in envelopes:
+        for signature in envelope.get("signatures", []):
+            key = trust.keys.get(signature.get("keyid"))
+            if key is None or key.owner is None:
+                continue
+            grant = trust.users[key.owner]
+            seqs |= {key.introduced, key.given, grant.granted, grant.roles_entry}
+            if key.retired is not None:
+                seqs.add(key.retired)
+    return seqs
+
+
+def provenance_statement(ws, request, policy, released_at: datetime, *, bundle_files: dict[str, str],
+                         release_key_sha256: str) -> dict[str, Any]:
     subject = request.subject
     materials = [
         {"name": f"teacher:{subject['teacher']['name']}", "digest": {"sha256": subject["teacher"]["fingerprint"]}},
@@ -145,7 +186,8 @@ def provenance_statement(ws, request, policy, released_at: datetime) -> dict[str
                 "buildType": BUILD_TYPE,
                 "externalParameters": {"pipeline": subject["pipeline"], "spec_digest": subject["spec_digest"]},
                 "internalParameters": {"policy_digest": policy.digest, "request_id": request.id,
-                                       "request_digest": request.digest, "gates": request.subject["gates"]},
+                                       "request_digest": request.digest, "gates": request.subject["gates"],
+                                       "bundle_files": bundle_files, "release_key_sha256": release_key_sha256},
                 "resolvedDependencies": materials,
             },
             "runDetails": {
@@ -172,7 +214,8 @@ def release_entries(ledger, request) -> list[int]:
     return sorted(entry.seq for entry in ledger.entries(run_id=request.run_id, limit=1_000_000))
 
 
-def _model_sign(ws, root: Path) -> None:
+def _model_sign(ws, root: Path) -> str:
+    """Sign student/ with the workspace's P-256 key; writes its public key; returns that file's sha256."""
     from model_signing import signing as model_signing
 
     key_path = _release_key(ws)
@@ -183,6 +226,7 @@ def _model_sign(ws, root: Path) -> None:
     public = private.public_key().public_bytes(serialization.Encoding.PEM,
                                                serialization.PublicFormat.SubjectPublicKeyInfo)
     atomic_write_bytes(root / "keys" / "release-p256.pub", public)
+    return sha256_bytes(public)
 
 
 def _release_key(ws) -> Path:
@@ -205,37 +249,49 @@ def _release_key(ws) -> Path:
 # -- offline verification -------------------------------------------------------
 
 
-def verify_release(directory: Path, *, node_key: str | None = None) -> dict[str, Any]:
+def verify_release(directory: Path, *, node_key: str | None = None, accept_policy: str | None = None) -> dict[str, Any]:
     """Check a bundle with nothing but its contents; raise BundleInvalid naming the first failure.
 
     ``node_key`` (a verifier key string) pins the node key; without it the
-    bundle's own node key is trusted and the report says so.
+    bundle's own node key is trusted and the report says so. ``accept_policy``:
+    the digest of a policy below ``policy.FLOOR`` the verifier accepts anyway.
     """
+    from stillroom.policy import Policy, below_floor
+
     root = Path(directory)
     checks: list[str] = []
+    files = _bundle_files(root)
     manifest = _read_json(root / "manifest.json")
-    listed = set(manifest["files"])
-    present = {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()} - {"manifest.json"}
-    if present - listed:
-        raise BundleInvalid(f"{sorted(present - listed)[0]}: file is not in the manifest")
-    for name, digest in manifest["files"].items():
-        path = root / name
-        if not path.is_file():
+    listed = manifest.get("files") if isinstance(manifest, dict) else None
+    if not isinstance(listed, dict) or not all(isinstance(d, str) for d in listed.values()):
+        raise BundleInvalid("manifest.json: has no files mapping of names to sha256 digests")
+    for name in listed:
+        _check_name(name)
+    present = set(files) - {"manifest.json"}
+    if present - set(listed):
+        raise BundleInvalid(f"{sorted(present - set(listed))[0]}: file is not in the manifest")
+    for name, digest in listed.items():
+        if name not in files:
             raise BundleInvalid(f"{name}: listed in the manifest but missing")
-        if sha256_file(path) != digest:
-            raise BundleInvalid(f"{name}: sha256 does not match the manifest (expected {digest[:12]}, "
-                                f"found {sha256_file(path)[:12]})")
+        if sha256_file(files[name]) != digest:
+            raise BundleInvalid(f"{name}: sha256 does not match the manifest (expected {digest[:12]})")
     checks.append(f"manifest: {len(listed)} files match")
 
     verifiers = {p.stem: p.read_text().strip() for p in sorted((root / "keys").glob("*.vkey"))}
     keys = {}
     for name, verifier in verifiers.items():
-        embedded, _, public_key = signing.parse_verifier_key(verifier)
+        try:
+            embedded, _, public_key = signing.parse_verifier_key(verifier)
+        except signing.SigningError as exc:
+            raise BundleInvalid(f"keys/{name}.vkey: {exc}") from None
         if embedded != name:
             raise BundleInvalid(f"keys/{name}.vkey: holds the key of {embedded!r}")
         keys[name] = public_key
     envelope = _read_json(root / "provenance.dsse.json")
-    node_name = envelope["signatures"][0]["keyid"]
+    try:
+        node_name = envelope["signatures"][0]["keyid"]
+    except (KeyError, IndexError, TypeError):
+        raise BundleInvalid("provenance.dsse.json: carries no signature") from None
     if node_key is not None:
         if verifiers.get(node_name) != node_key.strip():
             raise BundleInvalid(f"provenance.dsse.json: signed by {node_name!r}, not the pinned node key")
@@ -247,28 +303,44 @@ def verify_release(directory: Path, *, node_key: str | None = None) -> dict[str,
     except (StillroomError, KeyError) as exc:
         raise BundleInvalid(f"provenance.dsse.json: the node signature does not verify ({exc})") from None
     predicate = statement["predicate"]
+    internal = predicate["buildDefinition"]["internalParameters"]
+    bound = internal.get("bundle_files")
+    if not isinstance(bound, dict):
+        raise BundleInvalid("provenance.dsse.json: binds no list of the bundle's files (a bundle made before "
+                            "signed manifests); it cannot be verified")
+    release_key = files.get("keys/release-p256.pub")
+    if release_key is None or sha256_file(release_key) != internal.get("release_key_sha256"):
+        raise BundleInvalid("keys/release-p256.pub: is not the model-signing key the signed provenance binds")
+    for name in sorted(present | set(bound)):
+        if name in UNBOUND:
+            continue
+        if name not in bound:
+            raise BundleInvalid(f"{name}: is not among the files the signed provenance binds")
+        _check_name(name)
+        if name not in files:
+            raise BundleInvalid(f"{name}: missing, but the signed provenance binds it")
+        if sha256_file(files[name]) != bound[name]:
+            raise BundleInvalid(f"{name}: differs from the file the signed provenance binds")
+    checks.append(f"provenance: signed by {node_name}; it binds all {len(bound)} files and the model-signing key")
     subjects = {s["name"]: s["digest"]["sha256"] for s in statement["subject"]}
-    released = {str(p.relative_to(root)): sha256_file(p) for p in (root / "student").rglob("*") if p.is_file()}
-    if (root / "MODEL_CARD.md").exists():
-        released["MODEL_CARD.md"] = sha256_file(root / "MODEL_CARD.md")
+    released = {name: sha256_file(path) for name, path in files.items() if name.startswith("student/")}
+    if "MODEL_CARD.md" in files:
+        released["MODEL_CARD.md"] = sha256_file(files["MODEL_CARD.md"])
     if subjects != released:
         changed = sorted(set(subjects.items()) ^ set(released.items()))[0][0]
         raise BundleInvalid(f"{changed}: does not match the provenance's subjects")
-    checks.append(f"provenance: signed by {node_name}, {len(subjects)} released files match its subjects")
+    checks.append(f"provenance: {len(subjects)} released files match its subjects")
 
     _verify_model_signature(root)
     checks.append("model-signing: student.sig verifies with keys/release-p256.pub")
 
-    from stillroom.policy import Policy
-
     policy = Policy.model_validate(_read_json(root / "policy.json"))
-    internal = predicate["buildDefinition"]["internalParameters"]
     if policy.digest != internal["policy_digest"]:
         raise BundleInvalid("policy.json: its digest differs from the policy recorded in the provenance")
     recorded = _read_json(root / "request.json")
     if approvals.subject_digest(recorded["subject"]) != internal["request_digest"]:
         raise BundleInvalid("request.json: its subject does not hash to the request digest the provenance records")
-    if recorded.get("id") != internal["request_id"] or manifest["request_id"] != internal["request_id"]:
+    if recorded.get("id") != internal["request_id"] or manifest.get("request_id") != internal["request_id"]:
         raise BundleInvalid("request.json: names another request than the provenance")
     if recorded["subject"].get("gates") != internal["gates"] or \
             recorded["subject"].get("policy_digest") != internal["policy_digest"]:
@@ -276,20 +348,48 @@ def verify_release(directory: Path, *, node_key: str | None = None) -> dict[str,
     if released_files(recorded["subject"]) != subjects:
         raise BundleInvalid("request.json: the files approved differ from the files released")
     checks.append("request: the approved subject binds exactly these files")
-    request = {"id": internal["request_id"], "digest": internal["request_digest"], "initiator": None}
+
+    proven = _proven_entries(root, verifiers, node_name)
+    checks.append(f"ledger: {len(proven)} inclusion proofs verify against the signed checkpoint")
+    bundle_entry = next((e for e in proven.values() if e["kind"] == "release.bundle"
+                         and e["payload"].get("request_id") == internal["request_id"]), None)
+    if bundle_entry is None or bundle_entry["payload"].get("provenance_sha256") != \
+            hashlib.sha256(canonical_json(statement)).hexdigest() \
+            or bundle_entry["payload"].get("release_key_sha256") != internal.get("release_key_sha256"):
+        raise BundleInvalid("ledger/proofs.json: no proven release.bundle entry binds this provenance and "
+                            "model-signing key")
+    adopted = [e for e in proven.values() if e["kind"] == POLICY_ADOPTED
+               and e["payload"].get("policy_digest") == policy.digest]
+    if not adopted:
+        raise BundleInvalid("policy.json: ledger/proofs.json proves no policy.adopted entry for this policy, so "
+                            "nobody is shown to have adopted it")
+    rule = policy.approvals.release
+    weak = below_floor(policy)
+    if weak and accept_policy != policy.digest:
+        raise BundleInvalid(f"policy.json: its release rule is below the floor of two distinct people, initiator "
+                            f"excluded ({weak}); accept it explicitly with --accept-policy {policy.digest}")
+    checks.append(f"policy: adopted at ledger entry {adopted[0]['seq']}; approval rule accepted: {rule.describe()}"
+                  + (f" (below the floor: {weak}; accepted by --accept-policy)" if weak else ""))
+
+    request = {"id": internal["request_id"], "digest": internal["request_digest"],
+               "initiator": _initiator_from_proofs(proven, internal["request_id"])}
     envelopes = [_read_json(p) for p in sorted((root / "approvals").glob("*.dsse.json"))]
-    initiator = _initiator_from_proofs(root, internal["request_id"])
-    request["initiator"] = initiator
-    released_at = datetime.fromisoformat(predicate["runDetails"]["metadata"]["finishedOn"].replace("Z", "+00:00"))
-    roles = {}
+    people, owners, roles, retired = _proven_people(proven)
     for env in envelopes:
-        try:
-            claimed = approvals.open_decision(env, keys)["predicate"]
-        except approvals.ApprovalRefused as exc:
-            raise BundleInvalid(f"approvals: {exc}") from None
-        roles.setdefault(claimed["reviewer"], []).append(claimed["role"])
-    state = approvals.approval_state(request=request, envelopes=envelopes, rule=policy.approvals.release,
-                                     policy_digest=policy.digest, now=released_at, keys=keys, roles=roles)
+        keyid = next(iter(s.get("keyid") for s in env.get("signatures", [])), None)
+        if keyid not in people:
+            raise BundleInvalid(f"approvals: the key {keyid!r} that signed a decision is not proven: "
+                                "ledger/proofs.json must prove its key.added entry and the entry that gave it "
+                                "to its user")
+    released_at = datetime.fromisoformat(predicate["runDetails"]["metadata"]["finishedOn"].replace("Z", "+00:00"))
+    decided = {hashlib.sha256(canonical_json(env)).hexdigest() for env in envelopes}
+    ledgered = {e["payload"]["envelope_sha256"]: e["seq"] for e in proven.values()
+                if e["kind"] == "approval.decision" and "envelope_sha256" in e["payload"]}
+    if decided - set(ledgered):
+        raise BundleInvalid("approvals: a decision in the bundle is not in the ledger proofs")
+    state = approvals.approval_state(request=request, envelopes=envelopes, rule=rule, policy_digest=policy.digest,
+                                     now=released_at, keys=people, owners=owners, roles=roles, retired=retired,
+                                     ledgered=ledgered)
     if not state.satisfied:
         reason = state.ignored[0]["reason"] if state.ignored else f"missing roles: {', '.join(state.missing_roles)}"
         raise BundleInvalid(f"approvals: they do not satisfy the recorded policy ({reason})")
@@ -298,34 +398,95 @@ def verify_release(directory: Path, *, node_key: str | None = None) -> dict[str,
         raise BundleInvalid(f"provenance: gate {unwaived[0]} failed at release time and no approval waived it")
     if state.waived:
         checks.append(f"gates: {', '.join(state.waived)} failed and were waived by every counted approver")
+    initiator = request["initiator"]
     checks.append("approvals: " + ", ".join(f"{c['reviewer']} ({c['role']})" for c in state.counted)
-                  + f" satisfy the policy; initiator {initiator} excluded")
+                  + " satisfy the policy, each key and role proven in the ledger; "
+                  + (f"initiator {initiator} excluded" if rule.initiator_excluded
+                     else f"initiator {initiator} NOT excluded by this policy"))
+    return {"ok": True, "request_id": internal["request_id"], "checks": checks,
+            "policy_digest": policy.digest, "approval_rule": rule.describe()}
 
+
+def _bundle_files(root: Path) -> dict[str, Path]:
+    """Every regular file under ``root`` by its relative name; a link anywhere, or anything but files and
+    directories, is refused, so nothing outside the bundle is ever read."""
+    import os
+    import stat
+
+    if root.is_symlink() or not root.is_dir():
+        raise BundleInvalid(f"{root}: is not a bundle directory")
+    files = {}
+    for here, dirs, names in os.walk(root, followlinks=False):
+        for name in [*dirs, *names]:
+            path = Path(here) / name
+            relative = str(path.relative_to(root))
+            mode = path.lstat().st_mode
+            if stat.S_ISLNK(mode):
+                raise BundleInvalid(f"{relative}: is a symbolic link; a bundle holds only regular files")
+            if name in names:
+                if not stat.S_ISREG(mode):
+                    raise BundleInvalid(f"{relative}: is not a regular file")
+                files[relative] = path
+    return files
+
+
+def _check_name(name: str) -> None:
+    """A bundle file name: a plain relative path inside the bundle (never absolute, never ``..``)."""
+    parts = name.split("/")
+    if not name or name.startswith("/") or "\\" in name or any(p in ("", ".", "..") for p in parts):
+        raise BundleInvalid(f"manifest.json: {name!r} is not a plain relative path inside the bundle")
+
+
+def _proven_entries(root: Path, verifiers: dict[str, str], node_name: str) -> dict[int, dict[str, Any]]:
+    """seq -> entry of every inclusion proof in ledger/proofs.json, each checked against the checkpoint the
+    (pinned) node key signed."""
     from stillroom.ledger.verify import verify_inclusion_bundle
 
     proofs = _read_json(root / "ledger" / "proofs.json")
     checkpoint = (root / "ledger" / "checkpoint").read_text()
-    decided = {hashlib.sha256(canonical_json(env)).hexdigest() for env in envelopes}
-    ledgered = set()
+    if node_name not in verifiers:
+        raise BundleInvalid(f"keys/{node_name}.vkey: missing, so the checkpoint cannot be checked")
+    proven = {}
     for proof in proofs:
-        if proof["checkpoint"] != checkpoint:
-            raise BundleInvalid(f"ledger/proofs.json: entry {proof['seq']}'s proof is against another checkpoint")
+        if proof.get("checkpoint") != checkpoint:
+            raise BundleInvalid(f"ledger/proofs.json: entry {proof.get('seq')}'s proof is against another checkpoint")
         try:
             verify_inclusion_bundle(proof, list(verifiers.values()), checkpoint_keys=[verifiers[node_name]])
         except StillroomError as exc:
-            raise BundleInvalid(f"ledger/proofs.json: entry {proof['seq']}: {exc}") from None
+            raise BundleInvalid(f"ledger/proofs.json: entry {proof.get('seq')}: {exc}") from None
         entry = json.loads(base64.b64decode(proof["leaf"]))
-        if entry["kind"] == "approval.decision":
-            ledgered.add(entry["payload"]["envelope_sha256"])
-    if decided - ledgered:
-        raise BundleInvalid("approvals: a decision in the bundle is not in the ledger proofs")
-    checks.append(f"ledger: {len(proofs)} inclusion proofs verify against the signed checkpoint")
-    return {"ok": True, "request_id": manifest["request_id"], "checks": checks}
+        proven[entry["seq"]] = entry
+    return proven
 
 
-def _initiator_from_proofs(root: Path, request_id: str) -> str | None:
-    for proof in _read_json(root / "ledger" / "proofs.json"):
-        entry = json.loads(base64.b64decode(proof["leaf"]))
+def _proven_people(proven: dict[int, dict[str, Any]]):
+    """From proven entries only, in seq order: person keys given to users (name -> public key), whose each is,
+    each user's roles, and the keys retired (name -> Retirement)."""
+    from stillroom.ledger.entry import parse_time
+    from stillroom.users import Retirement
+
+    introduced, people, owners, roles, retired = {}, {}, {}, {}, {}
+    for seq in sorted(proven):
+        entry = proven[seq]
+        kind, payload = entry["kind"], entry["payload"]
+        if kind == KEY_ADDED and payload.get("role") == "person":
+            name, _, public_key = signing.parse_verifier_key(payload["verifier_key"])
+            introduced[name] = (payload["verifier_key"], public_key)
+        elif kind in (USER_ADDED, USER_RESET) and payload.get("key") in introduced:
+            verifier, public_key = introduced[payload["key"]]
+            if payload.get("verifier_key") == verifier and payload["key"] not in owners:
+                people[payload["key"]], owners[payload["key"]] = public_key, payload["user"]
+                if kind == USER_ADDED:
+                    roles[payload["user"]] = list(payload.get("roles", []))
+        elif kind == USER_ROLES:
+            roles[payload["user"]] = list(payload.get("roles", []))
+        elif kind == KEY_RETIRED:
+            retired[payload["key"]] = Retirement(seq, parse_time(entry["time"]))
+    return people, owners, roles, retired
+
+
+def _initiator_from_proofs(proven: dict[int, dict[str, Any]], request_id: str) -> str | None:
+    for entry in proven.values():
         if entry["kind"] == "request.opened" and entry["payload"].get("request_id") == request_id:
             return entry["actor"]
     raise BundleInvalid("ledger/proofs.json: the request.opened entry is missing, so the initiator is unknown")

@@ -34,7 +34,7 @@ from sqlmodel import select
 
 from stillroom import signing
 from stillroom.errors import StillroomError, UsageError
-from stillroom.ledger.entry import KEY_ADDED, USER_ADDED, USER_RESET, parse_time
+from stillroom.ledger.entry import KEY_ADDED, USER_ADDED, USER_RESET, USER_ROLES, parse_time
 from stillroom.ledger.errors import LedgerError
 from stillroom.ledger.log import Draft
 from stillroom.store.models import User
@@ -244,6 +244,29 @@ def reset_user(ws, name: str, passphrase: str, *, actor: str, admin: Person | No
         user.failed_logins, user.locked_until = 0, None
         s.add(user)
     return user
+
+
+def set_roles(ws, name: str, roles: list[str], *, admin: Person | None, actor: str | None = None) -> list[str]:
+    """Grant or take away roles: a ``user.roles`` entry signed by ``admin`` (by the node key only while the chain
+    has no admin); from it on, the chain counts exactly these roles for ``name``."""
+    bad = [r for r in roles if r not in ROLES]
+    if not roles or bad:
+        raise UsageError(f"roles must be among {', '.join(ROLES)}; got {', '.join(roles) or 'none'}")
+    if admin is not None:
+        check_admin(ws, admin, only_admins="grant roles")
+    if name not in ws.trust().users:
+        raise UsageError(f"no user named {name!r}")
+    roles = sorted(set(roles))
+    signer = None if admin is None else (admin.key_name, admin.key)
+    ws.ledger().govern([Draft(USER_ROLES, {"user": name, "roles": roles}, actor or admin.name)], signed_by=signer)
+    from stillroom.store.db import write_session
+
+    with write_session(ws.engine) as s:  # the store's copy, for listings
+        user = s.get(User, name)
+        if user is not None:
+            user.roles = roles
+            s.add(user)
+    return roles
 
 
 def retired_keys(ws) -> dict[str, Retirement]:

@@ -2,7 +2,7 @@
 
 ```
 stillroom.toml          name, ledger origin, node key name
-policies/*.yaml         the active policies (defaults copied by `init`)
+policies/*.yaml         the policy files; in force only as the ledger's latest `policy.adopted` entry names them
 keys/node.key           the node's Ed25519 signing key (mode 0600)
 keys/retired/           the public .vkey of each node key replaced by `stillroom ledger rotate-key` (its private key is destroyed)
 keys/secret             the keyed-pseudonym secret (mode 0600)
@@ -54,6 +54,9 @@ def init_workspace(directory: Path, *, name: str | None = None) -> Workspace:
     atomic_write_bytes(root / CONFIG, config.encode())
     workspace = Workspace.open(root)
     workspace.engine  # creates and migrates the store
+    from stillroom.policy import adopt_policy
+
+    adopt_policy(workspace, actor="stillroom-init")  # node-signed: the chain has no admin yet
     return workspace
 
 
@@ -124,9 +127,12 @@ class Workspace:
         return self.root / "policies"
 
     def policy(self):
-        from stillroom.policy import load_policy
+        """The policy in force: the files in ``policies/``, refused unless they are the ones the ledger adopted."""
+        from stillroom.policy import check_adopted, load_policy
 
-        return load_policy(self.policy_dir)
+        policy = load_policy(self.policy_dir)
+        check_adopted(self.policy_dir, self.trust().policy)
+        return policy
 
     def ledger(self):
         """The workspace's signed audit ledger, signing as the node key."""

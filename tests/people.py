@@ -11,3 +11,10 @@ from stillroom import users
 
 def setup_user(ws, name: str, roles: list[str], passphrase: str, *, actor: str = "test-admin"):
     return users._add(ws, name, roles, passphrase, actor=actor, signed_by=None, first=False)
+
+
+def adopt_policy(ws, *, admin=None):
+    """Adopt the workspace's policy files as they are now (node-signed while the chain has no admin)."""
+    from stillroom.policy import adopt_policy as adopt
+
+    return adopt(ws, admin=admin, actor="test-admin")

@@ -14,7 +14,7 @@ from stillroom.errors import UsageError
 from stillroom.ledger.errors import LedgerError
 from stillroom.store.models import Decision
 from stillroom.users import AuthError, change_passphrase, reset_user, unlock
-from tests.people import setup_user
+from tests.people import adopt_policy, setup_user
 
 PASS = "correct horse battery"
 
@@ -121,6 +121,7 @@ def test_changed_policy_voids_earlier_approvals(people):
     approve(people, request, "lena")
     path = people.policy_dir / "release_gates.yaml"
     path.write_text(path.read_text().replace("min_fidelity: 0.85", "min_fidelity: 0.5"))
+    adopt_policy(people)
     state = state_of(people, request)
     assert not state.satisfied and all("different policy" in i["reason"] for i in state.ignored)
 
@@ -174,15 +175,32 @@ def test_rejection_by_a_required_role_blocks_until_a_new_request(people):
 
 
 def test_revoked_role_no_longer_counts(people):
+    from stillroom.users import set_roles
+
     request = request_for(people)
     approve(people, request, "sam")
     approve(people, request, "lena")
-    with people.session() as s:
-        user = s.get(approvals.User, "lena")
-        user.roles = ["operator"]
-        s.add(user)
-        s.commit()
+    set_roles(people, "lena", ["operator"], admin=None, actor="test-admin")  # no admin yet: the bootstrap signs
     assert state_of(people, request).missing_roles == ["legal"]
+
+
+def test_roles_edited_in_the_store_count_for_nothing(people):
+    """A DBA writes roles into users.roles: approvals count the roles the chain granted, nothing else."""
+    from stillroom.users import User
+
+    request = request_for(people, initiator="sec2")
+    with people.session() as s:
+        olga = s.get(User, "olga")
+        olga.roles = ["legal"]
+        s.add(olga)
+        lena = s.get(User, "lena")
+        lena.roles = ["operator"]
+        s.add(lena)
+        s.commit()
+    with pytest.raises(ApprovalRefused, match="olga holds none of the roles"):
+        approve(people, request, "olga")
+    assert approve(people, request, "sam").status == "pending"
+    assert approve(people, request, "lena").status == "approved"
 
 
 def test_every_decision_is_in_the_ledger_signed_by_the_reviewer(people):

@@ -26,13 +26,14 @@ KEY_KINDS = (GENESIS, KEY_ADDED, KEY_ROTATED)  # the kinds that introduce a key
 KEY_RETIRED = "key.retired"  # a person key signs nothing after this entry
 USER_ADDED = "user.added"  # a user, their roles and their first person key
 USER_RESET = "user.reset"  # a user's new person key (their earlier keys are retired in the same batch)
+USER_ROLES = "user.roles"  # a user's roles from now on: granted or taken away
 POLICY_ADOPTED = "policy.adopted"  # the policy in force: its digest and the digest of each policy file
 
 # Governance: the entries that decide trust (who holds which key and role, which policy is in force).
 # Each must be signed by the current person key of a user the chain itself made an admin; the node key
 # signs one only while the chain has no admin yet (the bootstrap: `init` and the first `users add`).
 # The verifier refuses anything else, the ledger refuses to append it, and a signer must not node-sign it.
-GOVERNANCE_KINDS = (KEY_ADDED, KEY_RETIRED, USER_ADDED, USER_RESET, POLICY_ADOPTED)
+GOVERNANCE_KINDS = (KEY_ADDED, KEY_RETIRED, USER_ADDED, USER_RESET, USER_ROLES, POLICY_ADOPTED)
 
 
 _TYPES = {"seq": int, "time": str, "kind": str, "actor": str, "signer": str,

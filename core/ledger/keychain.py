@@ -27,13 +27,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from stillroom import signing
 from stillroom.ledger.entry import (GENESIS, GOVERNANCE_KINDS, KEY_ADDED, KEY_KINDS, KEY_RETIRED, KEY_ROTATED,
-                                    POLICY_ADOPTED, USER_ADDED, USER_RESET, Entry)
+                                    POLICY_ADOPTED, USER_ADDED, USER_RESET, USER_ROLES, Entry)
 from stillroom.ledger.errors import LedgerError
 from stillroom.ledger.note import Verifiers
 
 NODE = "node"
 ROLES = (NODE, "person")
-USER_ROLES = ("security", "legal", "operator", "admin")
+USER_ROLES_ALLOWED = ("security", "legal", "operator", "admin")
 ADMIN = "admin"
 
 
@@ -48,6 +48,7 @@ class TrustedKey:
     retired: int | None = None
     retired_time: str | None = None  # the retiring entry's time
     owner: str | None = None  # the user a user.added / user.reset entry gave this person key to
+    given: int | None = None  # that entry
 
 
 @dataclass
@@ -60,6 +61,7 @@ class UserGrant:
     granted: int  # the user.added entry
     key_entry: int  # the entry that gave them their current key (user.added or user.reset)
     key_introduced: int  # the key.added entry of the current key
+    roles_entry: int  # the entry that set the roles they hold now (user.added or user.roles)
 
 
 @dataclass
@@ -157,6 +159,9 @@ class KeyChain:
         if entry.kind == POLICY_ADOPTED:
             self._adopt(entry)
             return
+        if entry.kind == USER_ROLES:
+            self._set_roles(entry)
+            return
         if entry.kind not in KEY_KINDS:
             return
         role = entry.payload.get("role") if entry.kind == KEY_ADDED else NODE
@@ -191,15 +196,26 @@ class KeyChain:
             roles = p.get("roles")
             if user in self.users:
                 raise LedgerError(f"{where} adds {user!r}, who exists already")
-            if not isinstance(roles, list) or not roles or any(r not in USER_ROLES for r in roles):
-                raise LedgerError(f"{where} grants roles {roles!r}; roles are among {', '.join(USER_ROLES)}")
-            self.users[user] = UserGrant(user, sorted(set(roles)), key_name, entry.seq, entry.seq, key.introduced)
+            if not isinstance(roles, list) or not roles or any(r not in USER_ROLES_ALLOWED for r in roles):
+                raise LedgerError(f"{where} grants roles {roles!r}; roles are among {', '.join(USER_ROLES_ALLOWED)}")
+            self.users[user] = UserGrant(user, sorted(set(roles)), key_name, entry.seq, entry.seq, key.introduced,
+                                         entry.seq)
         else:
             grant = self.users.get(user)
             if grant is None:
                 raise LedgerError(f"{where} resets {user!r}, a user the log never added")
             grant.key, grant.key_entry, grant.key_introduced = key_name, entry.seq, key.introduced
-        key.owner = user
+        key.owner, key.given = user, entry.seq
+
+    def _set_roles(self, entry: Entry) -> None:
+        user, roles = entry.payload.get("user"), entry.payload.get("roles")
+        grant = self.users.get(user) if isinstance(user, str) else None
+        if grant is None:
+            raise LedgerError(f"entry {entry.seq} ({USER_ROLES}) sets the roles of {user!r}, a user the log never added")
+        if not isinstance(roles, list) or not roles or any(r not in USER_ROLES_ALLOWED for r in roles):
+            raise LedgerError(f"entry {entry.seq} ({USER_ROLES}) sets roles {roles!r}; roles are among "
+                              f"{', '.join(USER_ROLES_ALLOWED)}")
+        grant.roles, grant.roles_entry = sorted(set(roles)), entry.seq
 
     def _adopt(self, entry: Entry) -> None:
         p = entry.payload

@@ -114,6 +114,7 @@ def rotate_node_key(ws, *, admin=None, actor: str | None = None, name: str | Non
         if new_name in known:
             raise LedgerError(f"the ledger already has a key named {new_name!r} and key names are never reused; "
                               "choose another with --name")
+        check_node_key_name(new_name, ledger.trust())
         intent = ws.root / "keys" / ROTATING / f"{new_name}.key"
         signing.save_private_key(intent, signing.generate_key(), passphrase=None)
         new_key = signing.load_private_key(intent)
@@ -123,6 +124,15 @@ def rotate_node_key(ws, *, admin=None, actor: str | None = None, name: str | Non
                           actor=admin.name, signed_by=(admin.key_name, admin.key))
         ledger.rotate_key(new_name, new_key, actor=actor)
         return _finish(ws, ledger, intent, resumed=False)
+
+
+def check_node_key_name(name: str, trust) -> None:
+    """A node key never takes a name of the form of a user's person keys (``<user>-k<N>``): the chain would
+    refuse it, and a decision it signed must never look like that person's."""
+    m = re.fullmatch(r"(.+)-k\d+", name)
+    if m and (m.group(1) in trust.users or any(k.owner == m.group(1) for k in trust.keys.values())):
+        raise UsageError(f"node key name {name!r} has the form of {m.group(1)}'s person keys ({m.group(1)}-k<N>); "
+                         "choose another with --name")
 
 
 def refuse_if_interrupted(ws, ledger: Ledger) -> None:
