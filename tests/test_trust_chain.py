@@ -224,3 +224,20 @@ def test_a_decision_signed_by_a_key_nobody_was_given_counts_for_nobody(ws):
     with pytest.raises(approvals.ApprovalRefused, match="not signed by any of sam's keys"):
         approvals.open_decision(envelope, keys, owners={})
     assert approvals.open_decision(envelope, keys, owners={"sam-k9": "sam"})["predicate"]["reviewer"] == "sam"
+
+
+# -- item 12: listings never show a stale approval -----------------------------------------------------------
+
+
+def test_requests_list_shows_no_stale_approval_after_tampering(ws):
+    request = open_release(ws)
+    for name in ("sam", "lena"):
+        approvals.decide(ws, request.id, unlock(ws, name, PASS), decision="approve")
+    listed = cli(ws, "requests", "list", "--json")
+    assert json.loads(listed.stdout)[0]["status"] == "approved"
+    with ws.engine.begin() as c:  # lena's signed decision removed from the store
+        c.execute(text("DELETE FROM decisions WHERE request_id = :id AND \"user\" = 'lena'"), {"id": request.id})
+    listed = cli(ws, "requests", "list", "--json")
+    assert listed.returncode == 0 and json.loads(listed.stdout)[0]["status"] == "pending"
+    only_approved = cli(ws, "requests", "list", "--status", "approved", "--json")
+    assert json.loads(only_approved.stdout) == []

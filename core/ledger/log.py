@@ -16,6 +16,12 @@ remembered one; any other writer in between makes them differ, and the edge
 is read back from the store instead. Nothing is trusted across that check:
 an append log only grows, so an unchanged head means an unchanged tree and
 unchanged keys (keys change only with an entry).
+
+Which key may sign what is the verified chain's rule (``KeyChain``), applied at
+append exactly as ``verify`` applies it: the chain is rebuilt from the stored
+rows (``trust``; only rows appended since the last read) and every key entry,
+governance entry and new signer is run through it before anything is written.
+The ``ledger_keys`` table is a cache for listings and verification hints.
 """
 
 import base64
@@ -123,7 +129,8 @@ class Ledger:
         return self._append([(d, signed_by or self.node) for d in drafts])
 
     def add_key(self, name: str, public_key: Ed25519PublicKey, *, role: str, actor: str) -> Entry:
-        """Introduce a key (a reviewer's, or another node's), signed by the node key."""
+        """Introduce a key, signed by the node key: a governance entry, so only while the chain has no admin
+        (tests and tools that build a bare ledger); people's keys come with ``govern`` and an admin's key."""
         if role not in ROLES:
             raise LedgerError(f"key role {role!r} is not one of {', '.join(ROLES)}")
         check_key_name(name)
