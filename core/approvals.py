@@ -327,11 +327,11 @@ def state_of(ws, request: Request, *, now: datetime | None = None) -> ApprovalSt
         envelopes=[d.envelope for d in decisions_for(ws, request.id)],
         rule=getattr(policy.approvals, request.kind), policy_digest=policy.digest,
         now=now or datetime.now(timezone.utc), keys=keys, owners=owners, roles=roles,
-        retired=retired, ledgered=_ledgered_decisions(ws, request) if retired else {},
+        retired=retired, ledgered=ledgered_decisions(ws, request) if retired else {},
     )
 
 
-def _ledgered_decisions(ws, request: Request) -> dict[str, int]:
+def ledgered_decisions(ws, request: Request) -> dict[str, int]:
     """The SHA-256 of each of the request's decision envelopes the ledger holds -> its entry's seq."""
     entries = ws.ledger().entries(kind="approval.decision", run_id=request.run_id, limit=2**31 - 1)
     return {e.payload["envelope_sha256"]: e.seq for e in entries  # newest first: the earliest entry wins

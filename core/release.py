@@ -119,9 +119,13 @@ def _write_bundle(ws, request, state, root: Path) -> dict[str, Any]:
         atomic_write_bytes(root / "MODEL_CARD.md", ws.artifacts.read_bytes(subject["model_card"]))
     released_at = datetime.now(timezone.utc)
     node_key = ws.node_key()
-    decisions = approvals.decisions_for(ws, request.id)
+    # Only decisions the ledger recorded: a row written into the store alone is evidence of nothing.
+    ledgered = approvals.ledgered_decisions(ws, request)
+    decisions = [d for d in approvals.decisions_for(ws, request.id)
+                 if sha256_bytes(canonical_json(d.envelope)) in ledgered]
     for i, decision in enumerate(decisions):
-        _write_json(root / "approvals" / f"{i:02d}-{decision.user}.dsse.json", decision.envelope)
+        safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in decision.user).lstrip(".")
+        _write_json(root / "approvals" / f"{i:02d}-{safe}.dsse.json", decision.envelope)
     _write_json(root / "policy.json", policy.model_dump(mode="json"))
     _write_json(root / "request.json", {"id": request.id, "kind": request.kind, "digest": request.digest,
                                         "subject": request.subject})

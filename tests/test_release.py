@@ -339,3 +339,28 @@ def test_release_refuses_when_the_ledger_does_not_verify(workspace, release_requ
     with pytest.raises(ReleaseRefused, match="the ledger does not verify .*entry 1"):
         build_release(workspace, release_request.id, out, actor="olga")
     assert not out.exists() and not (tmp_path / ".b.partial").exists()
+
+
+def test_decision_rows_the_ledger_never_recorded_stay_out_of_the_bundle(workspace, release_request, tmp_path):
+    """A DBA adds a decision row (a name meant to escape the bundle's directory): not ledgered, not bundled."""
+    from datetime import datetime, timezone
+
+    from stillroom import approvals, signing
+    from stillroom.artifacts import canonical_json
+    from stillroom.store.models import Decision
+
+    approve_both(workspace, release_request)
+    key = signing.generate_key()
+    statement = approvals.decision_statement(request=release_request, reviewer="sam", role="security",
+                                             decision="approve", comment="", time=datetime.now(timezone.utc),
+                                             policy_digest=release_request.policy_digest)
+    with workspace.session() as s:
+        s.add(Decision(request_id=release_request.id, user="../../../escaped", roles=["security"], decision="approve",
+                       request_digest=release_request.digest, policy_digest=release_request.policy_digest,
+                       envelope=signing.dsse_sign(canonical_json(statement), approvals.PAYLOAD_TYPE, key, "sam-k99")))
+        s.commit()
+    out = tmp_path / "bundle"
+    build_release(workspace, release_request.id, out, actor="olga")
+    assert sorted(p.name for p in (out / "approvals").iterdir()) == ["00-sam.dsse.json", "01-lena.dsse.json"]
+    assert not list(tmp_path.rglob("*escaped*"))
+    assert verify_release(out)["ok"]
