@@ -495,6 +495,8 @@ def release(
         "--trust-bundle-key", help="With `verify`: accept the node key the bundle carries (proves integrity, not origin).")] = False,
     accept_policy: Annotated[Optional[str], typer.Option(
         "--accept-policy", help="With `verify`: accept a bundle whose policy (this digest) is below the floor.")] = None,
+    witness: Annotated[Optional[str], typer.Option(
+        "--witness", help="With `verify`: a witness's verifier key (or .vkey file) whose cosignature the checkpoint must carry.")] = None,
     workspace: WorkspaceOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -507,10 +509,11 @@ def release(
     if target == "verify":
         if bundle is None:
             raise UsageError("usage: stillroom release verify DIR")
+        witness_key = Path(witness).read_text().strip() if witness and Path(witness).is_file() else witness
         return _release_verify(bundle, _pinned_node_key(node_key, workspace, trust_bundle_key, bundle), as_json,
-                               accept_policy)
-    if accept_policy is not None:
-        raise UsageError("--accept-policy is an option of `stillroom release verify` only")
+                               accept_policy, witness_key)
+    if accept_policy is not None or witness is not None:
+        raise UsageError("--accept-policy and --witness are options of `stillroom release verify` only")
     if out is None or bundle is not None:
         raise UsageError("usage: stillroom release REQ --out DIR")
     from stillroom.release import build_release
@@ -559,10 +562,11 @@ def _bundle_origin(bundle: Path) -> tuple[str | None, str | None]:
     return signer, checkpoint
 
 
-def _release_verify(directory: Path, node_key: str | None, as_json: bool, accept_policy: str | None = None) -> None:
+def _release_verify(directory: Path, node_key: str | None, as_json: bool, accept_policy: str | None = None,
+                    witness: str | None = None) -> None:
     from stillroom.release import verify_release
 
-    report = verify_release(directory, node_key=node_key, accept_policy=accept_policy)
+    report = verify_release(directory, node_key=node_key, accept_policy=accept_policy, witness=witness)
     if as_json:
         return emit_json(report)
     for check in report["checks"]:
@@ -676,8 +680,10 @@ def _maybe_workspace(workspace: Path | None):
 
 def _mount_subcommands() -> None:
     from stillroom.ledger.commands import app as ledger_app
+    from stillroom.witness.commands import app as witness_app
 
     app.add_typer(ledger_app, name="ledger")
+    app.add_typer(witness_app, name="witness")
 
 
 def _register_plugin_commands() -> None:

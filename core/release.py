@@ -11,7 +11,7 @@ provenance.dsse.json      in-toto Statement v1 + SLSA Provenance v1, signed by t
                           sha256 of every other file but the four named here (``bundle_files``) and the
                           model-signing key (``release_key_sha256``)
 approvals/*.dsse.json     one signed decision per reviewer
-ledger/checkpoint         the signed ledger checkpoint (C2SP)
+ledger/checkpoint         the signed ledger checkpoint (C2SP), cosigned by the workspace's witness if it has one
 ledger/proofs.json        inclusion proofs of the run's and the decisions' entries, of each approver's key
                           introduction, the entry that gave them that key and the one that set their roles,
                           of the policy's adoption, and of the release.bundle entry binding the provenance
@@ -45,6 +45,7 @@ from stillroom import approvals, signing
 from stillroom.artifacts import atomic_write_bytes, canonical_json, sha256_bytes, sha256_file
 from stillroom.errors import StillroomError, UsageError
 from stillroom.ledger.entry import KEY_ADDED, KEY_RETIRED, POLICY_ADOPTED, USER_ADDED, USER_RESET, USER_ROLES
+from stillroom.witness.client import check_bundle_witness, witness_if_configured
 
 PROVENANCE_TYPE = "https://slsa.dev/provenance/v1"
 BUILD_TYPE = "https://stillroom.dev/pipeline-run/v1"
@@ -144,6 +145,7 @@ def _write_bundle(ws, request, state, root: Path) -> dict[str, Any]:
                                      "release_key_sha256": release_key},
                   actor="stillroom", run_id=request.run_id)
     ledger.checkpoint()
+    witness_if_configured(ws, ledger)  # the proofs below are then against the cosigned checkpoint
     seqs = sorted(set(release_entries(ledger, request)) | trust_entries(trust, [d.envelope for d in decisions]))
     proofs = [ledger.prove(seq) for seq in seqs]
     atomic_write_bytes(root / "ledger" / "checkpoint", proofs[-1]["checkpoint"].encode())
@@ -253,12 +255,14 @@ def _release_key(ws) -> Path:
 # -- offline verification -------------------------------------------------------
 
 
-def verify_release(directory: Path, *, node_key: str | None = None, accept_policy: str | None = None) -> dict[str, Any]:
+def verify_release(directory: Path, *, node_key: str | None = None, accept_policy: str | None = None,
+                   witness: str | None = None) -> dict[str, Any]:
     """Check a bundle with nothing but its contents; raise BundleInvalid naming the first failure.
 
     ``node_key`` (a verifier key string) pins the node key; without it the
     bundle's own node key is trusted and the report says so. ``accept_policy``:
     the digest of a policy below ``policy.FLOOR`` the verifier accepts anyway.
+    ``witness`` (a witness's verifier key) requires the bundle's checkpoint to carry its cosignature.
     """
     from stillroom.policy import Policy, below_floor
 
@@ -355,6 +359,11 @@ def verify_release(directory: Path, *, node_key: str | None = None, accept_polic
 
     proven = _proven_entries(root, verifiers, node_name)
     checks.append(f"ledger: {len(proven)} inclusion proofs verify against the signed checkpoint")
+    if witness is not None:
+        try:
+            checks.append(check_bundle_witness((root / "ledger" / "checkpoint").read_text(), witness))
+        except StillroomError as exc:
+            raise BundleInvalid(f"ledger/checkpoint: {exc}") from None
     bundle_entry = next((e for e in proven.values() if e["kind"] == "release.bundle"
                          and e["payload"].get("request_id") == internal["request_id"]), None)
     if bundle_entry is None or bundle_entry["payload"].get("provenance_sha256") != \

@@ -1,7 +1,7 @@
 """A workspace: one directory holding a deployment's config, keys, policies, store and artifacts.
 
 ```
-stillroom.toml          name, ledger origin, node key name
+stillroom.toml          name, ledger origin, node key name; [witness] url and key when a witness cosigns
 policies/*.yaml         the policy files; in force only as the ledger's latest `policy.adopted` entry names them
 keys/node.key           the node's Ed25519 signing key (mode 0600)
 keys/retired/           the public .vkey of each node key replaced by `stillroom ledger rotate-key` (its private key is destroyed)
@@ -97,6 +97,24 @@ class Workspace:
     @property
     def node_key_name(self) -> str:
         return self.config["node"]["key_name"]
+
+    @property
+    def witness(self) -> tuple[str, str] | None:
+        """([witness] url, key): the witness that cosigns this workspace's checkpoints, if one is configured."""
+        section = self.config.get("witness")
+        if section is None:
+            return None
+        url, key = (section.get(k) if isinstance(section, dict) else None for k in ("url", "key"))
+        if not isinstance(url, str) or not isinstance(key, str) or not url.startswith(("http://", "https://")):
+            raise WorkspaceError(f"{self.root / CONFIG}: [witness] needs url (the witness's http:// address) and key "
+                                 "(its cosignature verifier key), both strings")
+        from stillroom.witness.cosignature import CosignatureError, parse_witness_key
+
+        try:
+            parse_witness_key(key)
+        except CosignatureError as e:
+            raise WorkspaceError(f"{self.root / CONFIG}: [witness] key: {e}") from None
+        return url, key
 
     @property
     def database_url(self) -> str:

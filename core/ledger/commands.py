@@ -21,16 +21,21 @@ app = typer.Typer(help="The signed audit ledger: verify, export, prove, rotate t
 def verify(
     offline: Annotated[Optional[Path], typer.Option("--offline", help="Verify an export directory instead of the live store.")] = None,
     trust: Annotated[Optional[list[str]], typer.Option("--trust", help="A verifier key (or .vkey file) the genesis key must match; repeatable.")] = None,
+    checkpoint: Annotated[Optional[list[Path]], typer.Option("--checkpoint", help="A checkpoint you kept (as `ledger checkpoint` printed it): the log must cover it with the same root; repeatable.")] = None,
     workspace: WorkspaceOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Recompute every entry, the hash chain, every signature and every checkpoint's root."""
+    """Recompute every entry, the hash chain, every signature and every checkpoint's root.
+
+    Each --checkpoint FILE is a checkpoint held outside the store (an auditor's copy): verification fails
+    when the log is shorter than it (truncated) or has another root at its size (rewritten, a fork)."""
     from stillroom.ledger.verify import verify_offline
 
+    held = [(str(path), _read_held(path)) for path in checkpoint or []]
     if offline is not None:
-        report = verify_offline(offline, anchors=[_key_text(t) for t in trust] if trust else None)
+        report = verify_offline(offline, anchors=[_key_text(t) for t in trust] if trust else None, held=held)
     else:
-        report = _ledger(workspace).verify()
+        report = _ledger(workspace).verify(held=held)
     typer.echo(json.dumps(report.as_dict(), indent=2) if as_json else str(report))
     if not report.ok:
         raise typer.Exit(1)
@@ -74,9 +79,27 @@ def consistency(
 
 
 @app.command()
-def checkpoint(workspace: WorkspaceOption = None) -> None:
-    """Sign a checkpoint of the whole log now and print it."""
-    typer.echo(_ledger(workspace).checkpoint(), nl=False)
+def checkpoint(
+    witness: Annotated[Optional[str], typer.Option("--witness", help="A witness's URL to cosign the checkpoint (default: the workspace's [witness] url).")] = None,
+    witness_key: Annotated[Optional[str], typer.Option("--witness-key", help="The witness's verifier key (or .vkey file) its cosignature must verify with (default: [witness] key).")] = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Sign a checkpoint of the whole log now and print it; with a witness (given or configured), cosigned by it.
+
+    Keep the printed note: `stillroom ledger verify --checkpoint FILE` later proves the log still holds it."""
+    from stillroom.errors import UsageError
+    from stillroom.witness.client import witness_checkpoint
+
+    ws = open_workspace(workspace)
+    configured = ws.witness
+    url = witness or (configured[0] if configured else None)
+    key = _key_text(witness_key) if witness_key else (configured[1] if configured else None)
+    if url is None and witness_key is None:
+        return typer.echo(ws.ledger().checkpoint(), nl=False)
+    if url is None or key is None:
+        raise UsageError("a cosigned checkpoint needs the witness's URL (--witness) and its verifier key "
+                         "(--witness-key, or [witness] key in stillroom.toml)")
+    typer.echo(witness_checkpoint(ws.ledger(), url, key), nl=False)
 
 
 @app.command("rotate-key")
@@ -119,6 +142,15 @@ def rotate_key(
 
 def _ledger(workspace: Path | None):
     return open_workspace(workspace).ledger()
+
+
+def _read_held(path: Path) -> str:
+    from stillroom.errors import UsageError
+
+    try:
+        return path.read_text()
+    except (OSError, UnicodeDecodeError) as e:
+        raise UsageError(f"--checkpoint {path}: cannot be read as a signed note ({e.__class__.__name__})") from None
 
 
 def _key_text(value: str) -> str:

@@ -38,12 +38,12 @@ from sqlalchemy.engine import Engine
 
 from stillroom import signing
 from stillroom.ledger import merkle
-from stillroom.ledger.checkpoint import Checkpoint, sign_checkpoint
+from stillroom.ledger.checkpoint import Checkpoint, read_checkpoint, sign_checkpoint
 from stillroom.ledger.entry import (GENESIS, GOVERNANCE_KINDS, KEY_ADDED, KEY_KINDS, KEY_RETIRED, KEY_ROTATED, Entry,
                                     canonical_entry, entry_from_leaf, now)
 from stillroom.ledger.errors import LedgerError, NotInLedger, ProofError
 from stillroom.ledger.keychain import NODE, ROLES, KeyChain
-from stillroom.ledger.verify import Row, TrustWalk, VerifyReport, verify_rows
+from stillroom.ledger.verify import HeldCheckpoints, Row, TrustWalk, VerifyReport, verify_rows
 from stillroom.store import db
 from stillroom.store.models import LedgerCheckpoint, LedgerEntry, LedgerKey
 
@@ -234,13 +234,34 @@ class Ledger:
             "new_checkpoint": new.note,
         }
 
-    def verify(self) -> VerifyReport:
-        """Recompute everything from the signed bytes, pinned to this ledger's own node key."""
+    def consistency_proof(self, old_size: int, new_size: int) -> list[bytes]:
+        """PROOF(old_size, new_size) from the stored tree, whatever checkpoints the store holds (for a witness)."""
+        with self.engine.connect() as s:
+            if not 0 < old_size <= new_size <= _size(s):
+                raise NotInLedger(f"no consistency proof from size {old_size} to {new_size} in a log of {_size(s)}")
+            ranges = merkle.consistency_ranges(old_size, new_size)
+            lookup = _node_lookup(s, [key for r in ranges for key in merkle.subtrees(*r)])
+        return merkle.consistency_proof(old_size, new_size, lookup)
+
+    def add_cosigned(self, note: str) -> None:
+        """Store ``note``, a checkpoint this ledger signed with more signatures (a witness's), as the latest one."""
+        checkpoint = read_checkpoint(note)
+        with db.write_cursor(self.engine) as cursor:
+            cursor.execute(_LATEST_CHECKPOINT)
+            latest = cursor.fetchone()
+            if latest is None or read_checkpoint(latest[2]).text() != checkpoint.text() \
+                    or not note.startswith(latest[2]):
+                raise LedgerError("a cosigned checkpoint must extend the latest checkpoint this ledger signed")
+            cursor.execute(self._sql.insert_checkpoint, (checkpoint.size, checkpoint.root, note))
+
+    def verify(self, held: HeldCheckpoints = ()) -> VerifyReport:
+        """Recompute everything from the signed bytes, pinned to this ledger's own node key; ``held``
+        checkpoints (kept outside the store: an auditor's, a witness's) must be covered and match too."""
         with self.engine.connect() as s:
             notes = list(s.execute(select(CHECKPOINTS.c.note)).scalars())
         name, key = self.node
         return verify_rows(self.rows(), notes, origin=self.origin, active_node_key=(name, key.public_key()),
-                           key_hints=self._stored_keys())
+                           key_hints=self._stored_keys(), held=held)
 
     def trust(self) -> KeyChain:
         """The key chain of the whole log as it is now, verified (hash chain and every signature): person keys,

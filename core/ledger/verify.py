@@ -85,12 +85,18 @@ class VerifyReport:
 # (stored seq, canonical bytes, signature, stored leaf hash) from the store. An export gives
 # each entry as a line of entries.jsonl instead (bytes), and its leaf is recomputed from the JSON.
 Row = tuple[int, bytes, bytes, bytes]
+HeldCheckpoints = Iterable[tuple[str, str]]  # (where it came from, e.g. a file name; the signed note)
 
 
 def verify_rows(rows: Iterable[Row], checkpoints: list[str], *, origin: str | None = None,
                 anchors: list[str] | None = None, active_node_key: tuple[str, Ed25519PublicKey] | None = None,
-                key_hints: dict[str, str] | None = None) -> VerifyReport:
+                key_hints: dict[str, str] | None = None, held: HeldCheckpoints = ()) -> VerifyReport:
     """Walk every entry in order and every checkpoint (signed notes, any order); stop at the first failure.
+
+    ``held``: (where it came from, signed note) of checkpoints someone kept
+    outside the store (an auditor's files, the signer's or a witness's last
+    one). Each must be covered by the log and match the root recomputed at
+    its size; the log is truncated when one is larger than the log.
 
     ``origin``: the log name the checkpoints must carry (default: the genesis
     entry's). ``active_node_key``: a (name, key) that must end up as an active
@@ -99,10 +105,10 @@ def verify_rows(rows: Iterable[Row], checkpoints: list[str], *, origin: str | No
     nothing; without them no worker can check a signature, and the whole log
     is checked in this process.
     """
-    return _walk(rows, checkpoints, origin, anchors, active_node_key, key_hints).report()
+    return _walk(rows, _stored(checkpoints, held), origin, anchors, active_node_key, key_hints).report()
 
 
-def verify_offline(directory: str | Path, anchors: list[str] | None = None) -> VerifyReport:
+def verify_offline(directory: str | Path, anchors: list[str] | None = None, held: HeldCheckpoints = ()) -> VerifyReport:
     """Verify an export (``entries.jsonl``, ``checkpoint``, ``keys/*.vkey``) with nothing but its files.
 
     Every key the log introduces must also be in ``keys/`` as the same
@@ -115,13 +121,18 @@ def verify_offline(directory: str | Path, anchors: list[str] | None = None) -> V
             raise ExportError(f"{path} is missing; is {directory} a `stillroom ledger export` directory?")
     exported = {p.name.removesuffix(".vkey"): p.read_text().strip() for p in (directory / "keys").glob("*.vkey")}
     with entries.open("rb") as lines:
-        walk = _walk(lines, [note.read_text()], None, anchors, None, exported)
+        walk = _walk(lines, _stored([note.read_text()], held), None, anchors, None, exported)
     if walk.failure is None:
         for name, key in walk.chain.keys.items():
             if exported.get(name) != key.verifier_key:
                 walk.failure = Failure(None, f"keys/{name}.vkey", key.verifier_key, exported.get(name, "no such file"))
                 break
     return walk.report()
+
+
+def _stored(notes: list[str], held: HeldCheckpoints) -> list[tuple[str | None, str]]:
+    """The log's own checkpoints (no label) followed by the held ones, each with where it came from."""
+    return [(None, note) for note in notes] + list(held)
 
 
 def _walk(rows, checkpoints, origin, anchors, active_node_key, key_hints) -> "_Walk":
@@ -228,17 +239,20 @@ class _Walk:
         self.count = 0
         self.prev: bytes | None = None
         self.stack: list[tuple[int, bytes]] = []  # the compact range of the prefix read so far
-        self.pending: list[tuple[int, str]] = []
+        self.pending: list[tuple[int, int, str | None, str]] = []  # (size, order, held from, note)
         self.checkpoint_size: int | None = None
         self.root: bytes | None = None
         self.checked = 0
         self.failure: Failure | None = None
 
-    def expect(self, checkpoints: list[str]) -> None:
-        try:
-            self.pending = sorted((read_checkpoint(note).size, note) for note in checkpoints)
-        except CheckpointError as e:
-            self.fail(None, "checkpoint format", "a C2SP signed note", str(e))
+    def expect(self, checkpoints: list[tuple[str | None, str]]) -> None:
+        for order, (held, note) in enumerate(checkpoints):
+            try:
+                size = read_checkpoint(note).size
+            except CheckpointError as e:
+                self.fail(None, _named("checkpoint format", held), "a C2SP signed note", str(e))
+            self.pending.append((size, order, held, note))
+        self.pending.sort()
 
     def entry(self, checked: "_Checked") -> None:
         seq = self.count
@@ -275,13 +289,14 @@ class _Walk:
         self._push(leaf_hash)
         self.count += 1
         while self.pending and self.pending[0][0] == self.count:
-            self._check_checkpoint(self.pending.pop(0)[1])
+            _, _, held, note = self.pending.pop(0)
+            self._check_checkpoint(note, held)
 
     def finish(self, active_node_key: tuple[str, Ed25519PublicKey] | None) -> None:
         if self.pending:
-            size = self.pending[0][0]
-            self.fail(None, "log length", f"at least {size} entries (a checkpoint covers {size})",
-                      f"{self.count} (the log was truncated)")
+            size, _, held, _ = self.pending[0]
+            covers = f"held checkpoint {held} covers {size}" if held else f"a checkpoint covers {size}"
+            self.fail(None, "log length", f"at least {size} entries ({covers})", f"{self.count} (the log was truncated)")
         if self.count == 0:
             self.fail(None, "log length", "at least the genesis entry", "an empty log")
         if active_node_key:
@@ -297,14 +312,16 @@ class _Walk:
     def fail(self, seq: int | None, what: str, expected: str, found: str):
         raise _Failed(Failure(seq, what, expected, found))
 
-    def _check_checkpoint(self, note: str) -> None:
+    def _check_checkpoint(self, note: str, held: str | None) -> None:
         root = self._root()
         try:
             checkpoint = verify_checkpoint(note, self.chain.node_verifiers(), self.origin or "")
         except CheckpointError as e:
-            self.fail(None, f"checkpoint at size {self.count}", "a note signed by an active node key of this log", str(e))
+            self.fail(None, _named(f"checkpoint at size {self.count}", held),
+                      "a note signed by an active node key of this log", str(e))
         if checkpoint.root != root:
-            self.fail(None, f"checkpoint root at size {self.count}", root.hex(), checkpoint.root.hex())
+            self.fail(None, _named(f"checkpoint root at size {self.count}", held), root.hex(),
+                      f"{checkpoint.root.hex()} (a fork: the log was rewritten)" if held else checkpoint.root.hex())
         self.checkpoint_size, self.root = self.count, root
         self.checked += 1
 
@@ -320,6 +337,10 @@ class _Walk:
         for _, h in reversed(self.stack[:-1]):
             result = merkle.node_hash(h, result)
         return result
+
+
+def _named(what: str, held: str | None) -> str:
+    return f"held checkpoint {held}: {what}" if held else what
 
 
 class _Checked(NamedTuple):
