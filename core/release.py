@@ -119,7 +119,7 @@ def _write_bundle(ws, request, state, root: Path) -> dict[str, Any]:
     if subject.get("model_card"):
         atomic_write_bytes(root / "MODEL_CARD.md", ws.artifacts.read_bytes(subject["model_card"]))
     released_at = datetime.now(timezone.utc)
-    node_key = ws.node_key()
+    node_key = ws.node_signer()  # the key file, or the signer process that holds the key
     # Only decisions the ledger recorded: a row written into the store alone is evidence of nothing.
     ledgered = approvals.ledgered_decisions(ws, request)
     decisions = [d for d in approvals.decisions_for(ws, request.id)

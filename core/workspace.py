@@ -1,7 +1,8 @@
 """A workspace: one directory holding a deployment's config, keys, policies, store and artifacts.
 
 ```
-stillroom.toml          name, ledger origin, node key name; [witness] url and key when a witness cosigns
+stillroom.toml          name, ledger origin, node key name; [witness] url and key when a witness cosigns;
+                        [signer] socket when a `stillroom signer` process holds the node key
 policies/*.yaml         the policy files; in force only as the ledger's latest `policy.adopted` entry names them
 keys/node.key           the node's Ed25519 signing key (mode 0600)
 keys/retired/           the public .vkey of each node key replaced by `stillroom ledger rotate-key` (its private key is destroyed)
@@ -170,9 +171,38 @@ class Workspace:
         return self.__dict__["_reader"].trust()
 
     def node_key(self):
+        """The node's private key from ``keys/node.key``; refused where a signer process holds it instead."""
         from stillroom import signing
 
+        if self.signer_socket is not None:
+            raise WorkspaceError(f"the node key is held by the signer at {self.signer_socket}, not by this process; "
+                                 "this operation needs the key itself (rotate it on the signer's host)")
         return signing.load_private_key(self.root / "keys" / "node.key")
+
+    def node_signer(self):
+        """What signs as the node: the signer process when ``[signer] socket`` is set, else ``keys/node.key``."""
+        if self.signer_socket is None:
+            from stillroom.ledger.nodesigner import KeyFileSigner
+
+            return KeyFileSigner(self.node_key())
+        from stillroom.signer.client import SignerClient
+
+        state = self.config["signer"].get("state")  # set: the CLI starts the signer itself when it is not running
+        if state is not None and not isinstance(state, str):
+            raise WorkspaceError(f"{self.root / CONFIG}: [signer] state must be the signer's state directory")
+        return SignerClient(self.signer_socket, name=self.node_key_name, origin=self.origin,
+                            start=(Path(state), self.root) if state else None)
+
+    @property
+    def signer_socket(self) -> Path | None:
+        """``[signer] socket``: the Unix socket of the ``stillroom signer`` that holds the node key, if any."""
+        section = self.config.get("signer")
+        if section is None:
+            return None
+        socket = section.get("socket") if isinstance(section, dict) else None
+        if not isinstance(socket, str) or not socket:
+            raise WorkspaceError(f"{self.root / CONFIG}: [signer] needs socket, the signer's Unix socket path")
+        return Path(socket)
 
     def secret(self) -> bytes:
         path = self.root / "keys" / "secret"

@@ -25,6 +25,7 @@ The ``ledger_keys`` table is a cache for listings and verification hints.
 """
 
 import base64
+import dataclasses
 import re
 import threading
 from collections.abc import Iterator, Sequence
@@ -43,6 +44,7 @@ from stillroom.ledger.entry import (GENESIS, GOVERNANCE_KINDS, KEY_ADDED, KEY_KI
                                     canonical_entry, entry_from_leaf, now)
 from stillroom.ledger.errors import LedgerError, NotInLedger, ProofError
 from stillroom.ledger.keychain import NODE, ROLES, KeyChain
+from stillroom.ledger.nodesigner import NodeSigner, as_node_signer
 from stillroom.ledger.verify import HeldCheckpoints, Row, TrustWalk, VerifyReport, verify_rows
 from stillroom.store import db
 from stillroom.store.models import LedgerCheckpoint, LedgerEntry, LedgerKey
@@ -67,7 +69,7 @@ _RETIRE_KEY = "UPDATE ledger_keys SET retired_seq = ? WHERE name = ?"
 _KEY_CHANGES = (*KEY_KINDS, KEY_RETIRED)  # kinds only add_key, rotate_key and retire_keys write
 _INSERT_CHECKPOINT = "INSERT INTO ledger_checkpoints (size, root, note, created_at) VALUES (?, ?, ?, CURRENT_TIMESTAMP)"
 
-Signer = tuple[str, Ed25519PrivateKey]
+Signer = tuple[str, Ed25519PrivateKey | NodeSigner]  # a person's key, or the node's signer
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,7 @@ class Ledger:
         """A ledger whose node key is (``signer_name``, ``signer_key``) and whose checkpoints name ``origin``."""
         check_key_name(signer_name)
         self.engine = engine
-        self.node: Signer = (signer_name, signer_key)
+        self.node: Signer = (signer_name, as_node_signer(signer_key))
         self.origin = origin
         self._sql = _Statements(db.placeholder(engine))
         self._edge: _Edge | None = None  # replaced whole, never mutated: threads may share a ledger
@@ -97,7 +99,7 @@ class Ledger:
         """The workspace's ledger, signing with its node key; refused while a key rotation is half done."""
         from stillroom.ledger.rotation import refuse_if_interrupted
 
-        ledger = cls(workspace.engine, workspace.node_key_name, workspace.node_key(), workspace.origin)
+        ledger = cls(workspace.engine, workspace.node_key_name, workspace.node_signer(), workspace.origin)
         refuse_if_interrupted(workspace, ledger)
         return ledger
 
@@ -142,7 +144,7 @@ class Ledger:
         check_key_name(name)
         payload = {"verifier_key": signing.verifier_key(name, key.public_key())}
         entry = self._append([(Draft(KEY_ROTATED, payload, actor), self.node)])[0]
-        self.node = (name, key)
+        self.node = (name, as_node_signer(key))
         return entry
 
     def retire_keys(self, names: Sequence[str], *, reason: str, actor: str,
@@ -260,6 +262,8 @@ class Ledger:
         with self.engine.connect() as s:
             notes = list(s.execute(select(CHECKPOINTS.c.note)).scalars())
         name, key = self.node
+        signer_view = key.held_checkpoint()  # the signer's own last state: the store must still cover it
+        held = [*held, *([("of the signer's state", signer_view)] if signer_view else [])]
         return verify_rows(self.rows(), notes, origin=self.origin, active_node_key=(name, key.public_key()),
                            key_hints=self._stored_keys(), held=held)
 
@@ -380,20 +384,20 @@ class Ledger:
             walk = self._walk_at(cursor, edge.size, edge.head)
         table = dict(edge.subtrees)
         lookup = _Lookup(table)
-        entries, nodes, keys, retired = [], [], [], []
+        unsigned, nodes, keys, retired = [], [], [], []
         for draft, (name, key) in drafts:
             time, prev_hex = now(), prev.hex() if prev else None
             leaf = canonical_entry(seq=size, time=time, kind=draft.kind, actor=draft.actor, signer=name,
                                    run_id=draft.run_id, payload=draft.payload, prev=prev_hex)
-            entry = Entry(size, time, draft.kind, draft.actor, name, draft.run_id, draft.payload, prev_hex, leaf, key.sign(leaf))
-            if walk is not None:
-                walk.append(entry)
+            entry = Entry(size, time, draft.kind, draft.actor, name, draft.run_id, draft.payload, prev_hex, leaf, b"")
+            if walk is not None:  # checked against the chain before anything is signed (see below)
+                walk.append(entry, signing.public_bytes(key.public_key()))
                 checked.add((name, _verifier_key(name, key)))
             leaf_hash = merkle.leaf_hash(leaf)
             for level, idx, h in merkle.append_subtrees(size, leaf_hash, lookup):
                 table[level, idx] = h
                 nodes.append((level, idx, h))
-            entries.append((entry, leaf_hash))
+            unsigned.append((entry, leaf_hash, key))
             if draft.kind in KEY_KINDS:
                 verifier = draft.payload["verifier_key"]
                 keys.append((verifier.split("+", 1)[0], verifier, draft.payload.get("role", NODE), size))
@@ -402,12 +406,15 @@ class Ledger:
             elif draft.kind == KEY_RETIRED:
                 retired.append((size, draft.payload["key"]))
             prev, size = leaf_hash, size + 1
+        if keys:
+            self._insert_keys(cursor, keys)
+        # Signed last, once every check passed: a signer that keeps state (stillroom.signer) is told of each
+        # entry in seq order, and one it signed for a batch that then failed would leave it ahead of the store.
+        entries = [(self._sign(entry, key), h) for entry, h, key in unsigned]
         if entries:
             cursor.executemany(self._sql.insert_entry, [
                 (e.seq, e.time, e.kind, e.actor, e.signer, e.run_id, e.leaf, h, e.signature) for e, h in entries])
             cursor.executemany(self._sql.insert_node, nodes)
-        if keys:
-            self._insert_keys(cursor, keys)
         if retired:
             cursor.executemany(self._sql.retire_key, retired)
         if walk is not None:
@@ -415,6 +422,13 @@ class Ledger:
         edge = _Edge(size, prev, {k: table[k] for k in merkle.subtrees(0, size) if k in table},
                      frozenset() if keys or retired else frozenset(checked))  # a key entry may retire a checked signer
         return edge, [e for e, _ in entries[len(entries) - asked :]]
+
+    def _sign(self, entry: Entry, key) -> Entry:
+        node = self.node[1]
+        signature = key.sign(entry.leaf)
+        if key is not node:
+            node.observe(entry.leaf, signature)
+        return dataclasses.replace(entry, signature=signature)
 
     def _edge_now(self, cursor) -> "_Edge":
         """The log's right edge under the lock: the remembered one when the stored head still matches it."""

@@ -179,10 +179,12 @@ class TrustWalk:
         except _Failed as failed:
             raise LedgerError(f"the ledger does not verify ({failed.failure}); run `stillroom ledger verify`") from None
 
-    def append(self, entry: Entry) -> None:
-        """An entry about to be appended: refused with the chain's own sentence when it may not be."""
+    def append(self, entry: Entry, offered_key: bytes) -> None:
+        """An entry about to be appended (not signed yet) by the key whose raw public bytes are
+        ``offered_key``: refused with the chain's own sentence when it may not be. The key must be the one
+        the chain knows by the entry's signer name; the signature is made only once every check passed."""
         try:
-            self._walk.entry(_check((entry.seq, entry.leaf, entry.signature, None), {}))
+            self._walk.entry(_Checked(entry.seq, None, entry, merkle.leaf_hash(entry.leaf), offered_key))
         except _Failed as failed:
             f = failed.failure
             if f.what == "signature":

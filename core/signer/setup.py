@@ -1,0 +1,64 @@
+"""``stillroom signer init``: the node key and the verified log move into the signer's state directory."""
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from stillroom import signing
+from stillroom.artifacts import atomic_write_bytes
+from stillroom.errors import UsageError
+from stillroom.ledger.log import Ledger
+from stillroom.signer.server import KEY, STATE, save_state
+from stillroom.signer.state import SignerState
+from stillroom.workspace import CONFIG
+
+
+@dataclass(frozen=True)
+class SignerInit:
+    size: int
+    moved: bool
+
+
+def init_signer(ws, directory: Path, socket_path: Path, *, pkcs11_module: Path | None = None,
+                token: str | None = None) -> SignerInit:
+    directory = Path(directory)
+    if ws.signer_socket is not None:
+        raise UsageError(f"{ws.root / CONFIG} already names a signer ({ws.signer_socket})")
+    if (directory / STATE).exists():
+        raise UsageError(f"{directory} already holds a signer")
+    ledger = Ledger.for_workspace(ws)
+    report = ledger.verify() if ledger.size() else None  # an empty log has nothing to verify yet
+    if report is not None and not report.ok:
+        raise UsageError(f"the ledger does not verify ({report.failure}); a signer adopts only a verified log")
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(directory, 0o700)
+    if pkcs11_module is not None:
+        from stillroom.signer.pkcs11 import make_token_key
+
+        if ledger.size():
+            raise UsageError("an HSM key can sign only a new log (its genesis introduces the key); this one has "
+                             f"{ledger.size()} entries")
+        key = make_token_key(directory, pkcs11_module, token, label=ws.node_key_name)
+    else:
+        key = ws.node_key()
+        signing.save_private_key(directory / KEY, key, passphrase=None)
+    state = SignerState(ws.node_key_name, ws.origin, signing.verifier_key(ws.node_key_name, key.public_key()))
+    for _seq, leaf, signature, _ in ledger.rows():
+        state.taken(state.observe(leaf, signature, adopting=True))
+    save_state(directory, state)
+    config = ws.root / CONFIG
+    atomic_write_bytes(config, (config.read_text() + f'\n[signer]\nsocket = "{Path(socket_path).resolve()}"\n').encode())
+    moved = pkcs11_module is None
+    _destroy(ws.root / "keys" / "node.key")
+    return SignerInit(state.size, moved)
+
+
+def _destroy(path: Path) -> None:
+    """Overwrite and remove the workspace's copy: from now on only the signer holds the key."""
+    if path.exists():
+        size = path.stat().st_size
+        with open(path, "r+b") as f:
+            f.write(os.urandom(size))
+            f.flush()
+            os.fsync(f.fileno())
+        path.unlink()
