@@ -159,6 +159,9 @@ def test_the_signer_signs_provenance_statements_and_nothing_else(ws, signer):
         signing.dsse_sign(b"{}", "text/plain", client, ws.node_key_name)
     with pytest.raises(SignerError, match="the signer refused: not an entry, a checkpoint or a provenance statement"):
         client.sign(b"anything at all")
+    with pytest.raises(SignerError, match="the signer refused: an entry must have exactly the fields"):
+        client.sign(b'{"seq": 6, "kind": "x"}')  # not an entry's canonical bytes; the connection stays usable
+    assert client.held_checkpoint().split("\n")[1] == "6"
 
 
 def test_the_cli_starts_the_signer_when_configured(ws, tmp_path):

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from stillroom import signing
 from stillroom.artifacts import atomic_write_bytes
-from stillroom.errors import UsageError
+from stillroom.errors import StillroomError, UsageError
 from stillroom.ledger.checkpoint import Checkpoint, sign_checkpoint
 from stillroom.signer.state import SignerRefused, SignerState
 
@@ -137,7 +137,7 @@ class _Handler(socketserver.StreamRequestHandler):
             try:
                 request = json.loads(line)
                 answer = {"ok": True, **self.signer.handle(request if isinstance(request, dict) else {})}
-            except SignerRefused as refused:
+            except StillroomError as refused:  # a refusal, or an entry that is not one (LedgerError)
                 answer = {"ok": False, "error": str(refused)}
             except (ValueError, KeyError, TypeError) as e:
                 answer = {"ok": False, "error": f"malformed request ({e.__class__.__name__})"}

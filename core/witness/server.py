@@ -56,7 +56,10 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802 (the http.server name)
         if self.path != "/add-checkpoint":
             return self._answer(404, "not found\n")
-        length = int(self.headers.get("Content-Length") or 0)
+        length = self.headers.get("Content-Length", "")
+        if not length.isdigit():
+            return self._answer(400, "the request needs a Content-Length\n")
+        length = int(length)
         if length > MAX_BODY:
             return self._answer(400, f"the request is larger than {MAX_BODY} bytes\n")
         try:
