@@ -6,9 +6,11 @@ longer extend; and it does not node-sign who-may-do-what (governance kinds)
 once the first admin exists.
 """
 
+import json
 import os
 import shutil
 import signal
+import subprocess
 
 import pytest
 from sqlalchemy import text
@@ -178,3 +180,29 @@ def test_the_cli_starts_the_signer_when_configured(ws, tmp_path):
         pid = int((state / "signer.pid").read_text())
         os.kill(pid, signal.SIGTERM)  # the signer outlives the command that started it
         shutil.rmtree(base, ignore_errors=True)
+
+
+HELLO_AS_ANOTHER_USER = """
+import json, socket, sys
+conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+conn.connect(sys.argv[1])
+try:
+    conn.sendall(b'{"op": "sign", "data": "e30="}\\n')
+except BrokenPipeError:
+    pass  # refused at connect already; the answer is waiting
+
+print(conn.makefile("rb").readline().decode().strip())
+"""
+
+
+@pytest.mark.skipif(os.getuid() != 0 or not os.path.exists("/usr/bin/python3"),
+                    reason="switching to another uid needs root (and a system python3 that uid may run)")
+def test_another_uid_is_refused_by_its_peer_credentials(ws, signer):
+    """A process really running as uid 65534 connects (the socket's mode opened to it for the test): refused."""
+    _, sock = signer
+    os.chmod(sock.parent, 0o755)
+    os.chmod(sock, 0o666)  # past the file permissions, so the peer-credential check alone decides
+    result = subprocess.run(["/usr/bin/python3", "-c", HELLO_AS_ANOTHER_USER, str(sock)], user=65534,
+                            capture_output=True, text=True, timeout=60)
+    assert json.loads(result.stdout) == {"ok": False, "error": f"uid 65534 may not use this signer (allowed: {os.getuid()})"}
+    assert count(ws, "ledger_entries") == 6

@@ -58,7 +58,10 @@ class SignerClient:
             try:
                 if self._conn is None:
                     self._connect()
-                self._conn.sendall(json.dumps({"op": op, **fields}).encode() + b"\n")
+                try:
+                    self._conn.sendall(json.dumps({"op": op, **fields}).encode() + b"\n")
+                except BrokenPipeError:
+                    pass  # a signer that refused this connection answered and closed it: read why
                 line = self._reader.readline()
             except OSError as e:
                 self._close()

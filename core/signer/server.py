@@ -132,6 +132,11 @@ class _Handler(socketserver.StreamRequestHandler):
         try:
             check_peer(peer_uid(self.request), self.allowed)
         except SignerRefused as refused:
+            self.request.settimeout(5)
+            try:
+                self.rfile.readline(MAX_LINE)  # take the request first: closing on unread data resets the peer
+            except OSError:
+                pass
             return self._answer({"ok": False, "error": str(refused)})
         while line := self.rfile.readline(MAX_LINE):
             try:
