@@ -175,8 +175,8 @@ class Workspace:
         from stillroom import signing
 
         if self.signer_socket is not None:
-            raise WorkspaceError(f"the node key is held by the signer at {self.signer_socket}, not by this process; "
-                                 "this operation needs the key itself (rotate it on the signer's host)")
+            raise WorkspaceError(f"the node key is held by the signer at {self.signer_socket}, not by this process, "
+                                 "and this operation needs the key itself (rotating a signer's key is not supported)")
         return signing.load_private_key(self.root / "keys" / "node.key")
 
     def node_signer(self):
