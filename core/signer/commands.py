@@ -29,7 +29,7 @@ def init(
     ws = open_workspace(workspace)
     done = init_signer(ws, state, socket, pkcs11_module=pkcs11_module, token=token)
     typer.echo(f"the signer state for {ws.node_key_name} is in {state} (log size {done.size}); "
-               f"keys/node.key {'was removed' if done.moved else 'was never used: the key is in the token'}")
+               f"keys/node.key was overwritten and removed{'' if done.moved else ' (unused: the key was made in the token)'}")
     typer.echo(f"start it with: stillroom signer serve --workspace {ws.root} --state {state} --socket {socket}")
 
 
