@@ -60,6 +60,9 @@ class Component(ABC):
     name: ClassVar[str]
     family: ClassVar[str]
     description: ClassVar[str] = ""
+    # The options this component reads; the core refuses any other key in its spec section
+    # before a run starts (``config.check_options``), so no option is ever accepted and ignored.
+    accepts: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, options: Mapping[str, Any], ctx: Context) -> None:
         self.options = dict(options)
@@ -263,6 +266,11 @@ class Trainer(Component):
 
     family = "trainer"
     tasks: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def student_keys(cls) -> frozenset[str]:
+        """The keys this trainer reads from the spec's ``student:`` section; the core refuses others."""
+        return frozenset()
 
     @abstractmethod
     def train(

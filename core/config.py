@@ -14,16 +14,27 @@ carry that component's own options, which the component validates.
 
 from __future__ import annotations
 
+import difflib
+import types
+import typing
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from stillroom.artifacts import canonical_json, sha256_bytes
 from stillroom.curate import CurateOptions
 from stillroom.errors import ConfigError
 from stillroom.policy import describe_error
+from stillroom.yamlsafe import YamlRefused, load_yaml
+
+if TYPE_CHECKING:
+    from stillroom.plugin_manager import PluginManager
+
+# What a run writes into the append-only ledger for good (``run.start`` keeps the spec): a spec
+# is a few hundred bytes; anything near this cap is an attack or an accident, never a pipeline.
+MAX_SPEC_BYTES = 64_000
 
 
 class Strict(BaseModel):
@@ -115,11 +126,10 @@ def load_spec(path: Path) -> PipelineSpec:
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not a text file (expected YAML)") from None
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}:" if mark else ""
-        raise ConfigError(f"{path}:{where} not valid YAML ({getattr(exc, 'problem', None) or exc})") from None
+        data = load_yaml(text)
+    except YamlRefused as exc:
+        where = f" line {exc.line}:" if exc.line else ""
+        raise ConfigError(f"{path}:{where} {exc.reason}") from None
     if not isinstance(data, dict):
         found = "an empty file" if data is None else f"a {type(data).__name__}"
         raise ConfigError(f"{path}: expected a mapping with at least `source` and `teacher`, found {found}")
@@ -128,7 +138,91 @@ def load_spec(path: Path) -> PipelineSpec:
 
 
 def parse_spec(data: dict[str, Any], *, where: str = "pipeline") -> PipelineSpec:
+    """Validate ``data``: unknown keys first (a typo must never fall back to a default), then types."""
+    unknown = unknown_key(PipelineSpec, data)
+    if unknown:
+        raise ConfigError(f"{where}: {unknown}")
     try:
-        return PipelineSpec.model_validate(data)
+        spec = PipelineSpec.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(f"{where}: {describe_error(exc.errors()[0])}") from None
+    size = len(canonical_json(spec.model_dump(mode="json")))
+    if size > MAX_SPEC_BYTES:
+        raise ConfigError(f"{where}: the spec is {size // 1000} kB, more than the {MAX_SPEC_BYTES // 1000} kB "
+                          "a run may write into the ledger")
+    return spec
+
+
+def unknown_key(model: type[BaseModel], data: Any, path: str = "") -> str | None:
+    """The first key in ``data`` that ``model`` (or a model nested in it) does not define, as one sentence.
+
+    Component sections (``type`` plus options) are left to ``check_options``: their keys are the
+    options of whichever plugin ``type`` names.
+    """
+    if not isinstance(data, Mapping) or model.model_config.get("extra") != "forbid":
+        return None
+    for key, value in data.items():
+        where = f"{path}{key}"
+        field = model.model_fields.get(key) if isinstance(key, str) else None
+        if field is None:
+            return _unknown(where, key, model.model_fields)
+        for nested in _models_in(field.annotation):
+            if isinstance(value, list):
+                found = next((f for i, item in enumerate(value) if (f := unknown_key(nested, item, f"{where}.{i}."))),
+                             None)
+            else:
+                found = unknown_key(nested, value, f"{where}.")
+            if found:
+                return found
+    return None
+
+
+def check_options(spec: PipelineSpec, plugins: PluginManager) -> None:
+    """Refuse any option a component section gives that its plugin does not declare (``accepts``).
+
+    Called before a run starts, so a typo such as ``source.clasification`` stops it before
+    anything is read or ledgered, instead of being passed along and ignored.
+    """
+    sections: list[tuple[str, str, str, Mapping[str, Any], set[str]]] = [
+        ("source", "source", spec.source.type, spec.source.model_extra or {}, {"classification"}),
+        ("teacher", "teacher", spec.teacher.type, spec.teacher.model_extra or {}, {"task"}),
+    ]
+    if isinstance(spec.scrub, ComponentSpec):
+        sections.append(("scrub", "scrubber", spec.scrub.type, spec.scrub.options, set()))
+    trainer = spec.trainer.type if spec.trainer else _default_trainer(plugins, spec.teacher.task)
+    if spec.trainer:
+        sections.append(("trainer", "trainer", trainer, spec.trainer.options, set()))
+    for family, items in (("evaluator", spec.evaluators), ("exporter", spec.exporters)):
+        for i, item in enumerate(items or []):
+            if isinstance(item, ComponentSpec):
+                sections.append((f"{family}s.{i}", family, item.type, item.options, set()))
+    for section, family, name, options, core_keys in sections:
+        accepted = set(plugins.component(family, name).accepts) | core_keys
+        extra = next((key for key in options if key not in accepted), None)
+        if extra is not None:
+            raise ConfigError(f"{_unknown(f'{section}.{extra}', extra, accepted)} "
+                              f"({family} {name!r} accepts {', '.join(sorted(accepted)) or 'no options'})")
+    if spec.student and trainer is not None:
+        accepted = set(plugins.component("trainer", trainer).student_keys())
+        extra = next((key for key in spec.student if key not in accepted), None)
+        if extra is not None:
+            raise ConfigError(f"{_unknown(f'student.{extra}', extra, accepted)} (for trainer {trainer!r})")
+
+
+def _default_trainer(plugins: PluginManager, task: str) -> str | None:
+    return next((n for n in plugins.names("trainer") if task in plugins.component("trainer", n).tasks), None)
+
+
+def _unknown(where: str, key: Any, valid: typing.Iterable[str]) -> str:
+    close = difflib.get_close_matches(str(key), list(valid), n=1, cutoff=0.6)
+    hint = f"; did you mean `{close[0]}`?" if close else ""
+    return f"{where}: unknown key{hint}"
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """The pydantic models an annotation can hold: ``X``, ``X | None``, ``list[X]``, ``list[str | X]``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType, list):
+        return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
+    return []

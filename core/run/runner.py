@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from stillroom.components import Context
-from stillroom.config import PipelineSpec
+from stillroom.config import PipelineSpec, check_options
 from stillroom.egress import guard
 from stillroom.errors import RunRefused, StillroomError
 from stillroom.isolate import network_isolated
@@ -59,6 +59,7 @@ def run_pipeline(
     """
     policy = workspace.policy()
     plugins = plugins or load_plugins(policy.plugins.allow)
+    check_options(spec, plugins)
     executor = plugins.executor(spec.executor, policy=policy, workspace=workspace.root)
     state = RunState(spec.name, spec.digest, policy.digest, initiator, executor=executor.name)
     run = Run(state, Live(workspace, spec, plugins, policy, executor))

@@ -47,6 +47,7 @@ def line(canary: dict[str, str]) -> str:
 
 class CanaryEvaluator(Evaluator):
     name = "canary"
+    accepts = frozenset(OPTIONS)
     description = "Memorization probe: planted canaries must not be reproduced by the generative student."
     tasks = ("causal-lm",)
 

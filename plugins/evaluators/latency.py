@@ -25,6 +25,7 @@ def register_evaluators(register):
 
 class LatencyEvaluator(Evaluator):
     name = "latency"
+    accepts = frozenset({"samples"})
     description = "Size on disk and single-thread CPU latency p50/p95 at batch 1, student and teacher."
     tasks = ("classification", "embedding", "causal-lm")
 

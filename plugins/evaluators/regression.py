@@ -48,6 +48,7 @@ def slice_regressions(previous: Tables, current: Tables, min_size: int = 5) -> d
 
 class RegressionEvaluator(Evaluator):
     name = "regression"
+    accepts = frozenset({"max_drop", "min_size", "previous"})
     description = (
         "Per-slice accuracy against the last released student; the largest drop and how many exceed the policy."
     )

@@ -28,6 +28,7 @@ def register_evaluators(register):
 
 class SlicesEvaluator(Evaluator):
     name = "slices"
+    accepts = frozenset({"min_size"})
     description = "Accuracy of student and teacher per slice; worst-slice drop; a PNG chart per slice field."
     tasks = ("classification", "embedding")
 

@@ -41,6 +41,7 @@ def register_exporters(register):
 
 class ONNXExporter(Exporter):
     name = "onnx"
+    accepts = frozenset({"min_agreement"})
     description = "ONNX (fp32), validated in onnxruntime: ≥ 99.5% top-1 (next-token for LMs) or cosine ≥ 0.999."
     tasks = ("classification", "embedding", "causal-lm")
     thresholds = {"classification": 0.995, "embedding": 0.999, "causal-lm": 0.995}

@@ -36,6 +36,7 @@ class PresidioScrubber(Scrubber):
 
     name = "presidio"
     description = "Microsoft Presidio, offline: patterns, checksums, gazetteers; placeholders or keyed pseudonyms"
+    accepts = frozenset({"fields", "operator", "entities", "threshold", "spacy_model", "custom_recognizers", "workers"})
 
     def __init__(self, options, ctx) -> None:
         super().__init__(options, ctx)

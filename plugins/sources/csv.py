@@ -18,6 +18,7 @@ class CsvSource(FileSource):
 
     name = "csv"
     description = "CSV file with a header row"
+    accepts = frozenset({"path", "fields", "delimiter"})
 
     def __init__(self, options, ctx) -> None:
         super().__init__(options, ctx)

@@ -28,6 +28,8 @@ def file_sha256(path: Path) -> str:
 class FileSource(Source):
     """A source reading one local file: options ``path`` (absolute or workspace-relative) and ``fields``."""
 
+    accepts = frozenset({"path", "fields"})
+
     def __init__(self, options, ctx) -> None:
         super().__init__(options, ctx)
         self.path = source_path(self.name, self.options, ctx)

@@ -39,6 +39,7 @@ def register_teachers(register):
 class HFTeacher(Teacher):
     name = "hf"
     description = "A local Hugging Face model directory (classification, sentence embedding, causal LM)."
+    accepts = frozenset({"path", "batch_size", "max_length", "top_k", "device"})
 
     def __init__(self, options: Mapping[str, Any], ctx: Context) -> None:
         super().__init__(options, ctx)

@@ -69,6 +69,7 @@ class Scored(NamedTuple):
 class OpenAITeacher(Teacher):
     name = "openai"
     description = "A causal LM behind an OpenAI-compatible endpoint inside the boundary (vLLM, TGI)."
+    accepts = frozenset({"url", "model", "api", "top_k", "timeout", "max_tokens", "chat_template", "tokenizer"})
     task = "causal-lm"
 
     def __init__(self, options: Mapping[str, Any], ctx: Context) -> None:

@@ -13,7 +13,7 @@ import numpy as np
 from stillroom.artifacts import canonical_json, sha256_bytes
 from stillroom.components import Context, Dataset, Student, Trainer
 from stillroom.errors import ConfigError
-from stillroom.plugins.trainers.options import TrainOptions, parse_options
+from stillroom.plugins.trainers.options import BUILD_KEYS, COMMON_KEYS, TrainOptions, parse_options
 
 if TYPE_CHECKING:
     import torch
@@ -28,6 +28,10 @@ class StudentTrainer(Trainer):
     task: ClassVar[str]
     option_keys: ClassVar[set[str]] = set()
     supports_baseline: ClassVar[bool] = False
+
+    @classmethod
+    def student_keys(cls) -> frozenset[str]:
+        return frozenset(COMMON_KEYS | BUILD_KEYS | cls.option_keys)
 
     def train(
         self,

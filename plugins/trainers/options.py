@@ -11,6 +11,8 @@ from stillroom.errors import ConfigError
 
 # Keys the student builder reads; accepted here so a typo anywhere else is caught.
 BUILD_KEYS = {"init", "layers", "config", "checkpoint", "tokenizer"}
+COMMON_KEYS = {"epochs", "lr", "batch_size", "seed", "grad_accum", "patience", "checkpoint_every", "checkpoint_dir",
+               "resume", "max_length", "weight_decay", "warmup", "device", "prune_vocab"}
 
 
 @dataclass(frozen=True)
@@ -46,23 +48,7 @@ class TrainOptions:
 
 def parse_options(spec: Mapping[str, Any], *, seed: int, device: str, allowed: set[str]) -> TrainOptions:
     """Options from ``spec``; ``allowed`` names the trainer-specific keys it understands."""
-    common = {
-        "epochs",
-        "lr",
-        "batch_size",
-        "seed",
-        "grad_accum",
-        "patience",
-        "checkpoint_every",
-        "checkpoint_dir",
-        "resume",
-        "max_length",
-        "weight_decay",
-        "warmup",
-        "device",
-        "prune_vocab",
-    }
-    unknown = set(spec) - common - allowed - BUILD_KEYS
+    unknown = set(spec) - COMMON_KEYS - allowed - BUILD_KEYS
     if unknown:
         raise ConfigError(f"student spec has unknown option(s) {', '.join(sorted(unknown))} for this trainer")
     values = {"seed": seed, "device": device} | {k: v for k, v in spec.items() if k not in BUILD_KEYS}

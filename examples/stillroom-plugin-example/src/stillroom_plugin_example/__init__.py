@@ -20,6 +20,7 @@ class LinesSource(Source):
 
     name = "lines"
     description = "Plain text file, one record per line (example plugin)"
+    accepts = frozenset({"path"})
 
     def __init__(self, options, ctx):
         super().__init__(options, ctx)
