@@ -262,7 +262,7 @@ def scrub(
 
     ws = _maybe_workspace(workspace)
     ctx = Context(workspace=ws.root if ws else Path.cwd(), artifacts=ws.artifacts if ws else None,
-                  secret=ws.secret() if ws else b"")
+                  secret=ws.secret() if ws else b"", text_fields=(field,))
     component = plugin_manager(ws).component("scrubber", scrubber)({"fields": [field]}, ctx)
     try:
         report = scrub_file(source, out, field=field, spans=spans, scrubber=component)

@@ -48,6 +48,9 @@ class Context:
     teacher: Teacher | None = None
     record: Callable[[str, Mapping[str, Any]], None] = lambda kind, payload: None
     scratch: Path | None = None
+    # The record fields the run treats as text (trained on, scrubbed): a source refuses any other value
+    # than one string there, naming the line, so nothing can carry PII past the scrubber in a structure.
+    text_fields: tuple[str, ...] = ()
 
 
 class Component(ABC):

@@ -105,6 +105,14 @@ class PipelineSpec(Strict):
         return self
 
     @property
+    def text_fields(self) -> tuple[str, ...]:
+        """The fields the run treats as text: the training text and every field the scrubber scrubs."""
+        fields = [self.data.text_field]
+        if isinstance(self.scrub, ComponentSpec) and isinstance(self.scrub.options.get("fields"), list):
+            fields += [f for f in self.scrub.options["fields"] if isinstance(f, str)]
+        return tuple(dict.fromkeys(fields))
+
+    @property
     def digest(self) -> str:
         return sha256_bytes(canonical_json(self.model_dump(mode="json")))
 

@@ -15,7 +15,8 @@ def scrub_file(in_path: Path, out_path: Path, *, field: str, spans: bool, scrubb
     With ``spans``, each output line is ``{"spans": [{"type", "start", "end",
     "score"}]}`` with offsets into the original text, and nothing is rewritten.
     The output appears only once every record is done: a malformed input line
-    stops the command with an error naming the line and leaves no output file.
+    (a value in ``field`` that is not one string included) stops the command
+    with an error naming the line and leaves no output file.
     """
     from stillroom.plugins.sources.jsonl import JsonlSource
 
@@ -24,7 +25,7 @@ def scrub_file(in_path: Path, out_path: Path, *, field: str, spans: bool, scrubb
     with atomic_file(Path(out_path), "w") as out:
         for batch in source.read():
             if spans:
-                found = scrubber.find([str(record[field]) for record in batch])
+                found = scrubber.find([record[field] for record in batch])
                 part = ScrubReport(records=len(batch), methods=scrubber.entities())
                 for record_spans in found:
                     out.write(json.dumps({"spans": [s.as_dict() for s in record_spans]}) + "\n")

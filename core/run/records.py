@@ -20,10 +20,14 @@ def write_jsonl(run, key: str, records: Iterable[dict[str, Any]]) -> tuple[str, 
     scratch.mkdir(parents=True, exist_ok=True)
     path = scratch / f"{key}.jsonl"
     count = 0
-    with open(path, "wb") as f:
-        for record in records:
-            f.write(json.dumps(record, ensure_ascii=False).encode() + b"\n")
-            count += 1
+    try:
+        with open(path, "wb") as f:
+            for record in records:
+                f.write(json.dumps(record, ensure_ascii=False).encode() + b"\n")
+                count += 1
+    except BaseException:
+        path.unlink(missing_ok=True)  # records read before a bad one are raw data: none may stay behind
+        raise
     digest = run.workspace.artifacts.put_file(path)
     path.unlink()
     run.artifacts[key] = digest

@@ -75,6 +75,7 @@ def run_pipeline(
         progress=progress,
         record=run.record,
         scratch=workspace.root / "runs" / run.run_id,
+        text_fields=spec.text_fields,
     )
     run.record("run.start", {**run.info, "policy_digest": policy.digest, "spec": redacted(spec.model_dump(mode="json")),
                              "plugins": plugins.provenance(), "executor": executor.name,

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from stillroom import hookimpl
 from stillroom.components import Batch
 from stillroom.plugins.sources.files import FileSource
-from stillroom.plugins.sources.malformed import malformed
+from stillroom.plugins.sources.malformed import check_text, malformed
 
 
 class CsvSource(FileSource):
@@ -52,6 +52,7 @@ class CsvSource(FileSource):
                     for field in self.fields:
                         if not row[field]:
                             raise malformed(where, "the field is empty", line=line, field=field)
+                    check_text(row, self.ctx.text_fields, where=where, line=line)
                     batch.append(row)
                     if len(batch) >= batch_size:
                         yield batch

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from stillroom import hookimpl
 from stillroom.components import Batch
 from stillroom.plugins.sources.files import FileSource
-from stillroom.plugins.sources.malformed import malformed
+from stillroom.plugins.sources.malformed import MAX_RECORD_BYTES, check_text, malformed
 
 
 class JsonlSource(FileSource):
@@ -28,14 +28,21 @@ class JsonlSource(FileSource):
         except OSError as exc:
             raise malformed(where, f"cannot be opened ({exc.strerror})") from None
         with handle:
-            for number, raw in enumerate(handle, start=1):
+            number = 0
+            # readline with a limit: a line past the cap is refused having read at most cap + 1 bytes
+            while raw := handle.readline(MAX_RECORD_BYTES + 1):
+                number += 1
                 digest.update(raw)
+                if len(raw.rstrip(b"\r\n")) > MAX_RECORD_BYTES:
+                    raise malformed(where, f"the line is longer than {MAX_RECORD_BYTES:,} bytes, the most one "
+                                    "record may be", line=number)
                 if not raw.strip():
                     continue
                 record = _parse(raw, where, number)
                 for field in self.fields:
                     if record.get(field) in (None, ""):
                         raise malformed(where, "the field is missing or empty", line=number, field=field)
+                check_text(record, self.ctx.text_fields, where=where, line=number)
                 batch.append(record)
                 records += 1
                 if len(batch) >= batch_size:

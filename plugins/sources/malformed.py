@@ -11,6 +11,11 @@ from typing import Any
 
 from stillroom.errors import DataError
 
+# One record is one query, message or document; a line past these caps is an accident or an attack
+# (a 50 MB JSONL line once took a run to 5 GB), refused before it is parsed or scrubbed.
+MAX_RECORD_BYTES = 1_000_000
+MAX_TEXT_CHARS = 100_000
+
 
 def malformed(
     where: str, problem: str, *, line: int | None = None, row: int | None = None, field: str | None = None
@@ -42,3 +47,36 @@ def checked(record: dict[str, Any], fields: Iterable[str], *, where: str, row: i
             except UnicodeDecodeError:
                 raise malformed(where, "the value is not valid UTF-8", row=row, field=name) from None
     return record
+
+
+def check_text(record: dict[str, Any], fields: Iterable[str], *, where: str, line: int | None = None,
+               row: int | None = None) -> None:
+    """Refuse a text field that is not one bounded string.
+
+    A scrubber reads strings; a list or an object in a text field would pass it untouched and
+    reach training text as its ``str()``. Absent fields are left to the caller's own check.
+    """
+    for name in fields:
+        if name not in record:
+            continue
+        value = record[name]
+        if not isinstance(value, str):
+            raise malformed(where, f"expected one string of text, found {_kind(value)}", line=line, row=row,
+                            field=name)
+        if len(value) > MAX_TEXT_CHARS:
+            raise malformed(where, f"the text is longer than {MAX_TEXT_CHARS:,} characters, the most one field "
+                            "may hold", line=line, row=row, field=name)
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return f"a {type(value).__name__}"

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from stillroom import hookimpl
 from stillroom.components import Batch
 from stillroom.plugins.sources.files import FileSource, file_sha256
-from stillroom.plugins.sources.malformed import checked, malformed
+from stillroom.plugins.sources.malformed import check_text, checked, malformed
 
 
 class ParquetSource(FileSource):
@@ -41,6 +41,7 @@ class ParquetSource(FileSource):
                 for record in table.to_pylist():
                     row += 1
                     batch.append(checked(record, self.fields, where=where, row=row))
+                    check_text(record, self.ctx.text_fields, where=where, row=row)
                 yield batch
         except pa.ArrowException:
             raise malformed(where, "is damaged and cannot be decoded", row=row + 1) from None

@@ -11,7 +11,7 @@ from stillroom import hookimpl
 from stillroom.artifacts import canonical_json, sha256_bytes
 from stillroom.components import Batch, Source
 from stillroom.errors import ConfigError, PluginError
-from stillroom.plugins.sources.malformed import checked, malformed
+from stillroom.plugins.sources.malformed import check_text, checked, malformed
 
 # Where a URL names no port, the backend's own default is the one connected to,
 # and the residency policy must see it to match host:port rules.
@@ -127,6 +127,7 @@ class SqlSource(Source):
                     for mapping in part:
                         row += 1
                         record = checked(dict(mapping), self.fields, where=where, row=row)
+                        check_text(record, self.ctx.text_fields, where=where, row=row)
                         digest.update(canonical_json(record) + b"\n")
                         batch.append(record)
                     yield batch

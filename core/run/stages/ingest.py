@@ -9,6 +9,7 @@ from typing import Any
 from stillroom.components import MapWork
 from stillroom.errors import ConfigError
 from stillroom.run.records import BATCH_SIZE, take, write_jsonl
+from stillroom.plugins.sources.malformed import check_text
 from stillroom.run.stages.base import Stage
 
 
@@ -24,6 +25,7 @@ def ingest(run) -> dict[str, Any]:
         for projected, missing in run.executor.map(work):
             for record in projected:
                 index += 1
+                check_text(record, run.ctx.text_fields, where=f"source {source.name}", row=index)
                 yield record
             if missing is not None:
                 raise ConfigError(f"record {index} from the source has no field {missing!r}, "
