@@ -17,16 +17,17 @@ policy must meet for ``release verify`` (``FLOOR``).
 from __future__ import annotations
 
 import ipaddress
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator
 
 from stillroom.artifacts import canonical_json, sha256_bytes
 from stillroom.errors import ConfigError, StillroomError
+from stillroom.yamlsafe import YamlRefused, load_yaml
 
 SECTIONS = ("residency", "egress", "release_gates", "approvals", "plugins")
 Classification = Literal["public", "internal", "confidential", "restricted"]
@@ -65,9 +66,28 @@ class Residency(Strict):
     residual_threshold: int = Field(default=0, ge=0)
 
 
+HOSTNAME = re.compile(r"^(?=.{1,253}\.?$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?$",
+                      re.IGNORECASE)
+
+
 class EgressRule(Strict):
+    """One allowed destination: a host name, an IP address or a CIDR network, and optionally one port."""
+
     host: str
-    port: int | None = Field(default=None, ge=1, le=65535)
+    port: StrictInt | None = Field(default=None, ge=1, le=65535)
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, value: str) -> str:
+        try:
+            ipaddress.ip_network(value, strict=False)
+            return value
+        except ValueError:
+            pass
+        if not HOSTNAME.match(value):
+            raise ValueError("expected a host name (db.internal), an IP address (10.0.0.5) or a CIDR network "
+                             "(10.0.0.0/8)")
+        return value
 
 
 class Egress(Strict):
@@ -176,11 +196,10 @@ def load_policy(directory: Path) -> Policy:
 
 def _read_yaml(path: Path) -> dict:
     try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        raise ConfigError(f"{path}:{where} is not valid YAML ({getattr(exc, 'problem', exc)})") from None
+        data = load_yaml(path.read_text())
+    except YamlRefused as exc:
+        where = f" line {exc.line}:" if exc.line else ""
+        raise ConfigError(f"{path}:{where} {exc.reason}") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
