@@ -127,27 +127,47 @@ def _metrics_table(metrics: Mapping[str, float], baseline: Mapping[str, float]) 
     return rows + [""]
 
 
+# How each evaluator's per-slice rows read in the card: a title, the row label, then (key, column) pairs.
+# The regression evaluator's rows compare with the last release and carry no teacher accuracy.
+SLICE_TABLES = {
+    "slices": ("Slices by {field}", "value", (("n", "n"), ("accuracy", "student accuracy"),
+                                              ("teacher_accuracy", "teacher accuracy"), ("drop", "drop"))),
+    "regression": ("Regression against the last release", "slice", (("n", "n"),
+                   ("previous", "previous release accuracy"), ("current", "student accuracy"), ("drop", "drop"))),
+}
+
+
 def _slice_sections(evaluations: Sequence[Evaluation], directory: Path) -> list[str]:
     lines: list[str] = []
     for evaluation in evaluations:
         for field, table in evaluation.slices.items():
+            title, label, columns = SLICE_TABLES.get(evaluation.evaluator) or _columns_of(evaluation.evaluator, table)
             lines += [
-                f"## Slices by {field}",
+                f"## {title.format(field=field)}",
                 "",
-                "| value | n | student accuracy | teacher accuracy | drop |",
-                "| --- | --- | --- | --- | --- |",
+                f"| {label} | " + " | ".join(name for _, name in columns) + " |",
+                "| --- " * (len(columns) + 1) + "|",
             ]
-            lines += [
-                f"| {value} | {int(row['n'])} | {_number(row['accuracy'])} | {_number(row['teacher_accuracy'])} "
-                f"| {_number(row['drop'])} |"
-                for value, row in table.items()
-            ]
+            lines += [f"| {value} | " + " | ".join(_cell(key, row.get(key)) for key, _ in columns) + " |"
+                      for value, row in table.items()]
             chart = evaluation.artifacts.get(f"slices-{field}.png")
             if chart is not None and Path(chart).is_file():
                 shutil.copy2(chart, directory / Path(chart).name)
                 lines += ["", f"![accuracy by {field}]({Path(chart).name})"]
             lines.append("")
     return lines
+
+
+def _columns_of(evaluator: str, table: Mapping[str, Mapping[str, Any]]):
+    """A third-party evaluator's slice rows, shown as they are: one column per key its rows hold."""
+    keys = list(dict.fromkeys(key for row in table.values() for key in row))
+    return f"{evaluator}: {{field}}", "value", tuple((key, key) for key in keys)
+
+
+def _cell(key: str, value: Any) -> str:
+    if value is None:
+        return ""
+    return str(int(value)) if key == "n" else _number(value)
 
 
 def _number(value: Any) -> str:
