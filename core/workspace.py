@@ -85,7 +85,11 @@ class Workspace:
         for section, key in (("workspace", "name"), ("ledger", "origin"), ("node", "key_name")):
             if not isinstance(config.get(section, {}).get(key), str):
                 raise WorkspaceError(f"{path}: [{section}] {key} is missing; it should be a string")
-        return cls(root=root, config=config)
+        workspace = cls(root=root, config=config)
+        from stillroom.runlock import reconcile_runs
+
+        reconcile_runs(workspace)  # a run whose process died (SIGKILL) becomes `interrupted` here, ledgered
+        return workspace
 
     @property
     def name(self) -> str:

@@ -24,6 +24,7 @@ from stillroom.errors import RunRefused, StillroomError
 from stillroom.isolate import network_isolated
 from stillroom.offline import offline_environment
 from stillroom.plugin_manager import PluginManager, load_plugins
+from stillroom.runlock import RunLock
 from stillroom.run.evidence import ledger_message, redacted
 from stillroom.run.live import Live, Run
 from stillroom.run.stages import PIPELINE, Skip, Stage
@@ -63,6 +64,7 @@ def run_pipeline(
     executor = plugins.executor(spec.executor, policy=policy, workspace=workspace.root)
     state = RunState(spec.name, spec.digest, policy.digest, initiator, executor=executor.name)
     run = Run(state, Live(workspace, spec, plugins, policy, executor))
+    alive = RunLock(workspace.root / "runs" / run.run_id)
     with workspace.session() as s:
         crud.create_run(s, run_id=run.run_id, pipeline=spec.name, spec_digest=spec.digest, initiator=initiator)
     run.live.ctx = Context(
@@ -108,6 +110,7 @@ def run_pipeline(
                 component.close()
             executor.close()
             workspace.ledger().checkpoint()
+            alive.release()
             plugins.on_run_end(run.info, status)
     return run
 
