@@ -631,7 +631,6 @@ def dashboard(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Serve the reviewer dashboard (Streamlit) for this workspace; it never phones home."""
-    import subprocess
     from importlib import resources
 
     ws = open_workspace(workspace)
@@ -645,7 +644,57 @@ def dashboard(
                "--server.fileWatcherType", "none", "--runner.magicEnabled", "false",
                "--", "--workspace", str(ws.root)]
     typer.echo(f"Stillroom dashboard for {ws.root} on http://{address}:{port}", err=True)
-    raise typer.Exit(subprocess.call(command))
+    raise typer.Exit(_serve(command))
+
+
+def _serve(command: list[str], grace: float = 10.0) -> int:
+    """Run a server as a child that never outlives this process.
+
+    SIGTERM, SIGINT and SIGHUP to the CLI (stopping it by its PID, as a service manager does) are passed
+    on to the server, which is killed if it has not stopped ``grace`` seconds later; on Linux the kernel
+    also sends it SIGTERM if the CLI itself dies without a word (SIGKILL). Returns the exit status, 128 +
+    the signal when one stopped it.
+    """
+    import functools
+    import signal
+    import subprocess
+    import time
+
+    on_linux = sys.platform == "linux"
+    child = subprocess.Popen(command, preexec_fn=functools.partial(_die_with_parent, os.getpid()) if on_linux else None)
+    stopping: list[tuple[int, float]] = []
+
+    def stop(signum, _frame) -> None:
+        stopping.append((signum, time.monotonic()))
+        if child.poll() is None:
+            child.terminate()
+
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
+    try:
+        while True:
+            try:
+                code = child.wait(timeout=0.5)
+                break
+            except subprocess.TimeoutExpired:
+                if stopping and time.monotonic() - stopping[0][1] > grace:
+                    child.kill()
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    return 128 + stopping[0][0] if stopping else code
+
+
+def _die_with_parent(parent: int) -> None:
+    import ctypes
+    import signal
+
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # the CLI died before the request above took effect
+        os._exit(1)
 
 
 # -- plugins ---------------------------------------------------------------------
