@@ -161,6 +161,7 @@ class Scrubber(Component):
     """
 
     family = "scrubber"
+    accepts: ClassVar[frozenset[str]] = frozenset({"fields"})
 
     @abstractmethod
     def entities(self) -> dict[str, str]:

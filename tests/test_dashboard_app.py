@@ -222,14 +222,12 @@ def test_an_expired_session_goes_back_to_sign_in(shared, monkeypatch):
 
 def test_stillroom_dashboard_serves_the_packaged_app_on_loopback_without_telemetry(workspace, monkeypatch):
     """The exact `streamlit run` the command starts (served for real in test_dashboard_e2e.py)."""
-    import subprocess
-
     from typer.testing import CliRunner
 
     from stillroom import cli
 
     launched = []
-    monkeypatch.setattr(subprocess, "call", lambda command: launched.append(command) or 0)
+    monkeypatch.setattr(cli, "_serve", lambda command: launched.append(command) or 0)
     result = CliRunner().invoke(cli.app, ["dashboard", "--port", "8599", "--workspace", str(workspace.root)])
     assert result.exit_code == 0, result.output
     command = launched[0]
