@@ -539,3 +539,134 @@ def test_egress_blocked_is_an_os_error_naming_the_target():
     error = EgressBlocked("socket.connect", "203.0.113.9:443")
     assert isinstance(error, PermissionError)
     assert str(error) == "egress blocked: 203.0.113.9:443 (socket.connect) is not in the egress allowlist"
+
+
+# -- the guard in child interpreters, and against being switched off ---------------------------
+
+
+def _connect_from_child(port, results):
+    try:
+        with socket.socket() as client:
+            client.settimeout(2)
+            client.connect(("127.0.0.1", port))
+        results.put("connected")
+    except EgressBlocked as exc:
+        results.put(f"refused: {exc}")
+
+
+@pytest.mark.parametrize("method", ["spawn", "forkserver", "fork"])
+def test_a_multiprocessing_child_is_guarded_and_its_refusal_reported_to_the_parent(listeners, method):
+    import multiprocessing
+
+    server = listeners()
+    port = server.getsockname()[1]
+    attempts, on_block = blocked_attempts()
+    context = multiprocessing.get_context(method)
+    with guard(policy(("127.0.0.1", 1)), on_block=on_block):
+        results = context.Queue()
+        child = context.Process(target=_connect_from_child, args=(port, results))
+        child.start()
+        outcome = results.get(timeout=60)
+        child.join(60)
+    assert outcome == f"refused: egress blocked: 127.0.0.1:{port} (socket.connect) is not in the egress allowlist"
+    assert nothing_arrives(server)
+    assert [(a["event"], a["target"]) for a in attempts] == [("socket.connect", f"127.0.0.1:{port}")]
+    assert attempts[0]["pid"] == child.pid
+
+
+def test_a_multiprocessing_child_under_a_policy_that_allows_the_port_connects(listeners):
+    import multiprocessing
+
+    server = listeners()
+    port = server.getsockname()[1]
+    context = multiprocessing.get_context("spawn")
+    with guard(policy(("127.0.0.1", port)), on_block=lambda attempt: None):
+        results = context.Queue()
+        child = context.Process(target=_connect_from_child, args=(port, results))
+        child.start()
+        assert results.get(timeout=60) == "connected"
+        child.join(60)
+
+
+def test_fork_exec_called_directly_is_refused_when_subprocesses_are_not_allowed(tmp_path):
+    import _posixsubprocess
+
+    marker = tmp_path / "ran"
+    argv = ["/bin/sh", "-c", f"touch {marker}"]
+    attempts, on_block = blocked_attempts()
+    read, write = os.pipe()
+    try:
+        with guard(policy(subprocess=False), on_block=on_block), pytest.raises(EgressBlocked, match="subprocess: false"):
+            _posixsubprocess.fork_exec(argv, [b"/bin/sh"], True, (), None, None, -1, -1, -1, -1, -1, -1, read, write,
+                                       False, False, -1, None, None, None, -1, None, False)
+    finally:
+        os.close(read)
+        os.close(write)
+    assert [(a["event"], a["target"]) for a in attempts] == [("stillroom.fork_exec", f"/bin/sh -c 'touch {marker}'")]
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("launch", [
+    lambda argv: os.posix_spawn(argv[0], argv, os.environ),
+    lambda argv: os.execv(argv[0], argv),
+    lambda argv: __import__("multiprocessing.util").util.spawnv_passfds(argv[0], argv, ()),
+    lambda argv: os.forkpty(),
+], ids=["posix_spawn", "execv", "spawnv_passfds", "forkpty"])
+def test_every_way_to_launch_a_program_is_refused_when_subprocesses_are_not_allowed(tmp_path, launch):
+    marker = tmp_path / "ran"
+    attempts, on_block = blocked_attempts()
+    pid = os.getpid()
+    with guard(policy(subprocess=False), on_block=on_block), pytest.raises(EgressBlocked, match="subprocess: false"):
+        launch(["/bin/sh", "-c", f"touch {marker}"])
+    assert os.getpid() == pid and not marker.exists()
+    assert len(attempts) == 1
+
+
+def test_a_python_interpreter_started_outside_multiprocessing_is_a_launch_and_is_refused(tmp_path):
+    marker = tmp_path / "ran"
+    with guard(policy(subprocess=False), on_block=lambda attempt: None), pytest.raises(EgressBlocked):
+        subprocess.run([sys.executable, "-c", f"open({str(marker)!r}, 'w')"], check=False)
+    assert not marker.exists()
+
+
+def test_rebinding_the_modules_globals_does_not_disarm_the_guard(listeners, monkeypatch):
+    import stillroom.egress as egress
+
+    server = listeners()
+    attempts, on_block = blocked_attempts()
+    with guard(policy(), on_block=on_block):
+        for name, value in {"_armed": (), "_local": SimpleNamespace(busy=True), "_hook": lambda event, args: None,
+                            "permits": lambda *args, **kwargs: None, "_host_matches": lambda *args: True,
+                            "WATCHED": frozenset()}.items():
+            monkeypatch.setattr(egress, name, value, raising=False)
+        with pytest.raises(AttributeError, match="cannot be replaced"):
+            egress._STATE.snapshot = lambda: ()
+        with pytest.raises(EgressBlocked):
+            connect_and_send(server.getsockname())
+    assert len(attempts) == 1
+    assert nothing_arrives(server)
+
+
+def test_a_second_copy_of_posixsubprocess_cannot_be_imported_while_armed():
+    import _posixsubprocess
+
+    try:
+        with guard(policy(subprocess=False), on_block=lambda attempt: None):
+            del sys.modules["_posixsubprocess"]
+            with pytest.raises(EgressBlocked, match="second copy of _posixsubprocess"):
+                import _posixsubprocess as fresh  # noqa: F401
+    finally:
+        sys.modules["_posixsubprocess"] = _posixsubprocess
+
+
+def test_announce_connection_refuses_a_port_the_policy_does_not_allow_and_passes_unix_sockets():
+    from stillroom.egress import announce_connection
+
+    attempts, on_block = blocked_attempts()
+    with guard(policy(("127.0.0.1", 6000)), on_block=on_block):
+        announce_connection("127.0.0.1", 6000)
+        announce_connection("/var/run/postgresql", 5432)
+        announce_connection(None, None)
+        with pytest.raises(EgressBlocked, match=r"127\.0\.0\.1:5432 \(stillroom.connect\)"):
+            announce_connection("127.0.0.1", 5432)
+    assert [a["target"] for a in attempts] == ["127.0.0.1:5432"]
