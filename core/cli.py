@@ -49,7 +49,8 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of 
 def _root(
     workspace: WorkspaceOption = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
-    strict_plugins: Annotated[bool, typer.Option("--strict-plugins", help="A broken plugin is fatal.")] = False,
+    strict_plugins: Annotated[bool, typer.Option(
+        "--strict-plugins", help="A broken plugin, or a refused distribution's .pth file, is fatal.")] = False,
 ) -> None:
     STATE.update(workspace=workspace, debug=debug, strict_plugins=strict_plugins)
 
@@ -61,12 +62,26 @@ def open_workspace(workspace: Path | None = None):
     return Workspace.open(workspace or STATE["workspace"])
 
 
-def plugin_manager(workspace=None):
-    """Plugins loaded under the workspace's allowlist (no workspace: built-ins only)."""
+def plugin_manager(workspace=None, *, warn: bool = True):
+    """Plugins loaded under the workspace's allowlist and egress policy (no workspace: built-ins only);
+    a refused distribution's .pth file is a warning on stderr, or fatal with strict plugins."""
     from stillroom.plugin_manager import load_plugins
 
-    allow = workspace.policy().plugins.allow if workspace is not None else ()
-    return load_plugins(allow, strict=STATE["strict_plugins"])
+    if workspace is None:
+        return load_plugins((), strict=STATE["strict_plugins"])
+    policy = workspace.policy()
+    manager = load_plugins(policy.plugins.allow, strict=STATE["strict_plugins"] or policy.plugins.strict,
+                           egress=policy.egress, on_block=egress_ledger(workspace))
+    for warning in manager.pth_warnings() if warn else ():
+        typer.echo(f"warning: {warning}", err=True)
+    return manager
+
+
+def egress_ledger(workspace, stage: str = "cli"):
+    """An egress guard's ``on_block`` outside a run: the attempt goes into the workspace's ledger."""
+    def record(attempt: dict[str, Any]) -> None:
+        workspace.ledger().record("egress.blocked", {"stage": stage, **attempt}, actor=_os_actor())
+    return record
 
 
 def emit_json(value: Any) -> None:
@@ -707,7 +722,8 @@ def plugins_list(workspace: WorkspaceOption = None, as_json: JsonOption = False)
     manager = plugin_manager(ws)
     rows = [info.as_dict() for info in manager.plugins()]
     if as_json:
-        return emit_json({"plugins": rows, "components": {f: manager.names(f) for f in manager.catalog}})
+        return emit_json({"plugins": rows, "components": {f: manager.names(f) for f in manager.catalog},
+                          "pth_files": manager.pth_files})
     from rich.table import Table
 
     table = Table("plugin", "origin", "version", "status", "registers", "reason")
@@ -737,11 +753,51 @@ def _mount_subcommands() -> None:
     app.add_typer(witness_app, name="witness")
 
 
+def _arm_egress_guard() -> bool:
+    """Hold this whole process to the workspace's egress policy, before any plugin is imported.
+
+    A plugin's import-time code, its threads and exit handlers then meet the guard in every command,
+    ``ledger verify`` included. Not where the command itself launches a program: ``dashboard`` (it
+    loads no plugins either), and the first process of ``run --isolate``, which only re-executes itself
+    in a namespace (where this runs again). Returns whether plugins may be loaded.
+    """
+    from stillroom.egress import arm_for_process
+    from stillroom.isolate import network_isolated
+
+    command, args = _argv_command()
+    if command in LAUNCHING_COMMANDS or (command == "run" and "--isolate" in args and not network_isolated()):
+        return False
+    try:
+        ws = _maybe_workspace(_argv_workspace())
+        egress = ws.policy().egress if ws is not None else None
+    except StillroomError:
+        return True  # the command itself will report the broken workspace or policy
+    if egress is not None:
+        arm_for_process(egress, on_block=egress_ledger(ws, stage=f"cli {command}"))
+    return True
+
+
+LAUNCHING_COMMANDS = {"dashboard"}
+
+
+def _argv_command() -> tuple[str | None, list[str]]:
+    args = sys.argv[1:]
+    position = 0
+    while position < len(args):
+        if args[position] in ("--workspace", "-w"):
+            position += 2
+        elif args[position].startswith("-"):
+            position += 1
+        else:
+            return args[position], args[position + 1:]
+    return None, []
+
+
 def _register_plugin_commands() -> None:
     """Let allowed plugins add commands; a broken one is reported, not fatal."""
     try:
         ws = _maybe_workspace(_argv_workspace())
-        manager = plugin_manager(ws)
+        manager = plugin_manager(ws, warn=False)
     except StillroomError:
         return  # the command itself will report the broken workspace or policy
     manager.register_commands(app, on_error=lambda name, exc: typer.echo(
@@ -762,7 +818,8 @@ def main() -> None:
     """Typer handles usage errors (exit 2) and help; Stillroom's own errors become one line here."""
     try:
         _mount_subcommands()
-        _register_plugin_commands()
+        if _arm_egress_guard():
+            _register_plugin_commands()
         app(prog_name="stillroom")
     except StillroomError as exc:
         if STATE["debug"]:

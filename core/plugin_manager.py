@@ -3,10 +3,16 @@
 Built-ins (``DEFAULT_PLUGINS``) load like any plugin and are always allowed.
 Third-party plugins come from the ``stillroom`` entry-point group; each one's
 distribution is checked against the policy's ``plugins.allow`` list with
-``importlib.metadata`` *before* its module is imported, so a refused plugin
-never executes a line. A plugin that fails to import, breaks a hook's
-signature or implements an unknown hook is reported by name and skipped, or
-is fatal with ``strict=True``.
+``importlib.metadata`` *before* its module is imported, so a refused plugin's
+modules never run. Its ``.pth`` files are another matter: Python's ``site``
+runs them at every interpreter start, before Stillroom can say anything, so
+they are found from the distribution's RECORD, reported (``pth_files``, and in
+the provenance every run ledgers) and, with ``strict=True``, refused. An entry
+point whose name is a built-in's or another entry point's is refused, so
+nothing can relabel a plugin. Allowed plugins are imported under the egress
+guard. A plugin that fails to import, breaks a hook's signature or implements
+an unknown hook is reported by name and skipped, or is fatal with
+``strict=True``.
 
 Set ``STILLROOM_TRACE_PLUGINS=1`` to trace every hook call on stderr.
 """
@@ -34,7 +40,9 @@ from packaging.version import InvalidVersion, Version
 
 from stillroom import hookspecs
 from stillroom.components import FAMILIES, Component, Executor
+from stillroom.egress import guard
 from stillroom.errors import ConfigError, PluginError
+from stillroom.policy import Egress
 
 ENTRY_POINT_GROUP = "stillroom"
 
@@ -100,12 +108,18 @@ class Registered:
 class PluginManager:
     """Loads plugins under a policy and offers typed calls to their hooks."""
 
-    def __init__(self, allow: Sequence[Any] = (), *, strict: bool = False) -> None:
+    def __init__(self, allow: Sequence[Any] = (), *, strict: bool = False, egress: Egress | None = None,
+                 on_block: Callable[[dict[str, Any]], None] = lambda attempt: None) -> None:
         self.allow = {canonicalize_name(rule.name): rule for rule in allow}
         self.strict = strict
+        # Nothing allowed where no policy is given: an import has no business reaching out.
+        self.egress = egress if egress is not None else Egress()
+        self.on_block = on_block
         self.pm = pluggy.PluginManager("stillroom")
         self.pm.add_hookspecs(hookspecs)
-        self.infos: dict[str, PluginInfo] = {}
+        self.infos: dict[str, PluginInfo] = {}  # by the name registered with pluggy, unique
+        self.refused: list[PluginInfo] = []  # never registered: refused by the policy or for a name collision
+        self.pth_files: list[dict[str, str | None]] = []
         self.catalog: dict[str, dict[str, Registered]] = {family: {} for family in FAMILIES}
         if os.environ.get("STILLROOM_TRACE_PLUGINS"):
             self.pm.trace.root.setwriter(lambda text: sys.stderr.write(text))
@@ -117,13 +131,20 @@ class PluginManager:
             self.pm.register(module, name=module_name)
             self.infos[module_name] = PluginInfo(module_name, "builtin", module_name, "loaded")
         self.pm.check_pending()
-        eps = metadata.entry_points(group=ENTRY_POINT_GROUP) if entry_points is None else entry_points
-        for ep in eps:
-            self._load_entry_point(ep)
-        for family in FAMILIES:
-            self._collect(family)
+        eps = list(metadata.entry_points(group=ENTRY_POINT_GROUP) if entry_points is None else entry_points)
+        collisions = _name_collisions(eps, set(self.infos))
+        loading: list[str | None] = [None]
+        with guard(self.egress, on_block=self.on_block,
+                   context=lambda: {"stage": "plugin-import", "plugin": loading[0]}):
+            for ep in eps:
+                loading[0] = ep.name
+                self._load_entry_point(ep, collisions.get(ep.name))
+            loading[0] = None
+            for family in FAMILIES:
+                self._collect(family)
+        self._find_pth_files()
 
-    def _load_entry_point(self, ep: Any) -> None:
+    def _load_entry_point(self, ep: Any, collision: str | None = None) -> None:
         dist = ep.dist
         info = PluginInfo(
             name=ep.name,
@@ -133,11 +154,12 @@ class PluginManager:
             distribution=dist.metadata["Name"] if dist else None,
             version=dist.version if dist else None,
         )
-        self.infos[ep.name] = info
-        reason = self.refusal(dist)
+        reason = collision or self.refusal(dist)
         if reason:
             info.reason = reason
+            self.refused.append(info)
             return
+        self.infos[ep.name] = info
         info.record_sha256 = record_digest(dist)
         pinned = bool(self.allow[canonicalize_name(info.distribution)].sha256)
         try:
@@ -178,6 +200,28 @@ class PluginManager:
             if tampered:
                 return f"{name}'s installed file {tampered[0]} no longer matches its RECORD hash"
         return None
+
+    def _find_pth_files(self) -> None:
+        """The .pth files of every refused plugin distribution: code that ran anyway, at interpreter start."""
+        seen = set()
+        for info in self.refused:
+            dist = _distribution(info.distribution)
+            if dist is None or canonicalize_name(info.distribution) in seen:
+                continue
+            seen.add(canonicalize_name(info.distribution))
+            for path in pth_files(dist):
+                self.pth_files.append({"distribution": info.distribution, "version": info.version, "path": path,
+                                       "record_sha256": record_digest(dist)})
+        if self.pth_files and self.strict:
+            first = self.pth_files[0]
+            raise PluginError(f"distribution {first['distribution']!r} is refused by the plugins policy, but its "
+                              f"{Path(first['path']).name} runs at every Python start; uninstall it to run with "
+                              "strict plugins")
+
+    def pth_warnings(self) -> list[str]:
+        """One sentence per refused distribution's .pth file, for ``plugins list`` and a run's start."""
+        return [f"distribution {f['distribution']!r} is refused by the plugins policy, but its {f['path']} runs "
+                "at every Python start (strict plugins refuse to run beside it)" for f in self.pth_files]
 
     def _collect(self, family: str) -> None:
         hook = getattr(self.pm.hook, CATALOGUE_HOOKS[family])
@@ -229,15 +273,19 @@ class PluginManager:
         for name, info in self.infos.items():
             plugin = self.pm.get_plugin(name)
             info.hooks = sorted(h.name for h in self.pm.get_hookcallers(plugin) or ()) if plugin else []
-        return list(self.infos.values())
+        return [*self.infos.values(), *self.refused]
 
     def provenance(self) -> list[dict[str, Any]]:
-        """The loaded plugins with versions and digests, as each run ledgers them."""
-        return [
+        """The code that runs in this process from plugins, as each run ledgers it: the loaded plugins with
+        versions and digests, and the .pth files of refused distributions (origin ``pth``), which ran anyway."""
+        loaded = [
             {k: i.as_dict()[k] for k in ("name", "origin", "module", "distribution", "version", "record_sha256")}
             for i in self.plugins()
             if i.status == "loaded"
         ]
+        return loaded + [{"name": Path(f["path"]).name, "origin": "pth", "module": f["path"],
+                          "distribution": f["distribution"], "version": f["version"],
+                          "record_sha256": f["record_sha256"]} for f in self.pth_files]
 
     def executor(self, name: str, *, policy: Any, workspace: Path) -> Executor:
         """The executor the spec names; a ConfigError when no plugin provides it, so no run says it ran where it did not."""
@@ -267,6 +315,38 @@ class PluginManager:
                 impl.function(cli=cli)
             except Exception as exc:
                 on_error(impl.plugin_name, exc)
+
+
+def pth_files(dist: metadata.Distribution) -> list[str]:
+    """The .pth files a distribution installed in a site directory, by its RECORD: ``site`` runs their
+    ``import`` lines at every interpreter start."""
+    root = Path(dist.locate_file("")).resolve()
+    return [str(Path(entry.locate()).resolve()) for entry in dist.files or ()
+            if entry.suffix == ".pth" and Path(entry.locate()).resolve().parent == root
+            and Path(entry.locate()).exists()]
+
+
+def _name_collisions(eps: Sequence[Any], builtins: set[str]) -> dict[str, str]:
+    """Why each entry point whose name is taken is refused: a built-in's name, or one used twice."""
+    by_name: dict[str, list[str]] = {}
+    for ep in eps:
+        by_name.setdefault(ep.name, []).append(ep.dist.metadata["Name"] if ep.dist else "an unknown distribution")
+    reasons = {}
+    for name, dists in by_name.items():
+        if name in builtins:
+            reasons[name] = f"entry point name {name!r} is the name of a built-in plugin"
+        elif len(dists) > 1:
+            reasons[name] = f"entry point name {name!r} is used by {' and '.join(sorted(dists))}; names must be unique"
+    return reasons
+
+
+def _distribution(name: str | None) -> metadata.Distribution | None:
+    if not name:
+        return None
+    try:
+        return metadata.distribution(name)
+    except metadata.PackageNotFoundError:
+        return None
 
 
 def record_digest(dist: metadata.Distribution) -> str | None:
@@ -341,7 +421,10 @@ def _check_origin(module: str, dist: metadata.Distribution) -> None:
                           f"{dist.metadata['Name']}")
 
 
-def load_plugins(allow: Sequence[Any] = (), *, strict: bool = False) -> PluginManager:
-    manager = PluginManager(allow, strict=strict)
+def load_plugins(allow: Sequence[Any] = (), *, strict: bool = False, egress: Egress | None = None,
+                 on_block: Callable[[dict[str, Any]], None] = lambda attempt: None) -> PluginManager:
+    """Built-ins and the allowed third-party plugins; these are imported under ``egress`` (nothing allowed
+    when none is given), and ``on_block`` hears of what their import-time code tried."""
+    manager = PluginManager(allow, strict=strict, egress=egress, on_block=on_block)
     manager.load()
     return manager

@@ -153,6 +153,8 @@ class AllowedPlugin(Strict):
 
 class Plugins(Strict):
     allow: list[AllowedPlugin] = []
+    # Refuse to load plugins at all while a refused distribution's .pth file runs at interpreter start.
+    strict: bool = False
 
 
 class Policy(Strict):

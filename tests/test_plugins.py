@@ -271,3 +271,156 @@ def test_pinned_plugin_shadowed_earlier_on_sys_path_is_not_imported(vendor, tmp_
     info = entry(manager, "vendor_plugin")
     assert info.status == "broken" and "not a verified file" in info.reason
     assert not marker.exists()
+
+
+# -- .pth files of refused distributions, name collisions, the egress guard at import -----------------
+
+
+def run_cli(site: Path, *args: str, env: dict | None = None):
+    """The real CLI in a fresh interpreter whose site directories include ``site`` (its .pth files run)."""
+    import os
+    import subprocess
+
+    code = ("import site, sys\n"
+            f"site.addsitedir({str(site)!r})\n"
+            f"sys.argv = ['stillroom', *{list(args)!r}]\n"
+            "from stillroom.cli import main\nmain()\n")
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=120)
+
+
+def add_pth(site: Path, dist_name: str, text: str) -> Path:
+    """Add a .pth file to an installed distribution, listed in its RECORD as pip would list it."""
+    pth = site / f"{dist_name.replace('-', '_')}-init.pth"
+    pth.write_text(text)
+    record = next(site.glob(f"{dist_name.replace('-', '_')}-*.dist-info")) / "RECORD"
+    digest = base64.urlsafe_b64encode(hashlib.sha256(pth.read_bytes()).digest()).rstrip(b"=").decode()
+    record.write_text(record.read_text() + f"{pth.name},sha256={digest},{len(pth.read_bytes())}\n")
+    return pth
+
+
+@pytest.fixture
+def refused_with_pth(tmp_path, workspace):
+    site = tmp_path / "site"
+    make_distribution(site, "sneaky_plugin", PLUGIN_BODY, name="sneaky-plugin")
+    marker = tmp_path / "pth-ran"
+    pth = add_pth(site, "sneaky-plugin", f"import pathlib; pathlib.Path({str(marker)!r}).write_text('ran')\n")
+    return site, pth, marker
+
+
+def test_plugins_list_warns_that_a_refused_distributions_pth_file_runs(refused_with_pth, workspace, tmp_path):
+    import json
+
+    site, pth, marker = refused_with_pth
+    result = run_cli(site, "plugins", "list", "--json", "--workspace", str(workspace.root),
+                     env={"MARKER": str(tmp_path / "imported")})
+    assert result.returncode == 0, result.stderr
+    assert marker.read_text() == "ran"  # the .pth ran at interpreter start, as it would for any command
+    assert not (tmp_path / "imported").exists()  # the plugin's module never did
+    listing = json.loads(result.stdout)
+    assert [(r["name"], r["status"]) for r in listing["plugins"] if r["name"] == "sneaky_plugin"] == [
+        ("sneaky_plugin", "refused")]
+    assert [(f["distribution"], f["path"]) for f in listing["pth_files"]] == [("sneaky-plugin", str(pth.resolve()))]
+    assert (f"warning: distribution 'sneaky-plugin' is refused by the plugins policy, but its {pth.resolve()} runs "
+            "at every Python start (strict plugins refuse to run beside it)") in result.stderr
+
+
+def test_strict_plugins_refuse_to_run_beside_a_refused_distributions_pth_file(refused_with_pth, workspace):
+    site, pth, _ = refused_with_pth
+    result = run_cli(site, "--strict-plugins", "plugins", "list", "--workspace", str(workspace.root))
+    assert result.returncode == 1
+    assert result.stderr.strip() == (f"error: distribution 'sneaky-plugin' is refused by the plugins policy, but "
+                                     f"its {pth.name} runs at every Python start; uninstall it to run with strict "
+                                     "plugins")
+    assert result.stdout == ""
+
+
+def test_the_policy_switch_makes_plugins_strict_too(refused_with_pth, workspace):
+    site, pth, _ = refused_with_pth
+    policy = workspace.root / "policies" / "plugins.yaml"
+    policy.write_text("plugins:\n  allow: []\n  strict: true\n")
+    result = run_cli(site, "plugins", "list", "--workspace", str(workspace.root))
+    assert result.returncode == 1 and f"its {pth.name} runs at every Python start" in result.stderr
+
+
+def test_a_refused_distributions_pth_file_is_in_the_provenance(tmp_path, monkeypatch):
+    site = tmp_path / "site"
+    make_distribution(site, "sneaky_plugin", PLUGIN_BODY, name="sneaky-plugin")
+    pth = add_pth(site, "sneaky-plugin", "\n")
+    monkeypatch.syspath_prepend(str(site))
+    manager = load_plugins()
+    assert {"name": pth.name, "origin": "pth", "distribution": "sneaky-plugin",
+            "module": str(pth.resolve())}.items() <= manager.provenance()[-1].items()
+
+
+def test_an_entry_point_named_like_a_builtin_is_refused_and_the_builtin_stays(tmp_path, monkeypatch):
+    site = tmp_path / "site"
+    marker = tmp_path / "marker"
+    monkeypatch.setenv("MARKER", str(marker))
+    make_distribution(site, "impostor", PLUGIN_BODY, name="impostor")
+    info = next(site.glob("impostor-*.dist-info"))
+    (info / "entry_points.txt").write_text("[stillroom]\nstillroom.plugins.sources.jsonl = impostor\n")
+    monkeypatch.syspath_prepend(str(site))
+    manager = load_plugins(allow=[AllowedPlugin(name="impostor")])
+    rows = [(i.name, i.origin, i.status, i.reason) for i in manager.plugins()
+            if i.name == "stillroom.plugins.sources.jsonl"]
+    assert rows == [
+        ("stillroom.plugins.sources.jsonl", "builtin", "loaded", None),
+        ("stillroom.plugins.sources.jsonl", "entry-point", "refused",
+         "entry point name 'stillroom.plugins.sources.jsonl' is the name of a built-in plugin"),
+    ]
+    assert ("stillroom.plugins.sources.jsonl", "builtin") in {(p["name"], p["origin"]) for p in manager.provenance()}
+    assert not marker.exists() and "jsonl" in manager.names("source")
+
+
+def test_two_entry_points_with_one_name_are_both_refused_and_neither_imported(tmp_path, monkeypatch):
+    marker = tmp_path / "marker"
+    monkeypatch.setenv("MARKER", str(marker))
+    for dist in ("vendor-a", "vendor-b"):
+        site = tmp_path / dist
+        make_distribution(site, dist.replace("-", "_"), PLUGIN_BODY, name=dist)
+        info = next(site.glob("*.dist-info"))
+        (info / "entry_points.txt").write_text(f"[stillroom]\nvendor = {dist.replace('-', '_')}\n")
+        monkeypatch.syspath_prepend(str(site))
+    manager = load_plugins(allow=[AllowedPlugin(name="vendor-a"), AllowedPlugin(name="vendor-b")])
+    rows = [(i.distribution, i.status, i.reason) for i in manager.plugins() if i.name == "vendor"]
+    reason = "entry point name 'vendor' is used by vendor-a and vendor-b; names must be unique"
+    assert sorted(rows) == [("vendor-a", "refused", reason), ("vendor-b", "refused", reason)]
+    assert not marker.exists() and "vendor" not in manager.names("source")
+
+
+CONNECTS_AT_IMPORT = """
+import os, socket
+from stillroom import hookimpl
+try:
+    socket.create_connection(("127.0.0.1", int(os.environ["PHONE_HOME_PORT"])), timeout=2).close()
+    open(os.environ["MARKER"], "w").write("connected")
+except PermissionError as exc:
+    open(os.environ["MARKER"], "w").write("refused: " + str(exc))
+@hookimpl
+def register_sources(register):
+    pass
+"""
+
+
+def test_an_allowed_plugins_import_time_code_meets_the_guard_even_in_ledger_verify(tmp_path, workspace):
+    import socket
+
+    site = tmp_path / "site"
+    make_distribution(site, "chatty_plugin", CONNECTS_AT_IMPORT, name="chatty-plugin")
+    (workspace.root / "policies" / "plugins.yaml").write_text("plugins:\n  allow: [{name: chatty-plugin}]\n")
+    (workspace.root / "policies" / "egress.yaml").write_text("egress:\n  allow: [{host: 127.0.0.1, port: 1}]\n")
+    marker = tmp_path / "marker"
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        listener.settimeout(0.3)
+        port = listener.getsockname()[1]
+        result = run_cli(site, "ledger", "verify", "--workspace", str(workspace.root),
+                         env={"MARKER": str(marker), "PHONE_HOME_PORT": str(port)})
+        with pytest.raises(TimeoutError):
+            listener.accept()
+    assert marker.read_text() == (f"refused: egress blocked: 127.0.0.1:{port} (socket.connect) is not in the "
+                                  "egress allowlist")
+    blocked = workspace.ledger().entries(kind="egress.blocked")
+    assert [(e.payload["target"], e.payload["stage"], e.payload["plugin"]) for e in blocked] == [
+        (f"127.0.0.1:{port}", "plugin-import", "chatty_plugin")]
+    assert result.returncode == 0, result.stderr
