@@ -206,3 +206,72 @@ def test_sources_register_through_the_hook():
     parquet.register_sources(seen.append)
     sql.register_sources(seen.append)
     assert [cls.name for cls in seen] == ["parquet", "sql"]
+
+
+# --- SQL and the egress policy: the driver's socket is opened in C, below the audit hook --------------
+
+
+def egress_allowing(*rules):
+    from stillroom.policy import Egress
+
+    return Egress.model_validate({"allow": [{"host": host, "port": port} for host, port in rules]})
+
+
+def test_sql_to_a_port_the_egress_policy_does_not_allow_is_refused_before_any_connection(ctx):
+    import socket
+
+    from stillroom.egress import EgressBlocked, guard
+
+    attempts = []
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        listener.settimeout(0.3)
+        port = listener.getsockname()[1]
+        source = SqlSource({"url": f"postgresql+psycopg://postgres@127.0.0.1:{port}/test", "query": "SELECT 1"}, ctx)
+        with guard(egress_allowing(("127.0.0.1", 1)), on_block=attempts.append), \
+                pytest.raises(EgressBlocked, match=rf"127\.0\.0\.1:{port} \(stillroom.connect\) is not in the egress"):
+            next(source.read())
+        with pytest.raises(TimeoutError):
+            listener.accept()
+    assert [(a["event"], a["target"]) for a in attempts] == [("stillroom.connect", f"127.0.0.1:{port}")]
+
+
+@pytest.mark.parametrize("url", [
+    "postgresql+psycopg://postgres@127.0.0.1:5432/test",
+    "postgresql+psycopg://postgres@127.0.0.1/test",
+    "postgresql+psycopg://postgres@/test?host=127.0.0.1&port=5432",
+    "postgresql+psycopg://postgres@/test?host=127.0.0.1",
+], ids=["port", "default-port", "query-host-and-port", "query-host"])
+def test_the_real_postgresql_is_refused_when_the_egress_policy_does_not_allow_5432(ctx, url):
+    from stillroom.egress import EgressBlocked, guard
+
+    attempts = []
+    source = SqlSource({"url": url, "query": "SELECT 1 AS text", "fields": ["text"]}, ctx)
+    with guard(egress_allowing(("127.0.0.1", 6543)), on_block=attempts.append), \
+            pytest.raises(EgressBlocked, match=r"127\.0\.0\.1:5432 \(stillroom.connect\) is not in the egress"):
+        next(source.read())
+    assert [a["target"] for a in attempts] == ["127.0.0.1:5432"]
+
+
+def test_the_real_postgresql_is_read_when_the_egress_policy_allows_it(ctx):
+    from stillroom.egress import guard
+
+    psycopg = pytest.importorskip("psycopg")
+    try:
+        psycopg.connect("postgresql://postgres@127.0.0.1:5432/test", connect_timeout=3).close()
+    except psycopg.OperationalError:
+        pytest.skip("no PostgreSQL on 127.0.0.1:5432")
+    source = SqlSource({"url": "postgresql+psycopg://postgres@127.0.0.1:5432/test",
+                        "query": "SELECT 'hello' AS text", "fields": ["text"]}, ctx)
+    with guard(egress_allowing(("127.0.0.1", 5432)), on_block=lambda attempt: pytest.fail(str(attempt))):
+        assert [batch for batch in source.read()] == [[{"text": "hello"}]]
+
+
+def test_a_unix_socket_url_is_not_an_egress_and_a_connect_timeout_is_checked(ctx, tmp_path):
+    from stillroom.egress import guard
+
+    source = SqlSource({"url": f"postgresql+psycopg://postgres@/test?host={tmp_path}", "query": "SELECT 1"}, ctx)
+    with guard(egress_allowing(), on_block=lambda attempt: pytest.fail(str(attempt))), \
+            pytest.raises(DataError, match="cannot connect to the database"):
+        next(source.read())
+    with pytest.raises(ConfigError, match="option 'connect_timeout' must be a positive number of seconds, got 'soon'"):
+        SqlSource({"url": "postgresql+psycopg://db/x", "query": "SELECT 1", "connect_timeout": "soon"}, ctx)

@@ -10,18 +10,28 @@ from pathlib import Path
 from stillroom import hookimpl
 from stillroom.artifacts import canonical_json, sha256_bytes
 from stillroom.components import Batch, Source
+from stillroom.egress import announce_connection
 from stillroom.errors import ConfigError, PluginError
 from stillroom.plugins.sources.malformed import check_text, checked, malformed
 
 # Where a URL names no port, the backend's own default is the one connected to,
 # and the residency policy must see it to match host:port rules.
 DEFAULT_PORTS = {"postgresql": 5432, "mysql": 3306, "mariadb": 3306, "mssql": 1433, "oracle": 1521}
+# The drivers' own connect-timeout argument, per backend; seconds.
+TIMEOUT_ARGUMENTS = {"postgresql": "connect_timeout", "mysql": "connect_timeout", "mariadb": "connect_timeout"}
+CONNECT_TIMEOUT = 10
 
 
 class SqlSource(Source):
-    """Options: ``url`` (a SQLAlchemy URL), ``query`` (one SELECT) and ``fields``
-    (the columns each row must have). Credentials in the URL never appear in
-    ``location()``, the ledger or an error message.
+    """Options: ``url`` (a SQLAlchemy URL), ``query`` (one SELECT), ``fields``
+    (the columns each row must have) and ``connect_timeout`` (seconds, default 10).
+    Credentials in the URL never appear in ``location()``, the ledger or an error
+    message.
+
+    The driver opens its socket in C, below the egress guard's audit hook, so the
+    host and port it will connect to are put to the guard first
+    (``announce_connection``): one the egress policy does not allow is refused
+    and ledgered before any connection is tried.
     """
 
     name = "sql"
@@ -47,6 +57,10 @@ class SqlSource(Source):
         self.url = url
         self.query = self.options["query"]
         self.fields: list[str] = list(self.options.get("fields") or [])
+        timeout = self.options.get("connect_timeout", CONNECT_TIMEOUT)
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+            raise ConfigError(f"source sql: option 'connect_timeout' must be a positive number of seconds, got {timeout!r}")
+        self.connect_timeout = timeout
         self._digest: str | None = None
 
     def location(self) -> str:
@@ -82,14 +96,29 @@ class SqlSource(Source):
             return hosts[0], int(port)
         return hosts[0], self.url.port
 
+    def _endpoint(self) -> tuple[str | None, int | None]:
+        """Where the driver's socket goes: a host and port, or a Unix socket (a path, or no host at all)."""
+        query = {k.lower(): v for k, v in self.url.query.items()}
+        named = query.get("host") or self.url.host
+        host, port = self._address()
+        if not named or host.startswith("/"):
+            return None, None  # libpq and MySQL clients use their Unix socket when no host is named
+        return host, port or DEFAULT_PORTS.get(self.url.get_backend_name())
+
     def read(self, batch_size: int = 1000) -> Iterator[Batch]:
         import sqlalchemy as sa
 
         where = self.location()
-        if self.url.get_backend_name() == "sqlite" and not Path(self.url.database).is_file():
+        backend = self.url.get_backend_name()
+        if backend == "sqlite" and not Path(self.url.database).is_file():
             raise malformed(where, "no such database file")
+        connect_args = {}
+        if backend != "sqlite":
+            announce_connection(*self._endpoint())
+            if backend in TIMEOUT_ARGUMENTS:
+                connect_args[TIMEOUT_ARGUMENTS[backend]] = max(1, round(self.connect_timeout))
         try:
-            engine = sa.create_engine(self.url)
+            engine = sa.create_engine(self.url, connect_args=connect_args)
         except (sa.exc.NoSuchModuleError, ImportError):
             raise ConfigError(f"source sql: no database driver installed for {self.url.drivername!r}") from None
         if self.url.get_backend_name() == "sqlite":
