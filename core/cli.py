@@ -413,6 +413,28 @@ def users_reset(name: Annotated[str, typer.Argument()], workspace: WorkspaceOpti
     typer.echo(f"reset {user.name}: new key {user.key_name}, earlier keys retired")
 
 
+@users_app.command("unlock")
+def users_unlock(name: Annotated[str, typer.Argument()], workspace: WorkspaceOption = None,
+                 as_user: AsOption = None) -> None:
+    """Lift every sign-in lock on a user, from every client, as an admin; their key and passphrase stay.
+
+    --as ADMIN (or $STILLROOM_USER), unlocked with their passphrase ($STILLROOM_PASSPHRASE or a prompt).
+    The lift is ledgered (``user.unlocked``), signed with the admin's key.
+    """
+    from stillroom import sign_in_throttle
+    from stillroom.users import check_admin, get_user
+
+    ws = open_workspace(workspace)
+    admin = unlock_user(ws, as_user)
+    check_admin(ws, admin, only_admins="lift sign-in locks")
+    if get_user(ws, name) is None:
+        raise UsageError(f"no user named {name!r}; `stillroom users list` shows the users")
+    lifted = sign_in_throttle.lift(ws, name)
+    ws.ledger().record("user.unlocked", {"user": name, "clients": lifted}, actor=admin.name,
+                       signed_by=(admin.key_name, admin.key))
+    typer.echo(f"unlocked {name}: sign-in counts and locks lifted for {lifted} client(s)")
+
+
 @users_app.command("passwd")
 def users_passwd(name: Annotated[str, typer.Argument()], workspace: WorkspaceOption = None) -> None:
     """Change a user's passphrase (their key is re-encrypted, not replaced)."""

@@ -25,14 +25,14 @@ import re
 import secrets
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
 from sqlmodel import select
 
-from stillroom import signing
+from stillroom import sign_in_throttle, signing
 from stillroom.errors import StillroomError, UsageError
 from stillroom.ledger.entry import KEY_ADDED, USER_ADDED, USER_RESET, USER_ROLES, parse_time
 from stillroom.ledger.errors import LedgerError
@@ -42,12 +42,15 @@ from stillroom.store.models import User
 ROLES = ("security", "legal", "operator", "admin")
 _NAME = re.compile(r"^[a-z][a-z0-9._-]{0,62}$")
 MIN_PASSPHRASE = 8
-LOCK_AFTER = 5
 RESET = USER_RESET
 
 
 class AuthError(StillroomError):
     """A wrong passphrase, an unknown user, or a user without the needed role."""
+
+
+class SignInLocked(AuthError):
+    """Sign-in as this name from this client is locked after repeated failures (``sign_in_throttle``)."""
 
 
 @dataclass
@@ -95,42 +98,43 @@ def has_admin(ws) -> bool:
     return ws.trust().has_admin()
 
 
-def unlock(ws, name: str, passphrase: str) -> Person:
-    """Check the passphrase and decrypt the user's key; repeated failures lock the user for a while.
+def unlock(ws, name: str, passphrase: str, *, client: str | None = None) -> Person:
+    """Check the passphrase and decrypt the user's key; repeated failures lock (name, client) for a while.
 
-    The attempt is charged before the passphrase is checked, in one writer transaction, so parallel
-    guesses are all counted; a correct passphrase then clears the count. An unknown name costs the same
-    argon2 check, against a decoy hash, so the time taken does not tell who has an account.
+    The attempt is charged before the passphrase is checked (``sign_in_throttle``, per name and client:
+    ``client`` is the dashboard's remote address, or by default this host's CLI), so parallel guesses
+    are all counted; a correct passphrase then clears the count. An unknown name is counted and locked
+    the same way and costs the same argon2 check, against a decoy hash, so neither the time taken nor
+    the lock tells who has an account.
     """
-    return _unlock(ws, name, passphrase)[0]
+    return _unlock(ws, name, passphrase, client=client)[0]
 
 
-def _unlock(ws, name: str, passphrase: str) -> tuple[Person, str]:
+def _unlock(ws, name: str, passphrase: str, *, client: str | None = None) -> tuple[Person, str]:
     """``unlock``, also giving the passphrase hash the passphrase was checked against."""
     from stillroom.store.db import write_session
 
     _decoy_hash()  # made on every call, known name or not, so only the first call of a process pays for it
-    now = datetime.now(timezone.utc)
+    charge = sign_in_throttle.charge(ws, name, client)
+    if charge.refusal:
+        raise SignInLocked(charge.refusal)
     trust = ws.trust()
     grant = trust.users.get(name)
     with write_session(ws.engine) as s:
         user = s.get(User, name) if grant is not None else None  # a row the ledger never added is nobody
         if user is not None:
-            if user.locked_until is not None and _aware(user.locked_until) > now:
-                raise AuthError(f"user {name!r} is locked after repeated failed sign-ins until "
-                                f"{_aware(user.locked_until):%H:%M:%S} UTC")
             user.failed_logins += 1
-            failures, password_hash, key_name = user.failed_logins, user.password_hash, user.key_name
-            if failures >= LOCK_AFTER:
-                user.locked_until = now + timedelta(seconds=30 * 2 ** (failures - LOCK_AFTER))
+            password_hash, key_name = user.password_hash, user.key_name
             s.add(user)
             stored_key = user.key_name
     if user is None:
         _verify_password(_decoy_hash(), passphrase)
         raise AuthError(f"no user named {name!r}; `stillroom users list` shows the users")
     if not _verify_password(password_hash, passphrase):
-        ws.ledger().record("auth.failed", {"user": name, "failures": failures}, actor=name)
+        ws.ledger().record("auth.failed", {"user": name, "failures": charge.failures,
+                                           "client": client or sign_in_throttle.cli_client()}, actor=name)
         raise AuthError(f"wrong passphrase for {name!r}")
+    sign_in_throttle.clear(ws, name, client)
     roles, key_name, verifier = list(grant.roles), grant.key, trust.keys[grant.key].verifier_key
     if stored_key != key_name:
         raise AuthError(f"the store names {stored_key} as {name}'s key but the ledger gave them {key_name}; "
@@ -243,6 +247,7 @@ def reset_user(ws, name: str, passphrase: str, *, actor: str, admin: Person | No
         user.key_name, user.verifier_key, user.password_hash = fresh.key_name, fresh.verifier_key, fresh.password_hash
         user.failed_logins, user.locked_until = 0, None
         s.add(user)
+    sign_in_throttle.lift(ws, name)
     return user
 
 
@@ -440,7 +445,3 @@ def _verify_password(hashed: str, passphrase: str) -> bool:
 def _decoy_hash() -> str:
     """A hash made like every user's (same argon2 parameters) of a passphrase nobody knows."""
     return _hash_password(secrets.token_urlsafe(32))
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

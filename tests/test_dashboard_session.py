@@ -22,11 +22,12 @@ class Sleeps(list):
         self.append(seconds)
 
 
-def test_sign_in_keeps_only_name_roles_and_expiry(people):
+def test_sign_in_keeps_only_name_roles_expiry_and_client(people):
     state = {}
-    who = session.sign_in(people, "sam", PASS, state, now=1000.0)
-    assert who.name == "sam" and who.roles == ["security"]
-    assert state == {session.USER: "sam", session.ROLES: ["security"], session.EXPIRES: 1000.0 + session.IDLE_SECONDS}
+    who = session.sign_in(people, "sam", PASS, state, now=1000.0, client="dashboard@10.0.0.7")
+    assert who.name == "sam" and who.roles == ["security"] and who.client == "dashboard@10.0.0.7"
+    assert state == {session.USER: "sam", session.ROLES: ["security"], session.EXPIRES: 1000.0 + session.IDLE_SECONDS,
+                     session.CLIENT: "dashboard@10.0.0.7"}
     assert PASS not in repr(state)
 
 
@@ -114,9 +115,9 @@ def test_an_unknown_name_goes_through_the_cores_sign_in_with_its_argon2_check(pe
         checked.append(hashed)
         return real_verify(self, hashed, password)
 
-    def core_unlock(ws, name, passphrase):
+    def core_unlock(ws, name, passphrase, **client):
         unlocked.append(name)
-        return real_unlock(ws, name, passphrase)
+        return real_unlock(ws, name, passphrase, **client)
 
     monkeypatch.setattr(PasswordHasher, "verify", verify)
     monkeypatch.setattr(users, "unlock", core_unlock)
@@ -128,12 +129,88 @@ def test_an_unknown_name_goes_through_the_cores_sign_in_with_its_argon2_check(pe
     assert unknown != known and unknown.split("$")[3] == known.split("$")[3]  # same argon2 cost
 
 
-def test_failures_on_the_command_line_lock_the_dashboard_sign_in_too(people):
+ATTACKER, REVIEWER = "dashboard@203.0.113.9", "dashboard@10.0.0.7"
+
+
+def fail(ws, name: str, times: int, client: str = ATTACKER) -> tuple[list[str], Sleeps]:
+    messages, sleeps = [], Sleeps()
+    for _ in range(times):
+        with pytest.raises(AuthError) as refused:
+            session.sign_in(ws, name, "not the passphrase", {}, client=client, sleep=sleeps)
+        messages.append(str(refused.value))
+    return messages, sleeps
+
+
+def test_five_wrong_tries_lock_only_the_guessers_address_not_the_reviewer(people):
+    fail(people, "sam", 5)
+    with pytest.raises(AuthError, match="sign-in as 'sam' from this client is locked after repeated failed sign-ins"):
+        session.sign_in(people, "sam", PASS, {}, client=ATTACKER, sleep=Sleeps())
+    assert session.sign_in(people, "sam", PASS, {}, client=REVIEWER, sleep=Sleeps()).name == "sam"
+    assert unlock(people, "sam", PASS).name == "sam"  # the command line is another client too
+
+
+def test_failures_on_the_command_line_do_not_lock_the_dashboard(people):
     for _ in range(5):
         with pytest.raises(AuthError):
             unlock(people, "sam", "not the passphrase")  # what `--as sam` on the command line runs
-    with pytest.raises(AuthError, match="locked after repeated failed sign-ins"):
-        session.sign_in(people, "sam", PASS, {}, sleep=Sleeps())
+    with pytest.raises(AuthError, match="from this client is locked"):
+        unlock(people, "sam", PASS)
+    assert session.sign_in(people, "sam", PASS, {}, client=REVIEWER, sleep=Sleeps()).name == "sam"
+
+
+def test_an_unknown_name_is_slowed_and_locked_exactly_like_a_real_one(people):
+    import re
+
+    def masked(message: str, name: str) -> str:
+        return re.sub(r"\d\d:\d\d:\d\d", "HH:MM:SS", message.replace(name, "NAME"))
+
+    known_messages, known_sleeps = fail(people, "sam", 6)
+    unknown_messages, unknown_sleeps = fail(people, "nobody", 6)
+    assert known_sleeps == unknown_sleeps == [0.0, 0.5, 1.0, 2.0, 4.0, 8.0]
+    assert known_messages[:5] == unknown_messages[:5] == [session.WRONG] * 5
+    assert masked(known_messages[5], "sam") == masked(unknown_messages[5], "nobody") == (
+        "sign-in as 'NAME' from this client is locked after repeated failed sign-ins until HH:MM:SS UTC; "
+        "an admin can lift it with `stillroom users unlock NAME`")
+
+
+def test_the_lock_doubles_with_each_failure_after_it(people):
+    from stillroom import sign_in_throttle as throttle
+
+    start = __import__("time").time()
+    for _ in range(5):
+        assert throttle.charge(people, "sam", ATTACKER, now=start).refusal is None
+    assert "locked" in throttle.charge(people, "sam", ATTACKER, now=start + 29).refusal
+    assert throttle.charge(people, "sam", ATTACKER, now=start + 31).refusal is None  # the 6th failure
+    assert "locked" in throttle.charge(people, "sam", ATTACKER, now=start + 31 + 59).refusal
+    assert throttle.charge(people, "sam", ATTACKER, now=start + 31 + 61).failures == 7
+    assert [throttle.lock_seconds(n) for n in (5, 6, 7, 8)] == [30, 60, 120, 240]
+
+
+def test_the_throttle_keeps_no_name_or_address_in_clear(people):
+    fail(people, "sam", 2)
+    fail(people, "nobody", 1)
+    kept = (people.root / "keys" / "sign-in-throttle.json").read_text()
+    assert "sam" not in kept and "nobody" not in kept and "203.0.113.9" not in kept
+
+
+def test_a_failed_sign_in_is_ledgered_with_its_client(people):
+    fail(people, "sam", 1)
+    (entry,) = people.ledger().entries(kind="auth.failed")
+    assert entry.payload == {"user": "sam", "failures": 1, "client": ATTACKER}
+
+
+def test_confirm_counts_against_the_client_the_person_signed_in_from(people):
+    from stillroom import sign_in_throttle as throttle
+
+    who = session.sign_in(people, "sam", PASS, {}, client=REVIEWER, sleep=Sleeps())
+    with pytest.raises(AuthError):
+        session.confirm(people, who, "not the passphrase", sleep=Sleeps())
+    assert throttle.failures(people, "sam", REVIEWER) == 1 and throttle.failures(people, "sam", ATTACKER) == 0
+
+
+def test_a_streamlit_address_names_the_client():
+    assert session.client_of("10.0.0.7") == "dashboard@10.0.0.7"
+    assert session.client_of(None) == session.client_of(object()) == session.DASHBOARD_CLIENT
 
 
 @pytest.mark.parametrize(("failures", "seconds"), [(0, 0.0), (1, 0.5), (2, 1.0), (4, 4.0), (5, 8.0), (12, 8.0)])

@@ -12,14 +12,15 @@ def attempt() -> None:
     name, passphrase = st.session_state["sign_in.name"], st.session_state["sign_in.passphrase"]
     st.session_state["sign_in.passphrase"] = ""
     try:
-        session.sign_in(ui.workspace(), name, passphrase, st.session_state)
+        session.sign_in(ui.workspace(), name, passphrase, st.session_state,
+                        client=session.client_of(st.context.ip_address))
     except AuthError as refused:
         st.session_state["sign_in.refused"] = str(refused)
 
 
 st.title("Stillroom review")
-st.caption("Sign in as yourself. Failed attempts are slowed, recorded in the ledger, and lock the account "
-           "after repeated failures.")
+st.caption("Sign in as yourself. Failed attempts are slowed, recorded in the ledger, and lock sign-in as that "
+           "name from this address after repeated failures; an admin can lift the lock.")
 with st.form("sign_in.form"):
     st.text_input("User name", key="sign_in.name")
     st.text_input("Passphrase", type="password", key="sign_in.passphrase")
