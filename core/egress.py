@@ -113,11 +113,11 @@ def guard(
     before arming, so that connections to their addresses are recognised.
     """
     armed = _new_armed(egress_policy, on_block, context)
-    _STATE.arm(armed)
+    disarm = _STATE.arm(armed)
     try:
         yield
     finally:
-        _STATE.disarm(armed)
+        disarm()
         _deliver_child_reports(armed)
 
 
@@ -150,7 +150,7 @@ def announce_connection(host: str | None, port: int | None) -> None:
 
 def is_armed() -> bool:
     """Whether any egress guard is armed in this process."""
-    return bool(_STATE.snapshot())
+    return _STATE.count() > 0
 
 
 def permits(
@@ -272,14 +272,16 @@ class _GuardState:
                 _wrap_launchers(local, lambda: armed[0])
                 installed[0] = True
 
-        def arm(entry: _Armed) -> None:
+        def arm(entry: _Armed) -> Callable[[], None]:
+            """Arm ``entry``; the function returned, held only by whoever armed it, disarms it."""
             install()
             with lock:
                 armed[0] = (*armed[0], entry)
 
-        def disarm(entry: _Armed) -> None:
-            with lock:
-                armed[0] = tuple(a for a in armed[0] if a is not entry)
+            def disarm() -> None:
+                with lock:
+                    armed[0] = tuple(a for a in armed[0] if a is not entry)
+            return disarm
 
         def deliver(entry: _Armed, attempt: dict[str, Any]) -> None:
             local.busy = True
@@ -288,8 +290,9 @@ class _GuardState:
             finally:
                 local.busy = False
 
-        self.arm, self.disarm, self.deliver = arm, disarm, deliver
-        self.snapshot = lambda: armed[0]
+        # No accessor hands out the armed entries: they are reachable from the hook and the guard only.
+        self.arm, self.deliver = arm, deliver
+        self.count = lambda: len(armed[0])
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name in self.__dict__:
