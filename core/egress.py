@@ -198,8 +198,9 @@ def arm_inherited(guards: list[dict[str, Any]]) -> None:
     for spec in guards:
         egress_policy = Egress.model_validate(spec["egress"])
         addresses = {name: frozenset(found) for name, found in spec["addresses"].items()}
-        _STATE.arm(_Armed(egress_policy, addresses, _ChildReport(spec["report"]), dict, spec["report"],
-                           os.getpid()))
+        context = dict(spec.get("context") or {})  # the parent's stage and plugin when it started this child
+        _STATE.arm(_Armed(egress_policy, addresses, _ChildReport(spec["report"]), lambda c=context: dict(c),
+                          spec["report"], os.getpid()))
 
 
 # -- the process-wide hook ------------------------------------------------------
@@ -353,8 +354,8 @@ def _wrap_launchers(local: threading.local, current: Callable[[], tuple[_Armed, 
 def _bootstrap(guards: tuple[_Armed, ...]) -> str:
     specs = [{"egress": g.egress.model_dump(mode="json"),
               "addresses": {name: sorted(found) for name, found in g.addresses.items()},
-              "report": g.report} for g in guards]
-    return f"import json as _j, stillroom.egress as _e; _e.arm_inherited(_j.loads({json.dumps(specs)!r})); del _j, _e; "
+              "report": g.report, "context": g.context()} for g in guards]
+    return f"import json as _j, stillroom.egress as _e; _e.arm_inherited(_j.loads({json.dumps(specs, default=str)!r})); del _j, _e; "
 
 
 class _ChildReport:

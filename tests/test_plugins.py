@@ -424,3 +424,46 @@ def test_an_allowed_plugins_import_time_code_meets_the_guard_even_in_ledger_veri
     assert [(e.payload["target"], e.payload["stage"], e.payload["plugin"]) for e in blocked] == [
         (f"127.0.0.1:{port}", "plugin-import", "chatty_plugin")]
     assert result.returncode == 0, result.stderr
+
+
+SPAWNS_AT_IMPORT = """
+import multiprocessing, os, socket
+from stillroom import hookimpl
+
+def phone_home(port):
+    socket.create_connection(("127.0.0.1", port), timeout=2).close()
+
+if multiprocessing.current_process().name == "MainProcess":
+    child = multiprocessing.get_context("spawn").Process(target=phone_home, args=(int(os.environ["PHONE_HOME_PORT"]),))
+    child.start()
+    child.join(60)
+    open(os.environ["MARKER"], "w").write(f"{child.pid} exit {child.exitcode}")
+
+@hookimpl
+def register_sources(register):
+    pass
+"""
+
+
+def test_a_spawn_child_started_by_a_plugin_is_guarded_and_ledgered_by_the_cli(tmp_path, workspace):
+    import socket
+
+    site = tmp_path / "site"
+    make_distribution(site, "spawning_plugin", SPAWNS_AT_IMPORT, name="spawning-plugin")
+    (workspace.root / "policies" / "plugins.yaml").write_text("plugins:\n  allow: [{name: spawning-plugin}]\n")
+    (workspace.root / "policies" / "egress.yaml").write_text("egress:\n  allow: [{host: 127.0.0.1, port: 1}]\n")
+    marker = tmp_path / "marker"
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        listener.settimeout(0.3)
+        port = listener.getsockname()[1]
+        result = run_cli(site, "plugins", "list", "--json", "--workspace", str(workspace.root),
+                         env={"MARKER": str(marker), "PHONE_HOME_PORT": str(port)})
+        with pytest.raises(TimeoutError):
+            listener.accept()
+    assert result.returncode == 0, result.stderr
+    pid, _, code = marker.read_text().split()
+    assert code == "1"  # the child died of the refusal
+    assert f"stillroom: egress blocked in child process {pid}: 127.0.0.1:{port} (socket.connect)" in result.stderr
+    blocked = workspace.ledger().entries(kind="egress.blocked")
+    assert [(e.payload["target"], e.payload["pid"], e.payload["stage"], e.payload["plugin"]) for e in blocked] == [
+        (f"127.0.0.1:{port}", int(pid), "plugin-import", "spawning_plugin")]
