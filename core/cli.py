@@ -269,23 +269,33 @@ def scrub(
     field: Annotated[str, typer.Option(help="The record field to scrub.")] = "text",
     spans: Annotated[bool, typer.Option("--spans", help="Write the detected spans per record instead of scrubbed text.")] = False,
     scrubber: Annotated[str, typer.Option(help="The scrubber plugin.")] = "presidio",
+    profile: Annotated[str | None, typer.Option(help="presidio: accurate (NER model + patterns, the default) or fast (gazetteers + patterns, for bulk pre-filtering).")] = None,
     workspace: WorkspaceOption = None,
 ) -> None:
-    """Scrub PII from a JSON Lines file, offline; prints counts per entity type (never values)."""
+    """Scrub PII from a JSON Lines file, offline; prints counts per entity type (never values),
+    the detectors, their measured recall and the residual findings."""
     from stillroom.components import Context
     from stillroom.scrub import scrub_file
 
     ws = _maybe_workspace(workspace)
     ctx = Context(workspace=ws.root if ws else Path.cwd(), artifacts=ws.artifacts if ws else None,
                   secret=ws.secret() if ws else b"", text_fields=(field,))
-    component = plugin_manager(ws).component("scrubber", scrubber)({"fields": [field]}, ctx)
+    options: dict = {"fields": [field]} if profile is None else {"fields": [field], "profile": profile}
+    component = plugin_manager(ws).component("scrubber", scrubber)(options, ctx)
     try:
         report = scrub_file(source, out, field=field, spans=spans, scrubber=component)
+        detection = component.evidence(None if spans else len(report.residual)) if hasattr(component, "evidence") else None
     finally:
         component.close()
     counts = {entity: sum(by_field.values()) for entity, by_field in report.counts.items()}
     typer.echo(f"{report.records} records -> {out}; " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
-                                                          or "no PII found"))
+                                                          or "nothing detected"))
+    if detection is not None:
+        typer.echo(f"detector: {detection['detector']}")
+        if not spans:
+            typer.echo(f"residual: {detection['residual_detector']}")
+        for line in detection["summary"]:
+            typer.echo(line)
 
 
 # -- runs ------------------------------------------------------------------------

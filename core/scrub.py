@@ -14,6 +14,7 @@ def scrub_file(in_path: Path, out_path: Path, *, field: str, spans: bool, scrubb
 
     With ``spans``, each output line is ``{"spans": [{"type", "start", "end",
     "score"}]}`` with offsets into the original text, and nothing is rewritten.
+    Scrubbed records then go through the scrubber's residual scan (``report.residual``).
     The output appears only once every record is done: a malformed input line
     (a value in ``field`` that is not one string included) stops the command
     with an error naming the line and leaves no output file.
@@ -34,6 +35,7 @@ def scrub_file(in_path: Path, out_path: Path, *, field: str, spans: bool, scrubb
                         per_field[field] = per_field.get(field, 0) + 1
             else:
                 scrubbed, part = scrubber.scrub(batch)
+                part.residual = scrubber.residual_scan(scrubbed, [field])
                 for record in scrubbed:
                     out.write(json.dumps(record, ensure_ascii=False) + "\n")
             report = report.merge(part)

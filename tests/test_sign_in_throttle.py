@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from stillroom import sign_in_throttle
+from stillroom import sign_in_throttle, users
 from stillroom.dashboard import session
 from tests.people import setup_user
 
@@ -30,8 +30,8 @@ def stillroom(workspace, *args: str, user: str, passphrase: str) -> subprocess.C
 
 @pytest.fixture
 def people(workspace):
-    setup_user(workspace, "ada", ["admin"], PASS, actor="bootstrap")
-    setup_user(workspace, "sam", ["security"], PASS, actor="ada")
+    setup_user(workspace, "ada", ["admin"], PASS, actor="bootstrap")  # the bootstrap admin
+    users.enroll(workspace, "sam", ["security"], PASS, admin=users.unlock(workspace, "ada", PASS))
     return workspace
 
 

@@ -48,13 +48,16 @@ def write_model_card(
     limitations: Sequence[str],
     license: str = "other",
     baseline: Sequence[Evaluation] = (),
+    pii_detection: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write ``README.md`` (and the slice charts it shows) into ``directory``; return the card's path.
 
     ``teacher`` holds ``name``, ``location`` and ``fingerprint``; ``data`` maps
     each split (or source) to its sha256 digest. ``baseline`` holds the
     evaluations of the same student trained on labels alone, shown beside the
-    student's metrics so a reader sees what distillation added.
+    student's metrics so a reader sees what distillation added. ``pii_detection``
+    is the scrub stage's ``detection`` (see ``PresidioScrubber.evidence``): the
+    detectors and their measured recall, shown beside the residual findings.
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -104,6 +107,7 @@ def write_model_card(
            "the gap between it and the student is what distillation added.", ""] if baseline_metrics else []),
         *_metrics_table(metrics, baseline_metrics),
         *_slice_sections(evaluations, directory),
+        *_pii_section(pii_detection),
         "## Intended use",
         "",
         intended_use,
@@ -116,6 +120,16 @@ def write_model_card(
     card = directory / "README.md"
     card.write_text("---\n" + yaml.safe_dump(header, sort_keys=False) + "---\n\n" + "\n".join(body))
     return card
+
+
+def _pii_section(detection: Mapping[str, Any] | None) -> list[str]:
+    """The training data's PII scrubbing: both detectors, and measured recall beside the residual findings."""
+    if not detection:
+        return []
+    return ["## PII scrubbing of the training data", "",
+            f"- scrubbed by: {detection['detector']}",
+            f"- residual scan by: {detection['residual_detector']}",
+            *[f"- {line}" for line in detection["summary"]], ""]
 
 
 def _metrics_table(metrics: Mapping[str, float], baseline: Mapping[str, float]) -> list[str]:

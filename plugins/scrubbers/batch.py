@@ -50,7 +50,7 @@ from stillroom.plugins.scrubbers.nlp import OfflineSpacyNlpEngine
 from stillroom.plugins.scrubbers.offline_ner import TokenRecognizer
 from stillroom.plugins.scrubbers.phones import Verdicts
 from stillroom.plugins.scrubbers.recognizers import (
-    JOINABLE, PER_TEXT, PREFILTERED, PREFILTERS, WORDWISE, ConfidentPhoneRecognizer,
+    JOINABLE, PER_TEXT, PER_TEXT_NATIONAL, PREFILTERED, PREFILTERS, WORDWISE, ConfidentPhoneRecognizer,
 )
 from stillroom.plugins.scrubbers.scan import fail_closed, scan
 from stillroom.plugins.scrubbers.tokens import Token, doc_tokens
@@ -90,7 +90,7 @@ class BatchAnalyzer:
         """Whether every recognizer and the enhancer are ones this class reproduces exactly."""
         recognizers = analyzer.registry.get_recognizers(language="en", all_fields=True)
         return type(analyzer.context_aware_enhancer) is LemmaContextAwareEnhancer and all(
-            type(r) in JOINABLE or type(r) in PER_TEXT or isinstance(r, TokenRecognizer) for r in recognizers
+            type(r) in JOINABLE or type(r) in PER_TEXT or type(r) in PER_TEXT_NATIONAL or isinstance(r, TokenRecognizer) for r in recognizers
         )
 
     def analyze(self, texts: list[str]) -> list[list[RecognizerResult]]:

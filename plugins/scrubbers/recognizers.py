@@ -112,6 +112,62 @@ class PhonePatternRecognizer(PatternRecognizer):
                          context=PhoneRecognizer.CONTEXT)
 
 
+class AddressPatternRecognizer(PatternRecognizer):
+    """Post-office boxes and postal codes whose layout alone is strong evidence (UK, Canada, the
+    Netherlands, Poland, Brazil, Japan, US ZIP+4); other postal codes come from the NER model inside addresses."""
+
+    PATTERNS = [
+        Pattern("PO box", r"(?i)\b(?:p\.?\s?o\.?\s?box|post\s+office\s+box|postfach|apartado(?:\s+postal)?|"
+                r"boîte\s+postale|bp|caixa\s+postal|casilla)\s*(?:no\.?\s*)?\d{1,6}\b", 0.85),
+        Pattern("UK postcode", r"\b(?:[A-Z]{1,2}\d[A-Z\d]?|GIR) ?\d[ABD-HJLNP-UW-Z]{2}\b", 0.6),
+        Pattern("Canadian postal code", r"\b[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z] ?\d[ABCEGHJ-NPRSTV-Z]\d\b", 0.6),
+        Pattern("Dutch postcode", r"\b[1-9]\d{3} ?(?!SA|SD|SS)[A-Z]{2}\b(?= [A-Z][a-z])", 0.6),
+        Pattern("US ZIP+4 / PL / BR / JP codes", r"\b(?:\d{5}-\d{4}|\d{2}-\d{3}|\d{5}-\d{3}|\d{3}-\d{4})\b(?= [A-ZÀ-Ý][a-zà-ÿ])", 0.55),
+    ]
+    ENTITY = {"PO box": "STREET_ADDRESS"}
+
+    def __init__(self) -> None:
+        super().__init__("POSTAL_CODE", name="AddressPatternRecognizer", patterns=self.PATTERNS,
+                         context=["address", "postcode", "zip", "postal", "box", "mail", "send", "ship"],
+                         global_regex_flags=re.MULTILINE)
+
+    def analyze(self, text, entities, nlp_artifacts=None, regex_flags=None):
+        results = super().analyze(text, ["POSTAL_CODE"], nlp_artifacts, regex_flags)
+        for result in results:
+            name = (result.analysis_explanation.pattern_name if result.analysis_explanation else "") or ""
+            result.entity_type = self.ENTITY.get(name, "POSTAL_CODE")
+        return results
+
+
+# National identifiers a policy can name in ``entities``: Presidio's recognizers, checksums where they have one.
+NATIONAL_IDS: dict[str, str] = {
+    "UK_NHS": "NhsRecognizer", "UK_NINO": "UkNinoRecognizer", "ES_NIF": "EsNifRecognizer",
+    "ES_NIE": "EsNieRecognizer", "IT_FISCAL_CODE": "ItFiscalCodeRecognizer", "IN_PAN": "InPanRecognizer",
+    "IN_AADHAAR": "InAadhaarRecognizer", "SG_NRIC_FIN": "SgFinRecognizer", "AU_TFN": "AuTfnRecognizer",
+    "PL_PESEL": "PlPeselRecognizer", "FI_PERSONAL_IDENTITY_CODE": "FiPersonalIdentityCodeRecognizer",
+    "KR_RRN": "KrRrnRecognizer", "SE_PERSONNUMMER": "SePersonnummerRecognizer", "CA_SIN": "CaSinRecognizer",
+    "TR_NATIONAL_ID": "TrNationalIdRecognizer", "TH_TNIN": "ThTninRecognizer", "ZA_ID_NUMBER": "ZaIdNumberRecognizer",
+    "DE_TAX_ID": "DeTaxIdRecognizer", "US_PASSPORT": "UsPassportRecognizer", "US_DRIVER_LICENSE": "UsLicenseRecognizer",
+    "US_ITIN": "UsItinRecognizer", "UK_PASSPORT": "UkPassportRecognizer",
+}
+
+
+def national_id_recognizer(entity: str) -> EntityRecognizer:
+    """Presidio's recognizer for a national identifier, run on English-language records."""
+    import presidio_analyzer.predefined_recognizers as predefined
+
+    cls = getattr(predefined, NATIONAL_IDS[entity])
+    recognizer = cls(supported_language="en")
+    if recognizer.supported_entities != [entity]:
+        raise ConfigError(f"scrubber presidio: Presidio's {cls.__name__} reports {recognizer.supported_entities}, "
+                          f"not {entity}; this Presidio version is not the one Stillroom was tested with")
+    PER_TEXT_NATIONAL.add(type(recognizer))
+    return recognizer
+
+
+PER_TEXT_NATIONAL: set[type[EntityRecognizer]] = set()
+
+
 @cache
 def _tld_extract():
     import tldextract
@@ -211,11 +267,13 @@ JOINABLE: frozenset[type[EntityRecognizer]] = frozenset({
 # The URL patterns scan every position of a text, so this is most of their cost.
 WORDWISE: frozenset[type[EntityRecognizer]] = frozenset({UrlRecognizer})
 # Recognizers that read only the text (never the NLP artifacts) but run per record.
-PER_TEXT: frozenset[type[EntityRecognizer]] = frozenset({ConfidentPhoneRecognizer, _ValidatedPatternRecognizer})
+PER_TEXT: frozenset[type[EntityRecognizer]] = frozenset({ConfidentPhoneRecognizer, _ValidatedPatternRecognizer,
+                                                        AddressPatternRecognizer})
 
 
 def build_recognizers(
-    entities: list[str] | None, custom: list[Mapping[str, Any]], *, ner: bool
+    entities: list[str] | None, custom: list[Mapping[str, Any]], *, ner: bool,
+    model: str | None = None, model_entities: tuple[str, ...] = (),
 ) -> tuple[list[EntityRecognizer], dict[str, str]]:
     """The recognizers to register and, per entity type, the method that covers it.
 
@@ -223,7 +281,11 @@ def build_recognizers(
     budget on a text raises ``PatternTimeout`` rather than leave the rest unscanned.
 
     ``ner`` says the NLP engine has a named-entity model: its entities then
-    come from spaCy as well as from the gazetteers.
+    come from spaCy as well as from the gazetteers. ``model`` names the token
+    classifier of the accurate profile (see ``model_ner.py``), which finds
+    ``model_entities``: for those the method is the model's, with the patterns,
+    checksums and gazetteers that also cover them; the address patterns (PO
+    boxes, postal codes) then run too.
     """
     wanted = set(entities) if entities else None
     recognizers: list[EntityRecognizer] = []
@@ -234,6 +296,18 @@ def build_recognizers(
             if entity in SUPPLEMENTS:
                 recognizers.append(SUPPLEMENTS[entity]())
             methods[entity] = f"ner+{method}" if ner and entity in NER_ENTITIES else method
+    if model is not None:
+        for entity in model_entities:
+            if wanted is None or entity in wanted:
+                methods[entity] = f"model:{model}" + (f"+{methods[entity]}" if entity in methods else "")
+        if wanted is None or wanted & {"POSTAL_CODE", "STREET_ADDRESS"}:
+            recognizers.append(AddressPatternRecognizer())
+            for entity in ("POSTAL_CODE", "STREET_ADDRESS"):
+                if wanted is None or entity in wanted:
+                    methods[entity] = methods.get(entity, "") + ("+" if entity in methods else "") + "pattern"
+    for entity in sorted((wanted or set()) & set(NATIONAL_IDS)):
+        recognizers.append(national_id_recognizer(entity))
+        methods[entity] = "pattern+checksum"
     for index, spec in enumerate(custom):
         recognizer, method = _custom(index, spec)
         recognizers.append(recognizer)

@@ -47,6 +47,7 @@ def _model_card(run, directory: Path) -> Path | None:
         data={k.removeprefix("split."): v for k, v in run.artifacts.items() if k.startswith("split.")},
         evaluations=run.evaluations.get("student", []),
         baseline=run.evaluations.get("baseline", []),
+        pii_detection=run.summaries.get("scrub", {}).get("detection"),
         intended_use=f"{teacher.task} for the {run.spec.name} pipeline, inside the organisation's boundary",
         limitations=["Measured only on the held-out split of the source named above.",
                      "Inherits the teacher's biases; slices below the reporting threshold are not gated."],

@@ -21,6 +21,8 @@ def preflight(run) -> dict[str, Any]:
     scrubber = _scrubber(run, must_scrub=rule.must_scrub)
     if scrubber is not None:
         run.components["scrubber"] = scrubber
+        if getattr(scrubber, "own_model", False):  # an organisation's own NER model: where it is read from
+            checks.append(within_boundary(run, "scrubber model", scrubber))
         missing = sorted(set(policy.residency.required_entities) - set(scrubber.entities()))
         if missing:
             raise RunRefused(f"the policy requires scrubbing {', '.join(missing)}, which scrubber "

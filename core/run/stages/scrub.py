@@ -32,11 +32,13 @@ def scrub(run) -> dict[str, Any]:
             yield from clean
 
     digest, count = write_jsonl(run, "scrubbed", scrubbed())
-    report_digest = run.workspace.artifacts.put_json(report.as_dict())
+    detection = scrubber.evidence(len(report.residual)) if hasattr(scrubber, "evidence") else None
+    report_digest = run.workspace.artifacts.put_json({**report.as_dict(), "detection": detection})
     run.artifacts["scrub_report"] = report_digest
     counts = {entity: sum(by_field.values()) for entity, by_field in report.counts.items()}
     summary = {"scrubber": scrubber.name, "records": count, "output": digest, "report": report_digest,
-               "entities": counts, "methods": report.methods, "residual": len(report.residual)}
+               "entities": counts, "methods": report.methods, "residual": len(report.residual),
+               "detection": detection}
     if len(report.residual) > threshold:
         places = ", ".join(f"record {r['record']} field {r['field']!r} ({r['type']})" for r in report.residual[:5])
         raise RunRefused(f"the residual PII scan found {len(report.residual)} finding(s) after scrubbing "
