@@ -33,7 +33,12 @@ NUMERIC = frozenset({"PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "IBAN_CODE"})
 # them ("Mary" "Jones") into one; this is its test, "$" and all.
 SPACES_BETWEEN = re.compile(r"^( )+$")
 
-Found = tuple[str, int, int, float]  # entity type, start, end, score: picklable across processes
+Found = tuple[str, int, int, float]
+ADDRESS_PARTS = frozenset({"STREET_ADDRESS", "POSTAL_CODE", "LOCATION"})
+ADDRESS_GAP = re.compile(r"[\s,]*")
+# Words inside a name in many languages: "Ní", "van der", "bin", "de la".
+PARTICLES = frozenset("""ní nic mac mc ó o' van von der den de del della di da das dos du la le
+    bin binti bint ibn al el ben ter ten af zu y e""".split()) | {"van der", "van den", "de la", "de los", "von der"}  # entity type, start, end, score: picklable across processes
 
 
 PROFILES = ("accurate", "fast")
@@ -114,6 +119,7 @@ class Detector:
         if self.model is not None:
             for text_spans, model_spans in zip(spans, self.model.find(texts)):
                 text_spans.extend(s for s in model_spans if s[0] in self.wanted and s[3] >= self.config.threshold)
+            return [combine(text, text_spans) for text, text_spans in zip(texts, spans)]
         return [resolve(text_spans) for text_spans in spans]
 
     def replace(self, text: str, spans: list[Found]) -> str:
@@ -149,6 +155,38 @@ def resolve(found: list[Found]) -> list[Found]:
         if all(span[2] <= k[1] or span[1] >= k[2] for k in kept):
             kept.append(span)
     return sorted(kept, key=lambda s: s[1])
+
+
+def combine(text: str, found: list[Found]) -> list[Found]:
+    """The accurate profile's spans: the model's and the recognizers' together, one per stretch of text.
+
+    Before ``resolve``, spans of one type that overlap become one (the model's
+    "Box 4471, Dublin 2" and the PO-box pattern's "PO Box 4471"); after it, an
+    address's parts that follow one another with only spaces, commas or line
+    breaks between them become one STREET_ADDRESS, and two parts of a name with
+    a surname particle between them ("Siobhán" "Ní" "Bhriain") one PERSON.
+    """
+    by_start = sorted(found, key=lambda s: (s[0], s[1]))
+    united: list[list] = []
+    for entity, start, end, score in by_start:
+        last = united[-1] if united else None
+        if last is not None and last[0] == entity and start < last[2]:
+            last[2], last[3] = max(last[2], end), max(last[3], score)
+        else:
+            united.append([entity, start, end, score])
+    merged: list[list] = []
+    for entity, start, end, score in resolve([tuple(u) for u in united]):
+        last = merged[-1] if merged else None
+        gap = text[last[2]:start] if last is not None else ""
+        if last is not None and {last[0], entity} <= ADDRESS_PARTS and "STREET_ADDRESS" in (last[0], entity) \
+                and ADDRESS_GAP.fullmatch(gap):
+            last[0], last[2], last[3] = "STREET_ADDRESS", end, max(last[3], score)
+        elif last is not None and last[0] == entity == "PERSON" and gap.strip().lower() in PARTICLES \
+                and gap[:1].isspace() and gap[-1:].isspace():
+            last[2], last[3] = end, max(last[3], score)
+        else:
+            merged.append([entity, start, end, score])
+    return [tuple(m) for m in merged]
 
 
 def pseudonym(secret: bytes, entity: str, value: str) -> str:

@@ -28,7 +28,7 @@ from stillroom.plugins.scrubbers.model_ner import BUILTIN_MODEL, ModelSpec, Toke
 PATTERN_TYPES = ("EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS", "US_SSN", "DATE_TIME", "URL")
 
 DIGIT_RUN = re.compile(r"(?<![\w.])\+?\d(?:[ .\-/]?\d){8,}(?!\w)")
-EMAIL_SHAPE = re.compile(r"[^\s@<>]+@[^\s@<>]+\.[^\s@<>.]{2,}")
+EMAIL_SHAPE = re.compile(r"[\w.+%-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}")
 IPV4_SHAPE = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])")
 SHAPES = (("NUMBER", DIGIT_RUN, 0.6), ("EMAIL_ADDRESS", EMAIL_SHAPE, 0.8), ("IP_ADDRESS", IPV4_SHAPE, 0.6))
 

