@@ -163,14 +163,16 @@ def test_profile_and_ner_options_are_checked(ctx, tmp_path):
 
 def test_profiles_name_their_detectors_and_methods(ctx, accurate):
     fast = PresidioScrubber({"workers": 1, "profile": "fast"}, ctx)
-    assert fast.entities()["PERSON"] == "gazetteer" and accurate.entities()["PERSON"] == "model:rampart"
+    assert fast.entities()["PERSON"] == "gazetteer"
+    assert accurate.entities()["PERSON"] == "model:rampart+strong gazetteer names"
     assert accurate.entities()["STREET_ADDRESS"] == "model:rampart+pattern"
-    assert accurate.entities()["CREDIT_CARD"] == "pattern+luhn"
+    assert accurate.entities()["LOCATION"] == "model:rampart+gazetteer"
+    assert accurate.entities()["CREDIT_CARD"] == "pattern+luhn+card-shaped digits with context"
     fast_says, accurate_says = fast.evidence(0), accurate.evidence(0)
     assert fast_says["detector"].startswith("fast profile (bulk pre-filtering)") and fast_says["model"] is None
     assert "NER model rampart" in accurate_says["detector"]
     # The residual scan is never the detector that scrubbed.
-    assert "gazetteers (no NER model)" in accurate_says["residual_detector"]
+    assert "name gazetteer (no NER model)" in accurate_says["residual_detector"]
     assert "NER model rampart" in fast_says["residual_detector"]
     assert accurate_says["model"]["digest"] == model_digest(builtin_model_dir())
     assert accurate_says["model"]["own"] is False

@@ -23,8 +23,8 @@ from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
 from stillroom.plugins.scrubbers.batch import BatchAnalyzer, unscannable
 from stillroom.plugins.scrubbers.model_ner import BUILTIN_MODEL, ModelSpec, TokenModel
 from stillroom.plugins.scrubbers.offline_ner import TokenRecognizer
+from stillroom.plugins.scrubbers.recognizers import StrongNameRecognizer, build_recognizers
 from stillroom.plugins.scrubbers.nlp import OfflineSpacyNlpEngine
-from stillroom.plugins.scrubbers.recognizers import build_recognizers
 
 # A placeholder or pseudonym this scrubber wrote; never itself a finding.
 REPLACEMENT = re.compile(r"<[A-Z][A-Z0-9_]*?(?:_[a-z]{10})?>")
@@ -49,7 +49,9 @@ DESCRIPTIONS = {
 }
 # The types the token classifier finds; the gazetteers cover these in the fast profile only.
 MODEL_ENTITIES = ("PERSON", "LOCATION", "STREET_ADDRESS", "POSTAL_CODE", "NATIONAL_ID", "BANK_ACCOUNT")
-GAZETTEER_IN_ACCURATE = ("ORGANIZATION",)  # the model has no organisations
+# The model has no organisations, and finds places inside addresses only: the place
+# gazetteer (countries, regions, cities) stays, so a place alone is found as before.
+GAZETTEER_IN_ACCURATE = ("ORGANIZATION", "LOCATION")
 
 
 @dataclass(frozen=True)
@@ -84,11 +86,13 @@ class Detector:
             entities, list(config.custom), ner=self.nlp.has_ner, model=model_name, model_entities=MODEL_ENTITIES,
         )
         if self.model is not None:
-            # The model replaces the name and place gazetteers: they are the residual scan's (independent) detector.
-            recognizers = [r for r in recognizers
-                           if not (isinstance(r, TokenRecognizer) and r.ENTITY not in GAZETTEER_IN_ACCURATE)]
-            self.methods = {entity: method.replace("+gazetteer", "") if entity in MODEL_ENTITIES else method
+            # The model replaces the name gazetteer: that is the residual scan's (independent) detector.
+            recognizers = [r for r in recognizers if type(r) is StrongNameRecognizer
+                           or not (isinstance(r, TokenRecognizer) and r.ENTITY not in GAZETTEER_IN_ACCURATE)]
+            self.methods = {entity: method.replace("+gazetteer", "") if entity not in GAZETTEER_IN_ACCURATE else method
                             for entity, method in self.methods.items()}
+            if "PERSON" in self.methods:
+                self.methods["PERSON"] += "+strong gazetteer names"
         self.wanted = frozenset(self.methods)
         registry = RecognizerRegistry(supported_languages=["en"])
         for recognizer in recognizers:

@@ -40,6 +40,10 @@ COMMON_WORDS = frozenset(
     american australian british canadian chinese dutch english european french german indian irish
     italian japanese mexican polish russian scottish spanish swiss turkish welsh application days
     """.split()
+) | frozenset(  # brands and payment products whose second word is a listed surname ("Apple Pay")
+    """
+    apple google samsung amazon paypal venmo revolut monzo shell notting
+    """.split()
 )
 
 TITLES = frozenset("mr mrs ms miss mx dr prof sir dame lady lord madam mister".split())

@@ -139,6 +139,28 @@ class AddressPatternRecognizer(PatternRecognizer):
         return results
 
 
+class CardShapedNumberRecognizer(PatternRecognizer):
+    """Card-length digit groups that fail the Luhn check ("The card is 4183 3919 1477 9066 975"):
+    a mistyped or partial card number is still one. Weak alone; a context word (card, account)
+    lifts it over the threshold. Accurate profile only."""
+
+    PATTERNS = [Pattern("card-shaped digits", r"(?<![\w+])\d{4}(?:[ -]\d{3,4}){2,3}(?:[ -]\d{1,4})?(?![\w])", 0.3)]
+
+    def __init__(self) -> None:
+        super().__init__("CREDIT_CARD", name="CardShapedNumberRecognizer", patterns=self.PATTERNS,
+                         context=["card", "account", "debit", "credit", "visa", "mastercard", "amex", "number"])
+
+
+class StrongNameRecognizer(NameRecognizer):
+    """The name gazetteer's strongest evidence only (a listed given name with a listed surname, or a
+    title before a capitalised name: score 0.85), beside the NER model in the accurate profile."""
+
+    STRONG = 0.85
+
+    def spans(self, doc):
+        return [span for span in super().spans(doc) if span[2] >= self.STRONG]
+
+
 # National identifiers a policy can name in ``entities``: Presidio's recognizers, checksums where they have one.
 NATIONAL_IDS: dict[str, str] = {
     "UK_NHS": "NhsRecognizer", "UK_NINO": "UkNinoRecognizer", "ES_NIF": "EsNifRecognizer",
@@ -268,7 +290,7 @@ JOINABLE: frozenset[type[EntityRecognizer]] = frozenset({
 WORDWISE: frozenset[type[EntityRecognizer]] = frozenset({UrlRecognizer})
 # Recognizers that read only the text (never the NLP artifacts) but run per record.
 PER_TEXT: frozenset[type[EntityRecognizer]] = frozenset({ConfidentPhoneRecognizer, _ValidatedPatternRecognizer,
-                                                        AddressPatternRecognizer})
+                                                        AddressPatternRecognizer, CardShapedNumberRecognizer})
 
 
 def build_recognizers(
@@ -297,6 +319,11 @@ def build_recognizers(
                 recognizers.append(SUPPLEMENTS[entity]())
             methods[entity] = f"ner+{method}" if ner and entity in NER_ENTITIES else method
     if model is not None:
+        if wanted is None or "CREDIT_CARD" in wanted:
+            recognizers.append(CardShapedNumberRecognizer())
+            methods["CREDIT_CARD"] += "+card-shaped digits with context"
+        if wanted is None or "PERSON" in wanted:
+            recognizers.append(StrongNameRecognizer())
         for entity in model_entities:
             if wanted is None or entity in wanted:
                 methods[entity] = f"model:{model}" + (f"+{methods[entity]}" if entity in methods else "")

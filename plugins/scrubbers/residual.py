@@ -4,8 +4,10 @@ Re-running the scrubbing detector over its own output finds nothing by
 construction. The residual scan therefore uses a different method for each
 profile:
 
-- after the ``accurate`` profile (NER model + patterns): the gazetteers (name
-  and place lists, no model) and ``shapes``;
+- after the ``accurate`` profile (NER model + patterns): the name gazetteer
+  (no model) and ``shapes``. Places and organisations are found by the same
+  gazetteers in both (the model finds places only inside addresses), so for
+  those two types this scan is not independent, and the report says so;
 - after the ``fast`` profile (gazetteers + patterns): the NER model and ``shapes``.
 
 Both also run the Presidio pattern recognizers again: they cannot find what
@@ -45,11 +47,12 @@ class ResidualDetector:
         self.config = config
         common = {"custom": config.custom, "threshold": config.threshold, "spacy_model": config.spacy_model}
         if config.profile == "accurate":
-            # The fast profile's detector: gazetteers where the scrub used the model.
-            self._detector = Detector(DetectorConfig(profile="fast", entities=config.entities, **common))
+            # The fast profile's detector: the name gazetteer where the scrub used the model.
+            wanted = tuple(e for e in (config.entities or (*PATTERN_TYPES, "PERSON")) if e in (*PATTERN_TYPES, "PERSON"))
+            self._detector = Detector(DetectorConfig(profile="fast", entities=wanted, **common)) if wanted else None
             self._model = None
-            self.description = ("independent residual scan: name and place gazetteers (no NER model) "
-                                "+ digit/e-mail/IP shapes + the pattern recognizers")
+            self.description = ("independent residual scan: name gazetteer (no NER model) + digit/e-mail/IP shapes "
+                                "+ the pattern recognizers; places and organisations: the same gazetteers as the scrub")
         else:
             patterns = tuple(e for e in (config.entities or PATTERN_TYPES) if e in PATTERN_TYPES)
             self._detector = Detector(DetectorConfig(profile="fast", entities=patterns, **common)) if patterns else None
