@@ -87,7 +87,8 @@ def _scrubber(run, *, must_scrub: bool):
         name, options = run.plugins.names("scrubber")[0], {}
     else:
         name, options = configured.type, configured.options
-    options.setdefault("fields", [run.spec.data.text_field])
+    named = [f for f in (run.spec.data.text_field, run.spec.data.label_field, *run.spec.data.slice_fields) if f]
+    options["fields"] = list(dict.fromkeys([*(options.get("fields") or []), *named]))  # every named field is scrubbed
     return run.plugins.component("scrubber", name)(options, run.ctx)
 
 

@@ -1,0 +1,64 @@
+"""The scrub stage through the real pipeline: every named field scrubbed, the detectors and
+their measured recall in the ledger, and an organisation's own NER model residency-checked."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from stillroom.errors import RunRefused
+from stillroom.pipeline import run_pipeline
+from stillroom.plugins.scrubbers.model_ner import builtin_model_dir, model_digest
+from stillroom.store import crud
+from tests.test_pipeline import TestPlugin, entries, plugins, spec  # noqa: F401  (plugins is a fixture)
+
+
+@pytest.fixture
+def data_file(workspace):
+    rows = [{"text": f"my card {i} is lost, José Álvarez", "label": "card", "owner": "Anna Schmidt"} for i in range(30)]
+    rows += [{"text": f"refund {i} please", "label": "refund", "owner": "branch"} for i in range(10)]
+    path = workspace.root / "data.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    return path
+
+
+def confidential(data_file, **scrub):
+    return spec(data_file, source={"type": "jsonl", "path": str(data_file), "classification": "confidential"},
+                data={"label_field": "label", "slice_fields": ["owner"]}, evaluators=["accuracy"], scrub={"type": "presidio", "workers": 1, **scrub})
+
+
+@pytest.mark.slow
+def test_every_named_field_is_scrubbed_and_the_ledger_names_both_detectors_and_the_recall(workspace, plugins, data_file):
+    run = run_pipeline(workspace, confidential(data_file, fields=["text"]), initiator="op", plugins=plugins,
+                       progress=False)
+    report = workspace.artifacts.read_json(run.artifacts["scrub_report"])
+    # The slice field was left out of `fields`, and is scrubbed all the same: the spec names it.
+    assert report["counts"]["PERSON"] == {"text": 30, "owner": 30}
+    (scrub,) = [e for e in entries(workspace) if e["kind"] == "stage.scrub"]
+    detection = scrub["payload"]["outputs"]["detection"] if "payload" in scrub else scrub["outputs"]["detection"]
+    assert detection["profile"] == "accurate" and "NER model rampart" in detection["detector"]
+    assert "name gazetteer (no NER model)" in detection["residual_detector"]
+    assert detection["model"]["digest"] == model_digest(builtin_model_dir())
+    assert detection["summary"][0].endswith("0 residual finding(s) by the independent scan")
+    assert detection["summary"][0].startswith(("recall not measured", "measured recall"))
+    assert report["detection"] == detection
+    everything = " ".join(json.dumps(e, ensure_ascii=False) for e in entries(workspace))
+    assert "Schmidt" not in everything and "Álvarez" not in everything
+
+
+@pytest.mark.slow
+def test_an_own_ner_model_outside_the_boundary_refuses_the_run_before_any_data_moves(workspace, plugins, data_file,
+                                                                                      tmp_path):
+    own = tmp_path / "elsewhere" / "ner"
+    shutil.copytree(builtin_model_dir(), own)
+    policy = workspace.policy_dir / "residency.yaml"
+    policy.write_text(policy.read_text().replace('paths: ["/"]', f'paths: ["{workspace.root}"]'))
+    with pytest.raises(RunRefused, match=f"the scrubber model at {own.as_uri()} is in no region the residency policy knows"):
+        run_pipeline(workspace, confidential(data_file, ner={"path": str(own), "kind": "onnx"}), initiator="op",
+                     plugins=plugins, progress=False)
+    with workspace.session() as s:
+        run = crud.list_runs(s)[0]
+        assert run.status == "refused"
+        assert [st.status for st in crud.list_stages(s, run_id=run.id)] == ["failed"]  # preflight only: no ingest
