@@ -41,8 +41,10 @@ class PresidioScrubber(Scrubber):
     """
 
     name = "presidio"
-    description = "Microsoft Presidio, offline: patterns, checksums, gazetteers; placeholders or keyed pseudonyms"
-    accepts = frozenset({"fields", "operator", "entities", "threshold", "spacy_model", "custom_recognizers", "workers"})
+    description = ("Microsoft Presidio, offline: an NER model (accurate profile) or gazetteers (fast), with patterns, "
+                   "checksums and context; placeholders or keyed pseudonyms; an independent residual scan")
+    accepts = frozenset({"fields", "operator", "entities", "threshold", "spacy_model", "custom_recognizers", "workers",
+                         "profile", "ner"})
 
     def __init__(self, options, ctx) -> None:
         super().__init__(options, ctx)
