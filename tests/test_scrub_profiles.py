@@ -257,3 +257,14 @@ def test_cli_scrub_names_the_profile_and_shows_recall_beside_residual_findings(t
                           "--profile", "quick"], capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2 and "option 'profile' must be accurate or fast, got 'quick'" in bad.stderr
     assert not (tmp_path / "x").exists()
+
+
+def test_national_ids_the_policy_names_are_found_with_their_checksums(ctx):
+    scrubber = PresidioScrubber({"workers": 1, "profile": "fast", "entities": ["PERSON", "UK_NHS", "ES_NIF"]}, ctx)
+    assert scrubber.entities()["UK_NHS"] == scrubber.entities()["ES_NIF"] == "pattern+checksum"
+    assert scrubber.detector.batch is not None  # still the batched path
+    text = "NHS number 943 476 5919, NIF 12345678Z; not an NHS number: 943 476 5918"
+    assert found(scrubber, text) == {("UK_NHS", "943 476 5919"), ("ES_NIF", "12345678Z")}
+    assert scrubber.detector.batch.analyze([text])[0] and {
+        (r.entity_type, r.start, r.end) for r in scrubber.detector.batch.analyze([text])[0]} == {
+        (r.entity_type, r.start, r.end) for r in scrubber.detector.analyzer.analyze(text, "en")}
