@@ -676,3 +676,36 @@ def test_gradient_accumulation_takes_one_optimizer_step_per_group_of_batches(set
     spec = {"layers": 1, "epochs": 2, "batch_size": 16, "grad_accum": grad_accum}
     LogitKDTrainer({}, local).train(spec, data, outputs, local)
     assert [e["steps"] for e in entries] == steps
+
+
+def test_sparse_token_kd_charges_the_student_for_mass_outside_the_teachers_top_k():
+    """Regression (issue 14): renormalising over the top-k gave loss 0 and gradient 0 here."""
+    from stillroom.plugins.trainers.losses import token_kd
+
+    vocab, k = 50, 5
+    teacher = torch.full((1, 1, vocab), -10.0)
+    teacher[..., :k] = torch.tensor([4.0, 3.0, 2.0, 1.0, 0.0])
+    top = torch.log_softmax(teacher, -1).topk(k, dim=-1)
+    student = torch.full((1, 1, vocab), -10.0)
+    student[..., :k] = teacher[..., :k]  # the same shape over the top-k as the teacher ...
+    student[..., 40] = 8.0  # ... but 97% of its mass on one token outside it
+    student.requires_grad_(True)
+    mask = torch.ones(1, 1)
+    for divergence in ("forward", "reverse", "jsd"):
+        loss = token_kd(student, top.indices, top.values, mask, divergence)
+        (grad,) = torch.autograd.grad(loss, student)
+        assert loss.item() > (0.3 if divergence == "jsd" else 3.0), divergence
+        assert grad[0, 0, 40].item() > 0 and grad.abs().sum().item() > 1e-3, divergence
+
+
+def test_sparse_token_kd_counts_the_teachers_tail():
+    """A student matching the teacher's top-k but not its tail is not a perfect match."""
+    from stillroom.plugins.trainers.losses import token_kd
+
+    torch.manual_seed(0)
+    teacher = torch.randn(1, 3, 30)
+    top = torch.log_softmax(teacher, -1).topk(3, dim=-1)
+    sharp = torch.full_like(teacher, -30.0).scatter(-1, top.indices, top.values + 30.0)
+    exact = token_kd(teacher, top.indices, top.values, torch.ones(1, 3), "forward").item()
+    assert exact == pytest.approx(0.0, abs=1e-6)
+    assert token_kd(sharp, top.indices, top.values, torch.ones(1, 3), "forward").item() > 0.1

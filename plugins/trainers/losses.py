@@ -47,6 +47,37 @@ def next_token_cross_entropy(
     return F.cross_entropy(predicted.reshape(-1, predicted.shape[-1]), targets.reshape(-1), reduction=reduction)
 
 
+def _with_tail(log_top: torch.Tensor) -> torch.Tensor:
+    """Append the log of the mass outside the top-k to top-k log-probs normalised over the full vocabulary."""
+    tail = torch.log1p(-log_top.exp().sum(-1, keepdim=True).clamp(max=1 - 1e-12))
+    return torch.cat([log_top, tail.clamp_min(_LOG_FLOOR)], dim=-1)
+
+
+_LOG_FLOOR = -27.6  # log(1e-12): a tail that is numerically empty still has a finite log
+
+
+def sparse_log_probs(
+    student_logits: torch.Tensor, topk_ids: torch.Tensor, topk_logprobs: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Teacher and student log-probs over the teacher's k tokens plus one bin for everything else.
+
+    The teacher's top-k log-probs are normalised over its full vocabulary (a
+    local teacher's log-softmax, or an endpoint's ``top_logprobs``), so the
+    mass they leave is the teacher's tail. The student is normalised over its
+    full vocabulary too, and its tail bin is the log-sum-exp of its logits at
+    every id outside the teacher's top-k, so mass the student puts there costs
+    loss and receives gradient.
+    """
+    logits = student_logits.float()
+    log_norm = torch.logsumexp(logits, dim=-1, keepdim=True)
+    student_top = logits.gather(-1, topk_ids) - log_norm
+    outside = logits.scatter(-1, topk_ids, float("-inf"))
+    student_tail = (torch.logsumexp(outside, dim=-1, keepdim=True) - log_norm).clamp_min(_LOG_FLOOR)
+    log_q = torch.cat([student_top, student_tail], dim=-1)
+    log_p = _with_tail(topk_logprobs.float().clamp(max=0.0))
+    return log_p, log_q
+
+
 def token_kd(
     student_logits: torch.Tensor,
     topk_ids: torch.Tensor,
@@ -55,16 +86,18 @@ def token_kd(
     divergence: str,
     beta: float = 0.5,
 ) -> torch.Tensor:
-    """Per-token divergence between teacher and student over the teacher's top-k tokens, averaged over real tokens.
+    """Per-token divergence between teacher and student, sparse over the teacher's top-k, averaged over real tokens.
 
-    Both distributions are renormalised over the same k tokens, so the cached
-    top-k stands in for the full vocabulary. ``forward`` is KL(teacher ‖ student)
-    (mass-covering), ``reverse`` KL(student ‖ teacher) (mode-seeking), ``jsd``
-    the generalised Jensen-Shannon divergence with mixture weight ``beta``
-    (Agarwal et al. 2024, GKD): β·KL(p ‖ m) + (1 − β)·KL(q ‖ m), m = β·p + (1 − β)·q.
+    Each distribution is the teacher's k tokens plus one tail bin holding the
+    rest of the vocabulary (:func:`sparse_log_probs`), both normalised over the
+    full vocabulary: a student that puts its mass outside the teacher's top-k is
+    penalised for it, which renormalising over the k tokens alone would hide.
+    ``forward`` is KL(teacher ‖ student) (mass-covering), ``reverse``
+    KL(student ‖ teacher) (mode-seeking), ``jsd`` the generalised Jensen-Shannon
+    divergence with mixture weight ``beta`` (Agarwal et al. 2024, GKD):
+    β·KL(p ‖ m) + (1 − β)·KL(q ‖ m), m = β·p + (1 − β)·q.
     """
-    log_q = torch.log_softmax(student_logits.float().gather(-1, topk_ids), dim=-1)
-    log_p = torch.log_softmax(topk_logprobs.float(), dim=-1)
+    log_p, log_q = sparse_log_probs(student_logits, topk_ids, topk_logprobs)
     if divergence == "forward":
         per_token = (log_p.exp() * (log_p - log_q)).sum(-1)
     elif divergence == "reverse":
