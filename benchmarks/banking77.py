@@ -1,15 +1,31 @@
-"""Banking77 distillation benchmark: a fine-tuned MiniLM-L6 teacher, 3- and 2-layer students, and their baselines.
+"""Banking77 distillation benchmark: a fine-tuned MiniLM-L6 teacher, 3- and 2-layer students, three arms, seeds.
 
     python benchmarks/banking77.py --train ../shared/data/banking77/train.csv --test FILE [--quick] [--device cpu|cuda]
+        [--seeds N]
 
 Prints one JSON object. The teacher is the packaged all-MiniLM-L6-v2 with a
 classification head fine-tuned on the training file (a validation split held
-out of it); each student keeps 3 or 2 of its layers and is distilled from its
-cached logits by the same plugin code a pipeline runs (``hf`` teacher, label
-cache, ``logit-kd`` trainer, evaluators, ONNX exporters), beside the same
-student trained on labels alone. Any ``--test`` text also present in
-``--train`` is dropped from training: nothing is ever trained on what it is
-scored on, and nothing is tuned on the test file.
+out of it). For 3 and 2 layers, and each seed, three students on the same test
+set, by the same plugin code a pipeline runs (``hf`` teacher, label cache,
+curation funnel, ``logit-kd`` trainer, evaluators, ONNX exporters):
+
+- ``pretrained-labels``: the packaged (not fine-tuned) MiniLM's layers, a fresh
+  head, trained on labels alone: what a user gets with no teacher at all;
+- ``teacher-labels``: the fine-tuned teacher's layers, a fresh head, labels alone;
+- ``kd-transfer``: the teacher's layers and head, distilled from the teacher's
+  soft targets on the training texts plus a transfer set the teacher labelled
+  (``curate.transfer``: nearest-neighbour word swaps from the teacher's own
+  embedding table, span masking and replacement; filtered on the teacher's
+  confidence; near-duplicates of each other and of the validation and test
+  texts dropped).
+
+``summary`` gives per arm the mean and spread over seeds, and, per student size,
+a paired bootstrap over test items (the same resampled items for both arms) of
+the accuracy difference between ``kd-transfer`` and the better labels-only arm,
+per-item correctness averaged over seeds; an exact McNemar test of each seed's
+pair is listed beside it. Any ``--test`` text also present in ``--train`` is
+dropped from training: nothing is ever trained on what it is scored on, and
+nothing is tuned on the test file (every setting below was fixed before it was read).
 """
 
 from __future__ import annotations
@@ -29,6 +45,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+ARMS = ("pretrained-labels", "teacher-labels", "kd-transfer")
+METHOD = {"pretrained-labels": "labels", "teacher-labels": "labels", "kd-transfer": "kd"}
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -36,9 +55,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--test", type=Path, required=True)
     parser.add_argument("--quick", action="store_true", help="a subsample and fewer epochs: minutes, not an hour")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    parser.add_argument("--seeds", type=int, help="seeds per arm (default: 3, or 2 with --quick)")
+    parser.add_argument("--layers", type=int, nargs="+", default=[3, 2], help="student depths (default: 3 2)")
     parser.add_argument("--workdir", type=Path, help="keep the workspace (teacher, caches) here instead of a temp dir")
     parser.add_argument("--teacher-model", type=Path, help="all-MiniLM-L6-v2 directory (default: the packaged one)")
     args = parser.parse_args(argv)
+    if args.seeds is not None and args.seeds < 1:
+        parser.error("--seeds must be at least 1")
     with tempfile.TemporaryDirectory() as temp:
         result = run(args, args.workdir or Path(temp))
     print(json.dumps(result, indent=2))
@@ -46,15 +69,18 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(args: argparse.Namespace, root: Path) -> dict:
+    import numpy as np
     import torch
 
     from stillroom.artifacts import ArtifactStore
     from stillroom.components import Context, Dataset, Split
     from stillroom.labels import label_outputs
+    from stillroom.plugins.evaluators.outcomes import outcomes
     from stillroom.plugins.teachers.hf import HFTeacher
     from stillroom.plugins.trainers.kd import LogitKDTrainer
 
     settings = QUICK if args.quick else FULL
+    seeds = list(range(args.seeds or settings["seeds"]))
     torch.manual_seed(0)
     train_rows, test_rows = read_rows(args.train), read_rows(args.test)
     held_out = {r["text"] for r in test_rows}
@@ -66,8 +92,9 @@ def run(args: argparse.Namespace, root: Path) -> dict:
         train_rows = train_rows[: settings["train_rows"]]
     n_val = max(len(names), int(0.1 * len(train_rows)))
     validation, train = train_rows[:n_val], train_rows[n_val:]
+    test_rows = [r for r in test_rows if r["category"] in names]
     split = lambda rows: Split([r["text"] for r in rows], [names.index(r["category"]) for r in rows])  # noqa: E731
-    data = Dataset(split(train), split(validation), split([r for r in test_rows if r["category"] in names]), names)
+    data = Dataset(split(train), split(validation), split(test_rows), names)
 
     root.mkdir(parents=True, exist_ok=True)
     ctx = Context(
@@ -81,10 +108,11 @@ def run(args: argparse.Namespace, root: Path) -> dict:
 
     # the packaged MiniLM is a sentence embedder: give it a classification head, trained on labels
     started = time.perf_counter()
+    pretrained = str(args.teacher_model or packaged_minilm())
     tuned = LogitKDTrainer({}, ctx).train(
         {
             "init": "checkpoint",
-            "checkpoint": str(args.teacher_model or packaged_minilm()),
+            "checkpoint": pretrained,
             "method": "labels",
             "epochs": settings["teacher_epochs"],
             "lr": settings["lr"],
@@ -106,8 +134,13 @@ def run(args: argparse.Namespace, root: Path) -> dict:
     )
     ctx.teacher = teacher
     teacher_seconds = time.perf_counter() - started
+
+    started = time.perf_counter()
+    transfer_data, funnel = transfer_set(train, data, teacher, ctx, settings, names)
+    transfer_seconds = time.perf_counter() - started
     outputs = {
-        s: label_outputs(teacher, getattr(data, s).texts, ctx.artifacts).outputs for s in ("train", "validation")
+        "train": label_outputs(teacher, transfer_data.train.texts, ctx.artifacts).outputs,
+        "validation": label_outputs(teacher, data.validation.texts, ctx.artifacts).outputs,
     }
 
     report = {
@@ -117,34 +150,106 @@ def run(args: argparse.Namespace, root: Path) -> dict:
         "train_rows": len(train),
         "validation_rows": len(validation),
         "test_rows": len(data.test),
+        "seeds": seeds,
+        "transfer": {"per_record": settings["per_record"], "min_confidence": settings["min_confidence"],
+                     "rows": len(transfer_data.train) - len(train), "kd_train_rows": len(transfer_data.train),
+                     "prepare_s": round(transfer_seconds, 1), "funnel": funnel},
         "teacher": describe_teacher(teacher, data, ctx, root, teacher_seconds, settings),
         "students": [],
     }
-    for layers in (3, 2):
-        for method in ("kd", "labels"):
-            spec = {
-                "layers": layers,
-                "epochs": settings["student_epochs"],
-                "lr": settings["lr"],
-                "method": method,
-                "temperature": 2.0,
-                "alpha": 0.5,
-                **common,
-            }
-            student = LogitKDTrainer({}, ctx).train(spec, data, outputs, ctx)
-            report["students"].append(
-                describe_student(student, teacher, data, ctx, root, layers, method, report["teacher"], settings)
-            )
-    kd_epoch = [s["epoch_s"] for s in report["students"] if s["method"] == "kd"]
-    labels_epoch = [s["epoch_s"] for s in report["students"] if s["method"] == "labels"]
-    report["kd_epoch_over_labels_epoch"] = sum(kd_epoch) / sum(labels_epoch)
+    correct: dict[tuple[int, str], list] = {}
+    for layers in args.layers:
+        for seed in seeds:
+            for arm in ARMS:
+                spec = {
+                    "layers": layers,
+                    "epochs": settings["student_epochs"],
+                    "lr": settings["lr"],
+                    "method": METHOD[arm],
+                    "seed": seed,
+                    "temperature": 2.0,
+                    "alpha": 0.5,
+                    **common,
+                }
+                if arm == "pretrained-labels":
+                    spec |= {"init": "checkpoint", "checkpoint": pretrained}
+                arm_data = transfer_data if arm == "kd-transfer" else data
+                student = LogitKDTrainer({}, ctx).train(spec, arm_data, outputs if arm == "kd-transfer" else {}, ctx)
+                entry = describe_student(student, teacher, data, ctx, root, layers, arm, seed, report["teacher"],
+                                         settings, export_onnx=seed == seeds[0])
+                predicted = outcomes(student, teacher, data, ctx).student_predicted
+                correct.setdefault((layers, arm), []).append(np.asarray(predicted) == np.asarray(data.test.labels))
+                report["students"].append(entry)
+    report["summary"] = summarise(report["students"], correct, args.layers)
+    kd_epoch = [s["epoch_s"] for s in report["students"] if s["arm"] == "kd-transfer"]
+    labels_epoch = [s["epoch_s"] for s in report["students"] if s["arm"] == "teacher-labels"]
+    report["kd_epoch_over_labels_epoch"] = sum(kd_epoch) / sum(labels_epoch)  # the transfer set makes epochs longer
     return report
+
+
+def transfer_set(train_rows, data, teacher, ctx, settings: dict, names: list[str]):
+    """The training split plus the teacher-labelled transfer set, through the curation funnel, and its counts."""
+    import numpy as np
+
+    from stillroom.augment import transferer
+    from stillroom.components import Dataset, Split
+    from stillroom.curate import CurateOptions, curate
+    from stillroom.labels import label_outputs
+
+    def probabilities(texts: list[str]):
+        logits = label_outputs(teacher, texts, ctx.artifacts).outputs["logits"]
+        shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+        return shifted / shifted.sum(axis=1, keepdims=True)
+
+    records = [{"text": r["text"], "category": r["category"]} for r in train_rows]
+    options = CurateOptions(transfer={"per_record": settings["per_record"], "min_confidence": settings["min_confidence"]},
+                            dedupe={"jaccard": 0.9})
+    result = curate(
+        records, text_field="text", label_field="category", slice_fields=[], options=options,
+        teacher_probs=probabilities, label_names=names,
+        transfer=transferer(teacher, records, text_field="text", label_field="category",
+                            methods=options.transfer.methods, neighbours=options.transfer.neighbours),
+        eval_texts=[*data.validation.texts, *data.test.texts],
+    )
+    kept = result.records
+    split = Split([r["text"] for r in kept], [names.index(r["category"]) for r in kept])
+    return Dataset(split, data.validation, data.test, names), result.counts()
+
+
+def summarise(students: list[dict], correct: dict, depths: list[int]) -> dict:
+    """Per depth and arm: mean and spread of test accuracy over seeds; kd-transfer against the better labels arm."""
+    import numpy as np
+
+    from stillroom.plugins.evaluators.metrics import mcnemar_exact, paired_bootstrap
+
+    summary: dict = {"test": "paired bootstrap over test items (10,000 resamples, per-item correctness averaged "
+                     "over seeds), two-sided; exact McNemar per seed pair beside it", "by_layers": {}}
+    for layers in depths:
+        arms = {}
+        for arm in ARMS:
+            scores = [s["accuracy"] for s in students if s["layers"] == layers and s["arm"] == arm]
+            arms[arm] = {"mean": float(np.mean(scores)), "std": float(np.std(scores, ddof=1)) if len(scores) > 1
+                         else 0.0, "min": min(scores), "max": max(scores), "seeds": len(scores)}
+        best = max(("pretrained-labels", "teacher-labels"), key=lambda a: arms[a]["mean"])
+        kd, base = correct[(layers, "kd-transfer")], correct[(layers, best)]
+        paired = paired_bootstrap(np.mean(kd, axis=0), np.mean(base, axis=0))
+        summary["by_layers"][str(layers)] = {
+            "arms": arms,
+            "best_labels_arm": best,
+            "kd_minus_best_labels": arms["kd-transfer"]["mean"] - arms[best]["mean"],
+            "p_value": paired["p_value"],
+            "bootstrap": paired,
+            "mcnemar_per_seed": [mcnemar_exact(a, b) for a, b in zip(kd, base, strict=True)],
+        }
+    return summary
 
 
 # Chosen before looking at any test score. Quick: a smoke run of the whole path in minutes,
 # not a quality figure; full: the figures the targets are judged on.
-QUICK = {"train_rows": 2000, "teacher_epochs": 3, "student_epochs": 2, "max_length": 40, "lr": 3e-4, "check_texts": 300}
-FULL = {"train_rows": 0, "teacher_epochs": 6, "student_epochs": 4, "max_length": 64, "lr": 2e-4, "check_texts": 0}
+QUICK = {"train_rows": 2000, "teacher_epochs": 3, "student_epochs": 2, "max_length": 40, "lr": 3e-4, "check_texts": 300,
+         "seeds": 2, "per_record": 4, "min_confidence": 0.2}
+FULL = {"train_rows": 0, "teacher_epochs": 6, "student_epochs": 4, "max_length": 64, "lr": 2e-4, "check_texts": 0,
+        "seeds": 3, "per_record": 8, "min_confidence": 0.2}
 
 
 def describe_teacher(teacher, data, ctx, root: Path, seconds: float, settings: dict) -> dict:
@@ -170,14 +275,22 @@ def describe_teacher(teacher, data, ctx, root: Path, seconds: float, settings: d
 
 
 def describe_student(
-    student, teacher, data, ctx, root: Path, layers: int, method: str, teacher_report: dict, settings: dict
+    student, teacher, data, ctx, root: Path, layers: int, arm: str, seed: int, teacher_report: dict, settings: dict,
+    export_onnx: bool = True,
 ) -> dict:
+    """One student's figures; the ONNX ones (size, latency, int8 check) for the first seed only, None for the rest."""
     metrics = evaluate(student, teacher, data, ctx)
-    onnx = export(student, data, ctx, root / "exports" / f"{layers}-{method}", int8=True, limit=settings["check_texts"])
+    if export_onnx:
+        onnx = export(student, data, ctx, root / "exports" / f"{layers}-{arm}", int8=True, limit=settings["check_texts"])
+    else:
+        onnx = {key: dict.fromkeys(("size_mb", "latency_ms_p50", "agreement", "passed")) for key in ("fp32", "int8")}
     epochs = [h["seconds"] for h in student.history]
+    ratio = lambda a, b: None if a is None or b is None else a / b  # noqa: E731
     return {
         "layers": layers,
-        "method": method,
+        "arm": arm,
+        "seed": seed,
+        "method": METHOD[arm],
         "accuracy": metrics["accuracy"],
         "macro_f1": metrics["macro_f1"],
         "retained": metrics["accuracy"] / teacher_report["accuracy"],
@@ -191,8 +304,8 @@ def describe_student(
         "latency_ms_p50_int8": onnx["int8"]["latency_ms_p50"],
         "int8_agreement": onnx["int8"]["agreement"],
         "int8_check_passed": onnx["int8"]["passed"],
-        "smaller_than_teacher_int8": teacher_report["onnx_fp32_mb"] / onnx["int8"]["size_mb"],
-        "faster_than_teacher_int8": teacher_report["latency_ms_p50"] / onnx["int8"]["latency_ms_p50"],
+        "smaller_than_teacher_int8": ratio(teacher_report["onnx_fp32_mb"], onnx["int8"]["size_mb"]),
+        "faster_than_teacher_int8": ratio(teacher_report["latency_ms_p50"], onnx["int8"]["latency_ms_p50"]),
         "epoch_s": sum(epochs) / len(epochs),
         "best_val_accuracy": max(h["val_score"] for h in student.history),
     }

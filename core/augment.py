@@ -1,5 +1,13 @@
 """Text augmentation for classifier teachers (TinyBERT-style): word replacement and span operations.
 
+Two kinds of generator live here. ``augmenter`` makes label-keeping variants
+for rebalancing (the record's label is copied: use it only where that is the
+intent). ``transferer`` makes the *transfer set* (``curate.transfer``): new
+inputs whose label is removed, so the teacher labels every one of them
+(``stillroom.curate`` does that, through the label cache); its edits are
+nearest-neighbour word swaps in the teacher's own embedding table and span
+masking and replacement.
+
 ``augmenter(...)`` returns a ``generate`` callable for ``stillroom.curate.curate``:
 given seed records and a count, it makes that many variants of each, keeping
 the label and slices. Replacement words come from the training vocabulary of
@@ -11,9 +19,11 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from stillroom.components import Record
+from stillroom.errors import ConfigError
 
 TOKEN = re.compile(r"<[A-Z_]+(?:_[a-z]+)?>|\w+|[^\w\s]")
 PROTECTED = re.compile(r"<[A-Z_]+(?:_[a-z]+)?>|[^\w\s]")
@@ -64,3 +74,126 @@ def _join(tokens: list[str]) -> str:
     for token in tokens:
         text += token if not text or re.fullmatch(r"[^\w\s<]", token) else " " + token
     return text
+
+
+# -- the transfer set: new inputs for the teacher to label ----------------------------------------------
+
+TRANSFER_METHODS = ("neighbours", "span")
+WORD = re.compile(r"[a-z]{3,}")  # whole-word entries of a subword vocabulary worth swapping
+
+
+def transferer(teacher: Any, records: Sequence[Record], *, text_field: str, label_field: str | None,
+               methods: Sequence[str], neighbours: int = 8, seed: int = 0) -> Callable[[list[Record], int], list[Record]]:
+    """The transfer-set generator for ``teacher``: word swaps come from its embedding table.
+
+    ``paraphrase`` (back-and-forth rewriting by a generative teacher) is refused: a
+    classifier pipeline configures no generative teacher to write paraphrases with.
+    """
+    if "paraphrase" in methods:
+        raise ConfigError("curate.transfer.methods names paraphrase, which needs a generative teacher to rewrite "
+                          "each input, and this pipeline configures none; use neighbours and span")
+    table = None
+    if "neighbours" in methods:
+        words, vectors = teacher_word_table(teacher)
+        corpus = sorted({w.lower() for r in records for w in TOKEN.findall(str(r[text_field])) if WORD.fullmatch(w.lower())})
+        table = word_neighbours(corpus, words, vectors, neighbours)
+    pool = sorted({w.lower() for r in records for w in TOKEN.findall(str(r[text_field])) if WORD.fullmatch(w.lower())})
+    return transfer_generator(text_field=text_field, label_field=label_field, methods=methods,
+                              neighbours=table or {}, pool=pool, seed=seed)
+
+
+def teacher_word_table(teacher: Any):
+    """The whole-word entries of a local teacher's vocabulary and their rows of its input embedding table."""
+    import numpy as np
+
+    model, tokenizer = getattr(teacher, "model", None), getattr(teacher, "tokenizer", None)
+    if not hasattr(model, "get_input_embeddings") or not hasattr(tokenizer, "get_vocab"):
+        where = teacher.location() if hasattr(teacher, "location") else "elsewhere"
+        raise ConfigError(f"curate.transfer method neighbours needs a local teacher's embedding table, and teacher "
+                          f"{getattr(teacher, 'name', '?')!r} at {where} is not a model in this process; use span")
+    vocab = tokenizer.get_vocab()
+    words = sorted(w for w in vocab if WORD.fullmatch(w))
+    weights = model.get_input_embeddings().weight.detach().float().cpu().numpy()
+    return words, weights[np.asarray([vocab[w] for w in words], dtype=int)]
+
+
+def word_neighbours(words: Sequence[str], vocab: Sequence[str], vectors, k: int) -> dict[str, list[str]]:
+    """For each of ``words`` found in ``vocab``, its ``k`` nearest other vocabulary words by cosine of ``vectors``."""
+    import numpy as np
+
+    position = {w: i for i, w in enumerate(vocab)}
+    present = [w for w in words if w in position]
+    k = min(k, len(vocab) - 1)
+    if not present or k < 1:
+        return {}
+    unit = np.asarray(vectors, dtype=np.float32)
+    unit = unit / np.maximum(np.linalg.norm(unit, axis=1, keepdims=True), 1e-12)
+    out: dict[str, list[str]] = {}
+    for start in range(0, len(present), 512):
+        chunk = present[start : start + 512]
+        rows = np.asarray([position[w] for w in chunk])
+        sims = unit[rows] @ unit.T
+        sims[np.arange(len(chunk)), rows] = -np.inf  # a word is not its own neighbour
+        best = np.argpartition(-sims, k, axis=1)[:, :k]
+        for word, row, cand in zip(chunk, sims, best, strict=True):
+            out[word] = [vocab[j] for j in cand[np.argsort(-row[cand])]]
+    return out
+
+
+def transfer_generator(*, text_field: str, label_field: str | None, methods: Sequence[str],
+                       neighbours: Mapping[str, Sequence[str]], pool: Sequence[str], seed: int = 0,
+                       swap_rate: float = 0.3) -> Callable[[list[Record], int], list[Record]]:
+    """``generate(seeds, per_record)``: ``per_record`` edited copies of each seed, each *without* its label.
+
+    ``neighbours`` swaps about ``swap_rate`` of the words that have neighbours for
+    one of them; ``span`` masks a span of one to three words and either drops it
+    or replaces it with words from ``pool``. Placeholders such as ``<PERSON>`` and
+    punctuation are never edited. The same seed gives the same variants.
+    """
+    unknown = sorted(set(methods) - set(TRANSFER_METHODS))
+    if unknown or not methods:
+        raise ConfigError(f"curate.transfer.methods must name some of {', '.join(TRANSFER_METHODS)}, got "
+                          f"{list(methods)!r}")
+
+    def generate(seeds: list[Record], per_record: int) -> list[Record]:
+        out = []
+        for seed_record in seeds:
+            rng = random.Random(f"transfer:{seed}:{seed_record[text_field]}")
+            base = {k: v for k, v in seed_record.items() if k != label_field}
+            for _ in range(per_record):
+                tokens = TOKEN.findall(str(seed_record[text_field]))
+                method = rng.choice(list(methods))
+                if method == "neighbours":
+                    tokens = _swap_neighbours(tokens, neighbours, rng, swap_rate)
+                else:
+                    tokens = _mask_span(tokens, pool, rng)
+                out.append({**base, text_field: _join(tokens)})
+        return out
+
+    return generate
+
+
+def _swap_neighbours(tokens: list[str], neighbours: Mapping[str, Sequence[str]], rng: random.Random,
+                     rate: float) -> list[str]:
+    swappable = [i for i, t in enumerate(tokens) if not PROTECTED.fullmatch(t) and neighbours.get(t.lower())]
+    if not swappable:
+        return tokens
+    out = list(tokens)
+    for i in rng.sample(swappable, max(1, round(rate * len(swappable)))):
+        word = rng.choice(list(neighbours[tokens[i].lower()]))
+        out[i] = word.capitalize() if tokens[i][:1].isupper() else word
+    return out
+
+
+def _mask_span(tokens: list[str], pool: Sequence[str], rng: random.Random) -> list[str]:
+    editable = [i for i, t in enumerate(tokens) if not PROTECTED.fullmatch(t)]
+    if len(editable) < 2:
+        return tokens
+    start = rng.randrange(len(editable))
+    span = editable[start : start + rng.randint(1, 3)]
+    if not pool or rng.random() < 0.5:  # masked out
+        return [t for i, t in enumerate(tokens) if i not in set(span)]
+    out = list(tokens)
+    for i in span:  # masked and filled with words of the domain
+        out[i] = rng.choice(list(pool))
+    return out

@@ -11,6 +11,13 @@ rebalancing, planted canaries) says how many it added, and a generated record
 that any step removes is counted under that step's reason code; the report's
 ``generated`` section follows synthetic records from making to keeping.
 
+The transfer set (``transfer.per_record`` > 0) is generated first: edited
+copies of every input record, scrubbed, labelled by the teacher (the label
+is the teacher's top class, never the source record's; its soft targets are
+cached by the label stage like any teacher output), and filtered on the
+teacher's confidence or margin; the dedupe and contamination steps then drop
+near-duplicates of each other, of the inputs and of the evaluation split.
+
 Reason codes: ``scrub_residual`` (a generated record in which the residual scan
 still finds PII), ``low_confidence``, ``exact_duplicate``, ``near_duplicate``,
 ``eval_overlap_exact``, ``eval_overlap_near``, ``surplus`` (generated beyond a
@@ -58,6 +65,17 @@ class AugmentOptions(BaseModel):
     slices: dict[str, list[str]] = Field(default_factory=dict, description="generate only for these slice values")
 
 
+class TransferOptions(BaseModel):
+    """``curate.transfer``: inputs made for the teacher to label, ``per_record`` per training record."""
+
+    model_config = ConfigDict(extra="forbid")
+    per_record: int = Field(0, ge=0, le=64, description="generated inputs per training record; 0: no transfer set")
+    methods: list[Literal["neighbours", "span", "paraphrase"]] = ["neighbours", "span"]
+    neighbours: int = Field(8, ge=1, le=100, description="nearest words in the teacher's embedding table to swap from")
+    metric: Literal["max_prob", "margin"] = "max_prob"
+    min_confidence: float = Field(0.0, ge=0, le=1, description="drop generated inputs the teacher is less sure of")
+
+
 class CurateOptions(BaseModel):
     """The ``curate:`` section of a pipeline spec."""
 
@@ -68,6 +86,7 @@ class CurateOptions(BaseModel):
                                "every slice field should have; a known value with none refuses the run")
     rebalance: Literal["oversample", "generate", "none"] = "none"
     augment: AugmentOptions = AugmentOptions()
+    transfer: TransferOptions = TransferOptions()
     slice_values: dict[str, list[str]] = Field(
         default_factory=dict,
         description="values of a slice field (or of the label field) the training data should cover; "
@@ -100,6 +119,12 @@ class CurateResult:
     coverage: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     scrub: ScrubReport | None = None
     generated: dict[str, dict[str, int]] = field(default_factory=dict)
+    transfer_rows: list[int] = field(default_factory=list)  # positions in ``records`` the transfer set made
+
+    def without_transfer(self) -> list[Record]:
+        """The kept records less the transfer set: what a labels-only baseline, which never sees the teacher, trains on."""
+        made = set(self.transfer_rows)
+        return [r for i, r in enumerate(self.records) if i not in made]
 
     def report(self) -> dict[str, Any]:
         """The funnel report artifact: counts, indices, digests and reasons only."""
@@ -131,6 +156,8 @@ def curate(
     eval_texts: Iterable[str] = (),
     expected: Mapping[str, Iterable[str]] | None = None,
     canaries: Planting | None = None,
+    transfer: Generate | None = None,
+    label_names: Sequence[str] | None = None,
 ) -> CurateResult:
     """Run every curation step over ``records`` (already scrubbed) and return what is kept.
 
@@ -145,6 +172,9 @@ def curate(
 
     ``canaries`` are planted last: after the scrubbed data passed every filter,
     so they count toward no slice, duplicate or overlap.
+
+    ``transfer`` makes the transfer set (``options.transfer``); each input it makes
+    is labelled ``label_names[argmax teacher_probs]``, so both are required with it.
     """
     fields = list(dict.fromkeys([*([label_field] if label_field else []), *slice_fields]))
     undeclared = sorted(set(options.slice_values) - set(fields))
@@ -155,6 +185,14 @@ def curate(
     items = [_Item(dict(r), i, "input") for i, r in enumerate(records)]
     run.step("input", items, items)
 
+    if options.transfer.per_record:
+        if transfer is None or teacher_probs is None:
+            raise ConfigError("curate.transfer.per_record asks for a transfer set labelled by the teacher, which needs "
+                              "a classifier teacher; set it to 0 for this pipeline")
+        if label_field and not label_names:
+            raise ConfigError("curate.transfer needs the label names to write the teacher's labels under "
+                              f"{label_field!r}")
+        items = run.transfer(items, transfer, label_field, label_names or [])
     if options.augment.enabled and generate is not None:
         items = run.augment(items, generate)
     if teacher_probs is not None and options.confidence.threshold > 0:
@@ -165,7 +203,8 @@ def curate(
     if canaries is not None:
         items = run.plant(items, canaries)
     return CurateResult([it.record for it in items], run.funnel, run.drops, run.coverage, run.scrub_report,
-                        run.generated_summary(items))
+                        run.generated_summary(items),
+                        [i for i, it in enumerate(items) if it.generated_by == "transfer"])
 
 
 def plant(records: Sequence[Record], canaries: Planting, *, text_field: str) -> list[Record]:
@@ -368,6 +407,32 @@ class _Run:
                 kept.append(item)
         return kept, len(made)
 
+    def transfer(self, items: list[_Item], generate: Generate, label_field: str | None,
+                 label_names: Sequence[str]) -> list[_Item]:
+        """Generated inputs labelled by the teacher and kept when it is sure enough of them."""
+        import numpy as np
+
+        options = self.options.transfer
+        seeds = [it for it in items if it.origin == "input"]
+        reasons: Counter = Counter()
+        new, made = self.synthesize(generate, seeds, options.per_record, made_by="transfer", reasons=reasons)
+        kept = []
+        if new:
+            probs = np.asarray(self.teacher_probs([self.text(it) for it in new]), dtype=float)
+            top = np.sort(probs, axis=1)[:, ::-1]
+            confidence = top[:, 0] if options.metric == "max_prob" else top[:, 0] - top[:, 1]
+            for item, row, sure in zip(new, probs, confidence, strict=True):
+                if sure < options.min_confidence:
+                    self.drop(item, "transfer", "low_confidence", reasons)
+                    continue
+                if label_field:
+                    item.record[label_field] = label_names[int(row.argmax())]
+                kept.append(item)
+        out = items + kept
+        self.step("transfer", items, out, added=made, dropped=reasons, seeds=len(seeds),
+                  per_record=options.per_record, labelled_by="teacher", scrubbed=self._scrub is not None)
+        return out
+
     def augment(self, items: list[_Item], generate: Generate) -> list[_Item]:
         wanted = self.options.augment.slices
         seeds = [it for it in items if _in_slices(it.record, wanted)]
@@ -397,7 +462,7 @@ class _Run:
                 members = [it for it in items if _value(it, name) == value]
                 key = f"{name}={value}"
                 if how == "oversample":
-                    extra = [_Item(dict(p.record), p.index, "oversampled") for p in
+                    extra = [_Item(dict(p.record), p.index, "oversampled", p.generated_by) for p in
                              (self.rng.choice(members) for _ in range(short))]
                     oversampled[key] += len(extra)
                 elif generate is not None:

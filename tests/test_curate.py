@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from stillroom.artifacts import ArtifactStore
 from stillroom.augment import augmenter
 from stillroom.components import Context, Scrubber, ScrubReport, Span
-from stillroom.curate import CurateOptions, Planting, coverage_refusal, curate, plant
+from stillroom.curate import CurateOptions, Planting, coverage_refusal, curate, normalise, plant
 from stillroom.errors import ConfigError
 
 QUERIES = [
@@ -463,3 +463,92 @@ def test_a_run_with_the_canary_evaluator_plants_its_canaries_in_training_only_an
     again = run_pipeline(workspace, spec, initiator="op", progress=False)  # the same workspace plants the same set
     assert again.artifacts["canaries"] == run.artifacts["canaries"]
     assert all(v["cached"] for v in again.summaries["label"]["outputs"].values())
+
+
+# -- the transfer set: inputs the teacher labels ---------------------------------------------------------
+
+def transfer_generator(**kwargs):
+    from stillroom.augment import transfer_generator as make
+
+    neighbours = {"card": ["cards", "debit"], "activate": ["enable"], "charged": ["billed"], "account": ["profile"]}
+    return make(text_field="text", label_field="label", methods=kwargs.pop("methods", ["neighbours", "span"]),
+                neighbours=neighbours, pool=["transfer", "refund", "balance"], seed=0, **kwargs)
+
+
+def test_transfer_inputs_are_new_edits_without_the_source_label_and_never_touch_placeholders():
+    generate = transfer_generator()
+    seeds = records(["Please activate my card for <PERSON> today.", *QUERIES[1:3]], label="card")
+    made = generate(seeds, 8)
+    assert len(made) == 24 and all("label" not in r and r["region"] == "uk" for r in made)
+    assert all("<PERSON>" in r["text"] for r in made[:8])
+    assert sum(r["text"] != s["text"] for r, s in zip(made, [s for s in seeds for _ in range(8)])) >= 20
+    assert made == generate(seeds, 8)  # seeded
+    swapped = transfer_generator(methods=["neighbours"])(seeds[:1], 4)
+    assert all(re.search(r"\b(cards|debit|enable)\b", r["text"]) for r in swapped)
+
+
+def test_the_teacher_labels_every_transfer_input_and_unsure_ones_are_dropped_with_a_reason():
+    seen = []
+
+    def teacher_probs(texts):
+        seen.extend(texts)
+        # the teacher calls anything about a refund or a transfer "transfer", everything else "card", and is
+        # unsure of texts with fewer than 5 words
+        return np.array([[0.1, 0.9] if re.search(r"refund|transfer", t) else [0.95, 0.05] for t in texts]) \
+            * np.array([[1.0] if len(t.split()) >= 5 else [0.5] for t in texts]) \
+            + np.array([[0.0, 0.0] if len(t.split()) >= 5 else [0.25, 0.25] for t in texts])
+
+    data = records(QUERIES[:3], label="card")
+    result = run(data, teacher_probs=teacher_probs, transfer=transfer_generator(), label_names=["card", "transfer"],
+                 options={"transfer": {"per_record": 8, "min_confidence": 0.8}})
+    assert_funnel_is_one_honest_chain(result)
+    transfer = step(result, "transfer")
+    assert transfer["added"] == 24 and transfer["labelled_by"] == "teacher"
+    generated = [r for i, r in enumerate(result.records) if i in set(result.transfer_rows)]
+    assert generated and all(r["text"] in seen for r in generated)
+    for r in generated:  # the teacher's label, not the source's
+        assert r["label"] == ("transfer" if re.search(r"refund|transfer", r["text"]) else "card")
+    assert any(r["label"] == "transfer" for r in generated) or transfer["dropped"]
+    unsure = [d for d in result.drops if d["reason"] == "low_confidence"]
+    assert all(d["generated_by"] == "transfer" and d["step"] == "transfer" for d in unsure)
+    assert result.generated["made"]["transfer"] == 24
+    assert result.without_transfer() == [r for i, r in enumerate(result.records) if i not in set(result.transfer_rows)]
+    assert len(result.without_transfer()) == 3
+
+
+def test_transfer_inputs_that_repeat_each_other_or_the_evaluation_split_are_dropped():
+    from stillroom.augment import transfer_generator as make
+
+    # no neighbours and an empty pool: every span edit deletes words, so variants repeat
+    generate = make(text_field="text", label_field="label", methods=["span"], neighbours={}, pool=[], seed=0)
+    data = records(QUERIES[:2])
+    variants = generate(data, 8)
+    result = run(data, teacher_probs=lambda texts: np.tile([0.9, 0.1], (len(texts), 1)), transfer=generate,
+                 label_names=["card", "other"], eval_texts=[variants[0]["text"]],
+                 options={"transfer": {"per_record": 8}})
+    assert_funnel_is_one_honest_chain(result)
+    reasons = {d["reason"] for d in result.drops if d.get("generated_by") == "transfer"}
+    assert "eval_overlap_exact" in reasons and reasons & {"exact_duplicate", "near_duplicate"}
+    texts = [normalise(r["text"]) for r in result.records]
+    assert len(texts) == len(set(texts)) and normalise(variants[0]["text"]) not in texts
+
+
+def test_a_transfer_set_needs_a_classifier_teacher_and_paraphrase_is_refused_without_a_generative_one():
+    from stillroom.augment import transferer
+
+    with pytest.raises(ConfigError, match="classifier teacher"):
+        run(records(QUERIES[:2]), options={"transfer": {"per_record": 2}})
+    with pytest.raises(ConfigError, match="paraphrase, which needs a generative teacher"):
+        transferer(object(), records(QUERIES[:2]), text_field="text", label_field="label", methods=["paraphrase"])
+    with pytest.raises(ConfigError, match="local teacher's embedding table"):
+        transferer(object(), records(QUERIES[:2]), text_field="text", label_field="label", methods=["neighbours"])
+    with pytest.raises(ValidationError):
+        CurateOptions(transfer={"per_record": 2, "methods": ["synonyms"]})
+
+
+def test_word_neighbours_are_the_nearest_other_words_by_cosine():
+    from stillroom.augment import word_neighbours
+
+    vocab = ["card", "cards", "debit", "pizza"]
+    vectors = np.array([[1.0, 0.0], [0.99, 0.1], [0.8, 0.6], [-1.0, 0.1]])
+    assert word_neighbours(["card", "unknown"], vocab, vectors, 2) == {"card": ["cards", "debit"]}

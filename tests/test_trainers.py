@@ -709,3 +709,44 @@ def test_sparse_token_kd_counts_the_teachers_tail():
     exact = token_kd(teacher, top.indices, top.values, torch.ones(1, 3), "forward").item()
     assert exact == pytest.approx(0.0, abs=1e-6)
     assert token_kd(sharp, top.indices, top.values, torch.ones(1, 3), "forward").item() > 0.1
+
+
+def test_a_labels_only_student_starts_from_a_fresh_head_and_a_kd_student_from_the_teachers(setup):
+    ctx, data, teacher, outputs = setup
+    head = teacher.model.classifier.weight.detach()
+    kd = build_student({"layers": 1}, teacher=teacher, task="classification", label_names=data.label_names)
+    labels = build_student({"layers": 1, "method": "labels"}, teacher=teacher, task="classification",
+                           label_names=data.label_names)
+    assert torch.equal(kd.net.backbone.classifier.weight.detach(), head)
+    assert not torch.allclose(labels.net.backbone.classifier.weight.detach(), head)
+    with pytest.raises(ConfigError, match="student.head must be one of teacher, fresh"):
+        build_student({"layers": 1, "head": "old"}, teacher=teacher, task="classification",
+                      label_names=data.label_names)
+
+
+def test_a_pipeline_transfer_set_is_labelled_by_the_teacher_and_kept_from_the_labels_only_baseline(setup, workspace):
+    from stillroom.config import parse_spec
+    from stillroom.pipeline import run_pipeline
+
+    ctx, data, teacher, outputs = setup
+    rows = [{"text": t, "label": data.label_names[y]} for t, y in zip(data.train.texts[:120], data.train.labels[:120])]
+    path = workspace.root / "queries.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    spec = parse_spec({
+        "name": "intents", "source": {"type": "jsonl", "path": str(path), "classification": "public"},
+        "teacher": {"type": "hf", "path": str(teacher.path), "task": "classification"},
+        "data": {"label_field": "label"},
+        "curate": {"transfer": {"per_record": 3, "min_confidence": 0.3}},
+        "student": {"layers": 1, "epochs": 1, "lr": 3e-3, "batch_size": 16}, "evaluators": ["task"], "exporters": [],
+    })
+    run = run_pipeline(workspace, spec, initiator="op", progress=False)
+    steps = run.summaries["curate"]["steps"]["steps"]
+    kept = run.summaries["curate"]["steps"]["generated"]["kept"]["transfer"]
+    assert steps["transfer"]["added"] == 3 * steps["input"]["out"] and kept > 0
+    assert len(run.dataset.train) == len(run.baseline_dataset.train) + kept
+    assert run.baseline_dataset.validation.texts == run.dataset.validation.texts
+    made = [t for t in run.dataset.train.texts if t not in set(run.baseline_dataset.train.texts)]
+    predicted = teacher.predict(made)["logits"].argmax(1)
+    labels = [run.dataset.train.labels[run.dataset.train.texts.index(t)] for t in made]
+    assert list(predicted) == labels  # every transfer input carries the teacher's label
+    assert "baseline" in run.students and run.summaries["train"]["baseline"] == "labels-only"

@@ -71,3 +71,39 @@ def length_bucket(text: str) -> str:
 
 def percentile_ms(seconds: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(seconds) * 1000.0, q))
+
+
+def paired_bootstrap(a_correct: np.ndarray, b_correct: np.ndarray, resamples: int = 10_000, seed: int = 0) -> dict:
+    """Paired bootstrap over test items of the accuracy difference a − b (two-sided p-value).
+
+    ``a_correct`` and ``b_correct`` are per-item correctness (0/1), or per-item
+    correctness averaged over seeds, aligned on the same test items. Items are
+    resampled with replacement, the same draw for both arms, so the test accounts
+    for items both arms get right or wrong together. The p-value is twice the
+    smaller share of resampled differences on either side of zero (with the +1
+    correction, so it is never reported as 0).
+    """
+    a, b = np.asarray(a_correct, dtype=float), np.asarray(b_correct, dtype=float)
+    if a.shape != b.shape or a.ndim != 1 or len(a) == 0:
+        raise ValueError("paired_bootstrap needs two equal-length, non-empty vectors of per-item correctness")
+    diff = a - b
+    rng = np.random.default_rng(seed)
+    means = np.empty(resamples)
+    for start in range(0, resamples, 1000):
+        rows = rng.integers(0, len(diff), size=(min(1000, resamples - start), len(diff)))
+        means[start : start + len(rows)] = diff[rows].mean(axis=1)
+    below, above = (np.sum(means <= 0) + 1) / (resamples + 1), (np.sum(means >= 0) + 1) / (resamples + 1)
+    low, high = np.percentile(means, [2.5, 97.5])
+    return {"difference": float(diff.mean()), "ci95": [float(low), float(high)],
+            "p_value": float(min(1.0, 2 * min(below, above))), "resamples": resamples, "items": len(diff)}
+
+
+def mcnemar_exact(a_correct: np.ndarray, b_correct: np.ndarray) -> dict:
+    """Exact (binomial) McNemar test on one pair of runs' per-item correctness: two-sided p-value."""
+    from math import comb
+
+    a, b = np.asarray(a_correct, dtype=bool), np.asarray(b_correct, dtype=bool)
+    only_a, only_b = int(np.sum(a & ~b)), int(np.sum(~a & b))
+    n, k = only_a + only_b, min(only_a, only_b)
+    p = 1.0 if n == 0 else min(1.0, 2 * sum(comb(n, i) for i in range(k + 1)) / 2**n)
+    return {"only_a": only_a, "only_b": only_b, "p_value": float(p)}

@@ -50,6 +50,9 @@ class StudentTrainer(Trainer):
         options = parse_options(student_spec, seed=ctx.seed, device=ctx.device, allowed=self.option_keys)
         device = pick_device(options.device)
         self.check_inputs(data, teacher_outputs, options)
+        import torch
+
+        torch.manual_seed(options.seed)  # a fresh head, or a student built from a config, is the seed's own
         student = build_student(
             {**student_spec, "max_length": options.max_length},
             teacher=ctx.teacher,

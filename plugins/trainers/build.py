@@ -2,7 +2,11 @@
 
 ``init: teacher`` (the default with a local teacher) copies the teacher and
 keeps the chosen layers, DistilBERT-style: the copied embeddings and head
-start the student close to the teacher, which is why it learns fast.
+start the student close to the teacher, which is why it learns fast. A
+labels-only student (``method: labels``) gets a freshly initialised head
+instead (``head: fresh``, its default): a baseline that started from the
+fine-tuned teacher's head would carry the teacher's answers into the arm that
+is meant to show what training without the teacher gives.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from stillroom.errors import ConfigError
 from stillroom.plugins.trainers.student import HFStudent, StudentNet, auto_class
 
 INITS = ("teacher", "config", "checkpoint")
+HEADS = ("teacher", "fresh")
+HEAD_MODULES = ("pre_classifier", "classifier", "score")  # a classifier's task head, by architecture family
 # Where the stack of transformer blocks lives, by architecture family.
 LAYER_PATHS = ("encoder.layer", "transformer.layer", "layers", "h", "transformer.h", "model.layers")
 
@@ -56,6 +62,11 @@ def build_student(
         backbone = copy.deepcopy(model).float().cpu()
         tokenizer = teacher.tokenizer
         chosen = keep_layers(backbone, spec["layers"]) if "layers" in spec else None
+        head = spec.get("head", "fresh" if spec.get("method") == "labels" else "teacher")
+        if head not in HEADS:
+            raise ConfigError(f"student.head must be one of {', '.join(HEADS)}, got {head!r}")
+        if head == "fresh" and task == "classification":
+            fresh_head(backbone)
     elif init == "config":
         backbone, tokenizer = _from_config(spec, teacher, task, label_names)
         chosen = None
@@ -99,6 +110,22 @@ def _not_local(teacher: Teacher | None) -> str:
     if teacher is None:
         return "the run has no teacher"
     return f"teacher {teacher.name!r} at {teacher.location()} is not a model in this process"
+
+
+def fresh_head(model: nn.Module) -> None:
+    """Re-initialise a classifier's task head (normal(0, initializer_range) weights, zero biases) in place."""
+    std = float(getattr(model.config, "initializer_range", 0.02) or 0.02)
+    found = False
+    for name in HEAD_MODULES:
+        module = getattr(model, name, None)
+        for layer in module.modules() if isinstance(module, nn.Module) else ():
+            if isinstance(layer, nn.Linear):
+                nn.init.normal_(layer.weight, std=std)
+                if layer.bias is not None:
+                    nn.init.zeros_(layer.bias)
+                found = True
+    if not found:
+        raise ConfigError(f"cannot find the classification head of {type(model).__name__}; set student.head: teacher")
 
 
 def keep_layers(model: nn.Module, layers: int | list[int]) -> list[int]:

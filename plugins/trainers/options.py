@@ -10,7 +10,7 @@ from typing import Any
 from stillroom.errors import ConfigError
 
 # Keys the student builder reads; accepted here so a typo anywhere else is caught.
-BUILD_KEYS = {"init", "layers", "config", "checkpoint", "tokenizer"}
+BUILD_KEYS = {"init", "layers", "config", "checkpoint", "tokenizer", "head"}
 COMMON_KEYS = {"epochs", "lr", "batch_size", "seed", "grad_accum", "patience", "checkpoint_every", "checkpoint_dir",
                "resume", "max_length", "weight_decay", "warmup", "device", "prune_vocab"}
 

