@@ -246,7 +246,7 @@ def summarise(students: list[dict], correct: dict, depths: list[int]) -> dict:
 
 # Chosen before looking at any test score. Quick: a smoke run of the whole path in minutes,
 # not a quality figure; full: the figures the targets are judged on.
-QUICK = {"train_rows": 2000, "teacher_epochs": 3, "student_epochs": 2, "max_length": 40, "lr": 3e-4, "check_texts": 300,
+QUICK = {"train_rows": 2000, "teacher_epochs": 6, "student_epochs": 2, "max_length": 40, "lr": 3e-4, "check_texts": 300,
          "seeds": 2, "per_record": 4, "min_confidence": 0.2}
 FULL = {"train_rows": 0, "teacher_epochs": 6, "student_epochs": 4, "max_length": 64, "lr": 2e-4, "check_texts": 0,
         "seeds": 3, "per_record": 8, "min_confidence": 0.2}
