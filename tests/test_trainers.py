@@ -750,3 +750,40 @@ def test_a_pipeline_transfer_set_is_labelled_by_the_teacher_and_kept_from_the_la
     labels = [run.dataset.train.labels[run.dataset.train.texts.index(t)] for t in made]
     assert list(predicted) == labels  # every transfer input carries the teacher's label
     assert "baseline" in run.students and run.summaries["train"]["baseline"] == "labels-only"
+
+
+def test_per_layer_hidden_losses_are_relative_to_each_layers_spread():
+    from stillroom.plugins.trainers.losses import normalised_hidden_mse
+
+    torch.manual_seed(0)
+    target, other = torch.randn(2, 5, 8), torch.randn(2, 5, 8)
+    mask = torch.ones(2, 5)
+    mask[1, 3:] = 0
+    assert normalised_hidden_mse(target, target, mask).item() == 0.0
+    mean = (target * mask.unsqueeze(-1)).sum((0, 1)) / mask.sum()
+    assert normalised_hidden_mse(mean.expand_as(target), target, mask).item() == pytest.approx(1.0, rel=1e-5)
+    assert normalised_hidden_mse(100 * other, 100 * target, mask).item() == pytest.approx(
+        normalised_hidden_mse(other, target, mask).item(), rel=1e-5)
+    padded = other.clone()
+    padded[1, 3:] = 1e6  # padding never counts
+    assert normalised_hidden_mse(padded, target, mask).item() == pytest.approx(
+        normalised_hidden_mse(other, target, mask).item(), rel=1e-5)
+
+
+def test_a_hidden_projection_between_equal_widths_starts_as_the_identity_so_copied_blocks_start_at_zero(
+    setup, tmp_path
+):
+    from stillroom.plugins.trainers.kd import _hidden_matcher, hidden_projection
+
+    ctx, data, teacher, outputs = setup
+    local = tm.context(tmp_path, teacher=teacher)
+    student = build_student({"layers": teacher.model.config.num_hidden_layers}, teacher=teacher,
+                            task="classification", label_names=data.label_names)
+    match = _hidden_matcher(student, local)
+    assert torch.equal(student.net.hidden_projection.weight.detach(), torch.eye(32))
+    encoded = student.tokenizer(data.train.texts[:8], padding=True, return_tensors="pt")
+    batch = {"input_ids": encoded["input_ids"], "attention_mask": encoded["attention_mask"]}
+    student.net.eval()
+    _, hidden = match(student.net, batch)
+    assert hidden.item() == pytest.approx(0.0, abs=1e-5)
+    assert hidden_projection(16, 32).weight.shape == (32, 16)  # other widths: a learned map

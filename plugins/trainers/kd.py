@@ -3,8 +3,12 @@
 ``loss = alpha · T² · KL(teacher_T ‖ student_T) + (1 − alpha) · CE(student, label)``;
 without labels, the KL term alone. ``hidden_weight`` > 0 adds hidden-state
 matching: each student block's output, through a learned projection, is
-pulled towards the teacher block it came from (MSE over real tokens), with the
-teacher run live because hidden states are too large to cache. ``method: labels`` trains the same student
+pulled towards the teacher block it came from, with the teacher run live
+because hidden states are too large to cache. The projection starts as the
+identity when student and teacher are as wide (a block copied from the teacher
+then starts with no error), and each layer's squared error is divided by the
+spread of that teacher layer's states (:func:`losses.normalised_hidden_mse`),
+so every layer weighs the same in the mean whatever its activations' scale. ``method: labels`` trains the same student
 on labels alone: the baseline a report sets beside every KD result, so a
 reviewer sees what distillation added.
 """
@@ -117,9 +121,9 @@ def _hidden_matcher(student: HFStudent, ctx):
     """``(net, batch) -> (logits, hidden loss)``, with a learned projection registered on the student's net."""
     import numpy as np
     import torch
-    from torch import nn
 
     from stillroom.plugins.trainers.build import require_local
+    from stillroom.plugins.trainers.losses import normalised_hidden_mse
     from stillroom.plugins.trainers.preflight import check_vocabularies
 
     teacher = require_local(ctx.teacher, "student.hidden_weight", "its hidden states computed on every training batch",
@@ -129,9 +133,9 @@ def _hidden_matcher(student: HFStudent, ctx):
     layers = student.teacher_layers or [
         int(round(x)) for x in np.linspace(0, depth - 1, student.net.backbone.config.num_hidden_layers)
     ]
-    student.net.hidden_projection = nn.Linear(student.net.backbone.config.hidden_size, teacher.config.hidden_size).to(
-        student.device
-    )
+    student.net.hidden_projection = hidden_projection(
+        student.net.backbone.config.hidden_size, teacher.config.hidden_size
+    ).to(student.device)
 
     def match(net, batch):
         ids, mask = batch["input_ids"], batch["attention_mask"]
@@ -142,12 +146,23 @@ def _hidden_matcher(student: HFStudent, ctx):
                 attention_mask=mask.to(ctx.teacher.device),
                 output_hidden_states=True,
             ).hidden_states
-        weights = mask.unsqueeze(-1).float()
         losses = [
-            (((net.hidden_projection(mine) - target[index + 1].float().to(mine.device)) ** 2) * weights).sum()
-            / (weights.sum() * target[index + 1].shape[-1])
+            normalised_hidden_mse(net.hidden_projection(mine), target[index + 1].to(mine.device), mask)
             for mine, index in zip(output.hidden_states[1:], layers, strict=True)
         ]
         return output.logits, torch.stack(losses).mean()
 
     return match
+
+
+def hidden_projection(student_width: int, teacher_width: int):
+    """The linear map from student to teacher hidden states: the identity when the widths match, else learned."""
+    import torch
+    from torch import nn
+
+    projection = nn.Linear(student_width, teacher_width)
+    if student_width == teacher_width:
+        with torch.no_grad():
+            projection.weight.copy_(torch.eye(teacher_width))
+            projection.bias.zero_()
+    return projection

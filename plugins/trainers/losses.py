@@ -24,6 +24,22 @@ def embedding_kd(student: torch.Tensor, teacher: torch.Tensor, kind: str) -> tor
     return F.mse_loss(student, teacher)
 
 
+def normalised_hidden_mse(projected: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Squared error of ``projected`` against ``target`` over real tokens, relative to the target's own spread.
+
+    ``sum ‖projected − target‖² / sum ‖target − mean(target)‖²`` over the tokens
+    ``mask`` keeps (1 − R²): 0 for a perfect match, 1 for predicting the layer's
+    mean state, and the same for any rescaling of both sides, so a deep layer
+    with large activations does not outweigh a shallow one when layers are averaged.
+    """
+    target = target.float()
+    weights = mask.unsqueeze(-1).float()
+    count = weights.sum().clamp_min(1.0)
+    mean = (target * weights).sum(dim=(0, 1), keepdim=True) / count
+    spread = (((target - mean) ** 2) * weights).sum().detach().clamp_min(1e-6)
+    return (((projected.float() - target) ** 2) * weights).sum() / spread
+
+
 def normalized_softmax(
     embeddings: torch.Tensor, directions: torch.Tensor, labels: torch.Tensor, scale: float
 ) -> torch.Tensor:
