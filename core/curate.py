@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from stillroom.components import Batch, Record, Scrubber, ScrubReport
 from stillroom.errors import ConfigError
@@ -74,6 +74,16 @@ class TransferOptions(BaseModel):
     neighbours: int = Field(8, ge=1, le=100, description="nearest words in the teacher's embedding table to swap from")
     metric: Literal["max_prob", "margin"] = "max_prob"
     min_confidence: float = Field(0.0, ge=0, le=1, description="drop generated inputs the teacher is less sure of")
+
+    @field_validator("methods")
+    @classmethod
+    def _no_paraphrase_without_a_writer(cls, methods: list[str]) -> list[str]:
+        if "paraphrase" in methods:
+            raise ValueError("paraphrase needs a generative teacher to rewrite each input, and a pipeline has no "
+                             "place to configure one yet; use neighbours and span")
+        if not methods:
+            raise ValueError("name at least one of neighbours, span")
+        return methods
 
 
 class CurateOptions(BaseModel):

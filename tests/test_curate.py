@@ -552,3 +552,19 @@ def test_word_neighbours_are_the_nearest_other_words_by_cosine():
     vocab = ["card", "cards", "debit", "pizza"]
     vectors = np.array([[1.0, 0.0], [0.99, 0.1], [0.8, 0.6], [-1.0, 0.1]])
     assert word_neighbours(["card", "unknown"], vocab, vectors, 2) == {"card": ["cards", "debit"]}
+
+
+def test_a_spec_asking_for_paraphrases_without_a_generative_teacher_is_refused_before_anything_runs(
+        workspace, tmp_path):
+    import subprocess
+    import sys
+
+    spec = tmp_path / "p.yaml"
+    spec.write_text("name: x\nsource: {type: jsonl, path: d.jsonl}\nteacher: {path: t}\n"
+                    "curate: {transfer: {per_record: 8, methods: [neighbours, paraphrase]}}\n")
+    before = sorted(p.name for p in workspace.root.rglob("*"))
+    result = subprocess.run([sys.executable, "-m", "stillroom.cli", "run", str(spec), "--workspace",
+                             str(workspace.root), "--as", "op"], capture_output=True, text=True)
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
+    assert "transfer.methods" in result.stderr and "paraphrase needs a generative teacher" in result.stderr
+    assert sorted(p.name for p in workspace.root.rglob("*")) == before
