@@ -750,6 +750,7 @@ def test_a_pipeline_transfer_set_is_labelled_by_the_teacher_and_kept_from_the_la
     labels = [run.dataset.train.labels[run.dataset.train.texts.index(t)] for t in made]
     assert list(predicted) == labels  # every transfer input carries the teacher's label
     assert "baseline" in run.students and run.summaries["train"]["baseline"] == "labels-only"
+    assert run.summaries["train"]["baseline_train_rows"] == len(run.baseline_dataset.train)
 
 
 def test_per_layer_hidden_losses_are_relative_to_each_layers_spread():
@@ -787,3 +788,29 @@ def test_a_hidden_projection_between_equal_widths_starts_as_the_identity_so_copi
     _, hidden = match(student.net, batch)
     assert hidden.item() == pytest.approx(0.0, abs=1e-5)
     assert hidden_projection(16, 32).weight.shape == (32, 16)  # other widths: a learned map
+
+
+def test_temperature_and_alpha_are_chosen_on_validation_within_the_budget(setup, tmp_path):
+    ctx, data, teacher, outputs = setup
+    local = tm.context(tmp_path, teacher=teacher)
+    spec = {"layers": 1, "epochs": 1, "lr": 3e-3, "batch_size": 16,
+            "search": {"temperature": [1, 4], "alpha": [0.0, 0.5, 1.0], "budget": 3}}
+    student = LogitKDTrainer({}, local).train(spec, data, outputs, local)
+    trials = student.search["trials"]
+    assert len(trials) == 3 and student.search["on"] == "validation"
+    assert len({(t["temperature"], t["alpha"]) for t in trials}) == 3
+    best = max(trials, key=lambda t: t["val_score"])
+    assert student.search["chosen"] == {"temperature": best["temperature"], "alpha": best["alpha"]}
+    assert max(h["val_score"] for h in student.history) == best["val_score"]
+    no_validation = Dataset(data.train, Split([], []), data.test, data.label_names)
+    with pytest.raises(ConfigError, match="chooses on the validation split"):
+        LogitKDTrainer({}, local).train(spec, no_validation, outputs, local)
+    for bad, message in (({**spec["search"], "budget": 0}, "budget must be a positive"),
+                         ({**spec["search"], "layers": [1]}, "unknown key"),
+                         ({**spec["search"], "alpha": [2]}, "between 0 and 1")):
+        with pytest.raises(ConfigError, match=message):
+            LogitKDTrainer({}, local).train({**spec, "search": bad}, data, outputs, local)
+    with pytest.raises(ConfigError, match="both fixed and searched"):
+        LogitKDTrainer({}, local).train({**spec, "alpha": 0.5}, data, outputs, local)
+    with pytest.raises(ConfigError, match="method: labels uses neither"):
+        LogitKDTrainer({}, local).train({**spec, "method": "labels"}, data, outputs, local)

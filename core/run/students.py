@@ -27,6 +27,8 @@ def persist_student(run, role: str, trainer: str, student_spec: Mapping[str, Any
     shutil.rmtree(directory, ignore_errors=True)
     manifest = {"kind": "stillroom.student", "role": role, "trainer": trainer, "student_spec": dict(student_spec),
                 "task": student.task, "parameters": student.num_parameters(), "files": stored}
+    if getattr(student, "search", None):
+        manifest["search"] = student.search  # the hyper-parameter trials and the choice, all on validation
     return run.workspace.artifacts.put_json(manifest)
 
 

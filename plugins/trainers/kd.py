@@ -46,6 +46,26 @@ class LogitKDTrainer(StudentTrainer):
     option_keys = {"temperature", "alpha", "method", "hidden_weight"}
     supports_baseline = True
 
+    def train(self, student_spec, data, teacher_outputs, ctx):
+        """With ``student.search``, temperature and alpha are chosen on validation (:mod:`.search`)."""
+        if "search" not in student_spec:
+            return super().train(student_spec, data, teacher_outputs, ctx)
+        from stillroom.plugins.trainers.search import SEARCHED, best_on_validation, candidates
+
+        base = {k: v for k, v in student_spec.items() if k != "search"}
+        if base.get("method", "kd") != "kd":
+            raise ConfigError(f"student.search tunes KD's temperature and alpha, and method: {base['method']} uses "
+                              "neither; remove student.search")
+        fixed = sorted(set(SEARCHED) & set(base))
+        if fixed:
+            raise ConfigError(f"student.{fixed[0]} is both fixed and searched; remove it or student.search")
+        if len(data.validation) == 0:
+            raise ConfigError("student.search chooses on the validation split, and this run has none; give it one "
+                              "(data.split.validation) or remove student.search")
+        trials = candidates(student_spec["search"], seed=int(base.get("seed", ctx.seed)))
+        return best_on_validation(lambda params: super(LogitKDTrainer, self).train({**base, **params}, data,
+                                                                                    teacher_outputs, ctx), trials)
+
     def check_inputs(
         self, data: Dataset, teacher_outputs: Mapping[str, Mapping[str, np.ndarray]], options: TrainOptions
     ) -> None:

@@ -22,13 +22,17 @@ def train(run) -> dict[str, Any]:
     run.artifacts["student"] = run.executor.train(_work(run, trainer, spec.student, "student",
                                                         run.artifacts["dataset"]))
     outputs = {"trainer": name, "student_parameters": _parameters(run, "student"), "student": run.artifacts["student"]}
+    search = run.workspace.artifacts.read_json(run.artifacts["student"]).get("search")
+    if search:
+        outputs["search"] = search
     skipped = _no_baseline_because(spec, run.dataset, trainer)
     if skipped is None:
-        baseline_spec = {**spec.student, "method": "labels"}
+        baseline_spec = {**{k: v for k, v in spec.student.items() if k != "search"}, "method": "labels"}
         # never the teacher-labelled transfer set: the baseline shows what labels alone give
         dataset = run.artifacts.get("baseline_dataset", run.artifacts["dataset"])
         run.artifacts["baseline"] = run.executor.train(_work(run, trainer, baseline_spec, "baseline", dataset))
         outputs["baseline"] = "labels-only"
+        outputs["baseline_train_rows"] = len(load_dataset(run.workspace.artifacts, dataset).train.texts)
     else:
         outputs["baseline_skipped"] = skipped
     return outputs
