@@ -814,3 +814,23 @@ def test_temperature_and_alpha_are_chosen_on_validation_within_the_budget(setup,
         LogitKDTrainer({}, local).train({**spec, "alpha": 0.5}, data, outputs, local)
     with pytest.raises(ConfigError, match="method: labels uses neither"):
         LogitKDTrainer({}, local).train({**spec, "method": "labels"}, data, outputs, local)
+
+
+def test_the_layers_kept_are_the_ones_whose_removal_costs_the_most_validation_accuracy(setup, tmp_path):
+    ctx, data, teacher, outputs = setup
+    local = tm.context(tmp_path, teacher=teacher)
+    spec = {"layers": {"keep": 2, "by": "importance"}, "epochs": 1, "lr": 3e-3, "batch_size": 16}
+    student = LogitKDTrainer({}, local).train(spec, data, outputs, local)
+    record = student.layer_importance
+    lost = record["accuracy_lost_without"]
+    assert len(lost) == teacher.model.config.num_hidden_layers and record["on"] == "validation"
+    assert student.teacher_layers == record["kept"] == sorted(sorted(range(len(lost)), key=lambda i: (-lost[i], i))[:2])
+    pruned = build_student({"layers": [i for i in range(len(lost)) if i != 0]}, teacher=teacher,
+                           task="classification", label_names=data.label_names)
+    accuracy = float((pruned.predict(data.validation.texts)["logits"].argmax(1) == data.validation.labels).mean())
+    assert record["accuracy"] - lost[0] == pytest.approx(accuracy)  # what "lost without layer 0" means
+    no_validation = Dataset(data.train, Split([], []), data.test, data.label_names)
+    with pytest.raises(ConfigError, match="labelled validation split"):
+        LogitKDTrainer({}, local).train(spec, no_validation, outputs, local)
+    with pytest.raises(ConfigError, match=r"\{keep: N, by: importance\}"):
+        LogitKDTrainer({}, local).train({**spec, "layers": {"keep": 2, "by": "magnitude"}}, data, outputs, local)

@@ -27,8 +27,9 @@ def persist_student(run, role: str, trainer: str, student_spec: Mapping[str, Any
     shutil.rmtree(directory, ignore_errors=True)
     manifest = {"kind": "stillroom.student", "role": role, "trainer": trainer, "student_spec": dict(student_spec),
                 "task": student.task, "parameters": student.num_parameters(), "files": stored}
-    if getattr(student, "search", None):
-        manifest["search"] = student.search  # the hyper-parameter trials and the choice, all on validation
+    for chosen_on_validation in ("search", "layer_importance"):  # trials and choices, all on validation
+        if getattr(student, chosen_on_validation, None):
+            manifest[chosen_on_validation] = getattr(student, chosen_on_validation)
     return run.workspace.artifacts.put_json(manifest)
 
 

@@ -47,7 +47,21 @@ class LogitKDTrainer(StudentTrainer):
     supports_baseline = True
 
     def train(self, student_spec, data, teacher_outputs, ctx):
-        """With ``student.search``, temperature and alpha are chosen on validation (:mod:`.search`)."""
+        """With ``student.search``, temperature and alpha are chosen on validation (:mod:`.search`); with
+        ``student.layers: {keep: N, by: importance}``, which teacher layers to keep (:mod:`.importance`)."""
+        importance = None
+        if isinstance(student_spec.get("layers"), Mapping):
+            from stillroom.plugins.trainers.importance import layers_by_importance
+
+            chosen, importance = layers_by_importance(ctx.teacher, data, student_spec["layers"],
+                                                      int(student_spec.get("max_length", 128)))
+            student_spec = {**student_spec, "layers": chosen}
+        student = self._train_or_search(student_spec, data, teacher_outputs, ctx)
+        if importance is not None:
+            student.layer_importance = importance
+        return student
+
+    def _train_or_search(self, student_spec, data, teacher_outputs, ctx):
         if "search" not in student_spec:
             return super().train(student_spec, data, teacher_outputs, ctx)
         from stillroom.plugins.trainers.search import SEARCHED, best_on_validation, candidates

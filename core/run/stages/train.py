@@ -22,9 +22,8 @@ def train(run) -> dict[str, Any]:
     run.artifacts["student"] = run.executor.train(_work(run, trainer, spec.student, "student",
                                                         run.artifacts["dataset"]))
     outputs = {"trainer": name, "student_parameters": _parameters(run, "student"), "student": run.artifacts["student"]}
-    search = run.workspace.artifacts.read_json(run.artifacts["student"]).get("search")
-    if search:
-        outputs["search"] = search
+    manifest = run.workspace.artifacts.read_json(run.artifacts["student"])
+    outputs.update({k: manifest[k] for k in ("search", "layer_importance") if manifest.get(k)})
     skipped = _no_baseline_because(spec, run.dataset, trainer)
     if skipped is None:
         baseline_spec = {**{k: v for k, v in spec.student.items() if k != "search"}, "method": "labels"}
