@@ -805,8 +805,23 @@ def _arm_egress_guard() -> bool:
     except StillroomError:
         return True  # the command itself will report the broken workspace or policy
     if egress is not None:
+        if command != "signer":  # `signer serve` is the signer itself
+            _start_configured_signer(ws)
         arm_for_process(egress, on_block=egress_ledger(ws, stage=f"cli {command}"))
     return True
+
+
+def _start_configured_signer(ws) -> None:
+    """Start the workspace's signer now when ``[signer] state`` asks the CLI to: launching it is the core's
+    own act, and once the guard is armed no program may be launched. A failure is left to the command that
+    needs the node key, which reports it in its own words."""
+    section = ws.config.get("signer")
+    if not isinstance(section, dict) or not section.get("state"):
+        return
+    try:
+        ws.node_signer().public_key()
+    except (StillroomError, OSError):
+        pass
 
 
 LAUNCHING_COMMANDS = {"dashboard"}

@@ -16,6 +16,9 @@ import pytest
 from sqlalchemy import text
 
 from stillroom.ledger import merkle
+from stillroom.ledger.checkpoint import Checkpoint, sign_checkpoint
+from stillroom.ledger.entry import canonical_entry, now
+from stillroom.ledger.errors import LedgerError
 from stillroom.ledger.log import Ledger
 from stillroom import signing
 from stillroom.release import STATEMENT_PAYLOAD
@@ -64,9 +67,9 @@ def test_appends_and_checkpoints_go_through_the_signer(ws, signer):
     Ledger.for_workspace(live).record_many(stage_drafts(4, run_id="run-2"))
     result = stillroom("ledger", "checkpoint", "--workspace", ws.root)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split("\n")[1] == "10"
+    assert result.stdout.split("\n")[1] == "11"
     verified = stillroom("ledger", "verify", "--workspace", ws.root)
-    assert verified.returncode == 0 and verified.stdout.startswith("OK 10 entries"), verified.stdout + verified.stderr
+    assert verified.returncode == 0 and verified.stdout.startswith("OK 11 entries"), verified.stdout + verified.stderr
 
 
 def test_after_a_cut_tail_the_signer_refuses_entries_and_checkpoints(ws, signer):
@@ -76,18 +79,19 @@ def test_after_a_cut_tail_the_signer_refuses_entries_and_checkpoints(ws, signer)
         conn.execute(text("DELETE FROM ledger_checkpoints WHERE size > 4"))
     verified = stillroom("ledger", "verify", "--workspace", ws.root)
     assert verified.returncode == 1
-    assert verified.stdout.strip() == ("FAILED ledger: log length: expected at least 6 entries (held checkpoint of the "
-                                       "signer's state covers 6), found 4 (the log was truncated)")
+    assert verified.stdout.strip() == ("FAILED ledger: log length: expected at least 7 entries (held checkpoint of the "
+                                       "signer's state covers 7), found 4 (the log was truncated)")
     checkpoint = stillroom("ledger", "checkpoint", "--workspace", ws.root)
     assert checkpoint.returncode == 1
     assert checkpoint.stderr.strip() == ("error: the signer refused: the signer signs only the checkpoint of the log it "
-                                         f"holds ({ws.origin} at size 6), not one at size 4 with another root")
-    with pytest.raises(SignerError, match=r"the signer refused: entry 4 does not extend the log this signer holds \(size 6\)"):
+                                         f"holds ({ws.origin} at size 7), not one at size 4 with another root")
+    with pytest.raises(SignerError, match=r"the signer refused: entry 4 does not extend the log this signer holds \(size 7\)"):
         Ledger.for_workspace(Workspace.open(ws.root)).record("run.start", {"run_id": "forged"}, actor="mallory")
     assert count(ws, "ledger_entries") == 4 and count(ws, "ledger_checkpoints") == 0  # nothing written
 
 
 def test_a_rewritten_entry_gets_no_further_signature(ws, signer):
+    _, sock = signer
     forged = merkle.leaf_hash(b'{"forged":true}')
     with ws.engine.begin() as conn:  # the attacker rewrites entry 5 and the tree over it, consistently
         four = conn.execute(text("SELECT hash FROM ledger_nodes WHERE level = 0 AND idx = 4")).scalar_one()
@@ -95,28 +99,45 @@ def test_a_rewritten_entry_gets_no_further_signature(ws, signer):
         conn.execute(text("UPDATE ledger_nodes SET hash = :h WHERE level = 0 AND idx = 5"), {"h": forged})
         conn.execute(text("UPDATE ledger_nodes SET hash = :h WHERE level = 1 AND idx = 2"),
                      {"h": merkle.node_hash(bytes(four), forged)})
+    # The workspace's own chain check refuses first ...
     result = stillroom("ledger", "checkpoint", "--workspace", ws.root)
     assert result.returncode == 1
-    assert result.stderr.strip() == ("error: the signer refused: the signer signs only the checkpoint of the log it "
-                                     f"holds ({ws.origin} at size 6), not one at size 6 with another root")
-    with pytest.raises(SignerError, match="the signer refused: entry 6 does not extend the log this signer holds"):
+    assert result.stderr.startswith("error: the ledger does not verify"), result.stderr
+    with pytest.raises(LedgerError, match="the ledger does not verify"):
         Ledger.for_workspace(Workspace.open(ws.root)).record("run.start", {"run_id": "x"}, actor="mallory")
-    assert count(ws, "ledger_entries") == 6 and count(ws, "ledger_checkpoints") == 0
+    # ... and the signer, asked directly for the forged tree's checkpoint, holds its own root.
+    with ws.engine.connect() as conn:
+        leaves = [bytes(h) for h in conn.execute(text("SELECT leaf_hash FROM ledger_entries ORDER BY seq")).scalars()]
+    size, root = len(leaves), merkle.root_from_leaves(leaves)
+    client = SignerClient(sock, name=ws.node_key_name, origin=ws.origin)
+    with pytest.raises(SignerError, match=rf"the signer signs only the checkpoint of the log it holds \({ws.origin} at "
+                                          rf"size 7\), not one at size 7 with another root"):
+        sign_checkpoint(Checkpoint(ws.origin, size, root), [(ws.node_key_name, client)])
+    assert count(ws, "ledger_entries") == 7 and count(ws, "ledger_checkpoints") == 0
 
 
 def test_the_signer_node_signs_the_bootstrap_admin_and_no_other_governance_entry(ws, signer):
+    _, sock = signer
     env = {"STILLROOM_NEW_PASSPHRASE": PASS}
     first = stillroom("users", "add", "ada", "--role", "admin", "--workspace", ws.root, env=env)
     assert first.returncode == 0, first.stderr
-    before = count(ws, "ledger_entries")
+    # After the bootstrap an admin's own key signs governance; the signer only observes it.
     second = stillroom("users", "add", "sam", "--role", "security", "--workspace", ws.root,
                        env={**env, "STILLROOM_USER": "ada", "STILLROOM_PASSPHRASE": PASS})
-    assert second.returncode == 1
-    assert second.stderr.strip() == ("error: the signer refused: the signer does not node-sign a key.added entry: it "
-                                     "must be signed by an admin's own key")
-    assert count(ws, "ledger_entries") == before
+    assert second.returncode == 0, second.stderr
+    before = count(ws, "ledger_entries")
+    # Asked to node-sign a governance entry (a person key minted by whoever reaches the socket): refused.
     with ws.engine.connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM users WHERE name = 'sam'")).scalar_one() == 0
+        prev = bytes(conn.execute(text("SELECT leaf_hash FROM ledger_entries ORDER BY seq DESC LIMIT 1")).scalar_one())
+    leaf = canonical_entry(seq=before, time=now(), kind="key.added", actor="mallory", signer=ws.node_key_name,
+                           run_id=None, payload={"verifier_key": signing.verifier_key("sam-k99", signing.generate_key()
+                                                                                        .public_key()),
+                                                 "role": "person"}, prev=prev.hex())
+    client = SignerClient(sock, name=ws.node_key_name, origin=ws.origin)
+    with pytest.raises(SignerError, match="the signer refused: the signer does not node-sign a key.added entry: it "
+                                          "must be signed by an admin's own key"):
+        client.sign(leaf)
+    assert count(ws, "ledger_entries") == before
 
 
 def test_a_connection_from_a_uid_not_allowed_is_refused(ws, tmp_path):
@@ -163,7 +184,7 @@ def test_the_signer_signs_provenance_statements_and_nothing_else(ws, signer):
         client.sign(b"anything at all")
     with pytest.raises(SignerError, match="the signer refused: an entry must have exactly the fields"):
         client.sign(b'{"seq": 6, "kind": "x"}')  # not an entry's canonical bytes; the connection stays usable
-    assert client.held_checkpoint().split("\n")[1] == "6"
+    assert client.held_checkpoint().split("\n")[1] == "7"
 
 
 def test_the_cli_starts_the_signer_when_configured(ws, tmp_path):
@@ -175,7 +196,7 @@ def test_the_cli_starts_the_signer_when_configured(ws, tmp_path):
     try:
         result = stillroom("ledger", "checkpoint", "--workspace", ws.root)
         assert result.returncode == 0, result.stderr
-        assert sock.exists() and result.stdout.split("\n")[1] == "6"
+        assert sock.exists() and result.stdout.split("\n")[1] == "7"
     finally:
         pid = int((state / "signer.pid").read_text())
         os.kill(pid, signal.SIGTERM)  # the signer outlives the command that started it
@@ -205,4 +226,4 @@ def test_another_uid_is_refused_by_its_peer_credentials(ws, signer):
     result = subprocess.run(["/usr/bin/python3", "-c", HELLO_AS_ANOTHER_USER, str(sock)], user=65534,
                             capture_output=True, text=True, timeout=60)
     assert json.loads(result.stdout) == {"ok": False, "error": f"uid 65534 may not use this signer (allowed: {os.getuid()})"}
-    assert count(ws, "ledger_entries") == 6
+    assert count(ws, "ledger_entries") == 7
