@@ -48,9 +48,9 @@ def cut_tail(ws, keep: int) -> None:
 
 
 def test_a_cut_tail_passes_alone_and_fails_against_the_auditors_checkpoint(ws, tmp_path):
-    save_checkpoint(ws, tmp_path / "early.note")  # size 10
+    save_checkpoint(ws, tmp_path / "early.note")  # size 11
     Ledger.for_workspace(ws).record_many(stage_drafts(6, run_id="run-2"))
-    held = save_checkpoint(ws, tmp_path / "auditor.note")  # size 16
+    held = save_checkpoint(ws, tmp_path / "auditor.note")  # size 17
     assert cli(ws, "ledger", "verify", "--checkpoint", str(held)).returncode == 0
 
     cut_tail(ws, 12)
@@ -59,8 +59,8 @@ def test_a_cut_tail_passes_alone_and_fails_against_the_auditors_checkpoint(ws, t
 
     result = cli(ws, "ledger", "verify", "--checkpoint", str(tmp_path / "early.note"), "--checkpoint", str(held))
     assert result.returncode == 1
-    assert result.stdout.strip() == (f"FAILED ledger: log length: expected at least 16 entries (held checkpoint {held} "
-                                     "covers 16), found 12 (the log was truncated)")
+    assert result.stdout.strip() == (f"FAILED ledger: log length: expected at least 17 entries (held checkpoint {held} "
+                                     "covers 17), found 12 (the log was truncated)")
     with ws.engine.connect() as conn:  # verification wrote nothing
         assert conn.execute(text("SELECT count(*) FROM ledger_checkpoints WHERE size > 12")).scalar_one() == 0
 
@@ -71,19 +71,19 @@ def test_a_cut_tail_fails_offline_against_the_auditors_checkpoint(ws, tmp_path):
     assert cli(ws, "ledger", "export", str(tmp_path / "export")).returncode == 0
     result = cli(ws, "ledger", "verify", "--offline", str(tmp_path / "export"), "--checkpoint", str(held))
     assert result.returncode == 1
-    assert result.stdout.strip() == (f"FAILED ledger: log length: expected at least 10 entries (held checkpoint {held} "
-                                     "covers 10), found 6 (the log was truncated)")
+    assert result.stdout.strip() == (f"FAILED ledger: log length: expected at least 11 entries (held checkpoint {held} "
+                                     "covers 11), found 6 (the log was truncated)")
 
 
 def test_a_rewritten_tail_is_a_fork_the_held_checkpoint_names(ws, tmp_path):
     """The node key's holder cuts the tail and appends other entries: same size, another root."""
     held = save_checkpoint(ws, tmp_path / "auditor.note")
     cut_tail(ws, 7)
-    Ledger.for_workspace(ws).record_many(stage_drafts(3, run_id="forged"))
+    Ledger.for_workspace(ws).record_many(stage_drafts(4, run_id="forged"))
     assert cli(ws, "ledger", "verify").returncode == 0  # self-consistent again
     result = cli(ws, "ledger", "verify", "--checkpoint", str(held))
     assert result.returncode == 1
-    assert result.stdout.startswith(f"FAILED ledger: held checkpoint {held}: checkpoint root at size 10: expected ")
+    assert result.stdout.startswith(f"FAILED ledger: held checkpoint {held}: checkpoint root at size 11: expected ")
     assert result.stdout.strip().endswith("(a fork: the log was rewritten)")
 
 

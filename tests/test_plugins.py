@@ -20,6 +20,7 @@ from stillroom.components import Source
 from stillroom.errors import PluginError
 from stillroom.plugin_manager import DEFAULT_PLUGINS, PluginManager, load_plugins, record_digest
 from stillroom.policy import AllowedPlugin
+from tests.people import adopt_policy
 
 PLUGIN_BODY = """
 import os
@@ -339,6 +340,7 @@ def test_the_policy_switch_makes_plugins_strict_too(refused_with_pth, workspace)
     site, pth, _ = refused_with_pth
     policy = workspace.root / "policies" / "plugins.yaml"
     policy.write_text("plugins:\n  allow: []\n  strict: true\n")
+    adopt_policy(workspace)
     result = run_cli(site, "plugins", "list", "--workspace", str(workspace.root))
     assert result.returncode == 1 and f"its {pth.name} runs at every Python start" in result.stderr
 
@@ -410,6 +412,7 @@ def test_an_allowed_plugins_import_time_code_meets_the_guard_even_in_ledger_veri
     make_distribution(site, "chatty_plugin", CONNECTS_AT_IMPORT, name="chatty-plugin")
     (workspace.root / "policies" / "plugins.yaml").write_text("plugins:\n  allow: [{name: chatty-plugin}]\n")
     (workspace.root / "policies" / "egress.yaml").write_text("egress:\n  allow: [{host: 127.0.0.1, port: 1}]\n")
+    adopt_policy(workspace)
     marker = tmp_path / "marker"
     with socket.create_server(("127.0.0.1", 0)) as listener:
         listener.settimeout(0.3)
@@ -452,6 +455,7 @@ def test_a_spawn_child_started_by_a_plugin_is_guarded_and_ledgered_by_the_cli(tm
     make_distribution(site, "spawning_plugin", SPAWNS_AT_IMPORT, name="spawning-plugin")
     (workspace.root / "policies" / "plugins.yaml").write_text("plugins:\n  allow: [{name: spawning-plugin}]\n")
     (workspace.root / "policies" / "egress.yaml").write_text("egress:\n  allow: [{host: 127.0.0.1, port: 1}]\n")
+    adopt_policy(workspace)
     marker = tmp_path / "marker"
     with socket.create_server(("127.0.0.1", 0)) as listener:
         listener.settimeout(0.3)

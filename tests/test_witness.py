@@ -91,8 +91,8 @@ def test_the_witness_cosigns_a_growing_log(ws, tmp_path):
         Ledger.for_workspace(Workspace.open(ws.root)).record_many(stage_drafts(9, run_id="run-2"))
         second = checkpoint(ws, url, vkey)
         assert second.returncode == 0, second.stderr
-        assert read_checkpoint(second.stdout).size == 15
-    assert '"size": 15' in (tmp_path / "witness" / "witness.json").read_text()
+        assert read_checkpoint(second.stdout).size == 16
+    assert '"size": 16' in (tmp_path / "witness" / "witness.json").read_text()
     held = tmp_path / "held.note"
     held.write_text(second.stdout)
     assert stillroom("ledger", "verify", "--checkpoint", held, "--workspace", ws.root).returncode == 0
@@ -101,14 +101,14 @@ def test_the_witness_cosigns_a_growing_log(ws, tmp_path):
 def test_the_witness_refuses_a_fork(ws, tmp_path):
     vkey = init_witness(ws, tmp_path / "witness")
     fork_root = tmp_path / "fork"
-    shutil.copytree(ws.root, fork_root)  # the node key's holder keeps a second copy at size 6
+    shutil.copytree(ws.root, fork_root)  # the node key's holder keeps a second copy at size 7
     with running_witness(tmp_path / "witness") as url:
         Ledger.for_workspace(Workspace.open(ws.root)).record_many(stage_drafts(4, run_id="real"))
         assert checkpoint(ws, url, vkey).returncode == 0
         Ledger.for_workspace(Workspace.open(fork_root)).record_many(stage_drafts(4, run_id="forged"))
         forked = stillroom("ledger", "checkpoint", "--witness", url, "--witness-key", vkey, "--workspace", fork_root)
     assert forked.returncode == 1
-    assert forked.stderr.strip() == (f"error: the witness at {url} cosigned another root at size 10: this log forked "
+    assert forked.stderr.strip() == (f"error: the witness at {url} cosigned another root at size 11: this log forked "
                                      "from what it witnessed")
     assert forked.stdout == ""
     with Workspace.open(fork_root).engine.connect() as conn:  # no cosigned checkpoint stored on the fork
@@ -118,15 +118,15 @@ def test_the_witness_refuses_a_fork(ws, tmp_path):
 
 def test_the_witness_refuses_a_rollback(ws, tmp_path):
     vkey = init_witness(ws, tmp_path / "witness")
-    sqlite_copy(ws.root / "stillroom.db", tmp_path / "old.db")  # a backup at size 6
+    sqlite_copy(ws.root / "stillroom.db", tmp_path / "old.db")  # a backup at size 7
     with running_witness(tmp_path / "witness") as url:
         Ledger.for_workspace(Workspace.open(ws.root)).record_many(stage_drafts(4, run_id="real"))
         assert checkpoint(ws, url, vkey).returncode == 0
         sqlite_copy(tmp_path / "old.db", ws.root / "stillroom.db")  # the store put back to the backup
         rolled = checkpoint(ws, url, vkey)
     assert rolled.returncode == 1
-    assert rolled.stderr.strip() == (f"error: the witness at {url} cosigned a checkpoint of size 10, larger than this "
-                                     "log (6 entries): the log was truncated")
+    assert rolled.stderr.strip() == (f"error: the witness at {url} cosigned a checkpoint of size 11, larger than this "
+                                     "log (7 entries): the log was truncated")
 
 
 def test_the_witness_refuses_a_checkpoint_not_signed_by_the_log(ws, tmp_path):

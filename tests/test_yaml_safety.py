@@ -17,6 +17,7 @@ from stillroom.config import MAX_SPEC_BYTES, load_spec
 from stillroom.errors import ConfigError
 from stillroom.store import crud
 from stillroom.yamlsafe import MAX_NODES
+from tests.people import adopt_policy
 
 
 def billion_laughs() -> str:
@@ -122,4 +123,7 @@ def test_policy_check_refuses_an_egress_port_out_of_range_or_a_boolean(workspace
         result = stillroom("policy", "check", "--workspace", str(workspace.root))
         assert result.returncode == 2 and "egress.allow.0.port" in result.stderr, result.stderr
     policy.write_text("egress:\n  allow:\n    - {host: db.internal, port: 5432}\n    - {host: 10.0.0.0/8}\n")
+    valid = stillroom("policy", "check", "--workspace", str(workspace.root))
+    assert valid.returncode == 1 and "egress.yaml changed since the policy in force was adopted" in valid.stderr
+    adopt_policy(workspace)
     assert stillroom("policy", "check", "--workspace", str(workspace.root)).returncode == 0
