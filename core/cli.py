@@ -777,10 +777,12 @@ def _maybe_workspace(workspace: Path | None):
 
 def _mount_subcommands() -> None:
     from stillroom.ledger.commands import app as ledger_app
+    from stillroom.plugin_commands import app as plugin_app
     from stillroom.signer.commands import app as signer_app
     from stillroom.witness.commands import app as witness_app
 
     app.add_typer(ledger_app, name="ledger")
+    app.add_typer(plugin_app, name="plugin")
     app.add_typer(signer_app, name="signer")
     app.add_typer(witness_app, name="witness")
 
