@@ -758,10 +758,11 @@ def plugins_list(workspace: WorkspaceOption = None, as_json: JsonOption = False)
                           "pth_files": manager.pth_files})
     from rich.table import Table
 
-    table = Table("plugin", "origin", "version", "status", "registers", "reason")
+    table = Table("plugin", "origin", "version", "publisher", "status", "registers", "reason")
     for r in rows:
         registers = "; ".join(f"{family}: {', '.join(names)}" for family, names in r["components"].items())
-        table.add_row(r["name"], r["origin"], r["version"] or "", r["status"], registers, r["reason"] or "")
+        table.add_row(r["name"], r["origin"], r["version"] or "", r["publisher"] or "", r["status"], registers,
+                      r["reason"] or "")
     console().print(table)
 
 
