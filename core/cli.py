@@ -758,10 +758,11 @@ def plugins_list(workspace: WorkspaceOption = None, as_json: JsonOption = False)
                           "pth_files": manager.pth_files})
     from rich.table import Table
 
-    table = Table("plugin", "origin", "version", "status", "registers", "reason")
+    table = Table("plugin", "origin", "version", "publisher", "status", "registers", "reason")
     for r in rows:
         registers = "; ".join(f"{family}: {', '.join(names)}" for family, names in r["components"].items())
-        table.add_row(r["name"], r["origin"], r["version"] or "", r["status"], registers, r["reason"] or "")
+        table.add_row(r["name"], r["origin"], r["version"] or "", r["publisher"] or "", r["status"], registers,
+                      r["reason"] or "")
     console().print(table)
 
 
@@ -777,10 +778,12 @@ def _maybe_workspace(workspace: Path | None):
 
 def _mount_subcommands() -> None:
     from stillroom.ledger.commands import app as ledger_app
+    from stillroom.plugin_commands import app as plugin_app
     from stillroom.signer.commands import app as signer_app
     from stillroom.witness.commands import app as witness_app
 
     app.add_typer(ledger_app, name="ledger")
+    app.add_typer(plugin_app, name="plugin")
     app.add_typer(signer_app, name="signer")
     app.add_typer(witness_app, name="witness")
 

@@ -38,7 +38,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from stillroom import hookspecs
+from stillroom import hookspecs, publisher
 from stillroom.components import FAMILIES, Component, Executor
 from stillroom.egress import guard
 from stillroom.errors import ConfigError, PluginError
@@ -91,6 +91,7 @@ class PluginInfo:
     distribution: str | None = None
     version: str | None = None
     record_sha256: str | None = None
+    publisher: str | None = None  # the key name of the publisher whose signature the policy required and checked
     reason: str | None = None
     hooks: list[str] = field(default_factory=list)
     components: dict[str, list[str]] = field(default_factory=dict)
@@ -161,7 +162,9 @@ class PluginManager:
             return
         self.infos[ep.name] = info
         info.record_sha256 = record_digest(dist)
-        pinned = bool(self.allow[canonicalize_name(info.distribution)].sha256)
+        rule = self.allow[canonicalize_name(info.distribution)]
+        pinned = bool(rule.sha256 or rule.publisher)
+        info.publisher = rule.publisher.split("+", 1)[0] if rule.publisher else None
         try:
             if pinned:
                 _check_origin(ep.module, dist)
@@ -196,6 +199,11 @@ class PluginManager:
             found = record_digest(dist)
             if found != rule.sha256:
                 return f"{name}'s RECORD digest is {found}, the policy pins {rule.sha256}"
+        if rule.publisher:
+            unsigned = publisher.refusal(dist, rule.publisher)
+            if unsigned:
+                return unsigned
+        if rule.sha256 or rule.publisher:
             tampered = modified_files(dist)
             if tampered:
                 return f"{name}'s installed file {tampered[0]} no longer matches its RECORD hash"

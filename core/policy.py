@@ -140,6 +140,20 @@ class AllowedPlugin(Strict):
     name: str = Field(min_length=1)
     version: str = ""
     sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    # The publisher's C2SP verifier key (name+hash+base64): the installed RECORD must carry their signature.
+    publisher: str | None = None
+
+    @field_validator("publisher")
+    @classmethod
+    def _publisher(cls, value: str | None) -> str | None:
+        from stillroom.signing import SigningError, parse_verifier_key
+
+        if value is not None:
+            try:
+                parse_verifier_key(value)
+            except SigningError as exc:
+                raise ValueError(f"expected a publisher's verifier key (name+hash+base64): {exc}") from None
+        return value
 
     @field_validator("version")
     @classmethod
