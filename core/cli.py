@@ -687,7 +687,7 @@ def dashboard(
     command = [sys.executable, "-m", "streamlit", "run", str(app_file),
                "--server.address", address, "--server.port", str(port), "--browser.serverAddress", address,
                "--server.headless", "true", "--browser.gatherUsageStats", "false",
-               "--client.toolbarMode", "viewer", "--client.showErrorDetails", "type",
+               "--client.toolbarMode", "viewer", "--client.showErrorDetails", "type", "--theme.base", "light",
                "--server.fileWatcherType", "none", "--runner.magicEnabled", "false",
                "--", "--workspace", str(ws.root)]
     typer.echo(f"Stillroom dashboard for {ws.root} on http://{address}:{port}", err=True)

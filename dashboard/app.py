@@ -1,11 +1,15 @@
 """The reviewer dashboard: a router. Signed out, the only page is the sign-in; signed in, the pages the
 person's roles open. Start it with ``stillroom dashboard``."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from stillroom.dashboard import session, ui
 
-st.set_page_config(page_title="Stillroom review", page_icon=":material/verified_user:", layout="wide")
+# A file, not a ":material/...:" name: Streamlit fetches a named icon's favicon from a public font host.
+st.set_page_config(page_title="Stillroom review", page_icon=str(Path(__file__).with_name("static") / "favicon.png"),
+                   layout="wide")
 
 who = ui.signed_in()
 if who is None:
