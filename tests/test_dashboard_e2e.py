@@ -131,13 +131,15 @@ def test_reviewers_approve_a_release_in_the_browser_and_the_initiator_cannot(ser
     page.screenshot(path=str(screenshots / "request.png"))
     page.set_viewport_size({"width": 1280, "height": 900})
     decide(page, "sam", "scrub report clean; no egress")
-    expect(page.get_by_text(f"You signed: approve {request.id}. The request is pending; still needs legal.")
+    expect(page.get_by_text(f"You signed: approve {request.id} (subject {request.digest[:16]}). The request is "
+                            "pending; still needs legal.")
            ).to_be_visible(timeout=WAIT_MS)
 
     sign_in(page, base, "lena")
     page.get_by_text(f"Open {request.id}").click()
     decide(page, "lena", "licence and residency ok")
-    expect(page.get_by_text(f"You signed: approve {request.id}. The request is approved.")).to_be_visible(
+    expect(page.get_by_text(f"You signed: approve {request.id} (subject {request.digest[:16]}). The request is "
+                            "approved.")).to_be_visible(
         timeout=WAIT_MS)
 
     assert get_request(ws, request.id).status == "approved"
