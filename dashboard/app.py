@@ -13,7 +13,11 @@ st.set_page_config(page_title="Stillroom review", page_icon=str(Path(__file__).w
 
 who = ui.signed_in()
 if who is None:
-    pages = [st.Page(ui.SIGN_IN, title="Sign in", icon=":material/login:", default=True)]
+    # Every page's address shows the sign-in, so a shared link or a reload keeps its address (and its ?id=)
+    # through the sign-in and then opens that page, instead of "Page not found" and the Inbox.
+    pages = [st.Page(ui.SIGN_IN, title="Sign in", icon=":material/login:", default=True),
+             *[st.Page(ui.SIGN_IN, title="Sign in", url_path=Path(page).stem, visibility="hidden")
+               for page in (ui.REQUEST, ui.RUNS, ui.LEDGER, ui.POLICIES, ui.USERS)]]
 else:
     pages = {
         "Review": [st.Page(ui.INBOX, title="Inbox", icon=":material/inbox:", default=True),
