@@ -11,7 +11,7 @@ from stillroom import approvals
 from stillroom.dashboard import actions, evidence, report, review, ui
 from stillroom.errors import StillroomError
 
-CHOICES = {"approve": "Approve", "changes": "Request changes (return with a comment)", "reject": "Reject"}
+CHOICES = {"approve": "Approve", "changes": "Request changes", "reject": "Reject"}
 
 
 def form_key(request_id: str, digest: str) -> str:
