@@ -16,7 +16,9 @@ over the request, the decisions, the policy rule and the reviewers' keys:
   verified chain gave it to, and roles are the chain's (never the store's);
 - a key retired by a user reset (its ``key.retired`` entry) counts only for
   decisions the ledger recorded before the retirement;
-- a rejection by a required role blocks the request until a new one.
+- a rejection by a required role blocks the request until a new one;
+- "changes" (a reviewer returning the request with a signed comment) is not a rejection: it stays
+  pending, but it cannot be approved while that reviewer's latest word on it is "changes".
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "https://stillroom.dev/attestations/approval/v1"
 PAYLOAD_TYPE = "application/vnd.in-toto+json"
 KINDS = ("release", "residency")
+DECISIONS = ("approve", "reject", "changes")
 
 
 class ApprovalRefused(StillroomError):
@@ -58,6 +61,7 @@ class ApprovalState:
     ignored: list[dict[str, str]] = field(default_factory=list)
     rejected_by: dict[str, str] | None = None
     waived: list[str] = field(default_factory=list)
+    changes_requested: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def status(self) -> str:
@@ -66,7 +70,7 @@ class ApprovalState:
     def as_dict(self) -> dict[str, Any]:
         return {"status": self.status, "satisfied": self.satisfied, "missing_roles": self.missing_roles,
                 "counted": self.counted, "ignored": self.ignored, "rejected_by": self.rejected_by,
-                "waived": self.waived}
+                "waived": self.waived, "changes_requested": self.changes_requested}
 
 
 def approval_state(*, request: dict[str, Any], envelopes: list[dict[str, Any]], rule: Any, policy_digest: str,
@@ -83,6 +87,7 @@ def approval_state(*, request: dict[str, Any], envelopes: list[dict[str, Any]], 
     """
     approvals: list[tuple[str, str]] = []
     waivers: dict[str, set[str]] = {}
+    changes: dict[str, dict[str, str]] = {}  # reviewer -> their request for changes, until they approve
     counted, ignored, rejected_by = [], [], None
     for envelope in envelopes:
         try:
@@ -108,9 +113,15 @@ def approval_state(*, request: dict[str, Any], envelopes: list[dict[str, Any]], 
         if reason:
             ignored.append({"reviewer": reviewer, "role": role, "reason": reason})
             continue
-        if decided == "reject" and role in rule.required_roles and rejected_by is None:
+        if role not in rule.required_roles:
+            continue
+        if decided == "reject" and rejected_by is None:
             rejected_by = {"reviewer": reviewer, "role": role, "comment": predicate.get("comment", "")}
-        elif decided == "approve" and role in rule.required_roles:
+        elif decided == "changes":
+            changes[reviewer] = {"reviewer": reviewer, "role": role, "comment": predicate.get("comment", ""),
+                                 "time": predicate["time"]}
+        elif decided == "approve":
+            changes.pop(reviewer, None)
             approvals.append((reviewer, role))
             waivers[reviewer] = set(predicate.get("waive", []))
     assignment = _assign(rule.required_roles, approvals, distinct=rule.distinct_people)
@@ -118,7 +129,9 @@ def approval_state(*, request: dict[str, Any], envelopes: list[dict[str, Any]], 
     missing = [r for r in rule.required_roles if r not in assignment]
     # A failing gate is waived only when every approval that counts signed the waiver for it.
     waived = sorted(set.intersection(*(waivers[p] for p in assignment.values()))) if assignment and not missing else []
-    return ApprovalState(not missing and rejected_by is None, missing, counted, ignored, rejected_by, waived)
+    outstanding = sorted(changes.values(), key=lambda c: c["time"])
+    return ApprovalState(not missing and rejected_by is None and not outstanding, missing, counted, ignored,
+                         rejected_by, waived, outstanding)
 
 
 def decision_statement(*, request: Request, reviewer: str, role: str, decision: str, comment: str,
@@ -204,7 +217,7 @@ def _bound_predicate(statement: dict[str, Any], request: dict[str, Any], policy_
     if predicate.get("policy_digest") != policy_digest:
         raise ApprovalRefused(f"{predicate.get('reviewer')}'s decision was made under a different policy "
                               f"({str(predicate.get('policy_digest'))[:12]}); it no longer counts")
-    if predicate.get("decision") not in ("approve", "reject"):
+    if predicate.get("decision") not in DECISIONS:
         raise ApprovalRefused(f"unknown decision {predicate.get('decision')!r}")
     return predicate
 
@@ -354,8 +367,10 @@ def _retired(trust) -> dict[str, Retirement]:
 def decide(ws, request_id: str, person, *, decision: str, comment: str = "", role: str | None = None,
            waive: list[str] = (), now: datetime | None = None) -> ApprovalState:
     """Sign and record ``person``'s decision, refusing what the policy forbids with the rule's message."""
-    if decision not in ("approve", "reject"):
-        raise UsageError("a decision is 'approve' or 'reject'")
+    if decision not in DECISIONS:
+        raise UsageError("a decision is 'approve', 'reject' or 'changes'")
+    if decision == "changes" and not comment.strip():
+        raise UsageError("a request for changes needs a comment saying what to change")
     request = get_request(ws, request_id)
     policy = ws.policy()
     rule = getattr(policy.approvals, request.kind)

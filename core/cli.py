@@ -505,9 +505,48 @@ def requests_show(request_id: Annotated[str, typer.Argument()], workspace: Works
         out.print(f"  {mark}  {gate['gate']:<28}", end="")
         out.print(gate["message"], markup=False)
     out.print(f"  approvals: {state.status}; missing: {', '.join(state.missing_roles) or 'none'}")
+    for change in state.changes_requested:
+        out.print(f"  [yellow]changes requested[/] by {change['reviewer']} ({change['role']}) {change['time']}: ", end="")
+        out.print(change["comment"], markup=False)
     for d in decisions:
         out.print(f"    {d['decision']:<8} {d['user']} ({', '.join(d['roles'])}) ", end="")
         out.print(d["comment"], markup=False)
+
+
+@requests_app.command("changes")
+def requests_changes(
+    request_id: Annotated[str, typer.Argument(help="The request to return.")],
+    comment: Annotated[str, typer.Option(help="What the initiator should change (required).")],
+    workspace: WorkspaceOption = None,
+    as_user: AsOption = None,
+    role: Annotated[Optional[str], typer.Option(help="The role you decide in, if you hold several.")] = None,
+) -> None:
+    """Return a request to its initiator with a signed comment: not a rejection, but it cannot be approved
+    until you approve it yourself."""
+    from stillroom.approvals import decide
+
+    ws = open_workspace(workspace)
+    person = unlock_user(ws, as_user)
+    state = decide(ws, request_id, person, decision="changes", comment=comment, role=role)
+    typer.echo(f"returned {request_id} to its initiator for changes as {person.name}; request is {state.status}")
+
+
+@requests_app.command("export")
+def requests_export(
+    request_id: Annotated[str, typer.Argument(help="The request to report on.")],
+    out: Annotated[Path, typer.Option("--out", help="The PDF file to write (it must not exist).")],
+    workspace: WorkspaceOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Write a printable audit record of a request (PDF), and ledger its sha256 so the filed copy can be checked."""
+    from stillroom.dashboard.report import export_report
+
+    ws = open_workspace(workspace)
+    written = export_report(ws, request_id, out, actor=os.environ.get("STILLROOM_USER") or "cli")
+    if as_json:
+        return emit_json(written)
+    typer.echo(f"wrote {written['path']} ({written['bytes']} bytes, sha256 {written['sha256']}); "
+               f"ledger entry {written['ledger_seq']}")
 
 
 @app.command()
@@ -687,7 +726,7 @@ def dashboard(
     command = [sys.executable, "-m", "streamlit", "run", str(app_file),
                "--server.address", address, "--server.port", str(port), "--browser.serverAddress", address,
                "--server.headless", "true", "--browser.gatherUsageStats", "false",
-               "--client.toolbarMode", "viewer", "--client.showErrorDetails", "type",
+               "--client.toolbarMode", "viewer", "--client.showErrorDetails", "type", "--theme.base", "light",
                "--server.fileWatcherType", "none", "--runner.magicEnabled", "false",
                "--", "--workspace", str(ws.root)]
     typer.echo(f"Stillroom dashboard for {ws.root} on http://{address}:{port}", err=True)

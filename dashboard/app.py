@@ -1,15 +1,23 @@
 """The reviewer dashboard: a router. Signed out, the only page is the sign-in; signed in, the pages the
 person's roles open. Start it with ``stillroom dashboard``."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from stillroom.dashboard import session, ui
 
-st.set_page_config(page_title="Stillroom review", page_icon=":material/verified_user:", layout="wide")
+# A file, not a ":material/...:" name: Streamlit fetches a named icon's favicon from a public font host.
+st.set_page_config(page_title="Stillroom review", page_icon=str(Path(__file__).with_name("static") / "favicon.png"),
+                   layout="wide")
 
 who = ui.signed_in()
 if who is None:
-    pages = [st.Page(ui.SIGN_IN, title="Sign in", icon=":material/login:", default=True)]
+    # Every page's address shows the sign-in, so a shared link or a reload keeps its address (and its ?id=)
+    # through the sign-in and then opens that page, instead of "Page not found" and the Inbox.
+    pages = [st.Page(ui.SIGN_IN, title="Sign in", icon=":material/login:", default=True),
+             *[st.Page(ui.SIGN_IN, title="Sign in", url_path=Path(page).stem, visibility="hidden")
+               for page in (ui.REQUEST, ui.RUNS, ui.LEDGER, ui.POLICIES, ui.USERS)]]
 else:
     pages = {
         "Review": [st.Page(ui.INBOX, title="Inbox", icon=":material/inbox:", default=True),

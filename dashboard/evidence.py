@@ -20,9 +20,11 @@ from stillroom import approvals
 from stillroom.errors import StillroomError
 from stillroom.ledger.checkpoint import read_checkpoint
 from stillroom.ledger.verify import verify_inclusion_bundle
+from stillroom.dashboard import review
 from stillroom.release import release_entries
 
 _TARGET_GATE = re.compile(r"^(size_mb|latency_ms_p95)\[(.+)\]$")
+_BUCKET = re.compile(r"^(\d+)(-\d+|\+)$")
 
 
 @dataclass(frozen=True)
@@ -34,12 +36,16 @@ class InboxItem:
     waiting_for: list[str]
     initiator: str
     run_id: str | None
-    gates_passed: bool
+    gates: list[dict[str, Any]]
+    changes_requested: bool = False
 
     def row(self) -> dict[str, Any]:
+        # A residency request has no release gates: "pass" there would claim a check that never ran.
+        gates = "none (not a release)" if not self.gates else "pass" if all(g["passed"] for g in self.gates) else "FAIL"
         return {"request": self.id, "kind": self.kind, "age": age_text(self.age),
                 "opened": f"{self.opened:%Y-%m-%d %H:%M} UTC", "waiting for": ", ".join(self.waiting_for),
-                "initiator": self.initiator, "run": self.run_id or "", "gates": "pass" if self.gates_passed else "FAIL"}
+                "initiator": self.initiator, "run": self.run_id or "", "gates": gates,
+                "changes requested": "yes" if self.changes_requested else ""}
 
 
 def inbox(ws, roles: list[str], *, now: datetime | None = None) -> list[InboxItem]:
@@ -52,7 +58,7 @@ def inbox(ws, roles: list[str], *, now: datetime | None = None) -> list[InboxIte
         if waiting and state.status == "pending":
             opened = _aware(request.created_at)
             items.append(InboxItem(request.id, request.kind, opened, now - opened, waiting, request.initiator,
-                                   request.run_id, all(g["passed"] for g in request.gates)))
+                                   request.run_id, request.gates, bool(state.changes_requested)))
     return items
 
 
@@ -87,6 +93,14 @@ class Evidence:
     policy: dict[str, Any]
     subject: dict[str, Any]
     problems: list[str] = field(default_factory=list)
+    run: dict[str, Any] = field(default_factory=dict)
+    card: dict[str, Any] | None = None
+    residency: dict[str, Any] | None = None
+    summary: review.Summary | None = None
+    previous: str | None = None
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    history: list[dict[str, Any]] = field(default_factory=list)
+    min_slice_size: int = 0
 
 
 def gather(ws, request_id: str, *, now: datetime | None = None) -> Evidence:
@@ -102,7 +116,9 @@ def gather(ws, request_id: str, *, now: datetime | None = None) -> Evidence:
     scrub_report = _artifact(ws, data.get("scrub_report"), "scrub report", problems)
     funnel = _artifact(ws, data.get("curation_funnel"), "curation funnel", problems)
     opened = _aware(request.created_at)
-    return Evidence(
+    facts = review.run_facts(ws, request.run_id)
+    min_slice = policy.release_gates.min_slice_size
+    ev = Evidence(
         request={"id": request.id, "kind": request.kind, "status": request.status, "state": state.status,
                  "run_id": request.run_id, "initiator": request.initiator, "digest": request.digest,
                  "pipeline": subject.get("pipeline"), "opened": f"{opened:%Y-%m-%d %H:%M} UTC",
@@ -115,7 +131,7 @@ def gather(ws, request_id: str, *, now: datetime | None = None) -> Evidence:
                 "threshold": g.get("threshold"), "source": "plugin" if g.get("plugin") else "core", "message": g.get("message", "")}
                for g in request.gates],
         metrics=metric_rows(evaluation),
-        slices=slice_tables(evaluation),
+        slices=slice_tables(evaluation, min_slice),
         targets=target_rows(request.gates),
         scrub=None if scrub_report is None else scrub_view(scrub_report, policy.residency.required_entities),
         funnel=None if funnel is None else funnel_rows(funnel),
@@ -126,7 +142,22 @@ def gather(ws, request_id: str, *, now: datetime | None = None) -> Evidence:
                 "same": request.policy_digest == policy.digest},
         subject=subject,
         problems=problems,
+        run=facts,
+        min_slice_size=min_slice,
     )
+    if request.kind == "residency":
+        ev.residency = review.residency_view(ws, request, facts)
+        return ev
+    ev.card = review.model_card(ws, subject.get("model_card"), problems)
+    ev.summary = review.summarize(ev, ev.card, facts, min_slice)
+    ev.history = review.history(ws, subject.get("pipeline"))
+    before = review.previous_release(ws, request)
+    if before is not None:
+        earlier = _artifact(ws, (before.subject.get("data") or {}).get("evaluation"), "last release's evaluation",
+                            problems) or {}
+        ev.previous = before.id
+        ev.changes = review.changes(ws, request, ev.slices, slice_tables(earlier, min_slice), before)
+    return ev
 
 
 def decision_roles(ws, kind: str, roles: list[str]) -> list[str]:
@@ -146,12 +177,16 @@ def metric_rows(evaluation: dict[str, Any]) -> list[dict[str, Any]]:
         if name.startswith("teacher_"):
             continue
         rows.append({"metric": key, "teacher": student.get(f"{evaluator}.teacher_{name}"), "student": value,
-                     "baseline (no KD)": baseline.get(key)})
+                     "baseline (no KD)": baseline.get(key), "meaning": review.meaning(key) + (
+                         " Over every slice, however small; the gate counts only slices of the policy's "
+                         "min_slice_size or more." if key == "slices.worst_slice_drop" else "")})
     return rows
 
 
-def slice_tables(evaluation: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
-    """Per slice field, per value: n, student and teacher accuracy (and the baseline's), and the drop."""
+def slice_tables(evaluation: dict[str, Any], min_slice: int = 0) -> dict[str, list[dict[str, Any]]]:
+    """Per slice field, per value: n, student and teacher accuracy (and the baseline's), the drop, and whether
+    the gate counts it (``min_slice`` examples or more); the largest drop first, so the rows a reviewer
+    needs lead. A value not measured stays None (shown blank), never 0."""
     baseline = {(e["evaluator"], name): table for e in evaluation.get("baseline") or []
                 for name, table in (e.get("slices") or {}).items()}
     tables: dict[str, list[dict[str, Any]]] = {}
@@ -160,8 +195,13 @@ def slice_tables(evaluation: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
             theirs = baseline.get((e["evaluator"], name), {})
             tables[name] = [{"slice": value, "n": int(scores.get("n", 0)), "student": scores.get("accuracy"),
                              "teacher": scores.get("teacher_accuracy"),
-                             "baseline (no KD)": theirs.get(value, {}).get("accuracy"), "drop": scores.get("drop")}
+                             "baseline (no KD)": theirs.get(value, {}).get("accuracy"), "drop": scores.get("drop"),
+                             "gated": int(scores.get("n", 0)) >= min_slice}
                             for value, scores in table.items()]
+            if all(_BUCKET.match(str(v)) for v in table):  # length buckets read in their own order
+                tables[name].sort(key=lambda r: int(_BUCKET.match(str(r["slice"]))[1]))
+            else:
+                tables[name].sort(key=lambda r: (r["drop"] is None, -(r["drop"] or 0.0), str(r["slice"])))
     return tables
 
 
@@ -194,6 +234,7 @@ def scrub_view(report: dict[str, Any], required: list[str]) -> dict[str, Any]:
                       "method": methods.get(entity, "")} for entity in sorted(set(required) | set(methods))],
         "uncovered": sorted(set(required) - set(methods)),
         "residual": [{k: r.get(k) for k in ("record", "field", "type", "score")} for r in report.get("residual") or []],
+        "detection": report.get("detection"),
     }
 
 

@@ -26,6 +26,7 @@ RUNS = "app_pages/runs.py"
 LEDGER = "app_pages/ledger.py"
 POLICIES = "app_pages/policies.py"
 USERS = "app_pages/users.py"
+_ROW_PX = 35  # st.dataframe's row height
 _PUNCTUATION = re.compile(r"[!-/:-@\[-`{-~]")
 
 
@@ -75,9 +76,11 @@ def plain(value: Any) -> str:
     return _PUNCTUATION.sub(r"\\\g<0>", str(value))
 
 
-def table(rows: list[dict[str, Any]], *, empty: str = "None.") -> None:
+def table(rows: list[dict[str, Any]], *, empty: str = "None.", help: dict[str, str] | None = None) -> None:
+    """Rows as a table tall enough for every row (no inner scroll hides one); ``help``: column -> tooltip."""
     if rows:
-        st.dataframe(rows, hide_index=True)
+        st.dataframe(rows, hide_index=True, height=_ROW_PX * (len(rows) + 1) + 3,
+                     column_config={name: st.column_config.Column(help=text) for name, text in (help or {}).items()})
     else:
         st.caption(empty)
 

@@ -103,3 +103,94 @@ def build(ws, *, request: bool = True):
                           run_id=RUN, gates=gates)
     ledger.checkpoint()
     return opened
+
+
+LAST_RUN = "run-20241201-090000-fedcba"
+REFUSED_RUN = "run-20250102-080000-aaaaaa"
+ENDPOINT = "https://api.example-llm.com/v1"
+DETECTION = {"profile": "fast", "detector": "presidio patterns", "residual_detector": "presidio patterns",
+             "model": None, "summary": ["measured recall 0.91 on heldout-pii"],
+             "measured": [{"name": "heldout-pii", "kind": "human-annotated", "size": 512, "digest": "e" * 64,
+                           "source": "benchmarks/pii_heldout", "measured_at": "2025-01-01", "command": "pii.py",
+                           "overall": {"precision": 0.88, "recall": 0.91, "f2": 0.9, "support": 300},
+                           "recall": {"PERSON": 0.9}, "support": {"PERSON": 200}}]}
+
+
+def build_desk(ws, tmp_path):
+    """The reviewer's desk: ``build``'s pending release, now carrying a model card and the scrubber's measured
+    recall, preceded by an approved release of the same pipeline (with other numbers), and a residency
+    request opened by a refused run for an external endpoint. Returns (release, last_release, residency)."""
+    from stillroom.approvals import decide
+    from stillroom.components import Evaluation
+    from stillroom.plugins.exporters.card import write_model_card
+    from stillroom.users import unlock
+
+    for name, roles in PEOPLE.items():
+        setup_user(ws, name, roles, passphrase(name), actor="test-admin")
+    policy, store = ws.policy(), ws.artifacts
+    last = _release(ws, LAST_RUN, shift=0.03, records=90, card=None, detection=None)
+    for name in ("sam", "lena"):
+        decide(ws, last.id, unlock(ws, name, passphrase(name)), decision="approve", comment="ok")
+    card = write_model_card(
+        tmp_path / "card", name="intents", task="classification",
+        teacher={"name": "bank-intent-teacher", "location": "file:///models/teacher", "fingerprint": "t" * 64},
+        data={"test": "d" * 64}, evaluations=[Evaluation(e["evaluator"], e["metrics"], e["slices"])
+                                              for e in evaluation()["student"]],
+        intended_use="routing customer messages to the right banking team", license="apache-2.0",
+        limitations=["Measured only on the held-out split.", "English messages only."], pii_detection=DETECTION)
+    release = _release(ws, RUN, shift=0.0, records=100, card=store.put_file(card), detection=DETECTION)
+    residency = _refused_run(ws, policy)
+    ws.ledger().checkpoint()
+    return release, last, residency
+
+
+def _release(ws, run_id: str, *, shift: float, records: int, card: str | None, detection: dict | None):
+    """One finished run of the `intents` pipeline and its pending release request, as the runner leaves them."""
+    policy, store, ledger = ws.policy(), ws.artifacts, ws.ledger()
+    report_ = {role: [dict(e, metrics={k: (v - shift if k in ("accuracy", "agreement", "retained") else v)
+                                       for k, v in e["metrics"].items()},
+                           slices={f: {s: dict(r, accuracy=r["accuracy"] - shift, drop=r["drop"] + shift)
+                                       for s, r in t.items()} for f, t in e["slices"].items()})
+                      for e in evals] for role, evals in evaluation().items()}
+    scrub = store.put_json({"records": records, "counts": {"PERSON": {"text": 12}, "US_SSN": {"text": 2}},
+                            "methods": {e: "pattern" for e in policy.residency.required_entities},
+                            "residual": [], "detection": detection})
+    digest = store.put_json(report_)
+    spec = {"name": "intents", "source": {"type": "jsonl", "classification": "confidential"}}
+    ledger.record("run.start", {"run_id": run_id, "pipeline": "intents", "policy_digest": policy.digest, "spec": spec},
+                  actor="olga", run_id=run_id)
+    with ws.session() as s:
+        crud.create_run(s, run_id=run_id, pipeline="intents", spec_digest="s" * 64, initiator="olga")
+        for position, (name, outputs) in enumerate([
+                ("preflight", {"classification": "confidential"}),
+                ("ingest", {"source": "jsonl", "location": "file:///data/banking77.jsonl", "records": records,
+                            "fingerprint": f"{records:064x}"}),
+                ("scrub", {"report": scrub, "residual": 0}), ("evaluate", {"report": digest})]):
+            crud.add_stage(s, run_id=run_id, position=position, name=name, status="succeeded", started_at=utcnow(),
+                           seconds=1.0, outputs=outputs)
+        crud.finish_run(s, run_id=run_id, status="succeeded", summary={})
+    student = {f"{e['evaluator']}.{k}": v for e in report_["student"] for k, v in e["metrics"].items()}
+    slices = next(e["slices"] for e in report_["student"] if e["evaluator"] == "slices")
+    gates = compute_gates({**student, "residual_pii": 0}, policy.release_gates, "classification", slices)
+    subject = {"run_id": run_id, "pipeline": "intents", "spec_digest": "s" * 64, "policy_digest": policy.digest,
+               "teacher": {"name": "bank-intent-teacher", "fingerprint": "t" * 64},
+               "data": {"source_fingerprint": f"{records:064x}", "scrub_report": scrub, "evaluation": digest},
+               "student": {"files": {"hf/model.safetensors": store.put_bytes(run_id.encode())}}, "model_card": card,
+               "plugins": [{"name": "stillroom.plugins.evaluators.task", "origin": "builtin", "version": "0.1.0"}],
+               "gates": gates}
+    return open_request(ws, kind="release", subject=subject, initiator="olga", policy_digest=policy.digest,
+                        run_id=run_id, gates=gates)
+
+
+def _refused_run(ws, policy):
+    """A run refused at preflight for an HTTP teacher outside the boundary, and the residency request it opened."""
+    spec = {"name": "intents-api", "source": {"type": "jsonl", "classification": "confidential"}}
+    ws.ledger().record("run.start", {"run_id": REFUSED_RUN, "pipeline": "intents-api", "policy_digest": policy.digest,
+                                     "spec": spec}, actor="olga", run_id=REFUSED_RUN)
+    with ws.session() as s:
+        crud.create_run(s, run_id=REFUSED_RUN, pipeline="intents-api", spec_digest="r" * 64, initiator="olga")
+        crud.finish_run(s, run_id=REFUSED_RUN, status="refused", summary={})
+    subject = {"role": "teacher", "component": "openai", "location": ENDPOINT, "fingerprint": "f" * 64,
+               "classification": "confidential"}
+    return open_request(ws, kind="residency", subject=subject, initiator="olga", policy_digest=policy.digest,
+                        run_id=REFUSED_RUN)

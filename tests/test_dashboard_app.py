@@ -56,6 +56,11 @@ def table(at: AppTest, column: str):
     return next(t.value for t in at.dataframe if column in t.value.columns)
 
 
+def form(request) -> str:
+    """The prefix of a request's decision-form keys: its id and subject digest."""
+    return f"request.{request.id}.{request.digest[:16]}"
+
+
 def titles(at: AppTest) -> list[str]:
     return [shown(t.value) for t in at.title]
 
@@ -112,27 +117,28 @@ def test_request_page_shows_the_evidence_and_a_verified_ledger(shared, monkeypat
     ws, request = shared
     at = open_app(ws, monkeypatch, user="sam", page="app_pages/request.py", id=request.id)
     assert titles(at) == [f"Request {request.id}"]
-    assert [m.value for m in at.metric] == ["pending", "0 / 2", "6 / 6", "just now"]
+    assert [m.value for m in at.metric][:4] == ["pending", "0 / 2", "6 / 6", "just now"]
     assert shown(at.success[0].value).startswith("ledger verified up to checkpoint")
     assert set(table(at, "gate")["passed"]) == {"pass"}
     assert list(table(at, "metric")["metric"])[:2] == ["task.accuracy", "task.macro_f1"]
-    assert list(table(at, "slice")["slice"]) == ["card_arrival", "lost_or_stolen_card", "top_up_failed"]
+    assert list(table(at, "slice")["slice"]) == ["top_up_failed", "card_arrival", "lost_or_stolen_card"]
     assert list(table(at, "target")["target"]) == ["cpu-server"]
     assert list(table(at, "step")["out"]) == [100, 93]
     assert set(table(at, "covered")["covered"]) == {True}
-    assert set(table(at, "status")["status"]) == {"verified"}
+    proofs = next(t.value for t in at.dataframe if {"seq", "status"} <= set(t.value.columns))
+    assert set(proofs["status"]) == {"verified"}
     assert len(at.get("vega_lite_chart")) == 1
 
 
 def test_a_reviewer_approves_and_their_comment_is_shown_as_text(fresh, monkeypatch):
     ws, request = fresh
     at = open_app(ws, monkeypatch, user="sam", page="app_pages/request.py", id=request.id)
-    at.text_area(key="request.comment").input(HOSTILE)
-    at.text_input(key="request.passphrase").input(helpers.passphrase("sam"))
+    at.text_area(key=f"{form(request)}.comment").input(HOSTILE)
+    at.text_input(key=f"{form(request)}.passphrase").input(helpers.passphrase("sam"))
     submit(at, "Sign decision")
     assert not at.exception, at.exception
     assert shown(at.success[-1].value) == (
-        f"You signed: approve {request.id}. The request is pending; still needs legal.")
+        f"You signed: approve {request.id} (subject {request.digest[:16]}). The request is pending; still needs legal.")
     assert [m.value for m in at.metric][:2] == ["pending", "1 / 2"]
     assert [(d.user, d.decision, d.comment) for d in decisions_for(ws, request.id)] == [("sam", "approve", HOSTILE)]
     decisions = table(at, "comment")
@@ -140,7 +146,7 @@ def test_a_reviewer_approves_and_their_comment_is_shown_as_text(fresh, monkeypat
     markdown = [e.value for kind in ("markdown", "caption", "success", "error", "info", "warning", "title",
                                      "subheader") for e in at.get(kind)]
     assert not any("pixel.png" in value for value in markdown)
-    assert at.session_state["request.passphrase"] == ""
+    assert at.session_state[f"{form(request)}.passphrase"] == ""
     at.run()  # the browser's next message replaces the widget values the server kept from the submit
     assert helpers.passphrase("sam") not in widget_states(at)
 
@@ -148,7 +154,7 @@ def test_a_reviewer_approves_and_their_comment_is_shown_as_text(fresh, monkeypat
 def test_the_initiator_is_refused_with_the_policys_message(fresh, monkeypatch):
     ws, request = fresh
     at = open_app(ws, monkeypatch, user="olga", page="app_pages/request.py", id=request.id)
-    at.text_input(key="request.passphrase").input(helpers.passphrase("olga"))
+    at.text_input(key=f"{form(request)}.passphrase").input(helpers.passphrase("olga"))
     submit(at, "Sign decision")
     assert [shown(e.value) for e in at.error] == [(
         f"olga initiated {request.id} and cannot approve it: the policy excludes the initiator from deciding "

@@ -8,6 +8,7 @@ $STILLROOM_SCREENSHOTS names (`STILLROOM_SCREENSHOTS=docs/screenshots` refreshes
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -43,6 +44,13 @@ def free_port() -> int:
 def served(workspace, tmp_path):
     """The request's workspace, served by `stillroom dashboard` on a free loopback port."""
     request = helpers.build(workspace)
+    with serve(workspace, tmp_path) as base:
+        yield workspace, request, base
+
+
+@contextlib.contextmanager
+def serve(workspace, tmp_path):
+    """`stillroom dashboard` for ``workspace`` on a free loopback port; yields its base URL."""
     port, log_path = free_port(), tmp_path / "dashboard.log"
     with open(log_path, "wb") as log:
         # Its own session (process group), so the streamlit server it starts is stopped with it.
@@ -52,7 +60,7 @@ def served(workspace, tmp_path):
         base = f"http://127.0.0.1:{port}"
         try:
             wait_until_healthy(base, server, log_path)
-            yield workspace, request, base
+            yield base
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             try:
@@ -131,13 +139,15 @@ def test_reviewers_approve_a_release_in_the_browser_and_the_initiator_cannot(ser
     page.screenshot(path=str(screenshots / "request.png"))
     page.set_viewport_size({"width": 1280, "height": 900})
     decide(page, "sam", "scrub report clean; no egress")
-    expect(page.get_by_text(f"You signed: approve {request.id}. The request is pending; still needs legal.")
+    expect(page.get_by_text(f"You signed: approve {request.id} (subject {request.digest[:16]}). The request is "
+                            "pending; still needs legal.")
            ).to_be_visible(timeout=WAIT_MS)
 
     sign_in(page, base, "lena")
     page.get_by_text(f"Open {request.id}").click()
     decide(page, "lena", "licence and residency ok")
-    expect(page.get_by_text(f"You signed: approve {request.id}. The request is approved.")).to_be_visible(
+    expect(page.get_by_text(f"You signed: approve {request.id} (subject {request.digest[:16]}). The request is "
+                            "approved.")).to_be_visible(
         timeout=WAIT_MS)
 
     assert get_request(ws, request.id).status == "approved"

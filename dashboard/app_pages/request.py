@@ -1,43 +1,115 @@
-"""One request's evidence, and the reviewer's decision on it: signed with their own key by the core."""
+"""One request's evidence, and the reviewer's decision on it: signed with their own key by the core.
+
+Every field of the decision form is keyed by the request id and its subject digest, so nothing chosen or
+typed on one request is still filled in on another (or on the same request once its subject changed).
+"""
 
 import altair as alt
 import streamlit as st
 
 from stillroom import approvals
-from stillroom.dashboard import actions, evidence, ui
+from stillroom.dashboard import actions, evidence, report, review, ui
 from stillroom.errors import StillroomError
 
+CHOICES = {"approve": "Approve", "changes": "Request changes", "reject": "Reject"}
 
-def sign(request_id: str) -> None:
+
+def form_key(request_id: str, digest: str) -> str:
+    return f"request.{request_id}.{digest[:16]}"
+
+
+def sign(request_id: str, digest: str) -> None:
     """The form's callback: sign, then empty the passphrase widget (only a callback may) whatever happened."""
-    form = st.session_state
-    passphrase, form["request.passphrase"] = form["request.passphrase"], ""
-    decision, who = form["request.decision"], ui.signed_in()
+    form, key = st.session_state, form_key(request_id, digest)
+    passphrase, form[f"{key}.passphrase"] = form[f"{key}.passphrase"], ""
+    decision, who = form[f"{key}.decision"], ui.signed_in()
     if who is None:
         form["request.outcome"] = {"refused": True, "message": "Your session has ended; sign in again."}
         return
     try:
         state = actions.decide(ui.workspace(), who, request_id, passphrase=passphrase, decision=decision,
-                               comment=form["request.comment"], role=form.get("request.role"))
+                               comment=form[f"{key}.comment"], role=form.get(f"{key}.role"))
     except StillroomError as refused:
         form["request.outcome"] = {"refused": True, "message": str(refused)}
         return
-    form["request.comment"] = ""
-    still = f"; still needs {', '.join(state.missing_roles)}" if state.status == "pending" else ""
-    form["request.outcome"] = {"refused": False,
-                               "message": f"You signed: {decision} {request_id}. The request is {state.status}{still}."}
+    form[f"{key}.comment"] = ""
+    still = f"; still needs {', '.join(state.missing_roles)}" if state.status == "pending" and state.missing_roles else ""
+    form["request.outcome"] = {"refused": False, "message": f"You signed: {decision} {request_id} (subject "
+                                                            f"{digest[:16]}). The request is {state.status}{still}."}
 
 
 def slice_chart(rows: list[dict]) -> alt.Chart:
-    """Student and teacher accuracy side by side for each value of one slice field."""
-    bars = [{"slice": r["slice"], "model": model, "accuracy": r[model]}
-            for r in rows for model in ("student", "teacher") if r[model] is not None]
+    """Student and teacher accuracy side by side per slice value, in the table's order (largest gap first),
+    each labelled with its example count; a value that was not measured has no bar, a measured 0 has one."""
+    order = [f"{r['slice']} (n={r['n']})" for r in rows]
+    bars = [{"slice": label, "model": model, "accuracy": r[model]}
+            for label, r in zip(order, rows) for model in ("student", "teacher") if r[model] is not None]
     return alt.Chart(alt.Data(values=bars)).mark_bar().encode(
-        y=alt.Y("slice:N", title=None, sort=None), yOffset="model:N",
+        y=alt.Y("slice:N", title=None, sort=order, axis=alt.Axis(labelLimit=400)), yOffset="model:N",
         x=alt.X("accuracy:Q", scale=alt.Scale(domain=[0, 1])),
-        color=alt.Color("model:N", scale=alt.Scale(domain=["student", "teacher"], range=["#1565c0", "#90caf9"])),
+        color=alt.Color("model:N", scale=alt.Scale(domain=["student", "teacher"], range=["#0d47a1", "#64b5f6"])),
         tooltip=["slice:N", "model:N", alt.Tooltip("accuracy:Q", format=".3f")],
     ).properties(height=36 * len(rows) + 30)
+
+
+def show_summary(ev) -> None:
+    summary = ev.summary
+    st.subheader("In plain words")
+    ui.text(summary.text)
+    metric = {row["metric"]: row["student"] for row in ev.metrics}
+    gate = {g["gate"]: g.get("value") for g in ev.gates}
+    cells = st.columns(4)
+    for cell, (label, name, value) in zip(cells, [
+            ("Retained accuracy", "retained", metric.get("task.retained")),
+            ("Agreement with teacher", "agreement", metric.get("fidelity.agreement")),
+            ("Worst slice drop", "worst_slice_drop", gate.get("worst_slice_drop")),
+            ("Residual PII", "residual_pii", gate.get("residual_pii"))]):
+        cell.metric(label, "not recorded" if value is None else f"{value:.4g}", help=review.GLOSSARY[name])
+    st.subheader("What a reviewer should check")
+    for check in summary.checks:
+        ui.text(f"- {check}")
+    st.subheader("Where each figure comes from")
+    ui.table(summary.facts)
+
+
+def show_card(card, run: dict) -> None:
+    if card is None:
+        st.caption("No model card is bound to this request.")
+        return
+    ui.text(f"teacher: {card['teacher'] or 'not named'}  ({card['teacher_location']})")
+    ui.text(f"licence: {card['licence']}")
+    ui.text(f"task: {card['task']}")
+    ui.text(f"data: {run.get('source') or 'not recorded'}, classification "
+            f"{run.get('classification') or 'not recorded'}, {run.get('records') or 'unknown'} records")
+    st.subheader("Intended use")
+    ui.text(card["intended_use"])
+    st.subheader("Limitations")
+    for item in card["limitations"] or ["none stated"]:
+        ui.text(f"- {item}")
+    if card["pii"]:
+        st.subheader("PII scrubbing")
+        ui.text(card["pii"])
+    st.caption(f"model card sha256 {card['digest']}")
+
+
+def show_residency(view) -> None:
+    st.subheader("What this exception would allow")
+    data, where = view["data"], view["where"]
+    records = "none read yet: the run was refused before any data moved" if data["records"] is None \
+        else data["records"]
+    ui.table([
+        {"question": "which data", "answer": f"{data['source']} (classification: {data['classification']}); "
+                                             f"records: {records}"},
+        {"question": "sent to", "answer": f"the {view['component']} at {where['location']}"},
+        {"question": "host", "answer": where["host"]},
+        {"question": "region", "answer": where["region"]},
+        {"question": "why the policy refused it", "answer": where["why_refused"]},
+        {"question": "asked for by", "answer": view["by"]},
+        {"question": "for run", "answer": f"{view['run'] or '-'} (pipeline {view['pipeline'] or 'not recorded'})"},
+        {"question": "bound to fingerprint", "answer": view["fingerprint"]},
+    ])
+    st.caption("Approving admits exactly this component, by this fingerprint, for runs by the same initiator; "
+               "anything else about it changed is a new request.")
 
 
 who = ui.require_session()
@@ -53,22 +125,31 @@ if wanted in ids and st.session_state.get("request.id") != wanted:
     st.session_state["request.id"] = wanted
 request_id = st.sidebar.selectbox("Request", ids, key="request.id",
                                   on_change=lambda: st.query_params.update(id=st.session_state["request.id"]))
+st.query_params["id"] = request_id  # the address always names the request shown: a link or a reload finds it
 ev = evidence.gather(ws, request_id)
 badge = evidence.ledger_badge(ws, request_id)
 req = ev.request
+pending = req["status"] == "pending"
 
 st.title(f"Request {ui.plain(req['id'])}")
-ui.text(f"{req['kind']} request for run {req['run_id'] or '-'} ({req['pipeline'] or 'no pipeline named'}), "
-        f"opened by {req['initiator']} {req['opened']}; "
-        f"still needs {', '.join(ev.approval['missing_roles']) or 'nobody'}")
+if ev.residency:
+    headline = (f"residency exception for run {req['run_id'] or '-'}: {ev.residency['component']} at "
+                f"{ev.residency['where']['location']} for {ev.residency['data']['classification']} data")
+else:
+    headline = f"{req['kind']} request for run {req['run_id'] or '-'} ({req['pipeline'] or 'no pipeline named'})"
+tail = f"; still needs {', '.join(ev.approval['missing_roles']) or 'nobody'}" if pending else f"; {req['status']}"
+ui.text(f"{headline}, opened by {req['initiator']} {req['opened']}{tail}")
+ui.text(f"subject digest {req['digest']}")
 
-passed = sum(g["passed"] for g in ev.gates)
 counted, missing = len(ev.approval["counted"]), len(ev.approval["missing_roles"])
 status, signed, gates, age = st.columns(4)
 status.metric("Status", req["status"])
 signed.metric("Approvals", f"{counted} / {counted + missing}")
-gates.metric("Gates passed", f"{passed} / {len(ev.gates)}")
-age.metric("Waiting", req["age"])
+if ev.residency:
+    gates.metric("Gates", "none", help="A residency exception is not a release: no release gates apply.")
+else:
+    gates.metric("Gates passed", f"{sum(g['passed'] for g in ev.gates)} / {len(ev.gates)}")
+age.metric("Waiting" if pending else "Opened", req["age"] if pending else req["opened"])
 
 (st.success if badge.healthy else st.error)(ui.plain(badge.summary), icon=":material/verified:")
 failing = [g["gate"] for g in ev.gates if not g["passed"]]
@@ -77,72 +158,114 @@ if failing:
                         "pass, whatever the approvals."))
 for problem in ev.problems:
     st.warning(ui.plain(problem))
+for change in ev.approval["changes_requested"]:
+    st.warning(ui.plain(f"Changes requested by {change['reviewer']} ({change['role']}) at {change['time']}: "
+                        f"{change['comment']}"), icon=":material/undo:")
 if ev.approval["rejected_by"]:
     rejected = ev.approval["rejected_by"]
     st.error(ui.plain(f"Rejected by {rejected['reviewer']} ({rejected['role']})"))
 
-tabs = st.tabs(["Gates", "Metrics", "Slices", "Size & latency", "Scrub", "Curation", "Egress", "Plugins",
-                "Decisions", "Ledger proofs", "Subject"])
-with tabs[0]:
-    ui.table([{**g, "passed": "pass" if g["passed"] else "FAIL"} for g in ev.gates], empty="No gates were computed.")
-with tabs[1]:
-    st.caption("Task and fidelity metrics on held-out data: the student, the teacher it learned from, "
-               "and the same student trained on labels alone (no distillation).")
-    ui.table(ev.metrics, empty="No evaluation report is bound to this request.")
-with tabs[2]:
-    if not ev.slices:
-        st.caption("No per-slice results are bound to this request.")
-    for field, rows in ev.slices.items():
-        st.subheader(f"Accuracy by {ui.plain(field)}")
-        st.altair_chart(slice_chart(rows), width="stretch")
-        ui.table(rows)
-with tabs[3]:
-    ui.table(ev.targets, empty="No deployment targets in the policy's release gates.")
-with tabs[4]:
-    if ev.scrub is None:
-        st.caption("No scrub report is bound to this request.")
-    else:
-        ui.text(f"{ev.scrub['records']} records scrubbed; {len(ev.scrub['residual'])} residual finding(s).")
-        if ev.scrub["uncovered"]:
-            st.error(ui.plain("Required entity types no method covers: " + ", ".join(ev.scrub["uncovered"])))
-        st.subheader("Replaced entities")
-        ui.table(ev.scrub["entities"], empty="No entities were found.")
-        st.subheader("Coverage")
-        ui.table(ev.scrub["coverage"])
-        st.subheader("Residual findings")
-        ui.table(ev.scrub["residual"], empty="None: the residual scan came back clean.")
-with tabs[5]:
-    ui.table(ev.funnel or [], empty="No curation funnel is bound to this request.")
-with tabs[6]:
+if st.button("Prepare the audit record (PDF)", key=f"request.{request_id}.prepare",
+             help="A printable report of everything on this page; its sha256 is recorded in the ledger."):
+    made = report.pdf_bytes(ws, request_id, actor=who.name)
+    st.download_button(f"Download {request_id}-audit.pdf", made, file_name=f"{request_id}-audit.pdf",
+                       mime="application/pdf", key=f"request.{request_id}.pdf", on_click="ignore")
+
+if ev.residency:
+    show_residency(ev.residency)
+    names = ["Egress", "Plugins", "Decisions", "Ledger proofs", "Subject"]
+else:
+    names = ["Summary", "Model card", "What changed", "Gates", "Metrics", "Slices", "Size & latency", "Scrub",
+             "Curation", "Egress", "Plugins", "Decisions", "Ledger proofs", "Subject"]
+tab = dict(zip(names, st.tabs(names)))
+if "Summary" in tab:
+    with tab["Summary"]:
+        show_summary(ev)
+    with tab["Model card"]:
+        show_card(ev.card, ev.run)
+    with tab["What changed"]:
+        if ev.previous is None:
+            st.caption("This is the first release request of this pipeline: there is nothing to compare with.")
+        else:
+            changed = [row for row in ev.changes if row["changed"]]
+            st.caption(f"Against {ev.previous}, this pipeline's last approved or released request: "
+                       f"{len(changed)} of {len(ev.changes)} items changed (listed first).")
+            ui.table(changed + [row for row in ev.changes if not row["changed"]])
+        st.subheader(f"Release history of {ui.plain(req['pipeline'] or 'this pipeline')}")
+        ui.table(ev.history, help={"worst_slice_drop": review.GLOSSARY["worst_slice_drop"],
+                                   "retained_quality": review.GLOSSARY["retained_quality"],
+                                   "fidelity": review.GLOSSARY["fidelity"]})
+    with tab["Gates"]:
+        ui.table([{**g, "passed": "pass" if g["passed"] else "FAIL", "meaning": review.meaning(g["gate"])}
+                  for g in ev.gates], empty="No gates were computed.")
+    with tab["Metrics"]:
+        st.caption("Task and fidelity metrics on held-out data: the student, the teacher it learned from, "
+                   "and the same student trained on labels alone (no distillation).")
+        ui.table(ev.metrics, empty="No evaluation report is bound to this request.")
+    with tab["Slices"]:
+        if not ev.slices:
+            st.caption("No per-slice results are bound to this request.")
+        st.caption(f"Largest drop first. The gate counts slices of {ev.min_slice_size}+ examples (gated); a blank "
+                   "cell was not measured, a 0 was measured as 0.")
+        for field, rows in ev.slices.items():
+            st.subheader(f"Accuracy by {ui.plain(field)}")
+            st.altair_chart(slice_chart(rows), width="stretch")
+            ui.table(rows, help={"drop": review.GLOSSARY["drop"]})
+    with tab["Size & latency"]:
+        ui.table(ev.targets, empty="No deployment targets in the policy's release gates.")
+    with tab["Scrub"]:
+        if ev.scrub is None:
+            st.caption("No scrub report is bound to this request.")
+        else:
+            ui.text(f"{ev.scrub['records']} records scrubbed; {len(ev.scrub['residual'])} residual finding(s).")
+            if ev.scrub["uncovered"]:
+                st.error(ui.plain("Required entity types no method covers: " + ", ".join(ev.scrub["uncovered"])))
+            st.subheader("Replaced entities")
+            ui.table(ev.scrub["entities"], empty="No entities were found.")
+            st.subheader("Coverage")
+            ui.table(ev.scrub["coverage"])
+            st.subheader("Residual findings")
+            ui.table(ev.scrub["residual"], empty="None: the residual scan came back clean.")
+    with tab["Curation"]:
+        ui.table(ev.funnel or [], empty="No curation funnel is bound to this request.")
+with tab["Egress"]:
     if ev.egress:
-        st.error(f"{len(ev.egress)} blocked egress attempt(s) during this run.")
+        st.warning(f"{len(ev.egress)} network or program-launch attempt(s) were blocked during this run: nothing "
+                   "left the machine. Check each target below is one you expect (a library looking for updates "
+                   "is common and harmless; a data host is not).")
     ui.table(ev.egress, empty="No network or program-launch attempt was blocked during this run.")
-with tabs[7]:
+with tab["Plugins"]:
     ui.table(ev.plugins, empty="No plugins are recorded in this request.")
-with tabs[8]:
+with tab["Decisions"]:
     ui.table(ev.decisions, empty="No decisions yet.")
     if ev.approval["ignored"]:
         st.subheader("Decisions that do not count")
         ui.table(ev.approval["ignored"])
-with tabs[9]:
+with tab["Ledger proofs"]:
     ui.table(badge.proofs, empty="No ledger entries belong to this request yet.")
-with tabs[10]:
+with tab["Subject"]:
     ui.text(f"request digest  {req['digest']}")
     ui.text(f"policy digest   {ev.policy['request']} (when opened)")
     ui.text(f"current policy  {ev.policy['current']}" + ("" if ev.policy["same"] else "  (changed since)"))
     st.json(ev.subject, expanded=False)
 
 st.divider()
-st.subheader("Your decision")
 outcome = st.session_state.pop("request.outcome", None)
 if outcome:
     (st.error if outcome["refused"] else st.success)(ui.plain(outcome["message"]))
+if not pending:
+    st.subheader("Decided")
+    ui.text(f"This request is {req['status']}; it takes no more decisions.")
+    st.stop()
+st.subheader("Your decision")
 roles = evidence.decision_roles(ws, req["kind"], who.roles)
-with st.form("request.decide"):
-    st.radio("Decision", ["approve", "reject"], horizontal=True, key="request.decision")
+key = form_key(req["id"], req["digest"])
+with st.form(f"{key}.form"):
+    ui.text(f"You are signing for request {req['id']}, subject digest {req['digest']}.")
+    st.radio("Decision", list(CHOICES), format_func=CHOICES.get, horizontal=True, key=f"{key}.decision")
     if len(roles) > 1:
-        st.selectbox("Decide as", roles, key="request.role")
-    st.text_area("Comment", key="request.comment")
+        st.selectbox("Decide as", roles, key=f"{key}.role")
+    st.text_area("Comment", key=f"{key}.comment")
     st.text_input("Your passphrase (it unlocks your signing key for this decision only)", type="password",
-                  key="request.passphrase")
-    st.form_submit_button("Sign decision", type="primary", on_click=sign, args=(request_id,))
+                  key=f"{key}.passphrase")
+    st.form_submit_button("Sign decision", type="primary", on_click=sign, args=(req["id"], req["digest"]))

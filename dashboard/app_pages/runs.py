@@ -23,7 +23,9 @@ if not stages:
 chart = alt.Chart(alt.Data(values=[{k: s[k] for k in ("stage", "status", "from_s", "to_s", "seconds")}
                                    for s in stages])).mark_bar().encode(
     y=alt.Y("stage:N", sort=[s["stage"] for s in stages], title=None),
-    x=alt.X("from_s:Q", title="seconds since the run started"),
+    # The axis spans the whole run from 0, so a run of one short stage is a full bar, not a hairline.
+    x=alt.X("from_s:Q", title="seconds since the run started",
+            scale=alt.Scale(domain=[0, max(max(s["to_s"] for s in stages), 0.001)])),
     x2="to_s:Q",
     color=alt.Color("status:N", scale=alt.Scale(domain=["succeeded", "skipped", "failed"],
                                                 range=["#2e7d32", "#9e9e9e", "#c62828"])),
