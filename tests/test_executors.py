@@ -23,6 +23,7 @@ from stillroom.config import parse_spec
 from stillroom.plugin_manager import DEFAULT_PLUGINS, PluginInfo, PluginManager, load_plugins
 from stillroom.run import run_pipeline
 from stillroom.store import crud
+from tests.people import adopt_policy
 
 
 class DigitScrubber(Scrubber):
@@ -100,6 +101,7 @@ def data_file(workspace):
     policy = workspace.policy_dir / "residency.yaml"
     text = policy.read_text()
     policy.write_text(re.sub(r"required_entities: \[.*\]", "required_entities: [NUMBER]", text))
+    adopt_policy(workspace)
     def word(i):  # distinct texts after scrubbing, so every split gets some
         return "".join(chr(ord("a") + int(d)) for d in str(i))
 
@@ -166,7 +168,7 @@ def test_a_plugin_that_provides_the_named_executor_runs_the_work_and_the_ledger_
                                               ("map", "label"), ("map", "label"), ("train", "train")]
     start = next(e for e in ledger(workspace, run.run_id) if e["kind"] == "run.start")
     assert start["payload"]["executor"] == "threads" and start["payload"]["spec"]["executor"] == "ray"
-    assert run.summaries["preflight"]["executor"] == "threads"
+    assert run.summaries["preflight"]["executor"] == {"name": "threads"}
 
 
 def test_scrub_and_label_digests_do_not_depend_on_the_executor(workspace, plugins, data_file):
