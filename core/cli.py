@@ -121,6 +121,10 @@ def run(
     as_user: AsOption = None,
     no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bars.")] = False,
     isolate: Annotated[bool, typer.Option("--isolate", help="Run inside a network namespace with no route (Linux).")] = False,
+    executor: Annotated[Optional[str], typer.Option(
+        help="Who runs the work (local, ray); overrides the spec's `executor:`, and the ledgered spec says what ran.")] = None,
+    address: Annotated[Optional[str], typer.Option(
+        help="The Ray cluster to run on (HOST:PORT, as RAY_ADDRESS); with the ray executor only.")] = None,
 ) -> None:
     """Run a pipeline under the workspace's policies, as an operator; prints the run and request ids."""
     from stillroom.config import load_spec
@@ -130,6 +134,13 @@ def run(
 
     ws = open_workspace(workspace)
     spec = load_spec(pipeline)
+    if executor:
+        spec = spec.model_copy(update={"executor": executor})
+    if address:
+        if spec.executor != "ray":
+            raise UsageError(f"--address names a Ray cluster, and this run's executor is {spec.executor!r}; "
+                             "add --executor ray")
+        os.environ["RAY_ADDRESS"] = address  # where the ray executor, like Ray itself, finds its cluster
     person = unlock_user(ws, as_user)
     run = execute(ws, spec, person=person, progress=not no_progress)
     _print_outcome(run)
@@ -332,6 +343,10 @@ def runs_show(run_id: Annotated[str, typer.Argument(help="The run id.")], worksp
             raise UsageError(f"no run {run_id!r} in {ws.root}; `stillroom runs list` shows the runs")
         stages = [st.model_dump(mode="json") for st in crud.list_stages(s, run_id=run_id)]
         data = {**found.model_dump(mode="json", exclude={"summary"}), "stages": stages}
+    ledgered = {e.kind.removeprefix("stage."): e.payload
+                for e in ws.ledger().entries(run_id=run_id, limit=1000) if e.kind.startswith("stage.")}
+    for st in stages:  # where each stage ran and the digests it wrote, as the ledger holds them
+        st.update({key: ledgered.get(st["name"], {}).get(key) for key in ("writes", "executor")})
     if as_json:
         return emit_json(data)
     out = console()

@@ -381,6 +381,11 @@ class Executor(ABC):
     def train(self, work: TrainWork) -> str:
         """``work.fn(work.dataset)``: the trained student's artifact digest."""
 
+    def preflight(self, classification: str) -> dict[str, Any]:
+        """Check where the work will run against the policy before any data moves (raise ``RunRefused``), for
+        data of ``classification``; what comes back goes into the preflight stage's ledger entry."""
+        return {"name": self.name}
+
     def evidence(self, stage: str) -> dict[str, Any]:
         """What this executor did for ``stage``, for its ledger entry: where the work ran (``ran_on``), and
         ``blocked``, egress attempts its workers refused (``{"target", "event", "node", ...}``, never data)."""

@@ -42,6 +42,7 @@ from stillroom.errors import ConfigError
 Generate = Callable[[list[Record], int], list[Record]]
 TeacherProbs = Callable[[list[str]], Any]  # (n, C) array of class probabilities
 Scrub = Callable[[Batch], tuple[Batch, ScrubReport]]
+MinHashValues = Callable[[list[str]], Any]  # normalised texts -> (n, num_perm) MinHash values, in order
 T = TypeVar("T")
 
 
@@ -168,6 +169,7 @@ def curate(
     canaries: Planting | None = None,
     transfer: Generate | None = None,
     label_names: Sequence[str] | None = None,
+    minhash_values: MinHashValues | None = None,
 ) -> CurateResult:
     """Run every curation step over ``records`` (already scrubbed) and return what is kept.
 
@@ -185,13 +187,18 @@ def curate(
 
     ``transfer`` makes the transfer set (``options.transfer``); each input it makes
     is labelled ``label_names[argmax teacher_probs]``, so both are required with it.
+
+    ``minhash_values`` computes the near-duplicate signatures of many texts at
+    once (the pipeline maps it over its executor's workers); by default
+    ``minhash_values_of`` here.
     """
     fields = list(dict.fromkeys([*([label_field] if label_field else []), *slice_fields]))
     undeclared = sorted(set(options.slice_values) - set(fields))
     if undeclared:
         raise ConfigError(f"curate.slice_values names {undeclared[0]!r}, which is neither data.label_field "
                           "nor one of data.slice_fields")
-    run = _Run(text_field, options, scrub, teacher_probs, list(eval_texts), len(records))
+    run = _Run(text_field, options, scrub, teacher_probs, list(eval_texts), len(records),
+               minhash_values or (lambda norms: minhash_values_of(norms, options.dedupe.num_perm)))
     items = [_Item(dict(r), i, "input") for i, r in enumerate(records)]
     run.step("input", items, items)
 
@@ -283,8 +290,9 @@ class _Index:
 
 class _Run:
     def __init__(self, text_field: str, options: CurateOptions, scrub: Scrubber | Scrub | None,
-                 teacher_probs: TeacherProbs | None, eval_texts: list[str], inputs: int) -> None:
-        self.text_field, self.options = text_field, options
+                 teacher_probs: TeacherProbs | None, eval_texts: list[str], inputs: int,
+                 minhash_values: MinHashValues) -> None:
+        self.text_field, self.options, self.minhash_values = text_field, options, minhash_values
         self.scrubber = scrub if isinstance(scrub, Scrubber) else None
         self._scrub = scrub.scrub if isinstance(scrub, Scrubber) else scrub
         self.teacher_probs, self.eval_texts, self.inputs = teacher_probs, eval_texts, inputs
@@ -339,8 +347,20 @@ class _Run:
 
     def signature(self, item: _Item):
         if item._signature is None:
-            item._signature = minhash(self.norm(item), self.options.dedupe.num_perm)
+            self.sign([item])
         return item._signature
+
+    def sign(self, items: list[_Item]) -> None:
+        """Signatures for every item that has none, computed in one call: many texts make a batch worth shipping."""
+        unsigned = [it for it in items if it._signature is None]
+        for item, signature in zip(unsigned, self.signatures([self.norm(it) for it in unsigned]), strict=True):
+            item._signature = signature
+
+    def signatures(self, norms: list[str]) -> list:
+        from datasketch import LeanMinHash
+
+        values = self.minhash_values(norms) if norms else []
+        return [LeanMinHash(seed=1, hashvalues=row, scheme=MINHASH_SCHEME) for row in values]
 
     def unconfident(self, items: list[_Item]) -> list[str | None]:
         import numpy as np
@@ -355,6 +375,7 @@ class _Run:
     def duplicates(self, items: list[_Item], index: _Index) -> list[str | None]:
         """Each item against ``index`` and the items before it; the ones kept join ``index``."""
         reasons = []
+        self.sign(items)
         for item in items:
             found = index.match(self.norm(item), self.signature(item))
             if found is None:
@@ -365,9 +386,10 @@ class _Run:
     def contaminated(self, items: list[_Item]) -> list[str | None]:
         if self._eval_index is None:
             self._eval_index = _Index(self.options.dedupe)
-            for text in self.eval_texts:
-                norm = normalise(text)
-                self._eval_index.add(norm, minhash(norm, self.options.dedupe.num_perm))
+            norms = [normalise(text) for text in self.eval_texts]
+            for norm, signature in zip(norms, self.signatures(norms), strict=True):
+                self._eval_index.add(norm, signature)
+        self.sign(items)
         found = (self._eval_index.match(self.norm(it), self.signature(it)) for it in items)
         return [None if f is None else f"eval_overlap_{f}" for f in found]
 
@@ -376,6 +398,7 @@ class _Run:
         split, duplicates of what is kept); past ``limit`` passing ones, the rest are ``surplus``. Only the
         records kept join ``index``, so a surplus record never blocks a later one."""
         reasons: list[str | None] = [None] * len(items)
+        self.sign(items)
         if self.teacher_probs is not None and self.options.confidence.threshold > 0:
             reasons = self.unconfident(items)
         contaminated = self.contaminated(items)
@@ -521,10 +544,20 @@ def normalise(text: str) -> str:
     return " ".join(re.findall(r"\w+", text.casefold()))
 
 
+def minhash_values_of(norms: list[str], num_perm: int):
+    """The MinHash values of each normalised text, one row each: plain numbers, cheap to send between processes."""
+    import numpy as np
+
+    return np.array([minhash(norm, num_perm).hashvalues for norm in norms], dtype=np.uint64).reshape(-1, num_perm)
+
+
+MINHASH_SCHEME = "affine32"  # named, so values computed in another process are read under the same scheme
+
+
 def minhash(norm: str, num_perm: int):
     from datasketch import MinHash
 
-    signature = MinHash(num_perm=num_perm, seed=1)
+    signature = MinHash(num_perm=num_perm, seed=1, scheme=MINHASH_SCHEME)
     padded = f" {norm} "
     signature.update_batch([padded[i : i + 4].encode() for i in range(max(1, len(padded) - 3))])
     return signature

@@ -23,6 +23,7 @@ from stillroom.config import parse_spec
 from stillroom.plugin_manager import DEFAULT_PLUGINS, PluginInfo, PluginManager, load_plugins
 from stillroom.run import run_pipeline
 from stillroom.store import crud
+from tests.people import adopt_policy
 
 
 class DigitScrubber(Scrubber):
@@ -100,6 +101,7 @@ def data_file(workspace):
     policy = workspace.policy_dir / "residency.yaml"
     text = policy.read_text()
     policy.write_text(re.sub(r"required_entities: \[.*\]", "required_entities: [NUMBER]", text))
+    adopt_policy(workspace)
     def word(i):  # distinct texts after scrubbing, so every split gets some
         return "".join(chr(ord("a") + int(d)) for d in str(i))
 
@@ -166,7 +168,7 @@ def test_a_plugin_that_provides_the_named_executor_runs_the_work_and_the_ledger_
                                               ("map", "label"), ("map", "label"), ("train", "train")]
     start = next(e for e in ledger(workspace, run.run_id) if e["kind"] == "run.start")
     assert start["payload"]["executor"] == "threads" and start["payload"]["spec"]["executor"] == "ray"
-    assert run.summaries["preflight"]["executor"] == "threads"
+    assert run.summaries["preflight"]["executor"] == {"name": "threads"}
 
 
 def test_scrub_and_label_digests_do_not_depend_on_the_executor(workspace, plugins, data_file):
@@ -228,40 +230,6 @@ def test_the_trained_student_is_an_artifact_and_export_loads_it_by_digest(worksp
     assert run.live.students["student"].label == trained[0].label
 
 
-@pytest.mark.ray
-def test_ray_workers_scrub_to_the_same_digests_as_the_local_executor_and_the_ledger_names_them(workspace, tmp_path):
-    """A local Ray instance with two worker processes, the real Presidio scrubber built in each worker."""
-    pytest.importorskip("ray")
-    import socket
-
-    manager = PluginManager()
-    manager.pm.register(tp.TestPlugin(), name="test-components")
-    manager.infos["test-components"] = PluginInfo("test-components", "test", __name__, "loaded")
-    manager.load(entry_points=[])
-    rows = [{"text": f"card {i} lost, write to jane.doe{i}@example.com", "label": "card"} for i in range(700)]
-    rows += [{"text": f"refund {i} please, call Peter Smith", "label": "refund"} for i in range(500)]
-    path = tmp_path / "pii.jsonl"
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    source = {"type": "jsonl", "path": str(path), "classification": "confidential"}
-
-    def run_on(executor):
-        return run_pipeline(workspace, tp.spec(path, source=source, scrub={"type": "presidio", "workers": 1},
-                                               evaluators=["accuracy"], executor=executor),
-                            initiator="op", plugins=manager, progress=False)
-
-    local, on_ray = run_on("local"), run_on("ray")
-    for role in ("ingested", "scrubbed", "scrub_report", "dataset"):
-        assert local.artifacts[role] == on_ray.artifacts[role], role
-    assert on_ray.summaries["scrub"]["entities"]["EMAIL_ADDRESS"] == 700
-    stages = {e["kind"]: e["payload"] for e in ledger(workspace, on_ray.run_id) if e["kind"].startswith("stage.")}
-    assert stages["stage.scrub"]["executor"] == {"name": "ray", "ran_on": "ray workers",
-                                                 "nodes": [socket.gethostname()]}
-    assert stages["stage.label"]["executor"] == {"name": "ray", "ran_on": "coordinator"}
-    start = next(e for e in ledger(workspace, on_ray.run_id) if e["kind"] == "run.start")
-    assert start["payload"]["executor"] == "ray"
-    assert not [e for e in ledger(workspace, on_ray.run_id) if e["kind"] == "egress.blocked"]
-
-
 def _phone_home(port, batch):
     """Portable work that tries to reach a loopback port the egress policy does not allow."""
     import socket
@@ -286,6 +254,7 @@ def test_the_egress_guard_is_armed_in_every_ray_worker_and_the_attempt_comes_bac
 
     ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers cannot import the tests folder
     (workspace.policy_dir / "egress.yaml").write_text("egress:\n  allow:\n    - {host: 127.0.0.1, port: 5432}\n")
+    adopt_policy(workspace)
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen()

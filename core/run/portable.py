@@ -40,6 +40,13 @@ def use_worker_plugins(plugins, policy: dict[str, Any], workspace: Path) -> None
     _worker.update(plugins=plugins, policy=policy, workspace=workspace, built={})
 
 
+def worker_plugins():
+    """The plugins this worker loaded under the run's policy allowlist."""
+    if "plugins" not in _worker:
+        raise PluginError("this process is not a worker: no plugins were loaded for a run's work")
+    return _worker["plugins"]
+
+
 def _built(family: str, name: str, options: dict[str, Any]) -> Any:
     if "plugins" not in _worker:
         raise PluginError(f"{family} {name!r} was sent without its live component to a process that is not a worker")

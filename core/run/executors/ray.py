@@ -1,25 +1,31 @@
-"""The ``ray`` executor: map-shaped work on a local Ray instance's worker processes.
+"""The ``ray`` executor: map-shaped work on Ray worker processes, on this host or an on-premise cluster.
 
-Scope today: a Ray instance this process starts on this host
-(``ray.init(num_cpus=2)``, usage reporting off, no dashboard), so every node
-is the coordinator's own host and inside its residency boundary; connecting
-to another cluster (``--address``) is not offered. Work a stage marks
-``portable`` (ingest and scrub) is mapped over an actor pool in batch order;
-the rest (teacher labelling, training) runs in the coordinator, and each
-stage's ledger entry says which (``executor.ran_on``).
+Without an address this process starts a Ray instance on its own host
+(``ray.init(num_cpus=2)``, usage reporting off, no dashboard). With one
+(``stillroom run --address`` or ``RAY_ADDRESS``) it joins that cluster; a
+cluster off this host must require token authentication (``RAY_AUTH_MODE=token``),
+or the run is refused before anything connects.
 
-Workers are governed like the coordinator (``worker.setup`` runs in every
-worker process): the egress guard is armed under the run's egress policy,
-and components are built from plugins loaded under the same allowlist. They
-hold no signing key and no workspace secret, and write no ledger: each call
+Before any data moves, the preflight stage calls ``preflight``: every alive
+node must sit in a region inside the policy's residency boundary (its
+``stillroom.io/region`` label, else its address mapped by the policy), load the
+same plugins as the coordinator with the same RECORD digests, and the cluster
+must not report usage statistics to Anyscale.
+
+Work a stage marks ``portable`` (ingest, scrub, teacher labelling, curation
+signatures) is mapped over an actor pool in batch order; the rest (training,
+evaluation) runs in the coordinator, and each stage's ledger entry says which
+(``executor.ran_on``). Workers are governed like the coordinator
+(``worker.setup`` runs in every worker process) and write no ledger: each call
 returns its result with the egress attempts the guard refused, and the
-coordinator ledgers those as ``egress.blocked`` with the stage and node.
-Ray's C++ core opens sockets the Python guard cannot see: close worker
-egress at the network layer too.
+coordinator ledgers those as ``egress.blocked`` with stage, node and plugin.
+Ray's C++ core opens sockets the Python guard cannot see: close worker egress
+at the network layer too.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 from collections.abc import Iterator
@@ -28,46 +34,77 @@ from typing import Any
 
 from stillroom import hookimpl
 from stillroom.components import Executor, MapWork, TrainWork
-from stillroom.errors import ConfigError, PluginError
+from stillroom.errors import ConfigError, PluginError, RunRefused
 
 NUM_CPUS = 2
-_started_for: str | None = None  # the worker setup the running Ray instance was started with
+REGION_LABEL = "stillroom.io/region"
+_joined: str | None = None  # the cluster and worker setup this process's Ray connection was made with
 
 
 class RayExecutor(Executor):
     name = "ray"
 
-    def __init__(self, policy: Any, workspace: Path) -> None:
+    def __init__(self, policy: Any, workspace: Path, address: str | None = None, workers: int | None = None) -> None:
+        """``workers``: how many worker actors map the batches; one per CPU the cluster offers by default."""
         import ray
-        from ray.util import ActorPool
 
         from stillroom.offline import OFFLINE_ENVIRONMENT
-        from stillroom.run.executors.worker import POLICY_ENV, Worker
+        from stillroom.run.executors.worker import POLICY_ENV
 
-        global _started_for
+        global _joined
+        self.address = address or os.environ.get("RAY_ADDRESS") or None
+        refuse_unauthenticated(self.address)
         os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
-        given = json.dumps({"policy": policy.model_dump(mode="json"), "workspace": str(workspace)}, sort_keys=True)
-        if ray.is_initialized() and _started_for != given:
-            ray.shutdown()  # its workers were set up under another policy or workspace
+        setup = json.dumps({"policy": policy.model_dump(mode="json"), "workspace": str(workspace)}, sort_keys=True)
+        joined = json.dumps([self.address, setup])
+        if ray.is_initialized() and _joined != joined:
+            ray.shutdown()  # its workers were set up under another policy, workspace or cluster
         if not ray.is_initialized():
-            ray.init(num_cpus=NUM_CPUS, include_dashboard=False, log_to_driver=False,
-                     runtime_env={"env_vars": {**OFFLINE_ENVIRONMENT, "RAY_USAGE_STATS_ENABLED": "0",
-                                               POLICY_ENV: given},
-                                  "worker_process_setup_hook": "stillroom.run.executors.worker.setup"})
-            _started_for = given
-        self.ray = ray
-        self.actors = [ray.remote(Worker).remote() for _ in range(NUM_CPUS)]
-        self.pool = ActorPool(self.actors)
+            runtime_env = {"env_vars": {**OFFLINE_ENVIRONMENT, "RAY_USAGE_STATS_ENABLED": "0", POLICY_ENV: setup},
+                           "worker_process_setup_hook": "stillroom.run.executors.worker.setup"}
+            if self.address:
+                ray.init(address=self.address, log_to_driver=False, runtime_env=runtime_env)
+            else:
+                ray.init(num_cpus=NUM_CPUS, include_dashboard=False, log_to_driver=False, runtime_env=runtime_env,
+                         _node_ip_address="127.0.0.1")  # a node on loopback: inside any boundary that holds this host
+            _joined = joined
+        self.ray, self.policy = ray, policy
+        self.count = workers
+        self.actors: list[Any] = []
         self.ran: dict[str, dict[str, Any]] = {}
 
+    def preflight(self, classification: str) -> dict[str, Any]:
+        """Check the cluster against the policy before any data moves; the evidence for the preflight stage."""
+        from stillroom.plugin_manager import load_plugins
+
+        if usage_reporting(self.ray):
+            raise RunRefused(f"the Ray cluster at {self.address or 'this host'} reports usage statistics; start "
+                             "its head with RAY_USAGE_STATS_ENABLED=0 (or run `ray disable-usage-stats` there)")
+        nodes = [node for node in self.ray.nodes() if node["Alive"]]
+        regions = [node_region(node, classification, self.policy.residency) for node in nodes]
+        ours = plugin_digests(load_plugins(self.policy.plugins.allow).provenance())
+        for node, facts in zip(nodes, self.ray.get([_on(self.ray, node).remote() for node in nodes])):
+            if facts["plugins"] != ours:
+                differ = sorted(set(facts["plugins"].items()) ^ set(ours.items()))
+                raise RunRefused(f"Ray node {facts['host']} ({node['NodeManagerAddress']}) loads other plugins than "
+                                 f"the coordinator (first difference: {differ[0][0]}); install the same "
+                                 "distributions on every node")
+        return {"name": self.name, "address": self.address or "local",
+                "nodes": [{"host": node["NodeManagerHostname"], "address": node["NodeManagerAddress"],
+                           "region": region} for node, region in zip(nodes, regions)],
+                "plugins": len(ours)}
+
     def map(self, work: MapWork) -> Iterator[Any]:
+        from ray.util import ActorPool
+
         if not work.portable:
             self.ran[work.stage] = {"name": self.name, "ran_on": "coordinator", "blocked": []}
             yield from (work.fn(batch) for batch in work.batches)
             return
         ran = self.ran.setdefault(work.stage, {"name": self.name, "ran_on": "ray workers", "nodes": [], "blocked": []})
-        for result, error, blocked, node in self.pool.map(lambda actor, batch: actor.run.remote(work.fn, batch),
-                                                          work.batches):
+        pool = ActorPool(self.workers())
+        for result, error, blocked, node in pool.map(lambda actor, batch: actor.run.remote(work.fn, batch),
+                                                     work.batches):
             if node not in ran["nodes"]:
                 ran["nodes"].append(node)
             ran["blocked"] += [{**attempt, "stage": work.stage, "node": node} for attempt in blocked]
@@ -82,9 +119,78 @@ class RayExecutor(Executor):
     def evidence(self, stage: str) -> dict[str, Any]:
         return self.ran.get(stage, {"name": self.name, "ran_on": "coordinator", "blocked": []})
 
+    def workers(self) -> list[Any]:
+        """One actor per CPU the cluster offers, started on first use, after the preflight."""
+        if not self.actors:
+            from stillroom.run.executors.worker import Worker
+
+            count = self.count or max(1, int(self.ray.cluster_resources().get("CPU", 1)))
+            self.actors = [self.ray.remote(Worker).remote() for _ in range(count)]
+        return self.actors
+
     def close(self) -> None:
         for actor in self.actors:
             self.ray.kill(actor)
+
+
+def refuse_unauthenticated(address: str | None) -> None:
+    """A cluster off this host must require token authentication: anyone who reaches it could run code there."""
+    if address is None or address == "local":
+        return
+    host = address.split("://")[-1].rsplit(":", 1)[0].strip("[]")
+    try:
+        local = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        local = False
+    if not local and os.environ.get("RAY_AUTH_MODE") != "token":
+        raise ConfigError(f"the Ray cluster at {address} is not on this host and token authentication is off; "
+                          "start it and this process with RAY_AUTH_MODE=token (docs/scale.md)")
+
+
+def usage_reporting(ray) -> bool:
+    """Whether the cluster's head was started with usage reporting on: Ray then writes its commit and start time
+    into the cluster metadata it keeps for the report."""
+    from ray.experimental.internal_kv import _internal_kv_get
+
+    metadata = json.loads(_internal_kv_get(b"CLUSTER_METADATA", namespace="cluster") or b"{}")
+    return "session_start_timestamp_ms" in metadata
+
+
+def node_region(node: dict[str, Any], classification: str, residency: Any) -> str:
+    """The node's region (its ``stillroom.io/region`` label, else its address's region), refused outside the boundary."""
+    from stillroom.residency import region_of
+
+    where = f"Ray node {node['NodeManagerHostname']} ({node['NodeManagerAddress']})"
+    region = (node.get("Labels") or {}).get(REGION_LABEL) or region_of(f"ray://{node['NodeManagerAddress']}", residency)
+    if region is None:
+        raise RunRefused(f"{where} has no {REGION_LABEL} label and its address is in no region the residency "
+                         "policy knows; label the node or map its address in policies/residency.yaml")
+    if region not in residency.boundary:
+        raise RunRefused(f"{where} is in region {region!r}, outside the boundary ({', '.join(residency.boundary)}); "
+                         "no data was sent to the cluster")
+    if region not in residency.classifications[classification].allowed_regions:
+        raise RunRefused(f"{classification} data may not go to {where} in region {region!r}")
+    return region
+
+
+def plugin_digests(provenance: list[dict[str, Any]]) -> dict[str, str]:
+    return {f"{p['name']} {p['version'] or ''}".strip(): p["record_sha256"] or "built in" for p in provenance}
+
+
+def _on(ray, node: dict[str, Any]):
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    return ray.remote(_node_facts).options(
+        num_cpus=0, scheduling_strategy=NodeAffinitySchedulingStrategy(node["NodeID"], soft=False))
+
+
+def _node_facts() -> dict[str, Any]:
+    """What a node's worker loaded under the run's policy (in ``worker.setup``), to compare with the coordinator."""
+    import socket
+
+    from stillroom.run.portable import worker_plugins
+
+    return {"host": socket.gethostname(), "plugins": plugin_digests(worker_plugins().provenance())}
 
 
 @hookimpl

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
+from stillroom.components import MapWork
 from stillroom.errors import ConfigError, RunRefused
 from stillroom.run.datasets import build_dataset, split_records, store_dataset
-from stillroom.run.records import read_jsonl
+from stillroom.run.records import batches, read_jsonl
 from stillroom.run.stages.base import Stage
+from stillroom.run.stages.label import predict_in_batches
 
 
 def curate(run) -> dict[str, Any]:
@@ -38,6 +41,7 @@ def curate(run) -> dict[str, Any]:
             canaries=canaries,
             transfer=_transferer(run, train, options),
             label_names=sorted({str(r[data.label_field]) for r in train + held_out}) if data.label_field else None,
+            minhash_values=partial(_minhash_values, run, options.dedupe.num_perm),
         )
         if result.transfer_rows:  # the labels-only baseline trains without the teacher-labelled transfer set
             run.artifacts["baseline_dataset"] = store_dataset(
@@ -107,11 +111,22 @@ def _teacher_probs(run):
 
         from stillroom.labels import label_outputs
 
-        logits = label_outputs(teacher, texts, run.workspace.artifacts).outputs["logits"]
+        logits = label_outputs(teacher, texts, run.workspace.artifacts,
+                               predict=partial(predict_in_batches, run, teacher)).outputs["logits"]
         shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
         return shifted / shifted.sum(axis=1, keepdims=True)
 
     return probabilities
+
+
+def _minhash_values(run, num_perm: int, norms: list[str]):
+    """The near-duplicate signatures of ``norms``, mapped by the run's executor over the core's fixed batches."""
+    import numpy as np
+
+    from stillroom.curate import minhash_values_of
+
+    work = MapWork(run.stage, partial(minhash_values_of, num_perm=num_perm), batches(norms), portable=True)
+    return np.concatenate([np.empty((0, num_perm), dtype=np.uint64), *run.executor.map(work)])
 
 
 def _generator(run, train: list[dict], options):

@@ -6,6 +6,7 @@ from functools import partial
 from typing import Any
 
 from stillroom.components import MapWork
+from stillroom.run.portable import ComponentRef
 from stillroom.run.records import BATCH_SIZE, batches
 from stillroom.run.stages.base import Stage
 
@@ -28,16 +29,23 @@ def label(run) -> dict[str, Any]:
 def predict_in_batches(run, teacher, texts: list[str]) -> dict[str, Any]:
     """The teacher's outputs for ``texts``, mapped by the run's executor over fixed batches and joined.
 
-    A causal LM's token outputs are padded to the widest text of each call, so
-    its split is one batch: joining padded batches would change them.
+    The teacher travels as a ``ComponentRef``: a worker builds its own copy
+    once, from its own plugins. A causal LM's token outputs are padded to the
+    widest text of each call, so its split is one batch: joining padded
+    batches would change them.
     """
     import numpy as np
 
     if not texts:
         return teacher.predict([])  # the teacher's own empty shapes
     size = len(texts) if teacher.task == "causal-lm" else BATCH_SIZE
-    parts = list(run.executor.map(MapWork("label", teacher.predict, batches(texts, size))))
+    ref = ComponentRef("teacher", teacher.name, teacher.options, live=teacher)
+    parts = list(run.executor.map(MapWork(run.stage, partial(predict_batch, ref), batches(texts, size), portable=True)))
     return {name: np.concatenate([np.asarray(part[name]) for part in parts]) for name in parts[0]}
+
+
+def predict_batch(ref: ComponentRef, texts: list[str]) -> dict[str, Any]:
+    return ref.get().predict(texts)
 
 
 STAGE = Stage("label", label, reads=("dataset",), writes=("labels.*",))

@@ -35,7 +35,7 @@ def preflight(run) -> dict[str, Any]:
         "teacher_fingerprint": teacher.fingerprint(),
         "scrubber": None if scrubber is None else {"name": scrubber.name, "entities": scrubber.entities()},
         "plugins": len(plugins.provenance()),
-        "executor": run.executor.name,
+        "executor": run.executor.preflight(source.classification),
     }
 
 

@@ -1,0 +1,286 @@
+"""The ray executor against a real Ray cluster on this host: one head node with 2 CPUs, labelled region ``dc-2``.
+
+Started once per session with ``ray start --head --block`` (usage reporting
+off, dashboard off) and stopped by ending that process. Each test runs real
+built-in components (Presidio, a tiny Hugging Face classifier, logit KD) and a
+fresh workspace per executor, so no label cache hides work.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+import yaml
+
+from stillroom.workspace import init_workspace
+from tests.people import adopt_policy, setup_user
+
+pytestmark = pytest.mark.ray
+PASS = "correct horse battery"
+
+
+@pytest.fixture(scope="session")
+def cluster():
+    auth = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}  # as docs/scale.md asks of a cluster
+    os.environ.update(auth)  # before Ray is imported: its core reads the token once per process
+    pytest.importorskip("ray")
+    port = _free_port()
+    temp = f"/tmp/sr-ray-{secrets.token_hex(3)}"  # short: Ray's socket paths live under it
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
+    head = subprocess.Popen(
+        [os.path.join(os.path.dirname(sys.executable), "ray"), "start", "--head", "--block", f"--port={port}",
+         "--num-cpus=2", "--node-ip-address=127.0.0.1", "--include-dashboard=false", "--disable-usage-stats",
+         "--labels=stillroom.io/region=dc-2", f"--temp-dir={temp}"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    address = f"127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 120
+        while subprocess.run([os.path.join(os.path.dirname(sys.executable), "ray"), "status", f"--address={address}"],
+                             env=env, capture_output=True).returncode != 0:
+            assert head.poll() is None and time.time() < deadline, "the Ray head did not start"
+            time.sleep(2)
+        yield address
+    finally:
+        import ray
+
+        ray.shutdown()
+        head.terminate()
+        head.wait(timeout=60)
+        shutil.rmtree(temp, ignore_errors=True)
+        for key in auth:
+            os.environ.pop(key)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def residency(workspace, *, boundary: list[str], required: list[str] | None = None) -> None:
+    """Regions on-prem (this host's files) and dc-2 (the cluster node's label), with ``boundary``; adopted."""
+    path = workspace.policy_dir / "residency.yaml"
+    policy = yaml.safe_load(path.read_text())
+    rules = policy["residency"]
+    rules["regions"]["dc-2"] = {"hosts": ["*.dc2.internal"]}
+    rules["boundary"] = list(boundary)
+    for rule in rules["classifications"].values():
+        rule["allowed_regions"] = list(boundary)
+    if required is not None:
+        rules["required_entities"] = required
+    path.write_text(yaml.safe_dump(policy))
+    adopt_policy(workspace)
+
+
+def pipeline(tmp_path, **overrides) -> dict:
+    """1,100 toy intent requests with an e-mail address or a name each: three scrub batches, two label batches."""
+    from tests import tinymodels as tm
+
+    texts, labels = tm.toy_split(1100, 7)
+    rows = [{"text": f"{t}, write to jane.doe{i}@example.com" if i % 2 else f"{t}, says Peter Smith {i}",
+             "label": list(tm.INTENTS)[y]} for i, (t, y) in enumerate(zip(texts, labels))]
+    data = tmp_path / "requests.jsonl"
+    if not data.exists():
+        data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+        tm.classifier_dir(tmp_path / "teacher")
+    return {"name": "intents", "source": {"type": "jsonl", "path": str(data), "classification": "confidential"},
+            "teacher": {"type": "hf", "path": str(tmp_path / "teacher")}, "data": {"label_field": "label"},
+            "scrub": {"type": "presidio", "workers": 1}, "student": {"layers": 1, "epochs": 1, "batch_size": 32},
+            "baseline": False, "evaluators": ["task"], "exporters": [], **overrides}
+
+
+def stage_entries(workspace, run_id) -> dict[str, dict]:
+    return {e.kind.removeprefix("stage."): e.payload for e in workspace.ledger().entries(run_id=run_id, limit=1000)
+            if e.kind.startswith("stage.")}
+
+
+def test_the_same_spec_gives_the_same_digests_locally_and_on_ray(cluster, tmp_path, monkeypatch):
+    from stillroom.config import parse_spec
+    from stillroom.run import run_pipeline
+
+    monkeypatch.setenv("RAY_ADDRESS", cluster)
+    runs = {}
+    for executor in ("local", "ray"):
+        workspace = init_workspace(tmp_path / executor, name=executor)  # its own label cache
+        residency(workspace, boundary=["on-prem", "dc-2"])
+        spec = parse_spec(pipeline(tmp_path, executor=executor))
+        runs[executor] = (workspace, run_pipeline(workspace, spec, initiator="op", progress=False))
+    (_, local), (workspace, on_ray) = runs["local"], runs["ray"]
+    for role in ("ingested", "scrubbed", "scrub_report", "curation_funnel", "dataset",
+                 "labels.train", "labels.validation", "labels.test"):
+        assert local.artifacts[role] == on_ray.artifacts[role], role
+    assert on_ray.summaries["scrub"]["entities"]["EMAIL_ADDRESS"] == 550
+    assert not any(on_ray.summaries["label"]["outputs"][split]["cached"] for split in ("train", "validation", "test"))
+    # Training and evaluation run in the coordinator under both executors, on identical artifacts; the
+    # tolerance allows for nothing but float summation order.
+    for metric, value in local.summaries["evaluate"]["metrics"]["student"]["task"].items():
+        if isinstance(value, float):
+            assert on_ray.summaries["evaluate"]["metrics"]["student"]["task"][metric] == pytest.approx(value, abs=1e-6)
+    stages = stage_entries(workspace, on_ray.run_id)
+    host = socket.gethostname()
+    for name in ("ingest", "scrub", "curate", "label"):
+        assert stages[name]["executor"] == {"name": "ray", "ran_on": "ray workers", "nodes": [host]}, name
+    assert stages["train"]["executor"]["ran_on"] == "coordinator"
+    preflight = stages["preflight"]["outputs"]["executor"]
+    assert preflight["address"] == cluster
+    assert [(n["host"], n["region"]) for n in preflight["nodes"]] == [(host, "dc-2")]  # by its label
+
+
+def test_runs_show_json_lists_each_stages_digests_executor_and_nodes(cluster, tmp_path):
+    """Through the CLI: --executor and --address override the spec, and the ledger says what ran."""
+    workspace = init_workspace(tmp_path / "ws", name="cli")
+    residency(workspace, boundary=["on-prem", "dc-2"])
+    setup_user(workspace, "op", ["operator"], PASS)
+    spec = tmp_path / "local.yaml"
+    spec.write_text(yaml.safe_dump(pipeline(tmp_path, evaluators=[], student={"layers": 1, "epochs": 1})))
+    env = {**os.environ, "STILLROOM_PASSPHRASE": PASS}
+    env.pop("RAY_ADDRESS", None)
+    stillroom = [sys.executable, "-m", "stillroom.cli"]
+    ran = subprocess.run([*stillroom, "run", str(spec), "--workspace", str(workspace.root), "--as", "op",
+                          "--no-progress", "--executor", "ray", "--address", cluster],
+                         capture_output=True, text=True, env=env)
+    assert ran.returncode == 0, ran.stderr
+    run_id = ran.stdout.split("run ")[-1].split()[0]
+    start = workspace.ledger().entries(kind="run.start", run_id=run_id)[0].payload
+    assert start["executor"] == "ray" and start["spec"]["executor"] == "ray"
+    shown = subprocess.run([*stillroom, "runs", "show", run_id, "--json", "--workspace", str(workspace.root)],
+                           capture_output=True, text=True, env=env)
+    assert shown.returncode == 0, shown.stderr
+    stages = {st["name"]: st for st in json.loads(shown.stdout)["stages"]}
+    assert stages["scrub"]["executor"] == {"name": "ray", "ran_on": "ray workers", "nodes": [socket.gethostname()]}
+    assert set(stages["scrub"]["writes"]) == {"scrubbed", "scrub_report"}
+    assert stages["label"]["executor"]["ran_on"] == "ray workers"
+    assert set(stages["label"]["writes"]) == {"labels.train", "labels.validation", "labels.test"}
+    assert stages["train"]["executor"]["ran_on"] == "coordinator" and set(stages["train"]["writes"]) == {"student"}
+
+
+def test_a_node_labelled_outside_the_boundary_refuses_the_run_before_any_data_moves(cluster, tmp_path, monkeypatch):
+    from stillroom.config import parse_spec
+    from stillroom.errors import RunRefused
+    from stillroom.run import run_pipeline
+    from stillroom.store import crud
+
+    monkeypatch.setenv("RAY_ADDRESS", cluster)
+    workspace = init_workspace(tmp_path / "ws", name="outside")
+    residency(workspace, boundary=["on-prem"])
+    spec = parse_spec(pipeline(tmp_path, executor="ray"))
+    with pytest.raises(RunRefused, match=r"^Ray node .* \(.*\) is in region 'dc-2', outside the boundary "
+                                         r"\(on-prem\); no data was sent to the cluster$"):
+        run_pipeline(workspace, spec, initiator="op", progress=False)
+    with workspace.session() as s:
+        run = crud.list_runs(s)[0]
+        assert run.status == "refused"
+        assert [st.name for st in crud.list_stages(s, run_id=run.id)] == ["preflight"]
+    assert "ingested" not in run.summary["artifacts"]
+    assert not [e for e in workspace.ledger().entries(run_id=run.id) if e.kind == "stage.ingest"]
+
+
+def test_a_cluster_off_this_host_without_token_authentication_is_refused(workspace, tmp_path):
+    """Nothing connects: the refusal comes before Ray is asked to join."""
+    setup_user(workspace, "op", ["operator"], PASS)
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(yaml.safe_dump({"name": "remote", "source": {"type": "jsonl", "path": str(tmp_path / "x.jsonl"),
+                                                                  "classification": "public"},
+                                    "teacher": {"path": str(tmp_path)}}))
+    env = {key: value for key, value in os.environ.items() if key != "RAY_AUTH_MODE"}
+    ran = subprocess.run([sys.executable, "-m", "stillroom.cli", "run", str(spec), "--workspace", str(workspace.root),
+                          "--as", "op", "--executor", "ray", "--address", "10.20.30.40:6379"],
+                         capture_output=True, text=True, env={**env, "STILLROOM_PASSPHRASE": PASS})
+    assert ran.returncode == 2
+    assert ran.stderr.strip() == ("error: the Ray cluster at 10.20.30.40:6379 is not on this host and token "
+                                  "authentication is off; start it and this process with RAY_AUTH_MODE=token "
+                                  "(docs/scale.md)")
+    with workspace.session() as s:
+        from stillroom.store import crud
+
+        assert crud.list_runs(s) == []
+
+
+PHONE_HOME = '''
+import re
+import socket
+
+from stillroom import hookimpl
+from stillroom.components import ScrubReport, Scrubber, Span
+
+
+class PhoningScrubber(Scrubber):
+    """Masks digits, and tries to send each batch's size home first."""
+
+    name = "phoning"
+    accepts = frozenset({"fields", "port"})
+
+    def entities(self):
+        return {"NUMBER": "pattern"}
+
+    def find(self, texts):
+        return [[Span("NUMBER", m.start(), m.end(), 1.0) for m in re.finditer(r"\\d+", t)] for t in texts]
+
+    def scrub(self, batch):
+        try:
+            socket.create_connection(("127.0.0.1", self.options["port"]), timeout=1).sendall(b"%d" % len(batch))
+        except PermissionError:
+            pass
+        clean = [{**r, "text": re.sub(r"\\d+", "<NUMBER>", r["text"])} for r in batch]
+        return clean, ScrubReport(len(batch), {}, {"NUMBER": "pattern"})
+
+
+@hookimpl
+def register_scrubbers(register):
+    register(PhoningScrubber)
+'''
+
+
+@pytest.fixture
+def phoning_plugin(tmp_path):
+    """A third-party plugin distribution, installed into this environment (the cluster's node shares it)."""
+    source = tmp_path / "phoning"
+    (source / "stillroom_phoning").mkdir(parents=True)
+    (source / "stillroom_phoning" / "__init__.py").write_text(PHONE_HOME)
+    (source / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["setuptools"]\nbuild-backend = "setuptools.build_meta"\n'
+        '[project]\nname = "stillroom-phoning"\nversion = "0.1.0"\n'
+        '[project.entry-points.stillroom]\nphoning = "stillroom_phoning"\n')
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
+    subprocess.run([*pip, "install", "--no-deps", "--no-build-isolation", str(source)], check=True)
+    yield
+    subprocess.run([*pip, "uninstall", "-y", "stillroom-phoning"], check=True)
+
+
+def test_a_plugins_egress_from_a_ray_worker_is_blocked_and_ledgered_with_stage_node_and_plugin(
+        cluster, phoning_plugin, tmp_path, monkeypatch):
+    from stillroom.config import parse_spec
+    from stillroom.run import run_pipeline
+
+    monkeypatch.setenv("RAY_ADDRESS", cluster)
+    workspace = init_workspace(tmp_path / "ws", name="egress")
+    (workspace.policy_dir / "plugins.yaml").write_text(
+        yaml.safe_dump({"plugins": {"allow": [{"name": "stillroom-phoning", "version": "==0.1.0"}]}}))
+    (workspace.policy_dir / "egress.yaml").write_text(
+        yaml.safe_dump({"egress": {"allow": [{"host": "127.0.0.1", "port": 5432}]}}))
+    residency(workspace, boundary=["on-prem", "dc-2"], required=["NUMBER"])
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.settimeout(0.5)
+    port = listener.getsockname()[1]
+    spec = parse_spec(pipeline(tmp_path, executor="ray", scrub={"type": "phoning", "port": port}, evaluators=[]))
+    try:
+        run = run_pipeline(workspace, spec, initiator="op", progress=False)
+        with pytest.raises(socket.timeout):
+            listener.accept()  # nothing arrived
+    finally:
+        listener.close()
+    blocked = [e.payload for e in workspace.ledger().entries(run_id=run.run_id, limit=1000)
+               if e.kind == "egress.blocked"]
+    assert len(blocked) == 3  # one per scrub batch of the core's 512 records
+    assert {(b["target"], b["stage"], b["node"], b["plugin"]) for b in blocked} == \
+        {(f"127.0.0.1:{port}", "scrub", socket.gethostname(), "stillroom_phoning")}
