@@ -116,12 +116,32 @@ def test_measured_recall_is_read_per_profile_with_its_dataset(tmp_path):
     assert line.endswith("0 residual finding(s) by the independent scan")
 
 
+def test_a_type_never_detected_has_no_precision_and_reads_as_n_a(tmp_path):
+    data = json.loads(json.dumps(MEASURED))
+    data["results"]["accurate"]["faker-multilocale"]["per_entity"]["STREET_ADDRESS"].update(
+        precision=None, recall=0.0, f2=None)
+    path = tmp_path / "measured.json"
+    path.write_text(json.dumps(data))
+    (line,) = recall_lines(measured_recall("accurate", path))
+    assert "STREET_ADDRESS 0.00" in line
+
+
+def test_the_shipped_measurement_reads_for_both_profiles_on_sets_the_detector_never_shaped():
+    for profile in ("accurate", "fast"):
+        measured = measured_recall(profile)
+        assert measured, f"plugins/scrubbers/measured.json holds nothing for {profile}"
+        assert {m["kind"] for m in measured} >= {"synthetic-multilocale", "human-annotated"}
+        assert all(m["digest"].startswith("sha256:") and m["size"] > 0 for m in measured)
+
+
 @pytest.mark.parametrize("breakage, message", [
     (lambda d: d.pop("measured_at"), "'measured_at' must be a str"),
     (lambda d: d["datasets"][0].update(kind="made-up"), "datasets[0].kind must be one of"),
     (lambda d: d["datasets"][0].update(digest="ab"), "must start with 'sha256:'"),
     (lambda d: d["results"]["accurate"]["faker-multilocale"]["per_entity"]["PERSON"].pop("recall"),
-     "must hold numbers"),
+     "must hold a support count and precision, recall, f2"),
+    (lambda d: d["results"]["accurate"]["faker-multilocale"]["per_entity"]["PERSON"].update(recall="high"),
+     "must hold a support count and precision, recall, f2"),
     (lambda d: d["datasets"].clear(), "which 'datasets' does not describe"),
 ])
 def test_a_measured_file_that_breaks_the_schema_is_an_error_not_an_empty_answer(tmp_path, breakage, message):
