@@ -831,11 +831,13 @@ def _maybe_workspace(workspace: Path | None):
 
 
 def _mount_subcommands() -> None:
+    from stillroom.audit_commands import app as audit_app
     from stillroom.ledger.commands import app as ledger_app
     from stillroom.plugin_commands import app as plugin_app
     from stillroom.signer.commands import app as signer_app
     from stillroom.witness.commands import app as witness_app
 
+    app.add_typer(audit_app, name="audit")
     app.add_typer(ledger_app, name="ledger")
     app.add_typer(plugin_app, name="plugin")
     app.add_typer(signer_app, name="signer")

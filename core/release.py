@@ -41,7 +41,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from stillroom import approvals, signing
+from stillroom import approvals, sample_audit, signing
 from stillroom.artifacts import atomic_write_bytes, canonical_json, sha256_bytes, sha256_file
 from stillroom.errors import StillroomError, UsageError
 from stillroom.ledger.entry import KEY_ADDED, KEY_RETIRED, POLICY_ADOPTED, USER_ADDED, USER_RESET, USER_ROLES
@@ -84,6 +84,9 @@ def build_release(ws, request_id: str, out: Path, *, actor: str) -> dict[str, An
     if failing:
         raise ReleaseRefused(f"{request.id} fails release gates without a signed waiver: " + "; ".join(
             f"{g['gate']} ({g['message']})" for g in failing))
+    audit = sample_audit.release_gate(ws, request)  # an audit comes after the request opens: checked here, not in its gates
+    if audit is not None and not audit["passed"]:
+        raise ReleaseRefused(f"{request.id} fails release gate sample_audit ({audit['message']})")
     if state.rejected_by:
         raise ReleaseRefused(f"{request.id} was rejected by {state.rejected_by['reviewer']} "
                              f"({state.rejected_by['role']}); open a new request")
