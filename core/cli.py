@@ -161,7 +161,7 @@ def _print_outcome(run) -> None:
                    f"`stillroom requests show {outputs['request_id']}` shows the evidence")
 
 
-def execute(ws, spec, *, person, progress: bool):
+def execute(ws, spec, *, person, progress: bool, **options: Any):
     from stillroom.pipeline import run_as
 
     out = console()
@@ -171,7 +171,7 @@ def execute(ws, spec, *, person, progress: bool):
         detail = report.message if report.status != "succeeded" else _stage_detail(report.outputs)
         out.print(f" {marks[report.status]} {report.name:<10} {report.seconds:>7.1f}s  {detail or ''}")
 
-    return run_as(person, ws, spec, plugins=plugin_manager(ws), progress=progress, on_stage=show)
+    return run_as(person, ws, spec, plugins=plugin_manager(ws), progress=progress, on_stage=show, **options)
 
 
 def _stage_detail(outputs: dict[str, Any]) -> str:
@@ -778,8 +778,11 @@ def _maybe_workspace(workspace: Path | None):
 def _mount_subcommands() -> None:
     from stillroom.ledger.commands import app as ledger_app
     from stillroom.signer.commands import app as signer_app
+    from stillroom.spec_commands import spec_app, teacher_app
     from stillroom.witness.commands import app as witness_app
 
+    app.add_typer(spec_app, name="spec")
+    app.add_typer(teacher_app, name="teacher")
     app.add_typer(ledger_app, name="ledger")
     app.add_typer(signer_app, name="signer")
     app.add_typer(witness_app, name="witness")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from stillroom import residency
-from stillroom.errors import RunRefused
+from stillroom.errors import ConfigError, RunRefused
 from stillroom.run.stages.base import Stage
 
 
@@ -13,10 +13,15 @@ def preflight(run) -> dict[str, Any]:
     """Build every component and check it against the policy before any data moves."""
     spec, policy, plugins, ctx = run.spec, run.policy, run.plugins, run.ctx
     source = plugins.component("source", spec.source.type)(spec.source.options, ctx)
-    teacher = plugins.component("teacher", spec.teacher.type)(spec.teacher.options, ctx)
-    ctx.teacher = teacher
-    run.components.update(source=source, teacher=teacher)
-    checks = [within_boundary(run, "source", source), within_boundary(run, "teacher", teacher)]
+    run.components["source"] = source
+    if spec.teacher.base is None:
+        teacher = plugins.component("teacher", spec.teacher.type)(spec.teacher.options, ctx)
+        ctx.teacher = run.components["teacher"] = teacher
+        role = "teacher"
+    else:  # the teacher stage fine-tunes it; here its base is checked like any model the run reads
+        teacher = run.components["teacher_base"] = _teacher_base(run)
+        role = "teacher base"
+    checks = [within_boundary(run, "source", source), within_boundary(run, role, teacher)]
     rule = policy.residency.classifications[source.classification]
     scrubber = _scrubber(run, must_scrub=rule.must_scrub)
     if scrubber is not None:
@@ -32,7 +37,7 @@ def preflight(run) -> dict[str, Any]:
         "spec_digest": spec.digest,
         "classification": source.classification,
         "locations": checks,
-        "teacher_fingerprint": teacher.fingerprint(),
+        f"{role.replace(' ', '_')}_fingerprint": teacher.fingerprint(),
         "scrubber": None if scrubber is None else {"name": scrubber.name, "entities": scrubber.entities()},
         "plugins": len(plugins.provenance()),
         "executor": run.executor.name,
@@ -68,6 +73,16 @@ def within_boundary(run, role: str, component) -> dict[str, Any]:
                               policy_digest=run.policy.digest, run_id=run.run_id)
         raise RunRefused(f"{refusal}. Residency request {opened.id} is open for exactly this {role}; "
                          "re-run once the policy's reviewers approve it") from None
+
+
+def _teacher_base(run):
+    """``teacher.base`` opened by the spec's teacher plugin as the encoder it is (it has no classifier head yet)."""
+    kind = run.spec.teacher.type
+    plugin = run.plugins.component("teacher", kind)
+    if not plugin.can_fine_tune:
+        raise ConfigError(f"teacher.base needs a teacher plugin that fine-tunes, and {kind!r} does not; "
+                          "use type: hf, or name a ready classifier with teacher.path")
+    return plugin({**run.spec.teacher.options, "path": run.spec.teacher.base, "task": "embedding"}, run.ctx)
 
 
 def _scrubber(run, *, must_scrub: bool):
