@@ -121,8 +121,11 @@ def run(
     as_user: AsOption = None,
     no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bars.")] = False,
     isolate: Annotated[bool, typer.Option("--isolate", help="Run inside a network namespace with no route (Linux).")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="End with the outcome as JSON (run, request, failed gates).")] = False,
 ) -> None:
-    """Run a pipeline under the workspace's policies, as an operator; prints the run and request ids."""
+    """Run a pipeline under the workspace's policies, as an operator; prints the run and request ids.
+
+    Exits 1 when the run completes but release gates fail; the last line names them."""
     from stillroom.config import load_spec
 
     if isolate:
@@ -133,6 +136,19 @@ def run(
     person = unlock_user(ws, as_user)
     run = execute(ws, spec, person=person, progress=not no_progress)
     _print_outcome(run)
+    failed = failed_gates(run)
+    if as_json:
+        request = run.summaries.get("request", {})
+        emit_json({"run_id": run.run_id, "status": "succeeded", "request_id": request.get("request_id"),
+                   "gates_passed": request.get("gates_passed"), "failed_gates": failed})
+    if failed:
+        typer.echo(f"release gates failed: {', '.join(failed)}")
+        raise typer.Exit(1)
+
+
+def failed_gates(run) -> list[str]:
+    """The names of the release gates the run's request failed, in the order the request lists them."""
+    return [gate for gate, passed in run.summaries.get("request", {}).get("gates", {}).items() if not passed]
 
 
 @app.command()
@@ -177,6 +193,15 @@ def execute(ws, spec, *, person, progress: bool, **options: Any):
 def _stage_detail(outputs: dict[str, Any]) -> str:
     """One line a person reads for a finished stage: counts and verdicts, never data."""
     parts = []
+    size = outputs.get("student_size") or {}
+    if size.get("predicted_mb") is not None:
+        planned = size.get("plan") or f"student.layers predicted {size['predicted_mb']:.1f} MB"
+        parts.append(f"student {planned}" + (f" for target {size['target']} (≤ {size['max_mb']:g} MB)"
+                                             if size.get("target") else ""))
+    parts += [f"WARNING: {warning}" for warning in size.get("warnings", [])]
+    if "validation_accuracy" in outputs:
+        parts.append(f"teacher validation accuracy {outputs['validation_accuracy']:.3f}"
+                     + (" (from cache)" if outputs["cached"] else ""))
     if "classification" in outputs:
         parts.append(f"{outputs['classification']} data, policy {outputs['policy_digest'][:12]}")
     if "records" in outputs:

@@ -111,6 +111,14 @@ class DataSpec(Strict):
     limit: int | None = Field(default=None, gt=0)
 
 
+class TargetSpec(Strict):
+    """Where the student will run, and what it must fit there; gated beside the policy's own targets."""
+
+    name: str = Field(default="target", min_length=1)
+    max_mb: float = Field(gt=0)
+    p95_ms: float = Field(gt=0)
+
+
 class PipelineSpec(Strict):
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
     source: SourceSpec
@@ -125,6 +133,8 @@ class PipelineSpec(Strict):
     exporters: list[str | ComponentSpec] | None = None
     seed: int = 0
     executor: Literal["local", "ray"] = "local"
+    # a target of its own, or the name of one in the release-gates policy
+    target: TargetSpec | str | None = None
 
     @model_validator(mode="after")
     def _slices_are_fields(self) -> PipelineSpec:
