@@ -154,7 +154,7 @@ def failed_gates(run) -> list[str]:
 @app.command()
 def demo(
     workspace: WorkspaceOption = None,
-    limit: Annotated[Optional[int], typer.Option(help="Use only the first N records.")] = None,
+    limit: Annotated[Optional[int], typer.Option(help="A seeded sample of N records, stratified by label.")] = None,
 ) -> None:
     """The main job on bundled data, end to end: a fresh workspace, PII-bearing sample, distilled student."""
     from stillroom.demo import prepare_demo

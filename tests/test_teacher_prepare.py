@@ -125,3 +125,29 @@ def test_teacher_prepare_without_a_base_is_a_usage_error(workspace):
     pipeline.write_text("source: {type: jsonl, path: d.jsonl}\nteacher: {path: t}\n")
     result = stillroom(workspace, "teacher", "prepare", str(pipeline))
     assert result.returncode == 2 and "names no teacher.base to fine-tune" in result.stderr
+
+
+def test_data_with_labels_the_teacher_does_not_know_is_refused_before_labelling(workspace):
+    teacher = tm.classifier_dir(workspace.root / "ready")
+    ready = spec(workspace).model_dump(mode="json")
+    ready["teacher"] = {"path": str(teacher)}
+    path = workspace.root / "queries.jsonl"
+    path.write_text(path.read_text().replace('"pin"', '"pin_reset"'))
+    with pytest.raises(RunRefused, match="has labels the teacher has no class for: 'pin_reset'; the teacher "
+                                         "knows 3 labels"):
+        run_pipeline(workspace, parse_spec(ready), initiator="op", progress=False)
+    assert not workspace.ledger().entries(kind="stage.label")
+
+
+def test_data_limit_is_a_seeded_sample_stratified_by_label_not_the_first_rows():
+    from stillroom.run.sample import quotas, stratified_sample
+
+    rows = [{"text": f"{label} query {i}", "label": label} for label, n in (("a", 600), ("b", 300), ("c", 100))
+            for i in range(n)]  # sorted by label, as Banking77's file is
+    sample = stratified_sample(rows, 100, text_field="text", label_field="label", seed=0)
+    assert len(sample) == 100 and [r["label"] for r in sample].count("c") == 10
+    assert {r["label"] for r in sample[:20]} == {"a", "b", "c"}  # spread, not a block of one label
+    assert stratified_sample(list(reversed(rows)), 100, text_field="text", label_field="label", seed=0) == sample
+    assert stratified_sample(rows, 100, text_field="text", label_field="label", seed=1) != sample
+    assert quotas({"a": 98, "b": 1, "c": 1}, 10) == {"a": 8, "b": 1, "c": 1}  # every label kept while it can be
+    assert len(stratified_sample(rows[:5], 100, text_field="text", label_field="label", seed=0)) == 5

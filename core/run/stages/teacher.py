@@ -12,7 +12,9 @@ The result is an artifact (a manifest naming every file by digest) remembered
 under a key of the base's fingerprint, the training data's digest and the
 settings; a re-run with the same three reuses it, and ``stillroom teacher
 prepare`` runs this stage alone. It comes before curate, whose confidence filter
-and transfer set ask the teacher.
+and transfer set ask the teacher. With a ready teacher (``teacher.path``) the
+stage only checks that the teacher has a class for every label of the data, so a
+mismatch stops the run before anything is labelled.
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ MANIFEST_KIND = "stillroom.teacher"
 def prepare_teacher(run) -> dict[str, Any]:
     spec, artifacts = run.spec, run.workspace.artifacts
     if spec.teacher.base is None:
-        raise Skip("the pipeline names a ready teacher (teacher.path); nothing to fine-tune")
+        check_label_set(run, run.components["teacher"], teacher_training_data(run))
+        raise Skip("the pipeline names a ready teacher (teacher.path); nothing to fine-tune, its labels checked")
     base, settings = run.components["teacher_base"], spec.teacher.fine_tune
     dataset = teacher_training_data(run)
     if not dataset.validation.texts:
@@ -65,9 +68,23 @@ def prepare_teacher(run) -> dict[str, Any]:
         raise RunRefused(f"the fine-tuned teacher's validation accuracy is {accuracy:.3f}, below "
                          f"teacher.fine_tune.min_accuracy {settings.min_accuracy:g}; train it longer "
                          f"(fine_tune.epochs, now {settings.epochs}) or on more labelled data")
+    check_label_set(run, teacher, dataset)
     run.components["teacher"] = teacher
     run.ctx.teacher = teacher
     return summary
+
+
+def check_label_set(run, teacher, dataset: Dataset) -> None:
+    """Refuse, before anything is labelled, data whose labels a classifier teacher has no class for."""
+    if teacher.task != "classification" or not dataset.label_names or not teacher.labels:
+        return
+    unknown = sorted(set(dataset.label_names) - set(teacher.labels))
+    if unknown:
+        shown = ", ".join(repr(label) for label in unknown[:5]) + (f" and {len(unknown) - 5} more"
+                                                                   if len(unknown) > 5 else "")
+        raise RunRefused(f"the data's {run.spec.data.label_field!r} field has labels the teacher has no class "
+                         f"for: {shown}; the teacher knows {len(teacher.labels)} labels. Fine-tune a teacher on "
+                         "this data (teacher.base) or map the labels to the teacher's")
 
 
 def teacher_training_data(run) -> Dataset:
