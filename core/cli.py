@@ -272,12 +272,6 @@ def _new_passphrase(name: str) -> str:
     return typer.prompt(f"New passphrase for {name}", hide_input=True, confirmation_prompt=True)
 
 
-def _os_actor() -> str:
-    import getpass
-
-    return f"os:{getpass.getuser()}"
-
-
 @app.command()
 def scrub(
     source: Annotated[Path, typer.Argument(help="A JSON Lines file.")],
