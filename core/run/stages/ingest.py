@@ -8,8 +8,8 @@ from typing import Any
 
 from stillroom.components import MapWork
 from stillroom.errors import ConfigError
-from stillroom.run.records import BATCH_SIZE, take, write_jsonl
 from stillroom.plugins.sources.malformed import check_text
+from stillroom.run.records import BATCH_SIZE, take, write_jsonl
 from stillroom.run.stages.base import Stage
 
 
