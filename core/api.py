@@ -28,7 +28,7 @@ from __future__ import annotations
 import getpass
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -135,7 +135,7 @@ def get_request(workspace: Workspace, request_id: str) -> Request:
 
 
 def decide(workspace: Workspace, request_id: str, person: Person, *, approve: bool, comment: str = "",
-           role: str | None = None, waive: list[str] = ()) -> ApprovalState:
+           role: str | None = None, waive: Sequence[str] = ()) -> ApprovalState:
     """Sign ``person``'s decision on a request with their own key; returns what the decisions now amount to.
 
     The policy's rules are enforced here, not by the caller: the initiator cannot approve, one person counts
