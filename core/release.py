@@ -37,7 +37,7 @@ import base64
 import hashlib
 import json
 import shutil
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -121,7 +121,7 @@ def _write_bundle(ws, request, state, root: Path) -> dict[str, Any]:
         atomic_write_bytes(target, ws.artifacts.read_bytes(digest))
     if subject.get("model_card"):
         atomic_write_bytes(root / "MODEL_CARD.md", ws.artifacts.read_bytes(subject["model_card"]))
-    released_at = datetime.now(timezone.utc)
+    released_at = datetime.now(UTC)
     node_key = ws.node_signer()  # the key file, or the signer process that holds the key
     # Only decisions the ledger recorded: a row written into the store alone is evidence of nothing.
     ledgered = approvals.ledgered_decisions(ws, request)
@@ -532,4 +532,4 @@ def _read_json(path: Path) -> Any:
 
 
 def _rfc3339(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -31,7 +31,7 @@ import random
 import re
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from stillroom import signing
@@ -241,7 +241,7 @@ def audit_statement(*, sample: Sample, reviewer: str, marks: list[dict[str, Any]
             "role": ROLE,
             "marks": marks,
             "policy_digest": policy_digest,
-            "time": time.astimezone(timezone.utc).isoformat().replace("+00:00", "Z"),
+            "time": time.astimezone(UTC).isoformat().replace("+00:00", "Z"),
             "nonce": secrets.token_hex(8),
         },
     }
@@ -265,7 +265,7 @@ def sign_audit(ws, request_id: str, person, marks: Any, *, now: datetime | None 
     checked = check_marks(marks, sample.indices)
     policy = ws.policy()
     statement = audit_statement(sample=sample, reviewer=person.name, marks=checked, policy_digest=policy.digest,
-                                time=now or datetime.now(timezone.utc))
+                                time=now or datetime.now(UTC))
     envelope = signing.dsse_sign(canonical_json(statement), PAYLOAD_TYPE, person.key, person.key_name)
     misses = sum(m["verdict"] == "pii_left" for m in checked)
     ws.ledger().record(ENTRY_KIND, {

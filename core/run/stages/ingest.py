@@ -8,9 +8,9 @@ from typing import Any
 
 from stillroom.components import MapWork
 from stillroom.errors import ConfigError
+from stillroom.plugins.sources.malformed import check_text
 from stillroom.run.records import BATCH_SIZE, write_jsonl
 from stillroom.run.sample import stratified_sample
-from stillroom.plugins.sources.malformed import check_text
 from stillroom.run.stages.base import Stage
 
 
