@@ -49,14 +49,16 @@ def ran(tmp_path_factory):
 
 def test_run_json_holds_the_run_request_and_every_stage_digest(ran):
     ws, result = ran
-    out = parsed(result)
-    assert out["ok"] is True and out["status"] == "succeeded" and out["exit_code"] == 0
+    out = parsed(result, code=1)  # the one-epoch toy student fails some gates: the run exits 1 and says which
+    assert out["ok"] is True and out["status"] == "succeeded" and out["exit_code"] == 1
+    assert out["failed_gates"] and out["failed_gates"] == [
+        gate for gate, passed in out["stages"]["request"]["gates"].items() if not passed]
     with ws.session() as s:
         stored = crud.get_run(s, out["run_id"])
     assert stored.status == "succeeded" and stored.initiator == "olga" == out["initiator"]
     assert out["spec_digest"] == stored.spec_digest and HEX64.match(out["policy_digest"])
-    assert list(out["stages"]) == ["preflight", "ingest", "scrub", "curate", "label", "train", "evaluate",
-                                   "export", "request"]
+    assert list(out["stages"]) == ["preflight", "ingest", "scrub", "teacher", "curate", "label", "train",
+                                   "evaluate", "export", "request"]
     assert out["stages"]["scrub"]["status"] == "skipped"
     assert {"split.train", "split.validation", "split.test", "student"} <= set(out["artifacts"])
     assert all(HEX64.match(d) and ws.artifacts.exists(d) for d in out["artifacts"].values())
@@ -67,7 +69,7 @@ def test_run_json_holds_the_run_request_and_every_stage_digest(ran):
 
 def test_an_error_under_json_is_the_same_sentence_and_exit_code_as_text(ran):
     ws, result = ran
-    request_id = parsed(result)["request_id"]
+    request_id = parsed(result, code=1)["request_id"]
     args = ("approve", request_id, "--workspace", str(ws.root))
     text = stillroom(*args, user="olga")
     as_json = stillroom(*args, "--json", user="olga")
@@ -79,7 +81,7 @@ def test_an_error_under_json_is_the_same_sentence_and_exit_code_as_text(ran):
 
 def test_approve_and_release_json_then_verify_json(ran, tmp_path):
     ws, result = ran
-    request_id = parsed(result)["request_id"]
+    request_id = parsed(result, code=1)["request_id"]
     request = parsed(stillroom("requests", "show", request_id, "--workspace", str(ws.root), "--json"))
     failing = [g["gate"] for g in request["gates"] if not g["passed"]]  # a one-epoch toy student fails some
     waive = [arg for gate in failing for arg in ("--waive", gate)]
