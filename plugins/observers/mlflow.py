@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,11 +32,13 @@ PIPELINE_TASKS = {"classification": "text-classification", "causal-lm": "text-ge
 _RUNS: dict[str, Tracked] = {}
 
 
+@dataclass
 class Tracked:
     """One Stillroom run's MLflow run, and what the observer needs to write to it."""
 
-    def __init__(self, client: Any, tracking_uri: str, mlflow_run_id: str, ctx: Any) -> None:
-        self.client, self.tracking_uri, self.mlflow_run_id, self.ctx = client, tracking_uri, mlflow_run_id, ctx
+    client: Any
+    mlflow_run_id: str
+    ctx: Any
 
 
 @hookimpl
@@ -60,7 +63,7 @@ def on_run_start(run: Mapping[str, Any], ctx: Any) -> None:
     _check_artifacts(experiment.artifact_location, tracking_uri, ctx)
     created = client.create_run(experiment.experiment_id, run_name=run["run_id"],
                                 tags={f"stillroom.{key}": str(value) for key, value in run.items()})
-    _RUNS[run["run_id"]] = Tracked(client, tracking_uri, created.info.run_id, ctx)
+    _RUNS[run["run_id"]] = Tracked(client, created.info.run_id, ctx)
     ctx.record("observer.mlflow", {"tracking": tracking, "experiment": name, "mlflow_run_id": created.info.run_id})
 
 

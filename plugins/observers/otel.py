@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from stillroom import hookimpl
@@ -27,11 +28,13 @@ _RUNS: dict[str, Traced] = {}
 _EARLY: dict[str, list[tuple[str, Mapping[str, Any], int]]] = {}
 
 
+@dataclass
 class Traced:
     """One run's tracer provider (its own, so runs never share an exporter) and its root span."""
 
-    def __init__(self, provider: Any, tracer: Any, span: Any) -> None:
-        self.provider, self.tracer, self.span = provider, tracer, span
+    provider: Any
+    tracer: Any
+    span: Any
 
 
 def span_exporter(endpoint: str) -> Any:
