@@ -56,3 +56,17 @@ def test_scrub_labelling_and_curation_show_progress_only_when_asked(workspace, p
         assert re.search(r"scrub\W+40/40", err)  # the scrub bar counts records: all 40 ingested
     else:
         assert not any(bar in err for bar in BARS), err
+
+
+@pytest.mark.parametrize("progress", [True, False])
+def test_the_scrub_command_counts_records_on_a_bar_when_asked(tmp_path, capsys, progress):
+    from stillroom.components import Context
+    from stillroom.scrub import scrub_file
+
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(f'{{"text": "record {i}"}}\n' for i in range(1200)) + "\n")
+    ctx = Context(workspace=tmp_path, artifacts=None, policy={"residency": {"required_entities": []}},
+                  text_fields=("text",))
+    scrub_file(source, tmp_path / "out.jsonl", field="text", spans=False, scrubber=CleanDataScrubber({}, ctx),
+               progress=progress)
+    assert bool(re.search(r"scrub\W+1200/1200", capsys.readouterr().err)) is progress
