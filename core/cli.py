@@ -125,8 +125,11 @@ def run(
         help="Who runs the work (local, ray); overrides the spec's `executor:`, and the ledgered spec says what ran.")] = None,
     address: Annotated[Optional[str], typer.Option(
         help="The Ray cluster to run on (HOST:PORT, as RAY_ADDRESS); with the ray executor only.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="End with the outcome as JSON (run, request, failed gates).")] = False,
 ) -> None:
-    """Run a pipeline under the workspace's policies, as an operator; prints the run and request ids."""
+    """Run a pipeline under the workspace's policies, as an operator; prints the run and request ids.
+
+    Exits 1 when the run completes but release gates fail; the last line names them."""
     from stillroom.config import load_spec
 
     if isolate:
@@ -144,12 +147,25 @@ def run(
     person = unlock_user(ws, as_user)
     run = execute(ws, spec, person=person, progress=not no_progress)
     _print_outcome(run)
+    failed = failed_gates(run)
+    if as_json:
+        request = run.summaries.get("request", {})
+        emit_json({"run_id": run.run_id, "status": "succeeded", "request_id": request.get("request_id"),
+                   "gates_passed": request.get("gates_passed"), "failed_gates": failed})
+    if failed:
+        typer.echo(f"release gates failed: {', '.join(failed)}")
+        raise typer.Exit(1)
+
+
+def failed_gates(run) -> list[str]:
+    """The names of the release gates the run's request failed, in the order the request lists them."""
+    return [gate for gate, passed in run.summaries.get("request", {}).get("gates", {}).items() if not passed]
 
 
 @app.command()
 def demo(
     workspace: WorkspaceOption = None,
-    limit: Annotated[Optional[int], typer.Option(help="Use only the first N records.")] = None,
+    limit: Annotated[Optional[int], typer.Option(help="A seeded sample of N records, stratified by label.")] = None,
 ) -> None:
     """The main job on bundled data, end to end: a fresh workspace, PII-bearing sample, distilled student."""
     from stillroom.demo import prepare_demo
@@ -172,7 +188,7 @@ def _print_outcome(run) -> None:
                    f"`stillroom requests show {outputs['request_id']}` shows the evidence")
 
 
-def execute(ws, spec, *, person, progress: bool):
+def execute(ws, spec, *, person, progress: bool, **options: Any):
     from stillroom.pipeline import run_as
 
     out = console()
@@ -182,12 +198,21 @@ def execute(ws, spec, *, person, progress: bool):
         detail = report.message if report.status != "succeeded" else _stage_detail(report.outputs)
         out.print(f" {marks[report.status]} {report.name:<10} {report.seconds:>7.1f}s  {detail or ''}")
 
-    return run_as(person, ws, spec, plugins=plugin_manager(ws), progress=progress, on_stage=show)
+    return run_as(person, ws, spec, plugins=plugin_manager(ws), progress=progress, on_stage=show, **options)
 
 
 def _stage_detail(outputs: dict[str, Any]) -> str:
     """One line a person reads for a finished stage: counts and verdicts, never data."""
     parts = []
+    size = outputs.get("student_size") or {}
+    if size.get("predicted_mb") is not None:
+        planned = size.get("plan") or f"student.layers predicted {size['predicted_mb']:.1f} MB"
+        parts.append(f"student {planned}" + (f" for target {size['target']} (≤ {size['max_mb']:g} MB)"
+                                             if size.get("target") else ""))
+    parts += [f"WARNING: {warning}" for warning in size.get("warnings", [])]
+    if "validation_accuracy" in outputs:
+        parts.append(f"teacher validation accuracy {outputs['validation_accuracy']:.3f}"
+                     + (" (from cache)" if outputs["cached"] else ""))
     if "classification" in outputs:
         parts.append(f"{outputs['classification']} data, policy {outputs['policy_digest'][:12]}")
     if "records" in outputs:
@@ -835,9 +860,12 @@ def _mount_subcommands() -> None:
     from stillroom.ledger.commands import app as ledger_app
     from stillroom.plugin_commands import app as plugin_app
     from stillroom.signer.commands import app as signer_app
+    from stillroom.spec_commands import spec_app, teacher_app
     from stillroom.witness.commands import app as witness_app
 
     app.add_typer(audit_app, name="audit")
+    app.add_typer(spec_app, name="spec")
+    app.add_typer(teacher_app, name="teacher")
     app.add_typer(ledger_app, name="ledger")
     app.add_typer(plugin_app, name="plugin")
     app.add_typer(signer_app, name="signer")

@@ -51,8 +51,9 @@ def run_pipeline(
     plugins: PluginManager | None = None,
     progress: bool = True,
     on_stage: Callable[[StageReport], None] = lambda report: None,
+    stages: tuple[Stage, ...] = PIPELINE,
 ) -> Run:
-    """Run every stage; raise the stage's error after recording it.
+    """Run every stage (or the first ``stages`` of the pipeline); raise the stage's error after recording it.
 
     ``initiator_key`` (key name, private key) signs the run's start, so the
     ledger shows who started it with their own signature. An executor no
@@ -87,7 +88,7 @@ def run_pipeline(
     # Armed until the last plugin code of the run has finished: closing components and observers too.
     with guard(policy.egress, on_block=run.egress_blocked, context=lambda: {"stage": run.stage}):
         try:
-            for position, stage in enumerate(PIPELINE):
+            for position, stage in enumerate(stages):
                 run.stage = stage.name
                 report = _run_stage(run, position, stage)
                 on_stage(report)
