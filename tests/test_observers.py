@@ -120,7 +120,8 @@ def hf_spec(tmp_path):
 
     texts, labels = tm.toy_split(90, 3)
     path = tmp_path / "intents.jsonl"
-    path.write_text("".join(json.dumps({"text": t, "label": str(y)}) + "\n" for t, y in zip(texts, labels)))
+    names = list(tm.INTENTS)  # the teacher's own label names
+    path.write_text("".join(json.dumps({"text": t, "label": names[y]}) + "\n" for t, y in zip(texts, labels)))
     return parse_spec({
         "name": "intents", "source": {"type": "jsonl", "path": str(path), "classification": "public"},
         "teacher": {"type": "hf", "path": str(tm.classifier_dir(tmp_path / "teacher")), "task": "classification"},
