@@ -21,8 +21,8 @@ def scrub_file(in_path: Path, out_path: Path, *, field: str, spans: bool, scrubb
     with an error naming the line and leaves no output file. ``progress`` shows
     a bar on stderr counting records.
     """
-    from stillroom.progress import track
     from stillroom.plugins.sources.jsonl import JsonlSource
+    from stillroom.progress import track
 
     source = JsonlSource({"path": str(Path(in_path).resolve()), "fields": [field]}, scrubber.ctx)
     report = ScrubReport()

@@ -130,7 +130,8 @@ def hf_spec(tmp_path):
 
 
 def test_mlflow_logs_metrics_and_the_student_to_a_store_inside_the_workspace(workspace, hf_spec):
-    mlflow = pytest.importorskip("mlflow", reason="the mlflow extra (mlflow-skinny) is not installed")
+    pytest.importorskip("mlflow", reason="the mlflow extra (mlflow-skinny) is not installed")
+    import mlflow
     import mlflow.transformers
 
     from stillroom.plugins.trainers.student import load_student
@@ -174,8 +175,9 @@ def test_mlflow_refuses_the_run_when_the_tracking_uri_is_not_allowed(workspace, 
 
 
 def test_mlflow_logs_an_embedding_student_with_the_sentence_transformers_flavour(workspace, hf_spec, tmp_path):
-    mlflow = pytest.importorskip("mlflow", reason="the mlflow extra (mlflow-skinny) is not installed")
+    pytest.importorskip("mlflow", reason="the mlflow extra (mlflow-skinny) is not installed")
     pytest.importorskip("sentence_transformers", reason="sentence-transformers is not installed")
+    import mlflow
     import mlflow.sentence_transformers
     import numpy as np
     import tinymodels as tm

@@ -34,8 +34,8 @@ from presidio_analyzer.predefined_recognizers import (
 )
 
 from stillroom.errors import ConfigError
-from stillroom.plugins.scrubbers.offline_ner import NameRecognizer, OrganizationRecognizer, PlaceRecognizer
 from stillroom.plugins.scrubbers import phones
+from stillroom.plugins.scrubbers.offline_ner import NameRecognizer, OrganizationRecognizer, PlaceRecognizer
 from stillroom.plugins.scrubbers.phones import find_phones
 from stillroom.plugins.scrubbers.scan import budget, fail_closed, scan
 from stillroom.plugins.scrubbers.unscannable import PatternTimeout
