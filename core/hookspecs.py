@@ -110,12 +110,18 @@ def make_executor(name: str, policy: Any, workspace: Path) -> Any | None:
 
 
 @hookspec
-def on_run_start(run: Mapping[str, Any]) -> None:
+def on_run_start(run: Mapping[str, Any], ctx: Any) -> None:
     """Called after preflight passes, before the first data is read.
 
-    An observer: the return value is ignored and the run cannot be changed.
+    An observer: the return value is ignored and the run cannot be changed,
+    but an observer that cannot do what its configuration asks (a tracking
+    server outside the egress policy, say) raises, and the run stops before
+    any data moves. The egress guard is armed from here to ``on_run_end``.
 
     :param run: ``{"run_id", "pipeline", "spec_digest", "initiator"}``.
+    :param ctx: the run's ``stillroom.components.Context``: the workspace (where an observer's
+        ``[observers.NAME]`` section of ``stillroom.toml`` lives), the policy in force, the artifact
+        store, and ``record`` for a ledger entry.
     """
 
 

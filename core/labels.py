@@ -7,7 +7,6 @@ distilled from the same teacher on the same texts never runs the teacher again.
 
 from __future__ import annotations
 
-import contextlib
 import io
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -31,7 +30,7 @@ class Labels:
     cached: bool
 
 
-def label_outputs(teacher: Teacher, texts: list[str], artifacts: ArtifactStore, progress: bool = False,
+def label_outputs(teacher: Teacher, texts: list[str], artifacts: ArtifactStore,
                   predict: Callable[[list[str]], Mapping[str, Any]] | None = None) -> Labels:
     """The teacher's outputs for ``texts``, from the cache when present, else computed and cached.
 
@@ -44,8 +43,7 @@ def label_outputs(teacher: Teacher, texts: list[str], artifacts: ArtifactStore, 
     digest = artifacts.recall(key)
     if digest is not None:
         return Labels(load_outputs(artifacts, digest), digest, cached=True)
-    with _status(progress, f"teacher {teacher.name} labelling {len(texts)} texts"):
-        outputs = {name: np.asarray(value) for name, value in (predict or teacher.predict)(list(texts)).items()}
+    outputs = {name: np.asarray(value) for name, value in (predict or teacher.predict)(list(texts)).items()}
     for name, value in outputs.items():
         if len(value) != len(texts):
             raise PluginError(f"teacher {teacher.name!r} returned {len(value)} rows of {name!r} for {len(texts)} texts")
@@ -71,11 +69,3 @@ def cache_key(teacher: Teacher, texts: list[str]) -> str:
 def inputs_digest(texts: list[str]) -> str:
     """sha256 of the texts in order; order matters because outputs are aligned with it."""
     return sha256_bytes(canonical_json(list(texts)))
-
-
-def _status(enabled: bool, message: str):
-    if not enabled:
-        return contextlib.nullcontext()
-    from rich.console import Console
-
-    return Console(stderr=True).status(message)

@@ -68,6 +68,8 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "stillroom.plugins.exporters.int8",
     "stillroom.run.executors.local",
     "stillroom.run.executors.ray",
+    "stillroom.plugins.observers.mlflow",
+    "stillroom.plugins.observers.otel",
 )
 
 CATALOGUE_HOOKS = {
@@ -305,8 +307,8 @@ class PluginManager:
             raise PluginError(f"make_executor({name!r}) returned {type(found).__name__}, not a stillroom Executor")
         return found
 
-    def on_run_start(self, run: Mapping[str, Any]) -> None:
-        self.pm.hook.on_run_start(run=run)
+    def on_run_start(self, run: Mapping[str, Any], ctx: Any) -> None:
+        self.pm.hook.on_run_start(run=run, ctx=ctx)
 
     def on_stage_end(self, run: Mapping[str, Any], stage: str, result: Mapping[str, Any]) -> None:
         self.pm.hook.on_stage_end(run=run, stage=stage, result=result)

@@ -9,7 +9,8 @@ from stillroom.artifacts import atomic_file
 from stillroom.components import Scrubber, ScrubReport
 
 
-def scrub_file(in_path: Path, out_path: Path, *, field: str, spans: bool, scrubber: Scrubber) -> ScrubReport:
+def scrub_file(in_path: Path, out_path: Path, *, field: str, spans: bool, scrubber: Scrubber,
+               progress: bool = False) -> ScrubReport:
     """Scrub ``field`` of every record of ``in_path`` into ``out_path``.
 
     With ``spans``, each output line is ``{"spans": [{"type", "start", "end",
@@ -17,14 +18,17 @@ def scrub_file(in_path: Path, out_path: Path, *, field: str, spans: bool, scrubb
     Scrubbed records then go through the scrubber's residual scan (``report.residual``).
     The output appears only once every record is done: a malformed input line
     (a value in ``field`` that is not one string included) stops the command
-    with an error naming the line and leaves no output file.
+    with an error naming the line and leaves no output file. ``progress`` shows
+    a bar on stderr counting records.
     """
     from stillroom.plugins.sources.jsonl import JsonlSource
+    from stillroom.progress import track
 
     source = JsonlSource({"path": str(Path(in_path).resolve()), "fields": [field]}, scrubber.ctx)
     report = ScrubReport()
     with atomic_file(Path(out_path), "w") as out:
-        for batch in source.read():
+        total = _records(in_path) if progress else None
+        for batch in track(source.read(), "scrub", total=total, enabled=progress, size=len):
             if spans:
                 found = scrubber.find([record[field] for record in batch])
                 part = ScrubReport(records=len(batch), methods=scrubber.entities())
@@ -40,3 +44,9 @@ def scrub_file(in_path: Path, out_path: Path, *, field: str, spans: bool, scrubb
                     out.write(json.dumps(record, ensure_ascii=False) + "\n")
             report = report.merge(part)
     return report
+
+
+def _records(path: Path) -> int:
+    """How many records ``path`` holds, as the JSON Lines source counts them (blank lines are none)."""
+    with open(path, "rb") as f:
+        return sum(1 for line in f if line.strip())

@@ -237,3 +237,19 @@ def test_causal_lm_hf_export_reloads_with_auto_model_for_causal_lm(causal, tmp_p
     encoded = student.encode(texts[:4])
     with torch.no_grad():
         np.testing.assert_allclose(model(**encoded).logits.numpy(), student.net(**encoded).numpy(), atol=1e-5)
+
+
+def test_an_embedding_student_with_a_projection_head_loads_with_sentence_transformers(tmp_path):
+    """The exported directory carries the head as a Dense module: SentenceTransformer computes the same embeddings."""
+    from sentence_transformers import SentenceTransformer
+
+    from stillroom.plugins.trainers.embedding import EmbeddingKDTrainer
+
+    ctx, data, outputs, spec = tm.embedding_kd_setup(tmp_path)
+    student = EmbeddingKDTrainer({}, ctx).train({**spec, "epochs": 1}, data, outputs, ctx)
+    assert student.net.projection is not None  # 32 wide, projected to the teacher's 48
+    HFExporter({}, ctx).export(student, tmp_path / "hf", texts=data.test.texts)
+    texts = data.test.texts[:8]
+    theirs = SentenceTransformer(str(tmp_path / "hf"), device="cpu").encode(texts, convert_to_numpy=True)
+    assert theirs.shape == (8, 48)
+    np.testing.assert_allclose(theirs, student.predict(texts)["embeddings"], atol=1e-5)

@@ -93,7 +93,7 @@ def run_pipeline(
                 report = _run_stage(run, position, stage)
                 on_stage(report)
                 if position == 0:
-                    plugins.on_run_start(run.info)
+                    plugins.on_run_start(run.info, run.ctx)
         except StillroomError as exc:
             status, error = ("refused" if isinstance(exc, RunRefused) else "failed"), exc
             raise

@@ -27,27 +27,47 @@ library's), and overrides only the two steps that repeat across regions:
 engine (and the benchmark's plain loop) is unchanged; ``BatchAnalyzer`` calls
 ``ConfidentPhoneRecognizer.analyze_shared``. ``tests/test_scrub_batch.py``
 compares the two, finding by finding, on generated, demo and adversarial text.
+
+Private internals of ``phonenumbers.phonenumbermatcher`` are reused, so the
+dependency is pinned to a major version, and at import ``SHARED`` records
+whether this installation still has them and still gives the stock
+recognizer's findings on ``SELF_CHECK``; when it does not, ``analyze_shared``
+runs the stock recognizer (slower, the same findings) and a warning says why.
 """
 
 from __future__ import annotations
+
+import warnings
 
 from phonenumbers import PhoneNumber, PhoneNumberMatch, PhoneNumberMatcher
 from phonenumbers import phonenumbermatcher as _matcher
 from phonenumbers.phonenumberutil import NumberParseException, parse, region_code_for_number
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
-_PATTERN = _matcher._PATTERN
-_SECOND_NUMBER_START_PATTERN = _matcher._SECOND_NUMBER_START_PATTERN
-_MATCHING_BRACKETS = _matcher._MATCHING_BRACKETS
-_PUB_PAGES = _matcher._PUB_PAGES
-_LEAD_PATTERN = _matcher._LEAD_PATTERN
-_verify = _matcher._verify
-_fullmatch = _matcher.fullmatch
-_VALID = _matcher.Leniency.VALID
-# _verify reads its matcher argument only for the grouping leniencies, and then
-# only calls _check_number_grouping_is_valid, which reads no matcher state.
-_STATELESS = PhoneNumberMatcher("", None)
-_PLUS_CHARS = frozenset(_matcher._PLUS_CHARS)
+# Phone numbers in the layouts the shortcuts treat differently: international (region-free), national
+# (per region, shared US/CA verdicts), inner groups, a date and a time stamp that must not match.
+SELF_CHECK = (
+    "Call +1 415-555-2671 or (020) 7946 0958, not on 2024-01-05 10:00:00.",
+    "Ring 030 12345678 in Berlin or 07700 900123; fax +44 20 7946 0018 ext. 12.",
+    "Order 12345678901234567890 shipped; reach me at 415.555.2671/2672 or +91 98765 43210.",
+)
+
+try:
+    _PATTERN = _matcher._PATTERN
+    _SECOND_NUMBER_START_PATTERN = _matcher._SECOND_NUMBER_START_PATTERN
+    _MATCHING_BRACKETS = _matcher._MATCHING_BRACKETS
+    _PUB_PAGES = _matcher._PUB_PAGES
+    _LEAD_PATTERN = _matcher._LEAD_PATTERN
+    _verify = _matcher._verify
+    _fullmatch = _matcher.fullmatch
+    _VALID = _matcher.Leniency.VALID
+    # _verify reads its matcher argument only for the grouping leniencies, and then
+    # only calls _check_number_grouping_is_valid, which reads no matcher state.
+    _STATELESS = PhoneNumberMatcher("", None)
+    _PLUS_CHARS = frozenset(_matcher._PLUS_CHARS)
+    _MISSING = None
+except (AttributeError, TypeError) as missing:
+    _MISSING = str(missing)
 
 
 def find_phones(recognizer, text: str, verdicts: Verdicts | None = None) -> list[RecognizerResult]:
@@ -219,3 +239,39 @@ class Verdicts:
                 verdict = False
             self.by_number[key] = verdict
         return verdict
+
+
+def _self_check() -> str | None:
+    """Why the shared matcher cannot be used with this phonenumbers, or None when it gives the stock findings."""
+    if _MISSING is not None:
+        return f"its matcher internals changed ({_MISSING})"
+    from presidio_analyzer.predefined_recognizers import PhoneRecognizer
+
+    stock = PhoneRecognizer()
+    for text in SELF_CHECK:
+        try:
+            shared = find_phones(stock, text)
+        except Exception as exc:  # noqa: BLE001 - any failure of the private path means: do not use it
+            return f"the shared matcher fails on a sample ({type(exc).__name__})"
+        if _findings(shared) != _findings(stock.analyze(text, stock.supported_entities)):
+            return "the shared matcher's findings differ from the stock recognizer's on a sample"
+    return None
+
+
+def _findings(results: list[RecognizerResult]) -> list[tuple]:
+    """What a caller reads of each finding: type, span, score and the region its explanation names."""
+    return [(r.entity_type, r.start, r.end, r.score, getattr(r.analysis_explanation, "textual_explanation", None))
+            for r in results]
+
+
+def _shared() -> bool:
+    import phonenumbers
+
+    reason = _self_check()
+    if reason is not None:
+        warnings.warn(f"phonenumbers {phonenumbers.__version__}: {reason}; the scrubber uses Presidio's stock phone "
+                      "recognizer instead (the same findings, slower)", RuntimeWarning, stacklevel=2)
+    return reason is None
+
+
+SHARED = _shared()

@@ -34,6 +34,7 @@ from presidio_analyzer.predefined_recognizers import (
 )
 
 from stillroom.errors import ConfigError
+from stillroom.plugins.scrubbers import phones
 from stillroom.plugins.scrubbers.offline_ner import NameRecognizer, OrganizationRecognizer, PlaceRecognizer
 from stillroom.plugins.scrubbers.phones import find_phones
 from stillroom.plugins.scrubbers.scan import budget, fail_closed, scan
@@ -89,8 +90,11 @@ class ConfidentPhoneRecognizer(PhoneRecognizer):
     def analyze_shared(self, text, verdicts=None):
         """What ``analyze`` returns, with libphonenumber's work shared across regions (see ``phones.py``).
 
-        ``verdicts``: a ``phones.Verdicts`` shared by the texts of one batch.
+        ``verdicts``: a ``phones.Verdicts`` shared by the texts of one batch. Presidio's own ``analyze``
+        where this phonenumbers failed the import-time self-check (``phones.SHARED``).
         """
+        if not phones.SHARED:
+            return self.analyze(text, self.supported_entities)
         return self._not_ssn(text, find_phones(self, text, verdicts))
 
     def _not_ssn(self, text, results):

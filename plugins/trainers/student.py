@@ -131,8 +131,7 @@ class HFStudent(Student):
             if self.net.projection is not None:
                 state = {k: v.detach().cpu().contiguous() for k, v in self.net.projection.state_dict().items()}
                 save_file(state, directory / PROJECTION)
-            else:
-                _write_sentence_transformers_modules(directory, self.net.pooling, self.net.normalize)
+            _write_sentence_transformers_modules(directory, self.net.pooling, self.net.normalize, self.net.projection)
         (directory / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
         return sorted(p for p in directory.rglob("*") if p.is_file())
 
@@ -177,8 +176,15 @@ def auto_class(task: str):
     return {"embedding": AutoModel, "causal-lm": AutoModelForCausalLM}.get(task, AutoModelForSequenceClassification)
 
 
-def _write_sentence_transformers_modules(directory: Path, pooling: str, normalize: bool) -> None:
-    """So the directory also loads as a sentence-transformers model, or as the next round's teacher."""
+def _write_sentence_transformers_modules(directory: Path, pooling: str, normalize: bool,
+                                        projection: nn.Linear | None) -> None:
+    """So the directory also loads as a sentence-transformers model, or as the next round's teacher.
+
+    A projection head becomes its ``Dense`` module (identity activation, as ``StudentNet`` applies it),
+    between pooling and normalisation, so both load paths compute the same embedding.
+    """
+    from safetensors.torch import save_file
+
     width = json.loads((directory / "config.json").read_text())["hidden_size"]
     (directory / "1_Pooling").mkdir(exist_ok=True)
     (directory / "1_Pooling" / "config.json").write_text(
@@ -196,6 +202,17 @@ def _write_sentence_transformers_modules(directory: Path, pooling: str, normaliz
         {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
         {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
     ]
+    if projection is not None:
+        dense = directory / "2_Dense"
+        dense.mkdir(exist_ok=True)
+        (dense / "config.json").write_text(json.dumps(
+            {"in_features": projection.in_features, "out_features": projection.out_features,
+             "bias": projection.bias is not None, "activation_function": "torch.nn.modules.linear.Identity"},
+            indent=2) + "\n")
+        save_file({f"linear.{k}": v.detach().cpu().contiguous() for k, v in projection.state_dict().items()},
+                  dense / "model.safetensors")
+        modules.append({"idx": 2, "name": "2", "path": "2_Dense", "type": "sentence_transformers.models.Dense"})
     if normalize:
-        modules.append({"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"})
+        modules.append({"idx": len(modules), "name": str(len(modules)), "path": f"{len(modules)}_Normalize",
+                        "type": "sentence_transformers.models.Normalize"})
     (directory / "modules.json").write_text(json.dumps(modules, indent=2) + "\n")

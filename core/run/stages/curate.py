@@ -7,6 +7,7 @@ from typing import Any
 
 from stillroom.components import MapWork
 from stillroom.errors import ConfigError, RunRefused
+from stillroom.progress import track
 from stillroom.run.datasets import build_dataset, split_records, store_dataset
 from stillroom.run.records import batches, read_jsonl
 from stillroom.run.stages.base import Stage
@@ -127,7 +128,9 @@ def _minhash_values(run, num_perm: int, norms: list[str]):
     from stillroom.curate import minhash_values_of
 
     work = MapWork(run.stage, partial(minhash_values_of, num_perm=num_perm), batches(norms), portable=True)
-    return np.concatenate([np.empty((0, num_perm), dtype=np.uint64), *run.executor.map(work)])
+    signatures = track(run.executor.map(work), "curate: near-duplicate signatures", total=len(norms),
+                       enabled=run.ctx.progress, size=len)
+    return np.concatenate([np.empty((0, num_perm), dtype=np.uint64), *signatures])
 
 
 def _generator(run, train: list[dict], options):

@@ -6,6 +6,7 @@ from functools import partial
 from typing import Any
 
 from stillroom.components import MapWork
+from stillroom.progress import track
 from stillroom.run.portable import ComponentRef
 from stillroom.run.records import BATCH_SIZE, batches
 from stillroom.run.stages.base import Stage
@@ -18,8 +19,7 @@ def label(run) -> dict[str, Any]:
     outputs = {}
     for split_name in ("train", "validation", "test"):
         texts = getattr(run.dataset, split_name).texts
-        result = label_outputs(teacher, texts, run.workspace.artifacts, progress=run.ctx.progress,
-                               predict=partial(predict_in_batches, run, teacher))
+        result = label_outputs(teacher, texts, run.workspace.artifacts, predict=partial(predict_in_batches, run, teacher))
         run.live.teacher_outputs[split_name] = result.outputs
         run.artifacts[f"labels.{split_name}"] = result.digest
         outputs[split_name] = {"digest": result.digest, "cached": result.cached, "n": len(texts)}
@@ -40,7 +40,9 @@ def predict_in_batches(run, teacher, texts: list[str]) -> dict[str, Any]:
         return teacher.predict([])  # the teacher's own empty shapes
     size = len(texts) if teacher.task == "causal-lm" else BATCH_SIZE
     ref = ComponentRef("teacher", teacher.name, teacher.options, live=teacher)
-    parts = list(run.executor.map(MapWork(run.stage, partial(predict_batch, ref), batches(texts, size), portable=True)))
+    work = MapWork(run.stage, partial(predict_batch, ref), batches(texts, size), portable=True)
+    parts = list(track(run.executor.map(work), f"{run.stage}: teacher {teacher.name} labelling", total=len(texts),
+                       enabled=run.ctx.progress, size=lambda part: len(next(iter(part.values())))))
     return {name: np.concatenate([np.asarray(part[name]) for part in parts]) for name in parts[0]}
 
 

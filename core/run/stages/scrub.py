@@ -8,6 +8,7 @@ from typing import Any
 
 from stillroom.components import MapWork, ScrubReport
 from stillroom.errors import RunRefused
+from stillroom.progress import track
 from stillroom.run.portable import ComponentRef
 from stillroom.run.records import batches, read_jsonl, write_jsonl
 from stillroom.run.stages.base import Skip, Stage
@@ -27,7 +28,9 @@ def scrub(run) -> dict[str, Any]:
         ref = ComponentRef("scrubber", scrubber.name, scrubber.options, live=scrubber)
         work = MapWork("scrub", partial(scrub_batch, ref, fields), batches(read_jsonl(run, run.artifacts["ingested"])),
                        portable=True)
-        for clean, batch_report in run.executor.map(work):
+        total = run.summaries.get("ingest", {}).get("records")
+        for clean, batch_report in track(run.executor.map(work), "scrub", total=total, enabled=run.ctx.progress,
+                                         size=lambda result: len(result[0])):
             report = report.merge(batch_report)
             yield from clean
 
