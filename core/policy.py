@@ -100,6 +100,13 @@ class DeploymentTarget(Strict):
     max_latency_ms_p95: float = Field(gt=0)
 
 
+class AddedValue(Strict):
+    """``distillation_added_value``: the student must beat its labels-only baseline on the same test items."""
+
+    min_gain: float = Field(ge=-1, le=1, description="student accuracy minus the baseline's, e.g. 0.01 for a point")
+    max_p_value: float = Field(gt=0, le=1, description="the paired bootstrap's two-sided p-value at most this")
+
+
 class ReleaseGates(Strict):
     min_retained_quality: float = Field(ge=0, le=1)
     min_fidelity: float = Field(ge=0, le=1)
@@ -107,6 +114,7 @@ class ReleaseGates(Strict):
     min_slice_size: int = Field(default=20, ge=1)
     max_residual_pii: int = Field(default=0, ge=0)
     deployment_targets: dict[str, DeploymentTarget] = {}
+    distillation_added_value: AddedValue | None = None
 
 
 class ApprovalRule(Strict):

@@ -18,6 +18,7 @@ def request(run) -> dict[str, Any]:
     evidence = {f"{e.evaluator}.{k}": v for e in run.evaluations["student"] for k, v in e.metrics.items()}
     evidence["residual_pii"] = run.summaries.get("scrub", {}).get("residual", 0)
     slices = next((e.slices for e in run.evaluations["student"] if e.evaluator == "slices"), {})
+    evidence |= _added_value(run)
     gates = compute_gates(evidence, run.policy.release_gates, task, slices)
     subject = release_subject(run, gates)
     gates += [dict(f, plugin=True) for f in run.plugins.release_checks({
@@ -26,6 +27,21 @@ def request(run) -> dict[str, Any]:
                           initiator=run.initiator, policy_digest=run.policy.digest, run_id=run.run_id, gates=gates)
     return {"request_id": opened.id, "digest": opened.digest, "gates_passed": gates_pass(gates),
             "gates": {g["gate"]: g["passed"] for g in gates}}
+
+
+def _added_value(run) -> dict[str, float]:
+    """Student against the labels-only baseline on the same test items, for the distillation-added-value gate."""
+    import numpy as np
+
+    from stillroom.gates import added_value_evidence
+    from stillroom.plugins.evaluators.outcomes import outcomes
+
+    if "baseline" not in run.students or run.dataset.test.labels is None or not len(run.dataset.test):
+        return {}
+    teacher, labels = run.components["teacher"], np.asarray(run.dataset.test.labels)
+    correct = [outcomes(run.students[role], teacher, run.dataset, run.ctx).student_predicted == labels
+               for role in ("student", "baseline")]
+    return added_value_evidence(*correct)
 
 
 def release_subject(run, gates: list[dict[str, Any]]) -> dict[str, Any]:
