@@ -26,6 +26,9 @@ def curate(run) -> dict[str, Any]:
 
         options = run.spec.curate or CurateOptions()
         held_out = validation + test
+        writer, author = _writer(run, options)
+        if author is not None:
+            outputs["writer"] = author
         result = curate_records(
             train,
             text_field=data.text_field,
@@ -42,6 +45,7 @@ def curate(run) -> dict[str, Any]:
             transfer=_transferer(run, train, options),
             label_names=sorted({str(r[data.label_field]) for r in train + held_out}) if data.label_field else None,
             minhash_values=partial(_minhash_values, run, options.dedupe.num_perm),
+            writer=writer,
         )
         if result.transfer_rows:  # the labels-only baseline trains without the teacher-labelled transfer set
             run.artifacts["baseline_dataset"] = store_dataset(
@@ -130,20 +134,50 @@ def _minhash_values(run, num_perm: int, norms: list[str]):
 
 
 def _generator(run, train: list[dict], options):
-    """Synthetic records: the teacher's own generations for causal LMs, else TinyBERT-style augmentation."""
+    """Label-keeping synthetic records (TinyBERT-style augmentation); a causal-LM pipeline's teacher writes instead."""
     if not options.augment.enabled and options.rebalance != "generate":
         return None
     teacher, data = run.components["teacher"], run.spec.data
     if teacher.task == "causal-lm":
-        def generate(seeds: list[dict], per_record: int) -> list[dict]:
-            prompts = [str(r[data.text_field]) for r in seeds for _ in range(per_record)]
-            return [{**seed, data.text_field: text}
-                    for seed, text in zip([r for r in seeds for _ in range(per_record)], teacher.generate(prompts))]
-        return generate
+        from stillroom.augment import writer
+        from stillroom.curate import WriteOptions
+
+        # the pipeline's own teacher continues each record, sampled: greedy decoding writes one text per seed
+        return writer(teacher, text_field=data.text_field, label_field=None, options=WriteOptions(prompt="{text}"),
+                      seed=options.seed)
     from stillroom.augment import augmenter
 
     return augmenter(train, text_field=data.text_field, label_field=data.label_field,
                      methods=options.augment.methods, seed=options.seed)
+
+
+def _writer(run, options):
+    """The generative teacher that fills weak slices (``curate.write``), and what the ledger says of it.
+
+    Named in the spec, it is built and checked against the residency policy like
+    the pipeline's teacher, before any seed record reaches it; without one, a
+    causal-LM pipeline's own teacher writes.
+    """
+    if options.write is None:
+        return None, None
+    from stillroom.augment import writer
+    from stillroom.run.stages.preflight import within_boundary
+
+    teacher = run.components["teacher"]
+    if options.write.teacher is None:
+        if teacher.task != "causal-lm":
+            raise ConfigError("curate.write.teacher is required here: this pipeline's teacher classifies, and a "
+                              "generative teacher (task: causal-lm) has to write the new records")
+        author, location = teacher, None
+    else:
+        spec = {"task": "causal-lm", **options.write.teacher}
+        author = run.plugins.component("teacher", spec.pop("type", "hf"))(spec, run.ctx)
+        location = within_boundary(run, "writer", author)
+    data = run.spec.data
+    described = {"name": author.name, "location": author.location(), "fingerprint": author.fingerprint(),
+                 **({"check": location} if location else {})}
+    return writer(author, text_field=data.text_field, label_field=data.label_field, options=options.write,
+                  seed=options.seed), described
 
 
 def _transferer(run, train: list[dict], options):
