@@ -14,7 +14,9 @@ that any step removes is counted under that step's reason code; the report's
 The transfer set (``transfer.per_record`` > 0) is generated first: edited
 copies of every input record, scrubbed, labelled by the teacher (the label
 is the teacher's top class, never the source record's; its soft targets are
-cached by the label stage like any teacher output), and filtered on the
+cached by the label stage like any teacher output; an embedding teacher's
+class is the vote of its nearest labelled records, ``neighbour_vote``, and
+without labels its embeddings are all it gives), and filtered on the
 teacher's confidence or margin; the dedupe and contamination steps then drop
 near-duplicates of each other, of the inputs and of the evaluation split.
 
@@ -261,9 +263,9 @@ def curate(
     run.step("input", items, items)
 
     if options.transfer.per_record:
-        if transfer is None or teacher_probs is None:
+        if transfer is None or (teacher_probs is None and (label_field or options.transfer.min_confidence)):
             raise ConfigError("curate.transfer.per_record asks for a transfer set labelled by the teacher, which needs "
-                              "a classifier teacher; set it to 0 for this pipeline")
+                              "a classifier or embedding teacher; set it to 0 for this pipeline")
         if label_field and not label_names:
             raise ConfigError("curate.transfer needs the label names to write the teacher's labels under "
                               f"{label_field!r}")
@@ -528,7 +530,9 @@ class _Run:
         seeds = [it for it in items if it.origin == "input"]
         reasons: Counter = Counter()
         new, made = self.synthesize(generate, seeds, options.per_record, made_by="transfer", reasons=reasons)
-        out = items + self.labelled(new, "transfer", options.metric, options.min_confidence, reasons)
+        if self.teacher_probs is not None:  # unlabelled embedding data: the teacher's embeddings are all it gives
+            new = self.labelled(new, "transfer", options.metric, options.min_confidence, reasons)
+        out = items + new
         self.step("transfer", items, out, added=made, dropped=reasons, seeds=len(seeds),
                   per_record=options.per_record, labelled_by="teacher", scrubbed=self._scrub is not None)
         return out
@@ -620,6 +624,21 @@ class _Run:
         self.step("canaries", items, out, added=canaries.records, canaries=len(canaries.lines),
                   copies=canaries.copies, digest=canaries.digest)
         return out
+
+
+def neighbour_vote(index, index_labels: Sequence[int], queries, classes: int, k: int = 10):
+    """Class probabilities from an embedding teacher: the share of each class among a query's ``k`` nearest
+    labelled records by cosine (``index``, one row each). How an embedding teacher labels a transfer input."""
+    import numpy as np
+
+    index, queries = np.asarray(index, dtype=np.float32), np.asarray(queries, dtype=np.float32)
+    unit = lambda m: m / np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-12)  # noqa: E731
+    sims = unit(queries) @ unit(index).T
+    k = min(k, len(index))
+    nearest = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+    votes = np.zeros((len(queries), classes))
+    np.add.at(votes, (np.repeat(np.arange(len(queries)), k), np.asarray(index_labels)[nearest].ravel()), 1.0)
+    return votes / k
 
 
 def normalise(text: str) -> str:

@@ -72,6 +72,23 @@ def added_value_evidence(student_correct: Any, baseline_correct: Any) -> dict[st
             "distillation.items": paired["items"]}
 
 
+def added_value_verdict(evidence: dict[str, Any], *, baseline: float | None, teacher: float | None) -> str:
+    """What distillation added, in one sentence from the measured figures: above the labels-only twin, or why not."""
+    gain, p_value, items = (evidence[f"distillation.{k}"] for k in ("gain", "p_value", "items"))
+    figures = (f"{gain * 100:+.1f} points over its labels-only twin on {items} test items "
+               f"(paired bootstrap p = {p_value:.2g})")
+    if gain > 0 and p_value <= 0.05:
+        return f"KD student measurably above its labels-only twin: {figures}"
+    if baseline is not None and teacher is not None and baseline >= teacher:
+        why = (f"the twin already matches the teacher ({baseline:.3f} against {teacher:.3f}), so the teacher has "
+               "nothing to teach beyond the labels")
+    elif gain <= 0:
+        why = "distillation did no better than the labels alone on this data"
+    else:
+        why = f"a gain this size cannot be told from noise on {items} test items"
+    return f"KD student not measurably above its labels-only twin: {figures}; {why}"
+
+
 def worst_slice_drop(slices: dict[str, dict[str, dict[str, float]]], min_size: int) -> tuple[float | None, int]:
     """The largest drop among slices with at least ``min_size`` examples (smaller ones are noise), and how many."""
     drops = [row["drop"] for table in slices.values() for row in table.values() if row["n"] >= min_size]

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from stillroom.gates import added_value_evidence, compute_gates, gates_pass, worst_slice_drop
+from stillroom.gates import added_value_evidence, added_value_verdict, compute_gates, gates_pass, worst_slice_drop
 from stillroom.policy import AddedValue, DeploymentTarget, ReleaseGates
 
 GATES = ReleaseGates(min_retained_quality=0.95, min_fidelity=0.85, max_worst_slice_drop=0.1, max_residual_pii=0,
@@ -116,6 +116,7 @@ def test_a_tiny_run_gates_on_its_student_against_its_labels_only_baseline(worksp
     import tinymodels as tm
 
     from stillroom.approvals import list_requests
+    from stillroom.cli import _stage_detail
     from stillroom.config import parse_spec
     from stillroom.pipeline import run_pipeline
     from tests.people import adopt_policy
@@ -142,3 +143,19 @@ def test_a_tiny_run_gates_on_its_student_against_its_labels_only_baseline(worksp
     gain = metrics["student"]["task"]["accuracy"] - metrics["baseline"]["task"]["accuracy"]
     assert gate["value"] == pytest.approx(gain)
     assert gate["passed"] == (gain >= 0.0 and gate["p_value"] <= 0.5)
+    # the run's report says what distillation added, or why not, from the same figures
+    reported = run.summaries["request"]["distillation"]
+    assert reported["gain"] == pytest.approx(gain) and f"{gain * 100:+.1f} points" in reported["verdict"]
+    assert reported["verdict"] in _stage_detail(run.summaries["request"])
+
+
+@pytest.mark.parametrize(("gain", "p_value", "baseline", "teacher", "says"), [
+    (0.03, 0.01, 0.80, 0.90, "measurably above its labels-only twin: +3.0 points"),
+    (0.001, 0.9, 0.814, 0.814, "the twin already matches the teacher (0.814 against 0.814)"),
+    (-0.01, 0.4, 0.80, 0.90, "did no better than the labels alone"),
+    (0.01, 0.3, 0.80, 0.90, "cannot be told from noise on 500 test items"),
+])
+def test_the_verdict_says_what_distillation_added_or_why_not_from_the_figures(gain, p_value, baseline, teacher, says):
+    evidence = {"distillation.gain": gain, "distillation.p_value": p_value, "distillation.items": 500}
+    verdict = added_value_verdict(evidence, baseline=baseline, teacher=teacher)
+    assert says in verdict and f"p = {p_value:.2g}" in verdict

@@ -26,6 +26,7 @@ def curate(run) -> dict[str, Any]:
 
         options = run.spec.curate or CurateOptions()
         held_out = validation + test
+        names = sorted({str(r[data.label_field]) for r in train + held_out}) if data.label_field else None
         writer, author = _writer(run, options)
         if author is not None:
             outputs["writer"] = author
@@ -35,7 +36,7 @@ def curate(run) -> dict[str, Any]:
             label_field=data.label_field,
             slice_fields=data.slice_fields,
             options=options,
-            teacher_probs=_teacher_probs(run),
+            teacher_probs=_teacher_probs(run, train, names),
             generate=_generator(run, train, options),
             scrub=run.components.get("scrubber"),
             eval_texts=[r[data.text_field] for r in held_out],
@@ -43,7 +44,7 @@ def curate(run) -> dict[str, Any]:
             expected={f: [r.get(f) for r in held_out] for f in (data.label_field, *data.slice_fields) if f},
             canaries=canaries,
             transfer=_transferer(run, train, options),
-            label_names=sorted({str(r[data.label_field]) for r in train + held_out}) if data.label_field else None,
+            label_names=names,
             minhash_values=partial(_minhash_values, run, options.dedupe.num_perm),
             writer=writer,
         )
@@ -104,23 +105,30 @@ def _canaries(run):
     return None
 
 
-def _teacher_probs(run):
-    """Class probabilities from a classifier teacher, through the label cache; None for other tasks."""
-    teacher = run.components["teacher"]
-    if teacher.task != "classification":
+def _teacher_probs(run, train: list[dict], names: list[str] | None):
+    """Class probabilities from the teacher, through the label cache: a classifier's softmax, or an embedding
+    teacher's vote of the 10 training records nearest in its embedding space (with labels); None otherwise."""
+    import numpy as np
+
+    from stillroom.labels import label_outputs
+
+    teacher, data = run.components["teacher"], run.spec.data
+    predict = partial(predict_in_batches, run, teacher)
+    outputs = lambda texts: label_outputs(teacher, texts, run.workspace.artifacts, predict=predict).outputs  # noqa: E731
+    if teacher.task == "classification":
+        def probabilities(texts: list[str]):
+            logits = outputs(texts)["logits"]
+            shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+            return shifted / shifted.sum(axis=1, keepdims=True)
+
+        return probabilities
+    if teacher.task != "embedding" or not names or not train:
         return None
+    from stillroom.curate import neighbour_vote
 
-    def probabilities(texts: list[str]):
-        import numpy as np
-
-        from stillroom.labels import label_outputs
-
-        logits = label_outputs(teacher, texts, run.workspace.artifacts,
-                               predict=partial(predict_in_batches, run, teacher)).outputs["logits"]
-        shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
-        return shifted / shifted.sum(axis=1, keepdims=True)
-
-    return probabilities
+    index = outputs([str(r[data.text_field]) for r in train])["embeddings"]
+    index_labels = [names.index(str(r[data.label_field])) for r in train]
+    return lambda texts: neighbour_vote(index, index_labels, outputs(texts)["embeddings"], len(names))
 
 
 def _minhash_values(run, num_perm: int, norms: list[str]):
@@ -182,7 +190,7 @@ def _writer(run, options):
 
 def _transferer(run, train: list[dict], options):
     """The transfer-set generator (``curate.transfer``), or None when the spec asks for none."""
-    if not options.transfer.per_record or run.components["teacher"].task != "classification":
+    if not options.transfer.per_record or run.components["teacher"].task not in ("classification", "embedding"):
         return None
     from stillroom.augment import transferer
 

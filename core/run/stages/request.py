@@ -10,7 +10,7 @@ from stillroom.run.stages.base import Skip, Stage
 def request(run) -> dict[str, Any]:
     """Compute the release gates and open a release request bound to everything above."""
     from stillroom.approvals import open_request
-    from stillroom.gates import compute_gates, gates_pass
+    from stillroom.gates import added_value_verdict, compute_gates, gates_pass
 
     if "student" not in run.evaluations or "exports" not in run.artifacts:
         raise Skip("no evaluated, exported student to release")
@@ -25,8 +25,16 @@ def request(run) -> dict[str, Any]:
         "request_id": None, "run_id": run.run_id, "metrics": evidence, "artifacts": run.artifacts})]
     opened = open_request(run.workspace, kind="release", subject={**subject, "gates": gates},
                           initiator=run.initiator, policy_digest=run.policy.digest, run_id=run.run_id, gates=gates)
-    return {"request_id": opened.id, "digest": opened.digest, "gates_passed": gates_pass(gates),
-            "gates": {g["gate"]: g["passed"] for g in gates}}
+    outputs = {"request_id": opened.id, "digest": opened.digest, "gates_passed": gates_pass(gates),
+               "gates": {g["gate"]: g["passed"] for g in gates}}
+    if "distillation.gain" in evidence:
+        task_metrics = {role: next((e.metrics for e in run.evaluations.get(role, []) if e.evaluator == "task"), {})
+                        for role in ("student", "baseline")}
+        verdict = added_value_verdict(evidence, baseline=task_metrics["baseline"].get("accuracy"),
+                                      teacher=task_metrics["student"].get("teacher_accuracy"))
+        outputs["distillation"] = {k.removeprefix("distillation."): v for k, v in evidence.items()
+                                   if k.startswith("distillation.")} | {"verdict": verdict}
+    return outputs
 
 
 def _added_value(run) -> dict[str, float]:
