@@ -126,7 +126,8 @@ def test_a_tiny_run_gates_on_its_student_against_its_labels_only_baseline(worksp
     adopt_policy(workspace)
     texts, labels = tm.toy_split(200, 5)
     path = tmp_path / "intents.jsonl"
-    path.write_text("".join(json.dumps({"text": t, "label": list(tm.INTENTS)[y]}) + "\n" for t, y in zip(texts, labels)))
+    rows = [{"text": t, "label": list(tm.INTENTS)[y]} for t, y in zip(texts, labels)]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     spec = parse_spec({
         "name": "intents", "source": {"type": "jsonl", "path": str(path), "classification": "public"},
         "teacher": {"type": "hf", "path": str(tm.classifier_dir(tmp_path / "teacher")), "task": "classification"},

@@ -114,7 +114,10 @@ def _teacher_probs(run, train: list[dict], names: list[str] | None):
 
     teacher, data = run.components["teacher"], run.spec.data
     predict = partial(predict_in_batches, run, teacher)
-    outputs = lambda texts: label_outputs(teacher, texts, run.workspace.artifacts, predict=predict).outputs  # noqa: E731
+
+    def outputs(texts: list[str]):
+        return label_outputs(teacher, texts, run.workspace.artifacts, predict=predict).outputs
+
     if teacher.task == "classification":
         def probabilities(texts: list[str]):
             logits = outputs(texts)["logits"]
