@@ -63,11 +63,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     parser.add_argument("--seeds", type=int, help="seeds per arm (default: 3, or 2 with --quick)")
     parser.add_argument("--layers", type=int, nargs="+", default=[3, 2], help="student depths (default: 3 2)")
+    parser.add_argument("--train-rows", type=int, help="subsample the training file to this many rows (default: "
+                        "1,000 with --quick, all without)")
     parser.add_argument("--workdir", type=Path, help="keep the workspace (teacher, caches) here instead of a temp dir")
     parser.add_argument("--teacher-model", type=Path, help="all-MiniLM-L6-v2 directory (default: the packaged one)")
+    parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's own); 1 on a shared machine, "
+                        "where threads spinning against other processes made a teacher epoch 18x slower")
     args = parser.parse_args(argv)
     if args.seeds is not None and args.seeds < 1:
         parser.error("--seeds must be at least 1")
+    if args.train_rows is not None and args.train_rows < 100:
+        parser.error("--train-rows must be at least 100: a validation split of 77 classes comes out of it")
+    if args.threads is not None and args.threads < 1:
+        parser.error("--threads must be at least 1")
     if args.holdout is not None and not 0 < args.holdout < 1:
         parser.error(f"--holdout must be a fraction between 0 and 1, not {args.holdout}")
     with tempfile.TemporaryDirectory() as temp:
@@ -87,8 +95,10 @@ def run(args: argparse.Namespace, root: Path) -> dict:
     from stillroom.plugins.teachers.hf import HFTeacher
     from stillroom.plugins.trainers.kd import LogitKDTrainer
 
-    settings = QUICK if args.quick else FULL
+    settings = (QUICK if args.quick else FULL) | ({"train_rows": args.train_rows} if args.train_rows else {})
     seeds = list(range(args.seeds or settings["seeds"]))
+    if args.threads:
+        torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     train_rows, test_rows = split_rows(args)
     held_out = {r["text"] for r in test_rows}
@@ -144,7 +154,7 @@ def run(args: argparse.Namespace, root: Path) -> dict:
     teacher_seconds = time.perf_counter() - started
 
     started = time.perf_counter()
-    transfer_data, funnel = transfer_set(train, data, teacher, ctx, settings, names)
+    transfer_data, funnel, confidence = transfer_set(train, data, teacher, ctx, settings, names)
     transfer_seconds = time.perf_counter() - started
     outputs = {
         "train": label_outputs(teacher, transfer_data.train.texts, ctx.artifacts).outputs,
@@ -153,6 +163,7 @@ def run(args: argparse.Namespace, root: Path) -> dict:
 
     report = {
         "device": args.device,
+        "threads": torch.get_num_threads(),
         "quick": args.quick,
         "train_sha256": sha256(args.train),
         "test_sha256": sha256(args.test) if args.test else None,
@@ -164,7 +175,8 @@ def run(args: argparse.Namespace, root: Path) -> dict:
         "seeds": seeds,
         "transfer": {"per_record": settings["per_record"], "min_confidence": settings["min_confidence"],
                      "rows": len(transfer_data.train) - len(train), "kd_train_rows": len(transfer_data.train),
-                     "prepare_s": round(transfer_seconds, 1), "funnel": funnel},
+                     "prepare_s": round(transfer_seconds, 1), "funnel": funnel,
+                     "teacher_confidence": confidence},
         "teacher": describe_teacher(teacher, data, ctx, root, teacher_seconds, settings),
         "students": [],
     }
@@ -199,7 +211,8 @@ def run(args: argparse.Namespace, root: Path) -> dict:
 
 
 def transfer_set(train_rows, data, teacher, ctx, settings: dict, names: list[str]):
-    """The training split plus the teacher-labelled transfer set, through the curation funnel, and its counts."""
+    """The training split plus the teacher-labelled transfer set, through the curation funnel; its counts, and the
+    teacher's mean top-class probability on the kept inputs and on the kept transfer set."""
     import numpy as np
 
     from stillroom.augment import transferer
@@ -224,7 +237,14 @@ def transfer_set(train_rows, data, teacher, ctx, settings: dict, names: list[str
     )
     kept = result.records
     split = Split([r["text"] for r in kept], [names.index(r["category"]) for r in kept])
-    return Dataset(split, data.validation, data.test, names), result.counts()
+    made = set(result.transfer_rows)
+    # how sure the teacher is of what KD learns from: near one-hot targets on its own training texts teach little
+    confidence = {
+        part: float(probabilities(texts).max(axis=1).mean()) if texts else None
+        for part, texts in (("inputs", [r["text"] for i, r in enumerate(kept) if i not in made]),
+                            ("transfer", [r["text"] for i, r in enumerate(kept) if i in made]))
+    }
+    return Dataset(split, data.validation, data.test, names), result.counts(), confidence
 
 
 def summarise(students: list[dict], correct: dict, depths: list[int]) -> dict:
