@@ -129,9 +129,15 @@ def _teacher_probs(run, train: list[dict], names: list[str] | None):
         return None
     from stillroom.curate import neighbour_vote
 
-    index = outputs([str(r[data.text_field]) for r in train])["embeddings"]
     index_labels = [names.index(str(r[data.label_field])) for r in train]
-    return lambda texts: neighbour_vote(index, index_labels, outputs(texts)["embeddings"], len(names))
+
+    def votes(texts: list[str]):
+        # the training records' embeddings, computed only when a step asks for the teacher's view (most embedding
+        # runs never do), then read back from the label cache on every later call
+        index = outputs([str(r[data.text_field]) for r in train])["embeddings"]
+        return neighbour_vote(index, index_labels, outputs(texts)["embeddings"], len(names))
+
+    return votes
 
 
 def _minhash_values(run, num_perm: int, norms: list[str]):
