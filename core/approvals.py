@@ -28,7 +28,7 @@ import binascii
 import json
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlmodel import col, select
@@ -149,7 +149,7 @@ def decision_statement(*, request: Request, reviewer: str, role: str, decision: 
             "decision": decision,
             "comment": comment,
             "policy_digest": policy_digest,
-            "time": time.astimezone(timezone.utc).isoformat().replace("+00:00", "Z"),
+            "time": time.astimezone(UTC).isoformat().replace("+00:00", "Z"),
             "nonce": secrets.token_hex(8),
             "waive": sorted(waive),
         },
@@ -339,7 +339,7 @@ def state_of(ws, request: Request, *, now: datetime | None = None) -> ApprovalSt
         request={"id": request.id, "digest": request.digest, "initiator": request.initiator},
         envelopes=[d.envelope for d in decisions_for(ws, request.id)],
         rule=getattr(policy.approvals, request.kind), policy_digest=policy.digest,
-        now=now or datetime.now(timezone.utc), keys=keys, owners=owners, roles=roles,
+        now=now or datetime.now(UTC), keys=keys, owners=owners, roles=roles,
         retired=retired, ledgered=ledgered_decisions(ws, request) if retired else {},
     )
 
@@ -405,7 +405,7 @@ def decide(ws, request_id: str, person, *, decision: str, comment: str = "", rol
     if waive and (decision != "approve" or set(waive) - failing):
         raise UsageError(f"only failing gates of an approval can be waived; {request.id} fails: "
                          f"{', '.join(sorted(failing)) or 'none'}")
-    moment = now or datetime.now(timezone.utc)
+    moment = now or datetime.now(UTC)
     statement = decision_statement(request=request, reviewer=person.name, role=role, decision=decision,
                                    comment=comment, policy_digest=policy.digest, time=moment, waive=list(waive))
     envelope = signing.dsse_sign(canonical_json(statement), PAYLOAD_TYPE, person.key, person.key_name)

@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
+
+import rfc8785
 
 from stillroom.errors import ArtifactError
 
@@ -37,9 +40,37 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def canonical_json(value: Any) -> bytes:
-    """Stable JSON bytes for digests of configuration-like values."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+def canonical_json(value: Any, *, default: Callable[[Any], Any] | None = None) -> bytes:
+    """The RFC 8785 (JCS) bytes of ``value``: what every digest of a JSON value in the ledger hashes.
+
+    JCS, not ``json.dumps(sort_keys=True)``, so that an auditor recomputes a spec
+    digest or a label-cache key with any JCS tool: the two differ on floats
+    (JCS writes ``1e-7`` and ``5``, Python ``1e-07`` and ``5.0``) and on key order
+    beyond U+FFFF (JCS sorts UTF-16 code units). ``default`` turns a value JCS
+    cannot hold (another type, an integer beyond ±(2**53 - 1), NaN or infinity)
+    into one it can, as ``json.dumps``'s does; without it such a value is an error.
+    """
+    try:
+        return rfc8785.dumps(value if default is None else _representable(value, default))
+    except rfc8785.CanonicalizationError as e:
+        raise ArtifactError(f"cannot write canonical JSON (RFC 8785): {e}") from None
+
+
+def _representable(value: Any, default: Callable[[Any], Any]) -> Any:
+    if isinstance(value, dict):
+        return {key: _representable(item, default) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_representable(item, default) for item in value]
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int) and abs(value) <= JCS_MAX_INT:
+        return value
+    if isinstance(value, float) and math.isfinite(value):
+        return value
+    return default(value)
+
+
+JCS_MAX_INT = 2**53 - 1  # RFC 8785 §3.2.2.3: the integers an IEEE 754 double holds exactly
 
 
 class ArtifactStore:

@@ -2,8 +2,11 @@
 
 Exit codes: 0 success, 1 a refused or failed check, 2 bad usage or input.
 Errors are one sentence on stderr; ``--debug`` shows the traceback. Every
-listing takes ``--json``. Nothing heavy is imported here: torch,
-transformers and presidio load only inside the commands that need them.
+listing and every command that acts takes ``--json``: the outcome as one JSON
+object on stdout (``"ok": true`` and what was done), and an error as
+``{"ok": false, "error": SENTENCE}`` with the same exit code. Nothing heavy is
+imported here: torch, transformers and presidio load only inside the commands
+that need them.
 """
 
 from __future__ import annotations
@@ -16,6 +19,9 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from stillroom import api
+from stillroom.api import egress_ledger
+from stillroom.api import os_actor as _os_actor
 from stillroom.errors import StillroomError, UsageError
 
 app = typer.Typer(
@@ -36,13 +42,22 @@ app.add_typer(users_app, name="users")
 app.add_typer(requests_app, name="requests")
 app.add_typer(policy_app, name="policy")
 
-STATE: dict[str, Any] = {"workspace": None, "debug": False, "strict_plugins": False}
+STATE: dict[str, Any] = {"workspace": None, "debug": False, "strict_plugins": False, "json": False}
 
 WorkspaceOption = Annotated[
     Optional[Path],
     typer.Option("--workspace", "-w", help="Workspace directory (default: $STILLROOM_WORKSPACE, else the current directory)."),
 ]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def _json_mode(value: bool) -> bool:
+    """Remember ``--json`` as it is parsed, so that an error the command raises is printed as JSON too."""
+    STATE["json"] = STATE["json"] or value
+    return value
+
+
+JsonOption = Annotated[bool, typer.Option(
+    "--json", callback=_json_mode, help='Print JSON instead of text; an error as {"ok": false, "error": ...}.')]
 
 
 @app.callback()
@@ -52,36 +67,21 @@ def _root(
     strict_plugins: Annotated[bool, typer.Option(
         "--strict-plugins", help="A broken plugin, or a refused distribution's .pth file, is fatal.")] = False,
 ) -> None:
-    STATE.update(workspace=workspace, debug=debug, strict_plugins=strict_plugins)
+    STATE.update(workspace=workspace, debug=debug, strict_plugins=strict_plugins, json=False)
 
 
 def open_workspace(workspace: Path | None = None):
     """The workspace named by a command's own ``--workspace``, the global one, the env, or the cwd."""
-    from stillroom.workspace import Workspace
-
-    return Workspace.open(workspace or STATE["workspace"])
+    return api.open_workspace(workspace or STATE["workspace"])
 
 
 def plugin_manager(workspace=None, *, warn: bool = True):
     """Plugins loaded under the workspace's allowlist and egress policy (no workspace: built-ins only);
     a refused distribution's .pth file is a warning on stderr, or fatal with strict plugins."""
-    from stillroom.plugin_manager import load_plugins
-
-    if workspace is None:
-        return load_plugins((), strict=STATE["strict_plugins"])
-    policy = workspace.policy()
-    manager = load_plugins(policy.plugins.allow, strict=STATE["strict_plugins"] or policy.plugins.strict,
-                           egress=policy.egress, on_block=egress_ledger(workspace))
-    for warning in manager.pth_warnings() if warn else ():
+    manager = api.load_plugins(workspace, strict=STATE["strict_plugins"])
+    for warning in manager.pth_warnings() if warn and workspace is not None else ():
         typer.echo(f"warning: {warning}", err=True)
     return manager
-
-
-def egress_ledger(workspace, stage: str = "cli"):
-    """An egress guard's ``on_block`` outside a run: the attempt goes into the workspace's ledger."""
-    def record(attempt: dict[str, Any]) -> None:
-        workspace.ledger().record("egress.blocked", {"stage": stage, **attempt}, actor=_os_actor())
-    return record
 
 
 def emit_json(value: Any) -> None:
@@ -89,9 +89,10 @@ def emit_json(value: Any) -> None:
 
 
 def console():
+    """Where a person reads progress: stderr under ``--json``, so that stdout holds only the JSON."""
     from rich.console import Console
 
-    return Console(highlight=False)
+    return Console(highlight=False, stderr=STATE["json"])
 
 
 # -- init / run / demo ---------------------------------------------------------
@@ -101,11 +102,13 @@ def console():
 def init(
     directory: Annotated[Optional[Path], typer.Argument(help="Where to create the workspace (default: current directory).")] = None,
     name: Annotated[Optional[str], typer.Option(help="Workspace name (default: the directory's name).")] = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Create a workspace: config, default policies, node key and store."""
-    from stillroom.workspace import init_workspace
-
-    ws = init_workspace(directory or STATE["workspace"] or Path.cwd(), name=name)
+    ws = api.init_workspace(directory or STATE["workspace"] or Path.cwd(), name=name)
+    if as_json:
+        return emit_json({"ok": True, "name": ws.name, "root": ws.root, "origin": ws.origin,
+                          "policies": ws.policy_dir})
     typer.echo(f"Initialised workspace {ws.name!r} at {ws.root}")
     typer.echo(f"  ledger origin: {ws.origin}")
     typer.echo(f"  policies:      {ws.policy_dir}")
@@ -125,8 +128,11 @@ def run(
         help="Who runs the work (local, ray); overrides the spec's `executor:`, and the ledgered spec says what ran.")] = None,
     address: Annotated[Optional[str], typer.Option(
         help="The Ray cluster to run on (HOST:PORT, as RAY_ADDRESS); with the ray executor only.")] = None,
+    as_json: JsonOption = False,
 ) -> None:
-    """Run a pipeline under the workspace's policies, as an operator; prints the run and request ids."""
+    """Run a pipeline under the workspace's policies, as an operator; prints the run and request ids.
+
+    Exits 1 when the run completes but release gates fail; the last line names them."""
     from stillroom.config import load_spec
 
     if isolate:
@@ -142,25 +148,51 @@ def run(
                              "add --executor ray")
         os.environ["RAY_ADDRESS"] = address  # where the ray executor, like Ray itself, finds its cluster
     person = unlock_user(ws, as_user)
-    run = execute(ws, spec, person=person, progress=not no_progress)
+    run = execute(ws, spec, person=person, progress=not (no_progress or as_json))
+    failed = failed_gates(run)
+    if as_json:
+        emit_json({**run_outcome(run), "failed_gates": failed, "exit_code": 1 if failed else 0})
+        if failed:
+            raise typer.Exit(1)
+        return
     _print_outcome(run)
+    if failed:
+        typer.echo(f"release gates failed: {', '.join(failed)}")
+        raise typer.Exit(1)
+
+
+def failed_gates(run) -> list[str]:
+    """The names of the release gates the run's request failed, in the order the request lists them."""
+    return [gate for gate, passed in run.summaries.get("request", {}).get("gates", {}).items() if not passed]
 
 
 @app.command()
 def demo(
     workspace: WorkspaceOption = None,
-    limit: Annotated[Optional[int], typer.Option(help="Use only the first N records.")] = None,
+    limit: Annotated[Optional[int], typer.Option(help="A seeded sample of N records, stratified by label.")] = None,
+    as_json: JsonOption = False,
 ) -> None:
     """The main job on bundled data, end to end: a fresh workspace, PII-bearing sample, distilled student."""
     from stillroom.demo import prepare_demo
 
     root = (workspace or STATE["workspace"] or Path("demo-workspace")).resolve()
     demo_run = prepare_demo(root, limit=limit)
-    typer.echo(f"Demo workspace: {demo_run.workspace.root}\nPipeline: {demo_run.pipeline}\n")
-    run = execute(demo_run.workspace, demo_run.spec, person=demo_run.operator, progress=True)
+    console().print(f"Demo workspace: {demo_run.workspace.root}\nPipeline: {demo_run.pipeline}\n", markup=False)
+    run = execute(demo_run.workspace, demo_run.spec, person=demo_run.operator, progress=not as_json)
+    if as_json:
+        return emit_json({**run_outcome(run), "workspace": demo_run.workspace.root, "pipeline": demo_run.pipeline})
     _print_outcome(run)
     for line in demo_run.next_steps(run):
         typer.echo(line)
+
+
+def run_outcome(run) -> dict[str, Any]:
+    """A finished run as ``run --json`` prints it: ids, each stage's status and outputs (digests, counts,
+    metrics; never records), the artifacts by digest, and the request it opened."""
+    request = run.summaries.get("request", {})
+    return {"ok": True, **run.info, "policy_digest": run.state.policy_digest, "status": "succeeded", "exit_code": 0,
+            "request_id": request.get("request_id"), "gates_passed": request.get("gates_passed"),
+            "stages": run.summaries, "artifacts": run.artifacts}
 
 
 def _print_outcome(run) -> None:
@@ -172,9 +204,7 @@ def _print_outcome(run) -> None:
                    f"`stillroom requests show {outputs['request_id']}` shows the evidence")
 
 
-def execute(ws, spec, *, person, progress: bool):
-    from stillroom.pipeline import run_as
-
+def execute(ws, spec, *, person, progress: bool, **options: Any):
     out = console()
     marks = {"succeeded": "[green]✓[/]", "skipped": "[yellow]–[/]", "failed": "[red]✗[/]"}
 
@@ -182,12 +212,21 @@ def execute(ws, spec, *, person, progress: bool):
         detail = report.message if report.status != "succeeded" else _stage_detail(report.outputs)
         out.print(f" {marks[report.status]} {report.name:<10} {report.seconds:>7.1f}s  {detail or ''}")
 
-    return run_as(person, ws, spec, plugins=plugin_manager(ws), progress=progress, on_stage=show)
+    return api.run(ws, spec, as_user=person, plugins=plugin_manager(ws), progress=progress, on_stage=show, **options)
 
 
 def _stage_detail(outputs: dict[str, Any]) -> str:
     """One line a person reads for a finished stage: counts and verdicts, never data."""
     parts = []
+    size = outputs.get("student_size") or {}
+    if size.get("predicted_mb") is not None:
+        planned = size.get("plan") or f"student.layers predicted {size['predicted_mb']:.1f} MB"
+        parts.append(f"student {planned}" + (f" for target {size['target']} (≤ {size['max_mb']:g} MB)"
+                                             if size.get("target") else ""))
+    parts += [f"WARNING: {warning}" for warning in size.get("warnings", [])]
+    if "validation_accuracy" in outputs:
+        parts.append(f"teacher validation accuracy {outputs['validation_accuracy']:.3f}"
+                     + (" (from cache)" if outputs["cached"] else ""))
     if "classification" in outputs:
         parts.append(f"{outputs['classification']} data, policy {outputs['policy_digest'][:12]}")
     if "records" in outputs:
@@ -269,12 +308,6 @@ def _new_passphrase(name: str) -> str:
     return typer.prompt(f"New passphrase for {name}", hide_input=True, confirmation_prompt=True)
 
 
-def _os_actor() -> str:
-    import getpass
-
-    return f"os:{getpass.getuser()}"
-
-
 @app.command()
 def scrub(
     source: Annotated[Path, typer.Argument(help="A JSON Lines file.")],
@@ -284,6 +317,7 @@ def scrub(
     scrubber: Annotated[str, typer.Option(help="The scrubber plugin.")] = "presidio",
     profile: Annotated[str | None, typer.Option(help="presidio: accurate (NER model + patterns, the default) or fast (gazetteers + patterns, for bulk pre-filtering).")] = None,
     workspace: WorkspaceOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Scrub PII from a JSON Lines file, offline; prints counts per entity type (never values),
     the detectors, their measured recall and the residual findings."""
@@ -301,6 +335,9 @@ def scrub(
     finally:
         component.close()
     counts = {entity: sum(by_field.values()) for entity, by_field in report.counts.items()}
+    if as_json:
+        return emit_json({"ok": True, "records": report.records, "out": out, "counts": counts,
+                          "residual": len(report.residual), "detection": detection})
     typer.echo(f"{report.records} records -> {out}; " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
                                                           or "nothing detected"))
     if detection is not None:
@@ -373,6 +410,7 @@ def users_add(
     role: Annotated[list[str], typer.Option("--role", help="security, legal, operator or admin; repeatable.")],
     workspace: WorkspaceOption = None,
     as_user: AsOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Add a user with their own key, encrypted with their passphrase ($STILLROOM_NEW_PASSPHRASE or a prompt).
 
@@ -385,6 +423,8 @@ def users_add(
     ws = open_workspace(workspace)
     admin = unlock_user(ws, as_user) if has_admin(ws) else None
     user = enroll(ws, name, role, _new_passphrase(name), admin=admin, bootstrap_actor=_os_actor())
+    if as_json:
+        return emit_json({"ok": True, "name": user.name, "roles": user.roles, "key": user.verifier_key})
     typer.echo(f"added {user.name} ({', '.join(user.roles)}), key {user.verifier_key}")
 
 
@@ -394,6 +434,7 @@ def users_roles(
     role: Annotated[list[str], typer.Option("--role", help="Every role they hold from now on; repeatable.")],
     workspace: WorkspaceOption = None,
     as_user: AsOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Set a user's roles (granted or taken away): a ledger entry signed by an admin's own key.
 
@@ -404,6 +445,8 @@ def users_roles(
     ws = open_workspace(workspace)
     admin = unlock_user(ws, as_user)
     roles = set_roles(ws, name, role, admin=admin)
+    if as_json:
+        return emit_json({"ok": True, "name": name, "roles": roles})
     typer.echo(f"{name} now holds {', '.join(roles)}")
 
 
@@ -426,7 +469,7 @@ def users_list(workspace: WorkspaceOption = None, as_json: JsonOption = False) -
 
 @users_app.command("reset")
 def users_reset(name: Annotated[str, typer.Argument()], workspace: WorkspaceOption = None,
-                as_user: AsOption = None) -> None:
+                as_user: AsOption = None, as_json: JsonOption = False) -> None:
     """Give a user who lost their passphrase a new key ($STILLROOM_NEW_PASSPHRASE or a prompt), as an admin.
 
     --as ADMIN (or $STILLROOM_USER), unlocked with their passphrase ($STILLROOM_PASSPHRASE or a prompt).
@@ -437,12 +480,14 @@ def users_reset(name: Annotated[str, typer.Argument()], workspace: WorkspaceOpti
     ws = open_workspace(workspace)
     admin = unlock_user(ws, as_user)
     user = reset(ws, name, _new_passphrase(name), admin=admin)
+    if as_json:
+        return emit_json({"ok": True, "name": user.name, "key": user.verifier_key, "key_name": user.key_name})
     typer.echo(f"reset {user.name}: new key {user.key_name}, earlier keys retired")
 
 
 @users_app.command("unlock")
 def users_unlock(name: Annotated[str, typer.Argument()], workspace: WorkspaceOption = None,
-                 as_user: AsOption = None) -> None:
+                 as_user: AsOption = None, as_json: JsonOption = False) -> None:
     """Lift every sign-in lock on a user, from every client, as an admin; their key and passphrase stay.
 
     --as ADMIN (or $STILLROOM_USER), unlocked with their passphrase ($STILLROOM_PASSPHRASE or a prompt).
@@ -459,11 +504,14 @@ def users_unlock(name: Annotated[str, typer.Argument()], workspace: WorkspaceOpt
     lifted = sign_in_throttle.lift(ws, name)
     ws.ledger().record("user.unlocked", {"user": name, "clients": lifted}, actor=admin.name,
                        signed_by=(admin.key_name, admin.key))
+    if as_json:
+        return emit_json({"ok": True, "name": name, "clients": lifted})
     typer.echo(f"unlocked {name}: sign-in counts and locks lifted for {lifted} client(s)")
 
 
 @users_app.command("passwd")
-def users_passwd(name: Annotated[str, typer.Argument()], workspace: WorkspaceOption = None) -> None:
+def users_passwd(name: Annotated[str, typer.Argument()], workspace: WorkspaceOption = None,
+                 as_json: JsonOption = False) -> None:
     """Change a user's passphrase (their key is re-encrypted, not replaced)."""
     from stillroom.users import change_passphrase
 
@@ -472,6 +520,8 @@ def users_passwd(name: Annotated[str, typer.Argument()], workspace: WorkspaceOpt
     if old is None:
         old = typer.prompt(f"Current passphrase for {name}", hide_input=True)
     change_passphrase(ws, name, old, _new_passphrase(name))
+    if as_json:
+        return emit_json({"ok": True, "name": name})
     typer.echo(f"passphrase changed for {name}")
 
 
@@ -576,14 +626,15 @@ def approve(
     role: Annotated[Optional[str], typer.Option(help="The role you decide in, if you hold several.")] = None,
     waive: Annotated[Optional[list[str]], typer.Option(
         "--waive", help="Waive a failing gate (repeatable); it counts only if every required approver waives it.")] = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Sign a decision on a request with your own key; the policy's rules are enforced in the core."""
-    from stillroom.approvals import decide
-
     ws = open_workspace(workspace)
     person = unlock_user(ws, as_user)
-    state = decide(ws, request_id, person, decision="reject" if reject else "approve", comment=comment, role=role,
-                   waive=waive or [])
+    state = api.decide(ws, request_id, person, approve=not reject, comment=comment, role=role, waive=waive or [])
+    if as_json:
+        return emit_json({"ok": True, "request_id": request_id, "decision": "reject" if reject else "approve",
+                          "user": person.name, "approval": state.as_dict()})
     typer.echo(f"{'rejected' if reject else 'approved'} {request_id} as {person.name}; request is now {state.status}"
                + (f" (still needs: {', '.join(state.missing_roles)})" if state.status == "pending" else ""))
 
@@ -612,73 +663,27 @@ def release(
     if target == "verify":
         if bundle is None:
             raise UsageError("usage: stillroom release verify DIR")
-        witness_key = Path(witness).read_text().strip() if witness and Path(witness).is_file() else witness
-        return _release_verify(bundle, _pinned_node_key(node_key, workspace, trust_bundle_key, bundle), as_json,
-                               accept_policy, witness_key)
+        report = api.verify_release(bundle, node_key=node_key, workspace=None if node_key else _maybe_workspace(workspace),
+                                    trust_bundle_key=trust_bundle_key, accept_policy=accept_policy, witness=witness)
+        if as_json:
+            return emit_json(report)
+        for check in report["checks"]:
+            typer.echo(f"  ok  {check}")
+        return typer.echo(f"bundle for {report['request_id']} verifies")
     if accept_policy is not None or witness is not None:
         raise UsageError("--accept-policy and --witness are options of `stillroom release verify` only")
     if out is None or bundle is not None:
         raise UsageError("usage: stillroom release REQ --out DIR")
-    from stillroom.release import build_release
-
     ws = open_workspace(workspace)
-    manifest = build_release(ws, target, out, actor=os.environ.get("STILLROOM_USER") or _os_actor())
+    manifest = api.release(ws, target, out)
+    if as_json:
+        return emit_json({"ok": True, "request_id": target, "out": out, "files": manifest["files"]})
     typer.echo(f"released {target}: {len(manifest['files'])} files in {out}")
     typer.echo(f"verify offline with: stillroom release verify {out}")
 
 
-def _pinned_node_key(node_key: str | None, workspace: Path | None, trust_bundle_key: bool,
-                     bundle: Path) -> str | None:
-    from stillroom.errors import RunRefused
-
-    if node_key:
-        path = Path(node_key)
-        return path.read_text().strip() if path.is_file() else node_key
-    ws = _maybe_workspace(workspace)
-    if ws is not None:
-        ledger = ws.ledger()
-        # A bundle released before a rotation is signed by the node key of its day: pinned to it only when
-        # this ledger stored the very checkpoint the bundle carries, so it is part of this node's own log.
-        signer, checkpoint = _bundle_origin(bundle)
-        retired = ledger.retired_node_keys()
-        if signer in retired and checkpoint is not None and ledger.holds_checkpoint(checkpoint):
-            return retired[signer]
-        return ledger.verifier_keys()[ws.node_key_name]
-    if trust_bundle_key:
-        return None
-    raise RunRefused("no trusted node key to verify the bundle's origin against: pass --node-key (the issuing "
-                     "node's verifier key, obtained out of band), run inside its workspace, or accept the "
-                     "bundle's own key with --trust-bundle-key")
-
-
-def _bundle_origin(bundle: Path) -> tuple[str | None, str | None]:
-    """The key name on the bundle's provenance and its ledger checkpoint; None where unreadable (verify says why)."""
-    try:
-        envelope = json.loads((bundle / "provenance.dsse.json").read_text())
-        signer = envelope["signatures"][0]["keyid"]
-    except (OSError, ValueError, KeyError, IndexError, TypeError):
-        signer = None
-    try:
-        checkpoint = (bundle / "ledger" / "checkpoint").read_text()
-    except (OSError, UnicodeDecodeError):
-        checkpoint = None
-    return signer, checkpoint
-
-
-def _release_verify(directory: Path, node_key: str | None, as_json: bool, accept_policy: str | None = None,
-                    witness: str | None = None) -> None:
-    from stillroom.release import verify_release
-
-    report = verify_release(directory, node_key=node_key, accept_policy=accept_policy, witness=witness)
-    if as_json:
-        return emit_json(report)
-    for check in report["checks"]:
-        typer.echo(f"  ok  {check}")
-    typer.echo(f"bundle for {report['request_id']} verifies")
-
-
 @policy_app.command("check")
-def policy_check(workspace: WorkspaceOption = None) -> None:
+def policy_check(workspace: WorkspaceOption = None, as_json: JsonOption = False) -> None:
     """Validate the workspace's policy files; prints the digest and whether they are the policy in force.
 
     Exit 1 when the files are valid but not the adopted policy (the sentence names the changed file).
@@ -687,6 +692,12 @@ def policy_check(workspace: WorkspaceOption = None) -> None:
 
     ws = open_workspace(workspace)
     policy = load_policy(ws.policy_dir)
+    if as_json:
+        adoption = ws.trust().policy
+        check_adopted(ws.policy_dir, adoption)
+        return emit_json({"ok": True, "policy_dir": ws.policy_dir, "digest": policy.digest,
+                          "release_approvals": policy.approvals.release.describe(),
+                          "below_floor": below_floor(policy) or None, "adopted_at_seq": adoption.seq})
     typer.echo(f"policies in {ws.policy_dir} are valid; digest {policy.digest}")
     typer.echo(f"  release approvals: {policy.approvals.release.describe()}")
     weak = below_floor(policy)
@@ -699,7 +710,7 @@ def policy_check(workspace: WorkspaceOption = None) -> None:
 
 
 @policy_app.command("adopt")
-def policy_adopt(workspace: WorkspaceOption = None, as_user: AsOption = None) -> None:
+def policy_adopt(workspace: WorkspaceOption = None, as_user: AsOption = None, as_json: JsonOption = False) -> None:
     """Make the policy files as they are now the policy in force: a ledger entry signed by an admin's own key.
 
     --as ADMIN (or $STILLROOM_USER), unlocked with their passphrase ($STILLROOM_PASSPHRASE or a prompt).
@@ -711,6 +722,9 @@ def policy_adopt(workspace: WorkspaceOption = None, as_user: AsOption = None) ->
     ws = open_workspace(workspace)
     admin = unlock_user(ws, as_user) if has_admin(ws) else None
     payload = adopt_policy(ws, admin=admin, actor=admin.name if admin else _os_actor())
+    if as_json:
+        return emit_json({"ok": True, **payload, "adopted_by": admin.name if admin else None,
+                          "below_floor": below_floor(load_policy(ws.policy_dir)) or None})
     typer.echo(f"adopted policy {payload['policy_digest']} ({len(payload['files'])} files)"
                + (f" as {admin.name}" if admin else " (no admin yet: signed by the node key)"))
     weak = below_floor(load_policy(ws.policy_dir))
@@ -833,11 +847,16 @@ def _maybe_workspace(workspace: Path | None):
 
 
 def _mount_subcommands() -> None:
+    from stillroom.audit_commands import app as audit_app
     from stillroom.ledger.commands import app as ledger_app
     from stillroom.plugin_commands import app as plugin_app
     from stillroom.signer.commands import app as signer_app
+    from stillroom.spec_commands import spec_app, teacher_app
     from stillroom.witness.commands import app as witness_app
 
+    app.add_typer(audit_app, name="audit")
+    app.add_typer(spec_app, name="spec")
+    app.add_typer(teacher_app, name="teacher")
     app.add_typer(ledger_app, name="ledger")
     app.add_typer(plugin_app, name="plugin")
     app.add_typer(signer_app, name="signer")
@@ -930,16 +949,22 @@ def main() -> None:
     except StillroomError as exc:
         if STATE["debug"]:
             raise
-        typer.echo(f"error: {exc}", err=True)
-        sys.exit(exc.exit_code)
+        _fail(str(exc), exc.exit_code)
     except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
-        sys.exit(130)
+        _fail("interrupted", 130)
     except Exception as exc:
         if STATE["debug"]:
             raise
-        typer.echo(f"error: unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)", err=True)
-        sys.exit(1)
+        _fail(f"unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)", 1)
+
+
+def _fail(sentence: str, code: int) -> None:
+    """Report an error in one sentence, as JSON on stdout under ``--json``, and exit with ``code``."""
+    if STATE["json"]:
+        emit_json({"ok": False, "error": sentence, "exit_code": code})
+    else:
+        typer.echo(f"error: {sentence}", err=True)
+    sys.exit(code)
 
 
 if __name__ == "__main__":

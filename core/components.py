@@ -198,6 +198,7 @@ class Teacher(Component):
     family = "teacher"
     task: str = "classification"
     labels: list[str] | None = None
+    can_fine_tune: ClassVar[bool] = False  # ``fine_tune`` is implemented: the plugin can be a ``teacher.base``
 
     @abstractmethod
     def location(self) -> str:
@@ -216,6 +217,14 @@ class Teacher(Component):
         from stillroom.errors import PluginError
 
         raise PluginError(f"teacher {self.name!r} ({self.task}) cannot generate text")
+
+    def fine_tune(self, data: Dataset, settings: Mapping[str, Any], directory: Path) -> None:
+        """Train a classifier from this model on ``data`` (its train split; validation for the trainer's
+        own checks) and save it into ``directory``, where this plugin can load it as a classification
+        teacher. ``settings``: ``epochs``, ``lr``, ``batch_size``, ``max_length`` (``teacher.fine_tune``)."""
+        from stillroom.errors import PluginError
+
+        raise PluginError(f"teacher {self.name!r} cannot fine-tune a base model")
 
 
 @dataclass

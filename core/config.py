@@ -60,9 +60,37 @@ class SourceSpec(ComponentSpec):
         return {**(self.model_extra or {}), "classification": self.classification}
 
 
+class FineTuneSpec(Strict):
+    """How ``teacher.base`` becomes a classifier teacher: trained on the run's own labelled training split."""
+
+    epochs: int = Field(default=3, ge=1)
+    lr: float = Field(default=2e-4, gt=0)
+    batch_size: int = Field(default=32, ge=1)
+    max_length: int = Field(default=64, ge=8)
+    # the prepared teacher's accuracy on the run's validation split must reach this, or the run stops:
+    # a teacher that learned nothing would be distilled into a student that knows nothing
+    min_accuracy: float = Field(default=0.5, ge=0, le=1)
+
+
 class TeacherSpec(ComponentSpec):
     type: str = "hf"
     task: Literal["classification", "embedding", "causal-lm"] = "classification"
+    base: str | None = Field(default=None, min_length=1)
+    fine_tune: FineTuneSpec | None = None
+
+    @model_validator(mode="after")
+    def _base_is_fine_tuned(self) -> TeacherSpec:
+        if self.fine_tune is not None and self.base is None:
+            raise ValueError("teacher.fine_tune needs teacher.base, the model to fine-tune")
+        if self.base is not None:
+            if "path" in (self.model_extra or {}):
+                raise ValueError("teacher.base and teacher.path exclude each other: the teacher is the base "
+                                 "fine-tuned by the run (teacher prepare), so it has no path of its own")
+            if self.task != "classification":
+                raise ValueError(f"teacher.base is fine-tuned into a classifier, so teacher.task must be "
+                                 f"classification, got {self.task}")
+            self.fine_tune = self.fine_tune or FineTuneSpec()
+        return self
 
     @property
     def options(self) -> dict[str, Any]:
@@ -83,6 +111,14 @@ class DataSpec(Strict):
     limit: int | None = Field(default=None, gt=0)
 
 
+class TargetSpec(Strict):
+    """Where the student will run, and what it must fit there; gated beside the policy's own targets."""
+
+    name: str = Field(default="target", min_length=1)
+    max_mb: float = Field(gt=0)
+    p95_ms: float = Field(gt=0)
+
+
 class PipelineSpec(Strict):
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
     source: SourceSpec
@@ -97,11 +133,16 @@ class PipelineSpec(Strict):
     exporters: list[str | ComponentSpec] | None = None
     seed: int = 0
     executor: Literal["local", "ray"] = "local"
+    # a target of its own, or the name of one in the release-gates policy
+    target: TargetSpec | str | None = None
 
     @model_validator(mode="after")
     def _slices_are_fields(self) -> PipelineSpec:
         if self.data.text_field in self.data.slice_fields:
             raise ValueError(f"data.slice_fields must not include the text field {self.data.text_field!r}")
+        if self.teacher.base is not None and self.data.label_field is None:
+            raise ValueError("teacher.base is fine-tuned on labelled data, so data.label_field must name "
+                             "the label column")
         return self
 
     @property
@@ -164,16 +205,19 @@ def parse_spec(data: dict[str, Any], *, where: str = "pipeline") -> PipelineSpec
 def unknown_key(model: type[BaseModel], data: Any, path: str = "") -> str | None:
     """The first key in ``data`` that ``model`` (or a model nested in it) does not define, as one sentence.
 
-    Component sections (``type`` plus options) are left to ``check_options``: their keys are the
-    options of whichever plugin ``type`` names.
+    In component sections (``type`` plus options) only the core's own keys (``teacher.fine_tune``) are
+    checked here; the rest are the options of whichever plugin ``type`` names, left to ``check_options``.
     """
-    if not isinstance(data, Mapping) or model.model_config.get("extra") != "forbid":
+    if not isinstance(data, Mapping):
         return None
+    strict = model.model_config.get("extra") == "forbid"
     for key, value in data.items():
         where = f"{path}{key}"
         field = model.model_fields.get(key) if isinstance(key, str) else None
         if field is None:
-            return _unknown(where, key, model.model_fields)
+            if strict:
+                return _unknown(where, key, model.model_fields)
+            continue  # a component's own option, checked against its plugin by ``check_options``
         for nested in _models_in(field.annotation):
             if isinstance(value, list):
                 found = next((f for i, item in enumerate(value) if (f := unknown_key(nested, item, f"{where}.{i}."))),
@@ -193,7 +237,7 @@ def check_options(spec: PipelineSpec, plugins: PluginManager) -> None:
     """
     sections: list[tuple[str, str, str, Mapping[str, Any], set[str]]] = [
         ("source", "source", spec.source.type, spec.source.model_extra or {}, {"classification"}),
-        ("teacher", "teacher", spec.teacher.type, spec.teacher.model_extra or {}, {"task"}),
+        ("teacher", "teacher", spec.teacher.type, spec.teacher.model_extra or {}, {"task"}),  # base: a field
     ]
     if isinstance(spec.scrub, ComponentSpec):
         sections.append(("scrub", "scrubber", spec.scrub.type, spec.scrub.options, set()))

@@ -10,6 +10,8 @@ commands that finish the job (approve, release, verify, dashboard).
 
 from __future__ import annotations
 
+import shlex
+import sys
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -70,18 +72,26 @@ class DemoRun:
         if not request_id:
             return lines
         bundle = ws / "release"
+        stillroom = command()
         lines += [
             "",
             "Finish the job: approve as each reviewer, release, verify.",
             f"  export STILLROOM_WORKSPACE={ws}",
-            f"  STILLROOM_PASSPHRASE={DEMO_USERS['demo-security'][1]} stillroom approve {request_id} --as demo-security --comment 'scrub report clean'",
-            f"  STILLROOM_PASSPHRASE={DEMO_USERS['demo-legal'][1]} stillroom approve {request_id} --as demo-legal --comment 'licence and residency ok'",
-            f"  stillroom release {request_id} --out {bundle}",
-            f"  stillroom release verify {bundle}",
-            "  stillroom ledger verify",
-            "  stillroom dashboard",
+            f"  STILLROOM_PASSPHRASE={DEMO_USERS['demo-security'][1]} {stillroom} approve {request_id} --as demo-security --comment 'scrub report clean'",
+            f"  STILLROOM_PASSPHRASE={DEMO_USERS['demo-legal'][1]} {stillroom} approve {request_id} --as demo-legal --comment 'licence and residency ok'",
+            f"  {stillroom} release {request_id} --out {bundle}",
+            f"  {stillroom} release verify {bundle}",
+            f"  {stillroom} ledger verify",
+            f"  {stillroom} dashboard",
         ]
         return lines
+
+
+def command() -> str:
+    """How to call this very ``stillroom`` from a fresh shell: the script beside this Python (the
+    virtual environment's ``bin/``), which works pasted whether or not the environment is activated."""
+    script = Path(sys.executable).parent / "stillroom"
+    return shlex.quote(str(script)) if script.is_file() else "stillroom"
 
 
 def prepare_demo(root: Path, *, limit: int | None = None, epochs: int = 2) -> DemoRun:

@@ -89,6 +89,19 @@ def added_value_verdict(evidence: dict[str, Any], *, baseline: float | None, tea
     return f"KD student not measurably above its labels-only twin: {figures}; {why}"
 
 
+def sample_audit_gate(audit: dict[str, Any] | None, max_misses: int, *, reason: str | None = None) -> dict[str, Any]:
+    """The ``sample_audit`` gate: a completed audit of the request's sample with at most ``max_misses``
+    records marked "PII left" (``audit``: ``AuditOutcome.as_dict()``; None, with ``reason``, when none can be)."""
+    if audit is None or not audit["completed"]:
+        why = reason or "no counted sample audit by a security reviewer (`stillroom audit sample REQ --as USER`)"
+        return {"gate": "sample_audit", "passed": False, "value": None, "threshold": max_misses,
+                "message": f"sample audit of scrubbed records: {why}, so the gate fails"}
+    return _gate("sample_audit", audit["misses"], max_misses,
+                 f"records with PII left in {audit['reviewer']}'s audit of {audit['size']} sampled scrubbed records "
+                 f"(miss rate 95% upper bound {audit['miss_rate_upper_95']:.3f})",
+                 audit["misses"] <= max_misses, "≤")
+
+
 def worst_slice_drop(slices: dict[str, dict[str, dict[str, float]]], min_size: int) -> tuple[float | None, int]:
     """The largest drop among slices with at least ``min_size`` examples (smaller ones are noise), and how many."""
     drops = [row["drop"] for table in slices.values() for row in table.values() if row["n"] >= min_size]

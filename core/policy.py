@@ -107,12 +107,22 @@ class AddedValue(Strict):
     max_p_value: float = Field(gt=0, le=1, description="the paired bootstrap's two-sided p-value at most this")
 
 
+class SampleAuditRule(Strict):
+    """A security reviewer reads ``size`` scrubbed records drawn at random and marks any PII left
+    (see ``sample_audit.py``); with ``required``, a release needs such an audit with at most ``max_misses``."""
+
+    required: bool = False
+    size: int = Field(default=50, ge=1)
+    max_misses: int = Field(default=0, ge=0)
+
+
 class ReleaseGates(Strict):
     min_retained_quality: float = Field(ge=0, le=1)
     min_fidelity: float = Field(ge=0, le=1)
     max_worst_slice_drop: float = Field(ge=0, le=1)
     min_slice_size: int = Field(default=20, ge=1)
     max_residual_pii: int = Field(default=0, ge=0)
+    sample_audit: SampleAuditRule = SampleAuditRule()
     deployment_targets: dict[str, DeploymentTarget] = {}
     distillation_added_value: AddedValue | None = None
 

@@ -37,11 +37,11 @@ import base64
 import hashlib
 import json
 import shutil
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from stillroom import approvals, signing
+from stillroom import approvals, sample_audit, signing
 from stillroom.artifacts import atomic_write_bytes, canonical_json, sha256_bytes, sha256_file
 from stillroom.errors import StillroomError, UsageError
 from stillroom.ledger.entry import KEY_ADDED, KEY_RETIRED, POLICY_ADOPTED, USER_ADDED, USER_RESET, USER_ROLES
@@ -84,6 +84,9 @@ def build_release(ws, request_id: str, out: Path, *, actor: str) -> dict[str, An
     if failing:
         raise ReleaseRefused(f"{request.id} fails release gates without a signed waiver: " + "; ".join(
             f"{g['gate']} ({g['message']})" for g in failing))
+    audit = sample_audit.release_gate(ws, request)  # an audit comes after the request opens: checked here, not in its gates
+    if audit is not None and not audit["passed"]:
+        raise ReleaseRefused(f"{request.id} fails release gate sample_audit ({audit['message']})")
     if state.rejected_by:
         raise ReleaseRefused(f"{request.id} was rejected by {state.rejected_by['reviewer']} "
                              f"({state.rejected_by['role']}); open a new request")
@@ -118,7 +121,7 @@ def _write_bundle(ws, request, state, root: Path) -> dict[str, Any]:
         atomic_write_bytes(target, ws.artifacts.read_bytes(digest))
     if subject.get("model_card"):
         atomic_write_bytes(root / "MODEL_CARD.md", ws.artifacts.read_bytes(subject["model_card"]))
-    released_at = datetime.now(timezone.utc)
+    released_at = datetime.now(UTC)
     node_key = ws.node_signer()  # the key file, or the signer process that holds the key
     # Only decisions the ledger recorded: a row written into the store alone is evidence of nothing.
     ledgered = approvals.ledgered_decisions(ws, request)
@@ -529,4 +532,4 @@ def _read_json(path: Path) -> Any:
 
 
 def _rfc3339(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

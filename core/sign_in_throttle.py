@@ -29,7 +29,7 @@ import socket
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 LOCK_AFTER = 5
@@ -109,7 +109,7 @@ def lock_seconds(failures: int) -> float:
 
 
 def locked_message(name: str, until: float) -> str:
-    moment = datetime.fromtimestamp(until, timezone.utc)
+    moment = datetime.fromtimestamp(until, UTC)
     return (f"sign-in as {name!r} from this client is locked after repeated failed sign-ins until "
             f"{moment:%H:%M:%S} UTC; an admin can lift it with `stillroom users unlock {name}`")
 

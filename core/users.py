@@ -129,11 +129,11 @@ def _unlock(ws, name: str, passphrase: str, *, client: str | None = None) -> tup
             stored_key = user.key_name
     if user is None:
         _verify_password(_decoy_hash(), passphrase)
-        raise AuthError(f"no user named {name!r}; `stillroom users list` shows the users")
+        raise AuthError(wrong_credentials(name))
     if not _verify_password(password_hash, passphrase):
         ws.ledger().record("auth.failed", {"user": name, "failures": charge.failures,
                                            "client": client or sign_in_throttle.cli_client()}, actor=name)
-        raise AuthError(f"wrong passphrase for {name!r}")
+        raise AuthError(wrong_credentials(name))
     sign_in_throttle.clear(ws, name, client)
     roles, key_name, verifier = list(grant.roles), grant.key, trust.keys[grant.key].verifier_key
     if stored_key != key_name:
@@ -144,6 +144,12 @@ def _unlock(ws, name: str, passphrase: str, *, client: str | None = None) -> tup
         user.failed_logins, user.locked_until = 0, None
         s.add(user)
     return Person(name, roles, key_name, _load_key(ws, name, key_name, verifier, passphrase, password_hash)), password_hash
+
+
+def wrong_credentials(name: str) -> str:
+    """The one answer to a failed sign-in, the same for a wrong passphrase and a name nobody has:
+    a different sentence for either would tell a guesser who has an account."""
+    return f"unknown user or wrong passphrase for {name!r}"
 
 
 def change_passphrase(ws, name: str, old: str, new: str) -> None:

@@ -54,7 +54,7 @@ def init_workspace(directory: Path, *, name: str | None = None) -> Workspace:
     )
     atomic_write_bytes(root / CONFIG, config.encode())
     workspace = Workspace.open(root)
-    workspace.engine  # creates and migrates the store
+    workspace.engine  # noqa: B018 (reading the property creates and migrates the store)
     from stillroom.policy import adopt_policy
 
     adopt_policy(workspace, actor="stillroom-init")  # node-signed: the chain has no admin yet

@@ -21,7 +21,8 @@ if who is None:
 else:
     pages = {
         "Review": [st.Page(ui.INBOX, title="Inbox", icon=":material/inbox:", default=True),
-                   st.Page(ui.REQUEST, title="Request", icon=":material/fact_check:")],
+                   st.Page(ui.REQUEST, title="Request", icon=":material/fact_check:"),
+                   st.Page("app_pages/sample_audit.py", title="Sample audit", icon=":material/rule:")],
         "Audit": [st.Page(ui.RUNS, title="Runs", icon=":material/timeline:"),
                   st.Page(ui.LEDGER, title="Ledger", icon=":material/receipt_long:"),
                   st.Page(ui.POLICIES, title="Policies", icon=":material/policy:")],

@@ -536,7 +536,7 @@ def test_transfer_inputs_that_repeat_each_other_or_the_evaluation_split_are_drop
 def test_a_transfer_set_needs_a_classifier_teacher_and_paraphrase_is_refused_without_a_generative_one():
     from stillroom.augment import transferer
 
-    with pytest.raises(ConfigError, match="classifier teacher"):
+    with pytest.raises(ConfigError, match="classifier or embedding teacher"):
         run(records(QUERIES[:2]), options={"transfer": {"per_record": 2}})
     with pytest.raises(ConfigError, match="paraphrase, which needs a generative teacher"):
         transferer(object(), records(QUERIES[:2]), text_field="text", label_field="label", methods=["paraphrase"])

@@ -116,7 +116,7 @@ def rotate(workspace, *args, user=None, passphrase=None):
     ([], PASS, UsageError, "say who acts with --as NAME or $STILLROOM_USER"),
     (["--as", "ada"], None, UsageError, "no passphrase for ada"),  # not a terminal: no prompt
     (["--as", "ada"], "not the passphrase", AuthError, "wrong passphrase for 'ada'"),
-    (["--as", "nobody"], PASS, AuthError, "no user named 'nobody'"),
+    (["--as", "nobody"], PASS, AuthError, "unknown user or wrong passphrase for 'nobody'"),
     (["--as", "olga"], PASS, AuthError, "olga is not an admin; only admins rotate the node key"),
 ])
 def test_rotate_key_refuses_anyone_but_an_unlocked_admin(workspace, people, args, passphrase, error, message):

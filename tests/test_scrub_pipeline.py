@@ -12,6 +12,7 @@ from stillroom.errors import RunRefused
 from stillroom.pipeline import run_pipeline
 from stillroom.plugins.scrubbers.model_ner import builtin_model_dir, model_digest
 from stillroom.store import crud
+from tests.people import adopt_policy
 from tests.test_pipeline import TestPlugin, entries, plugins, spec  # noqa: F401  (plugins is a fixture)
 
 
@@ -39,10 +40,14 @@ def test_every_named_field_is_scrubbed_and_the_ledger_names_both_detectors_and_t
     (scrub,) = [e for e in entries(workspace) if e["kind"] == "stage.scrub"]
     detection = scrub["payload"]["outputs"]["detection"] if "payload" in scrub else scrub["outputs"]["detection"]
     assert detection["profile"] == "accurate" and "NER model rampart" in detection["detector"]
-    assert "name gazetteer (no NER model)" in detection["residual_detector"]
+    assert "spaCy NER model en_core_web_sm" in detection["residual_detector"]
     assert detection["model"]["digest"] == model_digest(builtin_model_dir())
-    assert detection["summary"][0].endswith("0 residual finding(s) by the independent scan")
-    assert detection["summary"][0].startswith(("recall not measured", "measured recall"))
+    # The shipped measurement (plugins/scrubbers/measured.json), per labelled set, beside the residual count.
+    synthetic, tweets = detection["summary"]
+    assert synthetic.startswith("measured recall") and "multilocale-synthetic (synthetic-multilocale, 2000 records" in synthetic
+    assert "PERSON" in synthetic and "sha256:" in synthetic and "wnut16-tweets (human-annotated" in tweets
+    assert all(line.endswith("0 residual finding(s) by the independent scan") for line in detection["summary"])
+    assert {m["name"] for m in detection["measured"]} == {"multilocale-synthetic", "wnut16-tweets"}
     assert report["detection"] == detection
     everything = " ".join(json.dumps(e, ensure_ascii=False) for e in entries(workspace))
     assert "Schmidt" not in everything and "Álvarez" not in everything
@@ -55,6 +60,7 @@ def test_an_own_ner_model_outside_the_boundary_refuses_the_run_before_any_data_m
     shutil.copytree(builtin_model_dir(), own)
     policy = workspace.policy_dir / "residency.yaml"
     policy.write_text(policy.read_text().replace('paths: ["/"]', f'paths: ["{workspace.root}"]'))
+    adopt_policy(workspace)
     with pytest.raises(RunRefused, match=f"the scrubber model at {own.as_uri()} is in no region the residency policy knows"):
         run_pipeline(workspace, confidential(data_file, ner={"path": str(own), "kind": "onnx"}), initiator="op",
                      plugins=plugins, progress=False)

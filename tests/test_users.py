@@ -104,7 +104,7 @@ def test_a_user_row_inserted_in_the_store_is_nobody(ws, admin):
         s.add(users.User(name="mallory", roles=["admin"], key_name="mallory-k1", password_hash=_hash_password(PASS),
                          verifier_key=signing.verifier_key("mallory-k1", key.public_key())))
         s.commit()
-    with pytest.raises(AuthError, match="no user named 'mallory'"):
+    with pytest.raises(AuthError, match="unknown user or wrong passphrase for 'mallory'"):
         unlock(ws, "mallory", PASS)
     assert [u.name for u in users.list_users(ws)] == ["ada"]
 

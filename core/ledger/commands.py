@@ -6,13 +6,14 @@ propagate to the CLI's entry point, which prints one sentence and picks the
 exit code.
 """
 
+import base64
 import json
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from stillroom.cli import AsOption, JsonOption, WorkspaceOption, open_workspace, unlock_user
+from stillroom.cli import AsOption, JsonOption, WorkspaceOption, emit_json, open_workspace, unlock_user
 
 app = typer.Typer(help="The signed audit ledger: verify, export, prove, rotate the node key.", no_args_is_help=True)
 
@@ -42,10 +43,13 @@ def verify(
 
 
 @app.command()
-def export(directory: Annotated[Path, typer.Argument(help="A new or empty directory.")], workspace: WorkspaceOption = None) -> None:
+def export(directory: Annotated[Path, typer.Argument(help="A new or empty directory.")], workspace: WorkspaceOption = None,
+           as_json: JsonOption = False) -> None:
     """Write entries.jsonl, the latest checkpoint and keys/*.vkey for offline verification."""
     ledger = _ledger(workspace)
     ledger.export(directory)
+    if as_json:
+        return emit_json({"ok": True, "directory": directory, "checkpoint": (directory / "checkpoint").read_text()})
     typer.echo(f"exported the ledger to {directory}; check it anywhere with `stillroom ledger verify --offline {directory}`")
 
 
@@ -83,6 +87,7 @@ def checkpoint(
     witness: Annotated[Optional[str], typer.Option("--witness", help="A witness's URL to cosign the checkpoint (default: the workspace's [witness] url).")] = None,
     witness_key: Annotated[Optional[str], typer.Option("--witness-key", help="The witness's verifier key (or .vkey file) its cosignature must verify with (default: [witness] key).")] = None,
     workspace: WorkspaceOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Sign a checkpoint of the whole log now and print it; with a witness (given or configured), cosigned by it.
 
@@ -95,11 +100,17 @@ def checkpoint(
     url = witness or (configured[0] if configured else None)
     key = _key_text(witness_key) if witness_key else (configured[1] if configured else None)
     if url is None and witness_key is None:
-        return typer.echo(ws.ledger().checkpoint(), nl=False)
-    if url is None or key is None:
+        note = ws.ledger().checkpoint()
+    elif url is None or key is None:
         raise UsageError("a cosigned checkpoint needs the witness's URL (--witness) and its verifier key "
                          "(--witness-key, or [witness] key in stillroom.toml)")
-    typer.echo(witness_checkpoint(ws.ledger(), url, key), nl=False)
+    else:
+        note = witness_checkpoint(ws.ledger(), url, key)
+    if as_json:
+        origin, size, root = note.splitlines()[:3]
+        return emit_json({"ok": True, "origin": origin, "tree_size": int(size), "root": base64.b64decode(root).hex(),
+                          "cosigned_by": url, "note": note})
+    typer.echo(note, nl=False)
 
 
 @app.command("rotate-key")

@@ -26,8 +26,19 @@ from dataclasses import dataclass, replace
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from stillroom import signing
-from stillroom.ledger.entry import (GENESIS, GOVERNANCE_KINDS, KEY_ADDED, KEY_KINDS, KEY_RETIRED, KEY_ROTATED,
-                                    POLICY_ADOPTED, USER_ADDED, USER_RESET, USER_ROLES, Entry)
+from stillroom.ledger.entry import (
+    GENESIS,
+    GOVERNANCE_KINDS,
+    KEY_ADDED,
+    KEY_KINDS,
+    KEY_RETIRED,
+    KEY_ROTATED,
+    POLICY_ADOPTED,
+    USER_ADDED,
+    USER_RESET,
+    USER_ROLES,
+    Entry,
+)
 from stillroom.ledger.errors import LedgerError
 from stillroom.ledger.note import Verifiers
 

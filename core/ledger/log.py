@@ -40,8 +40,18 @@ from sqlalchemy.engine import Engine
 from stillroom import signing
 from stillroom.ledger import merkle
 from stillroom.ledger.checkpoint import Checkpoint, read_checkpoint, sign_checkpoint
-from stillroom.ledger.entry import (GENESIS, GOVERNANCE_KINDS, KEY_ADDED, KEY_KINDS, KEY_RETIRED, KEY_ROTATED, Entry,
-                                    canonical_entry, entry_from_leaf, now)
+from stillroom.ledger.entry import (
+    GENESIS,
+    GOVERNANCE_KINDS,
+    KEY_ADDED,
+    KEY_KINDS,
+    KEY_RETIRED,
+    KEY_ROTATED,
+    Entry,
+    canonical_entry,
+    entry_from_leaf,
+    now,
+)
 from stillroom.ledger.errors import LedgerError, NotInLedger, ProofError
 from stillroom.ledger.keychain import NODE, ROLES, KeyChain
 from stillroom.ledger.nodesigner import NodeSigner, as_node_signer

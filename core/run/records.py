@@ -48,10 +48,3 @@ def batches(items: Iterable, size: int = BATCH_SIZE) -> Iterator[list]:
             batch = []
     if batch:
         yield batch
-
-
-def take(items: Iterable, limit: int | None) -> Iterator:
-    for i, item in enumerate(items):
-        if limit is not None and i >= limit:
-            return
-        yield item

@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from stillroom.components import Context
@@ -24,11 +24,11 @@ from stillroom.errors import RunRefused, StillroomError
 from stillroom.isolate import network_isolated
 from stillroom.offline import offline_environment
 from stillroom.plugin_manager import PluginManager, load_plugins
-from stillroom.runlock import RunLock
 from stillroom.run.evidence import ledger_message, redacted
 from stillroom.run.live import Live, Run
 from stillroom.run.stages import PIPELINE, Skip, Stage
 from stillroom.run.state import RunState
+from stillroom.runlock import RunLock
 from stillroom.store import crud
 from stillroom.workspace import Workspace
 
@@ -51,8 +51,9 @@ def run_pipeline(
     plugins: PluginManager | None = None,
     progress: bool = True,
     on_stage: Callable[[StageReport], None] = lambda report: None,
+    stages: tuple[Stage, ...] = PIPELINE,
 ) -> Run:
-    """Run every stage; raise the stage's error after recording it.
+    """Run every stage (or the first ``stages`` of the pipeline); raise the stage's error after recording it.
 
     ``initiator_key`` (key name, private key) signs the run's start, so the
     ledger shows who started it with their own signature. An executor no
@@ -87,7 +88,7 @@ def run_pipeline(
     # Armed until the last plugin code of the run has finished: closing components and observers too.
     with guard(policy.egress, on_block=run.egress_blocked, context=lambda: {"stage": run.stage}):
         try:
-            for position, stage in enumerate(PIPELINE):
+            for position, stage in enumerate(stages):
                 run.stage = stage.name
                 report = _run_stage(run, position, stage)
                 on_stage(report)
@@ -125,7 +126,7 @@ def run_as(person, workspace: Workspace, spec: PipelineSpec, **kwargs: Any) -> R
 
 def _run_stage(run: Run, position: int, stage: Stage) -> StageReport:
     name = stage.name
-    started_at = datetime.now(timezone.utc)
+    started_at = datetime.now(UTC)
     started = time.perf_counter()
     status, message, outputs, error = "succeeded", None, {}, None
     before = dict(run.artifacts)

@@ -41,16 +41,21 @@ def load_student(run, digest: str) -> Student:
         raise ArtifactError(f"artifact {digest[:12]} is not a stored student")
     directory = run.ctx.scratch / "students" / digest[:16]
     if not directory.is_dir():
-        staging = directory.with_name(directory.name + ".partial")
-        shutil.rmtree(staging, ignore_errors=True)
-        for name, file_digest in manifest["files"].items():
-            target = staging / name
-            if target.resolve().parent != staging.resolve() and staging.resolve() not in target.resolve().parents:
-                raise ArtifactError(f"student {digest[:12]} names a file outside its directory: {name!r}")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(artifacts.read_bytes(file_digest))
-        staging.rename(directory)
+        unpack_files(artifacts, manifest["files"], directory)
     name = manifest["trainer"]
     options = run.spec.trainer.options if run.spec.trainer and run.spec.trainer.type == name else {}
     trainer = run.plugins.component("trainer", name)(options, run.ctx)
     return trainer.load_student(directory, manifest["student_spec"])
+
+
+def unpack_files(artifacts, files: Mapping[str, str], directory: Path) -> None:
+    """Write each stored file (relative name -> digest, checked on read) into ``directory``, all or nothing."""
+    staging = directory.with_name(directory.name + ".partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    for name, file_digest in files.items():
+        target = staging / name
+        if target.resolve().parent != staging.resolve() and staging.resolve() not in target.resolve().parents:
+            raise ArtifactError(f"a stored model names a file outside its directory: {name!r}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(artifacts.read_bytes(file_digest))
+    staging.rename(directory)

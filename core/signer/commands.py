@@ -42,7 +42,8 @@ def serve(
 ) -> None:
     """Serve the signer on SOCKET until interrupted."""
     from stillroom.errors import UsageError
-    from stillroom.signer.server import Signer, serve as serve_forever
+    from stillroom.signer.server import Signer
+    from stillroom.signer.server import serve as serve_forever
 
     ws = open_workspace(workspace)
     signer = Signer(state)

@@ -50,7 +50,13 @@ from stillroom.plugins.scrubbers.nlp import OfflineSpacyNlpEngine
 from stillroom.plugins.scrubbers.offline_ner import TokenRecognizer
 from stillroom.plugins.scrubbers.phones import Verdicts
 from stillroom.plugins.scrubbers.recognizers import (
-    JOINABLE, PER_TEXT, PER_TEXT_NATIONAL, PREFILTERED, PREFILTERS, WORDWISE, ConfidentPhoneRecognizer,
+    JOINABLE,
+    PER_TEXT,
+    PER_TEXT_NATIONAL,
+    PREFILTERED,
+    PREFILTERS,
+    WORDWISE,
+    ConfidentPhoneRecognizer,
 )
 from stillroom.plugins.scrubbers.scan import fail_closed, scan
 from stillroom.plugins.scrubbers.tokens import Token, doc_tokens

@@ -22,9 +22,9 @@ from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
 
 from stillroom.plugins.scrubbers.batch import BatchAnalyzer, unscannable
 from stillroom.plugins.scrubbers.model_ner import BUILTIN_MODEL, ModelSpec, TokenModel
+from stillroom.plugins.scrubbers.nlp import OfflineSpacyNlpEngine
 from stillroom.plugins.scrubbers.offline_ner import TokenRecognizer
 from stillroom.plugins.scrubbers.recognizers import StrongNameRecognizer, build_recognizers
-from stillroom.plugins.scrubbers.nlp import OfflineSpacyNlpEngine
 
 # A placeholder or pseudonym this scrubber wrote; never itself a finding.
 REPLACEMENT = re.compile(r"<[A-Z][A-Z0-9_]*?(?:_[a-z]{10})?>")

@@ -12,6 +12,9 @@ Schema::
      "datasets": [{"name", "kind", "size", "digest", "source"}],
      "results": {"<profile>": {"<dataset name>": {"overall": {"precision", "recall", "f2", "support"},
                                                   "per_entity": {"PERSON": {...}, ...}}}}}
+
+A rate is null where it is undefined (precision of a type the detector never
+reported, recall of a type with no labels): "n/a" in reports, never 0 or 1.
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ from stillroom.errors import DataError
 MEASURED = Path(__file__).with_name("measured.json")
 NOT_MEASURED = "recall not measured"
 KINDS = ("synthetic-multilocale", "human-annotated", "development")
-SCORES = ("precision", "recall", "f2", "support")
+RATES = ("precision", "recall", "f2")  # null where undefined: nothing of the type detected, or labelled
+SCORES = (*RATES, "support")
 
 
 class MeasuredFileError(DataError):
@@ -69,12 +73,16 @@ def recall_lines(measured: list[dict[str, Any]] | None, residual: int | None = N
         return [f"{NOT_MEASURED}{tail}"]
     lines = []
     for m in measured:
-        per_entity = ", ".join(f"{entity} {recall:.2f}" for entity, recall in m["recall"].items())
+        per_entity = ", ".join(f"{entity} {_rate(recall)}" for entity, recall in m["recall"].items())
         lines.append(
-            f"measured recall {m['overall']['recall']:.2f} (precision {m['overall']['precision']:.2f}) on "
+            f"measured recall {_rate(m['overall']['recall'])} (precision {_rate(m['overall']['precision'])}) on "
             f"{m['name']} ({m['kind']}, {m['size']} records, {m['measured_at']}, {m['digest']}): {per_entity}{tail}"
         )
     return lines
+
+
+def _rate(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
 
 
 def _check(data: Any, path: Path) -> None:
@@ -105,5 +113,7 @@ def _check(data: Any, path: Path) -> None:
                 fail(f"{where} must hold 'overall' and 'per_entity'")
             for scores_where, scores in [("overall", result.get("overall")),
                                          *((f"per_entity[{e!r}]", s) for e, s in result["per_entity"].items())]:
-                if not isinstance(scores, dict) or not all(isinstance(scores.get(k), (int, float)) for k in SCORES):
-                    fail(f"{where}.{scores_where} must hold numbers {', '.join(SCORES)}")
+                if not isinstance(scores, dict) or not isinstance(scores.get("support"), int) or not all(
+                        k in scores and (scores[k] is None or isinstance(scores[k], (int, float))) for k in RATES):
+                    fail(f"{where}.{scores_where} must hold a support count and {', '.join(RATES)} "
+                         "(each a number, or null where nothing was detected or labelled)")

@@ -22,11 +22,11 @@ padding); a text longer than the model's window is read in overlapping windows.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
 import re
 from dataclasses import dataclass
-import importlib.util
 from pathlib import Path
 from typing import Any
 

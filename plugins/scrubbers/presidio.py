@@ -241,7 +241,7 @@ _WORKER_CONFIG: DetectorConfig | None = None
 
 
 def _local_detector(config: DetectorConfig) -> Detector:
-    key = sha256_bytes(canonical_json(asdict(config)))
+    key = sha256_bytes(canonical_json(asdict(config), default=str))
     if key not in _DETECTORS:
         from stillroom.plugins.scrubbers.detect import Detector
 

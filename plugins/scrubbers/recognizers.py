@@ -224,7 +224,7 @@ DOMAIN_DOT = re.compile(r"\.\w")
 
 
 def _digits(n: int) -> Callable[[str], bool]:
-    at_least = re.compile(r"\d(?:\D*\d){%d}" % (n - 1))
+    at_least = re.compile(rf"\d(?:\D*\d){{{n - 1}}}")
     return lambda text: at_least.search(text) is not None
 
 

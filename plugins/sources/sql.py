@@ -157,7 +157,7 @@ class SqlSource(Source):
                         row += 1
                         record = checked(dict(mapping), self.fields, where=where, row=row)
                         check_text(record, self.ctx.text_fields, where=where, row=row)
-                        digest.update(canonical_json(record) + b"\n")
+                        digest.update(canonical_json(record, default=str) + b"\n")
                         batch.append(record)
                     yield batch
         except sa.exc.OperationalError:

@@ -12,12 +12,11 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-
 import numpy as np
 
 from stillroom import hookimpl
 from stillroom.artifacts import canonical_json, sha256_bytes, sha256_file
-from stillroom.components import TASKS, Context, Teacher
+from stillroom.components import TASKS, Context, Dataset, Teacher
 from stillroom.errors import ConfigError
 from stillroom.plugins.devices import check_device
 
@@ -40,6 +39,7 @@ class HFTeacher(Teacher):
     name = "hf"
     description = "A local Hugging Face model directory (classification, sentence embedding, causal LM)."
     accepts = frozenset({"path", "batch_size", "max_length", "top_k", "device"})
+    can_fine_tune = True
 
     def __init__(self, options: Mapping[str, Any], ctx: Context) -> None:
         super().__init__(options, ctx)
@@ -118,6 +118,22 @@ class HFTeacher(Teacher):
         finally:
             self.tokenizer.padding_side = "right"
         return texts
+
+    def fine_tune(self, data: Dataset, settings: Mapping[str, Any], directory: Path) -> None:
+        """A classification head trained on ``data``'s labels, with every layer of this model under it.
+
+        The same trainer and loop a student trains with (``logit-kd`` on labels alone, from this
+        directory as its checkpoint), so the teacher gets mixed precision, progress bars and the
+        device choice that students do, from one code path.
+        """
+        from stillroom.plugins.trainers.kd import LogitKDTrainer
+
+        if self.task == "causal-lm":
+            raise ConfigError(f"teacher.base {self.path} is a causal LM; fine-tuning makes a classifier from "
+                              "an encoder")
+        spec = {"init": "checkpoint", "checkpoint": str(self.path), "method": "labels",
+                "device": self.requested_device, **settings}
+        LogitKDTrainer({}, self.ctx).train(spec, data, {}, self.ctx).save(directory)
 
     @cached_property
     def tokenizer(self):

@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-
 import numpy as np
 
 from stillroom.artifacts import canonical_json, sha256_bytes

@@ -7,11 +7,11 @@ the function takes the ``Run`` and returns its summary; ``reads`` and
 
 from __future__ import annotations
 
-from stillroom.run.stages import curate, evaluate, export, ingest, label, preflight, request, scrub, train
+from stillroom.run.stages import curate, evaluate, export, ingest, label, preflight, request, scrub, teacher, train
 from stillroom.run.stages.base import Skip, Stage
 
 PIPELINE: tuple[Stage, ...] = tuple(module.STAGE for module in (
-    preflight, ingest, scrub, curate, label, train, evaluate, export, request))
+    preflight, ingest, scrub, teacher, curate, label, train, evaluate, export, request))
 
 STAGES: tuple[str, ...] = tuple(stage.name for stage in PIPELINE)
 

@@ -22,7 +22,8 @@ def curate(run) -> dict[str, Any]:
     outputs: dict[str, Any] = {"split": {"train": len(train), "validation": len(validation), "test": len(test)}}
     canaries = _canaries(run)
     if run.spec.curate is not False:
-        from stillroom.curate import CurateOptions, coverage_refusal, curate as curate_records
+        from stillroom.curate import CurateOptions, coverage_refusal
+        from stillroom.curate import curate as curate_records
 
         options = run.spec.curate or CurateOptions()
         held_out = validation + test

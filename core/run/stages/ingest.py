@@ -8,8 +8,9 @@ from typing import Any
 
 from stillroom.components import MapWork
 from stillroom.errors import ConfigError
-from stillroom.run.records import BATCH_SIZE, take, write_jsonl
 from stillroom.plugins.sources.malformed import check_text
+from stillroom.run.records import BATCH_SIZE, write_jsonl
+from stillroom.run.sample import stratified_sample
 from stillroom.run.stages.base import Stage
 
 
@@ -31,9 +32,13 @@ def ingest(run) -> dict[str, Any]:
                 raise ConfigError(f"record {index} from the source has no field {missing!r}, "
                                   "which the pipeline's `data` section names")
 
-    digest, count = write_jsonl(run, "ingested", take(records(), limit))
+    data = run.spec.data
+    chosen = records() if limit is None else stratified_sample(records(), limit, text_field=data.text_field,
+                                                                 label_field=data.label_field, seed=data.split.seed)
+    digest, count = write_jsonl(run, "ingested", chosen)
     return {"source": source.name, "location": source.location(), "fingerprint": source.fingerprint(),
-            "records": count, "output": digest}
+            "records": count, "output": digest, **({"sampled": "stratified by label" if data.label_field
+                                                    else "seeded"} if limit is not None else {})}
 
 
 def project_fields(wanted: list[str], batch: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], str | None]:

@@ -19,7 +19,10 @@ def request(run) -> dict[str, Any]:
     evidence["residual_pii"] = run.summaries.get("scrub", {}).get("residual", 0)
     slices = next((e.slices for e in run.evaluations["student"] if e.evaluator == "slices"), {})
     evidence |= _added_value(run)
-    gates = compute_gates(evidence, run.policy.release_gates, task, slices)
+    shipped_int8 = _int8_megabytes(run)
+    if shipped_int8 is not None:  # sized for int8: the size gated is the size shipped
+        evidence["latency.size_mb"] = shipped_int8
+    gates = compute_gates(evidence, _release_gates(run), task, slices)
     subject = release_subject(run, gates)
     gates += [dict(f, plugin=True) for f in run.plugins.release_checks({
         "request_id": None, "run_id": run.run_id, "metrics": evidence, "artifacts": run.artifacts})]
@@ -50,6 +53,25 @@ def _added_value(run) -> dict[str, float]:
     correct = [outcomes(run.students[role], teacher, run.dataset, run.ctx).student_predicted == labels
                for role in ("student", "baseline")]
     return added_value_evidence(*correct)
+
+
+def _release_gates(run):
+    """The policy's gates, with the spec's own deployment target beside the policy's (``preflight``)."""
+    from stillroom.policy import DeploymentTarget
+    from stillroom.run.stages.preflight import deployment_targets
+
+    targets = {name: DeploymentTarget(max_size_mb=mb, max_latency_ms_p95=ms)
+               for name, (mb, ms) in deployment_targets(run).items()}
+    return run.policy.release_gates.model_copy(update={"deployment_targets": targets})
+
+
+def _int8_megabytes(run) -> float | None:
+    """The onnx-int8 export's size when preflight sized the student for int8; None otherwise."""
+    exported = run.workspace.artifacts.read_json(run.artifacts["exports"])
+    if not run.summaries["preflight"].get("student_size", {}).get("int8") or "onnx-int8" not in exported:
+        return None
+    files = exported["onnx-int8"].values()
+    return sum(run.workspace.artifacts.path(digest).stat().st_size for digest in files) / 1e6
 
 
 def release_subject(run, gates: list[dict[str, Any]]) -> dict[str, Any]:

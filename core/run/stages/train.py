@@ -19,14 +19,16 @@ def train(run) -> dict[str, Any]:
     name = spec.trainer.type if spec.trainer else default_for(plugins, "trainer", task)
     options = spec.trainer.options if spec.trainer else {}
     trainer = plugins.component("trainer", name)(options, run.ctx)
-    run.artifacts["student"] = run.executor.train(_work(run, trainer, spec.student, "student",
+    # the depth and vocabulary preflight sized for the target, unless the spec chose them itself
+    student_spec = {**run.summaries["preflight"]["student_size"].get("chosen", {}), **spec.student}
+    run.artifacts["student"] = run.executor.train(_work(run, trainer, student_spec, "student",
                                                         run.artifacts["dataset"]))
     outputs = {"trainer": name, "student_parameters": _parameters(run, "student"), "student": run.artifacts["student"]}
     manifest = run.workspace.artifacts.read_json(run.artifacts["student"])
     outputs.update({k: manifest[k] for k in ("search", "layer_importance") if manifest.get(k)})
     skipped = _no_baseline_because(spec, run.dataset, trainer)
     if skipped is None:
-        baseline_spec = {**{k: v for k, v in spec.student.items() if k != "search"}, "method": "labels"}
+        baseline_spec = {**{k: v for k, v in student_spec.items() if k != "search"}, "method": "labels"}
         # never the teacher-labelled transfer set: the baseline shows what labels alone give
         dataset = run.artifacts.get("baseline_dataset", run.artifacts["dataset"])
         run.artifacts["baseline"] = run.executor.train(_work(run, trainer, baseline_spec, "baseline", dataset))
