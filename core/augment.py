@@ -6,7 +6,9 @@ intent). ``transferer`` makes the *transfer set* (``curate.transfer``): new
 inputs whose label is removed, so the teacher labels every one of them
 (``stillroom.curate`` does that, through the label cache); its edits are
 nearest-neighbour word swaps in the teacher's own embedding table and span
-masking and replacement.
+masking and replacement. ``writer`` has a generative teacher write new inputs
+from seed records (``curate.write``), sampled, never greedy, so several variants
+of one seed differ; the task teacher labels them too.
 
 ``augmenter(...)`` returns a ``generate`` callable for ``stillroom.curate.curate``:
 given seed records and a count, it makes that many variants of each, keeping
@@ -197,3 +199,36 @@ def _mask_span(tokens: list[str], pool: Sequence[str], rng: random.Random) -> li
     for i in span:  # masked and filled with words of the domain
         out[i] = rng.choice(list(pool))
     return out
+
+
+# -- written by a generative teacher ---------------------------------------------------------------------
+
+def writer(teacher: Any, *, text_field: str, label_field: str | None, options: Any,
+           seed: int = 0) -> Callable[[list[Record], int], list[Record]]:
+    """``generate(seeds, per_record)``: ``per_record`` texts the generative ``teacher`` samples from each seed's prompt.
+
+    ``options`` is ``curate.write`` (prompt, temperature, top_p, max_new_tokens).
+    Each written record keeps its seed's other fields (its slices) but not its
+    label, which the task teacher gives it; its text is the first line written,
+    possibly empty (the curation funnel drops those as ``empty_text``).
+    """
+    if getattr(teacher, "task", None) != "causal-lm":
+        raise ConfigError(f"curate.write needs a generative (causal-LM) teacher to write with, and teacher "
+                          f"{getattr(teacher, 'name', '?')!r} is {getattr(teacher, 'task', 'not one')}")
+
+    def generate(seeds: list[Record], per_record: int) -> list[Record]:
+        prompts = [options.prompt.format(text=s[text_field]) for s in seeds for _ in range(per_record)]
+        texts = teacher.generate(prompts, temperature=options.temperature, top_p=options.top_p,
+                                 max_new_tokens=options.max_new_tokens, seed=seed) if prompts else []
+        out = []
+        for k, text in enumerate(texts):
+            base = {f: v for f, v in seeds[k // per_record].items() if f != label_field}
+            out.append({**base, text_field: first_line(text)})
+        return out
+
+    return generate
+
+
+def first_line(text: str) -> str:
+    """The first non-blank line a writer produced, stripped: a sampled continuation runs on past one message."""
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")

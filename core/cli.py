@@ -252,6 +252,8 @@ def _stage_detail(outputs: dict[str, Any]) -> str:
         parts.append(", ".join(outputs["exporters"]))
     if "request_id" in outputs:
         parts.append(f"{outputs['request_id']}, gates {'pass' if outputs['gates_passed'] else 'FAIL'}")
+    if "distillation" in outputs:
+        parts.append(outputs["distillation"]["verdict"])
     return "; ".join(parts)
 
 

@@ -14,12 +14,24 @@ that any step removes is counted under that step's reason code; the report's
 The transfer set (``transfer.per_record`` > 0) is generated first: edited
 copies of every input record, scrubbed, labelled by the teacher (the label
 is the teacher's top class, never the source record's; its soft targets are
-cached by the label stage like any teacher output), and filtered on the
+cached by the label stage like any teacher output; an embedding teacher's
+class is the vote of its nearest labelled records, ``neighbour_vote``, and
+without labels its embeddings are all it gives), and filtered on the
 teacher's confidence or margin; the dedupe and contamination steps then drop
 near-duplicates of each other, of the inputs and of the evaluation split.
 
+With a generative teacher (``curate.write``; ``rebalance: generate``), the
+records that fill a weak slice are written, not edited: prompts built from the
+slice's scrubbed seed records, ``per_seed`` variants each sampled with
+temperature and nucleus sampling, scrubbed again, labelled by the task teacher
+(a variant it puts in another class is ``off_slice``), filtered on its
+confidence, then screened like the data they join. The coverage audit gives,
+per slice value, how many records generation added.
+
 Reason codes: ``scrub_residual`` (a generated record in which the residual scan
-still finds PII), ``low_confidence``, ``exact_duplicate``, ``near_duplicate``,
+still finds PII), ``empty_text`` (a generator that wrote nothing), ``off_slice``
+(the teacher labels a written record outside the slice it was written for),
+``low_confidence``, ``exact_duplicate``, ``near_duplicate``,
 ``eval_overlap_exact``, ``eval_overlap_near``, ``surplus`` (generated beyond a
 slice's shortfall).
 """
@@ -34,7 +46,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from stillroom.components import Batch, Record, Scrubber, ScrubReport
 from stillroom.errors import ConfigError
@@ -87,6 +99,35 @@ class TransferOptions(BaseModel):
         return methods
 
 
+class WriteOptions(BaseModel):
+    """``curate.write``: a generative teacher writes the records that fill weak slices (``rebalance: generate``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    teacher: dict[str, Any] | None = Field(None, description="the generative teacher, e.g. {type: hf, path: DIR, "
+                                           "task: causal-lm}; omitted in a causal-LM pipeline, whose teacher writes")
+    per_seed: int = Field(4, ge=1, le=32, description="variants sampled per seed record")
+    temperature: float = Field(0.9, gt=0, le=2, description="sampling temperature (greedy decoding repeats itself)")
+    top_p: float = Field(0.95, gt=0, le=1, description="nucleus sampling: the smallest set of tokens with this mass")
+    max_new_tokens: int = Field(32, ge=1, le=256)
+    min_confidence: float = Field(0.5, ge=0, le=1, description="drop written records the task teacher is less sure of")
+    prompt: str = Field("Another customer message like this one: {text}\nMessage:",
+                        description="what the writer continues; {text} is a scrubbed seed record's text")
+
+    @field_validator("prompt")
+    @classmethod
+    def _prompt_names_the_seed(cls, prompt: str) -> str:
+        if "{text}" not in prompt:
+            raise ValueError("must contain {text}, where the seed record's scrubbed text goes")
+        return prompt
+
+    @field_validator("teacher")
+    @classmethod
+    def _a_causal_lm(cls, teacher: dict[str, Any] | None) -> dict[str, Any] | None:
+        if teacher is not None and teacher.get("task", "causal-lm") != "causal-lm":
+            raise ValueError(f"must be a causal LM (task: causal-lm) to write text, not {teacher['task']!r}")
+        return teacher
+
+
 class CurateOptions(BaseModel):
     """The ``curate:`` section of a pipeline spec."""
 
@@ -98,11 +139,19 @@ class CurateOptions(BaseModel):
     rebalance: Literal["oversample", "generate", "none"] = "none"
     augment: AugmentOptions = AugmentOptions()
     transfer: TransferOptions = TransferOptions()
+    write: WriteOptions | None = None
     slice_values: dict[str, list[str]] = Field(
         default_factory=dict,
         description="values of a slice field (or of the label field) the training data should cover; "
         "audited even where no record has one")
     seed: int = 0
+
+    @model_validator(mode="after")
+    def _write_fills_slices(self) -> CurateOptions:
+        if self.write is not None and (self.rebalance != "generate" or self.min_per_slice < 1):
+            raise ValueError("curate.write writes the records that fill slices below curate.min_per_slice; set "
+                             "rebalance: generate and min_per_slice, or remove write")
+        return self
 
 
 @dataclass(frozen=True)
@@ -170,6 +219,7 @@ def curate(
     transfer: Generate | None = None,
     label_names: Sequence[str] | None = None,
     minhash_values: MinHashValues | None = None,
+    writer: Generate | None = None,
 ) -> CurateResult:
     """Run every curation step over ``records`` (already scrubbed) and return what is kept.
 
@@ -191,32 +241,42 @@ def curate(
     ``minhash_values`` computes the near-duplicate signatures of many texts at
     once (the pipeline maps it over its executor's workers); by default
     ``minhash_values_of`` here.
+
+    ``writer`` (with ``options.write``) is a generative teacher's generator: it
+    fills weak slices instead of ``generate``, and with a classifier teacher
+    (``teacher_probs``) every record it writes is labelled by that teacher.
     """
     fields = list(dict.fromkeys([*([label_field] if label_field else []), *slice_fields]))
     undeclared = sorted(set(options.slice_values) - set(fields))
     if undeclared:
         raise ConfigError(f"curate.slice_values names {undeclared[0]!r}, which is neither data.label_field "
                           "nor one of data.slice_fields")
+    if (writer is None) != (options.write is None):
+        raise ConfigError("curate.write and a writer come together: the writer is the generative teacher it names")
+    if writer is not None and label_field and (teacher_probs is None or not label_names):
+        raise ConfigError("curate.write has the task teacher label what the writer writes, which needs a classifier "
+                          "teacher and the label names")
     run = _Run(text_field, options, scrub, teacher_probs, list(eval_texts), len(records),
                minhash_values or (lambda norms: minhash_values_of(norms, options.dedupe.num_perm)))
+    run.label_field, run.label_names = label_field, list(label_names or [])
     items = [_Item(dict(r), i, "input") for i, r in enumerate(records)]
     run.step("input", items, items)
 
     if options.transfer.per_record:
-        if transfer is None or teacher_probs is None:
+        if transfer is None or (teacher_probs is None and (label_field or options.transfer.min_confidence)):
             raise ConfigError("curate.transfer.per_record asks for a transfer set labelled by the teacher, which needs "
-                              "a classifier teacher; set it to 0 for this pipeline")
+                              "a classifier or embedding teacher; set it to 0 for this pipeline")
         if label_field and not label_names:
             raise ConfigError("curate.transfer needs the label names to write the teacher's labels under "
                               f"{label_field!r}")
-        items = run.transfer(items, transfer, label_field, label_names or [])
+        items = run.transfer(items, transfer)
     if options.augment.enabled and generate is not None:
         items = run.augment(items, generate)
     if teacher_probs is not None and options.confidence.threshold > 0:
         items = run.apply("confidence", items, run.unconfident)
     items = run.apply("dedupe", items, lambda xs: run.duplicates(xs, _Index(options.dedupe)))
     items = run.apply("contamination", items, run.contaminated)
-    items = run.rebalance(items, fields, _known_values(records, fields, expected, options), generate)
+    items = run.rebalance(items, fields, _known_values(records, fields, expected, options), writer or generate)
     if canaries is not None:
         items = run.plant(items, canaries)
     return CurateResult([it.record for it in items], run.funnel, run.drops, run.coverage, run.scrub_report,
@@ -304,6 +364,8 @@ class _Run:
         self.made: Counter = Counter()
         self.synthetic_dropped: Counter = Counter()
         self._eval_index: _Index | None = None
+        self.label_field: str | None = None
+        self.label_names: list[str] = []
 
     # -- the funnel -------------------------------------------------------
 
@@ -436,32 +498,41 @@ class _Run:
             item = _Item(record, start + k, "synthetic", made_by)
             if k in residual:
                 self.drop(item, made_by, "scrub_residual", reasons)
+            elif not self.text(item).strip():
+                self.drop(item, made_by, "empty_text", reasons)
             else:
                 kept.append(item)
         return kept, len(made)
 
-    def transfer(self, items: list[_Item], generate: Generate, label_field: str | None,
-                 label_names: Sequence[str]) -> list[_Item]:
-        """Generated inputs labelled by the teacher and kept when it is sure enough of them."""
+    def labelled(self, new: list[_Item], step: str, metric: str, min_confidence: float,
+                 reasons: Counter) -> list[_Item]:
+        """``new`` labelled with the teacher's top class (never its seed's label); the ones it is unsure of dropped."""
         import numpy as np
 
+        if not new:
+            return []
+        probs = np.asarray(self.teacher_probs([self.text(it) for it in new]), dtype=float)
+        top = np.sort(probs, axis=1)[:, ::-1]
+        confidence = top[:, 0] if metric == "max_prob" else top[:, 0] - top[:, 1]
+        kept = []
+        for item, row, sure in zip(new, probs, confidence, strict=True):
+            if sure < min_confidence:
+                self.drop(item, step, "low_confidence", reasons)
+                continue
+            if self.label_field:
+                item.record[self.label_field] = self.label_names[int(row.argmax())]
+            kept.append(item)
+        return kept
+
+    def transfer(self, items: list[_Item], generate: Generate) -> list[_Item]:
+        """Generated inputs labelled by the teacher and kept when it is sure enough of them."""
         options = self.options.transfer
         seeds = [it for it in items if it.origin == "input"]
         reasons: Counter = Counter()
         new, made = self.synthesize(generate, seeds, options.per_record, made_by="transfer", reasons=reasons)
-        kept = []
-        if new:
-            probs = np.asarray(self.teacher_probs([self.text(it) for it in new]), dtype=float)
-            top = np.sort(probs, axis=1)[:, ::-1]
-            confidence = top[:, 0] if options.metric == "max_prob" else top[:, 0] - top[:, 1]
-            for item, row, sure in zip(new, probs, confidence, strict=True):
-                if sure < options.min_confidence:
-                    self.drop(item, "transfer", "low_confidence", reasons)
-                    continue
-                if label_field:
-                    item.record[label_field] = label_names[int(row.argmax())]
-                kept.append(item)
-        out = items + kept
+        if self.teacher_probs is not None:  # unlabelled embedding data: the teacher's embeddings are all it gives
+            new = self.labelled(new, "transfer", options.metric, options.min_confidence, reasons)
+        out = items + new
         self.step("transfer", items, out, added=made, dropped=reasons, seeds=len(seeds),
                   per_record=options.per_record, labelled_by="teacher", scrubbed=self._scrub is not None)
         return out
@@ -481,7 +552,7 @@ class _Run:
                   generate: Generate | None) -> list[_Item]:
         minimum, how = self.options.min_per_slice, self.options.rebalance
         before = list(items)
-        oversampled, generated, reasons = Counter(), Counter(), Counter()
+        oversampled, generated, written, reasons = Counter(), Counter(), Counter(), Counter()
         index: _Index | None = None
         for name in fields:
             counts = Counter(_value(it, name) for it in items)
@@ -502,8 +573,9 @@ class _Run:
                     if index is None:  # what generation must not duplicate: everything kept so far
                         index = _Index(self.options.dedupe)
                         self.duplicates(items, index)
-                    extra, made = self.fill(generate, members, short, index, reasons)
+                    extra, made = self.fill(generate, members, short, index, reasons, field=name, value=value)
                     generated[key] += made
+                    written[key] += len(extra)
                 else:
                     extra = []
                 items = items + extra
@@ -511,16 +583,30 @@ class _Run:
             for value, entry in audit.items():
                 entry["after"] = after[value]
                 entry["below_minimum"] = after[value] < minimum
+                if how == "generate":  # what generation added to this value, after every filter
+                    entry["generated"] = written[f"{name}={value}"]
             self.coverage[name] = audit
         self.step("rebalance", before, items, added=sum(oversampled.values()) + sum(generated.values()),
                   dropped=reasons, oversampled=dict(oversampled), generated=dict(generated))
         return items
 
-    def fill(self, generate: Generate, members: list[_Item], short: int, index: _Index,
-             reasons: Counter) -> tuple[list[_Item], int]:
-        """Up to ``short`` new records of a thin slice, each screened like the data it joins; the rest dropped."""
+    def fill(self, generate: Generate, members: list[_Item], short: int, index: _Index, reasons: Counter, *,
+             field: str, value: str) -> tuple[list[_Item], int]:
+        """Up to ``short`` new records of a thin slice, each screened like the data it joins; the rest dropped.
+
+        Written by a generative teacher (``curate.write``): ``per_seed`` variants of each member at least,
+        each labelled by the task teacher and dropped as ``off_slice`` when that label leaves the slice."""
+        write = self.options.write
         per_record = -(-short // len(members))
-        new, made = self.synthesize(generate, members, per_record, made_by="rebalance", reasons=reasons)
+        if write is not None:
+            per_record = max(per_record, write.per_seed)
+        made_by = "rebalance" if write is None else "write"
+        new, made = self.synthesize(generate, members, per_record, made_by=made_by, reasons=reasons)
+        if write is not None and self.teacher_probs is not None:
+            new = self.labelled(new, "rebalance", "max_prob", write.min_confidence, reasons)
+            for item in [it for it in new if _value(it, field) != value]:
+                self.drop(item, "rebalance", "off_slice", reasons)
+            new = [it for it in new if _value(it, field) == value]
         kept = []
         for item, reason in zip(new, self.screen(new, index, short), strict=True):
             if reason is None:
@@ -538,6 +624,21 @@ class _Run:
         self.step("canaries", items, out, added=canaries.records, canaries=len(canaries.lines),
                   copies=canaries.copies, digest=canaries.digest)
         return out
+
+
+def neighbour_vote(index, index_labels: Sequence[int], queries, classes: int, k: int = 10):
+    """Class probabilities from an embedding teacher: the share of each class among a query's ``k`` nearest
+    labelled records by cosine (``index``, one row each). How an embedding teacher labels a transfer input."""
+    import numpy as np
+
+    index, queries = np.asarray(index, dtype=np.float32), np.asarray(queries, dtype=np.float32)
+    unit = lambda m: m / np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-12)  # noqa: E731
+    sims = unit(queries) @ unit(index).T
+    k = min(k, len(index))
+    nearest = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+    votes = np.zeros((len(queries), classes))
+    np.add.at(votes, (np.repeat(np.arange(len(queries)), k), np.asarray(index_labels)[nearest].ravel()), 1.0)
+    return votes / k
 
 
 def normalise(text: str) -> str:

@@ -46,7 +46,9 @@ teacher:
 data:
   text_field: text
   label_field: label
-{limit}student:
+{limit}curate:
+  transfer: {{per_record: 2}}   # new inputs the teacher embeds; its labels-only twin trains without them
+student:
   layers: 2          # initialised from teacher layers, DistilBERT-style
   epochs: {epochs}
   lr: 2.0e-4

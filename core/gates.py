@@ -37,10 +37,56 @@ def compute_gates(evidence: dict[str, Any], gates: Any, task: str,
     if "regression.regressions" in evidence:
         results.append(_at_most("regression", evidence["regression.regressions"], 0,
                                 "slices that fell against the last released student"))
+    if gates.distillation_added_value is not None:
+        results.append(added_value_gate(evidence, gates.distillation_added_value))
     if task == "causal-lm":
         results.append(_at_most("memorization", evidence.get("memorization.reproduced"), 0,
                                 "planted canaries the student reproduces"))
     return results
+
+
+def added_value_gate(evidence: dict[str, Any], limits: Any) -> dict[str, Any]:
+    """Distillation added value: the student's accuracy gain over its labels-only baseline, and the paired test.
+
+    Both must hold: a gain below ``min_gain`` shows distillation added too little,
+    and a p-value above ``max_p_value`` means the gain, whatever its size, is not
+    distinguishable from seed and sampling noise on this test split. Without a
+    baseline to compare against (``baseline: false``) there is no evidence, so it fails.
+    """
+    gain, p_value = evidence.get("distillation.gain"), evidence.get("distillation.p_value")
+    what = "student accuracy minus its labels-only baseline's on the same test items"
+    if gain is None or p_value is None:
+        return _gate("distillation_added_value", None, limits.min_gain, what, False, "≥")
+    passed = gain >= limits.min_gain and p_value <= limits.max_p_value
+    result = _gate("distillation_added_value", gain, limits.min_gain, what, passed, "≥")
+    result["message"] += f", paired bootstrap p = {p_value:.3g} (needs ≤ {limits.max_p_value:g})"
+    return result | {"p_value": p_value}
+
+
+def added_value_evidence(student_correct: Any, baseline_correct: Any) -> dict[str, float]:
+    """The evidence ``added_value_gate`` reads, from per-item correctness of student and baseline on one test split."""
+    from stillroom.plugins.evaluators.metrics import paired_bootstrap
+
+    paired = paired_bootstrap(student_correct, baseline_correct)
+    return {"distillation.gain": paired["difference"], "distillation.p_value": paired["p_value"],
+            "distillation.items": paired["items"]}
+
+
+def added_value_verdict(evidence: dict[str, Any], *, baseline: float | None, teacher: float | None) -> str:
+    """What distillation added, in one sentence from the measured figures: above the labels-only twin, or why not."""
+    gain, p_value, items = (evidence[f"distillation.{k}"] for k in ("gain", "p_value", "items"))
+    figures = (f"{gain * 100:+.1f} points over its labels-only twin on {items} test items "
+               f"(paired bootstrap p = {p_value:.2g})")
+    if gain > 0 and p_value <= 0.05:
+        return f"KD student measurably above its labels-only twin: {figures}"
+    if baseline is not None and teacher is not None and baseline >= teacher:
+        why = (f"the twin already matches the teacher ({baseline:.3f} against {teacher:.3f}), so the teacher has "
+               "nothing to teach beyond the labels")
+    elif gain <= 0:
+        why = "distillation did no better than the labels alone on this data"
+    else:
+        why = f"a gain this size cannot be told from noise on {items} test items"
+    return f"KD student not measurably above its labels-only twin: {figures}; {why}"
 
 
 def sample_audit_gate(audit: dict[str, Any] | None, max_misses: int, *, reason: str | None = None) -> dict[str, Any]:

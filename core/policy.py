@@ -100,6 +100,13 @@ class DeploymentTarget(Strict):
     max_latency_ms_p95: float = Field(gt=0)
 
 
+class AddedValue(Strict):
+    """``distillation_added_value``: the student must beat its labels-only baseline on the same test items."""
+
+    min_gain: float = Field(ge=-1, le=1, description="student accuracy minus the baseline's, e.g. 0.01 for a point")
+    max_p_value: float = Field(gt=0, le=1, description="the paired bootstrap's two-sided p-value at most this")
+
+
 class SampleAuditRule(Strict):
     """A security reviewer reads ``size`` scrubbed records drawn at random and marks any PII left
     (see ``sample_audit.py``); with ``required``, a release needs such an audit with at most ``max_misses``."""
@@ -117,6 +124,7 @@ class ReleaseGates(Strict):
     max_residual_pii: int = Field(default=0, ge=0)
     sample_audit: SampleAuditRule = SampleAuditRule()
     deployment_targets: dict[str, DeploymentTarget] = {}
+    distillation_added_value: AddedValue | None = None
 
 
 class ApprovalRule(Strict):

@@ -46,7 +46,8 @@ def test_each_arm_and_seed_is_scored_on_the_same_test_set_with_a_paired_test(tmp
         return {k: {"size_mb": 1.0, "latency_ms_p50": 1.0, "agreement": 1.0, "passed": True} for k in ("fp32", "int8")}
 
     monkeypatch.setattr(bench, "export", export)
-    args = argparse.Namespace(train=train, test=test, quick=True, device="cpu", seeds=2, layers=[1],
+    args = argparse.Namespace(train=train, test=test, holdout=None, split_seed=0, threads=None, train_rows=None, quick=True,
+                              device="cpu", seeds=2, layers=[1],
                               workdir=None, teacher_model=None)
     report = bench.run(args, tmp_path / "work")
     arms = [(s["arm"], s["seed"], s["method"]) for s in report["students"]]
@@ -62,3 +63,32 @@ def test_each_arm_and_seed_is_scored_on_the_same_test_set_with_a_paired_test(tmp
     assert 0 < by["p_value"] <= 1 and len(by["mcnemar_per_seed"]) == 2
     kd = [s["accuracy"] for s in report["students"] if s["arm"] == "kd-transfer"]
     assert by["arms"]["kd-transfer"]["mean"] == pytest.approx(sum(kd) / 2)
+
+
+def load_benchmark():
+    spec = importlib.util.spec_from_file_location("banking77", ROOT / "benchmarks" / "banking77.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    return bench
+
+
+def test_a_holdout_split_of_the_training_file_is_fixed_by_its_seed_and_disjoint(tmp_path):
+    bench = load_benchmark()
+    train = tmp_path / "train.csv"
+    train.write_text("text,category\n" + "".join(f"query {i},c{i % 3}\n" for i in range(200)))
+    def split(seed):
+        return bench.split_rows(argparse.Namespace(train=train, test=None, holdout=0.1, split_seed=seed))
+
+    rest, test = split(0)
+    assert len(test) == 20 and len(rest) == 180 and not {r["text"] for r in test} & {r["text"] for r in rest}
+    assert split(0) == (rest, test) and split(1)[1] != test
+
+
+@pytest.mark.parametrize(("args", "says"), [(["--holdout", "1.5"], "--holdout must be a fraction"),
+                                            ([], "one of the arguments --test --holdout is required"),
+                                            (["--holdout", "0.1", "--test", "t.csv"], "not allowed with")])
+def test_the_test_set_is_a_file_or_a_holdout_fraction_and_nothing_else(args, says, capsys):
+    bench = load_benchmark()
+    with pytest.raises(SystemExit) as exit_:
+        bench.main(["--train", "train.csv", *args])
+    assert exit_.value.code == 2 and says in capsys.readouterr().err

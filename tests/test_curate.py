@@ -266,7 +266,7 @@ def test_records_generated_to_fill_a_thin_slice_pass_the_same_filters_and_the_su
     # 3 needed, 3 made (per_record = 3 for one seed): a duplicate and a leak are dropped, 1 kept; nothing surplus
     assert rebalanced["dropped"] == {"exact_duplicate": 1, "eval_overlap_exact": 1}
     assert rebalanced["added"] == 3 and rebalanced["out"] == 6
-    assert result.coverage["region"]["de"] == {"before": 1, "after": 2, "below_minimum": True}
+    assert result.coverage["region"]["de"] == {"before": 1, "after": 2, "below_minimum": True, "generated": 1}
     assert result.generated == {"made": {"rebalance": 3}, "kept": {"rebalance": 1},
                                 "dropped": {"exact_duplicate": 1, "eval_overlap_exact": 1}}
     assert leaked not in [r["text"] for r in result.records]
@@ -282,7 +282,7 @@ def test_records_generated_to_fill_a_thin_slice_pass_the_same_filters_and_the_su
     # 3 needed from 2 seeds: 2 each are made, the fourth is surplus
     assert step(result, "rebalance")["generated"] == {"region=de": 4}
     assert step(result, "rebalance")["dropped"] == {"surplus": 1}
-    assert result.coverage["region"]["de"] == {"before": 2, "after": 5, "below_minimum": False}
+    assert result.coverage["region"]["de"] == {"before": 2, "after": 5, "below_minimum": False, "generated": 3}
     assert_funnel_is_one_honest_chain(result)
 
 
@@ -536,7 +536,7 @@ def test_transfer_inputs_that_repeat_each_other_or_the_evaluation_split_are_drop
 def test_a_transfer_set_needs_a_classifier_teacher_and_paraphrase_is_refused_without_a_generative_one():
     from stillroom.augment import transferer
 
-    with pytest.raises(ConfigError, match="classifier teacher"):
+    with pytest.raises(ConfigError, match="classifier or embedding teacher"):
         run(records(QUERIES[:2]), options={"transfer": {"per_record": 2}})
     with pytest.raises(ConfigError, match="paraphrase, which needs a generative teacher"):
         transferer(object(), records(QUERIES[:2]), text_field="text", label_field="label", methods=["paraphrase"])

@@ -95,6 +95,12 @@ class HFTeacher(Teacher):
         if self.task != "causal-lm":
             return super().generate(prompts, **options)
         max_new_tokens = int(options.get("max_new_tokens", 64))
+        temperature = float(options.get("temperature", 0.0))
+        # temperature > 0 samples (nucleus, top_p), seeded so a run repeats; 0 decodes greedily
+        sampling = {"do_sample": True, "temperature": temperature, "top_p": float(options.get("top_p", 1.0))} \
+            if temperature > 0 else {"do_sample": False}
+        if temperature > 0:
+            torch.manual_seed(int(options.get("seed", 0)))
         texts = []
         self.tokenizer.padding_side = "left"  # a decoder continues from the last real token
         try:
@@ -104,7 +110,7 @@ class HFTeacher(Teacher):
                     generated = self.model.generate(
                         **encoded,
                         max_new_tokens=max_new_tokens,
-                        do_sample=False,
+                        **sampling,
                         pad_token_id=self.tokenizer.pad_token_id,
                     )
                 new_tokens = generated[:, encoded["input_ids"].shape[1] :]

@@ -28,13 +28,17 @@ def curate(run) -> dict[str, Any]:
 
         options = run.spec.curate or CurateOptions()
         held_out = validation + test
+        names = sorted({str(r[data.label_field]) for r in train + held_out}) if data.label_field else None
+        writer, author = _writer(run, options)
+        if author is not None:
+            outputs["writer"] = author
         result = curate_records(
             train,
             text_field=data.text_field,
             label_field=data.label_field,
             slice_fields=data.slice_fields,
             options=options,
-            teacher_probs=_teacher_probs(run),
+            teacher_probs=_teacher_probs(run, train, names),
             generate=_generator(run, train, options),
             scrub=run.components.get("scrubber"),
             eval_texts=[r[data.text_field] for r in held_out],
@@ -42,8 +46,9 @@ def curate(run) -> dict[str, Any]:
             expected={f: [r.get(f) for r in held_out] for f in (data.label_field, *data.slice_fields) if f},
             canaries=canaries,
             transfer=_transferer(run, train, options),
-            label_names=sorted({str(r[data.label_field]) for r in train + held_out}) if data.label_field else None,
+            label_names=names,
             minhash_values=partial(_minhash_values, run, options.dedupe.num_perm),
+            writer=writer,
         )
         if result.transfer_rows:  # the labels-only baseline trains without the teacher-labelled transfer set
             run.artifacts["baseline_dataset"] = store_dataset(
@@ -102,23 +107,39 @@ def _canaries(run):
     return None
 
 
-def _teacher_probs(run):
-    """Class probabilities from a classifier teacher, through the label cache; None for other tasks."""
-    teacher = run.components["teacher"]
-    if teacher.task != "classification":
+def _teacher_probs(run, train: list[dict], names: list[str] | None):
+    """Class probabilities from the teacher, through the label cache: a classifier's softmax, or an embedding
+    teacher's vote of the 10 training records nearest in its embedding space (with labels); None otherwise."""
+    import numpy as np
+
+    from stillroom.labels import label_outputs
+
+    teacher, data = run.components["teacher"], run.spec.data
+    predict = partial(predict_in_batches, run, teacher)
+
+    def outputs(texts: list[str]):
+        return label_outputs(teacher, texts, run.workspace.artifacts, predict=predict).outputs
+
+    if teacher.task == "classification":
+        def probabilities(texts: list[str]):
+            logits = outputs(texts)["logits"]
+            shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+            return shifted / shifted.sum(axis=1, keepdims=True)
+
+        return probabilities
+    if teacher.task != "embedding" or not names or not train:
         return None
+    from stillroom.curate import neighbour_vote
 
-    def probabilities(texts: list[str]):
-        import numpy as np
+    index_labels = [names.index(str(r[data.label_field])) for r in train]
 
-        from stillroom.labels import label_outputs
+    def votes(texts: list[str]):
+        # the training records' embeddings, computed only when a step asks for the teacher's view (most embedding
+        # runs never do), then read back from the label cache on every later call
+        index = outputs([str(r[data.text_field]) for r in train])["embeddings"]
+        return neighbour_vote(index, index_labels, outputs(texts)["embeddings"], len(names))
 
-        logits = label_outputs(teacher, texts, run.workspace.artifacts,
-                               predict=partial(predict_in_batches, run, teacher)).outputs["logits"]
-        shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
-        return shifted / shifted.sum(axis=1, keepdims=True)
-
-    return probabilities
+    return votes
 
 
 def _minhash_values(run, num_perm: int, norms: list[str]):
@@ -134,25 +155,55 @@ def _minhash_values(run, num_perm: int, norms: list[str]):
 
 
 def _generator(run, train: list[dict], options):
-    """Synthetic records: the teacher's own generations for causal LMs, else TinyBERT-style augmentation."""
+    """Label-keeping synthetic records (TinyBERT-style augmentation); a causal-LM pipeline's teacher writes instead."""
     if not options.augment.enabled and options.rebalance != "generate":
         return None
     teacher, data = run.components["teacher"], run.spec.data
     if teacher.task == "causal-lm":
-        def generate(seeds: list[dict], per_record: int) -> list[dict]:
-            prompts = [str(r[data.text_field]) for r in seeds for _ in range(per_record)]
-            return [{**seed, data.text_field: text}
-                    for seed, text in zip([r for r in seeds for _ in range(per_record)], teacher.generate(prompts))]
-        return generate
+        from stillroom.augment import writer
+        from stillroom.curate import WriteOptions
+
+        # the pipeline's own teacher continues each record, sampled: greedy decoding writes one text per seed
+        return writer(teacher, text_field=data.text_field, label_field=None, options=WriteOptions(prompt="{text}"),
+                      seed=options.seed)
     from stillroom.augment import augmenter
 
     return augmenter(train, text_field=data.text_field, label_field=data.label_field,
                      methods=options.augment.methods, seed=options.seed)
 
 
+def _writer(run, options):
+    """The generative teacher that fills weak slices (``curate.write``), and what the ledger says of it.
+
+    Named in the spec, it is built and checked against the residency policy like
+    the pipeline's teacher, before any seed record reaches it; without one, a
+    causal-LM pipeline's own teacher writes.
+    """
+    if options.write is None:
+        return None, None
+    from stillroom.augment import writer
+    from stillroom.run.stages.preflight import within_boundary
+
+    teacher = run.components["teacher"]
+    if options.write.teacher is None:
+        if teacher.task != "causal-lm":
+            raise ConfigError("curate.write.teacher is required here: this pipeline's teacher classifies, and a "
+                              "generative teacher (task: causal-lm) has to write the new records")
+        author, location = teacher, None
+    else:
+        spec = {"task": "causal-lm", **options.write.teacher}
+        author = run.plugins.component("teacher", spec.pop("type", "hf"))(spec, run.ctx)
+        location = within_boundary(run, "writer", author)
+    data = run.spec.data
+    described = {"name": author.name, "location": author.location(), "fingerprint": author.fingerprint(),
+                 **({"check": location} if location else {})}
+    return writer(author, text_field=data.text_field, label_field=data.label_field, options=options.write,
+                  seed=options.seed), described
+
+
 def _transferer(run, train: list[dict], options):
     """The transfer-set generator (``curate.transfer``), or None when the spec asks for none."""
-    if not options.transfer.per_record or run.components["teacher"].task != "classification":
+    if not options.transfer.per_record or run.components["teacher"].task not in ("classification", "embedding"):
         return None
     from stillroom.augment import transferer
 

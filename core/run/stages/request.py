@@ -10,7 +10,7 @@ from stillroom.run.stages.base import Skip, Stage
 def request(run) -> dict[str, Any]:
     """Compute the release gates and open a release request bound to everything above."""
     from stillroom.approvals import open_request
-    from stillroom.gates import compute_gates, gates_pass
+    from stillroom.gates import added_value_verdict, compute_gates, gates_pass
 
     if "student" not in run.evaluations or "exports" not in run.artifacts:
         raise Skip("no evaluated, exported student to release")
@@ -18,6 +18,7 @@ def request(run) -> dict[str, Any]:
     evidence = {f"{e.evaluator}.{k}": v for e in run.evaluations["student"] for k, v in e.metrics.items()}
     evidence["residual_pii"] = run.summaries.get("scrub", {}).get("residual", 0)
     slices = next((e.slices for e in run.evaluations["student"] if e.evaluator == "slices"), {})
+    evidence |= _added_value(run)
     shipped_int8 = _int8_megabytes(run)
     if shipped_int8 is not None:  # sized for int8: the size gated is the size shipped
         evidence["latency.size_mb"] = shipped_int8
@@ -27,8 +28,31 @@ def request(run) -> dict[str, Any]:
         "request_id": None, "run_id": run.run_id, "metrics": evidence, "artifacts": run.artifacts})]
     opened = open_request(run.workspace, kind="release", subject={**subject, "gates": gates},
                           initiator=run.initiator, policy_digest=run.policy.digest, run_id=run.run_id, gates=gates)
-    return {"request_id": opened.id, "digest": opened.digest, "gates_passed": gates_pass(gates),
-            "gates": {g["gate"]: g["passed"] for g in gates}}
+    outputs = {"request_id": opened.id, "digest": opened.digest, "gates_passed": gates_pass(gates),
+               "gates": {g["gate"]: g["passed"] for g in gates}}
+    if "distillation.gain" in evidence:
+        task_metrics = {role: next((e.metrics for e in run.evaluations.get(role, []) if e.evaluator == "task"), {})
+                        for role in ("student", "baseline")}
+        verdict = added_value_verdict(evidence, baseline=task_metrics["baseline"].get("accuracy"),
+                                      teacher=task_metrics["student"].get("teacher_accuracy"))
+        outputs["distillation"] = {k.removeprefix("distillation."): v for k, v in evidence.items()
+                                   if k.startswith("distillation.")} | {"verdict": verdict}
+    return outputs
+
+
+def _added_value(run) -> dict[str, float]:
+    """Student against the labels-only baseline on the same test items, for the distillation-added-value gate."""
+    import numpy as np
+
+    from stillroom.gates import added_value_evidence
+    from stillroom.plugins.evaluators.outcomes import outcomes
+
+    if "baseline" not in run.students or run.dataset.test.labels is None or not len(run.dataset.test):
+        return {}
+    teacher, labels = run.components["teacher"], np.asarray(run.dataset.test.labels)
+    correct = [outcomes(run.students[role], teacher, run.dataset, run.ctx).student_predicted == labels
+               for role in ("student", "baseline")]
+    return added_value_evidence(*correct)
 
 
 def _release_gates(run):

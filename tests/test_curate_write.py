@@ -1,0 +1,154 @@
+"""A generative teacher writes records for weak slices: sampled (temperature, top-p), N variants per seed,
+scrubbed again, labelled by the task teacher, confidence-filtered, deduplicated, every drop with its reason code,
+and the coverage audit says what generation added. The writer is a tiny random causal LM (tests/tinymodels.py)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+import tinymodels as tm
+from pydantic import ValidationError
+
+from stillroom.augment import writer
+from stillroom.curate import CurateOptions, WriteOptions, curate
+from stillroom.errors import ConfigError
+from stillroom.plugins.teachers.hf import HFTeacher
+
+LABELS = list(tm.INTENTS)  # card_arrival, transfer, pin
+
+
+@pytest.fixture(scope="module")
+def author(tmp_path_factory):
+    root = tmp_path_factory.mktemp("writer")
+    return HFTeacher({"path": str(tm.causal_dir(root / "causal")), "task": "causal-lm", "batch_size": 8},
+                     tm.context(root))
+
+
+def keyword_teacher(texts):
+    """The task teacher: "pin" when a text mentions a pin, "transfer" for money, else card_arrival; sure of pins."""
+    rows = []
+    for text in texts:
+        if re.search(r"\bpin\b", text):
+            rows.append([0.05, 0.05, 0.9])
+        elif re.search(r"money|transfer", text):
+            rows.append([0.2, 0.6, 0.2])
+        else:
+            rows.append([0.7, 0.2, 0.1])
+    return np.array(rows)
+
+
+def rows(texts, label):
+    return [{"text": t, "label": label, "region": "uk"} for t in texts]
+
+
+def test_sampling_writes_different_variants_of_one_seed_repeatably_where_greedy_repeats_one(author):
+    prompts = ["my pin is blocked"] * 6
+    greedy = author.generate(prompts, max_new_tokens=6)
+    sampled = author.generate(prompts, max_new_tokens=6, temperature=1.0, top_p=0.95, seed=3)
+    assert len(set(greedy)) == 1 and len(set(sampled)) > 3
+    assert author.generate(prompts, max_new_tokens=6, temperature=1.0, top_p=0.95, seed=3) == sampled
+
+
+def test_a_weak_label_is_filled_with_written_records_the_task_teacher_labelled_and_every_drop_has_a_reason(author):
+    data = rows([f"my card {w} has not arrived" for w in ("one", "two", "three", "four", "five", "six")],
+                "card_arrival") + rows(["i forgot my pin", "change my pin please"], "pin")
+    options = CurateOptions(min_per_slice=6, rebalance="generate", seed=0,
+                            write={"per_seed": 12, "temperature": 1.2, "top_p": 0.98, "max_new_tokens": 8,
+                                   "min_confidence": 0.8, "prompt": "{text} pin"})
+    seen = []
+
+    def scrub(batch):  # scrubbing again: every written text passes through it before anything else sees it
+        seen.extend(r["text"] for r in batch)
+        return [{**r, "text": r["text"].replace("four", "<NUMBER>")} for r in batch], _report(len(batch))
+
+    result = curate(data, text_field="text", label_field="label", slice_fields=["region"], options=options,
+                    teacher_probs=keyword_teacher, label_names=LABELS, scrub=scrub, eval_texts=["my pin is blocked"],
+                    writer=writer(author, text_field="text", label_field="label", options=options.write))
+
+    rebalance = next(s for s in result.funnel if s["step"] == "rebalance")
+    assert rebalance["generated"] == {"label=pin": 2 * 12} and len(seen) == 24  # N variants per seed, all scrubbed
+    assert result.generated["made"] == {"write": 24}
+    written = result.records[len(data):]
+    assert 0 < len(written) <= 4 and all(r["label"] == "pin" and "pin" in r["text"].split() for r in written)
+    assert len({r["text"] for r in written}) == len(written)  # sampled and deduplicated: no two alike
+    reasons = {d["reason"] for d in result.drops if d.get("generated_by") == "write"}
+    assert reasons <= {"off_slice", "low_confidence", "exact_duplicate", "near_duplicate", "eval_overlap_exact",
+                       "eval_overlap_near", "surplus", "empty_text"} and reasons
+    assert sum(rebalance["dropped"].values()) == 24 - len(written)
+    audit = result.coverage["label"]["pin"]
+    assert audit["before"] == 2 and audit["generated"] == len(written) and audit["after"] == 2 + len(written)
+    assert result.coverage["label"]["card_arrival"]["generated"] == 0
+    report = json.dumps(result.report())
+    assert not any(text in report for text in seen)  # counts and reasons, never a text
+
+
+def test_records_the_teacher_puts_in_another_class_or_is_unsure_of_are_dropped_as_off_slice_or_low_confidence(
+        author):
+    options = CurateOptions(min_per_slice=3, rebalance="generate", write={"per_seed": 4, "min_confidence": 0.65})
+    # this "writer" writes one text per class for each seed, to check the labelling rules exactly
+    fixed = ["send money now", "where is my card today", "reset the pin code", "my pin is blocked again"]
+    result = curate(rows(["i forgot my pin"], "pin"), text_field="text", label_field="label", slice_fields=[],
+                    options=options, teacher_probs=keyword_teacher, label_names=LABELS,
+                    writer=lambda seeds, n: [{"region": "uk", "text": t} for t in fixed])
+    drops = {d["index"]: d["reason"] for d in result.drops}
+    assert drops == {1: "low_confidence", 2: "off_slice"}  # transfer at 0.6 < 0.65; card_arrival is not pin
+    assert [r["text"] for r in result.records[1:]] == fixed[2:]
+
+
+def test_write_options_are_checked_and_a_classifier_pipeline_needs_a_generative_teacher(author):
+    with pytest.raises(ValidationError, match="rebalance: generate and min_per_slice"):
+        CurateOptions(write={})
+    with pytest.raises(ValidationError, match="must contain {text}"):
+        WriteOptions(prompt="write something")
+    with pytest.raises(ValidationError, match="must be a causal LM"):
+        WriteOptions(teacher={"path": "m", "task": "classification"})
+    with pytest.raises(ValidationError):
+        WriteOptions(temperature=0)  # greedy writes the same text for every variant of a seed
+    classifier = type("T", (), {"task": "classification", "name": "hf"})()
+    with pytest.raises(ConfigError, match="generative"):
+        writer(classifier, text_field="text", label_field="label", options=WriteOptions())
+    options = CurateOptions(min_per_slice=3, rebalance="generate", write={})
+    with pytest.raises(ConfigError, match="classifier teacher"):
+        curate(rows(["i forgot my pin"], "pin"), text_field="text", label_field="label", slice_fields=[],
+               options=options, writer=writer(author, text_field="text", label_field="label", options=options.write))
+
+
+def test_a_classifier_run_writes_its_weak_label_with_a_generative_teacher_checked_against_residency(workspace,
+                                                                                                  tmp_path):
+    from stillroom.config import parse_spec
+    from stillroom.pipeline import run_pipeline
+
+    texts, labels = tm.toy_split(90, 5)
+    data = [{"text": t, "label": LABELS[y]} for t, y in zip(texts, labels) if LABELS[y] != "pin"]
+    data += [{"text": t, "label": "pin"} for t in ("my pin is blocked", "reset the pin code", "i forgot my pin",
+                                                    "change my pin please")]
+    path = tmp_path / "intents.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in data))
+    causal = tm.causal_dir(tmp_path / "causal")
+    spec = {"name": "intents", "source": {"type": "jsonl", "path": str(path), "classification": "public"},
+            "teacher": {"type": "hf", "path": str(tm.classifier_dir(tmp_path / "teacher")), "task": "classification"},
+            "data": {"label_field": "label"},
+            "curate": {"min_per_slice": 8, "rebalance": "generate",
+                       "write": {"teacher": {"path": str(causal)}, "per_seed": 6, "min_confidence": 0.0}},
+            "student": {"layers": 1, "epochs": 1, "batch_size": 16}, "baseline": False, "evaluators": [],
+            "exporters": []}
+    run = run_pipeline(workspace, parse_spec(spec), initiator="op", progress=False)
+
+    entry = next(json.loads(leaf) for _s, leaf, _g, _h in workspace.ledger().rows()
+                 if json.loads(leaf)["kind"] == "stage.curate")["payload"]["outputs"]
+    assert entry["writer"]["location"] == causal.as_uri() and entry["writer"]["check"]["role"] == "writer"
+    funnel = workspace.artifacts.read_json(run.artifacts["curation_funnel"])
+    seeds = funnel["coverage"]["label"]["pin"]["before"]  # the pin records the split left in training
+    assert 0 < seeds < 8 and entry["steps"]["generated"]["made"]["write"] == seeds * max(6, -(-(8 - seeds) // seeds))
+    rebalance = next(s for s in funnel["funnel"] if s["step"] == "rebalance")
+    assert rebalance["generated"] == {"label=pin": entry["steps"]["generated"]["made"]["write"]}
+    assert funnel["coverage"]["label"]["pin"]["generated"] == rebalance["added"] - sum(rebalance["dropped"].values())
+
+
+def _report(n):
+    from stillroom.components import ScrubReport
+
+    return ScrubReport(records=n)
