@@ -62,15 +62,16 @@ class CanaryEvaluator(Evaluator):
                 raise ConfigError(f"evaluator canary: option {key!r} must be a whole number from 1 to 10000, "
                                   f"got {value!r}")
         seed = self.options.get("seed")
-        if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
-            raise ConfigError(f"evaluator canary: option 'seed' must be a whole number, got {seed!r}")
+        if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**53):
+            raise ConfigError(f"evaluator canary: option 'seed' must be a whole number from 0 to 2**53 - 1 "
+                              f"(exact in the ledger's JSON), got {seed!r}")
 
     def planting(self) -> dict[str, Any]:
         """The canary set the curate stage plants for this probe, its seed recorded with it.
 
         ``canaries`` given in the options are planted as they are. Otherwise
         ``count`` secrets of ``digits`` digits are drawn from ``seed``, or,
-        without one, from a 64-bit seed keyed with the workspace secret and the
+        without one, from a 48-bit seed (exact as a JSON number) keyed with the workspace secret and the
         run's seed. The same workspace and spec then plant the same canaries
         (the teacher's cached outputs still apply), and a reader of the ledger,
         which holds the spec and the set's digest but not the set, can neither
@@ -88,7 +89,7 @@ class CanaryEvaluator(Evaluator):
                     raise ConfigError("evaluator canary: give option 'seed' outside a workspace (there is no "
                                       "workspace secret to draw one from)")
                 keyed = hmac.new(self.ctx.secret, f"stillroom/canary/{self.ctx.seed}".encode(), hashlib.sha256)
-                seed, seed_from = int.from_bytes(keyed.digest()[:8], "big"), "workspace secret and run seed"
+                seed, seed_from = int.from_bytes(keyed.digest()[:6], "big"), "workspace secret and run seed"
             canaries = make_canaries(self.options.get("count", OPTIONS["count"]), seed,
                                      self.options.get("digits", OPTIONS["digits"]))
         return {"canaries": canaries, "lines": [line(c) for c in canaries],
