@@ -734,6 +734,8 @@ def dashboard(
     """Serve the reviewer dashboard (Streamlit) for this workspace; it never phones home."""
     from importlib import resources
 
+    from stillroom.dashboard.theme import streamlit_options
+
     ws = open_workspace(workspace)
     app_file = resources.files("stillroom.dashboard").joinpath("app.py")
     # Setting the address (and the browser address) explicitly also stops Streamlit from looking up the
@@ -741,7 +743,7 @@ def dashboard(
     command = [sys.executable, "-m", "streamlit", "run", str(app_file),
                "--server.address", address, "--server.port", str(port), "--browser.serverAddress", address,
                "--server.headless", "true", "--browser.gatherUsageStats", "false",
-               "--client.toolbarMode", "viewer", "--client.showErrorDetails", "type", "--theme.base", "light",
+               "--client.toolbarMode", "viewer", "--client.showErrorDetails", "type", *streamlit_options(),
                "--server.fileWatcherType", "none", "--runner.magicEnabled", "false",
                "--", "--workspace", str(ws.root)]
     typer.echo(f"Stillroom dashboard for {ws.root} on http://{address}:{port}", err=True)

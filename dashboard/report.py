@@ -22,7 +22,7 @@ from fpdf.fonts import FontFace  # noqa: E402
 
 from stillroom import approvals  # noqa: E402
 from stillroom.artifacts import atomic_write_bytes, sha256_bytes  # noqa: E402
-from stillroom.dashboard import evidence  # noqa: E402
+from stillroom.dashboard import evidence, theme  # noqa: E402
 from stillroom.errors import UsageError  # noqa: E402
 
 FONT = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
@@ -186,7 +186,7 @@ def _slice_chart(name: str, rows: list[dict[str, Any]]) -> io.BytesIO:
     labels = [f"{r['slice']} (n={r['n']})" for r in rows]
     figure, axes = plt.subplots(figsize=(10, 0.32 * len(rows) + 0.9), dpi=110)
     places = range(len(rows))
-    for offset, model, colour in ((-0.2, "student", "#0d47a1"), (0.2, "teacher", "#64b5f6")):
+    for offset, (model, colour) in zip((-0.2, 0.2), theme.MODELS.items()):
         measured = [(i, r[model]) for i, r in zip(places, rows) if r[model] is not None]
         axes.barh([i + offset for i, _ in measured], [v for _, v in measured], height=0.38, color=colour, label=model)
     axes.set_yticks(list(places), labels, fontsize=7)

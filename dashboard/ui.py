@@ -85,6 +85,12 @@ def table(rows: list[dict[str, Any]], *, empty: str = "None.", help: dict[str, s
         st.caption(empty)
 
 
+def chart(figure, rows: list[dict[str, Any]], *, help: dict[str, str] | None = None) -> None:
+    """A chart and, under it, the rows it draws as a table: what a screen reader or a keyboard reads."""
+    st.altair_chart(figure, width="stretch")
+    table(rows, help=help)
+
+
 def error(exc: StillroomError) -> None:
     """A refusal or failure as the core worded it, as text."""
     st.error(plain(exc), icon=":material/block:")

@@ -56,8 +56,9 @@ def test_reviewers_walk_both_request_kinds_without_a_request_off_loopback(desk, 
     ws, release, last, residency, base = desk
     page, outside = guarded
 
-    # Security: a shared link to the release survives the sign-in and opens on the summary.
-    sign_in_at(page, f"{base}/request?id={release.id}", "sam")
+    # Security, signing in with the keyboard alone: a shared link to the release survives the sign-in and
+    # opens on the summary.
+    sign_in_by_keyboard(page, f"{base}/request?id={release.id}", "sam")
     expect(page.get_by_role("heading", name=f"Request {release.id}")).to_be_visible(timeout=WAIT_MS)
     summary = page.get_by_text(re.compile(r"distilled from bank-intent-teacher \(licence: apache-2\.0\) for: routing"))
     expect(summary).to_be_visible(timeout=WAIT_MS)
@@ -84,7 +85,7 @@ def test_reviewers_walk_both_request_kinds_without_a_request_off_loopback(desk, 
     expect_signed(page, f"approve {residency.id} (subject {residency.digest[:16]}). The request is pending; "
                         "still needs legal.")
     open_from_inbox(page, release.id)
-    sign(page, "sam", "approve", "scrub report clean; no egress")
+    approve_by_keyboard(page, "sam", "scrub report clean; no egress")
     expect_signed(page, f"approve {release.id} (subject {release.digest[:16]}). The request is pending; "
                         "still needs legal.")
 
@@ -138,6 +139,41 @@ def sign_in_at(page, url: str, name: str) -> None:
     page.get_by_label("Passphrase").fill(helpers.passphrase(name))
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name=re.compile("^(Inbox|Request )"))).to_be_visible(timeout=WAIT_MS)
+
+
+def sign_in_by_keyboard(page, url: str, name: str) -> None:
+    """``sign_in_at`` with Tab and typing only: no click."""
+    page.goto(url)
+    expect(page.get_by_label("User name")).to_be_visible(timeout=WAIT_MS)
+    tab_to(page, page.get_by_label("User name"))
+    page.keyboard.type(name)
+    tab_to(page, page.get_by_label("Passphrase"))
+    page.keyboard.type(helpers.passphrase(name))
+    tab_to(page, page.get_by_role("button", name="Sign in"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name=re.compile("^(Inbox|Request )"))).to_be_visible(timeout=WAIT_MS)
+
+
+def approve_by_keyboard(page, name: str, comment: str) -> None:
+    """Choose Approve (Space), comment, passphrase and sign (Enter), moving between them with Tab only."""
+    expect(page.get_by_role("button", name="Sign decision")).to_be_attached(timeout=WAIT_MS)
+    tab_to(page, page.get_by_role("radio", name="Approve"))
+    page.keyboard.press("Space")
+    tab_to(page, page.get_by_role("textbox", name="Comment"))
+    page.keyboard.type(comment)
+    tab_to(page, page.get_by_label(re.compile("Your passphrase")))
+    page.keyboard.type(helpers.passphrase(name))
+    tab_to(page, page.get_by_role("button", name="Sign decision"))
+    page.keyboard.press("Enter")
+
+
+def tab_to(page, target, presses: int = 250) -> None:
+    """Press Tab until ``target`` has the focus; fail if the keyboard cannot reach it."""
+    for _ in range(presses):
+        if target.evaluate("element => element === document.activeElement"):
+            return
+        page.keyboard.press("Tab")
+    pytest.fail(f"{target} is not reachable with Tab ({presses} presses)")
 
 
 def open_from_inbox(page, request_id: str) -> None:

@@ -8,7 +8,7 @@ import altair as alt
 import streamlit as st
 
 from stillroom import approvals
-from stillroom.dashboard import actions, evidence, report, review, ui
+from stillroom.dashboard import actions, evidence, report, review, theme, ui
 from stillroom.errors import StillroomError
 
 CHOICES = {"approve": "Approve", "changes": "Request changes", "reject": "Reject"}
@@ -47,7 +47,7 @@ def slice_chart(rows: list[dict]) -> alt.Chart:
     return alt.Chart(alt.Data(values=bars)).mark_bar().encode(
         y=alt.Y("slice:N", title=None, sort=order, axis=alt.Axis(labelLimit=400)), yOffset="model:N",
         x=alt.X("accuracy:Q", scale=alt.Scale(domain=[0, 1])),
-        color=alt.Color("model:N", scale=alt.Scale(domain=["student", "teacher"], range=["#0d47a1", "#64b5f6"])),
+        color=alt.Color("model:N", scale=alt.Scale(domain=list(theme.MODELS), range=list(theme.MODELS.values()))),
         tooltip=["slice:N", "model:N", alt.Tooltip("accuracy:Q", format=".3f")],
     ).properties(height=36 * len(rows) + 30)
 
@@ -209,8 +209,7 @@ if "Summary" in tab:
                    "cell was not measured, a 0 was measured as 0.")
         for field, rows in ev.slices.items():
             st.subheader(f"Accuracy by {ui.plain(field)}")
-            st.altair_chart(slice_chart(rows), width="stretch")
-            ui.table(rows, help={"drop": review.GLOSSARY["drop"]})
+            ui.chart(slice_chart(rows), rows, help={"drop": review.GLOSSARY["drop"]})
     with tab["Size & latency"]:
         ui.table(ev.targets, empty="No deployment targets in the policy's release gates.")
     with tab["Scrub"]:
