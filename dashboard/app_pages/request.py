@@ -52,10 +52,48 @@ def slice_chart(rows: list[dict]) -> alt.Chart:
     ).properties(height=36 * len(rows) + 30)
 
 
+def linked(summary) -> str:
+    """The summary as Markdown: the text escaped, each figure a link to its evidence, its glossary sentence
+    as the link's tooltip."""
+    out = []
+    for piece, fact in summary.pieces():
+        if fact is None:
+            out.append(ui.plain(piece))
+        else:
+            tip = f"{fact['meaning']} Read from {fact['from']}.".strip().replace('"', "'")
+            out.append(f'[{ui.plain(piece)}](#{review.anchor(fact)} "{tip}")')
+    return "".join(out)
+
+
+def figure_evidence(ev, figure: str) -> list[dict]:
+    """The rows a summary figure was read from, as the tabs show them."""
+    name, _, target = figure.partition("[")
+    worst = next((g for g in ev.gates if g["gate"] == "worst_slice_drop"), None)
+    if target:
+        return [row for row in ev.targets if row["target"] == target.rstrip("]")]
+    if name in ("recall", "recall data set"):
+        measured = ((ev.scrub or {}).get("detection") or {}).get("measured") or []
+        return [{"data set": m["name"], "kind": m["kind"], "records": m["size"], "measured": m["measured_at"],
+                 **{k: m["overall"].get(k) for k in ("precision", "recall", "support")}, "digest": m["digest"]}
+                for m in measured]
+    rows = {
+        "size_mb": [m for m in ev.metrics if m["metric"].startswith("latency.")],
+        "retained": [m for m in ev.metrics if m["metric"].startswith("task.")],
+        "records": [{k: ev.run.get(k) for k in ("source", "source_location", "classification", "records",
+                                                  "data_digest")}],
+        "residual_pii": (ev.scrub or {}).get("residual", []),
+        "worst_slice_drop": [worst] if worst else [],
+        "slice examples": [row for table in ev.slices.values() for row in table if row["gated"]][:5],
+        "blocked network attempts": ev.egress,
+    }
+    return rows.get(name, [])
+
+
 def show_summary(ev) -> None:
     summary = ev.summary
     st.subheader("In plain words")
-    ui.text(summary.text)
+    st.markdown(linked(summary))
+    st.caption("Every figure links to the evidence it was read from, below; hover it for what it means.")
     metric = {row["metric"]: row["student"] for row in ev.metrics}
     gate = {g["gate"]: g.get("value") for g in ev.gates}
     cells = st.columns(4)
@@ -70,6 +108,11 @@ def show_summary(ev) -> None:
         ui.text(f"- {check}")
     st.subheader("Where each figure comes from")
     ui.table(summary.facts)
+    for fact in summary.facts:
+        st.subheader(f"{ui.plain(fact['figure'])}: {ui.plain(fact['value'])}", anchor=review.anchor(fact),
+                     help=fact["meaning"] or None)
+        ui.text(f"Read from {fact['from']}.")
+        ui.table(figure_evidence(ev, fact["figure"]), empty="Nothing recorded: the figure is the evidence's absence.")
 
 
 def show_card(card, run: dict) -> None:
