@@ -551,13 +551,16 @@ def requests_export(
     request_id: Annotated[str, typer.Argument(help="The request to report on.")],
     out: Annotated[Path, typer.Option("--out", help="The PDF file to write (it must not exist).")],
     workspace: WorkspaceOption = None,
+    as_user: AsOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Write a printable audit record of a request (PDF), and ledger its sha256 so the filed copy can be checked."""
+    """Write a printable audit record of a request (PDF), and ledger its sha256, signed with your own key, so
+    the filed copy can be checked and the ledger says who filed it."""
     from stillroom.dashboard.report import export_report
 
     ws = open_workspace(workspace)
-    written = export_report(ws, request_id, out, actor=os.environ.get("STILLROOM_USER") or "cli")
+    person = unlock_user(ws, as_user)
+    written = export_report(ws, request_id, out, person=person)
     if as_json:
         return emit_json(written)
     typer.echo(f"wrote {written['path']} ({written['bytes']} bytes, sha256 {written['sha256']}); "

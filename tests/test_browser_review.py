@@ -64,6 +64,9 @@ def test_reviewers_walk_both_request_kinds_without_a_request_off_loopback(desk, 
     expect(summary).to_be_visible(timeout=WAIT_MS)
     expect(summary).to_contain_text("trained on 100 records of jsonl (classification: confidential)")
     expect(summary).to_contain_text("measured recall 0.91 on heldout-pii")
+    # Each figure is a link to the evidence it was read from.
+    page.get_by_role("link", name="0.91", exact=True).click()
+    expect(page.locator("#evidence-recall")).to_be_in_viewport(timeout=WAIT_MS)
     for tab in ("Model card", "Gates", "Metrics", "Slices", "Size & latency", "Scrub", "Curation", "Egress",
                 "Plugins", "Decisions", "Ledger proofs", "Subject", "What changed"):
         page.get_by_role("tab", name=tab).click()
@@ -103,13 +106,15 @@ def test_reviewers_walk_both_request_kinds_without_a_request_off_loopback(desk, 
 
     # The audit record of the release downloads; the ledger holds its sha256, and it says what was decided.
     sign_in_at(page, f"{base}/request?id={release.id}", "lena")
+    page.get_by_text("Audit record (PDF)", exact=True).click()
+    page.get_by_label("Passphrase to sign the export").fill(helpers.passphrase("lena"))
     page.get_by_role("button", name="Prepare the audit record (PDF)").click()
     with page.expect_download(timeout=WAIT_MS) as download:
         page.get_by_role("button", name=f"Download {release.id}-audit.pdf").click()
     saved = tmp_path / "downloaded.pdf"
     download.value.save_as(saved)
-    exported = [e.payload["sha256"] for e in ws.ledger().entries(kind="request.exported", limit=10)]
-    assert sha256_bytes(saved.read_bytes()) in exported
+    [exported] = ws.ledger().entries(kind="request.exported", limit=10)
+    assert exported.payload["sha256"] == sha256_bytes(saved.read_bytes()) and exported.actor == "lena"
     text = " ".join(pdf_text(saved).split())
     for expected in (f"Audit record: request {release.id}", release.digest, "status approved",
                      "bank-intent-teacher (licence: apache-2.0)", f"What changed since {last.id}",

@@ -8,7 +8,7 @@ import altair as alt
 import streamlit as st
 
 from stillroom import approvals
-from stillroom.dashboard import actions, evidence, report, review, theme, ui
+from stillroom.dashboard import actions, evidence, review, theme, ui
 from stillroom.errors import StillroomError
 
 CHOICES = {"approve": "Approve", "changes": "Request changes", "reject": "Reject"}
@@ -36,6 +36,21 @@ def sign(request_id: str, digest: str) -> None:
     still = f"; still needs {', '.join(state.missing_roles)}" if state.status == "pending" and state.missing_roles else ""
     form["request.outcome"] = {"refused": False, "message": f"You signed: {decision} {request_id} (subject "
                                                             f"{digest[:16]}). The request is {state.status}{still}."}
+
+
+def export(request_id: str) -> None:
+    """The export form's callback: build and ledger the PDF under the reviewer's signature, then empty the
+    passphrase widget (only a callback may)."""
+    key = f"request.{request_id}.export"
+    passphrase, st.session_state[f"{key}.passphrase"] = st.session_state[f"{key}.passphrase"], ""
+    who = ui.signed_in()
+    if who is None:
+        st.session_state[f"{key}.refused"] = "Your session has ended; sign in again."
+        return
+    try:
+        st.session_state[f"{key}.pdf"] = actions.export(ui.workspace(), who, request_id, passphrase=passphrase)
+    except StillroomError as refused:
+        st.session_state[f"{key}.refused"] = str(refused)
 
 
 def slice_chart(rows: list[dict]) -> alt.Chart:
@@ -208,11 +223,20 @@ if ev.approval["rejected_by"]:
     rejected = ev.approval["rejected_by"]
     st.error(ui.plain(f"Rejected by {rejected['reviewer']} ({rejected['role']})"))
 
-if st.button("Prepare the audit record (PDF)", key=f"request.{request_id}.prepare",
-             help="A printable report of everything on this page; its sha256 is recorded in the ledger."):
-    made = report.pdf_bytes(ws, request_id, actor=who.name)
-    st.download_button(f"Download {request_id}-audit.pdf", made, file_name=f"{request_id}-audit.pdf",
-                       mime="application/pdf", key=f"request.{request_id}.pdf", on_click="ignore")
+with st.expander("Audit record (PDF)"):
+    export_key = f"request.{request_id}.export"
+    with st.form(f"{export_key}.form"):
+        st.caption("A printable report of everything on this page. Its sha256 goes into the ledger, signed with "
+                   "your key, so the filed copy can be checked and the ledger says who filed it.")
+        st.text_input("Passphrase to sign the export", type="password", key=f"{export_key}.passphrase")
+        st.form_submit_button("Prepare the audit record (PDF)", on_click=export, args=(request_id,))
+    made = st.session_state.pop(f"{export_key}.pdf", None)
+    if made:
+        st.download_button(f"Download {request_id}-audit.pdf", made, file_name=f"{request_id}-audit.pdf",
+                           mime="application/pdf", key=f"{export_key}.download", on_click="ignore")
+    refused = st.session_state.pop(f"{export_key}.refused", None)
+    if refused:
+        st.error(ui.plain(refused), icon=":material/block:")
 
 if ev.residency:
     show_residency(ev.residency)
