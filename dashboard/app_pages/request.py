@@ -80,10 +80,13 @@ def linked(summary) -> str:
     return "".join(out)
 
 
+def gate_rows(gates: list[dict]) -> list[dict]:
+    return [{**g, "passed": "pass" if g["passed"] else "FAIL", "meaning": review.meaning(g["gate"])} for g in gates]
+
+
 def figure_evidence(ev, figure: str) -> list[dict]:
     """The rows a summary figure was read from, as the tabs show them."""
     name, _, target = figure.partition("[")
-    worst = next((g for g in ev.gates if g["gate"] == "worst_slice_drop"), None)
     if target:
         return [row for row in ev.targets if row["target"] == target.rstrip("]")]
     if name in ("recall", "recall data set"):
@@ -97,7 +100,7 @@ def figure_evidence(ev, figure: str) -> list[dict]:
         "records": [{k: ev.run.get(k) for k in ("source", "source_location", "classification", "records",
                                                   "data_digest")}],
         "residual_pii": (ev.scrub or {}).get("residual", []),
-        "worst_slice_drop": [worst] if worst else [],
+        "worst_slice_drop": gate_rows([g for g in ev.gates if g["gate"] == "worst_slice_drop"]),
         "slice examples": [row for table in ev.slices.values() for row in table if row["gated"]][:5],
         "blocked network attempts": ev.egress,
     }
@@ -263,8 +266,7 @@ if "Summary" in tab:
                                    "retained_quality": review.GLOSSARY["retained_quality"],
                                    "fidelity": review.GLOSSARY["fidelity"]})
     with tab["Gates"]:
-        ui.table([{**g, "passed": "pass" if g["passed"] else "FAIL", "meaning": review.meaning(g["gate"])}
-                  for g in ev.gates], empty="No gates were computed.")
+        ui.table(gate_rows(ev.gates), empty="No gates were computed.")
     with tab["Metrics"]:
         st.caption("Task and fidelity metrics on held-out data: the student, the teacher it learned from, "
                    "and the same student trained on labels alone (no distillation).")
