@@ -603,13 +603,16 @@ def requests_export(
     request_id: Annotated[str, typer.Argument(help="The request to report on.")],
     out: Annotated[Path, typer.Option("--out", help="The PDF file to write (it must not exist).")],
     workspace: WorkspaceOption = None,
+    as_user: AsOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Write a printable audit record of a request (PDF), and ledger its sha256 so the filed copy can be checked."""
+    """Write a printable audit record of a request (PDF), and ledger its sha256, signed with your own key, so
+    the filed copy can be checked and the ledger says who filed it."""
     from stillroom.dashboard.report import export_report
 
     ws = open_workspace(workspace)
-    written = export_report(ws, request_id, out, actor=os.environ.get("STILLROOM_USER") or "cli")
+    person = unlock_user(ws, as_user)
+    written = export_report(ws, request_id, out, person=person)
     if as_json:
         return emit_json(written)
     typer.echo(f"wrote {written['path']} ({written['bytes']} bytes, sha256 {written['sha256']}); "
@@ -750,6 +753,8 @@ def dashboard(
     """Serve the reviewer dashboard (Streamlit) for this workspace; it never phones home."""
     from importlib import resources
 
+    from stillroom.dashboard.theme import streamlit_options
+
     ws = open_workspace(workspace)
     app_file = resources.files("stillroom.dashboard").joinpath("app.py")
     # Setting the address (and the browser address) explicitly also stops Streamlit from looking up the
@@ -757,7 +762,7 @@ def dashboard(
     command = [sys.executable, "-m", "streamlit", "run", str(app_file),
                "--server.address", address, "--server.port", str(port), "--browser.serverAddress", address,
                "--server.headless", "true", "--browser.gatherUsageStats", "false",
-               "--client.toolbarMode", "viewer", "--client.showErrorDetails", "type", "--theme.base", "light",
+               "--client.toolbarMode", "viewer", "--client.showErrorDetails", "type", *streamlit_options(),
                "--server.fileWatcherType", "none", "--runner.magicEnabled", "false",
                "--", "--workspace", str(ws.root)]
     typer.echo(f"Stillroom dashboard for {ws.root} on http://{address}:{port}", err=True)

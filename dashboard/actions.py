@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 
 from stillroom import approvals, users
+from stillroom.dashboard import report
 from stillroom.dashboard.session import SignedIn, confirm
 from stillroom.users import AuthError
 
@@ -26,6 +27,13 @@ def decide(ws, who: SignedIn, request_id: str, *, passphrase: str, decision: str
     # A checkpoint now, so the decision's own entry is provable on the request page straight away.
     ws.ledger().checkpoint()
     return state
+
+
+def export(ws, who: SignedIn, request_id: str, *, passphrase: str, sleep: Sleep = time.sleep) -> bytes:
+    """The request's audit record (PDF), its sha256 ledgered under ``who``'s own signature, as the CLI's
+    `requests export --as` does; raises ``AuthError`` for a wrong passphrase."""
+    person = confirm(ws, who, passphrase, sleep=sleep)
+    return report.pdf_bytes(ws, request_id, person=person)
 
 
 def add_user(ws, who: SignedIn, *, passphrase: str, name: str, roles: list[str], new_passphrase: str,

@@ -1,7 +1,7 @@
 """The audit record of one request: a self-contained, printable PDF of everything the Request page shows.
 
 A reviewer files it; an auditor later checks the filed copy against the ledger, which holds the file's
-sha256 in a ``request.exported`` entry (signed by the node like every entry). The font is embedded
+sha256 in a ``request.exported`` entry signed with the exporting person's own key (who filed what). The font is embedded
 (DejaVu Sans, shipped with matplotlib) and the charts are images inside the file, so nothing is fetched
 to read or print it; tables wrap their cells instead of clipping them. No Streamlit here.
 """
@@ -22,14 +22,15 @@ from fpdf.fonts import FontFace  # noqa: E402
 
 from stillroom import approvals  # noqa: E402
 from stillroom.artifacts import atomic_write_bytes, sha256_bytes  # noqa: E402
-from stillroom.dashboard import evidence  # noqa: E402
+from stillroom.dashboard import evidence, theme  # noqa: E402
 from stillroom.errors import UsageError  # noqa: E402
+from stillroom.users import Person  # noqa: E402
 
 FONT = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 EXPORTED = "request.exported"
 
 
-def export_report(ws, request_id: str, out: Path, *, actor: str) -> dict[str, Any]:
+def export_report(ws, request_id: str, out: Path, *, person: Person) -> dict[str, Any]:
     """Write the PDF to ``out`` (which must not exist; written whole or not at all) and ledger its digest."""
     out = Path(out)
     if out.suffix.lower() != ".pdf":
@@ -40,23 +41,23 @@ def export_report(ws, request_id: str, out: Path, *, actor: str) -> dict[str, An
         raise UsageError(f"{out.parent} is not a directory")
     data = render(ws, request_id)
     atomic_write_bytes(out, data)
-    entry = _ledger(ws, request_id, data, actor)
+    entry = _ledger(ws, request_id, data, person)
     return {"path": str(out), "bytes": len(data), "sha256": sha256_bytes(data), "ledger_seq": entry.seq,
             "request_id": request_id}
 
 
-def pdf_bytes(ws, request_id: str, *, actor: str) -> bytes:
+def pdf_bytes(ws, request_id: str, *, person: Person) -> bytes:
     """The PDF for the dashboard's download button, its digest ledgered as for ``export_report``."""
     data = render(ws, request_id)
-    _ledger(ws, request_id, data, actor)
+    _ledger(ws, request_id, data, person)
     return data
 
 
-def _ledger(ws, request_id: str, data: bytes, actor: str):
+def _ledger(ws, request_id: str, data: bytes, person: Person):
     request = approvals.get_request(ws, request_id)
     entry = ws.ledger().record(EXPORTED, {"request_id": request_id, "request_digest": request.digest,
                                           "sha256": sha256_bytes(data), "bytes": len(data), "format": "pdf"},
-                               actor=actor, run_id=request.run_id)
+                               actor=person.name, run_id=request.run_id, signed_by=(person.key_name, person.key))
     ws.ledger().checkpoint()
     return entry
 
@@ -186,7 +187,7 @@ def _slice_chart(name: str, rows: list[dict[str, Any]]) -> io.BytesIO:
     labels = [f"{r['slice']} (n={r['n']})" for r in rows]
     figure, axes = plt.subplots(figsize=(10, 0.32 * len(rows) + 0.9), dpi=110)
     places = range(len(rows))
-    for offset, model, colour in ((-0.2, "student", "#0d47a1"), (0.2, "teacher", "#64b5f6")):
+    for offset, (model, colour) in zip((-0.2, 0.2), theme.MODELS.items()):
         measured = [(i, r[model]) for i, r in zip(places, rows) if r[model] is not None]
         axes.barh([i + offset for i, _ in measured], [v for _, v in measured], height=0.38, color=colour, label=model)
     axes.set_yticks(list(places), labels, fontsize=7)

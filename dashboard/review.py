@@ -8,6 +8,7 @@ than guessing. Each fact carries the place it was read from, so a page can show 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -39,6 +40,12 @@ GLOSSARY = {
     "p95_ms": "95th-percentile time for one prediction, in milliseconds.",
     "recall": "Share of real personal-data mentions the scrubber found, measured on a labelled set.",
     "drop": "Teacher accuracy minus student accuracy on that group.",
+    "records": "Records the run read from its source, before scrubbing and curation.",
+    "recall data set": "The labelled data set the scrubber's recall was measured on, its kind, size and date.",
+    "slice examples": "Test examples in that group: the fewer there are, the less a drop there can be trusted.",
+    "size limit": "The largest size the policy allows for that deployment target, in megabytes.",
+    "latency limit": "The slowest 95th-percentile prediction time the policy allows for that target, in ms.",
+    "blocked network attempts": "Connections, look-ups or program launches the egress guard refused during the run.",
 }
 
 
@@ -140,13 +147,34 @@ def residency_view(ws, request, facts: dict[str, Any]) -> dict[str, Any]:
 # -- the summary --------------------------------------------------------------------
 
 
+_MARK = re.compile("\x00(\\d+)\x00")
+
+
 @dataclass
 class Summary:
-    """A paragraph a lawyer can read, and each figure in it with the evidence it was read from."""
+    """A paragraph a lawyer can read, and each figure in it with the evidence it was read from.
 
-    text: str
+    ``marked`` is the paragraph with each figure as a marker (``\\x00N\\x00``, N its index in ``facts``), so
+    a page can link every figure to its evidence; ``text`` is the plain paragraph."""
+
+    marked: str
     facts: list[dict[str, str]] = field(default_factory=list)
     checks: list[str] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return "".join(piece for piece, _ in self.pieces())
+
+    def pieces(self) -> list[tuple[str, dict[str, str] | None]]:
+        """The paragraph in order as runs of plain text (with None) and figures (with their fact)."""
+        split = _MARK.split(self.marked)
+        return [(piece, None) if i % 2 == 0 else (self.facts[int(piece)]["value"], self.facts[int(piece)])
+                for i, piece in enumerate(split) if piece]
+
+
+def anchor(fact: dict[str, str]) -> str:
+    """The id of the heading that shows a summary figure's evidence, for the figure's link."""
+    return "evidence-" + re.sub(r"[^a-z0-9]+", "-", fact["figure"].lower()).strip("-")
 
 
 def summarize(ev, card: dict[str, Any] | None, facts: dict[str, Any], min_slice: int) -> Summary:
@@ -156,7 +184,7 @@ def summarize(ev, card: dict[str, Any] | None, facts: dict[str, Any], min_slice:
     def fact(name: str, value: Any, source: str) -> str:
         shown = "not recorded" if value is None else value
         found.append({"figure": name, "value": str(shown), "from": source, "meaning": meaning(name)})
-        return str(shown)
+        return f"\x00{len(found) - 1}\x00"
 
     subject = ev.subject
     metric = {row["metric"]: row for row in ev.metrics}
@@ -176,7 +204,7 @@ def summarize(ev, card: dict[str, Any] | None, facts: dict[str, Any], min_slice:
         scrubbed = f"scrubbed before training (replaced: {entities}"
         if recall:
             scrubbed += (f"; measured recall {fact('recall', _num(recall['recall']), 'scrub report: detection.measured')}"
-                         f" on {recall['dataset']}")
+                         f" on {fact('recall data set', recall['dataset'], 'scrub report: detection.measured')}")
         else:
             scrubbed += "; recall not measured"
         parts.append(scrubbed + f"; {fact('residual_pii', len(ev.scrub['residual']), 'scrub report: residual')} "
@@ -186,12 +214,16 @@ def summarize(ev, card: dict[str, Any] | None, facts: dict[str, Any], min_slice:
                  "teacher's accuracy on held-out data")
     worst = _worst_slice(ev.slices, min_slice)
     if worst is not None:
-        parts.append(f"its worst group, {worst['field']} = {worst['slice']} ({worst['n']} examples), drops "
+        examples = fact("slice examples", worst["n"], f"evaluation report: slices.{worst['field']}")
+        parts.append(f"its worst group, {worst['field']} = {worst['slice']} ({examples} examples), drops "
                      f"{fact('worst_slice_drop', _num(worst['drop']), 'gate worst_slice_drop')} against the teacher")
     for target in ev.targets:
-        parts.append(f"against deployment target {target['target']}: {_num(target.get('size (MB)'))} MB "
-                     f"(limit {_num(target.get('size (MB) limit'))}), p95 "
-                     f"{_num(target.get('p95 latency (ms)'))} ms (limit {_num(target.get('p95 latency (ms) limit'))})")
+        name, gate_ = target["target"], f"gate of deployment target {target['target']}"
+        parts.append(f"against deployment target {name}: "
+                     f"{fact(f'size_mb[{name}]', _num(target.get('size (MB)')), gate_)} MB (limit "
+                     f"{fact(f'size limit[{name}]', _num(target.get('size (MB) limit')), 'policy: release gates')}), p95 "
+                     f"{fact(f'latency_ms_p95[{name}]', _num(target.get('p95 latency (ms)')), gate_)} ms (limit "
+                     f"{fact(f'latency limit[{name}]', _num(target.get('p95 latency (ms) limit')), 'policy: release gates')})")
     blocked = fact("blocked network attempts", len(ev.egress), "ledger: egress.blocked entries of the run")
     parts.append(f"{blocked} network or program-launch attempt(s) were blocked during the run")
     checks = _checks(ev, worst, gate, licence)

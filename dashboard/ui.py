@@ -27,6 +27,9 @@ LEDGER = "app_pages/ledger.py"
 POLICIES = "app_pages/policies.py"
 USERS = "app_pages/users.py"
 _ROW_PX = 35  # st.dataframe's row height
+# A cell of prose longer than _PROSE characters wraps instead of clipping: st.dataframe wraps text only in
+# rows taller than 4rem, so such a table gets rows tall enough for its longest cell at _LINE_CHARS a line.
+_PROSE, _LINE_CHARS, _LINE_PX, _WRAP_MIN_PX = 60, 55, 21, 66
 _PUNCTUATION = re.compile(r"[!-/:-@\[-`{-~]")
 
 
@@ -77,12 +80,29 @@ def plain(value: Any) -> str:
 
 
 def table(rows: list[dict[str, Any]], *, empty: str = "None.", help: dict[str, str] | None = None) -> None:
-    """Rows as a table tall enough for every row (no inner scroll hides one); ``help``: column -> tooltip."""
-    if rows:
-        st.dataframe(rows, hide_index=True, height=_ROW_PX * (len(rows) + 1) + 3,
-                     column_config={name: st.column_config.Column(help=text) for name, text in (help or {}).items()})
-    else:
+    """Rows as a table tall enough for every row (no inner scroll hides one), with long text wrapped, not
+    clipped; ``help``: column -> tooltip."""
+    if not rows:
         st.caption(empty)
+        return
+    help = help or {}
+    longest: dict[str, int] = {}
+    for row in rows:
+        for name, value in row.items():
+            if isinstance(value, str) and value.count(" ") >= 3:  # prose, not a digest or a name
+                longest[name] = max(longest.get(name, 0), len(value))
+    wide = {name for name, length in longest.items() if length > _PROSE}
+    lines = max((-(-longest[name] // _LINE_CHARS) for name in wide), default=1)
+    row_px = max(_WRAP_MIN_PX, _LINE_PX * lines + 12) if wide else _ROW_PX
+    st.dataframe(rows, hide_index=True, row_height=row_px, height=row_px * len(rows) + _ROW_PX + 3,
+                 column_config={name: st.column_config.Column(help=help.get(name), width="large" if name in wide
+                                                              else None) for name in set(help) | wide})
+
+
+def chart(figure, rows: list[dict[str, Any]], *, help: dict[str, str] | None = None) -> None:
+    """A chart and, under it, the rows it draws as a table: what a screen reader or a keyboard reads."""
+    st.altair_chart(figure, width="stretch")
+    table(rows, help=help)
 
 
 def error(exc: StillroomError) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 
 import dashboard_helpers as helpers
@@ -151,3 +154,36 @@ def test_the_model_card_is_rendered_as_text(desk, monkeypatch):
     assert "licence: apache-2.0" in texts
     assert "- English messages only." in texts
     assert any(t.startswith("teacher: bank-intent-teacher") for t in texts)
+
+
+def test_every_summary_figure_links_to_its_evidence_with_a_glossary_tooltip(desk, monkeypatch):
+    ws, release, _, _ = desk
+    facts = evidence.gather(ws, release.id).summary.facts
+    assert {f["figure"] for f in facts} >= {"size_mb", "records", "recall", "recall data set", "residual_pii",
+                                            "retained", "slice examples", "worst_slice_drop",
+                                            "size_mb[cpu-server]", "latency_ms_p95[cpu-server]",
+                                            "blocked network attempts"}
+    assert [f["figure"] for f in facts if not f["meaning"]] == []
+    at = open_app(ws, monkeypatch, user="lena", page="app_pages/request.py", id=release.id)
+    paragraph = next(m.value for m in at.markdown if "distilled from" in m.value)
+    anchors = {h.proto.anchor for h in at.subheader}
+    for fact in facts:
+        link = f"](#{review.anchor(fact)} \""
+        assert link in paragraph, fact["figure"]
+        assert review.anchor(fact) in anchors, fact["figure"]
+    # Every figure of the paragraph is a link: outside the links, digits are only in names (apache-2.0, p95).
+    unlinked = shown(re.sub(r'\[[^\]]*\]\(#\S+ "[^"]*"\)', "", paragraph))
+    assert not re.search(r"(?<![\w.-])\d", unlinked), unlinked
+    worst = next(h for h in at.subheader if h.proto.anchor == "evidence-worst-slice-drop")
+    assert worst.proto.help == review.GLOSSARY["worst_slice_drop"]
+
+
+def test_long_messages_wrap_in_tall_rows_and_short_tables_stay_compact(desk, monkeypatch):
+    ws, _, _, residency = desk
+    at = open_app(ws, monkeypatch, user="lena", page="app_pages/request.py", id=residency.id)
+    answers = next(t for t in at.dataframe if "question" in t.value.columns)
+    why = dict(zip(*answers.value.to_dict("list").values()))["why the policy refused it"]
+    assert len(why) > 60 and answers.proto.row_height > 64  # Streamlit wraps only rows taller than 4rem
+    assert json.loads(answers.proto.columns)["answer"]["width"] == "large"
+    inbox = open_app(ws, monkeypatch, user="lena")
+    assert inbox.dataframe[0].proto.row_height == 35

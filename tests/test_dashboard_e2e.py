@@ -3,7 +3,7 @@
 The security and legal reviewers approve a release from the browser; the store says approved and the
 ledger verifies; the initiator's own attempt is refused with the policy's message. Screenshots of the
 Inbox and the Request page are written to the test's temporary directory, or to the directory
-$STILLROOM_SCREENSHOTS names (`STILLROOM_SCREENSHOTS=docs/screenshots` refreshes the README's).
+$STILLROOM_SCREENSHOTS names (the README's come from a real demo workspace: docs/images/screenshots.py).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ import altair as alt
 import streamlit as st
 
 from stillroom import approvals
-from stillroom.dashboard import actions, evidence, report, review, ui
+from stillroom.dashboard import actions, evidence, review, theme, ui
 from stillroom.errors import StillroomError
 
 CHOICES = {"approve": "Approve", "changes": "Request changes", "reject": "Reject"}
@@ -38,6 +38,21 @@ def sign(request_id: str, digest: str) -> None:
                                                             f"{digest[:16]}). The request is {state.status}{still}."}
 
 
+def export(request_id: str) -> None:
+    """The export form's callback: build and ledger the PDF under the reviewer's signature, then empty the
+    passphrase widget (only a callback may)."""
+    key = f"request.{request_id}.export"
+    passphrase, st.session_state[f"{key}.passphrase"] = st.session_state[f"{key}.passphrase"], ""
+    who = ui.signed_in()
+    if who is None:
+        st.session_state[f"{key}.refused"] = "Your session has ended; sign in again."
+        return
+    try:
+        st.session_state[f"{key}.pdf"] = actions.export(ui.workspace(), who, request_id, passphrase=passphrase)
+    except StillroomError as refused:
+        st.session_state[f"{key}.refused"] = str(refused)
+
+
 def slice_chart(rows: list[dict]) -> alt.Chart:
     """Student and teacher accuracy side by side per slice value, in the table's order (largest gap first),
     each labelled with its example count; a value that was not measured has no bar, a measured 0 has one."""
@@ -47,15 +62,56 @@ def slice_chart(rows: list[dict]) -> alt.Chart:
     return alt.Chart(alt.Data(values=bars)).mark_bar().encode(
         y=alt.Y("slice:N", title=None, sort=order, axis=alt.Axis(labelLimit=400)), yOffset="model:N",
         x=alt.X("accuracy:Q", scale=alt.Scale(domain=[0, 1])),
-        color=alt.Color("model:N", scale=alt.Scale(domain=["student", "teacher"], range=["#0d47a1", "#64b5f6"])),
+        color=alt.Color("model:N", scale=alt.Scale(domain=list(theme.MODELS), range=list(theme.MODELS.values()))),
         tooltip=["slice:N", "model:N", alt.Tooltip("accuracy:Q", format=".3f")],
     ).properties(height=36 * len(rows) + 30)
+
+
+def linked(summary) -> str:
+    """The summary as Markdown: the text escaped, each figure a link to its evidence, its glossary sentence
+    as the link's tooltip."""
+    out = []
+    for piece, fact in summary.pieces():
+        if fact is None:
+            out.append(ui.plain(piece))
+        else:
+            tip = f"{fact['meaning']} Read from {fact['from']}.".strip().replace('"', "'")
+            out.append(f'[{ui.plain(piece)}](#{review.anchor(fact)} "{tip}")')
+    return "".join(out)
+
+
+def gate_rows(gates: list[dict]) -> list[dict]:
+    return [{**g, "passed": "pass" if g["passed"] else "FAIL", "meaning": review.meaning(g["gate"])} for g in gates]
+
+
+def figure_evidence(ev, figure: str) -> list[dict]:
+    """The rows a summary figure was read from, as the tabs show them."""
+    name, _, target = figure.partition("[")
+    if target:
+        return [row for row in ev.targets if row["target"] == target.rstrip("]")]
+    if name in ("recall", "recall data set"):
+        measured = ((ev.scrub or {}).get("detection") or {}).get("measured") or []
+        return [{"data set": m["name"], "kind": m["kind"], "records": m["size"], "measured": m["measured_at"],
+                 **{k: m["overall"].get(k) for k in ("precision", "recall", "support")}, "digest": m["digest"]}
+                for m in measured]
+    rows = {
+        "size_mb": [m for m in ev.metrics if m["metric"].startswith("latency.")],
+        "retained": [m for m in ev.metrics if m["metric"].startswith("task.")],
+        "records": [{k: ev.run.get(k) for k in ("source", "source_location", "classification", "records",
+                                                  "data_digest")}],
+        "residual_pii": (ev.scrub or {}).get("residual", []),
+        "worst_slice_drop": gate_rows([g for g in ev.gates if g["gate"] == "worst_slice_drop"]),
+        "slice examples": [row for table in ev.slices.values() for row in table if row["gated"]][:5],
+        "blocked network attempts": ev.egress,
+    }
+    return rows.get(name, [])
 
 
 def show_summary(ev) -> None:
     summary = ev.summary
     st.subheader("In plain words")
-    ui.text(summary.text)
+    st.markdown(linked(summary))
+    st.caption("Every figure links to the evidence it was read from, below; hover it for what it means.")
     metric = {row["metric"]: row["student"] for row in ev.metrics}
     gate = {g["gate"]: g.get("value") for g in ev.gates}
     cells = st.columns(4)
@@ -70,6 +126,11 @@ def show_summary(ev) -> None:
         ui.text(f"- {check}")
     st.subheader("Where each figure comes from")
     ui.table(summary.facts)
+    for fact in summary.facts:
+        st.subheader(f"{ui.plain(fact['figure'])}: {ui.plain(fact['value'])}", anchor=review.anchor(fact),
+                     help=fact["meaning"] or None)
+        ui.text(f"Read from {fact['from']}.")
+        ui.table(figure_evidence(ev, fact["figure"]), empty="Nothing recorded: the figure is the evidence's absence.")
 
 
 def show_card(card, run: dict) -> None:
@@ -165,11 +226,20 @@ if ev.approval["rejected_by"]:
     rejected = ev.approval["rejected_by"]
     st.error(ui.plain(f"Rejected by {rejected['reviewer']} ({rejected['role']})"))
 
-if st.button("Prepare the audit record (PDF)", key=f"request.{request_id}.prepare",
-             help="A printable report of everything on this page; its sha256 is recorded in the ledger."):
-    made = report.pdf_bytes(ws, request_id, actor=who.name)
-    st.download_button(f"Download {request_id}-audit.pdf", made, file_name=f"{request_id}-audit.pdf",
-                       mime="application/pdf", key=f"request.{request_id}.pdf", on_click="ignore")
+with st.expander("Audit record (PDF)"):
+    export_key = f"request.{request_id}.export"
+    with st.form(f"{export_key}.form"):
+        st.caption("A printable report of everything on this page. Its sha256 goes into the ledger, signed with "
+                   "your key, so the filed copy can be checked and the ledger says who filed it.")
+        st.text_input("Passphrase to sign the export", type="password", key=f"{export_key}.passphrase")
+        st.form_submit_button("Prepare the audit record (PDF)", on_click=export, args=(request_id,))
+    made = st.session_state.pop(f"{export_key}.pdf", None)
+    if made:
+        st.download_button(f"Download {request_id}-audit.pdf", made, file_name=f"{request_id}-audit.pdf",
+                           mime="application/pdf", key=f"{export_key}.download", on_click="ignore")
+    refused = st.session_state.pop(f"{export_key}.refused", None)
+    if refused:
+        st.error(ui.plain(refused), icon=":material/block:")
 
 if ev.residency:
     show_residency(ev.residency)
@@ -196,8 +266,7 @@ if "Summary" in tab:
                                    "retained_quality": review.GLOSSARY["retained_quality"],
                                    "fidelity": review.GLOSSARY["fidelity"]})
     with tab["Gates"]:
-        ui.table([{**g, "passed": "pass" if g["passed"] else "FAIL", "meaning": review.meaning(g["gate"])}
-                  for g in ev.gates], empty="No gates were computed.")
+        ui.table(gate_rows(ev.gates), empty="No gates were computed.")
     with tab["Metrics"]:
         st.caption("Task and fidelity metrics on held-out data: the student, the teacher it learned from, "
                    "and the same student trained on labels alone (no distillation).")
@@ -209,8 +278,7 @@ if "Summary" in tab:
                    "cell was not measured, a 0 was measured as 0.")
         for field, rows in ev.slices.items():
             st.subheader(f"Accuracy by {ui.plain(field)}")
-            st.altair_chart(slice_chart(rows), width="stretch")
-            ui.table(rows, help={"drop": review.GLOSSARY["drop"]})
+            ui.chart(slice_chart(rows), rows, help={"drop": review.GLOSSARY["drop"]})
     with tab["Size & latency"]:
         ui.table(ev.targets, empty="No deployment targets in the policy's release gates.")
     with tab["Scrub"]:

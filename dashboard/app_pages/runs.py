@@ -3,7 +3,7 @@
 import altair as alt
 import streamlit as st
 
-from stillroom.dashboard import audit, ui
+from stillroom.dashboard import audit, theme, ui
 
 ui.require_session()
 ws = ui.workspace()
@@ -27,9 +27,7 @@ chart = alt.Chart(alt.Data(values=[{k: s[k] for k in ("stage", "status", "from_s
     x=alt.X("from_s:Q", title="seconds since the run started",
             scale=alt.Scale(domain=[0, max(max(s["to_s"] for s in stages), 0.001)])),
     x2="to_s:Q",
-    color=alt.Color("status:N", scale=alt.Scale(domain=["succeeded", "skipped", "failed"],
-                                                range=["#2e7d32", "#9e9e9e", "#c62828"])),
+    color=alt.Color("status:N", scale=alt.Scale(domain=list(theme.STATUSES), range=list(theme.STATUSES.values()))),
     tooltip=["stage:N", "status:N", "seconds:Q"],
 ).properties(height=32 * len(stages) + 40)
-st.altair_chart(chart, width="stretch")
-ui.table([{k: s[k] for k in ("position", "stage", "status", "seconds", "digests", "message")} for s in stages])
+ui.chart(chart, [{k: s[k] for k in ("position", "stage", "status", "seconds", "digests", "message")} for s in stages])
