@@ -52,6 +52,34 @@ class TokenKDTrainer(StudentTrainer):
     option_keys = {"divergence", "beta", "method", "live", "max_new_tokens"}
     supports_baseline = True
 
+    def train(self, student_spec, data, teacher_outputs, ctx):
+        """With ``student.layers: {keep: N, by: importance}``, the teacher blocks kept are those whose removal
+        costs the validation texts' likelihood most (:mod:`.importance`)."""
+        from stillroom.plugins.trainers.importance import choose_layers
+
+        student_spec, importance = choose_layers(student_spec, ctx.teacher, data)
+        student = super().train(student_spec, data, teacher_outputs, ctx)
+        if importance is not None:
+            student.layer_importance = importance
+        return student
+
+    def check_student(self, student_spec, teacher) -> None:
+        """Token-level KD compares distributions over token ids, so a student with its own tokenizer
+        (``init: checkpoint``, or ``tokenizer:``) must share the teacher's vocabulary; sequence-level KD
+        learns from the teacher's text and takes any tokenizer."""
+        from transformers import AutoTokenizer
+
+        from stillroom.plugins.trainers.preflight import check_vocabularies
+
+        own = student_spec.get("tokenizer") or (student_spec.get("checkpoint")
+                                                if student_spec.get("init") == "checkpoint" else None)
+        mine = getattr(teacher, "tokenizer", None)
+        if student_spec.get("method", "kd") != "kd" or own is None or mine is None:
+            return
+        check_vocabularies(mine, AutoTokenizer.from_pretrained(own),
+                           "; token-level KD (method: kd) cannot cross tokenizers: use method: sequence, which "
+                           "learns from the teacher's text, or a student with the teacher's tokenizer")
+
     def check_inputs(self, data: Dataset, teacher_outputs, options: TrainOptions) -> None:
         super().check_inputs(data, teacher_outputs, options)
         if options.method == "sequence" and self.ctx.teacher is None:
@@ -73,7 +101,7 @@ class TokenKDTrainer(StudentTrainer):
 
     def input_ids(self, student: HFStudent, data: Dataset, teacher_outputs, options: TrainOptions) -> list[list[int]]:
         teacher = getattr(self.ctx.teacher, "tokenizer", None) if self.ctx.teacher is not None else None
-        if teacher is not None:
+        if teacher is not None and options.method == "kd":
             check_vocabularies(teacher, student.tokenizer)
         if options.method != "kd" or options.live:
             texts = list(data.train.texts)
@@ -182,22 +210,11 @@ def inverse_perplexity(
 ) -> float | None:
     """exp(−mean next-token cross-entropy) of the student over every predicted token of ``texts``;
     None when no text is long enough to predict a token of."""
-    import torch
+    from stillroom.plugins.topk import mean_log_likelihood
 
-    from stillroom.plugins.trainers.loop import Examples
-    from stillroom.plugins.trainers.losses import next_token_cross_entropy
-
-    ids = student.tokenizer(texts, truncation=True, max_length=options.max_length)["input_ids"]
-    examples = Examples(ids, {}, student.tokenizer.pad_token_id or 0)
-    total, count = 0.0, sum(len(row) - 1 for row in ids if row)
-    if count <= 0:
-        return None
-    with torch.no_grad():
-        for start in range(0, len(examples), batch_size):
-            batch = examples.batch(list(range(start, min(start + batch_size, len(examples)))), student.device)
-            logits = student.net(batch["input_ids"], batch["attention_mask"])
-            total += float(next_token_cross_entropy(logits, batch["input_ids"], batch["attention_mask"], "sum"))
-    return math.exp(-total / count)
+    value = mean_log_likelihood(student.net, student.tokenizer, texts, max_length=options.max_length,
+                                batch_size=batch_size, device=student.device)
+    return None if value is None else math.exp(value)
 
 
 def scored(cached) -> np.ndarray:

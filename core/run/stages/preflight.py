@@ -7,6 +7,7 @@ from typing import Any
 from stillroom import residency
 from stillroom.errors import RunRefused
 from stillroom.run.stages.base import Stage
+from stillroom.run.stages.choose import default_for
 
 
 def preflight(run) -> dict[str, Any]:
@@ -17,6 +18,9 @@ def preflight(run) -> dict[str, Any]:
     ctx.teacher = teacher
     run.components.update(source=source, teacher=teacher)
     checks = [within_boundary(run, "source", source), within_boundary(run, "teacher", teacher)]
+    trainer = spec.trainer.type if spec.trainer else default_for(plugins, "trainer", teacher.task)
+    plugins.component("trainer", trainer)(spec.trainer.options if spec.trainer else {}, ctx).check_student(
+        spec.student, teacher)
     rule = policy.residency.classifications[source.classification]
     scrubber = _scrubber(run, must_scrub=rule.must_scrub)
     if scrubber is not None:
