@@ -168,7 +168,7 @@ def test_smollm2_loads_offline_from_its_gguf_file_and_answers(smollm2):
 
 
 @pytest.mark.slow
-def test_a_student_pruned_from_smollm2_by_importance_is_faster_and_measurably_worse(smollm2):
+def test_a_student_pruned_from_smollm2_by_importance_is_faster_and_measurably_worse(smollm2, tmp_path):
     ctx = smollm2
     texts = ["My card has not arrived yet.", "How do I reset my PIN?", "The transfer to my friend failed.",
              "Can I top up with a cheque?"]
@@ -182,3 +182,34 @@ def test_a_student_pruned_from_smollm2_by_importance_is_faster_and_measurably_wo
                                                                                     ctx).metrics
     assert metrics["token_kl"] > 0 and metrics["perplexity"] > metrics["teacher_perplexity"]
     assert metrics["speedup"] > 1.5
+    # a plain Hugging Face directory: no trace of the GGUF quantiser the teacher was read through
+    from stillroom.plugins.trainers.student import load_student
+
+    student.save(tmp_path / "student")
+    assert "quantization_config" not in json.loads((tmp_path / "student" / "config.json").read_text())
+    again = load_student(tmp_path / "student")
+    assert (again.predict(texts[:1])["topk_ids"] == student.predict(texts[:1])["topk_ids"]).all()
+
+
+def _benchmark():
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location("causal_lm", Path(__file__).parents[1] / "benchmarks" / "causal_lm.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    return bench
+
+
+@pytest.mark.parametrize(("name", "content", "message"), [
+    ("prompts.csv", "query\nhello\n", "every row needs a text column"),
+    ("prompts.txt", "hello\n", "must be a .csv or .jsonl file"),
+    ("prompts.jsonl", '{"text": "only one"}\n', "has 1 distinct texts; this mode needs at least"),
+    ("absent.csv", None, "is not a file"),
+])
+def test_the_benchmark_refuses_unusable_prompts_with_exit_2(tmp_path, capsys, name, content, message):
+    path = tmp_path / name
+    if content is not None:
+        path.write_text(content)
+    assert _benchmark().main(["--prompts", str(path), "--quick"]) == 2
+    assert message in capsys.readouterr().err

@@ -158,6 +158,8 @@ class HFTeacher(Teacher):
             "causal-lm": AutoModelForCausalLM,
         }[self.task]
         model = auto.from_pretrained(self.path, dtype=inference_dtype(self.device), **self._weights)
+        if self.gguf:
+            _forget_quantization(model)
         return model.to(self.device).eval()
 
     @property
@@ -233,6 +235,15 @@ class HFTeacher(Teacher):
             batch_size=self.batch_size,
             device=self.device,
         )
+
+
+def _forget_quantization(model) -> None:
+    """Drop transformers' record that ``model`` came from a quantised GGUF file: its weights are already
+    dequantised to ordinary floats, and the record would make a student copied from it refuse ``.float()`` and
+    save a config that asks for a GGUF file it was never read from."""
+    model.hf_quantizer, model.is_quantized, model.quantization_method = None, False, None
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
 
 
 def _model_directory(path: str) -> Path:

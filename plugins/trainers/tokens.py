@@ -107,7 +107,7 @@ class TokenKDTrainer(StudentTrainer):
             texts = list(data.train.texts)
             if options.method == "sequence":
                 generated = generations(self.ctx.teacher, texts, options.max_new_tokens, self.ctx.artifacts)
-                texts = [f"{text} {continuation}".strip() for text, continuation in zip(texts, generated, strict=True)]
+                texts = [continued(text, answer) for text, answer in zip(texts, generated, strict=True)]
             return student.tokenizer(texts, truncation=True, max_length=options.max_length)["input_ids"]
         cached = teacher_outputs["train"]
         return [
@@ -215,6 +215,14 @@ def inverse_perplexity(
     value = mean_log_likelihood(student.net, student.tokenizer, texts, max_length=options.max_length,
                                 batch_size=batch_size, device=student.device)
     return None if value is None else math.exp(value)
+
+
+def continued(text: str, continuation: str) -> str:
+    """``text`` followed by the teacher's ``continuation``, with a space between unless ``text`` ends in
+    whitespace (a chat prompt ends in a newline, and the teacher continued straight after it)."""
+    if not text or not continuation or text[-1].isspace():
+        return text + continuation
+    return f"{text} {continuation}"
 
 
 def scored(cached) -> np.ndarray:
