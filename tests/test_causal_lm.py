@@ -195,7 +195,8 @@ def _benchmark():
     import importlib.util
     from pathlib import Path
 
-    spec = importlib.util.spec_from_file_location("causal_lm", Path(__file__).parents[1] / "benchmarks" / "causal_lm.py")
+    path = Path(__file__).parents[1] / "benchmarks" / "causal_lm.py"
+    spec = importlib.util.spec_from_file_location("causal_lm", path)
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
     return bench
@@ -213,3 +214,40 @@ def test_the_benchmark_refuses_unusable_prompts_with_exit_2(tmp_path, capsys, na
         path.write_text(content)
     assert _benchmark().main(["--prompts", str(path), "--quick"]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_on_policy_loss_reads_only_the_continuation_after_each_prompt():
+    from stillroom.plugins.trainers.tokens import continuation_positions
+
+    mask = torch.tensor([[1, 1, 1, 1, 1, 0], [1, 1, 1, 0, 0, 0]])
+    # prompt of 2 tokens: positions 1.. predict continuation tokens; the last real position predicts nothing
+    assert continuation_positions(mask, torch.tensor([2, 2])).tolist() == [[0, 1, 1, 1, 0, 0], [0, 1, 0, 0, 0, 0]]
+
+
+@pytest.mark.parametrize(("share", "sampled"), [(1.0, "all"), (0.0, "none")])
+def test_on_policy_kd_trains_on_the_students_own_samples_for_its_share_of_batches(causal, monkeypatch, share, sampled):
+    from stillroom.plugins.trainers import tokens
+
+    ctx, data = causal
+    calls = []
+    real = tokens.student_samples
+
+    def spy(net, ids, prompt_length, max_new_tokens, pad_id):
+        out, mask = real(net, ids, prompt_length, max_new_tokens, pad_id)
+        calls.append((ids.shape[0], out[:, : ids.shape[1]].shape))
+        assert (out[:, :1] == ids[:, :1]).all()  # the prompt is kept; what follows is the student's
+        return out, mask
+
+    monkeypatch.setattr(tokens, "student_samples", spy)
+    spec = {"init": "config", "config": {"num_hidden_layers": 1}, "live": True, "divergence": "jsd",
+            "on_policy": share, "max_new_tokens": 3, "epochs": 2, "lr": 5e-3, "batch_size": 16}
+    student = tokens.TokenKDTrainer({}, ctx).train(spec, data, {}, ctx)
+    batches = 1 + 2 * math.ceil(len(data.train) / 16)  # the first-step check, then two epochs
+    assert len(calls) == (batches if sampled == "all" else 0)
+    assert len(student.history) == 2
+
+
+def test_on_policy_needs_a_live_teacher(causal):
+    ctx, data = causal
+    with pytest.raises(ConfigError, match="on_policy .* needs method: kd and live: true"):
+        TokenKDTrainer({}, ctx).train({"init": "config", "on_policy": 0.5}, data, {}, ctx)

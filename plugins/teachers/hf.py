@@ -56,7 +56,8 @@ class HFTeacher(Teacher):
             self.path = self.gguf.parent
             self.task = self.options.get("task", "causal-lm")
             if self.task != "causal-lm":
-                raise ConfigError(f"teacher.gguf holds a causal LM, so teacher.task must be causal-lm, got {self.task!r}")
+                raise ConfigError(f"teacher.gguf holds a causal LM, so teacher.task must be causal-lm, "
+                                  f"got {self.task!r}")
         elif "path" in self.options:
             self.path = _model_directory(str(self.options["path"]))
             if not (self.path / "config.json").is_file():
