@@ -56,6 +56,7 @@ def test_the_evaluator_finds_a_copy_of_the_teacher_identical_and_a_stranger_not(
     far = evaluator.evaluate(stranger, ctx.teacher, data, ctx).metrics
     assert far["token_kl"] > 0.01 and far["agreement"] < 1.0
     assert far["teacher_nll_of_student"] > same["teacher_nll_of_student"]
+    assert far["retained"] == pytest.approx(far["teacher_perplexity"] / far["perplexity"])
 
 
 def test_the_evaluator_refuses_a_bad_option(causal):

@@ -107,7 +107,7 @@ class CausalLMEvaluator(Evaluator):
                                                 tokenizer, prompts, max_length=length, batch_size=16,
                                                 device=teacher.device)
                 evaluation.metrics["teacher_perplexity"] = math.exp(-theirs_ll)
-                evaluation.metrics["retained"] = math.exp(theirs_ll - mine_ll)
+                evaluation.metrics["retained"] = math.exp(mine_ll - theirs_ll)  # teacher / student perplexity
         finally:
             net.train(was_training)
         return evaluation
