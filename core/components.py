@@ -295,6 +295,10 @@ class Trainer(Component):
     ) -> Student:
         """Train and return the student. ``teacher_outputs`` is keyed by split name."""
 
+    def check_student(self, student_spec: Mapping[str, Any], teacher: Teacher) -> None:
+        """Refuse, before any data moves, a student this trainer cannot distill ``teacher`` into (the
+        preflight stage calls it); cheap checks only, no training."""
+
     def load_student(self, directory: Path, student_spec: Mapping[str, Any]) -> Student:
         """The student this trainer trained, from the files its ``save`` wrote into ``directory``."""
         from stillroom.errors import PluginError

@@ -13,16 +13,21 @@ from typing import Any
 
 def compute_gates(evidence: dict[str, Any], gates: Any, task: str,
                   slices: dict[str, dict[str, dict[str, float]]] | None = None) -> list[dict[str, Any]]:
-    """``evidence``: the student's flat metrics (``task.retained``, ``fidelity.agreement``, ...),
+    """``evidence``: the student's flat metrics (``task.retained``, ``fidelity.agreement``, ...; for causal
+    LMs ``causal.retained`` and ``causal.agreement`` from the causal evaluator),
     ``residual_pii`` and, for generative students, ``memorization.reproduced``. ``slices``: the
     slice tables (field -> value -> ``{n, drop, ...}``), gated on slices of ``min_slice_size`` or more."""
-    fidelity_key = "fidelity.cosine" if task == "embedding" else "fidelity.agreement"
+    fidelity_key = {"embedding": "fidelity.cosine", "causal-lm": "causal.agreement"}.get(task, "fidelity.agreement")
+    retained_key = "causal.retained" if task == "causal-lm" else "task.retained"
     worst, counted = worst_slice_drop(slices or {}, gates.min_slice_size)
     results = [
-        _at_least("retained_quality", evidence.get("task.retained"), gates.min_retained_quality,
-                  "student task quality as a share of the teacher's"),
+        _at_least("retained_quality", evidence.get(retained_key), gates.min_retained_quality,
+                  "held-out likelihood (teacher perplexity / student perplexity) as a share of the teacher's"
+                  if task == "causal-lm" else "student task quality as a share of the teacher's"),
         _at_least("fidelity", evidence.get(fidelity_key), gates.min_fidelity,
-                  "mean cosine to the teacher" if task == "embedding" else "top-1 agreement with the teacher"),
+                  {"embedding": "mean cosine to the teacher",
+                   "causal-lm": "next-token agreement with the teacher on its answers to held-out prompts"}.get(
+                      task, "top-1 agreement with the teacher")),
         _at_most("worst_slice_drop", worst, gates.max_worst_slice_drop,
                  f"largest accuracy drop against the teacher over {counted} slices of "
                  f"{gates.min_slice_size}+ examples"),

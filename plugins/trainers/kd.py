@@ -49,13 +49,9 @@ class LogitKDTrainer(StudentTrainer):
     def train(self, student_spec, data, teacher_outputs, ctx):
         """With ``student.search``, temperature and alpha are chosen on validation (:mod:`.search`); with
         ``student.layers: {keep: N, by: importance}``, which teacher layers to keep (:mod:`.importance`)."""
-        importance = None
-        if isinstance(student_spec.get("layers"), Mapping):
-            from stillroom.plugins.trainers.importance import layers_by_importance
+        from stillroom.plugins.trainers.importance import choose_layers
 
-            chosen, importance = layers_by_importance(ctx.teacher, data, student_spec["layers"],
-                                                      int(student_spec.get("max_length", 128)))
-            student_spec = {**student_spec, "layers": chosen}
+        student_spec, importance = choose_layers(student_spec, ctx.teacher, data)
         student = self._train_or_search(student_spec, data, teacher_outputs, ctx)
         if importance is not None:
             student.layer_importance = importance

@@ -40,6 +40,7 @@ class TrainOptions:
     hidden_weight: float = 0.0  # logit KD: weight of hidden-state matching (needs a local teacher); 0 turns it off
     divergence: str = "forward"  # token-level KD: forward, reverse or jsd
     beta: float = 0.5  # the generalised JSD's mixture weight
+    on_policy: float = 0.0  # live token KD: share of batches on the student's own samples (GKD); 0 turns it off
 
     @property
     def checkpoint_path(self) -> Path | None:
@@ -75,6 +76,8 @@ def parse_options(spec: Mapping[str, Any], *, seed: int, device: str, allowed: s
         raise ConfigError(f"student.divergence must be forward, reverse or jsd, got {options.divergence!r}")
     if not 0 < options.beta < 1:
         raise ConfigError(f"student.beta must be strictly between 0 and 1, got {options.beta}")
+    if not 0 <= options.on_policy <= 1:
+        raise ConfigError(f"student.on_policy must be between 0 and 1, got {options.on_policy}")
     if options.loss not in ("mse", "cosine"):
         raise ConfigError(f"student.loss must be mse or cosine, got {options.loss!r}")
     return options

@@ -21,14 +21,14 @@ class PreflightFailed(RunRefused):
     """A teacher/student pairing that would train without learning anything useful."""
 
 
-def check_vocabularies(teacher_tokenizer, student_tokenizer) -> None:
+def check_vocabularies(teacher_tokenizer, student_tokenizer, advice: str = "") -> None:
     """Token-level KD compares distributions over token ids: both sides must mean the same tokens by them."""
     teacher_vocab, student_vocab = teacher_tokenizer.get_vocab(), student_tokenizer.get_vocab()
     if teacher_vocab != student_vocab:
         differing = len(set(teacher_vocab.items()) ^ set(student_vocab.items()))
         raise PreflightFailed(
             f"teacher and student vocabularies differ ({len(teacher_vocab)} vs {len(student_vocab)} tokens, "
-            f"{differing} mismatched entries): logit distillation needs the same tokenizer on both sides"
+            f"{differing} mismatched entries): logit distillation needs the same tokenizer on both sides{advice}"
         )
 
 

@@ -6,6 +6,11 @@
 the token ids the teacher read, so positions line up; preflight refuses a
 student whose vocabulary differs from the teacher's, because then the same id
 means different tokens and the loss is silently meaningless.
+With ``live: true``, ``on_policy: λ`` (GKD, Agarwal et al. 2024): the
+training texts are prompts; on a share λ of the batches the student samples
+its own continuation of each prompt and the teacher scores it, on the rest it
+learns on the teacher's greedy continuation (generated once and cached); the
+loss (``divergence``, usually ``jsd``) is taken on the continuation's tokens only.
 ``method: sequence`` (Kim & Rush 2016): the student learns, by cross-entropy,
 the teacher's greedy continuations of the training texts, generated once and
 cached. ``method: labels``: the same cross-entropy on the texts alone, the
@@ -21,6 +26,7 @@ teacher.
 from __future__ import annotations
 
 import math
+import random
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -49,8 +55,36 @@ class TokenKDTrainer(StudentTrainer):
     description = "Causal-LM distillation on cached top-k log-probs: forward KL, reverse KL or generalised JSD."
     tasks = ("causal-lm",)
     task = "causal-lm"
-    option_keys = {"divergence", "beta", "method", "live", "max_new_tokens"}
+    option_keys = {"divergence", "beta", "method", "live", "max_new_tokens", "on_policy"}
     supports_baseline = True
+
+    def train(self, student_spec, data, teacher_outputs, ctx):
+        """With ``student.layers: {keep: N, by: importance}``, the teacher blocks kept are those whose removal
+        costs the validation texts' likelihood most (:mod:`.importance`)."""
+        from stillroom.plugins.trainers.importance import choose_layers
+
+        student_spec, importance = choose_layers(student_spec, ctx.teacher, data)
+        student = super().train(student_spec, data, teacher_outputs, ctx)
+        if importance is not None:
+            student.layer_importance = importance
+        return student
+
+    def check_student(self, student_spec, teacher) -> None:
+        """Token-level KD compares distributions over token ids, so a student with its own tokenizer
+        (``init: checkpoint``, or ``tokenizer:``) must share the teacher's vocabulary; sequence-level KD
+        learns from the teacher's text and takes any tokenizer."""
+        from transformers import AutoTokenizer
+
+        from stillroom.plugins.trainers.preflight import check_vocabularies
+
+        own = student_spec.get("tokenizer") or (student_spec.get("checkpoint")
+                                                if student_spec.get("init") == "checkpoint" else None)
+        mine = getattr(teacher, "tokenizer", None)
+        if student_spec.get("method", "kd") != "kd" or own is None or mine is None:
+            return
+        check_vocabularies(mine, AutoTokenizer.from_pretrained(own),
+                           "; token-level KD (method: kd) cannot cross tokenizers: use method: sequence, which "
+                           "learns from the teacher's text, or a student with the teacher's tokenizer")
 
     def check_inputs(self, data: Dataset, teacher_outputs, options: TrainOptions) -> None:
         super().check_inputs(data, teacher_outputs, options)
@@ -61,6 +95,9 @@ class TokenKDTrainer(StudentTrainer):
 
             require_local(self.ctx.teacher, "student.live", "its model run on every training batch",
                           "drop live to distill from the teacher's cached top-k log-probs")
+        if options.on_policy and (options.method != "kd" or not options.live):
+            raise ConfigError("student.on_policy has the teacher score the student's own samples as it trains: "
+                              "it needs method: kd and live: true")
         if options.method != "kd" or options.live:
             return
         cached = teacher_outputs.get("train", {})
@@ -73,13 +110,13 @@ class TokenKDTrainer(StudentTrainer):
 
     def input_ids(self, student: HFStudent, data: Dataset, teacher_outputs, options: TrainOptions) -> list[list[int]]:
         teacher = getattr(self.ctx.teacher, "tokenizer", None) if self.ctx.teacher is not None else None
-        if teacher is not None:
+        if teacher is not None and options.method == "kd":
             check_vocabularies(teacher, student.tokenizer)
         if options.method != "kd" or options.live:
             texts = list(data.train.texts)
-            if options.method == "sequence":
+            if options.method == "sequence" or options.on_policy:
                 generated = generations(self.ctx.teacher, texts, options.max_new_tokens, self.ctx.artifacts)
-                texts = [f"{text} {continuation}".strip() for text, continuation in zip(texts, generated, strict=True)]
+                texts = [continued(text, answer) for text, answer in zip(texts, generated, strict=True)]
             return student.tokenizer(texts, truncation=True, max_length=options.max_length)["input_ids"]
         cached = teacher_outputs["train"]
         return [
@@ -90,6 +127,11 @@ class TokenKDTrainer(StudentTrainer):
     def targets(self, data, teacher_outputs, options: TrainOptions):
         import torch
 
+        if options.on_policy:
+            # where each prompt ends: the loss reads the continuation after it, the student's or the teacher's
+            prompts = self.ctx.teacher.tokenizer(list(data.train.texts), truncation=True,
+                                                 max_length=options.max_length)["input_ids"]
+            return {"prompt_length": torch.as_tensor([len(ids) for ids in prompts])}
         if options.method != "kd" or options.live:
             return {}
         cached = teacher_outputs["train"]
@@ -113,9 +155,16 @@ class TokenKDTrainer(StudentTrainer):
             return next_token
         if options.live:
             teacher = ctx.teacher
+            coin = random.Random(options.seed)
 
             def live(net, batch):
                 ids, mask = batch["input_ids"], batch["attention_mask"]
+                weights = mask
+                if options.on_policy:
+                    if coin.random() < options.on_policy:
+                        ids, mask = student_samples(net, ids, batch["prompt_length"], options.max_new_tokens,
+                                                    student.tokenizer.pad_token_id or 0)
+                    weights = continuation_positions(mask, batch["prompt_length"])
                 with torch.no_grad():
                     target = teacher.model(input_ids=ids.to(teacher.device), attention_mask=mask.to(teacher.device))
                     top = torch.log_softmax(target.logits.float(), dim=-1).topk(teacher.top_k, dim=-1)
@@ -124,7 +173,7 @@ class TokenKDTrainer(StudentTrainer):
                     logits,
                     top.indices.to(logits.device),
                     top.values.to(logits.device),
-                    mask,
+                    weights,
                     options.divergence,
                     options.beta,
                 )
@@ -182,22 +231,48 @@ def inverse_perplexity(
 ) -> float | None:
     """exp(−mean next-token cross-entropy) of the student over every predicted token of ``texts``;
     None when no text is long enough to predict a token of."""
+    from stillroom.plugins.topk import mean_log_likelihood
+
+    value = mean_log_likelihood(student.net, student.tokenizer, texts, max_length=options.max_length,
+                                batch_size=batch_size, device=student.device)
+    return None if value is None else math.exp(value)
+
+
+def student_samples(net, ids, prompt_length, max_new_tokens: int, pad_id: int):
+    """Each row's prompt continued by the student, sampled at temperature 1, right-padded with its mask."""
     import torch
 
-    from stillroom.plugins.trainers.loop import Examples
-    from stillroom.plugins.trainers.losses import next_token_cross_entropy
-
-    ids = student.tokenizer(texts, truncation=True, max_length=options.max_length)["input_ids"]
-    examples = Examples(ids, {}, student.tokenizer.pad_token_id or 0)
-    total, count = 0.0, sum(len(row) - 1 for row in ids if row)
-    if count <= 0:
-        return None
+    rows = []
     with torch.no_grad():
-        for start in range(0, len(examples), batch_size):
-            batch = examples.batch(list(range(start, min(start + batch_size, len(examples)))), student.device)
-            logits = student.net(batch["input_ids"], batch["attention_mask"])
-            total += float(next_token_cross_entropy(logits, batch["input_ids"], batch["attention_mask"], "sum"))
-    return math.exp(-total / count)
+        for row, length in zip(ids, prompt_length.tolist(), strict=True):
+            prompt = row[None, :length]
+            sampled = net.backbone.generate(prompt, attention_mask=torch.ones_like(prompt), do_sample=True,
+                                            top_k=0, top_p=1.0, temperature=1.0, max_new_tokens=max_new_tokens,
+                                            pad_token_id=pad_id)
+            rows.append(sampled[0])
+    width = max(len(r) for r in rows)
+    out = torch.full((len(rows), width), pad_id, dtype=ids.dtype, device=ids.device)
+    mask = torch.zeros_like(out)
+    for i, sampled in enumerate(rows):
+        out[i, : len(sampled)], mask[i, : len(sampled)] = sampled, 1
+    return out, mask
+
+
+def continuation_positions(mask, prompt_length):
+    """1 at each position whose next token belongs to the continuation after the prompt, else 0."""
+    import torch
+
+    positions = torch.arange(mask.shape[1], device=mask.device)[None, :]
+    last = mask.sum(dim=1, keepdim=True) - 1
+    return ((positions >= prompt_length[:, None] - 1) & (positions < last)).long()
+
+
+def continued(text: str, continuation: str) -> str:
+    """``text`` followed by the teacher's ``continuation``, with a space between unless ``text`` ends in
+    whitespace (a chat prompt ends in a newline, and the teacher continued straight after it)."""
+    if not text or not continuation or text[-1].isspace():
+        return text + continuation
+    return f"{text} {continuation}"
 
 
 def scored(cached) -> np.ndarray:

@@ -9,6 +9,7 @@ from typing import Any
 from stillroom import residency
 from stillroom.errors import ConfigError, RunRefused
 from stillroom.run.stages.base import Stage
+from stillroom.run.stages.choose import default_for
 
 
 def preflight(run) -> dict[str, Any]:
@@ -20,6 +21,10 @@ def preflight(run) -> dict[str, Any]:
         teacher = plugins.component("teacher", spec.teacher.type)(spec.teacher.options, ctx)
         ctx.teacher = run.components["teacher"] = teacher
         role = "teacher"
+        # the trainer refuses a student it cannot distill from this teacher (a cross-tokenizer token KD, say)
+        trainer = spec.trainer.type if spec.trainer else default_for(plugins, "trainer", teacher.task)
+        plugins.component("trainer", trainer)(spec.trainer.options if spec.trainer else {}, ctx).check_student(
+            spec.student, teacher)
     else:  # the teacher stage fine-tunes it; here its base is checked like any model the run reads
         teacher = run.components["teacher_base"] = _teacher_base(run)
         role = "teacher base"

