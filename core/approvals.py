@@ -325,30 +325,75 @@ def decisions_for(ws, request_id: str) -> list[Decision]:
         return list(s.exec(select(Decision).where(Decision.request_id == request_id).order_by(col(Decision.id))))
 
 
-def state_of(ws, request: Request, *, now: datetime | None = None) -> ApprovalState:
-    """Evaluate a request's decisions under the workspace's current policy."""
-    policy = ws.policy()
-    if subject_digest(request.subject) != request.digest:
-        return ApprovalState(False, [], ignored=[{"reason": "the request's subject no longer matches its digest"}],
-                             rejected_by={"reviewer": "stillroom", "role": "integrity",
-                                          "comment": "request subject was altered after it was opened"})
-    trust = ws.trust()
-    keys, owners, roles = reviewer_keys(trust)
-    retired = _retired(trust)
-    return approval_state(
-        request={"id": request.id, "digest": request.digest, "initiator": request.initiator},
-        envelopes=[d.envelope for d in decisions_for(ws, request.id)],
-        rule=getattr(policy.approvals, request.kind), policy_digest=policy.digest,
-        now=now or datetime.now(UTC), keys=keys, owners=owners, roles=roles,
-        retired=retired, ledgered=ledgered_decisions(ws, request) if retired else {},
-    )
+@dataclass(frozen=True)
+class LedgeredRequest:
+    """What the verified ledger says of a request: who opened it, for which run, and every decision on it
+    (envelope SHA-256 -> the seq of its ``approval.decision`` entry). The store's ``requests`` and
+    ``decisions`` rows are copies that nothing signs; where they differ, the ledger decides."""
+
+    initiator: str
+    run_id: str | None
+    decisions: dict[str, int]
+
+
+def ledgered_request(ws, request: Request) -> LedgeredRequest | None:
+    """The request as the verified ledger records it; None when no ``request.opened`` entry for exactly its
+    id and digest exists (a row the ledger never saw)."""
+    ws.trust()  # the log verifies (hash chain, every signature) before anything in it is believed
+    opened, decisions = None, {}
+    for entry in ws.ledger().mentioning(request.id):
+        if entry.payload.get("request_id") != request.id:
+            continue
+        if entry.kind == "request.opened" and opened is None:
+            opened = entry
+        elif entry.kind == "approval.decision" and isinstance(entry.payload.get("envelope_sha256"), str):
+            decisions.setdefault(entry.payload["envelope_sha256"], entry.seq)
+    if opened is None or opened.payload.get("digest") != request.digest:
+        return None
+    return LedgeredRequest(opened.actor, opened.run_id, decisions)
 
 
 def ledgered_decisions(ws, request: Request) -> dict[str, int]:
     """The SHA-256 of each of the request's decision envelopes the ledger holds -> its entry's seq."""
-    entries = ws.ledger().entries(kind="approval.decision", run_id=request.run_id, limit=2**31 - 1)
-    return {e.payload["envelope_sha256"]: e.seq for e in entries  # newest first: the earliest entry wins
-            if e.payload.get("request_id") == request.id and "envelope_sha256" in e.payload}
+    recorded = ledgered_request(ws, request)
+    return recorded.decisions if recorded is not None else {}
+
+
+def _integrity_failure(comment: str) -> ApprovalState:
+    return ApprovalState(False, [], ignored=[{"reason": comment}],
+                         rejected_by={"reviewer": "stillroom", "role": "integrity", "comment": comment})
+
+
+def state_of(ws, request: Request, *, now: datetime | None = None) -> ApprovalState:
+    """Evaluate a request's decisions under the workspace's current policy, as the ledger records them."""
+    policy = ws.policy()
+    if subject_digest(request.subject) != request.digest:
+        return _integrity_failure("request subject was altered after it was opened")
+    recorded = ledgered_request(ws, request)
+    if recorded is None:
+        return _integrity_failure(f"the ledger records no request {request.id} with this digest")
+    stored = {sha256_bytes(canonical_json(d.envelope)): d.envelope for d in decisions_for(ws, request.id)}
+    missing = sorted(set(recorded.decisions) - set(stored), key=recorded.decisions.get)
+    if missing:  # a decision removed from the store (a rejection, say) still counts: the ledger holds it
+        return _integrity_failure(f"the decision ledgered at entry {recorded.decisions[missing[0]]} is missing "
+                                  "from the store")
+    trust = ws.trust()
+    keys, owners, roles = reviewer_keys(trust)
+
+    def evaluate(envelopes: list[dict[str, Any]]) -> ApprovalState:
+        return approval_state(
+            request={"id": request.id, "digest": request.digest, "initiator": recorded.initiator},
+            envelopes=envelopes, rule=getattr(policy.approvals, request.kind), policy_digest=policy.digest,
+            now=now or datetime.now(UTC), keys=keys, owners=owners, roles=roles,
+            retired=_retired(trust), ledgered=recorded.decisions)
+
+    state = evaluate([stored[h] for h in sorted(recorded.decisions, key=recorded.decisions.get)])  # ledger order
+    for digest, envelope in stored.items():  # rows the ledger never recorded count for nothing; say why
+        if digest not in recorded.decisions:
+            alone = evaluate([envelope])
+            state.ignored.append(alone.ignored[0] if alone.ignored else
+                                 {"reason": "a decision in the store that the ledger does not record counts for nothing"})
+    return state
 
 
 def reviewer_keys(trust) -> tuple[dict[str, Any], dict[str, str], dict[str, list[str]]]:
@@ -380,7 +425,10 @@ def decide(ws, request_id: str, person, *, decision: str, comment: str = "", rol
         raise ApprovalRefused(f"the policy changed since {request.id} was opened (its gates were computed under "
                               f"{request.policy_digest[:12]}, the policy is now {policy.digest[:12]}); re-run to "
                               "open a request under the current policy")
-    if rule.initiator_excluded and person.name == request.initiator:
+    recorded = ledgered_request(ws, request)
+    if recorded is None:
+        raise ApprovalRefused(f"the ledger records no request {request.id} with this digest; it cannot be decided")
+    if rule.initiator_excluded and person.name == recorded.initiator:
         raise ApprovalRefused(f"{person.name} initiated {request.id} and cannot {decision} it: the policy "
                               "excludes the initiator from deciding their own request")
     retirement = _retired(ws.trust()).get(person.key_name)
@@ -414,7 +462,7 @@ def decide(ws, request_id: str, person, *, decision: str, comment: str = "", rol
         {"request_id": request.id, "reviewer": person.name, "role": role, "decision": decision,
          "request_digest": request.digest, "policy_digest": policy.digest,
          "envelope_sha256": sha256_bytes(canonical_json(envelope))},
-        actor=person.name, run_id=request.run_id, signed_by=(person.key_name, person.key))
+        actor=person.name, run_id=recorded.run_id, signed_by=(person.key_name, person.key))
     with ws.session() as s:
         s.add(Decision(request_id=request.id, user=person.name, roles=[role], decision=decision, comment=comment,
                        request_digest=request.digest, policy_digest=policy.digest, envelope=envelope,

@@ -78,6 +78,9 @@ def build_release(ws, request_id: str, out: Path, *, actor: str) -> dict[str, An
         raise ReleaseRefused(f"the policy changed since {request.id} was opened; its gates and approvals were made "
                              "under another policy, so re-run to open a request under the current one")
     state = approvals.state_of(ws, request)
+    recorded = approvals.ledgered_request(ws, request)
+    if recorded is not None:  # which run's entries are proven, and who initiated: the ledger's, not a row's copy
+        request.run_id, request.initiator = recorded.run_id, recorded.initiator
     # The gates the approvals signed are those inside the subject (bound by its digest), not a mutable column.
     gates = request.subject["gates"]
     failing = [g for g in gates if not g["passed"] and g["gate"] not in state.waived]

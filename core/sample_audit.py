@@ -35,7 +35,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from stillroom import signing
-from stillroom.approvals import get_request, reviewer_keys
+from stillroom.approvals import get_request, ledgered_request, reviewer_keys
 from stillroom.artifacts import canonical_json, sha256_bytes
 from stillroom.errors import StillroomError, UsageError
 from stillroom.gates import sample_audit_gate
@@ -254,7 +254,10 @@ def sign_audit(ws, request_id: str, person, marks: Any, *, now: datetime | None 
     trust = ws.trust()
     if ROLE not in trust.roles().get(person.name, []):
         raise AuditRefused(f"{person.name} does not hold the {ROLE} role; only a {ROLE} reviewer signs a sample audit")
-    if person.name == request.initiator:
+    recorded = ledgered_request(ws, request)
+    if recorded is None:
+        raise AuditRefused(f"the ledger records no request {request.id} with this digest; it cannot be audited")
+    if person.name == recorded.initiator:
         raise AuditRefused(f"{person.name} initiated {request.id} and cannot audit its scrubbed data")
     if request.status not in ("pending", "approved"):
         raise AuditRefused(f"{request.id} is {request.status}; only an open request is audited")
@@ -272,7 +275,7 @@ def sign_audit(ws, request_id: str, person, marks: Any, *, now: datetime | None 
         "request_id": request.id, "reviewer": person.name, "role": ROLE, "size": len(checked), "misses": misses,
         "miss_rate_upper_95": round(clopper_pearson_upper(misses, len(checked)), 6),
         "envelope_sha256": sha256_bytes(canonical_json(envelope)), "envelope": envelope,
-    }, actor=person.name, run_id=request.run_id, signed_by=(person.key_name, person.key))
+    }, actor=person.name, run_id=recorded.run_id, signed_by=(person.key_name, person.key))
     return outcome_of(ws, request, sample)
 
 
@@ -282,9 +285,13 @@ def outcome_of(ws, request, sample: Sample | None = None) -> AuditOutcome:
     trust = ws.trust()
     keys, owners, roles = reviewer_keys(trust)
     retired = {name for name, k in trust.person_keys().items() if k.retired is not None}
-    entries = ws.ledger().entries(kind=ENTRY_KIND, run_id=request.run_id, limit=2**31 - 1)
-    envelopes = [e.payload["envelope"] for e in entries if e.payload.get("request_id") == request.id]
-    return audit_outcome(request={"id": request.id, "digest": request.digest, "initiator": request.initiator},
+    recorded = ledgered_request(ws, request)
+    envelopes = [e.payload["envelope"] for e in ws.ledger().mentioning(request.id)
+                 if e.kind == ENTRY_KIND and e.payload.get("request_id") == request.id]
+    initiator = recorded.initiator if recorded is not None else request.initiator
+    if recorded is None:
+        envelopes = []  # a request the ledger never opened is audited by nobody
+    return audit_outcome(request={"id": request.id, "digest": request.digest, "initiator": initiator},
                          sample=sample.binding(), envelopes=envelopes, policy_digest=ws.policy().digest,
                          keys=keys, owners=owners, roles=roles, retired=retired)
 

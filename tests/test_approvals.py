@@ -145,8 +145,9 @@ def test_forged_signature_is_rejected(people):
         decision.envelope = {**decision.envelope, "payload": base64.b64encode(json.dumps(statement).encode()).decode()}
         s.add(decision)
         s.commit()
-    state = state_of(people, request)
-    assert state.counted == [] and "not signed by any of sam's keys" in state.ignored[0]["reason"]
+    state = state_of(people, request)  # the ledgered envelope is gone from the store: an integrity failure
+    assert state.counted == [] and state.rejected_by["role"] == "integrity"
+    assert "is missing from the store" in state.rejected_by["comment"]
 
 
 def test_decision_signed_by_someone_else_in_a_reviewers_name_is_rejected(people):

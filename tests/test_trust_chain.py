@@ -237,7 +237,41 @@ def test_requests_list_shows_no_stale_approval_after_tampering(ws):
     assert json.loads(listed.stdout)[0]["status"] == "approved"
     with ws.engine.begin() as c:  # lena's signed decision removed from the store
         c.execute(text("DELETE FROM decisions WHERE request_id = :id AND \"user\" = 'lena'"), {"id": request.id})
-    listed = cli(ws, "requests", "list", "--json")
-    assert listed.returncode == 0 and json.loads(listed.stdout)[0]["status"] == "pending"
+    listed = cli(ws, "requests", "list", "--json")  # the ledger holds her decision: the store lost it
+    assert listed.returncode == 0 and json.loads(listed.stdout)[0]["status"] == "rejected"
     only_approved = cli(ws, "requests", "list", "--status", "approved", "--json")
     assert json.loads(only_approved.stdout) == []
+
+
+# -- red team: the store's copies of requests and decisions decide nothing -------------------------------------
+
+
+def _add_person(ws, name, roles):
+    enroll(ws, name, roles, PASS, admin=unlock(ws, "ada", PASS))
+
+
+def test_a_dba_who_deletes_a_rejection_gets_no_release(ws, tmp_path):
+    _add_person(ws, "sue", ["security"])
+    request = open_release(ws)
+    approvals.decide(ws, request.id, unlock(ws, "sam", PASS), decision="approve")
+    approvals.decide(ws, request.id, unlock(ws, "sue", PASS), decision="reject", comment="PII risk")
+    with ws.engine.begin() as c:  # a database-only attacker removes the rejection and reopens the request
+        c.execute(text("DELETE FROM decisions WHERE request_id = :id AND \"user\" = 'sue'"), {"id": request.id})
+        c.execute(text("UPDATE requests SET status = 'pending' WHERE id = :id"), {"id": request.id})
+    approvals.decide(ws, request.id, unlock(ws, "lena", PASS), decision="approve")
+    state = approvals.state_of(ws, request)
+    assert not state.satisfied and state.rejected_by["role"] == "integrity"
+    assert "is missing from the store" in state.rejected_by["comment"]
+    refused = cli(ws, "release", request.id, "--out", str(tmp_path / "bundle"))
+    assert refused.returncode == 1 and f"{request.id} is rejected" in refused.stderr, refused.stderr
+    assert not (tmp_path / "bundle").exists() or not any((tmp_path / "bundle").iterdir())
+
+
+def test_a_dba_who_rewrites_the_initiator_lets_nobody_approve_their_own_request(ws):
+    _add_person(ws, "ivy", ["operator", "security"])
+    request = open_release(ws, initiator="ivy")
+    with ws.engine.begin() as c:  # the row now names another initiator; the ledgered request.opened does not
+        c.execute(text("UPDATE requests SET initiator = 'olga' WHERE id = :id"), {"id": request.id})
+    with pytest.raises(approvals.ApprovalRefused, match="ivy initiated .* and cannot approve it"):
+        approvals.decide(ws, request.id, unlock(ws, "ivy", PASS), decision="approve")
+    assert approvals.decisions_for(ws, request.id) == []

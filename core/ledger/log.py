@@ -60,6 +60,7 @@ from stillroom.store import db
 from stillroom.store.models import LedgerCheckpoint, LedgerEntry, LedgerKey
 
 ENTRIES, CHECKPOINTS, KEYS = (m.__table__ for m in (LedgerEntry, LedgerCheckpoint, LedgerKey))
+_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]{3,127}")
 _KEY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 PAGE = 5000  # rows per read when streaming the whole log
 # Driver-level SQL (``?`` becomes the driver's placeholder): the append path runs it on a bare cursor,
@@ -336,6 +337,20 @@ class Ledger:
             query = query.where(ENTRIES.c.run_id == run_id)
         with self.engine.connect() as s:
             return [entry_from_leaf(bytes(r.leaf), bytes(r.signature)) for r in s.execute(query)]
+
+    def mentioning(self, token: str) -> list[Entry]:
+        """Every entry whose signed bytes contain ``token`` (a request id, say), oldest first.
+
+        Found in the canonical bytes, never through the ``kind`` or ``run_id`` columns: those are
+        copies for queries that no signature covers, so a DBA could change them unseen."""
+        if not _TOKEN.fullmatch(token):
+            raise LedgerError(f"{token!r} is not a token entries can be searched for (letters, digits, '.', '-')")
+        found = "position(? in leaf) > 0" if self.engine.dialect.name == "postgresql" else "instr(leaf, ?) > 0"
+        sql = _in_style(f"SELECT leaf, signature FROM ledger_entries WHERE {found} ORDER BY seq",
+                        db.placeholder(self.engine))
+        with self.engine.connect() as s:
+            return [entry_from_leaf(bytes(leaf), bytes(signature))
+                    for leaf, signature in s.exec_driver_sql(sql, (token.encode(),))]
 
     def kinds(self) -> list[str]:
         """Every entry kind in the log, sorted."""
