@@ -6,15 +6,16 @@ key is trusted only from the entry after the one that introduced it.
 ``key.rotated`` (signed by the node key it retires) introduces the next node
 key; once the chain has an admin it counts only if an admin's
 ``key.rotation_authorised`` entry earlier in the log names both keys and no
-rotation used it yet, so the node key alone cannot hand itself on. Everything else that decides trust is governance (``GOVERNANCE_KINDS``):
-introducing a person key (``key.added``), retiring one (``key.retired``),
-adding a user with their roles (``user.added``), a user's new key
-(``user.reset``), the policy in force (``policy.adopted``) and a rotation's
-authorisation (``key.rotation_authorised``). Each must be
-signed by the current person key of a user this chain made an admin; the node
-key signs one only while the chain has no admin yet (the bootstrap). So nobody
-who holds only the node key, or only write access to the store, can make a
-reviewer, grant a role or change the policy.
+rotation used it yet, so the node key alone cannot hand itself on. Everything
+else that decides trust is governance (``GOVERNANCE_KINDS``): introducing a
+person key (``key.added``), retiring one (``key.retired``), adding a user with
+their roles (``user.added``), a user's new key (``user.reset``), the policy in
+force (``policy.adopted``) and a rotation's authorisation
+(``key.rotation_authorised``). Each must be signed by the current person key
+of a user this chain made an admin; the node key signs one only while the
+chain has no admin yet (the bootstrap). So nobody who holds only the node key,
+or only write access to the store, can make a reviewer, grant a role, change
+the policy or rotate the node key.
 
 A person key counts for a user only if a ``user.added`` or ``user.reset``
 entry gave it to them; a node key never belongs to anyone. Key names are never
@@ -99,7 +100,6 @@ class KeyChain:
         self.floor: dict | None = None  # fixed by the first adoption (init), never changed after
         self.authorised: dict[tuple[str, str], int] = {}  # (old, new verifier key) -> its unused authorisation
 
-
     def snapshot(self) -> "KeyChain":
         """A copy that later entries fed to this chain do not change."""
         copy = KeyChain(self.anchors)
@@ -172,8 +172,8 @@ class KeyChain:
 
     def _authorisation(self, entry: Entry, key: TrustedKey) -> tuple[str, str] | None:
         """The unused authorisation of this rotation (from ``key`` to the key the entry introduces), if any."""
-        wanted = (key.verifier_key, entry.payload.get("verifier_key"))
-        return wanted if wanted in self.authorised else None
+        new = entry.payload.get("verifier_key")
+        return (key.verifier_key, new) if isinstance(new, str) and (key.verifier_key, new) in self.authorised else None
 
     def apply(self, entry: Entry) -> None:
         """Take in the keys a verified entry introduces or retires."""
