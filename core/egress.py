@@ -4,7 +4,11 @@ While ``guard()`` is armed, every connection, name look-up, datagram and
 program launch that Python's ``socket``, ``os``, ``subprocess`` and
 ``_posixsubprocess`` modules attempt is checked against the run's egress
 allowlist; one it does not permit is reported to ``on_block`` and refused
-with ``EgressBlocked`` before the system call happens.
+with ``EgressBlocked`` before the system call happens. So is a listener other
+hosts could reach: a ``bind`` to an address that is not loopback (``0.0.0.0``,
+``::``, an interface's address), or a ``listen`` on a socket never bound (the
+kernel binds it to every interface), unless the allowlist names that address
+and port. Loopback and Unix-socket listeners pass.
 
 The guard follows the run into every Python interpreter the run starts the
 way ``multiprocessing`` does (``spawn`` and ``forkserver``, what a PyTorch
@@ -57,9 +61,12 @@ FORK_EXEC_EVENT = "stillroom.fork_exec"
 # Where each launch event carries the command line in its audit arguments.
 LAUNCH_EVENTS = {"subprocess.Popen": 1, "os.system": 0, "os.exec": 1, "os.posix_spawn": 1, "os.spawn": 2,
                  "os.startfile": 0, FORK_EXEC_EVENT: 0, "os.forkpty": None}
+# Raised by the wrapper around socket.listen for a socket never bound, since CPython audits no listen.
+LISTEN_EVENT = "stillroom.listen"
+LISTEN_EVENTS = frozenset({"socket.bind", LISTEN_EVENT})  # a listener other hosts may reach
 # A second copy of _posixsubprocess would carry the unwrapped fork_exec.
 REIMPORT_REFUSED = frozenset({"_posixsubprocess"})
-WATCHED = LOOKUP_EVENTS | SEND_EVENTS | LAUNCH_EVENTS.keys() | {CONNECT_EVENT, "import"}
+WATCHED = LOOKUP_EVENTS | SEND_EVENTS | LISTEN_EVENTS | LAUNCH_EVENTS.keys() | {CONNECT_EVENT, "import"}
 STACK_FRAMES = 12
 
 
@@ -76,6 +83,9 @@ class EgressBlocked(StillroomError, PermissionError):
             message = f"egress blocked: launching {target!r} ({event}); the egress policy has subprocess: false"
         elif event == "import":
             message = f"egress blocked: importing a second copy of {target} while the egress guard is armed"
+        elif event in LISTEN_EVENTS:
+            message = (f"egress blocked: listening on {target} ({event}), which other hosts could reach, and the "
+                       "egress allowlist does not name it; bind 127.0.0.1 or allowlist that address and port")
         else:
             message = f"egress blocked: {target} ({event}) is not in the egress allowlist"
         super().__init__(message)
@@ -178,6 +188,8 @@ def permits(
         if host is None:
             return None
         return Decision(host, any(_host_matches(rule.host, host, addresses) for rule in egress_policy.allow))
+    if event in LISTEN_EVENTS:
+        return _listening(egress_policy, args[0], args[1], addresses)
     if event in SEND_EVENTS or event == CONNECT_EVENT:
         endpoint = _announced(args) if event == CONNECT_EVENT else _endpoint(args[0], args[1])
         if endpoint is None:
@@ -187,6 +199,23 @@ def permits(
             rule.port in (None, port) and _host_matches(rule.host, host, addresses) for rule in egress_policy.allow)
         return Decision(_describe(host, port), allowed)
     return None
+
+
+def _listening(egress_policy: Egress, sock: Any, address: Any,
+               addresses: Mapping[str, frozenset[str]]) -> Decision | None:
+    """A bind (or a listen's implicit one): ``None`` on loopback or a Unix socket, where no other host reaches."""
+    endpoint = _endpoint(sock, address)
+    if endpoint is None:
+        return None
+    host, port = endpoint
+    if host == "":  # what Python spells INADDR_ANY
+        host = "::" if getattr(sock, "family", None) == socket.AF_INET6 else "0.0.0.0"
+    ip = _address(host)
+    if (ip is not None and ip.is_loopback) or (ip is None and _normalise(host) == "localhost"):
+        return None
+    allowed = port is not None and any(
+        rule.port in (None, port) and _host_matches(rule.host, host, addresses) for rule in egress_policy.allow)
+    return Decision(_describe(host, port), allowed)
 
 
 def arm_inherited(guards: list[dict[str, Any]]) -> None:
@@ -271,6 +300,7 @@ class _GuardState:
                     return
                 sys.addaudithook(hook)
                 _wrap_launchers(local, lambda: armed[0])
+                _audit_listen(lambda: armed[0])
                 installed[0] = True
 
         def arm(entry: _Armed) -> Callable[[], None]:
@@ -349,6 +379,21 @@ def _wrap_launchers(local: threading.local, current: Callable[[], tuple[_Armed, 
 
     _posixsubprocess.fork_exec = audited_fork_exec
     mp_util.spawnv_passfds = guarded_spawnv_passfds
+
+
+def _audit_listen(current: Callable[[], tuple[_Armed, ...]]) -> None:
+    """Audit ``listen`` on an internet socket never bound: the kernel binds it to every interface, and CPython
+    raises no audit event for that (``socket.bind`` covers the explicit bind)."""
+    listen = socket.socket.listen
+
+    def audited_listen(self, *backlog):
+        if current() and self.family in (socket.AF_INET, socket.AF_INET6):
+            bound = self.getsockname()
+            if bound[1] == 0:
+                sys.audit(LISTEN_EVENT, self, bound)
+        return listen(self, *backlog)
+
+    socket.socket.listen = audited_listen
 
 
 def _bootstrap(guards: tuple[_Armed, ...]) -> str:

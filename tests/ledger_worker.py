@@ -2,7 +2,7 @@
 
     python ledger_worker.py append URL KEYFILE ACTOR COUNT     one commit per entry
     python ledger_worker.py MODE URL KEYFILE BATCH             one batch, then wait to be killed
-    python ledger_worker.py rotate-and-die WORKSPACE STEP      a node-key rotation that dies at STEP
+    python ledger_worker.py rotate-and-die WORKSPACE STEP ADMIN PASSPHRASE   an admin's node-key rotation dying at STEP
 
 MODE says when the parent's SIGKILL lands: ``kill-while-signing`` (the batch
 is being built under the writer lock), ``kill-mid-insert`` (the entry rows
@@ -36,7 +36,7 @@ ROTATION_STEPS = {
 
 def main(mode: str, url: str, key_file: str = "", *args: str) -> None:
     if mode == "rotate-and-die":
-        return rotate_and_die(Path(url), key_file)
+        return rotate_and_die(Path(url), key_file, *args)
     engine = db.make_engine(url)
     ledger = Ledger(engine, "node", signing.load_private_key(key_file), ORIGIN)
     if mode == "append":
@@ -75,12 +75,15 @@ class _StallAfterEntries:
         return getattr(self.cursor, name)
 
 
-def rotate_and_die(root: Path, step: str) -> None:
+def rotate_and_die(root: Path, step: str, admin: str, passphrase: str) -> None:
+    from stillroom.users import unlock
     from stillroom.workspace import Workspace
 
     owner, name = ROTATION_STEPS[step]
+    ws = Workspace.open(root)
+    person = unlock(ws, admin, passphrase)
     setattr(owner, name, lambda *args, **kwargs: os._exit(9))
-    rotation.rotate_node_key(Workspace.open(root), actor="crasher")
+    rotation.rotate_node_key(ws, admin=person)
     raise SystemExit(f"the rotation finished without reaching {step}")
 
 

@@ -125,6 +125,39 @@ def test_a_port_not_in_the_allowlist_receives_nothing_and_the_attempt_is_reporte
     assert any(frame.startswith("socket:") and "create_connection" in frame for frame in attempt["stack"])
 
 
+def test_a_listener_on_every_interface_is_refused_and_reported_and_loopback_works(listeners):
+    """The red-team's attack: a plugin binds 0.0.0.0 and serves training records to any host."""
+    attempts, on_block = blocked_attempts()
+    with guard(policy(("10.0.0.0/8", 443)), on_block=on_block, context=lambda: {"plugin": "evil"}):
+        for family, host in ((socket.AF_INET, "0.0.0.0"), (socket.AF_INET, ""), (socket.AF_INET6, "::")):
+            with socket.socket(family) as server, pytest.raises(EgressBlocked, match="listening on"):
+                server.bind((host, 8765))
+        with socket.socket() as never_bound, pytest.raises(EgressBlocked):
+            never_bound.listen()  # the kernel would bind it to 0.0.0.0 itself
+        local = listeners()  # 127.0.0.1
+        local6 = listeners(socket.AF_INET6, "::1")
+    assert [(a["event"], a["target"], a["plugin"]) for a in attempts] == [
+        ("socket.bind", "0.0.0.0:8765", "evil"), ("socket.bind", "0.0.0.0:8765", "evil"),
+        ("socket.bind", "[::]:8765", "evil"), ("stillroom.listen", "0.0.0.0:0", "evil")]
+    connect_and_send(local.getsockname(), b"local")
+    assert received(local) == b"local"
+    connect_and_send(local6.getsockname()[:2], b"local6", family=socket.AF_INET6)
+    assert received(local6) == b"local6"
+
+
+def test_a_listener_the_allowlist_names_is_allowed():
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        port = probe.getsockname()[1]  # free a moment ago
+    other = port + 1 if port < 65535 else port - 1
+    attempts, on_block = blocked_attempts()
+    with guard(policy(("0.0.0.0", port)), on_block=on_block):
+        with socket.create_server(("0.0.0.0", port)) as server:
+            assert server.getsockname() == ("0.0.0.0", port)
+        with socket.socket() as elsewhere, pytest.raises(EgressBlocked):
+            elsewhere.bind(("0.0.0.0", other))
+    assert [a["target"] for a in attempts] == [f"0.0.0.0:{other}"]
+
+
 def test_the_guard_is_disarmed_after_the_with_block(listeners):
     server = listeners()
     with guard(policy(), on_block=lambda attempt: None), pytest.raises(EgressBlocked):
@@ -375,6 +408,16 @@ LOOPBACK = policy(("127.0.0.1", None), ("::1", 8000), ("localhost", 5432))
     (policy(subprocess=False), "os.system", (b"curl x",), ("curl x", False)),
     (policy(subprocess=False), "os.posix_spawn", ("/bin/true", ["true"], {}), ("true", False)),
     (LOOPBACK, "open", ("/etc/passwd", "r", 0), None),
+    (LOOPBACK, "socket.bind", (INET, ("127.0.0.1", 8080)), None),
+    (LOOPBACK, "socket.bind", (INET6, ("::ffff:127.0.0.1", 8080, 0, 0)), None),
+    (LOOPBACK, "socket.bind", (INET, ("localhost", 8080)), None),
+    (LOOPBACK, "socket.bind", (UNIX, "/tmp/plugin.sock"), None),
+    (LOOPBACK, "socket.bind", (INET, ("0.0.0.0", 8080)), ("0.0.0.0:8080", False)),
+    (LOOPBACK, "socket.bind", (INET, ("10.0.0.5", 8080)), ("10.0.0.5:8080", False)),
+    (LOOPBACK, "socket.bind", (SimpleNamespace(family=socket.AF_PACKET), ("eth0", 0)), (None, False)),
+    (policy(("10.0.0.5", 8080)), "socket.bind", (INET, ("10.0.0.5", 8080)), ("10.0.0.5:8080", True)),
+    (policy(("10.0.0.5", 8080)), "socket.bind", (INET, ("10.0.0.5", 8081)), ("10.0.0.5:8081", False)),
+    (policy(("10.0.0.5", 8080)), "socket.bind", (INET6, ("", 8080, 0, 0)), ("[::]:8080", False)),
 ])
 def test_permits(egress, event, args, expected):
     decision = permits(egress, event, args)

@@ -1,5 +1,6 @@
 """Node-key rotation: `stillroom ledger rotate-key` on a real workspace, forged rotations, and crashes mid-way."""
 
+import base64
 import fcntl
 import json
 import os
@@ -15,12 +16,12 @@ from typer.testing import CliRunner
 from stillroom import signing
 from stillroom.approvals import decide, open_request
 from stillroom.cli import app as cli_app
-from stillroom.errors import WorkspaceError
+from stillroom.errors import UsageError, WorkspaceError
 from stillroom.ledger import merkle
 from stillroom.ledger.commands import app
 from stillroom.ledger.entry import KEY_ROTATED, canonical_entry
 from stillroom.ledger.errors import LedgerError
-from stillroom.ledger.log import Ledger
+from stillroom.ledger.log import Draft, Ledger
 from stillroom.ledger.rotation import rotate_node_key
 from stillroom.release import BundleInvalid, build_release, verify_release
 from stillroom.users import enroll, unlock
@@ -301,20 +302,89 @@ def test_a_rotation_in_the_node_keys_name_with_another_key_is_refused_by_verific
     assert (report.failure.seq, report.failure.what) == (seq, "signature")
 
 
+def test_the_node_key_alone_cannot_rotate_itself_once_the_chain_has_an_admin(workspace, admin, tmp_path):
+    """The red-team's attack: an operator holding keys/node.key hands the ledger to a key of their own."""
+    node_name, node_key = workspace.node_key_name, workspace.node_key()
+    with pytest.raises(UsageError, match="only an admin may rotate the node key"):
+        rotate_node_key(workspace, actor="olga")
+    ledger = Ledger(workspace.engine, node_name, node_key, workspace.origin)
+    refused = f"no unused {AUTHORISED} entry by an admin names"
+    with pytest.raises(LedgerError, match=refused):
+        ledger.rotate_key("olga-node", signing.generate_key(), actor="olga")
+    forged_authorisation = {"old_verifier_key": signing.verifier_key(node_name, node_key.public_key()),
+                            "new_verifier_key": takeover("olga-node")["verifier_key"]}
+    with pytest.raises(LedgerError, match="only an admin's own key signs governance entries"):
+        ledger.govern([Draft(AUTHORISED, forged_authorisation, "olga")], signed_by=None)
+    assert not rotations(ledger) and not ledger.entries(kind=AUTHORISED)
+
+    audit = tmp_path / "audit"
+    ledger.export(audit)  # an honest export, to which the forged entry is added below
+    seq = append_forged(ledger, node_name, node_key, takeover("olga-node"))  # straight into the store
+    report = ledger.verify()
+    assert (report.failure.seq, report.failure.what) == (seq, "signer") and refused in report.failure.found
+    live = invoke(workspace, "verify")
+    assert live.exit_code == 1 and f"entry {seq}" in live.output and refused in live.output, live.output
+    *_, (_, leaf, signature, _) = ledger.rows()
+    with open(audit / "entries.jsonl", "ab") as out:
+        out.write(b'{"entry":' + leaf + b',"signature":"' + base64.b64encode(signature) + b'"}\n')
+    genesis = tmp_path / "genesis.vkey"
+    genesis.write_text(signing.verifier_key(node_name, node_key.public_key()) + "\n")
+    offline = runner.invoke(app, ["verify", "--offline", str(audit), "--trust", str(genesis)])
+    assert offline.exit_code == 1 and f"entry {seq}" in offline.output and refused in offline.output, offline.output
+
+
+def test_a_node_signed_authorisation_written_into_the_store_authorises_nothing(workspace, admin):
+    node_name, node_key = workspace.node_key_name, workspace.node_key()
+    ledger = Ledger(workspace.engine, node_name, node_key, workspace.origin)
+    payload = {"old_verifier_key": signing.verifier_key(node_name, node_key.public_key()),
+               "new_verifier_key": takeover("olga-node")["verifier_key"]}
+    seq = append_forged(ledger, node_name, node_key, payload, kind=AUTHORISED)
+    report = ledger.verify()
+    assert (report.failure.seq, report.failure.what) == (seq, "signer")
+    assert "only an admin's own key signs governance entries" in report.failure.found
+
+
+def test_an_admins_authorisation_lets_in_only_the_key_it_names_and_only_once(workspace, admin):
+    node_name, node_key = workspace.node_key_name, workspace.node_key()
+    ledger = Ledger(workspace.engine, node_name, node_key, workspace.origin)
+    person = unlock(workspace, ADMIN, PASS)
+    named, other = signing.generate_key(), signing.generate_key()
+    payload = {"old_verifier_key": signing.verifier_key(node_name, node_key.public_key()),
+               "new_verifier_key": signing.verifier_key("node-b", named.public_key())}
+    ledger.govern([Draft(AUTHORISED, payload, ADMIN)], signed_by=(person.key_name, person.key))
+    with pytest.raises(LedgerError, match=f"no unused {AUTHORISED} entry"):
+        ledger.rotate_key("node-c", other, actor="olga")  # a key the admin did not name
+    with pytest.raises(LedgerError, match=f"no unused {AUTHORISED} entry"):
+        ledger.rotate_key("node-b", other, actor="olga")  # the name, with another key
+    rotated = ledger.rotate_key("node-b", named, actor=ADMIN)
+    assert ledger.verifier_keys()["node-b"] == payload["new_verifier_key"] and ledger.verify().ok
+    assert not ledger.trust().authorised  # used: the next rotation needs an authorisation of its own
+    with pytest.raises(LedgerError, match=f"no unused {AUTHORISED} entry"):
+        ledger.rotate_key("node-d", signing.generate_key(), actor="olga")
+    assert rotations(ledger) == [rotated]
+
+
+def test_before_the_first_admin_the_node_key_still_rotates_alone(database_url):
+    """The bootstrap: a bare ledger (no admin yet) has nobody to authorise a rotation."""
+    ledger = new_ledger(database_url)
+    ledger.rotate_key("node-2", signing.generate_key(), actor="setup")
+    assert ledger.verify().ok
+
+
 # -- a crash at every step ---------------------------------------------------------
 
 
 def rotate_and_die(root, step) -> subprocess.CompletedProcess:
     """The worker's ``rotate-and-die``, with this file's extra steps patched in as well."""
     if step in ROTATION_STEPS:
-        return subprocess.run([sys.executable, str(WORKER), "rotate-and-die", str(root), step],
+        return subprocess.run([sys.executable, str(WORKER), "rotate-and-die", str(root), step, ADMIN, PASS],
                               capture_output=True, text=True, timeout=120)
     owner, name = CRASH_AT[step]
     script = (f"import os, sys; sys.path.insert(0, {str(WORKER.parent.parent)!r}); "
               "from tests import ledger_worker; import importlib; "
               f"owner = importlib.import_module({owner.__name__!r}); "
               f"ledger_worker.ROTATION_STEPS[{step!r}] = (owner, {name!r}); "
-              f"ledger_worker.rotate_and_die(ledger_worker.Path({str(root)!r}), {step!r})")
+              f"ledger_worker.rotate_and_die(ledger_worker.Path({str(root)!r}), {step!r}, {ADMIN!r}, {PASS!r})")
     return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
 
 

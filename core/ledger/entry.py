@@ -22,6 +22,7 @@ FIELDS = ("seq", "time", "kind", "actor", "signer", "run_id", "payload", "prev")
 GENESIS = "ledger.genesis"  # seq 0: the first node key, self-signed
 KEY_ADDED = "key.added"  # a new key (a person's, or another node's), signed by a node key
 KEY_ROTATED = "key.rotated"  # a new node key replaces the signer, which is retired from then on
+KEY_ROTATION_AUTHORISED = "key.rotation_authorised"  # an admin allows one rotation: old and new verifier key
 KEY_KINDS = (GENESIS, KEY_ADDED, KEY_ROTATED)  # the kinds that introduce a key
 KEY_RETIRED = "key.retired"  # a person key signs nothing after this entry
 USER_ADDED = "user.added"  # a user, their roles and their first person key
@@ -33,7 +34,10 @@ POLICY_ADOPTED = "policy.adopted"  # the policy in force: its digest and the dig
 # Each must be signed by the current person key of a user the chain itself made an admin; the node key
 # signs one only while the chain has no admin yet (the bootstrap: `init` and the first `users add`).
 # The verifier refuses anything else, the ledger refuses to append it, and a signer must not node-sign it.
-GOVERNANCE_KINDS = (KEY_ADDED, KEY_RETIRED, USER_ADDED, USER_RESET, USER_ROLES, POLICY_ADOPTED)
+# A key.rotated entry is signed by the node key it retires, so it cannot be governance itself: once the
+# chain has an admin it counts only with an unused key.rotation_authorised entry naming it (keychain.py).
+GOVERNANCE_KINDS = (KEY_ADDED, KEY_RETIRED, USER_ADDED, USER_RESET, USER_ROLES, POLICY_ADOPTED,
+                    KEY_ROTATION_AUTHORISED)
 
 
 _TYPES = {"seq": int, "time": str, "kind": str, "actor": str, "signer": str,

@@ -4,14 +4,18 @@ Entry 0 (``ledger.genesis``) introduces the first node key and is signed by
 it; that key is the anchor, and an auditor pins it out of band. From then on a
 key is trusted only from the entry after the one that introduced it.
 ``key.rotated`` (signed by the node key it retires) introduces the next node
-key. Everything else that decides trust is governance (``GOVERNANCE_KINDS``):
-introducing a person key (``key.added``), retiring one (``key.retired``),
-adding a user with their roles (``user.added``), a user's new key
-(``user.reset``), and the policy in force (``policy.adopted``). Each must be
-signed by the current person key of a user this chain made an admin; the node
-key signs one only while the chain has no admin yet (the bootstrap). So nobody
-who holds only the node key, or only write access to the store, can make a
-reviewer, grant a role or change the policy.
+key; once the chain has an admin it counts only if an admin's
+``key.rotation_authorised`` entry earlier in the log names both keys and no
+rotation used it yet, so the node key alone cannot hand itself on. Everything
+else that decides trust is governance (``GOVERNANCE_KINDS``): introducing a
+person key (``key.added``), retiring one (``key.retired``), adding a user with
+their roles (``user.added``), a user's new key (``user.reset``), the policy in
+force (``policy.adopted``) and a rotation's authorisation
+(``key.rotation_authorised``). Each must be signed by the current person key
+of a user this chain made an admin; the node key signs one only while the
+chain has no admin yet (the bootstrap). So nobody who holds only the node key,
+or only write access to the store, can make a reviewer, grant a role, change
+the policy or rotate the node key.
 
 A person key counts for a user only if a ``user.added`` or ``user.reset``
 entry gave it to them; a node key never belongs to anyone. Key names are never
@@ -33,6 +37,7 @@ from stillroom.ledger.entry import (
     KEY_KINDS,
     KEY_RETIRED,
     KEY_ROTATED,
+    KEY_ROTATION_AUTHORISED,
     POLICY_ADOPTED,
     USER_ADDED,
     USER_RESET,
@@ -93,6 +98,7 @@ class KeyChain:
         self.users: dict[str, UserGrant] = {}
         self.policy: Adoption | None = None  # the latest adoption: the policy in force
         self.floor: dict | None = None  # fixed by the first adoption (init), never changed after
+        self.authorised: dict[tuple[str, str], int] = {}  # (old, new verifier key) -> its unused authorisation
 
     def snapshot(self) -> "KeyChain":
         """A copy that later entries fed to this chain do not change."""
@@ -100,6 +106,7 @@ class KeyChain:
         copy.keys = {name: replace(k) for name, k in self.keys.items()}
         copy.users = {name: replace(u, roles=list(u.roles)) for name, u in self.users.items()}
         copy.policy, copy.floor = self.policy, self.floor
+        copy.authorised = dict(self.authorised)
         return copy
 
     # -- what the chain says now ------------------------------------------------
@@ -142,6 +149,10 @@ class KeyChain:
                               "and signs nothing after it")
         if entry.kind == KEY_ROTATED and key.role != NODE:
             raise LedgerError(f"key {entry.signer!r} is a {key.role} key; only a node key may introduce or rotate keys")
+        if entry.kind == KEY_ROTATED and self.has_admin() and self._authorisation(entry, key) is None:
+            raise LedgerError(f"a {KEY_ROTATED} entry introducing {entry.payload.get('verifier_key')!r} that no unused "
+                              f"{KEY_ROTATION_AUTHORISED} entry by an admin names; once the chain has an admin, "
+                              "only an admin authorises a node-key rotation")
         if entry.kind in GOVERNANCE_KINDS:
             self._check_governor(entry, key)
         return key
@@ -159,8 +170,16 @@ class KeyChain:
         if grant.key != key.name:
             raise LedgerError(f"a {entry.kind} entry signed by {key.name!r}, not {grant.name}'s current key")
 
+    def _authorisation(self, entry: Entry, key: TrustedKey) -> tuple[str, str] | None:
+        """The unused authorisation of this rotation (from ``key`` to the key the entry introduces), if any."""
+        new = entry.payload.get("verifier_key")
+        return (key.verifier_key, new) if isinstance(new, str) and (key.verifier_key, new) in self.authorised else None
+
     def apply(self, entry: Entry) -> None:
         """Take in the keys a verified entry introduces or retires."""
+        if entry.kind == KEY_ROTATION_AUTHORISED:
+            self._authorise(entry)
+            return
         if entry.kind == KEY_RETIRED:
             self._retire(entry)
             return
@@ -184,6 +203,7 @@ class KeyChain:
                               "person keys; node keys never take a person key's name")
         self.keys[key.name] = key
         if entry.kind == KEY_ROTATED:
+            self.authorised.pop(self._authorisation(entry, self.keys[entry.signer]), None)  # each is used once
             self.keys[entry.signer].retired = entry.seq
             self.keys[entry.signer].retired_time = entry.time
 
@@ -217,6 +237,13 @@ class KeyChain:
                 raise LedgerError(f"{where} resets {user!r}, a user the log never added")
             grant.key, grant.key_entry, grant.key_introduced = key_name, entry.seq, key.introduced
         key.owner, key.given = user, entry.seq
+
+    def _authorise(self, entry: Entry) -> None:
+        old, new = entry.payload.get("old_verifier_key"), entry.payload.get("new_verifier_key")
+        if not isinstance(old, str) or not isinstance(new, str):
+            raise LedgerError(f"entry {entry.seq} ({KEY_ROTATION_AUTHORISED}) has no old_verifier_key and "
+                              "new_verifier_key strings")
+        self.authorised[old, new] = entry.seq
 
     def _set_roles(self, entry: Entry) -> None:
         user, roles = entry.payload.get("user"), entry.payload.get("roles")

@@ -56,10 +56,9 @@ from stillroom import signing
 from stillroom.artifacts import atomic_write_bytes
 from stillroom.errors import UsageError, WorkspaceError
 from stillroom.ledger.entry import KEY_ROTATED, Entry
+from stillroom.ledger.entry import KEY_ROTATION_AUTHORISED as AUTHORISED  # admin-signed, before key.rotated
 from stillroom.ledger.errors import LedgerError
-from stillroom.ledger.log import Ledger, check_key_name
-
-AUTHORISED = "key.rotation_authorised"  # signed by the admin's own key, just before the key.rotated entry
+from stillroom.ledger.log import Draft, Ledger, check_key_name
 
 ROTATING = "rotating"  # keys/rotating/<new name>.key: a rotation under way
 RETIRED = "retired"  # keys/retired/<old name>.vkey: the public half of every node key rotated out
@@ -88,8 +87,8 @@ def rotate_node_key(ws, *, admin=None, actor: str | None = None, name: str | Non
     ``admin``: an unlocked :class:`stillroom.users.Person` who holds the ``admin`` role now, with their
     current key (what ``stillroom ledger rotate-key --as ADMIN`` passes); they are the rotation entry's
     actor, and their own key signs a ``key.rotation_authorised`` entry just before it. ``actor`` instead
-    is taken on the caller's word, for tests and tools that set up a workspace; people-facing paths pass
-    ``admin``.
+    is taken on the caller's word, and only while the chain has no admin yet (a bare workspace); once it
+    has one, the chain refuses a rotation no admin authorised, whoever holds the node key.
 
     A rotation the ledger recorded is always finished first, and then nothing
     else is done: running the command again after a crash never rotates twice.
@@ -114,14 +113,18 @@ def rotate_node_key(ws, *, admin=None, actor: str | None = None, name: str | Non
         if new_name in known:
             raise LedgerError(f"the ledger already has a key named {new_name!r} and key names are never reused; "
                               "choose another with --name")
-        check_node_key_name(new_name, ledger.trust())
+        trust = ledger.trust()
+        if admin is None and trust.has_admin():
+            raise UsageError("the ledger has an admin, so only an admin may rotate the node key "
+                             "(--as ADMIN, unlocked with their passphrase)")
+        check_node_key_name(new_name, trust)
         intent = ws.root / "keys" / ROTATING / f"{new_name}.key"
         signing.save_private_key(intent, signing.generate_key(), passphrase=None)
         new_key = signing.load_private_key(intent)
         if admin is not None:
-            ledger.record(AUTHORISED, {"old_verifier_key": known[ws.node_key_name],
-                                       "new_verifier_key": signing.verifier_key(new_name, new_key.public_key())},
-                          actor=admin.name, signed_by=(admin.key_name, admin.key))
+            payload = {"old_verifier_key": known[ws.node_key_name],
+                       "new_verifier_key": signing.verifier_key(new_name, new_key.public_key())}
+            ledger.govern([Draft(AUTHORISED, payload, admin.name)], signed_by=(admin.key_name, admin.key))
         ledger.rotate_key(new_name, new_key, actor=actor)
         return _finish(ws, ledger, intent, resumed=False)
 
