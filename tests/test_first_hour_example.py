@@ -35,6 +35,10 @@ def test_the_own_data_example_runs_from_a_clean_workspace_to_a_release_request_m
     assert stillroom(ws, "users", "add", "ada", "--role", "admin", new=ADMIN).returncode == 0
     added = stillroom(ws, "users", "add", "olga", "--role", "operator", user="ada", passphrase=ADMIN, new=OPERATOR)
     assert added.returncode == 0, added.stderr
+    with open(ws / "policies" / "residency.yaml", "a") as policy:  # the domain's never-PII terms, as the README adds
+        policy.write((EXAMPLE / "residency-terms.yaml").read_text())
+    adopted = stillroom(ws, "policy", "adopt", user="ada", passphrase=ADMIN)
+    assert adopted.returncode == 0, adopted.stderr
     (ws / "data").mkdir(exist_ok=True)
     shutil.copy(EXAMPLE / "queries.csv", ws / "data" / "queries.csv")
     pipeline = str(EXAMPLE / "pipeline.yaml")  # used where it is, as the README does
