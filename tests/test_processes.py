@@ -55,9 +55,9 @@ def test_a_stopped_scrub_leaves_no_worker_behind(tmp_path, signum):
     command = [STILLROOM, "scrub", str(source), "--out", str(tmp_path / "out.jsonl"), "--profile", "fast"]
     cli = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            start_new_session=True)  # its own group: SIGINT here reaches only what we send it to
+    workers: set[int] = set()
     try:
         deadline = time.monotonic() + 300
-        workers: set[int] = set()
         while len(workers) < 2 and time.monotonic() < deadline and cli.poll() is None:
             time.sleep(0.5)
             workers = children_of(cli.pid)
@@ -69,10 +69,10 @@ def test_a_stopped_scrub_leaves_no_worker_behind(tmp_path, signum):
         assert alive(workers) == set(), "worker processes outlived the stopped command"
         assert code == (128 + signum if signum == signal.SIGTERM else 130)
         assert not (tmp_path / "out.jsonl").exists()  # all or nothing: no half-written output
-    finally:
+    finally:  # orphans are init's children, no longer the CLI's: the workers seen at work are killed by PID
         if cli.poll() is None:
             cli.kill()
-        for pid in alive(children_of(cli.pid)):
+        for pid in alive(workers | children_of(cli.pid)):
             os.kill(pid, signal.SIGKILL)
 
 
