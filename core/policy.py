@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Literal
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator, model_serializer, model_validator
 
 from stillroom.artifacts import canonical_json, sha256_bytes
 from stillroom.errors import ConfigError, StillroomError
@@ -75,6 +75,12 @@ class Residency(Strict):
         if blank:
             raise ValueError(f"item {blank[0]} is blank; list the terms themselves, such as 'Apple Pay'")
         return value
+
+    @model_serializer(mode="wrap")
+    def _without_empty_lists(self, handler):
+        """Empty term lists are left out, so a policy without them keeps the digest it had before they existed
+        (requests opened and bundles released under it stay valid)."""
+        return {k: v for k, v in handler(self).items() if v or k not in ("never_pii", "always_pii")}
 
     @model_validator(mode="after")
     def _lists_disjoint(self) -> Residency:

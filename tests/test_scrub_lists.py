@@ -127,3 +127,14 @@ def test_stillroom_scrub_applies_the_lists_of_the_policy_it_is_given(tmp_path):
     assert text.startswith("John Smith asked about <DENY_LISTED>;") and "Mary" not in text and "0199" not in text
     assert "1 span(s) kept as never PII, 1 added as always PII" in listed.stdout
     assert "PERSON shapes: Xxxx Xxxxx (1)" in listed.stdout and "Jones" not in listed.stdout
+
+
+def test_a_policy_without_lists_keeps_its_digest_and_one_with_them_gets_another(tmp_path):
+    shutil.copytree(POLICIES, tmp_path / "policies")
+    plain = load_policy(tmp_path / "policies")
+    assert "never_pii" not in plain.model_dump(mode="json")["residency"]  # requests opened before stay valid
+    with open(tmp_path / "policies" / "residency.yaml", "a") as f:
+        f.write('  never_pii: ["Apple Pay"]\n')
+    listed = load_policy(tmp_path / "policies")
+    assert listed.model_dump(mode="json")["residency"]["never_pii"] == ["Apple Pay"]
+    assert listed.digest != plain.digest
