@@ -316,21 +316,27 @@ def scrub(
     spans: Annotated[bool, typer.Option("--spans", help="Write the detected spans per record instead of scrubbed text.")] = False,
     scrubber: Annotated[str, typer.Option(help="The scrubber plugin.")] = "presidio",
     profile: Annotated[str | None, typer.Option(help="presidio: accurate (NER model + patterns, the default) or fast (gazetteers + patterns, for bulk pre-filtering).")] = None,
+    policy: Annotated[Path | None, typer.Option("--policy", help="A policy directory whose never_pii/always_pii lists apply (default: the workspace's policy in force).")] = None,
     workspace: WorkspaceOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Scrub PII from a JSON Lines file, offline; prints counts per entity type (never values),
-    the detectors, their measured recall and the residual findings."""
+    """Scrub PII from a JSON Lines file, offline; prints counts per entity type and the commonest
+    shapes of replaced values (never values), the detectors, their measured recall and the residual findings."""
     from stillroom.components import Context
+    from stillroom.pii_lists import TermLists
+    from stillroom.policy import load_policy
     from stillroom.scrub import scrub_file
 
     ws = _maybe_workspace(workspace)
+    in_force = load_policy(policy) if policy is not None else ws.policy() if ws else None
+    lists = TermLists.of(in_force.residency) if in_force else TermLists()
     ctx = Context(workspace=ws.root if ws else Path.cwd(), artifacts=ws.artifacts if ws else None,
                   secret=ws.secret() if ws else b"", text_fields=(field,))
     options: dict = {"fields": [field]} if profile is None else {"fields": [field], "profile": profile}
     component = plugin_manager(ws).component("scrubber", scrubber)(options, ctx)
     try:
-        report = scrub_file(source, out, field=field, spans=spans, scrubber=component, progress=sys.stderr.isatty())
+        report = scrub_file(source, out, field=field, spans=spans, scrubber=component, lists=lists,
+                            progress=sys.stderr.isatty())
         detection = component.evidence(None if spans else len(report.residual)) if hasattr(component, "evidence") else None
     finally:
         component.close()
@@ -340,6 +346,10 @@ def scrub(
                           "residual": len(report.residual), "detection": detection})
     typer.echo(f"{report.records} records -> {out}; " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
                                                           or "nothing detected"))
+    if lists.never or lists.always:
+        typer.echo(f"policy lists: {report.allowed} span(s) kept as never PII, {report.denied} added as always PII")
+    for entity, shapes in report.top_shapes(5).items():
+        typer.echo(f"  {entity} shapes: " + ", ".join(f"{shape} ({n})" for shape, n in shapes))
     if detection is not None:
         typer.echo(f"detector: {detection['detector']}")
         if not spans:
@@ -945,7 +955,11 @@ def _argv_workspace() -> Path | None:
 
 
 def main() -> None:
-    """Typer handles usage errors (exit 2) and help; Stillroom's own errors become one line here."""
+    """Typer handles usage errors (exit 2) and help; Stillroom's own errors become one line here.
+    However the command ends (SIGTERM and SIGHUP included), no worker process outlives it (``processes``)."""
+    from stillroom.processes import exit_on_signals, stop_children
+
+    exit_on_signals()
     try:
         _mount_subcommands()
         if _arm_egress_guard():
@@ -961,6 +975,8 @@ def main() -> None:
         if STATE["debug"]:
             raise
         _fail(f"unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)", 1)
+    finally:
+        stop_children()
 
 
 def _fail(sentence: str, code: int) -> None:

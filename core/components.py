@@ -135,23 +135,42 @@ class ScrubReport:
     says which method covers each entity type (pattern, gazetteer, ner, ...);
     ``residual`` lists findings left after scrubbing as
     ``{"record": index, "field": name, "type": entity, "score": s}``.
+    ``allowed`` and ``denied`` count the spans the policy's term lists dropped
+    and added (``pii_lists``); ``shapes[entity][shape]`` counts replaced values
+    by shape (``Xxxxx Xxx``), so over-scrubbing shows without showing a value.
     """
 
     records: int = 0
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     methods: dict[str, str] = field(default_factory=dict)
     residual: list[dict[str, Any]] = field(default_factory=list)
+    allowed: int = 0
+    denied: int = 0
+    shapes: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def merge(self, other: ScrubReport) -> ScrubReport:
-        counts = {entity: dict(fields) for entity, fields in self.counts.items()}
-        for entity, fields in other.counts.items():
-            for name, n in fields.items():
-                counts.setdefault(entity, {})[name] = counts.get(entity, {}).get(name, 0) + n
         residual = self.residual + [{**r, "record": r["record"] + self.records} for r in other.residual]
-        return ScrubReport(self.records + other.records, counts, {**self.methods, **other.methods}, residual)
+        return ScrubReport(self.records + other.records, _added(self.counts, other.counts),
+                           {**self.methods, **other.methods}, residual, self.allowed + other.allowed,
+                           self.denied + other.denied, _added(self.shapes, other.shapes))
+
+    def top_shapes(self, n: int = 10) -> dict[str, list[list[Any]]]:
+        """Per entity type, its ``n`` most frequent replaced shapes as ``[shape, count]``."""
+        return {entity: [[shape, count] for shape, count in sorted(counts.items(), key=lambda i: (-i[1], i[0]))[:n]]
+                for entity, counts in sorted(self.shapes.items())}
 
     def as_dict(self) -> dict[str, Any]:
-        return {"records": self.records, "counts": self.counts, "methods": self.methods, "residual": self.residual}
+        return {"records": self.records, "counts": self.counts, "methods": self.methods, "residual": self.residual,
+                "lists": {"allowed": self.allowed, "denied": self.denied}, "shapes": self.top_shapes()}
+
+
+def _added(a: dict[str, dict[str, int]], b: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+    """Two ``{outer: {inner: count}}`` tables summed."""
+    total = {outer: dict(inner) for outer, inner in a.items()}
+    for outer, inner in b.items():
+        for key, n in inner.items():
+            total.setdefault(outer, {})[key] = total.get(outer, {}).get(key, 0) + n
+    return total
 
 
 class Scrubber(Component):
@@ -173,7 +192,23 @@ class Scrubber(Component):
 
     @abstractmethod
     def scrub(self, batch: Batch) -> tuple[Batch, ScrubReport]:
-        """Return the batch with PII replaced in the configured fields, and a report."""
+        """Return the batch with PII replaced in the configured fields, and a report.
+
+        Runs and ``stillroom scrub`` call ``find`` and ``replace`` instead, so that the policy's
+        term lists (``pii_lists``) apply to every scrubber's spans; this stays for direct use."""
+
+    def replace(self, text: str, spans: list[Span]) -> str:
+        """``text`` with each span (non-overlapping, in text order) replaced, as ``scrub`` would write it.
+
+        The default writes ``<TYPE>`` placeholders, one for spans of one type with only spaces between
+        them; a scrubber with other replacements (keyed pseudonyms) overrides this."""
+        parts, last, previous = [], 0, None
+        for span in spans:
+            # "Mary" "Jones" -> one <PERSON>: the space between two parts of one name goes with them
+            if not (previous and previous.type == span.type and not text[previous.end:span.start].strip()):
+                parts += (text[last:span.start], f"<{span.type}>")
+            last, previous = span.end, span
+        return "".join(parts) + text[last:]
 
     def residual_scan(self, batch: Batch, fields: list[str], threshold: float = 0.5) -> list[dict[str, Any]]:
         """Findings left in already-scrubbed records: ``{"record", "field", "type", "score"}``, never the value.

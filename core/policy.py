@@ -23,7 +23,16 @@ from pathlib import Path
 from typing import Literal
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    ValidationError,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from stillroom.artifacts import canonical_json, sha256_bytes
 from stillroom.errors import ConfigError, StillroomError
@@ -64,6 +73,30 @@ class Residency(Strict):
     classifications: dict[Classification, ClassificationRule]
     required_entities: list[str] = []
     residual_threshold: int = Field(default=0, ge=0)
+    # the domain's terms, applied to every scrubber's spans (pii_lists): never replaced, always replaced
+    never_pii: list[str] = []
+    always_pii: list[str] = []
+
+    @field_validator("never_pii", "always_pii")
+    @classmethod
+    def _terms(cls, value: list[str]) -> list[str]:
+        blank = [i for i, term in enumerate(value) if not term.strip()]
+        if blank:
+            raise ValueError(f"item {blank[0]} is blank; list the terms themselves, such as 'Apple Pay'")
+        return value
+
+    @model_serializer(mode="wrap")
+    def _without_empty_lists(self, handler):
+        """Empty term lists are left out, so a policy without them keeps the digest it had before they existed
+        (requests opened and bundles released under it stay valid)."""
+        return {k: v for k, v in handler(self).items() if v or k not in ("never_pii", "always_pii")}
+
+    @model_validator(mode="after")
+    def _lists_disjoint(self) -> Residency:
+        both = sorted({t.casefold() for t in self.never_pii} & {t.casefold() for t in self.always_pii})
+        if both:
+            raise ValueError(f"{both[0]!r} is in both never_pii and always_pii; a term is one or the other")
+        return self
 
 
 HOSTNAME = re.compile(r"^(?=.{1,253}\.?$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?$",

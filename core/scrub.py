@@ -7,11 +7,12 @@ from pathlib import Path
 
 from stillroom.artifacts import atomic_file
 from stillroom.components import Scrubber, ScrubReport
+from stillroom.pii_lists import NO_LISTS, TermLists, residual_scan, scrub_batch
 
 
 def scrub_file(in_path: Path, out_path: Path, *, field: str, spans: bool, scrubber: Scrubber,
-               progress: bool = False) -> ScrubReport:
-    """Scrub ``field`` of every record of ``in_path`` into ``out_path``.
+               lists: TermLists = NO_LISTS, progress: bool = False) -> ScrubReport:
+    """Scrub ``field`` of every record of ``in_path`` into ``out_path``, through the policy's term ``lists``.
 
     With ``spans``, each output line is ``{"spans": [{"type", "start", "end",
     "score"}]}`` with offsets into the original text, and nothing is rewritten.
@@ -30,16 +31,18 @@ def scrub_file(in_path: Path, out_path: Path, *, field: str, spans: bool, scrubb
         total = _records(in_path) if progress else None
         for batch in track(source.read(), "scrub", total=total, enabled=progress, size=len):
             if spans:
-                found = scrubber.find([record[field] for record in batch])
+                texts = [record[field] for record in batch]
                 part = ScrubReport(records=len(batch), methods=scrubber.entities())
-                for record_spans in found:
+                for text, found in zip(texts, scrubber.find(texts)):
+                    record_spans, dropped, added = lists.filter(text, found)
+                    part.allowed, part.denied = part.allowed + dropped, part.denied + added
                     out.write(json.dumps({"spans": [s.as_dict() for s in record_spans]}) + "\n")
                     for span in record_spans:
                         per_field = part.counts.setdefault(span.type, {})
                         per_field[field] = per_field.get(field, 0) + 1
             else:
-                scrubbed, part = scrubber.scrub(batch)
-                part.residual = scrubber.residual_scan(scrubbed, [field])
+                scrubbed, part = scrub_batch(scrubber, lists, batch, [field])
+                part.residual = residual_scan(scrubber, lists, scrubbed, [field])
                 for record in scrubbed:
                     out.write(json.dumps(record, ensure_ascii=False) + "\n")
             report = report.merge(part)

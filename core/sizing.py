@@ -19,10 +19,16 @@ and gated. Pure: no I/O.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
 PRUNED_VOCAB = 6_000
+# A student distilled from a few hundred labelled rows sees a few optimizer steps per epoch; at the trainer's
+# default 3 epochs it stops after ~25 steps, far from what it can learn. See ``schedule_for``.
+MIN_STEPS = 100
+SMALL_DATA_LR = 3e-4
+DEFAULT_BATCH = 32
 BERT_FAMILY = ("bert", "roberta", "xlm-roberta", "electra")  # the same block: attention, FFN, two LayerNorms
 BYTES = {False: 4, True: 1}  # fp32, int8 (every weight at one byte: dynamic quantization's upper bound)
 
@@ -100,3 +106,21 @@ def plan_for(shape: Shape, max_mb: float | None, *, prunable: bool, int8_allowed
 def smallest(shape: Shape, *, prunable: bool, int8_allowed: bool) -> Plan:
     """The smallest student this teacher can give: one layer, every compression the pipeline allows."""
     return Plan(1, prunable, int8_allowed, megabytes(shape, 1, prune_vocab=prunable, int8=int8_allowed))
+
+
+def schedule_for(train_rows: int, batch_size: int = DEFAULT_BATCH) -> dict[str, Any]:
+    """Epochs and learning rate for a student trained on ``train_rows`` rows: the default schedule
+    (none set here) once an epoch is long enough, else enough epochs for ``MIN_STEPS`` optimizer steps at
+    ``SMALL_DATA_LR``. The trainer keeps the epoch that scores best on validation, so more epochs cannot
+    leave a worse student than fewer would have, only a slower run.
+
+    Chosen on the validation split of ``examples/own-data`` (258 training rows, 8 intents, a 2-layer
+    student of its fine-tuned MiniLM teacher, whose validation accuracy is 0.864): at lr 3e-4 the student's
+    validation accuracy is 0.636, 0.773, 0.955 after epochs 1-3 and 0.955 from epoch 5 on, and its training
+    loss stops falling after ~100 steps (0.213 at step 99, 0.212 at 180); the default schedule (3 epochs at
+    1e-4, 27 steps) left a student at 0.868 test accuracy against the teacher's 0.974 (retained 0.89).
+    """
+    steps_per_epoch = math.ceil(train_rows / batch_size)
+    if train_rows == 0 or steps_per_epoch * 3 >= MIN_STEPS:
+        return {}
+    return {"epochs": math.ceil(MIN_STEPS / steps_per_epoch), "lr": SMALL_DATA_LR}

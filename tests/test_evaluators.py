@@ -104,8 +104,9 @@ def test_an_untrained_student_shows_its_worst_slice_and_charts_every_slice_table
 def test_latency_and_size_are_measured_for_student_and_teacher(setup):
     ctx, data, teacher = setup
     student = build_student({"layers": 1}, teacher=teacher, task="classification", label_names=data.label_names)
-    metrics = LatencyEvaluator({"samples": 10}, ctx).evaluate(student, teacher, data, ctx).metrics
-    assert 0 < metrics["p50_ms"] <= metrics["p95_ms"]
+    metrics = LatencyEvaluator({"samples": 30, "warmup": 2}, ctx).evaluate(student, teacher, data, ctx).metrics
+    assert 0 < metrics["p50_ms"] <= metrics["p95_ms"] and 0 < metrics["wall_p50_ms"] <= metrics["wall_p95_ms"]
+    assert metrics["requests"] == 30  # the test texts cycled through, one request at a time
     assert metrics["size_mb"] > 0 and metrics["parameters"] == student.num_parameters()
     assert metrics["teacher_p50_ms"] > 0
 

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from machine import scaled_timeout
+
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "own-data"
 STILLROOM = str(Path(sys.executable).parent / "stillroom")
 ADMIN, OPERATOR = "admin passphrase 1", "operator passphrase 1"
@@ -25,7 +27,7 @@ def stillroom(ws: Path, *args: str, user: str | None = None, passphrase: str | N
     env.update({k: v for k, v in (("STILLROOM_USER", user), ("STILLROOM_PASSPHRASE", passphrase),
                                   ("STILLROOM_NEW_PASSPHRASE", new)) if v is not None})
     return subprocess.run([STILLROOM, *args], capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL,
-                          timeout=1200)
+                          timeout=scaled_timeout(600))
 
 
 @pytest.mark.slow
@@ -35,6 +37,10 @@ def test_the_own_data_example_runs_from_a_clean_workspace_to_a_release_request_m
     assert stillroom(ws, "users", "add", "ada", "--role", "admin", new=ADMIN).returncode == 0
     added = stillroom(ws, "users", "add", "olga", "--role", "operator", user="ada", passphrase=ADMIN, new=OPERATOR)
     assert added.returncode == 0, added.stderr
+    with open(ws / "policies" / "residency.yaml", "a") as policy:  # the domain's never-PII terms, as the README adds
+        policy.write((EXAMPLE / "residency-terms.yaml").read_text())
+    adopted = stillroom(ws, "policy", "adopt", user="ada", passphrase=ADMIN)
+    assert adopted.returncode == 0, adopted.stderr
     (ws / "data").mkdir(exist_ok=True)
     shutil.copy(EXAMPLE / "queries.csv", ws / "data" / "queries.csv")
     pipeline = str(EXAMPLE / "pipeline.yaml")  # used where it is, as the README does
@@ -49,8 +55,14 @@ def test_the_own_data_example_runs_from_a_clean_workspace_to_a_release_request_m
     outcome = json.loads(ran.stdout[ran.stdout.index("\n{") + 1: ran.stdout.rindex("}") + 1])
     assert outcome["request_id"], ran.stderr[-2000:]
     assert " teacher " in ran.stdout and "from cache" in ran.stdout  # the prepared teacher, reused
-    # size is predicted and then measured; latency on a shared two-core test machine is not a deployment's,
-    # so a latency gate may fail here, and then the run must exit 1 and say so
-    assert "size_mb[cpu-server]" not in outcome["failed_gates"]
-    assert set(outcome["failed_gates"]) <= {"latency_ms_p95[cpu-server]"}, ran.stdout[-3000:]
+    # every gate passes: quality, fidelity, slices, PII and size; latency too where the machine is not
+    # oversubscribed. It is CPU time per request, robust to waiting for a core, but not to sharing one:
+    # on the two test cores at load 15 a 2-layer student's CPU p95 was 9 ms (200 requests, three repeats
+    # within 7%), over the example's 5 ms; so on a machine that busy the latency gate may fail, and then
+    # the run must exit 1 and say so
+    busy = os.getloadavg()[0] / (os.cpu_count() or 1) > 1
+    allowed = {"latency_ms_p95[cpu-server]"} if busy else set()
+    assert set(outcome["failed_gates"]) <= allowed, ran.stdout[-3000:]
     assert ran.returncode == (1 if outcome["failed_gates"] else 0)
+    if outcome["failed_gates"]:
+        assert ran.stdout.rstrip().endswith("release gates failed: latency_ms_p95[cpu-server]")

@@ -97,3 +97,12 @@ def test_a_run_that_completes_with_failing_gates_exits_1_and_its_last_line_names
     outcome = json.loads(result.stdout[result.stdout.index("\n{") + 1: result.stdout.rindex("}") + 1])
     assert "latency_ms_p95[edge]" in outcome["failed_gates"] and outcome["gates_passed"] is False
     assert outcome["request_id"] and ", ".join(outcome["failed_gates"]) in last
+
+
+def test_a_small_training_set_gets_enough_epochs_for_the_minimum_steps_and_a_large_one_the_defaults():
+    from stillroom.sizing import MIN_STEPS, SMALL_DATA_LR, schedule_for
+
+    small = schedule_for(258)  # the own-data example's training split: 9 batches of 32 an epoch
+    assert small == {"epochs": -(-MIN_STEPS // 9), "lr": SMALL_DATA_LR}
+    assert schedule_for(258, batch_size=16)["epochs"] == -(-MIN_STEPS // 17)
+    assert schedule_for(10_003) == {} and schedule_for(0) == {}  # Banking77's whole training file: defaults

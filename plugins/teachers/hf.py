@@ -43,7 +43,7 @@ def register_teachers(register):
 class HFTeacher(Teacher):
     name = "hf"
     description = "A local Hugging Face model directory (classification, sentence embedding, causal LM)."
-    accepts = frozenset({"path", "gguf", "batch_size", "max_length", "top_k", "device"})
+    accepts = frozenset({"path", "gguf", "batch_size", "max_length", "top_k", "device", "labels", "prompt"})
     can_fine_tune = True
 
     def __init__(self, options: Mapping[str, Any], ctx: Context) -> None:
@@ -73,7 +73,12 @@ class HFTeacher(Teacher):
         self.top_k = _positive_int(self.options, "top_k", 20)
         self.requested_device = check_device(self.options.get("device", ctx.device))
         self.pooling, self.normalize = _sentence_transformers_head(self.path)
+        self.scores_label_names = False  # a causal LM as a classifier (label_names.py); set by the check below
         self.labels = self._check_task_head()
+        ignored = sorted({"labels", "prompt"} & set(self.options)) if not self.scores_label_names else []
+        if ignored:
+            raise ConfigError(f"teacher.{ignored[0]} is for a causal LM classifying by label names (task: "
+                              f"classification); the model at {self.path} is not one")
 
     def location(self) -> str:
         return (self.gguf or self.path).as_uri()
@@ -91,6 +96,12 @@ class HFTeacher(Teacher):
             return self._no_outputs()
         if self.task == "causal-lm":
             return self._predict_tokens(texts)
+        if self.scores_label_names:
+            from stillroom.plugins.teachers.label_names import score_label_names
+
+            return {"logits": score_label_names(self.model, self.tokenizer, texts, self.labels, prompt=self.prompt,
+                                                max_length=self.max_length, batch_size=self.batch_size,
+                                                device=self.device)}
         outputs = []
         for batch in _by_length(texts, self.batch_size):
             encoded = self._encode([texts[i] for i in batch])
@@ -176,7 +187,7 @@ class HFTeacher(Teacher):
         from stillroom.plugins.devices import inference_dtype
 
         auto = {
-            "classification": AutoModelForSequenceClassification,
+            "classification": AutoModelForCausalLM if self.scores_label_names else AutoModelForSequenceClassification,
             "embedding": AutoModel,
             "causal-lm": AutoModelForCausalLM,
         }[self.task]
@@ -209,6 +220,8 @@ class HFTeacher(Teacher):
         }
         if self.task == "causal-lm":
             settings["top_k"] = self.top_k
+        if self.scores_label_names:
+            settings.update(labels=self.labels, prompt=self.prompt)
         return sha256_bytes(canonical_json({"files": files, "settings": settings}))
 
     def _no_outputs(self) -> dict[str, np.ndarray]:
@@ -217,7 +230,8 @@ class HFTeacher(Teacher):
 
         config = AutoConfig.from_pretrained(self.path, **self._weights)
         if self.task == "classification":
-            return {"logits": np.zeros((0, config.num_labels), dtype=np.float32)}
+            return {"logits": np.zeros((0, len(self.labels) if self.scores_label_names else config.num_labels),
+                                       dtype=np.float32)}
         if self.task == "embedding":
             return {"embeddings": np.zeros((0, config.hidden_size), dtype=np.float32)}
         return {
@@ -232,6 +246,12 @@ class HFTeacher(Teacher):
             return None
         config = json.loads((self.path / "config.json").read_text())
         architectures = config.get("architectures") or []
+        if any(a.endswith("ForCausalLM") for a in architectures):
+            from stillroom.plugins.teachers.label_names import DEFAULT_PROMPT, check_labels
+
+            labels, self.prompt = check_labels(self.options.get("labels"), self.options.get("prompt", DEFAULT_PROMPT))
+            self.scores_label_names = True
+            return labels
         # a bare encoder loads "fine" as a classifier with a random head: the commonest silent failure
         if not any(a.endswith("ForSequenceClassification") for a in architectures):
             found = ", ".join(architectures) or "none"

@@ -56,7 +56,8 @@ class StudentTrainer(Trainer):
             {**student_spec, "max_length": options.max_length},
             teacher=ctx.teacher,
             task=self.task,
-            label_names=data.label_names,
+            # unlabelled data learns the teacher's classes (a causal LM's label set, a classifier's head)
+            label_names=data.label_names or getattr(ctx.teacher, "labels", None),
             embedding_dim=self.embedding_dim(teacher_outputs, options),
             device=device,
         )

@@ -8,6 +8,8 @@ from typing import Any
 
 from stillroom.components import MapWork, ScrubReport
 from stillroom.errors import RunRefused
+from stillroom.pii_lists import TermLists, residual_scan
+from stillroom.pii_lists import scrub_batch as scrub_listed
 from stillroom.progress import track
 from stillroom.run.portable import ComponentRef
 from stillroom.run.records import batches, read_jsonl, write_jsonl
@@ -26,7 +28,7 @@ def scrub(run) -> dict[str, Any]:
     def scrubbed() -> Iterator[dict[str, Any]]:
         nonlocal report
         ref = ComponentRef("scrubber", scrubber.name, scrubber.options, live=scrubber)
-        work = MapWork("scrub", partial(scrub_batch, ref, fields), batches(read_jsonl(run, run.artifacts["ingested"])),
+        work = MapWork("scrub", partial(scrub_batch, ref, fields, TermLists.of(run.policy.residency)), batches(read_jsonl(run, run.artifacts["ingested"])),
                        portable=True)
         total = run.summaries.get("ingest", {}).get("records")
         for clean, batch_report in track(run.executor.map(work), "scrub", total=total, enabled=run.ctx.progress,
@@ -41,6 +43,7 @@ def scrub(run) -> dict[str, Any]:
     counts = {entity: sum(by_field.values()) for entity, by_field in report.counts.items()}
     summary = {"scrubber": scrubber.name, "records": count, "output": digest, "report": report_digest,
                "entities": counts, "methods": report.methods, "residual": len(report.residual),
+               "lists": {"allowed": report.allowed, "denied": report.denied}, "shapes": report.top_shapes(5),
                "detection": detection}
     if len(report.residual) > threshold:
         places = ", ".join(f"record {r['record']} field {r['field']!r} ({r['type']})" for r in report.residual[:5])
@@ -49,12 +52,13 @@ def scrub(run) -> dict[str, Any]:
     return summary
 
 
-def scrub_batch(ref: ComponentRef, fields: list[str], batch: list[dict[str, Any]]
+def scrub_batch(ref: ComponentRef, fields: list[str], lists: TermLists, batch: list[dict[str, Any]]
                 ) -> tuple[list[dict[str, Any]], ScrubReport]:
-    """One batch scrubbed, with its report and the residual scan of the scrubbed records (no values)."""
+    """One batch scrubbed through the policy's term lists, with its report and the residual scan of the
+    scrubbed records (no values)."""
     scrubber = ref.get()
-    clean, batch_report = scrubber.scrub(batch)
-    batch_report.residual = scrubber.residual_scan(clean, fields)
+    clean, batch_report = scrub_listed(scrubber, lists, batch, fields)
+    batch_report.residual = residual_scan(scrubber, lists, clean, fields)
     return clean, batch_report
 
 

@@ -11,6 +11,7 @@ from stillroom.run.datasets import load_dataset
 from stillroom.run.stages.base import Stage
 from stillroom.run.stages.choose import default_for
 from stillroom.run.students import persist_student
+from stillroom.sizing import DEFAULT_BATCH, schedule_for
 
 
 def train(run) -> dict[str, Any]:
@@ -19,11 +20,18 @@ def train(run) -> dict[str, Any]:
     name = spec.trainer.type if spec.trainer else default_for(plugins, "trainer", task)
     options = spec.trainer.options if spec.trainer else {}
     trainer = plugins.component("trainer", name)(options, run.ctx)
-    # the depth and vocabulary preflight sized for the target, unless the spec chose them itself
-    student_spec = {**run.summaries["preflight"]["student_size"].get("chosen", {}), **spec.student}
+    # the depth and vocabulary preflight sized for the target, unless the spec chose them itself; a student
+    # Stillroom sized for a deployment target also gets a schedule fitted to the data's size (``sizing``)
+    sized = run.summaries["preflight"]["student_size"]
+    planned = "plan" in sized and sized.get("target") is not None
+    schedule = schedule_for(len(run.dataset.train.texts), spec.student.get("batch_size", DEFAULT_BATCH)) \
+        if planned else {}
+    student_spec = {**sized.get("chosen", {}), **schedule, **spec.student}
     run.artifacts["student"] = run.executor.train(_work(run, trainer, student_spec, "student",
                                                         run.artifacts["dataset"]))
     outputs = {"trainer": name, "student_parameters": _parameters(run, "student"), "student": run.artifacts["student"]}
+    if schedule:
+        outputs["schedule"] = {k: student_spec[k] for k in schedule}  # what the spec did not set itself
     manifest = run.workspace.artifacts.read_json(run.artifacts["student"])
     outputs.update({k: manifest[k] for k in ("search", "layer_importance") if manifest.get(k)})
     skipped = _no_baseline_because(spec, run.dataset, trainer)

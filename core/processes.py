@@ -1,0 +1,49 @@
+"""No worker outlives the command that started it: Ctrl-C, SIGTERM, SIGHUP or a timeout stops them all.
+
+Python's default SIGTERM ends a process on the spot, with no ``finally`` and no
+``atexit``: the workers of a process pool (the scrubber's, the ledger
+verifier's), forked and idle on their queue, are then orphaned to init and live
+on, holding memory and a loaded model each. So the CLI turns SIGTERM and SIGHUP
+(a closed terminal) into ``SystemExit`` in the main thread, as Ctrl-C already is
+a ``KeyboardInterrupt``: every ``finally`` and context manager on the way out
+runs, and components close their pools. Last, whatever multiprocessing child is
+still alive is terminated, then killed after a grace period, before the
+interpreter's own shutdown would wait on a pool's pending work.
+
+SIGKILL cannot be caught: after a ``kill -9`` of the CLI its pool workers stay
+until their queue breaks. A server the CLI runs (``stillroom dashboard``) is
+stopped by ``cli._serve``, which the kernel also signals on the CLI's death.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+import time
+
+STOPPING = (signal.SIGTERM, signal.SIGHUP)
+GRACE_SECONDS = 3.0
+
+
+def exit_on_signals() -> None:
+    """From now on, SIGTERM and SIGHUP end the command through its normal exit path (exit status 128 + signal)."""
+    for signum in STOPPING:
+        signal.signal(signum, _exit)
+
+
+def stop_children(grace: float = GRACE_SECONDS) -> list[int]:
+    """Terminate every multiprocessing child still alive, kill those alive ``grace`` seconds later; their PIDs."""
+    children = multiprocessing.active_children()
+    for child in children:
+        child.terminate()
+    deadline = time.monotonic() + grace
+    for child in children:
+        child.join(max(0.0, deadline - time.monotonic()))
+        if child.is_alive():
+            child.kill()
+            child.join()
+    return [child.pid for child in children]
+
+
+def _exit(signum: int, _frame) -> None:
+    raise SystemExit(128 + signum)
