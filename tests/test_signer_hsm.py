@@ -47,7 +47,7 @@ def test_a_node_key_in_softhsm2_signs_the_log_through_the_signer(workspace, toke
         checkpoint = stillroom("ledger", "checkpoint", "--workspace", workspace.root)
         assert checkpoint.returncode == 0, checkpoint.stderr
         verified = stillroom("ledger", "verify", "--workspace", workspace.root)
-    assert verified.returncode == 0 and verified.stdout.startswith("OK 5 entries"), verified.stdout + verified.stderr
+    assert verified.returncode == 0 and verified.stdout.startswith("OK 7 entries"), verified.stdout + verified.stderr
     shutil.rmtree(base, ignore_errors=True)
 
 
@@ -58,8 +58,8 @@ def test_the_hsm_option_refuses_a_log_that_already_has_a_key(workspace, token, m
     result = stillroom("signer", "init", "--state", base / "state", "--socket", base / "s.sock",
                        "--pkcs11-module", MODULE, "--token", token, "--workspace", workspace.root)
     assert result.returncode == 2
-    assert result.stderr.strip() == ("error: an HSM key can sign only a new log (its genesis introduces the key); "
-                                     "this one has 2 entries")
+    assert result.stderr.strip() == ("error: an HSM key can take over only a new log (what `stillroom init` wrote, "
+                                     "before any user, run or other entry); this one has 3 entries")
     assert (workspace.root / "keys" / "node.key").exists() and "[signer]" not in (workspace.root / "stillroom.toml").read_text()
     shutil.rmtree(base, ignore_errors=True)
 

@@ -58,9 +58,10 @@ def test_a_stale_or_skipping_entry_is_refused():
 
 def test_governance_is_node_signed_only_during_the_bootstrap():
     state = fresh()
-    take(state, "key.added", {"verifier_key": signing.verifier_key("ada-k1", signing.generate_key().public_key()),
-                              "role": "person"})
-    take(state, "user.added", {"user": "ada", "roles": ["admin"], "bootstrap": True})
+    verifier = signing.verifier_key("ada-k1", signing.generate_key().public_key())
+    take(state, "key.added", {"verifier_key": verifier, "role": "person"})
+    take(state, "user.added", {"user": "ada", "roles": ["admin"], "bootstrap": True, "key": "ada-k1",
+                               "verifier_key": verifier})
     for kind in GOVERNANCE_KINDS:
         with pytest.raises(SignerRefused, match=f"does not node-sign a {kind} entry"):
             state.sign_entry(leaf(state, kind, {"user": "sam"}))

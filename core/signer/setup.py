@@ -7,10 +7,14 @@ from pathlib import Path
 from stillroom import signing
 from stillroom.artifacts import atomic_write_bytes
 from stillroom.errors import UsageError
+from stillroom.ledger.entry import GENESIS, POLICY_ADOPTED
 from stillroom.ledger.log import Ledger
 from stillroom.signer.server import KEY, STATE, save_state
 from stillroom.signer.state import SignerState
 from stillroom.workspace import CONFIG
+
+
+INIT_ENTRIES = 2  # the genesis and the default policy's adoption, node-signed by `stillroom init`
 
 
 @dataclass(frozen=True)
@@ -32,17 +36,26 @@ def init_signer(ws, directory: Path, socket_path: Path, *, pkcs11_module: Path |
         raise UsageError(f"the ledger does not verify ({report.failure}); a signer adopts only a verified log")
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     os.chmod(directory, 0o700)
+    name = ws.node_key_name
     if pkcs11_module is not None:
+        from stillroom.ledger.rotation import _name_new_key, check_node_key_name
         from stillroom.signer.pkcs11 import make_token_key
 
+        kinds = {entry.kind for entry in ledger.entries(limit=INIT_ENTRIES + 1)}
+        if ledger.size() > INIT_ENTRIES or not kinds <= {GENESIS, POLICY_ADOPTED}:
+            raise UsageError("an HSM key can take over only a new log (what `stillroom init` wrote, before any "
+                             f"user, run or other entry); this one has {ledger.size()} entries")
+        if ledger.size():  # init's file key signed the genesis: it hands over to the token's key and is destroyed
+            name = f"{ws.node_key_name}-hsm"
+            check_node_key_name(name, ledger.trust())
+        key = make_token_key(directory, pkcs11_module, token, label=name)
         if ledger.size():
-            raise UsageError("an HSM key can sign only a new log (its genesis introduces the key); this one has "
-                             f"{ledger.size()} entries")
-        key = make_token_key(directory, pkcs11_module, token, label=ws.node_key_name)
+            ledger.rotate_key(name, key, actor="stillroom signer init")
+            _name_new_key(ws, name)
     else:
         key = ws.node_key()
         signing.save_private_key(directory / KEY, key, passphrase=None)
-    state = SignerState(ws.node_key_name, ws.origin, signing.verifier_key(ws.node_key_name, key.public_key()))
+    state = SignerState(name, ws.origin, signing.verifier_key(name, key.public_key()))
     for _seq, leaf, signature, _ in ledger.rows():
         state.taken(state.observe(leaf, signature, adopting=True))
     save_state(directory, state)
