@@ -29,7 +29,7 @@ def checked_statement(payload: bytes) -> Statement:
 
 
 def test_a_publisher_envelope_verifies_in_securesystemslib_and_its_statement_in_in_toto_attestation():
-    dist, key = metadata.distribution("stillroom"), signing.generate_key()
+    dist, key = metadata.distribution("pluggy"), signing.generate_key()  # any wheel-installed distribution: it has a RECORD
     envelope = publisher.sign(dist, key, "acme")
     theirs = Envelope.from_dict(copy.deepcopy(envelope))  # from_dict consumes its argument
     assert theirs.pae() == signing.pae(envelope["payloadType"], theirs.payload)
