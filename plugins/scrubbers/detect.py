@@ -18,8 +18,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult
 
+from stillroom.plugins.scrubbers import precedence
 from stillroom.plugins.scrubbers.batch import BatchAnalyzer, unscannable
 from stillroom.plugins.scrubbers.model_ner import BUILTIN_MODEL, ModelSpec, TokenModel
 from stillroom.plugins.scrubbers.offline_ner import TokenRecognizer
@@ -108,7 +109,8 @@ class Detector:
         self.batch = BatchAnalyzer(self.analyzer, self.nlp) if BatchAnalyzer.supports(self.analyzer) else None
 
     def detect(self, texts: list[str]) -> list[list[Found]]:
-        """Spans per text, non-overlapping and sorted by start.
+        """Spans per text, non-overlapping and sorted by start; a validated pattern span wins
+        the text it covers from any other type's (``precedence.py``).
 
         Raises ``UnscannableText`` for a text a recognizer's regex could not scan in its time budget.
         """
@@ -119,10 +121,18 @@ class Detector:
             for index, (text, artifacts) in enumerate(self.nlp.process_batch(texts, "en", batch_size=256)):
                 with unscannable(index):  # the recognizers fail closed: no text comes back half scanned
                     found.append(self.analyzer.analyze(text, "en", nlp_artifacts=artifacts) if text.strip() else [])
-        spans = [[(r.entity_type, r.start, r.end, r.score) for r in results] for results in found]
+        validated: list[list[Found]] = [[] for _ in texts]
+        guesses: list[list[Found]] = [[] for _ in texts]
+        for k, results in enumerate(found):
+            for r in results:
+                name = (r.recognition_metadata or {}).get(RecognizerResult.RECOGNIZER_NAME_KEY)
+                (validated if name in precedence.VALIDATING else guesses)[k].append(
+                    (r.entity_type, r.start, r.end, r.score))
         if self.model is not None:
-            for text_spans, model_spans in zip(spans, self.model.find(texts)):
-                text_spans.extend(s for s in model_spans if s[0] in self.wanted and s[3] >= self.config.threshold)
+            for text_guesses, model_spans in zip(guesses, self.model.find(texts)):
+                text_guesses.extend(s for s in model_spans if s[0] in self.wanted and s[3] >= self.config.threshold)
+        spans = [precedence.apply(text, v, g) for text, v, g in zip(texts, validated, guesses)]
+        if self.model is not None:
             return [combine(text, text_spans) for text, text_spans in zip(texts, spans)]
         return [resolve(text_spans) for text_spans in spans]
 
