@@ -5,6 +5,7 @@ import pytest
 
 from stillroom.artifacts import ArtifactStore
 from stillroom.components import Context
+from stillroom.errors import ConfigError
 from stillroom.plugins.scrubbers.precedence import apply
 from stillroom.plugins.scrubbers.presidio import PresidioScrubber
 
@@ -86,3 +87,56 @@ def test_the_scrubber_types_a_validated_value_by_its_validator(scrubber, text, v
     spans = scrubber.find([text])[0]
     covering = [s for s in spans if s.start < text.index(value) + len(value) and s.end > text.index(value)]
     assert [(s.type, text[s.start:s.end]) for s in covering] == [(entity, value)]
+
+
+def test_a_national_phone_parse_without_a_phone_word_does_not_beat_an_identifier_guess():
+    text = "Discharge summary: ID 2935347913, born 1973"
+    phone, guess = at(text, "PHONE_NUMBER", "2935347913", 0.6), at(text, "NATIONAL_ID", "2935347913", 0.9)
+    assert ("NATIONAL_ID", "2935347913") in cut(text, [phone], [guess])
+    text = "please call me back on 2935347913"
+    phone, guess = at(text, "PHONE_NUMBER", "2935347913", 0.6), at(text, "NATIONAL_ID", "2935347913", 0.9)
+    assert cut(text, [phone], [guess]) == [("PHONE_NUMBER", "2935347913")]
+    text = "ID +49 30 901820"
+    phone, guess = at(text, "PHONE_NUMBER", "+49 30 901820", 0.6), at(text, "NATIONAL_ID", "+49 30 901820", 0.9)
+    assert cut(text, [phone], [guess]) == [("PHONE_NUMBER", "+49 30 901820")]
+
+
+# -- phone numbers beyond North America and the UK --------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "number"), [
+    ("Rufen Sie mich unter +49 30 12345678 an", "+49 30 12345678"),
+    ("Tokyo office: +81 3-1234-5678", "+81 3-1234-5678"),
+    ("WhatsApp +55 11 91234-5678 depois das 18h", "+55 11 91234-5678"),
+    ("Mi teléfono es +34 612 34 56 78", "+34 612 34 56 78"),
+    ("Tel: 03-1234-5678 (Tokyo)", "03-1234-5678"),
+    ("Mobile 0412 345 678, after 5pm", "0412 345 678"),
+    ("please call me on 06 12345678 tomorrow", "06 12345678"),
+    ("Telefon: 0601 234 567", "0601 234 567"),
+    ("bel mij: 00 31 20 123 4567", "00 31 20 123 4567"),
+])
+def test_international_and_national_phone_formats_are_found(scrubber, text, number):
+    spans = scrubber.find([text])[0]
+    start = text.index(number)
+    assert any(s.type == "PHONE_NUMBER" and s.start <= start + 1 and s.end >= start + len(number) - 1 for s in spans), \
+        [(s.type, text[s.start:s.end]) for s in spans]
+
+
+@pytest.mark.parametrize("text", [
+    "Calle Mayor 12, 28013 Madrid",
+    "Hotel Sacher, 28013 rooms",
+    "Invoice total 1234567 JPY for 2023",
+])
+def test_a_digit_run_that_parses_only_in_a_region_needing_a_phone_word_is_not_a_phone(scrubber, text):
+    assert not [s for s in scrubber.find([text])[0] if s.type == "PHONE_NUMBER"]
+
+
+def test_phone_regions_names_the_regions_whose_national_formats_count_alone(tmp_path):
+    ctx = Context(workspace=tmp_path, artifacts=None)
+    text = "Order 0412 345 678 shipped"
+    australian = PresidioScrubber({"workers": 1, "profile": "fast", "phone_regions": ["AU"]}, ctx)
+    assert [text[s.start:s.end] for s in australian.find([text])[0] if s.type == "PHONE_NUMBER"] == ["0412 345 678"]
+    with pytest.raises(ConfigError, match="phone_regions.*'XX'.*not a region"):
+        PresidioScrubber({"phone_regions": ["GB", "XX"]}, ctx)
+    with pytest.raises(ConfigError, match="phone_regions"):
+        PresidioScrubber({"phone_regions": "GB"}, ctx)

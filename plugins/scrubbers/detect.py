@@ -24,7 +24,7 @@ from stillroom.plugins.scrubbers import precedence
 from stillroom.plugins.scrubbers.batch import BatchAnalyzer, unscannable
 from stillroom.plugins.scrubbers.model_ner import BUILTIN_MODEL, ModelSpec, TokenModel
 from stillroom.plugins.scrubbers.offline_ner import TokenRecognizer
-from stillroom.plugins.scrubbers.recognizers import StrongNameRecognizer, build_recognizers
+from stillroom.plugins.scrubbers.recognizers import PHONE_REGIONS, StrongNameRecognizer, build_recognizers
 from stillroom.plugins.scrubbers.nlp import OfflineSpacyNlpEngine
 
 # A placeholder or pseudonym this scrubber wrote; never itself a finding.
@@ -66,6 +66,7 @@ class DetectorConfig:
     entities: tuple[str, ...] | None = None
     custom: tuple[Mapping[str, Any], ...] = ()
     spacy_model: str | None = None
+    phone_regions: tuple[str, ...] = PHONE_REGIONS
     threshold: float = 0.5
     operator: str = "placeholder"
     secret: bytes = field(default=b"", repr=False)
@@ -85,6 +86,7 @@ class Detector:
             model_name = BUILTIN_MODEL if config.model_path is None else f"{config.model_kind}:{config.model_path}"
         recognizers, self.methods = build_recognizers(
             entities, list(config.custom), ner=self.nlp.has_ner, model=model_name, model_entities=MODEL_ENTITIES,
+            phone_regions=config.phone_regions,
         )
         if self.model is not None:
             # The model replaces the name gazetteer: that is the residual scan's (independent) detector.

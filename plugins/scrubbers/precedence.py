@@ -15,6 +15,12 @@ score, ``apply`` lets every validated span win its stretch of text:
   ``VALIDATED`` wins (an IPv4 address also parses as a phone number; an IBAN
   holds digit runs libphonenumber will take for one).
 
+One exception: libphonenumber accepts most digit runs of a national number's
+length for some region, so a phone number written without an international
+prefix and without a phone word just before it ("tel", "mobile", "call me
+on") does not prove "phone" against a guess that it is an identifier
+("ID 2935347913"); there the guess keeps its chance, decided by score.
+
 Spans of one type are left for ``detect.combine`` to unite.
 """
 
@@ -29,10 +35,17 @@ VALIDATED = ("EMAIL_ADDRESS", "IBAN_CODE", "CREDIT_CARD", "IP_ADDRESS", "US_SSN"
 # The recognizers whose findings are validated (``recognizers.py``): the card-shaped digits
 # (no Luhn) and the phone layouts libphonenumber did not parse are guesses like any other.
 VALIDATING = frozenset({"OfflineEmailRecognizer", "FailClosedIbanRecognizer", "CardRecognizer", "IpRecognizer",
-                        "UsSsnRecognizer", "ConfidentPhoneRecognizer"})
+                        "UsSsnRecognizer", "ConfidentPhoneRecognizer", "ContextPhoneRecognizer"})
 # What is left of a cut span must hold a letter or digit to be kept.
 ALNUM = re.compile(r"[^\W_]")
 EDGE = " \t\r\n,;:.-/|()"
+IDENTIFIERS = frozenset({"NATIONAL_ID", "BANK_ACCOUNT"})
+INTERNATIONAL = re.compile(r"\(?(?:\+|00)")
+# A phone word at most three words before a number ("call Ana on"), in several languages.
+PHONE_WORD = re.compile(r"(?i)\b(?:tel|phone[ds]?|telephone|mobile|mob|cell|cellphone|call(?:s|ed|ing)?|fax|whatsapp|"
+                        r"handy|t[ée]l[ée]phone|tel[ée]fono|telefone|telefoon|telefon(?:nummer)?|tlf|puhelin)\b"
+                        r"\W{1,12}(?:\w+\W{1,3}){0,3}$")
+PHONE_WORD_WINDOW = 40
 
 
 def apply(text: str, validated: list[Found], guesses: list[Found]) -> list[Found]:
@@ -44,7 +57,8 @@ def apply(text: str, validated: list[Found], guesses: list[Found]) -> list[Found
             winners.append(span)
     kept = list(winners)
     for span in guesses:
-        blocking = sorted((w[1], w[2]) for w in winners if w[0] != span[0] and _overlap(w, span))
+        blocking = sorted((w[1], w[2]) for w in winners
+                          if w[0] != span[0] and _overlap(w, span) and not _national_phone_vs_id(text, w, span))
         if not blocking:
             kept.append(span)
             continue
@@ -55,6 +69,17 @@ def apply(text: str, validated: list[Found], guesses: list[Found]) -> list[Found
                 kept.append((span[0], *piece, span[3]))
             at = max(at, end)
     return kept
+
+
+def _national_phone_vs_id(text: str, winner: Found, guess: Found) -> bool:
+    if winner[0] != "PHONE_NUMBER" or guess[0] not in IDENTIFIERS or INTERNATIONAL.match(text, winner[1]):
+        return False
+    return not phone_word_before(text, winner[1])
+
+
+def phone_word_before(text: str, start: int) -> bool:
+    """Whether a phone word ("tel", "mobile", "call me on") stands at most three words before ``start``."""
+    return PHONE_WORD.search(text[max(0, start - PHONE_WORD_WINDOW) : start]) is not None
 
 
 def _overlap(a: Found, b: Found) -> bool:
