@@ -23,6 +23,7 @@ from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResu
 from stillroom.plugins.scrubbers import precedence
 from stillroom.plugins.scrubbers.batch import BatchAnalyzer, unscannable
 from stillroom.plugins.scrubbers.model_ner import BUILTIN_MODEL, ModelSpec, TokenModel
+from stillroom.plugins.scrubbers.name_cues import PARTICLES
 from stillroom.plugins.scrubbers.offline_ner import TokenRecognizer
 from stillroom.plugins.scrubbers.recognizers import PHONE_REGIONS, StrongNameRecognizer, build_recognizers
 from stillroom.plugins.scrubbers.nlp import OfflineSpacyNlpEngine
@@ -34,12 +35,9 @@ NUMERIC = frozenset({"PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "IBAN_CODE"})
 # them ("Mary" "Jones") into one; this is its test, "$" and all.
 SPACES_BETWEEN = re.compile(r"^( )+$")
 
-Found = tuple[str, int, int, float]
+Found = tuple[str, int, int, float]  # entity type, start, end, score: picklable across processes
 ADDRESS_PARTS = frozenset({"STREET_ADDRESS", "POSTAL_CODE", "LOCATION"})
 ADDRESS_GAP = re.compile(r"[\s,]*")
-# Words inside a name in many languages: "Ní", "van der", "bin", "de la".
-PARTICLES = frozenset("""ní nic mac mc ó o' van von der den de del della di da das dos du la le
-    bin binti bint ibn al el ben ter ten af zu y e""".split()) | {"van der", "van den", "de la", "de los", "von der"}  # entity type, start, end, score: picklable across processes
 
 
 PROFILES = ("accurate", "fast")
@@ -95,7 +93,7 @@ class Detector:
             self.methods = {entity: method.replace("+gazetteer", "") if entity not in GAZETTEER_IN_ACCURATE else method
                             for entity, method in self.methods.items()}
             if "PERSON" in self.methods:
-                self.methods["PERSON"] += "+strong gazetteer names"
+                self.methods["PERSON"] += "+strong gazetteer names+name cues"
         self.wanted = frozenset(self.methods)
         registry = RecognizerRegistry(supported_languages=["en"])
         for recognizer in recognizers:

@@ -34,6 +34,7 @@ from presidio_analyzer.predefined_recognizers import (
 )
 
 from stillroom.errors import ConfigError
+from stillroom.plugins.scrubbers.name_cues import CueNameRecognizer
 from stillroom.plugins.scrubbers.offline_ner import NameRecognizer, OrganizationRecognizer, PlaceRecognizer
 from stillroom.plugins.scrubbers.phones import find_phones
 from stillroom.plugins.scrubbers.precedence import phone_word_before
@@ -311,7 +312,8 @@ WORDWISE: frozenset[type[EntityRecognizer]] = frozenset({UrlRecognizer})
 # Recognizers that read only the text (never the NLP artifacts) but run per record.
 PER_TEXT: frozenset[type[EntityRecognizer]] = frozenset({ConfidentPhoneRecognizer, ContextPhoneRecognizer,
                                                         _ValidatedPatternRecognizer,
-                                                        AddressPatternRecognizer, CardShapedNumberRecognizer})
+                                                        AddressPatternRecognizer, CardShapedNumberRecognizer,
+                                                        CueNameRecognizer})
 
 
 def build_recognizers(
@@ -348,7 +350,7 @@ def build_recognizers(
             recognizers.append(CardShapedNumberRecognizer())
             methods["CREDIT_CARD"] += "+card-shaped digits with context"
         if wanted is None or "PERSON" in wanted:
-            recognizers.append(StrongNameRecognizer())
+            recognizers += [StrongNameRecognizer(), CueNameRecognizer()]
         for entity in model_entities:
             if wanted is None or entity in wanted:
                 methods[entity] = f"model:{model}" + (f"+{methods[entity]}" if entity in methods else "")
