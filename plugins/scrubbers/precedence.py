@@ -42,9 +42,9 @@ EDGE = " \t\r\n,;:.-/|()"
 IDENTIFIERS = frozenset({"NATIONAL_ID", "BANK_ACCOUNT"})
 INTERNATIONAL = re.compile(r"\(?(?:\+|00)")
 # A phone word at most three words before a number ("call Ana on"), in several languages.
-PHONE_WORD = re.compile(r"(?i)\b(?:tel|phone[ds]?|telephone|mobile|mob|cell|cellphone|call(?:s|ed|ing)?|fax|whatsapp|"
-                        r"handy|t[ée]l[ée]phone|tel[ée]fono|telefone|telefoon|telefon(?:nummer)?|tlf|puhelin)\b"
-                        r"\W{1,12}(?:\w+\W{1,3}){0,3}$")
+PHONE_WORDS = re.compile(r"(?i)\b(?:tel|phone[ds]?|telephone|mobile|mob|cell|cellphone|call(?:s|ed|ing)?|fax|"
+                         r"whatsapp|handy|t[ée]l[ée]phone|tel[ée]fono|telefone|telefoon|telefon(?:nummer)?|tlf|puhelin)\b")
+PHONE_WORD = re.compile(PHONE_WORDS.pattern + r"\W{1,12}(?:\w+\W{1,3}){0,3}$", re.IGNORECASE)
 PHONE_WORD_WINDOW = 40
 
 

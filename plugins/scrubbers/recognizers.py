@@ -37,7 +37,7 @@ from stillroom.errors import ConfigError
 from stillroom.plugins.scrubbers.name_cues import CueNameRecognizer
 from stillroom.plugins.scrubbers.offline_ner import NameRecognizer, OrganizationRecognizer, PlaceRecognizer
 from stillroom.plugins.scrubbers.phones import find_phones
-from stillroom.plugins.scrubbers.precedence import phone_word_before
+from stillroom.plugins.scrubbers.precedence import PHONE_WORDS, phone_word_before
 from stillroom.plugins.scrubbers.scan import budget, fail_closed, scan
 from stillroom.plugins.scrubbers.unscannable import PatternTimeout
 
@@ -107,6 +107,13 @@ class ContextPhoneRecognizer(ConfidentPhoneRecognizer):
 
     def __init__(self, regions: list[str]) -> None:
         super().__init__(supported_regions=regions, name="ContextPhoneRecognizer")
+
+    def analyze(self, text, entities, nlp_artifacts=None):
+        return super().analyze(text, entities, nlp_artifacts) if PHONE_WORDS.search(text) else []
+
+    def analyze_shared(self, text, verdicts=None):
+        # Parsing for some fifty regions is the costly part: a record with no phone word skips it.
+        return super().analyze_shared(text, verdicts) if PHONE_WORDS.search(text) else []
 
     def _not_ssn(self, text, results):
         return [r for r in super()._not_ssn(text, results) if phone_word_before(text, r.start)]
