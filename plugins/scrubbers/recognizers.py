@@ -108,12 +108,30 @@ class ContextPhoneRecognizer(ConfidentPhoneRecognizer):
     def __init__(self, regions: list[str]) -> None:
         super().__init__(supported_regions=regions, name="ContextPhoneRecognizer")
 
+    WINDOW = 80  # characters after a phone word's start that a number it introduces can reach
+
     def analyze(self, text, entities, nlp_artifacts=None):
-        return super().analyze(text, entities, nlp_artifacts) if PHONE_WORDS.search(text) else []
+        near = self._near_phone_words(text)
+        return super().analyze(near, entities, nlp_artifacts) if near else []
 
     def analyze_shared(self, text, verdicts=None):
-        # Parsing for some fifty regions is the costly part: a record with no phone word skips it.
-        return super().analyze_shared(text, verdicts) if PHONE_WORDS.search(text) else []
+        near = self._near_phone_words(text)
+        return super().analyze_shared(near, verdicts) if near else []
+
+    def _near_phone_words(self, text: str) -> str:
+        """``text`` with all but the stretch after each phone word blanked (offsets kept); "" with no phone word.
+
+        Parsing for some fifty regions is the costly part; only numbers a phone word introduces can count.
+        """
+        keep = [(m.start(), min(len(text), m.start() + self.WINDOW)) for m in PHONE_WORDS.finditer(text)]
+        if not keep:
+            return ""
+        parts, last = [], 0
+        for start, end in keep:
+            start = max(start, last)
+            parts += (" " * (start - last), text[start:end])
+            last = max(last, end)
+        return "".join(parts) + " " * (len(text) - last)
 
     def _not_ssn(self, text, results):
         return [r for r in super()._not_ssn(text, results) if phone_word_before(text, r.start)]
