@@ -116,6 +116,9 @@ def test_a_national_phone_parse_without_a_phone_word_does_not_beat_an_identifier
     ("bel mij: 00 31 20 123 4567", "00 31 20 123 4567"),
 ])
 def test_international_and_national_phone_formats_are_found(scrubber, text, number):
+    if scrubber.profile == "fast" and not text.split(number)[0].rstrip().endswith(("+", "00")) and "+" not in number \
+            and not number.startswith("00"):
+        pytest.skip("the fast profile parses national formats of phone_regions only")
     spans = scrubber.find([text])[0]
     start = text.index(number)
     assert any(s.type == "PHONE_NUMBER" and s.start <= start + 1 and s.end >= start + len(number) - 1 for s in spans), \
@@ -133,9 +136,11 @@ def test_a_digit_run_that_parses_only_in_a_region_needing_a_phone_word_is_not_a_
 
 def test_phone_regions_names_the_regions_whose_national_formats_count_alone(tmp_path):
     ctx = Context(workspace=tmp_path, artifacts=None)
-    text = "Order 0412 345 678 shipped"
-    australian = PresidioScrubber({"workers": 1, "profile": "fast", "phone_regions": ["AU"]}, ctx)
-    assert [text[s.start:s.end] for s in australian.find([text])[0] if s.type == "PHONE_NUMBER"] == ["0412 345 678"]
+    text = "Order 03-1234-5678 shipped"
+    japanese = PresidioScrubber({"workers": 1, "profile": "fast", "phone_regions": ["JP"]}, ctx)
+    parsers = [r for r in japanese.detector.analyzer.registry.recognizers if r.name == "ConfidentPhoneRecognizer"]
+    assert [r.supported_regions for r in parsers] == [["JP"]]
+    assert [text[s.start:s.end] for s in japanese.find([text])[0] if s.type == "PHONE_NUMBER"] == ["03-1234-5678"]
     with pytest.raises(ConfigError, match="phone_regions.*'XX'.*not a region"):
         PresidioScrubber({"phone_regions": ["GB", "XX"]}, ctx)
     with pytest.raises(ConfigError, match="phone_regions"):

@@ -355,8 +355,8 @@ def build_recognizers(
     classifier of the accurate profile (see ``model_ner.py``), which finds
     ``model_entities``: for those the method is the model's, with the patterns,
     checksums and gazetteers that also cover them; the address patterns (PO
-    boxes, postal codes) then run too. ``phone_regions``: the regions whose national phone formats count
-    without a phone word beside them (see ``CONTEXT_PHONE_REGIONS``).
+    boxes, postal codes) and the national phone formats of ``CONTEXT_PHONE_REGIONS`` then run too.
+    ``phone_regions``: the regions whose national phone formats count without a phone word beside them.
     """
     wanted = set(entities) if entities else None
     recognizers: list[EntityRecognizer] = []
@@ -364,7 +364,7 @@ def build_recognizers(
     for entity, (cls, method) in BUILTIN.items():
         if wanted is None or entity in wanted:
             recognizers.append(cls(supported_regions=list(phone_regions)) if cls is ConfidentPhoneRecognizer else cls())
-            if entity == "PHONE_NUMBER":
+            if entity == "PHONE_NUMBER" and model is not None:  # the fast profile keeps to phone_regions: speed first
                 recognizers.append(ContextPhoneRecognizer(
                     [region for region in CONTEXT_PHONE_REGIONS if region not in phone_regions]))
             if entity in SUPPLEMENTS:
