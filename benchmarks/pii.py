@@ -224,6 +224,7 @@ def throughput(texts: list[str], profiles: list[str | None], rounds: int, workdi
         naive(t)
     paths["naive_presidio"] = lambda: [naive(t) for t in texts]
     best = {name: float("inf") for name in paths}
+    load_before = os.getloadavg()[0]
     try:
         for _ in range(rounds):
             for name, run in paths.items():
@@ -240,6 +241,8 @@ def throughput(texts: list[str], profiles: list[str | None], rounds: int, workdi
         "rounds": rounds,
         "cpus": os.cpu_count(),
         "records_per_s": per_s,
+        # Other work on the machine slows every path alike; the ratios, not the rates, carry over.
+        "load_average_1min": {"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2)},
         "ratio_vs_naive_presidio": {name: round(per_s[name] / per_s["naive_presidio"], 2)
                                     for name in components},
     }

@@ -11,10 +11,12 @@ provenance.dsse.json      in-toto Statement v1 + SLSA Provenance v1, signed by t
                           sha256 of every other file but the four named here (``bundle_files``) and the
                           model-signing key (``release_key_sha256``)
 approvals/*.dsse.json     one signed decision per reviewer
+sample_audit/*.dsse.json  where the policy requires a sample audit: every audit the ledger holds for the request
 ledger/checkpoint         the signed ledger checkpoint (C2SP), cosigned by the workspace's witness if it has one
 ledger/proofs.json        inclusion proofs of the run's and the decisions' entries, of each approver's key
                           introduction, the entry that gave them that key and the one that set their roles,
-                          of the policy's adoption, and of the release.bundle entry binding the provenance
+                          of the policy's adoption, of the sample audits with their reviewers' keys and
+                          roles, and of the release.bundle entry binding the provenance
 keys/*.vkey               the verifier keys of the ledger's chain
 keys/release-p256.pub     the P-256 key of the OpenSSF model-signing signature
 student.sig               model-signing signature over student/
@@ -133,6 +135,10 @@ def _write_bundle(ws, request, state, root: Path) -> dict[str, Any]:
     for i, decision in enumerate(decisions):
         safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in decision.user).lstrip(".")
         _write_json(root / "approvals" / f"{i:02d}-{safe}.dsse.json", decision.envelope)
+    # Every audit the ledger holds for the request, not only those that count: the verifier re-applies the rules.
+    audits = sample_audit.ledgered_audits(ws, request) if policy.release_gates.sample_audit.required else []
+    for i, (_, envelope) in enumerate(audits):
+        _write_json(root / "sample_audit" / f"{i:02d}.dsse.json", envelope)
     _write_json(root / "policy.json", policy.model_dump(mode="json"))
     _write_json(root / "request.json", {"id": request.id, "kind": request.kind, "digest": request.digest,
                                         "subject": request.subject})
@@ -152,7 +158,8 @@ def _write_bundle(ws, request, state, root: Path) -> dict[str, Any]:
                   actor="stillroom", run_id=request.run_id)
     ledger.checkpoint()
     witness_if_configured(ws, ledger)  # the proofs below are then against the cosigned checkpoint
-    seqs = sorted(set(release_entries(ledger, request)) | trust_entries(trust, [d.envelope for d in decisions]))
+    signed = [d.envelope for d in decisions] + [envelope for _, envelope in audits]
+    seqs = sorted(set(release_entries(ledger, request)) | {seq for seq, _ in audits} | trust_entries(trust, signed))
     proofs = [ledger.prove(seq) for seq in seqs]
     atomic_write_bytes(root / "ledger" / "checkpoint", proofs[-1]["checkpoint"].encode())
     _write_json(root / "ledger" / "proofs.json", proofs)
@@ -417,6 +424,8 @@ def verify_release(directory: Path, *, node_key: str | None = None, accept_polic
         raise BundleInvalid(f"provenance: gate {unwaived[0]} failed at release time and no approval waived it")
     if state.waived:
         checks.append(f"gates: {', '.join(state.waived)} failed and were waived by every counted approver")
+    checks.append(_verify_sample_audit(root, policy, request, recorded["subject"], proven,
+                                       (people, owners, roles, set(retired))))
     initiator = request["initiator"]
     checks.append("approvals: " + ", ".join(f"{c['reviewer']} ({c['role']})" for c in state.counted)
                   + " satisfy the policy, each key and role proven in the ledger; "
@@ -424,6 +433,33 @@ def verify_release(directory: Path, *, node_key: str | None = None, accept_polic
                      else f"initiator {initiator} NOT excluded by this policy"))
     return {"ok": True, "request_id": internal["request_id"], "checks": checks,
             "policy_digest": policy.digest, "approval_rule": rule.describe()}
+
+
+def _verify_sample_audit(root: Path, policy, request: dict[str, Any], subject: dict[str, Any],
+                        proven: dict[int, dict[str, Any]], trust: tuple) -> str:
+    """The ``sample_audit`` gate, offline: where the policy requires an audit, the bundle's audits must be
+    ledgered (proven), signed by a security reviewer whose key and role the proofs establish, of the sample
+    the request's seed and the policy's size give, with at most ``max_misses`` records with PII left."""
+    rule = policy.release_gates.sample_audit
+    envelopes = [_read_json(p) for p in sorted((root / "sample_audit").glob("*.dsse.json"))]
+    if not rule.required:
+        return "sample audit: not required by the policy"
+    ledgered = {e["payload"].get("envelope_sha256") for e in proven.values()
+                if e["kind"] == sample_audit.ENTRY_KIND and e["payload"].get("request_id") == request["id"]}
+    if any(hashlib.sha256(canonical_json(env)).hexdigest() not in ledgered for env in envelopes):
+        raise BundleInvalid("sample_audit: an audit in the bundle is not in the ledger proofs")
+    keys, owners, roles, retired = trust
+    outcome = sample_audit.bundle_outcome(
+        request=request, scrubbed=(subject.get("data") or {}).get("scrubbed"), size=rule.size, envelopes=envelopes,
+        policy_digest=policy.digest, keys=keys, owners=owners, roles=roles, retired=retired)
+    if not outcome.completed:
+        reason = outcome.ignored[0]["reason"] if outcome.ignored else "the bundle carries none"
+        raise BundleInvalid(f"sample_audit: the policy requires a sample audit and none in the bundle counts ({reason})")
+    if outcome.misses > rule.max_misses:
+        raise BundleInvalid(f"sample_audit: {outcome.reviewer}'s audit found PII left in {outcome.misses} of "
+                            f"{outcome.size} records; the policy allows {rule.max_misses}")
+    return (f"sample audit: {outcome.reviewer} (security) read {outcome.size} records, {outcome.misses} with PII left "
+            f"(95% upper bound {outcome.miss_rate_upper:.3f}); key and role proven in the ledger")
 
 
 def _bundle_files(root: Path) -> dict[str, Path]:

@@ -191,6 +191,29 @@ def audit_outcome(*, request: dict[str, Any], sample: dict[str, Any], envelopes:
                         worst["reviewer"], worst["types"], counted, ignored)
 
 
+def bundle_outcome(*, request: dict[str, Any], scrubbed: str, size: int, envelopes: list[dict[str, Any]],
+                   policy_digest: str, keys: dict[str, Any], owners: dict[str, str], roles: dict[str, list[str]],
+                   retired: set[str]) -> AuditOutcome:
+    """``audit_outcome`` for the audits a release bundle carries, offline: the sample each must have read is
+    rebuilt from the request (the seed), the scrubbed data it approved and the policy (the size). Only the
+    number of records, which needs the data itself, comes from an audit's own signed statement. Pure."""
+    claimed = None
+    for envelope in envelopes:
+        try:
+            claimed = int(json.loads(base64.b64decode(envelope["payload"], validate=True))["predicate"]["sample"]
+                          ["population"])
+            break
+        except (KeyError, TypeError, ValueError, binascii.Error):
+            continue
+    if claimed is None or claimed < 1:
+        return AuditOutcome(False, ignored=[{"reason": "the bundle carries no well-formed sample audit"}])
+    seed = sample_seed(request["id"], request["digest"])
+    expected = {"scrubbed": scrubbed, "seed": seed, "population": claimed,
+                "indices": sample_indices(seed, claimed, size)}
+    return audit_outcome(request=request, sample=expected, envelopes=envelopes, policy_digest=policy_digest,
+                         keys=keys, owners=owners, roles=roles, retired=retired)
+
+
 def _open(envelope: dict[str, Any], keys: dict[str, Any], owners: dict[str, str]) -> dict[str, Any]:
     """The predicate of an audit envelope signed by one of its own reviewer's keys."""
     claimed = json.loads(base64.b64decode(envelope["payload"], validate=True))
@@ -279,6 +302,12 @@ def sign_audit(ws, request_id: str, person, marks: Any, *, now: datetime | None 
     return outcome_of(ws, request, sample)
 
 
+def ledgered_audits(ws, request) -> list[tuple[int, dict[str, Any]]]:
+    """(ledger seq, envelope) of every audit recorded for ``request``: what a release bundle carries."""
+    return [(e.seq, e.payload["envelope"]) for e in ws.ledger().mentioning(request.id)  # by the signed bytes
+            if e.kind == ENTRY_KIND and e.payload.get("request_id") == request.id]
+
+
 def outcome_of(ws, request, sample: Sample | None = None) -> AuditOutcome:
     """What the ledgered audits of ``request`` amount to under the current policy and the chain's keys and roles."""
     sample = sample or draw_sample(ws, request)
@@ -286,11 +315,8 @@ def outcome_of(ws, request, sample: Sample | None = None) -> AuditOutcome:
     keys, owners, roles = reviewer_keys(trust)
     retired = {name for name, k in trust.person_keys().items() if k.retired is not None}
     recorded = ledgered_request(ws, request)
-    envelopes = [e.payload["envelope"] for e in ws.ledger().mentioning(request.id)
-                 if e.kind == ENTRY_KIND and e.payload.get("request_id") == request.id]
-    initiator = recorded.initiator if recorded is not None else request.initiator
-    if recorded is None:
-        envelopes = []  # a request the ledger never opened is audited by nobody
+    envelopes = [envelope for _, envelope in ledgered_audits(ws, request)] if recorded is not None else []
+    initiator = recorded.initiator if recorded is not None else request.initiator  # never opened: audited by nobody
     return audit_outcome(request={"id": request.id, "digest": request.digest, "initiator": initiator},
                          sample=sample.binding(), envelopes=envelopes, policy_digest=ws.policy().digest,
                          keys=keys, owners=owners, roles=roles, retired=retired)

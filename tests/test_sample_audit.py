@@ -6,6 +6,8 @@ the pipeline's scrub stage is covered by ``test_scrub_pipeline``.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import subprocess
@@ -19,7 +21,7 @@ from stillroom import sample_audit, signing
 from stillroom.approvals import decide, open_request
 from stillroom.artifacts import canonical_json
 from stillroom.errors import UsageError
-from stillroom.release import ReleaseRefused, build_release
+from stillroom.release import BundleInvalid, ReleaseRefused, build_release, verify_release
 from stillroom.sample_audit import AuditRefused, clopper_pearson_upper, draw_sample, outcome_of, sign_audit
 from stillroom.users import unlock
 from tests.people import adopt_policy, setup_user
@@ -220,3 +222,87 @@ def test_headless_review_through_the_cli(people, tmp_path):
     assert result["completed"] and result["misses"] == 0 and result["miss_rate_upper_95"] == pytest.approx(0.0711, abs=1e-4)
     status = stillroom(people, "audit", "status", request.id)
     assert "0 of 50 sampled records with PII left (by sam" in status.stdout and "upper bound 0.071" in status.stdout
+
+
+# -- the audit in the release bundle, verified offline ----------------------------------------------
+
+
+def audited_bundle(ws, tmp_path, *, missed=None, max_misses=0):
+    require_audit(ws, size=20, max_misses=max_misses)
+    request = release_request(ws)
+    approve_both(ws, request)
+    drawn = draw_sample(ws, request)
+    sign_audit(ws, request.id, unlock(ws, "ivy", PASS), marks_for(drawn, missed=missed))
+    bundle = tmp_path / "bundle"
+    build_release(ws, request.id, bundle, actor="olga")
+    return bundle
+
+
+def test_the_bundle_carries_the_audit_and_verify_checks_it_offline(people, tmp_path):
+    bundle = audited_bundle(people, tmp_path)
+    audits = sorted((bundle / "sample_audit").glob("*.dsse.json"))
+    assert len(audits) == 1
+    report = verify_release(bundle)
+    assert any(c.startswith("sample audit: ivy (security) read 20 records, 0 with PII left") for c in report["checks"])
+
+
+def test_a_bundle_whose_audit_was_removed_or_altered_fails_verification(people, tmp_path):
+    bundle = audited_bundle(people, tmp_path)
+    audit = next((bundle / "sample_audit").glob("*.dsse.json"))
+    original = audit.read_bytes()
+    envelope = json.loads(original)
+    statement = json.loads(base64.b64decode(envelope["payload"]))
+    statement["predicate"]["marks"][0]["verdict"] = "pii_left"
+    envelope["payload"] = base64.b64encode(canonical_json(statement)).decode()
+    audit.write_text(json.dumps(envelope))
+    with pytest.raises(BundleInvalid, match="sample_audit/00.dsse.json"):
+        verify_release(bundle)
+    audit.unlink()
+    with pytest.raises(BundleInvalid, match="sample_audit/00.dsse.json"):
+        verify_release(bundle)
+
+
+def test_a_bundle_signed_without_an_audit_fails_when_the_policy_requires_one(people, tmp_path, monkeypatch):
+    """A node that skips the gate (bug or malice) still signs a consistent bundle; verify refuses it."""
+    require_audit(people, size=20)
+    request = release_request(people)
+    approve_both(people, request)
+    monkeypatch.setattr(sample_audit, "release_gate", lambda ws, request: None)
+    monkeypatch.setattr(sample_audit, "ledgered_audits", lambda ws, request: [])
+    build_release(people, request.id, tmp_path / "bundle", actor="olga")
+    with pytest.raises(BundleInvalid, match="requires a sample audit and none in the bundle counts"):
+        verify_release(tmp_path / "bundle")
+
+
+def test_a_bundle_whose_audit_found_too_much_pii_fails_verification(people, tmp_path, monkeypatch):
+    monkeypatch.setattr(sample_audit, "release_gate", lambda ws, request: None)
+    bundle = audited_bundle(people, tmp_path, missed=None)
+    assert verify_release(bundle)["ok"]
+    request = release_request(people, tag="b")
+    approve_both(people, request)
+    drawn = draw_sample(people, request)
+    sign_audit(people, request.id, unlock(people, "ivy", PASS),
+               marks_for(drawn, missed={drawn.indices[0]: ["PERSON"], drawn.indices[3]: ["IBAN_CODE"]}))
+    build_release(people, request.id, tmp_path / "second", actor="olga")
+    with pytest.raises(BundleInvalid, match="found PII left in 2 of 20 records; the policy allows 0"):
+        verify_release(tmp_path / "second")
+
+
+def test_an_audit_by_someone_without_the_security_role_in_the_proofs_does_not_count(people, tmp_path, monkeypatch):
+    """A forged audit entry recorded in the ledger by a non-security user: the bundle proves their roles."""
+    require_audit(people, size=20)
+    request = release_request(people)
+    approve_both(people, request)
+    drawn = draw_sample(people, request)
+    lena = unlock(people, "lena", PASS)
+    statement = sample_audit.audit_statement(sample=drawn, reviewer="lena", marks=marks_for(drawn),
+                                             policy_digest=people.policy().digest, time=datetime.now(timezone.utc))
+    envelope = signing.dsse_sign(canonical_json(statement), sample_audit.PAYLOAD_TYPE, lena.key, lena.key_name)
+    people.ledger().record(sample_audit.ENTRY_KIND, {
+        "request_id": request.id, "reviewer": "lena", "role": "security", "size": 20, "misses": 0,
+        "envelope_sha256": hashlib.sha256(canonical_json(envelope)).hexdigest(), "envelope": envelope,
+    }, actor="lena", run_id=request.run_id, signed_by=(lena.key_name, lena.key))
+    monkeypatch.setattr(sample_audit, "release_gate", lambda ws, request: None)
+    build_release(people, request.id, tmp_path / "bundle", actor="olga")
+    with pytest.raises(BundleInvalid, match="lena does not hold the security role"):
+        verify_release(tmp_path / "bundle")

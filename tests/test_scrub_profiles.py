@@ -184,7 +184,7 @@ def test_profile_and_ner_options_are_checked(ctx, tmp_path):
 def test_profiles_name_their_detectors_and_methods(ctx, accurate):
     fast = PresidioScrubber({"workers": 1, "profile": "fast"}, ctx)
     assert fast.entities()["PERSON"] == "gazetteer"
-    assert accurate.entities()["PERSON"] == "model:rampart+strong gazetteer names"
+    assert accurate.entities()["PERSON"] == "model:rampart+strong gazetteer names+name cues"
     assert accurate.entities()["STREET_ADDRESS"] == "model:rampart+pattern"
     assert accurate.entities()["LOCATION"] == "model:rampart+gazetteer"
     assert accurate.entities()["CREDIT_CARD"] == "pattern+luhn+card-shaped digits with context"

@@ -13,7 +13,6 @@ from stillroom.signer.server import KEY, STATE, save_state
 from stillroom.signer.state import SignerState
 from stillroom.workspace import CONFIG
 
-
 INIT_ENTRIES = 2  # the genesis and the default policy's adoption, node-signed by `stillroom init`
 
 

@@ -126,7 +126,7 @@ class BatchAnalyzer:
             elif isinstance(recognizer, TokenRecognizer):
                 for k in chosen:
                     found[k].extend(recognizer.results(tokens[k]))
-            elif type(recognizer) is ConfidentPhoneRecognizer:
+            elif isinstance(recognizer, ConfidentPhoneRecognizer):
                 # Presidio's PhoneRecognizer.analyze, with libphonenumber's work shared across regions and records.
                 verdicts = Verdicts()
                 for k in chosen:

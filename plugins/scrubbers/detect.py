@@ -18,13 +18,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult
 
+from stillroom.plugins.scrubbers import precedence
 from stillroom.plugins.scrubbers.batch import BatchAnalyzer, unscannable
 from stillroom.plugins.scrubbers.model_ner import BUILTIN_MODEL, ModelSpec, TokenModel
+from stillroom.plugins.scrubbers.name_cues import PARTICLES
 from stillroom.plugins.scrubbers.nlp import OfflineSpacyNlpEngine
 from stillroom.plugins.scrubbers.offline_ner import TokenRecognizer
-from stillroom.plugins.scrubbers.recognizers import StrongNameRecognizer, build_recognizers
+from stillroom.plugins.scrubbers.recognizers import PHONE_REGIONS, StrongNameRecognizer, build_recognizers
 
 # A placeholder or pseudonym this scrubber wrote; never itself a finding.
 REPLACEMENT = re.compile(r"<[A-Z][A-Z0-9_]*?(?:_[a-z]{10})?>")
@@ -33,12 +35,9 @@ NUMERIC = frozenset({"PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "IBAN_CODE"})
 # them ("Mary" "Jones") into one; this is its test, "$" and all.
 SPACES_BETWEEN = re.compile(r"^( )+$")
 
-Found = tuple[str, int, int, float]
+Found = tuple[str, int, int, float]  # entity type, start, end, score: picklable across processes
 ADDRESS_PARTS = frozenset({"STREET_ADDRESS", "POSTAL_CODE", "LOCATION"})
 ADDRESS_GAP = re.compile(r"[\s,]*")
-# Words inside a name in many languages: "Ní", "van der", "bin", "de la".
-PARTICLES = frozenset("""ní nic mac mc ó o' van von der den de del della di da das dos du la le
-    bin binti bint ibn al el ben ter ten af zu y e""".split()) | {"van der", "van den", "de la", "de los", "von der"}  # entity type, start, end, score: picklable across processes
 
 
 PROFILES = ("accurate", "fast")
@@ -65,6 +64,7 @@ class DetectorConfig:
     entities: tuple[str, ...] | None = None
     custom: tuple[Mapping[str, Any], ...] = ()
     spacy_model: str | None = None
+    phone_regions: tuple[str, ...] = PHONE_REGIONS
     threshold: float = 0.5
     operator: str = "placeholder"
     secret: bytes = field(default=b"", repr=False)
@@ -84,6 +84,7 @@ class Detector:
             model_name = BUILTIN_MODEL if config.model_path is None else f"{config.model_kind}:{config.model_path}"
         recognizers, self.methods = build_recognizers(
             entities, list(config.custom), ner=self.nlp.has_ner, model=model_name, model_entities=MODEL_ENTITIES,
+            phone_regions=config.phone_regions,
         )
         if self.model is not None:
             # The model replaces the name gazetteer: that is the residual scan's (independent) detector.
@@ -92,7 +93,7 @@ class Detector:
             self.methods = {entity: method.replace("+gazetteer", "") if entity not in GAZETTEER_IN_ACCURATE else method
                             for entity, method in self.methods.items()}
             if "PERSON" in self.methods:
-                self.methods["PERSON"] += "+strong gazetteer names"
+                self.methods["PERSON"] += "+strong gazetteer names+name cues"
         self.wanted = frozenset(self.methods)
         registry = RecognizerRegistry(supported_languages=["en"])
         for recognizer in recognizers:
@@ -108,7 +109,8 @@ class Detector:
         self.batch = BatchAnalyzer(self.analyzer, self.nlp) if BatchAnalyzer.supports(self.analyzer) else None
 
     def detect(self, texts: list[str]) -> list[list[Found]]:
-        """Spans per text, non-overlapping and sorted by start.
+        """Spans per text, non-overlapping and sorted by start; a validated pattern span wins
+        the text it covers from any other type's (``precedence.py``).
 
         Raises ``UnscannableText`` for a text a recognizer's regex could not scan in its time budget.
         """
@@ -119,10 +121,18 @@ class Detector:
             for index, (text, artifacts) in enumerate(self.nlp.process_batch(texts, "en", batch_size=256)):
                 with unscannable(index):  # the recognizers fail closed: no text comes back half scanned
                     found.append(self.analyzer.analyze(text, "en", nlp_artifacts=artifacts) if text.strip() else [])
-        spans = [[(r.entity_type, r.start, r.end, r.score) for r in results] for results in found]
+        validated: list[list[Found]] = [[] for _ in texts]
+        guesses: list[list[Found]] = [[] for _ in texts]
+        for k, results in enumerate(found):
+            for r in results:
+                name = (r.recognition_metadata or {}).get(RecognizerResult.RECOGNIZER_NAME_KEY)
+                (validated if name in precedence.VALIDATING else guesses)[k].append(
+                    (r.entity_type, r.start, r.end, r.score))
         if self.model is not None:
-            for text_spans, model_spans in zip(spans, self.model.find(texts)):
-                text_spans.extend(s for s in model_spans if s[0] in self.wanted and s[3] >= self.config.threshold)
+            for text_guesses, model_spans in zip(guesses, self.model.find(texts)):
+                text_guesses.extend(s for s in model_spans if s[0] in self.wanted and s[3] >= self.config.threshold)
+        spans = [precedence.apply(text, v, g) for text, v, g in zip(texts, validated, guesses)]
+        if self.model is not None:
             return [combine(text, text_spans) for text, text_spans in zip(texts, spans)]
         return [resolve(text_spans) for text_spans in spans]
 

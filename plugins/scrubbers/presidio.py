@@ -32,7 +32,10 @@ class PresidioScrubber(Scrubber):
     residency-checked), ``fields`` (default ["text"]), ``operator`` (placeholder | pseudonym),
     ``entities`` (a subset of types; default all), ``threshold`` (default 0.5),
     ``spacy_model`` (an installed spaCy package; default a blank pipeline),
-    ``custom_recognizers`` (see ``recognizers.py``) and ``workers`` (default: the CPU count, at most 8).
+    ``custom_recognizers`` (see ``recognizers.py``), ``phone_regions`` (ISO region codes whose national
+    phone formats count without a phone word beside them; default Presidio's eight; in the accurate profile
+    52 more regions' count after a phone word) and ``workers``
+    (default: the CPU count, at most 8).
 
     Pseudonyms are keyed with the workspace secret (``ctx.secret``). A record
     that a recognizer cannot scan within Presidio's regex time budget
@@ -44,7 +47,7 @@ class PresidioScrubber(Scrubber):
     description = ("Microsoft Presidio, offline: an NER model (accurate profile) or gazetteers (fast), with patterns, "
                    "checksums and context; placeholders or keyed pseudonyms; an independent residual scan")
     accepts = frozenset({"fields", "operator", "entities", "threshold", "spacy_model", "custom_recognizers", "workers",
-                         "profile", "ner"})
+                         "profile", "ner", "phone_regions"})
 
     def __init__(self, options, ctx) -> None:
         super().__init__(options, ctx)
@@ -76,6 +79,7 @@ class PresidioScrubber(Scrubber):
             entities=tuple(_string_list(entities, "entities")) if entities else None,
             custom=tuple(self.options.get("custom_recognizers") or ()),
             spacy_model=self.options.get("spacy_model"),
+            phone_regions=_phone_regions(self.options.get("phone_regions")),
             threshold=float(threshold),
             operator=operator,
             secret=ctx.secret,
@@ -278,6 +282,21 @@ def _ner_option(value: Any) -> tuple[str | None, str]:
     if kind not in KINDS:
         raise ConfigError(f"scrubber presidio: ner.kind must be one of {', '.join(KINDS)}, got {kind!r}")
     return value["path"], kind
+
+
+def _phone_regions(value: Any) -> tuple[str, ...]:
+    from phonenumbers import SUPPORTED_REGIONS
+
+    from stillroom.plugins.scrubbers.recognizers import PHONE_REGIONS
+
+    if value is None:
+        return PHONE_REGIONS
+    regions = _string_list(value, "phone_regions")
+    unknown = [region for region in regions if region not in SUPPORTED_REGIONS]
+    if unknown:
+        raise ConfigError(f"scrubber presidio: option 'phone_regions' holds {unknown[0]!r}, which is not a region "
+                          "libphonenumber knows (use ISO 3166 codes such as GB, DE, JP)")
+    return tuple(regions)
 
 
 def _string_list(value: Any, option: str) -> list[str]:

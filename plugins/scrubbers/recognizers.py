@@ -35,8 +35,10 @@ from presidio_analyzer.predefined_recognizers import (
 
 from stillroom.errors import ConfigError
 from stillroom.plugins.scrubbers import phones
+from stillroom.plugins.scrubbers.name_cues import CueNameRecognizer
 from stillroom.plugins.scrubbers.offline_ner import NameRecognizer, OrganizationRecognizer, PlaceRecognizer
 from stillroom.plugins.scrubbers.phones import find_phones
+from stillroom.plugins.scrubbers.precedence import PHONE_WORDS, phone_word_before
 from stillroom.plugins.scrubbers.scan import budget, fail_closed, scan
 from stillroom.plugins.scrubbers.unscannable import PatternTimeout
 
@@ -100,6 +102,43 @@ class ConfidentPhoneRecognizer(PhoneRecognizer):
     def _not_ssn(self, text, results):
         # 3-2-4 digit groups are the US SSN layout, never a phone layout.
         return [r for r in results if not self.SSN_SHAPE.fullmatch(text[r.start : r.end])]
+
+
+class ContextPhoneRecognizer(ConfidentPhoneRecognizer):
+    """National formats of the regions not in ``phone_regions``, kept only with a phone word at most
+    three words before the number ("tel", "mobile", "call me on"; ``precedence.phone_word_before``,
+    whole words: Presidio's context matching takes "call" inside "Calle")."""
+
+    def __init__(self, regions: list[str]) -> None:
+        super().__init__(supported_regions=regions, name="ContextPhoneRecognizer")
+
+    WINDOW = 80  # characters after a phone word's start that a number it introduces can reach
+
+    def analyze(self, text, entities, nlp_artifacts=None):
+        near = self._near_phone_words(text)
+        return super().analyze(near, entities, nlp_artifacts) if near else []
+
+    def analyze_shared(self, text, verdicts=None):
+        near = self._near_phone_words(text)
+        return super().analyze_shared(near, verdicts) if near else []
+
+    def _near_phone_words(self, text: str) -> str:
+        """``text`` with all but the stretch after each phone word blanked (offsets kept); "" with no phone word.
+
+        Parsing for some fifty regions is the costly part; only numbers a phone word introduces can count.
+        """
+        keep = [(m.start(), min(len(text), m.start() + self.WINDOW)) for m in PHONE_WORDS.finditer(text)]
+        if not keep:
+            return ""
+        parts, last = [], 0
+        for start, end in keep:
+            start = max(start, last)
+            parts += (" " * (start - last), text[start:end])
+            last = max(last, end)
+        return "".join(parts) + " " * (len(text) - last)
+
+    def _not_ssn(self, text, results):
+        return [r for r in super()._not_ssn(text, results) if phone_word_before(text, r.start)]
 
 
 class PhonePatternRecognizer(PatternRecognizer):
@@ -216,6 +255,13 @@ BUILTIN: dict[str, tuple[type[EntityRecognizer], str]] = {
     "ORGANIZATION": (OrganizationRecognizer, "pattern+gazetteer"),
 }
 NER_ENTITIES = ("PERSON", "LOCATION", "ORGANIZATION")
+# Regions whose national phone formats count alone (the scrubber's ``phone_regions`` option; Presidio's
+# default). Every other region of ``CONTEXT_PHONE_REGIONS`` is tried too, but a number that parses only
+# there needs a phone word beside it: libphonenumber accepts most digit runs of some length for one
+# region or another, and without that word postal codes, IDs and amounts would read as phones.
+PHONE_REGIONS = PhoneRecognizer.DEFAULT_SUPPORTED_REGIONS
+CONTEXT_PHONE_REGIONS = tuple("""MX AR CL CO PE IE AT CH BE NL LU ES PT IT PL CZ SK HU RO BG GR HR SI SE NO DK FI IS
+    EE LV LT TR RU UA AE SA EG NG KE ZA PK BD CN HK TW JP KR SG MY TH VN ID PH AU NZ""".split())
 # Recognizers that back up a built-in one for the same entity type.
 SUPPLEMENTS: dict[str, type[EntityRecognizer]] = {"PHONE_NUMBER": PhonePatternRecognizer}
 
@@ -276,7 +322,7 @@ class _ValidatedPatternRecognizer(PatternRecognizer):
 # The recognizers PREFILTERS were written for: a custom recognizer may declare
 # a built-in entity type and match anything, so no prefilter applies to it.
 PREFILTERED: frozenset[type[EntityRecognizer]] = frozenset(
-    {cls for cls, _ in BUILTIN.values()} | set(SUPPLEMENTS.values())
+    {cls for cls, _ in BUILTIN.values()} | set(SUPPLEMENTS.values()) | {ContextPhoneRecognizer}
 )
 # Pattern recognizers whose regexes find in each record what they find in it
 # alone when records are joined with batch.SEPARATOR: no \A, \Z or positive
@@ -293,13 +339,15 @@ JOINABLE: frozenset[type[EntityRecognizer]] = frozenset({
 # The URL patterns scan every position of a text, so this is most of their cost.
 WORDWISE: frozenset[type[EntityRecognizer]] = frozenset({UrlRecognizer})
 # Recognizers that read only the text (never the NLP artifacts) but run per record.
-PER_TEXT: frozenset[type[EntityRecognizer]] = frozenset({ConfidentPhoneRecognizer, _ValidatedPatternRecognizer,
-                                                        AddressPatternRecognizer, CardShapedNumberRecognizer})
+PER_TEXT: frozenset[type[EntityRecognizer]] = frozenset({ConfidentPhoneRecognizer, ContextPhoneRecognizer,
+                                                        _ValidatedPatternRecognizer,
+                                                        AddressPatternRecognizer, CardShapedNumberRecognizer,
+                                                        CueNameRecognizer})
 
 
 def build_recognizers(
     entities: list[str] | None, custom: list[Mapping[str, Any]], *, ner: bool,
-    model: str | None = None, model_entities: tuple[str, ...] = (),
+    model: str | None = None, model_entities: tuple[str, ...] = (), phone_regions: tuple[str, ...] = PHONE_REGIONS,
 ) -> tuple[list[EntityRecognizer], dict[str, str]]:
     """The recognizers to register and, per entity type, the method that covers it.
 
@@ -311,14 +359,18 @@ def build_recognizers(
     classifier of the accurate profile (see ``model_ner.py``), which finds
     ``model_entities``: for those the method is the model's, with the patterns,
     checksums and gazetteers that also cover them; the address patterns (PO
-    boxes, postal codes) then run too.
+    boxes, postal codes) and the national phone formats of ``CONTEXT_PHONE_REGIONS`` then run too.
+    ``phone_regions``: the regions whose national phone formats count without a phone word beside them.
     """
     wanted = set(entities) if entities else None
     recognizers: list[EntityRecognizer] = []
     methods: dict[str, str] = {}
     for entity, (cls, method) in BUILTIN.items():
         if wanted is None or entity in wanted:
-            recognizers.append(cls())
+            recognizers.append(cls(supported_regions=list(phone_regions)) if cls is ConfidentPhoneRecognizer else cls())
+            if entity == "PHONE_NUMBER" and model is not None:  # the fast profile keeps to phone_regions: speed first
+                recognizers.append(ContextPhoneRecognizer(
+                    [region for region in CONTEXT_PHONE_REGIONS if region not in phone_regions]))
             if entity in SUPPLEMENTS:
                 recognizers.append(SUPPLEMENTS[entity]())
             methods[entity] = f"ner+{method}" if ner and entity in NER_ENTITIES else method
@@ -327,7 +379,7 @@ def build_recognizers(
             recognizers.append(CardShapedNumberRecognizer())
             methods["CREDIT_CARD"] += "+card-shaped digits with context"
         if wanted is None or "PERSON" in wanted:
-            recognizers.append(StrongNameRecognizer())
+            recognizers += [StrongNameRecognizer(), CueNameRecognizer()]
         for entity in model_entities:
             if wanted is None or entity in wanted:
                 methods[entity] = f"model:{model}" + (f"+{methods[entity]}" if entity in methods else "")

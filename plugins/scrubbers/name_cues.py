@@ -1,0 +1,171 @@
+"""Names found by the words in front of them, in any script: the accurate profile's context window for names.
+
+A token classifier trained mostly on English text misses names it has seen
+few of (Cyrillic, Greek, Arabic, Devanagari), names written in lower case,
+single given names and initials; but a person's name follows the same cues
+in most records: a title or salutation ("Mr", "Dr", "Dear", "Herr", "Sra."),
+a phrase ("my name is", "account holder", "next of kin", "Name:") or a
+sign-off ("Best,", "Regards," then a line break). ``CueNameRecognizer`` takes
+the one to four name-like words right after such a cue:
+
+- a word that starts with a capital (any script), an initial ("J.", "Л.И."),
+  a word in a script without case (Arabic, Devanagari, Hebrew, CJK, Thai), or
+  a lower-case word in a cased script other than Latin (a lower-cased Cyrillic
+  or Greek name in an English record);
+- a lower-case Latin word only after a strong cue ("my name is", "Patient",
+  "Name:", a sign-off), and never a common English word;
+- surname particles ("da", "van der", "bin") between name words.
+
+Evidence of the cue, not of the words: scored 0.8, below a validated pattern
+(``precedence.py``) and resolved against the model by score. Only the
+accurate profile runs it: the residual scan must stay independent of it.
+"""
+
+from __future__ import annotations
+
+import regex
+from presidio_analyzer import AnalysisExplanation, EntityRecognizer, RecognizerResult
+
+SCORE = 0.8
+# Words inside a name in many languages: "Ní", "van der", "bin", "de la".
+PARTICLES = frozenset("""ní nic mac mc ó o' van von der den de del della di da das dos du la le
+    bin binti bint ibn al el ben ter ten af zu y e""".split()) | {"van der", "van den", "de la", "de los", "von der"}
+PARTICLE_WORDS = frozenset(word for particle in PARTICLES for word in particle.split())
+MAX_WORDS = 4
+TITLES = r"""mr|mrs|ms|miss|mx|dr|prof|sir|madam|herr|frau|m\.|mme|mlle|sr|sra|srta|dra|sig|sig\.ra|dott|dott\.ssa|
+    pan|pani|dhr|mevr|señor|señora|senhor|senhora|monsieur|madame|signor|signora"""
+GREETINGS = r"""dear|hi|hello|hey|hallo|bonjour|hola|ciao|olá|ola|oi|prezado\(a\)|prezada|prezado|estimado|estimada|
+    estimado\(a\)|caro|cara|liebe|lieber|beste|szanowny|szanowna|sehr\ geehrte[rs]?|geachte|gentile|cher|chère"""
+PHRASES = r"""my\ name\ is|my\ name's|i\ am|i'm|this\ is|it's|its|name|full\ name|account\ holder|holder|beneficiary|
+    card\ ?holder|patient|patientin|patiente|paciente|paziente|pt|gp|applicant|next\ of\ kin|from:|attn|c/o|signed"""
+SIGN_OFFS = r"""regards|best|best\ regards|kind\ regards|thanks|thank\ you|cheers|sincerely|saluti|un\ saludo|
+    cordialement|grüße|viele\ grüße|groeten|met\ vriendelijke\ groet|pozdrawiam|atenciosamente|abraços|
+    saludos|un\ abrazo|mit\ freundlichen\ grüßen|distinti\ saluti|bien\ à\ vous"""
+# A cue, then what may stand between it and the name.
+CUE = regex.compile(
+    rf"""(?ix)(?<![\w])(?:
+        (?P<title>(?:{TITLES}))\.?[ \t]+
+      | (?P<greeting>(?:{GREETINGS}))[ \t]*,?[ \t]*
+      | (?P<phrase>(?:{PHRASES}))[ \t]*[:=]?[ \t]*
+      | (?P<signoff>(?:{SIGN_OFFS}))[ \t]*[,!.]?[ \t]*\n[ \t]*
+      | (?P<thanks>(?:{SIGN_OFFS}))[ \t]*,?[ \t]+
+      | (?P<dash>^--[ \t]+)
+    )""", regex.MULTILINE)
+STRONG = ("signoff", "dash")
+STRONG_PHRASES = frozenset({"my name is", "my name's", "name", "full name", "account holder", "beneficiary",
+                            "cardholder", "card holder", "patient", "next of kin", "applicant"})
+WORD = regex.compile(r"(?:\p{Lu}\.){1,3}|[\p{L}\p{M}][\p{L}\p{M}'’]*(?:-[\p{L}\p{M}][\p{L}\p{M}'’]*)*")
+# An initial and a capitalised word ("J. Tucker", "Я. Зайченко"): a name's shape with or without a cue.
+INITIAL_NAME = regex.compile(r"(?<![\w.])(?:\p{Lu}\.[ \t]?){1,2}\p{Lu}[\p{Ll}\p{M}'’]+(?:-\p{Lu}[\p{Ll}\p{M}]+)?")
+# Words of a script other than Latin, one after another, in a record written mostly in Latin script.
+FOREIGN_RUN = regex.compile(r"(?:\p{Lu}\.)*[^\P{L}\p{Script=Latin}][\p{L}\p{M}'’-]*"
+                            r"(?:[ \t](?:\p{Lu}\.)*[^\P{L}\p{Script=Latin}][\p{L}\p{M}'’-]*){0,3}")
+FOREIGN_SCORE = 0.6
+# Initials that abbreviate a place, not a person.
+PLACE_INITIALS = frozenset({"U.S.", "U.K.", "E.U.", "U.N.", "D.C.", "N.Y.", "L.A.", "U.A.E."})
+# Capitalised words that open a sentence rather than a name, and lower-case words that are never a name.
+NOT_NAMES = frozenset("""the a an and or but if i you he she it we they me him her us them my your his its our their
+    this that these those there here all team everyone everybody sir madam customer client support friend friends
+    to from in on at of for with by about as is was are were be been has have had do does did will would can could
+    please thanks thank hello hi dear regards best yes no not so just again also very ok okay re fw fwd subject
+    mr mrs ms dr prof new old good great today tomorrow yesterday monday tuesday wednesday thursday friday saturday
+    sunday january february march april may june july august september october november december
+    bank account card payment transfer order invoice refund phone email mobile number address street""".split())
+CASELESS_SCRIPTS = ("Arabic", "Devanagari", "Hebrew", "Han", "Hiragana", "Katakana", "Thai", "Hangul", "Bengali",
+                    "Tamil", "Telugu", "Gujarati", "Gurmukhi", "Kannada", "Malayalam", "Ethiopic", "Georgian")
+CASELESS = regex.compile(r"[" + "".join(rf"\p{{Script={s}}}" for s in CASELESS_SCRIPTS) + "]")
+LATIN = regex.compile(r"\p{Script=Latin}")
+LOWER_LATIN = regex.compile(r"[\p{Ll}\p{M}'’-]+")
+TITLE_WORDS = frozenset(t.replace("\\", "").rstrip(".") for t in regex.sub(r"\s", "", TITLES).split("|"))
+
+
+class CueNameRecognizer(EntityRecognizer):
+    """Names right after a title, salutation, naming phrase or sign-off (see the module's docstring)."""
+
+    def __init__(self) -> None:
+        super().__init__(supported_entities=["PERSON"], name="CueNameRecognizer", supported_language="en")
+
+    def load(self) -> None:
+        pass
+
+    def analyze(self, text, entities, nlp_artifacts=None):
+        found = [self._result(start, end, SCORE, "name-like words after a name cue, or an initial and a name")
+                 for start, end in cue_names(text)]
+        return found + [self._result(start, end, FOREIGN_SCORE, "words in another script in a Latin-script record")
+                        for start, end in foreign_runs(text)]
+
+    def _result(self, start: int, end: int, score: float, why: str) -> RecognizerResult:
+        return RecognizerResult("PERSON", start, end, score,
+                                AnalysisExplanation(recognizer=self.name, original_score=score, textual_explanation=why),
+                                {RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                                 RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id})
+
+
+def cue_names(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each name in ``text`` by a cue before it or by its shape. Pure."""
+    return sorted(set(_after_cues(text)) | set(_initials(text)))
+
+
+def foreign_runs(text: str) -> list[tuple[int, int]]:
+    """Runs of up to four words in a script other than Latin, in a record mostly in Latin script: in an
+    English-language record such a run names someone or somewhere. Pure."""
+    letters = [ch for ch in text if ch.isalpha()]
+    latin = sum(1 for ch in letters if LATIN.match(ch))
+    if not letters or latin * 2 < len(letters):
+        return []
+    return [m.span() for m in FOREIGN_RUN.finditer(text)]
+
+
+def _after_cues(text: str) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    for cue in CUE.finditer(text):
+        kind = cue.lastgroup
+        strong = kind in STRONG or (kind == "phrase" and " ".join(cue.group("phrase").lower().split()) in STRONG_PHRASES)
+        span = _name_after(text, cue.end(), strong)
+        if span is not None and not (spans and spans[-1][1] >= span[0]):
+            spans.append(span)
+    return spans
+
+
+def _initials(text: str) -> list[tuple[int, int]]:
+    spans = []
+    for m in INITIAL_NAME.finditer(text):
+        initials, _, name = m.group().rpartition(".")
+        if name.strip().lower() not in NOT_NAMES and initials.replace(" ", "") + "." not in PLACE_INITIALS:
+            spans.append(m.span())
+    return spans
+
+
+def _name_after(text: str, at: int, strong: bool) -> tuple[int, int] | None:
+    words: list[tuple[int, int]] = []
+    pending: list[tuple[int, int]] = []  # particles, kept only when a name word follows
+    position = at
+    for match in WORD.finditer(text, at):
+        if text[position : match.start()] not in ("", " ") or (not words and not pending and match.start() != at):
+            break
+        word = match.group()
+        # A lower-case Latin word continues only a lower-case name: "Ж.Б. Ахметова notified" ends before "notified".
+        lowercase_ok = strong and all(LOWER_LATIN.fullmatch(text[a:b]) for a, b in words)
+        if word.lower() in PARTICLE_WORDS:
+            pending.append(match.span())
+        elif _name_like(word, lowercase_ok):
+            words += [*pending, match.span()]
+            pending = []
+        else:
+            break
+        position = match.end()
+        if len(words) >= MAX_WORDS:
+            break
+    if not words:
+        return None
+    return words[0][0], words[-1][1]
+
+
+def _name_like(word: str, strong: bool) -> bool:
+    if word.lower() in NOT_NAMES or word.lower().rstrip(".") in TITLE_WORDS:
+        return False
+    if word[0].isupper() or CASELESS.match(word):
+        return True
+    if not LATIN.match(word):
+        return True  # a lower-case word in Cyrillic, Greek or another cased script, after a name cue
+    return strong and len(word) > 1

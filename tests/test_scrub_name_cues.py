@@ -1,0 +1,82 @@
+"""Names by the cue before them (titles, salutations, naming phrases, sign-offs), by shape (an initial and a
+name) and by script (other-script words in a Latin-script record): hand-written cases, not the benchmark's."""
+
+import pytest
+
+from stillroom.artifacts import ArtifactStore
+from stillroom.components import Context
+from stillroom.plugins.scrubbers.name_cues import cue_names, foreign_runs
+from stillroom.plugins.scrubbers.presidio import PresidioScrubber
+
+
+def names(text):
+    return [text[a:b] for a, b in cue_names(text)]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Dear Ms Ó Súilleabháin, thank you", ["Ó Súilleabháin"]),
+    ("Bonjour Mme Lefèvre-Dubois, votre dossier", ["Lefèvre-Dubois"]),
+    ("Sehr geehrter Herr van der Berg, wir", ["van der Berg"]),
+    ("Prezado(a) DA SILVA Joana, o seu cartão", ["DA SILVA Joana"]),
+    ("my name is ana lucía de la cruz and I need help", ["ana lucía de la cruz"]),
+    ("Name: kwame mensah\nDOB: 1990", ["kwame mensah"]),
+    ("Thanks for your help.\nBest,\nWojciech", ["Wojciech"]),
+    ("Kind regards,\n  Þórunn Guðmundsdóttir", ["Þórunn Guðmundsdóttir"]),
+    ("account holder: Олена Петренко", ["Олена Петренко"]),
+    ("Hello Σωτήρης, your order shipped", ["Σωτήρης"]),
+    ("Dear ليلى حداد, your card", ["ليلى حداد"]),
+    ("patient राजेश कुमार was admitted", ["राजेश कुमार"]),
+    ("the refund went to K. Nakamura yesterday", ["K. Nakamura"]),
+    ("cardholder Ж.Б. Ахметова notified", ["Ж.Б. Ахметова"]),
+    ("-- Ngozi Okonkwo-Adeyemi\nSent from my phone", ["Ngozi Okonkwo-Adeyemi"]),
+])
+def test_a_name_after_a_cue_or_with_an_initial_is_found_in_any_script(text, expected):
+    assert names(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "Dear customer, your statement is ready",
+    "Hi there, the app crashed again",
+    "Dear valued member, we have news",
+    "Thanks for the quick reply",
+    "We moved to the U.S. Army base",
+    "Take vitamin D. The dose is small",
+    "my name is",
+    "Regards,\nthe support team",
+])
+def test_words_after_a_cue_that_are_not_names_are_left(text):
+    assert names(text) == []
+
+
+def test_other_script_runs_count_only_in_a_mostly_latin_record():
+    text = "Transfer to Дмитро Коваль approved; ref 22"
+    assert [text[a:b] for a, b in foreign_runs(text)] == ["Дмитро Коваль"]
+    assert foreign_runs("Перевод для Дмитро Коваль одобрен") == []
+    assert foreign_runs("no other script here") == []
+
+
+@pytest.fixture(scope="module")
+def accurate(tmp_path_factory):
+    root = tmp_path_factory.mktemp("ws")
+    scrubber = PresidioScrubber({"workers": 1}, Context(workspace=root, artifacts=ArtifactStore(root / "artifacts")))
+    yield scrubber
+    scrubber.close()
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("Hello Ярослава Мельник, your card ending 1881 was blocked", "Ярослава Мельник"),
+    ("Referral for Ζωή Παπαδάκη, seen on Monday", "Ζωή Παπαδάκη"),
+    ("Patient: thandiwe dlamini, ward 4", "thandiwe dlamini"),
+    ("Call back: Sr. Quispe Mamani on Tuesday", "Quispe Mamani"),
+])
+def test_the_accurate_profile_replaces_names_the_model_alone_misses(accurate, text, name):
+    scrubbed, _ = accurate.scrub([{"text": text}])
+    assert name not in scrubbed[0]["text"] and "<PERSON>" in scrubbed[0]["text"]
+
+
+def test_the_fast_profile_and_the_residual_scan_do_not_use_the_cues(accurate, tmp_path):
+    fast = PresidioScrubber({"workers": 1, "profile": "fast"}, Context(workspace=tmp_path, artifacts=None))
+    assert "name cues" not in fast.entities().get("PERSON", "")
+    assert "name cues" in accurate.entities()["PERSON"]
+    residual = accurate.residual_detector._detector
+    assert not any(type(r).__name__ == "CueNameRecognizer" for r in residual.analyzer.registry.recognizers)
