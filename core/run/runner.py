@@ -51,7 +51,7 @@ def run_pipeline(
     plugins: PluginManager | None = None,
     progress: bool = True,
     on_stage: Callable[[StageReport], None] = lambda report: None,
-    stages: tuple[Stage, ...] = PIPELINE,
+    stages: tuple[Stage, ...] | None = None,
 ) -> Run:
     """Run every stage (or the first ``stages`` of the pipeline); raise the stage's error after recording it.
 
@@ -88,7 +88,7 @@ def run_pipeline(
     # Armed until the last plugin code of the run has finished: closing components and observers too.
     with guard(policy.egress, on_block=run.egress_blocked, context=lambda: {"stage": run.stage}):
         try:
-            for position, stage in enumerate(stages):
+            for position, stage in enumerate(PIPELINE if stages is None else stages):
                 run.stage = stage.name
                 report = _run_stage(run, position, stage)
                 on_stage(report)
