@@ -62,7 +62,7 @@ def test_every_third_party_import_in_the_shipped_code_is_declared():
 
 def test_test_only_packages_are_not_installed_for_users():
     users = declared(extras=False)
-    for name in ("pytest", "hypothesis", "presidio-anonymizer", "playwright", "pypdf", "scikit-learn", "pyopenssl"):
+    for name in ("pytest", "hypothesis", "presidio-anonymizer", "playwright", "pypdf", "scikit-learn"):
         assert canonicalize_name(name) not in users, f"{name} is a runtime dependency; it belongs in dev (or nowhere)"
 
 
