@@ -152,7 +152,8 @@ def run(
     failed = failed_gates(run)
     if as_json:
         emit_json({**run_outcome(run), "failed_gates": failed, "exit_code": 1 if failed else 0})
-        if failed:
+        if failed:  # stdout is the JSON alone; the sentence a person reads ends stderr
+            typer.echo(f"release gates failed: {', '.join(failed)}", err=True)
             raise typer.Exit(1)
         return
     _print_outcome(run)

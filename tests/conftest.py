@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,19 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 POSTGRES_URL = os.environ.get("STILLROOM_TEST_POSTGRES")
 REPO = Path(__file__).resolve().parent.parent
+_MAIN_ATTRIBUTES = ("__file__", "__spec__")
+
+
+@pytest.fixture(autouse=True)
+def _main_module_restored():
+    """Streamlit's AppTest runs a dashboard page as ``__main__`` and leaves it there, and a ``spawn`` child
+    re-runs the parent's ``__main__``: later tests would start the dashboard in every child. Undo it."""
+    main = sys.modules.get("__main__")
+    saved = {name: getattr(main, name, None) for name in _MAIN_ATTRIBUTES}
+    yield
+    sys.modules["__main__"] = main
+    for name, value in saved.items():
+        setattr(main, name, value)
 
 
 @pytest.fixture

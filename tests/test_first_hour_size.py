@@ -92,9 +92,9 @@ def test_a_run_that_completes_with_failing_gates_exits_1_and_its_last_line_names
                              "--workspace", str(workspace.root)], capture_output=True, text=True, env=env,
                             stdin=subprocess.DEVNULL)
     assert result.returncode == 1, result.stderr
-    last = result.stdout.strip().splitlines()[-1]
+    last = result.stderr.strip().splitlines()[-1]  # under --json stdout is the JSON alone
     assert last.startswith("release gates failed: ") and "latency_ms_p95[edge]" in last
-    outcome = json.loads(result.stdout[result.stdout.index("\n{") + 1: result.stdout.rindex("}") + 1])
+    outcome = json.loads(result.stdout)
     assert "latency_ms_p95[edge]" in outcome["failed_gates"] and outcome["gates_passed"] is False
     assert outcome["request_id"] and ", ".join(outcome["failed_gates"]) in last
 

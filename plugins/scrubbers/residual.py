@@ -95,5 +95,18 @@ class SpacyNer:
 
     def find(self, texts: list[str]) -> list[list[Found]]:
         return [[(entity, ent.start_char, ent.end_char, self.SCORE) for ent in doc.ents
-                 if (entity := entity_for(ent.label_)) in self.entities]
+                 if (entity := entity_for(ent.label_)) in self.entities and _plausible(entity, ent.text)]
                 for doc in self.nlp.pipe(texts, batch_size=256)]
+
+
+def _plausible(entity: str, text: str) -> bool:
+    """The small model calls many capitalised words people ("Mastercard", "Broken", "My App"). A PERSON counts
+    when two or more of its words are not common English words, or its one such word is a census first name
+    (a lone surname is left to the name gazetteer's scan, which weighs the words around it)."""
+    if entity != "PERSON":
+        return True
+    from stillroom.plugins.scrubbers.gazetteer import gazetteers
+
+    lists = gazetteers()
+    words = [w for w in (w.strip(".,'’").lower() for w in text.split()) if w and not lists.is_common(w)]
+    return len(words) > 1 or (len(words) == 1 and words[0] in lists.first_names)
