@@ -70,6 +70,18 @@ KEYS: dict[str, tuple[str, str]] = {
     "curate.augment.per_record": ("New texts per record.", "2"),
     "curate.augment.methods": ("replace, delete, swap.", "[replace, swap]"),
     "curate.augment.slices": ("Augment only records with these slice values.", "{channel: [phone]}"),
+    "curate.write": ("A generative teacher writes records for weak slices (with `rebalance: generate`); each is "
+                     "scrubbed again, labelled by the task teacher and confidence-filtered.",
+                     "{per_seed: 4, temperature: 0.9}"),
+    "curate.write.teacher": ("The writer: a causal-LM teacher section; omitted in a causal-LM pipeline, whose "
+                             "teacher writes.", "{type: hf, path: /models/writer, task: causal-lm}"),
+    "curate.write.per_seed": ("Variants sampled per seed record.", "4"),
+    "curate.write.temperature": ("Sampling temperature (greedy decoding repeats itself).", "0.9"),
+    "curate.write.top_p": ("Nucleus sampling: the smallest set of tokens holding this probability mass.", "0.95"),
+    "curate.write.max_new_tokens": ("Tokens the writer may add per variant.", "32"),
+    "curate.write.min_confidence": ("Written records the task teacher is less sure of are dropped.", "0.5"),
+    "curate.write.prompt": ("What the writer continues; `{text}` is a scrubbed seed record's text.",
+                            "\"Another customer message like this one: {text}\\nMessage:\""),
     "curate.transfer": ("A transfer set the teacher labels: new texts from the training texts.",
                         "{per_record: 4}"),
     "curate.transfer.per_record": ("New texts per training record (0: none).", "4"),
