@@ -12,6 +12,10 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# Ray's core reads its auth token once per process, when Ray is first imported (by whichever test comes first):
+# set it now, so the token-authenticated test cluster (tests/test_ray.py) and every Ray client agree on it.
+os.environ.setdefault("RAY_AUTH_MODE", "token")
+os.environ.setdefault("RAY_AUTH_TOKEN", secrets.token_hex(32))
 
 POSTGRES_URL = os.environ.get("STILLROOM_TEST_POSTGRES")
 REPO = Path(__file__).resolve().parent.parent

@@ -29,8 +29,9 @@ PASS = "correct horse battery"
 
 @pytest.fixture(scope="session")
 def cluster():
-    auth = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}  # as docs/scale.md asks of a cluster
-    os.environ.update(auth)  # before Ray is imported: its core reads the token once per process
+    # token auth, as docs/scale.md asks of a cluster: tests/conftest.py sets RAY_AUTH_MODE and RAY_AUTH_TOKEN
+    # before anything imports Ray, whose core reads them once per process
+    assert os.environ.get("RAY_AUTH_MODE") == "token" and os.environ.get("RAY_AUTH_TOKEN")
     pytest.importorskip("ray")
     port = _free_port()
     temp = f"/tmp/sr-ray-{secrets.token_hex(3)}"  # short: Ray's socket paths live under it
@@ -55,8 +56,6 @@ def cluster():
         head.terminate()
         head.wait(timeout=60)
         shutil.rmtree(temp, ignore_errors=True)
-        for key in auth:
-            os.environ.pop(key)
 
 
 def _free_port() -> int:
