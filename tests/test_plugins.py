@@ -405,22 +405,30 @@ def register_sources(register):
 """
 
 
-def test_an_allowed_plugins_import_time_code_meets_the_guard_even_in_ledger_verify(tmp_path, workspace):
+def run_allowed_plugin(tmp_path, workspace, module, body, *args):
+    """The CLI with ``module`` (distribution ``module`` with dashes) allowed and egress only to 127.0.0.1:1;
+    the plugin phones a listener that must hear nothing. (result, marker file, the listener's port)."""
     import socket
 
-    site = tmp_path / "site"
-    make_distribution(site, "chatty_plugin", CONNECTS_AT_IMPORT, name="chatty-plugin")
-    (workspace.root / "policies" / "plugins.yaml").write_text("plugins:\n  allow: [{name: chatty-plugin}]\n")
+    site, name = tmp_path / "site", module.replace("_", "-")
+    make_distribution(site, module, body, name=name)
+    (workspace.root / "policies" / "plugins.yaml").write_text(f"plugins:\n  allow: [{{name: {name}}}]\n")
     (workspace.root / "policies" / "egress.yaml").write_text("egress:\n  allow: [{host: 127.0.0.1, port: 1}]\n")
     adopt_policy(workspace)
     marker = tmp_path / "marker"
     with socket.create_server(("127.0.0.1", 0)) as listener:
         listener.settimeout(0.3)
         port = listener.getsockname()[1]
-        result = run_cli(site, "ledger", "verify", "--workspace", str(workspace.root),
+        result = run_cli(site, *args, "--workspace", str(workspace.root),
                          env={"MARKER": str(marker), "PHONE_HOME_PORT": str(port)})
         with pytest.raises(TimeoutError):
             listener.accept()
+    return result, marker, port
+
+
+def test_an_allowed_plugins_import_time_code_meets_the_guard_even_in_ledger_verify(tmp_path, workspace):
+    result, marker, port = run_allowed_plugin(tmp_path, workspace, "chatty_plugin", CONNECTS_AT_IMPORT,
+                                              "ledger", "verify")
     assert marker.read_text() == (f"refused: egress blocked: 127.0.0.1:{port} (socket.connect) is not in the "
                                   "egress allowlist")
     blocked = workspace.ledger().entries(kind="egress.blocked")
@@ -449,21 +457,8 @@ def register_sources(register):
 
 
 def test_a_spawn_child_started_by_a_plugin_is_guarded_and_ledgered_by_the_cli(tmp_path, workspace):
-    import socket
-
-    site = tmp_path / "site"
-    make_distribution(site, "spawning_plugin", SPAWNS_AT_IMPORT, name="spawning-plugin")
-    (workspace.root / "policies" / "plugins.yaml").write_text("plugins:\n  allow: [{name: spawning-plugin}]\n")
-    (workspace.root / "policies" / "egress.yaml").write_text("egress:\n  allow: [{host: 127.0.0.1, port: 1}]\n")
-    adopt_policy(workspace)
-    marker = tmp_path / "marker"
-    with socket.create_server(("127.0.0.1", 0)) as listener:
-        listener.settimeout(0.3)
-        port = listener.getsockname()[1]
-        result = run_cli(site, "plugins", "list", "--json", "--workspace", str(workspace.root),
-                         env={"MARKER": str(marker), "PHONE_HOME_PORT": str(port)})
-        with pytest.raises(TimeoutError):
-            listener.accept()
+    result, marker, port = run_allowed_plugin(tmp_path, workspace, "spawning_plugin", SPAWNS_AT_IMPORT,
+                                              "plugins", "list", "--json")
     assert result.returncode == 0, result.stderr
     pid, _, code = marker.read_text().split()
     assert code == "1"  # the child died of the refusal
