@@ -16,7 +16,7 @@ from pii_heldout import metrics, news  # noqa: E402
 
 # Pinned: a change to any sentence or span changes the digest the benchmark reports; update both on purpose.
 SIZE = 344
-DIGEST = "sha256:9a145095fd7bed8f763323f1034daf3a0ef9da3df62ccc5db2b4c120c9fe07ad"
+DIGEST = "sha256:65eae13b53baef7660acbeb855e736fa207871b9e64a3fb7dc28aa52a93b505f"
 TITLES = ("Dr", "Mr", "Mrs", "Ms", "Judge", "Justice", "Sen", "Rep", "Sir", "Fr", "Father", "Prof", "Sheikh",
           "Alhaji", "Me", "Magistrate", "Coroner", "Captain", "President", "Senator")
 

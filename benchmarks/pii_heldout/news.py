@@ -372,7 +372,7 @@ Researchers at [[ORG|Karolinska Institutet]], led by [[PER|Elin Johansson]], ide
 [[PER|Johansson]] said the finding could lead to a test within five years.
 [[LOC|MANILA]] — The [[ORG|Department of Health]] reported 1,200 measles cases in [[LOC|Mindanao]], Secretary [[PER|Teodoro Bautista]] said.
 [[LOC|JAKARTA]] — [[PER|Wahyuni]], a midwife in [[LOC|Bogor]], has delivered more than 3,000 babies, the local health office said.
-Patients can book a vaccination by calling [[PHONE|+44 20 7946 0321]] or emailing [[EMAIL|flujabs@stmarysgp.nhs.example]].
+Patients can book a vaccination by calling [[PHONE|+44 20 7946 0321]] or emailing [[EMAIL|flujabs@stmarysgp.nhs.uk]].
 The clinic in [[LOC|Kisumu]] can be reached on [[PHONE|+254 712 345 678]] from 8am to 5pm.
 For information on the trial, contact Dr. [[PER|Sarah Whitcombe]] at [[EMAIL|s.whitcombe@bristol-trials.example.ac.uk]].
 [[ORG|Doctors Without Borders]] said Dr. [[PER|Youssef El-Masri]] had been killed in an air strike on the hospital in [[LOC|Khan Younis]].
@@ -382,7 +382,7 @@ Dr. [[PER|Rosemary Achieng]] told the conference in [[LOC|Kigali]] that malaria 
 A fire at a terraced house on [[ADDR|27 Mill Lane]], [[LOC|Stockport]], left two people in hospital on Sunday night, [[ORG|Greater Manchester Fire and Rescue Service]] said.
 Neighbour [[PER|Shirley Ogunleye]] said she had heard a bang "like a car backfiring".
 The council will hold a public meeting at [[LOC|Westfield Community Centre]], [[ADDR|8 Chapel Street]], on Thursday at 7pm.
-Residents can send objections to [[EMAIL|planning@eastbourne.gov.example]] until 30 November.
+Residents can send objections to [[EMAIL|planning@eastbourne.gov.uk]] until 30 November.
 Organiser [[PER|Deborah Akinyi-Lewis]] can be contacted on [[PHONE|07700 900 461]].
 [[PER|Patrick O'Donoghue]], who has run the post office on [[LOC|High Street]] for 31 years, will retire at Christmas.
 The library at [[ADDR|150 Queen Street West]], [[LOC|Toronto]], will close for renovations from January.
