@@ -39,6 +39,41 @@ def test_rouge_l_is_the_longest_common_subsequence_f1():
     assert rouge_l("", "") == 1.0 and rouge_l("", "x") == 0.0
 
 
+@pytest.mark.parametrize(("student", "teacher", "lower_is_better", "expected"), [
+    (0.9, 1.0, False, 0.9),  # accuracy: the student keeps 90% of the teacher's
+    (0.0, 0.8, False, 0.0),
+    (110.9, 22.3, True, 22.3 / 110.9),  # perplexity: a student 5x as perplexed keeps a fifth, never 5x
+    (22.3, 22.3, True, 1.0),
+    (11.0, 22.0, True, 2.0),  # a student better than its teacher keeps more than all of it
+])
+def test_retained_quality_is_below_one_for_a_worse_student_whichever_way_the_metric_points(
+        student, teacher, lower_is_better, expected):
+    from stillroom.plugins.evaluators.metrics import retained
+
+    assert retained(student, teacher, lower_is_better=lower_is_better) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(("student", "teacher", "lower_is_better"), [(0.5, 0.0, False), (0.0, 20.0, True),
+                                                                     (-1.0, 1.0, False)])
+def test_retained_quality_against_a_zero_or_negative_score_is_refused(student, teacher, lower_is_better):
+    from stillroom.plugins.evaluators.metrics import retained
+
+    with pytest.raises(ValueError, match="is undefined"):
+        retained(student, teacher, lower_is_better=lower_is_better)
+
+
+def test_the_committed_benchmark_result_reports_retained_as_teacher_over_student_perplexity():
+    from pathlib import Path
+
+    result = json.loads((Path(__file__).parents[1] / "benchmarks" / "results" / "causal-lm-cpu-quick.json")
+                        .read_text())
+    runs = [result["arms"]["pruned-untrained"]["metrics"]] + [
+        run["metrics"] for arm, body in result["arms"].items() if arm != "pruned-untrained" for run in body["runs"]]
+    for metrics in runs:
+        assert metrics["retained"] == pytest.approx(metrics["teacher_perplexity"] / metrics["perplexity"])
+        assert metrics["retained"] <= 1.0  # every student there is more perplexed than its teacher
+
+
 def test_the_evaluator_finds_a_copy_of_the_teacher_identical_and_a_stranger_not(causal, tmp_path):
     ctx, data = causal
     evaluator = CausalLMEvaluator({"samples": 4, "max_new_tokens": 6}, ctx)

@@ -31,6 +31,7 @@ import numpy as np
 from stillroom import hookimpl
 from stillroom.components import Context, Dataset, Evaluation, Evaluator, Student, Teacher
 from stillroom.errors import ConfigError
+from stillroom.plugins.evaluators.metrics import retained
 
 
 @hookimpl
@@ -107,7 +108,9 @@ class CausalLMEvaluator(Evaluator):
                                                 tokenizer, prompts, max_length=length, batch_size=16,
                                                 device=teacher.device)
                 evaluation.metrics["teacher_perplexity"] = math.exp(-theirs_ll)
-                evaluation.metrics["retained"] = math.exp(mine_ll - theirs_ll)  # teacher / student perplexity
+                evaluation.metrics["retained"] = retained(evaluation.metrics["perplexity"],
+                                                          evaluation.metrics["teacher_perplexity"],
+                                                          lower_is_better=True)
         finally:
             net.train(was_training)
         return evaluation
