@@ -287,3 +287,66 @@ def test_on_policy_needs_a_live_teacher(causal):
     ctx, data = causal
     with pytest.raises(ConfigError, match="on_policy .* needs method: kd and live: true"):
         TokenKDTrainer({}, ctx).train({"init": "config", "on_policy": 0.5}, data, {}, ctx)
+
+
+def test_width_pruning_keeps_the_mlp_neurons_that_fire_and_leaves_a_model_transformers_loads(causal, tmp_path):
+    from transformers import AutoModelForCausalLM
+
+    ctx, data = causal
+    teacher = ctx.teacher.model
+    live = [3, 9, 17, 21, 30, 41, 50, 63]
+    with torch.no_grad():  # every other neuron's up projection is zero: it never fires, and dropping it costs nothing
+        for layer in teacher.model.layers:
+            dead = [i for i in range(teacher.config.intermediate_size) if i not in live]
+            layer.mlp.up_proj.weight[dead] = 0
+    spec = {"init": "teacher", "width": {"intermediate": len(live), "by": "activation"}}
+    student = build_student(spec, teacher=ctx.teacher, task="causal-lm", label_names=None,
+                            calibration=list(data.train.texts))
+    backbone = student.net.backbone
+    assert backbone.config.intermediate_size == len(live)
+    assert all(layer.mlp.down_proj.weight.shape == (32, len(live)) for layer in backbone.model.layers)
+    assert student.width_pruning["on"] == "train" and student.width_pruning["texts"] == len(data.train)
+    assert all(share == pytest.approx(1.0) for share in student.width_pruning["importance_kept_share"])
+    ids = student.tokenizer(list(data.test.texts[:3]), padding=True, return_tensors="pt")
+    with torch.no_grad():
+        before = teacher(**ids).logits
+        after = backbone(**ids).logits
+    assert torch.allclose(before, after, atol=1e-5)
+    assert student.num_parameters() < sum(p.numel() for p in teacher.parameters())
+
+    student.save(tmp_path / "narrow")
+    again = AutoModelForCausalLM.from_pretrained(tmp_path / "narrow")
+    assert again.config.intermediate_size == len(live)
+    with torch.no_grad():
+        assert torch.allclose(again(**ids).logits, after, atol=1e-5)
+
+
+def test_a_width_pruned_student_trains_on_activations_measured_on_the_training_texts(causal):
+    ctx, data = causal
+    spec = {"init": "teacher", "width": {"intermediate": 16, "by": "activation"}, "method": "sequence",
+            "epochs": 1, "batch_size": 16, "max_new_tokens": 3}
+    student = TokenKDTrainer({}, ctx).train(spec, data, {}, ctx)
+    assert student.net.backbone.config.intermediate_size == 16
+    assert student.width_pruning["on"] == "train" and student.width_pruning["texts"] == len(data.train)
+
+
+@pytest.mark.parametrize(("width", "message"), [
+    ({"intermediate": 0, "by": "activation"}, "positive number of MLP neurons"),
+    ({"intermediate": 8, "by": "magnitude"}, "must be {intermediate: N, by: activation}"),
+    (16, "must be {intermediate: N, by: activation}"),
+])
+def test_a_bad_width_option_is_refused_before_training(causal, width, message):
+    ctx, data = causal
+    with pytest.raises(ConfigError, match=message):
+        TokenKDTrainer({}, ctx).train({"init": "teacher", "width": width, "method": "sequence"}, data, {}, ctx)
+
+
+def test_width_pruning_refuses_a_wider_mlp_than_the_model_has_or_a_model_without_gated_mlps(causal, tmp_path):
+    ctx, data = causal
+    with pytest.raises(ConfigError, match="at most 64"):
+        build_student({"width": {"intermediate": 65, "by": "activation"}}, teacher=ctx.teacher, task="causal-lm",
+                      label_names=None, calibration=list(data.train.texts))
+    bert = HFTeacher({"path": str(tm.classifier_dir(tmp_path / "bert"))}, ctx)
+    with pytest.raises(ConfigError, match="prunes gated MLPs"):
+        build_student({"width": {"intermediate": 8, "by": "activation"}}, teacher=bert, task="classification",
+                      label_names=bert.labels, calibration=list(data.train.texts))
