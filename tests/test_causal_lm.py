@@ -85,6 +85,8 @@ def test_the_evaluator_finds_a_copy_of_the_teacher_identical_and_a_stranger_not(
     assert same["perplexity"] == pytest.approx(same["teacher_perplexity"], rel=1e-4)
     assert same["tokens_per_s"] > 0 and same["teacher_tokens_per_s"] > 0
     assert same["teacher_nll_of_student"] > 0
+    assert same["parameter_bytes"] == same["teacher_parameter_bytes"] > 0
+    assert same["generation_memory_bytes"] >= 0 and same["teacher_generation_memory_bytes"] >= 0
 
     other = HFTeacher({"path": str(tm.causal_dir(tmp_path / "other", seed=7)), "task": "causal-lm"}, ctx)
     stranger = build_student({}, teacher=other, task="causal-lm", label_names=None)
@@ -350,3 +352,57 @@ def test_width_pruning_refuses_a_wider_mlp_than_the_model_has_or_a_model_without
     with pytest.raises(ConfigError, match="prunes gated MLPs"):
         build_student({"width": {"intermediate": 8, "by": "activation"}}, teacher=bert, task="classification",
                       label_names=bert.labels, calibration=list(data.train.texts))
+
+
+def test_until_stop_keeps_the_tokens_before_the_first_stop_token():
+    from stillroom.plugins.evaluators.generation import until_stop
+
+    assert until_stop([5, 6, 3, 7, 3], {3}) == [5, 6]
+    assert until_stop([3, 5], {3, 9}) == []
+    assert until_stop([5, 6], {3}) == [5, 6]
+
+
+def test_the_race_gives_each_model_the_same_work_and_the_answers_a_normal_greedy_call_gives(causal):
+    from stillroom.plugins.evaluators.generation import Generator, race
+
+    ctx, data = causal
+    model, tokenizer = ctx.teacher.model, ctx.teacher.tokenizer
+    eos = model.generation_config.eos_token_id
+    prompts = list(data.test.texts[:4])
+    first = torch.as_tensor([tokenizer(prompts[0])["input_ids"]])
+    third = model.generate(first, attention_mask=torch.ones_like(first), max_new_tokens=3, do_sample=False,
+                           pad_token_id=tokenizer.pad_token_id)[0, -1]
+    with torch.no_grad():  # end-of-text outscores the token the first answer's third step picks: it stops there
+        model.lm_head.weight[eos] = 2 * model.lm_head.weight[third]
+    calls = []
+    real = model.generate
+
+    def spy(ids, **kwargs):
+        out = real(ids, **kwargs)
+        calls.append(out.shape[1] - ids.shape[1])
+        return out
+
+    model.generate = spy
+    answers = race({"a": Generator(model, tokenizer, "cpu"), "b": Generator(model, tokenizer, "cpu")}, prompts, 7)
+    assert calls == [7] * 8  # every call generated exactly max_new_tokens, end-of-text or not
+    assert answers["a"].ids == answers["b"].ids and answers["a"].tokens_per_s > 0
+    assert len(answers["a"].ids[0]) == 2
+    for prompt, answer in zip(prompts, answers["a"].ids, strict=True):
+        ids = torch.as_tensor([tokenizer(prompt)["input_ids"]])
+        normal = real(ids, attention_mask=torch.ones_like(ids), max_new_tokens=7, do_sample=False,
+                      pad_token_id=tokenizer.pad_token_id)[0, ids.shape[1]:].tolist()
+        assert normal[: len(answer)] == answer and (len(answer) == 7 or normal[len(answer)] == eos)
+
+
+def test_parameter_bytes_count_tied_embeddings_once(tmp_path):
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    from stillroom.plugins.evaluators.generation import parameter_bytes
+
+    config = LlamaConfig(vocab_size=100, hidden_size=16, intermediate_size=32, num_hidden_layers=1,
+                         num_attention_heads=2, num_key_value_heads=2, tie_word_embeddings=True)
+    tied = LlamaForCausalLM(config)
+    untied = LlamaForCausalLM(LlamaConfig(**{**config.to_dict(), "tie_word_embeddings": False}))
+    assert parameter_bytes(untied) - parameter_bytes(tied) == 100 * 16 * 4
+    assert parameter_bytes(tied) == 4 * sum(p.numel() for p in tied.parameters()) + sum(
+        b.numel() * b.element_size() for b in tied.buffers())
