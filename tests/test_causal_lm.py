@@ -406,3 +406,87 @@ def test_parameter_bytes_count_tied_embeddings_once(tmp_path):
     assert parameter_bytes(untied) - parameter_bytes(tied) == 100 * 16 * 4
     assert parameter_bytes(tied) == 4 * sum(p.numel() for p in tied.parameters()) + sum(
         b.numel() * b.element_size() for b in tied.buffers())
+
+
+def _student_of(directory, ctx):
+    teacher = HFTeacher({"path": str(directory), "task": "causal-lm"}, ctx)
+    return build_student({}, teacher=teacher, task="causal-lm", label_names=None)
+
+
+@pytest.mark.parametrize(("dtype", "tied", "tolerance"), [("f32", True, 1e-5), ("f16", True, 1e-2),
+                                                           ("f32", False, 1e-5)])
+def test_a_gguf_export_reads_back_in_transformers_with_the_students_logits_and_tokens(tmp_path, dtype, tied,
+                                                                                      tolerance):
+    pytest.importorskip("gguf")
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from stillroom.plugins.exporters.gguf import GGUFExporter
+
+    ctx = tm.context(tmp_path)
+    student = _student_of(tm.byte_level_causal_dir(tmp_path / "lm", tied=tied), ctx)
+    texts = tm.toy_split(6, 4)[0]
+    files = GGUFExporter({"dtype": dtype}, ctx).export(student, tmp_path / "out", texts)
+    report = json.loads((tmp_path / "out" / "export_check.json").read_text())
+    assert {f.name for f in files} == {"student.gguf", "export_check.json"}
+    assert report["agreement"] == 1.0 and report["vocabulary_matches"] and report["texts_tokenized_alike"] == 6
+    assert report["max_logprob_difference"] <= tolerance and report["dtype"] == dtype
+
+    again = AutoModelForCausalLM.from_pretrained(tmp_path / "out", gguf_file="student.gguf", dtype=torch.float32)
+    tokenizer = AutoTokenizer.from_pretrained(tmp_path / "out", gguf_file="student.gguf")
+    assert again.config.num_hidden_layers == 2 and again.config.num_key_value_heads == 2
+    for text in texts:
+        ids = student.tokenizer(text, return_tensors="pt")["input_ids"]
+        assert tokenizer(text, return_tensors="pt")["input_ids"].tolist() == ids.tolist()
+        with torch.no_grad():
+            mine, theirs = student.net.backbone(input_ids=ids).logits, again(input_ids=ids).logits
+        assert float((mine - theirs).abs().max() / mine.abs().max()) <= tolerance
+
+
+def test_a_gguf_export_whose_weights_do_not_compute_the_student_fails_and_leaves_no_model(tmp_path, monkeypatch):
+    pytest.importorskip("gguf")
+    from stillroom.plugins.exporters import gguf as exporter
+    from stillroom.plugins.exporters.checks import ExportCheckFailed
+
+    ctx = tm.context(tmp_path)
+    student = _student_of(tm.byte_level_causal_dir(tmp_path / "lm"), ctx)
+    # queries and keys written in Hugging Face's rotary layout: llama.cpp's reader scrambles them
+    monkeypatch.setattr(exporter, "rotary_layout", lambda weights, heads: weights)
+    with pytest.raises(ExportCheckFailed, match="beyond the tolerance"):
+        exporter.GGUFExporter({"dtype": "f32"}, ctx).export(student, tmp_path / "out", tm.toy_split(4, 4)[0])
+    assert not (tmp_path / "out" / "student.gguf").exists()
+
+
+def test_the_gguf_exporter_refuses_what_it_cannot_write_in_one_sentence(tmp_path):
+    pytest.importorskip("gguf")
+    from transformers import MistralConfig, MistralForCausalLM
+
+    from stillroom.plugins.exporters.gguf import GGUFExporter
+
+    ctx = tm.context(tmp_path)
+    texts = tm.toy_split(4, 4)[0]
+    wordpiece = _student_of(tm.causal_dir(tmp_path / "wordpiece"), ctx)
+    with pytest.raises(ConfigError, match="writes byte-level BPE tokenizers .* WordPiece tokenizer"):
+        GGUFExporter({}, ctx).export(wordpiece, tmp_path / "a", texts)
+    assert not (tmp_path / "a").exists()
+
+    bpe = tm.byte_level_causal_dir(tmp_path / "mistral")
+    config = MistralConfig(**{k: v for k, v in json.loads((bpe / "config.json").read_text()).items()
+                              if k not in ("model_type", "architectures")})
+    MistralForCausalLM(config).save_pretrained(bpe)
+    with pytest.raises(ConfigError, match="writes Llama-family students .* 'mistral' model"):
+        GGUFExporter({}, ctx).export(_student_of(bpe, ctx), tmp_path / "b", texts)
+    with pytest.raises(ConfigError, match="dtype must be one of f16, f32"):
+        GGUFExporter({"dtype": "q4"}, ctx).export(wordpiece, tmp_path / "c", texts)
+
+
+@pytest.mark.slow
+def test_a_pruned_smollm2_student_exports_to_gguf_and_reads_back_with_its_logits(smollm2, tmp_path):
+    from stillroom.plugins.exporters.gguf import GGUFExporter
+
+    student = build_student({"layers": [0, 1, 2, 27, 28, 29]}, teacher=smollm2.teacher, task="causal-lm",
+                            label_names=None)
+    texts = ["My card has not arrived yet.", "How do I reset my PIN?", "The transfer to my friend failed."]
+    GGUFExporter({"dtype": "f16"}, smollm2).export(student, tmp_path / "out", texts)
+    report = json.loads((tmp_path / "out" / "export_check.json").read_text())
+    assert report["agreement"] >= 0.995 and report["max_logprob_difference"] <= 5e-2
+    assert report["vocabulary_matches"] and report["bytes"] < 2 * student.num_parameters() * 1.1
