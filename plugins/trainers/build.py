@@ -140,7 +140,7 @@ def fresh_head(model: nn.Module) -> None:
 
 def keep_layers(model: nn.Module, layers: int | list[int]) -> list[int]:
     """Keep only the given blocks (indices, or a count spread evenly from first to last)."""
-    parent, attr = _layer_stack(model)
+    parent, attr = layer_stack(model)
     stack: nn.ModuleList = getattr(parent, attr)
     total = len(stack)
     if isinstance(layers, int) and not isinstance(layers, bool):
@@ -165,7 +165,8 @@ def keep_layers(model: nn.Module, layers: int | list[int]) -> list[int]:
     return chosen
 
 
-def _layer_stack(model: nn.Module) -> tuple[nn.Module, str]:
+def layer_stack(model: nn.Module) -> tuple[nn.Module, str]:
+    """The module holding the stack of transformer blocks, and the attribute it is under."""
     base = getattr(model, "base_model", model)
     for root in (base, model):
         for path in LAYER_PATHS:

@@ -98,9 +98,9 @@ def keep_neurons(model: nn.Module, blocks: list[nn.Module], kept: list[list[int]
 
 
 def _mlps(model: nn.Module) -> list[nn.Module]:
-    from stillroom.plugins.trainers.build import _layer_stack
+    from stillroom.plugins.trainers.build import layer_stack
 
-    parent, attr = _layer_stack(model)
+    parent, attr = layer_stack(model)
     blocks = [getattr(block, "mlp", None) for block in getattr(parent, attr)]
     if not blocks or any(b is None or not all(isinstance(getattr(b, p, None), nn.Linear) for p in MLP_PARTS)
                          for b in blocks) or not hasattr(model.config, "intermediate_size"):
