@@ -214,6 +214,7 @@ def run(args: argparse.Namespace, texts: list[str], root: Path) -> dict:
         "arms": result_arms,
         "comparison": _comparison(result_arms),
         "torch_threads": torch.get_num_threads(),
+        "load_average_at_end": [round(x, 2) for x in os.getloadavg()],  # tokens/s ratios are only as steady as this
     }
 
 
