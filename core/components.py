@@ -402,6 +402,9 @@ class MapWork:
     # True when ``fn`` pickles without live objects (components travel as ``stillroom.run.portable.ComponentRef``),
     # so an executor may ship it to other processes; otherwise it runs in the coordinator
     portable: bool = False
+    # True when ``fn`` runs a model an accelerator speeds up (teacher labelling): an executor may give each
+    # worker a GPU when it has them
+    accelerated: bool = False
 
 
 @dataclass

@@ -71,9 +71,10 @@ def test_the_training_job_under_torchrun_on_two_ranks_matches_one_process(worksp
     one, two = epochs(records), epochs(evidence["records"])
     assert [e["epoch"] for e in two] == [1, 2] and [e["steps"] for e in two] == [e["steps"] for e in one]
     # Same batches, each rank's loss weighted by its share, DDP's averaged gradient: the same optimizer steps
-    # up to float summation order and per-rank padding width, far below what one step of lr 3e-3 moves.
+    # up to float summation order and per-rank padding width: measured 6e-8 relative here, far below what one
+    # step of lr 3e-3 moves the loss.
     for a, b in zip(one, two, strict=True):
-        assert b["loss"] == pytest.approx(a["loss"], rel=1e-4), (a, b)
+        assert b["loss"] == pytest.approx(a["loss"], rel=1e-5), (a, b)
         assert b["val_score"] == pytest.approx(a["val_score"], abs=1 / 45 + 1e-9), (a, b)  # one example at most
     assert one[-1]["loss"] < one[0]["loss"]  # it learnt something: the comparison is not of two no-ops
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 from pathlib import Path
 from typing import Any
@@ -79,13 +80,46 @@ def train_rank(config: dict[str, Any]) -> None:
 
     start, records = len(_blocked), []
     directory = Path(tempfile.mkdtemp(prefix="stillroom-student-"))
-    facts = ray.get(config["job"])(worker_context(record=lambda kind, payload: records.append((kind, dict(payload)))),
-                                   directory)
-    ranks: list[Any] = [None] * distributed.get_world_size()
-    distributed.all_gather_object(ranks, {"node": socket.gethostname(), "blocked": _blocked[start:]})
-    if facts is None:
-        ray.train.report({})  # every rank reports; only rank 0 has a student
-        return
-    (directory / EVIDENCE).write_text(json.dumps({"facts": facts, "records": records, "ranks": ranks}))
-    ray.train.report({"epochs": sum(kind == "train.epoch" for kind, _ in records)},
-                     checkpoint=ray.train.Checkpoint.from_directory(str(directory)))
+    join_group(config["backend"])
+    try:
+        job = ray.get(config["job"])
+        facts = job(worker_context(record=lambda kind, payload: records.append((kind, dict(payload)))), directory)
+        ranks: list[Any] = [None] * distributed.get_world_size()
+        distributed.all_gather_object(ranks, {"node": socket.gethostname(), "blocked": _blocked[start:]})
+        if facts is None:
+            ray.train.report({})  # every rank reports; only rank 0 has a student
+            return
+        (directory / EVIDENCE).write_text(json.dumps({"facts": facts, "records": records, "ranks": ranks}))
+        ray.train.report({"epochs": sum(kind == "train.epoch" for kind, _ in records)},
+                         checkpoint=ray.train.Checkpoint.from_directory(str(directory)))
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)  # reported: Ray Train copied it into its storage
+        distributed.destroy_process_group()
+
+
+def join_group(backend: str) -> None:
+    """Join this Ray Train worker group's ``torch.distributed`` process group.
+
+    Rank 0 takes a free port on loopback when every rank is on its node, else on its node's Ray address;
+    never on every interface. The egress guard judges it as any listener: loopback passes; a cluster address
+    must be in the egress allowlist (the cluster's network), or the stage fails with the guard's refusal.
+    Torch's store then listens on that port from C++, out of the guard's sight (docs/scale.md: close it at
+    the network layer too).
+    """
+    import ray
+    from ray.train import get_context
+    from ray.train.collective import broadcast_from_rank_zero
+    from torch import distributed
+
+    context = get_context()
+    rank, world = context.get_world_rank(), context.get_world_size()
+    address = None
+    if rank == 0:
+        host = "127.0.0.1" if context.get_local_world_size() == world else ray.util.get_node_ip_address()
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family) as probe:
+            probe.bind((host, 0))
+            port = probe.getsockname()[1]
+        address = f"tcp://[{host}]:{port}" if family == socket.AF_INET6 else f"tcp://{host}:{port}"
+    distributed.init_process_group(backend, init_method=broadcast_from_rank_zero(address), rank=rank,
+                                   world_size=world)
