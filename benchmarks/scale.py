@@ -42,6 +42,7 @@ def main() -> None:
     import torch
 
     from stillroom.components import Context, MapWork
+    from stillroom.pii_lists import TermLists
     from stillroom.plugin_manager import load_plugins
     from stillroom.run.executors.local import LocalExecutor
     from stillroom.run.executors.ray import RayExecutor
@@ -56,18 +57,18 @@ def main() -> None:
     n = 1024 if args.quick else args.records
     with open(args.data, newline="") as f:
         records = [{"text": row["text"]} for row, _ in zip(csv.DictReader(f), range(n))]
-    texts = [r["text"] for r in records]
     root = Path(tempfile.mkdtemp(prefix="stillroom-scale-"))
     workspace = init_workspace(root / "ws", name="scale")
     teacher_dir = tinymodels.classifier_dir(root / "teacher")
     ctx = Context(workspace=workspace.root, artifacts=workspace.artifacts, policy={}, progress=False)
     plugins = load_plugins()
     scrubber = plugins.component("scrubber", "presidio")({"workers": 1, "fields": ["text"]}, ctx)
+    lists = TermLists.of(workspace.policy().residency)  # the policy's never_pii / always_pii terms, as a run uses
     teacher = plugins.component("teacher", "hf")({"path": str(teacher_dir), "max_length": 64}, ctx)
     works = {
         "scrub": lambda items: MapWork("scrub", partial(scrub_batch, ComponentRef("scrubber", "presidio",
                                                                                 scrubber.options, live=scrubber),
-                                                        ["text"]), batches(items), portable=True),
+                                                        ["text"], lists), batches(items), portable=True),
         "label": lambda items: MapWork("label", partial(predict_batch, ComponentRef("teacher", "hf", teacher.options,
                                                                                   live=teacher)),
                                        batches([r["text"] for r in items]), portable=True),

@@ -402,15 +402,30 @@ class MapWork:
     # True when ``fn`` pickles without live objects (components travel as ``stillroom.run.portable.ComponentRef``),
     # so an executor may ship it to other processes; otherwise it runs in the coordinator
     portable: bool = False
+    # True when ``fn`` runs a model an accelerator speeds up (teacher labelling): an executor may give each
+    # worker a GPU when it has them
+    accelerated: bool = False
 
 
 @dataclass
 class TrainWork:
-    """A stage's training work: ``fn`` maps a dataset artifact digest to the trained student's digest."""
+    """A stage's training work: ``fn`` maps a dataset artifact digest to the trained model's digest, here.
+
+    ``job``, when the stage offers one, is the same training as data another
+    process can run: ``job(ctx, directory)`` trains in the calling process,
+    alone or as one rank of a ``torch.distributed`` group; rank 0 writes the
+    model's files into ``directory`` and returns what ``keep`` needs (other
+    ranks return None). ``keep(directory, facts, records)`` runs in the
+    coordinator: it stores the files, ledgers the ``(kind, payload)`` records
+    the job made through ``ctx.record`` (workers write no ledger), and returns
+    the model's digest.
+    """
 
     stage: str
     fn: Callable[[str], str]
     dataset: str
+    job: Callable[[Context, Path], dict[str, Any] | None] | None = None
+    keep: Callable[[Path, dict[str, Any], list[tuple[str, dict[str, Any]]]], str] | None = None
 
 
 class Executor(ABC):

@@ -92,6 +92,10 @@ class EgressBlocked(StillroomError, PermissionError):
         self.event = event
         self.target = target
 
+    def __reduce__(self):
+        # rebuilt from what it was made of where it is unpickled: a Ray worker's refusal reaches the coordinator
+        return type(self), (self.event, self.target)
+
 
 @dataclass(frozen=True)
 class Decision:

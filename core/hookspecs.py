@@ -98,8 +98,9 @@ def make_executor(name: str, policy: Any, workspace: Path) -> Any | None:
     over pytest's main loop. When no plugin answers, the run is refused with a
     ``ConfigError`` before any data moves. Stages hand the executor their
     map-shaped work (``MapWork``: a function over record batches the core
-    cut) and their training (``TrainWork``: a function over a dataset digest);
-    what comes back is evidence the coordinator checks and ledgers.
+    cut) and their training (``TrainWork``: a function over a dataset digest,
+    and for a student a ``job`` any process or process group can run); what
+    comes back is evidence the coordinator checks and ledgers.
 
     :param name: the executor the pipeline spec names.
     :param policy: the run's ``stillroom.policy.Policy``; workers must be governed by its egress rules

@@ -714,3 +714,13 @@ def test_announce_connection_refuses_a_port_the_policy_does_not_allow_and_passes
         with pytest.raises(EgressBlocked, match=r"127\.0\.0\.1:5432 \(stillroom.connect\)"):
             announce_connection("127.0.0.1", 5432)
     assert [a["target"] for a in attempts] == ["127.0.0.1:5432"]
+
+
+def test_a_refusal_survives_pickling_so_a_ray_worker_can_send_it_to_the_coordinator():
+    import pickle
+
+    from stillroom.egress import EgressBlocked
+
+    refused = pickle.loads(pickle.dumps(EgressBlocked("socket.bind", "0.0.0.0:0")))
+    assert isinstance(refused, EgressBlocked) and (refused.event, refused.target) == ("socket.bind", "0.0.0.0:0")
+    assert str(refused).startswith("egress blocked: listening on 0.0.0.0:0 (socket.bind), which other hosts")

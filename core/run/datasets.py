@@ -40,10 +40,16 @@ def build_dataset(train: list[dict], validation: list[dict], test: list[dict], d
 
 def store_dataset(artifacts: ArtifactStore, dataset: Dataset) -> str:
     """The dataset as one JSON artifact (texts, label indices, slice values, label names); its digest."""
-    return artifacts.put_json({**{name: asdict(getattr(dataset, name)) for name in SPLITS},
-                               "label_names": dataset.label_names})
+    return artifacts.put_json(dataset_data(dataset))
 
 
 def load_dataset(artifacts: ArtifactStore, digest: str) -> Dataset:
-    stored: dict[str, Any] = artifacts.read_json(digest)
+    return dataset_from_data(artifacts.read_json(digest))
+
+
+def dataset_data(dataset: Dataset) -> dict[str, Any]:
+    return {**{name: asdict(getattr(dataset, name)) for name in SPLITS}, "label_names": dataset.label_names}
+
+
+def dataset_from_data(stored: dict[str, Any]) -> Dataset:
     return Dataset(*(Split(**stored[name]) for name in SPLITS), label_names=stored["label_names"])

@@ -52,8 +52,15 @@ def _built(family: str, name: str, options: dict[str, Any]) -> Any:
         raise PluginError(f"{family} {name!r} was sent without its live component to a process that is not a worker")
     key = json.dumps([family, name, options], sort_keys=True, default=str)
     if key not in _worker["built"]:
-        from stillroom.components import Context
-
-        ctx = Context(workspace=_worker["workspace"], artifacts=None, policy=_worker["policy"])
-        _worker["built"][key] = _worker["plugins"].component(family, name)(options, ctx)
+        _worker["built"][key] = _worker["plugins"].component(family, name)(options, worker_context())
     return _worker["built"][key]
+
+
+def worker_context(**fields: Any):
+    """A context for work in this worker: the run's policy and workspace path; no secret, no artifact store,
+    no scratch directory (a worker's disk is its own), and ``record`` a no-op unless ``fields`` give one."""
+    from stillroom.components import Context
+
+    worker_plugins()
+    return Context(workspace=_worker["workspace"], artifacts=None, policy=_worker["policy"], progress=False,
+                   **fields)

@@ -18,19 +18,31 @@ from stillroom.components import Student
 from stillroom.errors import ArtifactError
 
 
-def persist_student(run, role: str, trainer: str, student_spec: Mapping[str, Any], student: Student) -> str:
-    """Save ``student`` into the artifact store; the digest of its manifest."""
-    directory = run.ctx.scratch / "students" / f"{role}-saving"
-    shutil.rmtree(directory, ignore_errors=True)
+def save_student(student: Student, directory: Path) -> dict[str, Any]:
+    """Write ``student``'s files into ``directory``; what its manifest needs besides them, as plain data
+    (where the student was trained may not be where it is stored)."""
     files = student.save(directory)
-    stored = {str(Path(f).relative_to(directory)): run.workspace.artifacts.put_file(Path(f)) for f in files}
-    shutil.rmtree(directory, ignore_errors=True)
-    manifest = {"kind": "stillroom.student", "role": role, "trainer": trainer, "student_spec": dict(student_spec),
-                "task": student.task, "parameters": student.num_parameters(), "files": stored}
+    facts = {"task": student.task, "parameters": student.num_parameters(),
+             "files": sorted(str(Path(f).relative_to(directory)) for f in files)}
     for chosen_on_validation in ("search", "layer_importance"):  # trials and choices, all on validation
         if getattr(student, chosen_on_validation, None):
-            manifest[chosen_on_validation] = getattr(student, chosen_on_validation)
-    return run.workspace.artifacts.put_json(manifest)
+            facts[chosen_on_validation] = getattr(student, chosen_on_validation)
+    return facts
+
+
+def store_student(artifacts, role: str, trainer: str, student_spec: Mapping[str, Any], directory: Path,
+                  facts: Mapping[str, Any]) -> str:
+    """Put the files ``save_student`` wrote into ``directory`` into the artifact store; the manifest's digest."""
+    stored = {}
+    for name in facts["files"]:
+        path = directory / name
+        if directory.resolve() not in path.resolve().parents:
+            raise ArtifactError(f"a trained student names a file outside its directory: {name!r}")
+        stored[name] = artifacts.put_file(path)
+    manifest = {"kind": "stillroom.student", "role": role, "trainer": trainer, "student_spec": dict(student_spec),
+                "task": facts["task"], "parameters": facts["parameters"], "files": stored}
+    manifest.update({k: facts[k] for k in ("search", "layer_importance") if facts.get(k)})
+    return artifacts.put_json(manifest)
 
 
 def load_student(run, digest: str) -> Student:

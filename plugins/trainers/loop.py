@@ -5,6 +5,14 @@ schedule, early stopping on a validation score, checkpoints (every N steps and
 at each epoch end) with resume, a progress bar, one ledger entry per epoch and
 one saying which epoch's weights the student keeps and why. A trainer supplies
 only its loss and its validation score.
+
+Written against ``torch.distributed``: inside a process group (Ray Train's
+``TorchTrainer``, or ``torchrun`` through ``stillroom.run.torchrun``) every rank
+cuts the same seeded batches, takes its share of each one, and DDP averages
+the gradients, each rank's loss weighted by its share, so every optimizer step
+is the one a single process takes on the whole batch. What differs is float
+summation order and the dropout masks each rank draws. Only rank 0 writes
+checkpoints.
 """
 
 from __future__ import annotations
@@ -85,6 +93,15 @@ def fit(
     validation score at all (no validation data) the last epoch's, after every epoch has run."""
     torch.manual_seed(options.seed)
     net.to(device).train()
+    rank, world = _group()
+    step_fn = _Step(net, loss_fn)
+    if world > 1:
+        from torch.nn.parallel import DistributedDataParallel
+
+        # a trainer's loss may reach past forward (hidden states, a label head) or leave a parameter out
+        # of a step: DDP wraps the loss, and looks for parameters that got no gradient
+        step_fn = DistributedDataParallel(step_fn, find_unused_parameters=True)
+    writes = state_dir if rank == 0 else None
     batches_per_epoch = math.ceil(len(examples) / options.batch_size)
     steps_per_epoch = math.ceil(batches_per_epoch / options.grad_accum)
     total_steps = steps_per_epoch * options.epochs
@@ -110,9 +127,9 @@ def fit(
         ctx.record("train.resumed", {"trainer": label, "step": position["step"], "epoch": position["epoch"]})
 
     def checkpoint() -> None:
-        if state_dir is not None:
+        if writes is not None:
             save_state(
-                state_dir,
+                writes,
                 {
                     "model": net.state_dict(),
                     "optimizer": optimizer.state_dict(),
@@ -134,12 +151,17 @@ def fit(
             batches = length_grouped_batches(examples, options.batch_size, seed=options.seed * 7919 + epoch)
             started, seen, loss_sum, loss_count = time.perf_counter(), 0, 0.0, 0
             for b in range(position["batch"], len(batches)):
-                batch = examples.batch(batches[b], device)
-                with autocast():
-                    loss = loss_fn(net, batch)
-                (loss / options.grad_accum).backward()
-                loss_sum, loss_count, seen = loss_sum + loss.item(), loss_count + 1, seen + len(batches[b])
-                if (b + 1) % options.grad_accum == 0 or b + 1 == len(batches):
+                mine, share = shard(batches[b], rank, world)
+                batch = examples.batch(mine, device)
+                stepping = (b + 1) % options.grad_accum == 0 or b + 1 == len(batches)
+                # DDP exchanges gradients on the backward that ends an accumulation, not on each one
+                with contextlib.nullcontext() if stepping or world == 1 else step_fn.no_sync():
+                    with autocast():
+                        loss = step_fn(batch)
+                    (loss * (share * world) / options.grad_accum).backward()
+                loss_sum, loss_count = loss_sum + loss.item() * share, loss_count + 1
+                seen += len(mine) if share else 0
+                if stepping:
                     torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
                     optimizer.step()
                     schedule.step()
@@ -151,6 +173,7 @@ def fit(
                     if options.checkpoint_every and position["step"] % options.checkpoint_every == 0:
                         checkpoint()
             seconds = time.perf_counter() - started
+            loss_sum, seen = _summed(loss_sum, seen, world)
             net.eval()
             score = score_fn()
             net.train()
@@ -166,7 +189,7 @@ def fit(
             result.history.append(entry)
             ctx.record("train.epoch", {"trainer": label, **entry})
             position["epoch"], position["batch"] = epoch + 1, 0
-            stop = _track_best(net, position, result, score, state_dir, options.patience)
+            stop = _track_best(net, position, result, score, writes, options.patience)
             checkpoint()
             if stop:
                 break
@@ -190,6 +213,16 @@ def fit(
     return result
 
 
+def shard(indices: list[int], rank: int, world: int) -> tuple[list[int], float]:
+    """This rank's examples of a batch, and its share of the batch (what its mean loss is weighted by).
+
+    A rank left without an example (a batch smaller than the group) still takes the step, on the batch's
+    first example with weight 0: every rank must join every gradient exchange.
+    """
+    mine = indices[rank::world]
+    return (mine, len(mine) / len(indices)) if mine else (indices[:1], 0.0)
+
+
 def length_grouped_batches(examples: Examples, batch_size: int, seed: int, group: int = 50) -> list[list[int]]:
     """Shuffled batches of similar-length examples; the same seed gives the same batches, so resume can skip them.
 
@@ -205,6 +238,37 @@ def length_grouped_batches(examples: Examples, batch_size: int, seed: int, group
         chunk = sorted(order[start : start + window], key=lambda i: len(examples.input_ids[i]))
         batches += [chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size)]
     return [batches[i] for i in torch.randperm(len(batches), generator=generator).tolist()]
+
+
+class _Step(nn.Module):
+    """The loss of a batch as a module, so DDP sees every parameter the loss reaches, not only ``forward``'s."""
+
+    def __init__(self, net: nn.Module, loss_fn: LossFn) -> None:
+        super().__init__()
+        self.net, self.loss_fn = net, loss_fn
+
+    def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        return self.loss_fn(self.net, batch)
+
+
+def _group() -> tuple[int, int]:
+    """This process's rank and the group's size: (0, 1) outside a process group."""
+    from torch import distributed
+
+    if distributed.is_available() and distributed.is_initialized():
+        return distributed.get_rank(), distributed.get_world_size()
+    return 0, 1
+
+
+def _summed(loss_sum: float, seen: int, world: int) -> tuple[float, int]:
+    """An epoch's loss (the sum of each batch's mean) and examples seen, over every rank of the group."""
+    if world == 1:
+        return loss_sum, seen
+    from torch import distributed
+
+    totals = torch.tensor([loss_sum, float(seen)], dtype=torch.float64)
+    distributed.all_reduce(totals)
+    return float(totals[0]), int(totals[1])
 
 
 def _track_best(net, position, result, score: Score | None, state_dir, patience) -> bool:

@@ -13,8 +13,10 @@ same plugins as the coordinator with the same RECORD digests, and the cluster
 must not report usage statistics to Anyscale.
 
 Work a stage marks ``portable`` (ingest, scrub, teacher labelling, curation
-signatures) is mapped over an actor pool in batch order; the rest (training,
-evaluation) runs in the coordinator, and each stage's ledger entry says which
+signatures) is mapped over an actor pool in batch order, on GPU actors for
+``accelerated`` work when the cluster has GPUs; a student's training job runs
+on a Ray Train worker group (DDP); the rest (evaluation, a teacher's
+fine-tuning) runs in the coordinator, and each stage's ledger entry says which
 (``executor.ran_on``). Workers are governed like the coordinator
 (``worker.setup`` runs in every worker process) and write no ledger: each call
 returns its result with the egress attempts the guard refused, and the
@@ -28,6 +30,8 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -37,6 +41,9 @@ from stillroom.components import Executor, MapWork, TrainWork
 from stillroom.errors import ConfigError, PluginError, RunRefused
 
 NUM_CPUS = 2
+# where Ray Train keeps what rank 0 saved until the coordinator stores it: a path every node and the
+# coordinator share on a multi-node cluster (NFS); a temporary directory on this host by default
+STORAGE_ENV = "STILLROOM_RAY_STORAGE"
 REGION_LABEL = "stillroom.io/region"
 _joined: str | None = None  # the cluster and worker setup this process's Ray connection was made with
 
@@ -71,6 +78,7 @@ class RayExecutor(Executor):
         self.ray, self.policy = ray, policy
         self.count = workers
         self.actors: list[Any] = []
+        self.pool: int | None = None  # the GPUs the actors were started with (0: CPU actors); None: none started
         self.ran: dict[str, dict[str, Any]] = {}
 
     def preflight(self, classification: str) -> dict[str, Any]:
@@ -102,7 +110,10 @@ class RayExecutor(Executor):
             yield from (work.fn(batch) for batch in work.batches)
             return
         ran = self.ran.setdefault(work.stage, {"name": self.name, "ran_on": "ray workers", "nodes": [], "blocked": []})
-        pool = ActorPool(self.workers())
+        gpus = int(self.ray.cluster_resources().get("GPU", 0)) if work.accelerated else 0
+        if gpus:
+            ran["gpus"] = gpus
+        pool = ActorPool(self.workers(gpus))
         for result, error, blocked, node in pool.map(lambda actor, batch: actor.run.remote(work.fn, batch),
                                                      work.batches):
             if node not in ran["nodes"]:
@@ -113,24 +124,70 @@ class RayExecutor(Executor):
             yield result
 
     def train(self, work: TrainWork) -> str:
-        self.ran[work.stage] = {"name": self.name, "ran_on": "coordinator", "blocked": []}
-        return work.fn(work.dataset)
+        """A stage's ``job`` on a Ray Train worker group: DDP over gloo on CPUs, NCCL when the cluster has GPUs
+        (one worker per GPU, else per CPU); without a job, in the coordinator.
+
+        The group is Ray Train's ``DataParallelTrainer`` (what ``TorchTrainer`` is built on) with the process
+        group joined in ``worker.train_rank``: ``TorchTrainer``'s own rendezvous probes for a port with a bind
+        on every interface, which the workers' egress guard refuses, rightly."""
+        if work.job is None:
+            self.ran.setdefault(work.stage, {"name": self.name, "ran_on": "coordinator", "blocked": []})
+            return work.fn(work.dataset)
+        from ray.train import RunConfig, ScalingConfig
+        from ray.train.v2.api.data_parallel_trainer import DataParallelTrainer
+
+        from stillroom.run.executors.worker import EVIDENCE, train_rank
+
+        self.close()  # the map actors hold the teacher and the scrubber's models: free them for training
+        gpus = int(self.ray.cluster_resources().get("GPU", 0))
+        cpus = max(1, int(self.ray.cluster_resources().get("CPU", 1)))
+        count = min(self.count or gpus, gpus) if gpus else self.count or cpus
+        backend = "nccl" if gpus else "gloo"
+        storage = Path(tempfile.mkdtemp(prefix="stillroom-train-", dir=os.environ.get(STORAGE_ENV)))
+        try:
+            trainer = DataParallelTrainer(
+                train_rank, train_loop_config={"job": self.ray.put(work.job), "backend": backend},
+                scaling_config=ScalingConfig(num_workers=count, use_gpu=bool(gpus)),
+                run_config=RunConfig(name=work.stage, storage_path=str(storage)))
+            try:
+                result = trainer.fit()
+            except Exception as exc:
+                from stillroom.run.evidence import ledger_message
+
+                cause = exc.__cause__ or exc
+                raise PluginError(f"stage {work.stage}: Ray Train workers failed: {ledger_message(cause)}") from exc
+            directory = Path(result.checkpoint.path)
+            evidence = json.loads((directory / EVIDENCE).read_text())
+            ran = self.ran.setdefault(work.stage, {"name": self.name, "ran_on": "ray train workers", "nodes": [],
+                                                   "workers": count, "backend": backend, "blocked": []})
+            for rank in evidence["ranks"]:
+                if rank["node"] not in ran["nodes"]:
+                    ran["nodes"].append(rank["node"])
+                ran["blocked"] += [{**attempt, "stage": work.stage, "node": rank["node"]} for attempt in rank["blocked"]]
+            return work.keep(directory, evidence["facts"], evidence["records"])
+        finally:
+            shutil.rmtree(storage, ignore_errors=True)
 
     def evidence(self, stage: str) -> dict[str, Any]:
         return self.ran.get(stage, {"name": self.name, "ran_on": "coordinator", "blocked": []})
 
-    def workers(self) -> list[Any]:
-        """One actor per CPU the cluster offers, started on first use, after the preflight."""
-        if not self.actors:
+    def workers(self, gpus: int = 0) -> list[Any]:
+        """One actor per CPU the cluster offers, or with ``gpus`` one per GPU, each holding its GPU; started on
+        first use, after the preflight, and kept for the stages that follow."""
+        if self.pool != gpus:
             from stillroom.run.executors.worker import Worker
 
-            count = self.count or max(1, int(self.ray.cluster_resources().get("CPU", 1)))
-            self.actors = [self.ray.remote(Worker).remote() for _ in range(count)]
+            self.close()  # the other kind's actors hold models (and GPUs) this work will not use
+            cpus = max(1, int(self.ray.cluster_resources().get("CPU", 1)))
+            count = min(self.count or gpus, gpus) if gpus else self.count or cpus
+            self.actors = [self.ray.remote(num_gpus=1 if gpus else 0)(Worker).remote() for _ in range(count)]
+            self.pool = gpus
         return self.actors
 
     def close(self) -> None:
         for actor in self.actors:
             self.ray.kill(actor)
+        self.actors, self.pool = [], None
 
 
 def refuse_unauthenticated(address: str | None) -> None:

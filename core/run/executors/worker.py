@@ -4,17 +4,25 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 from pathlib import Path
 from typing import Any
 
 POLICY_ENV = "STILLROOM_WORKER_POLICY"
+EVIDENCE = "stillroom-evidence.json"  # beside the student's files: what rank 0 hands the coordinator
 _blocked: list[dict[str, Any]] = []
 _armed: Any = None
 
 
 def setup() -> None:
     """Arm the egress guard for the life of this worker and load plugins under the run's allowlist."""
+    govern(json.loads(os.environ[POLICY_ENV]))
+
+
+def govern(given: dict[str, Any]) -> None:
+    """Make this process a governed worker of a run: ``given`` holds the run's ``policy`` (as JSON data) and
+    its ``workspace`` path. Also what ``stillroom.run.torchrun`` runs in each process it is started in."""
     from stillroom.egress import guard
     from stillroom.offline import offline_environment
     from stillroom.plugin_manager import load_plugins
@@ -22,7 +30,6 @@ def setup() -> None:
     from stillroom.run.portable import use_worker_plugins
 
     offline_environment()  # what phones home is switched off at the source, as in the coordinator
-    given = json.loads(os.environ[POLICY_ENV])
     policy = Policy.model_validate(given["policy"])
     plugins = load_plugins(policy.plugins.allow)
     use_worker_plugins(plugins, given["policy"], Path(given["workspace"]))
@@ -39,6 +46,11 @@ def setup() -> None:
     _armed.__enter__()
 
 
+def blocked_since(start: int) -> list[dict[str, Any]]:
+    """The egress attempts the guard refused in this process since ``blocked_count()`` was ``start``."""
+    return _blocked[start:]
+
+
 class Worker:
     """Runs one batch of a stage's work; returns the result (or the error's type and a one-line reason),
     the refused egress attempts, and its node."""
@@ -52,3 +64,62 @@ class Worker:
 
             result, error = None, ledger_message(exc)  # a third-party error text may quote the batch
         return result, error, _blocked[start:], socket.gethostname()
+
+
+def train_rank(config: dict[str, Any]) -> None:
+    """One Ray Train worker's part of a stage's training job (``TrainWork.job``), in the process group Ray Train
+    set up. Rank 0 reports the student's files, the records the job made, and every rank's node and refused
+    egress attempts, as a Ray Train checkpoint; the coordinator stores and ledgers them."""
+    import tempfile
+
+    import ray
+    import ray.train
+    from torch import distributed
+
+    from stillroom.run.portable import worker_context
+
+    start, records = len(_blocked), []
+    directory = Path(tempfile.mkdtemp(prefix="stillroom-student-"))
+    join_group(config["backend"])
+    try:
+        job = ray.get(config["job"])
+        facts = job(worker_context(record=lambda kind, payload: records.append((kind, dict(payload)))), directory)
+        ranks: list[Any] = [None] * distributed.get_world_size()
+        distributed.all_gather_object(ranks, {"node": socket.gethostname(), "blocked": _blocked[start:]})
+        if facts is None:
+            ray.train.report({})  # every rank reports; only rank 0 has a student
+            return
+        (directory / EVIDENCE).write_text(json.dumps({"facts": facts, "records": records, "ranks": ranks}))
+        ray.train.report({"epochs": sum(kind == "train.epoch" for kind, _ in records)},
+                         checkpoint=ray.train.Checkpoint.from_directory(str(directory)))
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)  # reported: Ray Train copied it into its storage
+        distributed.destroy_process_group()
+
+
+def join_group(backend: str) -> None:
+    """Join this Ray Train worker group's ``torch.distributed`` process group.
+
+    Rank 0 takes a free port on loopback when every rank is on its node, else on its node's Ray address;
+    never on every interface. The egress guard judges it as any listener: loopback passes; a cluster address
+    must be in the egress allowlist (the cluster's network), or the stage fails with the guard's refusal.
+    Torch's store then listens on that port from C++, out of the guard's sight (docs/scale.md: close it at
+    the network layer too).
+    """
+    import ray
+    from ray.train import get_context
+    from ray.train.collective import broadcast_from_rank_zero
+    from torch import distributed
+
+    context = get_context()
+    rank, world = context.get_world_rank(), context.get_world_size()
+    address = None
+    if rank == 0:
+        host = "127.0.0.1" if context.get_local_world_size() == world else ray.util.get_node_ip_address()
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family) as probe:
+            probe.bind((host, 0))
+            port = probe.getsockname()[1]
+        address = f"tcp://[{host}]:{port}" if family == socket.AF_INET6 else f"tcp://{host}:{port}"
+    distributed.init_process_group(backend, init_method=broadcast_from_rank_zero(address), rank=rank,
+                                   world_size=world)

@@ -40,7 +40,7 @@ def predict_in_batches(run, teacher, texts: list[str]) -> dict[str, Any]:
         return teacher.predict([])  # the teacher's own empty shapes
     size = len(texts) if teacher.task == "causal-lm" else BATCH_SIZE
     ref = ComponentRef("teacher", teacher.name, teacher.options, live=teacher)
-    work = MapWork(run.stage, partial(predict_batch, ref), batches(texts, size), portable=True)
+    work = MapWork(run.stage, partial(predict_batch, ref), batches(texts, size), portable=True, accelerated=True)
     parts = list(track(run.executor.map(work), f"{run.stage}: teacher {teacher.name} labelling", total=len(texts),
                        enabled=run.ctx.progress, size=lambda part: len(next(iter(part.values())))))
     return {name: np.concatenate([np.asarray(part[name]) for part in parts]) for name in parts[0]}

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from stillroom.components import Dataset, TrainWork
 from stillroom.config import PipelineSpec
 from stillroom.run.datasets import load_dataset
+from stillroom.run.portable import ComponentRef
 from stillroom.run.stages.base import Stage
 from stillroom.run.stages.choose import default_for
-from stillroom.run.students import persist_student
+from stillroom.run.students import store_student
+from stillroom.run.training import StudentJob
 from stillroom.sizing import DEFAULT_BATCH, schedule_for
 
 
@@ -48,14 +52,28 @@ def train(run) -> dict[str, Any]:
 
 
 def _work(run, trainer, student_spec: Mapping[str, Any], role: str, dataset: str) -> TrainWork:
-    """Training as a function of the dataset's digest, returning the stored student's digest."""
+    """Training as a job any executor can run, and as a function of the dataset's digest run here; either way
+    the student is stored by its digest in the coordinator."""
+    teacher = run.components["teacher"]
+    job = StudentJob(ComponentRef("trainer", trainer.name, trainer.options, live=trainer),
+                     ComponentRef("teacher", teacher.name, teacher.options, live=teacher),
+                     dict(student_spec), load_dataset(run.workspace.artifacts, dataset), run.teacher_outputs,
+                     seed=run.ctx.seed, device=run.ctx.device)
 
-    def fit(dataset: str) -> str:
-        data = load_dataset(run.workspace.artifacts, dataset)
-        student = trainer.train(student_spec, data, run.teacher_outputs, run.ctx)
-        return persist_student(run, role, trainer.name, student_spec, student)
+    def keep(directory: Path, facts: dict[str, Any], records: list[tuple[str, dict[str, Any]]]) -> str:
+        for kind, payload in records:
+            run.record(kind, payload)
+        return store_student(run.workspace.artifacts, role, trainer.name, student_spec, directory, facts)
 
-    return TrainWork("train", fit, dataset)
+    def here(dataset: str) -> str:
+        directory = run.ctx.scratch / "students" / f"{role}-saving"
+        shutil.rmtree(directory, ignore_errors=True)
+        try:
+            return keep(directory, job(run.ctx, directory), [])  # its records went to the ledger as it ran
+        finally:
+            shutil.rmtree(directory, ignore_errors=True)
+
+    return TrainWork("train", here, dataset, job=job, keep=keep)
 
 
 def _parameters(run, role: str) -> int:

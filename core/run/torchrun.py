@@ -1,0 +1,101 @@
+"""A training job on a ``torch.distributed`` group without Ray, the same job the executors run:
+
+    torchrun --nproc_per_node 2 -m stillroom.run.torchrun JOB OUT
+
+``JOB`` is a directory ``write_job`` made, plain data and no pickle: ``job.json``
+(trainer and teacher by registered name and options, the student spec, seed,
+device, the run's policy and workspace path), ``dataset.json`` and
+``teacher_outputs.npz``. Every process is governed as a Ray worker is
+(``worker.govern``: plugins under the policy's allowlist, the egress guard
+armed) and holds no signing key; rank 0 writes the student's files and
+``stillroom-evidence.json`` (its facts, the ledger records the job made, each
+rank's node and refused egress attempts) into ``OUT``, for a coordinator to
+store and ledger.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sys
+from pathlib import Path
+from typing import Any
+
+from stillroom.run.datasets import dataset_data, dataset_from_data
+from stillroom.run.portable import ComponentRef
+from stillroom.run.training import StudentJob
+
+JOB, DATASET, OUTPUTS = "job.json", "dataset.json", "teacher_outputs.npz"
+
+
+def write_job(job: StudentJob, directory: Path, *, policy: dict[str, Any], workspace: Path) -> None:
+    import numpy as np
+
+    directory.mkdir(parents=True, exist_ok=True)
+    refs = {family: {"name": ref.name, "options": ref.options} for family, ref in
+            (("trainer", job.trainer), ("teacher", job.teacher))}
+    (directory / JOB).write_text(json.dumps({**refs, "student_spec": job.student_spec, "seed": job.seed,
+                                             "device": job.device, "policy": policy, "workspace": str(workspace)}))
+    (directory / DATASET).write_text(json.dumps(dataset_data(job.dataset)))
+    np.savez(directory / OUTPUTS, **{f"{split}/{name}": np.asarray(value)
+                                     for split, outputs in job.teacher_outputs.items()
+                                     for name, value in outputs.items()})
+
+
+def read_job(directory: Path) -> tuple[StudentJob, dict[str, Any]]:
+    """The job in ``directory`` and the run it belongs to (``policy``, ``workspace``)."""
+    import numpy as np
+
+    given = json.loads((directory / JOB).read_text())
+    outputs: dict[str, dict[str, Any]] = {}
+    with np.load(directory / OUTPUTS, allow_pickle=False) as stored:
+        for key in stored.files:
+            split, name = key.split("/", 1)
+            outputs.setdefault(split, {})[name] = stored[key]
+    job = StudentJob(ComponentRef("trainer", given["trainer"]["name"], given["trainer"]["options"]),
+                     ComponentRef("teacher", given["teacher"]["name"], given["teacher"]["options"]),
+                     given["student_spec"], dataset_from_data(json.loads((directory / DATASET).read_text())),
+                     outputs, seed=given["seed"], device=given["device"])
+    return job, {"policy": given["policy"], "workspace": given["workspace"]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    import torch
+    from torch import distributed
+
+    from stillroom.errors import StillroomError
+    from stillroom.run.executors.worker import EVIDENCE, blocked_since, govern
+    from stillroom.run.portable import worker_context
+
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 2:
+        print("usage: torchrun --nproc_per_node N -m stillroom.run.torchrun JOB OUT", file=sys.stderr)
+        return 2
+    source, out = Path(args[0]), Path(args[1])
+    if not all((source / name).is_file() for name in (JOB, DATASET, OUTPUTS)):
+        print(f"error: {source} is not a training job: it needs {JOB}, {DATASET} and {OUTPUTS} (write_job)",
+              file=sys.stderr)
+        return 2
+    job, run = read_job(source)
+    govern(run)
+    if torch.cuda.is_available():
+        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", 0)))
+    distributed.init_process_group(backend="nccl" if torch.cuda.is_available() else "gloo")
+    try:
+        records: list[tuple[str, dict[str, Any]]] = []
+        facts = job(worker_context(record=lambda kind, payload: records.append((kind, dict(payload)))), out)
+        ranks: list[Any] = [None] * distributed.get_world_size()
+        distributed.all_gather_object(ranks, {"node": socket.gethostname(), "blocked": blocked_since(0)})
+        if facts is not None:
+            (out / EVIDENCE).write_text(json.dumps({"facts": facts, "records": records, "ranks": ranks}))
+    except StillroomError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        distributed.destroy_process_group()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
