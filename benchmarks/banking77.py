@@ -11,8 +11,9 @@ curation funnel, ``logit-kd`` trainer, evaluators, ONNX exporters):
 
 - ``pretrained-labels``: the packaged (not fine-tuned) MiniLM's layers, a fresh
   head, trained on labels alone: what a user gets with no teacher at all;
-- ``teacher-labels``: the fine-tuned teacher's layers, a fresh head, labels alone;
-- ``kd-transfer``: the teacher's layers and head, distilled from the teacher's
+- ``teacher-labels``: the fine-tuned teacher's layers and its head, labels alone
+  (the pruned teacher fine-tuned: what a user with a teacher but no KD gets);
+- ``kd-transfer``: the same start (the teacher's layers and head), distilled from the teacher's
   soft targets on the training texts plus a transfer set the teacher labelled
   (``curate.transfer``: nearest-neighbour word swaps from the teacher's own
   embedding table, span masking and replacement; filtered on the teacher's
@@ -184,18 +185,7 @@ def run(args: argparse.Namespace, root: Path) -> dict:
     for layers in args.layers:
         for seed in seeds:
             for arm in ARMS:
-                spec = {
-                    "layers": layers,
-                    "epochs": settings["student_epochs"],
-                    "lr": settings["lr"],
-                    "method": METHOD[arm],
-                    "seed": seed,
-                    "temperature": 2.0,
-                    "alpha": 0.5,
-                    **common,
-                }
-                if arm == "pretrained-labels":
-                    spec |= {"init": "checkpoint", "checkpoint": pretrained}
+                spec = arm_spec(arm, layers, seed, settings, pretrained, common)
                 arm_data = transfer_data if arm == "kd-transfer" else data
                 student = LogitKDTrainer({}, ctx).train(spec, arm_data, outputs if arm == "kd-transfer" else {}, ctx)
                 entry = describe_student(student, teacher, data, ctx, root, layers, arm, seed, report["teacher"],
@@ -208,6 +198,26 @@ def run(args: argparse.Namespace, root: Path) -> dict:
     labels_epoch = [s["epoch_s"] for s in report["students"] if s["arm"] == "teacher-labels"]
     report["kd_epoch_over_labels_epoch"] = sum(kd_epoch) / sum(labels_epoch)  # the transfer set makes epochs longer
     return report
+
+
+def arm_spec(arm: str, layers: int, seed: int, settings: dict, pretrained: str, common: dict) -> dict:
+    """The student spec of one arm. ``teacher-labels`` and ``kd-transfer`` start alike, from the teacher's kept
+    layers and its trained head, and differ only in ``method`` (the teacher's signal; the transfer set is the
+    data the caller passes); ``pretrained-labels`` starts from the packaged MiniLM, which has no classifier, so
+    its head is fresh."""
+    spec = {
+        "layers": layers,
+        "epochs": settings["student_epochs"],
+        "lr": settings["lr"],
+        "method": METHOD[arm],
+        "seed": seed,
+        "temperature": 2.0,
+        "alpha": 0.5,
+        **common,
+    }
+    if arm == "pretrained-labels":
+        return spec | {"init": "checkpoint", "checkpoint": pretrained}
+    return spec | {"init": "teacher", "head": "teacher"}
 
 
 def transfer_set(train_rows, data, teacher, ctx, settings: dict, names: list[str]):

@@ -92,3 +92,18 @@ def test_the_test_set_is_a_file_or_a_holdout_fraction_and_nothing_else(args, say
     with pytest.raises(SystemExit) as exit_:
         bench.main(["--train", "train.csv", *args])
     assert exit_.value.code == 2 and says in capsys.readouterr().err
+
+
+def test_the_teacher_labels_and_kd_arms_start_alike_and_differ_only_in_the_teachers_signal():
+    bench = load_benchmark()
+    common = {"max_length": 32, "batch_size": 32, "device": "cpu"}
+    specs = {arm: bench.arm_spec(arm, 2, 1, bench.FULL, "/minilm", common) for arm in bench.ARMS}
+    labels, kd = specs["teacher-labels"], specs["kd-transfer"]
+    assert {k for k in labels.keys() | kd.keys() if labels.get(k) != kd.get(k)} == {"method"}
+    assert (labels["method"], kd["method"]) == ("labels", "kd")
+    assert labels["init"] == "teacher" and labels["head"] == "teacher" and labels["layers"] == 2
+    pretrained = specs["pretrained-labels"]
+    assert pretrained["init"] == "checkpoint" and pretrained["checkpoint"] == "/minilm" and "head" not in pretrained
+    assert {k: v for k, v in pretrained.items() if k not in ("init", "checkpoint")} == \
+        {k: v for k, v in labels.items() if k not in ("init", "head")}
+    assert all(spec["seed"] == 1 and spec["epochs"] == bench.FULL["student_epochs"] for spec in specs.values())
