@@ -4,7 +4,7 @@
 
 Prints one JSON object: the query lengths in tokens over the whole file, and per 1,000 rows the seconds of one
 teacher epoch, one student epoch (labels and KD, 2 and 3 layers), the teacher's labelling, and transfer-set
-generation per source record (that is, labelling its per_record candidates); each as wall seconds and as this process's CPU seconds, which on a loaded machine
+generation per candidate input (made, labelled by the teacher, filtered); each as wall seconds and as this process's CPU seconds, which on a loaded machine
 are closer to what one idle core would take. ``estimate_full_run_minutes`` multiplies the CPU seconds out for the
 full run at the benchmark's ``FULL`` and ``FULL_CPU`` settings (:func:`full_run_seconds`), with the students in one
 process or two. The slice is only timed: no accuracy is measured here.
@@ -100,7 +100,7 @@ def measure(args: argparse.Namespace, root: Path) -> dict:
     settings = banking77.FULL
     (transfer_data, funnel, _), cost = timed(lambda: banking77.transfer_set(sources, data, teacher, ctx, settings,
                                                                             names))
-    costs["transfer_per_source_record"] = {k: round(v / len(sources), 3) for k, v in cost.items()}
+    costs["transfer_per_candidate"] = {k: round(v / (len(sources) * settings["per_record"]), 4) for k, v in cost.items()}
     outputs = {"train": {"logits": np.asarray(logits["logits"])},
                "validation": {"logits": np.asarray(teacher.predict(data.validation.texts)["logits"])}}
     for layers in (3, 2):
@@ -149,7 +149,7 @@ def full_run_seconds(costs: dict, settings: dict, rows: int, kept_share: float, 
         students += settings["seeds"] * (per_seed + 3 * test * label)
     return {
         "teacher": settings["teacher_epochs"] * (train * costs["teacher_epoch"][clock] / 1000 + validation * label),
-        "transfer": train * costs["transfer_per_source_record"][clock] + (train + transfer) * label,
+        "transfer": train * settings["per_record"] * costs["transfer_per_candidate"][clock] + (train + transfer) * label,
         "students": students,
     }
 

@@ -116,7 +116,7 @@ def test_the_full_run_estimate_counts_each_part_once_and_only_students_run_in_pa
     second_a_row = {"cpu": 1000.0}  # per 1,000 rows
     costs = {key: second_a_row for key in ("teacher_epoch", "teacher_labelling", "student_3_labels_epoch",
                                            "student_3_kd_epoch", "student_2_labels_epoch", "student_2_kd_epoch")}
-    costs["transfer_per_source_record"] = {"cpu": 0.5}
+    costs["transfer_per_candidate"] = {"cpu": 0.25}
     settings = {"teacher_epochs": 2, "student_epochs": 1, "per_record": 2, "seeds": 1}
     # 1,000 rows: 100 test, 90 validation, 810 train; 810 transfer rows kept of 1,620 made
     parts = cost.full_run_seconds(costs, settings, 1000, 0.5, "cpu")
