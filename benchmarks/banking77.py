@@ -1,7 +1,7 @@
 """Banking77 distillation benchmark: a fine-tuned MiniLM-L6 teacher, 3- and 2-layer students, three arms, seeds.
 
     python benchmarks/banking77.py --train ../shared/data/banking77/train.csv (--test FILE | --holdout FRACTION)
-        [--quick] [--device cpu|cuda] [--seeds N]
+        [--quick] [--device cpu|cuda] [--seeds N] [--jobs N]
 
 Prints one JSON object. The teacher is the packaged all-MiniLM-L6-v2 with a
 classification head fine-tuned on the training file (a validation split held
@@ -29,7 +29,9 @@ dropped from training: nothing is ever trained on what it is scored on, and
 nothing is tuned on the test file (every setting below was fixed before it was read).
 Without a test file, ``--holdout FRACTION`` sets that share of ``--train`` aside
 as the test set, by a fixed shuffle (seed ``--split-seed``), before anything else
-reads it; the report names the split so the figures can be reproduced.
+reads it; the report names the split so the figures can be reproduced. The full run trains at ``FULL`` on a GPU
+and at ``FULL_CPU`` on CPU (fewer student epochs and transfer inputs, sized to about an hour on two cores by
+``banking77_cost.py``); the report names its settings.
 """
 
 from __future__ import annotations
