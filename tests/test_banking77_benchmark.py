@@ -48,7 +48,7 @@ def test_each_arm_and_seed_is_scored_on_the_same_test_set_with_a_paired_test(tmp
     monkeypatch.setattr(bench, "export", export)
     args = argparse.Namespace(train=train, test=test, holdout=None, split_seed=0, threads=None, train_rows=None, quick=True,
                               device="cpu", seeds=2, layers=[1],
-                              workdir=None, teacher_model=None)
+                              workdir=None, teacher_model=None, jobs=1)
     report = bench.run(args, tmp_path / "work")
     arms = [(s["arm"], s["seed"], s["method"]) for s in report["students"]]
     assert sorted(arms) == sorted((arm, seed, bench.METHOD[arm]) for arm in bench.ARMS for seed in (0, 1))
@@ -92,3 +92,36 @@ def test_the_test_set_is_a_file_or_a_holdout_fraction_and_nothing_else(args, say
     with pytest.raises(SystemExit) as exit_:
         bench.main(["--train", "train.csv", *args])
     assert exit_.value.code == 2 and says in capsys.readouterr().err
+
+
+def test_the_teacher_labels_and_kd_arms_start_alike_and_differ_only_in_the_teachers_signal():
+    bench = load_benchmark()
+    common = {"max_length": 32, "batch_size": 32, "device": "cpu"}
+    specs = {arm: bench.arm_spec(arm, 2, 1, bench.FULL, "/minilm", common) for arm in bench.ARMS}
+    labels, kd = specs["teacher-labels"], specs["kd-transfer"]
+    assert {k for k in labels.keys() | kd.keys() if labels.get(k) != kd.get(k)} == {"method"}
+    assert (labels["method"], kd["method"]) == ("labels", "kd")
+    assert labels["init"] == "teacher" and labels["head"] == "teacher" and labels["layers"] == 2
+    pretrained = specs["pretrained-labels"]
+    assert pretrained["init"] == "checkpoint" and pretrained["checkpoint"] == "/minilm" and "head" not in pretrained
+    assert {k: v for k, v in pretrained.items() if k not in ("init", "checkpoint")} == \
+        {k: v for k, v in labels.items() if k not in ("init", "head")}
+    assert all(spec["seed"] == 1 and spec["epochs"] == bench.FULL["student_epochs"] for spec in specs.values())
+
+
+def test_the_full_run_estimate_counts_each_part_once_and_only_students_run_in_parallel():
+    spec = importlib.util.spec_from_file_location("banking77_cost", ROOT / "benchmarks" / "banking77_cost.py")
+    cost = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cost)
+    second_a_row = {"cpu": 1000.0}  # per 1,000 rows
+    costs = {key: second_a_row for key in ("teacher_epoch", "teacher_labelling", "student_3_labels_epoch",
+                                           "student_3_kd_epoch", "student_2_labels_epoch", "student_2_kd_epoch")}
+    costs["transfer_per_candidate"] = {"cpu": 0.25}
+    settings = {"teacher_epochs": 2, "student_epochs": 1, "per_record": 2, "seeds": 1}
+    # 1,000 rows: 100 test, 90 validation, 810 train; 810 transfer rows kept of 1,620 made
+    parts = cost.full_run_seconds(costs, settings, 1000, 0.5, "cpu")
+    assert parts == pytest.approx({"teacher": 2 * (810 + 90), "transfer": 810 * 0.5 + 1620,
+                                   "students": 2 * ((2 * 810 + 1620 + 3 * 90) + 3 * 100)})
+    assert cost.wall_minutes(parts, 2) == pytest.approx((1800 + 2025 + 7620 / 2) / 60)
+    more_seeds = cost.full_run_seconds(costs, settings | {"seeds": 3}, 1000, 0.5, "cpu")
+    assert more_seeds["students"] == pytest.approx(3 * parts["students"]) and more_seeds["teacher"] == parts["teacher"]

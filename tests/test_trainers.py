@@ -711,14 +711,18 @@ def test_sparse_token_kd_counts_the_teachers_tail():
     assert token_kd(sharp, top.indices, top.values, torch.ones(1, 3), "forward").item() > 0.1
 
 
-def test_a_labels_only_student_starts_from_a_fresh_head_and_a_kd_student_from_the_teachers(setup):
+def test_a_labels_only_twin_starts_from_the_same_head_as_its_kd_student(setup):
     ctx, data, teacher, outputs = setup
     head = teacher.model.classifier.weight.detach()
-    kd = build_student({"layers": 1}, teacher=teacher, task="classification", label_names=data.label_names)
-    labels = build_student({"layers": 1, "method": "labels"}, teacher=teacher, task="classification",
-                           label_names=data.label_names)
-    assert torch.equal(kd.net.backbone.classifier.weight.detach(), head)
-    assert not torch.allclose(labels.net.backbone.classifier.weight.detach(), head)
+
+    def classifier(spec):
+        student = build_student(spec, teacher=teacher, task="classification", label_names=data.label_names)
+        return student.net.backbone.classifier.weight.detach()
+
+    assert torch.equal(classifier({"layers": 1}), head)
+    assert torch.equal(classifier({"layers": 1, "method": "labels"}), head)
+    for method in ("kd", "labels"):
+        assert not torch.allclose(classifier({"layers": 1, "method": method, "head": "fresh"}), head)
     with pytest.raises(ConfigError, match="student.head must be one of teacher, fresh"):
         build_student({"layers": 1, "head": "old"}, teacher=teacher, task="classification",
                       label_names=data.label_names)

@@ -2,11 +2,12 @@
 
 ``init: teacher`` (the default with a local teacher) copies the teacher and
 keeps the chosen layers, DistilBERT-style: the copied embeddings and head
-start the student close to the teacher, which is why it learns fast. A
-labels-only student (``method: labels``) gets a freshly initialised head
-instead (``head: fresh``, its default): a baseline that started from the
-fine-tuned teacher's head would carry the teacher's answers into the arm that
-is meant to show what training without the teacher gives.
+start the student close to the teacher, which is why it learns fast. The
+head is the teacher's (``head: teacher``) whatever the method, so a KD student
+and its labels-only twin (``method: labels``, the same spec otherwise) start
+from the same weights and differ only in the teacher's signal; a fresh head
+for one of them only would credit the trained head's head start to
+distillation. ``head: fresh`` re-initialises the head, for the twin too.
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ def build_student(
         backbone = copy.deepcopy(model).float().cpu()
         tokenizer = teacher.tokenizer
         chosen = keep_layers(backbone, spec["layers"]) if "layers" in spec else None
-        head = spec.get("head", "fresh" if spec.get("method") == "labels" else "teacher")
+        head = spec.get("head", "teacher")
         if head not in HEADS:
             raise ConfigError(f"student.head must be one of {', '.join(HEADS)}, got {head!r}")
         if head == "fresh" and task == "classification":

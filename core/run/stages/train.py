@@ -40,6 +40,7 @@ def train(run) -> dict[str, Any]:
     outputs.update({k: manifest[k] for k in ("search", "layer_importance") if manifest.get(k)})
     skipped = _no_baseline_because(spec, run.dataset, trainer)
     if skipped is None:
+        # the student's own spec, so the same start (layers and head, ``build``); only the teacher's signal differs
         baseline_spec = {**{k: v for k, v in student_spec.items() if k != "search"}, "method": "labels"}
         # never the teacher-labelled transfer set: the baseline shows what labels alone give
         dataset = run.artifacts.get("baseline_dataset", run.artifacts["dataset"])
