@@ -726,6 +726,9 @@ def test_a_labels_only_twin_starts_from_the_same_head_as_its_kd_student(setup):
     with pytest.raises(ConfigError, match="student.head must be one of teacher, fresh"):
         build_student({"layers": 1, "head": "old"}, teacher=teacher, task="classification",
                       label_names=data.label_names)
+    with pytest.raises(ConfigError, match="student.head .* needs init: teacher .* but init is config"):
+        build_student({"init": "config", "config": {"num_hidden_layers": 1}, "head": "fresh"}, teacher=teacher,
+                      task="classification", label_names=data.label_names)
 
 
 def test_a_pipeline_transfer_set_is_labelled_by_the_teacher_and_kept_from_the_labels_only_baseline(setup, workspace):

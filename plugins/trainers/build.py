@@ -60,6 +60,10 @@ def build_student(
             f"student.layers keeps some of the teacher's layers, but init: config{default} copies none; "
             "size the student with student.config.num_hidden_layers instead"
         )
+    if "head" in spec and (init != "teacher" or task != "classification"):
+        why = f"init is {init}" if init != "teacher" else f"a {task} student has no task head"
+        raise ConfigError(f"student.head chooses between the teacher's classification head and a fresh one, "
+                          f"so it needs init: teacher on a classification task, but {why}; remove student.head")
     if init == "teacher":
         model = require_local(teacher, "student.init: teacher", "its layers copied into the student",
                               "use init: config or init: checkpoint")
@@ -69,7 +73,7 @@ def build_student(
         head = spec.get("head", "teacher")
         if head not in HEADS:
             raise ConfigError(f"student.head must be one of {', '.join(HEADS)}, got {head!r}")
-        if head == "fresh" and task == "classification":
+        if head == "fresh":
             fresh_head(backbone)
     elif init == "config":
         backbone, tokenizer = _from_config(spec, teacher, task, label_names)
