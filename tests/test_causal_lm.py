@@ -39,6 +39,41 @@ def test_rouge_l_is_the_longest_common_subsequence_f1():
     assert rouge_l("", "") == 1.0 and rouge_l("", "x") == 0.0
 
 
+@pytest.mark.parametrize(("student", "teacher", "lower_is_better", "expected"), [
+    (0.9, 1.0, False, 0.9),  # accuracy: the student keeps 90% of the teacher's
+    (0.0, 0.8, False, 0.0),
+    (110.9, 22.3, True, 22.3 / 110.9),  # perplexity: a student 5x as perplexed keeps a fifth, never 5x
+    (22.3, 22.3, True, 1.0),
+    (11.0, 22.0, True, 2.0),  # a student better than its teacher keeps more than all of it
+])
+def test_retained_quality_is_below_one_for_a_worse_student_whichever_way_the_metric_points(
+        student, teacher, lower_is_better, expected):
+    from stillroom.plugins.evaluators.metrics import retained
+
+    assert retained(student, teacher, lower_is_better=lower_is_better) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(("student", "teacher", "lower_is_better"), [(0.5, 0.0, False), (0.0, 20.0, True),
+                                                                     (-1.0, 1.0, False)])
+def test_retained_quality_against_a_zero_or_negative_score_is_refused(student, teacher, lower_is_better):
+    from stillroom.plugins.evaluators.metrics import retained
+
+    with pytest.raises(ValueError, match="is undefined"):
+        retained(student, teacher, lower_is_better=lower_is_better)
+
+
+def test_the_committed_benchmark_result_reports_retained_as_teacher_over_student_perplexity():
+    from pathlib import Path
+
+    result = json.loads((Path(__file__).parents[1] / "benchmarks" / "results" / "causal-lm-cpu-quick.json")
+                        .read_text())
+    runs = [result["arms"]["pruned-untrained"]["metrics"]] + [
+        run["metrics"] for arm, body in result["arms"].items() if arm != "pruned-untrained" for run in body["runs"]]
+    for metrics in runs:
+        assert metrics["retained"] == pytest.approx(metrics["teacher_perplexity"] / metrics["perplexity"])
+        assert metrics["retained"] <= 1.0  # every student there is more perplexed than its teacher
+
+
 def test_the_evaluator_finds_a_copy_of_the_teacher_identical_and_a_stranger_not(causal, tmp_path):
     ctx, data = causal
     evaluator = CausalLMEvaluator({"samples": 4, "max_new_tokens": 6}, ctx)
@@ -50,6 +85,8 @@ def test_the_evaluator_finds_a_copy_of_the_teacher_identical_and_a_stranger_not(
     assert same["perplexity"] == pytest.approx(same["teacher_perplexity"], rel=1e-4)
     assert same["tokens_per_s"] > 0 and same["teacher_tokens_per_s"] > 0
     assert same["teacher_nll_of_student"] > 0
+    assert same["parameter_bytes"] == same["teacher_parameter_bytes"] > 0
+    assert same["generation_memory_bytes"] >= 0 and same["teacher_generation_memory_bytes"] >= 0
 
     other = HFTeacher({"path": str(tm.causal_dir(tmp_path / "other", seed=7)), "task": "causal-lm"}, ctx)
     stranger = build_student({}, teacher=other, task="causal-lm", label_names=None)
@@ -252,3 +289,204 @@ def test_on_policy_needs_a_live_teacher(causal):
     ctx, data = causal
     with pytest.raises(ConfigError, match="on_policy .* needs method: kd and live: true"):
         TokenKDTrainer({}, ctx).train({"init": "config", "on_policy": 0.5}, data, {}, ctx)
+
+
+def test_width_pruning_keeps_the_mlp_neurons_that_fire_and_leaves_a_model_transformers_loads(causal, tmp_path):
+    from transformers import AutoModelForCausalLM
+
+    ctx, data = causal
+    teacher = ctx.teacher.model
+    live = [3, 9, 17, 21, 30, 41, 50, 63]
+    with torch.no_grad():  # every other neuron's up projection is zero: it never fires, and dropping it costs nothing
+        for layer in teacher.model.layers:
+            dead = [i for i in range(teacher.config.intermediate_size) if i not in live]
+            layer.mlp.up_proj.weight[dead] = 0
+    spec = {"init": "teacher", "width": {"intermediate": len(live), "by": "activation"}}
+    student = build_student(spec, teacher=ctx.teacher, task="causal-lm", label_names=None,
+                            calibration=list(data.train.texts))
+    backbone = student.net.backbone
+    assert backbone.config.intermediate_size == len(live)
+    assert all(layer.mlp.down_proj.weight.shape == (32, len(live)) for layer in backbone.model.layers)
+    assert student.width_pruning["on"] == "train" and student.width_pruning["texts"] == len(data.train)
+    assert all(share == pytest.approx(1.0) for share in student.width_pruning["importance_kept_share"])
+    ids = student.tokenizer(list(data.test.texts[:3]), padding=True, return_tensors="pt")
+    with torch.no_grad():
+        before = teacher(**ids).logits
+        after = backbone(**ids).logits
+    assert torch.allclose(before, after, atol=1e-5)
+    assert student.num_parameters() < sum(p.numel() for p in teacher.parameters())
+
+    student.save(tmp_path / "narrow")
+    again = AutoModelForCausalLM.from_pretrained(tmp_path / "narrow")
+    assert again.config.intermediate_size == len(live)
+    with torch.no_grad():
+        assert torch.allclose(again(**ids).logits, after, atol=1e-5)
+
+
+def test_a_width_pruned_student_trains_on_activations_measured_on_the_training_texts(causal):
+    ctx, data = causal
+    spec = {"init": "teacher", "width": {"intermediate": 16, "by": "activation"}, "method": "sequence",
+            "epochs": 1, "batch_size": 16, "max_new_tokens": 3}
+    student = TokenKDTrainer({}, ctx).train(spec, data, {}, ctx)
+    assert student.net.backbone.config.intermediate_size == 16
+    assert student.width_pruning["on"] == "train" and student.width_pruning["texts"] == len(data.train)
+
+
+@pytest.mark.parametrize(("width", "message"), [
+    ({"intermediate": 0, "by": "activation"}, "positive number of MLP neurons"),
+    ({"intermediate": 8, "by": "magnitude"}, "must be {intermediate: N, by: activation}"),
+    (16, "must be {intermediate: N, by: activation}"),
+])
+def test_a_bad_width_option_is_refused_before_training(causal, width, message):
+    ctx, data = causal
+    with pytest.raises(ConfigError, match=message):
+        TokenKDTrainer({}, ctx).train({"init": "teacher", "width": width, "method": "sequence"}, data, {}, ctx)
+
+
+def test_width_pruning_refuses_a_wider_mlp_than_the_model_has_or_a_model_without_gated_mlps(causal, tmp_path):
+    ctx, data = causal
+    with pytest.raises(ConfigError, match="at most 64"):
+        build_student({"width": {"intermediate": 65, "by": "activation"}}, teacher=ctx.teacher, task="causal-lm",
+                      label_names=None, calibration=list(data.train.texts))
+    bert = HFTeacher({"path": str(tm.classifier_dir(tmp_path / "bert"))}, ctx)
+    with pytest.raises(ConfigError, match="prunes gated MLPs"):
+        build_student({"width": {"intermediate": 8, "by": "activation"}}, teacher=bert, task="classification",
+                      label_names=bert.labels, calibration=list(data.train.texts))
+
+
+def test_until_stop_keeps_the_tokens_before_the_first_stop_token():
+    from stillroom.plugins.evaluators.generation import until_stop
+
+    assert until_stop([5, 6, 3, 7, 3], {3}) == [5, 6]
+    assert until_stop([3, 5], {3, 9}) == []
+    assert until_stop([5, 6], {3}) == [5, 6]
+
+
+def test_the_race_gives_each_model_the_same_work_and_the_answers_a_normal_greedy_call_gives(causal):
+    from stillroom.plugins.evaluators.generation import Generator, race
+
+    ctx, data = causal
+    model, tokenizer = ctx.teacher.model, ctx.teacher.tokenizer
+    eos = model.generation_config.eos_token_id
+    prompts = list(data.test.texts[:4])
+    first = torch.as_tensor([tokenizer(prompts[0])["input_ids"]])
+    third = model.generate(first, attention_mask=torch.ones_like(first), max_new_tokens=3, do_sample=False,
+                           pad_token_id=tokenizer.pad_token_id)[0, -1]
+    with torch.no_grad():  # end-of-text outscores the token the first answer's third step picks: it stops there
+        model.lm_head.weight[eos] = 2 * model.lm_head.weight[third]
+    calls = []
+    real = model.generate
+
+    def spy(ids, **kwargs):
+        out = real(ids, **kwargs)
+        calls.append(out.shape[1] - ids.shape[1])
+        return out
+
+    model.generate = spy
+    answers = race({"a": Generator(model, tokenizer, "cpu"), "b": Generator(model, tokenizer, "cpu")}, prompts, 7)
+    assert calls == [7] * 8  # every call generated exactly max_new_tokens, end-of-text or not
+    assert answers["a"].ids == answers["b"].ids and answers["a"].tokens_per_s > 0
+    assert len(answers["a"].ids[0]) == 2
+    for prompt, answer in zip(prompts, answers["a"].ids, strict=True):
+        ids = torch.as_tensor([tokenizer(prompt)["input_ids"]])
+        normal = real(ids, attention_mask=torch.ones_like(ids), max_new_tokens=7, do_sample=False,
+                      pad_token_id=tokenizer.pad_token_id)[0, ids.shape[1]:].tolist()
+        assert normal[: len(answer)] == answer and (len(answer) == 7 or normal[len(answer)] == eos)
+
+
+def test_parameter_bytes_count_tied_embeddings_once(tmp_path):
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    from stillroom.plugins.evaluators.generation import parameter_bytes
+
+    config = LlamaConfig(vocab_size=100, hidden_size=16, intermediate_size=32, num_hidden_layers=1,
+                         num_attention_heads=2, num_key_value_heads=2, tie_word_embeddings=True)
+    tied = LlamaForCausalLM(config)
+    untied = LlamaForCausalLM(LlamaConfig(**{**config.to_dict(), "tie_word_embeddings": False}))
+    assert parameter_bytes(untied) - parameter_bytes(tied) == 100 * 16 * 4
+    assert parameter_bytes(tied) == 4 * sum(p.numel() for p in tied.parameters()) + sum(
+        b.numel() * b.element_size() for b in tied.buffers())
+
+
+def _student_of(directory, ctx):
+    teacher = HFTeacher({"path": str(directory), "task": "causal-lm"}, ctx)
+    return build_student({}, teacher=teacher, task="causal-lm", label_names=None)
+
+
+@pytest.mark.parametrize(("dtype", "tied", "tolerance"), [("f32", True, 1e-5), ("f16", True, 1e-2),
+                                                           ("f32", False, 1e-5)])
+def test_a_gguf_export_reads_back_in_transformers_with_the_students_logits_and_tokens(tmp_path, dtype, tied,
+                                                                                      tolerance):
+    pytest.importorskip("gguf")
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from stillroom.plugins.exporters.gguf import GGUFExporter
+
+    ctx = tm.context(tmp_path)
+    student = _student_of(tm.byte_level_causal_dir(tmp_path / "lm", tied=tied), ctx)
+    texts = tm.toy_split(6, 4)[0]
+    files = GGUFExporter({"dtype": dtype}, ctx).export(student, tmp_path / "out", texts)
+    report = json.loads((tmp_path / "out" / "export_check.json").read_text())
+    assert {f.name for f in files} == {"student.gguf", "export_check.json"}
+    assert report["agreement"] == 1.0 and report["vocabulary_matches"] and report["texts_tokenized_alike"] == 6
+    assert report["max_logprob_difference"] <= tolerance and report["dtype"] == dtype
+
+    again = AutoModelForCausalLM.from_pretrained(tmp_path / "out", gguf_file="student.gguf", dtype=torch.float32)
+    tokenizer = AutoTokenizer.from_pretrained(tmp_path / "out", gguf_file="student.gguf")
+    assert again.config.num_hidden_layers == 2 and again.config.num_key_value_heads == 2
+    for text in texts:
+        ids = student.tokenizer(text, return_tensors="pt")["input_ids"]
+        assert tokenizer(text, return_tensors="pt")["input_ids"].tolist() == ids.tolist()
+        with torch.no_grad():
+            mine, theirs = student.net.backbone(input_ids=ids).logits, again(input_ids=ids).logits
+        assert float((mine - theirs).abs().max() / mine.abs().max()) <= tolerance
+
+
+def test_a_gguf_export_whose_weights_do_not_compute_the_student_fails_and_leaves_no_model(tmp_path, monkeypatch):
+    pytest.importorskip("gguf")
+    from stillroom.plugins.exporters import gguf as exporter
+    from stillroom.plugins.exporters.checks import ExportCheckFailed
+
+    ctx = tm.context(tmp_path)
+    student = _student_of(tm.byte_level_causal_dir(tmp_path / "lm"), ctx)
+    # queries and keys written in Hugging Face's rotary layout: llama.cpp's reader scrambles them
+    monkeypatch.setattr(exporter, "rotary_layout", lambda weights, heads: weights)
+    with pytest.raises(ExportCheckFailed, match="beyond the tolerance"):
+        exporter.GGUFExporter({"dtype": "f32"}, ctx).export(student, tmp_path / "out", tm.toy_split(4, 4)[0])
+    assert not (tmp_path / "out" / "student.gguf").exists()
+
+
+def test_the_gguf_exporter_refuses_what_it_cannot_write_in_one_sentence(tmp_path):
+    pytest.importorskip("gguf")
+    from transformers import MistralConfig, MistralForCausalLM
+
+    from stillroom.plugins.exporters.gguf import GGUFExporter
+
+    ctx = tm.context(tmp_path)
+    texts = tm.toy_split(4, 4)[0]
+    wordpiece = _student_of(tm.causal_dir(tmp_path / "wordpiece"), ctx)
+    with pytest.raises(ConfigError, match="writes byte-level BPE tokenizers .* WordPiece tokenizer"):
+        GGUFExporter({}, ctx).export(wordpiece, tmp_path / "a", texts)
+    assert not (tmp_path / "a").exists()
+
+    bpe = tm.byte_level_causal_dir(tmp_path / "mistral")
+    config = MistralConfig(**{k: v for k, v in json.loads((bpe / "config.json").read_text()).items()
+                              if k not in ("model_type", "architectures")})
+    MistralForCausalLM(config).save_pretrained(bpe)
+    with pytest.raises(ConfigError, match="writes Llama-family students .* 'mistral' model"):
+        GGUFExporter({}, ctx).export(_student_of(bpe, ctx), tmp_path / "b", texts)
+    with pytest.raises(ConfigError, match="dtype must be one of f16, f32"):
+        GGUFExporter({"dtype": "q4"}, ctx).export(wordpiece, tmp_path / "c", texts)
+
+
+@pytest.mark.slow
+def test_a_pruned_smollm2_student_exports_to_gguf_and_reads_back_with_its_logits(smollm2, tmp_path):
+    from stillroom.plugins.exporters.gguf import GGUFExporter
+
+    student = build_student({"layers": [0, 1, 2, 27, 28, 29]}, teacher=smollm2.teacher, task="causal-lm",
+                            label_names=None)
+    texts = ["My card has not arrived yet.", "How do I reset my PIN?", "The transfer to my friend failed."]
+    GGUFExporter({"dtype": "f16"}, smollm2).export(student, tmp_path / "out", texts)
+    report = json.loads((tmp_path / "out" / "export_check.json").read_text())
+    assert report["agreement"] >= 0.995 and report["max_logprob_difference"] <= 5e-2
+    assert report["vocabulary_matches"] and report["bytes"] < 2 * student.num_parameters() * 1.1

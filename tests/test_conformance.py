@@ -35,7 +35,8 @@ def stillroom_teachers(stillroom_teachers, stillroom_session_context, tmp_path_f
     root, hf = tmp_path_factory.mktemp("teachers"), builtin("teacher", "hf")
     return {**stillroom_teachers,
             "embedding": hf({"path": str(tm.encoder_dir(root / "enc")), "task": "embedding"}, stillroom_session_context),
-            "causal-lm": hf({"path": str(tm.causal_dir(root / "llama")), "task": "causal-lm", "top_k": 4},
+            # a byte-level BPE tokenizer, as SmolLM2's: the gguf exporter writes no other kind
+            "causal-lm": hf({"path": str(tm.byte_level_causal_dir(root / "llama")), "task": "causal-lm", "top_k": 4},
                             stillroom_session_context)}
 
 

@@ -212,7 +212,7 @@ def test_the_benchmark_runs_against_the_real_scrubber_and_records_the_schema(tmp
     doc = json.loads(measured.read_text())
     assert set(doc) == {"measured_at", "command", "datasets", "results"}
     assert len(doc["measured_at"]) == 10 and "--quick" in doc["command"] and "--record-to" not in doc["command"]
-    kinds = {"synthetic-multilocale", "human-annotated", "development"}
+    kinds = {"synthetic-multilocale", "human-annotated", "hand-annotated", "development"}
     for ds in doc["datasets"]:
         assert set(ds) == {"name", "kind", "size", "digest", "source"}
         assert ds["kind"] in kinds and ds["digest"].startswith("sha256:") and ds["size"] > 0

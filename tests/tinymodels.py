@@ -146,6 +146,31 @@ def causal_dir(directory: Path, seed: int = 0) -> Path:
     return Path(directory)
 
 
+def byte_level_causal_dir(directory: Path, seed: int = 0, tied: bool = True) -> Path:
+    """A tiny Llama with a byte-level BPE tokenizer (GPT-2 style, as SmolLM2's), trained here on the toy texts."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    torch.manual_seed(seed)
+    bpe = Tokenizer(models.BPE())
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    bpe.decoder = decoders.ByteLevel()
+    bpe.train_from_iterator(toy_split(200, seed)[0] + vocabulary(), trainers.BpeTrainer(
+        vocab_size=320, special_tokens=["<|endoftext|>", "<pad>"], initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False))
+    tok = PreTrainedTokenizerFast(tokenizer_object=bpe, eos_token="<|endoftext|>", bos_token="<|endoftext|>",
+                                  pad_token="<pad>")
+    config = LlamaConfig(vocab_size=len(tok) + 3, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=64,
+                         pad_token_id=tok.pad_token_id, bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
+                         tie_word_embeddings=tied)
+    model = LlamaForCausalLM(config)
+    model.config.architectures = ["LlamaForCausalLM"]
+    model.save_pretrained(directory)
+    tok.save_pretrained(directory)
+    return Path(directory)
+
+
 def context(root: Path, **overrides):
     """A real workspace context on disk: an artifact store and a scratch directory, progress bars off."""
     from stillroom.artifacts import ArtifactStore

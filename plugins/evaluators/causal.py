@@ -1,8 +1,9 @@
 """How well a causal-LM student stands in for its teacher, on held-out prompts (the test split).
 
 For each of the first ``samples`` test prompts, teacher and student answer
-greedily at batch 1 (timed, for tokens/s). On the prompt followed by the
-teacher's answer, token for token:
+greedily at batch 1, taking turns, each generating the same number of tokens
+(:mod:`.generation`). On the prompt followed by the teacher's answer, token
+for token:
 
 - ``token_kl``: KL(teacher ‖ student) of the next-token distributions at the
   answer's positions, over the full vocabulary when the teacher runs in this
@@ -17,20 +18,28 @@ themselves; ``retained``: teacher perplexity over student perplexity, the share
 of the teacher's held-out likelihood the student keeps (the retained-quality
 gate reads it, as it reads accuracy retained for classifiers; the fidelity
 gate reads ``agreement``); ``tokens_per_s``, ``teacher_tokens_per_s`` and
-``speedup`` (student over teacher).
+``speedup`` (student over teacher); ``parameter_bytes`` and
+``generation_memory_bytes`` (the peak one answer's generation adds), each
+also with a ``teacher_`` prefix when the teacher runs here.
 """
 
 from __future__ import annotations
 
 import math
-import time
-from dataclasses import dataclass
 
 import numpy as np
 
 from stillroom import hookimpl
 from stillroom.components import Context, Dataset, Evaluation, Evaluator, Student, Teacher
 from stillroom.errors import ConfigError
+from stillroom.plugins.evaluators.generation import (
+    Answers,
+    Generator,
+    generation_memory,
+    parameter_bytes,
+    race,
+)
+from stillroom.plugins.evaluators.metrics import retained
 
 
 @hookimpl
@@ -38,25 +47,14 @@ def register_evaluators(register):
     register(CausalLMEvaluator)
 
 
-@dataclass
-class Answers:
-    """Greedy answers to some prompts: their token ids, their text, and how fast they came."""
-
-    ids: list[list[int]]
-    texts: list[str]
-    tokens_per_s: float
-
-
 class CausalLMEvaluator(Evaluator):
     name = "causal"
     accepts = frozenset({"samples", "max_new_tokens"})
     description = ("Causal LMs on held-out prompts: token KL and next-token agreement with the teacher, ROUGE-L "
-                   "against its answers, perplexity, tokens/s.")
+                   "against its answers, perplexity, tokens/s and memory.")
     tasks = ("causal-lm",)
 
     def evaluate(self, student: Student, teacher: Teacher, data: Dataset, ctx: Context) -> Evaluation:
-        import torch
-
         from stillroom.plugins.topk import mean_log_likelihood
         from stillroom.plugins.trainers.build import local_model
 
@@ -70,21 +68,21 @@ class CausalLMEvaluator(Evaluator):
         was_training = net.training
         net.eval()
         try:
-            mine = greedy(lambda ids: net.backbone.generate(ids, attention_mask=torch.ones_like(ids),
-                                                             max_new_tokens=max_new_tokens, do_sample=False,
-                                                             pad_token_id=tokenizer.pad_token_id),
-                          tokenizer, prompts, device)
             model = local_model(teacher)
+            own = Generator(net.backbone, tokenizer, device)
             if model is not None:
-                theirs = greedy(lambda ids: model.generate(ids, attention_mask=torch.ones_like(ids),
-                                                           max_new_tokens=max_new_tokens, do_sample=False,
-                                                           pad_token_id=teacher.tokenizer.pad_token_id),
-                                teacher.tokenizer, prompts, teacher.device)
+                reference = Generator(model, teacher.tokenizer, teacher.device)
+                answers = race({"student": own, "teacher": reference}, prompts, max_new_tokens)
+                theirs = answers["teacher"]
                 evaluation.metrics["teacher_tokens_per_s"] = theirs.tokens_per_s
-                evaluation.metrics["speedup"] = mine.tokens_per_s / max(theirs.tokens_per_s, 1e-9)
+                evaluation.metrics["speedup"] = answers["student"].tokens_per_s / max(theirs.tokens_per_s, 1e-9)
+                evaluation.metrics.update(_memory(reference, prompts[0], max_new_tokens, "teacher_"))
             else:
+                answers = race({"student": own}, prompts, max_new_tokens)
                 texts = teacher.generate(prompts, max_new_tokens=max_new_tokens)
                 theirs = Answers([tokenizer(t, add_special_tokens=False)["input_ids"] for t in texts], texts, 0.0)
+            evaluation.metrics.update(_memory(own, prompts[0], max_new_tokens, ""))
+            mine = answers["student"]
             evaluation.metrics["tokens_per_s"] = mine.tokens_per_s
             evaluation.metrics["rouge_l"] = float(np.mean([rouge_l(a, b) for a, b in
                                                            zip(mine.texts, theirs.texts, strict=True)]))
@@ -107,31 +105,24 @@ class CausalLMEvaluator(Evaluator):
                                                 tokenizer, prompts, max_length=length, batch_size=16,
                                                 device=teacher.device)
                 evaluation.metrics["teacher_perplexity"] = math.exp(-theirs_ll)
-                evaluation.metrics["retained"] = math.exp(mine_ll - theirs_ll)  # teacher / student perplexity
+                evaluation.metrics["retained"] = retained(evaluation.metrics["perplexity"],
+                                                          evaluation.metrics["teacher_perplexity"],
+                                                          lower_is_better=True)
         finally:
             net.train(was_training)
         return evaluation
 
 
-def greedy(generate, tokenizer, prompts: list[str], device) -> Answers:
-    """Each prompt answered alone (batch 1, as an interactive request is), and the generated tokens per second."""
+def _memory(generator: Generator, prompt: str, max_new_tokens: int, prefix: str) -> dict[str, float]:
+    """A model's parameter bytes and what one answer's generation adds (:func:`generation_memory`)."""
     import torch
 
-    ids, texts, seconds, produced = [], [], 0.0, 0
-    for prompt in prompts:
-        encoded = torch.as_tensor([tokenizer(prompt)["input_ids"]], device=device)
-        started = time.perf_counter()
-        with torch.no_grad():
-            output = generate(encoded)
-        seconds += time.perf_counter() - started
-        new = [int(t) for t in output[0, encoded.shape[1]:]]
-        # generation stops at the end-of-text token; padding after it is not an answer
-        while new and new[-1] == tokenizer.pad_token_id:
-            new.pop()
-        produced += max(len(new), 1)
-        ids.append(new)
-        texts.append(tokenizer.decode(new, skip_special_tokens=True))
-    return Answers(ids, texts, produced / max(seconds, 1e-9))
+    metrics = {f"{prefix}parameter_bytes": float(parameter_bytes(generator.model))}
+    ids = torch.as_tensor([generator.tokenizer(prompt)["input_ids"]], device=generator.device)
+    grown = generation_memory(generator.fixed_length(max_new_tokens), ids, generator.device)
+    if grown is not None:
+        metrics[f"{prefix}generation_memory_bytes"] = float(grown)
+    return metrics
 
 
 def _teacher_forced(net, teacher, model, prompt_ids, answer_ids, device) -> tuple[float, float]:

@@ -23,6 +23,19 @@ def macro_f1(predicted: np.ndarray, labels: np.ndarray) -> float:
     return float(np.mean(scores)) if scores else 0.0
 
 
+def retained(student: float, teacher: float, *, lower_is_better: bool) -> float:
+    """The share of the teacher's quality the student keeps: 1 when they are equal, below 1 when the student is
+    worse, whichever way the metric points (accuracy: student over teacher; perplexity: teacher over student).
+
+    The teacher's score must be positive (a ratio against zero says nothing), and so must a lower-is-better
+    student's; a higher-is-better student may score 0 (it keeps nothing).
+    """
+    if not (teacher > 0 and (student > 0 if lower_is_better else student >= 0)):
+        raise ValueError(f"retained quality of student {student!r} against teacher {teacher!r} is undefined "
+                         f"({'lower' if lower_is_better else 'higher'} is better)")
+    return teacher / student if lower_is_better else student / teacher
+
+
 def softmax(logits: np.ndarray) -> np.ndarray:
     shifted = np.asarray(logits, dtype=np.float64) - np.max(logits, axis=-1, keepdims=True)
     exp = np.exp(shifted)

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from stillroom import hookimpl
 from stillroom.components import Context, Dataset, Evaluation, Evaluator, Student, Teacher
-from stillroom.plugins.evaluators.metrics import accuracy, expected_calibration_error, macro_f1, softmax
+from stillroom.plugins.evaluators.metrics import (
+    accuracy,
+    expected_calibration_error,
+    macro_f1,
+    retained,
+    softmax,
+)
 from stillroom.plugins.evaluators.outcomes import outcomes
 
 
@@ -36,5 +42,6 @@ class TaskEvaluator(Evaluator):
                 softmax(result.teacher_outputs), result.labels
             )
         if evaluation.metrics["teacher_accuracy"] > 0:
-            evaluation.metrics["retained"] = evaluation.metrics["accuracy"] / evaluation.metrics["teacher_accuracy"]
+            evaluation.metrics["retained"] = retained(evaluation.metrics["accuracy"],
+                                                      evaluation.metrics["teacher_accuracy"], lower_is_better=False)
         return evaluation

@@ -60,6 +60,7 @@ class StudentTrainer(Trainer):
             label_names=data.label_names or getattr(ctx.teacher, "labels", None),
             embedding_dim=self.embedding_dim(teacher_outputs, options),
             device=device,
+            calibration=list(data.train.texts),
         )
         if options.prune_vocab:
             prune_vocabulary(student, list(data.train.texts) + list(data.validation.texts))

@@ -40,11 +40,14 @@ def build_student(
     label_names: list[str] | None,
     embedding_dim: int | None = None,
     device: torch.device | str = "cpu",
+    calibration: list[str] | None = None,
 ) -> HFStudent:
     """A student for ``task`` as ``spec`` describes it.
 
     ``embedding_dim`` is the teacher's embedding width: an embedding student
-    of another width gets a learned projection onto it.
+    of another width gets a learned projection onto it. ``calibration`` is the
+    training texts ``width`` pruning measures MLP activations on
+    (:mod:`.width`).
     """
     model = local_model(teacher)
     init = spec.get("init", "teacher" if model is not None and hasattr(teacher, "tokenizer") else "config")
@@ -75,6 +78,12 @@ def build_student(
         chosen = None
     if task == "classification":
         _check_head(backbone, label_names)
+    pruned_width = None
+    if "width" in spec:
+        from stillroom.plugins.trainers.width import prune_width
+
+        pruned_width = prune_width(backbone, tokenizer, list(calibration or []), spec["width"],
+                                   max_length=int(spec.get("max_length", 128)))
     projection = None
     width = backbone.config.hidden_size
     if task == "embedding" and embedding_dim and embedding_dim != width:
@@ -85,6 +94,7 @@ def build_student(
         net, tokenizer, max_length=int(spec.get("max_length", 128)), label_names=label_names, device=device
     )
     student.teacher_layers = chosen
+    student.width_pruning = pruned_width
     return student
 
 
@@ -130,7 +140,7 @@ def fresh_head(model: nn.Module) -> None:
 
 def keep_layers(model: nn.Module, layers: int | list[int]) -> list[int]:
     """Keep only the given blocks (indices, or a count spread evenly from first to last)."""
-    parent, attr = _layer_stack(model)
+    parent, attr = layer_stack(model)
     stack: nn.ModuleList = getattr(parent, attr)
     total = len(stack)
     if isinstance(layers, int) and not isinstance(layers, bool):
@@ -155,7 +165,8 @@ def keep_layers(model: nn.Module, layers: int | list[int]) -> list[int]:
     return chosen
 
 
-def _layer_stack(model: nn.Module) -> tuple[nn.Module, str]:
+def layer_stack(model: nn.Module) -> tuple[nn.Module, str]:
+    """The module holding the stack of transformer blocks, and the attribute it is under."""
     base = getattr(model, "base_model", model)
     for root in (base, model):
         for path in LAYER_PATHS:

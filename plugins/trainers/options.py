@@ -10,7 +10,7 @@ from typing import Any
 from stillroom.errors import ConfigError
 
 # Keys the student builder reads; accepted here so a typo anywhere else is caught.
-BUILD_KEYS = {"init", "layers", "config", "checkpoint", "tokenizer", "head"}
+BUILD_KEYS = {"init", "layers", "config", "checkpoint", "tokenizer", "head", "width"}
 COMMON_KEYS = {"epochs", "lr", "batch_size", "seed", "grad_accum", "patience", "checkpoint_every", "checkpoint_dir",
                "resume", "max_length", "weight_decay", "warmup", "device", "prune_vocab"}
 
@@ -52,6 +52,10 @@ def parse_options(spec: Mapping[str, Any], *, seed: int, device: str, allowed: s
     unknown = set(spec) - COMMON_KEYS - allowed - BUILD_KEYS
     if unknown:
         raise ConfigError(f"student spec has unknown option(s) {', '.join(sorted(unknown))} for this trainer")
+    if "width" in spec:
+        from stillroom.plugins.trainers.width import parse_request
+
+        parse_request(spec["width"])  # a bad width fails here, before a teacher is copied or a batch is read
     values = {"seed": seed, "device": device} | {k: v for k, v in spec.items() if k not in BUILD_KEYS}
     types = {f.name: f.type for f in fields(TrainOptions)}
     for key, value in values.items():

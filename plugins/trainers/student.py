@@ -72,6 +72,7 @@ class HFStudent(Student):
         self.kept: dict[str, Any] = {}  # which epoch's weights these are and by what score, set by the trainer
         self.reference_texts: list[str] = []  # a validation sample exporters can re-check on
         self.teacher_layers: list[int] | None = None  # the teacher block each student block was copied from
+        self.width_pruning: dict[str, Any] | None = None  # MLP neurons kept and what measured them (.width)
 
     @property
     def output_key(self) -> str:
