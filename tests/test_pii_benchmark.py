@@ -206,6 +206,8 @@ def test_the_benchmark_runs_against_the_real_scrubber_and_records_the_schema(tmp
     assert synthetic["overall"]["support"] > 0 and 0 <= synthetic["overall"]["recall"] <= 1
     assert set(report["speed"]["records_per_s"]) == {*profiles, "naive_presidio"}
     assert all(v > 0 for v in report["speed"]["records_per_s"].values())
+    assert set(report["speed"]["records_per_cpu_s"]) == {*profiles, "naive_presidio"}
+    assert set(report["speed"]["ratio_per_cpu_s_vs_naive_presidio"]) == set(profiles)
 
     doc = json.loads(measured.read_text())
     assert set(doc) == {"measured_at", "command", "datasets", "results"}

@@ -368,6 +368,38 @@ def test_shared_phone_matching_finds_what_presidios_phone_recognizer_finds():
                         == _phone_keys(recognizer.analyze(text, ["PHONE_NUMBER"]))), text
 
 
+def test_a_candidate_called_too_short_never_parses_to_a_valid_number():
+    import random
+
+    import phonenumbers
+    from phonenumbers import phonenumbermatcher
+
+    from stillroom.plugins.scrubbers.phones import _STATELESS, too_short
+    from stillroom.plugins.scrubbers.recognizers import CONTEXT_PHONE_REGIONS, PHONE_REGIONS
+
+    rng = random.Random(11)
+    candidates = {"911", "112", "0 ext 11", "00 49", "011 44", "(0) 12", "١٢٣٤", "２１２-５５５", "1-2-3-4-5-6"}
+    for _ in range(700):
+        digits = "".join(rng.choice("0123456789") for _ in range(rng.randint(1, 9)))
+        prefix = rng.choice(["", "", "0", "00", "011", "810", "8", "(0", "1 ", "0549", "268"])
+        candidates.add(prefix + "".join(d + (rng.choice(" -./()") if rng.random() < 0.3 else "") for d in digits))
+    # Regions whose national-prefix transform rule adds digits (AG, AR, SM, MG, GG) and every region the scrubber parses for.
+    regions = sorted({*PHONE_REGIONS, *CONTEXT_PHONE_REGIONS, "AG", "AR", "SM", "MG", "GG", "JP", "ZZ"})
+    skipped = 0
+    for candidate in candidates:
+        for region in regions:
+            if not too_short(candidate, region):
+                continue
+            skipped += 1
+            try:
+                number = phonenumbers.parse(candidate, region, keep_raw_input=True)
+            except phonenumbers.NumberParseException:
+                continue
+            assert not phonenumbermatcher._verify(phonenumbermatcher.Leniency.VALID, number, candidate, _STATELESS), \
+                (candidate, region)
+    assert skipped > len(candidates) * len(regions) // 4, "the shortcut answers for most short candidates"
+
+
 def test_shared_phone_matching_keeps_the_matchers_budget_of_tries():
     import phonenumbers
 

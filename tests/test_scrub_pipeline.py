@@ -10,6 +10,7 @@ import pytest
 
 from stillroom.errors import RunRefused
 from stillroom.pipeline import run_pipeline
+from stillroom.plugins.scrubbers.detect import pseudonym
 from stillroom.plugins.scrubbers.model_ner import builtin_model_dir, model_digest
 from stillroom.store import crud
 from tests.people import adopt_policy
@@ -51,6 +52,19 @@ def test_every_named_field_is_scrubbed_and_the_ledger_names_both_detectors_and_t
     assert report["detection"] == detection
     everything = " ".join(json.dumps(e, ensure_ascii=False) for e in entries(workspace))
     assert "Schmidt" not in everything and "Álvarez" not in everything
+
+
+@pytest.mark.slow
+def test_a_spec_with_operator_pseudonym_writes_one_keyed_pseudonym_per_value(workspace, plugins, data_file):
+    run = run_pipeline(workspace, confidential(data_file, fields=["text"], operator="pseudonym"),
+                       initiator="op", plugins=plugins, progress=False)
+    rows = [json.loads(line) for line in workspace.artifacts.read_bytes(run.artifacts["scrubbed"]).decode().splitlines()]
+    owners = {row["owner"] for row in rows if row["label"] == "card"}
+    # One name, one pseudonym in every record: the workspace secret's HMAC of the value, never the value.
+    assert owners == {pseudonym(workspace.secret(), "PERSON", "Anna Schmidt")}
+    assert all(pseudonym(workspace.secret(), "PERSON", "José Álvarez") in row["text"] for row in rows[:30])
+    scrubbed = "\n".join(json.dumps(row, ensure_ascii=False) for row in rows)
+    assert "Schmidt" not in scrubbed and "Álvarez" not in scrubbed and "<PERSON>" not in scrubbed
 
 
 @pytest.mark.slow

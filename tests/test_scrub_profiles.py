@@ -252,6 +252,19 @@ def test_the_process_pool_runs_the_model_as_one_process_does(ctx, accurate):
 
 
 @pytest.mark.slow
+def test_scrubbing_in_batches_of_any_size_gives_the_same_output(accurate):
+    # Records of many lengths, so the model's batches (sorted by length, cut by a token budget) hold
+    # different neighbours and padding in each run; one record at a time is the model alone.
+    texts = [f"{'Note ' * (k % 9)}{text} {'ok ' * (k % 5)}" for k, text in enumerate(MULTI_LOCALE * 6)]
+    whole, _ = accurate.scrub([{"text": t} for t in texts])
+    spans = accurate.find(texts)
+    for size in (1, 4, 11):
+        parts = [texts[i : i + size] for i in range(0, len(texts), size)]
+        assert [r for part in parts for r in accurate.scrub([{"text": t} for t in part])[0]] == whole, size
+        assert [s for part in parts for s in accurate.find(part)] == spans, size
+
+
+@pytest.mark.slow
 def test_an_organisations_own_onnx_model_is_used_and_its_digest_and_location_recorded(ctx, tmp_path):
     own = tmp_path / "models" / "ner"
     shutil.copytree(builtin_model_dir(), own)

@@ -138,22 +138,25 @@ class Detector:
 
     def replace(self, text: str, spans: list[Found]) -> str:
         """The text with each span replaced, as ``AnonymizerEngine.anonymize`` writes it for these spans."""
-        merged: list[list] = []
-        for entity, start, end, _ in spans:
-            if merged and merged[-1][0] == entity and SPACES_BETWEEN.search(text[merged[-1][2] : start]):
-                merged[-1][2] = end
-            else:
-                merged.append([entity, start, end])
-        parts, last = [], 0
-        for entity, start, end in merged:
-            parts += (text[last:start], self._replacement(entity, text[start:end]))
-            last = end
-        return "".join(parts) + text[last:]
+        return replace(text, spans, self.config.operator, self.config.secret)
 
-    def _replacement(self, entity: str, value: str) -> str:
-        if self.config.operator == "placeholder":
-            return f"<{entity}>"
-        return pseudonym(self.config.secret, entity, value)
+
+def replace(text: str, spans: list[Found], operator: str, secret: bytes) -> str:
+    """``text`` with each span (non-overlapping, in text order) replaced by ``<TYPE>`` (``operator``
+    placeholder) or its keyed pseudonym (``pseudonym``); spans of one type with only spaces between
+    them become one, as ``AnonymizerEngine`` merges them."""
+    merged: list[list] = []
+    for entity, start, end, _ in spans:
+        if merged and merged[-1][0] == entity and SPACES_BETWEEN.search(text[merged[-1][2] : start]):
+            merged[-1][2] = end
+        else:
+            merged.append([entity, start, end])
+    parts, last = [], 0
+    for entity, start, end in merged:
+        value = f"<{entity}>" if operator == "placeholder" else pseudonym(secret, entity, text[start:end])
+        parts += (text[last:start], value)
+        last = end
+    return "".join(parts) + text[last:]
 
 
 def resolve(found: list[Found]) -> list[Found]:

@@ -37,11 +37,21 @@ runs the stock recognizer (slower, the same findings) and a warning says why.
 
 from __future__ import annotations
 
+import re
 import warnings
+from functools import cache
 
-from phonenumbers import PhoneNumber, PhoneNumberMatch, PhoneNumberMatcher
+import phonenumbers
+from phonenumbers import PhoneMetadata, PhoneNumber, PhoneNumberMatch, PhoneNumberMatcher
 from phonenumbers import phonenumbermatcher as _matcher
-from phonenumbers.phonenumberutil import NumberParseException, parse, region_code_for_number
+from phonenumbers.phonenumberutil import (
+    NumberParseException,
+    country_code_for_region,
+    normalize_digits_only,
+    parse,
+    region_code_for_number,
+    region_codes_for_country_code,
+)
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
 # Phone numbers in the layouts the shortcuts treat differently: international (region-free), national
@@ -51,6 +61,12 @@ SELF_CHECK = (
     "Ring 030 12345678 in Berlin or 07700 900123; fax +44 20 7946 0018 ext. 12.",
     "Order 12345678901234567890 shipped; reach me at 415.555.2671/2672 or +91 98765 43210.",
 )
+
+# libphonenumber compiles each region's metadata regexes as it needs them, through re's cache
+# of 512 patterns; parsing for the accurate profile's sixty regions needs more than that, and
+# re-compiled them over and over (a third of the phone recognizers' time). Kept for good here,
+# a few thousand patterns at most, as the library's Java original does.
+phonenumbers.enable_pattern_cache()
 
 try:
     _PATTERN = _matcher._PATTERN
@@ -192,6 +208,8 @@ class Verdicts:
         free = self._region_free(candidate, leniency)
         if free is not None:
             return free
+        if leniency >= _VALID and too_short(candidate, region):
+            return False
         try:
             number = parse(candidate, region, keep_raw_input=True)
         except NumberParseException:
@@ -241,6 +259,57 @@ class Verdicts:
         return verdict
 
 
+def too_short(candidate: str, region: str) -> bool:
+    """Whether ``candidate`` has too few digits to parse, with ``region``, into a valid number.
+
+    Most candidates in free text are short digit runs (house numbers, years,
+    amounts), and parsing each for every region was most of the phone
+    recognizers' time. This answers without parsing, and only where the
+    answer is certain: a valid number's national significant number has a
+    length its country's metadata lists as possible (``_is_number_matching_desc``
+    on the general description), and parsing only removes digits from a
+    candidate (country code, national prefix, extension) or adds the literal
+    digits of ``region``'s national-prefix transform rule. A candidate with a
+    plus sign, a letter, or digits that start with ``region``'s international
+    prefix may belong to another country, and is always parsed.
+    """
+    shortest = _shortest_national_number(region)
+    # str.isdigit counts at least every digit libphonenumber counts.
+    if shortest is None or sum(char.isdigit() for char in candidate) >= shortest:
+        return False
+    if any(char in _PLUS_CHARS or char.isalpha() for char in candidate):
+        return False
+    # normalize_digits_only reads each character's Unicode digit value; ASCII needs no such care.
+    digits = _NON_DIGITS.sub("", candidate) if candidate.isascii() else normalize_digits_only(candidate)
+    return _international_prefix(region).match(digits) is None
+
+
+_NON_DIGITS = re.compile(r"[^0-9]")
+
+
+@cache
+def _shortest_national_number(region: str) -> int | None:
+    """Fewest digits a candidate needs, parsed with ``region`` and no international prefix, to be valid;
+    None where the metadata sets no bound (an unknown region, a country without possible lengths)."""
+    code = country_code_for_region(region)
+    if not code:
+        return None
+    lengths = []
+    for sharing in region_codes_for_country_code(code):
+        possible = [n for n in PhoneMetadata.metadata_for_region(sharing).general_desc.possible_length if n > 0]
+        if not possible:
+            return None
+        lengths.append(min(possible))
+    rule = PhoneMetadata.metadata_for_region(region).national_prefix_transform_rule or ""
+    added = sum(char.isdigit() for char in re.sub(r"\\\d", "", rule))  # its literal digits, not its \1 groups
+    return min(lengths) - added
+
+
+@cache
+def _international_prefix(region: str) -> re.Pattern[str]:
+    return re.compile(PhoneMetadata.metadata_for_region(region).international_prefix or "(?!)")
+
+
 def _self_check() -> str | None:
     """Why the shared matcher cannot be used with this phonenumbers, or None when it gives the stock findings."""
     if _MISSING is not None:
@@ -265,8 +334,6 @@ def _findings(results: list[RecognizerResult]) -> list[tuple]:
 
 
 def _shared() -> bool:
-    import phonenumbers
-
     reason = _self_check()
     if reason is not None:
         warnings.warn(f"phonenumbers {phonenumbers.__version__}: {reason}; the scrubber uses Presidio's stock phone "

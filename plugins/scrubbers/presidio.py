@@ -175,6 +175,16 @@ class PresidioScrubber(Scrubber):
                 per_field[name] = per_field.get(name, 0) + 1
         return scrubbed, report
 
+    def replace(self, text: str, spans: list[Span]) -> str:
+        """Placeholders as every scrubber writes them; with ``operator: pseudonym``, each value's keyed
+        pseudonym (``detect.pseudonym``: one value, one pseudonym per workspace secret), as ``scrub`` writes them."""
+        if self.config.operator == "placeholder":
+            return super().replace(text, spans)
+        from stillroom.plugins.scrubbers.detect import replace
+
+        return replace(text, [(s.type, s.start, s.end, s.score) for s in spans], self.config.operator,
+                       self.config.secret)
+
     def residual_scan(self, batch: Batch, fields: list[str] | None = None, threshold: float | None = None) -> list[dict[str, Any]]:
         """Findings left in already-scrubbed records: record index, field, type and score, never the value.
 
