@@ -44,11 +44,11 @@ def test_every_named_field_is_scrubbed_and_the_ledger_names_both_detectors_and_t
     assert "spaCy NER model en_core_web_sm" in detection["residual_detector"]
     assert detection["model"]["digest"] == model_digest(builtin_model_dir())
     # The shipped measurement (plugins/scrubbers/measured.json), per labelled set, beside the residual count.
-    synthetic, tweets = detection["summary"]
+    synthetic, tweets, news = detection["summary"]
     assert synthetic.startswith("measured recall") and "multilocale-synthetic (synthetic-multilocale, 2000 records" in synthetic
     assert "PERSON" in synthetic and "sha256:" in synthetic and "wnut16-tweets (human-annotated" in tweets
     assert all(line.endswith("0 residual finding(s) by the independent scan") for line in detection["summary"])
-    assert {m["name"] for m in detection["measured"]} == {"multilocale-synthetic", "wnut16-tweets"}
+    assert {m["name"] for m in detection["measured"]} == {"multilocale-synthetic", "wnut16-tweets", "news-handwritten"}
     assert report["detection"] == detection
     everything = " ".join(json.dumps(e, ensure_ascii=False) for e in entries(workspace))
     assert "Schmidt" not in everything and "Álvarez" not in everything

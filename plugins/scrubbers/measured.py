@@ -27,7 +27,7 @@ from stillroom.errors import DataError
 
 MEASURED = Path(__file__).with_name("measured.json")
 NOT_MEASURED = "recall not measured"
-KINDS = ("synthetic-multilocale", "human-annotated", "development")
+KINDS = ("synthetic-multilocale", "human-annotated", "hand-annotated", "development")
 RATES = ("precision", "recall", "f2")  # null where undefined: nothing of the type detected, or labelled
 SCORES = (*RATES, "support")
 
