@@ -153,3 +153,13 @@ def test_mean_logprob_is_the_teacher_forced_mean_over_the_answer_up_to_its_end_o
     text, mean = teacher.answer(["my card has not arrived"], max_new_tokens=6)[0]
     assert text == teacher.generate(["my card has not arrived"], max_new_tokens=6)[0]
     assert mean <= 0
+
+
+def test_a_train_time_answer_length_is_refused_when_curate_answered(tmp_path):
+    from stillroom.components import Dataset, Split
+    from stillroom.plugins.trainers.tokens import TokenKDTrainer
+
+    data = Dataset(Split(["my pin is blocked"], answers=["reset it in the app"]), Split([]), Split([]))
+    with pytest.raises(ConfigError, match="set curate.answer.max_new_tokens"):
+        TokenKDTrainer({}, tm.context(tmp_path)).train({"method": "sequence", "max_new_tokens": 8}, data, {},
+                                                        tm.context(tmp_path))

@@ -64,6 +64,10 @@ class TokenKDTrainer(StudentTrainer):
         costs the validation texts' likelihood most (:mod:`.importance`)."""
         from stillroom.plugins.trainers.importance import choose_layers
 
+        if data.train.answers is not None and "max_new_tokens" in student_spec and \
+                student_spec.get("method") == "sequence":
+            raise ConfigError("student.max_new_tokens sets how long the answers generated at train time are, and "
+                              "this pipeline's answers come from curate.answer: set curate.answer.max_new_tokens")
         student_spec, importance = choose_layers(student_spec, ctx.teacher, data)
         student = super().train(student_spec, data, teacher_outputs, ctx)
         if importance is not None:
