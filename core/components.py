@@ -253,6 +253,14 @@ class Teacher(Component):
 
         raise PluginError(f"teacher {self.name!r} ({self.task}) cannot generate text")
 
+    def answer(self, prompts: list[str], **options: Any) -> list[tuple[str, float]]:
+        """Each prompt's answer (``generate``'s options) with the mean log-prob, in nats, of its tokens under
+        this teacher: what ``curate.answer`` filters on."""
+        from stillroom.errors import PluginError
+
+        raise PluginError(f"teacher {self.name!r} ({self.task}) cannot score its own answers; curate.answer "
+                          "needs a local causal-LM teacher")
+
     def fine_tune(self, data: Dataset, settings: Mapping[str, Any], directory: Path) -> None:
         """Train a classifier from this model on ``data`` (its train split; validation for the trainer's
         own checks) and save it into ``directory``, where this plugin can load it as a classification
@@ -269,6 +277,7 @@ class Split:
     texts: list[str]
     labels: list[int] | None = None
     slices: dict[str, list[str]] = field(default_factory=dict)
+    answers: list[str] | None = None  # a causal-LM teacher's curated answer to each text (``curate.answer``)
 
     def __len__(self) -> int:
         return len(self.texts)

@@ -28,10 +28,16 @@ temperature and nucleus sampling, scrubbed again, labelled by the task teacher
 confidence, then screened like the data they join. The coverage audit gives,
 per slice value, how many records generation added.
 
-Reason codes: ``scrub_residual`` (a generated record in which the residual scan
-still finds PII), ``empty_text`` (a generator that wrote nothing), ``off_slice``
+With a causal-LM teacher and ``curate.answer``, the ``answer`` step (after
+rebalancing, before canaries) has the teacher answer every prompt kept; the
+answers come scrubbed, with their mean token log-probs (``answered``), and a
+prompt is dropped whose answer still holds PII, is empty, scores below
+``min_logprob`` (nats) or, with its prompt, duplicates an earlier pair.
+
+Reason codes: ``scrub_residual`` (a generated record or answer in which the residual
+scan still finds PII), ``empty_text`` (a generator that wrote nothing), ``off_slice``
 (the teacher labels a written record outside the slice it was written for),
-``low_confidence``, ``exact_duplicate``, ``near_duplicate``,
+``low_confidence``, ``low_logprob`` (an answer below ``min_logprob``), ``exact_duplicate``, ``near_duplicate``,
 ``eval_overlap_exact``, ``eval_overlap_near``, ``surplus`` (generated beyond a
 slice's shortfall).
 """
@@ -39,6 +45,7 @@ slice's shortfall).
 from __future__ import annotations
 
 import itertools
+import math
 import random
 import re
 from collections import Counter
@@ -52,6 +59,7 @@ from stillroom.components import Batch, Record, Scrubber, ScrubReport
 from stillroom.errors import ConfigError
 
 Generate = Callable[[list[Record], int], list[Record]]
+Answers = Callable[[list[str]], dict[str, Any]]  # prompts -> ``answered``'s result
 TeacherProbs = Callable[[list[str]], Any]  # (n, C) array of class probabilities
 Scrub = Callable[[Batch], tuple[Batch, ScrubReport]]
 MinHashValues = Callable[[list[str]], Any]  # normalised texts -> (n, num_perm) MinHash values, in order
@@ -128,6 +136,17 @@ class WriteOptions(BaseModel):
         return teacher
 
 
+class AnswerOptions(BaseModel):
+    """``curate.answer``: a causal-LM teacher answers every training prompt here, once, instead of at train time."""
+
+    model_config = ConfigDict(extra="forbid")
+    temperature: float = Field(0.0, ge=0, le=2, description="sampling temperature; 0 decodes greedily")
+    top_p: float = Field(1.0, gt=0, le=1, description="nucleus sampling (with temperature > 0)")
+    max_new_tokens: int = Field(32, ge=1, le=512, description="the longest answer, in tokens")
+    min_logprob: float | None = Field(None, le=0, description="drop answers whose mean token log-prob under the "
+                                      "teacher, in nats (0 or below, e.g. -2.5), is lower; omitted keeps all")
+
+
 class CurateOptions(BaseModel):
     """The ``curate:`` section of a pipeline spec."""
 
@@ -140,6 +159,7 @@ class CurateOptions(BaseModel):
     augment: AugmentOptions = AugmentOptions()
     transfer: TransferOptions = TransferOptions()
     write: WriteOptions | None = None
+    answer: AnswerOptions | None = None
     slice_values: dict[str, list[str]] = Field(
         default_factory=dict,
         description="values of a slice field (or of the label field) the training data should cover; "
@@ -180,6 +200,7 @@ class CurateResult:
     scrub: ScrubReport | None = None
     generated: dict[str, dict[str, int]] = field(default_factory=dict)
     transfer_rows: list[int] = field(default_factory=list)  # positions in ``records`` the transfer set made
+    answers: list[str] | None = None  # with ``curate.answer``: the teacher's scrubbed answer to each of ``records``
 
     def without_transfer(self) -> list[Record]:
         """The kept records less the transfer set: what a labels-only baseline, which never sees the teacher, trains on."""
@@ -220,6 +241,7 @@ def curate(
     label_names: Sequence[str] | None = None,
     minhash_values: MinHashValues | None = None,
     writer: Generate | None = None,
+    answers: Answers | None = None,
 ) -> CurateResult:
     """Run every curation step over ``records`` (already scrubbed) and return what is kept.
 
@@ -245,12 +267,20 @@ def curate(
     ``writer`` (with ``options.write``) is a generative teacher's generator: it
     fills weak slices instead of ``generate``, and with a classifier teacher
     (``teacher_probs``) every record it writes is labelled by that teacher.
+
+    ``answers`` (with ``options.answer``) gives the teacher's answers to the
+    records kept, as ``answered`` makes them: scrubbed, with their mean token
+    log-probs. The ``answer`` step drops a record whose answer still holds PII,
+    is empty, is below ``min_logprob``, or whose prompt and answer together
+    duplicate another's; canaries, planted after it, train without one.
     """
     fields = list(dict.fromkeys([*([label_field] if label_field else []), *slice_fields]))
     undeclared = sorted(set(options.slice_values) - set(fields))
     if undeclared:
         raise ConfigError(f"curate.slice_values names {undeclared[0]!r}, which is neither data.label_field "
                           "nor one of data.slice_fields")
+    if (answers is None) != (options.answer is None):
+        raise ConfigError("curate.answer and an answerer come together: the pipeline's causal-LM teacher answers")
     if (writer is None) != (options.write is None):
         raise ConfigError("curate.write and a writer come together: the writer is the generative teacher it names")
     if writer is not None and label_field and (teacher_probs is None or not label_names):
@@ -277,11 +307,38 @@ def curate(
     items = run.apply("dedupe", items, lambda xs: run.duplicates(xs, _Index(options.dedupe)))
     items = run.apply("contamination", items, run.contaminated)
     items = run.rebalance(items, fields, _known_values(records, fields, expected, options), writer or generate)
+    if answers is not None:
+        items = run.answer(items, answers)
     if canaries is not None:
         items = run.plant(items, canaries)
     return CurateResult([it.record for it in items], run.funnel, run.drops, run.coverage, run.scrub_report,
                         run.generated_summary(items),
-                        [i for i, it in enumerate(items) if it.generated_by == "transfer"])
+                        [i for i, it in enumerate(items) if it.generated_by == "transfer"],
+                        [it.answer or "" for it in items] if answers is not None else None)
+
+
+def answered(prompts: list[str], answer: Callable[[list[str]], list[tuple[str, float]]],
+             scrub: Scrubber | Scrub | None, field_name: str) -> dict[str, Any]:
+    """The teacher's answers to ``prompts``, scrubbed before anything keeps them (a model can write PII it
+    learned), with each one's mean token log-prob and the rows whose residual scan still finds PII.
+
+    The result holds no unscrubbed text, so it can be cached as an artifact: ``{"answers", "mean_logprob",
+    "residual": [row, ...], "scrub": report or None}``. ``field_name`` is the field the scrubber reads.
+    """
+    made = answer(list(prompts)) if prompts else []
+    if len(made) != len(prompts):
+        raise ConfigError(f"the teacher answered {len(prompts)} prompts with {len(made)} answers")
+    texts, means = [text for text, _ in made], [float(mean) for _, mean in made]
+    residual: list[int] = []
+    report = None
+    if scrub is not None and texts:
+        batch, report = (scrub.scrub if isinstance(scrub, Scrubber) else scrub)([{field_name: t} for t in texts])
+        if isinstance(scrub, Scrubber):
+            report.residual = scrub.residual_scan(batch, [field_name])
+        residual = sorted({r["record"] for r in report.residual})
+        texts = [str(record[field_name]) for record in batch]
+    return {"answers": texts, "mean_logprob": means, "residual": residual,
+            "scrub": report.as_dict() if report is not None else None}
 
 
 def plant(records: Sequence[Record], canaries: Planting, *, text_field: str) -> list[Record]:
@@ -324,6 +381,7 @@ class _Item:
     index: int
     origin: str  # input, synthetic, oversampled, canary
     generated_by: str | None = None
+    answer: str | None = None
     _norm: str | None = None
     _signature: Any = None
 
@@ -474,6 +532,37 @@ class _Run:
                 reasons[k] = self.duplicates([item], index)[0]
                 passed += reasons[k] is None
         return reasons
+
+    def answer(self, items: list[_Item], answers: Answers) -> list[_Item]:
+        """Each item answered by the teacher (``answered``); the answers that hold PII after scrubbing, are
+        empty, score below ``min_logprob`` or, with their prompt, duplicate an earlier pair are dropped."""
+        options = self.options.answer
+        made = answers([self.text(it) for it in items])
+        residual, reasons = set(made["residual"]), Counter()
+        floor = options.min_logprob if options.min_logprob is not None else -math.inf
+        candidates = []
+        for k, item in enumerate(items):
+            item.answer = made["answers"][k]
+            if k in residual:
+                self.drop(item, "answer", "scrub_residual", reasons)
+            elif not item.answer.strip():
+                self.drop(item, "answer", "empty_text", reasons)
+            elif made["mean_logprob"][k] < floor:
+                self.drop(item, "answer", "low_logprob", reasons)
+            else:
+                candidates.append(item)
+        pairs = [_Item({self.text_field: f"{self.text(it)} {it.answer}"}, it.index, it.origin) for it in candidates]
+        kept = []
+        for item, reason in zip(candidates, self.duplicates(pairs, _Index(self.options.dedupe)), strict=True):
+            if reason is None:
+                kept.append(item)
+            else:
+                self.drop(item, "answer", reason, reasons)
+        scrubbed = made["scrub"]
+        self.step("answer", items, kept, dropped=reasons, temperature=options.temperature, top_p=options.top_p,
+                  max_new_tokens=options.max_new_tokens, min_logprob=options.min_logprob,
+                  scrubbed=scrubbed is not None, **({"scrub": scrubbed} if scrubbed else {}))
+        return kept
 
     # -- steps that add ---------------------------------------------------
 

@@ -82,6 +82,15 @@ KEYS: dict[str, tuple[str, str]] = {
     "curate.write.min_confidence": ("Written records the task teacher is less sure of are dropped.", "0.5"),
     "curate.write.prompt": ("What the writer continues; `{text}` is a scrubbed seed record's text.",
                             "\"Another customer message like this one: {text}\\nMessage:\""),
+    "curate.answer": ("A causal-LM teacher answers every training prompt here, once: each answer is scrubbed, "
+                      "scored by its mean token log-prob, filtered and deduplicated (reason codes in the funnel), "
+                      "cached, and what sequence-level KD trains on.", "{temperature: 0, min_logprob: -2.5}"),
+    "curate.answer.temperature": ("Sampling temperature; 0 decodes greedily.", "0.7"),
+    "curate.answer.top_p": ("Nucleus sampling, with temperature above 0.", "0.95"),
+    "curate.answer.max_new_tokens": ("The longest answer, in tokens.", "32"),
+    "curate.answer.min_logprob": ("Answers whose mean token log-prob under the teacher is lower are dropped "
+                                  "(`low_logprob`). In nats, 0 or below: not a probability; omitted keeps all.",
+                                  "-2.5"),
     "curate.transfer": ("A transfer set the teacher labels: new texts from the training texts.",
                         "{per_record: 4}"),
     "curate.transfer.per_record": ("New texts per training record (0: none).", "4"),

@@ -22,7 +22,9 @@ def split_records(records: list[dict], text_field: str, validation: float, test:
     return train, val, tst
 
 
-def build_dataset(train: list[dict], validation: list[dict], test: list[dict], data) -> Dataset:
+def build_dataset(train: list[dict], validation: list[dict], test: list[dict], data,
+                  answers: list[str] | None = None) -> Dataset:
+    """The splits' texts, labels and slices; ``answers``, the teacher's curated answer to each training text."""
     label_names = None
     if data.label_field:
         label_names = sorted({str(r[data.label_field]) for r in train + validation + test})
@@ -35,7 +37,9 @@ def build_dataset(train: list[dict], validation: list[dict], test: list[dict], d
             slices={f: [str(r.get(f, "")) for r in records] for f in data.slice_fields},
         )
 
-    return Dataset(split(train), split(validation), split(test), label_names)
+    train_split = split(train)
+    train_split.answers = answers
+    return Dataset(train_split, split(validation), split(test), label_names)
 
 
 def store_dataset(artifacts: ArtifactStore, dataset: Dataset) -> str:
@@ -48,7 +52,9 @@ def load_dataset(artifacts: ArtifactStore, digest: str) -> Dataset:
 
 
 def dataset_data(dataset: Dataset) -> dict[str, Any]:
-    return {**{name: asdict(getattr(dataset, name)) for name in SPLITS}, "label_names": dataset.label_names}
+    # a split without curated answers stores no ``answers`` key: its digest is what it was before they existed
+    return {**{name: {k: v for k, v in asdict(getattr(dataset, name)).items() if k != "answers" or v is not None}
+               for name in SPLITS}, "label_names": dataset.label_names}
 
 
 def dataset_from_data(stored: dict[str, Any]) -> Dataset:

@@ -118,10 +118,20 @@ class HFTeacher(Teacher):
         return {key: _in_input_order(outputs, len(texts))}
 
     def generate(self, prompts: list[str], **options: Any) -> list[str]:
-        import torch
-
         if self.task != "causal-lm":
             return super().generate(prompts, **options)
+        return [text for text, _ in self._decode(prompts, options, score=False)]
+
+    def answer(self, prompts: list[str], **options: Any) -> list[tuple[str, float]]:
+        """``generate``'s answers, each with the mean log-prob of its tokens (end-of-text included when it
+        stopped there) under this model's own distribution, at temperature 1 whatever it sampled at."""
+        if self.task != "causal-lm":
+            return super().answer(prompts, **options)
+        return self._decode(prompts, options, score=True)
+
+    def _decode(self, prompts: list[str], options: Mapping[str, Any], *, score: bool) -> list[tuple[str, float]]:
+        import torch
+
         max_new_tokens = int(options.get("max_new_tokens", 64))
         temperature = float(options.get("temperature", 0.0))
         # temperature > 0 samples (nucleus, top_p), seeded so a run repeats; 0 decodes greedily
@@ -129,7 +139,7 @@ class HFTeacher(Teacher):
             if temperature > 0 else {"do_sample": False}
         if temperature > 0:
             torch.manual_seed(int(options.get("seed", 0)))
-        texts = []
+        out: list[tuple[str, float]] = []
         self.tokenizer.padding_side = "left"  # a decoder continues from the last real token
         try:
             for start in range(0, len(prompts), self.batch_size):
@@ -140,12 +150,22 @@ class HFTeacher(Teacher):
                         max_new_tokens=max_new_tokens,
                         **sampling,
                         pad_token_id=self.tokenizer.pad_token_id,
+                        return_dict_in_generate=True,
+                        output_logits=score,
                     )
-                new_tokens = generated[:, encoded["input_ids"].shape[1] :]
-                texts.extend(self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True))
+                new_tokens = generated.sequences[:, encoded["input_ids"].shape[1] :]
+                texts = self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
+                means = _mean_logprobs(generated.logits, new_tokens, self._eos_ids) if score else [0.0] * len(texts)
+                out.extend(zip(texts, means, strict=True))
         finally:
             self.tokenizer.padding_side = "right"
-        return texts
+        return out
+
+    @property
+    def _eos_ids(self) -> set[int]:
+        configured = self.model.generation_config.eos_token_id
+        ids = set(configured if isinstance(configured, list) else [] if configured is None else [configured])
+        return ids | ({self.tokenizer.eos_token_id} if self.tokenizer.eos_token_id is not None else set())
 
     def fine_tune(self, data: Dataset, settings: Mapping[str, Any], directory: Path) -> None:
         """A classification head trained on ``data``'s labels, with every layer of this model under it.
@@ -367,3 +387,15 @@ def _positive_int(options: Mapping[str, Any], key: str, default: int) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
         raise ConfigError(f"teacher.{key} must be a positive integer, got {value!r}")
     return value
+
+
+def _mean_logprobs(logits: tuple[torch.Tensor, ...], tokens: torch.Tensor, eos: set[int]) -> list[float]:
+    """Per row, the mean log-prob of ``tokens`` under the unprocessed ``logits`` of each step, over the tokens up
+    to and including the first end-of-text (after it, ``generate`` pads)."""
+    import torch
+
+    logprobs = torch.log_softmax(torch.stack(logits, dim=1).float(), dim=-1)
+    chosen = logprobs.gather(-1, tokens[..., None])[..., 0]
+    ended = torch.isin(tokens, torch.as_tensor(sorted(eos), dtype=tokens.dtype, device=tokens.device)).long()
+    real = (ended.cumsum(dim=1) - ended) == 0  # no end-of-text before this position
+    return (chosen * real).sum(dim=1).div(real.sum(dim=1).clamp(min=1)).tolist()

@@ -12,8 +12,9 @@ its own continuation of each prompt and the teacher scores it, on the rest it
 learns on the teacher's greedy continuation (generated once and cached); the
 loss (``divergence``, usually ``jsd``) is taken on the continuation's tokens only.
 ``method: sequence`` (Kim & Rush 2016): the student learns, by cross-entropy,
-the teacher's greedy continuations of the training texts, generated once and
-cached. ``method: labels``: the same cross-entropy on the texts alone, the
+the teacher's continuations of the training texts: the answers ``curate.answer``
+made (scrubbed, filtered, ``Split.answers``) when the spec has it, else greedy
+ones generated here once and cached. ``method: labels``: the same cross-entropy on the texts alone, the
 no-teacher baseline.
 
 The epoch kept is the one that does best at what the method trains for: for
@@ -63,6 +64,10 @@ class TokenKDTrainer(StudentTrainer):
         costs the validation texts' likelihood most (:mod:`.importance`)."""
         from stillroom.plugins.trainers.importance import choose_layers
 
+        if data.train.answers is not None and "max_new_tokens" in student_spec and \
+                student_spec.get("method") == "sequence":
+            raise ConfigError("student.max_new_tokens sets how long the answers generated at train time are, and "
+                              "this pipeline's answers come from curate.answer: set curate.answer.max_new_tokens")
         student_spec, importance = choose_layers(student_spec, ctx.teacher, data)
         student = super().train(student_spec, data, teacher_outputs, ctx)
         if importance is not None:
@@ -115,7 +120,9 @@ class TokenKDTrainer(StudentTrainer):
         if options.method != "kd" or options.live:
             texts = list(data.train.texts)
             if options.method == "sequence" or options.on_policy:
-                generated = generations(self.ctx.teacher, texts, options.max_new_tokens, self.ctx.artifacts)
+                # the answers curate.answer made, scrubbed and filtered, or else the teacher's greedy ones here
+                generated = data.train.answers if data.train.answers is not None else \
+                    generations(self.ctx.teacher, texts, options.max_new_tokens, self.ctx.artifacts)
                 texts = [continued(text, answer) for text, answer in zip(texts, generated, strict=True)]
             return student.tokenizer(texts, truncation=True, max_length=options.max_length)["input_ids"]
         cached = teacher_outputs["train"]

@@ -21,6 +21,7 @@ def curate(run) -> dict[str, Any]:
     train, validation, test = split_records(records, data.text_field, data.split.validation, data.split.test,
                                             seed=data.split.seed)
     outputs: dict[str, Any] = {"split": {"train": len(train), "validation": len(validation), "test": len(test)}}
+    answers = None
     canaries = _canaries(run)
     if run.spec.curate is not False:
         from stillroom.curate import CurateOptions, coverage_refusal
@@ -49,11 +50,12 @@ def curate(run) -> dict[str, Any]:
             label_names=names,
             minhash_values=partial(_minhash_values, run, options.dedupe.num_perm),
             writer=writer,
+            answers=_answerer(run, options),
         )
         if result.transfer_rows:  # the labels-only baseline trains without the teacher-labelled transfer set
             run.artifacts["baseline_dataset"] = store_dataset(
                 run.workspace.artifacts, build_dataset(result.without_transfer(), validation, test, data))
-        train = result.records
+        train, answers = result.records, result.answers
         funnel = run.workspace.artifacts.put_json(result.report())
         run.artifacts["curation_funnel"] = funnel
         outputs.update(funnel=funnel, kept=len(train), steps=result.counts())
@@ -67,7 +69,7 @@ def curate(run) -> dict[str, Any]:
     if canaries is not None:
         outputs["canaries"] = {"planted": canaries.records, "canaries": len(canaries.lines),
                                "copies": canaries.copies, "digest": canaries.digest}
-    dataset = build_dataset(train, validation, test, data)
+    dataset = build_dataset(train, validation, test, data, answers=answers)
     run.live.dataset = dataset
     run.artifacts["dataset"] = store_dataset(run.workspace.artifacts, dataset)
     for split_name in ("train", "validation", "test"):
@@ -201,6 +203,45 @@ def _writer(run, options):
                   seed=options.seed), described
 
 
+def _answerer(run, options):
+    """The teacher's scrubbed, scored answers to the training prompts (``curate.answer``), cached as an artifact.
+
+    Keyed by the teacher, the prompts, the answer options and the scrubber, so a
+    re-run reads the artifact back instead of generating again; the artifact holds
+    only scrubbed answers, and its digest is ``run.artifacts["answers"]``.
+    """
+    if options.answer is None:
+        return None
+    teacher = run.components["teacher"]
+    if teacher.task != "causal-lm":
+        raise ConfigError(f"curate.answer has the teacher answer every training prompt, and this pipeline's teacher "
+                          f"is {teacher.task}; it needs a causal-LM teacher (task: causal-lm)")
+    from stillroom.artifacts import canonical_json, sha256_bytes
+    from stillroom.curate import answered
+    from stillroom.labels import inputs_digest
+
+    scrubber = run.components.get("scrubber")
+    field_name = (scrubber.options.get("fields") or [run.spec.data.text_field])[0] if scrubber is not None \
+        else run.spec.data.text_field
+    settings = options.answer.model_dump(exclude={"min_logprob"})
+    scrubbed_by = sha256_bytes(canonical_json({"name": scrubber.name, "options": scrubber.options})) \
+        if scrubber is not None else "none"
+
+    def answers(prompts: list[str]) -> dict[str, Any]:
+        artifacts = run.workspace.artifacts
+        key = (f"answers/{teacher.fingerprint()}/{inputs_digest(prompts)}/"
+               f"{sha256_bytes(canonical_json({**settings, 'seed': options.seed}))}/{scrubbed_by}")
+        digest = artifacts.recall(key)
+        if digest is None:
+            made = answered(prompts, partial(teacher.answer, seed=options.seed, **settings), scrubber, field_name)
+            digest = artifacts.put_json(made)
+            artifacts.remember(key, digest)
+        run.artifacts["answers"] = digest
+        return artifacts.read_json(digest)
+
+    return answers
+
+
 def _transferer(run, train: list[dict], options):
     """The transfer-set generator (``curate.transfer``), or None when the spec asks for none."""
     if not options.transfer.per_record or run.components["teacher"].task not in ("classification", "embedding"):
@@ -213,4 +254,4 @@ def _transferer(run, train: list[dict], options):
 
 
 STAGE = Stage("curate", curate, reads=("ingested", "scrubbed"),
-              writes=("split.*", "dataset", "baseline_dataset", "curation_funnel", "canaries"))
+              writes=("split.*", "dataset", "baseline_dataset", "curation_funnel", "canaries", "answers"))

@@ -1,0 +1,165 @@
+"""curate.answer (issue 14, item 4): a causal-LM teacher answers every training prompt in the curate stage; the
+answers are scrubbed, filtered on the teacher's mean token log-prob, deduplicated, counted in the funnel and
+cached, and sequence-level KD trains on them."""
+
+from __future__ import annotations
+
+import json
+import statistics
+
+import pytest
+import tinymodels as tm
+
+from stillroom.errors import ConfigError
+
+EMAIL = "maria.lopez@bankmail.com"
+
+
+def _answer_for(text: str) -> str:
+    return f" write to {EMAIL}" if "card" in text else f" sure, {text}"
+
+
+@pytest.fixture(scope="module")
+def teacher_dir(tmp_path_factory):
+    """A tiny byte-level Llama taught to answer card questions with an e-mail address: PII from its weights."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    path = tm.byte_level_causal_dir(tmp_path_factory.mktemp("answerer") / "lm")
+    model, tokenizer = AutoModelForCausalLM.from_pretrained(path), AutoTokenizer.from_pretrained(path)
+    texts = sorted(set(tm.toy_split(60, 5)[0]))
+    encoded = tokenizer([t + _answer_for(t) + tokenizer.eos_token for t in texts], padding=True, return_tensors="pt")
+    labels = encoded["input_ids"].masked_fill(encoded["attention_mask"] == 0, -100)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    torch.manual_seed(0)
+    for _ in range(120):
+        optimizer.zero_grad()
+        model(**encoded, labels=labels).loss.backward()
+        optimizer.step()
+    model.save_pretrained(path)
+    return path
+
+
+def _spec(source, teacher, answer):
+    from stillroom.config import parse_spec
+
+    return parse_spec({
+        "name": "answers", "source": {"type": "jsonl", "path": str(source), "classification": "public"},
+        "teacher": {"type": "hf", "path": str(teacher), "task": "causal-lm", "max_length": 64},
+        "scrub": {"type": "presidio", "workers": 1},
+        "curate": {"answer": answer},
+        "student": {"layers": 1, "epochs": 1, "batch_size": 16, "method": "sequence"},
+        "baseline": False, "evaluators": [], "exporters": [],
+    })
+
+
+def test_answers_are_scrubbed_filtered_on_log_prob_counted_in_the_funnel_and_cached(workspace, teacher_dir,
+                                                                                     monkeypatch):
+    from stillroom.labels import inputs_digest
+    from stillroom.pipeline import run_pipeline
+    from stillroom.plugins.teachers.hf import HFTeacher
+    from stillroom.run.datasets import load_dataset
+
+    source = workspace.root / "queries.jsonl"
+    source.write_text("".join(json.dumps({"text": t}) + "\n" for t in sorted(set(tm.toy_split(60, 5)[0]))))
+    calls = []
+    answer = HFTeacher.answer
+    monkeypatch.setattr(HFTeacher, "answer", lambda self, prompts, **o: calls.append(len(prompts)) or
+                        answer(self, prompts, **o))
+
+    first = run_pipeline(workspace, _spec(source, teacher_dir, {"max_new_tokens": 32}), initiator="op",
+                         progress=False)
+    made = workspace.artifacts.read_json(first.artifacts["answers"])
+    dataset = load_dataset(workspace.artifacts, first.artifacts["dataset"])
+    prompts = calls[0]
+    assert len(made["answers"]) == len(made["mean_logprob"]) == prompts > len(dataset.train.texts) * 0.5
+    # the teacher wrote the address from its weights; the scrubber replaced it before the artifact was written
+    assert sum("<EMAIL_ADDRESS>" in a for a in made["answers"]) >= 1 and made["scrub"]["counts"]
+    assert not any(EMAIL in a or "@" in a for a in made["answers"] + dataset.train.answers)
+    assert all(m <= 0 for m in made["mean_logprob"])
+    # the sequence-KD arm trained on the curated answers: nothing was generated at train time
+    teacher = HFTeacher({"path": str(teacher_dir), "task": "causal-lm", "max_length": 64}, tm.context(workspace.root))
+    assert workspace.artifacts.recall(
+        f"generations/{teacher.fingerprint()}/{inputs_digest(dataset.train.texts)}/32") is None
+    assert len(dataset.train.answers) == len(dataset.train.texts)
+
+    # a threshold between the answers' log-probs: the re-run reads the cache and drops those below it
+    floor = statistics.median(made["mean_logprob"])
+    second = run_pipeline(workspace, _spec(source, teacher_dir, {"max_new_tokens": 32, "min_logprob": floor}),
+                          initiator="op", progress=False)
+    assert calls == [prompts] and second.artifacts["answers"] == first.artifacts["answers"]
+    funnel = workspace.artifacts.read_json(second.artifacts["curation_funnel"])
+    step = next(s for s in funnel["funnel"] if s["step"] == "answer")
+    below = sum(m < floor for k, m in enumerate(made["mean_logprob"])
+                if k not in made["residual"] and made["answers"][k].strip())
+    assert below >= 1 and step["dropped"]["low_logprob"] == below and step["min_logprob"] == floor
+    assert sum(d["reason"] == "low_logprob" and d["step"] == "answer" for d in funnel["drops"]) == below
+    kept = load_dataset(workspace.artifacts, second.artifacts["dataset"])
+    assert step["in"] == prompts and step["out"] == step["in"] - sum(step["dropped"].values()) == len(kept.train.texts)
+
+
+@pytest.mark.parametrize(("answer", "message"), [
+    ({"min_confidence": 0.5}, "min_confidence"),
+    ({"min_logprob": "low"}, "min_logprob"),
+    ({"min_logprob": 0.5}, "min_logprob"),
+    ({"temperature": -1}, "temperature"),
+])
+def test_bad_answer_options_are_one_sentence(answer, message):
+    from stillroom.config import parse_spec
+
+    with pytest.raises(ConfigError, match=message) as refused:
+        parse_spec({"name": "x", "source": {"type": "jsonl", "path": "x.jsonl"},
+                    "teacher": {"path": "t", "task": "causal-lm"}, "curate": {"answer": answer}})
+    assert "\n" not in str(refused.value)
+
+
+def test_a_classifier_pipeline_cannot_have_its_teacher_answer(workspace, tmp_path):
+    from stillroom.config import parse_spec
+    from stillroom.pipeline import run_pipeline
+
+    source = tmp_path / "q.jsonl"
+    texts, labels = tm.toy_split(30, 5)
+    source.write_text("".join(json.dumps({"text": t, "label": list(tm.INTENTS)[y]}) + "\n" for t, y in zip(texts, labels)))
+    spec = parse_spec({
+        "name": "cls", "source": {"type": "jsonl", "path": str(source), "classification": "public"},
+        "teacher": {"type": "hf", "path": str(tm.classifier_dir(tmp_path / "teacher")), "task": "classification"},
+        "data": {"label_field": "label"}, "curate": {"answer": {}}, "baseline": False, "evaluators": [],
+        "exporters": []})
+    with pytest.raises(ConfigError, match="needs a causal-LM teacher"):
+        run_pipeline(workspace, spec, initiator="op", progress=False)
+
+
+def test_mean_logprob_is_the_teacher_forced_mean_over_the_answer_up_to_its_end_of_text(tmp_path):
+    import torch
+
+    from stillroom.plugins.teachers.hf import HFTeacher, _mean_logprobs
+
+    teacher = HFTeacher({"path": str(tm.causal_dir(tmp_path / "lm")), "task": "causal-lm"}, tm.context(tmp_path))
+    encoded = {k: v for k, v in teacher.tokenizer(["my card has not arrived"], return_tensors="pt").items()
+               if k in ("input_ids", "attention_mask")}
+    with torch.no_grad():
+        out = teacher.model.generate(**encoded, max_new_tokens=6, do_sample=False, return_dict_in_generate=True,
+                                     output_logits=True, pad_token_id=teacher.tokenizer.pad_token_id)
+        forced = torch.log_softmax(teacher.model(out.sequences).logits.float(), dim=-1)
+    start = encoded["input_ids"].shape[1]
+    new = out.sequences[:, start:]
+    chosen = forced[0, start - 1 : -1].gather(-1, new[0, :, None])[:, 0]
+    assert new.shape[1] == 6 and chosen.max() < 0
+    assert _mean_logprobs(out.logits, new, set()) == pytest.approx([chosen.mean().item()], abs=1e-4)
+    # taken as end-of-text, the first token that repeats none before it ends the answer: it counts, the rest not
+    tokens = new[0].tolist()
+    k = next(k for k in range(1, 6) if tokens[k] not in tokens[:k])
+    assert _mean_logprobs(out.logits, new, {tokens[k]}) == pytest.approx([chosen[: k + 1].mean().item()], abs=1e-4)
+    text, mean = teacher.answer(["my card has not arrived"], max_new_tokens=6)[0]
+    assert text == teacher.generate(["my card has not arrived"], max_new_tokens=6)[0]
+    assert mean <= 0
+
+
+def test_a_train_time_answer_length_is_refused_when_curate_answered(tmp_path):
+    from stillroom.components import Dataset, Split
+    from stillroom.plugins.trainers.tokens import TokenKDTrainer
+
+    data = Dataset(Split(["my pin is blocked"], answers=["reset it in the app"]), Split([]), Split([]))
+    with pytest.raises(ConfigError, match="set curate.answer.max_new_tokens"):
+        TokenKDTrainer({}, tm.context(tmp_path)).train({"method": "sequence", "max_new_tokens": 8}, data, {},
+                                                        tm.context(tmp_path))
