@@ -54,6 +54,6 @@ def _built(family: str, name: str, options: dict[str, Any]) -> Any:
     if key not in _worker["built"]:
         from stillroom.components import Context
 
-        ctx = Context(workspace=_worker["workspace"], artifacts=None, policy=_worker["policy"])
+        ctx = Context(workspace=_worker["workspace"], artifacts=None, policy=_worker["policy"])  # type: ignore[arg-type]  # a worker's components store nothing: the run's process does
         _worker["built"][key] = _worker["plugins"].component(family, name)(options, ctx)
     return _worker["built"][key]
