@@ -118,7 +118,7 @@ class Detector:
             found = self.batch.analyze(texts)
         else:
             found = []
-            for index, (text, artifacts) in enumerate(self.nlp.process_batch(texts, "en", batch_size=256)):
+            for index, (text, artifacts) in enumerate(self.nlp.process_batch(texts, "en", batch_size=256)):  # type: ignore[misc]  # pairs: as_tuples is off
                 with unscannable(index):  # the recognizers fail closed: no text comes back half scanned
                     found.append(self.analyzer.analyze(text, "en", nlp_artifacts=artifacts) if text.strip() else [])
         validated: list[list[Found]] = [[] for _ in texts]
@@ -144,7 +144,8 @@ class Detector:
                 merged[-1][2] = end
             else:
                 merged.append([entity, start, end])
-        parts, last = [], 0
+        parts: list[str] = []
+        last = 0
         for entity, start, end in merged:
             parts += (text[last:start], self._replacement(entity, text[start:end]))
             last = end
