@@ -66,7 +66,7 @@ class CausalLMEvaluator(Evaluator):
         evaluation = Evaluation(self.name)
         if not prompts:
             return evaluation
-        net, tokenizer, device = student.net, student.tokenizer, student.device
+        net, tokenizer, device = student.net, student.tokenizer, student.device  # type: ignore[attr-defined]  # the built-in trainers' HFStudent
         was_training = net.training
         net.eval()
         try:
@@ -76,10 +76,10 @@ class CausalLMEvaluator(Evaluator):
                           tokenizer, prompts, device)
             model = local_model(teacher)
             if model is not None:
-                theirs = greedy(lambda ids: model.generate(ids, attention_mask=torch.ones_like(ids),
+                theirs = greedy(lambda ids: model.generate(ids,  # type: ignore[operator]  # typed through Module.__getattr__ attention_mask=torch.ones_like(ids),
                                                            max_new_tokens=max_new_tokens, do_sample=False,
-                                                           pad_token_id=teacher.tokenizer.pad_token_id),
-                                teacher.tokenizer, prompts, teacher.device)
+                                                           pad_token_id=teacher.tokenizer.pad_token_id),  # type: ignore[attr-defined]  # a local teacher's (HFTeacher)
+                                teacher.tokenizer, prompts, teacher.device)  # type: ignore[attr-defined]  # a local teacher's (HFTeacher)
                 evaluation.metrics["teacher_tokens_per_s"] = theirs.tokens_per_s
                 evaluation.metrics["speedup"] = mine.tokens_per_s / max(theirs.tokens_per_s, 1e-9)
             else:
@@ -91,13 +91,13 @@ class CausalLMEvaluator(Evaluator):
             prompt_ids = [tokenizer(p)["input_ids"] for p in prompts]
             # token by token only where a token id means the same on both sides (sequence KD may cross tokenizers)
             shared = getattr(teacher, "tokenizer", None) is not None and \
-                teacher.tokenizer.get_vocab() == tokenizer.get_vocab()
+                teacher.tokenizer.get_vocab() == tokenizer.get_vocab()  # type: ignore[attr-defined]  # a local teacher's (HFTeacher)
             if shared:
                 kl, agreement = _teacher_forced(net, teacher, model, prompt_ids, theirs.ids, device)
                 evaluation.metrics["token_kl"], evaluation.metrics["agreement"] = kl, agreement
             if model is not None and shared:
                 evaluation.metrics["teacher_nll_of_student"] = _answer_nll(model, prompt_ids, mine.ids,
-                                                                           teacher.device)
+                                                                           teacher.device)  # type: ignore[attr-defined]  # a local teacher's (HFTeacher)
             length = getattr(student, "max_length", 128)
             mine_ll = mean_log_likelihood(net, tokenizer, prompts, max_length=length, batch_size=16, device=device)
             if mine_ll is not None:
@@ -105,9 +105,10 @@ class CausalLMEvaluator(Evaluator):
             if model is not None and mine_ll is not None:
                 theirs_ll = mean_log_likelihood(lambda ids, mask: model(input_ids=ids, attention_mask=mask).logits,
                                                 tokenizer, prompts, max_length=length, batch_size=16,
-                                                device=teacher.device)
-                evaluation.metrics["teacher_perplexity"] = math.exp(-theirs_ll)
-                evaluation.metrics["retained"] = math.exp(mine_ll - theirs_ll)  # teacher / student perplexity
+                                                device=teacher.device)  # type: ignore[attr-defined]  # a local teacher's (HFTeacher)
+                if theirs_ll is not None:  # the same prompts and tokenizer as the student's, so it is
+                    evaluation.metrics["teacher_perplexity"] = math.exp(-theirs_ll)
+                    evaluation.metrics["retained"] = math.exp(mine_ll - theirs_ll)  # teacher / student perplexity
         finally:
             net.train(was_training)
         return evaluation

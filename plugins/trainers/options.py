@@ -52,7 +52,7 @@ def parse_options(spec: Mapping[str, Any], *, seed: int, device: str, allowed: s
     unknown = set(spec) - COMMON_KEYS - allowed - BUILD_KEYS
     if unknown:
         raise ConfigError(f"student spec has unknown option(s) {', '.join(sorted(unknown))} for this trainer")
-    values = {"seed": seed, "device": device} | {k: v for k, v in spec.items() if k not in BUILD_KEYS}
+    values: dict[str, Any] = {"seed": seed, "device": device} | {k: v for k, v in spec.items() if k not in BUILD_KEYS}
     types = {f.name: f.type for f in fields(TrainOptions)}
     for key, value in values.items():
         kind = types[key]
