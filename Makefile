@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup demo test test-fast bench e2e clean
+.PHONY: setup demo test test-fast lint bench e2e clean
 
 setup: $(STAMP)
 
@@ -33,6 +33,11 @@ test: setup
 
 test-fast: setup
 	$(BIN)/python -m pytest -q -m "not slow"
+
+# What .ci/run checks before the tests: ruff, then mypy ([tool.ruff] and [tool.mypy] in pyproject.toml).
+lint: setup
+	$(BIN)/python -m ruff check core plugins
+	.ci/typecheck
 
 bench: setup
 	$(BIN)/python benchmarks/ledger.py

@@ -27,6 +27,7 @@ import base64
 import binascii
 import json
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -135,7 +136,7 @@ def approval_state(*, request: dict[str, Any], envelopes: list[dict[str, Any]], 
 
 
 def decision_statement(*, request: Request, reviewer: str, role: str, decision: str, comment: str,
-                       policy_digest: str, time: datetime, waive: list[str] = ()) -> dict[str, Any]:
+                       policy_digest: str, time: datetime, waive: Sequence[str] = ()) -> dict[str, Any]:
     return {
         "_type": STATEMENT_TYPE,
         "subject": [{"name": f"stillroom-request:{request.id}", "digest": {"sha256": request.digest}}],
@@ -340,7 +341,8 @@ def ledgered_request(ws, request: Request) -> LedgeredRequest | None:
     """The request as the verified ledger records it; None when no ``request.opened`` entry for exactly its
     id and digest exists (a row the ledger never saw)."""
     ws.trust()  # the log verifies (hash chain, every signature) before anything in it is believed
-    opened, decisions = None, {}
+    opened = None
+    decisions: dict[str, int] = {}
     for entry in ws.ledger().mentioning(request.id):
         if entry.payload.get("request_id") != request.id:
             continue
@@ -373,7 +375,7 @@ def state_of(ws, request: Request, *, now: datetime | None = None) -> ApprovalSt
     if recorded is None:
         return _integrity_failure(f"the ledger records no request {request.id} with this digest")
     stored = {sha256_bytes(canonical_json(d.envelope)): d.envelope for d in decisions_for(ws, request.id)}
-    missing = sorted(set(recorded.decisions) - set(stored), key=recorded.decisions.get)
+    missing = sorted(set(recorded.decisions) - set(stored), key=recorded.decisions.__getitem__)
     if missing:  # a decision removed from the store (a rejection, say) still counts: the ledger holds it
         return _integrity_failure(f"the decision ledgered at entry {recorded.decisions[missing[0]]} is missing "
                                   "from the store")
@@ -387,7 +389,7 @@ def state_of(ws, request: Request, *, now: datetime | None = None) -> ApprovalSt
             now=now or datetime.now(UTC), keys=keys, owners=owners, roles=roles,
             retired=_retired(trust), ledgered=recorded.decisions)
 
-    state = evaluate([stored[h] for h in sorted(recorded.decisions, key=recorded.decisions.get)])  # ledger order
+    state = evaluate([stored[h] for h in sorted(recorded.decisions, key=recorded.decisions.__getitem__)])  # ledger order
     for digest, envelope in stored.items():  # rows the ledger never recorded count for nothing; say why
         if digest not in recorded.decisions:
             alone = evaluate([envelope])
@@ -410,7 +412,7 @@ def _retired(trust) -> dict[str, Retirement]:
 
 
 def decide(ws, request_id: str, person, *, decision: str, comment: str = "", role: str | None = None,
-           waive: list[str] = (), now: datetime | None = None) -> ApprovalState:
+           waive: Sequence[str] = (), now: datetime | None = None) -> ApprovalState:
     """Sign and record ``person``'s decision, refusing what the policy forbids with the rule's message."""
     if decision not in DECISIONS:
         raise UsageError("a decision is 'approve', 'reject' or 'changes'")

@@ -108,7 +108,8 @@ def teacher_word_table(teacher: Any):
     """The whole-word entries of a local teacher's vocabulary and their rows of its input embedding table."""
     import numpy as np
 
-    model, tokenizer = getattr(teacher, "model", None), getattr(teacher, "tokenizer", None)
+    model: Any = getattr(teacher, "model", None)
+    tokenizer: Any = getattr(teacher, "tokenizer", None)
     if not hasattr(model, "get_input_embeddings") or not hasattr(tokenizer, "get_vocab"):
         where = teacher.location() if hasattr(teacher, "location") else "elsewhere"
         raise ConfigError(f"curate.transfer method neighbours needs a local teacher's embedding table, and teacher "

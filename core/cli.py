@@ -331,7 +331,7 @@ def scrub(
     ws = _maybe_workspace(workspace)
     in_force = load_policy(policy) if policy is not None else ws.policy() if ws else None
     lists = TermLists.of(in_force.residency) if in_force else TermLists()
-    ctx = Context(workspace=ws.root if ws else Path.cwd(), artifacts=ws.artifacts if ws else None,
+    ctx = Context(workspace=ws.root if ws else Path.cwd(), artifacts=ws.artifacts if ws else None,  # type: ignore[arg-type]  # a scrubber stores nothing; outside a workspace there is no store
                   secret=ws.secret() if ws else b"", text_fields=(field,))
     options: dict = {"fields": [field]} if profile is None else {"fields": [field], "profile": profile}
     component = plugin_manager(ws).component("scrubber", scrubber)(options, ctx)
@@ -466,7 +466,7 @@ def users_list(workspace: WorkspaceOption = None, as_json: JsonOption = False) -
     """Users with their roles and current key."""
     from stillroom.users import list_users
 
-    rows = [{"name": u.name, "roles": u.roles, "key": u.verifier_key, "created_at": u.created_at.isoformat()}
+    rows: list[dict[str, Any]] = [{"name": u.name, "roles": u.roles, "key": u.verifier_key, "created_at": u.created_at.isoformat()}
             for u in list_users(open_workspace(workspace))]
     if as_json:
         return emit_json(rows)
@@ -546,7 +546,7 @@ def requests_list(
     from stillroom.approvals import list_requests, shown_status
 
     ws = open_workspace(workspace)
-    rows = [{"id": r.id, "kind": r.kind, "status": shown_status(ws, r), "run_id": r.run_id, "initiator": r.initiator,
+    rows: list[dict[str, Any]] = [{"id": r.id, "kind": r.kind, "status": shown_status(ws, r), "run_id": r.run_id, "initiator": r.initiator,
              "gates_passed": all(g["passed"] for g in r.gates), "created_at": r.created_at.isoformat()}
             for r in list_requests(ws)]
     rows = [r for r in rows if status is None or r["status"] == status]

@@ -83,7 +83,7 @@ class Component(ABC):
         address (an endpoint, a database) overrides it with a digest of its
         address and the options that shape what it returns.
         """
-        return self.fingerprint()  # type: ignore[attr-defined]  (sources and teachers have one)
+        return self.fingerprint()  # type: ignore[attr-defined]  # sources and teachers have one
 
 
 class Source(Component):
@@ -202,7 +202,8 @@ class Scrubber(Component):
 
         The default writes ``<TYPE>`` placeholders, one for spans of one type with only spaces between
         them; a scrubber with other replacements (keyed pseudonyms) overrides this."""
-        parts, last, previous = [], 0, None
+        parts: list[str] = []
+        last, previous = 0, None
         for span in spans:
             # "Mary" "Jones" -> one <PERSON>: the space between two parts of one name goes with them
             if not (previous and previous.type == span.type and not text[previous.end:span.start].strip()):

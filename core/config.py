@@ -243,7 +243,7 @@ def check_options(spec: PipelineSpec, plugins: PluginManager) -> None:
         sections.append(("scrub", "scrubber", spec.scrub.type, spec.scrub.options, set()))
     trainer = spec.trainer.type if spec.trainer else _default_trainer(plugins, spec.teacher.task)
     if spec.trainer:
-        sections.append(("trainer", "trainer", trainer, spec.trainer.options, set()))
+        sections.append(("trainer", "trainer", spec.trainer.type, spec.trainer.options, set()))
     for family, items in (("evaluator", spec.evaluators), ("exporter", spec.exporters)):
         for i, item in enumerate(items or []):
             if isinstance(item, ComponentSpec):
@@ -255,14 +255,14 @@ def check_options(spec: PipelineSpec, plugins: PluginManager) -> None:
             raise ConfigError(f"{_unknown(f'{section}.{extra}', extra, accepted)} "
                               f"({family} {name!r} accepts {', '.join(sorted(accepted)) or 'no options'})")
     if spec.student and trainer is not None:
-        accepted = set(plugins.component("trainer", trainer).student_keys())
+        accepted = set(plugins.trainer(trainer).student_keys())
         extra = next((key for key in spec.student if key not in accepted), None)
         if extra is not None:
             raise ConfigError(f"{_unknown(f'student.{extra}', extra, accepted)} (for trainer {trainer!r})")
 
 
 def _default_trainer(plugins: PluginManager, task: str) -> str | None:
-    return next((n for n in plugins.names("trainer") if task in plugins.component("trainer", n).tasks), None)
+    return next((n for n in plugins.names("trainer") if task in plugins.trainer(n).tasks), None)
 
 
 def _unknown(where: str, key: Any, valid: typing.Iterable[str]) -> str:

@@ -235,7 +235,7 @@ def curate(
     generate: Generate | None = None,
     scrub: Scrubber | Scrub | None = None,
     eval_texts: Iterable[str] = (),
-    expected: Mapping[str, Iterable[str]] | None = None,
+    expected: Mapping[str, Iterable[object]] | None = None,
     canaries: Planting | None = None,
     transfer: Generate | None = None,
     label_names: Sequence[str] | None = None,
@@ -442,7 +442,8 @@ class _Run:
 
     def apply(self, name: str, items: list[_Item], check: Callable[[list[_Item]], list[str | None]]) -> list[_Item]:
         """One filter step: ``check`` gives each item its drop reason, or None to keep it."""
-        kept, reasons = [], Counter()
+        kept: list[_Item] = []
+        reasons: Counter[str] = Counter()
         for item, reason in zip(items, check(items), strict=True):
             if reason is None:
                 kept.append(item)
@@ -482,12 +483,19 @@ class _Run:
         values = self.minhash_values(norms) if norms else []
         return [LeanMinHash(seed=1, hashvalues=row, scheme=MINHASH_SCHEME) for row in values]
 
+    def probabilities(self, items: list[_Item]) -> Any:
+        """The teacher's class probabilities for ``items``, one row each."""
+        import numpy as np
+
+        assert self.teacher_probs is not None  # curate() runs the steps that ask for them only when it has them
+        return np.asarray(self.teacher_probs([self.text(it) for it in items]), dtype=np.float64)
+
     def unconfident(self, items: list[_Item]) -> list[str | None]:
         import numpy as np
 
         if not items:
             return []
-        probs = np.asarray(self.teacher_probs([self.text(it) for it in items]), dtype=float)
+        probs = self.probabilities(items)
         top = np.sort(probs, axis=1)[:, ::-1]
         confidence = top[:, 0] if self.options.confidence.metric == "max_prob" else top[:, 0] - top[:, 1]
         return [None if c >= self.options.confidence.threshold else "low_confidence" for c in confidence]
@@ -600,7 +608,7 @@ class _Run:
 
         if not new:
             return []
-        probs = np.asarray(self.teacher_probs([self.text(it) for it in new]), dtype=float)
+        probs = self.probabilities(new)
         top = np.sort(probs, axis=1)[:, ::-1]
         confidence = top[:, 0] if metric == "max_prob" else top[:, 0] - top[:, 1]
         kept = []
@@ -641,7 +649,10 @@ class _Run:
                   generate: Generate | None) -> list[_Item]:
         minimum, how = self.options.min_per_slice, self.options.rebalance
         before = list(items)
-        oversampled, generated, written, reasons = Counter(), Counter(), Counter(), Counter()
+        oversampled: Counter[str] = Counter()
+        generated: Counter[str] = Counter()
+        written: Counter[str] = Counter()
+        reasons: Counter[str] = Counter()
         index: _Index | None = None
         for name in fields:
             counts = Counter(_value(it, name) for it in items)
@@ -757,7 +768,7 @@ def _value(item: _Item, name: str) -> str:
     return str(item.record.get(name))
 
 
-def _known_values(records: Sequence[Record], fields: Sequence[str], expected: Mapping[str, Iterable[str]] | None,
+def _known_values(records: Sequence[Record], fields: Sequence[str], expected: Mapping[str, Iterable[object]] | None,
                   options: CurateOptions) -> dict[str, set[str]]:
     expected = expected or {}
     return {name: {str(r.get(name)) for r in records}

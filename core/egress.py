@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import ipaddress
 import json
 import os
@@ -232,7 +233,7 @@ def arm_inherited(guards: list[dict[str, Any]]) -> None:
         egress_policy = Egress.model_validate(spec["egress"])
         addresses = {name: frozenset(found) for name, found in spec["addresses"].items()}
         context = dict(spec.get("context") or {})  # the parent's stage and plugin when it started this child
-        _STATE.arm(_Armed(egress_policy, addresses, _ChildReport(spec["report"]), lambda c=context: dict(c),
+        _STATE.arm(_Armed(egress_policy, addresses, _ChildReport(spec["report"]), functools.partial(dict, context),
                           spec["report"], os.getpid()))
 
 
@@ -368,7 +369,7 @@ def _wrap_launchers(local: threading.local, current: Callable[[], tuple[_Armed, 
         if not guards:
             return spawnv_passfds(path, args, passfds)
         args = list(args)
-        flags = subprocess._args_from_interpreter_flags()
+        flags = subprocess._args_from_interpreter_flags()  # type: ignore[attr-defined]  # private, how multiprocessing passes -X/-W flags on
         code_at = len(flags) + 2
         is_python = os.path.realpath(os.fsdecode(path)) == os.path.realpath(sys.executable)
         if not (is_python and len(args) > code_at and args[1:code_at - 1] == flags and args[code_at - 1] == "-c"):
@@ -397,7 +398,7 @@ def _audit_listen(current: Callable[[], tuple[_Armed, ...]]) -> None:
                 sys.audit(LISTEN_EVENT, self, bound)
         return listen(self, *backlog)
 
-    socket.socket.listen = audited_listen
+    socket.socket.listen = audited_listen  # type: ignore[method-assign]  # the audit hook is this patch
 
 
 def _bootstrap(guards: tuple[_Armed, ...]) -> str:
@@ -445,12 +446,12 @@ def _resolve_names(egress_policy: Egress) -> dict[str, frozenset[str]]:
             # An allowlisted name that does not resolve: look-ups of it are still
             # allowed, and connections to it fail on their own.
             infos = []
-        addresses[name] = frozenset(str(_address(info[4][0])) for info in infos)
+        addresses[name] = frozenset(str(_address(str(info[4][0]))) for info in infos)
     return addresses
 
 
 def _stack(frame: FrameType | None) -> list[str]:
-    frames = []
+    frames: list[str] = []
     while frame is not None and len(frames) < STACK_FRAMES:
         frames.append(f"{frame.f_globals.get('__name__', '?')}:{frame.f_lineno} in {frame.f_code.co_name}")
         frame = frame.f_back

@@ -48,7 +48,7 @@ def label_outputs(teacher: Teacher, texts: list[str], artifacts: ArtifactStore,
         if len(value) != len(texts):
             raise PluginError(f"teacher {teacher.name!r} returned {len(value)} rows of {name!r} for {len(texts)} texts")
     buffer = io.BytesIO()
-    np.savez(buffer, **outputs)
+    np.savez(buffer, **outputs)  # type: ignore[arg-type]  # mypy matches the ** dict against numpy's allow_pickle: bool
     digest = artifacts.put_bytes(buffer.getvalue())
     artifacts.remember(key, digest)
     return Labels(outputs, digest, cached=False)

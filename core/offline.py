@@ -54,8 +54,8 @@ def offline_environment() -> dict[str, Any]:
 def _huggingface_hub(constants: ModuleType) -> None:
     # transformers and sentence-transformers ask huggingface_hub.is_offline_mode(),
     # which reads these constants, set from the environment at import.
-    constants.HF_HUB_OFFLINE = True
-    constants.HF_HUB_DISABLE_TELEMETRY = True
+    constants.HF_HUB_OFFLINE = True  # type: ignore[attr-defined]  # the module's own constant, which typeshed cannot see
+    constants.HF_HUB_DISABLE_TELEMETRY = True  # type: ignore[attr-defined]  # as above
 
 
 def _tldextract(module: ModuleType) -> None:

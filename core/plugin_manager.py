@@ -31,7 +31,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, cast
 
 import pluggy
 from packaging.specifiers import SpecifierSet
@@ -39,7 +39,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from stillroom import hookspecs, publisher
-from stillroom.components import FAMILIES, Component, Executor
+from stillroom.components import FAMILIES, Component, Executor, Trainer
 from stillroom.egress import guard
 from stillroom.errors import ConfigError, PluginError
 from stillroom.policy import Egress
@@ -104,6 +104,13 @@ class PluginInfo:
         return asdict(self)
 
 
+class PthFile(TypedDict):
+    distribution: str
+    version: str | None
+    path: str
+    record_sha256: str | None
+
+
 @dataclass
 class Registered:
     cls: type[Component]
@@ -124,7 +131,7 @@ class PluginManager:
         self.pm.add_hookspecs(hookspecs)
         self.infos: dict[str, PluginInfo] = {}  # by the name registered with pluggy, unique
         self.refused: list[PluginInfo] = []  # never registered: refused by the policy or for a name collision
-        self.pth_files: list[dict[str, str | None]] = []
+        self.pth_files: list[PthFile] = []
         self.catalog: dict[str, dict[str, Registered]] = {family: {} for family in FAMILIES}
         if os.environ.get("STILLROOM_TRACE_PLUGINS"):
             self.pm.trace.root.setwriter(lambda text: sys.stderr.write(text))
@@ -166,7 +173,7 @@ class PluginManager:
             return
         self.infos[ep.name] = info
         info.record_sha256 = record_digest(dist)
-        rule = self.allow[canonicalize_name(info.distribution)]
+        rule = self.allow[canonicalize_name(dist.metadata["Name"])]  # refusal() found it allowed
         pinned = bool(rule.sha256 or rule.publisher)
         info.publisher = rule.publisher.split("+", 1)[0] if rule.publisher else None
         try:
@@ -217,13 +224,15 @@ class PluginManager:
         """The .pth files of every refused plugin distribution: code that ran anyway, at interpreter start."""
         seen = set()
         for info in self.refused:
+            if info.distribution is None or canonicalize_name(info.distribution) in seen:
+                continue
             dist = _distribution(info.distribution)
-            if dist is None or canonicalize_name(info.distribution) in seen:
+            if dist is None:
                 continue
             seen.add(canonicalize_name(info.distribution))
             for path in pth_files(dist):
-                self.pth_files.append({"distribution": info.distribution, "version": info.version, "path": path,
-                                       "record_sha256": record_digest(dist)})
+                self.pth_files.append(PthFile(distribution=info.distribution, version=info.version, path=path,
+                                              record_sha256=record_digest(dist)))
         if self.pth_files and self.strict:
             first = self.pth_files[0]
             raise PluginError(f"distribution {first['distribution']!r} is refused by the plugins policy, but its "
@@ -250,7 +259,7 @@ class PluginManager:
                     raise
                 self._mark_broken(plugin, f"{CATALOGUE_HOOKS[family]}: {exc}")
 
-    def _add(self, family: str, base: type, cls: type, plugin: str) -> None:
+    def _add(self, family: str, base: type[Component], cls: type, plugin: str) -> None:
         if not (isinstance(cls, type) and issubclass(cls, base)):
             raise PluginError(f"plugin {plugin!r} registered {cls!r} as a {family}, but it is not a {base.__name__}")
         name = getattr(cls, "name", None)
@@ -277,6 +286,10 @@ class PluginManager:
         except KeyError:
             known = ", ".join(sorted(self.catalog[family])) or "none"
             raise PluginError(f"no {family} named {name!r} is registered (known: {known})") from None
+
+    def trainer(self, name: str) -> type[Trainer]:
+        """``component("trainer", name)`` as its class: registration admits only subclasses of the family's base."""
+        return cast("type[Trainer]", self.component("trainer", name))
 
     def names(self, family: str) -> list[str]:
         return list(self.catalog[family])
@@ -332,7 +345,7 @@ class PluginManager:
 def pth_files(dist: metadata.Distribution) -> list[str]:
     """The .pth files a distribution installed in a site directory, by its RECORD: ``site`` runs their
     ``import`` lines at every interpreter start."""
-    root = Path(dist.locate_file("")).resolve()
+    root = Path(str(dist.locate_file(""))).resolve()
     return [str(Path(entry.locate()).resolve()) for entry in dist.files or ()
             if entry.suffix == ".pth" and Path(entry.locate()).resolve().parent == root
             and Path(entry.locate()).exists()]
@@ -390,7 +403,7 @@ def modified_files(dist: metadata.Distribution) -> list[str]:
             continue
         if entry.hash.mode != "sha256" or _record_hash(data) != entry.hash.value:
             changed.append(str(entry))
-    root = Path(dist.locate_file("")).resolve()
+    root = Path(str(dist.locate_file(""))).resolve()
     packages = {folder for folder in folders if folder != root and root in folder.parents
                 and not folder.name.endswith(".dist-info")}
     for folder in sorted(packages):

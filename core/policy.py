@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from pydantic import (
@@ -281,7 +282,7 @@ def _describe(exc: ValidationError, origin: dict[str, Path], directory: Path) ->
     return f"{path}: {describe_error(error)}"
 
 
-def describe_error(error: dict) -> str:
+def describe_error(error: Mapping[str, Any]) -> str:
     """One sentence for a pydantic error: field path, expected, found."""
     field = ".".join(str(part) for part in error["loc"]) or "(top level)"
     if error["type"] == "missing":

@@ -42,7 +42,7 @@ def stop_children(grace: float = GRACE_SECONDS) -> list[int]:
         if child.is_alive():
             child.kill()
             child.join()
-    return [child.pid for child in children]
+    return [child.pid for child in children if child.pid is not None]  # a started child has one
 
 
 def _exit(signum: int, _frame) -> None:

@@ -49,7 +49,7 @@ def sign(dist: metadata.Distribution, key: Ed25519PrivateKey, publisher: str) ->
 
 def signature_path(dist: metadata.Distribution) -> Path:
     """Where a distribution's publisher signature lives: its .dist-info folder, beside RECORD."""
-    return Path(dist.locate_file(str(next(f for f in dist.files or () if f.name == "RECORD")))).parent / SIGNATURE
+    return Path(str(dist.locate_file(str(next(f for f in dist.files or () if f.name == "RECORD"))))).parent / SIGNATURE
 
 
 def refusal(dist: metadata.Distribution, verifier_key: str) -> str | None:

@@ -191,12 +191,13 @@ def audit_outcome(*, request: dict[str, Any], sample: dict[str, Any], envelopes:
                         worst["reviewer"], worst["types"], counted, ignored)
 
 
-def bundle_outcome(*, request: dict[str, Any], scrubbed: str, size: int, envelopes: list[dict[str, Any]],
+def bundle_outcome(*, request: dict[str, Any], scrubbed: str | None, size: int, envelopes: list[dict[str, Any]],
                    policy_digest: str, keys: dict[str, Any], owners: dict[str, str], roles: dict[str, list[str]],
                    retired: set[str]) -> AuditOutcome:
     """``audit_outcome`` for the audits a release bundle carries, offline: the sample each must have read is
     rebuilt from the request (the seed), the scrubbed data it approved and the policy (the size). Only the
-    number of records, which needs the data itself, comes from an audit's own signed statement. Pure."""
+    number of records, which needs the data itself, comes from an audit's own signed statement. ``scrubbed`` is
+    None when the release subject names no scrubbed data: then no audit matches. Pure."""
     claimed = None
     for envelope in envelopes:
         try:

@@ -151,8 +151,7 @@ def render() -> str:
             lines.append(f"- `{section}` `{name}`: {', '.join(f'`{a}`' for a in accepts) or 'no options'}")
     lines += ["", "## Student keys", ""]
     for name in plugins.names("trainer"):
-        lines.append(f"- trainer `{name}`: " + ", ".join(f"`{k}`" for k in sorted(plugins.component(
-            "trainer", name).student_keys())))
+        lines.append(f"- trainer `{name}`: " + ", ".join(f"`{k}`" for k in sorted(plugins.trainer(name).student_keys())))
     return "\n".join(lines) + "\n"
 
 

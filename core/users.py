@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlmodel import select
 
@@ -140,7 +140,7 @@ def _unlock(ws, name: str, passphrase: str, *, client: str | None = None) -> tup
         raise AuthError(f"the store names {stored_key} as {name}'s key but the ledger gave them {key_name}; "
                         "an admin resets them")
     with write_session(ws.engine) as s:
-        user = s.get(User, name)
+        user = s.get_one(User, name)
         user.failed_logins, user.locked_until = 0, None
         s.add(user)
     return Person(name, roles, key_name, _load_key(ws, name, key_name, verifier, passphrase, password_hash)), password_hash
@@ -269,7 +269,10 @@ def set_roles(ws, name: str, roles: list[str], *, admin: Person | None, actor: s
         raise UsageError(f"no user named {name!r}")
     roles = sorted(set(roles))
     signer = None if admin is None else (admin.key_name, admin.key)
-    ws.ledger().govern([Draft(USER_ROLES, {"user": name, "roles": roles}, actor or admin.name)], signed_by=signer)
+    author = actor or (admin.name if admin is not None else None)
+    if author is None:
+        raise UsageError("roles are set by an admin, or by a named actor while the chain has no admin")
+    ws.ledger().govern([Draft(USER_ROLES, {"user": name, "roles": roles}, author)], signed_by=signer)
     from stillroom.store.db import write_session
 
     with write_session(ws.engine) as s:  # the store's copy, for listings
@@ -331,7 +334,8 @@ def _add(ws, name: str, roles: list[str], passphrase: str, *, actor: str, signed
     taken = max(_keys_of(trust, name).values(), default=0)  # names are never reused, not even a refused add's
     user, key_added = _new_key(ws, name, f"{name}-k{taken + 1}", passphrase, actor=actor)
     user.roles = sorted(set(roles))
-    payload = {"user": name, "roles": user.roles, "key": user.key_name, "verifier_key": user.verifier_key}
+    payload: dict[str, Any] = {"user": name, "roles": user.roles, "key": user.key_name,
+                               "verifier_key": user.verifier_key}
     if first:
         payload["bootstrap"] = True  # the first admin, added with nobody's sign-in
     signer = None if signed_by is None else (signed_by.key_name, signed_by.key)

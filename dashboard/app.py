@@ -4,6 +4,7 @@ person's roles open. Start it with ``stillroom dashboard``."""
 from pathlib import Path
 
 import streamlit as st
+from streamlit.navigation.page import StreamlitPage
 
 from stillroom.dashboard import session, ui
 
@@ -15,11 +16,11 @@ who = ui.signed_in()
 if who is None:
     # Every page's address shows the sign-in, so a shared link or a reload keeps its address (and its ?id=)
     # through the sign-in and then opens that page, instead of "Page not found" and the Inbox.
-    pages = [st.Page(ui.SIGN_IN, title="Sign in", icon=":material/login:", default=True),
+    pages: list[StreamlitPage] | dict[str, list[StreamlitPage]] = [st.Page(ui.SIGN_IN, title="Sign in", icon=":material/login:", default=True),
              *[st.Page(ui.SIGN_IN, title="Sign in", url_path=Path(page).stem, visibility="hidden")
                for page in (ui.REQUEST, ui.RUNS, ui.LEDGER, ui.POLICIES, ui.USERS)]]
 else:
-    pages = {
+    sections = {
         "Review": [st.Page(ui.INBOX, title="Inbox", icon=":material/inbox:", default=True),
                    st.Page(ui.REQUEST, title="Request", icon=":material/fact_check:"),
                    st.Page("app_pages/sample_audit.py", title="Sample audit", icon=":material/rule:")],
@@ -28,7 +29,8 @@ else:
                   st.Page(ui.POLICIES, title="Policies", icon=":material/policy:")],
     }
     if who.has("admin"):
-        pages["Admin"] = [st.Page(ui.USERS, title="Users", icon=":material/group:")]
+        sections["Admin"] = [st.Page(ui.USERS, title="Users", icon=":material/group:")]
+    pages = sections
     with st.sidebar:
         st.caption("Signed in as")
         ui.text(f"{who.name} ({', '.join(who.roles)})")

@@ -199,7 +199,7 @@ def slice_tables(evaluation: dict[str, Any], min_slice: int = 0) -> dict[str, li
                              "gated": int(scores.get("n", 0)) >= min_slice}
                             for value, scores in table.items()]
             if all(_BUCKET.match(str(v)) for v in table):  # length buckets read in their own order
-                tables[name].sort(key=lambda r: int(_BUCKET.match(str(r["slice"]))[1]))
+                tables[name].sort(key=lambda r: _bucket_start(str(r["slice"])))
             else:
                 tables[name].sort(key=lambda r: (r["drop"] is None, -(r["drop"] or 0.0), str(r["slice"])))
     return tables
@@ -319,6 +319,13 @@ def _artifact(ws, digest: str | None, what: str, problems: list[str]) -> Any:
     except (StillroomError, ValueError) as e:
         problems.append(f"the {what} ({digest[:12]}) cannot be read: {e}")
         return None
+
+
+def _bucket_start(value: str) -> int:
+    """Where a length bucket (``0-10``, ``50+``) starts; every value sorted here matched ``_BUCKET``."""
+    match = _BUCKET.match(value)
+    assert match is not None
+    return int(match[1])
 
 
 def _aware(moment: datetime) -> datetime:

@@ -68,7 +68,8 @@ def model_card(ws, digest: str | None, problems: list[str]) -> dict[str, Any] | 
     except (StillroomError, UnicodeDecodeError) as e:
         problems.append(f"the model card ({digest[:12]}) cannot be read: {e}")
         return None
-    header, body = {}, text
+    header: dict[str, Any] = {}
+    body = text
     if text.startswith("---\n") and "\n---\n" in text[4:]:
         raw, body = text[4:].split("\n---\n", 1)
         header = yaml.safe_load(raw) or {}
@@ -129,7 +130,7 @@ def residency_view(ws, request, facts: dict[str, Any]) -> dict[str, Any]:
     policy = ws.policy().residency
     classification = subject.get("classification") or facts.get("classification")
     try:
-        residency.check_location(subject.get("role", "component"), location, classification, policy)
+        residency.check_location(subject.get("role", "component"), location, classification, policy)  # type: ignore[arg-type]  # None: a KeyError, caught below
         why = "the current policy would now allow this location"
     except (RunRefused, KeyError) as refused:
         why = str(refused)

@@ -29,7 +29,7 @@ def topk_outputs(
     lengths = [len(ids) for ids in tokenizer(list(texts), truncation=True, max_length=max_length)["input_ids"]] \
         if texts else []
     n, width = len(texts), max(lengths, default=0)
-    out = {
+    out: dict[str, np.ndarray] = {
         "input_ids": np.full((n, width), tokenizer.pad_token_id, dtype=np.int64),
         "attention_mask": np.zeros((n, width), dtype=np.int8),
         "topk_ids": np.zeros((n, width, top_k), dtype=np.int64),

@@ -7,12 +7,14 @@ is something a monitor can audit.
 
 import base64
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from stillroom.ledger.errors import CheckpointError
 from stillroom.ledger.merkle import HASH_SIZE
+from stillroom.ledger.nodesigner import NodeSigner
 from stillroom.ledger.note import Verifiers, open_note, parse_note, sign_note
 
 _SIZE = re.compile(r"0|[1-9][0-9]*")
@@ -28,7 +30,7 @@ class Checkpoint:
         return f"{self.origin}\n{self.size}\n{base64.b64encode(self.root).decode()}\n"
 
 
-def sign_checkpoint(checkpoint: Checkpoint, signers: list[tuple[str, Ed25519PrivateKey]]) -> str:
+def sign_checkpoint(checkpoint: Checkpoint, signers: Sequence[tuple[str, Ed25519PrivateKey | NodeSigner]]) -> str:
     """The signed note for ``checkpoint``, one signature line per (key name, key)."""
     _check_origin(checkpoint.origin)
     if checkpoint.size < 0 or len(checkpoint.root) != HASH_SIZE:

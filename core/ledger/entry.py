@@ -7,6 +7,7 @@ inside those bytes: an auditor can trust it as far as they trust the signer.
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -40,8 +41,8 @@ GOVERNANCE_KINDS = (KEY_ADDED, KEY_RETIRED, USER_ADDED, USER_RESET, USER_ROLES, 
                     KEY_ROTATION_AUTHORISED)
 
 
-_TYPES = {"seq": int, "time": str, "kind": str, "actor": str, "signer": str,
-          "run_id": (str, type(None)), "payload": dict, "prev": (str, type(None))}
+_TYPES: dict[str, type | tuple[type, ...]] = {"seq": int, "time": str, "kind": str, "actor": str, "signer": str,
+                                               "run_id": (str, type(None)), "payload": dict, "prev": (str, type(None))}
 
 
 @dataclass(frozen=True)
@@ -73,8 +74,8 @@ def canonical_entry(
         raise LedgerError("a ledger entry needs a kind and an actor")
     if not isinstance(payload, dict):
         raise LedgerError(f"a {kind} entry's payload must be a JSON object, got {type(payload).__name__}")
-    value = {"seq": seq, "time": time, "kind": kind, "actor": actor, "signer": signer,
-             "run_id": run_id, "payload": payload, "prev": prev}
+    value: dict[str, Any] = {"seq": seq, "time": time, "kind": kind, "actor": actor, "signer": signer,
+                             "run_id": run_id, "payload": payload, "prev": prev}
     try:
         return rfc8785.dumps(value)
     except rfc8785.CanonicalizationError as e:
@@ -85,8 +86,7 @@ def entry_from_leaf(leaf: bytes, signature: bytes) -> Entry:
     """Parse stored bytes back into an entry, refusing bytes that are not exactly canonical."""
     value = provably_canonical(leaf)
     if value is not None:
-        _check_fields(value)
-        return Entry(**value, leaf=leaf, signature=signature)
+        return Entry(**_checked_fields(value), leaf=leaf, signature=signature)
     try:
         value = json.loads(leaf)
     except (UnicodeDecodeError, json.JSONDecodeError):
@@ -99,12 +99,12 @@ def entry_from_leaf(leaf: bytes, signature: bytes) -> Entry:
 
 def entry_from_value(value: object, signature: bytes) -> Entry:
     """An entry from its JSON object, its leaf recomputed as the object's canonical bytes."""
-    _check_fields(value)
+    fields = _checked_fields(value)
     try:
-        leaf = rfc8785.dumps(value)
+        leaf = rfc8785.dumps(fields)
     except rfc8785.CanonicalizationError as e:
         raise LedgerError(f"entry is not representable as canonical JSON ({e})") from None
-    return Entry(**value, leaf=leaf, signature=signature)
+    return Entry(**fields, leaf=leaf, signature=signature)
 
 
 def provably_canonical(data: bytes) -> Any:
@@ -122,8 +122,7 @@ def provably_canonical(data: bytes) -> Any:
         return None
     floats: list[str] = []
     try:
-        value = json.loads(data, parse_float=lambda text: floats.append(text) or float(text),
-                           parse_int=_exact_int, parse_constant=_not_json)
+        value = json.loads(data, parse_float=_float_noting(floats), parse_int=_exact_int, parse_constant=_not_json)
         again = _COMPACT_SORTED.encode(value).encode()
     except (ValueError, UnicodeError):  # not JSON, an integer out of range, lone surrogates
         return None
@@ -153,16 +152,26 @@ def _exact_int(text: str) -> int:
     return n
 
 
+def _float_noting(spellings: list[str]) -> Callable[[str], float]:
+    """A ``parse_float`` that also keeps each float's spelling, for the RFC 8785 check of its form."""
+    def parse(text: str) -> float:
+        spellings.append(text)
+        return float(text)
+
+    return parse
+
+
 def _not_json(text: str) -> None:
     raise ValueError(f"{text} is not JSON")
 
 
-def _check_fields(value: object) -> None:
+def _checked_fields(value: object) -> dict[str, Any]:
     if not isinstance(value, dict) or sorted(value) != sorted(FIELDS):
         raise LedgerError(f"an entry must have exactly the fields {', '.join(FIELDS)}")
     for name, types in _TYPES.items():
         if not isinstance(value[name], types) or isinstance(value[name], bool):
             raise LedgerError(f"entry field {name!r} has the wrong type {type(value[name]).__name__}")
+    return value
 
 
 def now() -> str:

@@ -133,12 +133,12 @@ class KeyChain:
         if entry.seq == 0:
             if entry.kind != GENESIS:
                 raise LedgerError(f"entry 0 must be a {GENESIS} entry, found {entry.kind!r}")
-            key = self._introduced(entry, NODE)
-            if key.name != entry.signer:
-                raise LedgerError(f"the genesis entry must be signed by the key it introduces ({key.name!r})")
-            if self.anchors is not None and key.verifier_key not in self.anchors:
-                raise LedgerError(f"the genesis key {key.verifier_key} is not one of the trusted keys")
-            return key
+            genesis_key = self._introduced(entry, NODE)
+            if genesis_key.name != entry.signer:
+                raise LedgerError(f"the genesis entry must be signed by the key it introduces ({genesis_key.name!r})")
+            if self.anchors is not None and genesis_key.verifier_key not in self.anchors:
+                raise LedgerError(f"the genesis key {genesis_key.verifier_key} is not one of the trusted keys")
+            return genesis_key
         if entry.kind == GENESIS:
             raise LedgerError(f"a {GENESIS} entry may only be entry 0")
         key = self.keys.get(entry.signer)
@@ -203,7 +203,9 @@ class KeyChain:
                               "person keys; node keys never take a person key's name")
         self.keys[key.name] = key
         if entry.kind == KEY_ROTATED:
-            self.authorised.pop(self._authorisation(entry, self.keys[entry.signer]), None)  # each is used once
+            authorisation = self._authorisation(entry, self.keys[entry.signer])
+            if authorisation is not None:
+                self.authorised.pop(authorisation)  # each is used once
             self.keys[entry.signer].retired = entry.seq
             self.keys[entry.signer].retired_time = entry.time
 
@@ -216,9 +218,9 @@ class KeyChain:
         """``user.added`` (a new user, their roles, their first key) or ``user.reset`` (their next key)."""
         p, where = entry.payload, f"entry {entry.seq} ({entry.kind})"
         user, key_name = p.get("user"), p.get("key")
-        key = self.keys.get(key_name) if isinstance(key_name, str) else None
-        if not isinstance(user, str) or key is None:
+        if not isinstance(user, str) or not isinstance(key_name, str) or key_name not in self.keys:
             raise LedgerError(f"{where} gives {key_name!r} to {user!r}, a key the log never introduced")
+        key = self.keys[key_name]
         if key.role == NODE or key.owner is not None or key.retired is not None:
             raise LedgerError(f"{where} gives {key_name!r} to {user!r}, but it is a node key, retired or someone's already")
         if p.get("verifier_key") != key.verifier_key or not re.fullmatch(rf"{re.escape(user)}-k\d+", key_name):

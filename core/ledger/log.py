@@ -59,7 +59,8 @@ from stillroom.ledger.verify import HeldCheckpoints, Row, TrustWalk, VerifyRepor
 from stillroom.store import db
 from stillroom.store.models import LedgerCheckpoint, LedgerEntry, LedgerKey
 
-ENTRIES, CHECKPOINTS, KEYS = (m.__table__ for m in (LedgerEntry, LedgerCheckpoint, LedgerKey))
+# SQLModel makes __table__ when a table=True class is built; its stubs do not declare it
+ENTRIES, CHECKPOINTS, KEYS = (m.__table__ for m in (LedgerEntry, LedgerCheckpoint, LedgerKey))  # type: ignore[union-attr]
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]{3,127}")
 _KEY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 PAGE = 5000  # rows per read when streaming the whole log
@@ -98,7 +99,7 @@ class Ledger:
         """A ledger whose node key is (``signer_name``, ``signer_key``) and whose checkpoints name ``origin``."""
         check_key_name(signer_name)
         self.engine = engine
-        self.node: Signer = (signer_name, as_node_signer(signer_key))
+        self.node: tuple[str, NodeSigner] = (signer_name, as_node_signer(signer_key))
         self.origin = origin
         self._sql = _Statements(db.placeholder(engine))
         self._edge: _Edge | None = None  # replaced whole, never mutated: threads may share a ledger
@@ -394,8 +395,9 @@ class Ledger:
         size, prev = edge.size, edge.head
         asked = len(drafts)
         if size == 0:
-            name, key = self.node
-            genesis = Draft(GENESIS, {"origin": self.origin, "verifier_key": _verifier_key(name, key)}, "stillroom")
+            node_name, node_key = self.node
+            genesis = Draft(GENESIS, {"origin": self.origin, "verifier_key": _verifier_key(node_name, node_key)},
+                            "stillroom")
             for _, signer in drafts:
                 if signer != self.node:  # only the genesis key exists yet
                     raise LedgerError(f"key {signer[0]!r} is not known to the ledger; introduce it with add_key first")
@@ -476,7 +478,7 @@ class Ledger:
 
     def _insert_keys(self, cursor, keys: list[tuple[str, str, str, int]]) -> None:
         names = [k[0] for k in keys]
-        taken = set()
+        taken: set[str] = set()
         for name in names:
             cursor.execute(self._sql.key_taken, (name,))
             taken.update(row[0] for row in cursor.fetchall())
@@ -600,7 +602,7 @@ def _checkpoint_at(s, size: int):
 
 
 @lru_cache(maxsize=64)
-def _verifier_key(name: str, key: Ed25519PrivateKey) -> str:
+def _verifier_key(name: str, key: Ed25519PrivateKey | NodeSigner) -> str:
     return signing.verifier_key(name, key.public_key())
 
 

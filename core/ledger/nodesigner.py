@@ -13,6 +13,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 
 class NodeSigner(Protocol):
+    def __hash__(self) -> int: ...  # the ledger caches each signer's verifier key by the signer
+
     def public_key(self) -> Ed25519PublicKey: ...
 
     def sign(self, data: bytes) -> bytes: ...

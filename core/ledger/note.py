@@ -8,12 +8,14 @@ signature from a known key is rejected.
 """
 
 import base64
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from stillroom.ledger.errors import CheckpointError
+from stillroom.ledger.nodesigner import NodeSigner
 from stillroom.signing import SigningError, check_key_name, key_hash, parse_verifier_key
 
 SIGNATURE_PREFIX = "\u2014 "  # em dash, space
@@ -29,7 +31,7 @@ class NoteSignature:
     signature: bytes
 
 
-def sign_note(text: str, signers: list[tuple[str, Ed25519PrivateKey]]) -> str:
+def sign_note(text: str, signers: Sequence[tuple[str, Ed25519PrivateKey | NodeSigner]]) -> str:
     """The signed note: ``text``, a blank line, then one signature line per (key name, key)."""
     _check_text(text)
     if not signers:

@@ -30,7 +30,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass
 from itertools import islice
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, NoReturn
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -265,6 +265,7 @@ class _Walk:
         if checked.format_error is not None:
             self.fail(seq, "entry format", "RFC 8785 canonical JSON", checked.format_error)
         entry, leaf_hash = checked.entry, checked.leaf_hash
+        assert entry is not None and leaf_hash is not None  # a row with neither error above was parsed
         if entry.seq != seq:
             self.fail(seq, "seq", str(seq), f"{entry.seq} (entries missing or out of order)")
         expected_prev = self.prev.hex() if self.prev else None
@@ -311,7 +312,7 @@ class _Walk:
         return VerifyReport(self.count, self.checked, self.origin, self.checkpoint_size,
                             self.root.hex() if self.root else None, self.failure)
 
-    def fail(self, seq: int | None, what: str, expected: str, found: str):
+    def fail(self, seq: int | None, what: str, expected: str, found: str) -> NoReturn:
         raise _Failed(Failure(seq, what, expected, found))
 
     def _check_checkpoint(self, note: str, held: str | None) -> None:
@@ -396,7 +397,7 @@ def _checked(rows: Iterable[Row | bytes], key_hints: dict[str, str] | None) -> I
         return
     pending: deque[tuple[list, Future | None]] = deque()
     try:
-        pool = ProcessPoolExecutor(workers, mp_context=_context(), initializer=_start_worker, initargs=(key_hints,))
+        pool = ProcessPoolExecutor(workers, mp_context=_context(), initializer=_start_worker, initargs=(key_hints or {},))
     except (OSError, ImportError):  # no working semaphores here (no /dev/shm, say): check everything in this process
         pool = None
     try:
@@ -408,7 +409,8 @@ def _checked(rows: Iterable[Row | bytes], key_hints: dict[str, str] | None) -> I
             try:
                 yield from future.result() if future else (_check(row, keys) for row in rows_of)
             except (BrokenProcessPool, OSError):  # a worker died: this chunk and the rest are checked here
-                pool.shutdown(cancel_futures=True)
+                if pool is not None:  # it is: the chunk had a future
+                    pool.shutdown(cancel_futures=True)
                 pool = None
                 pending = deque([(rows_of, None), *((queued, None) for queued, _ in pending)])
     finally:  # also when the walk stops at a failure: drop the chunks not started

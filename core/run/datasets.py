@@ -15,7 +15,9 @@ def split_records(records: list[dict], text_field: str, validation: float, test:
                   ) -> tuple[list[dict], list[dict], list[dict]]:
     """Deterministic split by a seeded hash of the text, so the same text always lands in the same split
     and identical texts can never straddle train and evaluation."""
-    train, val, tst = [], [], []
+    train: list[dict] = []
+    val: list[dict] = []
+    tst: list[dict] = []
     for record in records:
         u = int(sha256_bytes(f"{seed}:{record[text_field]}".encode())[:15], 16) / 16**15
         (tst if u < test else val if u < test + validation else train).append(record)

@@ -141,8 +141,9 @@ class Run:
 
     # -- evidence -------------------------------------------------------------
 
-    def record(self, kind: str, payload: dict[str, Any], *, signed_by: tuple[str, Any] | None = None) -> None:
-        self.workspace.ledger().record(kind, payload, actor=self.initiator, run_id=self.run_id, signed_by=signed_by)
+    def record(self, kind: str, payload: Mapping[str, Any], *, signed_by: tuple[str, Any] | None = None) -> None:
+        # a plugin's payload may be any mapping (Context.record); the ledger's entry holds a JSON object
+        self.workspace.ledger().record(kind, dict(payload), actor=self.initiator, run_id=self.run_id, signed_by=signed_by)
 
     def egress_blocked(self, attempt: dict[str, Any]) -> None:
         """Ledger a blocked connection, naming the plugin whose code is innermost on the stack."""

@@ -84,7 +84,8 @@ def run_pipeline(
                              "plugins": plugins.provenance(), "executor": executor.name,
                              "offline": offline_environment(), "isolated": network_isolated()},
                signed_by=initiator_key)
-    status, error = "succeeded", None
+    status = "succeeded"
+    error: Exception | None = None
     # Armed until the last plugin code of the run has finished: closing components and observers too.
     with guard(policy.egress, on_block=run.egress_blocked, context=lambda: {"stage": run.stage}):
         try:

@@ -9,6 +9,7 @@ import threading
 import time
 from functools import cached_property
 from pathlib import Path
+from typing import BinaryIO
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -30,7 +31,7 @@ class SignerClient:
         self.name, self.origin = name, origin
         self.start = start
         self._conn: socket.socket | None = None
-        self._reader = None
+        self._reader: BinaryIO | None = None
         self._lock = threading.Lock()
 
     @cached_property
@@ -56,13 +57,12 @@ class SignerClient:
     def _call(self, op: str, **fields) -> dict:
         with self._lock:
             try:
-                if self._conn is None:
-                    self._connect()
+                conn, reader = self._connection()
                 try:
-                    self._conn.sendall(json.dumps({"op": op, **fields}).encode() + b"\n")
+                    conn.sendall(json.dumps({"op": op, **fields}).encode() + b"\n")
                 except BrokenPipeError:
                     pass  # a signer that refused this connection answered and closed it: read why
-                line = self._reader.readline()
+                line = reader.readline()
             except OSError as e:
                 self._close()
                 raise SignerError(f"the signer at {self.socket_path} cannot be reached ({e.strerror or e}); start it "
@@ -75,18 +75,19 @@ class SignerClient:
             raise SignerError(f"the signer refused: {answer.get('error')}")
         return answer
 
-    def _connect(self) -> None:
-        try:
-            conn = _connected(self.socket_path)
-        except (FileNotFoundError, ConnectionRefusedError):
-            if self.start is None:
-                raise
-            conn = self._start()
-        self._conn, self._reader = conn, conn.makefile("rb")
+    def _connection(self) -> tuple[socket.socket, BinaryIO]:
+        if self._conn is None or self._reader is None:
+            try:
+                conn = _connected(self.socket_path)
+            except (FileNotFoundError, ConnectionRefusedError):
+                if self.start is None:
+                    raise
+                conn = self._start(*self.start)
+            self._conn, self._reader = conn, conn.makefile("rb")
+        return self._conn, self._reader
 
-    def _start(self) -> socket.socket:
+    def _start(self, state: Path, root: Path) -> socket.socket:
         """Start ``stillroom signer serve`` in its own session (it outlives this command), and wait for it."""
-        state, root = self.start
         with open(Path(state) / "signer.log", "ab") as log:
             proc = subprocess.Popen([sys.executable, "-m", "stillroom.cli", "signer", "serve", "--state", str(state),
                                      "--socket", str(self.socket_path), "--workspace", str(root)],
@@ -102,8 +103,9 @@ class SignerClient:
                 time.sleep(0.1)
 
     def _close(self) -> None:
-        if self._conn is not None:
+        if self._reader is not None:
             self._reader.close()
+        if self._conn is not None:
             self._conn.close()
         self._conn = self._reader = None
 

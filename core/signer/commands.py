@@ -50,9 +50,12 @@ def serve(
     if (signer.state.name, signer.state.origin) != (ws.node_key_name, ws.origin):
         raise UsageError(f"{state} holds the signer of {signer.state.origin!r}, not of this workspace's log")
     allowed = frozenset(allow_uid or [os.getuid()])
-    serve_forever(signer, socket, allowed, on_ready=lambda: typer.echo(
-        f"signer {signer.state.name} listening on {socket} (log size {signer.state.size}; uids "
-        f"{', '.join(map(str, sorted(allowed)))})") or _flush())
+    def ready() -> None:
+        typer.echo(f"signer {signer.state.name} listening on {socket} (log size {signer.state.size}; uids "
+                   f"{', '.join(map(str, sorted(allowed)))})")
+        _flush()
+
+    serve_forever(signer, socket, allowed, on_ready=ready)
 
 
 def _flush() -> None:

@@ -49,7 +49,7 @@ def init_signer(ws, directory: Path, socket_path: Path, *, pkcs11_module: Path |
             check_node_key_name(name, ledger.trust())
         key = make_token_key(directory, pkcs11_module, token, label=name)
         if ledger.size():
-            ledger.rotate_key(name, key, actor="stillroom signer init")
+            ledger.rotate_key(name, key, actor="stillroom signer init")  # type: ignore[arg-type]  # it signs only the rotation: this command appends nothing after it, and the signer service wraps the token key
             _name_new_key(ws, name)
     else:
         key = ws.node_key()

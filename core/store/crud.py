@@ -18,7 +18,7 @@ def create_run(session: Session, *, run_id: str, pipeline: str, spec_digest: str
 
 def finish_run(session: Session, *, run_id: str, status: str, message: str | None = None,
                summary: dict[str, Any] | None = None) -> Run:
-    run = session.get(Run, run_id)
+    run = session.get_one(Run, run_id)
     run.status = status
     run.message = message
     run.finished_at = utcnow()

@@ -87,7 +87,7 @@ def write_cursor(engine: Engine) -> Iterator[Any]:
 
 def placeholder(engine: Engine) -> str:
     """The placeholder a ``write_cursor`` statement uses: ``?`` (sqlite3) or ``%s`` (psycopg)."""
-    return "?" if engine.dialect.dbapi.paramstyle == "qmark" else "%s"
+    return "?" if engine.dialect.loaded_dbapi.paramstyle == "qmark" else "%s"
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:
@@ -106,7 +106,7 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
-def head_revision() -> str:
+def head_revision() -> str | None:
     from alembic.script import ScriptDirectory
 
     return ScriptDirectory.from_config(_alembic_config(None)).get_current_head()

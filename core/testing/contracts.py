@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 import numpy as np
 import pytest
 
-from stillroom.components import Evaluation, Student
+from stillroom.components import Component, Evaluation, Student
 from stillroom.errors import StillroomError
 from stillroom.testing.materials import sample_records
 from stillroom.testing.plugin import student_spec
@@ -98,15 +98,18 @@ def per_text(outputs: dict[str, Any], n: int) -> dict[str, list[np.ndarray]]:
     for key, value in outputs.items():
         value = np.asarray(value)
         assert len(value) == n, f"{key}: {len(value)} rows for {n} texts"
-        tokens = mask is not None and value.ndim >= 2 and value.shape[1] == mask.shape[1]
-        rows[key] = [value[i][mask[i]] if tokens else value[i] for i in range(n)]
+        if mask is not None and value.ndim >= 2 and value.shape[1] == mask.shape[1]:  # one row per token
+            rows[key] = [value[i][mask[i]] for i in range(n)]
+        else:
+            rows[key] = [value[i] for i in range(n)]
     return rows
 
 
-def teacher_for(component: type, teachers: dict[str, Any]) -> tuple[str, Any]:
+def teacher_for(component: type[Component], teachers: dict[str, Any]) -> tuple[str, Any]:
     task = next((t for t in getattr(component, "tasks", ()) if t in teachers), None)
     if task is None:
-        pytest.skip(f"no teacher for {component.name}'s tasks {component.tasks}: add one to stillroom_teachers")
+        pytest.skip(f"no teacher for {component.name}'s tasks {getattr(component, 'tasks', ())}: add one to "
+                    "stillroom_teachers")
     return task, teachers[task]
 
 

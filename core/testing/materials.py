@@ -87,7 +87,7 @@ def tiny_classifier(directory: Path, seed: int = 0) -> Path:
     words = sorted({w for r in _sample() for w in re.findall(r"\w+|[^\w\s]", r["text"].lower())})
     vocab = {w: i for i, w in enumerate(SPECIAL + words)}
     torch.manual_seed(seed)
-    config = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+    config = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,  # type: ignore[call-arg]  # num_labels, id2label and label2id go to PretrainedConfig through **kwargs
                         intermediate_size=64, max_position_embeddings=128, num_labels=len(names),
                         id2label=dict(enumerate(names)), label2id={n: i for i, n in enumerate(names)},
                         architectures=["BertForSequenceClassification"])

@@ -12,11 +12,11 @@ from collections.abc import Callable, Iterator, Mapping
 from functools import cache
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
-from stillroom.components import Context, Teacher
+from stillroom.components import Component, Context, Teacher, Trainer
 from stillroom.testing.materials import Materials, sample_records, task_dataset, tiny_classifier
 
 
@@ -46,14 +46,18 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "stillroom_component" not in metafunc.fixturenames:
         return
-    family = metafunc.definition.get_closest_marker("stillroom_contract").args[0]
+    marker = metafunc.definition.get_closest_marker("stillroom_contract")
+    if marker is None:
+        raise pytest.UsageError(f"{metafunc.definition.nodeid} takes stillroom_component without a "
+                                "stillroom_contract marker naming its family")
+    family = marker.args[0]
     plugins = getattr(metafunc.module, "STILLROOM_PLUGINS", None) or metafunc.config.getoption("stillroom_plugin")
     found = catalogue(tuple(plugins)).get(family, {})
     metafunc.parametrize("stillroom_component", list(found.values()), ids=[f"{family}:{n}" for n in found])
 
 
 @cache
-def catalogue(plugins: tuple[str, ...]) -> dict[str, dict[str, type]]:
+def catalogue(plugins: tuple[str, ...]) -> dict[str, dict[str, type[Component]]]:
     """The components the named plugins register, by family and name, loaded as a workspace would load them.
 
     A name is an entry point of the ``stillroom`` group (its distribution is allowed for the kit's run)
@@ -74,7 +78,7 @@ def catalogue(plugins: tuple[str, ...]) -> dict[str, dict[str, type]]:
     allow = [AllowedPlugin(name=ep.dist.metadata["Name"]) for ep in chosen if ep.dist is not None]
     manager = PluginManager(allow, strict=True)
     manager.load(builtins=DEFAULT_PLUGINS + modules, entry_points=chosen)
-    found: dict[str, dict[str, type]] = {}
+    found: dict[str, dict[str, type[Component]]] = {}
     for family, registered in manager.catalog.items():
         for name, entry in registered.items():
             if entry.plugin in plugins:
@@ -86,7 +90,7 @@ def catalogue(plugins: tuple[str, ...]) -> dict[str, dict[str, type]]:
 STUDENT_SPEC = {"epochs": 1, "batch_size": 16, "layers": 1}
 
 
-def student_spec(trainer: type) -> dict[str, Any]:
+def student_spec(trainer: type[Trainer]) -> dict[str, Any]:
     """The kit's student spec, less the keys ``trainer`` does not read."""
     return {k: v for k, v in STUDENT_SPEC.items() if k in trainer.student_keys()}
 
@@ -158,11 +162,12 @@ def stillroom_students(stillroom_teachers, stillroom_dataset, stillroom_session_
     def students(task: str) -> Any:
         if task not in made:
             teacher = stillroom_teachers[task]
-            trainer = next(cls for cls in catalogue(DEFAULT_PLUGINS)["trainer"].values() if task in cls.tasks)
+            trainers = cast("dict[str, type[Trainer]]", catalogue(DEFAULT_PLUGINS)["trainer"])  # a family's base
+            trainer = next(cls for cls in trainers.values() if task in cls.tasks)
             made[task] = train(trainer, teacher, stillroom_dataset, stillroom_session_context)
         return made[task]
 
-    def train(trainer: type, teacher: Teacher, data, ctx: Context) -> Any:
+    def train(trainer: type[Trainer], teacher: Teacher, data, ctx: Context) -> Any:
         ctx.teacher = teacher
         outputs = {split: label_outputs(teacher, getattr(data, split).texts, ctx.artifacts).outputs
                    for split in ("train", "validation")}

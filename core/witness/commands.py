@@ -35,8 +35,11 @@ def serve(
     from stillroom.witness.state import Witness
 
     witness = Witness(state)
-    serve_forever(witness, port, on_ready=lambda bound: typer.echo(
-        f"witness {witness.name} listening on http://127.0.0.1:{bound}", color=False) or _flush())
+    def ready(bound: int) -> None:
+        typer.echo(f"witness {witness.name} listening on http://127.0.0.1:{bound}", color=False)
+        _flush()
+
+    serve_forever(witness, port, on_ready=ready)
 
 
 def _flush() -> None:

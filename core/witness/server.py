@@ -56,10 +56,10 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802 (the http.server name)
         if self.path != "/add-checkpoint":
             return self._answer(404, "not found\n")
-        length = self.headers.get("Content-Length", "")
-        if not length.isdigit():
+        declared = self.headers.get("Content-Length", "")
+        if not declared.isdigit():
             return self._answer(400, "the request needs a Content-Length\n")
-        length = int(length)
+        length = int(declared)
         if length > MAX_BODY:
             return self._answer(400, f"the request is larger than {MAX_BODY} bytes\n")
         try:

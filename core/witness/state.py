@@ -116,6 +116,7 @@ def extend(log: LogState, old_size: int, proof: list[bytes], checkpoint: Checkpo
     if old_size == checkpoint.size and checkpoint.root != log.root:
         raise WitnessRefused(409, f"a different root at size {old_size}, the size this witness cosigned: a fork",
                              size=log.size)
+    assert log.root is not None  # a log cosigned at a size above 0 holds that checkpoint's root
     try:
         merkle.verify_consistency(old_size, checkpoint.size, proof, log.root, checkpoint.root)
     except ProofError as e:

@@ -64,7 +64,7 @@ class CausalLMEvaluator(Evaluator):
         evaluation = Evaluation(self.name)
         if not prompts:
             return evaluation
-        net, tokenizer, device = student.net, student.tokenizer, student.device
+        net, tokenizer, device = student.net, student.tokenizer, student.device  # type: ignore[attr-defined]  # the built-in trainers' HFStudent
         was_training = net.training
         net.eval()
         try:
@@ -89,13 +89,13 @@ class CausalLMEvaluator(Evaluator):
             prompt_ids = [tokenizer(p)["input_ids"] for p in prompts]
             # token by token only where a token id means the same on both sides (sequence KD may cross tokenizers)
             shared = getattr(teacher, "tokenizer", None) is not None and \
-                teacher.tokenizer.get_vocab() == tokenizer.get_vocab()
+                teacher.tokenizer.get_vocab() == tokenizer.get_vocab()  # type: ignore[attr-defined]  # a local teacher's (HFTeacher)
             if shared:
                 kl, agreement = _teacher_forced(net, teacher, model, prompt_ids, theirs.ids, device)
                 evaluation.metrics["token_kl"], evaluation.metrics["agreement"] = kl, agreement
             if model is not None and shared:
                 evaluation.metrics["teacher_nll_of_student"] = _answer_nll(model, prompt_ids, mine.ids,
-                                                                           teacher.device)
+                                                                           teacher.device)  # type: ignore[attr-defined]  # a local teacher's (HFTeacher)
             length = getattr(student, "max_length", 128)
             mine_ll = mean_log_likelihood(net, tokenizer, prompts, max_length=length, batch_size=16, device=device)
             if mine_ll is not None:

@@ -38,7 +38,7 @@ class SlicesEvaluator(Evaluator):
             raise ConfigError(f"evaluator slices: min_size must be a positive integer, got {min_size!r}")
         result = outcomes(student, teacher, data, ctx)
         evaluation = Evaluation(self.name)
-        if result.labels is None or result.student_predicted is None:
+        if result.labels is None or result.student_predicted is None or result.teacher_predicted is None:
             return evaluation
         charts = self._chart_directory(ctx)
         drops = []
@@ -59,12 +59,14 @@ class SlicesEvaluator(Evaluator):
 
 def slice_tables(result: Outcomes, data: Dataset) -> dict[str, dict[str, dict[str, float]]]:
     """Per slice field, per value: n, student and teacher accuracy, agreement, and the drop."""
-    student_correct = result.student_predicted == result.labels
-    teacher_correct = result.teacher_predicted == result.labels
-    agree = result.student_predicted == result.teacher_predicted
+    labels, student, teacher = result.labels, result.student_predicted, result.teacher_predicted
+    assert labels is not None and student is not None and teacher is not None  # evaluate() returns first
+    student_correct = student == labels
+    teacher_correct = teacher == labels
+    agree = student == teacher
     names = data.label_names or []
     fields = {
-        "label": [names[y] if y < len(names) else str(y) for y in result.labels.tolist()],
+        "label": [names[y] if y < len(names) else str(y) for y in labels.tolist()],
         "length": [length_bucket(t) for t in data.test.texts],
         **data.test.slices,
     }

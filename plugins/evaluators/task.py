@@ -31,7 +31,7 @@ class TaskEvaluator(Evaluator):
     def evaluate(self, student: Student, teacher: Teacher, data: Dataset, ctx: Context) -> Evaluation:
         result = outcomes(student, teacher, data, ctx)
         evaluation = Evaluation(self.name)
-        if result.labels is None or result.student_predicted is None:
+        if result.labels is None or result.student_predicted is None or result.teacher_predicted is None:
             return evaluation
         for prefix, predicted in (("", result.student_predicted), ("teacher_", result.teacher_predicted)):
             evaluation.metrics[f"{prefix}accuracy"] = accuracy(predicted, result.labels)

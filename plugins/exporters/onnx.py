@@ -52,7 +52,7 @@ class ONNXExporter(Exporter):
         dest.mkdir(parents=True, exist_ok=True)
         sample = check_texts(student, texts)
         self.write_model(student, dest / MODEL)
-        student.tokenizer.save_pretrained(dest)
+        student.tokenizer.save_pretrained(dest)  # type: ignore[attr-defined]  # the built-in trainers' HFStudent
         report = check_onnx(student, dest / MODEL, sample)
         threshold = self.options.get("min_agreement", self.thresholds[student.task])
         (dest / REPORT).write_text(json.dumps(report | {"threshold": threshold}, indent=2) + "\n")
@@ -67,9 +67,9 @@ def export_onnx(student: Student, path: Path) -> Path:
     """Trace the student's two-input function into ONNX with dynamic batch and sequence axes."""
     import torch
 
-    dtype = next(student.net.parameters()).dtype
-    net = student.net.float().cpu().eval()
-    example = {k: v[:, :8] for k, v in student.encode(["a short example text to trace the graph with"]).items()}
+    dtype = next(student.net.parameters()).dtype  # type: ignore[attr-defined]  # the built-in trainers' HFStudent
+    net = student.net.float().cpu().eval()  # type: ignore[attr-defined]  # the built-in trainers' HFStudent
+    example = {k: v[:, :8] for k, v in student.encode(["a short example text to trace the graph with"]).items()}  # type: ignore[attr-defined]  # the built-in trainers' HFStudent
     dynamic = {0: "batch", 1: "sequence"}
     # a causal LM answers at every position; the other heads once per text
     output, output_axes = ("logits", dynamic) if student.task == "causal-lm" else ("output", {0: "batch"})
@@ -87,7 +87,7 @@ def export_onnx(student: Student, path: Path) -> Path:
             output_names=[output],
             dynamic_axes={"input_ids": dynamic, "attention_mask": dynamic, output: output_axes},
         )
-    student.net.to(device=student.device, dtype=dtype)  # the caller's student is left as it was
+    student.net.to(device=student.device, dtype=dtype)  # type: ignore[attr-defined]  # (HFStudent's) the caller's student is left as it was
     return path
 
 
@@ -116,7 +116,7 @@ def session(path: Path, threads: int | None = None):
 def run_onnx(sess, student: Student, texts: list[str], batch_size: int = 64) -> np.ndarray:
     outputs = []
     for start in range(0, len(texts), batch_size):
-        encoded = student.encode(texts[start : start + batch_size], return_tensors="np")
+        encoded = student.encode(texts[start : start + batch_size], return_tensors="np")  # type: ignore[attr-defined]  # the built-in trainers' HFStudent
         feeds = {k: np.asarray(v, dtype=np.int64) for k, v in encoded.items()}
         outputs.append(sess.run(None, feeds)[0])
     return np.concatenate(outputs)
@@ -136,11 +136,11 @@ def predict_onnx(sess, student: Student, texts: list[str]) -> dict[str, np.ndarr
     # the student's own batching and padding, so every text is read exactly as the torch student read it
     return topk_outputs(
         logits,
-        student.tokenizer,
+        student.tokenizer,  # type: ignore[attr-defined]  # the built-in trainers' HFStudent
         texts,
-        max_length=student.max_length,
+        max_length=student.max_length,  # type: ignore[attr-defined]  # the built-in trainers' HFStudent
         top_k=1,
-        batch_size=student.batch_size,
+        batch_size=student.batch_size,  # type: ignore[attr-defined]  # the built-in trainers' HFStudent
         device=torch.device("cpu"),
     )
 
@@ -150,7 +150,7 @@ def check_onnx(student: Student, path: Path, texts: list[str]) -> dict[str, Any]
     measured = agreement(student.task, student.predict(texts), predict_onnx(session(path), student, texts))
     single = session(path, threads=1)
     encoded = [
-        {k: np.asarray(v, dtype=np.int64) for k, v in student.encode([t], return_tensors="np").items()}
+        {k: np.asarray(v, dtype=np.int64) for k, v in student.encode([t], return_tensors="np").items()}  # type: ignore[attr-defined]  # the built-in trainers' HFStudent
         for t in texts[:50]
     ]
     timings = time_calls(lambda feeds: single.run(None, feeds), encoded)

@@ -52,7 +52,8 @@ def check_destination(role: str, uri: str, ctx: Any) -> str:
         host, port = parts.hostname or "", parts.port or DEFAULT_PORTS[parts.scheme]
         location = f"{parts.scheme}://{f'[{host}]' if ':' in host else host}:{port}"
         _within_boundary(role, location, policy)
-        if not permits(policy.egress, CONNECT_EVENT, (host, port)).allowed:
+        decision = permits(policy.egress, CONNECT_EVENT, (host, port))  # None: nothing leaves the host
+        if decision is not None and not decision.allowed:
             raise RunRefused(f"the {role} at {location} is not in the egress allowlist; add it to "
                              "policies/egress.yaml (and adopt the policy) or use a store inside the workspace")
         return location

@@ -86,8 +86,8 @@ class BatchAnalyzer:
             fail_closed(recognizer)
         self.by_id = {recognizer.id: recognizer for recognizer in self.recognizers}
         self.entities = analyzer.get_supported_entities("en")
-        self.scorer = ContextScorer(analyzer.context_aware_enhancer, nlp)
-        self.lemma_fallback = "stillroom_lemma_fallback" in nlp.nlp["en"].pipe_names
+        self.scorer = ContextScorer(analyzer.context_aware_enhancer, nlp)  # type: ignore[arg-type]  # the engine's default: the lemma enhancer
+        self.lemma_fallback = "stillroom_lemma_fallback" in nlp.nlp["en"].pipe_names  # type: ignore[index]  # loaded: a dict
         self.default_threshold = analyzer.default_score_threshold
         self.thresholds = {recognizer.id: recognizer.score_thresholds for recognizer in self.recognizers}
 
@@ -134,7 +134,7 @@ class BatchAnalyzer:
             else:
                 for k in chosen:
                     with unscannable(k):
-                        found[k].extend(recognizer.analyze(texts[k], self.entities, None))
+                        found[k].extend(recognizer.analyze(texts[k], self.entities, None))  # type: ignore[arg-type]  # as Presidio's engine calls them without NLP
         out: list[list[RecognizerResult]] = [[] for _ in texts]
         for k in live:
             try:
@@ -150,7 +150,7 @@ class BatchAnalyzer:
     def _tokens(self, texts: list[str], live: list[int]) -> dict[int, list[Token]]:
         # The lemma fallback component only fills empty lemmas; doc_tokens does the same, without a pass over each Doc.
         disable = ["stillroom_lemma_fallback"] if self.lemma_fallback else []
-        docs = self.nlp.nlp["en"].pipe((texts[k] for k in live), batch_size=256, disable=disable)
+        docs = self.nlp.nlp["en"].pipe((texts[k] for k in live), batch_size=256, disable=disable)  # type: ignore[index]  # loaded: a dict
         return {k: doc_tokens(doc, self.lemma_fallback) for k, doc in zip(live, docs)}
 
     def _joined(self, recognizer: EntityRecognizer, segments: list[Segment],
@@ -166,7 +166,7 @@ class BatchAnalyzer:
             starts.append(offset)
             offset += len(text) + len(SEPARATOR)
         alone: set[int] = set()
-        results, complete_before, _ = scan(recognizer, SEPARATOR.join(text for _, _, text in segments))
+        results, complete_before, _ = scan(recognizer, SEPARATOR.join(text for _, _, text in segments))  # type: ignore[arg-type]  # JOINABLE and WORDWISE hold pattern recognizers
         if complete_before is not None:
             # Segments end in the order they start: the first that does not end by complete_before, and all after it.
             first = bisect_right(starts, complete_before) - 1  # the last to start at or before it (starts[0] == 0)

@@ -76,12 +76,13 @@ class ContextScorer:
         index = bisect_right(tokens, start, key=lambda token: token.end)
         if index == len(tokens):
             raise TokenNotFound
-        words = set()
+        words: set[str] = set()
         for step, count in ((-1, self.before + 1), (1, self.after + 1)):
             i = index
             while 0 <= i < len(tokens) and count > 0:
-                if keywords[i] is not None:
-                    words.add(keywords[i])
+                keyword = keywords[i]
+                if keyword is not None:
+                    words.add(keyword)
                     count -= 1
                 i += step
         return words

@@ -118,7 +118,7 @@ class Detector:
             found = self.batch.analyze(texts)
         else:
             found = []
-            for index, (text, artifacts) in enumerate(self.nlp.process_batch(texts, "en", batch_size=256)):
+            for index, (text, artifacts) in enumerate(self.nlp.process_batch(texts, "en", batch_size=256)):  # type: ignore[misc]  # pairs: as_tuples is off
                 with unscannable(index):  # the recognizers fail closed: no text comes back half scanned
                     found.append(self.analyzer.analyze(text, "en", nlp_artifacts=artifacts) if text.strip() else [])
         validated: list[list[Found]] = [[] for _ in texts]

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from stillroom.errors import DataError
 
@@ -86,7 +86,7 @@ def _rate(value: float | None) -> str:
 
 
 def _check(data: Any, path: Path) -> None:
-    def fail(what: str) -> None:
+    def fail(what: str) -> NoReturn:
         raise MeasuredFileError(f"{path}: {what}")
 
     if not isinstance(data, dict):
@@ -97,9 +97,9 @@ def _check(data: Any, path: Path) -> None:
     for i, d in enumerate(data["datasets"]):
         if not isinstance(d, dict):
             fail(f"datasets[{i}] must be an object")
-        for key, kind in (("name", str), ("kind", str), ("size", int), ("digest", str), ("source", str)):
-            if not isinstance(d.get(key), kind):
-                fail(f"datasets[{i}].{key} must be a {kind.__name__}")
+        for key, expected in (("name", str), ("kind", str), ("size", int), ("digest", str), ("source", str)):
+            if not isinstance(d.get(key), expected):
+                fail(f"datasets[{i}].{key} must be a {expected.__name__}")
         if d["kind"] not in KINDS:
             fail(f"datasets[{i}].kind must be one of {', '.join(KINDS)}, got {d['kind']!r}")
         if not d["digest"].startswith("sha256:"):

@@ -210,9 +210,10 @@ class _OnnxRunner:
         self.tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
         self.tokenizer.no_truncation()
         self.tokenizer.no_padding()
-        self.cls, self.sep = self.tokenizer.token_to_id("[CLS]"), self.tokenizer.token_to_id("[SEP]")
-        if self.cls is None or self.sep is None:
+        cls, sep = self.tokenizer.token_to_id("[CLS]"), self.tokenizer.token_to_id("[SEP]")
+        if cls is None or sep is None:
             raise ConfigError(f"scrubber presidio: the tokenizer at {str(directory)!r} has no [CLS] or [SEP] token")
+        self.cls, self.sep = cls, sep
         self.window = min(int(config.get("max_position_embeddings", 512)), 512) - 2
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads
@@ -316,6 +317,6 @@ class _SpacyRunner:
     def find(self, texts: list[str]) -> list[list[Found]]:
         found = []
         for doc in self.nlp.pipe(texts, batch_size=BATCH):
-            spans = [(entity_for(ent.label_), ent.start_char, ent.end_char, 0.85) for ent in doc.ents]
-            found.append([span for span in spans if span[0] is not None])
+            found.append([(kind, ent.start_char, ent.end_char, 0.85) for ent in doc.ents
+                          if (kind := entity_for(ent.label_)) is not None])
         return found

@@ -53,4 +53,4 @@ class OfflineSpacyNlpEngine(SpacyNlpEngine):
             )
         if "lemmatizer" not in nlp.pipe_names:
             nlp.add_pipe("stillroom_lemma_fallback", last=True)
-        self.nlp = {"en": nlp}
+        self.nlp = {"en": nlp}  # type: ignore[assignment]  # Presidio declares nlp None until load() fills it

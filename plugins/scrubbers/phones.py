@@ -70,17 +70,17 @@ phonenumbers.enable_pattern_cache()
 
 try:
     _PATTERN = _matcher._PATTERN
-    _SECOND_NUMBER_START_PATTERN = _matcher._SECOND_NUMBER_START_PATTERN
+    _SECOND_NUMBER_START_PATTERN = _matcher._SECOND_NUMBER_START_PATTERN  # type: ignore[attr-defined]  # private: not in phonenumbers' stubs
     _MATCHING_BRACKETS = _matcher._MATCHING_BRACKETS
     _PUB_PAGES = _matcher._PUB_PAGES
     _LEAD_PATTERN = _matcher._LEAD_PATTERN
     _verify = _matcher._verify
-    _fullmatch = _matcher.fullmatch
+    _fullmatch = _matcher.fullmatch  # type: ignore[attr-defined]  # private: not in phonenumbers' stubs
     _VALID = _matcher.Leniency.VALID
     # _verify reads its matcher argument only for the grouping leniencies, and then
     # only calls _check_number_grouping_is_valid, which reads no matcher state.
     _STATELESS = PhoneNumberMatcher("", None)
-    _PLUS_CHARS = frozenset(_matcher._PLUS_CHARS)
+    _PLUS_CHARS = frozenset(_matcher._PLUS_CHARS)  # type: ignore[attr-defined]  # private: not in phonenumbers' stubs
     _MISSING = None
 except (AttributeError, TypeError) as missing:
     _MISSING = str(missing)
@@ -193,18 +193,18 @@ class Verdicts:
     """
 
     def __init__(self) -> None:
-        self.by_region: dict[tuple[str, str, int], bool] = {}
+        self.by_region: dict[tuple[str, str | None, int], bool] = {}
         self.region_free: dict[tuple[str, int], bool | None] = {}
         self.by_number: dict[tuple, bool] = {}
 
-    def __call__(self, candidate: str, region: str, leniency: int) -> bool:
+    def __call__(self, candidate: str, region: str | None, leniency: int) -> bool:
         key = (candidate, region, leniency)
         verdict = self.by_region.get(key)
         if verdict is None:
             verdict = self.by_region[key] = self._verdict(candidate, region, leniency)
         return verdict
 
-    def _verdict(self, candidate: str, region: str, leniency: int) -> bool:
+    def _verdict(self, candidate: str, region: str | None, leniency: int) -> bool:
         free = self._region_free(candidate, leniency)
         if free is not None:
             return free

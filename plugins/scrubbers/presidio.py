@@ -276,6 +276,7 @@ def _init_worker(config: DetectorConfig) -> None:
 
 
 def _work(texts: list[str], replace: bool) -> list[tuple[str, list[Found]]]:
+    assert _WORKER_CONFIG is not None  # the pool's initializer, _init_worker, set it
     return _process(_local_detector(_WORKER_CONFIG), texts, replace)
 
 

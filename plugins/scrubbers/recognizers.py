@@ -75,6 +75,7 @@ class FailClosedIbanRecognizer(IbanRecognizer):
     def analyze(self, text, entities, nlp_artifacts=None, regex_flags=None):
         results, complete_before, timed_out = scan(self, text)
         if complete_before is not None:
+            assert timed_out is not None  # scan names the pattern whenever it stopped short
             raise PatternTimeout(self.name, timed_out, budget())
         return results
 
@@ -130,7 +131,8 @@ class ContextPhoneRecognizer(ConfidentPhoneRecognizer):
         keep = [(m.start(), min(len(text), m.start() + self.WINDOW)) for m in PHONE_WORDS.finditer(text)]
         if not keep:
             return ""
-        parts, last = [], 0
+        parts: list[str] = []
+        last = 0
         for start, end in keep:
             start = max(start, last)
             parts += (" " * (start - last), text[start:end])
@@ -367,12 +369,12 @@ def build_recognizers(
     methods: dict[str, str] = {}
     for entity, (cls, method) in BUILTIN.items():
         if wanted is None or entity in wanted:
-            recognizers.append(cls(supported_regions=list(phone_regions)) if cls is ConfidentPhoneRecognizer else cls())
+            recognizers.append(cls(supported_regions=list(phone_regions)) if cls is ConfidentPhoneRecognizer else cls())  # type: ignore[call-arg]  # each class defaults what the base requires
             if entity == "PHONE_NUMBER" and model is not None:  # the fast profile keeps to phone_regions: speed first
                 recognizers.append(ContextPhoneRecognizer(
                     [region for region in CONTEXT_PHONE_REGIONS if region not in phone_regions]))
             if entity in SUPPLEMENTS:
-                recognizers.append(SUPPLEMENTS[entity]())
+                recognizers.append(SUPPLEMENTS[entity]())  # type: ignore[call-arg]  # as above
             methods[entity] = f"ner+{method}" if ner and entity in NER_ENTITIES else method
     if model is not None:
         if wanted is None or "CREDIT_CARD" in wanted:
@@ -426,7 +428,7 @@ def _custom(index: int, spec: Mapping[str, Any]) -> tuple[EntityRecognizer, str]
         )
     except Exception as exc:  # re.error and Presidio's ValueError both mean a bad spec
         raise ConfigError(f"{where}: {exc}") from None
-    recognizer.checksum = CHECKSUMS.get(validation)
+    recognizer.checksum = CHECKSUMS[validation] if validation is not None else None
     method = " + ".join(m for m in ("pattern" if regex else "", f"checksum:{validation}" if validation else "",
                                      "deny_list" if deny_list else "") if m)
     return recognizer, method

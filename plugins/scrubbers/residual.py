@@ -53,11 +53,12 @@ class ResidualDetector:
 
     def __init__(self, config: DetectorConfig) -> None:
         self.config = config
-        common = {"custom": config.custom, "threshold": config.threshold, "spacy_model": config.spacy_model,
-                  "phone_regions": config.phone_regions}
         names = ("PERSON",) if config.profile == "accurate" else ()
         wanted = tuple(e for e in (config.entities or (*PATTERN_TYPES, *names)) if e in (*PATTERN_TYPES, *names))
-        self._detector = Detector(DetectorConfig(profile="fast", entities=wanted, **common)) if wanted else None
+        self._detector = Detector(DetectorConfig(
+            profile="fast", entities=wanted, custom=config.custom, threshold=config.threshold,
+            spacy_model=config.spacy_model, phone_regions=config.phone_regions)) if wanted else None
+        self._model: SpacyNer | TokenModel
         if config.profile == "accurate":
             self._model = SpacyNer(frozenset(config.entities or SPACY_ENTITIES) & frozenset(SPACY_ENTITIES))
             self.description = (f"independent residual scan: spaCy NER model {SPACY_MODEL} {SPACY_VERSION} "

@@ -19,6 +19,8 @@ is silently never scanned. Two ways out of that, one per path:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import NamedTuple
 
 import regex
@@ -55,13 +57,16 @@ def _compiled(pattern: str, flags: int) -> regex.Pattern:
 
 def scan(recognizer: PatternRecognizer, text: str) -> Scan:
     """``recognizer.analyze(text, ...)``'s results, and where a timeout, if any, cut the search short."""
+    add: Callable[[Pattern, int, str, regex.Match, list[RecognizerResult]], None]
     if isinstance(recognizer, IbanRecognizer):
-        add, dedupe = _iban_results, False
+        add, dedupe = partial(_iban_results, recognizer), False
     elif type(recognizer).analyze is PatternRecognizer.analyze:
-        add, dedupe = _pattern_results, True
+        add, dedupe = partial(_pattern_results, recognizer), True
     else:
         raise TypeError(f"{type(recognizer).__name__} has its own analyze; scan does not know what it does")
     flags = recognizer.global_regex_flags
+    if flags is None:  # Presidio's own analyze fails on it too
+        raise TypeError(f"{type(recognizer).__name__} has no global_regex_flags; scan compiles as Presidio does, with them")
     seconds = budget()
     results: list[RecognizerResult] = []
     complete_before, timed_out = None, None
@@ -70,7 +75,7 @@ def scan(recognizer: PatternRecognizer, text: str) -> Scan:
         try:
             for match in _compiled(pattern.regex, flags).finditer(text, timeout=seconds):
                 position = match.start()
-                add(recognizer, pattern, flags, text, match, results)
+                add(pattern, flags, text, match, results)
         except TimeoutError:
             if complete_before is None or position < complete_before:
                 complete_before, timed_out = position, pattern.name
@@ -90,6 +95,7 @@ def _pattern_results(recognizer: PatternRecognizer, pattern: Pattern, flags: int
         result.score = EntityRecognizer.MIN_SCORE
     if result.score > EntityRecognizer.MIN_SCORE:
         results.append(result)
+    assert result.analysis_explanation is not None  # _validated gives each result one
     result.analysis_explanation.score = result.score
 
 
@@ -112,7 +118,7 @@ def _validated(recognizer: PatternRecognizer, pattern: Pattern, flags: int, text
     """One candidate as Presidio scores it: the pattern's score, overridden by the recognizer's validation."""
     validation = recognizer.validate_result(text[start:end])
     description = PatternRecognizer.build_regex_explanation(
-        recognizer.name, pattern.name, pattern.regex, pattern.score, validation, flags
+        recognizer.name, pattern.name, pattern.regex, pattern.score, validation, flags  # type: ignore[arg-type]  # Presidio passes its Optional[bool] validation here too
     )
     score = pattern.score if validation is None else (
         EntityRecognizer.MAX_SCORE if validation else EntityRecognizer.MIN_SCORE)

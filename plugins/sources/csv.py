@@ -32,7 +32,7 @@ class CsvSource(FileSource):
             raise malformed(where, f"cannot be opened ({exc.strerror})") from None
         with handle:
             hashed = _HashingReader(handle)
-            text = io.TextIOWrapper(hashed, encoding="utf-8", newline="")
+            text = io.TextIOWrapper(hashed, encoding="utf-8", newline="")  # type: ignore[type-var]  # a raw stream: TextIOWrapper reads it without read1
             reader = csv.DictReader(text, delimiter=self.delimiter, strict=True)
             try:
                 header = reader.fieldnames

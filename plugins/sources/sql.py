@@ -63,10 +63,14 @@ class SqlSource(Source):
         self.connect_timeout = timeout
         self._digest: str | None = None
 
+    def _sqlite_file(self) -> Path:
+        assert self.url.database  # __init__ refuses an in-memory SQLite database
+        return Path(self.url.database)
+
     def location(self) -> str:
         backend = self.url.get_backend_name()
         if backend == "sqlite":
-            return Path(self.url.database).resolve().as_uri()
+            return self._sqlite_file().resolve().as_uri()
         host, port = self._address()
         port = port or DEFAULT_PORTS.get(backend)
         netloc = f"{host}:{port}" if port else host
@@ -87,8 +91,8 @@ class SqlSource(Source):
                                   any(os.environ.get(v) for v in ("PGHOST", "PGSERVICE", "PGSERVICEFILE"))):
             raise ConfigError("source sql: the database host comes from a service file or PGHOST, which the "
                               "residency check cannot see; name the host in the URL")
-        hosts = query.get("host") or self.url.host or "localhost"
-        hosts = [hosts] if isinstance(hosts, str) else list(hosts)
+        named = query.get("host") or self.url.host or "localhost"
+        hosts = [named] if isinstance(named, str) else list(named)
         if len(hosts) != 1 or "," in hosts[0]:
             raise ConfigError("source sql: the URL names several hosts; name the one database host to read from")
         port = query.get("port")
@@ -110,7 +114,7 @@ class SqlSource(Source):
 
         where = self.location()
         backend = self.url.get_backend_name()
-        if backend == "sqlite" and not Path(self.url.database).is_file():
+        if backend == "sqlite" and not self._sqlite_file().is_file():
             raise malformed(where, "no such database file")
         connect_args = {}
         if backend != "sqlite":
@@ -136,7 +140,7 @@ class SqlSource(Source):
                 except sa.exc.DBAPIError as exc:
                     # The driver's message is about the query (a syntax error, a
                     # missing table), not about row values, so it is safe to show.
-                    raise malformed(where, f"the query failed: {_first_line(exc.orig)}") from None
+                    raise malformed(where, f"the query failed: {_first_line(exc.orig or exc)}") from None
                 missing = [name for name in self.fields if name not in result.keys()]
                 if missing:
                     raise malformed(where, "the query returns no such column", field=missing[0])

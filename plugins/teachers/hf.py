@@ -99,6 +99,8 @@ class HFTeacher(Teacher):
         if self.scores_label_names:
             from stillroom.plugins.teachers.label_names import score_label_names
 
+            assert self.labels is not None  # _check_task_head set both
+
             return {"logits": score_label_names(self.model, self.tokenizer, texts, self.labels, prompt=self.prompt,
                                                 max_length=self.max_length, batch_size=self.batch_size,
                                                 device=self.device)}
@@ -145,7 +147,7 @@ class HFTeacher(Teacher):
             for start in range(0, len(prompts), self.batch_size):
                 encoded = self._encode(prompts[start : start + self.batch_size])
                 with torch.no_grad():
-                    generated = self.model.generate(
+                    generated = self.model.generate(  # type: ignore[operator]  # typed through Module.__getattr__
                         **encoded,
                         max_new_tokens=max_new_tokens,
                         **sampling,
@@ -214,7 +216,7 @@ class HFTeacher(Teacher):
         model = auto.from_pretrained(self.path, dtype=inference_dtype(self.device), **self._weights)
         if self.gguf:
             _forget_quantization(model)
-        return model.to(self.device).eval()
+        return model.to(self.device).eval()  # type: ignore[arg-type]  # transformers' typed wrapper of to() misses devices
 
     @property
     def _weights(self) -> dict[str, str]:
@@ -250,8 +252,8 @@ class HFTeacher(Teacher):
 
         config = AutoConfig.from_pretrained(self.path, **self._weights)
         if self.task == "classification":
-            return {"logits": np.zeros((0, len(self.labels) if self.scores_label_names else config.num_labels),
-                                       dtype=np.float32)}
+            width = len(self.labels) if self.scores_label_names and self.labels is not None else config.num_labels
+            return {"logits": np.zeros((0, width), dtype=np.float32)}
         if self.task == "embedding":
             return {"embeddings": np.zeros((0, config.hidden_size), dtype=np.float32)}
         return {

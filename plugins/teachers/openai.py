@@ -133,7 +133,7 @@ class OpenAITeacher(Teacher):
         rows = [score(index, text) for index, text in enumerate(texts)]
         width = max((len(row.ids) for row in rows), default=0)
         n, k = len(texts), self.top_k
-        out = {
+        out: dict[str, np.ndarray] = {
             "input_ids": np.zeros((n, width), dtype=np.int64),
             "attention_mask": np.zeros((n, width), dtype=np.int8),
             "topk_ids": np.zeros((n, width, k), dtype=np.int64),
@@ -357,8 +357,8 @@ def _chat_logprobs(entry: Any, where: str) -> tuple[int, dict[int, float]]:
     scores = {}
     for candidate in top:
         value = candidate.get("logprob") if isinstance(candidate, dict) else None
-        valid = isinstance(value, (int, float)) and not isinstance(value, bool) and value <= LOGPROB_SLACK
-        if not valid or math.isnan(value) or not isinstance(candidate.get("token"), str):
+        if (not isinstance(value, (int, float)) or isinstance(value, bool) or not value <= LOGPROB_SLACK
+                or math.isnan(value) or not isinstance(candidate.get("token"), str)):
             raise EndpointError(f"{where} has a top_logprobs entry that is not {{token, logprob <= 0}}: "
                                 f"{_preview(candidate)}")
         scores[_token_id(candidate["token"])] = float(value)

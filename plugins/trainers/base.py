@@ -38,7 +38,7 @@ class StudentTrainer(Trainer):
         data: Dataset,
         teacher_outputs: Mapping[str, Mapping[str, np.ndarray]],
         ctx: Context,
-    ) -> Student:
+    ) -> HFStudent:
         # torch loads here, not at import: registering trainers must stay cheap for every command
         from stillroom.plugins.devices import pick_device
         from stillroom.plugins.trainers.build import build_student

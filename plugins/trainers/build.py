@@ -16,7 +16,7 @@ import copy
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -25,6 +25,9 @@ from torch import nn
 from stillroom.components import Teacher
 from stillroom.errors import ConfigError
 from stillroom.plugins.trainers.student import HFStudent, StudentNet, auto_class
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel
 
 INITS = ("teacher", "config", "checkpoint")
 HEADS = ("teacher", "fresh")
@@ -68,7 +71,7 @@ def build_student(
         model = require_local(teacher, "student.init: teacher", "its layers copied into the student",
                               "use init: config or init: checkpoint")
         backbone = copy.deepcopy(model).float().cpu()
-        tokenizer = teacher.tokenizer
+        tokenizer = teacher.tokenizer  # type: ignore[union-attr]  # require_local found a local teacher (HFTeacher)
         chosen = keep_layers(backbone, spec["layers"]) if "layers" in spec else None
         head = spec.get("head", "teacher")
         if head not in HEADS:
@@ -103,17 +106,18 @@ def build_student(
     return student
 
 
-def local_model(teacher: Teacher | None) -> nn.Module | None:
+def local_model(teacher: Teacher | None) -> PreTrainedModel | None:
     """The teacher's own torch model when it runs in this process; None for a remote (HTTP) teacher.
 
     Decided by type, never by attribute name: an HTTP teacher's ``model`` is the served model's name, and
     copying or running it as weights would fail far from the cause.
     """
     model = getattr(teacher, "model", None) if teacher is not None else None
-    return model if isinstance(model, nn.Module) else None
+    # a local teacher's model is a transformers model (HFTeacher's): nn.Module tells it from a served model's name
+    return model if isinstance(model, nn.Module) else None  # type: ignore[return-value]
 
 
-def require_local(teacher: Teacher | None, option: str, use: str, instead: str) -> nn.Module:
+def require_local(teacher: Teacher | None, option: str, use: str, instead: str) -> PreTrainedModel:
     """The teacher's torch model, for ``option`` which uses it so; else a ConfigError saying what to do instead."""
     model = local_model(teacher)
     if model is None:
@@ -143,7 +147,7 @@ def fresh_head(model: nn.Module) -> None:
         raise ConfigError(f"cannot find the classification head of {type(model).__name__}; set student.head: teacher")
 
 
-def keep_layers(model: nn.Module, layers: int | list[int]) -> list[int]:
+def keep_layers(model: PreTrainedModel, layers: int | list[int]) -> list[int]:
     """Keep only the given blocks (indices, or a count spread evenly from first to last)."""
     parent, attr = layer_stack(model)
     stack: nn.ModuleList = getattr(parent, attr)
@@ -231,7 +235,7 @@ def _from_checkpoint(spec, task, label_names):
     return model, AutoTokenizer.from_pretrained(path)
 
 
-def _check_head(backbone: nn.Module, label_names: list[str] | None) -> None:
+def _check_head(backbone: PreTrainedModel, label_names: list[str] | None) -> None:
     if label_names and backbone.config.num_labels != len(label_names):
         raise ConfigError(
             f"the student's classification head has {backbone.config.num_labels} classes "

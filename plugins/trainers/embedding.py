@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from stillroom import hookimpl
-from stillroom.components import Context, Dataset, Student
+from stillroom.components import Context, Dataset
 from stillroom.errors import ConfigError
 from stillroom.plugins.trainers.base import StudentTrainer
 from stillroom.plugins.trainers.options import TrainOptions
@@ -66,7 +66,7 @@ class EmbeddingKDTrainer(StudentTrainer):
         data: Dataset,
         teacher_outputs: Mapping[str, Mapping[str, np.ndarray]],
         ctx: Context,
-    ) -> Student:
+    ) -> HFStudent:
         student = super().train(student_spec, data, teacher_outputs, ctx)
         if hasattr(student.net, LABEL_HEAD):
             delattr(student.net, LABEL_HEAD)
@@ -157,6 +157,7 @@ def _label_head(student: HFStudent, seed: int, lr: float):
     import torch
     from torch import nn
 
+    assert student.label_names is not None  # method labels: check_inputs refused unlabelled data
     net = student.net
     width = net.projection.out_features if net.projection is not None else net.backbone.config.hidden_size
     generator = torch.Generator().manual_seed(seed)

@@ -113,7 +113,7 @@ def fit(
         optimizer, lambda step: min((step + 1) / warmup, max(0.0, (total_steps - step) / max(1, total_steps - warmup)))
     )
     result = FitResult()
-    position = {"epoch": 0, "batch": 0, "step": 0, "best": None, "bad_epochs": 0}
+    position: dict[str, Any] = {"epoch": 0, "batch": 0, "step": 0, "best": None, "bad_epochs": 0}
     saved = load_state(state_dir) if options.resume else None
     if saved is not None:
         net.load_state_dict(saved["model"])
@@ -205,6 +205,7 @@ def fit(
         # a resumed run may have found its best epoch before the crash: then only the disk copy has it, and
         # the copy names its own epoch and score (a crash can fall between writing it and the checkpoint)
         best = result.best if result.best is not None else load_state(state_dir, BEST)
+        assert best is not None  # _track_best wrote the best epoch to disk when it found it
         net.load_state_dict(best["weights"])
         result.best_epoch = best["epoch"]
         result.kept = {"epoch": best["epoch"], "by": best["metric"], "val_score": best["score"]}

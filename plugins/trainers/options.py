@@ -56,7 +56,7 @@ def parse_options(spec: Mapping[str, Any], *, seed: int, device: str, allowed: s
         from stillroom.plugins.trainers.width import parse_request
 
         parse_request(spec["width"])  # a bad width fails here, before a teacher is copied or a batch is read
-    values = {"seed": seed, "device": device} | {k: v for k, v in spec.items() if k not in BUILD_KEYS}
+    values: dict[str, Any] = {"seed": seed, "device": device} | {k: v for k, v in spec.items() if k not in BUILD_KEYS}
     types = {f.name: f.type for f in fields(TrainOptions)}
     for key, value in values.items():
         kind = types[key]

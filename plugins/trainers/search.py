@@ -62,6 +62,7 @@ def best_on_validation(train_one, trials: list[dict[str, float]]):
         record.append({**params, "val_score": score, "metric": student.history[-1].get("val_metric")})
         if best_score is None or score > best_score:
             best, best_score = student, score
+    assert best is not None  # the grid holds at least one trial
     best.search = {"trials": record, "chosen": {k: record[[r["val_score"] for r in record].index(best_score)][k]
                                                  for k in SEARCHED}, "on": "validation"}
     return best

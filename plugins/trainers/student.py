@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -20,6 +20,9 @@ from stillroom.errors import ConfigError
 from stillroom.plugins.pooling import pool
 from stillroom.plugins.topk import topk_outputs
 
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel
+
 MANIFEST = "stillroom_student.json"
 PROJECTION = "projection.safetensors"
 
@@ -27,7 +30,7 @@ PROJECTION = "projection.safetensors"
 class StudentNet(nn.Module):
     def __init__(
         self,
-        backbone: nn.Module,
+        backbone: PreTrainedModel,
         task: str,
         pooling: str = "mean",
         normalize: bool = True,
@@ -73,6 +76,8 @@ class HFStudent(Student):
         self.reference_texts: list[str] = []  # a validation sample exporters can re-check on
         self.teacher_layers: list[int] | None = None  # the teacher block each student block was copied from
         self.width_pruning: dict[str, Any] | None = None  # MLP neurons kept and what measured them (.width)
+        self.search: dict[str, Any] | None = None  # the trials and the choice, when student.search tuned it
+        self.layer_importance: dict[str, Any] | None = None  # how the teacher's layers were chosen by importance
 
     @property
     def output_key(self) -> str:

@@ -136,7 +136,7 @@ class TokenKDTrainer(StudentTrainer):
 
         if options.on_policy:
             # where each prompt ends: the loss reads the continuation after it, the student's or the teacher's
-            prompts = self.ctx.teacher.tokenizer(list(data.train.texts), truncation=True,
+            prompts = self.ctx.teacher.tokenizer(list(data.train.texts), truncation=True,  # type: ignore[union-attr]  # on_policy needs live: a local teacher (HFTeacher)
                                                  max_length=options.max_length)["input_ids"]
             return {"prompt_length": torch.as_tensor([len(ids) for ids in prompts])}
         if options.method != "kd" or options.live:

@@ -37,7 +37,7 @@ def prune_vocabulary(student: HFStudent, texts: Iterable[str]) -> int:
         model_max_length=tokenizer.model_max_length,
     )
     backbone = student.net.backbone
-    old = backbone.get_input_embeddings()
+    old: nn.Embedding = backbone.get_input_embeddings()  # type: ignore[assignment]  # transformers says nn.Module
     table = nn.Embedding(len(keep), old.embedding_dim, padding_idx=pruned.pad_token_id)
     with torch.no_grad():
         table.weight.copy_(old.weight[torch.tensor(keep, device=old.weight.device)])

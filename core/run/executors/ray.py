@@ -115,7 +115,7 @@ class RayExecutor(Executor):
             ran["gpus"] = gpus
         pool = ActorPool(self.workers(gpus))
         for result, error, blocked, node in pool.map(lambda actor, batch: actor.run.remote(work.fn, batch),
-                                                     work.batches):
+                                                     work.batches):  # type: ignore[arg-type]  # ray annotates List; it only iterates
             if node not in ran["nodes"]:
                 ran["nodes"].append(node)
             ran["blocked"] += [{**attempt, "stage": work.stage, "node": node} for attempt in blocked]

@@ -44,7 +44,7 @@ def ingest(run) -> dict[str, Any]:
 def project_fields(wanted: list[str], batch: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], str | None]:
     """The batch's records up to the first that lacks a wanted field, each cut to those fields; and the
     missing field's name (None when every record has them all)."""
-    projected = []
+    projected: list[dict[str, Any]] = []
     for record in batch:
         missing = [f for f in wanted if f not in record]
         if missing:

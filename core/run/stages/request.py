@@ -17,7 +17,7 @@ def request(run) -> dict[str, Any]:
     task = run.components["teacher"].task
     evidence = {f"{e.evaluator}.{k}": v for e in run.evaluations["student"] for k, v in e.metrics.items()}
     evidence["residual_pii"] = run.summaries.get("scrub", {}).get("residual", 0)
-    slices = next((e.slices for e in run.evaluations["student"] if e.evaluator == "slices"), {})
+    slices: dict[str, dict[str, dict[str, float]]] = next((e.slices for e in run.evaluations["student"] if e.evaluator == "slices"), {})
     evidence |= _added_value(run)
     shipped_int8 = _int8_megabytes(run)
     if shipped_int8 is not None:  # sized for int8: the size gated is the size shipped
@@ -31,8 +31,9 @@ def request(run) -> dict[str, Any]:
     outputs = {"request_id": opened.id, "digest": opened.digest, "gates_passed": gates_pass(gates),
                "gates": {g["gate"]: g["passed"] for g in gates}}
     if "distillation.gain" in evidence:
-        task_metrics = {role: next((e.metrics for e in run.evaluations.get(role, []) if e.evaluator == "task"), {})
-                        for role in ("student", "baseline")}
+        task_metrics: dict[str, dict[str, float]] = {
+            role: next((e.metrics for e in run.evaluations.get(role, []) if e.evaluator == "task"), {})
+            for role in ("student", "baseline")}
         verdict = added_value_verdict(evidence, baseline=task_metrics["baseline"].get("accuracy"),
                                       teacher=task_metrics["student"].get("teacher_accuracy"))
         outputs["distillation"] = {k.removeprefix("distillation."): v for k, v in evidence.items()

@@ -107,7 +107,9 @@ def validation_accuracy(run, teacher, dataset: Dataset) -> float:
 
     logits = label_outputs(teacher, dataset.validation.texts, run.workspace.artifacts).outputs["logits"]
     predicted = [teacher.labels[i] for i in logits.argmax(axis=1)]
-    truth = [dataset.label_names[i] for i in dataset.validation.labels]
+    labels, names = dataset.validation.labels, dataset.label_names
+    assert labels is not None and names is not None  # the spec requires data.label_field with teacher.base
+    truth = [names[i] for i in labels]
     return sum(p == t for p, t in zip(predicted, truth)) / len(truth)
 
 
