@@ -545,8 +545,9 @@ class _Run:
         """Each item answered by the teacher (``answered``); the answers that hold PII after scrubbing, are
         empty, score below ``min_logprob`` or, with their prompt, duplicate an earlier pair are dropped."""
         options = self.options.answer
+        assert options is not None  # curate() refuses an answerer without curate.answer
         made = answers([self.text(it) for it in items])
-        residual, reasons = set(made["residual"]), Counter()
+        residual, reasons = set(made["residual"]), Counter[str]()
         floor = options.min_logprob if options.min_logprob is not None else -math.inf
         candidates = []
         for k, item in enumerate(items):

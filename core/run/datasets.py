@@ -60,4 +60,5 @@ def dataset_data(dataset: Dataset) -> dict[str, Any]:
 
 
 def dataset_from_data(stored: dict[str, Any]) -> Dataset:
-    return Dataset(*(Split(**stored[name]) for name in SPLITS), label_names=stored["label_names"])
+    train, validation, test = (Split(**stored[name]) for name in SPLITS)
+    return Dataset(train, validation, test, label_names=stored["label_names"])

@@ -62,5 +62,5 @@ def worker_context(**fields: Any):
     from stillroom.components import Context
 
     worker_plugins()
-    return Context(workspace=_worker["workspace"], artifacts=None, policy=_worker["policy"], progress=False,
+    return Context(workspace=_worker["workspace"], artifacts=None, policy=_worker["policy"], progress=False,  # type: ignore[arg-type]  # a worker's components store nothing: the coordinator stores what they return
                    **fields)

@@ -38,7 +38,7 @@ def write_job(job: StudentJob, directory: Path, *, policy: dict[str, Any], works
     (directory / JOB).write_text(json.dumps({**refs, "student_spec": job.student_spec, "seed": job.seed,
                                              "device": job.device, "policy": policy, "workspace": str(workspace)}))
     (directory / DATASET).write_text(json.dumps(dataset_data(job.dataset)))
-    np.savez(directory / OUTPUTS, **{f"{split}/{name}": np.asarray(value)
+    np.savez(directory / OUTPUTS, **{f"{split}/{name}": np.asarray(value)  # type: ignore[arg-type]  # mypy matches the ** dict against numpy's allow_pickle: bool
                                      for split, outputs in job.teacher_outputs.items()
                                      for name, value in outputs.items()})
 

@@ -133,6 +133,9 @@ class RayExecutor(Executor):
         if work.job is None:
             self.ran.setdefault(work.stage, {"name": self.name, "ran_on": "coordinator", "blocked": []})
             return work.fn(work.dataset)
+        if work.keep is None:
+            raise PluginError(f"stage {work.stage}: its training job comes without keep, so what it trains could "
+                              "not be stored")
         from ray.train import RunConfig, ScalingConfig
         from ray.train.v2.api.data_parallel_trainer import DataParallelTrainer
 
@@ -156,6 +159,9 @@ class RayExecutor(Executor):
 
                 cause = exc.__cause__ or exc
                 raise PluginError(f"stage {work.stage}: Ray Train workers failed: {ledger_message(cause)}") from exc
+            if result.checkpoint is None:
+                raise PluginError(f"stage {work.stage}: Ray Train finished without rank 0's checkpoint, so there "
+                                  "is no student to store")
             directory = Path(result.checkpoint.path)
             evidence = json.loads((directory / EVIDENCE).read_text())
             ran = self.ran.setdefault(work.stage, {"name": self.name, "ran_on": "ray train workers", "nodes": [],

@@ -70,7 +70,9 @@ def _work(run, trainer, student_spec: Mapping[str, Any], role: str, dataset: str
         directory = run.ctx.scratch / "students" / f"{role}-saving"
         shutil.rmtree(directory, ignore_errors=True)
         try:
-            return keep(directory, job(run.ctx, directory), [])  # its records went to the ledger as it ran
+            facts = job(run.ctx, directory)
+            assert facts is not None  # the coordinator trains alone, outside a process group: it is rank 0
+            return keep(directory, facts, [])  # its records went to the ledger as it ran
         finally:
             shutil.rmtree(directory, ignore_errors=True)
 
