@@ -71,7 +71,7 @@ class CausalLMEvaluator(Evaluator):
             model = local_model(teacher)
             own = Generator(net.backbone, tokenizer, device)
             if model is not None:
-                reference = Generator(model, teacher.tokenizer, teacher.device)
+                reference = Generator(model, teacher.tokenizer, teacher.device)  # type: ignore[attr-defined]  # a local teacher's (HFTeacher)
                 answers = race({"student": own, "teacher": reference}, prompts, max_new_tokens)
                 theirs = answers["teacher"]
                 evaluation.metrics["teacher_tokens_per_s"] = theirs.tokens_per_s
@@ -103,7 +103,8 @@ class CausalLMEvaluator(Evaluator):
             if model is not None and mine_ll is not None:
                 theirs_ll = mean_log_likelihood(lambda ids, mask: model(input_ids=ids, attention_mask=mask).logits,
                                                 tokenizer, prompts, max_length=length, batch_size=16,
-                                                device=teacher.device)
+                                                device=teacher.device)  # type: ignore[attr-defined]  # a local teacher's (HFTeacher)
+                assert theirs_ll is not None  # the student's prompts and tokenizer: mine_ll found tokens in them
                 evaluation.metrics["teacher_perplexity"] = math.exp(-theirs_ll)
                 evaluation.metrics["retained"] = retained(evaluation.metrics["perplexity"],
                                                           evaluation.metrics["teacher_perplexity"],

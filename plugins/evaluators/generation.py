@@ -23,6 +23,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import torch
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 
 @dataclass
@@ -38,9 +43,9 @@ class Answers:
 class Generator:
     """A local causal LM with its tokenizer and device: what :func:`race` times."""
 
-    model: object
-    tokenizer: object
-    device: object
+    model: PreTrainedModel
+    tokenizer: PreTrainedTokenizerBase
+    device: torch.device | str
 
     def stops(self) -> set[int]:
         ids = self.model.generation_config.eos_token_id
@@ -61,7 +66,8 @@ class Generator:
 
         def generate(ids):
             with torch.no_grad():
-                return self.model.generate(ids, attention_mask=torch.ones_like(ids), generation_config=config)
+                return self.model.generate(ids, attention_mask=torch.ones_like(ids),  # type: ignore[operator]  # typed through Module.__getattr__
+                                           generation_config=config)
         return generate
 
 
@@ -71,7 +77,7 @@ def race(generators: dict[str, Generator], prompts: list[str], max_new_tokens: i
 
     names = list(generators)
     calls = {name: generators[name].fixed_length(max_new_tokens) for name in names}
-    ids = {name: [] for name in names}
+    ids: dict[str, list[list[int]]] = {name: [] for name in names}
     seconds = dict.fromkeys(names, 0.0)
     for index, prompt in enumerate(prompts):
         for name in names if index % 2 == 0 else names[::-1]:
@@ -82,7 +88,7 @@ def race(generators: dict[str, Generator], prompts: list[str], max_new_tokens: i
             seconds[name] += time.perf_counter() - started
             ids[name].append(until_stop([int(t) for t in output[0, encoded.shape[1]:]], generator.stops()))
     produced = len(prompts) * max_new_tokens
-    return {name: Answers(ids[name], [generators[name].tokenizer.decode(a, skip_special_tokens=True)
+    return {name: Answers(ids[name], [generators[name].tokenizer.decode(a, skip_special_tokens=True)  # type: ignore[misc]  # one sequence of ids decodes to one str
                                       for a in ids[name]], produced / max(seconds[name], 1e-9))
             for name in names}
 

@@ -66,13 +66,13 @@ class GGUFExporter(Exporter):
         if not isinstance(tolerance, (int, float)) or isinstance(tolerance, bool) or not 0 < tolerance < 1:
             raise ConfigError(f"exporter gguf: tolerance must be a number between 0 and 1, got {tolerance!r}")
         sample = check_texts(student, texts)[:CHECK_TEXTS]
-        check_llama(student.net.backbone.config)  # refused before anything is written
-        pre_tokenizer(student.tokenizer)
+        check_llama(student.net.backbone.config)  # type: ignore[attr-defined]  # (HFStudent's) refused before anything is written
+        pre_tokenizer(student.tokenizer)  # type: ignore[attr-defined]  # the built-in trainers' HFStudent
         dest = Path(dest)
         dest.mkdir(parents=True, exist_ok=True)
         path = dest / MODEL
         try:
-            write_gguf(student.net.backbone, student.tokenizer, path, dtype)
+            write_gguf(student.net.backbone, student.tokenizer, path, dtype)  # type: ignore[attr-defined]  # the built-in trainers' HFStudent
             report = check_gguf(student, path, texts=sample) | {"dtype": dtype, "tolerance": tolerance,
                                                                  "bytes": path.stat().st_size}
             # the report stays, the evidence of a failed check; the model that failed it does not
@@ -183,6 +183,7 @@ def pre_tokenizer(tokenizer) -> str:
 
 
 def _add_tokenizer(writer, tokenizer, pre: str, vocab_size: int) -> None:
+    from gguf import TokenType
     from gguf.vocab import BpeVocab, SpecialVocab
 
     with tempfile.TemporaryDirectory() as directory:
@@ -197,8 +198,8 @@ def _add_tokenizer(writer, tokenizer, pre: str, vocab_size: int) -> None:
                               f"{vocab_size} embeddings")
         # ids the tokenizer never assigns still have embedding rows: llama.cpp wants one token per row
         for index in range(len(tokens), vocab_size):
-            tokens.append(f"[PAD{index}]")
-            types.append(5)  # UNUSED
+            tokens.append(f"[PAD{index}]".encode())  # the writer encodes every token as UTF-8
+            types.append(TokenType.UNUSED)
         writer.add_tokenizer_model("gpt2")
         writer.add_tokenizer_pre(pre)
         writer.add_token_list(tokens)
@@ -216,18 +217,18 @@ def check_gguf(student: Student, path: Path, texts: list[str]) -> dict:
     reloaded = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name, dtype=torch.float32).eval()
     tokenizer = AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name)
     expected = student.predict(texts)
-    actual = topk_outputs(lambda ids, mask: reloaded(input_ids=ids, attention_mask=mask).logits, student.tokenizer,
-                          texts, max_length=student.max_length, top_k=expected["topk_ids"].shape[-1], batch_size=8,
+    actual = topk_outputs(lambda ids, mask: reloaded(input_ids=ids, attention_mask=mask).logits, student.tokenizer,  # type: ignore[attr-defined]  # the built-in trainers' HFStudent
+                          texts, max_length=student.max_length, top_k=expected["topk_ids"].shape[-1], batch_size=8,  # type: ignore[attr-defined]  # the built-in trainers' HFStudent
                           device=torch.device("cpu"))
     report = agreement("causal-lm", expected, actual)
     real = expected["attention_mask"].astype(bool)
     same = expected["topk_ids"][real] == actual["topk_ids"][real]
     gaps = np.abs(expected["topk_logprobs"][real] - actual["topk_logprobs"][real])[same]
-    split_alike = sum(tokenizer(t)["input_ids"] == student.tokenizer(t)["input_ids"] for t in texts)
+    split_alike = sum(tokenizer(t)["input_ids"] == student.tokenizer(t)["input_ids"] for t in texts)  # type: ignore[attr-defined]  # the built-in trainers' HFStudent
     return report | {
         "texts": len(texts), "max_logprob_difference": float(gaps.max()) if gaps.size else float("inf"),
         "texts_tokenized_alike": int(split_alike),
         # the file pads the vocabulary to the embedding rows; the student's own ids must read back as they were
-        "vocabulary_matches": {t: i for t, i in tokenizer.get_vocab().items() if i < len(student.tokenizer)}
-        == student.tokenizer.get_vocab(),
+        "vocabulary_matches": {t: i for t, i in tokenizer.get_vocab().items() if i < len(student.tokenizer)}  # type: ignore[attr-defined]  # the built-in trainers' HFStudent
+        == student.tokenizer.get_vocab(),  # type: ignore[attr-defined]  # the built-in trainers' HFStudent
     }

@@ -151,7 +151,8 @@ def replace(text: str, spans: list[Found], operator: str, secret: bytes) -> str:
             merged[-1][2] = end
         else:
             merged.append([entity, start, end])
-    parts, last = [], 0
+    parts: list[str] = []
+    last = 0
     for entity, start, end in merged:
         value = f"<{entity}>" if operator == "placeholder" else pseudonym(secret, entity, text[start:end])
         parts += (text[last:start], value)

@@ -208,7 +208,7 @@ class Verdicts:
         free = self._region_free(candidate, leniency)
         if free is not None:
             return free
-        if leniency >= _VALID and too_short(candidate, region):
+        if leniency >= _VALID and region is not None and too_short(candidate, region):
             return False
         try:
             number = parse(candidate, region, keep_raw_input=True)
@@ -296,18 +296,27 @@ def _shortest_national_number(region: str) -> int | None:
         return None
     lengths = []
     for sharing in region_codes_for_country_code(code):
-        possible = [n for n in PhoneMetadata.metadata_for_region(sharing).general_desc.possible_length if n > 0]
+        general = _metadata(sharing).general_desc
+        assert general is not None  # every region's metadata describes its numbers in general
+        possible = [n for n in general.possible_length if n > 0]
         if not possible:
             return None
         lengths.append(min(possible))
-    rule = PhoneMetadata.metadata_for_region(region).national_prefix_transform_rule or ""
+    rule = _metadata(region).national_prefix_transform_rule or ""
     added = sum(char.isdigit() for char in re.sub(r"\\\d", "", rule))  # its literal digits, not its \1 groups
     return min(lengths) - added
 
 
 @cache
 def _international_prefix(region: str) -> re.Pattern[str]:
-    return re.compile(PhoneMetadata.metadata_for_region(region).international_prefix or "(?!)")
+    return re.compile(_metadata(region).international_prefix or "(?!)")
+
+
+def _metadata(region: str) -> PhoneMetadata:
+    """``region``'s metadata; only for a region with a country calling code, which always has some."""
+    metadata = PhoneMetadata.metadata_for_region(region)
+    assert metadata is not None  # the callers pass regions _shortest_national_number found a country code for
+    return metadata
 
 
 def _self_check() -> str | None:

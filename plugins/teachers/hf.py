@@ -27,6 +27,7 @@ from stillroom.plugins.devices import check_device
 
 if TYPE_CHECKING:
     import torch
+    from transformers import PreTrainedModel
 
 # torch and transformers load on first use, inside the methods: registering this
 # plugin must not cost every ``stillroom`` command the seconds they take to import.
@@ -203,7 +204,7 @@ class HFTeacher(Teacher):
         return pick_device(self.requested_device)
 
     @cached_property
-    def model(self) -> torch.nn.Module:
+    def model(self) -> PreTrainedModel:
         from transformers import AutoModel, AutoModelForCausalLM, AutoModelForSequenceClassification
 
         from stillroom.plugins.devices import inference_dtype

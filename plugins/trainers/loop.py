@@ -94,13 +94,16 @@ def fit(
     torch.manual_seed(options.seed)
     net.to(device).train()
     rank, world = _group()
-    step_fn = _Step(net, loss_fn)
+    step_fn: nn.Module = _Step(net, loss_fn)
+    # DDP exchanges gradients on the backward that ends an accumulation, not on each one
+    no_sync: Callable[[], contextlib.AbstractContextManager[Any]] = contextlib.nullcontext
     if world > 1:
         from torch.nn.parallel import DistributedDataParallel
 
         # a trainer's loss may reach past forward (hidden states, a label head) or leave a parameter out
         # of a step: DDP wraps the loss, and looks for parameters that got no gradient
-        step_fn = DistributedDataParallel(step_fn, find_unused_parameters=True)
+        ddp = DistributedDataParallel(step_fn, find_unused_parameters=True)
+        step_fn, no_sync = ddp, ddp.no_sync
     writes = state_dir if rank == 0 else None
     batches_per_epoch = math.ceil(len(examples) / options.batch_size)
     steps_per_epoch = math.ceil(batches_per_epoch / options.grad_accum)
@@ -154,8 +157,7 @@ def fit(
                 mine, share = shard(batches[b], rank, world)
                 batch = examples.batch(mine, device)
                 stepping = (b + 1) % options.grad_accum == 0 or b + 1 == len(batches)
-                # DDP exchanges gradients on the backward that ends an accumulation, not on each one
-                with contextlib.nullcontext() if stepping or world == 1 else step_fn.no_sync():
+                with contextlib.nullcontext() if stepping else no_sync():
                     with autocast():
                         loss = step_fn(batch)
                     (loss * (share * world) / options.grad_accum).backward()

@@ -14,12 +14,15 @@ its whole key/value group, and SmolLM2's 3 groups leave no room.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
 
 from stillroom.errors import ConfigError
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel
 
 CALIBRATION = 64  # training texts the activations are averaged over
 MLP_PARTS = ("gate_proj", "up_proj", "down_proj")
@@ -35,7 +38,7 @@ def parse_request(width: Any) -> int:
     return keep
 
 
-def prune_width(model: nn.Module, tokenizer, texts: list[str], width: Any, *, max_length: int) -> dict:
+def prune_width(model: PreTrainedModel, tokenizer, texts: list[str], width: Any, *, max_length: int) -> dict:
     """Prune ``model``'s MLPs in place to ``width``'s size, measured on ``texts``; what was measured and kept."""
     keep = parse_request(width)
     blocks = _mlps(model)
@@ -55,7 +58,7 @@ def prune_width(model: nn.Module, tokenizer, texts: list[str], width: Any, *, ma
 def neuron_importance(model: nn.Module, blocks: list[nn.Module], tokenizer, texts: list[str], *,
                       max_length: int, batch_size: int = 16) -> list[torch.Tensor]:
     """Each block's mean |activation| per MLP neuron over the real (unpadded) tokens of ``texts``."""
-    totals = [torch.zeros(block.down_proj.in_features, dtype=torch.float64) for block in blocks]
+    totals = [torch.zeros(_part(block, "down_proj").in_features, dtype=torch.float64) for block in blocks]
     mask_now: dict[str, torch.Tensor] = {}
 
     def recorder(index: int):
@@ -64,7 +67,7 @@ def neuron_importance(model: nn.Module, blocks: list[nn.Module], tokenizer, text
             totals[index] += (inputs[0].abs() * weights).sum(dim=(0, 1)).double().cpu()
         return hook
 
-    handles = [block.down_proj.register_forward_pre_hook(recorder(i)) for i, block in enumerate(blocks)]
+    handles = [_part(block, "down_proj").register_forward_pre_hook(recorder(i)) for i, block in enumerate(blocks)]
     device = next(model.parameters()).device
     was_training, count = model.training, 0
     model.eval()
@@ -83,30 +86,39 @@ def neuron_importance(model: nn.Module, blocks: list[nn.Module], tokenizer, text
     return [total / max(count, 1) for total in totals]
 
 
-def keep_neurons(model: nn.Module, blocks: list[nn.Module], kept: list[list[int]]) -> None:
+def keep_neurons(model: PreTrainedModel, blocks: list[nn.Module], kept: list[list[int]]) -> None:
     """Slice each block's MLP to its ``kept`` neurons (rows of gate and up, columns of down), in place."""
     widths = {len(k) for k in kept}
     if len(widths) != 1 or len(kept) != len(blocks):
         raise ValueError("every block keeps the same number of MLP neurons (the config has one intermediate_size)")
     for block, neurons in zip(blocks, kept, strict=True):
-        index = torch.as_tensor(neurons, device=block.down_proj.weight.device)
-        block.gate_proj, block.up_proj = _rows(block.gate_proj, index), _rows(block.up_proj, index)
-        block.down_proj = _columns(block.down_proj, index)
+        index = torch.as_tensor(neurons, device=_part(block, "down_proj").weight.device)
+        block.gate_proj = _rows(_part(block, "gate_proj"), index)
+        block.up_proj = _rows(_part(block, "up_proj"), index)
+        block.down_proj = _columns(_part(block, "down_proj"), index)
         if hasattr(block, "intermediate_size"):
-            block.intermediate_size = len(neurons)
+            block.intermediate_size = len(neurons)  # type: ignore[assignment]  # torch types Module.__setattr__ for tensors and modules; an int is a plain attribute
     model.config.intermediate_size = widths.pop()
 
 
-def _mlps(model: nn.Module) -> list[nn.Module]:
+def _mlps(model: PreTrainedModel) -> list[nn.Module]:
     from stillroom.plugins.trainers.build import layer_stack
 
     parent, attr = layer_stack(model)
     blocks = [getattr(block, "mlp", None) for block in getattr(parent, attr)]
-    if not blocks or any(b is None or not all(isinstance(getattr(b, p, None), nn.Linear) for p in MLP_PARTS)
-                         for b in blocks) or not hasattr(model.config, "intermediate_size"):
+    gated = [b for b in blocks if isinstance(b, nn.Module) and
+             all(isinstance(getattr(b, p, None), nn.Linear) for p in MLP_PARTS)]
+    if not blocks or len(gated) != len(blocks) or not hasattr(model.config, "intermediate_size"):
         raise ConfigError(f"student.width prunes gated MLPs (gate_proj, up_proj, down_proj, as Llama-family models "
                           f"have); {type(model).__name__} has none")
-    return blocks
+    return gated
+
+
+def _part(block: nn.Module, name: str) -> nn.Linear:
+    """One of a gated MLP's projections (``MLP_PARTS``), as the ``nn.Linear`` that :func:`_mlps` found it is."""
+    linear = getattr(block, name)
+    assert isinstance(linear, nn.Linear)  # _mlps refuses a block whose projections are not
+    return linear
 
 
 def _rows(linear: nn.Linear, index: torch.Tensor) -> nn.Linear:
