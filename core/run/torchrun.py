@@ -89,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         distributed.all_gather_object(ranks, {"node": socket.gethostname(), "blocked": blocked_since(0)})
         if facts is not None:
             (out / EVIDENCE).write_text(json.dumps({"facts": facts, "records": records, "ranks": ranks}))
+        distributed.barrier()  # ranks leave the group together: gloo aborts a process whose peers left first
     except StillroomError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -88,10 +88,11 @@ def train_rank(config: dict[str, Any]) -> None:
         distributed.all_gather_object(ranks, {"node": socket.gethostname(), "blocked": _blocked[start:]})
         if facts is None:
             ray.train.report({})  # every rank reports; only rank 0 has a student
-            return
-        (directory / EVIDENCE).write_text(json.dumps({"facts": facts, "records": records, "ranks": ranks}))
-        ray.train.report({"epochs": sum(kind == "train.epoch" for kind, _ in records)},
-                         checkpoint=ray.train.Checkpoint.from_directory(str(directory)))
+        else:
+            (directory / EVIDENCE).write_text(json.dumps({"facts": facts, "records": records, "ranks": ranks}))
+            ray.train.report({"epochs": sum(kind == "train.epoch" for kind, _ in records)},
+                             checkpoint=ray.train.Checkpoint.from_directory(str(directory)))
+        distributed.barrier()  # ranks leave the group together: gloo aborts a process whose peers left first
     finally:
         shutil.rmtree(directory, ignore_errors=True)  # reported: Ray Train copied it into its storage
         distributed.destroy_process_group()
