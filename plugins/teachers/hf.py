@@ -220,7 +220,7 @@ class HFTeacher(Teacher):
         return model.to(self.device).eval()  # type: ignore[arg-type]  # transformers' typed wrapper of to() misses devices
 
     @property
-    def _weights(self) -> dict[str, str]:
+    def _weights(self) -> dict[str, Any]:
         """What ``from_pretrained`` needs besides the directory: the GGUF file's name, when there is one."""
         return {"gguf_file": self.gguf.name} if self.gguf else {}
 
