@@ -44,7 +44,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -367,7 +367,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             texts = [r["text"] for r in synthetic["records"]][:args.speed_n]
             speed = throughput(texts, profiles, args.rounds, workdir)
     return {
-        "measured_at": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
+        "measured_at": datetime.now(UTC).strftime("%Y-%m-%d"),
         "command": " ".join(["benchmarks/pii.py", *args.argv]),
         "rule": "a gold span is found when detected spans cover >= 50% of its characters (all PII: any detected "
                 "type; per entity: compatible types); a detection is correct when >= 50% of its characters lie in "
