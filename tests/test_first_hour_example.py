@@ -55,14 +55,16 @@ def test_the_own_data_example_runs_from_a_clean_workspace_to_a_release_request_m
     outcome = json.loads(ran.stdout)  # under --json stdout is the JSON alone
     assert outcome["request_id"], ran.stderr[-2000:]
     assert " teacher " in ran.stderr and "from cache" in ran.stderr  # the prepared teacher, reused
-    # every gate passes: quality, fidelity, slices, PII and size; latency too where the machine is not
-    # oversubscribed. It is CPU time per request, robust to waiting for a core, but not to sharing one:
-    # on the two test cores at load 15 a 2-layer student's CPU p95 was 9 ms (200 requests, three repeats
-    # within 7%), over the example's 5 ms; so on a machine that busy the latency gate may fail, and then
-    # the run must exit 1 and say so
-    busy = os.getloadavg()[0] / (os.cpu_count() or 1) > 1
-    allowed = {"latency_ms_p95[cpu-server]"} if busy else set()
-    assert set(outcome["failed_gates"]) <= allowed, ran.stderr[-3000:]
-    assert ran.returncode == (1 if outcome["failed_gates"] else 0)
-    if outcome["failed_gates"]:
+    # every gate passes: quality, fidelity, slices, PII and size. Latency is measured, not assumed: the
+    # CPU time per request on whatever machine runs this, robust to waiting for a core but not to sharing one
+    # or to a slower one (on the two test cores at load 15 a 2-layer student's CPU p95 was 9 ms, over the
+    # example's 5 ms; CI's machine measured over it too). So the latency gate must agree with the
+    # measurement the run reports: fail exactly when its p95 is over the target, and the run then exits 1
+    # and says so
+    latency = outcome["stages"]["evaluate"]["metrics"]["student"]["latency"]
+    over = latency["p95_ms"] > 5
+    assert set(outcome["failed_gates"]) == ({"latency_ms_p95[cpu-server]"} if over else set()), \
+        (latency, ran.stderr[-3000:])
+    assert ran.returncode == (1 if over else 0)
+    if over:
         assert ran.stderr.rstrip().endswith("release gates failed: latency_ms_p95[cpu-server]")
