@@ -34,7 +34,7 @@ sys.path.insert(0, str(REPO))  # tests/tinymodels.py builds the tiny teacher
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=REPO.parent.parent / "shared" / "data" / "banking77" / "train.csv")
+    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data" / "banking77" / "train.csv")
     parser.add_argument("--records", type=int, default=4096)
     parser.add_argument("--quick", action="store_true", help="1,024 records")
     args = parser.parse_args()
