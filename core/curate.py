@@ -32,7 +32,9 @@ With a causal-LM teacher and ``curate.answer``, the ``answer`` step (after
 rebalancing, before canaries) has the teacher answer every prompt kept; the
 answers come scrubbed, with their mean token log-probs (``answered``), and a
 prompt is dropped whose answer still holds PII, is empty, scores below
-``min_logprob`` (nats) or, with its prompt, duplicates an earlier pair.
+``min_logprob`` (nats) or, with its prompt, duplicates an earlier pair. A
+teacher that gives no log-prob for an answer (an endpoint that returns none)
+stops a run that sets ``min_logprob``: the filter cannot read what is not there.
 
 Reason codes: ``scrub_residual`` (a generated record or answer in which the residual
 scan still finds PII), ``empty_text`` (a generator that wrote nothing), ``off_slice``
@@ -317,10 +319,11 @@ def curate(
                         [it.answer or "" for it in items] if answers is not None else None)
 
 
-def answered(prompts: list[str], answer: Callable[[list[str]], list[tuple[str, float]]],
+def answered(prompts: list[str], answer: Callable[[list[str]], list[tuple[str, float | None]]],
              scrub: Scrubber | Scrub | None, field_name: str) -> dict[str, Any]:
     """The teacher's answers to ``prompts``, scrubbed before anything keeps them (a model can write PII it
-    learned), with each one's mean token log-prob and the rows whose residual scan still finds PII.
+    learned), with each one's mean token log-prob (None where the teacher gave none: an endpoint that returns no
+    log-probs) and the rows whose residual scan still finds PII.
 
     The result holds no unscrubbed text, so it can be cached as an artifact: ``{"answers", "mean_logprob",
     "residual": [row, ...], "scrub": report or None}``. ``field_name`` is the field the scrubber reads.
@@ -328,7 +331,7 @@ def answered(prompts: list[str], answer: Callable[[list[str]], list[tuple[str, f
     made = answer(list(prompts)) if prompts else []
     if len(made) != len(prompts):
         raise ConfigError(f"the teacher answered {len(prompts)} prompts with {len(made)} answers")
-    texts, means = [text for text, _ in made], [float(mean) for _, mean in made]
+    texts, means = [text for text, _ in made], [None if mean is None else float(mean) for _, mean in made]
     residual: list[int] = []
     report = None
     if scrub is not None and texts:
@@ -549,17 +552,24 @@ class _Run:
         made = answers([self.text(it) for it in items])
         residual, reasons = set(made["residual"]), Counter[str]()
         floor = options.min_logprob if options.min_logprob is not None else -math.inf
-        candidates = []
+        candidates, unscored = [], 0
         for k, item in enumerate(items):
-            item.answer = made["answers"][k]
+            item.answer, mean = made["answers"][k], made["mean_logprob"][k]
             if k in residual:
                 self.drop(item, "answer", "scrub_residual", reasons)
             elif not item.answer.strip():
                 self.drop(item, "answer", "empty_text", reasons)
-            elif made["mean_logprob"][k] < floor:
+            elif mean is None:
+                unscored += 1  # kept without a floor; with one, a filter that cannot read it must not pass it
+                candidates.append(item)
+            elif mean < floor:
                 self.drop(item, "answer", "low_logprob", reasons)
             else:
                 candidates.append(item)
+        if unscored and options.min_logprob is not None:
+            raise ConfigError(f"curate.answer.min_logprob filters on the teacher's token log-probs, and the teacher "
+                              f"gave none for {unscored} of its {len(items)} answers (an endpoint must return "
+                              "logprobs, as vLLM does); serve it where it does, or remove min_logprob")
         pairs = [_Item({self.text_field: f"{self.text(it)} {it.answer}"}, it.index, it.origin) for it in candidates]
         kept = []
         for item, reason in zip(candidates, self.duplicates(pairs, _Index(self.options.dedupe)), strict=True):

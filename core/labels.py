@@ -3,6 +3,8 @@
 Outputs are stored as ``.npz`` bytes in the artifact store and remembered
 under ``labels/<teacher fingerprint>/<input digest>``, so a second student
 distilled from the same teacher on the same texts never runs the teacher again.
+A causal-LM teacher's curated answers (``curate.answer``) are cached the same
+way, under ``answers/``: scrubbed, with their log-probs (``teacher_answers``).
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from stillroom.errors import PluginError
 if TYPE_CHECKING:
     import numpy as np
 
-    from stillroom.components import Teacher
+    from stillroom.components import Scrubber, Teacher
+    from stillroom.curate import AnswerOptions
 
 
 @dataclass
@@ -69,3 +72,31 @@ def cache_key(teacher: Teacher, texts: list[str]) -> str:
 def inputs_digest(texts: list[str]) -> str:
     """sha256 of the texts in order; order matters because outputs are aligned with it."""
     return sha256_bytes(canonical_json(list(texts)))
+
+
+def teacher_answers(teacher: Teacher, prompts: list[str], options: AnswerOptions, artifacts: ArtifactStore, *,
+                    seed: int, scrubber: Scrubber | None, text_field: str) -> tuple[dict[str, Any], str]:
+    """The teacher's scrubbed, scored answers to ``prompts`` (``curate.answered``) and their artifact's digest.
+
+    Keyed by the teacher, the prompts, the answer options (less ``min_logprob``, which filters the answers and
+    does not change them), the seed and the scrubber, so a re-run reads the artifact back instead of
+    generating again; the artifact holds only scrubbed answers. The scrubber reads its first field, or
+    ``text_field`` when it names none. What the curate stage's ``answer`` step and the causal-LM
+    benchmark's sequence-KD arm both train on.
+    """
+    from functools import partial
+
+    from stillroom.curate import answered
+
+    field_name = (scrubber.options.get("fields") or [text_field])[0] if scrubber is not None else text_field
+    settings = options.model_dump(exclude={"min_logprob"})
+    scrubbed_by = sha256_bytes(canonical_json({"name": scrubber.name, "options": scrubber.options})) \
+        if scrubber is not None else "none"
+    key = (f"answers/{teacher.fingerprint()}/{inputs_digest(prompts)}/"
+           f"{sha256_bytes(canonical_json({**settings, 'seed': seed}))}/{scrubbed_by}")
+    digest = artifacts.recall(key)
+    if digest is None:
+        made = answered(prompts, partial(teacher.answer, seed=seed, **settings), scrubber, field_name)
+        digest = artifacts.put_json(made)
+        artifacts.remember(key, digest)
+    return artifacts.read_json(digest), digest

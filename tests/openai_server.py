@@ -5,7 +5,10 @@ It implements what the ``openai`` teacher uses: ``GET /v1/models``,
 ``return_tokens_as_token_ids``) and ``POST /v1/chat/completions`` (with
 ``logprobs``, ``top_logprobs`` and ``return_tokens_as_token_ids``, rendering
 the messages with the tokenizer's chat template when it has one); greedy
-decoding. ``faults`` makes it answer the ways broken or differently built
+decoding at temperature 0, else sampling with ``top_p`` and the request's
+``seed``; the chosen tokens' own log-probs (``token_logprobs``, chat
+``logprob``) are the model's, before temperature and top-p, as vLLM reports
+them by default. ``faults`` makes it answer the ways broken or differently built
 servers do, so the teacher's errors are tested against real HTTP.
 """
 
@@ -28,7 +31,7 @@ FAULTS = {
     "http-500": "every POST answers 500, as a server out of memory does",
     "not-json": "every POST answers 200 with an HTML page",
     "echo-422": "every POST answers 422 quoting the request's input, as FastAPI's validation errors do",
-    "no-logprobs": "chat answers carry no logprobs, as a server that ignores the parameter",
+    "no-logprobs": "answers carry no logprobs, as a server that ignores the parameter",
     "legacy-top-logprobs": "chat top_logprobs as the completions API's {token: logprob} object, not a list",
     "text-tokens": "tokens as text, ignoring return_tokens_as_token_ids, as TGI does",
     "positive-logprobs": "chat log-probs above zero",
@@ -52,22 +55,30 @@ class ModelServer(ThreadingHTTPServer):
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}/v1"
 
-    def greedy(self, ids: list[int], max_tokens: int) -> tuple[list[int], torch.Tensor]:
-        """The greedy continuation, and the log-probs after every position of prompt + continuation."""
+    def greedy(self, ids: list[int], max_tokens: int, sampling: dict | None = None) -> tuple[list[int], torch.Tensor]:
+        """The continuation, greedy or sampled as ``sampling`` (the request) asks, and the model's log-probs
+        after every position of prompt + continuation."""
+        sampling = sampling or {}
+        temperature = float(sampling.get("temperature") or 0)
+        generator = torch.Generator().manual_seed(int(sampling.get("seed") or 0))
         with self.lock, torch.no_grad():
             generated: list[int] = []
             for _ in range(max_tokens):
-                logits = self.model(input_ids=torch.tensor([ids + generated])).logits[0]
-                generated.append(int(logits[-1].argmax()))
+                logits = self.model(input_ids=torch.tensor([ids + generated])).logits[0, -1]
+                if temperature > 0:
+                    generated.append(_sample(logits / temperature, float(sampling.get("top_p", 1.0)), generator))
+                else:
+                    generated.append(int(logits.argmax()))
             logprobs = torch.log_softmax(self.model(input_ids=torch.tensor([ids + generated])).logits[0], dim=-1)
         return generated, logprobs
 
     def token(self, token_id: int, as_ids: bool) -> str:
         return f"token_id:{token_id}" if as_ids else self.tokenizer.convert_ids_to_tokens(token_id)
 
-    def complete(self, prompt: str, max_tokens: int, top_k: int | None, echo: bool, as_ids: bool) -> dict:
+    def complete(self, prompt: str, max_tokens: int, top_k: int | None, echo: bool, as_ids: bool,
+                 sampling: dict | None = None) -> dict:
         ids = self.tokenizer(prompt)["input_ids"]
-        generated, logprobs = self.greedy(ids, max_tokens)
+        generated, logprobs = self.greedy(ids, max_tokens, sampling)
         choice = {"text": self.tokenizer.decode(generated, skip_special_tokens=True), "finish_reason": "length"}
         if top_k:
             shown = (ids if echo else []) + generated
@@ -81,17 +92,20 @@ class ModelServer(ThreadingHTTPServer):
                 }
                 for p in range(len(shown))
             ]
-            choice["logprobs"] = {"tokens": [self.token(i, as_ids) for i in shown], "top_logprobs": tops}
+            chosen = [None if first + p == 0 else float(logprobs[first + p - 1, token]) for p, token in enumerate(shown)]
+            choice["logprobs"] = {"tokens": [self.token(i, as_ids) for i in shown], "token_logprobs": chosen,
+                                  "top_logprobs": tops}
         return choice
 
-    def chat(self, messages: list[dict], max_tokens: int, top_k: int | None, as_ids: bool) -> dict:
+    def chat(self, messages: list[dict], max_tokens: int, top_k: int | None, as_ids: bool,
+             sampling: dict | None = None) -> dict:
         if self.tokenizer.chat_template:
             ids = self.tokenizer.apply_chat_template(
                 messages, add_generation_prompt=True, tokenize=True, return_dict=False
             )
         else:  # as servers without a template did: the contents, one per line
             ids = self.tokenizer("\n".join(m["content"] for m in messages))["input_ids"]
-        generated, logprobs = self.greedy(ids, max_tokens)
+        generated, logprobs = self.greedy(ids, max_tokens, sampling)
         choice = {
             "index": 0,
             "message": {"role": "assistant", "content": self.tokenizer.decode(generated, skip_special_tokens=True)},
@@ -165,15 +179,18 @@ class Handler(BaseHTTPRequestHandler):
                 {
                     "index": i,
                     **self.server.complete(
-                        p, body.get("max_tokens", 16), body.get("logprobs"), body.get("echo", False), as_ids
+                        p, body.get("max_tokens", 16), body.get("logprobs"), body.get("echo", False), as_ids, body
                     ),
                 }
                 for i, p in enumerate(prompts)
             ]
+            if "no-logprobs" in faults:
+                for choice in choices:
+                    choice.pop("logprobs", None)
             return self._send(200, {"object": "text_completion", "model": self.server.name, "choices": choices})
         if self.path == "/v1/chat/completions":
             top_k = body.get("top_logprobs", 0) if body.get("logprobs") else None
-            answer = self.server.chat(body["messages"], body.get("max_tokens", 16), top_k, as_ids)
+            answer = self.server.chat(body["messages"], body.get("max_tokens", 16), top_k, as_ids, body)
             return self._send(200, _break(answer, faults))
         self._send(404, {"error": "not found"})
 
@@ -188,6 +205,15 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
+def _sample(logits: torch.Tensor, top_p: float, generator: torch.Generator) -> int:
+    """A token drawn from the smallest set of the most likely ones holding ``top_p`` of the mass."""
+    probs = torch.softmax(logits.float(), dim=-1)
+    ordered, order = probs.sort(descending=True)
+    keep = (ordered.cumsum(0) - ordered) < top_p  # the first token is always kept
+    ordered = ordered * keep
+    return int(order[torch.multinomial(ordered / ordered.sum(), 1, generator=generator)])
+
+
 def _break(answer: dict, faults: set[str]) -> dict:
     """A chat answer as a server with ``faults`` would give it."""
     content = (answer["choices"][0]["logprobs"] or {}).get("content") or []
@@ -198,6 +224,7 @@ def _break(answer: dict, faults: set[str]) -> dict:
             entry["top_logprobs"] = {t["token"]: t["logprob"] for t in entry["top_logprobs"]}
     if "positive-logprobs" in faults:
         for entry in content:
+            entry["logprob"] = abs(entry["logprob"]) + 1.0
             for top in entry["top_logprobs"]:
                 top["logprob"] = abs(top["logprob"]) + 1.0
     return answer

@@ -5,6 +5,7 @@ cached, and sequence-level KD trains on them."""
 from __future__ import annotations
 
 import json
+import re
 import statistics
 
 import pytest
@@ -163,3 +164,110 @@ def test_a_train_time_answer_length_is_refused_when_curate_answered(tmp_path):
     with pytest.raises(ConfigError, match="set curate.answer.max_new_tokens"):
         TokenKDTrainer({}, tm.context(tmp_path)).train({"method": "sequence", "max_new_tokens": 8}, data, {},
                                                         tm.context(tmp_path))
+
+
+def test_an_endpoint_teachers_answers_are_scrubbed_and_filtered_on_the_log_probs_it_returns(workspace, teacher_dir):
+    """The same model behind an OpenAI-compatible endpoint (vLLM's API, on loopback): the pipeline's curate
+    stage has it answer through ``answer``, scrubs what it wrote and filters on the log-probs the endpoint sent."""
+    from openai_server import serve
+
+    from stillroom.config import parse_spec
+    from stillroom.pipeline import run_pipeline
+    from stillroom.run.datasets import load_dataset
+
+    source = workspace.root / "queries.jsonl"
+    source.write_text("".join(json.dumps({"text": t}) + "\n" for t in sorted(set(tm.toy_split(60, 5)[0]))))
+    server = serve(teacher_dir)
+    config = {**json.loads((teacher_dir / "config.json").read_text()), "num_hidden_layers": 1}
+
+    def spec(answer):
+        return parse_spec({
+            "name": "endpoint-answers", "source": {"type": "jsonl", "path": str(source), "classification": "public"},
+            "teacher": {"type": "openai", "task": "causal-lm", "url": server.url, "model": "tiny-llama"},
+            "scrub": {"type": "presidio", "workers": 1},
+            "curate": {"answer": {"max_new_tokens": 32, **answer}},
+            "student": {"init": "config", "config": config, "tokenizer": str(teacher_dir), "epochs": 1,
+                        "batch_size": 16, "method": "sequence"},
+            "baseline": False, "evaluators": [], "exporters": [],
+        })
+
+    try:
+        first = run_pipeline(workspace, spec({}), initiator="op", progress=False)
+        made = workspace.artifacts.read_json(first.artifacts["answers"])
+        assert sum("<EMAIL_ADDRESS>" in a for a in made["answers"]) >= 1
+        assert not any(EMAIL in a or "@" in a for a in made["answers"])
+        assert all(isinstance(m, float) and m <= 0 for m in made["mean_logprob"])
+        floor = statistics.median(made["mean_logprob"])
+        second = run_pipeline(workspace, spec({"min_logprob": floor}), initiator="op", progress=False)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert second.artifacts["answers"] == first.artifacts["answers"]  # cached: the endpoint answered once
+    funnel = workspace.artifacts.read_json(second.artifacts["curation_funnel"])
+    step = next(s for s in funnel["funnel"] if s["step"] == "answer")
+    below = sum(m < floor for k, m in enumerate(made["mean_logprob"])
+                if k not in made["residual"] and made["answers"][k].strip())
+    assert below >= 1 and step["dropped"]["low_logprob"] == below
+    kept = load_dataset(workspace.artifacts, second.artifacts["dataset"])
+    assert len(kept.train.answers) == len(kept.train.texts) == step["out"]
+    assert not any("@" in a for a in kept.train.answers)
+
+
+def _benchmark():
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location("causal_lm", Path(__file__).parents[1] / "benchmarks" / "causal_lm.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    return bench
+
+
+def test_the_benchmarks_arms_train_on_answers_curated_as_the_curate_stage_makes_them(teacher_dir, tmp_path,
+                                                                                       monkeypatch):
+    """benchmarks/causal_lm.py's sequence-KD arm is SFT on the answers a pipeline's ``curate.answer`` would keep:
+    through ``curate`` and ``labels.teacher_answers``, scrubbed, screened against the held-out prompts."""
+    import stillroom.labels
+    from stillroom.cli import plugin_manager
+    from stillroom.plugins.teachers.hf import HFTeacher
+    from stillroom.plugins.trainers import tokens
+
+    bench = _benchmark()
+    ctx = tm.context(tmp_path)
+    ctx.teacher = teacher = HFTeacher({"path": str(teacher_dir), "task": "causal-lm", "max_length": 64}, ctx)
+    scrubber = plugin_manager(None).component("scrubber", "presidio")({"fields": ["text"], "workers": 1}, ctx)
+    texts = sorted(set(tm.toy_split(60, 5)[0]))
+    held_out, train = texts[-6:], texts[:-6] + texts[-2:]  # two training prompts are held-out ones
+    calls = []
+    shared = stillroom.labels.teacher_answers
+    monkeypatch.setattr(stillroom.labels, "teacher_answers", lambda *a, **k: calls.append(a[1]) or shared(*a, **k))
+
+    curated = bench.curated_answers(teacher, train, held_out, lambda text: f"Q: {text}\nA:", 32, ctx, scrubber)
+    funnel = {step["step"]: step for step in curated.result.funnel}
+    assert funnel["contamination"]["dropped"].get("eval_overlap_exact", 0) >= 1
+    # the teacher answered what dedupe and the overlap check kept, as its prompt: none of the held-out prompts
+    (asked,) = calls
+    assert len(asked) == funnel["answer"]["in"] == funnel["contamination"]["out"] < len(train)
+    assert all(p.startswith("Q: ") for p in asked) and not {f"Q: {t}\nA:" for t in held_out} & set(asked)
+    assert funnel["answer"]["out"] == len(curated.kept) and not set(held_out) & set(curated.kept)
+    assert len(curated.answers) == len(curated.kept) >= 0.5 * len(train)
+    # the teacher wrote the address from its weights; off its training prompts it also babbles an "@" or two
+    assert any("<EMAIL_ADDRESS>" in a for a in curated.answers)
+    assert not any(re.search(r"\S+@\S+\.\w", a) for a in curated.answers)
+
+    prompts = {"train": [f"Q: {t}\nA:" for t in curated.kept], "validation": held_out[:3], "test": held_out[3:]}
+    answers = {"train": curated.answers}
+    sequences = {"train": [p + a for p, a in zip(prompts["train"], curated.answers, strict=True)],
+                 "validation": held_out[:3]}
+    common = {"init": "checkpoint", "checkpoint": str(teacher_dir), "epochs": 1, "lr": 1e-4, "batch_size": 16,
+              "max_length": 64, "max_new_tokens": 8, "device": "cpu"}
+    for arm in ("sequence-kd", "on-policy"):
+        _, data = bench.arm_training(arm, common, prompts, answers, sequences)
+        assert data.train.texts == prompts["train"] and data.train.answers == curated.answers
+    spec, data = bench.arm_training("sequence-kd", common, prompts, answers, sequences)
+    # nothing is generated at train time: the arm trains on the curated answers or not at all
+    monkeypatch.setattr(tokens, "generations", lambda *a, **k: pytest.fail("the arm generated its own answers"))
+    student = tokens.TokenKDTrainer({}, ctx).train(spec, data, {}, ctx)
+    assert len(student.history) == 1
+    _, token_kd = bench.arm_training("token-kd", common, prompts, answers, sequences)
+    assert token_kd.train.texts == sequences["train"]

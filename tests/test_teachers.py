@@ -169,6 +169,70 @@ def test_http_teacher_generates_through_completions_and_chat(endpoint, ctx):
     assert len(completions) == 2 and completions == chat and all(completions)
 
 
+
+@pytest.mark.parametrize("api", ["completions", "chat"])
+def test_http_teacher_answers_with_the_mean_log_prob_the_local_model_gives_the_same_answer(endpoint, tmp_path, ctx,
+                                                                                           api):
+    from stillroom.plugins.teachers.openai import OpenAITeacher
+
+    remote = OpenAITeacher({"url": endpoint.url, "model": "tiny-llama", "api": api}, ctx)
+    local = HFTeacher({"path": str(tmp_path / "served"), "task": "causal-lm"}, ctx)
+    theirs, ours = remote.answer(TEXTS, max_new_tokens=4), local.answer(TEXTS, max_new_tokens=4)
+    assert [text for text, _ in theirs] == [text for text, _ in ours] == remote.generate(TEXTS, max_new_tokens=4)
+    # the local teacher scores its answer with generate's own logits; the endpoint reports each token's log-prob
+    assert [mean for _, mean in theirs] == pytest.approx([mean for _, mean in ours], abs=1e-4)
+    assert len({mean for _, mean in theirs}) == len(TEXTS) and all(mean < 0 for _, mean in theirs)
+
+
+@pytest.mark.parametrize("api", ["completions", "chat"])
+def test_http_teacher_samples_with_temperature_top_p_and_seed_and_copies_of_a_prompt_differ(endpoint, ctx, api):
+    from stillroom.plugins.teachers.openai import OpenAITeacher
+
+    teacher = OpenAITeacher({"url": endpoint.url, "model": "tiny-llama", "api": api}, ctx)
+    prompts = [TEXTS[0]] * 4 + [TEXTS[1]]
+    greedy = teacher.answer(prompts, max_new_tokens=6)
+    sampled = teacher.answer(prompts, max_new_tokens=6, temperature=1.0, seed=3)
+    assert len({text for text, _ in greedy[:4]}) == 1
+    assert len({text for text, _ in sampled[:4]}) >= 3  # each copy its own seed: four draws, not one drawn four times
+    assert teacher.answer(prompts, max_new_tokens=6, temperature=1.0, seed=3) == sampled  # a run repeats
+    assert teacher.generate(prompts, max_new_tokens=6, temperature=1.0, seed=3) == [text for text, _ in sampled]
+    assert teacher.answer(prompts, max_new_tokens=6, temperature=1.0, seed=4) != sampled
+    # a nucleus too small for a second token leaves only the most likely one: greedy decoding, sampled
+    assert teacher.answer(prompts, max_new_tokens=6, temperature=1.0, top_p=1e-6, seed=3) == greedy
+
+
+@pytest.mark.parametrize("api", ["completions", "chat"])
+def test_an_endpoint_that_returns_no_log_probs_answers_unscored_and_min_logprob_refuses_it(endpoint, ctx, api):
+    from functools import partial
+
+    from stillroom.curate import AnswerOptions, CurateOptions, answered, curate
+    from stillroom.plugins.teachers.openai import OpenAITeacher
+
+    teacher = OpenAITeacher({"url": endpoint.url, "model": "tiny-llama", "api": api}, ctx)
+    endpoint.faults.add("no-logprobs")
+    answers = teacher.answer(TEXTS, max_new_tokens=3)
+    assert all(text and mean is None for text, mean in answers)
+    records = [{"text": text} for text in TEXTS]
+
+    def curated(**answer):
+        return curate(records, text_field="text", label_field=None, slice_fields=[],
+                      options=CurateOptions(answer=AnswerOptions(**answer)),
+                      answers=lambda prompts: answered(prompts, partial(teacher.answer, max_new_tokens=3), None,
+                                                       "text"))
+
+    assert curated().answers == [text for text, _ in answers]  # no floor: nothing to read, nothing filtered
+    with pytest.raises(ConfigError, match="min_logprob filters on the teacher's token log-probs, and the teacher "
+                                          "gave none for 4 of its 4 answers"):
+        curated(min_logprob=-100.0)
+
+
+def test_log_probs_above_zero_in_an_answer_are_refused(chat_endpoint, tmp_path, ctx):
+    from stillroom.plugins.teachers.openai import EndpointError
+
+    chat_endpoint.faults.add("positive-logprobs")
+    with pytest.raises(EndpointError, match="has token log-probs that are not numbers <= 0"):
+        chat_teacher(chat_endpoint, tmp_path, ctx).answer(TEXTS[:1], max_new_tokens=3)
+
 def test_http_teacher_fingerprint_names_the_served_model_and_refuses_an_unknown_one(endpoint, ctx):
     from stillroom.plugins.teachers.openai import EndpointError, OpenAITeacher
 

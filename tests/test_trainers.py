@@ -711,6 +711,49 @@ def test_sparse_token_kd_counts_the_teachers_tail():
     assert token_kd(sharp, top.indices, top.values, torch.ones(1, 3), "forward").item() > 0.1
 
 
+
+def test_full_vocabulary_token_kd_is_the_exact_divergence_and_what_the_top_k_with_its_tail_approximates():
+    """A local teacher's logits give the divergence over the whole vocabulary (issue 14: full-vocabulary KL when
+    the teacher's logits are local); with every token in the top-k the sparse loss is the same number."""
+    from torch.nn import functional as F
+
+    from stillroom.plugins.trainers.losses import full_token_kd, token_kd
+
+    torch.manual_seed(0)
+    teacher, student = torch.randn(2, 4, 30), torch.randn(2, 4, 30)
+    mask = torch.tensor([[1, 1, 1, 0], [1, 1, 0, 0]])
+    p, q = F.softmax(teacher, -1), F.softmax(student, -1)
+    m = 0.3 * p + 0.7 * q
+    expected = {"forward": (p * (p.log() - q.log())).sum(-1), "reverse": (q * (q.log() - p.log())).sum(-1),
+                "jsd": 0.3 * (p * (p.log() - m.log())).sum(-1) + 0.7 * (q * (q.log() - m.log())).sum(-1)}
+    every = torch.log_softmax(teacher, -1).topk(30, dim=-1)
+    for divergence, per_token in expected.items():
+        exact = (per_token * mask).sum() / mask.sum()
+        assert full_token_kd(student, teacher, mask, divergence, 0.3).item() == pytest.approx(exact.item(), abs=1e-5)
+        sparse = token_kd(student, every.indices, every.values, mask, divergence, 0.3).item()
+        assert sparse == pytest.approx(exact.item(), abs=1e-4), divergence
+    # a table padded past the tokenizer: the padding ids are left out of both
+    padded = torch.cat([teacher, torch.full((2, 4, 3), -1e4)], dim=-1)
+    assert full_token_kd(student, padded, mask, "forward").item() == pytest.approx(
+        full_token_kd(student, teacher, mask, "forward").item(), abs=1e-5)
+
+
+def test_live_token_kd_trains_on_the_teachers_full_distribution(monkeypatch, tmp_path):
+    from stillroom.plugins.trainers import losses
+    from stillroom.plugins.trainers.tokens import TokenKDTrainer
+
+    ctx = tm.context(tmp_path)
+    ctx.teacher = HFTeacher({"path": str(tm.causal_dir(tmp_path / "lm")), "task": "causal-lm", "top_k": 4}, ctx)
+    vocabulary = ctx.teacher.model.config.vocab_size
+    widths = []
+    full = losses.full_token_kd
+    monkeypatch.setattr(losses, "full_token_kd", lambda s, t, *a: widths.append(t.shape[-1]) or full(s, t, *a))
+    monkeypatch.setattr(losses, "token_kd", lambda *a, **k: pytest.fail("live KD read the teacher's top-k only"))
+    data = Dataset(Split(tm.toy_split(16, 1)[0]), Split(tm.toy_split(4, 2)[0]), Split([]))
+    TokenKDTrainer({}, ctx).train({"layers": 1, "epochs": 1, "batch_size": 8, "method": "kd", "live": True},
+                                  data, {}, ctx)
+    assert widths and set(widths) == {vocabulary} and vocabulary > 4
+
 def test_a_labels_only_twin_starts_from_the_same_head_as_its_kd_student(setup):
     ctx, data, teacher, outputs = setup
     head = teacher.model.classifier.weight.detach()

@@ -125,14 +125,14 @@ class HFTeacher(Teacher):
             return super().generate(prompts, **options)
         return [text for text, _ in self._decode(prompts, options, score=False)]
 
-    def answer(self, prompts: list[str], **options: Any) -> list[tuple[str, float]]:
+    def answer(self, prompts: list[str], **options: Any) -> list[tuple[str, float | None]]:
         """``generate``'s answers, each with the mean log-prob of its tokens (end-of-text included when it
         stopped there) under this model's own distribution, at temperature 1 whatever it sampled at."""
         if self.task != "causal-lm":
             return super().answer(prompts, **options)
         return self._decode(prompts, options, score=True)
 
-    def _decode(self, prompts: list[str], options: Mapping[str, Any], *, score: bool) -> list[tuple[str, float]]:
+    def _decode(self, prompts: list[str], options: Mapping[str, Any], *, score: bool) -> list[tuple[str, float | None]]:
         import torch
 
         max_new_tokens = int(options.get("max_new_tokens", 64))
@@ -142,7 +142,7 @@ class HFTeacher(Teacher):
             if temperature > 0 else {"do_sample": False}
         if temperature > 0:
             torch.manual_seed(int(options.get("seed", 0)))
-        out: list[tuple[str, float]] = []
+        out: list[tuple[str, float | None]] = []
         self.tokenizer.padding_side = "left"  # a decoder continues from the last real token
         try:
             for start in range(0, len(prompts), self.batch_size):

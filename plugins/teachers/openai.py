@@ -17,7 +17,14 @@ tokenizer directory) and its chat template or ``teacher.chat_template``; the
 endpoint's own count of prompt tokens must agree, or the rows would be shifted.
 
 ``generate`` continues prompts through either API (sequence-level KD,
-synthetic data). The endpoint's host is this teacher's ``location()``, so the
+synthetic data), and ``answer`` (``curate.answer``) also returns each answer's
+mean token log-prob, from the log-probs the endpoint reports for the tokens it
+chose (vLLM's default reports the model's own distribution, before temperature
+and top-p, as the local teacher scores its answers), or None where it reports
+none. Both decode greedily at ``temperature`` 0, and above it sample with
+``top_p`` and a ``seed`` per request: the n-th copy of a prompt gets the n-th
+seed drawn from ``seed``, so copies sampled for variety differ, and a run repeats.
+The endpoint's host is this teacher's ``location()``, so the
 residency and egress policies check it like any other place data goes.
 """
 
@@ -154,29 +161,41 @@ class OpenAITeacher(Teacher):
         return out
 
     def generate(self, prompts: list[str], **options: Any) -> list[str]:
+        return [text for text, _ in self._decode(prompts, options, score=False)]
+
+    def answer(self, prompts: list[str], **options: Any) -> list[tuple[str, float | None]]:
+        """``generate``'s answers, each with the mean of the log-probs the endpoint reports for its tokens; None
+        where the endpoint reports none (``curate.answer`` refuses to filter on those)."""
+        return self._decode(prompts, options, score=True)
+
+    def _decode(self, prompts: list[str], options: Mapping[str, Any], *, score: bool) -> list[tuple[str, float | None]]:
+        """Each prompt answered, with ``options`` as the local teacher reads them (``max_new_tokens``,
+        ``temperature``, ``top_p``, ``seed``), and its mean token log-prob when ``score``."""
         if not prompts:
             return []  # the completions API would be asked for nothing, and may refuse an empty prompt list
         max_tokens = int(options.get("max_tokens", options.get("max_new_tokens", 64)))
-        if self.api == "chat":
-            texts = []
-            for index, prompt in enumerate(prompts):
-                answer = self._request("POST", "/chat/completions", self._chat_body(prompt, max_tokens))
-                where = f"the chat answer from {self.url}/chat/completions to prompt {index}"
-                content = (_first_choice(answer, where).get("message") or {}).get("content")
-                if not isinstance(content, str):
-                    raise EndpointError(f"{where} has no message.content text: {_preview(answer)}")
-                texts.append(content)
-            return texts
-        answer = self._request(
-            "POST",
-            "/completions",
-            {
-                "model": self.model,
-                "prompt": list(prompts),
-                "max_tokens": max_tokens,
-                "temperature": 0,
-            },
-        )
+        temperature = float(options.get("temperature", 0.0))
+        sampling: dict[str, Any] = {"max_tokens": max_tokens, "temperature": temperature}
+        out: list[tuple[str, float | None]] = [("", None)] * len(prompts)
+        for copy, indices in enumerate(_copies(prompts)):
+            if temperature > 0:
+                # one seed per request: an endpoint seeds every prompt of a request alike, so a prompt asked twice
+                # in one request would be sampled twice the same
+                sampling |= {"top_p": float(options.get("top_p", 1.0)), "seed": _seed(int(options.get("seed", 0)), copy)}
+            if self.api == "chat":
+                for index in indices:
+                    out[index] = self._chat_answer(index, prompts[index], sampling, score)
+            else:
+                for index, answered in zip(indices, self._completions([prompts[i] for i in indices], sampling, score),
+                                           strict=True):
+                    out[index] = answered
+        return out
+
+    def _completions(self, prompts: list[str], sampling: Mapping[str, Any],
+                     score: bool) -> list[tuple[str, float | None]]:
+        # logprobs: 1 is the least that reports the chosen tokens' own log-probs (token_logprobs)
+        answer = self._request("POST", "/completions", {"model": self.model, "prompt": list(prompts), **sampling,
+                                                        **({"logprobs": 1} if score else {})})
         choices = answer.get("choices")
         if not isinstance(choices, list) or len(choices) != len(prompts) or not all(
             isinstance(c, dict) and isinstance(c.get("text"), str) and isinstance(c.get("index"), int) for c in choices
@@ -185,7 +204,27 @@ class OpenAITeacher(Teacher):
                 f"{self.url}/completions answered {len(prompts)} prompts with something other than "
                 f"{len(prompts)} choices of {{index, text}}: {_preview(answer)}"
             )
-        return [choice["text"] for choice in sorted(choices, key=lambda c: c["index"])]
+        out = []
+        for choice in sorted(choices, key=lambda c: c["index"]):
+            where = f"the completion from {self.url}/completions for prompt {choice['index']}"
+            chosen = (choice.get("logprobs") or {}).get("token_logprobs") if score else None
+            out.append((choice["text"], _mean_logprob(chosen, where)))
+        return out
+
+    def _chat_answer(self, index: int, prompt: str, sampling: Mapping[str, Any],
+                     score: bool) -> tuple[str, float | None]:
+        body = self._chat_body(prompt, sampling) | ({"logprobs": True} if score else {})
+        answer = self._request("POST", "/chat/completions", body)
+        where = f"the chat answer from {self.url}/chat/completions to prompt {index}"
+        choice = _first_choice(answer, where)
+        content = (choice.get("message") or {}).get("content")
+        if not isinstance(content, str):
+            raise EndpointError(f"{where} has no message.content text: {_preview(answer)}")
+        entries = (choice.get("logprobs") or {}).get("content") if score else None
+        if entries is not None and (not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries)):
+            raise EndpointError(f"{where} has a logprobs.content that is not a list of {{token, logprob}}: "
+                                f"{_preview(entries)}")
+        return content, _mean_logprob(None if entries is None else [e.get("logprob") for e in entries], where)
 
     @cached_property
     def chat_tokenizer(self):
@@ -253,7 +292,9 @@ class OpenAITeacher(Teacher):
     def _score_chat(self, index: int, text: str) -> Scored:
         """The templated prompt and the teacher's answer, with the answer's top-k log-probs from the chat API."""
         prompt = self._prompt_ids(text)
-        answer = self._request("POST", "/chat/completions", self._chat_body(text, self.max_tokens, logprobs=True))
+        body = self._chat_body(text, {"max_tokens": self.max_tokens, "temperature": 0}) | {
+            "logprobs": True, "top_logprobs": self.top_k, "return_tokens_as_token_ids": True}
+        answer = self._request("POST", "/chat/completions", body)
         where = f"the chat answer from {self.url}/chat/completions to text {index}"
         counted = (answer.get("usage") or {}).get("prompt_tokens")
         if counted is not None and counted != len(prompt):
@@ -297,16 +338,8 @@ class OpenAITeacher(Teacher):
             raise ConfigError("the chat template renders a prompt into no tokens; check teacher.chat_template")
         return [int(i) for i in ids]
 
-    def _chat_body(self, text: str, max_tokens: int, logprobs: bool = False) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "model": self.model,
-            "messages": [{"role": "user", "content": text}],
-            "max_tokens": max_tokens,
-            "temperature": 0,
-        }
-        if logprobs:
-            body |= {"logprobs": True, "top_logprobs": self.top_k, "return_tokens_as_token_ids": True}
-        return body
+    def _chat_body(self, text: str, sampling: Mapping[str, Any]) -> dict[str, Any]:
+        return {"model": self.model, "messages": [{"role": "user", "content": text}], **sampling}
 
     def _request(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> dict[str, Any]:
         data = None if body is None else json.dumps(body).encode()
@@ -337,6 +370,36 @@ class OpenAITeacher(Teacher):
             raise EndpointError(f"the teacher endpoint {self.url}{path} answered with a JSON {type(answer).__name__}, "
                                 "not an object")
         return answer
+
+
+def _copies(prompts: list[str]) -> list[list[int]]:
+    """The prompts' positions grouped by copy: the first of each distinct prompt, then each second, and so on."""
+    seen: dict[str, int] = {}
+    groups: list[list[int]] = []
+    for index, prompt in enumerate(prompts):
+        copy = seen[prompt] = seen.get(prompt, -1) + 1
+        if copy == len(groups):
+            groups.append([])
+        groups[copy].append(index)
+    return groups
+
+
+def _seed(seed: int, copy: int) -> int:
+    """The sampling seed of a prompt's ``copy``-th request, drawn from the run's ``seed`` (within int32, which
+    every server takes)."""
+    return int.from_bytes(hashlib.sha256(f"{seed}/{copy}".encode()).digest()[:4], "big") >> 1
+
+
+def _mean_logprob(values: Any, where: str) -> float | None:
+    """The mean of an answer's token log-probs as the endpoint reported them; None when it reported none."""
+    if values is None:
+        return None
+    if not isinstance(values, list) or not all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) and not math.isnan(v) and v <= LOGPROB_SLACK
+        for v in values
+    ):
+        raise EndpointError(f"{where} has token log-probs that are not numbers <= 0: {_preview(values)}")
+    return sum(values) / len(values) if values else None
 
 
 def _first_choice(answer: Mapping[str, Any], where: str) -> dict[str, Any]:

@@ -114,6 +114,31 @@ def token_kd(
     β·KL(p ‖ m) + (1 − β)·KL(q ‖ m), m = β·p + (1 − β)·q.
     """
     log_p, log_q = sparse_log_probs(student_logits, topk_ids, topk_logprobs)
+    return _mean_divergence(log_p, log_q, mask, divergence, beta)
+
+
+def full_token_kd(
+    student_logits: torch.Tensor,
+    teacher_logits: torch.Tensor,
+    mask: torch.Tensor,
+    divergence: str,
+    beta: float = 0.5,
+) -> torch.Tensor:
+    """``token_kd`` over the full vocabulary, for a teacher whose logits are at hand (run in this process): exact
+    where the top-k and one tail bin approximate the teacher's distribution.
+
+    Should one model's table be longer (padded for speed), the ids past the shorter one are no token of the
+    tokenizer both share, and both distributions are taken over the ids they have in common.
+    """
+    width = min(student_logits.shape[-1], teacher_logits.shape[-1])
+    log_p = torch.log_softmax(teacher_logits[..., :width].float(), dim=-1)
+    log_q = torch.log_softmax(student_logits[..., :width].float(), dim=-1)
+    return _mean_divergence(log_p, log_q, mask, divergence, beta)
+
+
+def _mean_divergence(log_p: torch.Tensor, log_q: torch.Tensor, mask: torch.Tensor, divergence: str,
+                     beta: float) -> torch.Tensor:
+    """``divergence`` between teacher ``log_p`` and student ``log_q`` at each position, averaged over ``mask``."""
     if divergence == "forward":
         per_token = (log_p.exp() * (log_p - log_q)).sum(-1)
     elif divergence == "reverse":

@@ -2,7 +2,7 @@
 
 ``method: kd`` (token level): ``divergence`` ``forward`` KL, ``reverse`` KL or
 ``jsd`` (generalised, with ``beta``), on the cached top-k log-probs, or with
-``live: true`` on the teacher run over each batch. The student reads exactly
+``live: true`` on the teacher run over each batch, over its full vocabulary. The student reads exactly
 the token ids the teacher read, so positions line up; preflight refuses a
 student whose vocabulary differs from the teacher's, because then the same id
 means different tokens and the loss is silently meaningless.
@@ -151,7 +151,7 @@ class TokenKDTrainer(StudentTrainer):
     def loss_fn(self, options: TrainOptions, student: HFStudent, ctx):
         import torch
 
-        from stillroom.plugins.trainers.losses import next_token_cross_entropy, token_kd
+        from stillroom.plugins.trainers.losses import full_token_kd, next_token_cross_entropy, token_kd
 
         if options.method != "kd":
 
@@ -174,16 +174,10 @@ class TokenKDTrainer(StudentTrainer):
                     weights = continuation_positions(mask, batch["prompt_length"])
                 with torch.no_grad():
                     target = teacher.model(input_ids=ids.to(teacher.device), attention_mask=mask.to(teacher.device))
-                    top = torch.log_softmax(target.logits.float(), dim=-1).topk(teacher.top_k, dim=-1)
                 logits = net(ids, mask)
-                return token_kd(
-                    logits,
-                    top.indices.to(logits.device),
-                    top.values.to(logits.device),
-                    weights,
-                    options.divergence,
-                    options.beta,
-                )
+                # the teacher's logits are here: the divergence is exact over the vocabulary, not top-k + tail
+                return full_token_kd(logits, target.logits.to(logits.device), weights, options.divergence,
+                                     options.beta)
 
             return live
 

@@ -206,9 +206,9 @@ def _writer(run, options):
 def _answerer(run, options):
     """The teacher's scrubbed, scored answers to the training prompts (``curate.answer``), cached as an artifact.
 
-    Keyed by the teacher, the prompts, the answer options and the scrubber, so a
-    re-run reads the artifact back instead of generating again; the artifact holds
-    only scrubbed answers, and its digest is ``run.artifacts["answers"]``.
+    Cached by ``labels.teacher_answers`` (by teacher, prompts, options and
+    scrubber), so a re-run reads the artifact back instead of generating again;
+    the artifact holds only scrubbed answers, and its digest is ``run.artifacts["answers"]``.
     """
     if options.answer is None:
         return None
@@ -216,28 +216,13 @@ def _answerer(run, options):
     if teacher.task != "causal-lm":
         raise ConfigError(f"curate.answer has the teacher answer every training prompt, and this pipeline's teacher "
                           f"is {teacher.task}; it needs a causal-LM teacher (task: causal-lm)")
-    from stillroom.artifacts import canonical_json, sha256_bytes
-    from stillroom.curate import answered
-    from stillroom.labels import inputs_digest
-
-    scrubber = run.components.get("scrubber")
-    field_name = (scrubber.options.get("fields") or [run.spec.data.text_field])[0] if scrubber is not None \
-        else run.spec.data.text_field
-    settings = options.answer.model_dump(exclude={"min_logprob"})
-    scrubbed_by = sha256_bytes(canonical_json({"name": scrubber.name, "options": scrubber.options})) \
-        if scrubber is not None else "none"
+    from stillroom.labels import teacher_answers
 
     def answers(prompts: list[str]) -> dict[str, Any]:
-        artifacts = run.workspace.artifacts
-        key = (f"answers/{teacher.fingerprint()}/{inputs_digest(prompts)}/"
-               f"{sha256_bytes(canonical_json({**settings, 'seed': options.seed}))}/{scrubbed_by}")
-        digest = artifacts.recall(key)
-        if digest is None:
-            made = answered(prompts, partial(teacher.answer, seed=options.seed, **settings), scrubber, field_name)
-            digest = artifacts.put_json(made)
-            artifacts.remember(key, digest)
-        run.artifacts["answers"] = digest
-        return artifacts.read_json(digest)
+        made, run.artifacts["answers"] = teacher_answers(
+            teacher, prompts, options.answer, run.workspace.artifacts, seed=options.seed,
+            scrubber=run.components.get("scrubber"), text_field=run.spec.data.text_field)
+        return made
 
     return answers
 
