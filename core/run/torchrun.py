@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -65,8 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     from torch import distributed
 
     from stillroom.errors import StillroomError
-    from stillroom.run.executors.worker import EVIDENCE, blocked_since, govern
-    from stillroom.run.portable import worker_context
+    from stillroom.run.executors.worker import govern, init_group, train_as_rank
 
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 2:
@@ -81,15 +79,10 @@ def main(argv: list[str] | None = None) -> int:
     govern(run)
     if torch.cuda.is_available():
         torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", 0)))
-    distributed.init_process_group(backend="nccl" if torch.cuda.is_available() else "gloo")
+    init_group("nccl" if torch.cuda.is_available() else "gloo")
     try:
-        records: list[tuple[str, dict[str, Any]]] = []
-        facts = job(worker_context(record=lambda kind, payload: records.append((kind, dict(payload)))), out)
-        ranks: list[Any] = [None] * distributed.get_world_size()
-        distributed.all_gather_object(ranks, {"node": socket.gethostname(), "blocked": blocked_since(0)})
-        if facts is not None:
-            (out / EVIDENCE).write_text(json.dumps({"facts": facts, "records": records, "ranks": ranks}))
-        distributed.barrier()  # ranks leave the group together: gloo aborts a process whose peers left first
+        train_as_rank(job, out)
+        distributed.barrier()  # ranks leave the group together: none closes a connection a peer still reads
     except StillroomError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

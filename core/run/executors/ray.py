@@ -139,7 +139,7 @@ class RayExecutor(Executor):
         from ray.train import RunConfig, ScalingConfig
         from ray.train.v2.api.data_parallel_trainer import DataParallelTrainer
 
-        from stillroom.run.executors.worker import EVIDENCE, train_rank
+        from stillroom.run.executors.worker import EVIDENCE, refusals, train_rank
 
         self.close()  # the map actors hold the teacher and the scrubber's models: free them for training
         gpus = int(self.ray.cluster_resources().get("GPU", 0))
@@ -169,7 +169,7 @@ class RayExecutor(Executor):
             for rank in evidence["ranks"]:
                 if rank["node"] not in ran["nodes"]:
                     ran["nodes"].append(rank["node"])
-                ran["blocked"] += [{**attempt, "stage": work.stage, "node": rank["node"]} for attempt in rank["blocked"]]
+            ran["blocked"] += refusals(evidence, work.stage)
             return work.keep(directory, evidence["facts"], evidence["records"])
         finally:
             shutil.rmtree(storage, ignore_errors=True)

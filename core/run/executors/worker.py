@@ -46,11 +46,6 @@ def govern(given: dict[str, Any]) -> None:
     _armed.__enter__()
 
 
-def blocked_since(start: int) -> list[dict[str, Any]]:
-    """The egress attempts the guard refused in this process since ``blocked_count()`` was ``start``."""
-    return _blocked[start:]
-
-
 class Worker:
     """Runs one batch of a stage's work; returns the result (or the error's type and a one-line reason),
     the refused egress attempts, and its node."""
@@ -68,34 +63,58 @@ class Worker:
 
 def train_rank(config: dict[str, Any]) -> None:
     """One Ray Train worker's part of a stage's training job (``TrainWork.job``), in the process group Ray Train
-    set up. Rank 0 reports the student's files, the records the job made, and every rank's node and refused
-    egress attempts, as a Ray Train checkpoint; the coordinator stores and ledgers them."""
+    set up. Rank 0 reports the student's files and the job's evidence (``train_as_rank``) as a Ray Train
+    checkpoint; the coordinator stores and ledgers them."""
     import tempfile
 
     import ray
     import ray.train
     from torch import distributed
 
-    from stillroom.run.portable import worker_context
-
-    start, records = len(_blocked), []
     directory = Path(tempfile.mkdtemp(prefix="stillroom-student-"))
     join_group(config["backend"])
     try:
-        job = ray.get(config["job"])
-        facts = job(worker_context(record=lambda kind, payload: records.append((kind, dict(payload)))), directory)
-        ranks: list[Any] = [None] * distributed.get_world_size()
-        distributed.all_gather_object(ranks, {"node": socket.gethostname(), "blocked": _blocked[start:]})
-        if facts is None:
+        evidence = train_as_rank(ray.get(config["job"]), directory)
+        if evidence is None:
             ray.train.report({})  # every rank reports; only rank 0 has a student
         else:
-            (directory / EVIDENCE).write_text(json.dumps({"facts": facts, "records": records, "ranks": ranks}))
-            ray.train.report({"epochs": sum(kind == "train.epoch" for kind, _ in records)},
+            ray.train.report({"epochs": sum(kind == "train.epoch" for kind, _ in evidence["records"])},
                              checkpoint=ray.train.Checkpoint.from_directory(str(directory)))
-        distributed.barrier()  # ranks leave the group together: gloo aborts a process whose peers left first
+        distributed.barrier()  # ranks leave the group together: none closes a connection a peer still reads
     finally:
         shutil.rmtree(directory, ignore_errors=True)  # reported: Ray Train copied it into its storage
         distributed.destroy_process_group()
+
+
+def train_as_rank(job: Any, directory: Path) -> dict[str, Any] | None:
+    """Run a training ``job`` (a ``StudentJob``) as this process's rank of its ``torch.distributed`` group: what
+    Ray Train's workers (``train_rank``) and ``torchrun`` (``stillroom.run.torchrun``) both run.
+
+    Every rank's node and the egress attempts its guard refused during the job are gathered to rank 0, which
+    writes them, the student's facts and the records the job made into ``directory / EVIDENCE`` beside the
+    student's files, and returns that evidence; the other ranks return None. A worker writes no ledger: the
+    coordinator ledgers the evidence (``refusals`` for the egress attempts).
+    """
+    from torch import distributed
+
+    from stillroom.run.portable import worker_context
+
+    start, records = len(_blocked), []
+    facts = job(worker_context(record=lambda kind, payload: records.append((kind, dict(payload)))), directory)
+    ranks: list[Any] = [None] * distributed.get_world_size()
+    distributed.all_gather_object(ranks, {"node": socket.gethostname(), "blocked": _blocked[start:]})
+    if facts is None:
+        return None
+    evidence = {"facts": facts, "records": records, "ranks": ranks}
+    (directory / EVIDENCE).write_text(json.dumps(evidence))
+    return evidence
+
+
+def refusals(evidence: dict[str, Any], stage: str) -> list[dict[str, Any]]:
+    """The egress attempts a training job's ranks refused (``train_as_rank``'s evidence), each with the stage
+    and the node, as the coordinator ledgers them (``egress.blocked``)."""
+    return [{**attempt, "stage": stage, "node": rank["node"]} for rank in evidence["ranks"]
+            for attempt in rank["blocked"]]
 
 
 def join_group(backend: str) -> None:
@@ -110,7 +129,6 @@ def join_group(backend: str) -> None:
     import ray
     from ray.train import get_context
     from ray.train.collective import broadcast_from_rank_zero
-    from torch import distributed
 
     context = get_context()
     rank, world = context.get_world_rank(), context.get_world_size()
@@ -122,5 +140,22 @@ def join_group(backend: str) -> None:
             probe.bind((host, 0))
             port = probe.getsockname()[1]
         address = f"tcp://[{host}]:{port}" if family == socket.AF_INET6 else f"tcp://{host}:{port}"
-    distributed.init_process_group(backend, init_method=broadcast_from_rank_zero(address), rank=rank,
-                                   world_size=world)
+    init_group(backend, init_method=broadcast_from_rank_zero(address), rank=rank, world_size=world)
+
+
+def init_group(backend: str, **options: Any) -> None:
+    """``torch.distributed.init_process_group``, such that ``destroy_process_group`` frees the group whole.
+
+    ``torch.distributed.nn.functional`` gives ten functions ``group.WORLD`` as a default argument, evaluated
+    when it is first imported, and DDP imports it (through ``torch._dynamo``) on first use: imported after the
+    group exists, it holds the group for the life of the process. gloo's worker threads then outlive
+    ``destroy_process_group`` into interpreter shutdown, and one that frees a tensor Python owned takes the GIL
+    there (torch checks ``Py_IsInitialized`` first, but a starved thread can pass that check before shutdown
+    and take the GIL after it), which Python 3.11 answers with ``pthread_exit`` through a ``noexcept`` frame:
+    "terminate called without an active exception", SIGABRT, seen once in 30 to 60 two-rank runs under CPU load.
+    Imported first, those defaults are None and nothing but the group's owners holds it.
+    """
+    import torch.distributed.nn  # noqa: F401  # for its import-time defaults: before the group exists
+    from torch import distributed
+
+    distributed.init_process_group(backend, **options)
