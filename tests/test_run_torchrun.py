@@ -20,6 +20,7 @@ from stillroom.components import Context
 from stillroom.run.portable import ComponentRef
 from stillroom.run.training import StudentJob
 from tests import tinymodels as tm
+from tests.machine import scaled_timeout
 from tests.people import adopt_policy
 
 # Dropout off: each rank would draw its own masks, so only float summation order and padding width would
@@ -61,7 +62,7 @@ def torchrun(job_dir, out, module="stillroom.run.torchrun", **env) -> subprocess
     return subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
                            "--master_addr", "127.0.0.1", "--master_port", str(free_port()),
                            "-m", module, str(job_dir), str(out)],
-                          capture_output=True, text=True, timeout=300, env={**os.environ, **env})
+                          capture_output=True, text=True, timeout=scaled_timeout(300), env={**os.environ, **env})
 
 
 def test_the_training_job_under_torchrun_on_two_ranks_matches_one_process(workspace, tmp_path):
