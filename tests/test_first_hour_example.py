@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from machine import scaled_timeout
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "own-data"
