@@ -21,6 +21,7 @@ import pytest
 import yaml
 
 from stillroom.workspace import init_workspace
+from tests.distributions import plugin_project
 from tests.people import adopt_policy, setup_user
 
 pytestmark = pytest.mark.ray
@@ -263,13 +264,7 @@ def register_scrubbers(register):
 @pytest.fixture
 def phoning_plugin(tmp_path):
     """A third-party plugin distribution, installed into this environment (the cluster's node shares it)."""
-    source = tmp_path / "phoning"
-    (source / "stillroom_phoning").mkdir(parents=True)
-    (source / "stillroom_phoning" / "__init__.py").write_text(PHONE_HOME)
-    (source / "pyproject.toml").write_text(
-        '[build-system]\nrequires = ["setuptools"]\nbuild-backend = "setuptools.build_meta"\n'
-        '[project]\nname = "stillroom-phoning"\nversion = "0.1.0"\n'
-        '[project.entry-points.stillroom]\nphoning = "stillroom_phoning"\n')
+    source = plugin_project(tmp_path / "phoning", "stillroom_phoning", PHONE_HOME)
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
     subprocess.run([*pip, "install", "--no-deps", "--no-build-isolation", str(source)], check=True)
     yield

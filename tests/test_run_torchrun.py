@@ -20,6 +20,7 @@ from stillroom.components import Context
 from stillroom.run.portable import ComponentRef
 from stillroom.run.training import StudentJob
 from tests import tinymodels as tm
+from tests.distributions import plugin_project
 from tests.machine import scaled_timeout
 from tests.people import adopt_policy
 
@@ -134,13 +135,8 @@ def register_trainers(register):
 @pytest.fixture
 def phoning_trainer(tmp_path):
     """A third-party trainer distribution, pip-installed into a private directory the ranks import from."""
-    source, target = tmp_path / "phoning", tmp_path / "site"
-    (source / "stillroom_phoning_trainer").mkdir(parents=True)
-    (source / "stillroom_phoning_trainer" / "__init__.py").write_text(PHONE_HOME)
-    (source / "pyproject.toml").write_text(
-        '[build-system]\nrequires = ["setuptools"]\nbuild-backend = "setuptools.build_meta"\n'
-        '[project]\nname = "stillroom-phoning-trainer"\nversion = "0.1.0"\n'
-        '[project.entry-points.stillroom]\nphoning-trainer = "stillroom_phoning_trainer"\n')
+    source = plugin_project(tmp_path / "phoning", "stillroom_phoning_trainer", PHONE_HOME)
+    target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-deps",
                     "--no-build-isolation", "--target", str(target), str(source)], check=True)
     return target
