@@ -20,8 +20,9 @@ from typing import Any
 
 from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult
 
-from stillroom.plugins.scrubbers import precedence
+from stillroom.plugins.scrubbers import places, precedence
 from stillroom.plugins.scrubbers.batch import BatchAnalyzer, unscannable
+from stillroom.plugins.scrubbers.gazetteer import gazetteers
 from stillroom.plugins.scrubbers.model_ner import BUILTIN_MODEL, ModelSpec, TokenModel
 from stillroom.plugins.scrubbers.name_cues import PARTICLES
 from stillroom.plugins.scrubbers.nlp import OfflineSpacyNlpEngine
@@ -128,10 +129,15 @@ class Detector:
                 name = (r.recognition_metadata or {}).get(RecognizerResult.RECOGNIZER_NAME_KEY)
                 (validated if name in precedence.VALIDATING else guesses)[k].append(
                     (r.entity_type, r.start, r.end, r.score))
+        lists = gazetteers() if "LOCATION" in self.wanted else None
         if self.model is not None:
-            for text_guesses, model_spans in zip(guesses, self.model.find(texts)):
-                text_guesses.extend(s for s in model_spans if s[0] in self.wanted and s[3] >= self.config.threshold)
+            for k, (text, model_spans) in enumerate(zip(texts, self.model.find(texts))):
+                if lists is not None:  # the model reads many places in prose as names (places.py)
+                    model_spans, guesses[k] = places.people_who_are_places(text, model_spans, guesses[k], lists)
+                guesses[k].extend(s for s in model_spans if s[0] in self.wanted and s[3] >= self.config.threshold)
         spans = [precedence.apply(text, v, g) for text, v, g in zip(texts, validated, guesses)]
+        if lists is not None:
+            spans = [places.tidy_places(text, text_spans, lists) for text, text_spans in zip(texts, spans)]
         if self.model is not None:
             return [combine(text, text_spans) for text, text_spans in zip(texts, spans)]
         return [resolve(text_spans) for text_spans in spans]

