@@ -68,6 +68,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--layers", type=int, nargs="+", default=[3, 2], help="student depths (default: 3 2)")
     parser.add_argument("--train-rows", type=int, help="subsample the training file to this many rows (default: "
                         "1,000 with --quick, all without)")
+    parser.add_argument("--per-record", type=int, help="transfer inputs the teacher labels per training record "
+                        "(default: 8 on a GPU, 1 in the CPU full run, 2 with --quick)")
+    parser.add_argument("--student-epochs", type=int, help="epochs per student arm (default: 4 on a GPU, 2 in the "
+                        "CPU full run and with --quick)")
     parser.add_argument("--workdir", type=Path, help="keep the workspace (teacher, caches) here instead of a temp dir")
     parser.add_argument("--teacher-model", type=Path, help="all-MiniLM-L6-v2 directory (default: the packaged one)")
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's own); 1 on a shared machine, "
@@ -79,6 +83,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--seeds must be at least 1")
     if args.train_rows is not None and args.train_rows < 100:
         parser.error("--train-rows must be at least 100: a validation split of 77 classes comes out of it")
+    if args.per_record is not None and args.per_record < 1:
+        parser.error("--per-record must be at least 1")
+    if args.student_epochs is not None and args.student_epochs < 1:
+        parser.error("--student-epochs must be at least 1")
     if args.threads is not None and args.threads < 1:
         parser.error("--threads must be at least 1")
     if args.jobs is not None and args.jobs < 1:
@@ -101,7 +109,9 @@ def run(args: argparse.Namespace, root: Path) -> dict:
     from stillroom.plugins.trainers.kd import LogitKDTrainer
 
     settings = (QUICK if args.quick else FULL if args.device == "cuda" else FULL_CPU) | (
-        {"train_rows": args.train_rows} if args.train_rows else {})
+        {"train_rows": args.train_rows} if args.train_rows else {}) | (
+        {"per_record": args.per_record} if args.per_record else {}) | (
+        {"student_epochs": args.student_epochs} if args.student_epochs else {})
     jobs = args.jobs or (1 if args.quick or args.device == "cuda" else 2)
     seeds = list(range(args.seeds or settings["seeds"]))
     if args.threads:
