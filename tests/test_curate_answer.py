@@ -242,6 +242,11 @@ def test_the_benchmarks_arms_train_on_answers_curated_as_the_curate_stage_makes_
     shared = stillroom.labels.teacher_answers
     monkeypatch.setattr(stillroom.labels, "teacher_answers", lambda *a, **k: calls.append(a[1]) or shared(*a, **k))
 
+    # Every answer carries an address, so the assertions below read what the scrubber did to answers, not
+    # what a random model happened to babble.
+    speak = teacher.answer
+    monkeypatch.setattr(teacher, "answer", lambda prompts, **k: [(f"{t} write to {EMAIL}", m)
+                                                                 for t, m in speak(prompts, **k)])
     curated = bench.curated_answers(teacher, train, held_out, lambda text: f"Q: {text}\nA:", 32, ctx, scrubber)
     funnel = {step["step"]: step for step in curated.result.funnel}
     assert funnel["contamination"]["dropped"].get("eval_overlap_exact", 0) >= 1
@@ -251,8 +256,7 @@ def test_the_benchmarks_arms_train_on_answers_curated_as_the_curate_stage_makes_
     assert all(p.startswith("Q: ") for p in asked) and not {f"Q: {t}\nA:" for t in held_out} & set(asked)
     assert funnel["answer"]["out"] == len(curated.kept) and not set(held_out) & set(curated.kept)
     assert len(curated.answers) == len(curated.kept) >= 0.5 * len(train)
-    # the teacher wrote the address from its weights; off its training prompts it also babbles an "@" or two
-    assert any("<EMAIL_ADDRESS>" in a for a in curated.answers)
+    assert all(a.endswith("write to <EMAIL_ADDRESS>") for a in curated.answers)
     assert not any(re.search(r"\S+@\S+\.\w", a) for a in curated.answers)
 
     prompts = {"train": [f"Q: {t}\nA:" for t in curated.kept], "validation": held_out[:3], "test": held_out[3:]}

@@ -13,7 +13,7 @@ from stillroom.components import Context
 from stillroom.errors import ConfigError
 from stillroom.plugins.exporters.card import write_model_card
 from stillroom.plugins.scrubbers import measured
-from stillroom.plugins.scrubbers.detect import combine
+from stillroom.plugins.scrubbers.detect import combine, whole_addresses
 from stillroom.plugins.scrubbers.measured import MeasuredFileError, measured_recall, recall_lines
 from stillroom.plugins.scrubbers.model_ner import aggregate, builtin_model_dir, entity_for, model_digest
 from stillroom.plugins.scrubbers.presidio import PresidioScrubber
@@ -77,6 +77,25 @@ def test_combined_spans_unite_one_type_and_keep_name_particles():
     # A checksum-validated card wins over the model's guess that it is a phone number.
     text = "card 4111 1111 1111 1111"
     assert combine(text, [("PHONE_NUMBER", 5, 24, 0.98), ("CREDIT_CARD", 5, 24, 1.0)]) == [("CREDIT_CARD", 5, 24, 1.0)]
+
+
+def test_a_word_with_an_at_sign_that_any_span_touches_is_masked_whole():
+    text = "write to maria.lopez@bankmail.commaria.lopez@bankmail.com, or @helpdesk."
+    # What the detectors left of a run-together address the e-mail pattern's domain check refused.
+    pieces = [("PERSON", 9, 14, 0.55), ("EMAIL_ADDRESS", 14, 20, 0.56), ("EMAIL_ADDRESS", 29, 57, 0.76)]
+    assert [(e, text[a:b]) for e, a, b, _ in whole_addresses(text, pieces)] == [
+        ("EMAIL_ADDRESS", "maria.lopez@bankmail.commaria.lopez@bankmail.com")]
+    # A handle no detector touched, and an address already masked whole, stay as they are.
+    assert whole_addresses(text, []) == []
+    whole = [("EMAIL_ADDRESS", 9, 57, 0.9)]
+    assert whole_addresses(text, whole) == whole
+
+
+def test_no_part_of_a_run_together_address_survives_either_profile(accurate, ctx):
+    text = "write to maria.lopez@bankmail.commaria.lopez@bankmail.com"
+    for scrubber in (accurate, PresidioScrubber({"workers": 1, "profile": "fast"}, ctx)):
+        (record,), _ = scrubber.scrub([{"text": text}])
+        assert "@" not in record["text"] and "bankmail" not in record["text"] and "lopez" not in record["text"]
 
 
 def test_the_residual_shapes_share_no_code_with_the_recognizers():

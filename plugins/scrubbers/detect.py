@@ -39,6 +39,8 @@ SPACES_BETWEEN = re.compile(r"^( )+$")
 Found = tuple[str, int, int, float]  # entity type, start, end, score: picklable across processes
 ADDRESS_PARTS = frozenset({"STREET_ADDRESS", "POSTAL_CODE", "LOCATION"})
 ADDRESS_GAP = re.compile(r"[\s,]*")
+# A word as an address runs: no spaces, no quotes or brackets around it, no sentence punctuation after it.
+ADDRESS_WORD = re.compile(r"[^\s\"'()<>\[\]{},;]+?(?=[.!?:]*(?:[\s\"'()<>\[\]{},;]|$))")
 
 
 PROFILES = ("accurate", "fast")
@@ -139,8 +141,10 @@ class Detector:
         if lists is not None:
             spans = [places.tidy_places(text, text_spans, lists) for text, text_spans in zip(texts, spans)]
         if self.model is not None:
-            return [combine(text, text_spans) for text, text_spans in zip(texts, spans)]
-        return [resolve(text_spans) for text_spans in spans]
+            spans = [combine(text, text_spans) for text, text_spans in zip(texts, spans)]
+        else:
+            spans = [resolve(text_spans) for text_spans in spans]
+        return [whole_addresses(text, text_spans) for text, text_spans in zip(texts, spans)]
 
     def replace(self, text: str, spans: list[Found]) -> str:
         """The text with each span replaced, as ``AnonymizerEngine.anonymize`` writes it for these spans."""
@@ -179,6 +183,26 @@ def resolve(found: list[Found]) -> list[Found]:
         if all(span[2] <= k[1] or span[1] >= k[2] for k in kept):
             kept.append(span)
     return sorted(kept, key=lambda s: s[1])
+
+
+def whole_addresses(text: str, found: list[Found]) -> list[Found]:
+    """Spans where a word holding an ``@`` that any span touches is masked whole, as one EMAIL_ADDRESS.
+
+    Fails closed: a malformed or run-together address ("maria.lopez@bankmail.commaria.lopez@...") fails the
+    e-mail pattern's domain check, and the pieces other detectors cover would leave the rest of it in the
+    text ("<PERSON><EMAIL_ADDRESS>lopez@bankmail"). A word with an ``@`` that no span touches (a handle) is
+    left alone.
+    """
+    for word in ADDRESS_WORD.finditer(text):
+        start, end = word.span()
+        touched = [s for s in found if s[1] < end and s[2] > start]
+        if "@" not in word.group() or not touched or any(s[1] <= start and end <= s[2] for s in touched):
+            continue
+        start, end = min(start, *(s[1] for s in touched)), max(end, *(s[2] for s in touched))
+        found = sorted([s for s in found if s not in touched] + [("EMAIL_ADDRESS", start, end,
+                                                                   max(s[3] for s in touched))],
+                       key=lambda s: s[1])
+    return found
 
 
 def combine(text: str, found: list[Found]) -> list[Found]:
