@@ -39,6 +39,15 @@ against the teacher's, the teacher's NLL of the student's answer, perplexity of
 the held-out prompts, tokens/s for teacher and student at batch 1 on one
 thread (in turns, the same prompts and number of new tokens), and each one's
 parameter bytes and generation memory. ``pruned-untrained`` is the student before any training, for scale.
+
+Each arm's evaluation runs at its own time, under whatever else loads the
+machine then, so its tokens/s ratio moves with that load. ``speed`` is the one
+fair comparison: teacher and the pruned student (every arm's architecture;
+fixed-length greedy generation does the same work whatever the weights) race
+in ``speed_rounds`` rounds in one window, on the same ``speed_prompts`` held-out
+prompts, batch 1, one thread, the same ``max_new_tokens``, taking turns prompt
+by prompt; each keeps its best round (:func:`best_of_rounds`), and
+``comparison.student_over_teacher_tokens_per_s_interleaved`` is their ratio.
 """
 
 from __future__ import annotations
@@ -66,9 +75,9 @@ SYSTEM = "You are a bank's support assistant. Answer briefly."
 # cost of 28M multiply-adds per token (a block is 3.5M): 10 whole blocks measured 2.1-2.5x, 10 blocks at half
 # their MLP width 3.3x (README, causal-LM distillation).
 QUICK = {"train": 24, "validation": 6, "test": 6, "importance": 2, "keep": 10, "intermediate": 768, "epochs": 1,
-         "batch_size": 4, "max_new_tokens": 16, "seeds": 1}
+         "batch_size": 4, "max_new_tokens": 16, "seeds": 1, "speed_rounds": 3, "speed_prompts": 6}
 FULL = {"train": 2000, "validation": 64, "test": 64, "importance": 64, "keep": 10, "intermediate": 768, "epochs": 3,
-        "batch_size": 16, "max_new_tokens": 48, "seeds": 3}
+        "batch_size": 16, "max_new_tokens": 48, "seeds": 3, "speed_rounds": 3, "speed_prompts": 8}
 ARMS = {"sequence-kd": {"method": "sequence"}, "token-kd": {"method": "kd", "divergence": "forward"},
         "on-policy": {"method": "kd", "live": True, "on_policy": 0.5, "divergence": "jsd"}}
 
@@ -184,6 +193,10 @@ def run(args: argparse.Namespace, texts: list[str], root: Path) -> dict:
              "pruned student")
     width = untrained.width_pruning
     result_arms = {"pruned-untrained": {"metrics": evaluate(untrained), "parameters": untrained.num_parameters()}}
+    progress(f"timing teacher and pruned student in {settings['speed_rounds']} interleaved rounds")
+    with single_thread():
+        speed = interleaved_speed(teacher, untrained, prompts["test"][: settings["speed_prompts"]],
+                                  settings["max_new_tokens"], settings["speed_rounds"])
     del untrained
     common = {"init": "checkpoint", "checkpoint": str(initial), "epochs": settings["epochs"], "lr": 1e-4,
               "batch_size": settings["batch_size"],
@@ -225,7 +238,8 @@ def run(args: argparse.Namespace, texts: list[str], root: Path) -> dict:
         "settings": {**settings, "seeds": seeds, "arms": args.arms, "system_prompt": SYSTEM, "lr": common["lr"],
                      "batch_size": common["batch_size"]},
         "arms": result_arms,
-        "comparison": _comparison(result_arms),
+        "speed": speed,
+        "comparison": _comparison(result_arms, speed),
         "torch_threads": torch.get_num_threads(),
         "load_average_at_end": [round(x, 2) for x in os.getloadavg()],  # tokens/s ratios are only as steady as this
     }
@@ -292,10 +306,28 @@ def _mean(runs: list[dict]) -> dict:
     return {k: sum(r[k] for r in runs) / len(runs) for k in keys}
 
 
-def _comparison(arms: dict) -> dict:
-    """Each arm against sequence KD on what the GKD and MiniLLM papers order them by, and the speed ratio."""
-    speed = {arm: arms[arm]["mean"]["speedup"] for arm in arms if "speedup" in arms[arm].get("mean", {})}
-    result = {"student_over_teacher_tokens_per_s": speed}
+def interleaved_speed(teacher, student, prompts: list[str], max_new_tokens: int, rounds: int) -> dict:
+    """Teacher and student tokens/s at batch 1, from :func:`best_of_rounds` in one window, and their ratio."""
+    from stillroom.plugins.evaluators.generation import Generator, best_of_rounds
+
+    student.net.eval()
+    measured = best_of_rounds({"teacher": Generator(teacher.model, teacher.tokenizer, teacher.device),
+                               "student": Generator(student.net.backbone, student.tokenizer, student.device)},
+                              prompts, max_new_tokens, rounds)
+    best = measured["tokens_per_s"]
+    return {"teacher_tokens_per_s": best["teacher"], "student_tokens_per_s": best["student"],
+            "student_over_teacher": best["student"] / max(best["teacher"], 1e-9), "kept": "best of rounds",
+            "rounds": measured["rounds"], "prompts": len(prompts), "max_new_tokens": max_new_tokens, "batch": 1,
+            "student": "the pruned student every arm starts from (the same architecture as each arm's)"}
+
+
+def _comparison(arms: dict, speed: dict | None = None) -> dict:
+    """Each arm against sequence KD on what the GKD and MiniLLM papers order them by, and the speed ratio: per arm
+    as its evaluation measured it, and ``speed``'s interleaved one."""
+    per_arm = {arm: arms[arm]["mean"]["speedup"] for arm in arms if "speedup" in arms[arm].get("mean", {})}
+    result: dict[str, Any] = {"student_over_teacher_tokens_per_s": per_arm}
+    if speed is not None:
+        result["student_over_teacher_tokens_per_s_interleaved"] = speed["student_over_teacher"]
     if "sequence-kd" not in arms:
         return result
     baseline = arms["sequence-kd"]["mean"]

@@ -228,13 +228,15 @@ class Teacher(Component):
     ``task`` is one of TASKS; ``labels`` names the classes of a classifier.
     ``predict`` returns arrays aligned with its input: ``{"logits": (n, C)}``
     for classification, ``{"embeddings": (n, d)}`` for embedding, top-k token
-    log-probs for causal LMs.
+    log-probs for causal LMs. A causal LM that cannot run in the trainer's
+    process (an endpoint) implements ``score_ids`` for on-policy distillation.
     """
 
     family = "teacher"
     task: str = "classification"
     labels: list[str] | None = None
     can_fine_tune: ClassVar[bool] = False  # ``fine_tune`` is implemented: the plugin can be a ``teacher.base``
+    can_score_ids: ClassVar[bool] = False  # ``score_ids`` is implemented: it scores the student's own samples
 
     @abstractmethod
     def location(self) -> str:
@@ -262,6 +264,16 @@ class Teacher(Component):
 
         raise PluginError(f"teacher {self.name!r} ({self.task}) cannot score its own answers; curate.answer "
                           "needs a causal-LM teacher")
+
+    def score_ids(self, rows: list[list[int]]) -> dict[str, np.ndarray]:
+        """For each row of token ids, read exactly as given (never re-tokenised), the causal LM's top-k
+        log-probs of the token after each position: ``predict``'s arrays (``input_ids``,
+        ``attention_mask``, ``topk_ids``, ``topk_logprobs``, right-padded to the longest row) for those
+        ids. On-policy distillation (``student.on_policy``) sends the student's own samples here, so the
+        ids are the student's tokenizer's: a teacher whose tokenizer differs is refused before training."""
+        from stillroom.errors import PluginError
+
+        raise PluginError(f"teacher {self.name!r} ({self.task}) cannot score token ids")
 
     def fine_tune(self, data: Dataset, settings: Mapping[str, Any], directory: Path) -> None:
         """Train a classifier from this model on ``data`` (its train split; validation for the trainer's

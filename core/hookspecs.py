@@ -48,7 +48,10 @@ def register_teachers(register: Callable[[type], None]) -> None:
 
     A teacher declares its ``location()`` so the residency policy can check it
     before the first prediction, and a ``fingerprint()`` that changes when its
-    weights or configuration do.
+    weights or configuration do. A causal LM served outside the trainer's
+    process sets ``can_score_ids`` and implements ``score_ids(rows)``: the top-k
+    next-token log-probs of token-id rows read as given, which on-policy
+    distillation uses to score the student's own samples.
 
     :param register: callback taking one ``Teacher`` subclass.
     """

@@ -1,14 +1,15 @@
 """A real OpenAI-compatible HTTP server on loopback, serving a real (tiny) causal LM, as vLLM would.
 
 It implements what the ``openai`` teacher uses: ``GET /v1/models``,
-``POST /v1/completions`` (with ``echo``, ``logprobs`` and vLLM's
-``return_tokens_as_token_ids``) and ``POST /v1/chat/completions`` (with
+``POST /v1/completions`` (a prompt of text or of token ids, with ``echo``,
+``logprobs`` and vLLM's ``return_tokens_as_token_ids``) and ``POST /v1/chat/completions`` (with
 ``logprobs``, ``top_logprobs`` and ``return_tokens_as_token_ids``, rendering
 the messages with the tokenizer's chat template when it has one); greedy
 decoding at temperature 0, else sampling with ``top_p`` and the request's
 ``seed``; the chosen tokens' own log-probs (``token_logprobs``, chat
 ``logprob``) are the model's, before temperature and top-p, as vLLM reports
-them by default. ``faults`` makes it answer the ways broken or differently built
+them by default. ``requests`` keeps each POST's path and body, for tests that check what
+the teacher sent. ``faults`` makes it answer the ways broken or differently built
 servers do, so the teacher's errors are tested against real HTTP.
 """
 
@@ -50,6 +51,7 @@ class ModelServer(ThreadingHTTPServer):
         self.tokenizer = AutoTokenizer.from_pretrained(model_dir)
         self.lock = threading.Lock()
         self.faults: set[str] = set()
+        self.requests: list[tuple[str, dict]] = []
 
     @property
     def url(self) -> str:
@@ -75,9 +77,9 @@ class ModelServer(ThreadingHTTPServer):
     def token(self, token_id: int, as_ids: bool) -> str:
         return f"token_id:{token_id}" if as_ids else self.tokenizer.convert_ids_to_tokens(token_id)
 
-    def complete(self, prompt: str, max_tokens: int, top_k: int | None, echo: bool, as_ids: bool,
+    def complete(self, prompt: str | list[int], max_tokens: int, top_k: int | None, echo: bool, as_ids: bool,
                  sampling: dict | None = None) -> dict:
-        ids = self.tokenizer(prompt)["input_ids"]
+        ids = self.tokenizer(prompt)["input_ids"] if isinstance(prompt, str) else list(prompt)
         generated, logprobs = self.greedy(ids, max_tokens, sampling)
         choice = {"text": self.tokenizer.decode(generated, skip_special_tokens=True), "finish_reason": "length"}
         if top_k:
@@ -162,6 +164,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self.server.requests.append((self.path, body))
         faults = self.server.faults
         if "http-500" in faults:
             return self._send(500, {"object": "error", "message": "CUDA out of memory", "code": 500})
@@ -174,7 +177,10 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(404, {"error": f"model {body.get('model')!r} not served"})
         as_ids = body.get("return_tokens_as_token_ids", False) and "text-tokens" not in faults
         if self.path == "/v1/completions":
-            prompts = body["prompt"] if isinstance(body["prompt"], list) else [body["prompt"]]
+            prompt = body["prompt"]
+            # one text, one row of token ids, or a list of either (the OpenAI API's four prompt forms)
+            one = isinstance(prompt, str) or (isinstance(prompt, list) and prompt and isinstance(prompt[0], int))
+            prompts = [prompt] if one else prompt
             choices = [
                 {
                     "index": i,

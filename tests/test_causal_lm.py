@@ -490,3 +490,52 @@ def test_a_pruned_smollm2_student_exports_to_gguf_and_reads_back_with_its_logits
     report = json.loads((tmp_path / "out" / "export_check.json").read_text())
     assert report["agreement"] >= 0.995 and report["max_logprob_difference"] <= 5e-2
     assert report["vocabulary_matches"] and report["bytes"] < 2 * student.num_parameters() * 1.1
+
+
+def test_best_of_rounds_races_both_models_in_turns_in_every_round_and_keeps_each_ones_fastest(causal, monkeypatch):
+    from stillroom.plugins.evaluators import generation
+
+    ctx, data = causal
+    student = build_student({"layers": [0]}, teacher=ctx.teacher, task="causal-lm", label_names=None)
+    generators = {"teacher": generation.Generator(ctx.teacher.model, ctx.teacher.tokenizer, "cpu"),
+                  "student": generation.Generator(student.net.backbone, student.tokenizer, "cpu")}
+    turns = []
+    real = generation.Generator.fixed_length
+
+    def fixed_length(self, max_new_tokens):
+        call = real(self, max_new_tokens)
+        name = "teacher" if self is generators["teacher"] else "student"
+
+        def timed(ids):
+            turns.append(name)
+            return call(ids)
+        return timed
+
+    monkeypatch.setattr(generation.Generator, "fixed_length", fixed_length)
+    prompts = list(data.test.texts[:3])
+    measured = generation.best_of_rounds(generators, prompts, max_new_tokens=4, rounds=3)
+    assert len(measured["rounds"]) == 3 and all(set(r) == {"teacher", "student"} for r in measured["rounds"])
+    for name in generators:
+        assert measured["tokens_per_s"][name] == max(r[name] for r in measured["rounds"]) > 0
+    # every round holds both models' turns, prompt by prompt, and who goes first alternates between rounds
+    assert len(turns) == 3 * 2 * len(prompts)
+    rounds = [turns[i : i + 2 * len(prompts)] for i in range(0, len(turns), 2 * len(prompts))]
+    assert [r[0] for r in rounds] == ["teacher", "student", "teacher"]
+    assert all(r.count("teacher") == r.count("student") == len(prompts) for r in rounds)
+    assert all(set(r[i : i + 2]) == {"teacher", "student"} for r in rounds for i in range(0, len(r), 2))
+    with pytest.raises(ValueError, match="rounds must be at least 1"):
+        generation.best_of_rounds(generators, prompts, max_new_tokens=4, rounds=0)
+
+
+def test_the_benchmark_reports_one_interleaved_speed_ratio_beside_each_arms_own(causal):
+    ctx, data = causal
+    bench = _benchmark()
+    student = build_student({"layers": [0]}, teacher=ctx.teacher, task="causal-lm", label_names=None)
+    speed = bench.interleaved_speed(ctx.teacher, student, list(data.test.texts[:2]), 3, 2)
+    assert speed["student_over_teacher"] == pytest.approx(speed["student_tokens_per_s"] / speed["teacher_tokens_per_s"])
+    assert speed["teacher_tokens_per_s"] == max(r["teacher"] for r in speed["rounds"]) and len(speed["rounds"]) == 2
+    assert (speed["prompts"], speed["max_new_tokens"], speed["batch"]) == (2, 3, 1)
+    arms = {"token-kd": {"mean": {"speedup": 2.0}}}
+    comparison = bench._comparison(arms, speed)
+    assert comparison["student_over_teacher_tokens_per_s"] == {"token-kd": 2.0}  # each arm's own, as before
+    assert comparison["student_over_teacher_tokens_per_s_interleaved"] == speed["student_over_teacher"]

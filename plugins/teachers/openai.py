@@ -16,6 +16,13 @@ token ids are rendered here, with ``teacher.tokenizer`` (the served model's
 tokenizer directory) and its chat template or ``teacher.chat_template``; the
 endpoint's own count of prompt tokens must agree, or the rows would be shifted.
 
+``score_ids`` scores rows of token ids exactly as given, never re-tokenised,
+through the completions API's prompt log-probs (``echo`` with ``logprobs``,
+token ids as the prompt, as vLLM takes them) whichever ``api`` is set, since
+the chat API scores only the teacher's own answer: on-policy distillation sends
+it the student's samples. An endpoint that returns no prompt log-probs is a
+ConfigError: the spec asks for what that server cannot give.
+
 ``generate`` continues prompts through either API (sequence-level KD,
 synthetic data), and ``answer`` (``curate.answer``) also returns each answer's
 mean token log-prob, from the log-probs the endpoint reports for the tokens it
@@ -78,6 +85,7 @@ class OpenAITeacher(Teacher):
     description = "A causal LM behind an OpenAI-compatible endpoint inside the boundary (vLLM, TGI)."
     accepts = frozenset({"url", "model", "api", "top_k", "timeout", "max_tokens", "chat_template", "tokenizer"})
     task = "causal-lm"
+    can_score_ids = True
 
     def __init__(self, options: Mapping[str, Any], ctx: Context) -> None:
         super().__init__(options, ctx)
@@ -137,9 +145,22 @@ class OpenAITeacher(Teacher):
         ``target_mask`` (n, width) marks the positions whose top-k is the teacher's.
         """
         score = self._score_chat if self.api == "chat" else self._score
-        rows = [score(index, text) for index, text in enumerate(texts)]
+        out = self._arrays([score(index, text) for index, text in enumerate(texts)])
+        if self.api != "chat":
+            del out["target_mask"]  # every real position is scored
+        return out
+
+    def score_ids(self, rows: list[list[int]]) -> dict[str, np.ndarray]:
+        """The top-k log-probs of the token after each position of each row of token ids, through the
+        completions API's prompt log-probs whatever ``api`` says; ``predict``'s arrays for those ids."""
+        out = self._arrays([self._score(index, list(row)) for index, row in enumerate(rows)])
+        del out["target_mask"]
+        return out
+
+    def _arrays(self, rows: list[Scored]) -> dict[str, np.ndarray]:
+        """Scored rows as right-padded arrays, with ``target_mask`` marking the positions that carry a top-k."""
         width = max((len(row.ids) for row in rows), default=0)
-        n, k = len(texts), self.top_k
+        n, k = len(rows), self.top_k
         out: dict[str, np.ndarray] = {
             "input_ids": np.zeros((n, width), dtype=np.int64),
             "attention_mask": np.zeros((n, width), dtype=np.int8),
@@ -156,8 +177,7 @@ class OpenAITeacher(Teacher):
                 ranked = sorted(top.items(), key=lambda item: -item[1])[:k]
                 out["topk_ids"][row, position, : len(ranked)] = [token for token, _ in ranked]
                 out["topk_logprobs"][row, position, : len(ranked)] = [value for _, value in ranked]
-        if self.api == "chat":
-            out["target_mask"] = target_mask
+        out["target_mask"] = target_mask
         return out
 
     def generate(self, prompts: list[str], **options: Any) -> list[str]:
@@ -262,14 +282,17 @@ class OpenAITeacher(Teacher):
             )
         return template
 
-    def _score(self, index: int, text: str) -> Scored:
-        """Prompt token ids, and for each position the top-k log-probs of the token after it."""
+    def _score(self, index: int, prompt: str | list[int]) -> Scored:
+        """Prompt token ids, and for each position the top-k log-probs of the token after it.
+
+        ``prompt`` is a text, which the endpoint tokenizes, or token ids, which it must read as they are.
+        """
         answer = self._request(
             "POST",
             "/completions",
             {
                 "model": self.model,
-                "prompt": text,
+                "prompt": prompt,
                 "max_tokens": 1,
                 "temperature": 0,
                 "echo": True,
@@ -277,15 +300,23 @@ class OpenAITeacher(Teacher):
                 "return_tokens_as_token_ids": True,
             },
         )
-        choice = _first_choice(answer, f"the completion from {self.url}/completions for text {index}")
+        what = "text" if isinstance(prompt, str) else "token-id row"
+        choice = _first_choice(answer, f"the completion from {self.url}/completions for {what} {index}")
         logprobs = choice.get("logprobs") or {}
         tokens, tops = logprobs.get("tokens"), logprobs.get("top_logprobs")
         if not tokens or tops is None or len(tokens) != len(tops) or len(tokens) < 2:
-            raise EndpointError(
-                f"the endpoint {self.url} returned no prompt log-probs; it must support echo with logprobs (vLLM does)"
+            raise ConfigError(
+                f"the teacher endpoint {self.url} returned no prompt log-probs for {what} {index}, and scoring "
+                "with an openai teacher reads them from /completions with echo and logprobs: serve the model "
+                "with an engine that supports both (vLLM does)"
             )
         # echo returns the distribution *for* each token; a cached teacher row holds the one *after* it
         ids = [_token_id(t) for t in tokens[:-1]]
+        if not isinstance(prompt, str) and ids != prompt:
+            raise EndpointError(
+                f"the completion from {self.url}/completions for token-id row {index} echoes {len(ids)} token ids "
+                f"that are not the {len(prompt)} it was sent: the endpoint must read a prompt of token ids as given"
+            )
         following = [{_token_id(t): float(v) for t, v in top.items()} for top in tops[1:]]
         return Scored(ids, following, 0)
 

@@ -40,7 +40,7 @@ class TrainOptions:
     hidden_weight: float = 0.0  # logit KD: weight of hidden-state matching (needs a local teacher); 0 turns it off
     divergence: str = "forward"  # token-level KD: forward, reverse or jsd
     beta: float = 0.5  # the generalised JSD's mixture weight
-    on_policy: float = 0.0  # live token KD: share of batches on the student's own samples (GKD); 0 turns it off
+    on_policy: float = 0.0  # token KD: share of batches on the student's own samples (GKD); 0 turns it off
 
     @property
     def checkpoint_path(self) -> Path | None:

@@ -32,6 +32,17 @@ def check_vocabularies(teacher_tokenizer, student_tokenizer, advice: str = "") -
         )
 
 
+def check_token_ids(teacher_rows: list[list[int]], student_rows: list[list[int]], advice: str = "") -> None:
+    """Where the teacher's vocabulary is out of reach (an endpoint), its token ids of the same texts must be the
+    student's: the same test as ``check_vocabularies``, on what the teacher actually did."""
+    differing = sum(theirs != ours for theirs, ours in zip(teacher_rows, student_rows, strict=True))
+    if differing:
+        raise PreflightFailed(
+            f"the teacher and the student split {differing} of {len(student_rows)} training texts into different "
+            f"token ids: logit distillation needs the same tokenizer on both sides{advice}"
+        )
+
+
 def check_teacher_outputs(values: np.ndarray, name: str, sample: int = 256) -> None:
     """The teacher's outputs on a sample must be finite and differ between inputs."""
     head = np.asarray(values[:sample], dtype=np.float64)

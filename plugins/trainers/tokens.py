@@ -6,11 +6,18 @@
 the token ids the teacher read, so positions line up; preflight refuses a
 student whose vocabulary differs from the teacher's, because then the same id
 means different tokens and the loss is silently meaningless.
-With ``live: true``, ``on_policy: λ`` (GKD, Agarwal et al. 2024): the
-training texts are prompts; on a share λ of the batches the student samples
-its own continuation of each prompt and the teacher scores it, on the rest it
-learns on the teacher's greedy continuation (generated once and cached); the
-loss (``divergence``, usually ``jsd``) is taken on the continuation's tokens only.
+``on_policy: λ`` (GKD, Agarwal et al. 2024): the training texts are prompts;
+on a share λ of the batches the student samples its own continuation of each
+prompt and the teacher scores it, on the rest it learns on the teacher's
+greedy continuation (generated once and cached, or ``curate.answer``'s); the
+loss (``divergence``, usually ``jsd``) is taken on the continuation's tokens
+only. A local teacher (``live: true``) scores over its full vocabulary. An
+endpoint teacher (``openai``, ``live`` off) scores through ``score_ids``, its
+prompt log-probs of the student's token ids as sent, and the loss is the sparse
+top-k one with both tails (:func:`.losses.token_kd`); each teacher
+continuation is scored once per run, each sample as it is drawn. The endpoint's
+tokenization of the training texts (the label stage's) must be the student's,
+or preflight refuses the run: the samples reach it as the student's ids.
 ``method: sequence`` (Kim & Rush 2016): the student learns, by cross-entropy,
 the teacher's continuations of the training texts: the answers ``curate.answer``
 made (scrubbed, filtered, ``Split.answers``) when the spec has it, else greedy
@@ -37,7 +44,7 @@ from stillroom.components import Dataset
 from stillroom.errors import ConfigError
 from stillroom.plugins.trainers.base import StudentTrainer
 from stillroom.plugins.trainers.options import TrainOptions
-from stillroom.plugins.trainers.preflight import check_teacher_outputs, check_vocabularies
+from stillroom.plugins.trainers.preflight import check_teacher_outputs, check_token_ids, check_vocabularies
 
 if TYPE_CHECKING:
     from stillroom.plugins.trainers.loop import Score
@@ -99,10 +106,13 @@ class TokenKDTrainer(StudentTrainer):
             from stillroom.plugins.trainers.build import require_local
 
             require_local(self.ctx.teacher, "student.live", "its model run on every training batch",
-                          "drop live to distill from the teacher's cached top-k log-probs")
-        if options.on_policy and (options.method != "kd" or not options.live):
+                          "drop live to distill from the teacher's cached top-k log-probs (or, with on_policy, "
+                          "from its scores of the student's samples through score_ids)")
+        scores_ids = self.ctx.teacher is not None and self.ctx.teacher.can_score_ids
+        if options.on_policy and (options.method != "kd" or not (options.live or scores_ids)):
             raise ConfigError("student.on_policy has the teacher score the student's own samples as it trains: "
-                              "it needs method: kd and live: true")
+                              "it needs method: kd and live: true with a local teacher, or a teacher that scores "
+                              "token ids through its endpoint (openai)")
         if options.method != "kd" or options.live:
             return
         cached = teacher_outputs.get("train", {})
@@ -117,7 +127,12 @@ class TokenKDTrainer(StudentTrainer):
         teacher = getattr(self.ctx.teacher, "tokenizer", None) if self.ctx.teacher is not None else None
         if teacher is not None and options.method == "kd":
             check_vocabularies(teacher, student.tokenizer)
-        if options.method != "kd" or options.live:
+        if options.on_policy and not options.live:
+            # the endpoint will read the student's ids as they are: its own split of the prompts must be the same
+            check_token_ids(cached_rows(teacher_outputs["train"]), student.tokenizer(list(data.train.texts))["input_ids"],
+                            "; on-policy KD sends the student's token ids to the teacher endpoint: use a student "
+                            "with the served model's tokenizer")
+        if options.method != "kd" or options.live or options.on_policy:
             texts = list(data.train.texts)
             if options.method == "sequence" or options.on_policy:
                 # the answers curate.answer made, scrubbed and filtered, or else the teacher's greedy ones here
@@ -125,20 +140,20 @@ class TokenKDTrainer(StudentTrainer):
                     generations(self.ctx.teacher, texts, options.max_new_tokens, self.ctx.artifacts)
                 texts = [continued(text, answer) for text, answer in zip(texts, generated, strict=True)]
             return student.tokenizer(texts, truncation=True, max_length=options.max_length)["input_ids"]
-        cached = teacher_outputs["train"]
-        return [
-            ids[mask.astype(bool)].tolist()
-            for ids, mask in zip(cached["input_ids"], cached["attention_mask"], strict=True)
-        ]
+        return cached_rows(teacher_outputs["train"])
 
     def targets(self, data, teacher_outputs, options: TrainOptions):
         import torch
 
         if options.on_policy:
             # where each prompt ends: the loss reads the continuation after it, the student's or the teacher's
-            prompts = self.ctx.teacher.tokenizer(list(data.train.texts), truncation=True,  # type: ignore[union-attr]  # on_policy needs live: a local teacher (HFTeacher)
-                                                 max_length=options.max_length)["input_ids"]
-            return {"prompt_length": torch.as_tensor([len(ids) for ids in prompts])}
+            if options.live:
+                prompts = self.ctx.teacher.tokenizer(list(data.train.texts), truncation=True,  # type: ignore[union-attr]  # live: a local teacher (HFTeacher)
+                                                     max_length=options.max_length)["input_ids"]
+                lengths = [len(ids) for ids in prompts]
+            else:  # the endpoint's own split of each prompt, which input_ids checked is the student's
+                lengths = [min(len(ids), options.max_length) for ids in cached_rows(teacher_outputs["train"])]
+            return {"prompt_length": torch.as_tensor(lengths)}
         if options.method != "kd" or options.live:
             return {}
         cached = teacher_outputs["train"]
@@ -160,6 +175,8 @@ class TokenKDTrainer(StudentTrainer):
                 return next_token_cross_entropy(net(ids, mask), ids, mask)
 
             return next_token
+        if options.on_policy and not options.live:
+            return self._endpoint_on_policy(options, student, ctx.teacher)
         if options.live:
             teacher = ctx.teacher
             coin = random.Random(options.seed)
@@ -194,6 +211,27 @@ class TokenKDTrainer(StudentTrainer):
             )
 
         return loss
+
+    def _endpoint_on_policy(self, options: TrainOptions, student: HFStudent, teacher):
+        """GKD with a teacher behind an endpoint: its top-k log-probs of the student's samples, or of its own
+        continuations (asked once each), through ``score_ids``; the sparse top-k loss with both tails."""
+        from stillroom.plugins.trainers.losses import token_kd
+
+        coin = random.Random(options.seed)
+        known: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = {}
+
+        def on_policy(net, batch):
+            ids, mask = batch["input_ids"], batch["attention_mask"]
+            sampled = coin.random() < options.on_policy
+            if sampled:
+                ids, mask = student_samples(net, ids, batch["prompt_length"], options.max_new_tokens,
+                                            student.tokenizer.pad_token_id or 0)
+            # a sample is scored as it is drawn and then forgotten: it will hardly be drawn again
+            top_ids, top_logprobs = teacher_scores(teacher, ids, mask, {} if sampled else known)
+            return token_kd(net(ids, mask), top_ids, top_logprobs, continuation_positions(mask, batch["prompt_length"]),
+                            options.divergence, options.beta)
+
+        return on_policy
 
     def score(self, student: HFStudent, data: Dataset, teacher_outputs, options: TrainOptions) -> Score | None:
         """For ``kd``, top-1 next-token agreement with the teacher; for ``labels`` and ``sequence``, the
@@ -257,6 +295,33 @@ def student_samples(net, ids, prompt_length, max_new_tokens: int, pad_id: int):
     for i, sampled in enumerate(rows):
         out[i, : len(sampled)], mask[i, : len(sampled)] = sampled, 1
     return out, mask
+
+
+def teacher_scores(teacher, ids, mask, known: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]]):
+    """The teacher's top-k ids and log-probs after each position of each right-padded row of ``ids``, shaped
+    (rows, width, k) on their device, through ``teacher.score_ids``; rows already in ``known`` are not asked
+    again, and those asked are added to it."""
+    import torch
+
+    rows = [tuple(row[: int(length)].tolist()) for row, length in zip(ids, mask.sum(dim=1), strict=True)]
+    asked = [row for row in dict.fromkeys(rows) if row not in known]
+    if asked:
+        scored = teacher.score_ids([list(row) for row in asked])
+        for i, row in enumerate(asked):
+            known[row] = scored["topk_ids"][i, : len(row)], scored["topk_logprobs"][i, : len(row)]
+    k = known[rows[0]][0].shape[-1]
+    top_ids = np.zeros((*ids.shape, k), dtype=np.int64)
+    top_logprobs = np.full((*ids.shape, k), -np.inf, dtype=np.float32)
+    for i, row in enumerate(rows):
+        top_ids[i, : len(row)], top_logprobs[i, : len(row)] = known[row]
+    return (torch.as_tensor(top_ids, device=ids.device),
+            torch.as_tensor(np.nan_to_num(top_logprobs, neginf=-1e4), device=ids.device))
+
+
+def cached_rows(cached) -> list[list[int]]:
+    """Each cached teacher row's real token ids."""
+    return [ids[mask.astype(bool)].tolist() for ids, mask in zip(cached["input_ids"], cached["attention_mask"],
+                                                                   strict=True)]
 
 
 def continuation_positions(mask, prompt_length):
