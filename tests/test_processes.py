@@ -83,3 +83,34 @@ def test_stop_children_terminates_what_multiprocessing_started():
     child.start()
     assert stop_children(grace=5) == [child.pid]
     assert not child.is_alive()
+
+
+HUNG_EXIT = """
+import threading, time
+from stillroom import processes
+processes.DEADLINE_SECONDS = 2.0
+processes.exit_on_signals()
+stuck = threading.Lock()
+try:
+    print("ready", flush=True)
+    time.sleep(60)
+finally:  # as a pool's shutdown waits on a lock the interrupted main thread held
+    stuck.acquire()
+    stuck.acquire()
+"""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_stopped_command_whose_exit_path_hangs_still_exits_with_its_status(signum):
+    child = subprocess.Popen([sys.executable, "-c", HUNG_EXIT], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert child.stdout.readline() == b"ready\n"
+        started = time.monotonic()
+        child.send_signal(signum)
+        code = child.wait(timeout=60)
+        assert code == (128 + signum if signum == signal.SIGTERM else 130)
+        assert 2.0 <= time.monotonic() - started < 60
+        assert b"did not finish within 2 s" in child.stderr.read()
+    finally:
+        if child.poll() is None:
+            child.kill()
