@@ -300,3 +300,66 @@ def test_a_plugins_egress_from_a_ray_worker_is_blocked_and_ledgered_with_stage_n
     assert len(blocked) == 6  # two per scrub batch of the core's 512 records: its spans, its residual scan
     assert {(b["target"], b["stage"], b["node"], b["plugin"]) for b in blocked} == \
         {(f"127.0.0.1:{port}", "scrub", socket.gethostname(), "stillroom_phoning")}
+
+
+IMPORT_TELEMETRY = '''
+import socket
+
+from stillroom import hookimpl
+
+try:  # a vendor's import-time telemetry: one connection home whenever the module is imported
+    socket.create_connection(("127.0.0.1", {port}), timeout=1).sendall(b"imported")
+except PermissionError:
+    pass
+
+
+@hookimpl
+def on_run_end(run, status):
+    """The plugin's surface: an observer, so that a run has a reason to import it."""
+'''
+
+
+@pytest.fixture
+def telemetry_home(tmp_path):
+    """A listener on loopback and a third-party plugin distribution whose module connects to it when imported,
+    installed into this environment (the cluster's node shares it); yields the listener."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.settimeout(0.5)
+    body = IMPORT_TELEMETRY.format(port=listener.getsockname()[1])
+    source = plugin_project(tmp_path / "telemetry", "stillroom_telemetry", body)
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
+    subprocess.run([*pip, "install", "--no-deps", "--no-build-isolation", str(source)], check=True)
+    try:
+        yield listener
+    finally:
+        subprocess.run([*pip, "uninstall", "-y", "stillroom-telemetry"], check=True)
+        listener.close()
+
+
+def test_a_plugins_egress_while_a_ray_worker_imports_it_is_blocked_and_ledgered(cluster, telemetry_home, tmp_path,
+                                                                                  monkeypatch):
+    """The attempt comes from the worker setup hook, before any batch: it is refused there and reaches the ledger
+    with the stage whose workers made it, their node and the plugin."""
+    from stillroom.config import parse_spec
+    from stillroom.run import run_pipeline
+    from stillroom.run.stages import PIPELINE
+
+    monkeypatch.setenv("RAY_ADDRESS", cluster)
+    workspace = init_workspace(tmp_path / "ws", name="telemetry")
+    (workspace.policy_dir / "plugins.yaml").write_text(
+        yaml.safe_dump({"plugins": {"allow": [{"name": "stillroom-telemetry", "version": "==0.1.0"}]}}))
+    residency(workspace, boundary=["on-prem", "dc-2"])
+    spec = parse_spec(pipeline(tmp_path, executor="ray", evaluators=[]))
+    stages = PIPELINE[:3]  # preflight, ingest, scrub: workers are set up in each of them
+    run = run_pipeline(workspace, spec, initiator="op", progress=False, stages=stages)
+    with pytest.raises(socket.timeout):
+        telemetry_home.accept()  # nothing arrived, from any process
+    blocked = [e.payload for e in workspace.ledger().entries(run_id=run.run_id, limit=1000)
+               if e.kind == "egress.blocked"]
+    assert blocked, "the workers' import-time attempts were not ledgered"
+    # nothing may leave during an import, loopback included: the look-up of the address is refused first
+    assert {(b["target"], b["event"], b["node"], b["plugin"], b["during"]) for b in blocked} == \
+        {("127.0.0.1", "socket.getaddrinfo", socket.gethostname(), "stillroom_telemetry", "plugin import")}
+    assert {b["stage"] for b in blocked} <= {stage.name for stage in stages}

@@ -19,7 +19,8 @@ on a Ray Train worker group (DDP); the rest (evaluation, a teacher's
 fine-tuning) runs in the coordinator, and each stage's ledger entry says which
 (``executor.ran_on``). Workers are governed like the coordinator
 (``worker.setup`` runs in every worker process) and write no ledger: each call
-returns its result with the egress attempts the guard refused, and the
+returns its result with the egress attempts the guard refused (what a worker's
+setup refused comes back from the first call the coordinator makes), and the
 coordinator ledgers those as ``egress.blocked`` with stage, node and plugin.
 Ray's C++ core opens sockets the Python guard cannot see: close worker egress
 at the network layer too.
@@ -91,7 +92,9 @@ class RayExecutor(Executor):
         nodes = [node for node in self.ray.nodes() if node["Alive"]]
         regions = [node_region(node, classification, self.policy.residency) for node in nodes]
         ours = plugin_digests(load_plugins(self.policy.plugins.allow).provenance())
+        ran = self.ran.setdefault("preflight", {"name": self.name, "ran_on": "coordinator", "blocked": []})
         for node, facts in zip(nodes, self.ray.get([_on(self.ray, node).remote() for node in nodes])):
+            ran["blocked"] += [{**attempt, "stage": "preflight", "node": facts["host"]} for attempt in facts["blocked"]]
             if facts["plugins"] != ours:
                 differ = sorted(set(facts["plugins"].items()) ^ set(ours.items()))
                 raise RunRefused(f"Ray node {facts['host']} ({node['NodeManagerAddress']}) loads other plugins than "
@@ -113,7 +116,7 @@ class RayExecutor(Executor):
         gpus = int(self.ray.cluster_resources().get("GPU", 0)) if work.accelerated else 0
         if gpus:
             ran["gpus"] = gpus
-        pool = ActorPool(self.workers(gpus))
+        pool = ActorPool(self.workers(gpus, work.stage))
         for result, error, blocked, node in pool.map(lambda actor, batch: actor.run.remote(work.fn, batch),
                                                      work.batches):  # type: ignore[arg-type]  # ray annotates List; it only iterates
             if node not in ran["nodes"]:
@@ -177,9 +180,10 @@ class RayExecutor(Executor):
     def evidence(self, stage: str) -> dict[str, Any]:
         return self.ran.get(stage, {"name": self.name, "ran_on": "coordinator", "blocked": []})
 
-    def workers(self, gpus: int = 0) -> list[Any]:
+    def workers(self, gpus: int, stage: str) -> list[Any]:
         """One actor per CPU the cluster offers, or with ``gpus`` one per GPU, each holding its GPU; started on
-        first use, after the preflight, and kept for the stages that follow."""
+        first use, after the preflight, and kept for the stages that follow. What a new actor's setup refused
+        is ledgered with ``stage``, the stage that started it."""
         if self.pool != gpus:
             from stillroom.run.executors.worker import Worker
 
@@ -188,6 +192,8 @@ class RayExecutor(Executor):
             count = min(self.count or gpus, gpus) if gpus else self.count or cpus
             self.actors = [self.ray.remote(num_gpus=1 if gpus else 0)(Worker).remote() for _ in range(count)]
             self.pool = gpus
+            for blocked, node in self.ray.get([actor.started.remote() for actor in self.actors]):
+                self.ran[stage]["blocked"] += [{**attempt, "stage": stage, "node": node} for attempt in blocked]
         return self.actors
 
     def close(self) -> None:
@@ -248,12 +254,15 @@ def _on(ray, node: dict[str, Any]):
 
 
 def _node_facts() -> dict[str, Any]:
-    """What a node's worker loaded under the run's policy (in ``worker.setup``), to compare with the coordinator."""
+    """What a node's worker loaded under the run's policy (in ``worker.setup``), to compare with the coordinator,
+    and the egress attempts the worker refused that no call has reported yet (its setup's)."""
     import socket
 
+    from stillroom.run.executors.worker import unreported
     from stillroom.run.portable import worker_plugins
 
-    return {"host": socket.gethostname(), "plugins": plugin_digests(worker_plugins().provenance())}
+    return {"host": socket.gethostname(), "plugins": plugin_digests(worker_plugins().provenance()),
+            "blocked": unreported()}
 
 
 @hookimpl

@@ -11,7 +11,8 @@ from typing import Any
 
 POLICY_ENV = "STILLROOM_WORKER_POLICY"
 EVIDENCE = "stillroom-evidence.json"  # beside the student's files: what rank 0 hands the coordinator
-_blocked: list[dict[str, Any]] = []
+_blocked: list[dict[str, Any]] = []  # every attempt this process's guards refused, setup's first
+_reported = 0  # how many of them this process has handed to the coordinator
 _armed: Any = None
 
 
@@ -22,7 +23,11 @@ def setup() -> None:
 
 def govern(given: dict[str, Any]) -> None:
     """Make this process a governed worker of a run: ``given`` holds the run's ``policy`` (as JSON data) and
-    its ``workspace`` path. Also what ``stillroom.run.torchrun`` runs in each process it is started in."""
+    its ``workspace`` path. Also what ``stillroom.run.torchrun`` runs in each process it is started in.
+
+    The guard is armed before any plugin is imported. What a plugin's import-time code tried is refused
+    (nothing may leave during an import) and kept with the plugin's module and ``"during": "plugin import"``;
+    the coordinator hears of it with this process's first result (``unreported``), as it hears of a batch's."""
     from stillroom.egress import guard
     from stillroom.offline import offline_environment
     from stillroom.plugin_manager import load_plugins
@@ -31,34 +36,51 @@ def govern(given: dict[str, Any]) -> None:
 
     offline_environment()  # what phones home is switched off at the source, as in the coordinator
     policy = Policy.model_validate(given["policy"])
-    plugins = load_plugins(policy.plugins.allow)
-    use_worker_plugins(plugins, given["policy"], Path(given["workspace"]))
-    global _armed
-    modules = [info.module.split(":")[0] for info in plugins.plugins() if info.status == "loaded"]
+    modules: list[str] = []  # the loaded plugins' modules, known once they are loaded
 
     def blocked(attempt: dict[str, Any]) -> None:
         frames = [frame.split(":")[0] for frame in attempt.get("stack", [])]
         plugin = next((m for f in frames for m in modules if f == m or f.startswith(m + ".")), None)
         _blocked.append({"target": attempt["target"], "event": attempt["event"], "plugin": plugin})
 
+    global _armed
     _armed = guard(policy.egress, on_block=blocked)
     # never left, and held here: a collected guard would disarm itself (its generator's finally)
     _armed.__enter__()
+    importing: list[dict[str, Any]] = []
+    plugins = load_plugins(policy.plugins.allow, on_block=importing.append)
+    modules += [info.module.split(":")[0] for info in plugins.plugins() if info.status == "loaded"]
+    for attempt in importing:  # the import guard names the plugin by its entry point; batches, by its module
+        info = plugins.infos.get(attempt.get("plugin") or "")
+        _blocked.append({"target": attempt["target"], "event": attempt["event"], "during": "plugin import",
+                         "plugin": info.module.split(":")[0] if info else attempt.get("plugin")})
+    use_worker_plugins(plugins, given["policy"], Path(given["workspace"]))
+
+
+def unreported() -> list[dict[str, Any]]:
+    """The refused attempts this process has not yet handed to the coordinator: each call that returns
+    evidence takes them, so the first one carries what setup refused too."""
+    global _reported
+    new, _reported = _blocked[_reported:], len(_blocked)
+    return new
 
 
 class Worker:
     """Runs one batch of a stage's work; returns the result (or the error's type and a one-line reason),
-    the refused egress attempts, and its node."""
+    the refused egress attempts not yet reported, and its node."""
+
+    def started(self) -> tuple[list[dict[str, Any]], str]:
+        """What this actor's setup refused (``govern``), and its node: the coordinator asks once it is up."""
+        return unreported(), socket.gethostname()
 
     def run(self, fn, batch):
-        start = len(_blocked)
         try:
             result, error = fn(batch), None
         except Exception as exc:
             from stillroom.run.evidence import ledger_message
 
             result, error = None, ledger_message(exc)  # a third-party error text may quote the batch
-        return result, error, _blocked[start:], socket.gethostname()
+        return result, error, unreported(), socket.gethostname()
 
 
 def train_rank(config: dict[str, Any]) -> None:
@@ -90,7 +112,8 @@ def train_as_rank(job: Any, directory: Path) -> dict[str, Any] | None:
     """Run a training ``job`` (a ``StudentJob``) as this process's rank of its ``torch.distributed`` group: what
     Ray Train's workers (``train_rank``) and ``torchrun`` (``stillroom.run.torchrun``) both run.
 
-    Every rank's node and the egress attempts its guard refused during the job are gathered to rank 0, which
+    Every rank's node and the egress attempts its guards refused (during the job, and in ``govern`` before it,
+    unless a call of this process reported them already) are gathered to rank 0, which
     writes them, the student's facts and the records the job made into ``directory / EVIDENCE`` beside the
     student's files, and returns that evidence; the other ranks return None. A worker writes no ledger: the
     coordinator ledgers the evidence (``refusals`` for the egress attempts).
@@ -99,10 +122,10 @@ def train_as_rank(job: Any, directory: Path) -> dict[str, Any] | None:
 
     from stillroom.run.portable import worker_context
 
-    start, records = len(_blocked), []
+    records: list[tuple[str, dict[str, Any]]] = []
     facts = job(worker_context(record=lambda kind, payload: records.append((kind, dict(payload)))), directory)
     ranks: list[Any] = [None] * distributed.get_world_size()
-    distributed.all_gather_object(ranks, {"node": socket.gethostname(), "blocked": _blocked[start:]})
+    distributed.all_gather_object(ranks, {"node": socket.gethostname(), "blocked": unreported()})
     if facts is None:
         return None
     evidence = {"facts": facts, "records": records, "ranks": ranks}
