@@ -9,9 +9,9 @@ from stillroom.plugins.scrubbers.organisations import settle
 
 LISTS = Gazetteers(
     first_names=frozenset({"jane", "tom", "jordan", "justin", "morgan"}),
-    surnames=frozenset({"park", "banks", "smith", "fisherman", "stanley"}),
-    places={**{place_key(p): 0.7 for p in ("Kenya", "Brazil", "Nigeria", "China", "Pakistan", "Belgium", "Jordan",
-                                           "Argentina", "Mali")},
+    surnames=frozenset({"park", "banks", "smith", "fisherman", "stanley", "albanese"}),
+    places={**{place_key(p): 0.7 for p in ("Kenya", "Albania", "Brazil", "Nigeria", "China", "Pakistan", "Belgium",
+                                           "Jordan", "Argentina", "Mali")},
             **{place_key(p): 0.6 for p in ("Lagos", "Porto", "Sevilla", "Kisumu", "West Bank")}},
     common=frozenset({"the", "a", "in"}),
 )
@@ -96,7 +96,7 @@ def test_demonyms_and_languages(word):
     assert is_demonym(word, LISTS)
 
 
-@pytest.mark.parametrize("word", ["jordan", "kenya", "malini", "adrian", "justin"])
+@pytest.mark.parametrize("word", ["jordan", "kenya", "malini", "adrian", "justin", "albanese"])
 def test_names_and_places_are_no_demonyms(word):
     assert not is_demonym(word, LISTS)
 

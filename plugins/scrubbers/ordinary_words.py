@@ -11,8 +11,8 @@ its address parts catch words and numbers of prose ("flats", the "-1" of
 - drops a PERSON or LOCATION span whose words are all nationalities,
   demonyms or languages: a listed one, or a word formed from a country's,
   state's or continent's name ("Kenyan" from Kenya, "Brazilian", "Chinese",
-  "Pakistani"), unless the word is itself a listed place or given name
-  ("Jordan");
+  "Pakistani"), unless the word is itself a listed place, given name or
+  surname ("Jordan", "Albanese");
 - drops a PERSON span of lower-case Latin words, none a listed given name,
   right after a determiner ("a fisherman", "the applicant"). A lower-case
   name with no determiner stands: forms and posts write names in lower case;
@@ -86,8 +86,8 @@ def is_demonym(word: str, lists: Gazetteers) -> bool:
     somewhere."""
     if word in NATIONALITIES or word in LANGUAGES:
         return True
-    if (word,) in lists.places or word in lists.first_names:
-        return False
+    if (word,) in lists.places or word in lists.first_names or word in lists.surnames:
+        return False  # "Jordan"; "Albanese", "Irani": a demonym's shape is a surname too
     names = _large_place_names(lists)
     return any(word.endswith(suffix) and len(word) - len(suffix) >= 4
                and any(word[: -len(suffix)] + ending in names for ending in NAME_ENDINGS)
