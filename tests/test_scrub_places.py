@@ -132,3 +132,16 @@ def test_named_natural_places_and_places_after_place_words(fast):
     assert places_in(fast, "The ship ran aground off the coast of Sicily.") == {"Sicily"}
     assert places_in(fast, "The Moroccan coast is rocky.") == set()
     assert places_in(fast, "The article appeared in the Guardian.") == set()
+
+
+def test_a_name_the_model_calls_a_person_is_a_place_when_a_place_noun_follows_its_possessive():
+    text = "Tigray's regional capital had no power."
+    assert model_people(text, "Tigray")[0] == [("LOCATION", "Tigray")]
+    assert model_people("Georgia's king spoke.", "Georgia")[0] == [("LOCATION", "Georgia")]
+    assert model_people("Tigray's farmers lost the harvest.", "Tigray")[0] == [("PERSON", "Tigray")]
+
+
+def test_a_place_that_is_also_a_name_at_a_sentences_start_is_one_beside_other_places_or_a_place_noun(fast):
+    assert places_in(fast, "Kenya, Uganda and Tanzania agreed to share the cost.") == {"Kenya", "Uganda", "Tanzania"}
+    assert places_in(fast, "Jordan's king met the president.") == {"Jordan"}
+    assert places_in(fast, "Jordan said he would call back.") == set()

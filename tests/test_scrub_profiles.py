@@ -240,6 +240,18 @@ def test_the_accurate_profile_finds_names_and_addresses_across_locales(accurate)
     assert found(accurate, MULTI_LOCALE[4]) == {("CREDIT_CARD", "5500005555555559"), ("PERSON", "Priya Raghunathan")}
 
 
+def test_the_accurate_profile_reads_organisations_and_prose_words_around_the_models_names(accurate, ctx):
+    # The model has no organisation label: the words around its names settle them (organisations.py,
+    # ordinary_words.py), and the organisations are dropped where they were not asked for.
+    text = "Heineken said its sales in Kenya fell in 2012, the Argentine midfielder told Jane Smith."
+    assert found(accurate, text) == {("ORGANIZATION", "Heineken"), ("LOCATION", "Kenya"), ("PERSON", "Jane Smith")}
+    people_only = PresidioScrubber({"workers": 1, "entities": ["PERSON", "LOCATION"]}, ctx)
+    try:
+        assert found(people_only, text) == {("LOCATION", "Kenya"), ("PERSON", "Jane Smith")}
+    finally:
+        people_only.close()
+
+
 @pytest.mark.slow
 def test_a_scrub_that_misses_pii_is_not_confirmed_clean_by_its_own_detector(ctx, accurate, monkeypatch):
     """The attack: a scrubbing detector that finds nothing. Its output still holds the name, the

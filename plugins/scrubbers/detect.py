@@ -20,7 +20,7 @@ from typing import Any
 
 from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult
 
-from stillroom.plugins.scrubbers import places, precedence
+from stillroom.plugins.scrubbers import ordinary_words, organisations, places, precedence
 from stillroom.plugins.scrubbers.batch import BatchAnalyzer, unscannable
 from stillroom.plugins.scrubbers.gazetteer import gazetteers
 from stillroom.plugins.scrubbers.model_ner import BUILTIN_MODEL, ModelSpec, TokenModel
@@ -141,7 +141,13 @@ class Detector:
         if lists is not None:
             spans = [places.tidy_places(text, text_spans, lists) for text, text_spans in zip(texts, spans)]
         if self.model is not None:
-            spans = [combine(text, text_spans) for text, text_spans in zip(texts, spans)]
+            # The model has no organisation label and reads some prose words as names: the words around each
+            # span settle it, after the spans are one per stretch of text (organisations.py, ordinary_words.py).
+            names = gazetteers()
+            organisations_wanted = "ORGANIZATION" in self.wanted
+            spans = [organisations.settle(text, ordinary_words.clean(text, combine(text, text_spans), names), names,
+                                          organisations_wanted)
+                     for text, text_spans in zip(texts, spans)]
         else:
             spans = [resolve(text_spans) for text_spans in spans]
         return [whole_addresses(text, text_spans) for text, text_spans in zip(texts, spans)]

@@ -39,6 +39,10 @@ PLACE_NOUNS_OF = frozenset("""coast north south east west northeast northwest so
     capital province region city town village island islands state district county shores banks centre center
     heart port""".split())
 PLACE_NOUNS_BEFORE = frozenset({"river"})
+# "Jordan's king", "Tigray's regional capital": after a possessive, nouns that belong to a place, not a person
+# (not "government" or "army": "Netanyahu's government" is a person's).
+PLACE_NOUNS_AFTER = frozenset("""capital coast coastline border borders king queen president parliament economy
+    regional northern southern eastern western citizens population provinces districts villages""".split())
 # "in Soest", "to Lemgo": after these, a listed place is one even when it is a small town.
 PLACE_LEADS = PLACE_PREPOSITIONS | {"to"}
 # The last word of a named natural place: "Indian Ocean", "Po Valley", "Golan Heights"; in lower case after an
@@ -146,8 +150,9 @@ class PlaceRecognizer(TokenRecognizer):
                 j, score = match
                 # At a sentence's start a capital proves nothing: a small town, a city that is also a name, or a
                 # country that is also a given name ("Jordan") needs more; a country ("Peru, Bolivia and
-                # Ecuador") or a large city ("Beijing responded") does not.
-                if j == i + 1 and _starts_sentence(doc, i) and (
+                # Ecuador") or a large city ("Beijing responded") does not, nor does one with another listed
+                # place joined to it ("Kenya, Uganda") or a place's noun after its possessive ("Jordan's king").
+                if j == i + 1 and _starts_sentence(doc, i) and not _place_follows(doc, j, lists) and (
                         score < 0.6 or low in lists.first_names or score < 0.7 and low in lists.surnames):
                     score -= 0.2
                 elif lead and low not in lists.first_names:
@@ -269,6 +274,18 @@ def _place_lead(doc, i: int) -> str:
     if word in PLACE_NOUNS_BEFORE or word == "of" and before > 0 and doc[before - 1].lower_ in PLACE_NOUNS_OF:
         return "noun"
     return ""
+
+
+def _place_follows(doc, j: int, lists: Gazetteers) -> bool:
+    """Whether the words from token ``j`` make the place before them one: a possessive and a noun that only a
+    place has ("Jordan's king", "Tigray's regional capital"), or a listed place joined to it ("Kenya, Uganda and
+    Tanzania")."""
+    if j + 1 >= len(doc):
+        return False
+    if doc[j].lower_ in ("'s", "’s"):
+        return doc[j + 1].lower_ in PLACE_NOUNS_AFTER
+    return doc[j].lower_ in (",", "and") and doc[j + 1].is_title and (doc[j + 1].lower_,) in lists.places \
+        and lists.places[(doc[j + 1].lower_,)] >= 0.6
 
 
 def _named_feature(doc, i: int, lists: Gazetteers) -> tuple[int, float] | None:

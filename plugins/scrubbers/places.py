@@ -14,7 +14,8 @@ that is no place at all ("October"). Two pure functions settle that:
   with no place word such as "in" before it. An unlisted word the model calls
   a person is a LOCATION after a preposition that takes places ("in Mekelle",
   "near Kavumu") when it is no listed given name or surname and no possessive
-  follows ("in Smith's view").
+  follows ("in Smith's view"); and so is one followed by a possessive and a
+  noun only a place has ("Tigray's regional capital", "Georgia's king").
 - ``tidy_places``: a LOCATION span loses lower-case words at its edges
   (inside ones stay: "Rio Grande do Sul"); one with no capital left counts only
   when it is a listed place ("moving to london"); month and weekday names are
@@ -27,6 +28,7 @@ from __future__ import annotations
 import regex
 
 from stillroom.plugins.scrubbers.gazetteer import Gazetteers, place_key
+from stillroom.plugins.scrubbers.offline_ner import PLACE_NOUNS_AFTER
 
 Found = tuple[str, int, int, float]
 
@@ -37,6 +39,7 @@ LEAD_BEFORE = regex.compile(r"(?i)\b(\p{L}+)[ \t]+(?:the[ \t]+)?$")
 NAME_OR_PLACE_LEADS = PLACE_LEADS | {"from", "to", "into", "at", "of"}
 POSSESSIVE_AFTER = regex.compile(r"^['’]s?\b")
 POSSESSIVE_END = regex.compile(r"['’]s?$")  # "Derna's", "Texas'"
+PLACE_POSSESSIVE = regex.compile(r"['’]s[ \t]+(?:" + "|".join(sorted(PLACE_NOUNS_AFTER)) + r")\b", regex.IGNORECASE)
 CALENDAR = frozenset("""january february march april may june july august september october november december
     monday tuesday wednesday thursday friday saturday sunday""".split())
 # Capitalised words that end an organisation's name when they follow a place ("Tokyo Stock Exchange",
@@ -109,10 +112,11 @@ def _is_place(text: str, start: int, end: int, lists: Gazetteers) -> bool:
         return False
     lead = LEAD_BEFORE.search(text, 0, start)
     lead_word = lead.group(1).lower() if lead else ""
+    owned = PLACE_POSSESSIVE.match(text, end) is not None  # "Tigray's regional capital", "Jordan's king"
     if key in lists.places:
-        return len(key) > 1 or key[0] not in lists.first_names or lead_word in NAME_OR_PLACE_LEADS
+        return len(key) > 1 or key[0] not in lists.first_names or lead_word in NAME_OR_PLACE_LEADS or owned
     unknown = len(key) == 1 and key[0] not in lists.first_names and key[0] not in lists.surnames
-    return unknown and lead_word in PLACE_LEADS and not POSSESSIVE_AFTER.match(text[end:])
+    return unknown and (owned or lead_word in PLACE_LEADS and not POSSESSIVE_AFTER.match(text[end:]))
 
 
 def _trimmed(text: str, start: int, end: int) -> tuple[int, int] | None:

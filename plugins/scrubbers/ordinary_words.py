@@ -1,0 +1,133 @@
+"""Spans of the accurate profile that are ordinary words, not names or addresses.
+
+The token classifier sometimes takes a word beside a name into it ("Ericsson
+rose", "fluent Swahili"), tags a nationality or a language ("Dutch",
+"Argentine midfielder", "Nigerian") or a lower-case noun ("a fisherman");
+its address parts catch words and numbers of prose ("flats", the "-1" of
+"3-1", the year in "in 2012"). ``clean``:
+
+- trims lower-case words from the edges of a PERSON span that has a capital
+  (surname particles such as "van" and "de" stay);
+- drops a PERSON or LOCATION span whose words are all nationalities,
+  demonyms or languages: a listed one, or a word formed from a country's,
+  state's or continent's name ("Kenyan" from Kenya, "Brazilian", "Chinese",
+  "Pakistani"), unless the word is itself a listed place, given name or
+  surname ("Jordan", "Albanese");
+- drops a PERSON span of lower-case Latin words, none a listed given name,
+  right after a determiner ("a fisherman", "the applicant"). A lower-case
+  name with no determiner stands: forms and posts write names in lower case;
+- drops a STREET_ADDRESS span of lower-case Latin words only ("flats",
+  "hillside villages") or with no letter and under three digits (the "-1" of
+  a score "3-1"): an address alone is written with a number or a name;
+- drops a POSTAL_CODE that is a year (1900-2099) after "in", "since" and the
+  like, with no capitalised word after it ("NSW 2012" and "in 8001 Zürich"
+  stay postcodes).
+
+Pure functions: text and spans in, spans out.
+"""
+
+from __future__ import annotations
+
+import regex
+
+from stillroom.plugins.scrubbers.gazetteer import NATIONALITIES, Gazetteers
+from stillroom.plugins.scrubbers.name_cues import PARTICLE_WORDS
+
+Found = tuple[str, int, int, float]
+
+LANGUAGES = frozenset("""arabic swahili hindi urdu bengali punjabi tamil telugu mandarin cantonese hebrew latin
+    yoruba igbo hausa amharic zulu xhosa tagalog farsi persian pashto kurdish creole english french spanish
+    portuguese german italian dutch russian greek""".split())
+DEMONYM_SUFFIXES = ("ian", "ean", "an", "ese", "ish", "ine", "i")
+# What a demonym's stem lacks of its place's name: Kenya-n, Nigeria-n, Belgi-um, Swed-en, Argent-ina.
+NAME_ENDINGS = ("", "a", "ia", "e", "o", "y", "um", "ium", "en", "ina", "i", "ea", "land")
+WORD = regex.compile(r"[\p{L}\p{M}][\p{L}\p{M}'’-]*")
+# "in 2012", "since 1998": a year, not a four-digit postcode ("NSW 2012", "in 8001 Zürich").
+YEAR = regex.compile(r"(?:19|20)\d\d")
+TIME_BEFORE = regex.compile(r"(?i)\b(?:in|since|until|till|by|from|before|after|during|of|to)[ \t]+$")
+CAPITALISED_AFTER = regex.compile(r"[ \t]+\p{Lu}")
+# "a fisherman", "the applicant": a lower-case word after a determiner is a noun, not a name.
+DETERMINER_BEFORE = regex.compile(r"(?i)\b(?:a|an|the|this|that|these|those|every|each|his|her|their|our|my)[ \t]+$")
+LOWER_LATIN = regex.compile(r"[\p{Ll}&&\p{Script=Latin}][\p{Ll}\p{M}'’-]*", regex.V1)
+LOWER_LATIN_TEXT = regex.compile(r"[\p{Ll}\p{M}\s'’-]+", regex.V1)
+LATIN_LETTERS = regex.compile(r"[\p{L}&&\p{Script=Latin}]", regex.V1)
+
+
+def clean(text: str, spans: list[Found], lists: Gazetteers) -> list[Found]:
+    """``spans`` without the ones that are ordinary words, and PERSON spans trimmed of lower-case edge words;
+    see the module's docstring."""
+    out: list[Found] = []
+    for span in spans:
+        entity, start, end, score = span
+        if entity == "STREET_ADDRESS" and _not_an_address(text[start:end]) \
+                or entity == "POSTAL_CODE" and _a_year(text, start, end):
+            continue
+        if entity not in ("PERSON", "LOCATION"):
+            out.append(span)
+            continue
+        words = list(WORD.finditer(text, start, end))
+        if entity == "PERSON":
+            words = _trimmed(words)
+        if not words:
+            continue
+        lowered = [w.group().lower().rstrip("'’") for w in words]
+        if all(is_demonym(w, lists) for w in lowered if w not in PARTICLE_WORDS):
+            continue
+        if entity == "PERSON" and DETERMINER_BEFORE.search(text, max(0, start - 8), start) \
+                and all(LOWER_LATIN.fullmatch(w.group()) for w in words) \
+                and not any(w in lists.first_names for w in lowered):
+            continue
+        out.append((entity, words[0].start(), words[-1].end(), score) if entity == "PERSON" else span)
+    return out
+
+
+def is_demonym(word: str, lists: Gazetteers) -> bool:
+    """Whether ``word`` (lower case) names a nationality, a people or a language rather than someone or
+    somewhere."""
+    if word in NATIONALITIES or word in LANGUAGES:
+        return True
+    if (word,) in lists.places or word in lists.first_names or word in lists.surnames:
+        return False  # "Jordan"; "Albanese", "Irani": a demonym's shape is a surname too
+    names = _large_place_names(lists)
+    return any(word.endswith(suffix) and len(word) - len(suffix) >= 4
+               and any(word[: -len(suffix)] + ending in names for ending in NAME_ENDINGS)
+               for suffix in DEMONYM_SUFFIXES)
+
+
+def _a_year(text: str, start: int, end: int) -> bool:
+    return YEAR.fullmatch(text, start, end) is not None and TIME_BEFORE.search(text, max(0, start - 12), start) \
+        is not None and not CAPITALISED_AFTER.match(text, end)
+
+
+def _not_an_address(value: str) -> bool:
+    digits = sum(ch.isdigit() for ch in value)
+    if any(ch.isalpha() for ch in value):
+        letters = [ch for ch in value if ch.isalpha()]
+        return digits == 0 and LOWER_LATIN_TEXT.fullmatch(value) is not None \
+            and all(LATIN_LETTERS.match(ch) for ch in letters)
+    return digits < 3
+
+
+def _trimmed(words: list) -> list:
+    def lower(m) -> bool:
+        return not m.group()[0].isupper() and m.group().lower() not in PARTICLE_WORDS
+
+    if not any(m.group()[0].isupper() for m in words):
+        return words
+    while words and lower(words[0]):
+        words = words[1:]
+    while words and lower(words[-1]):
+        words = words[:-1]
+    return words
+
+
+def _large_place_names(lists: Gazetteers) -> frozenset[str]:
+    """One-word countries, US states and continents (the lists' highest prior); once per list."""
+    names = _LARGE_PLACES.get(id(lists.places))
+    if names is None:
+        names = frozenset(key[0] for key, score in lists.places.items() if len(key) == 1 and score >= 0.7)
+        _LARGE_PLACES[id(lists.places)] = names
+    return names
+
+
+_LARGE_PLACES: dict[int, frozenset[str]] = {}

@@ -1,0 +1,137 @@
+"""Organisations and ordinary words that the accurate profile's model tags as people, places or addresses
+(``organisations.py``, ``ordinary_words.py``): pure functions over one text's spans."""
+
+import pytest
+
+from stillroom.plugins.scrubbers.gazetteer import Gazetteers, place_key
+from stillroom.plugins.scrubbers.ordinary_words import clean, is_demonym
+from stillroom.plugins.scrubbers.organisations import settle
+
+LISTS = Gazetteers(
+    first_names=frozenset({"jane", "tom", "jordan", "justin", "morgan"}),
+    surnames=frozenset({"park", "banks", "smith", "fisherman", "stanley", "albanese"}),
+    places={**{place_key(p): 0.7 for p in ("Kenya", "Albania", "Brazil", "Nigeria", "China", "Pakistan", "Belgium",
+                                           "Jordan", "Argentina", "Mali")},
+            **{place_key(p): 0.6 for p in ("Lagos", "Porto", "Sevilla", "Kisumu", "West Bank")}},
+    common=frozenset({"the", "a", "in"}),
+)
+
+
+def spans_of(text, *found):
+    """(type, surface) pairs for ``found``: (type, surface) pairs located in ``text``."""
+    return [(entity, text.index(surface), text.index(surface) + len(surface), 0.9) for entity, surface in found]
+
+
+def settled(text, *found, organisations=True):
+    return [(s[0], text[s[1]:s[2]]) for s in settle(text, spans_of(text, *found), LISTS, organisations)]
+
+
+def cleaned(text, *found):
+    return [(s[0], text[s[1]:s[2]]) for s in clean(text, spans_of(text, *found), LISTS)]
+
+
+@pytest.mark.parametrize(("text", "found", "organisation"), [
+    ("The Kenya Ports Authority said the port was congested.", ("LOCATION", "Kenya"), "Kenya Ports Authority"),
+    ("Sydney Morning Herald editors apologised.", ("PERSON", "Sydney Morning Herald"), "Sydney Morning Herald"),
+    ("The Bill & Melinda Gates Foundation pledged more.", ("PERSON", "Melinda Gates Foundation"),
+     "Bill & Melinda Gates Foundation"),
+    ("The Kenya Red Cross sent teams.", ("PERSON", "Kenya Red Cross"), "Kenya Red Cross"),
+    ("Analysts at Deutsche Bank cut their forecast.", ("STREET_ADDRESS", "Bank"), "Deutsche Bank"),
+])
+def test_a_name_that_ends_an_organisations_name_is_that_organisation(text, found, organisation):
+    assert settled(text, found) == [("ORGANIZATION", organisation)]
+
+
+def test_a_name_inside_a_facilitys_name_is_that_facility_a_place():
+    text = "Flights resumed at Jomo Kenyatta International Airport on Wednesday."
+    assert settled(text, ("PERSON", "Jomo Kenyatta")) == [("LOCATION", "Jomo Kenyatta International Airport")]
+
+
+def test_a_given_name_and_a_surname_that_is_also_a_tail_word_stay_a_person():
+    assert settled("Jane Park called about the invoice.", ("PERSON", "Jane Park")) == [("PERSON", "Jane Park")]
+    assert settled("Ask Mr Banks for the keys.", ("PERSON", "Banks")) == [("PERSON", "Banks")]
+
+
+def test_a_place_whose_own_name_ends_in_a_tail_word_stays_a_place():
+    text = "The ceasefire in the West Bank held."
+    assert settled(text, ("LOCATION", "West Bank")) == [("LOCATION", "West Bank")]
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("Carlsberg said its sales in Asia had slowed.", "Carlsberg"),
+    ("Ferrari reported record profits and raised its dividend.", "Ferrari"),
+    ("Shares of Ericsson rose after the contract.", "Ericsson"),
+    ("I used to work for Bosch in Stuttgart.", "Bosch"),
+    ("The Arsenal manager praised the young striker.", "Arsenal"),
+])
+def test_words_around_a_name_that_only_an_organisation_takes(text, name):
+    assert settled(text, ("PERSON", name)) == [("ORGANIZATION", name)]
+
+
+def test_a_person_speaking_of_a_company_or_a_place_taking_its_stays_what_it_was():
+    assert settled("Jane Smith said he had left.", ("PERSON", "Jane Smith")) == [("PERSON", "Jane Smith")]
+    text = "The chief executive, Okafor, said its sales fell."
+    assert settled(text, ("PERSON", "Okafor")) == [("PERSON", "Okafor")]
+    text = "The research station on Svalbard recorded its warmest August."
+    assert settled(text, ("PERSON", "Svalbard")) == [("PERSON", "Svalbard")]
+
+
+def test_places_as_sides_of_a_match_result_are_teams():
+    text = "Porto beat Sevilla 2-0 on Sunday."
+    assert settled(text, ("LOCATION", "Porto"), ("LOCATION", "Sevilla")) == [
+        ("ORGANIZATION", "Porto"), ("ORGANIZATION", "Sevilla")]
+    text = "Porto is lovely in May."
+    assert settled(text, ("LOCATION", "Porto")) == [("LOCATION", "Porto")]
+
+
+def test_a_name_read_as_an_organisation_stays_masked_when_organisations_were_not_asked_for():
+    # Fail closed: were the "its" cue wrong, dropping the span would leave a person's name in the text.
+    text = "Carlsberg said its sales had slowed, Jane Smith wrote."
+    found = (("PERSON", "Carlsberg"), ("PERSON", "Jane Smith"))
+    assert settled(text, *found, organisations=False) == [("PERSON", "Carlsberg"), ("PERSON", "Jane Smith")]
+
+
+@pytest.mark.parametrize("word", ["kenyan", "brazilian", "nigerian", "chinese", "pakistani", "belgian",
+                                  "argentine", "dutch", "swahili"])
+def test_demonyms_and_languages(word):
+    assert is_demonym(word, LISTS)
+
+
+@pytest.mark.parametrize("word", ["jordan", "kenya", "malini", "adrian", "justin", "albanese"])
+def test_names_and_places_are_no_demonyms(word):
+    assert not is_demonym(word, LISTS)
+
+
+def test_a_nationality_or_a_language_is_no_name_or_place():
+    assert cleaned("She reads Arabic and speaks fluent Swahili.", ("PERSON", "fluent Swahili")) == []
+    assert cleaned("The Argentine midfielder signed.", ("PERSON", "Argentine midfielder")) == []
+    assert cleaned("Kenyan officials met in Lagos.", ("LOCATION", "Kenyan"), ("LOCATION", "Lagos")) == [
+        ("LOCATION", "Lagos")]
+
+
+def test_a_person_span_loses_lower_case_edge_words_but_keeps_particles():
+    assert cleaned("Shares of Ericsson rose.", ("PERSON", "Ericsson rose")) == [("PERSON", "Ericsson")]
+    assert cleaned("A letter from van Gogh arrived.", ("PERSON", "van Gogh")) == [("PERSON", "van Gogh")]
+
+
+def test_a_lower_case_noun_after_a_determiner_is_no_name_a_lower_case_name_is():
+    assert cleaned("Minh, a fisherman, was rescued.", ("PERSON", "fisherman")) == []
+    assert cleaned("Referral letter for vritti bahri today.", ("PERSON", "vritti bahri")) == [
+        ("PERSON", "vritti bahri")]
+    assert cleaned("omg saw a justin bieber lookalike", ("PERSON", "justin bieber")) == [
+        ("PERSON", "justin bieber")]
+
+
+def test_prose_words_and_numbers_are_no_address_parts():
+    assert cleaned("Both flats are in Brooklyn.", ("STREET_ADDRESS", "flats")) == []
+    assert cleaned("Real Madrid beat Sevilla 3-1 on Sunday.", ("STREET_ADDRESS", "-1")) == []
+    assert cleaned("Pay to николай боброва today.", ("STREET_ADDRESS", "николай боброва")) == [
+        ("STREET_ADDRESS", "николай боброва")]
+    assert cleaned("Flat 2, 14 high street", ("STREET_ADDRESS", "Flat 2, 14 high street")) == [
+        ("STREET_ADDRESS", "Flat 2, 14 high street")]
+
+
+def test_a_year_after_in_is_no_postcode_a_postcode_before_a_town_is():
+    assert cleaned("I moved to Dublin in 2012.", ("POSTAL_CODE", "2012")) == []
+    assert cleaned("Deliver in 2012 Sydney by noon.", ("POSTAL_CODE", "2012")) == [("POSTAL_CODE", "2012")]
+    assert cleaned("Haymarket NSW 2000", ("POSTAL_CODE", "2000")) == [("POSTAL_CODE", "2000")]
