@@ -242,12 +242,12 @@ def test_the_accurate_profile_finds_names_and_addresses_across_locales(accurate)
 
 def test_the_accurate_profile_reads_organisations_and_prose_words_around_the_models_names(accurate, ctx):
     # The model has no organisation label: the words around its names settle them (organisations.py,
-    # ordinary_words.py), and the organisations are dropped where they were not asked for.
+    # ordinary_words.py); where organisations were not asked for, the model's name stays masked as it found it.
     text = "Heineken said its sales in Kenya fell in 2012, the Argentine midfielder told Jane Smith."
     assert found(accurate, text) == {("ORGANIZATION", "Heineken"), ("LOCATION", "Kenya"), ("PERSON", "Jane Smith")}
     people_only = PresidioScrubber({"workers": 1, "entities": ["PERSON", "LOCATION"]}, ctx)
     try:
-        assert found(people_only, text) == {("LOCATION", "Kenya"), ("PERSON", "Jane Smith")}
+        assert found(people_only, text) == {("PERSON", "Heineken"), ("LOCATION", "Kenya"), ("PERSON", "Jane Smith")}
     finally:
         people_only.close()
 
