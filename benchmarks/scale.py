@@ -29,12 +29,16 @@ from functools import partial
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+# ../shared beside the checkout, or beside any folder above it (a git worktree nests one level deeper)
+BANKING77 = next((p / "shared" / "data" / "banking77" / "train.csv" for p in REPO.parents
+                  if (p / "shared" / "data" / "banking77" / "train.csv").is_file()),
+                 REPO.parent / "shared" / "data" / "banking77" / "train.csv")
 sys.path.insert(0, str(REPO))  # tests/tinymodels.py builds the tiny teacher
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data" / "banking77" / "train.csv")
+    parser.add_argument("--data", type=Path, default=BANKING77)
     parser.add_argument("--records", type=int, default=4096)
     parser.add_argument("--quick", action="store_true", help="1,024 records")
     args = parser.parse_args()
