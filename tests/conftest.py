@@ -69,3 +69,15 @@ def database_url(request, tmp_path):
 
         return sqlite_url(tmp_path / "store.db")
     return request.getfixturevalue("postgres_schema")
+
+
+@pytest.fixture
+def endpoint(tmp_path):
+    """The tiny causal model served on loopback by an OpenAI-compatible test server (vLLM's API)."""
+    import tinymodels as tm
+    from openai_server import serve
+
+    server = serve(tm.causal_dir(tmp_path / "served"))
+    yield server
+    server.shutdown()
+    server.server_close()

@@ -20,16 +20,6 @@ from stillroom.plugins.trainers.preflight import PreflightFailed
 
 
 @pytest.fixture
-def endpoint(tmp_path):
-    from openai_server import serve
-
-    server = serve(tm.causal_dir(tmp_path / "served"))
-    yield server
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture
 def setup(endpoint, tmp_path):
     """A context whose teacher is the endpoint, toy prompts, and the label stage's outputs for them."""
     ctx = tm.context(tmp_path)

@@ -133,16 +133,6 @@ def test_device_is_chosen_automatically_and_a_missing_one_is_refused():
         pick_device("tpu")
 
 
-@pytest.fixture
-def endpoint(tmp_path):
-    from openai_server import serve
-
-    server = serve(tm.causal_dir(tmp_path / "served"))
-    yield server
-    server.shutdown()
-    server.server_close()
-
-
 def test_http_teacher_scores_texts_exactly_as_the_local_model_does(endpoint, tmp_path, ctx):
     from stillroom.plugins.teachers.openai import OpenAITeacher
 
