@@ -85,8 +85,10 @@ def test_a_word_with_an_at_sign_that_any_span_touches_is_masked_whole():
     pieces = [("PERSON", 9, 14, 0.55), ("EMAIL_ADDRESS", 14, 20, 0.56), ("EMAIL_ADDRESS", 29, 57, 0.76)]
     assert [(e, text[a:b]) for e, a, b, _ in whole_addresses(text, pieces)] == [
         ("EMAIL_ADDRESS", "maria.lopez@bankmail.commaria.lopez@bankmail.com")]
-    # A handle no detector touched, and an address already masked whole, stay as they are.
+    # A handle, touched or not, and an address already masked whole, stay as they are.
     assert whole_addresses(text, []) == []
+    handle = [("PERSON", 63, 67, 0.6)]  # "help" of "@helpdesk"
+    assert text[63:67] == "help" and whole_addresses(text, handle) == handle
     whole = [("EMAIL_ADDRESS", 9, 57, 0.9)]
     assert whole_addresses(text, whole) == whole
 

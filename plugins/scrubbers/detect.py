@@ -40,6 +40,7 @@ Found = tuple[str, int, int, float]  # entity type, start, end, score: picklable
 ADDRESS_PARTS = frozenset({"STREET_ADDRESS", "POSTAL_CODE", "LOCATION"})
 ADDRESS_GAP = re.compile(r"[\s,]*")
 # A word as an address runs: no spaces, no quotes or brackets around it, no sentence punctuation after it.
+AT_INSIDE = re.compile(r"[^@]@")
 ADDRESS_WORD = re.compile(r"[^\s\"'()<>\[\]{},;]+?(?=[.!?:]*(?:[\s\"'()<>\[\]{},;]|$))")
 
 
@@ -196,13 +197,13 @@ def whole_addresses(text: str, found: list[Found]) -> list[Found]:
 
     Fails closed: a malformed or run-together address ("maria.lopez@bankmail.commaria.lopez@...") fails the
     e-mail pattern's domain check, and the pieces other detectors cover would leave the rest of it in the
-    text ("<PERSON><EMAIL_ADDRESS>lopez@bankmail"). A word with an ``@`` that no span touches (a handle) is
-    left alone.
+    text ("<PERSON><EMAIL_ADDRESS>lopez@bankmail"). A word whose ``@`` has nothing before it (a handle,
+    "@helpdesk") is no address and is left as the detectors found it, and so is one no span touches.
     """
     for word in ADDRESS_WORD.finditer(text):
         start, end = word.span()
         touched = [s for s in found if s[1] < end and s[2] > start]
-        if "@" not in word.group() or not touched or any(s[1] <= start and end <= s[2] for s in touched):
+        if not AT_INSIDE.search(word.group()) or not touched or any(s[1] <= start and end <= s[2] for s in touched):
             continue
         start, end = min(start, *(s[1] for s in touched)), max(end, *(s[2] for s in touched))
         found = sorted([s for s in found if s not in touched] + [("EMAIL_ADDRESS", start, end,
