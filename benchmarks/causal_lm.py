@@ -90,11 +90,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, help="seeds per arm (default: 3, or 1 with --quick)")
     parser.add_argument("--arms", nargs="+", choices=list(ARMS), default=list(ARMS), help="arms to run (default: all)")
     parser.add_argument("--workdir", type=Path, help="keep caches (teacher answers, top-k) here instead of a temp dir")
+    parser.add_argument("--train", type=int, help="training prompts (default: 2,000, or 24 with --quick)")
+    parser.add_argument("--test", type=int, help="held-out test prompts, and as many for validation (default: 64, "
+                        "or 6 with --quick)")
+    parser.add_argument("--epochs", type=int, help="epochs per arm (default: 3, or 1 with --quick)")
     args = parser.parse_args(argv)
-    if args.seeds is not None and args.seeds < 1:
-        parser.error("--seeds must be at least 1")
+    for flag in ("seeds", "train", "test", "epochs"):
+        if getattr(args, flag) is not None and getattr(args, flag) < 1:
+            parser.error(f"--{flag} must be at least 1")
     try:
-        texts = read_texts(args.prompts, QUICK if args.quick else FULL)
+        texts = read_texts(args.prompts, chosen_settings(args))
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -102,6 +107,12 @@ def main(argv: list[str] | None = None) -> int:
         result = run(args, texts, args.workdir or Path(temp))
     print(json.dumps(result, indent=2))
     return 0
+
+
+def chosen_settings(args: argparse.Namespace) -> dict:
+    """``QUICK`` or ``FULL``, with the sizes the command line gave."""
+    sizes = {"train": args.train, "test": args.test, "validation": args.test, "epochs": args.epochs}
+    return (QUICK if args.quick else FULL) | {k: v for k, v in sizes.items() if v is not None}
 
 
 def read_texts(path: Path, settings: dict) -> list[str]:
@@ -137,7 +148,7 @@ def run(args: argparse.Namespace, texts: list[str], root: Path) -> dict:
     from stillroom.plugins.trainers.importance import choose_layers
     from stillroom.plugins.trainers.tokens import TokenKDTrainer, continued, generations
 
-    settings = QUICK if args.quick else FULL
+    settings = chosen_settings(args)
     seeds = list(range(args.seeds or settings["seeds"]))
     random.Random(0).shuffle(texts)
     test = texts[: settings["test"]]
