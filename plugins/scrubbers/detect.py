@@ -39,8 +39,8 @@ SPACES_BETWEEN = re.compile(r"^( )+$")
 Found = tuple[str, int, int, float]  # entity type, start, end, score: picklable across processes
 ADDRESS_PARTS = frozenset({"STREET_ADDRESS", "POSTAL_CODE", "LOCATION"})
 ADDRESS_GAP = re.compile(r"[\s,]*")
+AT_INSIDE = re.compile(r"[^@]@")  # an address has a local part before its @; a handle does not
 # A word as an address runs: no spaces, no quotes or brackets around it, no sentence punctuation after it.
-AT_INSIDE = re.compile(r"[^@]@")
 ADDRESS_WORD = re.compile(r"[^\s\"'()<>\[\]{},;]+?(?=[.!?:]*(?:[\s\"'()<>\[\]{},;]|$))")
 
 
@@ -144,7 +144,7 @@ class Detector:
         if self.model is not None:
             # The model has no organisation label and reads some prose words as names: the words around each
             # span settle it, after the spans are one per stretch of text (organisations.py, ordinary_words.py).
-            names = gazetteers()
+            names = lists if lists is not None else gazetteers()
             organisations_wanted = "ORGANIZATION" in self.wanted
             spans = [organisations.settle(text, ordinary_words.clean(text, combine(text, text_spans), names), names,
                                           organisations_wanted)
@@ -200,10 +200,14 @@ def whole_addresses(text: str, found: list[Found]) -> list[Found]:
     text ("<PERSON><EMAIL_ADDRESS>lopez@bankmail"). A word whose ``@`` has nothing before it (a handle,
     "@helpdesk") is no address and is left as the detectors found it, and so is one no span touches.
     """
+    if "@" not in text:
+        return found
     for word in ADDRESS_WORD.finditer(text):
+        if not AT_INSIDE.search(word.group()):
+            continue
         start, end = word.span()
         touched = [s for s in found if s[1] < end and s[2] > start]
-        if not AT_INSIDE.search(word.group()) or not touched or any(s[1] <= start and end <= s[2] for s in touched):
+        if not touched or any(s[1] <= start and end <= s[2] for s in touched):
             continue
         start, end = min(start, *(s[1] for s in touched)), max(end, *(s[2] for s in touched))
         found = sorted([s for s in found if s not in touched] + [("EMAIL_ADDRESS", start, end,
