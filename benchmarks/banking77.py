@@ -56,6 +56,14 @@ METHOD = {"pretrained-labels": "labels", "teacher-labels": "labels", "kd-transfe
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    with tempfile.TemporaryDirectory() as temp:
+        result = run(args, args.workdir or Path(temp))
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--train", type=Path, required=True)
     test = parser.add_mutually_exclusive_group(required=True)
@@ -93,10 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--jobs must be at least 1")
     if args.holdout is not None and not 0 < args.holdout < 1:
         parser.error(f"--holdout must be a fraction between 0 and 1, not {args.holdout}")
-    with tempfile.TemporaryDirectory() as temp:
-        result = run(args, args.workdir or Path(temp))
-    print(json.dumps(result, indent=2))
-    return 0
+    return args
 
 
 def run(args: argparse.Namespace, root: Path) -> dict:

@@ -46,9 +46,8 @@ def test_each_arm_and_seed_is_scored_on_the_same_test_set_with_a_paired_test(tmp
         return {k: {"size_mb": 1.0, "latency_ms_p50": 1.0, "agreement": 1.0, "passed": True} for k in ("fp32", "int8")}
 
     monkeypatch.setattr(bench, "export", export)
-    args = argparse.Namespace(train=train, test=test, holdout=None, split_seed=0, threads=None, train_rows=None, quick=True,
-                              device="cpu", seeds=2, layers=[1],
-                              workdir=None, teacher_model=None, jobs=1)
+    args = bench.parse_args(["--train", str(train), "--test", str(test), "--quick", "--seeds", "2", "--layers", "1",
+                             "--jobs", "1"])
     report = bench.run(args, tmp_path / "work")
     arms = [(s["arm"], s["seed"], s["method"]) for s in report["students"]]
     assert sorted(arms) == sorted((arm, seed, bench.METHOD[arm]) for arm in bench.ARMS for seed in (0, 1))
