@@ -94,17 +94,18 @@ def parse_spec(data: dict[str, Any], *, where: str = "pipeline") -> PipelineSpec
 def load_plugins(workspace: Workspace | None = None, *, strict: bool = False) -> PluginManager:
     """The plugins a run may use: built-ins and the distributions the workspace's policy allows.
 
-    Third-party code is imported under the policy's egress guard, and what it tries is ledgered
-    (``egress.blocked``); with no workspace, built-ins only. ``strict``: a broken plugin, or a refused
-    distribution's ``.pth`` file, raises instead of being reported in ``pth_warnings()``.
+    Third-party code is imported under an egress guard that allows nothing, loopback included (an import
+    has no business reaching out; a Ray worker's imports are held to the same), and what it tries is
+    ledgered (``egress.blocked``, stage ``plugin-import``); with no workspace, built-ins only. ``strict``: a
+    broken plugin, or a refused distribution's ``.pth`` file, raises instead of being reported in
+    ``pth_warnings()``.
     """
     from stillroom.plugin_manager import load_plugins as load
 
     if workspace is None:
         return load((), strict=strict)
     policy = workspace.policy()
-    return load(policy.plugins.allow, strict=strict or policy.plugins.strict, egress=policy.egress,
-                on_block=egress_ledger(workspace))
+    return load(policy.plugins.allow, strict=strict or policy.plugins.strict, on_block=egress_ledger(workspace))
 
 
 def run(workspace: Workspace, spec: PipelineSpec, *, as_user: Person, plugins: PluginManager | None = None,

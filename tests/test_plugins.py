@@ -405,20 +405,22 @@ def register_sources(register):
 """
 
 
-def run_allowed_plugin(tmp_path, workspace, module, body, *args):
-    """The CLI with ``module`` (distribution ``module`` with dashes) allowed and egress only to 127.0.0.1:1;
-    the plugin phones a listener that must hear nothing. (result, marker file, the listener's port)."""
+def run_allowed_plugin(tmp_path, workspace, module, body, *args, allow_listener: bool = False):
+    """The CLI with ``module`` (distribution ``module`` with dashes) allowed and egress only to 127.0.0.1:1
+    (or, ``allow_listener``, to the listener itself); the plugin phones a listener that must hear nothing.
+    (result, marker file, the listener's port)."""
     import socket
 
     site, name = tmp_path / "site", module.replace("_", "-")
     make_distribution(site, module, body, name=name)
-    (workspace.root / "policies" / "plugins.yaml").write_text(f"plugins:\n  allow: [{{name: {name}}}]\n")
-    (workspace.root / "policies" / "egress.yaml").write_text("egress:\n  allow: [{host: 127.0.0.1, port: 1}]\n")
-    adopt_policy(workspace)
     marker = tmp_path / "marker"
     with socket.create_server(("127.0.0.1", 0)) as listener:
         listener.settimeout(0.3)
         port = listener.getsockname()[1]
+        (workspace.root / "policies" / "plugins.yaml").write_text(f"plugins:\n  allow: [{{name: {name}}}]\n")
+        (workspace.root / "policies" / "egress.yaml").write_text(
+            f"egress:\n  allow: [{{host: 127.0.0.1, port: {port if allow_listener else 1}}}]\n")
+        adopt_policy(workspace)
         result = run_cli(site, *args, "--workspace", str(workspace.root),
                          env={"MARKER": str(marker), "PHONE_HOME_PORT": str(port)})
         with pytest.raises(TimeoutError):
@@ -429,11 +431,23 @@ def run_allowed_plugin(tmp_path, workspace, module, body, *args):
 def test_an_allowed_plugins_import_time_code_meets_the_guard_even_in_ledger_verify(tmp_path, workspace):
     result, marker, port = run_allowed_plugin(tmp_path, workspace, "chatty_plugin", CONNECTS_AT_IMPORT,
                                               "ledger", "verify")
-    assert marker.read_text() == (f"refused: egress blocked: 127.0.0.1:{port} (socket.connect) is not in the "
-                                  "egress allowlist")
+    # nothing may leave during an import, loopback included: the look-up of the address is refused first
+    assert marker.read_text() == "refused: egress blocked: 127.0.0.1 (socket.getaddrinfo) is not in the egress allowlist"
     blocked = workspace.ledger().entries(kind="egress.blocked")
-    assert [(e.payload["target"], e.payload["stage"], e.payload["plugin"]) for e in blocked] == [
-        (f"127.0.0.1:{port}", "plugin-import", "chatty_plugin")]
+    assert [(e.payload["target"], e.payload["event"], e.payload["stage"], e.payload["plugin"]) for e in blocked] == [
+        ("127.0.0.1", "socket.getaddrinfo", "plugin-import", "chatty_plugin")]
+    assert result.returncode == 0, result.stderr
+
+
+def test_an_import_may_not_reach_even_a_host_the_egress_policy_allows(tmp_path, workspace):
+    """Importing is not a stage of any run: nothing may leave then, whatever ``egress.yaml`` allows a run."""
+    result, marker, port = run_allowed_plugin(tmp_path, workspace, "chatty_plugin", CONNECTS_AT_IMPORT,
+                                              "ledger", "verify", allow_listener=True)
+    # nothing may leave during an import, loopback included: the look-up of the address is refused first
+    assert marker.read_text() == "refused: egress blocked: 127.0.0.1 (socket.getaddrinfo) is not in the egress allowlist"
+    blocked = workspace.ledger().entries(kind="egress.blocked")
+    assert [(e.payload["target"], e.payload["event"], e.payload["stage"], e.payload["plugin"]) for e in blocked] == [
+        ("127.0.0.1", "socket.getaddrinfo", "plugin-import", "chatty_plugin")]
     assert result.returncode == 0, result.stderr
 
 
@@ -462,7 +476,8 @@ def test_a_spawn_child_started_by_a_plugin_is_guarded_and_ledgered_by_the_cli(tm
     assert result.returncode == 0, result.stderr
     pid, _, code = marker.read_text().split()
     assert code == "1"  # the child died of the refusal
-    assert f"stillroom: egress blocked in child process {pid}: 127.0.0.1:{port} (socket.connect)" in result.stderr
+    # nothing may leave during an import, loopback included: the look-up of the address is refused first
+    assert f"stillroom: egress blocked in child process {pid}: 127.0.0.1 (socket.getaddrinfo)" in result.stderr
     blocked = workspace.ledger().entries(kind="egress.blocked")
     assert [(e.payload["target"], e.payload["pid"], e.payload["stage"], e.payload["plugin"]) for e in blocked] == [
-        (f"127.0.0.1:{port}", int(pid), "plugin-import", "spawning_plugin")]
+        ("127.0.0.1", int(pid), "plugin-import", "spawning_plugin")]

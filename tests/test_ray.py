@@ -363,3 +363,7 @@ def test_a_plugins_egress_while_a_ray_worker_imports_it_is_blocked_and_ledgered(
     assert {(b["target"], b["event"], b["node"], b["plugin"], b["during"]) for b in blocked} == \
         {("127.0.0.1", "socket.getaddrinfo", socket.gethostname(), "stillroom_telemetry", "plugin import")}
     assert {b["stage"] for b in blocked} <= {stage.name for stage in stages}
+    # the coordinator imported the plugin too, before the run began: refused there and ledgered as the CLI does
+    coordinator = [e.payload for e in workspace.ledger().entries(kind="egress.blocked", limit=1000)
+                   if e.payload.get("stage") == "plugin-import"]
+    assert {(b["plugin"], b["event"]) for b in coordinator} == {("telemetry", "socket.getaddrinfo")}  # its entry point

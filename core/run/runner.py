@@ -23,7 +23,7 @@ from stillroom.egress import guard
 from stillroom.errors import RunRefused, StillroomError
 from stillroom.isolate import network_isolated
 from stillroom.offline import offline_environment
-from stillroom.plugin_manager import PluginManager, load_plugins
+from stillroom.plugin_manager import PluginManager
 from stillroom.run.evidence import ledger_message, redacted
 from stillroom.run.live import Live, Run
 from stillroom.run.stages import PIPELINE, Skip, Stage
@@ -60,7 +60,10 @@ def run_pipeline(
     plugin provides refuses the run before anything is recorded.
     """
     policy = workspace.policy()
-    plugins = plugins or load_plugins(policy.plugins.allow)
+    if plugins is None:  # as the CLI loads them: under the egress policy, what import-time code tried ledgered
+        from stillroom.api import load_plugins as workspace_plugins
+
+        plugins = workspace_plugins(workspace)
     check_options(spec, plugins)
     executor = plugins.executor(spec.executor, policy=policy, workspace=workspace.root)
     state = RunState(spec.name, spec.digest, policy.digest, initiator, executor=executor.name)
