@@ -60,7 +60,7 @@ def run_pipeline(
     plugin provides refuses the run before anything is recorded.
     """
     policy = workspace.policy()
-    if plugins is None:  # as the CLI loads them: under the egress policy, what import-time code tried ledgered
+    if plugins is None:  # as the CLI loads them: imports reach nothing, and what they tried is ledgered
         from stillroom.api import load_plugins as workspace_plugins
 
         plugins = workspace_plugins(workspace)
