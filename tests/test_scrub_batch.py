@@ -414,10 +414,11 @@ def test_shared_phone_matching_keeps_the_matchers_budget_of_tries():
         expected = _phone_keys(recognizer.analyze(text, ["PHONE_NUMBER"]))
         assert bool(expected) == found
         assert _phone_keys(recognizer.analyze_shared(text, Verdicts())) == expected
-    # Small budgets, spent by failed parses and inner matches as well.
+    # Small budgets, spent by failed parses and inner matches as well: a budget smaller than a candidate's
+    # groups runs the library's own inner walk, a larger one the shared groups.
     for text in PHONE_TEXTS[:-3] + ["12 34 56 78 90 12 34 56 " * 5 + "212-555-0199"]:
         for region in ("US", "GB", "DE", "BR", "IN"):
-            for tries in (0, 1, 2, 3, 5, 8, 13):
+            for tries in (0, 1, 2, 3, 5, 8, 13, 21, 34, 55):
                 expected = [(m.start, m.end) for m in phonenumbers.PhoneNumberMatcher(text, region, max_tries=tries)]
                 shared = _SharedMatcher(_Scan(text), region, 1, Verdicts(), max_tries=tries)
                 assert [(m.start, m.end) for m in shared] == expected, (text, region, tries)

@@ -81,6 +81,11 @@ try:
     # only calls _check_number_grouping_is_valid, which reads no matcher state.
     _STATELESS = PhoneNumberMatcher("", None)
     _PLUS_CHARS = frozenset(_matcher._PLUS_CHARS)  # type: ignore[attr-defined]  # private: not in phonenumbers' stubs
+    _SLASH_SEPARATED_DATES = _matcher._SLASH_SEPARATED_DATES
+    _TIME_STAMPS = _matcher._TIME_STAMPS
+    _TIME_STAMPS_SUFFIX = _matcher._TIME_STAMPS_SUFFIX
+    _INNER_MATCHES = _matcher._INNER_MATCHES
+    _UNWANTED_END_CHAR_PATTERN = _matcher._UNWANTED_END_CHAR_PATTERN  # type: ignore[attr-defined]  # private
     _MISSING = None
 except (AttributeError, TypeError) as missing:
     _MISSING = str(missing)
@@ -110,17 +115,32 @@ class _Scan:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.searched: dict[int, tuple[int, int] | None] = {}
+        self.found: dict[int, tuple[int, str] | None] = {}
         self.context: dict[tuple[str, int, int], bool] = {}
+        self.tried: dict[tuple[str, int, int], _Attempts] = {}
         self.regions: dict[tuple[int, int], str | None] = {}
 
-    def search(self, index: int) -> tuple[int, int] | None:
+    def candidate(self, index: int) -> tuple[int, str] | None:
+        """The next candidate at or after ``index``: its start and its text trimmed before a second number."""
         try:
-            return self.searched[index]
+            return self.found[index]
         except KeyError:
             match = _PATTERN.search(self.text, index)
-            found = self.searched[index] = None if match is None else match.span()
+            if match is None:
+                found = None
+            else:
+                candidate = match.group()
+                second = _SECOND_NUMBER_START_PATTERN.search(candidate)
+                found = (match.start(), candidate if second is None else candidate[:second.start()])
+            self.found[index] = found
             return found
+
+    def attempts(self, matcher: _SharedMatcher, candidate: str, offset: int) -> _Attempts:
+        key = (candidate, offset, matcher.leniency)
+        tried = self.tried.get(key)
+        if tried is None:
+            tried = self.tried[key] = _Attempts(matcher, candidate, offset)
+        return tried
 
     def region_of(self, start: int, end: int) -> str | None:
         key = (start, end)
@@ -130,6 +150,41 @@ class _Scan:
             except NumberParseException:
                 self.regions[key] = None
         return self.regions[key]
+
+
+class _Attempts:
+    """The groups ``_extract_match(candidate, offset)`` parses, in its order; none of them depends on the region.
+
+    ``PhoneNumberMatcher._extract_match`` skips dates and time stamps, then
+    tries the whole candidate, then the groups ``_INNER_MATCHES`` split it
+    into, each costing one of the matcher's tries when it fails. Only the
+    parse of each group depends on the region: the groups, and whether each
+    fits its context (brackets, page references, neighbouring letters), are
+    worked out here once for all regions. ``fitting`` holds (position in the
+    order, group, offset) of the groups that fit; the others cannot match.
+    """
+
+    def __init__(self, matcher: _SharedMatcher, candidate: str, offset: int) -> None:
+        groups: list[tuple[str, int]] = []
+        text = matcher.text
+        if not _SLASH_SEPARATED_DATES.search(candidate) and not (
+                _TIME_STAMPS.search(candidate) and _TIME_STAMPS_SUFFIX.match(text[offset + len(candidate):])):
+            groups.append((candidate, offset))
+            for inner in _INNER_MATCHES:
+                group_match = inner.search(candidate)
+                if group_match is not None:
+                    groups.append((_trimmed(candidate[:group_match.start()]), offset))
+                while group_match is not None:
+                    groups.append((_trimmed(group_match.group(1)), offset + group_match.start(1)))
+                    group_match = inner.search(candidate, group_match.start() + 1)
+        self.count = len(groups)
+        self.fitting = [(position, group, at) for position, (group, at) in enumerate(groups)
+                        if matcher._fits(group, at)]
+
+
+def _trimmed(group: str) -> str:
+    unwanted = _UNWANTED_END_CHAR_PATTERN.search(group)
+    return group if unwanted is None else group[:unwanted.start()]
 
 
 class _SharedMatcher(PhoneNumberMatcher):
@@ -142,32 +197,47 @@ class _SharedMatcher(PhoneNumberMatcher):
         self._verdicts = verdicts
 
     def _find(self, index):
-        # PhoneNumberMatcher._find (phonenumbers 9.0), with the regex search memoised.
-        found = self._scan.search(index)
+        # PhoneNumberMatcher._find (phonenumbers 9.0), with the search and the trim memoised.
+        found = self._scan.candidate(index)
         while self._max_tries > 0 and found is not None:
-            start, end = found
-            candidate = self._trim_after_first_match(_SECOND_NUMBER_START_PATTERN, self.text[start:end])
+            start, candidate = found
             candidate_len = len(candidate)
             if candidate_len >= self._min_candidate_length:
                 match = self._extract_match(candidate, start)
                 if match is not None:
                     return match
                 self._max_tries -= 1
-            index = start + candidate_len
-            found = self._scan.search(index)
+            found = self._scan.candidate(start + candidate_len)
+        return None
+
+    def _extract_match(self, candidate, offset):
+        # PhoneNumberMatcher._extract_match and _extract_inner_match, with the groups from _Attempts: the
+        # first group whose number passes wins, and each failed group after the first costs a try. Where
+        # the tries could run out inside this candidate, the library's own code runs (the same groups).
+        attempts = self._scan.attempts(self, candidate, offset)
+        if self._max_tries <= attempts.count:
+            return super()._extract_match(candidate, offset)
+        for position, group, at in attempts.fitting:
+            if self._verdicts(group, self.preferred_region, self.leniency):
+                self._max_tries -= max(position - 1, 0)
+                return PhoneNumberMatch(at, group, PhoneNumber())
+        self._max_tries -= max(attempts.count - 1, 0)
         return None
 
     def _parse_and_verify(self, candidate, offset):
         # PhoneNumberMatcher._parse_and_verify: the checks before parse() do not
         # depend on the region; parse() and _verify() are _verdict's.
+        if self._fits(candidate, offset) and self._verdicts(candidate, self.preferred_region, self.leniency):
+            # The recognizer reads only the span; the number object is not used.
+            return PhoneNumberMatch(offset, candidate, PhoneNumber())
+        return None
+
+    def _fits(self, candidate, offset) -> bool:
         key = (candidate, offset, self.leniency)
         fits = self._scan.context.get(key)
         if fits is None:
             fits = self._scan.context[key] = self._fits_context(candidate, offset)
-        if fits and self._verdicts(candidate, self.preferred_region, self.leniency):
-            # The recognizer reads only the span; the number object is not used.
-            return PhoneNumberMatch(offset, candidate, PhoneNumber())
-        return None
+        return fits
 
     def _fits_context(self, candidate, offset) -> bool:
         if not _fullmatch(_MATCHING_BRACKETS, candidate) or _PUB_PAGES.search(candidate):
@@ -196,6 +266,7 @@ class Verdicts:
         self.by_region: dict[tuple[str, str | None, int], bool] = {}
         self.region_free: dict[tuple[str, int], bool | None] = {}
         self.by_number: dict[tuple, bool] = {}
+        self.shapes: dict[str, tuple[int, bool, str]] = {}
 
     def __call__(self, candidate: str, region: str | None, leniency: int) -> bool:
         key = (candidate, region, leniency)
@@ -208,13 +279,19 @@ class Verdicts:
         free = self._region_free(candidate, leniency)
         if free is not None:
             return free
-        if leniency >= _VALID and region is not None and too_short(candidate, region):
+        if leniency >= _VALID and region is not None and too_short(candidate, region, self._shape(candidate)):
             return False
         try:
             number = parse(candidate, region, keep_raw_input=True)
         except NumberParseException:
             return False
         return self._number_verdict(number, candidate, leniency)
+
+    def _shape(self, candidate: str) -> tuple[int, bool, str]:
+        shape = self.shapes.get(candidate)
+        if shape is None:
+            shape = self.shapes[candidate] = _shape(candidate)
+        return shape
 
     def _region_free(self, candidate: str, leniency: int) -> bool | None:
         """The verdict for every region, where it does not depend on the region; else None.
@@ -259,7 +336,7 @@ class Verdicts:
         return verdict
 
 
-def too_short(candidate: str, region: str) -> bool:
+def too_short(candidate: str, region: str, shape: tuple[int, bool, str] | None = None) -> bool:
     """Whether ``candidate`` has too few digits to parse, with ``region``, into a valid number.
 
     Most candidates in free text are short digit runs (house numbers, years,
@@ -274,14 +351,20 @@ def too_short(candidate: str, region: str) -> bool:
     prefix may belong to another country, and is always parsed.
     """
     shortest = _shortest_national_number(region)
-    # str.isdigit counts at least every digit libphonenumber counts.
-    if shortest is None or sum(char.isdigit() for char in candidate) >= shortest:
+    if shortest is None:
         return False
-    if any(char in _PLUS_CHARS or char.isalpha() for char in candidate):
-        return False
+    count, foreign, digits = shape or _shape(candidate)
+    return count < shortest and not foreign and _international_prefix(region).match(digits) is None
+
+
+def _shape(candidate: str) -> tuple[int, bool, str]:
+    """What ``too_short`` reads of a candidate, the same for every region: how many digits (``str.isdigit``
+    counts at least every digit libphonenumber counts), whether it has a plus sign or a letter, its digits."""
+    count = sum(char.isdigit() for char in candidate)
+    foreign = any(char in _PLUS_CHARS or char.isalpha() for char in candidate)
     # normalize_digits_only reads each character's Unicode digit value; ASCII needs no such care.
     digits = _NON_DIGITS.sub("", candidate) if candidate.isascii() else normalize_digits_only(candidate)
-    return _international_prefix(region).match(digits) is None
+    return count, foreign, digits
 
 
 _NON_DIGITS = re.compile(r"[^0-9]")
