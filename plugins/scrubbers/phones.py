@@ -6,22 +6,27 @@ does does not depend on its region: the scan for candidates, the trimming of
 candidates and inner groups, the date, time-stamp, bracket and neighbouring
 letter checks. Only ``parse(candidate, region)`` and the leniency check of the
 parsed number do. ``find_phones`` runs the library's own matcher algorithm
-(``_find``, ``_extract_match`` and ``_extract_inner_match`` are inherited, not
-copied, so the ``max_tries`` budget and the order of attempts are the
-library's), and overrides only the two steps that repeat across regions:
+(the order of attempts and the ``max_tries`` budget are the library's) and
+does the region-independent steps once per text:
 
-- ``_find``'s candidate scan: the regex search from a given index is the same
-  for every region, so each text is scanned once per distinct index;
-- ``_parse_and_verify``: its region-independent checks are computed once per
-  (candidate, offset); the verdict, whether ``parse(candidate, region)`` gives
-  a number that passes the leniency, is a pure function of (candidate,
-  region, leniency) and is memoised. Two exact shortcuts avoid parsing for
-  every region: a candidate that parses with no region at all (it starts
-  with '+' and a known country calling code) parses to the same number for
-  every region, since ``parse`` then never reads the region's metadata; and
-  the verdict is a pure function of the parsed number's fields and the
-  candidate, so two regions that parse a candidate to equal numbers (US and
-  CA for a North American number written nationally) share one validation.
+- ``_find``'s candidate scan and trim: the regex search from a given index is
+  the same for every region, so each text is scanned once per distinct index;
+- ``_extract_match``'s groups: the whole candidate, then the groups its inner
+  patterns split it into, each checked against its context (brackets, page
+  references, neighbouring letters), are worked out once per candidate
+  (``_Attempts``); where the budget could run out inside a candidate, the
+  library's ``_extract_match`` runs instead, on the same shared checks;
+- the verdict, whether ``parse(candidate, region)`` gives a number that
+  passes the leniency, is a pure function of (candidate, region, leniency)
+  and is memoised per batch. Three exact shortcuts avoid parsing for every
+  region: a candidate with too few digits for a region's shortest number is
+  refused without a parse (``too_short``); a candidate that parses with no
+  region at all (it starts with '+' and a known country calling code) parses
+  to the same number for every region, since ``parse`` then never reads the
+  region's metadata; and the verdict is a pure function of the parsed
+  number's fields and the candidate, so two regions that parse a candidate
+  to equal numbers (US and CA for a North American number written
+  nationally) share one validation.
 
 ``ConfidentPhoneRecognizer.analyze`` itself still runs Presidio's code, so the
 engine (and the benchmark's plain loop) is unchanged; ``BatchAnalyzer`` calls
