@@ -225,6 +225,8 @@ def scrubber_component(profile: str | None, workdir: Path, workers: int | None =
 def throughput(texts: list[str], profiles: list[str | None], rounds: int, workdir: Path) -> dict[str, Any]:
     """Records per second (wall clock: each profile with its default process pool) and records per CPU
     second (one process, ``time.process_time``), of each profile and the naive loop, rounds alternated."""
+    from stillroom.plugins.scrubbers.presidio import POOL_MIN_TEXTS
+
     components = {name_of(p): scrubber_component(p, workdir) for p in profiles}
     alone = {name_of(p): scrubber_component(p, workdir, workers=1) for p in profiles}
     naive = naive_presidio()
@@ -232,7 +234,8 @@ def throughput(texts: list[str], profiles: list[str | None], rounds: int, workdi
     single: dict[str, Callable[[], None]] = {}
     for name in components:
         for chosen, into in ((components, paths), (alone, single)):
-            chosen[name].scrub([{"text": t} for t in texts[:50]])  # warm: load models, start pools
+            # Warm: load the models, and start the pool, which a batch smaller than POOL_MIN_TEXTS never does.
+            chosen[name].scrub([{"text": t} for t in texts[:POOL_MIN_TEXTS]])
             into[name] = lambda c=chosen[name]: c.scrub([{"text": t} for t in texts])
     for t in texts[:50]:
         naive(t)
@@ -408,7 +411,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--wnut-limit", type=int, default=None, help="score only the first N human-annotated tweets")
     parser.add_argument("--dev", type=Path, default=None, help="your own labelled development set (JSON Lines)")
     parser.add_argument("--speed-n", type=int, default=1000, help="records timed per path")
-    parser.add_argument("--rounds", type=int, default=3, help="alternating timed rounds; the best of each path")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating timed rounds; the best of each path")
     parser.add_argument("--no-speed", action="store_true", help="accuracy only")
     parser.add_argument("--quick", action="store_true", help="a small run: 120 records, 150 tweets, one round")
     parser.add_argument("--record", action="store_true", help=f"also write {MEASURED.relative_to(ROOT)}")

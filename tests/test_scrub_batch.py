@@ -254,6 +254,18 @@ def test_prefilters_never_reject_a_text_a_recognizer_finds_something_in(detector
                 assert recognizer.analyze(text, [entity], artifacts) == [], (entity, text)
 
 
+def test_every_top_level_domain_the_url_prefilter_relies_on_starts_with_a_letter():
+    from presidio_analyzer.predefined_recognizers import UrlRecognizer
+
+    for pattern in UrlRecognizer.PATTERNS:
+        listed = pattern.regex.split("[.](?:", 1)[1].split(")(?:/", 1)[0]  # the alternation after the dot
+        domains = [domain.strip("(?:)") for domain in listed.split("|")]
+        assert len(domains) > 600 and "com" in domains, pattern.name
+        assert all(domain[0].isascii() and domain[0].isalpha() for domain in domains), pattern.name
+    assert not PREFILTERS["URL"]("paid 1,234.56 on 12.03.1990, ref 4.5_x")
+    assert PREFILTERS["URL"]("go to bank.Kelvin-\u212a.com")
+
+
 def test_joinable_patterns_see_nothing_beyond_a_record():
     # Anchors to the whole text and positive lookarounds would see the separator
     # where a record alone has its start or end; negative lookarounds and \b see

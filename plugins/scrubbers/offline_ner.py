@@ -222,8 +222,10 @@ def _titled(doc, i: int) -> bool:
 
 def _capitalised(word: str) -> bool:
     """Name-shaped: "Smith", "McCallum", "O'Connor"; not "SMITH" or "smith"."""
+    if not word[:1].isupper():  # most words: decided before the copies below
+        return False
     letters = word.replace("'", "").replace("’", "")
-    return len(letters) > 1 and letters.isalpha() and word[0].isupper() and not letters.isupper()
+    return len(letters) > 1 and letters.isalpha() and not letters.isupper()
 
 
 def _starts_sentence(doc, i: int) -> bool:

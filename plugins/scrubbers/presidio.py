@@ -231,7 +231,9 @@ class PresidioScrubber(Scrubber):
             return _process(self.detector, texts, replace)
         if self._pool is None:
             self._pool = _pool(self.workers, self.config)
-        size = -(-len(texts) // (self.workers * 4))
+        # Two chunks per worker: fewer, larger chunks share more of each batch's work (phone verdicts, one
+        # spaCy pipe, one joined scan per pattern); 4 per worker ran 1,000 records 4-7% slower, 1 no faster.
+        size = -(-len(texts) // (self.workers * 2))
         chunks = [texts[i : i + size] for i in range(0, len(texts), size)]
         results: list[tuple[str, list[Found]]] = []
         try:

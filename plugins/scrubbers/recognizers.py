@@ -270,9 +270,11 @@ SUPPLEMENTS: dict[str, type[EntityRecognizer]] = {"PHONE_NUMBER": PhonePatternRe
 
 # Every IPv4 pattern has a digit, a dot and a digit; every IPv6 pattern a colon.
 IP_SHAPE = re.compile(r"\d\.\d|:")
-# Every URL pattern needs "." before a top-level domain, and every domain in
-# Presidio's list starts with a letter (a word character under any case folding).
-DOMAIN_DOT = re.compile(r"\.\w")
+# Every URL pattern needs "." right before a top-level domain, and every domain in
+# Presidio's list starts with an ASCII letter, which under any case folding matches
+# only letters: a word character that is neither a digit nor "_". Amounts and dates
+# ("1,234.56", "12.03.1990") have no such dot.
+DOMAIN_DOT = re.compile(r"\.[^\W\d_]")
 
 
 def _digits(n: int) -> Callable[[str], bool]:
