@@ -28,6 +28,17 @@ def _load_benchmark():
 # -- the generator ---------------------------------------------------------------------------------
 
 
+def test_the_generated_set_is_the_same_whatever_the_date():
+    import time_machine
+
+    benchmark = _load_benchmark()
+    records = generate(300, seed=11)
+    assert {"DATE_OF_BIRTH", "NATIONAL_ID"} <= {s["type"] for r in records for s in r["spans"]}
+    for day in ("2027-02-28", "2031-07-19"):
+        with time_machine.travel(day, tick=False):
+            assert benchmark.canonical_digest(generate(300, seed=11)) == benchmark.canonical_digest(records), day
+
+
 @pytest.mark.parametrize("locale", sorted(values.LOCALES))
 def test_every_gold_span_is_exactly_an_inserted_value(locale):
     labels = set()
