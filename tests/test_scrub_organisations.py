@@ -82,6 +82,12 @@ def test_places_as_sides_of_a_match_result_are_teams():
         ("ORGANIZATION", "Porto"), ("ORGANIZATION", "Sevilla")]
     text = "Porto is lovely in May."
     assert settled(text, ("LOCATION", "Porto")) == [("LOCATION", "Porto")]
+    # Where the match was played is a place; a side after "to" is still a team.
+    text = "Chen Haoran beat Zhao Yifan 21-17, 21-19 in the final in Guangzhou."
+    assert settled(text, ("LOCATION", "Guangzhou")) == [("LOCATION", "Guangzhou")]
+    text = "Celtic lost 2-1 to Porto at Hampden."
+    assert settled(text, ("LOCATION", "Porto"), ("LOCATION", "Hampden")) == [
+        ("ORGANIZATION", "Porto"), ("LOCATION", "Hampden")]
 
 
 def test_a_name_read_as_an_organisation_stays_masked_when_organisations_were_not_asked_for():

@@ -64,6 +64,8 @@ ROLES_AFTER = regex.compile(r"(?i)[ \t]+(?:manager|coach|chairman|board|sharehol
                             r"striker|goalkeeper|captain|chief[ \t]+executive|ceo|spokes(?:man|woman|person))\b")
 PLACE_BEFORE = regex.compile(r"(?i)\b(?:in|on|at|near|from|to|into|across|around|through|throughout|off|via|of)"
                             r"[ \t]+(?:the[ \t]+)?$")
+# Where a match was played: "in", "at", never "to" or "over" ("lost 2-1 to Porto" names a side).
+VENUE_BEFORE = regex.compile(r"(?i)\b(?:in|at|near)[ \t]+(?:the[ \t]+)?$")
 DIGIT = regex.compile(r"\d")
 SENTENCE = regex.compile(r"[^.!?\n]+[.!?]?")
 RUN_WORD = regex.compile(r"\p{Lu}[\p{L}\p{M}'’-]*|&")
@@ -142,8 +144,8 @@ def _org_context(text: str, start: int, end: int, entity: str, results: list[tup
         return True
     if THE_BEFORE.search(text, max(0, start - 8), start) and ROLES_AFTER.match(text, end):
         return True
-    if entity == "LOCATION":
-        return any(a <= start and end <= b for a, b in results)
+    if entity == "LOCATION":  # a side in a match result, not where it was played ("... 21-19 in the final in Guangzhou")
+        return any(a <= start and end <= b for a, b in results) and not VENUE_BEFORE.search(text, max(0, start - 12), start)
     if TITLES_BEFORE.search(text, max(0, start - 12), start) or text[:start].rstrip().endswith(","):
         return False  # "Dr Okafor said its", "the chief executive, Jane Smith, said its": a person speaking
     if PLACE_BEFORE.search(text, max(0, start - 12), start):
