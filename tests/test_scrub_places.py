@@ -145,3 +145,30 @@ def test_a_place_that_is_also_a_name_at_a_sentences_start_is_one_beside_other_pl
     assert places_in(fast, "Kenya, Uganda and Tanzania agreed to share the cost.") == {"Kenya", "Uganda", "Tanzania"}
     assert places_in(fast, "Jordan's king met the president.") == {"Jordan"}
     assert places_in(fast, "Jordan said he would call back.") == set()
+
+
+def test_a_datelines_place_in_capitals_is_a_place_whatever_the_model_made_of_it():
+    from stillroom.plugins.scrubbers.places import datelines
+
+    def lines(text, *found):
+        spans = [(e, text.index(n), text.index(n) + len(n), 0.8) for e, n in found]
+        return [(s[0], text[s[1]:s[2]]) for s in datelines(text, spans, LISTS)]
+
+    assert lines("TBILISI — Thousands marched on Sunday.") == [("LOCATION", "TBILISI")]
+    assert lines("LONDON, England (AP) - Rents rose.", ("LOCATION", "England")) == [
+        ("LOCATION", "LONDON"), ("LOCATION", "England")]
+    # The model's "DHAKA - A" person gives way; a span reaching a real name beyond it keeps that name.
+    assert lines("TBILISI - A fire broke out.", ("PERSON", "TBILISI - A")) == [("LOCATION", "TBILISI")]
+    assert lines("TBILISI - Maria Smith said.", ("PERSON", "TBILISI - Maria Smith")) == [
+        ("LOCATION", "TBILISI"), ("PERSON", "Maria Smith")]
+    # Each line's dateline; capitals that are no listed place, or are not before a dateline's mark, are left.
+    assert lines("Update\nDERNA: the port reopened.") == [("LOCATION", "DERNA")]
+    assert lines("BREAKING — Markets fell.") == []
+    assert lines("LONDON CALLING is a record.") == []
+    # A validated pattern's span is never cut.
+    assert lines("LONDON: call", ("PHONE_NUMBER", "LONDON")) == [("PHONE_NUMBER", "LONDON")]
+
+
+def test_datelines_through_the_scrubber(fast):
+    assert places_in(fast, "SÃO PAULO — The central bank held rates.") == {"SÃO PAULO"}
+    assert places_in(fast, "KUALA LUMPUR, March 3 - Palm oil futures rose.") == {"KUALA LUMPUR"}

@@ -20,14 +20,17 @@ that is no place at all ("October"). Two pure functions settle that:
   (inside ones stay: "Rio Grande do Sul"); one with no capital left counts only
   when it is a listed place ("moving to london"); month and weekday names are
   no places; and a place that is part of an organisation's name ("Air France",
-  "the Tokyo Stock Exchange", "Bank of England") is no place on its own.
+  "the Tokyo Stock Exchange", "Bank of England") is no place on its own. A
+  wire story's dateline, a listed place in capitals at the start of a line
+  before a comma, a dash, a colon or "(" ("NAIROBI, Kenya -", "SÃO PAULO —"),
+  is a LOCATION, whatever the model made of it ("DHAKA - A" as a person).
 """
 
 from __future__ import annotations
 
 import regex
 
-from stillroom.plugins.scrubbers.gazetteer import Gazetteers, place_key
+from stillroom.plugins.scrubbers.gazetteer import Gazetteers, ascii_folded, place_key
 from stillroom.plugins.scrubbers.offline_ner import PLACE_NOUNS_AFTER
 
 Found = tuple[str, int, int, float]
@@ -97,7 +100,36 @@ def tidy_places(text: str, spans: list[Found], lists: Gazetteers) -> list[Found]
         if (len(key) == 1 and key[0] in CALENDAR) or _in_organisation(text, start, end):
             continue
         kept.append(("LOCATION", start, end, span[3]))
-    return kept
+    return datelines(text, kept, lists)
+
+
+# A line's first one to four words in capitals, before what ends a dateline.
+DATELINE = regex.compile(r"(?m)^[ \t]*(\p{Lu}[\p{Lu}\p{M}'’.]*(?:[ \t-]\p{Lu}[\p{Lu}\p{M}'’.]*){0,3})"
+                         r"(?=[ \t]*(?:,|—|–|-[ \t]|:|\())")
+DATELINE_SCORE = 0.85
+# Span types a dateline may take the place of: guesses about names, never a validated pattern's.
+NAME_TYPES = frozenset({"PERSON", "LOCATION", "ORGANIZATION", "STREET_ADDRESS"})
+EDGE = " \t,;:.-–—()"
+
+
+def datelines(text: str, spans: list[Found], lists: Gazetteers) -> list[Found]:
+    """``spans`` with each dateline place a LOCATION: spans of a name type over it give way, and what they
+    held beyond it stays when it still holds a word of two letters or more."""
+    for match in DATELINE.finditer(text):
+        start, end = match.span(1)
+        name = match.group(1)
+        if sum(char.isalpha() for char in name) < 3 or place_key(ascii_folded(name)) not in lists.places:
+            continue
+        touched = [s for s in spans if s[1] < end and s[2] > start]
+        if any(s[0] not in NAME_TYPES for s in touched):
+            continue
+        kept = [s for s in spans if s not in touched]
+        for entity, _, b, score in touched:
+            rest = text[end:b].strip(EDGE)
+            if b > end and len(regex.findall(r"\p{L}", rest)) >= 2:
+                kept.append((entity, b - len(text[end:b].lstrip(EDGE)), b, score))
+        spans = sorted([*kept, ("LOCATION", start, end, DATELINE_SCORE)], key=lambda s: s[1])
+    return spans
 
 
 def _listed_words(name: str, lists: Gazetteers) -> bool:
