@@ -80,3 +80,34 @@ def test_the_fast_profile_and_the_residual_scan_do_not_use_the_cues(accurate, tm
     assert "name cues" in accurate.entities()["PERSON"]
     residual = accurate.residual_detector._detector
     assert not any(type(r).__name__ == "CueNameRecognizer" for r in residual.analyzer.registry.recognizers)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Tomasz Wiśniewski restores old clocks in his workshop.", ["Tomasz Wiśniewski"]),
+    ("The bridge closed. Leilani Kahananui said the ferry was full.", ["Leilani Kahananui"]),
+    ('"Rangi Parata was right," she said.', ["Rangi Parata"]),
+    ("Seán Ó Briain was elected on Friday.", ["Seán Ó Briain"]),
+    # Not names: common words, a listed place, an organisation's last word, no lower-case word after.
+    ("Heavy Rain fell all night.", []),
+    ("Porto Alegre flooded again.", []),
+    ("Tamborine Holdings reported a loss.", []),
+    ("Tomasz Wiśniewski.", []),
+    ("Tomasz restores clocks.", []),
+])
+def test_a_name_that_opens_a_sentence(text, expected):
+    from stillroom.plugins.scrubbers.gazetteer import Gazetteers, place_key
+    from stillroom.plugins.scrubbers.name_cues import opening_names
+
+    lists = Gazetteers(first_names=frozenset(), surnames=frozenset(), places={place_key("Porto Alegre"): 0.7},
+                       common=frozenset({"heavy", "rain", "the", "she"}))
+    assert [text[s[1]:s[2]] for s in opening_names(text, [], lists)] == expected
+
+
+def test_a_name_that_opens_a_sentence_gives_way_to_a_span_already_there():
+    from stillroom.plugins.scrubbers.gazetteer import Gazetteers
+    from stillroom.plugins.scrubbers.name_cues import opening_names
+
+    lists = Gazetteers(first_names=frozenset(), surnames=frozenset(), places={}, common=frozenset())
+    text = "Kahu Ngata scored twice."
+    there = [("ORGANIZATION", 0, 10, 0.9)]
+    assert opening_names(text, there, lists) == there

@@ -20,7 +20,7 @@ from typing import Any
 
 from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult
 
-from stillroom.plugins.scrubbers import ordinary_words, organisations, places, precedence
+from stillroom.plugins.scrubbers import name_cues, ordinary_words, organisations, places, precedence
 from stillroom.plugins.scrubbers.batch import BatchAnalyzer, unscannable
 from stillroom.plugins.scrubbers.gazetteer import gazetteers
 from stillroom.plugins.scrubbers.model_ner import BUILTIN_MODEL, ModelSpec, TokenModel
@@ -149,6 +149,8 @@ class Detector:
             spans = [organisations.settle(text, ordinary_words.clean(text, combine(text, text_spans), names), names,
                                           organisations_wanted)
                      for text, text_spans in zip(texts, spans)]
+            if "PERSON" in self.wanted:  # names in a sentence's first words, which the model misses most
+                spans = [name_cues.opening_names(text, text_spans, names) for text, text_spans in zip(texts, spans)]
         else:
             spans = [resolve(text_spans) for text_spans in spans]
         return [whole_addresses(text, text_spans) for text, text_spans in zip(texts, spans)]
