@@ -396,3 +396,17 @@ def test_a_database_outside_the_boundary_gets_a_residency_request_and_is_never_c
     assert "s3cret" not in json.dumps(request.subject)
     other_query = plugins.component("source", "sql")({**source, "query": "SELECT text, label FROM archive"}, None)
     assert other_query.identity() != request.subject["fingerprint"]
+
+
+def test_an_empty_test_split_stops_the_run_at_evaluate_with_a_clear_error(workspace, plugins, data_file):
+    from stillroom.errors import ConfigError
+
+    records = [json.loads(line) for line in data_file.read_text().splitlines()]
+    seed = next(s for s in range(1000) if not split_records(records, "text", 0.1, 0.01, seed=s)[2])
+    with pytest.raises(ConfigError, match=rf"the test split is empty: data.split.test = 0.01 .*\(seed {seed}\)"):
+        run_pipeline(workspace, spec(data_file, evaluators=["accuracy"],
+                                     data={"label_field": "label", "split": {"test": 0.01, "seed": seed}}),
+                     initiator="op", plugins=plugins, progress=False)
+    with workspace.session() as s:
+        stages = {st.name: st.status for st in crud.list_stages(s, run_id=crud.list_runs(s)[0].id)}
+    assert stages["evaluate"] == "failed" and "export" not in stages

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from stillroom.errors import ConfigError
 from stillroom.run.stages.base import Skip, Stage
 from stillroom.run.stages.choose import chosen as _chosen
 
@@ -13,6 +14,10 @@ def evaluate(run) -> dict[str, Any]:
     chosen = _chosen(run, "evaluator", task)
     if not chosen:
         raise Skip(f"no evaluator registered for {task} students")
+    if not run.dataset.test.texts:  # every score would be 0/0: say why instead of writing NaN
+        split = run.spec.data.split
+        raise ConfigError(f"the test split is empty: data.split.test = {split.test} put none of the records in it "
+                          f"(seed {split.seed}); add records or raise data.split.test")
     results: dict[str, Any] = {}
     for role, student in run.students.items():
         evaluations = []
