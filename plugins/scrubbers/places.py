@@ -125,9 +125,11 @@ def datelines(text: str, spans: list[Found], lists: Gazetteers) -> list[Found]:
             continue
         kept = [s for s in spans if s not in touched]
         for entity, _, b, score in touched:
-            rest = text[end:b].strip(EDGE)
-            if b > end and len(regex.findall(r"\p{L}", rest)) >= 2:
-                kept.append((entity, b - len(text[end:b].lstrip(EDGE)), b, score))
+            rest = end
+            while rest < b and text[rest] in EDGE:
+                rest += 1
+            if sum(char.isalpha() for char in text[rest:b]) >= 2:
+                kept.append((entity, rest, b, score))
         spans = sorted([*kept, ("LOCATION", start, end, DATELINE_SCORE)], key=lambda s: s[1])
     return spans
 
