@@ -3,7 +3,8 @@
 #   1. teacher labelling, records/s: the local executor on CPU, then Ray with one GPU actor per GPU
 #      (MapWork.accelerated), on a 4-layer, 256-wide random BERT classifier and 4,096 synthetic texts;
 #   2. training, seconds per epoch: the same StudentJob in one process on CPU, and under torchrun with one
-#      rank per GPU (NCCL; DDP wraps the loss from 2 GPUs up, one GPU measures the process-group path).
+#      rank per GPU (NCCL), replicated (student.parallel: ddp; DDP wraps the loss from 2 GPUs up, one GPU
+#      measures the process-group path) and sharded (student.parallel: fsdp).
 # Usage: benchmarks/scale_device.sh            (PYTHON=... to pick the interpreter; about 5 minutes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -65,19 +66,21 @@ training = {"one_process_cpu_s": round(time.perf_counter() - started, 2),
             "one_process_cpu_loss": [e["loss"] for e in epochs(records)]}
 if gpus:
     job.device = "auto"
-    write_job(job, root / "job", policy=ws.policy().model_dump(mode="json"), workspace=ws.root)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]
-    started = time.perf_counter()
-    ran = subprocess.run([sys.executable, "-m", "torch.distributed.run", f"--nproc_per_node={gpus}", "--master_addr",
-                          "127.0.0.1", f"--master_port={port}", "-m", "stillroom.run.torchrun", str(root / "job"),
-                          str(root / "ddp")], capture_output=True, text=True)
-    training[f"torchrun_{gpus}_gpu_s"] = round(time.perf_counter() - started, 2)
-    if ran.returncode:
-        training["torchrun_error"] = ran.stderr[-800:]
-    else:
-        done = json.loads((root / "ddp" / "stillroom-evidence.json").read_text())
-        training[f"torchrun_{gpus}_gpu_loss"] = [e["loss"] for e in epochs(done["records"])]
+    for parallel in ("ddp", "fsdp"):  # student.parallel: replicated on every GPU, or sharded over them
+        job.student_spec = {**job.student_spec, "parallel": parallel}
+        write_job(job, root / parallel / "job", policy=ws.policy().model_dump(mode="json"), workspace=ws.root)
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]
+        started = time.perf_counter()
+        ran = subprocess.run([sys.executable, "-m", "torch.distributed.run", f"--nproc_per_node={gpus}",
+                              "--master_addr", "127.0.0.1", f"--master_port={port}", "-m", "stillroom.run.torchrun",
+                              str(root / parallel / "job"), str(root / parallel / "out")], capture_output=True, text=True)
+        training[f"torchrun_{parallel}_{gpus}_gpu_s"] = round(time.perf_counter() - started, 2)
+        if ran.returncode:
+            training[f"torchrun_{parallel}_error"] = ran.stderr[-800:]
+        else:
+            done = json.loads((root / parallel / "out" / "stillroom-evidence.json").read_text())
+            training[f"torchrun_{parallel}_{gpus}_gpu_loss"] = [e["loss"] for e in epochs(done["records"])]
 out["training"] = training
 out["note"] = "wall seconds include process start and model load; training losses should agree within bf16 noise"
 print(json.dumps(out))

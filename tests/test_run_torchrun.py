@@ -90,6 +90,53 @@ def test_the_training_job_under_torchrun_on_two_ranks_matches_one_process(worksp
     assert one[-1]["loss"] < one[0]["loss"]  # it learnt something: the comparison is not of two no-ops
 
 
+def test_fsdp_under_torchrun_shards_the_student_and_trains_as_one_process_does(workspace, tmp_path):
+    """``student.parallel: fsdp``: each rank holds a shard of every weight, and the optimizer takes the steps
+    one process takes; the checkpoint and the saved student are whole, and the ledger says how it trained."""
+    from stillroom.plugins.trainers.checkpoints import load_state
+    from stillroom.run.executors.worker import EVIDENCE
+    from stillroom.run.torchrun import write_job
+
+    job, ctx, records = job_and_context(tmp_path, workspace)
+    alone = job(ctx, tmp_path / "alone")
+    job = replace(job, student_spec={**STUDENT, "parallel": "fsdp", "checkpoint_dir": str(tmp_path / "state")})
+    write_job(job, tmp_path / "job", policy=workspace.policy().model_dump(mode="json"), workspace=workspace.root)
+    ran = torchrun(tmp_path / "job", tmp_path / "fsdp", module="tests.torchrun_shards")
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    shards = [json.loads((tmp_path / f"shards-{rank}.json").read_text()) for rank in (0, 1)]
+    assert all(s["plain"] == [] for s in shards)  # every parameter a DTensor: none replicated whole
+    assert shards[0]["whole"] == shards[1]["whole"] == shards[0]["local"] + shards[1]["local"]
+    assert all(0 < s["local"] < s["whole"] for s in shards)
+    evidence = json.loads((tmp_path / "fsdp" / EVIDENCE).read_text())
+    assert evidence["facts"]["parameters"] == alone["parameters"]
+    one, two = epochs(records), epochs(evidence["records"])
+    assert [e["steps"] for e in two] == [e["steps"] for e in one]
+    for a, b in zip(one, two, strict=True):  # the reduce-scatter averages as DDP's all-reduce does
+        assert b["loss"] == pytest.approx(a["loss"], rel=1e-5), (a, b)
+        assert b["val_score"] == pytest.approx(a["val_score"], abs=1 / 45 + 1e-9), (a, b)
+    assert [(p["ranks"], p["parallel"]) for kind, p in evidence["records"] if kind == "train.kept"] == [(2, "fsdp")]
+    # rank 0 wrote the whole AdamW state, gathered from both shards, keyed by parameter name
+    state = load_state(next((tmp_path / "state").iterdir()))
+    moments = {name.removeprefix("net."): value["exp_avg"].shape for name, value in state["optimizer"]["state"].items()}
+    assert moments and moments == {name: state["model"][name].shape for name in moments}
+    # the same job again resumes from that checkpoint (each rank loads its shard of the state) to the same student
+    again = torchrun(tmp_path / "job", tmp_path / "again")
+    assert again.returncode == 0, again.stderr[-3000:]
+    resumed = json.loads((tmp_path / "again" / EVIDENCE).read_text())
+    assert [p["step"] for kind, p in resumed["records"] if kind == "train.resumed"] == [two[-1]["steps"]]
+    assert resumed["facts"]["files"] == evidence["facts"]["files"]
+    assert (tmp_path / "again" / "model.safetensors").read_bytes() == (tmp_path / "fsdp" / "model.safetensors").read_bytes()
+
+
+def test_fsdp_is_refused_where_there_is_no_process_group_to_shard_over(workspace, tmp_path):
+    from stillroom.errors import ConfigError
+
+    job, ctx, _ = job_and_context(tmp_path, workspace)
+    with pytest.raises(ConfigError, match="student.parallel: fsdp shards the student over a process group"):
+        replace(job, student_spec={**STUDENT, "parallel": "fsdp"})(ctx, tmp_path / "alone")
+    assert not (tmp_path / "alone").exists()
+
+
 def test_torchrun_entry_point_refuses_a_directory_that_is_not_a_job(tmp_path):
     ran = subprocess.run([sys.executable, "-m", "stillroom.run.torchrun", str(tmp_path), str(tmp_path / "out")],
                          capture_output=True, text=True)

@@ -92,8 +92,8 @@ def test_each_epoch_is_recorded_for_the_ledger(setup, tmp_path):
     assert {"loss", "val_score", "seconds", "examples_per_s"} <= set(epoch)
     best = max(range(2), key=lambda i: (entries[i][1]["val_score"], i))
     assert kept == {"trainer": "logit-kd", "epochs_run": 2, "epoch": best + 1, "by": "accuracy",
-                    "val_score": entries[best][1]["val_score"]}
-    assert student.kept == {k: v for k, v in kept.items() if k not in ("trainer", "epochs_run")}
+                    "val_score": entries[best][1]["val_score"], "ranks": 1, "parallel": "none"}
+    assert student.kept == {k: v for k, v in kept.items() if k not in ("trainer", "epochs_run", "ranks", "parallel")}
 
 
 def test_early_stopping_ends_training_when_validation_stops_improving(setup, tmp_path):

@@ -108,12 +108,12 @@ class EmbeddingKDTrainer(StudentTrainer):
         from stillroom.plugins.trainers.losses import embedding_kd, normalized_softmax
 
         if options.method == "labels":
-            head = _label_head(student, options.seed, options.lr)
+            _label_head(student, options.seed, options.lr)
 
             def labels_only(net, batch):
-                return normalized_softmax(
-                    net(batch["input_ids"], batch["attention_mask"]), head.weight, batch["labels"], LABEL_SCALE
-                )
+                # the head through ``net``, not ``head``: under FSDP the loss trains a copy of the net
+                return normalized_softmax(net(batch["input_ids"], batch["attention_mask"]),
+                                          getattr(net, LABEL_HEAD).weight, batch["labels"], LABEL_SCALE)
 
             return labels_only
 

@@ -18,6 +18,7 @@ checkpoints.
 from __future__ import annotations
 
 import contextlib
+import copy
 import math
 import time
 from collections.abc import Callable
@@ -29,6 +30,7 @@ import torch
 from torch import nn
 
 from stillroom.components import Context
+from stillroom.errors import ConfigError
 from stillroom.plugins.trainers.checkpoints import BEST, load_state, restore_rng, rng_state, save_state
 from stillroom.plugins.trainers.options import TrainOptions
 
@@ -92,24 +94,18 @@ def fit(
     """Train ``net`` in place; on return it holds the best-scoring epoch's weights, or with no
     validation score at all (no validation data) the last epoch's, after every epoch has run."""
     torch.manual_seed(options.seed)
+    saved = load_state(state_dir) if options.resume else None
+    if saved is not None:
+        net.load_state_dict(saved["model"])
     net.to(device).train()
     rank, world = _group()
-    step_fn: nn.Module = _Step(net, loss_fn)
-    # DDP exchanges gradients on the backward that ends an accumulation, not on each one
-    no_sync: Callable[[], contextlib.AbstractContextManager[Any]] = contextlib.nullcontext
-    if world > 1:
-        from torch.nn.parallel import DistributedDataParallel
-
-        # a trainer's loss may reach past forward (hidden states, a label head) or leave a parameter out
-        # of a step: DDP wraps the loss, and looks for parameters that got no gradient
-        ddp = DistributedDataParallel(step_fn, find_unused_parameters=True)
-        step_fn, no_sync = ddp, ddp.no_sync
+    trainee = _trainee(net, loss_fn, options.parallel, device)
     writes = state_dir if rank == 0 else None
     batches_per_epoch = math.ceil(len(examples) / options.batch_size)
     steps_per_epoch = math.ceil(batches_per_epoch / options.grad_accum)
     total_steps = steps_per_epoch * options.epochs
     optimizer = torch.optim.AdamW(
-        [p for p in net.parameters() if p.requires_grad], lr=options.lr, weight_decay=options.weight_decay
+        [p for p in trainee.step.parameters() if p.requires_grad], lr=options.lr, weight_decay=options.weight_decay
     )
     warmup = max(1, int(options.warmup * total_steps))
     schedule = torch.optim.lr_scheduler.LambdaLR(
@@ -117,10 +113,8 @@ def fit(
     )
     result = FitResult()
     position: dict[str, Any] = {"epoch": 0, "batch": 0, "step": 0, "best": None, "bad_epochs": 0}
-    saved = load_state(state_dir) if options.resume else None
     if saved is not None:
-        net.load_state_dict(saved["model"])
-        optimizer.load_state_dict(saved["optimizer"])
+        trainee.load_optimizer(optimizer, saved["optimizer"])
         schedule.load_state_dict(saved["schedule"])
         position = saved["position"]
         result.history = saved["history"]
@@ -130,12 +124,14 @@ def fit(
         ctx.record("train.resumed", {"trainer": label, "step": position["step"], "epoch": position["epoch"]})
 
     def checkpoint() -> None:
+        trainee.sync(position["step"])  # every rank: under FSDP, gathering the weights and the optimizer's state is collective
+        optimizer_state = trainee.optimizer_state(optimizer)
         if writes is not None:
             save_state(
                 writes,
                 {
                     "model": net.state_dict(),
-                    "optimizer": optimizer.state_dict(),
+                    "optimizer": optimizer_state,
                     "schedule": schedule.state_dict(),
                     "position": dict(position),
                     "history": result.history,
@@ -153,18 +149,19 @@ def fit(
             epoch = position["epoch"]
             batches = length_grouped_batches(examples, options.batch_size, seed=options.seed * 7919 + epoch)
             started, seen, loss_sum, loss_count = time.perf_counter(), 0, 0.0, 0
+            trainee.release()
             for b in range(position["batch"], len(batches)):
                 mine, share = shard(batches[b], rank, world)
                 batch = examples.batch(mine, device)
                 stepping = (b + 1) % options.grad_accum == 0 or b + 1 == len(batches)
-                with contextlib.nullcontext() if stepping else no_sync():
+                with contextlib.nullcontext() if stepping else trainee.no_sync():
                     with autocast():
-                        loss = step_fn(batch)
+                        loss = trainee.step(batch)
                     (loss * (share * world) / options.grad_accum).backward()
                 loss_sum, loss_count = loss_sum + loss.item() * share, loss_count + 1
                 seen += len(mine) if share else 0
                 if stepping:
-                    torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+                    torch.nn.utils.clip_grad_norm_(trainee.step.parameters(), 1.0)
                     optimizer.step()
                     schedule.step()
                     optimizer.zero_grad(set_to_none=True)
@@ -176,6 +173,7 @@ def fit(
                         checkpoint()
             seconds = time.perf_counter() - started
             loss_sum, seen = _summed(loss_sum, seen, world)
+            trainee.sync(position["step"])
             net.eval()
             score = score_fn()
             net.train()
@@ -195,6 +193,7 @@ def fit(
             checkpoint()
             if stop:
                 break
+    trainee.sync(position["step"])
     if result.best_epoch is None:
         # nothing to choose by: early stopping never fired, every epoch ran, and the last one stands
         result.kept = {
@@ -211,7 +210,8 @@ def fit(
         net.load_state_dict(best["weights"])
         result.best_epoch = best["epoch"]
         result.kept = {"epoch": best["epoch"], "by": best["metric"], "val_score": best["score"]}
-    ctx.record("train.kept", {"trainer": label, "epochs_run": position["epoch"], **result.kept})
+    ctx.record("train.kept", {"trainer": label, "epochs_run": position["epoch"], **result.kept,
+                              "ranks": world, "parallel": trainee.parallel})
     net.eval()
     return result
 
@@ -252,6 +252,131 @@ class _Step(nn.Module):
 
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         return self.loss_fn(self.net, batch)
+
+
+class _Trainee:
+    """What the optimizer steps, and how: ``net`` itself in one process, or wrapped in DDP in a process group.
+
+    ``step`` is the module to call on a batch and to take parameters from; ``sync`` makes ``net`` hold the
+    weights being trained (scoring, best-epoch copies and checkpoints read ``net``).
+    """
+
+    parallel = "none"
+
+    def __init__(self, net: nn.Module, loss_fn: LossFn) -> None:
+        self.net: nn.Module = net
+        self.step: nn.Module = _Step(net, loss_fn)
+
+    def no_sync(self) -> contextlib.AbstractContextManager[Any]:
+        """Skip the gradient exchange on a backward that does not end an accumulation."""
+        return contextlib.nullcontext()
+
+    def sync(self, step: int) -> None:
+        """Make ``net`` hold the weights as they are after optimizer step ``step``."""
+
+    def release(self) -> None:
+        pass
+
+    def optimizer_state(self, optimizer: torch.optim.Optimizer) -> dict[str, Any]:
+        return optimizer.state_dict()
+
+    def load_optimizer(self, optimizer: torch.optim.Optimizer, state: dict[str, Any]) -> None:
+        optimizer.load_state_dict(state)
+
+
+class _DDP(_Trainee):
+    parallel = "ddp"
+
+    def __init__(self, net: nn.Module, loss_fn: LossFn) -> None:
+        from torch.nn.parallel import DistributedDataParallel
+
+        super().__init__(net, loss_fn)
+        # a trainer's loss may reach past forward (hidden states, a label head) or leave a parameter out
+        # of a step: DDP wraps the loss, and looks for parameters that got no gradient
+        self.step = DistributedDataParallel(self.step, find_unused_parameters=True)
+
+    def no_sync(self) -> contextlib.AbstractContextManager[Any]:
+        return self.step.no_sync()  # type: ignore[operator]  # DDP's own context manager
+
+
+class _FSDP(_Trainee):
+    """FSDP2 over the group: a copy of ``net`` is sharded, each of its blocks (the items of every
+    ``nn.ModuleList``: transformer layers) a unit of its own, so a rank holds 1/N of the weights, gradients
+    and AdamW moments and gathers one block's weights at a time. ``net`` waits on the host while an epoch
+    trains and is filled with the gathered weights for scoring and checkpoints; a student too big to train
+    on one device then needs to fit only for inference. The loss reaches the copy through its ``net``
+    argument, as every trainer's loss does."""
+
+    parallel = "fsdp"
+
+    def __init__(self, net: nn.Module, loss_fn: LossFn, device: torch.device, world: int) -> None:
+        from torch.distributed.device_mesh import init_device_mesh
+        from torch.distributed.fsdp import fully_shard
+
+        self.net, self.device = net, device
+        self.synced: int | None = None  # the optimizer step whose weights ``net`` holds, on the device
+        self.release()  # copied on the host: fully_shard moves only each rank's shard to the device
+        self.step = _Step(copy.deepcopy(net), loss_fn)
+        mesh = init_device_mesh(device.type, (world,))
+        for module in reversed(list(self.step.net.modules())):  # inner blocks before the blocks that hold them
+            if isinstance(module, nn.ModuleList):
+                for block in module:
+                    if any(True for _ in block.parameters()):
+                        fully_shard(block, mesh=mesh)
+        fully_shard(self.step, mesh=mesh)
+
+    def no_sync(self) -> contextlib.AbstractContextManager[Any]:
+        @contextlib.contextmanager
+        def accumulating():
+            self.step.set_requires_gradient_sync(False)  # type: ignore[operator]  # fully_shard adds it
+            try:
+                yield
+            finally:
+                self.step.set_requires_gradient_sync(True)  # type: ignore[operator]
+
+        return accumulating()
+
+    def sync(self, step: int) -> None:
+        from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
+
+        if self.synced == step:
+            return
+        full = get_model_state_dict(self.step, options=StateDictOptions(full_state_dict=True))
+        self.net.to(self.device)
+        self.net.load_state_dict({name.removeprefix("net."): value for name, value in full.items()})
+        self.synced = step
+
+    def release(self) -> None:
+        """Send ``net`` to the host: the device keeps only the shards while an epoch trains."""
+        self.net.to("cpu")
+        self.synced = None
+
+    def optimizer_state(self, optimizer: torch.optim.Optimizer) -> dict[str, Any]:
+        from torch.distributed.checkpoint.state_dict import StateDictOptions, get_optimizer_state_dict
+
+        # the whole state on rank 0 (the rank that writes checkpoints), gathered from every rank's shard
+        return get_optimizer_state_dict(self.step, optimizer,
+                                        options=StateDictOptions(full_state_dict=True, cpu_offload=True))
+
+    def load_optimizer(self, optimizer: torch.optim.Optimizer, state: dict[str, Any]) -> None:
+        from torch.distributed.checkpoint.state_dict import StateDictOptions, set_optimizer_state_dict
+
+        set_optimizer_state_dict(self.step, optimizer, state, options=StateDictOptions(full_state_dict=True))
+
+
+def _trainee(net: nn.Module, loss_fn: LossFn, parallel: str, device: torch.device) -> _Trainee:
+    """``net`` as ``student.parallel`` trains it: DDP (the default in a process group) or FSDP."""
+    from torch import distributed
+
+    grouped = distributed.is_available() and distributed.is_initialized()
+    if parallel == "fsdp":
+        if not grouped:
+            raise ConfigError("student.parallel: fsdp shards the student over a process group, and this training "
+                              "runs in one process: run it with executor: ray or under torchrun, or drop the option")
+        return _FSDP(net, loss_fn, device, distributed.get_world_size())
+    if grouped and distributed.get_world_size() > 1:
+        return _DDP(net, loss_fn)
+    return _Trainee(net, loss_fn)
 
 
 def _group() -> tuple[int, int]:

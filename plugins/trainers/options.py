@@ -12,7 +12,7 @@ from stillroom.errors import ConfigError
 # Keys the student builder reads; accepted here so a typo anywhere else is caught.
 BUILD_KEYS = {"init", "layers", "config", "checkpoint", "tokenizer", "head", "width"}
 COMMON_KEYS = {"epochs", "lr", "batch_size", "seed", "grad_accum", "patience", "checkpoint_every", "checkpoint_dir",
-               "resume", "max_length", "weight_decay", "warmup", "device", "prune_vocab"}
+               "resume", "max_length", "weight_decay", "warmup", "device", "prune_vocab", "parallel"}
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,7 @@ class TrainOptions:
     weight_decay: float = 0.01
     warmup: float = 0.06  # share of all steps spent warming the learning rate up
     device: str = "auto"
+    parallel: str = "ddp"  # in a process group: "ddp" replicates the student on every rank, "fsdp" shards it
     temperature: float = 2.0
     alpha: float = 0.7  # weight of the distillation term; cross-entropy on labels gets 1 - alpha
     loss: str = "mse"
@@ -82,6 +83,8 @@ def parse_options(spec: Mapping[str, Any], *, seed: int, device: str, allowed: s
         raise ConfigError(f"student.beta must be strictly between 0 and 1, got {options.beta}")
     if not 0 <= options.on_policy <= 1:
         raise ConfigError(f"student.on_policy must be between 0 and 1, got {options.on_policy}")
+    if options.parallel not in ("ddp", "fsdp"):
+        raise ConfigError(f"student.parallel must be ddp or fsdp, got {options.parallel!r}")
     if options.loss not in ("mse", "cosine"):
         raise ConfigError(f"student.loss must be mse or cosine, got {options.loss!r}")
     return options
