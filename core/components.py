@@ -48,6 +48,8 @@ class Context:
     teacher: Teacher | None = None
     record: Callable[[str, Mapping[str, Any]], None] = lambda kind, payload: None
     scratch: Path | None = None
+    # The executor the run's stages run on: on any but "local", a training job runs as a process group.
+    executor: str = "local"
     # The record fields the run treats as text (trained on, scrubbed): a source refuses any other value
     # than one string there, naming the line, so nothing can carry PII past the scrubber in a structure.
     text_fields: tuple[str, ...] = ()

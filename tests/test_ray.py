@@ -152,21 +152,6 @@ def test_the_same_spec_gives_the_same_digests_locally_and_on_ray(cluster, tmp_pa
     assert [(n["host"], n["region"]) for n in preflight["nodes"]] == [(host, "dc-2")]  # by its label
 
 
-def test_fsdp_on_the_local_executor_is_refused_before_any_data_moves(tmp_path):
-    """One process has no group to shard over: the option would otherwise be accepted and ignored."""
-    from stillroom.config import parse_spec
-    from stillroom.errors import ConfigError
-    from stillroom.run import run_pipeline
-
-    workspace = init_workspace(tmp_path / "ws", name="local")
-    residency(workspace, boundary=["on-prem", "dc-2"])
-    spec = parse_spec(pipeline(tmp_path, student={"layers": 1, "epochs": 1, "parallel": "fsdp"}))
-    with pytest.raises(ConfigError, match="student.parallel: fsdp shards the student over a process group"):
-        run_pipeline(workspace, spec, initiator="op", progress=False)
-    stages = stage_entries(workspace, workspace.ledger().entries(kind="run.start")[0].run_id)
-    assert list(stages) == ["preflight"] and stages["preflight"]["status"] == "failed"
-
-
 def test_runs_show_json_lists_each_stages_digests_executor_and_nodes(cluster, tmp_path):
     """Through the CLI: --executor and --address override the spec, and the ledger says what ran."""
     workspace = init_workspace(tmp_path / "ws", name="cli")

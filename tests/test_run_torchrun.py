@@ -91,41 +91,68 @@ def test_the_training_job_under_torchrun_on_two_ranks_matches_one_process(worksp
 
 
 def test_fsdp_under_torchrun_shards_the_student_and_trains_as_one_process_does(workspace, tmp_path):
-    """``student.parallel: fsdp``: each rank holds a shard of every weight, and the optimizer takes the steps
-    one process takes; the checkpoint and the saved student are whole, and the ledger says how it trained."""
+    """``student.parallel: fsdp``, with gradient accumulation and mid-epoch checkpoints: each rank holds a shard
+    of every weight, the optimizer takes the steps one process takes, and the checkpoint is whole, so a run
+    stopped mid-epoch resumes to the same student; the ledger says how it trained."""
+    import torch
+    from safetensors.torch import load_file
+
     from stillroom.plugins.trainers.checkpoints import load_state
     from stillroom.run.executors.worker import EVIDENCE
     from stillroom.run.torchrun import write_job
 
     job, ctx, records = job_and_context(tmp_path, workspace)
-    alone = job(ctx, tmp_path / "alone")
-    job = replace(job, student_spec={**STUDENT, "parallel": "fsdp", "checkpoint_dir": str(tmp_path / "state")})
-    write_job(job, tmp_path / "job", policy=workspace.policy().model_dump(mode="json"), workspace=workspace.root)
-    ran = torchrun(tmp_path / "job", tmp_path / "fsdp", module="tests.torchrun_shards")
+    spec = {**STUDENT, "grad_accum": 2, "checkpoint_every": 3}
+    alone = replace(job, student_spec=spec)(ctx, tmp_path / "alone")
+    policy = workspace.policy().model_dump(mode="json")
+    for name in ("fsdp", "crash"):
+        write_job(replace(job, student_spec={**spec, "parallel": "fsdp", "checkpoint_dir": str(tmp_path / f"{name}-state")}),
+                  tmp_path / f"{name}-job", policy=policy, workspace=workspace.root)
+    ran = torchrun(tmp_path / "fsdp-job", tmp_path / "fsdp", module="tests.torchrun_shards")
     assert ran.returncode == 0, ran.stderr[-3000:]
     shards = [json.loads((tmp_path / f"shards-{rank}.json").read_text()) for rank in (0, 1)]
     assert all(s["plain"] == [] for s in shards)  # every parameter a DTensor: none replicated whole
     assert shards[0]["whole"] == shards[1]["whole"] == shards[0]["local"] + shards[1]["local"]
     assert all(0 < s["local"] < s["whole"] for s in shards)
     evidence = json.loads((tmp_path / "fsdp" / EVIDENCE).read_text())
-    assert evidence["facts"]["parameters"] == alone["parameters"]
     one, two = epochs(records), epochs(evidence["records"])
-    assert [e["steps"] for e in two] == [e["steps"] for e in one]
+    assert [e["steps"] for e in two] == [e["steps"] for e in one] == [8, 16]  # 240 / 15 = 16 batches, 2 to a step
     for a, b in zip(one, two, strict=True):  # the reduce-scatter averages as DDP's all-reduce does
         assert b["loss"] == pytest.approx(a["loss"], rel=1e-5), (a, b)
         assert b["val_score"] == pytest.approx(a["val_score"], abs=1 / 45 + 1e-9), (a, b)
+    assert one[-1]["loss"] < one[0]["loss"]
+    # the student rank 0 saved is the one a single process trains, weight for weight
+    ours, theirs = load_file(tmp_path / "alone" / "model.safetensors"), load_file(tmp_path / "fsdp" / "model.safetensors")
+    assert ours.keys() == theirs.keys() and evidence["facts"]["parameters"] == alone["parameters"]
+    for name, weight in ours.items():
+        assert torch.allclose(theirs[name], weight, rtol=1e-4, atol=1e-6), name
     assert [(p["ranks"], p["parallel"]) for kind, p in evidence["records"] if kind == "train.kept"] == [(2, "fsdp")]
-    # rank 0 wrote the whole AdamW state, gathered from both shards, keyed by parameter name
-    state = load_state(next((tmp_path / "state").iterdir()))
+    # rank 0 wrote the whole AdamW state, gathered from both shards, for every parameter
+    state = load_state(next((tmp_path / "fsdp-state").iterdir()))
     moments = {name.removeprefix("net."): value["exp_avg"].shape for name, value in state["optimizer"]["state"].items()}
-    assert moments and moments == {name: state["model"][name].shape for name in moments}
-    # the same job again resumes from that checkpoint (each rank loads its shard of the state) to the same student
-    again = torchrun(tmp_path / "job", tmp_path / "again")
+    assert moments == {name: value.shape for name, value in state["model"].items() if name in moments}
+    assert set(moments) == {name for name, _ in alone_parameters(tmp_path / "alone")}
+    # stopped after step 3's mid-epoch checkpoint, then the same job again: it resumes there, each rank loading
+    # its shard of the saved optimizer state, and ends where the uninterrupted run ended
+    stopped = torchrun(tmp_path / "crash-job", tmp_path / "crash", module="tests.torchrun_shards", CRASH_AFTER_STEP="3")
+    assert stopped.returncode != 0 and not (tmp_path / "crash" / EVIDENCE).exists()
+    again = torchrun(tmp_path / "crash-job", tmp_path / "crash")
     assert again.returncode == 0, again.stderr[-3000:]
-    resumed = json.loads((tmp_path / "again" / EVIDENCE).read_text())
-    assert [p["step"] for kind, p in resumed["records"] if kind == "train.resumed"] == [two[-1]["steps"]]
-    assert resumed["facts"]["files"] == evidence["facts"]["files"]
-    assert (tmp_path / "again" / "model.safetensors").read_bytes() == (tmp_path / "fsdp" / "model.safetensors").read_bytes()
+    resumed = json.loads((tmp_path / "crash" / EVIDENCE).read_text())
+    assert [p["step"] for kind, p in resumed["records"] if kind == "train.resumed"] == [3]
+    # epoch 1's mean loss there covers only the batches after the resume; epoch 2 is whole in both
+    assert [e["epoch"] for e in epochs(resumed["records"])] == [1, 2]
+    assert epochs(resumed["records"])[1]["loss"] == pytest.approx(two[1]["loss"], rel=1e-5)
+    final = load_file(tmp_path / "crash" / "model.safetensors")
+    for name, weight in theirs.items():
+        assert torch.allclose(final[name], weight, rtol=1e-5, atol=1e-7), name
+
+
+def alone_parameters(directory):
+    """The trainable parameters of the student saved in ``directory``, by name, as the loop's net names them."""
+    from stillroom.plugins.trainers.student import load_student
+
+    return load_student(directory, device=__import__("torch").device("cpu")).net.named_parameters()
 
 
 def test_fsdp_is_refused_where_there_is_no_process_group_to_shard_over(workspace, tmp_path):
@@ -135,6 +162,23 @@ def test_fsdp_is_refused_where_there_is_no_process_group_to_shard_over(workspace
     with pytest.raises(ConfigError, match="student.parallel: fsdp shards the student over a process group"):
         replace(job, student_spec={**STUDENT, "parallel": "fsdp"})(ctx, tmp_path / "alone")
     assert not (tmp_path / "alone").exists()
+
+
+def test_fsdp_on_the_local_executor_is_refused_at_preflight_before_any_data_moves(workspace, tmp_path):
+    from stillroom.config import parse_spec
+    from stillroom.errors import ConfigError
+    from stillroom.run import run_pipeline
+
+    texts, labels = tm.toy_split(60, 3)
+    data = tmp_path / "requests.jsonl"
+    data.write_text("".join(json.dumps({"text": t, "label": list(tm.INTENTS)[y]}) + "\n" for t, y in zip(texts, labels)))
+    spec = parse_spec({"name": "intents", "source": {"type": "jsonl", "path": str(data), "classification": "public"},
+                       "teacher": {"type": "hf", "path": str(tm.classifier_dir(tmp_path / "teacher"))},
+                       "data": {"label_field": "label"}, "student": {"layers": 1, "parallel": "fsdp"}})
+    with pytest.raises(ConfigError, match="student.parallel: fsdp shards the student over a process group"):
+        run_pipeline(workspace, spec, initiator="op", progress=False)
+    kinds = [e.kind for e in workspace.ledger().entries(limit=1000)]
+    assert kinds[:3] == ["run.end", "stage.preflight", "run.start"]  # newest first: refused at preflight
 
 
 def test_torchrun_entry_point_refuses_a_directory_that_is_not_a_job(tmp_path):

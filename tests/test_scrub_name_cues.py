@@ -111,3 +111,50 @@ def test_a_name_that_opens_a_sentence_gives_way_to_a_span_already_there():
     text = "Kahu Ngata scored twice."
     there = [("ORGANIZATION", 0, 10, 0.9)]
     assert opening_names(text, there, lists) == there
+
+
+def person(text, name, at=0):
+    start = text.index(name, at)
+    return ("PERSON", start, start + len(name), 0.9)
+
+
+@pytest.mark.parametrize(("text", "full", "expected"), [
+    ("Ngozi Eze-Okafor was sworn in. Eze-Okafor said the wards come first.", "Ngozi Eze-Okafor", ["Eze-Okafor"]),
+    ("Okonkwo Loses Appeal\nDaniel Okonkwo lost his appeal on Friday.", "Daniel Okonkwo", ["Okonkwo"]),
+    ("Seán O'Neill won. O'Neill's running mate took the second seat.", "Seán O'Neill", ["O'Neill"]),
+    ("Zhao Yifan beat Chen Haoran. Zhao said the wind helped; Yifan's coach agreed.", "Zhao Yifan",
+     ["Zhao", "Yifan"]),
+    # Not repeated: a common word, a listed place, a title, a particle, a part of a longer word or name
+    ("Hope Mensah spoke. Hope is fading, she said.", "Hope Mensah", []),
+    ("Jordan Ellis flew to Jordan on Monday.", "Jordan Ellis", []),
+    ("Dr Amara Diallo, then Dr Bah, spoke.", "Dr Amara Diallo", []),
+    ("Pieter van der Berg and van Dijk met.", "Pieter van der Berg", []),
+    ("Kofi Mensah met Mensah-Bonsu and Mensahs.", "Kofi Mensah", []),
+    # a name alone is no evidence that its word, elsewhere, is a name
+    ("Okonkwo said Okonkwo.", "Okonkwo", []),
+])
+def test_a_word_of_a_full_name_is_a_name_wherever_else_it_stands(text, full, expected):
+    from stillroom.plugins.scrubbers.gazetteer import Gazetteers, place_key
+    from stillroom.plugins.scrubbers.name_cues import repeated_names
+
+    lists = Gazetteers(first_names=frozenset(), surnames=frozenset(), places={place_key("Jordan"): 0.8},
+                       common=frozenset({"hope", "the", "she"}))
+    there = [person(text, full)]
+    added = [text[s[1]:s[2]] for s in repeated_names(text, there, lists) if s not in there]
+    assert added == expected
+
+
+def test_a_repeated_name_gives_way_to_a_span_already_there():
+    from stillroom.plugins.scrubbers.gazetteer import Gazetteers
+    from stillroom.plugins.scrubbers.name_cues import repeated_names
+
+    lists = Gazetteers(first_names=frozenset(), surnames=frozenset(), places={}, common=frozenset())
+    text = "Nelson Mandela died. The Mandela Foundation said so."
+    there = [person(text, "Nelson Mandela"), ("ORGANIZATION", 25, 43, 0.8)]
+    assert repeated_names(text, there, lists) == there
+
+
+def test_the_accurate_profile_replaces_a_surname_repeated_alone(accurate):
+    text = "Mikko Virtanen won the sprint in Lahti. Virtanen Takes Gold, the local paper wrote."
+    scrubbed, _ = accurate.scrub([{"text": text}])
+    assert "Virtanen" not in scrubbed[0]["text"], scrubbed[0]["text"]

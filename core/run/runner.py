@@ -81,6 +81,7 @@ def run_pipeline(
         progress=progress,
         record=run.record,
         scratch=workspace.root / "runs" / run.run_id,
+        executor=executor.name,
         text_fields=spec.text_fields,
     )
     run.record("run.start", {**run.info, "policy_digest": policy.digest, "spec": redacted(spec.model_dump(mode="json")),

@@ -12,7 +12,7 @@ import numpy as np
 from stillroom.artifacts import canonical_json, sha256_bytes
 from stillroom.components import Context, Dataset, Student, Trainer
 from stillroom.errors import ConfigError
-from stillroom.plugins.trainers.options import BUILD_KEYS, COMMON_KEYS, TrainOptions, parse_options
+from stillroom.plugins.trainers.options import BUILD_KEYS, COMMON_KEYS, FSDP_ALONE, TrainOptions, parse_options
 
 if TYPE_CHECKING:
     import torch
@@ -31,6 +31,10 @@ class StudentTrainer(Trainer):
     @classmethod
     def student_keys(cls) -> frozenset[str]:
         return frozenset(COMMON_KEYS | BUILD_KEYS | cls.option_keys)
+
+    def check_student(self, student_spec: Mapping[str, Any], teacher) -> None:
+        if student_spec.get("parallel") == "fsdp" and self.ctx.executor == "local":
+            raise ConfigError(FSDP_ALONE)
 
     def train(
         self,

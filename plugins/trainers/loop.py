@@ -9,10 +9,15 @@ only its loss and its validation score.
 Written against ``torch.distributed``: inside a process group (Ray Train's
 ``TorchTrainer``, or ``torchrun`` through ``stillroom.run.torchrun``) every rank
 cuts the same seeded batches, takes its share of each one, and DDP averages
-the gradients, each rank's loss weighted by its share, so every optimizer step
-is the one a single process takes on the whole batch. What differs is float
-summation order and the dropout masks each rank draws. Only rank 0 writes
-checkpoints.
+the gradients (or, with ``student.parallel: fsdp``, FSDP's reduce-scatter
+averages each rank's shard of them), each rank's loss weighted by its share, so
+every optimizer step is the one a single process takes on the whole batch.
+What differs is float summation order and the dropout masks each rank draws.
+Only rank 0 writes checkpoints.
+
+A trainer's loss reaches every module it trains through its ``net`` argument,
+never through a closure: under FSDP that argument is a sharded copy of the
+student, not the student itself.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from torch import nn
 from stillroom.components import Context
 from stillroom.errors import ConfigError
 from stillroom.plugins.trainers.checkpoints import BEST, load_state, restore_rng, rng_state, save_state
-from stillroom.plugins.trainers.options import TrainOptions
+from stillroom.plugins.trainers.options import FSDP_ALONE, TrainOptions
 
 
 class Score(NamedTuple):
@@ -97,7 +102,7 @@ def fit(
     saved = load_state(state_dir) if options.resume else None
     if saved is not None:
         net.load_state_dict(saved["model"])
-    net.to(device).train()
+    net.train()
     rank, world = _group()
     trainee = _trainee(net, loss_fn, options.parallel, device)
     writes = state_dir if rank == 0 else None
@@ -124,7 +129,9 @@ def fit(
         ctx.record("train.resumed", {"trainer": label, "step": position["step"], "epoch": position["epoch"]})
 
     def checkpoint() -> None:
-        trainee.sync(position["step"])  # every rank: under FSDP, gathering the weights and the optimizer's state is collective
+        if state_dir is None:  # the same on every rank: nowhere to write, so nothing to gather
+            return
+        trainee.sync(position["step"])  # on every rank: under FSDP, gathering weights and optimizer state is collective
         optimizer_state = trainee.optimizer_state(optimizer)
         if writes is not None:
             save_state(
@@ -171,6 +178,7 @@ def fit(
                     progress.update(bar, advance=1, loss=loss_sum / loss_count, rate=rate)
                     if options.checkpoint_every and position["step"] % options.checkpoint_every == 0:
                         checkpoint()
+                        trainee.release()
             seconds = time.perf_counter() - started
             loss_sum, seen = _summed(loss_sum, seen, world)
             trainee.sync(position["step"])
@@ -244,7 +252,8 @@ def length_grouped_batches(examples: Examples, batch_size: int, seed: int, group
 
 
 class _Step(nn.Module):
-    """The loss of a batch as a module, so DDP sees every parameter the loss reaches, not only ``forward``'s."""
+    """The loss of a batch as a module, so DDP and FSDP see every parameter the loss reaches, not only
+    ``forward``'s."""
 
     def __init__(self, net: nn.Module, loss_fn: LossFn) -> None:
         super().__init__()
@@ -263,8 +272,8 @@ class _Trainee:
 
     parallel = "none"
 
-    def __init__(self, net: nn.Module, loss_fn: LossFn) -> None:
-        self.net: nn.Module = net
+    def __init__(self, net: nn.Module, loss_fn: LossFn, device: torch.device) -> None:
+        self.net: nn.Module = net.to(device)
         self.step: nn.Module = _Step(net, loss_fn)
 
     def no_sync(self) -> contextlib.AbstractContextManager[Any]:
@@ -287,10 +296,10 @@ class _Trainee:
 class _DDP(_Trainee):
     parallel = "ddp"
 
-    def __init__(self, net: nn.Module, loss_fn: LossFn) -> None:
+    def __init__(self, net: nn.Module, loss_fn: LossFn, device: torch.device) -> None:
         from torch.nn.parallel import DistributedDataParallel
 
-        super().__init__(net, loss_fn)
+        super().__init__(net, loss_fn, device)
         # a trainer's loss may reach past forward (hidden states, a label head) or leave a parameter out
         # of a step: DDP wraps the loss, and looks for parameters that got no gradient
         self.step = DistributedDataParallel(self.step, find_unused_parameters=True)
@@ -301,11 +310,12 @@ class _DDP(_Trainee):
 
 class _FSDP(_Trainee):
     """FSDP2 over the group: a copy of ``net`` is sharded, each of its blocks (the items of every
-    ``nn.ModuleList``: transformer layers) a unit of its own, so a rank holds 1/N of the weights, gradients
-    and AdamW moments and gathers one block's weights at a time. ``net`` waits on the host while an epoch
-    trains and is filled with the gathered weights for scoring and checkpoints; a student too big to train
-    on one device then needs to fit only for inference. The loss reaches the copy through its ``net``
-    argument, as every trainer's loss does."""
+    ``nn.ModuleList``: transformer layers) a unit of its own and the rest (embeddings, heads) the root
+    unit, so between steps a rank holds 1/N of the weights, gradients and AdamW moments, and in a step
+    the root unit and a block or two at a time whole. ``net`` waits on the host while an epoch trains
+    and is filled with the weights, one parameter gathered at a time, for scoring and checkpoints: a
+    student too big to train on one device needs to fit it only for inference. The loss reaches the
+    copy through its ``net`` argument, as every trainer's loss must."""
 
     parallel = "fsdp"
 
@@ -315,13 +325,14 @@ class _FSDP(_Trainee):
 
         self.net, self.device = net, device
         self.synced: int | None = None  # the optimizer step whose weights ``net`` holds, on the device
-        self.release()  # copied on the host: fully_shard moves only each rank's shard to the device
-        self.step = _Step(copy.deepcopy(net), loss_fn)
+        self.release()  # copied on the host: fully_shard moves one unit at a time to the device, then shards it
+        self.copy = copy.deepcopy(net)
+        self.step = _Step(self.copy, loss_fn)
         mesh = init_device_mesh(device.type, (world,))
-        for module in reversed(list(self.step.net.modules())):  # inner blocks before the blocks that hold them
+        for module in reversed(list(self.copy.modules())):  # inner blocks before the blocks that hold them
             if isinstance(module, nn.ModuleList):
                 for block in module:
-                    if any(True for _ in block.parameters()):
+                    if next(block.parameters(), None) is not None:
                         fully_shard(block, mesh=mesh)
         fully_shard(self.step, mesh=mesh)
 
@@ -337,13 +348,15 @@ class _FSDP(_Trainee):
         return accumulating()
 
     def sync(self, step: int) -> None:
-        from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
+        from torch.distributed.tensor import DTensor
 
         if self.synced == step:
             return
-        full = get_model_state_dict(self.step, options=StateDictOptions(full_state_dict=True))
+        mine = dict(self.net.named_parameters(remove_duplicate=False))  # a tied weight under each of its names
+        with torch.no_grad():
+            for name, param in self.copy.named_parameters():  # a collective per parameter, in the same order
+                mine[name].copy_(param.full_tensor() if isinstance(param, DTensor) else param)
         self.net.to(self.device)
-        self.net.load_state_dict({name.removeprefix("net."): value for name, value in full.items()})
         self.synced = step
 
     def release(self) -> None:
@@ -371,12 +384,11 @@ def _trainee(net: nn.Module, loss_fn: LossFn, parallel: str, device: torch.devic
     grouped = distributed.is_available() and distributed.is_initialized()
     if parallel == "fsdp":
         if not grouped:
-            raise ConfigError("student.parallel: fsdp shards the student over a process group, and this training "
-                              "runs in one process: run it with executor: ray or under torchrun, or drop the option")
+            raise ConfigError(FSDP_ALONE)
         return _FSDP(net, loss_fn, device, distributed.get_world_size())
     if grouped and distributed.get_world_size() > 1:
-        return _DDP(net, loss_fn)
-    return _Trainee(net, loss_fn)
+        return _DDP(net, loss_fn, device)
+    return _Trainee(net, loss_fn, device)
 
 
 def _group() -> tuple[int, int]:

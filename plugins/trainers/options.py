@@ -9,6 +9,10 @@ from typing import Any
 
 from stillroom.errors import ConfigError
 
+# One process has no group to shard over: the option would otherwise be accepted and ignored.
+FSDP_ALONE = ("student.parallel: fsdp shards the student over a process group, and this training runs in one "
+              "process: run it with --executor ray (or under torchrun), or drop the option")
+
 # Keys the student builder reads; accepted here so a typo anywhere else is caught.
 BUILD_KEYS = {"init", "layers", "config", "checkpoint", "tokenizer", "head", "width"}
 COMMON_KEYS = {"epochs", "lr", "batch_size", "seed", "grad_accum", "patience", "checkpoint_every", "checkpoint_dir",
@@ -85,6 +89,10 @@ def parse_options(spec: Mapping[str, Any], *, seed: int, device: str, allowed: s
         raise ConfigError(f"student.on_policy must be between 0 and 1, got {options.on_policy}")
     if options.parallel not in ("ddp", "fsdp"):
         raise ConfigError(f"student.parallel must be ddp or fsdp, got {options.parallel!r}")
+    if options.parallel == "fsdp" and options.on_policy:
+        # each rank samples its own rows to its own lengths, so the sharded blocks' gathers would not pair up
+        raise ConfigError("student.on_policy samples from the student on each rank, which student.parallel: fsdp "
+                          "cannot do (each generated token is a gather every rank must join): use parallel: ddp")
     if options.loss not in ("mse", "cosine"):
         raise ConfigError(f"student.loss must be mse or cosine, got {options.loss!r}")
     return options

@@ -89,6 +89,7 @@ class TokenKDTrainer(StudentTrainer):
 
         from stillroom.plugins.trainers.preflight import check_vocabularies
 
+        super().check_student(student_spec, teacher)
         own = student_spec.get("tokenizer") or (student_spec.get("checkpoint")
                                                 if student_spec.get("init") == "checkpoint" else None)
         mine = getattr(teacher, "tokenizer", None)

@@ -15,9 +15,6 @@ from stillroom.run.stages.choose import default_for
 def preflight(run) -> dict[str, Any]:
     """Build every component and check it against the policy before any data moves."""
     spec, policy, plugins, ctx = run.spec, run.policy, run.plugins, run.ctx
-    if spec.student.get("parallel") == "fsdp" and run.executor.name == "local":
-        raise ConfigError("student.parallel: fsdp shards the student over a process group, which the local "
-                          "executor does not start: run with --executor ray, or drop the option")
     source = plugins.component("source", spec.source.type)(spec.source.options, ctx)
     run.components["source"] = source
     if spec.teacher.base is None:
