@@ -218,6 +218,18 @@ def test_a_misspelled_option_is_refused(setup):
         LogitKDTrainer({}, ctx).train({"temprature": 3}, data, outputs, ctx)
 
 
+@pytest.mark.parametrize(("spec", "message"), [
+    ({"parallel": "zero3"}, "student.parallel must be ddp or fsdp, got 'zero3'"),
+    # each rank samples its own rows to its own lengths: the sharded blocks' gathers could never pair up
+    ({"parallel": "fsdp", "on_policy": 0.5}, "student.on_policy samples from the student on each rank"),
+])
+def test_a_parallel_option_that_cannot_work_is_refused_before_training(spec, message):
+    from stillroom.plugins.trainers.options import parse_options
+
+    with pytest.raises(ConfigError, match=message):
+        parse_options(spec, seed=0, device="cpu", allowed={"on_policy"})
+
+
 def test_embedding_student_narrower_than_its_teacher_learns_through_a_projection(tmp_path):
     ctx, data, outputs, spec = tm.embedding_kd_setup(tmp_path)
     spec["epochs"] = 6
