@@ -87,6 +87,9 @@ def test_the_fast_profile_and_the_residual_scan_do_not_use_the_cues(accurate, tm
     ("The bridge closed. Leilani Kahananui said the ferry was full.", ["Leilani Kahananui"]),
     ('"Rangi Parata was right," she said.', ["Rangi Parata"]),
     ("Seán Ó Briain was elected on Friday.", ["Seán Ó Briain"]),
+    ("Kirsty Munro, 34, runs a food bank.", ["Kirsty Munro"]),  # an age or a role after a comma
+    ("The winner was Kwesi Appiah. Ishiguro Kenta, the potter, has died.", ["Ishiguro Kenta"]),
+    ("Tomasz Wiśniewski, 1987.", []),
     # Not names: common words, a listed place, an organisation's last word, no lower-case word after.
     ("Heavy Rain fell all night.", []),
     ("Porto Alegre flooded again.", []),
@@ -124,7 +127,13 @@ def person(text, name, at=0):
     ("Seán O'Neill won. O'Neill's running mate took the second seat.", "Seán O'Neill", ["O'Neill"]),
     ("Zhao Yifan beat Chen Haoran. Zhao said the wind helped; Yifan's coach agreed.", "Zhao Yifan",
      ["Zhao", "Yifan"]),
-    # Not repeated: a common word, a listed place, a title, a particle, a part of a longer word or name
+    ("Kirsty McAteer won. McAteer runs a food bank.", "Kirsty McAteer", ["McAteer"]),
+    # a word that is also a place, only where a person stands: opening a sentence or an attribution, then a verb
+    ('Jordan Ellis flew to Jordan. "Jordan never rests," a friend said. Jordan said no.', "Jordan Ellis",
+     ["Jordan", "Jordan"]),
+    ('Renata Jordan arrived in Jordan. "It is a coincidence," Jordan said. Jordan\'s king met her.', "Renata Jordan",
+     ["Jordan"]),
+    # Not repeated: a common word, a listed place elsewhere, a title, a particle, a part of a longer word or name
     ("Hope Mensah spoke. Hope is fading, she said.", "Hope Mensah", []),
     ("Jordan Ellis flew to Jordan on Monday.", "Jordan Ellis", []),
     ("Dr Amara Diallo, then Dr Bah, spoke.", "Dr Amara Diallo", []),
@@ -142,6 +151,18 @@ def test_a_word_of_a_full_name_is_a_name_wherever_else_it_stands(text, full, exp
     there = [person(text, full)]
     added = [text[s[1]:s[2]] for s in repeated_names(text, there, lists) if s not in there]
     assert added == expected
+
+
+def test_a_street_address_that_is_only_a_word_of_a_full_name_is_that_person():
+    from stillroom.plugins.scrubbers.gazetteer import Gazetteers
+    from stillroom.plugins.scrubbers.name_cues import repeated_names
+
+    lists = Gazetteers(first_names=frozenset(), surnames=frozenset(), places={}, common=frozenset())
+    text = "Camille Ferrand-Leroux was named chief executive. Ferrand-Leroux, 52, joins in May. 12 Rue Leroux."
+    second, street = text.index("Ferrand-Leroux,"), text.index("12 Rue")
+    there = [person(text, "Camille Ferrand-Leroux"), ("STREET_ADDRESS", second, second + 14, 0.7),
+             ("STREET_ADDRESS", street, len(text) - 1, 0.9)]
+    assert repeated_names(text, there, lists) == [there[0], ("PERSON", second, second + 14, 0.7), there[2]]
 
 
 def test_a_repeated_name_gives_way_to_a_span_already_there():

@@ -178,6 +178,8 @@ def _name_like(word: str, strong: bool) -> bool:
 OPENING = regex.compile(r"(?:^|(?<=[.!?][\"”’)]?[ \t]+))[\"“‘(]?(?=\p{Lu})", regex.MULTILINE)
 TITLE_CASE = regex.compile(r"\p{Lu}[\p{Ll}\p{M}'’-]+")
 OPENING_SCORE = 0.6
+# What describes a person after their name: an age, or a role ("Kirsty McAteer, 34,", "Ishikawa Takeshi, the potter").
+APPOSITION = regex.compile(r",[ \t]+(?:\d{1,3},|(?:a|an|the|who|whose)[ \t])")
 
 
 def opening_names(text: str, spans: list[tuple[str, int, int, float]],
@@ -188,9 +190,10 @@ def opening_names(text: str, spans: list[tuple[str, int, int, float]],
     first words ("Jiří Dvořáček restores church organs", "Sione Vaipulu
     scored") that it finds later in one. Taken here: two or three title-case
     words (surname particles such as "Ó" or "van der" may stand between them)
-    that open a sentence and are followed by a lower-case word, none of them a
-    common English word, the run no listed place and its last word not one
-    that ends an organisation's name. Pure.
+    that open a sentence and are followed by a lower-case word or by an age or
+    a role after a comma ("Kirsty McAteer, 34,", "Ishikawa Takeshi, the
+    potter"), none of them a common English word, the run no listed place and
+    its last word not one that ends an organisation's name. Pure.
     """
     found = list(spans)
     for opening in OPENING.finditer(text):
@@ -227,6 +230,63 @@ def _opening_run(text: str, at: int) -> tuple[int, int, list[str]] | None:
             break
         position = match.end() + 1
     after = WORD.match(text, end + 1) if text.startswith(" ", end) else None
-    if len(words) < 2 or after is None or not after.group()[:1].islower():
+    if len(words) < 2 or not (after is not None and after.group()[:1].islower() or APPOSITION.match(text, end)):
         return None
     return at, end, words
+
+
+# A title-case word of a name, hyphenated, with an apostrophe or a capital inside too ("Eze-Okafor", "O'Neill",
+# "McAteer"); never all capitals.
+NAME_PART = regex.compile(r"\p{Lu}[\p{Ll}\p{M}]*(?:['’-]?\p{Lu}?[\p{Ll}\p{M}]+)*")
+# A title, greeting or sign-off a span may have taken in with the name: never repeated as one ("Dr").
+CUE_WORD = regex.compile(rf"(?ix)(?:{TITLES}|{GREETINGS}|{SIGN_OFFS})\.?")
+
+
+# Where a person, not a place, stands: a sentence's or line's start, after an opening quotation mark, or
+# after a quotation and its comma ('"...," Lima said'); then a lower-case word.
+SUBJECT_BEFORE = regex.compile(r"""(?:^|\n|[.!?]["”’)]?[ \t]+|["“‘(]|,["”’][ \t]+)$""")
+VERB_AFTER = regex.compile(r"[ \t]+\p{Ll}")
+
+
+# A word of a name, as a whole word: not inside a longer word or hyphenated name; a possessive may follow.
+def _mention(word: str) -> regex.Pattern[str]:
+    return regex.compile(rf"(?<![\p{{L}}\p{{M}}\p{{N}}'’-]){regex.escape(word)}(?![\p{{L}}\p{{M}}\p{{N}}-])")
+
+
+def repeated_names(text: str, spans: list[tuple[str, int, int, float]],
+                   lists: Gazetteers) -> list[tuple[str, int, int, float]]:
+    """``spans`` with a PERSON over each mention, alone, of a word of a full name that a PERSON span holds.
+
+    A text names a person in full once and then by one part ("Ngozi Eze-Okafor
+    was appointed ... Eze-Okafor said"), and a model that found the full name
+    often misses the part alone, most of all at a sentence's start ("Okonkwo
+    loses appeal"), or types it a street address. Taken here: each title-case
+    word of a PERSON span of two or more words, unless it is a surname
+    particle, a title or a common English word, wherever else it stands as a
+    whole word in the same case, outside every span; a street address that is
+    that word alone becomes a PERSON. A word that is also a listed place ("Lima"
+    of "Renata Lima") counts only where a person stands: opening a sentence or
+    a quotation's attribution, before a lower-case word ("Lima presented her
+    credentials", not "arrived in Lima"). A mention is evidence only through
+    the name it repeats: scored as an opening name. Pure.
+    """
+    parts: dict[str, bool] = {}  # word -> also a listed place
+    for entity, start, end, _ in spans:
+        words = [w.group() for w in WORD.finditer(text, start, end)]
+        if entity != "PERSON" or len(words) < 2:
+            continue
+        for word in words:
+            low = word.lower()
+            if (len(word) > 1 and NAME_PART.fullmatch(word) and not CUE_WORD.fullmatch(word)
+                    and low not in PARTICLE_WORDS and not lists.is_common(low)):
+                parts[word] = place_key(ascii_folded(word)) in lists.places
+    found = [("PERSON", *span[1:]) if span[0] == "STREET_ADDRESS" and text[span[1]:span[2]] in parts else span
+             for span in spans]
+    for word, place in sorted(parts.items()):
+        for mention in _mention(word).finditer(text):
+            start, end = mention.span()
+            if place and not (SUBJECT_BEFORE.search(text, max(0, start - 8), start) and VERB_AFTER.match(text, end)):
+                continue
+            if not any(s[1] < end and s[2] > start for s in found):
+                found.append(("PERSON", start, end, OPENING_SCORE))
+    return sorted(found, key=lambda s: s[1])
