@@ -19,6 +19,10 @@ its address parts catch words and numbers of prose ("flats", the "-1" of
 - drops a STREET_ADDRESS span of lower-case Latin words only ("flats",
   "hillside villages") or with no letter and under three digits (the "-1" of
   a score "3-1"): an address alone is written with a number or a name;
+- a STREET_ADDRESS span that ends in a match's set or game scores ("21-17,
+  21-19") is no address: it is dropped, or, when one to four title-case words
+  stand before the scores, it is the player named there, a PERSON ("beat
+  Zhao Yifan 21-17, 21-19");
 - drops a POSTAL_CODE that is a year (1900-2099) after "in", "since" and the
   like, with no capitalised word after it ("NSW 2012" and "in 8001 Zürich"
   stay postcodes).
@@ -31,7 +35,7 @@ from __future__ import annotations
 import regex
 
 from stillroom.plugins.scrubbers.gazetteer import NATIONALITIES, Gazetteers
-from stillroom.plugins.scrubbers.name_cues import PARTICLE_WORDS
+from stillroom.plugins.scrubbers.name_cues import NAME_PART, PARTICLE_WORDS
 
 Found = tuple[str, int, int, float]
 
@@ -51,6 +55,8 @@ DETERMINER_BEFORE = regex.compile(r"(?i)\b(?:a|an|the|this|that|these|those|ever
 LOWER_LATIN = regex.compile(r"[\p{Ll}&&\p{Script=Latin}][\p{Ll}\p{M}'’-]*", regex.V1)
 LOWER_LATIN_TEXT = regex.compile(r"[\p{Ll}\p{M}\s'’-]+", regex.V1)
 LATIN_LETTERS = regex.compile(r"[\p{L}&&\p{Script=Latin}]", regex.V1)
+# Two or more set or game scores at a span's end ("21-17, 21-19", "6-3, 4-6, 7-5").
+SCORES = regex.compile(r"(?:^|(?<=[ \t]))\d{1,2}[-–]\d{1,2}(?:,[ \t]*\d{1,2}[-–]\d{1,2})+$")
 
 
 def clean(text: str, spans: list[Found], lists: Gazetteers) -> list[Found]:
@@ -59,6 +65,12 @@ def clean(text: str, spans: list[Found], lists: Gazetteers) -> list[Found]:
     out: list[Found] = []
     for span in spans:
         entity, start, end, score = span
+        if entity == "STREET_ADDRESS" and (scores := SCORES.search(text, start, end)) is not None:
+            player = text[start:scores.start()].split()
+            if not 1 <= len(player) <= 4 or not all(NAME_PART.fullmatch(w) for w in player):
+                continue
+            entity, span = "PERSON", ("PERSON", start, start + len(text[start:scores.start()].rstrip()), score)
+            end = span[2]
         if entity == "STREET_ADDRESS" and _not_an_address(text[start:end]) \
                 or entity == "POSTAL_CODE" and _a_year(text, start, end):
             continue
