@@ -242,17 +242,5 @@ def _articles(block: str) -> list[dict]:
     return parsed
 
 
-def records(part: str) -> list[dict]:
-    tune, check = _articles(TUNE), _articles(CHECK)
-    return {"tune": tune, "check": check, "all": tune + check}[part]
-
-
-def main(argv: list[str] | None = None) -> int:
-    # The driver is pii_dev_prose's; only its records change.
-    pii_dev_prose.records = records
-    pii_dev_prose.__doc__ = __doc__
-    return pii_dev_prose.main(argv)
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(pii_dev_prose.main(name="pii_dev_articles", doc=__doc__, parts=(_articles(TUNE), _articles(CHECK))))

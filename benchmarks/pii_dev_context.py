@@ -147,13 +147,5 @@ just finished my first marathon!!
 """
 
 
-def records(part: str) -> list[dict]:
-    tune, check = pii_dev_prose.parse(TUNE), pii_dev_prose.parse(CHECK)
-    return {"tune": tune, "check": check, "all": tune + check}[part]
-
-
 if __name__ == "__main__":
-    # The driver is pii_dev_prose's; only its records change.
-    pii_dev_prose.records = records
-    pii_dev_prose.__doc__ = __doc__
-    sys.exit(pii_dev_prose.main())
+    sys.exit(pii_dev_prose.main(name="pii_dev_context", doc=__doc__, parts=(pii_dev_prose.parse(TUNE), pii_dev_prose.parse(CHECK))))

@@ -404,17 +404,5 @@ The {Jordan|L} river has shrunk to a trickle south of the {Sea of Galilee|L}.
 """
 
 
-def records(part: str) -> list[dict]:
-    tune, check = pii_dev_prose.parse(TUNE), pii_dev_prose.parse(CHECK)
-    return {"tune": tune, "check": check, "all": tune + check}[part]
-
-
-def main(argv: list[str] | None = None) -> int:
-    # The driver is pii_dev_prose's; only its records change.
-    pii_dev_prose.records = records
-    pii_dev_prose.__doc__ = __doc__
-    return pii_dev_prose.main(argv)
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(pii_dev_prose.main(name="pii_dev_people", doc=__doc__, parts=(pii_dev_prose.parse(TUNE), pii_dev_prose.parse(CHECK))))

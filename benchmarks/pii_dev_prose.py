@@ -447,12 +447,11 @@ def parse(block: str) -> list[dict]:
     return records
 
 
-def records(part: str) -> list[dict]:
-    return {"tune": parse(TUNE), "check": parse(CHECK), "all": parse(TUNE) + parse(CHECK)}[part]
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None, *, name: str = "pii_dev_prose", doc: str = __doc__,
+         parts: tuple[list[dict], list[dict]] | None = None) -> int:
+    """This set's driver; another development set passes its ``name``, its docstring and its (tune, check)."""
+    tune, check = parts if parts is not None else (parse(TUNE), parse(CHECK))
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--part", default="all", choices=("tune", "check", "all"))
     parser.add_argument("--profile", default="accurate", choices=("accurate", "fast"))
     parser.add_argument("--misses", default=None, help="print the missed gold spans of this type")
@@ -462,7 +461,7 @@ def main(argv: list[str] | None = None) -> int:
     from stillroom.cli import plugin_manager
     from stillroom.components import Context
 
-    labelled = records(args.part)
+    labelled = {"tune": tune, "check": check, "all": tune + check}[args.part]
     if args.jsonl:
         args.jsonl.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in labelled), encoding="utf-8")
     with tempfile.TemporaryDirectory() as tmp:
@@ -474,7 +473,7 @@ def main(argv: list[str] | None = None) -> int:
         seconds = time.perf_counter() - began
     detected = [[s.as_dict() for s in spans] for spans in found]
     scored = metrics.score(labelled, detected)
-    print(json.dumps({"set": f"pii_dev_prose {args.part}, n={len(labelled)}", "profile": args.profile,
+    print(json.dumps({"set": f"{name} {args.part}, n={len(labelled)}", "profile": args.profile,
                       "records_per_s": round(len(labelled) / seconds, 1),
                       "overall": scored["overall"],
                       "per_entity": {k: {m: v[m] for m in ("precision", "recall", "support", "detected")}
