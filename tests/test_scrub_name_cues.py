@@ -179,3 +179,24 @@ def test_the_accurate_profile_replaces_a_surname_repeated_alone(accurate):
     text = "Mikko Virtanen won the sprint in Lahti. Virtanen Takes Gold, the local paper wrote."
     scrubbed, _ = accurate.scrub([{"text": text}])
     assert "Virtanen" not in scrubbed[0]["text"], scrubbed[0]["text"]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Blessing Chukwu and Memory Phiri set up the cooperative.", ["Memory Phiri"]),
+    ("Blessing Chukwu & Ama Owusu-Ansah, his deputy, resigned.", ["Ama Owusu-Ansah"]),
+    ("Blessing Chukwu or van Dijk.", []),  # a particle does not start a name
+    # Not a second person: a listed place, an organisation's last word, a common last word, a longer run
+    ("Blessing Chukwu and Porto Alegre agreed.", []),
+    ("Blessing Chukwu and Partners won.", []),
+    ("Blessing Chukwu and Tamborine Holdings signed.", []),
+    ("Blessing Chukwu and Heavy Rain arrived.", []),
+    ("Blessing Chukwu and Ama Kofi Owusu Mensah met.", []),
+])
+def test_a_name_joined_to_a_persons_name_is_a_person(text, expected):
+    from stillroom.plugins.scrubbers.gazetteer import Gazetteers, place_key
+    from stillroom.plugins.scrubbers.name_cues import coordinated_names
+
+    lists = Gazetteers(first_names=frozenset(), surnames=frozenset(), places={place_key("Porto Alegre"): 0.7},
+                       common=frozenset({"heavy", "rain", "partners"}))
+    there = [person(text, "Blessing Chukwu")]
+    assert [text[s[1]:s[2]] for s in coordinated_names(text, there, lists) if s not in there] == expected

@@ -150,8 +150,9 @@ class Detector:
                                           organisations_wanted)
                      for text, text_spans in zip(texts, spans)]
             if "PERSON" in self.wanted:  # names in a sentence's first words, which the model misses most
-                spans = [name_cues.repeated_names(text, name_cues.opening_names(text, text_spans, names), names)
-                         for text, text_spans in zip(texts, spans)]
+                spans = [name_cues.repeated_names(text, name_cues.coordinated_names(
+                    text, name_cues.opening_names(text, text_spans, names), names), names)
+                    for text, text_spans in zip(texts, spans)]
         else:
             spans = [resolve(text_spans) for text_spans in spans]
         return [whole_addresses(text, text_spans) for text, text_spans in zip(texts, spans)]

@@ -235,6 +235,63 @@ def _opening_run(text: str, at: int) -> tuple[int, int, list[str]] | None:
     return at, end, words
 
 
+# What joins two people's names: "Blessing Chukwu and Memory Phiri".
+COORDINATION = regex.compile(r"[ \t]+(?:and|&|or)[ \t]+")
+
+
+def coordinated_names(text: str, spans: list[tuple[str, int, int, float]],
+                      lists: Gazetteers) -> list[tuple[str, int, int, float]]:
+    """``spans`` with a PERSON over a name joined by "and", "&" or "or" to a PERSON span, where no span is.
+
+    The model finds the first of two joined names more often than the second
+    ("Blessing Chukwu and Memory Phiri set up the cooperative"). Taken here:
+    one to three title-case words (surname particles may stand between them)
+    right after the join, ending before a lower-case word or punctuation,
+    none a listed place, the last neither a common English word nor one that
+    ends an organisation's name ("Smith and Partners", "Kano and Lagos" stay).
+    Scored as an opening name. Pure.
+    """
+    found = list(spans)
+    for entity, _, end, _ in spans:
+        join = COORDINATION.match(text, end) if entity == "PERSON" else None
+        run = _name_run(text, join.end(), 1) if join else None
+        if run is None:
+            continue
+        start, stop, words = run
+        low = [w.lower() for w in words]
+        if (lists.is_common(low[-1]) or low[-1] in ORG_TAILS
+                or any(place_key(ascii_folded(w)) in lists.places for w in words)
+                or place_key(ascii_folded(text[start:stop])) in lists.places):
+            continue
+        after = text[stop:stop + 2]
+        if after[:1].isalnum() or (after[:1] == " " and after[1:2].isupper()):
+            continue
+        if not any(s[1] < stop and s[2] > start for s in found):
+            found.append(("PERSON", start, stop, OPENING_SCORE))
+    return sorted(found, key=lambda s: s[1])
+
+
+def _name_run(text: str, at: int, least: int) -> tuple[int, int, list[str]] | None:
+    """(start, end, words) of ``least`` to three title-case words at ``at``, particles allowed between them."""
+    words: list[str] = []
+    end, position, pending = at, at, 0
+    for match in WORD.finditer(text, at):
+        if match.start() != position:
+            break
+        word = match.group()
+        if words and word.lower() in PARTICLE_WORDS and pending < 2:
+            pending += 1
+        elif NAME_PART.fullmatch(word) and len(word) > 1 and len(words) < 3:
+            words.append(word)
+            end, pending = match.end(), 0
+        else:
+            break
+        if not text.startswith(" ", match.end()):
+            break
+        position = match.end() + 1
+    return (at, end, words) if len(words) >= least else None
+
+
 # A title-case word of a name, hyphenated, with an apostrophe or a capital inside too ("Eze-Okafor", "O'Neill",
 # "McAteer"); never all capitals.
 NAME_PART = regex.compile(r"\p{Lu}[\p{Ll}\p{M}]*(?:['’-]?\p{Lu}?[\p{Ll}\p{M}]+)*")
