@@ -213,26 +213,14 @@ def opening_names(text: str, spans: list[tuple[str, int, int, float]],
 
 def _opening_run(text: str, at: int) -> tuple[int, int, list[str]] | None:
     """(start, end, title-case words) of two or three title-case words at ``at`` and a lower-case word after."""
-    words: list[str] = []
-    end, position, pending = at, at, 0
-    for match in WORD.finditer(text, at):
-        if match.start() != position:
-            break
-        word = match.group()
-        if words and word.lower() in PARTICLE_WORDS and pending < 2:
-            pending += 1
-        elif TITLE_CASE.fullmatch(word) and len(words) < 3:
-            words.append(word)
-            end, pending = match.end(), 0
-        else:
-            break
-        if not text.startswith(" ", match.end()):
-            break
-        position = match.end() + 1
-    after = WORD.match(text, end + 1) if text.startswith(" ", end) else None
-    if len(words) < 2 or not (after is not None and after.group()[:1].islower() or APPOSITION.match(text, end)):
+    run = _name_run(text, at, 2, TITLE_CASE)
+    if run is None:
         return None
-    return at, end, words
+    end = run[1]
+    after = WORD.match(text, end + 1) if text.startswith(" ", end) else None
+    if not (after is not None and after.group()[:1].islower() or APPOSITION.match(text, end)):
+        return None
+    return run
 
 
 # What joins two people's names: "Blessing Chukwu and Memory Phiri".
@@ -271,8 +259,11 @@ def coordinated_names(text: str, spans: list[tuple[str, int, int, float]],
     return sorted(found, key=lambda s: s[1])
 
 
-def _name_run(text: str, at: int, least: int) -> tuple[int, int, list[str]] | None:
-    """(start, end, words) of ``least`` to three title-case words at ``at``, particles allowed between them."""
+def _name_run(text: str, at: int, least: int, shape: regex.Pattern[str] | None = None,
+              ) -> tuple[int, int, list[str]] | None:
+    """(start, end, words) of ``least`` to three words of ``shape`` (a name's, ``NAME_PART``, by default) at
+    ``at``, surname particles allowed between them."""
+    shape = shape or NAME_PART
     words: list[str] = []
     end, position, pending = at, at, 0
     for match in WORD.finditer(text, at):
@@ -281,7 +272,7 @@ def _name_run(text: str, at: int, least: int) -> tuple[int, int, list[str]] | No
         word = match.group()
         if words and word.lower() in PARTICLE_WORDS and pending < 2:
             pending += 1
-        elif NAME_PART.fullmatch(word) and len(word) > 1 and len(words) < 3:
+        elif shape.fullmatch(word) and len(word) > 1 and len(words) < 3:
             words.append(word)
             end, pending = match.end(), 0
         else:
