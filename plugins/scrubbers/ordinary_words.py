@@ -20,9 +20,10 @@ its address parts catch words and numbers of prose ("flats", the "-1" of
   "hillside villages") or with no letter and under three digits (the "-1" of
   a score "3-1"): an address alone is written with a number or a name;
 - a STREET_ADDRESS span that ends in a match's set or game scores ("21-17,
-  21-19") is no address: it is dropped, or, when one to four title-case words
-  stand before the scores, it is the player named there, a PERSON ("beat
-  Zhao Yifan 21-17, 21-19");
+  21-19") is no address: scores alone are dropped, and one to four title-case
+  words before them are the player named there, a PERSON ("beat Zhao Yifan
+  21-17, 21-19"); with other words before them the span stays as it is
+  (masked: it fails closed);
 - drops a POSTAL_CODE that is a year (1900-2099) after "in", "since" and the
   like, with no capitalised word after it ("NSW 2012" and "in 8001 Zürich"
   stay postcodes).
@@ -67,10 +68,11 @@ def clean(text: str, spans: list[Found], lists: Gazetteers) -> list[Found]:
         entity, start, end, score = span
         if entity == "STREET_ADDRESS" and (scores := SCORES.search(text, start, end)) is not None:
             player = text[start:scores.start()].split()
-            if not 1 <= len(player) <= 4 or not all(NAME_PART.fullmatch(w) for w in player):
+            if not player:
                 continue
-            entity, span = "PERSON", ("PERSON", start, start + len(text[start:scores.start()].rstrip()), score)
-            end = span[2]
+            if len(player) <= 4 and all(NAME_PART.fullmatch(w) for w in player):
+                entity, span = "PERSON", ("PERSON", start, start + len(text[start:scores.start()].rstrip()), score)
+                end = span[2]
         if entity == "STREET_ADDRESS" and _not_an_address(text[start:end]) \
                 or entity == "POSTAL_CODE" and _a_year(text, start, end):
             continue

@@ -108,7 +108,7 @@ class EmbeddingKDTrainer(StudentTrainer):
         from stillroom.plugins.trainers.losses import embedding_kd, normalized_softmax
 
         if options.method == "labels":
-            _label_head(student, options.seed, options.lr)
+            _add_label_head(student, options.seed, options.lr)
 
             def labels_only(net, batch):
                 # the head through ``net``, not ``head``: under FSDP the loss trains a copy of the net
@@ -145,8 +145,9 @@ class EmbeddingKDTrainer(StudentTrainer):
         return Score("teacher_cosine", float(np.mean((_unit(mine) * _unit(np.asarray(teacher))).sum(axis=1))))
 
 
-def _label_head(student: HFStudent, seed: int, lr: float):
-    """One random direction per class, seeded so the baseline is as repeatable as the KD run.
+def _add_label_head(student: HFStudent, seed: int, lr: float) -> None:
+    """Register on the student's net one random direction per class (``LABEL_HEAD``), seeded so the baseline
+    is as repeatable as the KD run; the loss reaches it through ``net``.
 
     Each starts one optimizer step long (coordinates of size ``lr``). The head's cosine ignores
     length, and a short vector turns further under the same step, so within a few steps every
@@ -165,7 +166,6 @@ def _label_head(student: HFStudent, seed: int, lr: float):
     with torch.no_grad():
         head.weight.copy_(torch.randn(head.weight.shape, generator=generator) * lr)
     setattr(net, LABEL_HEAD, head.to(student.device))
-    return head
 
 
 def _unit(rows: np.ndarray) -> np.ndarray:

@@ -264,7 +264,8 @@ class _Step(nn.Module):
 
 
 class _Trainee:
-    """What the optimizer steps, and how: ``net`` itself in one process, or wrapped in DDP in a process group.
+    """What the optimizer steps, and how: ``net`` itself in one process; in a process group, ``net`` wrapped
+    in DDP (``_DDP``) or a sharded copy of it (``_FSDP``).
 
     ``step`` is the module to call on a batch and to take parameters from; ``sync`` makes ``net`` hold the
     weights being trained (scoring, best-epoch copies and checkpoints read ``net``).
