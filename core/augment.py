@@ -6,9 +6,10 @@ intent). ``transferer`` makes the *transfer set* (``curate.transfer``): new
 inputs whose label is removed, so the teacher labels every one of them
 (``stillroom.curate`` does that, through the label cache); its edits are
 nearest-neighbour word swaps in the teacher's own embedding table and span
-masking and replacement. ``writer`` has a generative teacher write new inputs
-from seed records (``curate.write``), sampled, never greedy, so several variants
-of one seed differ; the task teacher labels them too.
+masking and replacement, or a generative teacher's rewrite (``paraphraser``).
+``writer`` has a generative teacher write new inputs from seed records
+(``curate.write``), sampled, never greedy, so several variants of one seed
+differ; the task teacher labels them too.
 
 ``augmenter(...)`` returns a ``generate`` callable for ``stillroom.curate.curate``:
 given seed records and a count, it makes that many variants of each, keeping
@@ -80,20 +81,19 @@ def _join(tokens: list[str]) -> str:
 
 # -- the transfer set: new inputs for the teacher to label ----------------------------------------------
 
-TRANSFER_METHODS = ("neighbours", "span")
+TRANSFER_METHODS = ("neighbours", "span", "paraphrase")
 WORD = re.compile(r"[a-z]{3,}")  # whole-word entries of a subword vocabulary worth swapping
+Rewrite = Callable[[list[str]], list[str]]  # texts -> a rewrite of each, in order ("" where none was written)
 
 
 def transferer(teacher: Any, records: Sequence[Record], *, text_field: str, label_field: str | None,
-               methods: Sequence[str], neighbours: int = 8, seed: int = 0) -> Callable[[list[Record], int], list[Record]]:
+               methods: Sequence[str], neighbours: int = 8, seed: int = 0,
+               paraphrase: Rewrite | None = None) -> Callable[[list[Record], int], list[Record]]:
     """The transfer-set generator for ``teacher``: word swaps come from its embedding table.
 
-    ``paraphrase`` (back-and-forth rewriting by a generative teacher) is refused: a
-    classifier pipeline configures no generative teacher to write paraphrases with.
+    ``paraphrase`` rewrites, for ``methods: [paraphrase]``; a generative teacher's
+    ``paraphraser`` makes one, and without it the method is refused.
     """
-    if "paraphrase" in methods:
-        raise ConfigError("curate.transfer.methods names paraphrase, which needs a generative teacher to rewrite "
-                          "each input, and this pipeline configures none; use neighbours and span")
     table = None
     if "neighbours" in methods:
         words, vectors = teacher_word_table(teacher)
@@ -101,7 +101,7 @@ def transferer(teacher: Any, records: Sequence[Record], *, text_field: str, labe
         table = word_neighbours(corpus, words, vectors, neighbours)
     pool = sorted({w.lower() for r in records for w in TOKEN.findall(str(r[text_field])) if WORD.fullmatch(w.lower())})
     return transfer_generator(text_field=text_field, label_field=label_field, methods=methods,
-                              neighbours=table or {}, pool=pool, seed=seed)
+                              neighbours=table or {}, pool=pool, seed=seed, paraphrase=paraphrase)
 
 
 def teacher_word_table(teacher: Any):
@@ -145,32 +145,45 @@ def word_neighbours(words: Sequence[str], vocab: Sequence[str], vectors, k: int)
 
 def transfer_generator(*, text_field: str, label_field: str | None, methods: Sequence[str],
                        neighbours: Mapping[str, Sequence[str]], pool: Sequence[str], seed: int = 0,
-                       swap_rate: float = 0.3) -> Callable[[list[Record], int], list[Record]]:
+                       swap_rate: float = 0.3, paraphrase: Rewrite | None = None
+                       ) -> Callable[[list[Record], int], list[Record]]:
     """``generate(seeds, per_record)``: ``per_record`` edited copies of each seed, each *without* its label.
 
-    ``neighbours`` swaps about ``swap_rate`` of the words that have neighbours for
-    one of them; ``span`` masks a span of one to three words and either drops it
-    or replaces it with words from ``pool``. Placeholders such as ``<PERSON>`` and
-    punctuation are never edited. The same seed gives the same variants.
+    Each copy's method is drawn from ``methods``. ``neighbours`` swaps about
+    ``swap_rate`` of the words that have neighbours for one of them; ``span``
+    masks a span of one to three words and either drops it or replaces it with
+    words from ``pool``; ``paraphrase`` has ``paraphrase`` rewrite the seed's text
+    (all such copies in one call, so a generative teacher batches them).
+    Placeholders such as ``<PERSON>`` and punctuation are never edited. The same
+    seed gives the same variants.
     """
     unknown = sorted(set(methods) - set(TRANSFER_METHODS))
     if unknown or not methods:
         raise ConfigError(f"curate.transfer.methods must name some of {', '.join(TRANSFER_METHODS)}, got "
                           f"{list(methods)!r}")
+    if "paraphrase" in methods and paraphrase is None:
+        raise ConfigError("curate.transfer.methods names paraphrase, which needs a generative teacher to rewrite "
+                          "each input; name one in curate.transfer.paraphrase.teacher")
 
     def generate(seeds: list[Record], per_record: int) -> list[Record]:
-        out = []
+        out: list[Record] = []
+        rewrites: list[int] = []
         for seed_record in seeds:
             rng = random.Random(f"transfer:{seed}:{seed_record[text_field]}")
             base = {k: v for k, v in seed_record.items() if k != label_field}
             for _ in range(per_record):
                 tokens = TOKEN.findall(str(seed_record[text_field]))
                 method = rng.choice(list(methods))
-                if method == "neighbours":
+                if method == "paraphrase":
+                    rewrites.append(len(out))
+                elif method == "neighbours":
                     tokens = _swap_neighbours(tokens, neighbours, rng, swap_rate)
                 else:
                     tokens = _mask_span(tokens, pool, rng)
                 out.append({**base, text_field: _join(tokens)})
+        if rewrites and paraphrase is not None:
+            for row, text in zip(rewrites, paraphrase([str(out[i][text_field]) for i in rewrites]), strict=True):
+                out[row] = {**out[row], text_field: text}
         return out
 
     return generate
@@ -213,9 +226,7 @@ def writer(teacher: Any, *, text_field: str, label_field: str | None, options: A
     label, which the task teacher gives it; its text is the first line written,
     possibly empty (the curation funnel drops those as ``empty_text``).
     """
-    if getattr(teacher, "task", None) != "causal-lm":
-        raise ConfigError(f"curate.write needs a generative (causal-LM) teacher to write with, and teacher "
-                          f"{getattr(teacher, 'name', '?')!r} is {getattr(teacher, 'task', 'not one')}")
+    _generative(teacher, "curate.write", "write")
 
     def generate(seeds: list[Record], per_record: int) -> list[Record]:
         prompts = [options.prompt.format(text=s[text_field]) for s in seeds for _ in range(per_record)]
@@ -228,6 +239,35 @@ def writer(teacher: Any, *, text_field: str, label_field: str | None, options: A
         return out
 
     return generate
+
+
+def paraphraser(teacher: Any, options: Any, seed: int = 0) -> Rewrite:
+    """Rewrites by the generative ``teacher`` through ``options.prompts`` in turn (``curate.transfer.paraphrase``).
+
+    Each prompt gets the first line the previous one wrote, so two prompts make a
+    round trip; a text any prompt left empty stays empty (the funnel drops it as
+    ``empty_text``). Sampled, so copies of one text differ; the same seed repeats.
+    """
+    _generative(teacher, "curate.transfer.paraphrase", "rewrite")
+
+    def rewrite(texts: list[str]) -> list[str]:
+        texts = list(texts)
+        for turn, prompt in enumerate(options.prompts):
+            live = [i for i, text in enumerate(texts) if text]
+            written = teacher.generate([prompt.format(text=texts[i]) for i in live], temperature=options.temperature,
+                                       top_p=options.top_p, max_new_tokens=options.max_new_tokens,
+                                       seed=seed + turn) if live else []
+            for i, text in zip(live, written, strict=True):
+                texts[i] = first_line(text)
+        return texts
+
+    return rewrite
+
+
+def _generative(teacher: Any, section: str, verb: str) -> None:
+    if getattr(teacher, "task", None) != "causal-lm":
+        raise ConfigError(f"{section} needs a generative (causal-LM) teacher to {verb} with, and teacher "
+                          f"{getattr(teacher, 'name', '?')!r} is {getattr(teacher, 'task', 'not one')}")
 
 
 def first_line(text: str) -> str:

@@ -19,6 +19,9 @@ class is the vote of its nearest labelled records, ``neighbour_vote``, and
 without labels its embeddings are all it gives), and filtered on the
 teacher's confidence or margin; the dedupe and contamination steps then drop
 near-duplicates of each other, of the inputs and of the evaluation split.
+With ``methods: [paraphrase]`` a generative teacher (``transfer.paraphrase``)
+rewrites some of those copies instead of editing them, sampled; they are
+scrubbed and labelled like every other transfer input.
 
 With a generative teacher (``curate.write``; ``rebalance: generate``), the
 records that fill a weak slice are written, not edited: prompts built from the
@@ -88,6 +91,38 @@ class AugmentOptions(BaseModel):
     slices: dict[str, list[str]] = Field(default_factory=dict, description="generate only for these slice values")
 
 
+class ParaphraseOptions(BaseModel):
+    """``curate.transfer.paraphrase``: a generative teacher rewrites training inputs for the transfer set.
+
+    Each prompt is applied to the previous one's output, so two prompts make a
+    round trip (into another language and back, or formal and back to plain).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    teacher: dict[str, Any] = Field(description="the rewriter, a causal LM, e.g. {type: hf, gguf: FILE}")
+    prompts: list[str] = Field(["Rewrite this customer message in other words: {text}\nRewritten:"], min_length=1,
+                               max_length=4, description="applied in turn, each to the last one's first line")
+    temperature: float = Field(0.9, gt=0, le=2, description="sampling temperature (greedy decoding repeats itself)")
+    top_p: float = Field(0.95, gt=0, le=1, description="nucleus sampling: the smallest set of tokens with this mass")
+    max_new_tokens: int = Field(40, ge=1, le=256)
+
+    @field_validator("prompts")
+    @classmethod
+    def _prompts_name_the_text(cls, prompts: list[str]) -> list[str]:
+        for prompt in prompts:
+            if "{text}" not in prompt:
+                raise ValueError(f"each prompt must contain {{text}}, where the text to rewrite goes; {prompt!r} "
+                                 "does not")
+        return prompts
+
+    @field_validator("teacher")
+    @classmethod
+    def _a_causal_lm(cls, teacher: dict[str, Any]) -> dict[str, Any]:
+        if teacher.get("task", "causal-lm") != "causal-lm":
+            raise ValueError(f"must be a causal LM (task: causal-lm) to rewrite text, not {teacher['task']!r}")
+        return teacher
+
+
 class TransferOptions(BaseModel):
     """``curate.transfer``: inputs made for the teacher to label, ``per_record`` per training record."""
 
@@ -97,16 +132,21 @@ class TransferOptions(BaseModel):
     neighbours: int = Field(8, ge=1, le=100, description="nearest words in the teacher's embedding table to swap from")
     metric: Literal["max_prob", "margin"] = "max_prob"
     min_confidence: float = Field(0.0, ge=0, le=1, description="drop generated inputs the teacher is less sure of")
+    paraphrase: ParaphraseOptions | None = Field(None, description="the generative teacher behind methods: paraphrase")
 
     @field_validator("methods")
     @classmethod
-    def _no_paraphrase_without_a_writer(cls, methods: list[str]) -> list[str]:
-        if "paraphrase" in methods:
-            raise ValueError("paraphrase needs a generative teacher to rewrite each input, and a pipeline has no "
-                             "place to configure one yet; use neighbours and span")
+    def _some_method(cls, methods: list[str]) -> list[str]:
         if not methods:
-            raise ValueError("name at least one of neighbours, span")
+            raise ValueError("name at least one of neighbours, span, paraphrase")
         return methods
+
+    @model_validator(mode="after")
+    def _paraphrase_has_a_writer(self) -> TransferOptions:
+        if ("paraphrase" in self.methods) != (self.paraphrase is not None):
+            raise ValueError("methods names paraphrase exactly when paraphrase: {teacher: ...} names the generative "
+                             "teacher that rewrites; give both or neither")
+        return self
 
 
 class WriteOptions(BaseModel):

@@ -284,13 +284,29 @@ def _describe(exc: ValidationError, origin: dict[str, Path], directory: Path) ->
 
 def describe_error(error: Mapping[str, Any]) -> str:
     """One sentence for a pydantic error: field path, expected, found."""
-    field = ".".join(str(part) for part in error["loc"]) or "(top level)"
+    field = ".".join(str(part) for part in error["loc"] if not _union_member(part)) or "(top level)"
     if error["type"] == "missing":
         return f"{field} is required but missing"
     if error["type"] == "extra_forbidden":
         return f"{field} is not a known field"
     message = error["msg"].removeprefix("Value error, ")
     return f"{field}: {message[0].lower() + message[1:]}, found {error.get('input')!r}"
+
+
+def _union_member(part: object) -> bool:
+    """Whether a part of an error's location is pydantic's tag for the member of a union it tried
+    (``CurateOptions``, ``function-after[...]``, ``literal[False]``), which names no field of the spec."""
+    if not isinstance(part, str):
+        return False
+    return bool(re.fullmatch(r"(function-\w+|literal)\[.*\]", part)) or part in _model_names(BaseModel)
+
+
+def _model_names(model: type) -> set[str]:
+    names: set[str] = set()
+    subclasses: list[type] = model.__subclasses__()
+    for sub in subclasses:
+        names |= {sub.__name__, *_model_names(sub)}
+    return names
 
 
 # -- governance: the policy in force is the one the ledger adopted ------------------------

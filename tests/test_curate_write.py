@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import partial
 
 import numpy as np
 import pytest
@@ -152,3 +153,130 @@ def _report(n):
     from stillroom.components import ScrubReport
 
     return ScrubReport(records=n)
+
+
+# -- paraphrase in the transfer set: a generative teacher rewrites, the task teacher labels -------------------
+
+def paraphrase_options(**overrides):
+    from stillroom.curate import ParaphraseOptions
+
+    return ParaphraseOptions(**{"teacher": {"path": "unused"}, "prompts": ["{text} pin"], "temperature": 1.2,
+                                "top_p": 0.98, "max_new_tokens": 6, **overrides})
+
+
+def test_paraphrased_transfer_inputs_are_the_writers_sampled_rewrites_without_the_source_label(author):
+    from stillroom.augment import paraphraser, transfer_generator
+
+    seeds = rows(["my card has not arrived", "i forgot my pin"], "card_arrival")
+    make = partial(transfer_generator, text_field="text", label_field="label", methods=["paraphrase"],
+                   neighbours={}, pool=[])
+    generate = make(paraphrase=paraphraser(author, paraphrase_options(), seed=4))
+    made = generate(seeds, 5)
+
+    assert len(made) == 10 and all(set(r) == {"text", "region"} for r in made)  # the teacher gives the label
+    first = [r["text"] for r in made[:5]]
+    assert len(set(first)) > 2 and not {"my card has not arrived", ""} >= set(first)  # sampled: copies differ
+    assert generate(seeds, 5) == made  # the same seed repeats
+    assert make(paraphrase=paraphraser(author, paraphrase_options(), seed=5))(seeds, 5) != made
+
+
+def test_paraphrase_prompts_run_in_turn_each_on_the_first_line_the_last_one_wrote():
+    from stillroom.augment import paraphraser
+
+    calls = []
+
+    class Echo:  # a stand-in writer that shows exactly what each turn was given
+        task = "causal-lm"
+
+        def generate(self, prompts, **options):
+            calls.append((prompts, options["seed"]))
+            return [f" {p.upper()}\nsecond line" if "stop" not in p else "\n  \n" for p in prompts]
+
+    rewrite = paraphraser(Echo(), paraphrase_options(prompts=["fr: {text}", "en: {text}"]), seed=7)
+    assert rewrite(["card late", "stop here"]) == ["EN: FR: CARD LATE", ""]
+    # the second turn gets only what the first wrote (its first line); an empty rewrite is not sent on
+    assert calls == [(["fr: card late", "fr: stop here"], 7), (["en: FR: CARD LATE"], 8)]
+
+
+def test_paraphrase_options_are_checked_and_need_a_generative_teacher(author):
+    from stillroom.augment import paraphraser, transferer
+
+    with pytest.raises(ValidationError, match="methods names paraphrase exactly when"):
+        CurateOptions(transfer={"per_record": 2, "methods": ["paraphrase"]})
+    with pytest.raises(ValidationError, match="methods names paraphrase exactly when"):
+        CurateOptions(transfer={"per_record": 2, "paraphrase": {"teacher": {"path": "m"}}})  # accepted, never used
+    with pytest.raises(ValidationError, match="must contain {text}"):
+        paraphrase_options(prompts=["{text} in French", "now back to English"])
+    with pytest.raises(ValidationError, match="must be a causal LM"):
+        paraphrase_options(teacher={"path": "m", "task": "classification"})
+    with pytest.raises(ValidationError):
+        paraphrase_options(temperature=0)  # greedy rewrites every copy of a text the same way
+    with pytest.raises(ValidationError):
+        paraphrase_options(prompts=[])
+    classifier = type("T", (), {"task": "classification", "name": "hf"})()
+    with pytest.raises(ConfigError, match="curate.transfer.paraphrase needs a generative"):
+        paraphraser(classifier, paraphrase_options())
+    with pytest.raises(ConfigError, match="name one in curate.transfer.paraphrase.teacher"):
+        transferer(object(), rows(["i forgot my pin"], "pin"), text_field="text", label_field="label",
+                   methods=["span", "paraphrase"])
+
+
+def intent_spec(tmp_path, paraphrase_teacher):
+    texts, labels = tm.toy_split(60, 6)
+    path = tmp_path / "intents.jsonl"
+    path.write_text("".join(json.dumps({"text": t, "label": LABELS[y]}) + "\n" for t, y in zip(texts, labels)))
+    return {"name": "intents", "source": {"type": "jsonl", "path": str(path), "classification": "public"},
+            "teacher": {"type": "hf", "path": str(tm.classifier_dir(tmp_path / "teacher")), "task": "classification"},
+            "data": {"label_field": "label"},
+            "curate": {"transfer": {"per_record": 3, "methods": ["paraphrase"],
+                                    "paraphrase": {"teacher": paraphrase_teacher, "max_new_tokens": 6}}},
+            "student": {"layers": 1, "epochs": 1, "batch_size": 16}, "baseline": False, "evaluators": [],
+            "exporters": []}
+
+
+def test_a_classifier_run_paraphrases_its_transfer_set_with_a_generative_teacher_on_the_ledger(workspace, tmp_path):
+    from stillroom.config import parse_spec
+    from stillroom.pipeline import run_pipeline
+
+    causal = tm.causal_dir(tmp_path / "causal")
+    run = run_pipeline(workspace, parse_spec(intent_spec(tmp_path, {"path": str(causal)})), initiator="op",
+                       progress=False)
+
+    entry = next(json.loads(leaf) for _s, leaf, _g, _h in workspace.ledger().rows()
+                 if json.loads(leaf)["kind"] == "stage.curate")["payload"]["outputs"]
+    assert entry["paraphraser"]["location"] == causal.as_uri() and entry["paraphraser"]["check"]["role"] == "paraphraser"
+    funnel = workspace.artifacts.read_json(run.artifacts["curation_funnel"])
+    transfer = next(s for s in funnel["funnel"] if s["step"] == "transfer")
+    assert transfer["added"] == 3 * entry["split"]["train"] and transfer["labelled_by"] == "teacher"
+    dataset = workspace.artifacts.read_json(run.artifacts["dataset"])
+    train = set(dataset["train"]["texts"])
+    assert len(train) > entry["split"]["train"]  # rewrites the teacher labelled joined the training set
+
+
+def test_a_paraphraser_outside_the_boundary_gets_a_residency_request_and_is_never_contacted(workspace, tmp_path):
+    import socket
+
+    from stillroom.approvals import list_requests
+    from stillroom.config import parse_spec
+    from stillroom.errors import RunRefused
+    from stillroom.pipeline import run_pipeline
+    from tests.people import adopt_policy
+
+    policy = workspace.policy_dir / "residency.yaml"
+    policy.write_text(policy.read_text().replace("[localhost, ", "[").replace("127.0.0.0/8, ", ""))
+    adopt_policy(workspace)  # an edit counts once adopted
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.setblocking(False)
+    host = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    try:
+        with pytest.raises(RunRefused, match=r"Residency request req-\w+ is open for exactly this paraphraser"):
+            run_pipeline(workspace, parse_spec(intent_spec(tmp_path, {"type": "openai", "url": f"{host}/v1", "model": "m"})),
+                         initiator="op", progress=False)
+        with pytest.raises(BlockingIOError):
+            listener.accept()  # no training text was sent: nothing even connected
+    finally:
+        listener.close()
+    (request,) = list_requests(workspace, kind="residency")
+    assert request.subject["role"] == "paraphraser" and request.subject["location"] == host

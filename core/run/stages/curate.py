@@ -31,8 +31,8 @@ def curate(run) -> dict[str, Any]:
         held_out = validation + test
         names = sorted({str(r[data.label_field]) for r in train + held_out}) if data.label_field else None
         writer, author = _writer(run, options)
-        if author is not None:
-            outputs["writer"] = author
+        transfer, paraphraser = _transferer(run, train, options)
+        outputs.update({k: v for k, v in (("writer", author), ("paraphraser", paraphraser)) if v is not None})
         result = curate_records(
             train,
             text_field=data.text_field,
@@ -46,7 +46,7 @@ def curate(run) -> dict[str, Any]:
             # a label or slice value the evaluation split holds is audited even with no training record
             expected={f: [r.get(f) for r in held_out] for f in (data.label_field, *data.slice_fields) if f},
             canaries=canaries,
-            transfer=_transferer(run, train, options),
+            transfer=transfer,
             label_names=names,
             minhash_values=partial(_minhash_values, run, options.dedupe.num_perm),
             writer=writer,
@@ -177,30 +177,41 @@ def _generator(run, train: list[dict], options):
 def _writer(run, options):
     """The generative teacher that fills weak slices (``curate.write``), and what the ledger says of it.
 
-    Named in the spec, it is built and checked against the residency policy like
-    the pipeline's teacher, before any seed record reaches it; without one, a
-    causal-LM pipeline's own teacher writes.
+    Without one named, a causal-LM pipeline's own teacher writes.
     """
     if options.write is None:
         return None, None
     from stillroom.augment import writer
-    from stillroom.run.stages.preflight import within_boundary
 
     teacher = run.components["teacher"]
     if options.write.teacher is None:
         if teacher.task != "causal-lm":
             raise ConfigError("curate.write.teacher is required here: this pipeline's teacher classifies, and a "
                               "generative teacher (task: causal-lm) has to write the new records")
-        author, location = teacher, None
+        author, described = teacher, _described(teacher, None)
     else:
-        spec = {"task": "causal-lm", **options.write.teacher}
-        author = run.plugins.component("teacher", spec.pop("type", "hf"))(spec, run.ctx)
-        location = within_boundary(run, "writer", author)
+        author, described = _generative(run, options.write.teacher, "writer")
     data = run.spec.data
-    described = {"name": author.name, "location": author.location(), "fingerprint": author.fingerprint(),
-                 **({"check": location} if location else {})}
     return writer(author, text_field=data.text_field, label_field=data.label_field, options=options.write,
                   seed=options.seed), described
+
+
+def _generative(run, section: dict[str, Any], role: str):
+    """A generative teacher a curate section names, and what the ledger says of it.
+
+    It is built and checked against the residency policy as ``role``, like the
+    pipeline's teacher, before any seed record reaches it.
+    """
+    from stillroom.run.stages.preflight import within_boundary
+
+    spec = {"task": "causal-lm", **section}
+    author = run.plugins.component("teacher", spec.pop("type", "hf"))(spec, run.ctx)
+    return author, _described(author, within_boundary(run, role, author))
+
+
+def _described(author, check: dict[str, Any] | None) -> dict[str, Any]:
+    return {"name": author.name, "location": author.location(), "fingerprint": author.fingerprint(),
+            **({"check": check} if check else {})}
 
 
 def _answerer(run, options):
@@ -228,14 +239,20 @@ def _answerer(run, options):
 
 
 def _transferer(run, train: list[dict], options):
-    """The transfer-set generator (``curate.transfer``), or None when the spec asks for none."""
+    """The transfer-set generator (``curate.transfer``) and what the ledger says of its rewriter; (None, None)
+    when the spec asks for no transfer set."""
     if not options.transfer.per_record or run.components["teacher"].task not in ("classification", "embedding"):
-        return None
-    from stillroom.augment import transferer
+        return None, None
+    from stillroom.augment import paraphraser, transferer
 
     data, transfer = run.spec.data, options.transfer
+    rewrite = described = None
+    if transfer.paraphrase is not None:
+        author, described = _generative(run, transfer.paraphrase.teacher, "paraphraser")
+        rewrite = paraphraser(author, transfer.paraphrase, seed=options.seed)
     return transferer(run.components["teacher"], train, text_field=data.text_field, label_field=data.label_field,
-                      methods=transfer.methods, neighbours=transfer.neighbours, seed=options.seed)
+                      methods=transfer.methods, neighbours=transfer.neighbours, seed=options.seed,
+                      paraphrase=rewrite), described
 
 
 STAGE = Stage("curate", curate, reads=("ingested", "scrubbed"),
