@@ -149,7 +149,7 @@ class PluginManager:
         with guard(self.egress, on_block=self.on_block,
                    context=lambda: {"stage": "plugin-import", "plugin": loading[0]}):
             for ep in eps:
-                loading[0] = ep.name
+                loading[0] = ep.module  # named by its module, as a worker's refusals and a stage's are
                 self._load_entry_point(ep, collisions.get(ep.name))
             loading[0] = None
             for family in FAMILIES:

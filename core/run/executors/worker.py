@@ -50,10 +50,9 @@ def govern(given: dict[str, Any]) -> None:
     importing: list[dict[str, Any]] = []
     plugins = load_plugins(policy.plugins.allow, on_block=importing.append)
     modules += [info.module.split(":")[0] for info in plugins.plugins() if info.status == "loaded"]
-    for attempt in importing:  # the import guard names the plugin by its entry point; batches, by its module
-        info = plugins.infos.get(attempt.get("plugin") or "")
+    for attempt in importing:
         _blocked.append({"target": attempt["target"], "event": attempt["event"], "during": "plugin import",
-                         "plugin": info.module.split(":")[0] if info else attempt.get("plugin")})
+                         "plugin": attempt.get("plugin")})
     use_worker_plugins(plugins, given["policy"], Path(given["workspace"]))
 
 
