@@ -4,7 +4,8 @@
 import pytest
 
 from stillroom.plugins.scrubbers.gazetteer import Gazetteers, place_key
-from stillroom.plugins.scrubbers.ordinary_words import clean, is_demonym
+from stillroom.plugins.scrubbers.detect import combine
+from stillroom.plugins.scrubbers.ordinary_words import clean, hyphenated_names, is_demonym
 from stillroom.plugins.scrubbers.organisations import settle
 
 LISTS = Gazetteers(
@@ -153,3 +154,20 @@ def test_a_year_after_in_is_no_postcode_a_postcode_before_a_town_is():
     assert cleaned("I moved to Dublin in 2012.", ("POSTAL_CODE", "2012")) == []
     assert cleaned("Deliver in 2012 Sydney by noon.", ("POSTAL_CODE", "2012")) == [("POSTAL_CODE", "2012")]
     assert cleaned("Haymarket NSW 2000", ("POSTAL_CODE", "2000")) == [("POSTAL_CODE", "2000")]
+
+
+def test_a_url_guess_inside_a_hyphenated_name_is_that_whole_name_a_person():
+    text = "Eze-Okafor named Enugu health commissioner"
+    found = hyphenated_names(text, spans_of(text, ("URL", "-Okafor")))
+    assert [(s[0], text[s[1]:s[2]]) for s in found] == [("PERSON", "Eze-Okafor")]
+    # beside the model's PERSON for the name's first words, one person once the spans are combined
+    text = "Ngozi Eze-Okafor named Enugu health commissioner"
+    found = combine(text, hyphenated_names(text, spans_of(text, ("PERSON", "Ngozi Eze"), ("URL", "-Okafor"))))
+    assert [(s[0], text[s[1]:s[2]]) for s in found] == [("PERSON", "Ngozi Eze-Okafor")]
+
+
+def test_a_url_guess_that_is_no_name_stays_a_url():
+    for text, url in [("Visit example.com/eze-okafor today", "example.com/eze-okafor"),
+                      ("Wire it to RU33 5887 MVXL JXUT I.", "MVXL JXUT"),  # fails closed: no web address, no name
+                      ("A well-known shop", "-known")]:
+        assert hyphenated_names(text, spans_of(text, ("URL", url))) == spans_of(text, ("URL", url))

@@ -135,6 +135,7 @@ class Detector:
         lists = gazetteers() if "LOCATION" in self.wanted else None
         if self.model is not None:
             for k, (text, model_spans) in enumerate(zip(texts, self.model.find(texts))):
+                model_spans = ordinary_words.hyphenated_names(text, model_spans)
                 if lists is not None:  # the model reads many places in prose as names (places.py)
                     model_spans, guesses[k] = places.people_who_are_places(text, model_spans, guesses[k], lists)
                 guesses[k].extend(s for s in model_spans if s[0] in self.wanted and s[3] >= self.config.threshold)

@@ -28,6 +28,13 @@ its address parts catch words and numbers of prose ("flats", the "-1" of
   like, with no capitalised word after it ("NSW 2012" and "in 8001 Zürich"
   stay postcodes).
 
+Before the spans are combined, ``hyphenated_names`` settles the model's URL
+guesses with nothing of a web address in them (no ".", "/", "@" or "www"):
+part of a hyphenated name ("Eze-Okafor" read as "Eze" and a URL "-Okafor")
+is that whole name, a PERSON; any other stays masked as a URL, as the model
+had it (it fails closed: the model's URL "MVXL JXUT" was the tail of an IBAN
+no validator took).
+
 Pure functions: text and spans in, spans out.
 """
 
@@ -58,6 +65,11 @@ LOWER_LATIN_TEXT = regex.compile(r"[\p{Ll}\p{M}\s'’-]+", regex.V1)
 LATIN_LETTERS = regex.compile(r"[\p{L}&&\p{Script=Latin}]", regex.V1)
 # Two or more set or game scores at a span's end ("21-17, 21-19", "6-3, 4-6, 7-5").
 SCORES = regex.compile(r"(?:^|(?<=[ \t]))\d{1,2}[-–]\d{1,2}(?:,[ \t]*\d{1,2}[-–]\d{1,2})+$")
+# What every web address has and no name does ("://" holds a "/").
+URL_MARK = regex.compile(r"[./@]|www", regex.IGNORECASE)
+# Capitalised parts joined by hyphens ("Eze-Okafor", "D'Souza-Bello", "McAteer-Hill"), a possessive outside.
+_PART = r"\p{Lu}[\p{Ll}\p{M}]*(?:['’]?\p{Lu}[\p{Ll}\p{M}]+)*"  # each repeat opens on a capital: linear
+HYPHENATED_NAME = regex.compile(rf"(?<![\p{{L}}\p{{M}}'’-]){_PART}(?:-{_PART})+(?![\p{{L}}\p{{M}}-])")
 
 
 def clean(text: str, spans: list[Found], lists: Gazetteers) -> list[Found]:
@@ -92,6 +104,25 @@ def clean(text: str, spans: list[Found], lists: Gazetteers) -> list[Found]:
                 and not any(w in lists.first_names for w in lowered):
             continue
         out.append((entity, words[0].start(), words[-1].end(), score) if entity == "PERSON" else span)
+    return out
+
+
+def hyphenated_names(text: str, spans: list[Found]) -> list[Found]:
+    """``spans`` with each URL that has no dot, slash, "@" or "www" and lies inside a hyphenated name made a
+    PERSON over that whole name; see the module's docstring.
+
+    The model reads the hyphen and second part of a hyphenated name it does not know as a web address
+    ("Eze-Okafor named ..." gives a URL "-Okafor", score 0.56), and "Eze" would stay in the text. No web
+    address is written without one of those marks, so such a guess is no URL; run before ``detect.combine``,
+    so that a PERSON the model found beside it ("Ngozi Eze") is united with it.
+    """
+    out: list[Found] = []
+    for entity, start, end, score in spans:
+        if entity == "URL" and not URL_MARK.search(text, start, end):
+            name = next((m for m in HYPHENATED_NAME.finditer(text) if m.start() <= start and end <= m.end()), None)
+            if name is not None:
+                entity, start, end = "PERSON", name.start(), name.end()
+        out.append((entity, start, end, score))
     return out
 
 
