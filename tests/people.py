@@ -6,6 +6,11 @@ place (and no admin among them) add them here instead, with the actor named by
 the test: never do this outside tests.
 """
 
+import socket
+from contextlib import contextmanager
+
+import pytest
+
 from stillroom import users
 
 
@@ -18,3 +23,19 @@ def adopt_policy(ws, *, admin=None):
     from stillroom.policy import adopt_policy as adopt
 
     return adopt(ws, admin=admin, actor="test-admin")
+
+
+@contextmanager
+def loopback_outside_the_boundary(ws):
+    """The residency policy with loopback taken out of the boundary, adopted; yields the port of a loopback
+    listener and, on leaving, asserts that nothing connected to it (a refused component is never contacted)."""
+    policy = ws.policy_dir / "residency.yaml"
+    policy.write_text(policy.read_text().replace("[localhost, ", "[").replace("127.0.0.0/8, ", ""))
+    adopt_policy(ws)  # an edit counts once adopted
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listener.setblocking(False)
+        yield listener.getsockname()[1]
+        with pytest.raises(BlockingIOError):
+            listener.accept()

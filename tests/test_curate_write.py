@@ -254,29 +254,16 @@ def test_a_classifier_run_paraphrases_its_transfer_set_with_a_generative_teacher
 
 
 def test_a_paraphraser_outside_the_boundary_gets_a_residency_request_and_is_never_contacted(workspace, tmp_path):
-    import socket
-
     from stillroom.approvals import list_requests
     from stillroom.config import parse_spec
     from stillroom.errors import RunRefused
     from stillroom.pipeline import run_pipeline
-    from tests.people import adopt_policy
+    from tests.people import loopback_outside_the_boundary
 
-    policy = workspace.policy_dir / "residency.yaml"
-    policy.write_text(policy.read_text().replace("[localhost, ", "[").replace("127.0.0.0/8, ", ""))
-    adopt_policy(workspace)  # an edit counts once adopted
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen()
-    listener.setblocking(False)
-    host = f"http://127.0.0.1:{listener.getsockname()[1]}"
-    try:
+    with loopback_outside_the_boundary(workspace) as port:  # nothing connects: no training text is sent
+        host = f"http://127.0.0.1:{port}"
         with pytest.raises(RunRefused, match=r"Residency request req-\w+ is open for exactly this paraphraser"):
-            run_pipeline(workspace, parse_spec(intent_spec(tmp_path, {"type": "openai", "url": f"{host}/v1", "model": "m"})),
-                         initiator="op", progress=False)
-        with pytest.raises(BlockingIOError):
-            listener.accept()  # no training text was sent: nothing even connected
-    finally:
-        listener.close()
+            run_pipeline(workspace, parse_spec(intent_spec(tmp_path, {"type": "openai", "url": f"{host}/v1",
+                                                                      "model": "m"})), initiator="op", progress=False)
     (request,) = list_requests(workspace, kind="residency")
     assert request.subject["role"] == "paraphraser" and request.subject["location"] == host

@@ -368,29 +368,14 @@ def test_a_database_outside_the_boundary_gets_a_residency_request_and_is_never_c
     """The database's host is a loopback listener the residency policy puts outside the boundary:
     a connection attempt would show up as an accepted connection. The request binds to the
     database's address (without credentials) and the query, since its rows cannot be read."""
-    import socket
-
     from stillroom.approvals import list_requests
+    from tests.people import loopback_outside_the_boundary
 
-    policy = workspace.policy_dir / "residency.yaml"
-    policy.write_text(policy.read_text().replace("[localhost, ", "[").replace("127.0.0.0/8, ", ""))
-    from tests.people import adopt_policy
-
-    adopt_policy(workspace)  # an edit counts once adopted
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen()
-    listener.setblocking(False)
-    port = listener.getsockname()[1]
-    source = {"type": "sql", "url": f"postgresql+psycopg://reader:s3cret@127.0.0.1:{port}/crm",
-              "query": "SELECT text, label FROM queries", "classification": "public"}
-    try:
+    with loopback_outside_the_boundary(workspace) as port:
+        source = {"type": "sql", "url": f"postgresql+psycopg://reader:s3cret@127.0.0.1:{port}/crm",
+                  "query": "SELECT text, label FROM queries", "classification": "public"}
         with pytest.raises(RunRefused, match=r"Residency request req-\w+ is open for exactly this source"):
             run_pipeline(workspace, spec(data_file, source=source), initiator="op", plugins=plugins, progress=False)
-        with pytest.raises(BlockingIOError):
-            listener.accept()
-    finally:
-        listener.close()
     (request,) = list_requests(workspace, kind="residency")
     assert request.subject["location"] == f"postgresql://127.0.0.1:{port}/crm"
     assert "s3cret" not in json.dumps(request.subject)
