@@ -154,8 +154,9 @@ def transfer_generator(*, text_field: str, label_field: str | None, methods: Seq
     masks a span of one to three words and either drops it or replaces it with
     words from ``pool``; ``paraphrase`` has ``paraphrase`` rewrite the seed's text
     (all such copies in one call, so a generative teacher batches them).
-    Placeholders such as ``<PERSON>`` and punctuation are never edited. The same
-    seed gives the same variants.
+    The edits never touch placeholders such as ``<PERSON>`` or punctuation; a
+    rewrite may (the curation funnel scrubs it again). The same seed gives the
+    same variants.
     """
     unknown = sorted(set(methods) - set(TRANSFER_METHODS))
     if unknown or not methods:
@@ -226,7 +227,7 @@ def writer(teacher: Any, *, text_field: str, label_field: str | None, options: A
     label, which the task teacher gives it; its text is the first line written,
     possibly empty (the curation funnel drops those as ``empty_text``).
     """
-    _generative(teacher, "curate.write", "write")
+    _require_causal_lm(teacher, "curate.write", "write")
 
     def generate(seeds: list[Record], per_record: int) -> list[Record]:
         prompts = [options.prompt.format(text=s[text_field]) for s in seeds for _ in range(per_record)]
@@ -248,7 +249,7 @@ def paraphraser(teacher: Any, options: Any, seed: int = 0) -> Rewrite:
     round trip; a text any prompt left empty stays empty (the funnel drops it as
     ``empty_text``). Sampled, so copies of one text differ; the same seed repeats.
     """
-    _generative(teacher, "curate.transfer.paraphrase", "rewrite")
+    _require_causal_lm(teacher, "curate.transfer.paraphrase", "rewrite")
 
     def rewrite(texts: list[str]) -> list[str]:
         texts = list(texts)
@@ -264,7 +265,7 @@ def paraphraser(teacher: Any, options: Any, seed: int = 0) -> Rewrite:
     return rewrite
 
 
-def _generative(teacher: Any, section: str, verb: str) -> None:
+def _require_causal_lm(teacher: Any, section: str, verb: str) -> None:
     if getattr(teacher, "task", None) != "causal-lm":
         raise ConfigError(f"{section} needs a generative (causal-LM) teacher to {verb} with, and teacher "
                           f"{getattr(teacher, 'name', '?')!r} is {getattr(teacher, 'task', 'not one')}")

@@ -15,6 +15,7 @@ carry that component's own options, which the component validates.
 from __future__ import annotations
 
 import difflib
+import functools
 import types
 import typing
 from collections.abc import Mapping
@@ -194,7 +195,7 @@ def parse_spec(data: dict[str, Any], *, where: str = "pipeline") -> PipelineSpec
     try:
         spec = PipelineSpec.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(f"{where}: {describe_error(exc.errors()[0])}") from None
+        raise ConfigError(f"{where}: {describe_error(exc.errors()[0], union_members(PipelineSpec))}") from None
     size = len(canonical_json(spec.model_dump(mode="json")))
     if size > MAX_SPEC_BYTES:
         raise ConfigError(f"{where}: the spec is {size // 1000} kB, more than the {MAX_SPEC_BYTES // 1000} kB "
@@ -248,6 +249,13 @@ def check_options(spec: PipelineSpec, plugins: PluginManager) -> None:
         for i, item in enumerate(items or []):
             if isinstance(item, ComponentSpec):
                 sections.append((f"{family}s.{i}", family, item.type, item.options, set()))
+    curate = spec.curate if isinstance(spec.curate, CurateOptions) else None
+    for section, writer in (("curate.write.teacher", curate and curate.write and curate.write.teacher),
+                            ("curate.transfer.paraphrase.teacher",
+                             curate and curate.transfer.paraphrase and curate.transfer.paraphrase.teacher)):
+        if writer:  # a generative teacher of the curate stage, built from this section there
+            sections.append((section, "teacher", writer.get("type", "hf"),
+                             {k: v for k, v in writer.items() if k != "type"}, {"task"}))
     for section, family, name, options, core_keys in sections:
         accepted = set(plugins.component(family, name).accepts) | core_keys
         extra = next((key for key in options if key not in accepted), None)
@@ -269,6 +277,21 @@ def _unknown(where: str, key: Any, valid: typing.Iterable[str]) -> str:
     close = difflib.get_close_matches(str(key), list(valid), n=1, cutoff=0.6)
     hint = f"; did you mean `{close[0]}`?" if close else ""
     return f"{where}: unknown key{hint}"
+
+
+@functools.cache
+def union_members(model: type[BaseModel]) -> frozenset[str]:
+    """The names of the models that a union in ``model``'s fields (at any depth) holds beside another type:
+    pydantic names the member it tried in an error's path (``scrub.ComponentSpec.type``)."""
+    names: set[str] = set()
+    for field in model.model_fields.values():
+        nested = _models_in(field.annotation)
+        if typing.get_origin(field.annotation) in (typing.Union, types.UnionType) and len(
+                [a for a in typing.get_args(field.annotation) if a is not type(None)]) > 1:
+            names |= {m.__name__ for m in nested}
+        for inner in nested:
+            names |= union_members(inner)
+    return frozenset(names)
 
 
 def _models_in(annotation: Any) -> list[type[BaseModel]]:

@@ -91,36 +91,53 @@ class AugmentOptions(BaseModel):
     slices: dict[str, list[str]] = Field(default_factory=dict, description="generate only for these slice values")
 
 
-class ParaphraseOptions(BaseModel):
+class _Sampled(BaseModel):
+    """A generative teacher's sampling: never greedy, which writes the same text for every variant."""
+
+    model_config = ConfigDict(extra="forbid")
+    temperature: float = Field(0.9, gt=0, le=2, description="sampling temperature (greedy decoding repeats itself)")
+    top_p: float = Field(0.95, gt=0, le=1, description="nucleus sampling: the smallest set of tokens with this mass")
+
+
+def _fills_text(prompt: str) -> str:
+    """A prompt that ``str.format(text=...)`` fills: ``{text}`` in it, and no other field."""
+    try:
+        filled = prompt.format(text="")
+    except (KeyError, IndexError, ValueError):
+        filled = prompt
+    if "{text}" not in prompt or filled == prompt:
+        raise ValueError(f"must contain {{text}}, where the text goes, and no other {{field}} (double a literal "
+                         f"brace: {{{{ }}}}); {prompt!r} does not")
+    return prompt
+
+
+def _causal_lm(teacher: dict[str, Any] | None, verb: str) -> dict[str, Any] | None:
+    if teacher is not None and teacher.get("task", "causal-lm") != "causal-lm":
+        raise ValueError(f"must be a causal LM (task: causal-lm) to {verb} text, not {teacher['task']!r}")
+    return teacher
+
+
+class ParaphraseOptions(_Sampled):
     """``curate.transfer.paraphrase``: a generative teacher rewrites training inputs for the transfer set.
 
     Each prompt is applied to the previous one's output, so two prompts make a
     round trip (into another language and back, or formal and back to plain).
     """
 
-    model_config = ConfigDict(extra="forbid")
     teacher: dict[str, Any] = Field(description="the rewriter, a causal LM, e.g. {type: hf, gguf: FILE}")
     prompts: list[str] = Field(["Rewrite this customer message in other words: {text}\nRewritten:"], min_length=1,
                                max_length=4, description="applied in turn, each to the last one's first line")
-    temperature: float = Field(0.9, gt=0, le=2, description="sampling temperature (greedy decoding repeats itself)")
-    top_p: float = Field(0.95, gt=0, le=1, description="nucleus sampling: the smallest set of tokens with this mass")
     max_new_tokens: int = Field(40, ge=1, le=256)
 
     @field_validator("prompts")
     @classmethod
-    def _prompts_name_the_text(cls, prompts: list[str]) -> list[str]:
-        for prompt in prompts:
-            if "{text}" not in prompt:
-                raise ValueError(f"each prompt must contain {{text}}, where the text to rewrite goes; {prompt!r} "
-                                 "does not")
-        return prompts
+    def _prompts_fill_the_text(cls, prompts: list[str]) -> list[str]:
+        return [_fills_text(prompt) for prompt in prompts]
 
     @field_validator("teacher")
     @classmethod
-    def _a_causal_lm(cls, teacher: dict[str, Any]) -> dict[str, Any]:
-        if teacher.get("task", "causal-lm") != "causal-lm":
-            raise ValueError(f"must be a causal LM (task: causal-lm) to rewrite text, not {teacher['task']!r}")
-        return teacher
+    def _a_causal_lm(cls, teacher: dict[str, Any]) -> dict[str, Any] | None:
+        return _causal_lm(teacher, "rewrite")
 
 
 class TransferOptions(BaseModel):
@@ -142,22 +159,22 @@ class TransferOptions(BaseModel):
         return methods
 
     @model_validator(mode="after")
-    def _paraphrase_has_a_writer(self) -> TransferOptions:
-        if ("paraphrase" in self.methods) != (self.paraphrase is not None):
-            raise ValueError("methods names paraphrase exactly when paraphrase: {teacher: ...} names the generative "
-                             "teacher that rewrites; give both or neither")
+    def _paraphrase_has_a_writer_and_work(self) -> TransferOptions:
+        if "paraphrase" in self.methods and self.paraphrase is None:
+            raise ValueError("methods names paraphrase, so paraphrase.teacher must name the generative teacher "
+                             "that rewrites")
+        if self.paraphrase is not None and ("paraphrase" not in self.methods or not self.per_record):
+            raise ValueError("paraphrase is set, but nothing would use it: it needs paraphrase among methods and "
+                             "per_record above 0")
         return self
 
 
-class WriteOptions(BaseModel):
+class WriteOptions(_Sampled):
     """``curate.write``: a generative teacher writes the records that fill weak slices (``rebalance: generate``)."""
 
-    model_config = ConfigDict(extra="forbid")
     teacher: dict[str, Any] | None = Field(None, description="the generative teacher, e.g. {type: hf, path: DIR, "
                                            "task: causal-lm}; omitted in a causal-LM pipeline, whose teacher writes")
     per_seed: int = Field(4, ge=1, le=32, description="variants sampled per seed record")
-    temperature: float = Field(0.9, gt=0, le=2, description="sampling temperature (greedy decoding repeats itself)")
-    top_p: float = Field(0.95, gt=0, le=1, description="nucleus sampling: the smallest set of tokens with this mass")
     max_new_tokens: int = Field(32, ge=1, le=256)
     min_confidence: float = Field(0.5, ge=0, le=1, description="drop written records the task teacher is less sure of")
     prompt: str = Field("Another customer message like this one: {text}\nMessage:",
@@ -165,17 +182,13 @@ class WriteOptions(BaseModel):
 
     @field_validator("prompt")
     @classmethod
-    def _prompt_names_the_seed(cls, prompt: str) -> str:
-        if "{text}" not in prompt:
-            raise ValueError("must contain {text}, where the seed record's scrubbed text goes")
-        return prompt
+    def _prompt_fills_the_seed(cls, prompt: str) -> str:
+        return _fills_text(prompt)
 
     @field_validator("teacher")
     @classmethod
     def _a_causal_lm(cls, teacher: dict[str, Any] | None) -> dict[str, Any] | None:
-        if teacher is not None and teacher.get("task", "causal-lm") != "causal-lm":
-            raise ValueError(f"must be a causal LM (task: causal-lm) to write text, not {teacher['task']!r}")
-        return teacher
+        return _causal_lm(teacher, "write")
 
 
 class AnswerOptions(BaseModel):

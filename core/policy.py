@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -282,31 +282,25 @@ def _describe(exc: ValidationError, origin: dict[str, Path], directory: Path) ->
     return f"{path}: {describe_error(error)}"
 
 
-def describe_error(error: Mapping[str, Any]) -> str:
-    """One sentence for a pydantic error: field path, expected, found."""
-    field = ".".join(str(part) for part in error["loc"] if not _union_member(part)) or "(top level)"
+def describe_error(error: Mapping[str, Any], union_members: Collection[str] = ()) -> str:
+    """One sentence for a pydantic error: field path, expected, found.
+
+    pydantic puts in the path the member of a union it tried: ``union_members``
+    (the models a union can hold) and its own ``function-after[...]`` or
+    ``literal[...]`` tags are left out, as they name no field.
+    """
+    field = ".".join(str(part) for part in error["loc"] if not (
+        isinstance(part, str) and (part in union_members or re.fullmatch(r"(function-\w+|literal)\[.*\]", part)))
+    ) or "(top level)"
     if error["type"] == "missing":
         return f"{field} is required but missing"
     if error["type"] == "extra_forbidden":
         return f"{field} is not a known field"
     message = error["msg"].removeprefix("Value error, ")
-    return f"{field}: {message[0].lower() + message[1:]}, found {error.get('input')!r}"
-
-
-def _union_member(part: object) -> bool:
-    """Whether a part of an error's location is pydantic's tag for the member of a union it tried
-    (``CurateOptions``, ``function-after[...]``, ``literal[False]``), which names no field of the spec."""
-    if not isinstance(part, str):
-        return False
-    return bool(re.fullmatch(r"(function-\w+|literal)\[.*\]", part)) or part in _model_names(BaseModel)
-
-
-def _model_names(model: type) -> set[str]:
-    names: set[str] = set()
-    subclasses: list[type] = model.__subclasses__()
-    for sub in subclasses:
-        names |= {sub.__name__, *_model_names(sub)}
-    return names
+    message = message[0].lower() + message[1:]
+    if error["type"] == "value_error" and isinstance(error.get("input"), Mapping):
+        return f"{field}: {message}"  # a rule across a section's fields: the sentence names them, not the section
+    return f"{field}: {message}, found {error.get('input')!r}"
 
 
 # -- governance: the policy in force is the one the ledger adopted ------------------------

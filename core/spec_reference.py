@@ -94,7 +94,7 @@ KEYS: dict[str, tuple[str, str]] = {
     "curate.transfer": ("A transfer set the teacher labels: new texts from the training texts.",
                         "{per_record: 4}"),
     "curate.transfer.per_record": ("New texts per training record (0: none).", "4"),
-    "curate.transfer.methods": ("Each new text's edit, drawn in turn: neighbours (embedding-table word swaps), "
+    "curate.transfer.methods": ("Each new text's edit, drawn at random per text: neighbours (embedding-table word swaps), "
                                 "span (masked and dropped or refilled), paraphrase (rewritten by "
                                 "`curate.transfer.paraphrase`'s teacher).", "[neighbours, span]"),
     "curate.transfer.paraphrase": ("The generative teacher behind `methods: [paraphrase]`; required with it, "

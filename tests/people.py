@@ -30,7 +30,10 @@ def loopback_outside_the_boundary(ws):
     """The residency policy with loopback taken out of the boundary, adopted; yields the port of a loopback
     listener and, on leaving, asserts that nothing connected to it (a refused component is never contacted)."""
     policy = ws.policy_dir / "residency.yaml"
-    policy.write_text(policy.read_text().replace("[localhost, ", "[").replace("127.0.0.0/8, ", ""))
+    inside = policy.read_text()
+    outside = inside.replace("[localhost, ", "[").replace("127.0.0.0/8, ", "")
+    assert "127.0.0.0/8" not in outside and "localhost" not in outside, "the default residency policy changed"
+    policy.write_text(outside)
     adopt_policy(ws)  # an edit counts once adopted
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))

@@ -73,6 +73,8 @@ MALFORMED = [
     ("name: x\nsource: {type: jsonl}\nteacher: {}\ncurate: {transfer: {per_record: -1}}\n",
      ": curate.transfer.per_record: input should be greater than or equal to 0, found -1"),
     ("name: x\nsource: {type: jsonl}\nteacher: {}\nscrub: {type: 3}\n", ": scrub.type: input should be a valid string"),
+    ("name: x\nsource: {type: jsonl}\nteacher: {}\ncurate: {augment: {slices: {Region: emea}}}\n",
+     ": curate.augment.slices.Region: input should be a valid list"),  # a key that is also a model's name stays
 ]
 
 

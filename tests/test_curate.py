@@ -566,5 +566,6 @@ def test_a_spec_asking_for_paraphrases_without_a_generative_teacher_is_refused_b
     result = subprocess.run([sys.executable, "-m", "stillroom.cli", "run", str(spec), "--workspace",
                              str(workspace.root), "--as", "op"], capture_output=True, text=True)
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
-    assert ": curate.transfer: methods names paraphrase" in result.stderr and "paraphrase: {teacher: ...} names the generative" in result.stderr
+    assert result.stderr.rstrip().endswith(": curate.transfer: methods names paraphrase, so paraphrase.teacher must "
+                                           "name the generative teacher that rewrites")
     assert sorted(p.name for p in workspace.root.rglob("*")) == before

@@ -201,12 +201,15 @@ def test_paraphrase_prompts_run_in_turn_each_on_the_first_line_the_last_one_wrot
 def test_paraphrase_options_are_checked_and_need_a_generative_teacher(author):
     from stillroom.augment import paraphraser, transferer
 
-    with pytest.raises(ValidationError, match="methods names paraphrase exactly when"):
+    with pytest.raises(ValidationError, match="methods names paraphrase, so paraphrase.teacher must name"):
         CurateOptions(transfer={"per_record": 2, "methods": ["paraphrase"]})
-    with pytest.raises(ValidationError, match="methods names paraphrase exactly when"):
-        CurateOptions(transfer={"per_record": 2, "paraphrase": {"teacher": {"path": "m"}}})  # accepted, never used
+    for unused in ({"per_record": 2}, {"per_record": 0, "methods": ["paraphrase"]}):  # accepted, never used: refused
+        with pytest.raises(ValidationError, match="paraphrase is set, but nothing would use it"):
+            CurateOptions(transfer={**unused, "paraphrase": {"teacher": {"path": "m"}}})
     with pytest.raises(ValidationError, match="must contain {text}"):
         paraphrase_options(prompts=["{text} in French", "now back to English"])
+    with pytest.raises(ValidationError, match="no other {field}"):
+        paraphrase_options(prompts=["{text} in {language}"])  # would fail only once the stage formats it
     with pytest.raises(ValidationError, match="must be a causal LM"):
         paraphrase_options(teacher={"path": "m", "task": "classification"})
     with pytest.raises(ValidationError):
@@ -219,6 +222,28 @@ def test_paraphrase_options_are_checked_and_need_a_generative_teacher(author):
     with pytest.raises(ConfigError, match="name one in curate.transfer.paraphrase.teacher"):
         transferer(object(), rows(["i forgot my pin"], "pin"), text_field="text", label_field="label",
                    methods=["span", "paraphrase"])
+
+
+def test_a_rewrite_is_scrubbed_before_anything_keeps_it_and_the_report_holds_no_text():
+    from stillroom.augment import transfer_generator
+
+    def leaky(texts):  # a rewriter that writes contact details it memorised
+        return [f"{text} or mail jo.bloggs@example.com" for text in texts]
+
+    def scrub(batch):
+        return [{**r, "text": r["text"].replace("jo.bloggs@example.com", "<EMAIL_ADDRESS>")} for r in batch], \
+            _report(len(batch))
+
+    options = CurateOptions(transfer={"per_record": 3, "methods": ["paraphrase"],
+                                      "paraphrase": {"teacher": {"path": "m"}}})
+    result = curate(rows(["i forgot my pin", "my card has not arrived"], "pin"), text_field="text",
+                    label_field="label", slice_fields=[], options=options, teacher_probs=keyword_teacher,
+                    label_names=LABELS, scrub=scrub,
+                    transfer=transfer_generator(text_field="text", label_field="label", methods=["paraphrase"],
+                                                neighbours={}, pool=[], paraphrase=leaky))
+    kept = [r["text"] for i, r in enumerate(result.records) if i in set(result.transfer_rows)]
+    assert kept and all(t.endswith("or mail <EMAIL_ADDRESS>") for t in kept)
+    assert "jo.bloggs" not in json.dumps([result.records, result.report()])
 
 
 def intent_spec(tmp_path, paraphrase_teacher):

@@ -42,15 +42,17 @@ def register_sources(register):
 """
 
 
-def make_distribution(root: Path, module: str, body: str, *, name: str = "vendor-plugin", version: str = "1.2.0"):
-    """Write an installed distribution (module + dist-info with RECORD) under ``root``."""
+def make_distribution(root: Path, module: str, body: str, *, name: str = "vendor-plugin", version: str = "1.2.0",
+                      entry_point: str | None = None):
+    """Write an installed distribution (module + dist-info with RECORD) under ``root``; its entry point is named
+    ``entry_point`` (default: the module's name)."""
     root.mkdir(parents=True, exist_ok=True)
     source = textwrap.dedent(body).encode()
     (root / f"{module}.py").write_bytes(source)
     info = root / f"{name.replace('-', '_')}-{version}.dist-info"
     info.mkdir()
     (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
-    (info / "entry_points.txt").write_text(f"[stillroom]\n{module} = {module}\n")
+    (info / "entry_points.txt").write_text(f"[stillroom]\n{entry_point or module} = {module}\n")
     digest = base64.urlsafe_b64encode(hashlib.sha256(source).digest()).rstrip(b"=").decode()
     (info / "RECORD").write_text(f"{module}.py,sha256={digest},{len(source)}\n{info.name}/RECORD,,\n")
     return root / f"{module}.py"
@@ -412,7 +414,7 @@ def run_allowed_plugin(tmp_path, workspace, module, body, *args, allow_listener:
     import socket
 
     site, name = tmp_path / "site", module.replace("_", "-")
-    make_distribution(site, module, body, name=name)
+    make_distribution(site, module, body, name=name, entry_point=name)  # the ledger names the module, not this
     marker = tmp_path / "marker"
     with socket.create_server(("127.0.0.1", 0)) as listener:
         listener.settimeout(0.3)

@@ -46,6 +46,11 @@ COMPONENT_SECTIONS = [
     ("student: {epohcs: 1}", "student.epohcs", "epochs"),
     ("evaluators: [task, {type: slices, min_szie: 3}]", "evaluators.1.min_szie", "min_size"),
     ("exporters: [{type: onnx, min_agreemnt: 0.9}]", "exporters.0.min_agreemnt", "min_agreement"),
+    # the curate stage's generative teachers are teacher sections too
+    ("curate: {transfer: {per_record: 2, methods: [paraphrase], paraphrase: {teacher: {gguf: g, temprature: 1}}}}",
+     "curate.transfer.paraphrase.teacher.temprature", None),
+    ("curate: {min_per_slice: 2, rebalance: generate, write: {teacher: {path: w, max_lenght: 64}}}",
+     "curate.write.teacher.max_lenght", "max_length"),
 ]
 
 
