@@ -171,3 +171,15 @@ def test_a_url_guess_that_is_no_name_stays_a_url():
                       ("Wire it to RU33 5887 MVXL JXUT I.", "MVXL JXUT"),  # fails closed: no web address, no name
                       ("A well-known shop", "-known")]:
         assert hyphenated_names(text, spans_of(text, ("URL", url))) == spans_of(text, ("URL", url))
+
+
+def test_a_person_that_takes_in_part_of_a_hyphenated_name_takes_in_all_of_it():
+    def widened(text, *found):
+        return [(s[0], text[s[1]:s[2]]) for s in combine(text, hyphenated_names(text, spans_of(text, *found)))]
+
+    assert widened("The Eze-Okafor family left", ("PERSON", "Okafor")) == [("PERSON", "Eze-Okafor")]
+    assert widened("Ngozi Eze-Okafor's house", ("PERSON", "Ngozi Eze")) == [("PERSON", "Ngozi Eze-Okafor")]
+    assert widened("The Okafor-Eze family", ("PERSON", "Okafor"), ("PERSON", "Eze")) == [("PERSON", "Okafor-Eze")]
+    # a hyphen in a lower-case word, or no hyphen at all, widens nothing
+    assert widened("Okafor's well-known shop", ("PERSON", "Okafor")) == [("PERSON", "Okafor")]
+    assert widened("Park Ji-hoon left", ("PERSON", "Park Ji")) == [("PERSON", "Park Ji")]

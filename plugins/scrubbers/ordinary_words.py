@@ -28,12 +28,15 @@ its address parts catch words and numbers of prose ("flats", the "-1" of
   like, with no capitalised word after it ("NSW 2012" and "in 8001 Zürich"
   stay postcodes).
 
-Before the spans are combined, ``hyphenated_names`` settles the model's URL
-guesses with nothing of a web address in them (no ".", "/", "@" or "www"):
-part of a hyphenated name ("Eze-Okafor" read as "Eze" and a URL "-Okafor")
-is that whole name, a PERSON; any other stays masked as a URL, as the model
-had it (it fails closed: the model's URL "MVXL JXUT" was the tail of an IBAN
-no validator took).
+Before the spans are combined, ``hyphenated_names`` makes whole the
+hyphenated names the model reads in part. A PERSON span that takes in part of
+a hyphenated capitalised word takes in all of it ("The Eze-Okafor family"
+gives a PERSON "Okafor" only). A URL guess with nothing of a web address in
+it (no ".", "/", "@" or "www") that is part of a hyphenated name
+("Eze-Okafor" read as "Eze" and a URL "-Okafor") is that whole name, a
+PERSON; any other stays masked as a URL, as the model had it (it fails
+closed: the model's URL "MVXL JXUT" was the tail of an IBAN no validator
+took).
 
 Pure functions: text and spans in, spans out.
 """
@@ -108,20 +111,27 @@ def clean(text: str, spans: list[Found], lists: Gazetteers) -> list[Found]:
 
 
 def hyphenated_names(text: str, spans: list[Found]) -> list[Found]:
-    """``spans`` with each URL that has no dot, slash, "@" or "www" and lies inside a hyphenated name made a
-    PERSON over that whole name; see the module's docstring.
+    """``spans`` with each PERSON that takes in part of a hyphenated name widened to all of it, and each URL
+    that has no dot, slash, "@" or "www" and lies inside a hyphenated name made a PERSON over that whole name;
+    see the module's docstring.
 
-    The model reads the hyphen and second part of a hyphenated name it does not know as a web address
-    ("Eze-Okafor named ..." gives a URL "-Okafor", score 0.56), and "Eze" would stay in the text. No web
-    address is written without one of those marks, so such a guess is no URL; run before ``detect.combine``,
-    so that a PERSON the model found beside it ("Ngozi Eze") is united with it.
+    The model reads one part of a hyphenated name it does not know as the name ("The Eze-Okafor family left"
+    gives a PERSON "Okafor") or the hyphen and second part as a web address ("Eze-Okafor named ..." gives a
+    URL "-Okafor", score 0.56), and "Eze" would stay in the text. No web address is written without one of
+    those marks, so such a guess is no URL; run before ``detect.combine``, so that a PERSON the model found
+    beside it ("Ngozi Eze") is united with it.
     """
+    names = [m.span() for m in HYPHENATED_NAME.finditer(text)]
     out: list[Found] = []
     for entity, start, end, score in spans:
         if entity == "URL" and not URL_MARK.search(text, start, end):
-            name = next((m for m in HYPHENATED_NAME.finditer(text) if m.start() <= start and end <= m.end()), None)
+            name = next(((a, b) for a, b in names if a <= start and end <= b), None)
             if name is not None:
-                entity, start, end = "PERSON", name.start(), name.end()
+                entity, (start, end) = "PERSON", name
+        if entity == "PERSON":
+            for a, b in names:
+                if a < end and start < b:
+                    start, end = min(start, a), max(end, b)
         out.append((entity, start, end, score))
     return out
 
