@@ -150,6 +150,17 @@ def test_a_matchs_scores_are_no_address_and_the_player_named_before_them_is_a_pe
         assert cleaned(f"She lives at {address}.", ("STREET_ADDRESS", address)) == [("STREET_ADDRESS", address)]
 
 
+def test_a_name_and_an_age_read_as_an_address_are_a_person_and_an_age():
+    text = "Rescuers searching for Hope Chikwanha, 29, in the mountains gave up."
+    assert cleaned(text, ("STREET_ADDRESS", "Hope Chikwanha, 29")) == [("PERSON", "Hope Chikwanha")]
+    # an address's number goes on to a floor, a postcode or a town, not to a clause
+    for text, address in [("Calle Mayor, 12, 28013 Madrid", "Calle Mayor, 12"),
+                          ("Via Roma, 12, Milano", "Via Roma, 12"), ("Calle Mayor, 12", "Calle Mayor, 12")]:
+        assert cleaned(text, ("STREET_ADDRESS", address)) == [("STREET_ADDRESS", address)]
+    assert cleaned("at 4 Hill Road, 12, was sold", ("STREET_ADDRESS", "4 Hill Road, 12")) == [
+        ("STREET_ADDRESS", "4 Hill Road, 12")]
+
+
 def test_a_year_after_in_is_no_postcode_a_postcode_before_a_town_is():
     assert cleaned("I moved to Dublin in 2012.", ("POSTAL_CODE", "2012")) == []
     assert cleaned("Deliver in 2012 Sydney by noon.", ("POSTAL_CODE", "2012")) == [("POSTAL_CODE", "2012")]

@@ -24,6 +24,11 @@ its address parts catch words and numbers of prose ("flats", the "-1" of
   words before them are the player named there, a PERSON ("beat Zhao Yifan
   21-17, 21-19"); with other words before them the span stays as it is
   (masked: it fails closed);
+- a STREET_ADDRESS span of one to four title-case words and a number after
+  a comma, where a comma and a lower-case word follow ("searching for Hope
+  Chikwanha, 29, in the mountains"), is a person and their age: a PERSON over
+  the words. An address's number is followed by a postcode, a floor or a
+  town, not by a clause;
 - drops a POSTAL_CODE that is a year (1900-2099) after "in", "since" and the
   like, with no capitalised word after it ("NSW 2012" and "in 8001 Zürich"
   stay postcodes).
@@ -68,6 +73,9 @@ LOWER_LATIN_TEXT = regex.compile(r"[\p{Ll}\p{M}\s'’-]+", regex.V1)
 LATIN_LETTERS = regex.compile(r"[\p{L}&&\p{Script=Latin}]", regex.V1)
 # Two or more set or game scores at a span's end ("21-17, 21-19", "6-3, 4-6, 7-5").
 SCORES = regex.compile(r"(?:^|(?<=[ \t]))\d{1,2}[-–]\d{1,2}(?:,[ \t]*\d{1,2}[-–]\d{1,2})+$")
+# An age at a span's end, and the clause that goes on after it ("Park Ji-hoon, 31, was arrested").
+AGE = regex.compile(r",[ \t]+\d{1,3}$")
+CLAUSE_AFTER = regex.compile(r",[ \t]+\p{Ll}")
 # What every web address has and no name does ("://" holds a "/").
 URL_MARK = regex.compile(r"[./@]|www", regex.IGNORECASE)
 # Capitalised parts joined by hyphens ("Eze-Okafor", "D'Souza-Bello", "McAteer-Hill"), a possessive outside.
@@ -88,6 +96,11 @@ def clean(text: str, spans: list[Found], lists: Gazetteers) -> list[Found]:
             if len(player) <= 4 and all(NAME_PART.fullmatch(w) for w in player):
                 entity, span = "PERSON", ("PERSON", start, start + len(text[start:scores.start()].rstrip()), score)
                 end = span[2]
+        elif entity == "STREET_ADDRESS" and (age := AGE.search(text, start, end)) and CLAUSE_AFTER.match(text, end):
+            person = text[start:age.start()].split()
+            if 1 <= len(person) <= 4 and all(NAME_PART.fullmatch(w) for w in person):
+                entity, span = "PERSON", ("PERSON", start, age.start(), score)
+                end = age.start()
         if entity == "STREET_ADDRESS" and _not_an_address(text[start:end]) \
                 or entity == "POSTAL_CODE" and _a_year(text, start, end):
             continue
