@@ -133,7 +133,7 @@ def test_prose_words_and_numbers_are_no_address_parts():
     assert cleaned("Both flats are in Brooklyn.", ("STREET_ADDRESS", "flats")) == []
     assert cleaned("Real Madrid beat Sevilla 3-1 on Sunday.", ("STREET_ADDRESS", "-1")) == []
     assert cleaned("Pay to николай боброва today.", ("STREET_ADDRESS", "николай боброва")) == [
-        ("STREET_ADDRESS", "николай боброва")]
+        ("PERSON", "николай боброва")]  # not dropped as prose words: a name in another script (below)
     assert cleaned("Flat 2, 14 high street", ("STREET_ADDRESS", "Flat 2, 14 high street")) == [
         ("STREET_ADDRESS", "Flat 2, 14 high street")]
 
@@ -159,6 +159,16 @@ def test_a_name_and_an_age_read_as_an_address_are_a_person_and_an_age():
         assert cleaned(text, ("STREET_ADDRESS", address)) == [("STREET_ADDRESS", address)]
     assert cleaned("at 4 Hill Road, 12, was sold", ("STREET_ADDRESS", "4 Hill Road, 12")) == [
         ("STREET_ADDRESS", "4 Hill Road, 12")]
+
+
+def test_a_name_in_another_script_read_as_an_address_is_a_person():
+    for text, name in [("Lab results for Ираида Рыбаков were sent.", "Ираида Рыбаков"),
+                       ("A payment to николай боброва was made.", "николай боброва"),
+                       ("-- νίκανδρος φουντζούλας", "νίκανδρος φουντζούλας")]:
+        assert cleaned(text, ("STREET_ADDRESS", name)) == [("PERSON", name)]
+    # a kind of place in lower case before its name, a number, or one word: an address or a place, as the model had it
+    for address in ("хутір Могилів-Подільський", "ул. Ленина, д. 5", "Кизилюрт"):
+        assert cleaned(f"Delivered to {address}.", ("STREET_ADDRESS", address)) == [("STREET_ADDRESS", address)]
 
 
 def test_a_year_after_in_is_no_postcode_a_postcode_before_a_town_is():

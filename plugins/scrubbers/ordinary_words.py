@@ -29,6 +29,11 @@ its address parts catch words and numbers of prose ("flats", the "-1" of
   Chikwanha, 29, in the mountains"), is a person and their age: a PERSON over
   the words. An address's number is followed by a postcode, a floor or a
   town, not by a clause;
+- a STREET_ADDRESS span of two to four words in a script other than Latin,
+  all capitalised or all in lower case, with nothing else in it ("Ираида
+  Рыбаков", "николай боброва"), is a name, a PERSON: an address is written
+  with a number, and the model, which learnt addresses, reads a name in an
+  unfamiliar script as a street;
 - drops a POSTAL_CODE that is a year (1900-2099) after "in", "since" and the
   like, with no capitalised word after it ("NSW 2012" and "in 8001 Zürich"
   stay postcodes).
@@ -51,7 +56,7 @@ from __future__ import annotations
 import regex
 
 from stillroom.plugins.scrubbers.gazetteer import NATIONALITIES, Gazetteers
-from stillroom.plugins.scrubbers.name_cues import NAME_PART, PARTICLE_WORDS
+from stillroom.plugins.scrubbers.name_cues import FOREIGN_RUN, NAME_PART, PARTICLE_WORDS
 
 Found = tuple[str, int, int, float]
 
@@ -101,6 +106,8 @@ def clean(text: str, spans: list[Found], lists: Gazetteers) -> list[Found]:
             if 1 <= len(person) <= 4 and all(NAME_PART.fullmatch(w) for w in person):
                 entity, span = "PERSON", ("PERSON", start, age.start(), score)
                 end = age.start()
+        if entity == "STREET_ADDRESS" and _foreign_name(text[start:end]):
+            entity, span = "PERSON", ("PERSON", start, end, score)
         if entity == "STREET_ADDRESS" and _not_an_address(text[start:end]) \
                 or entity == "POSTAL_CODE" and _a_year(text, start, end):
             continue
@@ -165,6 +172,14 @@ def is_demonym(word: str, lists: Gazetteers) -> bool:
 def _a_year(text: str, start: int, end: int) -> bool:
     return YEAR.fullmatch(text, start, end) is not None and TIME_BEFORE.search(text, max(0, start - 12), start) \
         is not None and not CAPITALISED_AFTER.match(text, end)
+
+
+def _foreign_name(value: str) -> bool:
+    """Words all in lower case or all capitalised: a kind of place before its name is in lower case ("хутір
+    Могилів-Подільський", "ул. Ленина")."""
+    words = value.split()
+    return FOREIGN_RUN.fullmatch(value) is not None and len(words) > 1 \
+        and len({word[0].isupper() for word in words}) == 1
 
 
 def _not_an_address(value: str) -> bool:
