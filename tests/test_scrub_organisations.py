@@ -133,7 +133,7 @@ def test_prose_words_and_numbers_are_no_address_parts():
     assert cleaned("Both flats are in Brooklyn.", ("STREET_ADDRESS", "flats")) == []
     assert cleaned("Real Madrid beat Sevilla 3-1 on Sunday.", ("STREET_ADDRESS", "-1")) == []
     assert cleaned("Pay to николай боброва today.", ("STREET_ADDRESS", "николай боброва")) == [
-        ("STREET_ADDRESS", "николай боброва")]
+        ("PERSON", "николай боброва")]  # not dropped as prose words: a name in another script (below)
     assert cleaned("Flat 2, 14 high street", ("STREET_ADDRESS", "Flat 2, 14 high street")) == [
         ("STREET_ADDRESS", "Flat 2, 14 high street")]
 
@@ -148,6 +148,27 @@ def test_a_matchs_scores_are_no_address_and_the_player_named_before_them_is_a_pe
     # an address with a range in it stays one: the scores must end the span, two or more of them
     for address in ("Flat 12-14, Rose Court, 5 Hill Road", "Units 3-4, 7-9 Mill Lane", "Chuo 1-2-3, 4-5"):
         assert cleaned(f"She lives at {address}.", ("STREET_ADDRESS", address)) == [("STREET_ADDRESS", address)]
+
+
+def test_a_name_and_an_age_read_as_an_address_are_a_person_and_an_age():
+    text = "Rescuers searching for Hope Chikwanha, 29, in the mountains gave up."
+    assert cleaned(text, ("STREET_ADDRESS", "Hope Chikwanha, 29")) == [("PERSON", "Hope Chikwanha")]
+    # an address's number goes on to a floor, a postcode or a town, not to a clause
+    for text, address in [("Calle Mayor, 12, 28013 Madrid", "Calle Mayor, 12"),
+                          ("Via Roma, 12, Milano", "Via Roma, 12"), ("Calle Mayor, 12", "Calle Mayor, 12")]:
+        assert cleaned(text, ("STREET_ADDRESS", address)) == [("STREET_ADDRESS", address)]
+    assert cleaned("at 4 Hill Road, 12, was sold", ("STREET_ADDRESS", "4 Hill Road, 12")) == [
+        ("STREET_ADDRESS", "4 Hill Road, 12")]
+
+
+def test_a_name_in_another_script_read_as_an_address_is_a_person():
+    for text, name in [("Lab results for Ираида Рыбаков were sent.", "Ираида Рыбаков"),
+                       ("A payment to николай боброва was made.", "николай боброва"),
+                       ("-- νίκανδρος φουντζούλας", "νίκανδρος φουντζούλας")]:
+        assert cleaned(text, ("STREET_ADDRESS", name)) == [("PERSON", name)]
+    # a kind of place in lower case before its name, a number, or one word: an address or a place, as the model had it
+    for address in ("хутір Могилів-Подільський", "ул. Ленина, д. 5", "Кизилюрт"):
+        assert cleaned(f"Delivered to {address}.", ("STREET_ADDRESS", address)) == [("STREET_ADDRESS", address)]
 
 
 def test_a_year_after_in_is_no_postcode_a_postcode_before_a_town_is():
@@ -171,3 +192,15 @@ def test_a_url_guess_that_is_no_name_stays_a_url():
                       ("Wire it to RU33 5887 MVXL JXUT I.", "MVXL JXUT"),  # fails closed: no web address, no name
                       ("A well-known shop", "-known")]:
         assert hyphenated_names(text, spans_of(text, ("URL", url))) == spans_of(text, ("URL", url))
+
+
+def test_a_person_that_takes_in_part_of_a_hyphenated_name_takes_in_all_of_it():
+    def widened(text, *found):
+        return [(s[0], text[s[1]:s[2]]) for s in combine(text, hyphenated_names(text, spans_of(text, *found)))]
+
+    assert widened("The Eze-Okafor family left", ("PERSON", "Okafor")) == [("PERSON", "Eze-Okafor")]
+    assert widened("Ngozi Eze-Okafor's house", ("PERSON", "Ngozi Eze")) == [("PERSON", "Ngozi Eze-Okafor")]
+    assert widened("The Okafor-Eze family", ("PERSON", "Okafor"), ("PERSON", "Eze")) == [("PERSON", "Okafor-Eze")]
+    # a hyphen in a lower-case word, or no hyphen at all, widens nothing
+    assert widened("Okafor's well-known shop", ("PERSON", "Okafor")) == [("PERSON", "Okafor")]
+    assert widened("Park Ji-hoon left", ("PERSON", "Park Ji")) == [("PERSON", "Park Ji")]

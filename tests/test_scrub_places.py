@@ -58,6 +58,18 @@ def test_an_unlisted_name_is_a_place_only_after_a_preposition_that_takes_places(
     assert model_people("She works in Smith and sons.", "Smith")[0] == [("PERSON", "Smith")]  # a listed surname
 
 
+def test_an_unlisted_word_the_model_calls_a_place_right_after_its_person_is_that_persons_surname():
+    text = "Willem Achterberg, a developer, left London."
+    found = [("PERSON", 0, 6, 0.95), ("LOCATION", 7, 17, 0.52), ("LOCATION", text.index("London"), len(text) - 1, 0.9)]
+    settled, _ = people_who_are_places(text, found, [], LISTS)
+    assert [(s[0], text[s[1]:s[2]], s[3]) for s in settled] == [("PERSON", "Willem Achterberg", 0.95),
+                                                                 ("LOCATION", "London", 0.9)]
+    # a listed place, or one not right after the name, stays a place
+    for text, place in [("Maria London", "London"), ("Maria, Mekelle", "Mekelle")]:
+        found = [("PERSON", 0, 5, 0.9), ("LOCATION", text.index(place), len(text), 0.9)]
+        assert [s[0] for s in people_who_are_places(text, found, [], LISTS)[0]] == ["PERSON", "LOCATION"]
+
+
 def tidy(text, *spans):
     found = [(entity, text.index(part), text.index(part) + len(part), 0.7) for entity, part in spans]
     return [(s[0], text[s[1]:s[2]]) for s in tidy_places(text, found, LISTS)]

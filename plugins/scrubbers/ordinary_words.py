@@ -24,16 +24,29 @@ its address parts catch words and numbers of prose ("flats", the "-1" of
   words before them are the player named there, a PERSON ("beat Zhao Yifan
   21-17, 21-19"); with other words before them the span stays as it is
   (masked: it fails closed);
+- a STREET_ADDRESS span of one to four title-case words and a number after
+  a comma, where a comma and a lower-case word follow ("searching for Hope
+  Chikwanha, 29, in the mountains"), is a person and their age: a PERSON over
+  the words. An address's number is followed by a postcode, a floor or a
+  town, not by a clause;
+- a STREET_ADDRESS span of two to four words in a script other than Latin,
+  all capitalised or all in lower case, with nothing else in it ("Ираида
+  Рыбаков", "николай боброва"), is a name, a PERSON: an address is written
+  with a number, and the model, which learnt addresses, reads a name in an
+  unfamiliar script as a street;
 - drops a POSTAL_CODE that is a year (1900-2099) after "in", "since" and the
   like, with no capitalised word after it ("NSW 2012" and "in 8001 Zürich"
   stay postcodes).
 
-Before the spans are combined, ``hyphenated_names`` settles the model's URL
-guesses with nothing of a web address in them (no ".", "/", "@" or "www"):
-part of a hyphenated name ("Eze-Okafor" read as "Eze" and a URL "-Okafor")
-is that whole name, a PERSON; any other stays masked as a URL, as the model
-had it (it fails closed: the model's URL "MVXL JXUT" was the tail of an IBAN
-no validator took).
+Before the spans are combined, ``hyphenated_names`` makes whole the
+hyphenated names the model reads in part. A PERSON span that takes in part of
+a hyphenated capitalised word takes in all of it ("The Eze-Okafor family"
+gives a PERSON "Okafor" only). A URL guess with nothing of a web address in
+it (no ".", "/", "@" or "www") that is part of a hyphenated name
+("Eze-Okafor" read as "Eze" and a URL "-Okafor") is that whole name, a
+PERSON; any other stays masked as a URL, as the model had it (it fails
+closed: the model's URL "MVXL JXUT" was the tail of an IBAN no validator
+took).
 
 Pure functions: text and spans in, spans out.
 """
@@ -43,7 +56,7 @@ from __future__ import annotations
 import regex
 
 from stillroom.plugins.scrubbers.gazetteer import NATIONALITIES, Gazetteers
-from stillroom.plugins.scrubbers.name_cues import NAME_PART, PARTICLE_WORDS
+from stillroom.plugins.scrubbers.name_cues import FOREIGN_RUN, NAME_PART, PARTICLE_WORDS
 
 Found = tuple[str, int, int, float]
 
@@ -65,6 +78,9 @@ LOWER_LATIN_TEXT = regex.compile(r"[\p{Ll}\p{M}\s'’-]+", regex.V1)
 LATIN_LETTERS = regex.compile(r"[\p{L}&&\p{Script=Latin}]", regex.V1)
 # Two or more set or game scores at a span's end ("21-17, 21-19", "6-3, 4-6, 7-5").
 SCORES = regex.compile(r"(?:^|(?<=[ \t]))\d{1,2}[-–]\d{1,2}(?:,[ \t]*\d{1,2}[-–]\d{1,2})+$")
+# An age at a span's end, and the clause that goes on after it ("Park Ji-hoon, 31, was arrested").
+AGE = regex.compile(r",[ \t]+\d{1,3}$")
+CLAUSE_AFTER = regex.compile(r",[ \t]+\p{Ll}")
 # What every web address has and no name does ("://" holds a "/").
 URL_MARK = regex.compile(r"[./@]|www", regex.IGNORECASE)
 # Capitalised parts joined by hyphens ("Eze-Okafor", "D'Souza-Bello", "McAteer-Hill"), a possessive outside.
@@ -85,6 +101,13 @@ def clean(text: str, spans: list[Found], lists: Gazetteers) -> list[Found]:
             if len(player) <= 4 and all(NAME_PART.fullmatch(w) for w in player):
                 entity, span = "PERSON", ("PERSON", start, start + len(text[start:scores.start()].rstrip()), score)
                 end = span[2]
+        elif entity == "STREET_ADDRESS" and (age := AGE.search(text, start, end)) and CLAUSE_AFTER.match(text, end):
+            person = text[start:age.start()].split()
+            if 1 <= len(person) <= 4 and all(NAME_PART.fullmatch(w) for w in person):
+                entity, span = "PERSON", ("PERSON", start, age.start(), score)
+                end = age.start()
+        if entity == "STREET_ADDRESS" and _foreign_name(text[start:end]):
+            entity, span = "PERSON", ("PERSON", start, end, score)
         if entity == "STREET_ADDRESS" and _not_an_address(text[start:end]) \
                 or entity == "POSTAL_CODE" and _a_year(text, start, end):
             continue
@@ -108,20 +131,27 @@ def clean(text: str, spans: list[Found], lists: Gazetteers) -> list[Found]:
 
 
 def hyphenated_names(text: str, spans: list[Found]) -> list[Found]:
-    """``spans`` with each URL that has no dot, slash, "@" or "www" and lies inside a hyphenated name made a
-    PERSON over that whole name; see the module's docstring.
+    """``spans`` with each PERSON that takes in part of a hyphenated name widened to all of it, and each URL
+    that has no dot, slash, "@" or "www" and lies inside a hyphenated name made a PERSON over that whole name;
+    see the module's docstring.
 
-    The model reads the hyphen and second part of a hyphenated name it does not know as a web address
-    ("Eze-Okafor named ..." gives a URL "-Okafor", score 0.56), and "Eze" would stay in the text. No web
-    address is written without one of those marks, so such a guess is no URL; run before ``detect.combine``,
-    so that a PERSON the model found beside it ("Ngozi Eze") is united with it.
+    The model reads one part of a hyphenated name it does not know as the name ("The Eze-Okafor family left"
+    gives a PERSON "Okafor") or the hyphen and second part as a web address ("Eze-Okafor named ..." gives a
+    URL "-Okafor", score 0.56), and "Eze" would stay in the text. No web address is written without one of
+    those marks, so such a guess is no URL; run before ``detect.combine``, so that a PERSON the model found
+    beside it ("Ngozi Eze") is united with it.
     """
+    names = [m.span() for m in HYPHENATED_NAME.finditer(text)]
     out: list[Found] = []
     for entity, start, end, score in spans:
         if entity == "URL" and not URL_MARK.search(text, start, end):
-            name = next((m for m in HYPHENATED_NAME.finditer(text) if m.start() <= start and end <= m.end()), None)
+            name = next(((a, b) for a, b in names if a <= start and end <= b), None)
             if name is not None:
-                entity, start, end = "PERSON", name.start(), name.end()
+                entity, (start, end) = "PERSON", name
+        if entity == "PERSON":
+            for a, b in names:
+                if a < end and start < b:
+                    start, end = min(start, a), max(end, b)
         out.append((entity, start, end, score))
     return out
 
@@ -142,6 +172,14 @@ def is_demonym(word: str, lists: Gazetteers) -> bool:
 def _a_year(text: str, start: int, end: int) -> bool:
     return YEAR.fullmatch(text, start, end) is not None and TIME_BEFORE.search(text, max(0, start - 12), start) \
         is not None and not CAPITALISED_AFTER.match(text, end)
+
+
+def _foreign_name(value: str) -> bool:
+    """Words all in lower case or all capitalised: a kind of place before its name is in lower case ("хутір
+    Могилів-Подільський", "ул. Ленина")."""
+    words = value.split()
+    return FOREIGN_RUN.fullmatch(value) is not None and len(words) > 1 \
+        and len({word[0].isupper() for word in words}) == 1
 
 
 def _not_an_address(value: str) -> bool:

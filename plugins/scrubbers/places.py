@@ -16,6 +16,10 @@ that is no place at all ("October"). Two pure functions settle that:
   "near Kavumu") when it is no listed given name or surname and no possessive
   follows ("in Smith's view"); and so is one followed by a possessive and a
   noun only a place has ("Tigray's regional capital", "Georgia's king").
+  The other way round, a model LOCATION of one capitalised word, no listed
+  place, right after a model PERSON with a space between them is the rest of
+  that name ("Willem" "Achterberg"): the model types a surname it does not
+  know a place, and a place does not follow a name so in prose.
 - ``tidy_places``: a LOCATION span loses lower-case words at its edges
   (inside ones stay: "Rio Grande do Sul"); one with no capital left counts only
   when it is a listed place ("moving to london"); month and weekday names are
@@ -57,6 +61,7 @@ WORD = regex.compile(r"[\p{L}\p{M}][\p{L}\p{M}'’.-]*")
 CAPITAL = regex.compile(r"\p{Lu}")
 CAPITALISED_AFTER = regex.compile(r"^[ \t]+(\p{Lu}[\p{L}\p{M}]*)(?:[ \t]+(\p{Lu}[\p{L}\p{M}]*))?")
 OPENER_BEFORE = regex.compile(r"(\p{Lu}[\p{L}\p{M}]*)[ \t]+(?:(of)[ \t]+)?$")
+SURNAME = regex.compile(r"\p{Lu}[\p{Ll}\p{M}'’-]+")
 
 
 def people_who_are_places(text: str, model_spans: list[Found], guesses: list[Found],
@@ -71,13 +76,16 @@ def people_who_are_places(text: str, model_spans: list[Found], guesses: list[Fou
     guesses = [("LOCATION", *s[1:]) if s[0] == "PERSON" and _listed_words(text[s[1]:s[2]], lists) else s
                for s in guesses]
     people = [(s[1], s[2]) for s in guesses if s[0] == "PERSON"]
-    settled = []
+    settled: list[Found] = []
     for span in model_spans:
         entity, start, end, score = span
         trimmed = _trimmed(text, start, end) if entity == "PERSON" else None
         if trimmed is not None and not any(a < end and start < b for a, b in people) \
                 and _is_place(text, *trimmed, lists):
             span = ("LOCATION", *trimmed, score)
+        elif entity == "LOCATION" and settled and _surname_after(text, settled[-1], start, end, lists):
+            last = settled.pop()
+            span = ("PERSON", last[1], end, max(last[3], score))
         settled.append(span)
     return settled, guesses
 
@@ -132,6 +140,12 @@ def datelines(text: str, spans: list[Found], lists: Gazetteers) -> list[Found]:
                 kept.append((entity, rest, b, score))
         spans = sorted([*kept, ("LOCATION", start, end, DATELINE_SCORE)], key=lambda s: s[1])
     return spans
+
+
+def _surname_after(text: str, before: Found, start: int, end: int, lists: Gazetteers) -> bool:
+    """Whether ``text[start:end]`` is one capitalised word, no listed place, right after a PERSON ``before``."""
+    return before[0] == "PERSON" and text[before[2]:start] == " " and SURNAME.fullmatch(text, start, end) is not None \
+        and place_key(ascii_folded(text[start:end])) not in lists.places
 
 
 def _listed_words(name: str, lists: Gazetteers) -> bool:
