@@ -278,7 +278,8 @@ def test_a_classifier_run_paraphrases_its_transfer_set_with_a_generative_teacher
     assert len(train) > entry["split"]["train"]  # rewrites the teacher labelled joined the training set
 
 
-def test_a_paraphraser_outside_the_boundary_gets_a_residency_request_and_is_never_contacted(workspace, tmp_path):
+def test_a_paraphraser_outside_the_boundary_is_refused_at_preflight_with_a_residency_request_never_contacted(
+        workspace, tmp_path):
     from stillroom.approvals import list_requests
     from stillroom.config import parse_spec
     from stillroom.errors import RunRefused
@@ -290,5 +291,7 @@ def test_a_paraphraser_outside_the_boundary_gets_a_residency_request_and_is_neve
         with pytest.raises(RunRefused, match=r"Residency request req-\w+ is open for exactly this paraphraser"):
             run_pipeline(workspace, parse_spec(intent_spec(tmp_path, {"type": "openai", "url": f"{host}/v1",
                                                                       "model": "m"})), initiator="op", progress=False)
+    kinds = [json.loads(leaf)["kind"] for _s, leaf, _g, _h in workspace.ledger().rows()]
+    assert kinds[-2:] == ["stage.preflight", "run.end"]  # refused before any record was read
     (request,) = list_requests(workspace, kind="residency")
     assert request.subject["role"] == "paraphraser" and request.subject["location"] == host

@@ -190,23 +190,18 @@ def _writer(run, options):
                               "generative teacher (task: causal-lm) has to write the new records")
         author, described = teacher, _described(teacher, None)
     else:
-        author, described = _generative(run, options.write.teacher, "writer")
+        author, described = _generative(run, "writer")
     data = run.spec.data
     return writer(author, text_field=data.text_field, label_field=data.label_field, options=options.write,
                   seed=options.seed), described
 
 
-def _generative(run, section: dict[str, Any], role: str):
-    """A generative teacher a curate section names, and what the ledger says of it.
-
-    It is built and checked against the residency policy as ``role``, like the
-    pipeline's teacher, before any seed record reaches it.
-    """
-    from stillroom.run.stages.preflight import within_boundary
-
-    spec = {"task": "causal-lm", **section}
-    author = run.plugins.component("teacher", spec.pop("type", "hf"))(spec, run.ctx)
-    return author, _described(author, within_boundary(run, role, author))
+def _generative(run, role: str):
+    """A generative teacher the spec names for this stage (``writer``, ``paraphraser``), as preflight built it
+    and checked it against the residency policy before any data moved, and what the ledger says of it."""
+    author = run.components[role]
+    check = next(c for c in run.summaries["preflight"]["locations"] if c["role"] == role)
+    return author, _described(author, check)
 
 
 def _described(author, check: dict[str, Any] | None) -> dict[str, Any]:
@@ -248,7 +243,7 @@ def _transferer(run, train: list[dict], options):
     data, transfer = run.spec.data, options.transfer
     rewrite = described = None
     if transfer.paraphrase is not None:
-        author, described = _generative(run, transfer.paraphrase.teacher, "paraphraser")
+        author, described = _generative(run, "paraphraser")
         rewrite = paraphraser(author, transfer.paraphrase, seed=options.seed)
     return transferer(run.components["teacher"], train, text_field=data.text_field, label_field=data.label_field,
                       methods=transfer.methods, neighbours=transfer.neighbours, seed=options.seed,
