@@ -296,19 +296,3 @@ def test_a_paraphraser_outside_the_boundary_is_refused_at_preflight_with_a_resid
     assert kinds[-2:] == ["stage.preflight", "run.end"]  # refused before any record was read
     (request,) = list_requests(workspace, kind="residency")
     assert request.subject["role"] == "paraphraser" and request.subject["location"] == host
-
-
-def test_a_row_is_done_once_its_first_line_with_text_has_ended(tmp_path):
-    import torch
-    from transformers import AutoTokenizer
-
-    from stillroom.plugins.teachers.hf import _FirstLine
-
-    tokenizer = AutoTokenizer.from_pretrained(tm.byte_level_causal_dir(tmp_path / "lm"))
-    prompt = tokenizer("card pin", add_special_tokens=False)["input_ids"]
-    written = ["  card", "\n\n  pin\nmore", "card\n", "\n \n", "pin"]
-    rows = [prompt + tokenizer(w, add_special_tokens=False)["input_ids"] for w in written]
-    width = max(map(len, rows))
-    ids = torch.tensor([row + [tokenizer.pad_token_id] * (width - len(row)) for row in rows])
-    # blank lines before the text do not count; a line with text counts once it has ended
-    assert _FirstLine(tokenizer, len(prompt))(ids, None).tolist() == [False, True, True, False, False]
