@@ -232,7 +232,7 @@ def writer(teacher: Any, *, text_field: str, label_field: str | None, options: A
     def generate(seeds: list[Record], per_record: int) -> list[Record]:
         prompts = [options.prompt.format(text=s[text_field]) for s in seeds for _ in range(per_record)]
         texts = teacher.generate(prompts, temperature=options.temperature, top_p=options.top_p,
-                                 max_new_tokens=options.max_new_tokens, seed=seed, first_line=True) if prompts else []
+                                 max_new_tokens=options.max_new_tokens, seed=seed) if prompts else []
         out = []
         for k, text in enumerate(texts):
             base = {f: v for f, v in seeds[k // per_record].items() if f != label_field}
@@ -257,7 +257,7 @@ def paraphraser(teacher: Any, options: Any, seed: int = 0) -> Rewrite:
             live = [i for i, text in enumerate(texts) if text]
             written = teacher.generate([prompt.format(text=texts[i]) for i in live], temperature=options.temperature,
                                        top_p=options.top_p, max_new_tokens=options.max_new_tokens,
-                                       seed=seed + turn, first_line=True) if live else []
+                                       seed=seed + turn) if live else []
             for i, text in zip(live, written, strict=True):
                 texts[i] = first_line(text)
         return texts

@@ -253,11 +253,7 @@ class Teacher(Component):
         """The teacher's outputs for each text, computed in batches."""
 
     def generate(self, prompts: list[str], **options: Any) -> list[str]:
-        """Text continuations, for causal-LM teachers and synthetic data.
-
-        Options: ``max_new_tokens``, ``temperature`` (0: greedy), ``top_p``, ``seed``, and ``first_line``: the
-        caller keeps only each text's first non-blank line, so a teacher may stop writing once it has ended.
-        """
+        """Text continuations, for causal-LM teachers and synthetic data."""
         from stillroom.errors import PluginError
 
         raise PluginError(f"teacher {self.name!r} ({self.task}) cannot generate text")

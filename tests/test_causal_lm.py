@@ -222,20 +222,6 @@ def test_smollm2_paraphrases_transfer_inputs_offline_one_way_and_round_trip(smol
 
 
 @pytest.mark.slow
-def test_a_writer_that_keeps_the_first_line_stops_there_and_keeps_the_same_lines(smollm2):
-    from stillroom.augment import first_line
-
-    prompts = [f"Write a short message from a bank customer about {topic}.\nMessage:"
-               for topic in ("a late card", "a refund", "a PIN", "a fee")]
-    sampled = {"temperature": 1.0, "top_p": 0.95, "max_new_tokens": 48, "seed": 2}
-    whole = smollm2.teacher.generate(prompts, **sampled)
-    stopped = smollm2.teacher.generate(prompts, **sampled, first_line=True)
-    assert [first_line(t) for t in stopped] == [first_line(t) for t in whole]  # the same lines, written sooner
-    assert sum(map(len, stopped)) < sum(map(len, whole))
-    assert all(not t.strip() or "\n" in t.lstrip() or t == w for t, w in zip(stopped, whole, strict=True))
-
-
-@pytest.mark.slow
 def test_a_student_pruned_from_smollm2_by_importance_is_faster_and_measurably_worse(smollm2, tmp_path):
     ctx = smollm2
     texts = ["My card has not arrived yet.", "How do I reset my PIN?", "The transfer to my friend failed.",

@@ -134,21 +134,19 @@ class HFTeacher(Teacher):
 
     def _decode(self, prompts: list[str], options: Mapping[str, Any], *, score: bool) -> list[tuple[str, float | None]]:
         import torch
-        from transformers import StoppingCriteriaList
 
         max_new_tokens = int(options.get("max_new_tokens", 64))
         temperature = float(options.get("temperature", 0.0))
         # temperature > 0 samples (nucleus, top_p), seeded so a run repeats; 0 decodes greedily
         sampling = {"do_sample": True, "temperature": temperature, "top_p": float(options.get("top_p", 1.0))} \
             if temperature > 0 else {"do_sample": False}
+        if temperature > 0:
+            torch.manual_seed(int(options.get("seed", 0)))
         out: list[tuple[str, float | None]] = []
         self.tokenizer.padding_side = "left"  # a decoder continues from the last real token
         try:
             for start in range(0, len(prompts), self.batch_size):
-                if temperature > 0:  # each batch seeded apart, so one batch's length never moves the next's draws
-                    torch.manual_seed(int(options.get("seed", 0)) * 1_000_003 + start)
                 encoded = self._encode(prompts[start : start + self.batch_size])
-                stop = [_FirstLine(self.tokenizer, encoded["input_ids"].shape[1])] if options.get("first_line") else []
                 with torch.no_grad():
                     generated = self.model.generate(  # type: ignore[operator]  # typed through Module.__getattr__
                         **encoded,
@@ -157,7 +155,6 @@ class HFTeacher(Teacher):
                         pad_token_id=self.tokenizer.pad_token_id,
                         return_dict_in_generate=True,
                         output_logits=score,
-                        stopping_criteria=StoppingCriteriaList(stop),
                     )
                 new_tokens = generated.sequences[:, encoded["input_ids"].shape[1] :]
                 texts = self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
@@ -304,24 +301,6 @@ class HFTeacher(Teacher):
             batch_size=self.batch_size,
             device=self.device,
         )
-
-
-class _FirstLine:
-    """A stopping criterion: a row is done once it has written a line with text in it and ended that line.
-
-    For callers that keep only the first line (``generate(first_line=True)``: the curate stage's writers).
-    A batch samples every row at every step whether or not it is done, and each batch is seeded apart, so
-    the lines kept are the same with this criterion as without; the batch just stops sooner.
-    """
-
-    def __init__(self, tokenizer, prompt_length: int) -> None:
-        self.tokenizer, self.prompt_length = tokenizer, prompt_length
-
-    def __call__(self, input_ids, scores, **kwargs):
-        import torch
-
-        texts = self.tokenizer.batch_decode(input_ids[:, self.prompt_length :], skip_special_tokens=True)
-        return torch.tensor([bool(t.strip()) and "\n" in t.lstrip() for t in texts], device=input_ids.device)
 
 
 def _forget_quantization(model) -> None:
