@@ -83,7 +83,8 @@ def test_a_weak_label_is_filled_with_written_records_the_task_teacher_labelled_a
     assert audit["before"] == 2 and audit["generated"] == len(written) and audit["after"] == 2 + len(written)
     assert result.coverage["label"]["card_arrival"]["generated"] == 0
     report = json.dumps(result.report())
-    assert not any(text in report for text in seen)  # counts and reasons, never a text
+    # counts and reasons, never a text (an empty or one-word text, such as a label's name, is in it anyway)
+    assert not any(text in report for text in seen if len(text.split()) > 1)
 
 
 def test_records_the_teacher_puts_in_another_class_or_is_unsure_of_are_dropped_as_off_slice_or_low_confidence(
