@@ -249,13 +249,9 @@ def check_options(spec: PipelineSpec, plugins: PluginManager) -> None:
         for i, item in enumerate(items or []):
             if isinstance(item, ComponentSpec):
                 sections.append((f"{family}s.{i}", family, item.type, item.options, set()))
-    curate = spec.curate if isinstance(spec.curate, CurateOptions) else None
-    for section, writer in (("curate.write.teacher", curate and curate.write and curate.write.teacher),
-                            ("curate.transfer.paraphrase.teacher",
-                             curate and curate.transfer.paraphrase and curate.transfer.paraphrase.teacher)):
-        if writer:  # a generative teacher of the curate stage, built from this section there
-            sections.append((section, "teacher", writer.get("type", "hf"),
-                             {k: v for k, v in writer.items() if k != "type"}, {"task"}))
+    for _role, where, writer in spec.curate.generative_teachers() if spec.curate else []:
+        sections.append((where, "teacher", writer.get("type", "hf"), {k: v for k, v in writer.items() if k != "type"},
+                         {"task"}))
     for section, family, name, options, core_keys in sections:
         accepted = set(plugins.component(family, name).accepts) | core_keys
         extra = next((key for key in options if key not in accepted), None)

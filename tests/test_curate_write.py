@@ -209,8 +209,10 @@ def test_paraphrase_options_are_checked_and_need_a_generative_teacher(author):
             CurateOptions(transfer={**unused, "paraphrase": {"teacher": {"path": "m"}}})
     with pytest.raises(ValidationError, match="must contain {text}"):
         paraphrase_options(prompts=["{text} in French", "now back to English"])
-    with pytest.raises(ValidationError, match="no other {field}"):
-        paraphrase_options(prompts=["{text} in {language}"])  # would fail only once the stage formats it
+    for prompt in ("{text} in {language}", "{text} as {}", "{{text}} is no field", "{text"):
+        with pytest.raises(ValidationError, match="no other {field}"):
+            paraphrase_options(prompts=[prompt])  # would fail, or drop the text, only once the stage formats it
+    assert paraphrase_options(prompts=['{text} as JSON: {{"text": ...}}']).prompts
     with pytest.raises(ValidationError, match="must be a causal LM"):
         paraphrase_options(teacher={"path": "m", "task": "classification"})
     with pytest.raises(ValidationError):

@@ -29,7 +29,7 @@ def preflight(run) -> dict[str, Any]:
         teacher = run.components["teacher_base"] = _teacher_base(run)
         role = "teacher base"
     checks = [within_boundary(run, "source", source), within_boundary(run, role, teacher)]
-    for author, section in _curate_authors(spec):  # the curate stage's generative teachers, checked like it
+    for author, _where, section in spec.curate.generative_teachers() if spec.curate else []:  # checked like it
         options = {"task": "causal-lm", **section}
         run.components[author] = plugins.component("teacher", options.pop("type", "hf"))(options, ctx)
         checks.append(within_boundary(run, author, run.components[author]))
@@ -54,17 +54,6 @@ def preflight(run) -> dict[str, Any]:
         "plugins": len(plugins.provenance()),
         "executor": run.executor.preflight(source.classification),
     }
-
-
-def _curate_authors(spec) -> list[tuple[str, dict[str, Any]]]:
-    """The generative teachers the curate stage writes with, by role: ``writer`` (``curate.write.teacher``)
-    and ``paraphraser`` (``curate.transfer.paraphrase.teacher``), where the spec names them."""
-    curate = spec.curate or None
-    if curate is None:
-        return []
-    named = [("writer", curate.write and curate.write.teacher),
-             ("paraphraser", curate.transfer.paraphrase and curate.transfer.paraphrase.teacher)]
-    return [(role, section) for role, section in named if section]
 
 
 def deployment_targets(run) -> dict[str, tuple[float, float]]:
