@@ -28,6 +28,8 @@ with the ``token-kd`` trainer a pipeline runs:
 - ``sequence-kd``: cross-entropy on the teacher's curated answers (Kim & Rush 2016, SFT on teacher outputs);
 - ``token-kd``: forward KL to the teacher's top-k next-token log-probs, with the
   tail bin, at every position of the same prompt + answer sequences;
+- ``token-kd-ce``: the same forward KL plus cross-entropy on the sequences' own tokens (``ce_weight: 1``; the
+  classic mix of soft and hard targets, the hard ones here being the teacher's answer);
 - ``on-policy`` (GKD): generalised JSD (β = 0.5) against the live teacher on the
   answer tokens, half the batches the student's own sampled answers to the
   training prompts, half the teacher's.
@@ -79,6 +81,7 @@ QUICK = {"train": 24, "validation": 6, "test": 6, "importance": 2, "keep": 10, "
 FULL = {"train": 2000, "validation": 64, "test": 64, "importance": 64, "keep": 10, "intermediate": 768, "epochs": 3,
         "batch_size": 16, "max_new_tokens": 48, "seeds": 3, "speed_rounds": 3, "speed_prompts": 8}
 ARMS = {"sequence-kd": {"method": "sequence"}, "token-kd": {"method": "kd", "divergence": "forward"},
+        "token-kd-ce": {"method": "kd", "divergence": "forward", "ce_weight": 1.0},
         "on-policy": {"method": "kd", "live": True, "on_policy": 0.5, "divergence": "jsd"}}
 
 
@@ -296,7 +299,8 @@ def arm_training(arm: str, common: dict, prompts: dict, answers: dict, sequences
     spec = {**common, **ARMS[arm]}
     if arm == "sequence-kd":
         spec.pop("max_new_tokens")
-    train = Split(sequences["train"]) if arm == "token-kd" else Split(prompts["train"], answers=answers["train"])
+    on_sequences = arm in ("token-kd", "token-kd-ce")
+    train = Split(sequences["train"]) if on_sequences else Split(prompts["train"], answers=answers["train"])
     return spec, Dataset(train, Split(sequences["validation"]), Split(prompts["test"]))
 
 
@@ -342,8 +346,8 @@ def _comparison(arms: dict, speed: dict | None = None) -> dict:
     if "sequence-kd" not in arms:
         return result
     baseline = arms["sequence-kd"]["mean"]
-    for arm in ("token-kd", "on-policy"):
-        if arm in arms:
+    for arm in ARMS:
+        if arm in arms and arm != "sequence-kd":
             mean = arms[arm]["mean"]
             result[arm] = {"token_kl_below_sequence_kd": baseline["token_kl"] - mean["token_kl"],
                            "rouge_l_above_sequence_kd": mean["rouge_l"] - baseline["rouge_l"],

@@ -301,6 +301,93 @@ def test_on_policy_kd_trains_on_the_students_own_samples_for_its_share_of_batche
     assert len(student.history) == 2
 
 
+def test_cross_entropy_under_a_divergence_mask_reads_the_next_real_token_at_each_marked_position():
+    from stillroom.plugins.trainers.losses import masked_next_token_cross_entropy, next_token_cross_entropy
+    from stillroom.plugins.trainers.tokens import continuation_positions
+
+    torch.manual_seed(0)
+    logits, ids = torch.randn(2, 6, 11), torch.randint(0, 11, (2, 6))
+    mask = torch.tensor([[1, 1, 1, 1, 1, 0], [1, 1, 1, 0, 0, 0]])
+    # every real position: plain next-token cross-entropy (the last real one has no next token and counts nothing)
+    assert masked_next_token_cross_entropy(logits, ids, mask, mask) == pytest.approx(
+        float(next_token_cross_entropy(logits, ids, mask)))
+    # the continuation after 2-token prompts: positions 1-3 of row 0 and 1 of row 1, by hand
+    marked = [(0, 1), (0, 2), (0, 3), (1, 1)]
+    by_hand = sum(-torch.log_softmax(logits[r, t], -1)[ids[r, t + 1]] for r, t in marked) / len(marked)
+    weights = continuation_positions(mask, torch.tensor([2, 2]))
+    assert masked_next_token_cross_entropy(logits, ids, mask, weights) == pytest.approx(float(by_hand), rel=1e-5)
+
+
+def _token_loss(causal, spec, batch, seed=0):
+    from stillroom.plugins.trainers.options import parse_options
+
+    ctx, _ = causal
+    trainer = TokenKDTrainer({}, ctx)
+    options = parse_options({"live": True, **spec}, seed=0, device="cpu", allowed=trainer.option_keys)
+    torch.manual_seed(0)
+    student = build_student({"init": "config", "config": {"num_hidden_layers": 1}}, teacher=ctx.teacher,
+                            task="causal-lm", label_names=None, device="cpu")
+    torch.manual_seed(seed)
+    return float(trainer.loss_fn(options, student, ctx)(student.net, batch).detach()), student
+
+
+def test_ce_weight_adds_cross_entropy_on_the_teachers_tokens_and_never_on_the_students_samples(causal):
+    from stillroom.plugins.trainers.losses import masked_next_token_cross_entropy
+
+    ctx, data = causal
+    encoded = ctx.teacher.tokenizer(list(data.train.texts[:4]), padding=True, return_tensors="pt")
+    batch = {"input_ids": encoded["input_ids"], "attention_mask": encoded["attention_mask"]}
+    divergence, student = _token_loss(causal, {}, batch)
+    mixed, _ = _token_loss(causal, {"ce_weight": 0.5}, batch)
+    with torch.no_grad():
+        ce = masked_next_token_cross_entropy(student.net(batch["input_ids"], batch["attention_mask"]),
+                                             batch["input_ids"], batch["attention_mask"], batch["attention_mask"])
+    assert float(ce) > 0.1
+    assert mixed == pytest.approx(divergence + 0.5 * float(ce), rel=1e-5)
+    # every batch on the student's own samples (on_policy 1): the samples are no target, the loss is the divergence
+    prompts = {**batch, "prompt_length": torch.tensor([3, 3, 3, 3])}
+    on_policy = {"on_policy": 1.0, "max_new_tokens": 3, "divergence": "jsd"}
+    sampled, _ = _token_loss(causal, on_policy, prompts, seed=7)
+    assert _token_loss(causal, {**on_policy, "ce_weight": 0.5}, prompts, seed=7)[0] == pytest.approx(sampled)
+
+
+@pytest.mark.parametrize("live", [False, True])
+def test_off_policy_token_kd_learns_along_the_curated_answers_and_not_the_prompts_alone(causal, monkeypatch, live):
+    """With curate.answer the label stage scores the prompts alone; token KD must still learn the teacher's
+    distributions along each prompt followed by its answer, as sequence KD learns the answer's tokens."""
+    from stillroom.labels import label_outputs
+    from stillroom.plugins.trainers import loop
+    from stillroom.plugins.trainers.tokens import continued
+
+    ctx, data = causal
+    answers = [text[::-1] for text in data.validation.texts]
+    data.train.answers = [answers[i % len(answers)] for i in range(len(data.train))]
+    outputs = {s: label_outputs(ctx.teacher, getattr(data, s).texts, ctx.artifacts).outputs  # what label writes
+               for s in ("train", "validation")}
+    seen = {}
+    real = loop.Examples
+
+    def spy(input_ids, targets, pad_id):
+        seen.update(ids=input_ids, targets=targets)
+        return real(input_ids, targets, pad_id)
+
+    monkeypatch.setattr(loop, "Examples", spy)
+    spec = {"init": "config", "config": {"num_hidden_layers": 1}, "epochs": 1, "batch_size": 16, "live": live}
+    TokenKDTrainer({}, ctx).train(spec, data, outputs, ctx)
+    sequences = [continued(t, a) for t, a in zip(data.train.texts, data.train.answers, strict=True)]
+    assert seen["ids"] == ctx.teacher.tokenizer(sequences, truncation=True, max_length=128)["input_ids"]
+    if not live:  # the top-k it learns are the teacher's along those sequences, each position of them
+        along = label_outputs(ctx.teacher, sequences, ctx.artifacts).outputs
+        assert torch.equal(seen["targets"]["topk_ids"], torch.as_tensor(along["topk_ids"]))
+        assert seen["targets"]["topk_ids"].shape[1] > outputs["train"]["topk_ids"].shape[1]
+
+
+def test_ce_weight_with_a_method_that_is_cross_entropy_alone_is_refused(causal):
+    ctx, data = causal
+    with pytest.raises(ConfigError, match="ce_weight adds cross-entropy .* method sequence is cross-entropy alone"):
+        TokenKDTrainer({}, ctx).train({"init": "config", "method": "sequence", "ce_weight": 1.0}, data, {}, ctx)
+
+
 def test_on_policy_needs_a_live_teacher(causal):
     ctx, data = causal
     with pytest.raises(ConfigError, match="on_policy .* needs method: kd and live: true"):

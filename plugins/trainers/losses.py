@@ -63,6 +63,19 @@ def next_token_cross_entropy(
     return F.cross_entropy(predicted.reshape(-1, predicted.shape[-1]), targets.reshape(-1), reduction=reduction)
 
 
+def masked_next_token_cross_entropy(
+    logits: torch.Tensor, input_ids: torch.Tensor, attention_mask: torch.Tensor, weights: torch.Tensor
+) -> torch.Tensor:
+    """Cross-entropy of each next real token at the positions ``weights`` marks (a divergence's mask: position
+    t predicts token t + 1), averaged over them; a marked position with no real token after it counts nothing."""
+    targets = input_ids[:, 1:]
+    keep = (weights[:, :-1] * attention_mask[:, 1:]).float()
+    predicted = logits[:, :-1].float()
+    per_token = F.cross_entropy(predicted.reshape(-1, predicted.shape[-1]), targets.reshape(-1),
+                                reduction="none").view_as(keep)
+    return (per_token * keep).sum() / keep.sum().clamp_min(1.0)
+
+
 def _with_tail(log_top: torch.Tensor) -> torch.Tensor:
     """Append the log of the mass outside the top-k to top-k log-probs normalised over the full vocabulary."""
     tail = torch.log1p(-log_top.exp().sum(-1, keepdim=True).clamp(max=1 - 1e-12))

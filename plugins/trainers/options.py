@@ -46,6 +46,7 @@ class TrainOptions:
     divergence: str = "forward"  # token-level KD: forward, reverse or jsd
     beta: float = 0.5  # the generalised JSD's mixture weight
     on_policy: float = 0.0  # token KD: share of batches on the student's own samples (GKD); 0 turns it off
+    ce_weight: float = 0.0  # token KD: weight of cross-entropy on the sequence's own tokens, added to the divergence
 
     @property
     def checkpoint_path(self) -> Path | None:
@@ -87,6 +88,9 @@ def parse_options(spec: Mapping[str, Any], *, seed: int, device: str, allowed: s
         raise ConfigError(f"student.beta must be strictly between 0 and 1, got {options.beta}")
     if not 0 <= options.on_policy <= 1:
         raise ConfigError(f"student.on_policy must be between 0 and 1, got {options.on_policy}")
+    if options.ce_weight and options.method != "kd":
+        raise ConfigError(f"student.ce_weight adds cross-entropy to token-level KD's divergence, and method "
+                          f"{options.method} is cross-entropy alone: drop ce_weight or use method: kd")
     if options.parallel not in ("ddp", "fsdp"):
         raise ConfigError(f"student.parallel must be ddp or fsdp, got {options.parallel!r}")
     if options.parallel == "fsdp" and options.on_policy:

@@ -2,7 +2,9 @@
 
 ``method: kd`` (token level): ``divergence`` ``forward`` KL, ``reverse`` KL or
 ``jsd`` (generalised, with ``beta``), on the cached top-k log-probs, or with
-``live: true`` on the teacher run over each batch, over its full vocabulary. The student reads exactly
+``live: true`` on the teacher run over each batch, over its full vocabulary;
+with ``curate.answer`` the sequences are each prompt followed by its curated
+answer (the label stage scored the prompts alone, so their top-k is taken here). The student reads exactly
 the token ids the teacher read, so positions line up; preflight refuses a
 student whose vocabulary differs from the teacher's, because then the same id
 means different tokens and the loss is silently meaningless.
@@ -18,6 +20,10 @@ top-k one with both tails (:func:`.losses.token_kd`); each teacher
 continuation is scored once per run, each sample as it is drawn. The endpoint's
 tokenization of the training texts (the label stage's) must be the student's,
 or preflight refuses the run: the samples reach it as the student's ids.
+``ce_weight: w`` adds w × the cross-entropy of the sequence's own next tokens
+(the teacher's answer, or the text it read) where the divergence is taken, the
+classic mix of soft and hard targets; never on the student's own samples, which
+are no target.
 ``method: sequence`` (Kim & Rush 2016): the student learns, by cross-entropy,
 the teacher's continuations of the training texts: the answers ``curate.answer``
 made (scrubbed, filtered, ``Split.answers``) when the spec has it, else greedy
@@ -63,7 +69,7 @@ class TokenKDTrainer(StudentTrainer):
     description = "Causal-LM distillation on cached top-k log-probs: forward KL, reverse KL or generalised JSD."
     tasks = ("causal-lm",)
     task = "causal-lm"
-    option_keys = {"divergence", "beta", "method", "live", "max_new_tokens", "on_policy"}
+    option_keys = {"divergence", "beta", "method", "live", "max_new_tokens", "on_policy", "ce_weight"}
     supports_baseline = True
 
     def train(self, student_spec, data, teacher_outputs, ctx):
@@ -75,11 +81,30 @@ class TokenKDTrainer(StudentTrainer):
                 student_spec.get("method") == "sequence":
             raise ConfigError("student.max_new_tokens sets how long the answers generated at train time are, and "
                               "this pipeline's answers come from curate.answer: set curate.answer.max_new_tokens")
+        data, teacher_outputs = self._with_answers(student_spec, data, teacher_outputs, ctx)
         student_spec, importance = choose_layers(student_spec, ctx.teacher, data)
         student = super().train(student_spec, data, teacher_outputs, ctx)
         if importance is not None:
             student.layer_importance = importance
         return student
+
+    @staticmethod
+    def _with_answers(student_spec, data: Dataset, teacher_outputs, ctx):
+        """Off-policy token KD learns the teacher's distributions along sequences; with ``curate.answer`` those
+        are each prompt followed by the teacher's curated answer, so the training split becomes those sequences,
+        and their top-k comes from the teacher here, cached like the label stage's, which scored the prompts
+        alone. (On-policy KD and sequence KD read the answers themselves.)"""
+        from dataclasses import replace
+
+        if data.train.answers is None or student_spec.get("method", "kd") != "kd" or student_spec.get("on_policy"):
+            return data, teacher_outputs
+        texts = [continued(text, answer) for text, answer in zip(data.train.texts, data.train.answers, strict=True)]
+        data = replace(data, train=replace(data.train, texts=texts, answers=None))
+        if student_spec.get("live"):
+            return data, teacher_outputs
+        from stillroom.labels import label_outputs
+
+        return data, {**teacher_outputs, "train": label_outputs(ctx.teacher, texts, ctx.artifacts).outputs}
 
     def check_student(self, student_spec, teacher) -> None:
         """Token-level KD compares distributions over token ids, so a student with its own tokenizer
@@ -167,7 +192,19 @@ class TokenKDTrainer(StudentTrainer):
     def loss_fn(self, options: TrainOptions, student: HFStudent, ctx):
         import torch
 
-        from stillroom.plugins.trainers.losses import full_token_kd, next_token_cross_entropy, token_kd
+        from stillroom.plugins.trainers.losses import (
+            full_token_kd,
+            masked_next_token_cross_entropy,
+            next_token_cross_entropy,
+            token_kd,
+        )
+
+        def with_ce(divergence, logits, ids, mask, weights):
+            """``divergence`` plus ``ce_weight`` × cross-entropy on the sequence's own next tokens where it is
+            taken: the teacher's tokens (its answer, or the text it read), never a sample of the student's."""
+            if not options.ce_weight:
+                return divergence
+            return divergence + options.ce_weight * masked_next_token_cross_entropy(logits, ids, mask, weights)
 
         if options.method != "kd":
 
@@ -177,45 +214,44 @@ class TokenKDTrainer(StudentTrainer):
 
             return next_token
         if options.on_policy and not options.live:
-            return self._endpoint_on_policy(options, student, ctx.teacher)
+            return self._endpoint_on_policy(options, student, ctx.teacher, with_ce)
         if options.live:
             teacher = ctx.teacher
             coin = random.Random(options.seed)
 
             def live(net, batch):
                 ids, mask = batch["input_ids"], batch["attention_mask"]
-                weights = mask
+                weights, sampled = mask, options.on_policy and coin.random() < options.on_policy
+                if sampled:
+                    ids, mask = student_samples(net, ids, batch["prompt_length"], options.max_new_tokens,
+                                                student.tokenizer.pad_token_id or 0)
                 if options.on_policy:
-                    if coin.random() < options.on_policy:
-                        ids, mask = student_samples(net, ids, batch["prompt_length"], options.max_new_tokens,
-                                                    student.tokenizer.pad_token_id or 0)
                     weights = continuation_positions(mask, batch["prompt_length"])
                 with torch.no_grad():
                     target = teacher.model(input_ids=ids.to(teacher.device), attention_mask=mask.to(teacher.device))
                 logits = net(ids, mask)
                 # the teacher's logits are here: the divergence is exact over the vocabulary, not top-k + tail
-                return full_token_kd(logits, target.logits.to(logits.device), weights, options.divergence,
-                                     options.beta)
+                divergence = full_token_kd(logits, target.logits.to(logits.device), weights, options.divergence,
+                                           options.beta)
+                return divergence if sampled else with_ce(divergence, logits, ids, mask, weights)
 
             return live
 
         def loss(net, batch):
-            width = batch["input_ids"].shape[1]
-            logits = net(batch["input_ids"], batch["attention_mask"])
-            return token_kd(
-                logits,
-                batch["topk_ids"][:, :width],
-                batch["topk_logprobs"][:, :width],
-                batch["attention_mask"] * batch["target_mask"][:, :width],
-                options.divergence,
-                options.beta,
-            )
+            ids, mask = batch["input_ids"], batch["attention_mask"]
+            width = ids.shape[1]
+            logits = net(ids, mask)
+            weights = mask * batch["target_mask"][:, :width]
+            divergence = token_kd(logits, batch["topk_ids"][:, :width], batch["topk_logprobs"][:, :width], weights,
+                                  options.divergence, options.beta)
+            return with_ce(divergence, logits, ids, mask, weights)
 
         return loss
 
-    def _endpoint_on_policy(self, options: TrainOptions, student: HFStudent, teacher):
+    def _endpoint_on_policy(self, options: TrainOptions, student: HFStudent, teacher, with_ce):
         """GKD with a teacher behind an endpoint: its top-k log-probs of the student's samples, or of its own
-        continuations (asked once each), through ``score_ids``; the sparse top-k loss with both tails."""
+        continuations (asked once each), through ``score_ids``; the sparse top-k loss with both tails, plus
+        ``with_ce``'s cross-entropy on the teacher's continuations."""
         from stillroom.plugins.trainers.losses import token_kd
 
         coin = random.Random(options.seed)
@@ -229,8 +265,9 @@ class TokenKDTrainer(StudentTrainer):
                                             student.tokenizer.pad_token_id or 0)
             # a sample is scored as it is drawn and then forgotten: it will hardly be drawn again
             top_ids, top_logprobs = teacher_scores(teacher, ids, mask, {} if sampled else known)
-            return token_kd(net(ids, mask), top_ids, top_logprobs, continuation_positions(mask, batch["prompt_length"]),
-                            options.divergence, options.beta)
+            logits, weights = net(ids, mask), continuation_positions(mask, batch["prompt_length"])
+            divergence = token_kd(logits, top_ids, top_logprobs, weights, options.divergence, options.beta)
+            return divergence if sampled else with_ce(divergence, logits, ids, mask, weights)
 
         return on_policy
 
