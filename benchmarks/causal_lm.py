@@ -25,11 +25,12 @@ the training sequences (:mod:`stillroom.plugins.trainers.width`), initialised
 from the teacher; every arm starts from that same pruned student and trains it
 with the ``token-kd`` trainer a pipeline runs:
 
-- ``sequence-kd``: cross-entropy on the teacher's curated answers (Kim & Rush 2016, SFT on teacher outputs);
+- ``sequence-kd``: cross-entropy on the prompts followed by the teacher's curated answers (Kim & Rush 2016, SFT
+  on teacher outputs);
 - ``token-kd``: forward KL to the teacher's top-k next-token log-probs, with the
   tail bin, at every position of the same prompt + answer sequences;
 - ``token-kd-ce``: the same forward KL plus cross-entropy on the sequences' own tokens (``ce_weight: 1``; the
-  classic mix of soft and hard targets, the hard ones here being the teacher's answer);
+  classic mix of soft and hard targets, the hard ones here being the prompt and the teacher's answer);
 - ``on-policy`` (GKD): generalised JSD (β = 0.5) against the live teacher on the
   answer tokens, half the batches the student's own sampled answers to the
   training prompts, half the teacher's.
