@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -333,6 +334,7 @@ def _token_loss(causal, spec, batch, seed=0):
 
 def test_ce_weight_adds_cross_entropy_on_the_teachers_tokens_and_never_on_the_students_samples(causal):
     from stillroom.plugins.trainers.losses import masked_next_token_cross_entropy
+    from stillroom.plugins.trainers.tokens import continuation_positions
 
     ctx, data = causal
     encoded = ctx.teacher.tokenizer(list(data.train.texts[:4]), padding=True, return_tensors="pt")
@@ -344,9 +346,19 @@ def test_ce_weight_adds_cross_entropy_on_the_teachers_tokens_and_never_on_the_st
                                              batch["input_ids"], batch["attention_mask"], batch["attention_mask"])
     assert float(ce) > 0.1
     assert mixed == pytest.approx(divergence + 0.5 * float(ce), rel=1e-5)
-    # every batch on the student's own samples (on_policy 1): the samples are no target, the loss is the divergence
+    # on-policy, a batch of the teacher's continuations (a share too small for the coin to sample): the
+    # cross-entropy is taken where the divergence is, on the continuation after each prompt
     prompts = {**batch, "prompt_length": torch.tensor([3, 3, 3, 3])}
-    on_policy = {"on_policy": 1.0, "max_new_tokens": 3, "divergence": "jsd"}
+    teachers = {"on_policy": 1e-12, "max_new_tokens": 3, "divergence": "jsd"}
+    continuation = continuation_positions(batch["attention_mask"], prompts["prompt_length"])
+    with torch.no_grad():
+        ce = masked_next_token_cross_entropy(student.net(batch["input_ids"], batch["attention_mask"]),
+                                             batch["input_ids"], batch["attention_mask"], continuation)
+    assert _token_loss(causal, {**teachers, "ce_weight": 0.5}, prompts)[0] == pytest.approx(
+        _token_loss(causal, teachers, prompts)[0] + 0.5 * float(ce), rel=1e-5)
+    # a batch of the student's own samples (on_policy 0.99: the seeded coin's first draw, 0.84, samples): the
+    # samples are no target, the loss is the divergence alone
+    on_policy = {"on_policy": 0.99, "max_new_tokens": 3, "divergence": "jsd"}
     sampled, _ = _token_loss(causal, on_policy, prompts, seed=7)
     assert _token_loss(causal, {**on_policy, "ce_weight": 0.5}, prompts, seed=7)[0] == pytest.approx(sampled)
 
@@ -382,10 +394,33 @@ def test_off_policy_token_kd_learns_along_the_curated_answers_and_not_the_prompt
         assert seen["targets"]["topk_ids"].shape[1] > outputs["train"]["topk_ids"].shape[1]
 
 
-def test_ce_weight_with_a_method_that_is_cross_entropy_alone_is_refused(causal):
+@pytest.mark.parametrize(("spec", "message"), [
+    ({"method": "sequence"}, "ce_weight adds cross-entropy .* method sequence is cross-entropy alone"),
+    ({"live": True, "on_policy": 1.0}, "on_policy: 1 trains on the student's own samples alone"),
+])
+def test_ce_weight_where_no_teacher_token_would_take_it_is_refused(causal, spec, message):
     ctx, data = causal
-    with pytest.raises(ConfigError, match="ce_weight adds cross-entropy .* method sequence is cross-entropy alone"):
-        TokenKDTrainer({}, ctx).train({"init": "config", "method": "sequence", "ce_weight": 1.0}, data, {}, ctx)
+    with pytest.raises(ConfigError, match=message):
+        TokenKDTrainer({}, ctx).train({"init": "config", "ce_weight": 1.0, **spec}, data, {}, ctx)
+
+
+def test_answers_reach_token_kd_in_a_worker_without_the_artifact_store_and_not_through_a_chat_teacher(causal):
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    from stillroom.labels import label_outputs
+    from stillroom.plugins.trainers.tokens import continued
+
+    ctx, data = causal
+    data.train.answers = [text[::-1] for text in data.train.texts]
+    sequences = [continued(t, a) for t, a in zip(data.train.texts, data.train.answers, strict=True)]
+    worker = replace(ctx, artifacts=None)  # a Ray or torchrun training worker: the teacher is asked, uncached
+    answered, outputs = TokenKDTrainer._with_answers({}, data, {}, worker)
+    assert answered.train.texts == sequences and answered.train.answers is None
+    expected = label_outputs(ctx.teacher, sequences, ctx.artifacts).outputs
+    assert np.array_equal(outputs["train"]["topk_ids"], expected["topk_ids"])
+    chat = replace(ctx, teacher=SimpleNamespace(api="chat"))  # its rows are already prompt + its own answer
+    assert TokenKDTrainer._with_answers({}, data, {"train": "rows"}, chat) == (data, {"train": "rows"})
 
 
 def test_on_policy_needs_a_live_teacher(causal):

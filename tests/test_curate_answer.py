@@ -275,3 +275,48 @@ def test_the_benchmarks_arms_train_on_answers_curated_as_the_curate_stage_makes_
     assert len(student.history) == 1
     _, token_kd = bench.arm_training("token-kd", common, prompts, answers, sequences)
     assert token_kd.train.texts == sequences["train"]
+
+
+def test_a_token_kd_pipeline_with_answers_learns_along_them_and_its_labels_baseline_drops_ce_weight(
+        workspace, teacher_dir, monkeypatch):
+    """curate.answer with off-policy token KD, ce_weight and a labelled source: the student learns the teacher's
+    top-k along each prompt and its curated answer (not the label stage's prompt-only rows), and the labels-only
+    baseline, which copies the student's spec, trains without the teacher-signal option it would refuse."""
+    from stillroom.config import parse_spec
+    from stillroom.pipeline import run_pipeline
+    from stillroom.plugins.trainers import tokens
+    from stillroom.run.datasets import load_dataset
+
+    source = workspace.root / "queries.jsonl"
+    texts = sorted(set(tm.toy_split(60, 5)[0]))
+    source.write_text("".join(json.dumps({"text": t, "label": "card" if "card" in t else "other"}) + "\n"
+                              for t in texts))
+    trained = []
+    real = tokens.TokenKDTrainer.train
+
+    def spy(self, student_spec, data, teacher_outputs, ctx):
+        trained.append((student_spec.get("method", "kd"), student_spec.get("ce_weight"), list(data.train.texts)))
+        return real(self, student_spec, data, teacher_outputs, ctx)
+
+    seen = []
+    with_answers = tokens.TokenKDTrainer._with_answers
+    monkeypatch.setattr(tokens.TokenKDTrainer, "train", spy)
+    monkeypatch.setattr(tokens.TokenKDTrainer, "_with_answers", staticmethod(
+        lambda *a: seen.append(with_answers(*a)) or seen[-1]))
+    spec = parse_spec({
+        "name": "answers", "source": {"type": "jsonl", "path": str(source), "classification": "public"},
+        "teacher": {"type": "hf", "path": str(teacher_dir), "task": "causal-lm", "max_length": 64},
+        "scrub": {"type": "presidio", "workers": 1}, "data": {"label_field": "label"},
+        "curate": {"answer": {"max_new_tokens": 8}},
+        "student": {"layers": 1, "epochs": 1, "batch_size": 16, "ce_weight": 1.0},
+        "evaluators": [], "exporters": [],
+    })
+    result = run_pipeline(workspace, spec, initiator="op", progress=False)
+    dataset = load_dataset(workspace.artifacts, result.artifacts["dataset"])
+    assert [(method, weight) for method, weight, _ in trained] == [("kd", 1.0), ("labels", None)]
+    student_data, student_outputs = seen[0]
+    sequences = [tokens.continued(t, a) for t, a in zip(dataset.train.texts, dataset.train.answers, strict=True)]
+    assert student_data.train.texts == sequences != dataset.train.texts
+    assert student_outputs["train"]["topk_ids"].shape[1] > 0 and len(student_outputs["train"]["topk_ids"]) == \
+        len(sequences)
+    assert result.artifacts.get("baseline")

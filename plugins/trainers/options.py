@@ -91,6 +91,9 @@ def parse_options(spec: Mapping[str, Any], *, seed: int, device: str, allowed: s
     if options.ce_weight and options.method != "kd":
         raise ConfigError(f"student.ce_weight adds cross-entropy to token-level KD's divergence, and method "
                           f"{options.method} is cross-entropy alone: drop ce_weight or use method: kd")
+    if options.ce_weight and options.on_policy == 1:
+        raise ConfigError("student.ce_weight adds cross-entropy on the teacher's tokens, and on_policy: 1 trains on "
+                          "the student's own samples alone: lower on_policy or drop ce_weight")
     if options.parallel not in ("ddp", "fsdp"):
         raise ConfigError(f"student.parallel must be ddp or fsdp, got {options.parallel!r}")
     if options.parallel == "fsdp" and options.on_policy:

@@ -93,15 +93,20 @@ class TokenKDTrainer(StudentTrainer):
         """Off-policy token KD learns the teacher's distributions along sequences; with ``curate.answer`` those
         are each prompt followed by the teacher's curated answer, so the training split becomes those sequences,
         and their top-k comes from the teacher here, cached like the label stage's, which scored the prompts
-        alone. (On-policy KD and sequence KD read the answers themselves.)"""
+        alone; a training worker without the artifact store asks the teacher uncached. (On-policy KD and
+        sequence KD read the answers themselves; a chat-API teacher's rows are already the templated prompt
+        and its answer, and a prompt + answer sent to it would read as a new question, so they stay.)"""
         from dataclasses import replace
 
-        if data.train.answers is None or student_spec.get("method", "kd") != "kd" or student_spec.get("on_policy"):
+        if data.train.answers is None or student_spec.get("method", "kd") != "kd" or student_spec.get("on_policy") \
+                or getattr(ctx.teacher, "api", None) == "chat":
             return data, teacher_outputs
         texts = [continued(text, answer) for text, answer in zip(data.train.texts, data.train.answers, strict=True)]
         data = replace(data, train=replace(data.train, texts=texts, answers=None))
         if student_spec.get("live"):
             return data, teacher_outputs
+        if ctx.artifacts is None:
+            return data, {**teacher_outputs, "train": ctx.teacher.predict(texts)}
         from stillroom.labels import label_outputs
 
         return data, {**teacher_outputs, "train": label_outputs(ctx.teacher, texts, ctx.artifacts).outputs}

@@ -17,6 +17,9 @@ from stillroom.run.students import store_student
 from stillroom.run.training import StudentJob
 from stillroom.sizing import DEFAULT_BATCH, schedule_for
 
+# student options that shape the teacher's signal, which labels alone (the baseline) refuse rather than ignore
+TEACHER_SIGNAL = ("on_policy", "ce_weight")
+
 
 def train(run) -> dict[str, Any]:
     spec, plugins = run.spec, run.plugins
@@ -41,7 +44,8 @@ def train(run) -> dict[str, Any]:
     skipped = _no_baseline_because(spec, run.dataset, trainer)
     if skipped is None:
         # the student's own spec, so the same start (layers and head, ``build``); only the teacher's signal differs
-        baseline_spec = {**{k: v for k, v in student_spec.items() if k != "search"}, "method": "labels"}
+        baseline_spec = {**{k: v for k, v in student_spec.items() if k not in ("search", *TEACHER_SIGNAL)},
+                         "method": "labels"}
         # never the teacher-labelled transfer set: the baseline shows what labels alone give
         dataset = run.artifacts.get("baseline_dataset", run.artifacts["dataset"])
         run.artifacts["baseline"] = run.executor.train(_work(run, trainer, baseline_spec, "baseline", dataset))
