@@ -300,8 +300,8 @@ def arm_training(arm: str, common: dict, prompts: dict, answers: dict, sequences
     spec = {**common, **ARMS[arm]}
     if arm == "sequence-kd":
         spec.pop("max_new_tokens")
-    on_sequences = arm in ("token-kd", "token-kd-ce")
-    train = Split(sequences["train"]) if on_sequences else Split(prompts["train"], answers=answers["train"])
+    off_policy_kd = spec["method"] == "kd" and not spec.get("on_policy")
+    train = Split(sequences["train"]) if off_policy_kd else Split(prompts["train"], answers=answers["train"])
     return spec, Dataset(train, Split(sequences["validation"]), Split(prompts["test"]))
 
 

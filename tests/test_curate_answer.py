@@ -295,7 +295,7 @@ def test_a_token_kd_pipeline_with_answers_learns_along_them_and_its_labels_basel
     real = tokens.TokenKDTrainer.train
 
     def spy(self, student_spec, data, teacher_outputs, ctx):
-        trained.append((student_spec.get("method", "kd"), student_spec.get("ce_weight"), list(data.train.texts)))
+        trained.append((student_spec.get("method", "kd"), student_spec.get("ce_weight")))
         return real(self, student_spec, data, teacher_outputs, ctx)
 
     seen = []
@@ -313,7 +313,7 @@ def test_a_token_kd_pipeline_with_answers_learns_along_them_and_its_labels_basel
     })
     result = run_pipeline(workspace, spec, initiator="op", progress=False)
     dataset = load_dataset(workspace.artifacts, result.artifacts["dataset"])
-    assert [(method, weight) for method, weight, _ in trained] == [("kd", 1.0), ("labels", None)]
+    assert trained == [("kd", 1.0), ("labels", None)]
     student_data, student_outputs = seen[0]
     sequences = [tokens.continued(t, a) for t, a in zip(dataset.train.texts, dataset.train.answers, strict=True)]
     assert student_data.train.texts == sequences != dataset.train.texts
