@@ -1,11 +1,11 @@
 """Causal-LM distillation benchmark: SmolLM2-135M-Instruct answering customer queries, distilled into a pruned copy.
 
     python benchmarks/causal_lm.py --prompts ../shared/data/banking77/train.csv [--quick] [--device cpu|cuda]
-        [--seeds N] [--workdir DIR]
+        [--seeds N] [--workdir DIR] [--split-seed N] [--prompt-loss]
 
 Prints one JSON object. ``--prompts`` is a CSV or JSONL file with a ``text``
 column (Banking77 queries work). The texts are de-duplicated and shuffled with
-a fixed seed; the first ``test`` of them are the held-out prompts, the next
+a fixed seed (``--split-seed``, 0 by default); the first ``test`` of them are the held-out prompts, the next
 ``validation`` choose layers and epochs, the rest (up to ``train``) are
 distilled on. Each prompt is put in the teacher's chat template behind a
 support-assistant system prompt, and the teacher (the ``hf`` teacher with
@@ -25,15 +25,18 @@ the training sequences (:mod:`stillroom.plugins.trainers.width`), initialised
 from the teacher; every arm starts from that same pruned student and trains it
 with the ``token-kd`` trainer a pipeline runs:
 
-- ``sequence-kd``: cross-entropy on the prompts followed by the teacher's curated answers (Kim & Rush 2016, SFT
+- ``sequence-kd``: cross-entropy on the teacher's curated answers, each after its prompt (Kim & Rush 2016, SFT
   on teacher outputs);
 - ``token-kd``: forward KL to the teacher's top-k next-token log-probs, with the
-  tail bin, at every position of the same prompt + answer sequences;
-- ``token-kd-ce``: the same forward KL plus cross-entropy on the sequences' own tokens (``ce_weight: 1``; the
-  classic mix of soft and hard targets, the hard ones here being the prompt and the teacher's answer);
+  tail bin, along the same answers;
+- ``token-kd-ce``: the same forward KL plus cross-entropy on the answers' own tokens (``ce_weight: 1``; the
+  classic mix of soft and hard targets, the hard ones here being the teacher's answer);
 - ``on-policy`` (GKD): generalised JSD (β = 0.5) against the live teacher on the
   answer tokens, half the batches the student's own sampled answers to the
   training prompts, half the teacher's.
+
+Every arm's loss reads the answer's positions alone, the trainer's default; ``--prompt-loss`` sets
+``prompt_loss: true`` on every arm, so the loss reads the prompt's positions too.
 
 ``--arms`` picks some of them (all by default). Each arm is scored by the
 ``causal`` evaluator on the held-out prompts: teacher-forced token KL and
@@ -98,6 +101,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--test", type=int, help="held-out test prompts, and as many for validation (default: 64, "
                         "or 6 with --quick)")
     parser.add_argument("--epochs", type=int, help="epochs per arm (default: 3, or 1 with --quick)")
+    parser.add_argument("--split-seed", type=int, default=0, help="seed of the shuffle the test, validation and "
+                        "training prompts are split by (default: 0)")
+    parser.add_argument("--prompt-loss", action="store_true", help="every arm's loss reads the prompt's positions "
+                        "too, not the answer's alone (prompt_loss: true)")
     args = parser.parse_args(argv)
     for flag in ("seeds", "train", "test", "epochs"):
         if getattr(args, flag) is not None and getattr(args, flag) < 1:
@@ -154,7 +161,7 @@ def run(args: argparse.Namespace, texts: list[str], root: Path) -> dict:
 
     settings = chosen_settings(args)
     seeds = list(range(args.seeds or settings["seeds"]))
-    random.Random(0).shuffle(texts)
+    random.Random(args.split_seed).shuffle(texts)
     test = texts[: settings["test"]]
     validation = texts[settings["test"] : settings["test"] + settings["validation"]]
     train = texts[settings["test"] + settings["validation"] :][: settings["train"]]
@@ -181,7 +188,11 @@ def run(args: argparse.Namespace, texts: list[str], root: Path) -> dict:
                "validation": generations(teacher, prompts["validation"], settings["max_new_tokens"], ctx.artifacts)}
     sequences = {split: [continued(p, a) for p, a in zip(prompts[split], answers[split], strict=True)]
                  for split in ("train", "validation")}
-    cached = {split: label_outputs(teacher, sequences[split], ctx.artifacts).outputs for split in sequences}
+    # what a pipeline's label stage gives the trainer: the prompts' top-k (the trainer takes the prompt + answer
+    # sequences' itself, here from this cache; the validation ones choose each arm's epoch)
+    cached = {split: label_outputs(teacher, prompts[split], ctx.artifacts).outputs for split in sequences}
+    for split in sequences:
+        label_outputs(teacher, sequences[split], ctx.artifacts)
     teacher_seconds = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -216,12 +227,12 @@ def run(args: argparse.Namespace, texts: list[str], root: Path) -> dict:
     common = {"init": "checkpoint", "checkpoint": str(initial), "epochs": settings["epochs"], "lr": 1e-4,
               "batch_size": settings["batch_size"],
               "max_length": 160,
-              "max_new_tokens": settings["max_new_tokens"], "device": args.device}
+              "max_new_tokens": settings["max_new_tokens"], "device": args.device, "prompt_loss": args.prompt_loss}
     for arm in args.arms:
         runs = []
         for seed in seeds:
             started = time.perf_counter()
-            spec, data = arm_training(arm, common, prompts, answers, sequences)
+            spec, data = arm_training(arm, common, prompts, answers)
             progress(f"training {arm}, seed {seed}")
             torch.manual_seed(seed)
             student = TokenKDTrainer({}, ctx).train({**spec, "seed": seed}, data, cached, ctx)
@@ -238,7 +249,7 @@ def run(args: argparse.Namespace, texts: list[str], root: Path) -> dict:
         "mode": "quick" if args.quick else "full",
         "device": args.device,
         "data": {"prompts": str(args.prompts), "distinct": len(texts), "train": len(train),
-                 "validation": len(validation), "test": len(test), "split_seed": 0,
+                 "validation": len(validation), "test": len(test), "split_seed": args.split_seed,
                  "curation": curated.result.counts()},
         "teacher": {"model": "SmolLM2-135M-Instruct (Q4_1 GGUF, dequantised)", "fingerprint": teacher.fingerprint(),
                     "layers": teacher.model.config.num_hidden_layers,
@@ -251,7 +262,7 @@ def run(args: argparse.Namespace, texts: list[str], root: Path) -> dict:
                                   f"on {width['texts']} training sequences",
                                   "activation_kept_share": [round(x, 4) for x in width["importance_kept_share"]]}},
         "settings": {**settings, "seeds": seeds, "arms": args.arms, "system_prompt": SYSTEM, "lr": common["lr"],
-                     "batch_size": common["batch_size"]},
+                     "batch_size": common["batch_size"], "prompt_loss": args.prompt_loss},
         "arms": result_arms,
         "speed": speed,
         "comparison": _comparison(result_arms, speed),
@@ -290,19 +301,21 @@ def curated_answers(teacher, train: list[str], held_out: list[str], prompt: Call
     return Curated([r["text"] for r in result.records], result.answers, result)
 
 
-def arm_training(arm: str, common: dict, prompts: dict, answers: dict, sequences: dict):
-    """What ``arm`` trains with: the student spec and its data. Token KD reads the prompt + answer sequences (their
-    cached top-k); sequence KD and on-policy the prompts with the curated answers, which the trainer continues
-    them with (sequence KD: all of them; on-policy: its teacher half); the answers' length is curation's, so
-    sequence KD takes no ``max_new_tokens`` (on-policy's is the length of the student's own samples)."""
+def arm_training(arm: str, common: dict, prompts: dict, answers: dict):
+    """What ``arm`` trains with: the student spec and its data, the training and validation prompts with the
+    teacher's answers, as a pipeline with ``curate.answer`` gives them to the trainer, which continues each
+    prompt with its answer (token KD, sequence KD, on-policy's teacher half; the validation answers choose the
+    epoch); the answers' length is curation's, so sequence KD takes no ``max_new_tokens`` (on-policy's is the
+    length of the student's own samples)."""
     from stillroom.components import Dataset, Split
 
     spec = {**common, **ARMS[arm]}
     if arm == "sequence-kd":
         spec.pop("max_new_tokens")
-    off_policy_kd = spec["method"] == "kd" and not spec.get("on_policy")
-    train = Split(sequences["train"]) if off_policy_kd else Split(prompts["train"], answers=answers["train"])
-    return spec, Dataset(train, Split(sequences["validation"]), Split(prompts["test"]))
+    if not spec["prompt_loss"]:
+        spec.pop("prompt_loss")  # the default, and a spec would not name it
+    return spec, Dataset(*(Split(prompts[split], answers=answers[split]) for split in ("train", "validation")),
+                         Split(prompts["test"]))
 
 
 def scrubber(ctx):

@@ -53,10 +53,12 @@ def topk_outputs(
 
 
 def mean_log_likelihood(
-    logits_fn: LogitsFn, tokenizer, texts: list[str], *, max_length: int, batch_size: int, device: torch.device
+    logits_fn: LogitsFn, tokenizer, texts: list[str], *, max_length: int, batch_size: int, device: torch.device,
+    starts: list[int] | None = None,
 ) -> float | None:
     """Mean log-probability of each real token of ``texts`` given the tokens before it (minus the log of
-    perplexity); None when no text is long enough to predict a token of."""
+    perplexity), or with ``starts`` of each text's tokens from its ``starts`` entry on (an answer after its
+    prompt); None when there is no such token to predict."""
     from stillroom.plugins.trainers.losses import next_token_cross_entropy
 
     total, count = 0.0, 0
@@ -64,7 +66,12 @@ def mean_log_likelihood(
         encoded = tokenizer(texts[start : start + batch_size], padding=True, truncation=True, max_length=max_length,
                             return_tensors="pt")
         ids, mask = encoded["input_ids"].to(device), encoded["attention_mask"].to(device)
+        counted = mask[:, 1:]
+        if starts is not None:  # token t counts from the row's first real token (either padding side) + its start
+            first = mask.argmax(dim=1) + torch.as_tensor(starts[start : start + batch_size], device=device)
+            counted = counted * (torch.arange(1, ids.shape[1], device=device)[None, :] >= first[:, None])
         with torch.no_grad():
-            total += float(next_token_cross_entropy(logits_fn(ids, mask), ids, mask, "sum"))
-        count += int(mask[:, 1:].sum())
+            per_token = next_token_cross_entropy(logits_fn(ids, mask), ids, mask, "none").view(counted.shape)
+        total += float((per_token * counted).sum())
+        count += int(counted.sum())
     return -total / count if count else None

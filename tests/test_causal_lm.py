@@ -677,3 +677,149 @@ def test_the_benchmark_reports_one_interleaved_speed_ratio_beside_each_arms_own(
     comparison = bench._comparison(arms, speed)
     assert comparison["student_over_teacher_tokens_per_s"] == {"token-kd": 2.0}  # each arm's own, as before
     assert comparison["student_over_teacher_tokens_per_s_interleaved"] == speed["student_over_teacher"]
+
+
+def test_an_answer_starts_after_the_prompt_tokens_the_whole_sequence_begins_with():
+    from stillroom.plugins.trainers.tokens import prompt_lengths
+
+    # the second prompt's last token merged with the answer's first when split together: the answer starts there
+    assert prompt_lengths([[1, 2, 3], [1, 2, 3], [4]], [[1, 2, 3, 7, 8], [1, 2, 9, 8], [4]]) == [3, 2, 1]
+
+
+class _Captured(Exception):
+    pass
+
+
+class _Watched(torch.nn.Module):
+    """The student as the loss calls it, keeping the logits of its last call so their gradient can be read."""
+
+    def __init__(self, net):
+        super().__init__()
+        self.net, self.backbone, self.logits = net, net.backbone, None
+
+    def forward(self, ids, mask):
+        self.logits = self.net(ids, mask)
+        self.logits.retain_grad()
+        return self.logits
+
+
+@pytest.mark.parametrize("spec", [{}, {"ce_weight": 1.0}, {"live": True}, {"method": "sequence"},
+                                  {"live": True, "on_policy": 1.0, "max_new_tokens": 4},
+                                  {"live": True, "on_policy": 0.0001, "max_new_tokens": 4}],
+                         ids=["cached-kd", "cached-kd-ce", "live-kd", "sequence", "on-policy-sampled",
+                              "on-policy-teacher"])
+@pytest.mark.parametrize("prompt_loss", [False, True])
+def test_every_causal_method_learns_the_answer_alone_unless_prompt_loss(causal, monkeypatch, spec, prompt_loss):
+    """The loss's gradient reaches no prompt position (position t predicts token t + 1, so the first answer token
+    is predicted at prompt_length - 1) and reaches the answer's; with prompt_loss: true it reaches both. A
+    divergence on the teacher's tokens also reads the answer's last position, where the teacher says the answer
+    ends; cross-entropy has no token there, and after a sample of the student's there is nothing to learn."""
+    from stillroom.labels import label_outputs
+    from stillroom.plugins.trainers import loop
+
+    ctx, data = causal
+    data.train.answers = [text[::-1] for text in data.train.texts]
+    outputs = {s: label_outputs(ctx.teacher, getattr(data, s).texts, ctx.artifacts).outputs
+               for s in ("train", "validation")}
+
+    def captured(net, examples, loss_fn, **_):
+        raise _Captured(net, examples, loss_fn)
+
+    monkeypatch.setattr(loop, "fit", captured)
+    student_spec = {"init": "config", "config": {"num_hidden_layers": 1}, "epochs": 1, "prompt_loss": prompt_loss,
+                    **spec}
+    with pytest.raises(_Captured) as caught:
+        TokenKDTrainer({}, ctx).train(student_spec, data, outputs, ctx)
+    net, examples, loss_fn = caught.value.args
+    batch = examples.batch(list(range(8)), torch.device("cpu"))
+    watched = _Watched(net)
+    loss_fn(watched, batch).backward()
+    reached = watched.logits.grad.abs().sum(-1) > 0
+    starts = batch["prompt_length"]
+    assert (starts > 1).all()
+    ends = batch["attention_mask"].sum(1) - 1  # each teacher row's last real position
+    learns_the_end = spec.get("method") != "sequence" and spec.get("on_policy") != 1.0
+    for row, start, end in zip(reached, starts.tolist(), ends.tolist(), strict=True):
+        assert row[start - 1 : start + 1].all()  # the answer's first tokens are learned
+        assert row[: start - 1].any() == prompt_loss  # the prompt's only with prompt_loss
+        if learns_the_end:
+            assert row[end] and not row[end + 1 :].any()
+
+
+@pytest.mark.parametrize(("spec", "answers", "message"), [
+    ({"method": "labels"}, True, "method: labels learns the texts alone"),
+    ({}, False, "these training texts have no answers"),
+])
+def test_prompt_loss_where_it_would_change_nothing_is_refused(causal, spec, answers, message):
+    ctx, data = causal
+    if answers:
+        data.train.answers = list(data.train.texts)
+    with pytest.raises(ConfigError, match=message):
+        TokenKDTrainer({}, ctx).train({"init": "config", "prompt_loss": True, **spec}, data, {}, ctx)
+
+
+@pytest.mark.parametrize("prompt_loss", [False, True])
+def test_token_kd_chooses_its_epoch_on_the_validation_answers_as_its_loss_reads_them(causal, prompt_loss):
+    """With validation answers (curate.answer's), agreement is taken along each validation prompt and its answer,
+    on the answer's positions alone unless prompt_loss: what the teacher says at a prompt position then moves
+    nothing."""
+    from dataclasses import replace
+
+    from stillroom.labels import label_outputs
+    from stillroom.plugins.trainers.options import parse_options
+
+    ctx, data = causal
+    data.train.answers = [text[::-1] for text in data.train.texts]
+    data.validation.answers = [text[::-1] for text in data.validation.texts]
+    outputs = {s: label_outputs(ctx.teacher, getattr(data, s).texts, ctx.artifacts).outputs
+               for s in ("train", "validation")}
+    spec = {"init": "config", "config": {"num_hidden_layers": 1}, "epochs": 1, "prompt_loss": prompt_loss}
+    trainer = TokenKDTrainer({}, ctx)
+    student = trainer.train(spec, data, outputs, ctx)
+    answered, along = TokenKDTrainer._with_answers(spec, data, outputs, ctx)
+    validation = along["validation"]
+    assert validation["input_ids"].shape[1] > outputs["validation"]["input_ids"].shape[1]  # prompt + answer
+    options = parse_options(spec, seed=0, device="cpu", allowed=trainer.option_keys)
+    score = trainer.score(student, answered, along, options)
+    assert student.kept["val_score"] == pytest.approx(score.value)
+    positions = np.arange(validation["topk_ids"].shape[1])[None, :]
+    starts = validation["prompt_length"][:, None]
+
+    def unreadable(where):  # the teacher's top-1 replaced by an id no student ever picks
+        topk = validation["topk_ids"].copy()
+        topk[where] = -1
+        return trainer.score(student, answered, {**along, "validation": {**validation, "topk_ids": topk}}, options)
+
+    assert (unreadable(positions < starts - 1).value < score.value) == prompt_loss
+    assert unreadable(positions == starts - 1).value < score.value  # the answer's first token is read
+
+
+def test_the_likelihood_of_answers_after_their_prompts_is_the_same_on_either_padding_side(causal):
+    from stillroom.plugins.topk import mean_log_likelihood
+
+    ctx, data = causal
+    model, tokenizer = ctx.teacher.model, ctx.teacher.tokenizer
+    texts = list(data.validation.texts)
+    starts = [2, 3, 1, 4, 2, 3, 1, 2, 5, 2, 3, 1]
+
+    def logits(ids, mask):
+        return model(input_ids=ids, attention_mask=mask).logits
+
+    def measured(side: str, starts, texts=texts):
+        before = tokenizer.padding_side
+        tokenizer.padding_side = side
+        try:
+            return mean_log_likelihood(logits, tokenizer, texts, max_length=64, batch_size=5, device="cpu",
+                                       starts=starts)
+        finally:
+            tokenizer.padding_side = before
+
+    whole = measured("right", None)
+    assert measured("right", [0] * len(texts)) == pytest.approx(whole)
+    assert measured("right", starts) == pytest.approx(measured("left", starts), rel=1e-4) != pytest.approx(whole)
+    assert measured("right", [128] * len(texts)) is None  # no answer token anywhere
+    # from the last token on: that token's log-probability after all the others, alone
+    ids = tokenizer(texts[0], return_tensors="pt")["input_ids"]
+    with torch.no_grad():
+        last = torch.log_softmax(model(input_ids=ids).logits[0, -2].float(), -1)[ids[0, -1]]
+    assert measured("left", [ids.shape[1] - 1], texts[:1]) == pytest.approx(float(last), rel=1e-5)

@@ -73,10 +73,13 @@ def test_answers_are_scrubbed_filtered_on_log_prob_counted_in_the_funnel_and_cac
     made = workspace.artifacts.read_json(first.artifacts["answers"])
     dataset = load_dataset(workspace.artifacts, first.artifacts["dataset"])
     prompts = calls[0]
+    # the validation prompts are answered too, once, never filtered: a trainer chooses its epoch on them
+    assert calls == [prompts, len(dataset.validation)] and len(dataset.validation.answers) == len(dataset.validation)
+    assert first.artifacts["validation_answers"] != first.artifacts["answers"]
     assert len(made["answers"]) == len(made["mean_logprob"]) == prompts > len(dataset.train.texts) * 0.5
     # the teacher wrote the address from its weights; the scrubber replaced it before the artifact was written
     assert sum("<EMAIL_ADDRESS>" in a for a in made["answers"]) >= 1 and made["scrub"]["counts"]
-    assert not any(EMAIL in a or "@" in a for a in made["answers"] + dataset.train.answers)
+    assert not any(EMAIL in a or "@" in a for a in made["answers"] + dataset.train.answers + dataset.validation.answers)
     assert all(m <= 0 for m in made["mean_logprob"])
     # the sequence-KD arm trained on the curated answers: nothing was generated at train time
     teacher = HFTeacher({"path": str(teacher_dir), "task": "causal-lm", "max_length": 64}, tm.context(workspace.root))
@@ -88,7 +91,7 @@ def test_answers_are_scrubbed_filtered_on_log_prob_counted_in_the_funnel_and_cac
     floor = statistics.median(made["mean_logprob"])
     second = run_pipeline(workspace, _spec(source, teacher_dir, {"max_new_tokens": 32, "min_logprob": floor}),
                           initiator="op", progress=False)
-    assert calls == [prompts] and second.artifacts["answers"] == first.artifacts["answers"]
+    assert calls == [prompts, len(dataset.validation)] and second.artifacts["answers"] == first.artifacts["answers"]
     funnel = workspace.artifacts.read_json(second.artifacts["curation_funnel"])
     step = next(s for s in funnel["funnel"] if s["step"] == "answer")
     below = sum(m < floor for k, m in enumerate(made["mean_logprob"])
@@ -260,28 +263,29 @@ def test_the_benchmarks_arms_train_on_answers_curated_as_the_curate_stage_makes_
     assert not any(re.search(r"\S+@\S+\.\w", a) for a in curated.answers)
 
     prompts = {"train": [f"Q: {t}\nA:" for t in curated.kept], "validation": held_out[:3], "test": held_out[3:]}
-    answers = {"train": curated.answers}
-    sequences = {"train": [p + a for p, a in zip(prompts["train"], curated.answers, strict=True)],
-                 "validation": held_out[:3]}
+    answers = {"train": curated.answers, "validation": ["an answer"] * 3}
     common = {"init": "checkpoint", "checkpoint": str(teacher_dir), "epochs": 1, "lr": 1e-4, "batch_size": 16,
-              "max_length": 64, "max_new_tokens": 8, "device": "cpu"}
-    for arm in ("sequence-kd", "on-policy"):
-        _, data = bench.arm_training(arm, common, prompts, answers, sequences)
+              "max_length": 64, "max_new_tokens": 8, "device": "cpu", "prompt_loss": False}
+    for arm in bench.ARMS:  # each prompt with its answer, as a pipeline with curate.answer gives them
+        spec, data = bench.arm_training(arm, common, prompts, answers)
         assert data.train.texts == prompts["train"] and data.train.answers == curated.answers
-    spec, data = bench.arm_training("sequence-kd", common, prompts, answers, sequences)
+        assert data.validation.texts == prompts["validation"] and data.validation.answers == answers["validation"]
+        assert "prompt_loss" not in spec
+    assert bench.arm_training("token-kd", {**common, "prompt_loss": True}, prompts, answers)[0][
+        "prompt_loss"] is True
+    spec, data = bench.arm_training("sequence-kd", common, prompts, answers)
     # nothing is generated at train time: the arm trains on the curated answers or not at all
     monkeypatch.setattr(tokens, "generations", lambda *a, **k: pytest.fail("the arm generated its own answers"))
     student = tokens.TokenKDTrainer({}, ctx).train(spec, data, {}, ctx)
     assert len(student.history) == 1
-    _, token_kd = bench.arm_training("token-kd", common, prompts, answers, sequences)
-    assert token_kd.train.texts == sequences["train"]
 
 
-def test_a_token_kd_pipeline_with_answers_learns_along_them_and_its_labels_baseline_drops_ce_weight(
+def test_a_token_kd_pipeline_with_answers_learns_along_them_and_its_labels_baseline_drops_the_teacher_options(
         workspace, teacher_dir, monkeypatch):
     """curate.answer with off-policy token KD, ce_weight and a labelled source: the student learns the teacher's
-    top-k along each prompt and its curated answer (not the label stage's prompt-only rows), and the labels-only
-    baseline, which copies the student's spec, trains without the teacher-signal option it would refuse."""
+    top-k along each prompt and its curated answer (not the label stage's prompt-only rows), knowing where each
+    answer starts, and the labels-only baseline, which copies the student's spec, trains without the
+    teacher-signal options it would refuse (ce_weight, prompt_loss)."""
     from stillroom.config import parse_spec
     from stillroom.pipeline import run_pipeline
     from stillroom.plugins.trainers import tokens
@@ -295,7 +299,8 @@ def test_a_token_kd_pipeline_with_answers_learns_along_them_and_its_labels_basel
     real = tokens.TokenKDTrainer.train
 
     def spy(self, student_spec, data, teacher_outputs, ctx):
-        trained.append((student_spec.get("method", "kd"), student_spec.get("ce_weight")))
+        trained.append((student_spec.get("method", "kd"), student_spec.get("ce_weight"),
+                        student_spec.get("prompt_loss")))
         return real(self, student_spec, data, teacher_outputs, ctx)
 
     seen = []
@@ -308,15 +313,18 @@ def test_a_token_kd_pipeline_with_answers_learns_along_them_and_its_labels_basel
         "teacher": {"type": "hf", "path": str(teacher_dir), "task": "causal-lm", "max_length": 64},
         "scrub": {"type": "presidio", "workers": 1}, "data": {"label_field": "label"},
         "curate": {"answer": {"max_new_tokens": 8}},
-        "student": {"layers": 1, "epochs": 1, "batch_size": 16, "ce_weight": 1.0},
+        "student": {"layers": 1, "epochs": 1, "batch_size": 16, "ce_weight": 1.0, "prompt_loss": True},
         "evaluators": [], "exporters": [],
     })
     result = run_pipeline(workspace, spec, initiator="op", progress=False)
     dataset = load_dataset(workspace.artifacts, result.artifacts["dataset"])
-    assert trained == [("kd", 1.0), ("labels", None)]
+    assert trained == [("kd", 1.0, True), ("labels", None, None)]
     student_data, student_outputs = seen[0]
     sequences = [tokens.continued(t, a) for t, a in zip(dataset.train.texts, dataset.train.answers, strict=True)]
     assert student_data.train.texts == sequences != dataset.train.texts
     assert student_outputs["train"]["topk_ids"].shape[1] > 0 and len(student_outputs["train"]["topk_ids"]) == \
         len(sequences)
+    # each answer starts after its prompt's tokens and before the row ends
+    starts, lengths = student_outputs["train"]["prompt_length"], student_outputs["train"]["attention_mask"].sum(1)
+    assert (starts > 0).all() and (starts < lengths).all()
     assert result.artifacts.get("baseline")

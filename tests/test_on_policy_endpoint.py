@@ -130,10 +130,15 @@ def test_an_on_policy_pipeline_with_an_endpoint_teacher_records_the_option(works
 def test_an_endpoint_without_prompt_log_probs_is_one_config_error(setup, endpoint, tmp_path):
     ctx, data, outputs = setup
     endpoint.faults.add("no-logprobs")
+    # the first it asks: its top-k along the validation prompts and its answers to them, which choose the epoch
     with pytest.raises(ConfigError, match=r"^the teacher endpoint http://127\.0\.0\.1:\d+/v1 returned no prompt "
-                                          r"log-probs for token-id row 0, .* \(vLLM does\)$") as raised:
+                                          r"log-probs for text 0, .* \(vLLM does\)$") as raised:
         tokens.TokenKDTrainer({}, ctx).train(spec(tmp_path, on_policy=0.5), data, outputs, ctx)
-    assert not any(text in str(raised.value) for text in data.train.texts)
+    assert not any(text in str(raised.value) for text in data.train.texts + data.validation.texts)
+    # and the student's samples, sent as token ids, the same
+    with pytest.raises(ConfigError, match=r"^the teacher endpoint http://127\.0\.0\.1:\d+/v1 returned no prompt "
+                                          r"log-probs for token-id row 0, .* \(vLLM does\)$"):
+        ctx.teacher.score_ids([outputs["train"]["input_ids"][0][:3].tolist()])
 
 
 def test_a_student_that_splits_the_prompts_otherwise_than_the_endpoint_is_refused(setup, endpoint, tmp_path):

@@ -644,13 +644,15 @@ def test_sequence_level_kd_learns_the_teachers_generations_generated_once(causal
     student = TokenKDTrainer({}, ctx).train(spec, data, {}, ctx)
     assert student.history[-1]["loss"] < student.history[0]["loss"]
     TokenKDTrainer({}, ctx).train({**spec, "epochs": 1}, data, {}, ctx)
-    assert calls == [60]
+    assert calls == [12, 60]  # the validation prompts' answers, which choose the epoch, then the training ones
 
 
 @pytest.mark.parametrize("method", ["labels", "sequence"])
 def test_a_causal_student_not_trained_on_teacher_log_probs_keeps_its_most_likely_epoch_on_validation(causal, method):
+    from dataclasses import replace
+
     from stillroom.plugins.trainers.options import TrainOptions
-    from stillroom.plugins.trainers.tokens import TokenKDTrainer, inverse_perplexity
+    from stillroom.plugins.trainers.tokens import TokenKDTrainer, generations, inverse_perplexity
 
     ctx, data = causal
     spec = {"init": "config", "config": {"num_hidden_layers": 1}, "method": method, "max_new_tokens": 4,
@@ -662,7 +664,11 @@ def test_a_causal_student_not_trained_on_teacher_log_probs_keeps_its_most_likely
     assert 0 < scores[0] < scores[-1] <= 1
     best = max(range(len(scores)), key=lambda i: (scores[i], i))
     assert student.kept == {"epoch": best + 1, "by": "inverse_perplexity", "val_score": scores[best]}
-    assert inverse_perplexity(student, data.validation.texts, TrainOptions()) == pytest.approx(scores[best], rel=1e-5)
+    # labels: the validation texts' likelihood; sequence KD: that of the teacher's answers to them, after them
+    validation = data.validation if method == "labels" else replace(
+        data.validation, answers=generations(ctx.teacher, list(data.validation.texts), 4, ctx.artifacts))
+    value = inverse_perplexity(student, validation, TrainOptions(), answers=method == "sequence")
+    assert value == pytest.approx(scores[best], rel=1e-5)
 
 
 def test_token_kd_against_a_live_teacher_needs_no_cached_outputs(causal):

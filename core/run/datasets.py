@@ -25,8 +25,9 @@ def split_records(records: list[dict], text_field: str, validation: float, test:
 
 
 def build_dataset(train: list[dict], validation: list[dict], test: list[dict], data,
-                  answers: list[str] | None = None) -> Dataset:
-    """The splits' texts, labels and slices; ``answers``, the teacher's curated answer to each training text."""
+                  answers: list[str] | None = None, validation_answers: list[str] | None = None) -> Dataset:
+    """The splits' texts, labels and slices; ``answers``, the teacher's curated answer to each training text, and
+    ``validation_answers`` its answer to each validation text."""
     label_names = None
     if data.label_field:
         label_names = sorted({str(r[data.label_field]) for r in train + validation + test})
@@ -40,8 +41,9 @@ def build_dataset(train: list[dict], validation: list[dict], test: list[dict], d
         )
 
     train_split = split(train)
-    train_split.answers = answers
-    return Dataset(train_split, split(validation), split(test), label_names)
+    validation_split = split(validation)
+    train_split.answers, validation_split.answers = answers, validation_answers
+    return Dataset(train_split, validation_split, split(test), label_names)
 
 
 def store_dataset(artifacts: ArtifactStore, dataset: Dataset) -> str:

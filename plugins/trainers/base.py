@@ -17,7 +17,7 @@ from stillroom.plugins.trainers.options import BUILD_KEYS, COMMON_KEYS, FSDP_ALO
 if TYPE_CHECKING:
     import torch
 
-    from stillroom.plugins.trainers.loop import Score
+    from stillroom.plugins.trainers.loop import Examples, Score
     from stillroom.plugins.trainers.student import HFStudent
 
 
@@ -46,7 +46,7 @@ class StudentTrainer(Trainer):
         # torch loads here, not at import: registering trainers must stay cheap for every command
         from stillroom.plugins.devices import pick_device
         from stillroom.plugins.trainers.build import build_student
-        from stillroom.plugins.trainers.loop import Examples, fit
+        from stillroom.plugins.trainers.loop import fit
         from stillroom.plugins.trainers.preflight import check_first_step
         from stillroom.plugins.trainers.vocab import prune_vocabulary
 
@@ -64,15 +64,11 @@ class StudentTrainer(Trainer):
             label_names=data.label_names or getattr(ctx.teacher, "labels", None),
             embedding_dim=self.embedding_dim(teacher_outputs, options),
             device=device,
-            calibration=list(data.train.texts),
+            calibration=self.calibration(data, options),
         )
         if options.prune_vocab:
             prune_vocabulary(student, list(data.train.texts) + list(data.validation.texts))
-        examples = Examples(
-            self.input_ids(student, data, teacher_outputs, options),
-            self.targets(data, teacher_outputs, options),
-            student.tokenizer.pad_token_id or 0,
-        )
+        examples = self.examples(student, data, teacher_outputs, options)
         loss_fn = self.loss_fn(options, student, ctx)
         check_first_step(student.net, loss_fn(student.net, examples.batch(list(range(min(8, len(examples)))), device)))
         state_dir = self._state_dir(options, student_spec, data, ctx)
@@ -106,6 +102,17 @@ class StudentTrainer(Trainer):
     ) -> None:
         if len(data.train) == 0:
             raise ConfigError("the training split is empty: there is nothing to distill on")
+
+    def calibration(self, data: Dataset, options: TrainOptions) -> list[str]:
+        """The texts width pruning measures activations on: the training texts the student will read."""
+        return list(data.train.texts)
+
+    def examples(self, student: HFStudent, data: Dataset, teacher_outputs, options: TrainOptions) -> Examples:
+        """The training split as the loop reads it: each text's token ids and the targets the loss reads."""
+        from stillroom.plugins.trainers.loop import Examples
+
+        return Examples(self.input_ids(student, data, teacher_outputs, options),
+                        self.targets(data, teacher_outputs, options), student.tokenizer.pad_token_id or 0)
 
     def input_ids(self, student: HFStudent, data: Dataset, teacher_outputs, options: TrainOptions) -> list[list[int]]:
         """Token ids of each training text, as the student reads them."""
@@ -153,6 +160,10 @@ class StudentTrainer(Trainer):
                     "labels": data.train.labels,
                     # the kept epoch is chosen on these: another validation split must not resume a finished run
                     "validation": {"texts": list(data.validation.texts), "labels": data.validation.labels},
+                    # the teacher's answers (curate.answer) are trained and chosen on; a key without them is the
+                    # one runs without answers always had
+                    **{f"{name}_answers": list(split.answers) for name, split in
+                       (("train", data.train), ("validation", data.validation)) if split.answers is not None},
                 }
             )
         )

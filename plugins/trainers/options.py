@@ -47,6 +47,7 @@ class TrainOptions:
     beta: float = 0.5  # the generalised JSD's mixture weight
     on_policy: float = 0.0  # token KD: share of batches on the student's own samples (GKD); 0 turns it off
     ce_weight: float = 0.0  # token KD: weight of cross-entropy on the sequence's own tokens, added to the divergence
+    prompt_loss: bool = False  # causal LM on prompt + answer: the loss reads the prompt's tokens too, not the answer's alone
 
     @property
     def checkpoint_path(self) -> Path | None:
@@ -94,6 +95,9 @@ def parse_options(spec: Mapping[str, Any], *, seed: int, device: str, allowed: s
     if options.ce_weight and options.on_policy == 1:
         raise ConfigError("student.ce_weight adds cross-entropy on the teacher's tokens, and on_policy: 1 trains on "
                           "the student's own samples alone: lower on_policy or drop ce_weight")
+    if options.prompt_loss and options.method == "labels":
+        raise ConfigError("student.prompt_loss has the loss read a prompt's tokens as well as its answer's, and "
+                          "method: labels learns the texts alone, with no answer: drop prompt_loss")
     if options.parallel not in ("ddp", "fsdp"):
         raise ConfigError(f"student.parallel must be ddp or fsdp, got {options.parallel!r}")
     if options.parallel == "fsdp" and options.on_policy:

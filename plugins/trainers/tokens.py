@@ -13,7 +13,7 @@ on a share λ of the batches the student samples its own continuation of each
 prompt and the teacher scores it, on the rest it learns on the teacher's
 greedy continuation (generated once and cached, or ``curate.answer``'s); the
 loss (``divergence``, usually ``jsd``) is taken on the continuation's tokens
-only. A local teacher (``live: true``) scores over its full vocabulary. An
+(and with ``prompt_loss`` the prompt's). A local teacher (``live: true``) scores over its full vocabulary. An
 endpoint teacher (``openai``, ``live`` off) scores through ``score_ids``, its
 prompt log-probs of the student's token ids as sent, and the loss is the sparse
 top-k one with both tails (:func:`.losses.token_kd`); each teacher
@@ -24,6 +24,11 @@ or preflight refuses the run: the samples reach it as the student's ids.
 (the teacher's answer, or the text it read) where the divergence is taken, the
 classic mix of soft and hard targets; never on the student's own samples, which
 are no target.
+On prompt + answer sequences (``curate.answer``'s, or the teacher's continuations here) every method's
+loss reads the answer's positions alone, as SFT and GKD do: the prompt is given, not a target, and a
+prompt the student learns to predict costs capacity the answer needs. ``prompt_loss: true`` has it read
+the prompt's positions too. Where each answer starts is the length of the prompt's tokens, as the
+tokenizer splits the prompt alone, that are a prefix of the whole sequence's.
 ``method: sequence`` (Kim & Rush 2016): the student learns, by cross-entropy,
 the teacher's continuations of the training texts: the answers ``curate.answer``
 made (scrubbed, filtered, ``Split.answers``) when the spec has it, else greedy
@@ -31,10 +36,13 @@ ones generated here once and cached. ``method: labels``: the same cross-entropy 
 no-teacher baseline.
 
 The epoch kept is the one that does best at what the method trains for: for
-``kd``, top-1 agreement with the teacher on the validation texts; for
-``labels`` and ``sequence``, the likelihood of the validation texts themselves
-(``inverse_perplexity``), so the baseline's choice of epoch never looks at the
-teacher.
+``kd``, top-1 agreement with the teacher on the validation texts, or where the
+loss reads answers, on the teacher's answers to them as the loss reads them;
+for ``sequence``, the likelihood of those answers after their prompts, and for
+``labels``, that of the validation texts themselves (``inverse_perplexity``),
+so the baseline's choice of epoch never looks at the teacher. The validation
+answers are ``curate.answer``'s, or else the teacher's greedy ones, generated
+here once and cached.
 """
 
 from __future__ import annotations
@@ -46,7 +54,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from stillroom import hookimpl
-from stillroom.components import Dataset
+from stillroom.components import Dataset, Split
 from stillroom.errors import ConfigError
 from stillroom.plugins.trainers.base import StudentTrainer
 from stillroom.plugins.trainers.options import TrainOptions
@@ -69,7 +77,7 @@ class TokenKDTrainer(StudentTrainer):
     description = "Causal-LM distillation on cached top-k log-probs: forward KL, reverse KL or generalised JSD."
     tasks = ("causal-lm",)
     task = "causal-lm"
-    option_keys = {"divergence", "beta", "method", "live", "max_new_tokens", "on_policy", "ce_weight"}
+    option_keys = {"divergence", "beta", "method", "live", "max_new_tokens", "on_policy", "ce_weight", "prompt_loss"}
     supports_baseline = True
 
     def train(self, student_spec, data, teacher_outputs, ctx):
@@ -81,6 +89,16 @@ class TokenKDTrainer(StudentTrainer):
                 student_spec.get("method") == "sequence":
             raise ConfigError("student.max_new_tokens sets how long the answers generated at train time are, and "
                               "this pipeline's answers come from curate.answer: set curate.answer.max_new_tokens")
+        if student_spec.get("prompt_loss") and student_spec.get("method", "kd") == "kd" and \
+                not student_spec.get("on_policy"):
+            if data.train.answers is None:
+                raise ConfigError("student.prompt_loss has the loss read each prompt as well as its answer, and "
+                                  "these training texts have no answers (no curate.answer), so it already reads "
+                                  "every token: drop prompt_loss")
+            if getattr(ctx.teacher, "api", None) == "chat" and not student_spec.get("live"):
+                raise ConfigError("student.prompt_loss needs the teacher's log-probs of each prompt, and a chat-API "
+                                  "teacher gives them for its answer alone: drop prompt_loss")
+        data = self._answer_validation(student_spec, data, ctx)
         data, teacher_outputs = self._with_answers(student_spec, data, teacher_outputs, ctx)
         student_spec, importance = choose_layers(student_spec, ctx.teacher, data)
         student = super().train(student_spec, data, teacher_outputs, ctx)
@@ -89,27 +107,60 @@ class TokenKDTrainer(StudentTrainer):
         return student
 
     @staticmethod
-    def _with_answers(student_spec, data: Dataset, teacher_outputs, ctx):
-        """Off-policy token KD learns the teacher's distributions along sequences; with ``curate.answer`` those
-        are each prompt followed by the teacher's curated answer, so the training split becomes those sequences,
-        and their top-k comes from the teacher here, cached like the label stage's, which scored the prompts
-        alone; a training worker without the artifact store asks the teacher uncached. (On-policy KD and
-        sequence KD read the answers themselves; a chat-API teacher's rows are already the templated prompt
-        and its answer, and a prompt + answer sent to it would read as a new question, so they stay.)"""
+    def _answer_validation(student_spec, data: Dataset, ctx) -> Dataset:
+        """A method that learns the teacher's answers is judged on them. ``curate.answer`` answers the validation
+        prompts itself; otherwise (sequence and on-policy KD without it, or a dataset made before validation
+        answers were) they are answered here with the teacher's greedy answers, once, cached."""
         from dataclasses import replace
 
-        if data.train.answers is None or student_spec.get("method", "kd") != "kd" or student_spec.get("on_policy") \
-                or getattr(ctx.teacher, "api", None) == "chat":
-            return data, teacher_outputs
-        texts = [continued(text, answer) for text, answer in zip(data.train.texts, data.train.answers, strict=True)]
-        data = replace(data, train=replace(data.train, texts=texts, answers=None))
-        if student_spec.get("live"):
-            return data, teacher_outputs
-        if ctx.artifacts is None:
-            return data, {**teacher_outputs, "train": ctx.teacher.predict(texts)}
-        from stillroom.labels import label_outputs
+        method = student_spec.get("method", "kd")
+        learns_answers = method == "sequence" or student_spec.get("on_policy") or \
+            (method == "kd" and data.train.answers is not None and getattr(ctx.teacher, "api", None) != "chat")
+        if not learns_answers or data.validation.answers is not None or not len(data.validation):
+            return data
+        answers = generations(ctx.teacher, list(data.validation.texts),
+                              student_spec.get("max_new_tokens", TrainOptions.max_new_tokens), ctx.artifacts)
+        return replace(data, validation=replace(data.validation, answers=answers))
 
-        return data, {**teacher_outputs, "train": label_outputs(ctx.teacher, texts, ctx.artifacts).outputs}
+    @staticmethod
+    def _with_answers(student_spec, data: Dataset, teacher_outputs, ctx):
+        """Token KD learns, and is judged on, the teacher's distributions along sequences; with ``curate.answer``
+        those are each prompt followed by the teacher's answer. The label stage scored the prompts alone, so
+        the top-k along the validation prompts and their answers, and for off-policy KD the training ones
+        (the training split becoming those sequences), comes from the teacher here, cached like the label
+        stage's; a training worker without the artifact store asks the teacher uncached. Each row's
+        ``prompt_length`` (its prompt's share of the teacher's tokens, :func:`prompt_lengths`) goes with
+        them. (Live and on-policy KD read the training answers themselves, as sequence KD does; a chat-API
+        teacher's rows are already the templated prompt and its answer, and a prompt + answer sent to it
+        would read as a new question, so they stay.)"""
+        from dataclasses import replace
+
+        if student_spec.get("method", "kd") != "kd" or getattr(ctx.teacher, "api", None) == "chat":
+            return data, teacher_outputs
+
+        def ask(texts: list[str]):
+            if ctx.artifacts is None:
+                return ctx.teacher.predict(texts)
+            from stillroom.labels import label_outputs
+
+            return label_outputs(ctx.teacher, texts, ctx.artifacts).outputs
+
+        def along(name: str):
+            split = getattr(data, name)
+            texts = [continued(text, answer) for text, answer in zip(split.texts, split.answers, strict=True)]
+            outputs = ask(texts)
+            # the label stage's rows are the prompts alone, as the teacher split them
+            prompts = teacher_outputs.get(name) or ask(list(split.texts))
+            starts = prompt_lengths(cached_rows(prompts), cached_rows(outputs))
+            return texts, {**outputs, "prompt_length": np.asarray(starts)}
+
+        outputs = dict(teacher_outputs)
+        if data.validation.answers is not None and len(data.validation):
+            outputs["validation"] = along("validation")[1]
+        if data.train.answers is not None and not student_spec.get("on_policy") and not student_spec.get("live"):
+            texts, outputs["train"] = along("train")
+            data = replace(data, train=replace(data.train, texts=texts, answers=None))
+        return data, outputs
 
     def check_student(self, student_spec, teacher) -> None:
         """Token-level KD compares distributions over token ids, so a student with its own tokenizer
@@ -165,7 +216,7 @@ class TokenKDTrainer(StudentTrainer):
                             "with the served model's tokenizer")
         if options.method != "kd" or options.live or options.on_policy:
             texts = list(data.train.texts)
-            if options.method == "sequence" or options.on_policy:
+            if self.answered(data, options):
                 # the answers curate.answer made, scrubbed and filtered, or else the teacher's greedy ones here
                 generated = data.train.answers if data.train.answers is not None else \
                     generations(self.ctx.teacher, texts, options.max_new_tokens, self.ctx.artifacts)
@@ -173,25 +224,45 @@ class TokenKDTrainer(StudentTrainer):
             return student.tokenizer(texts, truncation=True, max_length=options.max_length)["input_ids"]
         return cached_rows(teacher_outputs["train"])
 
+    @staticmethod
+    def answered(data: Dataset, options: TrainOptions) -> bool:
+        """Whether the student reads each training text continued by an answer it tokenizes itself: sequence
+        KD's and on-policy KD's always, live KD's when ``curate.answer`` made them (cached KD reads the
+        teacher's rows: prompt + answer as ``_with_answers`` made them, or a chat-API teacher's own)."""
+        return options.method == "sequence" or bool(options.on_policy) or \
+            (options.method == "kd" and options.live and data.train.answers is not None)
+
+    def calibration(self, data: Dataset, options: TrainOptions) -> list[str]:
+        """Each training prompt followed by its curated answer, where the student reads them so (answers generated
+        at train time do not exist yet: the prompts alone then)."""
+        if not self.answered(data, options) or data.train.answers is None:
+            return super().calibration(data, options)
+        return [continued(text, answer) for text, answer in zip(data.train.texts, data.train.answers, strict=True)]
+
+    def examples(self, student: HFStudent, data: Dataset, teacher_outputs, options: TrainOptions):
+        """With answers the student tokenizes itself, each row's ``prompt_length`` too: where its answer starts,
+        which the loss reads from and an on-policy sample continues from."""
+        import torch
+
+        examples = super().examples(student, data, teacher_outputs, options)
+        if self.answered(data, options):
+            prompts = student.tokenizer(list(data.train.texts), truncation=True,
+                                        max_length=options.max_length)["input_ids"]
+            examples.targets["prompt_length"] = torch.as_tensor(prompt_lengths(prompts, examples.input_ids))
+        return examples
+
     def targets(self, data, teacher_outputs, options: TrainOptions):
         import torch
 
-        if options.on_policy:
-            # where each prompt ends: the loss reads the continuation after it, the student's or the teacher's
-            if options.live:
-                prompts = self.ctx.teacher.tokenizer(list(data.train.texts), truncation=True,  # type: ignore[union-attr]  # live: a local teacher (HFTeacher)
-                                                     max_length=options.max_length)["input_ids"]
-                lengths = [len(ids) for ids in prompts]
-            else:  # the endpoint's own split of each prompt, which input_ids checked is the student's
-                lengths = [min(len(ids), options.max_length) for ids in cached_rows(teacher_outputs["train"])]
-            return {"prompt_length": torch.as_tensor(lengths)}
-        if options.method != "kd" or options.live:
-            return {}
+        if options.method != "kd" or options.live or options.on_policy:
+            return {}  # the sequences are the student's own tokenization (``examples`` adds where answers start)
         cached = teacher_outputs["train"]
+        answers = {"prompt_length": torch.as_tensor(cached["prompt_length"])} if "prompt_length" in cached else {}
         return {
             "topk_ids": torch.as_tensor(cached["topk_ids"]),
             "topk_logprobs": torch.as_tensor(np.nan_to_num(cached["topk_logprobs"], neginf=-1e4)),
             "target_mask": torch.as_tensor(scored(cached)).long(),
+            **answers,
         }
 
     def loss_fn(self, options: TrainOptions, student: HFStudent, ctx):
@@ -204,6 +275,17 @@ class TokenKDTrainer(StudentTrainer):
             token_kd,
         )
 
+        def read(mask, batch, sampled=False):
+            """The positions the loss reads: from where each answer starts (``prompt_length``) to its last token,
+            whose top-k is the teacher's word on where the answer ends (:func:`answer_positions`), unless
+            ``prompt_loss`` or the rows have no answer. On the student's own samples, up to the token before
+            the last (:func:`continuation_positions`: after a sample's end token comes nothing to learn)."""
+            if options.prompt_loss or "prompt_length" not in batch:
+                return mask
+            if sampled:
+                return continuation_positions(mask, batch["prompt_length"])
+            return answer_positions(mask, batch["prompt_length"])
+
         def with_ce(divergence, logits, ids, mask, weights):
             """``divergence`` plus ``ce_weight`` × cross-entropy on the sequence's own next tokens where it is
             taken: the teacher's tokens (its answer, or the text it read), never a sample of the student's."""
@@ -215,23 +297,24 @@ class TokenKDTrainer(StudentTrainer):
 
             def next_token(net, batch):
                 ids, mask = batch["input_ids"], batch["attention_mask"]
-                return next_token_cross_entropy(net(ids, mask), ids, mask)
+                if options.method == "labels":
+                    return next_token_cross_entropy(net(ids, mask), ids, mask)
+                return masked_next_token_cross_entropy(net(ids, mask), ids, mask, read(mask, batch))
 
             return next_token
         if options.on_policy and not options.live:
-            return self._endpoint_on_policy(options, student, ctx.teacher, with_ce)
+            return self._endpoint_on_policy(options, student, ctx.teacher, read, with_ce)
         if options.live:
             teacher = ctx.teacher
             coin = random.Random(options.seed)
 
             def live(net, batch):
                 ids, mask = batch["input_ids"], batch["attention_mask"]
-                weights, sampled = mask, options.on_policy and coin.random() < options.on_policy
+                sampled = options.on_policy and coin.random() < options.on_policy
                 if sampled:
                     ids, mask = student_samples(net, ids, batch["prompt_length"], options.max_new_tokens,
                                                 student.tokenizer.pad_token_id or 0)
-                if options.on_policy:
-                    weights = continuation_positions(mask, batch["prompt_length"])
+                weights = read(mask, batch, sampled)
                 with torch.no_grad():
                     target = teacher.model(input_ids=ids.to(teacher.device), attention_mask=mask.to(teacher.device))
                 logits = net(ids, mask)
@@ -246,14 +329,14 @@ class TokenKDTrainer(StudentTrainer):
             ids, mask = batch["input_ids"], batch["attention_mask"]
             width = ids.shape[1]
             logits = net(ids, mask)
-            weights = mask * batch["target_mask"][:, :width]
+            weights = read(mask, batch) * batch["target_mask"][:, :width]
             divergence = token_kd(logits, batch["topk_ids"][:, :width], batch["topk_logprobs"][:, :width], weights,
                                   options.divergence, options.beta)
             return with_ce(divergence, logits, ids, mask, weights)
 
         return loss
 
-    def _endpoint_on_policy(self, options: TrainOptions, student: HFStudent, teacher, with_ce):
+    def _endpoint_on_policy(self, options: TrainOptions, student: HFStudent, teacher, read, with_ce):
         """GKD with a teacher behind an endpoint: its top-k log-probs of the student's samples, or of its own
         continuations (asked once each), through ``score_ids``; the sparse top-k loss with both tails, plus
         ``with_ce``'s cross-entropy on the teacher's continuations."""
@@ -270,7 +353,7 @@ class TokenKDTrainer(StudentTrainer):
                                             student.tokenizer.pad_token_id or 0)
             # a sample is scored as it is drawn and then forgotten: it will hardly be drawn again
             top_ids, top_logprobs = teacher_scores(teacher, ids, mask, {} if sampled else known)
-            logits, weights = net(ids, mask), continuation_positions(mask, batch["prompt_length"])
+            logits, weights = net(ids, mask), read(mask, batch, sampled)
             divergence = token_kd(logits, top_ids, top_logprobs, weights, options.divergence, options.beta)
             return divergence if sampled else with_ce(divergence, logits, ids, mask, weights)
 
@@ -296,7 +379,7 @@ class TokenKDTrainer(StudentTrainer):
         if len(data.validation) == 0:
             return None
         if options.method != "kd":
-            value = inverse_perplexity(student, list(data.validation.texts), options)
+            value = inverse_perplexity(student, data.validation, options, answers=options.method == "sequence")
             return None if value is None else Score("inverse_perplexity", value)
         cached = teacher_outputs.get("validation")
         if not cached:
@@ -305,18 +388,31 @@ class TokenKDTrainer(StudentTrainer):
         with torch.no_grad():
             logits = student.net(ids.to(student.device), mask.to(student.device)).argmax(-1).cpu().numpy()
         real = scored(cached)
+        if "prompt_length" in cached and not options.prompt_loss:  # the answers, as the loss reads them
+            real &= answer_positions(mask, torch.as_tensor(cached["prompt_length"])).numpy().astype(bool)
+        if not real.any():
+            return None
         return Score("teacher_agreement", float((logits[real] == cached["topk_ids"][..., 0][real]).mean()))
 
 
 def inverse_perplexity(
-    student: HFStudent, texts: list[str], options: TrainOptions, batch_size: int = 64
+    student: HFStudent, split: Split, options: TrainOptions, *, answers: bool, batch_size: int = 64
 ) -> float | None:
-    """exp(−mean next-token cross-entropy) of the student over every predicted token of ``texts``;
-    None when no text is long enough to predict a token of."""
+    """exp(−mean next-token cross-entropy) of the student over every predicted token of the split's texts, or
+    with ``answers`` and a split that has them, over each text followed by its answer, from where the answer
+    starts unless ``prompt_loss`` (as the loss reads them); None when there is no token to predict."""
     from stillroom.plugins.topk import mean_log_likelihood
 
+    texts, starts = list(split.texts), None
+    if answers and split.answers is not None:
+        sequences = [continued(text, answer) for text, answer in zip(texts, split.answers, strict=True)]
+        if not options.prompt_loss:
+            tokenize = student.tokenizer
+            starts = prompt_lengths(tokenize(texts, truncation=True, max_length=options.max_length)["input_ids"],
+                                    tokenize(sequences, truncation=True, max_length=options.max_length)["input_ids"])
+        texts = sequences
     value = mean_log_likelihood(student.net, student.tokenizer, texts, max_length=options.max_length,
-                                batch_size=batch_size, device=student.device)
+                                batch_size=batch_size, device=student.device, starts=starts)
     return None if value is None else math.exp(value)
 
 
@@ -367,6 +463,29 @@ def cached_rows(cached) -> list[list[int]]:
                                                                    strict=True)]
 
 
+def prompt_lengths(prompts: list[list[int]], sequences: list[list[int]]) -> list[int]:
+    """Where each sequence's answer starts: how many of its prompt's tokens (split alone) begin it. A prompt
+    whose last token merges with the answer's first when split together counts up to that token."""
+    lengths = []
+    for prompt, sequence in zip(prompts, sequences, strict=True):
+        length = 0
+        for mine, theirs in zip(prompt, sequence, strict=False):
+            if mine != theirs:
+                break
+            length += 1
+        lengths.append(length)
+    return lengths
+
+
+def answer_positions(mask, prompt_length):
+    """1 at each real position from the one that predicts the answer's first token (``prompt_length`` − 1) to its
+    last token, whose next-token distribution is where the answer ends; else 0."""
+    import torch
+
+    positions = torch.arange(mask.shape[1], device=mask.device)[None, :]
+    return ((positions >= prompt_length[:, None] - 1) & mask.bool()).long()
+
+
 def continuation_positions(mask, prompt_length):
     """1 at each position whose next token belongs to the continuation after the prompt, else 0."""
     import torch
@@ -393,8 +512,12 @@ def scored(cached) -> np.ndarray:
 
 
 def generations(teacher, texts: list[str], max_new_tokens: int, artifacts) -> list[str]:
-    """The teacher's continuation of each text, generated once per (teacher, texts, length) and cached."""
+    """The teacher's continuation of each text, generated once per (teacher, texts, length) and cached; uncached
+    in a training worker without the artifact store."""
     from stillroom.labels import inputs_digest
+
+    if artifacts is None:
+        return teacher.generate(texts, max_new_tokens=max_new_tokens)
 
     key = f"generations/{teacher.fingerprint()}/{inputs_digest(texts)}/{max_new_tokens}"
     digest = artifacts.recall(key)

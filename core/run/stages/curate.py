@@ -21,7 +21,7 @@ def curate(run) -> dict[str, Any]:
     train, validation, test = split_records(records, data.text_field, data.split.validation, data.split.test,
                                             seed=data.split.seed)
     outputs: dict[str, Any] = {"split": {"train": len(train), "validation": len(validation), "test": len(test)}}
-    answers = None
+    answers = validation_answers = None
     canaries = _canaries(run)
     if run.spec.curate is not False:
         from stillroom.curate import CurateOptions, coverage_refusal
@@ -62,6 +62,7 @@ def curate(run) -> dict[str, Any]:
         refusal = coverage_refusal(result, options)
         if refusal is not None:
             raise RunRefused(refusal)
+        validation_answers = _validation_answers(run, options, validation)
     elif canaries is not None:
         from stillroom.curate import plant
 
@@ -69,7 +70,7 @@ def curate(run) -> dict[str, Any]:
     if canaries is not None:
         outputs["canaries"] = {"planted": canaries.records, "canaries": len(canaries.lines),
                                "copies": canaries.copies, "digest": canaries.digest}
-    dataset = build_dataset(train, validation, test, data, answers=answers)
+    dataset = build_dataset(train, validation, test, data, answers=answers, validation_answers=validation_answers)
     run.live.dataset = dataset
     run.artifacts["dataset"] = store_dataset(run.workspace.artifacts, dataset)
     for split_name in ("train", "validation", "test"):
@@ -233,6 +234,23 @@ def _answerer(run, options):
     return answers
 
 
+def _validation_answers(run, options, validation: list[dict]) -> list[str] | None:
+    """With ``curate.answer``, the teacher's answers to the validation prompts too, made as the training ones
+    are: a trainer that learns the answers chooses its epoch on them (never trains on them). None are dropped,
+    so the split stays what it is; an answer that still holds PII after scrubbing is left empty, so nothing
+    keeps it. Cached like the training answers; the artifact's digest is ``run.artifacts["validation_answers"]``."""
+    if options.answer is None or not validation:
+        return None
+    from stillroom.labels import teacher_answers
+
+    made, run.artifacts["validation_answers"] = teacher_answers(
+        run.components["teacher"], [str(r[run.spec.data.text_field]) for r in validation], options.answer,
+        run.workspace.artifacts, seed=options.seed, scrubber=run.components.get("scrubber"),
+        text_field=run.spec.data.text_field)
+    residual = set(made["residual"])
+    return ["" if row in residual else answer for row, answer in enumerate(made["answers"])]
+
+
 def _transferer(run, train: list[dict], options):
     """The transfer-set generator (``curate.transfer``) and what the ledger says of its rewriter; (None, None)
     when the spec asks for no transfer set."""
@@ -251,4 +269,5 @@ def _transferer(run, train: list[dict], options):
 
 
 STAGE = Stage("curate", curate, reads=("ingested", "scrubbed"),
-              writes=("split.*", "dataset", "baseline_dataset", "curation_funnel", "canaries", "answers"))
+              writes=("split.*", "dataset", "baseline_dataset", "curation_funnel", "canaries", "answers",
+                      "validation_answers"))

@@ -17,8 +17,9 @@ from stillroom.run.students import store_student
 from stillroom.run.training import StudentJob
 from stillroom.sizing import DEFAULT_BATCH, schedule_for
 
-# student options that shape the teacher's signal, which labels alone (the baseline) refuse rather than ignore
-TEACHER_SIGNAL = ("on_policy", "ce_weight")
+# student options that shape the teacher's signal or its answers, which labels alone (the baseline) refuse rather
+# than ignore
+TEACHER_SIGNAL = ("on_policy", "ce_weight", "prompt_loss")
 
 
 def train(run) -> dict[str, Any]:
