@@ -31,6 +31,8 @@ with the ``token-kd`` trainer a pipeline runs:
   tail bin, along the same answers;
 - ``token-kd-ce``: the same forward KL plus cross-entropy on the answers' own tokens (``ce_weight: 1``; the
   classic mix of soft and hard targets, the hard ones here being the teacher's answer);
+- ``token-kd-reverse``: reverse KL (student ‖ teacher) on the same top-k with both tails, mode-seeking as
+  MiniLLM's objective is: the student's mass goes to the teacher's likeliest tokens;
 - ``on-policy`` (GKD): generalised JSD (β = 0.5) against the live teacher on the
   answer tokens, half the batches the student's own sampled answers to the
   training prompts, half the teacher's.
@@ -86,6 +88,7 @@ FULL = {"train": 2000, "validation": 64, "test": 64, "importance": 64, "keep": 1
         "batch_size": 16, "max_new_tokens": 48, "seeds": 3, "speed_rounds": 3, "speed_prompts": 8}
 ARMS = {"sequence-kd": {"method": "sequence"}, "token-kd": {"method": "kd", "divergence": "forward"},
         "token-kd-ce": {"method": "kd", "divergence": "forward", "ce_weight": 1.0},
+        "token-kd-reverse": {"method": "kd", "divergence": "reverse"},
         "on-policy": {"method": "kd", "live": True, "on_policy": 0.5, "divergence": "jsd"}}
 
 
