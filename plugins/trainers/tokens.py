@@ -147,7 +147,7 @@ class TokenKDTrainer(StudentTrainer):
 
         def along(name: str):
             split = getattr(data, name)
-            texts = [continued(text, answer) for text, answer in zip(split.texts, split.answers, strict=True)]
+            texts = answered_texts(split)
             outputs = ask(texts)
             # the label stage's rows are the prompts alone, as the teacher split them
             prompts = teacher_outputs.get(name) or ask(list(split.texts))
@@ -237,7 +237,7 @@ class TokenKDTrainer(StudentTrainer):
         at train time do not exist yet: the prompts alone then)."""
         if not self.answered(data, options) or data.train.answers is None:
             return super().calibration(data, options)
-        return [continued(text, answer) for text, answer in zip(data.train.texts, data.train.answers, strict=True)]
+        return answered_texts(data.train)
 
     def examples(self, student: HFStudent, data: Dataset, teacher_outputs, options: TrainOptions):
         """With answers the student tokenizes itself, each row's ``prompt_length`` too: where its answer starts,
@@ -246,9 +246,8 @@ class TokenKDTrainer(StudentTrainer):
 
         examples = super().examples(student, data, teacher_outputs, options)
         if self.answered(data, options):
-            prompts = student.tokenizer(list(data.train.texts), truncation=True,
-                                        max_length=options.max_length)["input_ids"]
-            examples.targets["prompt_length"] = torch.as_tensor(prompt_lengths(prompts, examples.input_ids))
+            examples.targets["prompt_length"] = torch.as_tensor(
+                answer_starts(student.tokenizer, list(data.train.texts), examples.input_ids, options.max_length))
         return examples
 
     def targets(self, data, teacher_outputs, options: TrainOptions):
@@ -271,7 +270,6 @@ class TokenKDTrainer(StudentTrainer):
         from stillroom.plugins.trainers.losses import (
             full_token_kd,
             masked_next_token_cross_entropy,
-            next_token_cross_entropy,
             token_kd,
         )
 
@@ -295,10 +293,8 @@ class TokenKDTrainer(StudentTrainer):
 
         if options.method != "kd":
 
-            def next_token(net, batch):
+            def next_token(net, batch):  # labels: texts without answers, so every position
                 ids, mask = batch["input_ids"], batch["attention_mask"]
-                if options.method == "labels":
-                    return next_token_cross_entropy(net(ids, mask), ids, mask)
                 return masked_next_token_cross_entropy(net(ids, mask), ids, mask, read(mask, batch))
 
             return next_token
@@ -405,11 +401,10 @@ def inverse_perplexity(
 
     texts, starts = list(split.texts), None
     if answers and split.answers is not None:
-        sequences = [continued(text, answer) for text, answer in zip(texts, split.answers, strict=True)]
+        sequences = answered_texts(split)
         if not options.prompt_loss:
-            tokenize = student.tokenizer
-            starts = prompt_lengths(tokenize(texts, truncation=True, max_length=options.max_length)["input_ids"],
-                                    tokenize(sequences, truncation=True, max_length=options.max_length)["input_ids"])
+            ids = student.tokenizer(sequences, truncation=True, max_length=options.max_length)["input_ids"]
+            starts = answer_starts(student.tokenizer, texts, ids, options.max_length)
         texts = sequences
     value = mean_log_likelihood(student.net, student.tokenizer, texts, max_length=options.max_length,
                                 batch_size=batch_size, device=student.device, starts=starts)
@@ -461,6 +456,16 @@ def cached_rows(cached) -> list[list[int]]:
     """Each cached teacher row's real token ids."""
     return [ids[mask.astype(bool)].tolist() for ids, mask in zip(cached["input_ids"], cached["attention_mask"],
                                                                    strict=True)]
+
+
+def answered_texts(split: Split) -> list[str]:
+    """Each text of ``split`` followed by its answer."""
+    return [continued(text, answer) for text, answer in zip(split.texts, split.answers or [], strict=True)]
+
+
+def answer_starts(tokenizer, prompts: list[str], sequences: list[list[int]], max_length: int) -> list[int]:
+    """:func:`prompt_lengths` of ``prompts`` as ``tokenizer`` splits them, in the token ids of ``sequences``."""
+    return prompt_lengths(tokenizer(prompts, truncation=True, max_length=max_length)["input_ids"], sequences)
 
 
 def prompt_lengths(prompts: list[list[int]], sequences: list[list[int]]) -> list[int]:
