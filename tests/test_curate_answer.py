@@ -328,3 +328,41 @@ def test_a_token_kd_pipeline_with_answers_learns_along_them_and_its_labels_basel
     starts, lengths = student_outputs["train"]["prompt_length"], student_outputs["train"]["attention_mask"].sum(1)
     assert (starts > 0).all() and (starts < lengths).all()
     assert result.artifacts.get("baseline")
+
+
+def test_a_validation_answer_that_still_holds_pii_after_scrubbing_is_stored_empty(workspace, teacher_dir,
+                                                                                   monkeypatch):
+    """What a residual finding does to an answer: the training pair is dropped, and the validation answer, which
+    is never dropped (the split stays whole), is stored empty. The residual scan here reports, besides what it
+    finds itself, every answer where the teacher wrote the address (scrubbed to its placeholder): a finding the
+    real scan would make on a leak the scrubber missed."""
+    from stillroom.config import parse_spec
+    from stillroom.pipeline import run_pipeline
+    from stillroom.plugins.scrubbers.presidio import PresidioScrubber
+    from stillroom.run.datasets import load_dataset
+
+    scan = PresidioScrubber.residual_scan
+
+    def leaky(self, batch, fields=None, threshold=None):
+        found = scan(self, batch, fields, threshold)
+        return found + [{"record": i, "field": "text", "type": "EMAIL_ADDRESS", "score": 1.0}
+                        for i, record in enumerate(batch) if "<EMAIL_ADDRESS>" in str(record.get("text"))]
+
+    monkeypatch.setattr(PresidioScrubber, "residual_scan", leaky)
+    source = workspace.root / "queries.jsonl"
+    source.write_text("".join(json.dumps({"text": t}) + "\n" for t in sorted(set(tm.toy_split(60, 5)[0]))))
+    spec = parse_spec({
+        "name": "answers", "source": {"type": "jsonl", "path": str(source), "classification": "public"},
+        "teacher": {"type": "hf", "path": str(teacher_dir), "task": "causal-lm", "max_length": 64},
+        "scrub": {"type": "presidio", "workers": 1},
+        "data": {"split": {"validation": 0.3, "test": 0.1}},
+        "curate": {"answer": {"max_new_tokens": 32}},
+        "student": {"layers": 1, "epochs": 1, "batch_size": 16, "method": "sequence"},
+        "baseline": False, "evaluators": [], "exporters": [],
+    })
+    result = run_pipeline(workspace, spec, initiator="op", progress=False)
+    dataset = load_dataset(workspace.artifacts, result.artifacts["dataset"])
+    made = workspace.artifacts.read_json(result.artifacts["validation_answers"])
+    assert made["residual"] and len(dataset.validation.answers) == len(dataset.validation.texts)
+    assert {row for row, answer in enumerate(dataset.validation.answers) if not answer} == set(made["residual"])
+    assert not any("<EMAIL_ADDRESS>" in answer for answer in dataset.validation.answers + dataset.train.answers)
