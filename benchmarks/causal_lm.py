@@ -74,6 +74,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from pydantic import ValidationError
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -88,6 +90,7 @@ QUICK = {"train": 24, "validation": 6, "test": 6, "importance": 2, "keep": 10, "
          "batch_size": 4, "max_new_tokens": 16, "seeds": 1, "speed_rounds": 3, "speed_prompts": 6}
 FULL = {"train": 2000, "validation": 64, "test": 64, "importance": 64, "keep": 10, "intermediate": 768, "epochs": 3,
         "batch_size": 16, "max_new_tokens": 48, "seeds": 3, "speed_rounds": 3, "speed_prompts": 8}
+TOP_P = 0.95  # --answer-temperature's nucleus
 ARMS = {"sequence-kd": {"method": "sequence"}, "token-kd": {"method": "kd", "divergence": "forward"},
         "token-kd-ce": {"method": "kd", "divergence": "forward", "ce_weight": 1.0},
         "token-kd-reverse": {"method": "kd", "divergence": "reverse"},
@@ -111,10 +114,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--prompt-loss", action="store_true", help="every arm's loss reads the prompt's positions "
                         "too, not the answer's alone (prompt_loss: true)")
     parser.add_argument("--answer-temperature", type=float, default=0.0, help="the teacher samples its training "
-                        "answers at this temperature, top-p 0.95 (curate.answer's temperature; default: 0, greedy)")
+                        f"answers at this temperature, top-p {TOP_P} (curate.answer's temperature; default: 0, "
+                        "greedy)")
     args = parser.parse_args(argv)
-    if not 0 <= args.answer_temperature <= 2:
-        parser.error("--answer-temperature must be between 0 and 2")
+    try:  # curate.answer's own bounds
+        sampling(args.answer_temperature)
+    except ValidationError as error:
+        parser.error(f"--answer-temperature: {error.errors()[0]['msg']}")
     for flag in ("seeds", "train", "test", "epochs"):
         if getattr(args, flag) is not None and getattr(args, flag) < 1:
             parser.error(f"--{flag} must be at least 1")
@@ -292,14 +298,13 @@ class Curated(NamedTuple):
 def curated_answers(teacher, train: list[str], held_out: list[str], prompt: Callable[[str], str],
                     max_new_tokens: int, ctx, scrubber, temperature: float = 0.0) -> Curated:
     """``train`` through the curation funnel of a pipeline with ``curate.answer`` (answers ``max_new_tokens``
-    long at ``temperature``, top-p 0.95 when sampled, no ``min_logprob``): near-duplicates of each other and of ``held_out`` dropped, the
-    rest answered by ``teacher`` behind ``prompt`` (its chat template), each answer scrubbed and re-scanned, cached
+    long, :func:`sampling` at ``temperature``, no ``min_logprob``): near-duplicates of each other and of
+    ``held_out`` dropped, the rest answered by ``teacher`` behind ``prompt`` (its chat template), each answer scrubbed and re-scanned, cached
     like the pipeline's, and the prompts whose answers are empty, hold PII or duplicate another pair dropped."""
-    from stillroom.curate import AnswerOptions, CurateOptions, curate
+    from stillroom.curate import CurateOptions, curate
     from stillroom.labels import teacher_answers
 
-    sampling = {"temperature": temperature, "top_p": 0.95} if temperature else {}
-    options = CurateOptions(answer=AnswerOptions(max_new_tokens=max_new_tokens, **sampling))
+    options = CurateOptions(answer=sampling(temperature, max_new_tokens=max_new_tokens))
     assert options.answer is not None
 
     def answers(texts: list[str]) -> dict:
@@ -310,6 +315,14 @@ def curated_answers(teacher, train: list[str], held_out: list[str], prompt: Call
                     options=options, eval_texts=held_out, answers=answers)
     assert result.answers is not None
     return Curated([r["text"] for r in result.records], result.answers, result)
+
+
+def sampling(temperature: float, **options):
+    """``curate.answer`` options that sample at ``temperature`` with top-p ``TOP_P``, or decode greedily at 0;
+    a temperature curate.answer refuses raises its ValidationError."""
+    from stillroom.curate import AnswerOptions
+
+    return AnswerOptions(**options, **({"temperature": temperature, "top_p": TOP_P} if temperature else {}))
 
 
 def arm_training(arm: str, common: dict, prompts: dict, answers: dict):

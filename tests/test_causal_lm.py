@@ -271,14 +271,16 @@ def test_the_benchmark_refuses_unusable_prompts_with_exit_2(tmp_path, capsys, na
     assert message in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("temperature", ["-0.5", "2.5"])
-def test_the_benchmark_refuses_an_answer_temperature_curate_answer_would_refuse(tmp_path, capsys, temperature):
+@pytest.mark.parametrize(("temperature", "message"), [("-0.5", "greater than or equal to 0"),
+                                                     ("2.5", "less than or equal to 2")])
+def test_the_benchmark_refuses_an_answer_temperature_curate_answer_would_refuse(tmp_path, capsys, temperature,
+                                                                                message):
     path = tmp_path / "prompts.jsonl"
     path.write_text("".join(f'{{"text": "question {i}"}}\n' for i in range(100)))
     with pytest.raises(SystemExit) as exited:
         _benchmark().main(["--prompts", str(path), "--quick", "--answer-temperature", temperature])
     assert exited.value.code == 2
-    assert "--answer-temperature must be between 0 and 2" in capsys.readouterr().err
+    assert f"--answer-temperature: Input should be {message}" in capsys.readouterr().err
 
 
 def test_on_policy_loss_reads_only_the_continuation_after_each_prompt():
