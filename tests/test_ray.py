@@ -1,6 +1,6 @@
 """The ray executor against a real Ray cluster on this host: one head node with 2 CPUs, labelled region ``dc-2``.
 
-Started once per session with ``ray start --head --block`` (usage reporting
+Started once for this module with ``ray start --head --block`` (usage reporting
 off, dashboard off) and stopped by ending that process. Each test runs real
 built-in components (Presidio, a tiny Hugging Face classifier, logit KD) and a
 fresh workspace per executor, so no label cache hides work.
@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 
 import pytest
 import yaml
@@ -31,15 +32,23 @@ RAY = [sys.executable, "-m", "ray.scripts.scripts"]
 PASS = "correct horse battery"
 
 
-@pytest.fixture(scope="session")
-def cluster():
+@pytest.fixture(scope="module")
+def plugin_site(tmp_path_factory):
+    """Where these tests pip-install third-party plugins: on the Ray node's PYTHONPATH, and on this process's
+    path for the test that installs one; never the shared environment, whose plugins other test workers read."""
+    return tmp_path_factory.mktemp("site")
+
+
+@pytest.fixture(scope="module")
+def cluster(plugin_site):
     # token auth, as docs/scale.md asks of a cluster: tests/conftest.py sets RAY_AUTH_MODE and RAY_AUTH_TOKEN
     # before anything imports Ray, whose core reads them once per process
     assert os.environ.get("RAY_AUTH_MODE") == "token" and os.environ.get("RAY_AUTH_TOKEN")
     pytest.importorskip("ray")
     port = _free_port()
     temp = f"/tmp/sr-ray-{secrets.token_hex(3)}"  # short: Ray's socket paths live under it
-    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0",
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(plugin_site), os.environ.get("PYTHONPATH")]))}
     head = subprocess.Popen(
         [*RAY, "start", "--head", "--block", f"--port={port}",
          "--num-cpus=2", "--node-ip-address=127.0.0.1", "--include-dashboard=false", "--disable-usage-stats",
@@ -53,6 +62,7 @@ def cluster():
             assert head.poll() is None and time.time() < deadline, "the Ray head did not start"
             time.sleep(2)
         yield address
+        _end_ray_datas_coordinator(address)
     finally:
         import ray
 
@@ -60,6 +70,19 @@ def cluster():
         head.terminate()
         head.wait(timeout=60)
         shutil.rmtree(temp, ignore_errors=True)
+
+
+def _end_ray_datas_coordinator(address: str) -> None:
+    """Ray Data leaves a detached actor on the node, its autoscaling coordinator, which holds up the node's
+    graceful stop for 30 s: end it first."""
+    import ray
+
+    ray.shutdown()
+    ray.init(address=address, log_to_driver=False)
+    try:
+        ray.kill(ray.get_actor("AutoscalingCoordinator", namespace="AutoscalingCoordinator"))
+    except ValueError:  # no Ray Data run started one
+        pass
 
 
 def _free_port() -> int:
@@ -265,14 +288,29 @@ def register_scrubbers(register):
 '''
 
 
+@contextmanager
+def installed(source, site, monkeypatch):
+    """``source`` pip-installed into ``site`` (the Ray node's PYTHONPATH) and on this process's path, until the
+    block ends."""
+    before = set(site.iterdir())
+    subprocess.run([sys.executable, "-m", "pip", "--disable-pip-version-check", "-q", "install", "--no-deps",
+                    "--no-build-isolation", "--target", str(site), str(source)], check=True)
+    monkeypatch.syspath_prepend(str(site))
+    try:
+        yield
+    finally:
+        for path in set(site.iterdir()) - before:
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+
+
 @pytest.fixture
-def phoning_plugin(tmp_path):
-    """A third-party plugin distribution, installed into this environment (the cluster's node shares it)."""
-    source = plugin_project(tmp_path / "phoning", "stillroom_phoning", PHONE_HOME)
-    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
-    subprocess.run([*pip, "install", "--no-deps", "--no-build-isolation", str(source)], check=True)
-    yield
-    subprocess.run([*pip, "uninstall", "-y", "stillroom-phoning"], check=True)
+def phoning_plugin(tmp_path, plugin_site, monkeypatch):
+    """A third-party plugin distribution, installed where this process and the cluster's node import from."""
+    with installed(plugin_project(tmp_path / "phoning", "stillroom_phoning", PHONE_HOME), plugin_site, monkeypatch):
+        yield
 
 
 def test_a_plugins_egress_from_a_ray_worker_is_blocked_and_ledgered_with_stage_node_and_plugin(
@@ -324,21 +362,18 @@ def on_run_end(run, status):
 
 
 @pytest.fixture
-def telemetry_home(tmp_path):
+def telemetry_home(tmp_path, plugin_site, monkeypatch):
     """A listener on loopback and a third-party plugin distribution whose module connects to it when imported,
-    installed into this environment (the cluster's node shares it); yields the listener."""
+    installed where this process and the cluster's node import from; yields the listener."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen()
     listener.settimeout(0.5)
     body = IMPORT_TELEMETRY.format(port=listener.getsockname()[1])
-    source = plugin_project(tmp_path / "telemetry", "stillroom_telemetry", body)
-    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
-    subprocess.run([*pip, "install", "--no-deps", "--no-build-isolation", str(source)], check=True)
     try:
-        yield listener
+        with installed(plugin_project(tmp_path / "telemetry", "stillroom_telemetry", body), plugin_site, monkeypatch):
+            yield listener
     finally:
-        subprocess.run([*pip, "uninstall", "-y", "stillroom-telemetry"], check=True)
         listener.close()
 
 

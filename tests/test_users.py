@@ -308,6 +308,15 @@ def test_two_passphrase_changes_at_once_leave_exactly_one_working(ws, admin, mon
 # -- an unknown name costs what a known one does ---------------------------------------
 
 
+@pytest.mark.production_kdf
+def test_passphrases_are_hashed_and_keys_sealed_with_argon2id_at_the_production_cost(ws, admin):
+    assert _cost(get_user(ws, "ada").password_hash) == "m=65536,t=3,p=4"
+    sealed = users.key_path(ws, admin.key_name).read_bytes()
+    body = json.loads(base64.decodebytes(sealed.split(b"\n", 1)[1].rsplit(b"-----END", 1)[0]))
+    assert (body["kdf"], body["time_cost"], body["memory_cost"], body["parallelism"]) == ("argon2id", 3, 65536, 1)
+
+
+@pytest.mark.production_kdf
 def test_an_unknown_user_costs_the_same_argon2_check_as_a_known_one(ws, admin, monkeypatch):
     from argon2 import PasswordHasher
 
