@@ -42,8 +42,8 @@ from stillroom.store.models import User
 ROLES = ("security", "legal", "operator", "admin")
 _NAME = re.compile(r"^[a-z][a-z0-9._-]{0,62}$")
 MIN_PASSPHRASE = 8
-# The stored passphrase hash: argon2id at argon2-cffi's defaults (RFC 9106's low-memory option), pinned here so
-# a library upgrade cannot change it unseen. A hash carries its own cost, so verifying reads the cost it was made at.
+# The stored passphrase hash's cost: argon2-cffi's default argon2id cost (RFC 9106's low-memory option), pinned here
+# so a library upgrade cannot lower it unseen. A hash carries its own cost, so verifying reads the cost it was made at.
 PASSPHRASE_HASH = {"time_cost": 3, "memory_cost": 65536, "parallelism": 4}
 RESET = USER_RESET
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
+
+BUILT = shutil.ignore_patterns("build", "dist", "*.egg-info", "__pycache__", ".venv", ".git")
 
 
 def plugin_project(root: Path, package: str, body: str) -> Path:
@@ -15,3 +18,17 @@ def plugin_project(root: Path, package: str, body: str) -> Path:
         f'[project]\nname = "{package.replace("_", "-")}"\nversion = "0.1.0"\n'
         f'[project.entry-points.stillroom]\n{package.removeprefix("stillroom_").replace("_", "-")} = "{package}"\n')
     return root
+
+
+def source_copy(source: Path, into: Path, *parts: str) -> Path:
+    """A copy of the project at ``source`` (only ``parts`` of it where given), without build output: pip builds in
+    the folder it is given, and two test workers building in the repository at once would trip over each other."""
+    into.mkdir(parents=True, exist_ok=True)
+    if not parts:
+        shutil.copytree(source, into, ignore=BUILT, dirs_exist_ok=True)
+    for part in parts:
+        if (source / part).is_dir():
+            shutil.copytree(source / part, into / part, ignore=BUILT)
+        else:
+            shutil.copy2(source / part, into / part)
+    return into

@@ -260,6 +260,7 @@ def test_private_keys_are_encrypted_and_the_passphrase_is_not_stored(people):
     assert PASS.encode() not in everything
 
 
+@pytest.mark.production_kdf  # each check takes production time, so the guesses overlap
 def test_parallel_wrong_guesses_are_all_counted(people):
     from concurrent.futures import ThreadPoolExecutor
 

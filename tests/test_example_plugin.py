@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from conftest import REPO
+from tests.distributions import source_copy
 
 EXAMPLE = REPO / "examples" / "stillroom-plugin-example"
 
@@ -21,7 +22,8 @@ def installed(tmp_path_factory) -> dict:
     PYTHONPATH, never into the shared environment, whose plugins the other tests (and test workers) read meanwhile."""
     site = tmp_path_factory.mktemp("site")
     subprocess.run([sys.executable, "-m", "pip", "--disable-pip-version-check", "-q", "install", "--no-deps",
-                    "--no-build-isolation", "--target", str(site), str(EXAMPLE)], check=True)
+                    "--no-build-isolation", "--target", str(site),
+                    str(source_copy(EXAMPLE, tmp_path_factory.mktemp("src")))], check=True)
     return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))}
 
 

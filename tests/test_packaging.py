@@ -8,6 +8,7 @@ import tomllib
 import zipfile
 
 from conftest import REPO
+from tests.distributions import source_copy
 
 ROOTS = {"stillroom": "core", "stillroom.plugins": "plugins", "stillroom.dashboard": "dashboard",
          "stillroom.policies": "policies", "stillroom.examples": "examples"}
@@ -27,8 +28,9 @@ def test_every_package_directory_is_listed_in_pyproject():
 
 
 def test_the_wheel_carries_policies_migrations_dashboard_and_demo_data(tmp_path):
+    source = source_copy(REPO, tmp_path / "src", "pyproject.toml", "README.md", *ROOTS.values())
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-                    "-w", str(tmp_path), str(REPO)], check=True, capture_output=True)
+                    "-w", str(tmp_path), str(source)], check=True, capture_output=True)
     (wheel,) = tmp_path.glob("stillroom-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     for needed in ("stillroom/policies/residency.yaml", "stillroom/policies/plugins.yaml",

@@ -51,6 +51,7 @@ def cluster(plugin_site):
            "PYTHONPATH": os.pathsep.join(filter(None, [str(plugin_site), os.environ.get("PYTHONPATH")]))}
     head = subprocess.Popen(
         [*RAY, "start", "--head", "--block", f"--port={port}",
+         f"--dashboard-agent-listen-port={_free_port()}",  # not Ray's fixed default: another Ray may hold it
          "--num-cpus=2", "--node-ip-address=127.0.0.1", "--include-dashboard=false", "--disable-usage-stats",
          "--labels=stillroom.io/region=dc-2", f"--temp-dir={temp}"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -62,13 +63,18 @@ def cluster(plugin_site):
             assert head.poll() is None and time.time() < deadline, "the Ray head did not start"
             time.sleep(2)
         yield address
-        _end_ray_datas_coordinator(address)
+        if head.poll() is None:
+            _end_ray_datas_coordinator(address)
     finally:
         import ray
 
         ray.shutdown()
         head.terminate()
-        head.wait(timeout=60)
+        try:
+            head.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            head.kill()
+            head.wait()
         shutil.rmtree(temp, ignore_errors=True)
 
 
@@ -78,10 +84,10 @@ def _end_ray_datas_coordinator(address: str) -> None:
     import ray
 
     ray.shutdown()
-    ray.init(address=address, log_to_driver=False)
     try:
+        ray.init(address=address, log_to_driver=False)
         ray.kill(ray.get_actor("AutoscalingCoordinator", namespace="AutoscalingCoordinator"))
-    except ValueError:  # no Ray Data run started one
+    except Exception:  # none was started, or the node is going: the head's own stop ends it, only more slowly
         pass
 
 
