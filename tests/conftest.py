@@ -29,13 +29,6 @@ REPO = Path(__file__).resolve().parent.parent
 _MAIN_ATTRIBUTES = ("__file__", "__spec__")
 
 
-def pytest_collection_modifyitems(items):
-    """The files with slow tests first, each file's tests in their order: under `make test` a file runs whole on
-    one worker, and the demo's five minutes started last would leave the other workers idle at the end."""
-    slow = {item.path for item in items if item.get_closest_marker("slow") or item.get_closest_marker("ray")}
-    items.sort(key=lambda item: item.path not in slow)
-
-
 @pytest.fixture(autouse=True)
 def _main_module_restored():
     """Streamlit's AppTest runs a dashboard page as ``__main__`` and leaves it there, and a ``spawn`` child
