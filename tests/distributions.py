@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 BUILT = shutil.ignore_patterns("build", "dist", "*.egg-info", "__pycache__", ".venv", ".git")
@@ -32,3 +35,13 @@ def source_copy(source: Path, into: Path, *parts: str) -> Path:
         else:
             shutil.copy2(source / part, into / part)
     return into
+
+
+def pip_install(source: Path, target: Path) -> Path:
+    """The project at ``source`` pip-installed into the private folder ``target``, never the shared environment,
+    whose plugins the other test workers read; built from a copy (:func:`source_copy`)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-deps",
+                        "--no-build-isolation", "--target", str(target), str(source_copy(source, Path(scratch)))],
+                       check=True)
+    return target

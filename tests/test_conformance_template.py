@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from stillroom.testing.template import KINDS
+from tests.distributions import pip_install
 
 
 def stillroom(*args, cwd=None):
@@ -39,8 +40,7 @@ def installed_scrubber(tmp_path):
     """A generated scrubber plugin, pip-installed into a private target (its entry point visible there only)."""
     assert stillroom("plugin", "new", "acme", "--kind", "scrubber", "--out", str(tmp_path)).returncode == 0
     project, target = tmp_path / "stillroom-plugin-acme", tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-deps",
-                    "--no-build-isolation", "--target", str(target), str(project)], check=True)
+    pip_install(project, target)
     (tmp_path / "run").mkdir()
     return target / "stillroom_plugin_acme" / "__init__.py", target
 

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from conftest import REPO
-from tests.distributions import source_copy
+from tests.distributions import pip_install
 
 EXAMPLE = REPO / "examples" / "stillroom-plugin-example"
 
@@ -21,9 +21,7 @@ def installed(tmp_path_factory) -> dict:
     """The environment of a command that sees the example: pip-installed into a private directory on its
     PYTHONPATH, never into the shared environment, whose plugins the other tests (and test workers) read meanwhile."""
     site = tmp_path_factory.mktemp("site")
-    subprocess.run([sys.executable, "-m", "pip", "--disable-pip-version-check", "-q", "install", "--no-deps",
-                    "--no-build-isolation", "--target", str(site),
-                    str(source_copy(EXAMPLE, tmp_path_factory.mktemp("src")))], check=True)
+    pip_install(EXAMPLE, site)
     return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))}
 
 

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from conftest import REPO
-from tests.distributions import source_copy
+from tests.distributions import pip_install
 
 EXAMPLE = REPO / "examples" / "stillroom-plugin-example"
 DIST = "stillroom-plugin-example"
@@ -28,9 +28,7 @@ def cli(*args, target, marker=None):
 def site(tmp_path):
     """The example plugin pip-installed into a private target, and two publisher keys: the vendor's and another."""
     target = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-deps",
-                    "--no-build-isolation", "--target", str(target), str(source_copy(EXAMPLE, tmp_path / "src"))],
-                   check=True)
+    pip_install(EXAMPLE, target)
     keys = {}
     for name in ("acme", "mallory"):
         made = cli("plugin", "keygen", "--name", name, "--out", str(tmp_path / f"{name}.key"), target=target)

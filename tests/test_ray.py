@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from stillroom.workspace import init_workspace
-from tests.distributions import plugin_project
+from tests.distributions import pip_install, plugin_project
 from tests.people import adopt_policy, setup_user
 
 pytestmark = pytest.mark.ray
@@ -299,8 +299,7 @@ def installed(source, site, monkeypatch):
     """``source`` pip-installed into ``site`` (the Ray node's PYTHONPATH) and on this process's path, until the
     block ends."""
     before = set(site.iterdir())
-    subprocess.run([sys.executable, "-m", "pip", "--disable-pip-version-check", "-q", "install", "--no-deps",
-                    "--no-build-isolation", "--target", str(site), str(source)], check=True)
+    pip_install(source, site)
     monkeypatch.syspath_prepend(str(site))
     try:
         yield

@@ -20,7 +20,7 @@ from stillroom.components import Context
 from stillroom.run.portable import ComponentRef
 from stillroom.run.training import StudentJob
 from tests import tinymodels as tm
-from tests.distributions import plugin_project
+from tests.distributions import pip_install, plugin_project
 from tests.machine import scaled_timeout
 from tests.people import adopt_policy
 
@@ -226,11 +226,7 @@ def register_trainers(register):
 @pytest.fixture
 def phoning_trainer(tmp_path):
     """A third-party trainer distribution, pip-installed into a private directory the ranks import from."""
-    source = plugin_project(tmp_path / "phoning", "stillroom_phoning_trainer", PHONE_HOME)
-    target = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-deps",
-                    "--no-build-isolation", "--target", str(target), str(source)], check=True)
-    return target
+    return pip_install(plugin_project(tmp_path / "phoning", "stillroom_phoning_trainer", PHONE_HOME), tmp_path / "site")
 
 
 def test_a_plugins_egress_from_a_torchrun_rank_is_refused_and_carried_back_with_node_and_plugin(
