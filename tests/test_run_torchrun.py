@@ -136,7 +136,7 @@ def test_fsdp_under_torchrun_shards_the_student_and_trains_as_one_process_does(w
     # its shard of the saved optimizer state, and ends where the uninterrupted run ended
     stopped = torchrun(tmp_path / "crash-job", tmp_path / "crash", module="tests.torchrun_shards", CRASH_AFTER_STEP="3")
     assert stopped.returncode != 0 and not (tmp_path / "crash" / EVIDENCE).exists()
-    again = torchrun(tmp_path / "crash-job", tmp_path / "crash")
+    again = torchrun(tmp_path / "crash-job", tmp_path / "crash", module="tests.torchrun_shards")
     assert again.returncode == 0, again.stderr[-3000:]
     resumed = json.loads((tmp_path / "crash" / EVIDENCE).read_text())
     assert [p["step"] for kind, p in resumed["records"] if kind == "train.resumed"] == [3]

@@ -10,7 +10,7 @@ device, the run's policy and workspace path), ``dataset.json`` and
 armed) and holds no signing key; rank 0 writes the student's files and
 ``stillroom-evidence.json`` (its facts, the ledger records the job made, each
 rank's node and refused egress attempts) into ``OUT``, for a coordinator to
-store and ledger.
+store and ledger. A rank ends without the interpreter's shutdown (``end_rank``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from stillroom.run.datasets import dataset_data, dataset_from_data
 from stillroom.run.portable import ComponentRef
@@ -91,5 +91,24 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def end_rank(code: int) -> NoReturn:
+    """End this rank's process with ``code``: its exit handlers run, the interpreter's shutdown does not.
+
+    FSDP's DTensors leave the device mesh, and through it the process group, in DTensor's caches (sharding
+    propagation, redistribution plans, mesh topology) for the life of the process, so gloo's threads
+    outlive ``destroy_process_group`` whatever ``worker.init_group`` does, and one of them that frees a
+    tensor during the interpreter's shutdown aborts the rank (``init_group`` says how): SIGABRT, "terminate
+    called without an active exception", seen in about one test-suite run in four. Ending here, after the
+    ``atexit`` handlers (the egress guard's reports among them) and with every output already written and
+    closed, leaves no shutdown for such a thread to meet.
+    """
+    import atexit
+
+    atexit._run_exitfuncs()  # what the shutdown would have run first; logging's flush is one of them
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    end_rank(main())
