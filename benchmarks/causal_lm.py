@@ -39,6 +39,12 @@ with the ``token-kd`` trainer a pipeline runs:
   answer tokens, half the batches the student's own sampled answers to the
   training prompts, half the teacher's.
 
+``--warm-start N`` starts every arm but ``sequence-kd`` from the sequence-KD student of its seed after ``N``
+epochs, as GKD and MiniLLM start on-policy and reverse-KL training from a student fine-tuned on the
+teacher's answers, and trains it for the rest of ``--epochs``: each arm then has the same epochs in all
+as ``sequence-kd``, which trains from the pruned student for all of them (one warm start per seed, shared
+by the arms; its seconds are reported beside each run's own).
+
 Every arm's loss reads the answer's positions alone, the trainer's default; ``--prompt-loss`` sets
 ``prompt_loss: true`` on every arm, so the loss reads the prompt's positions too.
 
@@ -116,6 +122,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--answer-temperature", type=float, default=0.0, help="the teacher samples its training "
                         f"answers at this temperature, top-p {TOP_P} (curate.answer's temperature; default: 0, "
                         "greedy)")
+    parser.add_argument("--warm-start", type=int, default=0, metavar="N", help="every arm but sequence-kd starts "
+                        "from the sequence-KD student of its seed after N epochs and trains the rest of --epochs "
+                        "(the same total); default: 0, every arm from the pruned student")
     args = parser.parse_args(argv)
     try:  # curate.answer's own bounds
         sampling(args.answer_temperature)
@@ -124,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     for flag in ("seeds", "train", "test", "epochs"):
         if getattr(args, flag) is not None and getattr(args, flag) < 1:
             parser.error(f"--{flag} must be at least 1")
+    if not 0 <= args.warm_start < chosen_settings(args)["epochs"]:
+        parser.error("--warm-start must be at least 0 and fewer than the epochs per arm")
     try:
         texts = read_texts(args.prompts, chosen_settings(args))
     except ValueError as error:
@@ -243,18 +254,37 @@ def run(args: argparse.Namespace, texts: list[str], root: Path) -> dict:
               "batch_size": settings["batch_size"],
               "max_length": 160,
               "max_new_tokens": settings["max_new_tokens"], "device": args.device, "prompt_loss": args.prompt_loss}
+    warm: dict[int, tuple[Path, float]] = {}  # seed: the sequence-KD student after --warm-start epochs, its seconds
+
+    def warm_start(seed: int) -> tuple[Path, float]:
+        if seed not in warm:
+            started = time.perf_counter()
+            spec, data = arm_training("sequence-kd", {**common, "epochs": args.warm_start}, prompts, answers)
+            progress(f"warm start: sequence KD for {args.warm_start} epoch(s), seed {seed}")
+            torch.manual_seed(seed)
+            student = TokenKDTrainer({}, ctx).train({**spec, "seed": seed}, data, cached, ctx)
+            student.save(root / f"warm-start-{seed}")
+            warm[seed] = root / f"warm-start-{seed}", time.perf_counter() - started
+        return warm[seed]
+
     for arm in args.arms:
         runs = []
         for seed in seeds:
-            started = time.perf_counter()
-            spec, data = arm_training(arm, common, prompts, answers)
+            started, warmed = time.perf_counter(), None
+            arm_common = common
+            if args.warm_start and arm != "sequence-kd":
+                start, warm_seconds = warm_start(seed)
+                arm_common = {**common, "checkpoint": str(start), "epochs": settings["epochs"] - args.warm_start}
+                warmed = {"epochs": args.warm_start, "seconds": round(warm_seconds, 1)}
+                started = time.perf_counter()
+            spec, data = arm_training(arm, arm_common, prompts, answers)
             progress(f"training {arm}, seed {seed}")
             torch.manual_seed(seed)
             student = TokenKDTrainer({}, ctx).train({**spec, "seed": seed}, data, cached, ctx)
             train_seconds = time.perf_counter() - started
             metrics = evaluate(student)
             runs.append({"seed": seed, "metrics": metrics, "kept": student.kept,
-                         "train_seconds": round(train_seconds, 1),
+                         "train_seconds": round(train_seconds, 1), **({"warm_start": warmed} if warmed else {}),
                          "wall_seconds": round(time.perf_counter() - started, 1)})
             parameters = student.num_parameters()
             del student
@@ -278,7 +308,7 @@ def run(args: argparse.Namespace, texts: list[str], root: Path) -> dict:
                                   "activation_kept_share": [round(x, 4) for x in width["importance_kept_share"]]}},
         "settings": {**settings, "seeds": seeds, "arms": args.arms, "system_prompt": SYSTEM, "lr": common["lr"],
                      "batch_size": common["batch_size"], "prompt_loss": args.prompt_loss,
-                     "answer_temperature": args.answer_temperature},
+                     "answer_temperature": args.answer_temperature, "warm_start_epochs": args.warm_start},
         "arms": result_arms,
         "speed": speed,
         "comparison": _comparison(result_arms, speed),

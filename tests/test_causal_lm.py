@@ -283,6 +283,17 @@ def test_the_benchmark_refuses_an_answer_temperature_curate_answer_would_refuse(
     assert f"--answer-temperature: Input should be {message}" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("arguments", [["--warm-start", "1"], ["--warm-start", "3", "--epochs", "3"],
+                                       ["--warm-start", "-1"]])
+def test_the_benchmark_refuses_a_warm_start_that_leaves_no_epoch_to_train(tmp_path, capsys, arguments):
+    path = tmp_path / "prompts.jsonl"
+    path.write_text("".join(f'{{"text": "question {i}"}}\n' for i in range(100)))
+    with pytest.raises(SystemExit) as exited:  # --quick trains one epoch per arm
+        _benchmark().main(["--prompts", str(path), "--quick", *arguments])
+    assert exited.value.code == 2
+    assert "--warm-start must be at least 0 and fewer than the epochs per arm" in capsys.readouterr().err
+
+
 def test_on_policy_loss_reads_only_the_continuation_after_each_prompt():
     from stillroom.plugins.trainers.tokens import continuation_positions
 
