@@ -39,11 +39,11 @@ with the ``token-kd`` trainer a pipeline runs:
   answer tokens, half the batches the student's own sampled answers to the
   training prompts, half the teacher's.
 
-``--warm-start N`` starts every arm but ``sequence-kd`` from the sequence-KD student of its seed after ``N``
-epochs, as GKD and MiniLLM start on-policy and reverse-KL training from a student fine-tuned on the
-teacher's answers, and trains it for the rest of ``--epochs``: each arm then has the same epochs in all
-as ``sequence-kd``, which trains from the pruned student for all of them (one warm start per seed, shared
-by the arms; its seconds are reported beside each run's own).
+``--warm-start N`` gives every arm but ``sequence-kd`` the trainer's ``warm_start: N`` (``N`` epochs of
+sequence KD from the pruned student, as GKD and MiniLLM start on-policy and reverse-KL training from a
+student fine-tuned on the teacher's answers) and the rest of ``--epochs`` for its own method: each arm
+then has the same epochs in all as ``sequence-kd``, which trains from the pruned student for all of them;
+an arm's seconds include its warm start.
 
 Every arm's loss reads the answer's positions alone, the trainer's default; ``--prompt-loss`` sets
 ``prompt_loss: true`` on every arm, so the loss reads the prompt's positions too.
@@ -254,29 +254,13 @@ def run(args: argparse.Namespace, texts: list[str], root: Path) -> dict:
               "batch_size": settings["batch_size"],
               "max_length": 160,
               "max_new_tokens": settings["max_new_tokens"], "device": args.device, "prompt_loss": args.prompt_loss}
-    warm: dict[int, tuple[Path, float]] = {}  # seed: the sequence-KD student after --warm-start epochs, its seconds
-
-    def warm_start(seed: int) -> tuple[Path, float]:
-        if seed not in warm:
-            started = time.perf_counter()
-            spec, data = arm_training("sequence-kd", {**common, "epochs": args.warm_start}, prompts, answers)
-            progress(f"warm start: sequence KD for {args.warm_start} epoch(s), seed {seed}")
-            torch.manual_seed(seed)
-            student = TokenKDTrainer({}, ctx).train({**spec, "seed": seed}, data, cached, ctx)
-            student.save(root / f"warm-start-{seed}")
-            warm[seed] = root / f"warm-start-{seed}", time.perf_counter() - started
-        return warm[seed]
-
     for arm in args.arms:
         runs = []
         for seed in seeds:
-            started, warmed = time.perf_counter(), None
+            started = time.perf_counter()
             arm_common = common
-            if args.warm_start and arm != "sequence-kd":
-                start, warm_seconds = warm_start(seed)
-                arm_common = {**common, "checkpoint": str(start), "epochs": settings["epochs"] - args.warm_start}
-                warmed = {"epochs": args.warm_start, "seconds": round(warm_seconds, 1)}
-                started = time.perf_counter()
+            if args.warm_start and arm != "sequence-kd":  # the trainer's warm start, then the rest of the epochs
+                arm_common = {**common, "warm_start": args.warm_start, "epochs": settings["epochs"] - args.warm_start}
             spec, data = arm_training(arm, arm_common, prompts, answers)
             progress(f"training {arm}, seed {seed}")
             torch.manual_seed(seed)
@@ -284,7 +268,7 @@ def run(args: argparse.Namespace, texts: list[str], root: Path) -> dict:
             train_seconds = time.perf_counter() - started
             metrics = evaluate(student)
             runs.append({"seed": seed, "metrics": metrics, "kept": student.kept,
-                         "train_seconds": round(train_seconds, 1), **({"warm_start": warmed} if warmed else {}),
+                         "train_seconds": round(train_seconds, 1),
                          "wall_seconds": round(time.perf_counter() - started, 1)})
             parameters = student.num_parameters()
             del student

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -323,6 +324,60 @@ def test_on_policy_kd_trains_on_the_students_own_samples_for_its_share_of_batche
     batches = 1 + 2 * math.ceil(len(data.train) / 16)  # the first-step check, then two epochs
     assert len(calls) == (batches if sampled == "all" else 0)
     assert len(student.history) == 2
+
+
+@pytest.mark.parametrize(("scratch", "answered"), [(True, False), (False, True)])
+def test_a_warm_start_trains_sequence_kd_first_and_the_method_from_the_student_it_kept(causal, monkeypatch, scratch,
+                                                                                       answered):
+    from dataclasses import replace
+
+    from safetensors.torch import load_file
+
+    from stillroom.plugins.trainers.tokens import TokenKDTrainer
+
+    ctx, data = causal
+    if answered:  # curate.answer's answers: sequence KD learns them and generates none (no max_new_tokens)
+        data = replace(data, train=replace(data.train, answers=[" ".join(t.split()[:3]) for t in data.train.texts]))
+    ctx = replace(ctx, scratch=ctx.scratch if scratch else None)
+    records, calls, real = [], [], TokenKDTrainer.train
+    ctx = replace(ctx, record=lambda kind, payload: records.append((kind, dict(payload))))
+
+    def spy(self, spec, *args):
+        student = real(self, spec, *args)
+        given = Path(spec["checkpoint"]) if spec.get("init") == "checkpoint" else None
+        calls.append((dict(spec), {k: v.clone() for k, v in student.net.backbone.state_dict().items()},
+                      load_file(given / "model.safetensors") if given else None))
+        return student
+
+    monkeypatch.setattr(TokenKDTrainer, "train", spy)
+    spec = {"init": "config", "config": {"num_hidden_layers": 1}, "live": True, "divergence": "jsd", "on_policy": 0.5,
+            "max_new_tokens": 3, "epochs": 1, "warm_start": 2, "lr": 5e-3, "batch_size": 16}
+    student = TokenKDTrainer({}, ctx).train(spec, data, {}, ctx)
+    (first, warm, _), (then, trained, loaded), outer = calls
+    # two epochs of sequence KD on the spec's student, without the token-KD options
+    assert first["method"] == "sequence" and first["epochs"] == 2 and first["config"] == spec["config"]
+    assert not {"warm_start", "live", "divergence", "on_policy"} & set(first)
+    assert ("max_new_tokens" in first) is not answered and then["max_new_tokens"] == 3
+    # then the spec's own method and epochs, built from the student the warm start kept, weight for weight
+    assert then["on_policy"] == 0.5 and then["divergence"] == "jsd" and then["epochs"] == 1
+    assert then["init"] == "checkpoint" and "config" not in then and "warm_start" not in then
+    assert loaded.keys() and all(torch.equal(loaded[k], warm[k]) for k in loaded)
+    assert any(not torch.equal(trained[k], warm[k]) for k in warm)  # and it trained on from there
+    assert outer[1].keys() == trained.keys() and len(student.history) == 1
+    kinds = [kind for kind, _ in records if kind in ("train.epoch", "train.warm_start")]
+    assert kinds == ["train.epoch", "train.epoch", "train.warm_start", "train.epoch"]
+    assert (Path(then["checkpoint"]).is_relative_to(ctx.scratch) if scratch else not Path(then["checkpoint"]).exists())
+
+
+@pytest.mark.parametrize("method", ["sequence", "labels"])
+def test_a_warm_start_is_refused_for_a_method_that_is_no_token_kd(causal, method):
+    from stillroom.plugins.trainers.tokens import TokenKDTrainer
+
+    ctx, data = causal
+    with pytest.raises(ConfigError, match=f"student.warm_start trains sequence-level KD first .* method {method} is "
+                                          "no token-level KD: drop warm_start"):
+        TokenKDTrainer({}, ctx).train({"init": "config", "config": {"num_hidden_layers": 1}, "method": method,
+                                       "warm_start": 1}, data, {}, ctx)
 
 
 def test_cross_entropy_under_a_divergence_mask_reads_the_next_real_token_at_each_marked_position():

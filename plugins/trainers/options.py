@@ -48,6 +48,7 @@ class TrainOptions:
     on_policy: float = 0.0  # token KD: share of batches on the student's own samples (GKD); 0 turns it off
     ce_weight: float = 0.0  # token KD: weight of cross-entropy on the sequence's own tokens, added to the divergence
     prompt_loss: bool = False  # causal LM on prompt + answer: the loss reads the prompt's tokens too, not the answer's alone
+    warm_start: int = 0  # token KD: epochs of sequence-level KD before the method's own, which start from their student
 
     @property
     def checkpoint_path(self) -> Path | None:
@@ -98,6 +99,9 @@ def parse_options(spec: Mapping[str, Any], *, seed: int, device: str, allowed: s
     if options.prompt_loss and options.method == "labels":
         raise ConfigError("student.prompt_loss has the loss read a prompt's tokens as well as its answer's, and "
                           "method: labels learns the texts alone, with no answer: drop prompt_loss")
+    if options.warm_start and options.method != "kd":
+        raise ConfigError(f"student.warm_start trains sequence-level KD first and then token-level KD from its "
+                          f"student, and method {options.method} is no token-level KD: drop warm_start")
     if options.parallel not in ("ddp", "fsdp"):
         raise ConfigError(f"student.parallel must be ddp or fsdp, got {options.parallel!r}")
     if options.parallel == "fsdp" and options.on_policy:

@@ -29,6 +29,10 @@ loss reads the answer's positions alone, as SFT and GKD do: the prompt is given,
 prompt the student learns to predict costs capacity the answer needs. ``prompt_loss: true`` has it read
 the prompt's positions too. Where each answer starts is the length of the prompt's tokens, as the
 tokenizer splits the prompt alone, that are a prefix of the whole sequence's.
+``warm_start: N`` trains ``N`` epochs of ``method: sequence`` first, and the method's own ``epochs`` start
+from the student they keep, as GKD and MiniLLM start on-policy and reverse-KL training from a student
+fine-tuned on the teacher's answers: a mode-seeking loss from an untrained (pruned) student locks onto
+whatever that student already prefers. Layers and width are chosen once, for the warm start.
 ``method: sequence`` (Kim & Rush 2016): the student learns, by cross-entropy,
 the teacher's continuations of the training texts: the answers ``curate.answer``
 made (scrubbed, filtered, ``Split.answers``) when the spec has it, else greedy
@@ -77,7 +81,8 @@ class TokenKDTrainer(StudentTrainer):
     description = "Causal-LM distillation on cached top-k log-probs: forward KL, reverse KL or generalised JSD."
     tasks = ("causal-lm",)
     task = "causal-lm"
-    option_keys = {"divergence", "beta", "method", "live", "max_new_tokens", "on_policy", "ce_weight", "prompt_loss"}
+    option_keys = {"divergence", "beta", "method", "live", "max_new_tokens", "on_policy", "ce_weight", "prompt_loss",
+                   "warm_start"}
     supports_baseline = True
 
     def train(self, student_spec, data, teacher_outputs, ctx):
@@ -85,6 +90,8 @@ class TokenKDTrainer(StudentTrainer):
         costs the validation texts' likelihood most (:mod:`.importance`)."""
         from stillroom.plugins.trainers.importance import choose_layers
 
+        if student_spec.get("warm_start"):
+            return self._warm_started(student_spec, data, teacher_outputs, ctx)
         if data.train.answers is not None and "max_new_tokens" in student_spec and \
                 student_spec.get("method") == "sequence":
             raise ConfigError("student.max_new_tokens sets how long the answers generated at train time are, and "
@@ -104,6 +111,41 @@ class TokenKDTrainer(StudentTrainer):
         student = super().train(student_spec, data, teacher_outputs, ctx)
         if importance is not None:
             student.layer_importance = importance
+        return student
+
+    def _warm_started(self, student_spec, data: Dataset, teacher_outputs, ctx) -> HFStudent:
+        """``warm_start`` epochs of sequence-level KD, then the spec's own training from the student they kept.
+
+        The warm start takes the spec's student (layers, width, init) and shared options, with the token-KD
+        ones dropped; the second part builds from its saved student (under the run's scratch, so a stopped run
+        resumes both parts, or a temporary folder) and carries how its layers and width were chosen."""
+        import contextlib
+        import tempfile
+        from pathlib import Path
+
+        from stillroom.artifacts import canonical_json, sha256_bytes
+        from stillroom.plugins.trainers.options import BUILD_KEYS, parse_options
+
+        parse_options(student_spec, seed=ctx.seed, device=ctx.device, allowed=self.option_keys)  # refusals first
+        own = {"warm_start", "divergence", "beta", "live", "on_policy", "ce_weight"}
+        if data.train.answers is not None:  # curate.answer's answers are sequence KD's: it generates none
+            own.add("max_new_tokens")
+        first = {k: v for k, v in student_spec.items() if k not in own} | {"method": "sequence",
+                                                                          "epochs": student_spec["warm_start"]}
+        warm = self.train(first, data, teacher_outputs, ctx)
+        ctx.record("train.warm_start", {"method": "sequence", "epochs": first["epochs"], "kept": warm.kept})
+        then = {k: v for k, v in student_spec.items() if k not in BUILD_KEYS and k != "warm_start"}
+        with contextlib.ExitStack() as stack:
+            if ctx.scratch is not None:
+                key = sha256_bytes(canonical_json({"spec": first, "seed": ctx.seed, "kept": warm.kept,
+                                                   "texts": list(data.train.texts)}))
+                directory = ctx.scratch / "warm-start" / key[:16]
+            else:
+                directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="stillroom-warm-start-")))
+            warm.save(directory)
+            student = self.train({**then, "init": "checkpoint", "checkpoint": str(directory)}, data, teacher_outputs,
+                                 ctx)
+        student.layer_importance, student.width_pruning = warm.layer_importance, warm.width_pruning
         return student
 
     @staticmethod
