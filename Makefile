@@ -30,7 +30,7 @@ demo: setup
 
 # One pytest-xdist worker per core, each running torch on one thread (tests/conftest.py); each test file runs on
 # one worker, so a file's module-scoped fixtures (a Ray cluster, a loaded model) start once.
-PYTEST := $(BIN)/python -m pytest -q -n auto --dist loadfile
+PYTEST := $(BIN)/python -m pytest -q -n auto --dist loadfile --no-loadscope-reorder
 
 test: setup
 	$(PYTEST)

@@ -29,6 +29,21 @@ REPO = Path(__file__).resolve().parent.parent
 _MAIN_ATTRIBUTES = ("__file__", "__spec__")
 
 
+# The suite's longest file (the demo, about 5.5 minutes on one worker): started last, it would run on alone.
+LONGEST = "test_demo.py"
+
+
+def pytest_collection_modifyitems(items):
+    """Files in the order ``make test``'s workers should start them (it passes ``--no-loadscope-reorder``, so
+    xdist's ``loadfile`` takes them in this order, each file whole on one worker): the demo, then the files
+    with slow or Ray tests, then the rest, largest first (xdist's own order); each file's tests in theirs."""
+    count: dict = {}
+    for item in items:
+        count[item.path] = count.get(item.path, 0) + 1
+    slow = {item.path for item in items if item.get_closest_marker("slow") or item.get_closest_marker("ray")}
+    items.sort(key=lambda item: (item.path.name != LONGEST, item.path not in slow, -count[item.path], str(item.path)))
+
+
 @pytest.fixture(autouse=True)
 def _main_module_restored():
     """Streamlit's AppTest runs a dashboard page as ``__main__`` and leaves it there, and a ``spawn`` child
