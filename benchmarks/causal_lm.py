@@ -42,8 +42,9 @@ with the ``token-kd`` trainer a pipeline runs:
 ``--warm-start N`` gives every arm but ``sequence-kd`` the trainer's ``warm_start: N`` (``N`` epochs of
 sequence KD from the pruned student, as GKD and MiniLLM start on-policy and reverse-KL training from a
 student fine-tuned on the teacher's answers) and the rest of ``--epochs`` for its own method: each arm
-then has the same epochs in all as ``sequence-kd``, which trains from the pruned student for all of them;
-an arm's seconds include its warm start.
+then has the same epochs in all as ``sequence-kd``, which trains from the pruned student for all of them.
+An arm's seconds include its warm start, except where an earlier arm of the same seed trained the same
+one: the trainer then resumes it, finished, from the run's scratch.
 
 Every arm's loss reads the answer's positions alone, the trainer's default; ``--prompt-loss`` sets
 ``prompt_loss: true`` on every arm, so the loss reads the prompt's positions too.
@@ -122,9 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--answer-temperature", type=float, default=0.0, help="the teacher samples its training "
                         f"answers at this temperature, top-p {TOP_P} (curate.answer's temperature; default: 0, "
                         "greedy)")
-    parser.add_argument("--warm-start", type=int, default=0, metavar="N", help="every arm but sequence-kd starts "
-                        "from the sequence-KD student of its seed after N epochs and trains the rest of --epochs "
-                        "(the same total); default: 0, every arm from the pruned student")
+    parser.add_argument("--warm-start", type=int, default=0, metavar="N", help="every arm but sequence-kd trains "
+                        "with the trainer's warm_start: N (N epochs of sequence KD, then its own method from the "
+                        "student they keep) and the rest of --epochs; default: 0, every arm from the pruned student")
     args = parser.parse_args(argv)
     try:  # curate.answer's own bounds
         sampling(args.answer_temperature)

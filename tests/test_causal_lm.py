@@ -369,6 +369,30 @@ def test_a_warm_start_trains_sequence_kd_first_and_the_method_from_the_student_i
     assert (Path(then["checkpoint"]).is_relative_to(ctx.scratch) if scratch else not Path(then["checkpoint"]).exists())
 
 
+def test_a_warm_started_student_chooses_its_layers_once_and_says_how(causal):
+    ctx, data = causal
+    spec = {"init": "teacher", "layers": {"keep": 1, "by": "importance"}, "live": True, "epochs": 1, "warm_start": 1,
+            "batch_size": 16}
+    student = TokenKDTrainer({}, ctx).train(spec, data, {}, ctx)
+    assert student.layer_importance is not None and len(student.layer_importance["log_likelihood_lost_without"]) == 2
+    assert student.teacher_layers == student.layer_importance["kept"]
+    assert student.net.backbone.config.num_hidden_layers == 1
+
+
+def test_a_warm_start_refuses_what_its_second_part_would_refuse_before_it_trains(causal):
+    from dataclasses import replace
+
+    ctx, data = causal
+    records = []
+    ctx = replace(ctx, record=lambda kind, payload: records.append(kind))
+    spec = {"init": "config", "config": {"num_hidden_layers": 1}, "on_policy": 0.5, "warm_start": 1}  # no live
+    with pytest.raises(ConfigError, match="student.on_policy has the teacher score the student's own samples"):
+        TokenKDTrainer({}, ctx).train(spec, data, {}, ctx)
+    with pytest.raises(ConfigError, match="student.prompt_loss has the loss read each prompt as well"):
+        TokenKDTrainer({}, ctx).train({**spec, "on_policy": 0, "prompt_loss": True}, data, {}, ctx)
+    assert records == []  # nothing trained
+
+
 @pytest.mark.parametrize("method", ["sequence", "labels"])
 def test_a_warm_start_is_refused_for_a_method_that_is_no_token_kd(causal, method):
     from stillroom.plugins.trainers.tokens import TokenKDTrainer

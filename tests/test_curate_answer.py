@@ -357,6 +357,43 @@ def test_a_token_kd_pipeline_with_answers_learns_along_them_and_its_labels_basel
     assert result.artifacts.get("baseline")
 
 
+def test_a_warm_started_token_kd_pipeline_gives_its_labels_baseline_the_same_epochs_in_all(workspace, teacher_dir,
+                                                                                          monkeypatch):
+    """student.warm_start in a pipeline with a labelled source: the student trains sequence KD, then token KD from
+    it, and the labels-only baseline, which copies the student's spec and would refuse warm_start, trains labels
+    for the warm start's epochs and the student's own."""
+    from stillroom.config import parse_spec
+    from stillroom.pipeline import run_pipeline
+    from stillroom.plugins.trainers import tokens
+
+    source = workspace.root / "queries.jsonl"
+    texts = sorted(set(tm.toy_split(60, 5)[0]))
+    source.write_text("".join(json.dumps({"text": t, "label": "card" if "card" in t else "other"}) + "\n"
+                              for t in texts))
+    trained = []
+    real = tokens.TokenKDTrainer.train
+
+    def spy(self, student_spec, data, teacher_outputs, ctx):
+        trained.append((student_spec.get("method", "kd"), student_spec.get("warm_start"), student_spec["epochs"],
+                        student_spec.get("init")))
+        return real(self, student_spec, data, teacher_outputs, ctx)
+
+    monkeypatch.setattr(tokens.TokenKDTrainer, "train", spy)
+    spec = parse_spec({
+        "name": "warm", "source": {"type": "jsonl", "path": str(source), "classification": "public"},
+        "teacher": {"type": "hf", "path": str(teacher_dir), "task": "causal-lm", "max_length": 64},
+        "scrub": {"type": "presidio", "workers": 1}, "data": {"label_field": "label"},
+        "curate": {"answer": {"max_new_tokens": 8}},
+        "student": {"layers": 1, "epochs": 1, "batch_size": 16, "warm_start": 2},
+        "evaluators": [], "exporters": [],
+    })
+    result = run_pipeline(workspace, spec, initiator="op", progress=False)
+    assert [t[:3] for t in trained] == [("kd", 2, 1), ("sequence", None, 2), ("kd", None, 1), ("labels", None, 3)]
+    assert trained[2][3] == "checkpoint" and result.artifacts.get("baseline")
+    warm = workspace.ledger().entries(kind="train.warm_start")
+    assert [(e.payload["method"], e.payload["epochs"]) for e in warm] == [("sequence", 2)]
+
+
 def test_a_validation_answer_that_still_holds_pii_after_scrubbing_is_stored_empty(workspace, teacher_dir,
                                                                                    monkeypatch):
     """What a residual finding does to an answer: the training pair is dropped, and the validation answer, which

@@ -22,7 +22,7 @@ import threading
 from pathlib import Path
 
 from stillroom.plugins.trainers import loop
-from tests.torchrun_threads import gloo_threads
+from tests.gloo import gloo_threads
 
 sharded, saved, shutdown = loop._FSDP.__init__, loop.save_state, threading._shutdown  # type: ignore[attr-defined]
 

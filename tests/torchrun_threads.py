@@ -6,20 +6,10 @@ says how); this fails the rank every time one is left, not once in 30 runs.
 
 from __future__ import annotations
 
-import os
 import sys
 
 from stillroom.run.torchrun import main
-
-
-def gloo_threads() -> list[str]:
-    """This process's threads that gloo started (``gloo_tcp_loop``, ``pt_gloo_runloop``), by name."""
-    names = []
-    for task in os.listdir("/proc/self/task"):
-        with open(f"/proc/self/task/{task}/comm") as comm:
-            names.append(comm.read().strip())
-    return sorted(name for name in names if "gloo" in name)
-
+from tests.gloo import gloo_threads
 
 if __name__ == "__main__":
     code = main()

@@ -98,17 +98,25 @@ def end_rank(code: int) -> NoReturn:
     propagation, redistribution plans, mesh topology) for the life of the process, so gloo's threads
     outlive ``destroy_process_group`` whatever ``worker.init_group`` does, and one of them that frees a
     tensor during the interpreter's shutdown aborts the rank (``init_group`` says how): SIGABRT, "terminate
-    called without an active exception", seen in about one test-suite run in four. Ending here, after the
-    ``atexit`` handlers (the egress guard's reports among them) and with every output already written and
-    closed, leaves no shutdown for such a thread to meet.
+    called without an active exception", seen in about one test-suite run in four. Ending here, with every
+    output already written and closed, leaves no shutdown for such a thread to meet. The ``atexit`` handlers
+    run (logging's flush among them); a rank starts no non-daemon thread of its own, so the shutdown's
+    first step, joining those (``threading._shutdown``), has nothing to wait for.
     """
     import atexit
 
-    atexit._run_exitfuncs()  # what the shutdown would have run first; logging's flush is one of them
+    atexit._run_exitfuncs()
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
 
 
 if __name__ == "__main__":
-    end_rank(main())
+    try:
+        code = main()
+    except BaseException:  # an unexpected error ends the rank as a finished one does, with its traceback
+        import traceback
+
+        traceback.print_exc()
+        code = 1
+    end_rank(code)

@@ -92,6 +92,18 @@ class TokenKDTrainer(StudentTrainer):
 
         if student_spec.get("warm_start"):
             return self._warm_started(student_spec, data, teacher_outputs, ctx)
+        self._refuse(student_spec, data, ctx)
+        data = self._answer_validation(student_spec, data, ctx)
+        data, teacher_outputs = self._with_answers(student_spec, data, teacher_outputs, ctx)
+        student_spec, importance = choose_layers(student_spec, ctx.teacher, data)
+        student = super().train(student_spec, data, teacher_outputs, ctx)
+        if importance is not None:
+            student.layer_importance = importance
+        return student
+
+    @staticmethod
+    def _refuse(student_spec, data: Dataset, ctx) -> None:
+        """The spec's options these data and this teacher cannot serve."""
         if data.train.answers is not None and "max_new_tokens" in student_spec and \
                 student_spec.get("method") == "sequence":
             raise ConfigError("student.max_new_tokens sets how long the answers generated at train time are, and "
@@ -105,20 +117,15 @@ class TokenKDTrainer(StudentTrainer):
             if getattr(ctx.teacher, "api", None) == "chat" and not student_spec.get("live"):
                 raise ConfigError("student.prompt_loss needs the teacher's log-probs of each prompt, and a chat-API "
                                   "teacher gives them for its answer alone: drop prompt_loss")
-        data = self._answer_validation(student_spec, data, ctx)
-        data, teacher_outputs = self._with_answers(student_spec, data, teacher_outputs, ctx)
-        student_spec, importance = choose_layers(student_spec, ctx.teacher, data)
-        student = super().train(student_spec, data, teacher_outputs, ctx)
-        if importance is not None:
-            student.layer_importance = importance
-        return student
 
     def _warm_started(self, student_spec, data: Dataset, teacher_outputs, ctx) -> HFStudent:
         """``warm_start`` epochs of sequence-level KD, then the spec's own training from the student they kept.
 
         The warm start takes the spec's student (layers, width, init) and shared options, with the token-KD
-        ones dropped; the second part builds from its saved student (under the run's scratch, so a stopped run
-        resumes both parts, or a temporary folder) and carries how its layers and width were chosen."""
+        ones dropped; the second part builds from its saved student and carries how its layers and width were
+        chosen, and which teacher blocks they are. Under the run's scratch a stopped run resumes both parts; a worker has no scratch, so there
+        the student goes to a temporary folder and only the warm start resumes (the second part's resume key
+        holds the folder). The second part's own refusals come before the warm start trains."""
         import contextlib
         import tempfile
         from pathlib import Path
@@ -126,7 +133,9 @@ class TokenKDTrainer(StudentTrainer):
         from stillroom.artifacts import canonical_json, sha256_bytes
         from stillroom.plugins.trainers.options import BUILD_KEYS, parse_options
 
-        parse_options(student_spec, seed=ctx.seed, device=ctx.device, allowed=self.option_keys)  # refusals first
+        then = {k: v for k, v in student_spec.items() if k not in BUILD_KEYS and k != "warm_start"}
+        self._refuse(then, data, ctx)  # the second part's refusals first
+        self._check_method(parse_options(student_spec, seed=ctx.seed, device=ctx.device, allowed=self.option_keys))
         own = {"warm_start", "divergence", "beta", "live", "on_policy", "ce_weight"}
         if data.train.answers is not None:  # curate.answer's answers are sequence KD's: it generates none
             own.add("max_new_tokens")
@@ -134,11 +143,9 @@ class TokenKDTrainer(StudentTrainer):
                                                                           "epochs": student_spec["warm_start"]}
         warm = self.train(first, data, teacher_outputs, ctx)
         ctx.record("train.warm_start", {"method": "sequence", "epochs": first["epochs"], "kept": warm.kept})
-        then = {k: v for k, v in student_spec.items() if k not in BUILD_KEYS and k != "warm_start"}
         with contextlib.ExitStack() as stack:
             if ctx.scratch is not None:
-                key = sha256_bytes(canonical_json({"spec": first, "seed": ctx.seed, "kept": warm.kept,
-                                                   "texts": list(data.train.texts)}))
+                key = sha256_bytes(canonical_json({"spec": first, "seed": ctx.seed, "texts": list(data.train.texts)}))
                 directory = ctx.scratch / "warm-start" / key[:16]
             else:
                 directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="stillroom-warm-start-")))
@@ -146,6 +153,7 @@ class TokenKDTrainer(StudentTrainer):
             student = self.train({**then, "init": "checkpoint", "checkpoint": str(directory)}, data, teacher_outputs,
                                  ctx)
         student.layer_importance, student.width_pruning = warm.layer_importance, warm.width_pruning
+        student.teacher_layers = warm.teacher_layers
         return student
 
     @staticmethod
@@ -224,6 +232,19 @@ class TokenKDTrainer(StudentTrainer):
 
     def check_inputs(self, data: Dataset, teacher_outputs, options: TrainOptions) -> None:
         super().check_inputs(data, teacher_outputs, options)
+        self._check_method(options)
+        if options.method != "kd" or options.live:
+            return
+        cached = teacher_outputs.get("train", {})
+        missing = [k for k in CACHED if k not in cached]
+        if missing:
+            raise ConfigError(
+                f"token-kd needs the teacher's top-k log-probs; teacher_outputs['train'] lacks {', '.join(missing)}"
+            )
+        check_teacher_outputs(cached["topk_logprobs"][scored(cached)], "top-k log-probs")
+
+    def _check_method(self, options: TrainOptions) -> None:
+        """What the method needs of the teacher, whatever the data: refused before anything trains."""
         if options.method == "sequence" and self.ctx.teacher is None:
             raise ConfigError("method: sequence needs a teacher that generates text")
         if options.method == "kd" and options.live:
@@ -237,15 +258,6 @@ class TokenKDTrainer(StudentTrainer):
             raise ConfigError("student.on_policy has the teacher score the student's own samples as it trains: "
                               "it needs method: kd and live: true with a local teacher, or a teacher that scores "
                               "token ids through its endpoint (openai)")
-        if options.method != "kd" or options.live:
-            return
-        cached = teacher_outputs.get("train", {})
-        missing = [k for k in CACHED if k not in cached]
-        if missing:
-            raise ConfigError(
-                f"token-kd needs the teacher's top-k log-probs; teacher_outputs['train'] lacks {', '.join(missing)}"
-            )
-        check_teacher_outputs(cached["topk_logprobs"][scored(cached)], "top-k log-probs")
 
     def input_ids(self, student: HFStudent, data: Dataset, teacher_outputs, options: TrainOptions) -> list[list[int]]:
         teacher = getattr(self.ctx.teacher, "tokenizer", None) if self.ctx.teacher is not None else None

@@ -18,8 +18,8 @@ from stillroom.run.training import StudentJob
 from stillroom.sizing import DEFAULT_BATCH, schedule_for
 
 # student options that shape the teacher's signal or its answers, which labels alone (the baseline) refuse rather
-# than ignore
-TEACHER_SIGNAL = ("on_policy", "ce_weight", "prompt_loss")
+# than ignore; a warm start's epochs of the teacher's answers become labels epochs (the same epochs in all)
+TEACHER_SIGNAL = ("on_policy", "ce_weight", "prompt_loss", "warm_start")
 
 
 def train(run) -> dict[str, Any]:
@@ -47,6 +47,10 @@ def train(run) -> dict[str, Any]:
         # the student's own spec, so the same start (layers and head, ``build``); only the teacher's signal differs
         baseline_spec = {**{k: v for k, v in student_spec.items() if k not in ("search", *TEACHER_SIGNAL)},
                          "method": "labels"}
+        if student_spec.get("warm_start"):
+            from stillroom.plugins.trainers.options import TrainOptions
+
+            baseline_spec["epochs"] = student_spec.get("epochs", TrainOptions.epochs) + student_spec["warm_start"]
         # never the teacher-labelled transfer set: the baseline shows what labels alone give
         dataset = run.artifacts.get("baseline_dataset", run.artifacts["dataset"])
         run.artifacts["baseline"] = run.executor.train(_work(run, trainer, baseline_spec, "baseline", dataset))
