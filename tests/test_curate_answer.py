@@ -307,6 +307,15 @@ def test_the_benchmarks_answer_temperature_samples_the_training_answers_as_curat
     assert greedy.answers != sampled.answers
 
 
+def _labelled_queries(workspace):
+    """A JSONL source of toy queries, each labelled card or other, in the workspace."""
+    source = workspace.root / "queries.jsonl"
+    texts = sorted(set(tm.toy_split(60, 5)[0]))
+    source.write_text("".join(json.dumps({"text": t, "label": "card" if "card" in t else "other"}) + "\n"
+                              for t in texts))
+    return source
+
+
 def test_a_token_kd_pipeline_with_answers_learns_along_them_and_its_labels_baseline_drops_the_teacher_options(
         workspace, teacher_dir, monkeypatch):
     """curate.answer with off-policy token KD, ce_weight and a labelled source: the student learns the teacher's
@@ -318,10 +327,7 @@ def test_a_token_kd_pipeline_with_answers_learns_along_them_and_its_labels_basel
     from stillroom.plugins.trainers import tokens
     from stillroom.run.datasets import load_dataset
 
-    source = workspace.root / "queries.jsonl"
-    texts = sorted(set(tm.toy_split(60, 5)[0]))
-    source.write_text("".join(json.dumps({"text": t, "label": "card" if "card" in t else "other"}) + "\n"
-                              for t in texts))
+    source = _labelled_queries(workspace)
     trained = []
     real = tokens.TokenKDTrainer.train
 
@@ -366,10 +372,7 @@ def test_a_warm_started_token_kd_pipeline_gives_its_labels_baseline_the_same_epo
     from stillroom.pipeline import run_pipeline
     from stillroom.plugins.trainers import tokens
 
-    source = workspace.root / "queries.jsonl"
-    texts = sorted(set(tm.toy_split(60, 5)[0]))
-    source.write_text("".join(json.dumps({"text": t, "label": "card" if "card" in t else "other"}) + "\n"
-                              for t in texts))
+    source = _labelled_queries(workspace)
     trained = []
     real = tokens.TokenKDTrainer.train
 
