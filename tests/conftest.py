@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -37,9 +38,7 @@ def pytest_collection_modifyitems(items):
     """Files in the order ``make test``'s workers should start them (it passes ``--no-loadscope-reorder``, so
     xdist's ``loadfile`` takes them in this order, each file whole on one worker): the demo, then the files
     with slow or Ray tests, then the rest, largest first (xdist's own order); each file's tests in theirs."""
-    count: dict = {}
-    for item in items:
-        count[item.path] = count.get(item.path, 0) + 1
+    count = Counter(item.path for item in items)
     slow = {item.path for item in items if item.get_closest_marker("slow") or item.get_closest_marker("ray")}
     items.sort(key=lambda item: (item.path.name != LONGEST, item.path not in slow, -count[item.path], str(item.path)))
 

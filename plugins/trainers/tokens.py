@@ -123,9 +123,10 @@ class TokenKDTrainer(StudentTrainer):
 
         The warm start takes the spec's student (layers, width, init) and shared options, with the token-KD
         ones dropped; the second part builds from its saved student and carries how its layers and width were
-        chosen, and which teacher blocks they are. Under the run's scratch a stopped run resumes both parts; a worker has no scratch, so there
-        the student goes to a temporary folder and only the warm start resumes (the second part's resume key
-        holds the folder). The second part's own refusals come before the warm start trains."""
+        chosen, and which teacher blocks they are. Under the run's scratch a stopped run resumes both parts; a
+        worker has no scratch, so there the student goes to a temporary folder and only the warm start resumes
+        (the second part's resume key holds the folder). The second part's own refusals come before the warm
+        start trains."""
         import contextlib
         import tempfile
         from pathlib import Path
