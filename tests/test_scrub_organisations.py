@@ -129,6 +129,18 @@ def test_a_lower_case_noun_after_a_determiner_is_no_name_a_lower_case_name_is():
         ("PERSON", "justin bieber")]
 
 
+def test_a_lower_case_person_of_words_people_write_in_lower_case_is_no_name_unless_a_title_or_kin_leads():
+    assert cleaned("wizkid x tems on one track is heaven", ("PERSON", "heaven")) == []
+    assert cleaned("ashes starts tomorrow, cant wait", ("PERSON", "ashes")) == []
+    assert cleaned("uncle heaven at every party", ("PERSON", "heaven")) == [("PERSON", "heaven")]
+    # a listed given name, a common word among them ("mark"), or a word people capitalise stays a name
+    lists = Gazetteers(LISTS.first_names, LISTS.surnames, LISTS.places, LISTS.common, frozenset({"mark"}))
+    assert [(t, "mark from accounting"[a:b]) for t, a, b, _ in clean(
+        "mark from accounting", spans_of("mark from accounting", ("PERSON", "mark")), lists)] == [("PERSON", "mark")]
+    assert cleaned("tom replied all again", ("PERSON", "tom")) == [("PERSON", "tom")]
+    assert cleaned("kwame said hi", ("PERSON", "kwame")) == [("PERSON", "kwame")]
+
+
 def test_prose_words_and_numbers_are_no_address_parts():
     assert cleaned("Both flats are in Brooklyn.", ("STREET_ADDRESS", "flats")) == []
     assert cleaned("Real Madrid beat Sevilla 3-1 on Sunday.", ("STREET_ADDRESS", "-1")) == []

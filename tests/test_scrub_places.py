@@ -6,14 +6,16 @@ import pytest
 from stillroom.artifacts import ArtifactStore
 from stillroom.components import Context
 from stillroom.plugins.scrubbers.gazetteer import Gazetteers, gazetteers, place_key
-from stillroom.plugins.scrubbers.places import people_who_are_places, tidy_places
+from stillroom.plugins.scrubbers.places import lower_case_places, people_who_are_places, tidy_places
 from stillroom.plugins.scrubbers.presidio import PresidioScrubber
 
 LISTS = Gazetteers(
     first_names=frozenset({"georgia", "maria", "hong"}),
     surnames=frozenset({"smith", "kong"}),
-    places={place_key(p): 0.6 for p in ("Derna", "Georgia", "Hong Kong", "Fukushima", "London", "Tokyo",
-                                        "France", "England", "Rio Grande do Sul", "Tbilisi")},
+    places={**{place_key(p): 0.6 for p in ("Derna", "Georgia", "Hong Kong", "Fukushima", "London", "Tokyo",
+                                           "France", "England", "Rio Grande do Sul", "Tbilisi", "Lagos", "Reading",
+                                           "Nice", "Cape Town", "New York", "America", "Madrid")},
+            place_key("Soest"): 0.45},
     common=frozenset({"the", "in"}),
 )
 
@@ -112,6 +114,38 @@ def test_the_place_lists_hold_regions_other_names_and_short_country_names():
     for name in ("Kerala", "Sichuan", "Kiev", "Bombay", "Congo", "China"):
         assert place_key(name) in places, name
     assert place_key("Blag.") not in places  # an abbreviation is no region's name
+
+
+def lower_case(text, *spans):
+    """``lower_case_places`` over ``text`` with ``spans`` given as (type, words) pairs; (type, text) pairs back."""
+    given = [(t, text.index(w), text.index(w) + len(w), 0.9) for t, w in spans]
+    return [(s[0], text[s[1]:s[2]]) for s in lower_case_places(text, given, LISTS)]
+
+
+def test_a_listed_place_in_lower_case_is_a_place_when_people_write_its_name_capitalised():
+    assert lower_case("landed in lagos, already sweating lol") == [("LOCATION", "lagos")]
+    assert lower_case("london was grey again") == [("LOCATION", "london")]
+    assert lower_case("hong kong then tokyo") == [("LOCATION", "hong kong"), ("LOCATION", "tokyo")]
+    assert lower_case("new york in december") == [("LOCATION", "new york")]  # the longest listed place
+    # words people write in lower case far more often are words, wherever they stand
+    assert lower_case("i was reading in bed, nice and quiet") == []
+    assert lower_case("moving to reading next month") == []
+    # so are places all of whose words are ("cape" and "town" alike): missed, not guessed
+    assert lower_case("sunset in cape town") == []
+
+
+def test_a_lower_case_place_that_is_a_given_name_or_a_small_town_needs_a_word_before_it_that_takes_places():
+    assert lower_case("georgia said she would come") == []
+    assert lower_case("flights to georgia are cheap") == [("LOCATION", "georgia")]
+    assert lower_case("soest is pretty") == []
+    assert lower_case("we stayed in soest") == [("LOCATION", "soest")]
+
+
+def test_a_lower_case_place_in_a_hashtag_a_handle_a_link_an_organisation_or_another_span_is_none():
+    assert lower_case("#london @lagos t.co/tokyo france.example tokyo_fan tokyo@example.com") == []
+    assert lower_case("bank of america app down again, real madrid lost") == []
+    assert lower_case("new york", ("PERSON", "york")) == [("PERSON", "york")]
+    assert lower_case("London and london") == [("LOCATION", "london")]  # a capitalised one is the model's
 
 
 # -- the place gazetteer in a scrubber (fast profile: no model, so these are the gazetteer's own findings) --

@@ -202,12 +202,18 @@ def test_profile_and_ner_options_are_checked(ctx, tmp_path):
         PresidioScrubber({"ner": {"path": "models/ner", "kind": "onnx"}}, ctx)
 
 
+def test_the_accurate_profile_finds_places_written_in_lower_case_and_leaves_words_alone(accurate):
+    texts = ["landed in lagos, already sweating lol", "was reading in bath all day, so nice"]
+    found = [[(s.type, t[s.start:s.end]) for s in spans] for t, spans in zip(texts, accurate.find(texts))]
+    assert found == [[("LOCATION", "lagos")], []]
+
+
 def test_profiles_name_their_detectors_and_methods(ctx, accurate):
     fast = PresidioScrubber({"workers": 1, "profile": "fast"}, ctx)
     assert fast.entities()["PERSON"] == "gazetteer"
     assert accurate.entities()["PERSON"] == "model:rampart+strong gazetteer names+name cues"
     assert accurate.entities()["STREET_ADDRESS"] == "model:rampart+pattern"
-    assert accurate.entities()["LOCATION"] == "model:rampart+gazetteer"
+    assert accurate.entities()["LOCATION"] == "model:rampart+gazetteer+lower-case places"
     assert accurate.entities()["CREDIT_CARD"] == "pattern+luhn+card-shaped digits with context"
     fast_says, accurate_says = fast.evidence(0), accurate.evidence(0)
     assert fast_says["detector"].startswith("fast profile (bulk pre-filtering)") and fast_says["model"] is None

@@ -98,6 +98,8 @@ class Detector:
                             for entity, method in self.methods.items()}
             if "PERSON" in self.methods:
                 self.methods["PERSON"] += "+strong gazetteer names+name cues"
+            if "LOCATION" in self.methods:
+                self.methods["LOCATION"] += "+lower-case places"
         self.wanted = frozenset(self.methods)
         registry = RecognizerRegistry(supported_languages=["en"])
         for recognizer in recognizers:
@@ -142,6 +144,8 @@ class Detector:
         spans = [precedence.apply(text, v, g) for text, v, g in zip(texts, validated, guesses)]
         if lists is not None:
             spans = [places.tidy_places(text, text_spans, lists) for text, text_spans in zip(texts, spans)]
+            if self.model is not None:  # the model sees no place in lower case ("landed in lagos")
+                spans = [places.lower_case_places(text, text_spans, lists) for text, text_spans in zip(texts, spans)]
         if self.model is not None:
             # The model has no organisation label and reads some prose words as names: the words around each
             # span settle it, after the spans are one per stretch of text (organisations.py, ordinary_words.py).

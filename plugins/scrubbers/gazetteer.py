@@ -89,6 +89,8 @@ class Gazetteers:
     surnames: frozenset[str]
     places: dict[tuple[str, ...], float]
     common: frozenset[str]
+    # Given names that are also common words ("mark", "grace", "bill"): out of ``first_names``, but names still.
+    common_given_names: frozenset[str] = frozenset()
 
     def is_common(self, word: str) -> bool:
         return word.lower() in self.common
@@ -103,7 +105,7 @@ def gazetteers() -> Gazetteers:
     first = _census("dist.male.first") | _census("dist.female.first")
     last = _census("dist.all.last")
     # Surnames stay whole ("Young", "Hall"): they only count next to other name evidence.
-    return Gazetteers(first - common, last, _places(common, first), common)
+    return Gazetteers(first - common, last, _places(common, first), common, first & common)
 
 
 def _census(filename: str) -> frozenset[str]:

@@ -13,9 +13,13 @@ its address parts catch words and numbers of prose ("flats", the "-1" of
   state's or continent's name ("Kenyan" from Kenya, "Brazilian", "Chinese",
   "Pakistani"), unless the word is itself a listed place, given name or
   surname ("Jordan", "Albanese");
-- drops a PERSON span of lower-case Latin words, none a listed given name,
-  right after a determiner ("a fisherman", "the applicant"). A lower-case
-  name with no determiner stands: forms and posts write names in lower case;
+- drops a PERSON span of lower-case Latin words, none a listed given name
+  (common words among them: "mark", "grace"), right after a determiner ("a
+  fisherman", "the applicant"), or anywhere when each of its words is one
+  people write in lower case far more often than capitalised ("heaven",
+  "ashes"; ``casing.py``) and no title or family word comes before it ("uncle
+  femi"). A lower-case name otherwise stands: forms and posts write names in
+  lower case;
 - drops a STREET_ADDRESS span of lower-case Latin words only ("flats",
   "hillside villages") or with no letter and under three digits (the "-1" of
   a score "3-1"): an address alone is written with a number or a name;
@@ -55,7 +59,8 @@ from __future__ import annotations
 
 import regex
 
-from stillroom.plugins.scrubbers.gazetteer import NATIONALITIES, Gazetteers
+from stillroom.plugins.scrubbers.casing import lower_case_more_often
+from stillroom.plugins.scrubbers.gazetteer import NATIONALITIES, TITLES, Gazetteers
 from stillroom.plugins.scrubbers.name_cues import FOREIGN_RUN, NAME_PART, PARTICLE_WORDS
 
 Found = tuple[str, int, int, float]
@@ -73,6 +78,9 @@ TIME_BEFORE = regex.compile(r"(?i)\b(?:in|since|until|till|by|from|before|after|
 CAPITALISED_AFTER = regex.compile(r"[ \t]+\p{Lu}")
 # "a fisherman", "the applicant": a lower-case word after a determiner is a noun, not a name.
 DETERMINER_BEFORE = regex.compile(r"(?i)\b(?:a|an|the|this|that|these|those|every|each|his|her|their|our|my)[ \t]+$")
+# "uncle femi", "ms adebayo": after a title or a family word, a lower-case word is a name however common it is.
+TITLE_OR_KIN_BEFORE = regex.compile(r"(?i)\b(?:" + "|".join(sorted(TITLES | {
+    "uncle", "aunt", "auntie", "aunty", "cousin", "grandma", "grandpa", "nana", "bro", "sis", "mayor", "coach"})) + r")\.?[ \t]+$")
 LOWER_LATIN = regex.compile(r"[\p{Ll}&&\p{Script=Latin}][\p{Ll}\p{M}'’-]*", regex.V1)
 LOWER_LATIN_TEXT = regex.compile(r"[\p{Ll}\p{M}\s'’-]+", regex.V1)
 LATIN_LETTERS = regex.compile(r"[\p{L}&&\p{Script=Latin}]", regex.V1)
@@ -122,9 +130,11 @@ def clean(text: str, spans: list[Found], lists: Gazetteers) -> list[Found]:
         lowered = [w.group().lower().rstrip("'’") for w in words]
         if all(is_demonym(w, lists) for w in lowered if w not in PARTICLE_WORDS):
             continue
-        if entity == "PERSON" and DETERMINER_BEFORE.search(text, max(0, start - 8), start) \
-                and all(LOWER_LATIN.fullmatch(w.group()) for w in words) \
-                and not any(w in lists.first_names for w in lowered):
+        if entity == "PERSON" and all(LOWER_LATIN.fullmatch(w.group()) for w in words) \
+                and not any(w in lists.first_names or w in lists.common_given_names for w in lowered) \
+                and (DETERMINER_BEFORE.search(text, max(0, start - 8), start)
+                     or all(lower_case_more_often(w) for w in lowered)
+                     and not TITLE_OR_KIN_BEFORE.search(text, max(0, start - 12), start)):
             continue
         out.append((entity, words[0].start(), words[-1].end(), score) if entity == "PERSON" else span)
     return out

@@ -24,16 +24,28 @@ that is no place at all ("October"). Two pure functions settle that:
   (inside ones stay: "Rio Grande do Sul"); one with no capital left counts only
   when it is a listed place ("moving to london"); month and weekday names are
   no places; and a place that is part of an organisation's name ("Air France",
-  "the Tokyo Stock Exchange", "Bank of England") is no place on its own. A
+  "the Tokyo Stock Exchange", "Bank of England", "Real Madrid") is no place on its own. A
   wire story's dateline, a listed place in capitals at the start of a line
   before a comma, a dash, a colon or "(" ("NAIROBI, Kenya -", "SÃO PAULO —"),
   is a LOCATION, whatever the model made of it ("DHAKA - A" as a person).
+- ``lower_case_places``: posts and chat write places in lower case ("landed
+  in lagos", "brazil vs argentina"), where the model, which learnt from
+  capitalised text, sees none. A listed place of one to three lower-case
+  words that no other span covers is a LOCATION when one of its words is one
+  people write capitalised far more often than in lower case (``casing.py``:
+  "lagos", "york" in "new york"; not "reading", "bath", "nice" or the words
+  of "cape town"). A listed given name ("jordan", "georgia") or a small town
+  (a prior under 0.6) also needs a word before it that takes places ("to",
+  "in", "from"); a word in a hashtag, a handle or a link is none, and
+  neither is a place in an organisation's name ("bank of america", "real
+  madrid", as ``tidy_places`` reads capitalised ones).
 """
 
 from __future__ import annotations
 
 import regex
 
+from stillroom.plugins.scrubbers.casing import capitalised_more_often
 from stillroom.plugins.scrubbers.gazetteer import Gazetteers, ascii_folded, place_key
 from stillroom.plugins.scrubbers.offline_ner import PLACE_NOUNS_AFTER
 
@@ -54,13 +66,17 @@ CALENDAR = frozenset("""january february march april may june july august septem
 ORG_TAILS = frozenset("""exchange post times herald tribune journal gazette telegraph chronicle airlines airways
     university college institute museum united fc rovers wanderers athletic orchestra philharmonic
     stock""".split())
-ORG_OPENERS = frozenset({"air"})
+ORG_OPENERS = frozenset({"air", "real"})
 ORG_HEADS_OF = frozenset("""bank university college institute museum church ministry department council
     school""".split())
 WORD = regex.compile(r"[\p{L}\p{M}][\p{L}\p{M}'’.-]*")
 CAPITAL = regex.compile(r"\p{Lu}")
-CAPITALISED_AFTER = regex.compile(r"^[ \t]+(\p{Lu}[\p{L}\p{M}]*)(?:[ \t]+(\p{Lu}[\p{L}\p{M}]*))?")
-OPENER_BEFORE = regex.compile(r"(\p{Lu}[\p{L}\p{M}]*)[ \t]+(?:(of)[ \t]+)?$")
+# The words after and before a place that may make it part of an organisation's name, capitalised (True) or in
+# lower case (False): "Air France", "bank of america".
+NAME_AFTER = {True: regex.compile(r"^[ \t]+(\p{Lu}[\p{L}\p{M}]*)(?:[ \t]+(\p{Lu}[\p{L}\p{M}]*))?"),
+              False: regex.compile(r"^[ \t]+(\p{Ll}+)(?:[ \t]+(\p{Ll}+))?")}
+OPENER_BEFORE = {True: regex.compile(r"(\p{Lu}[\p{L}\p{M}]*)[ \t]+(?:(of)[ \t]+)?$"),
+                 False: regex.compile(r"(\p{Ll}+)[ \t]+(?:(of)[ \t]+)?$")}
 SURNAME = regex.compile(r"\p{Lu}[\p{Ll}\p{M}'’-]+")
 
 
@@ -142,6 +158,42 @@ def datelines(text: str, spans: list[Found], lists: Gazetteers) -> list[Found]:
     return spans
 
 
+# One to three lower-case words, each a word of its own: not in a hashtag, a handle, a link or an e-mail address.
+LOWER_WORDS = regex.compile(r"(?<![\p{L}\p{M}\p{N}#@/._-])\p{Ll}+(?:[ -]\p{Ll}+){0,2}(?![\p{L}\p{M}\p{N}@/_-]|\.\p{L})")
+LOWER_WORD = regex.compile(r"\p{Ll}+")
+LARGE_PLACE = 0.6  # gazetteer.py's prior for a country, a region or a city of 100,000 people or more
+
+
+def lower_case_places(text: str, spans: list[Found], lists: Gazetteers) -> list[Found]:
+    """``spans`` and a LOCATION for each listed place written in lower case that no span covers (see the module's
+    docstring)."""
+    found = []
+    taken = [(s[1], s[2]) for s in spans]
+    for match in LOWER_WORDS.finditer(text, overlapped=True):
+        words = [m.span() for m in LOWER_WORD.finditer(text, *match.span())]
+        for n in range(len(words), 0, -1):  # the longest listed place that starts here: "new york", not "york"
+            start, end = words[0][0], words[n - 1][1]
+            if any(a < end and start < b for a, b in taken):
+                continue
+            key = place_key(ascii_folded(text[start:end]))
+            if key in lists.places and _lower_case_place(text, start, key, lists) \
+                    and not _in_organisation(text, start, end, capitalised=False):
+                found.append(("LOCATION", start, end, lists.places[key]))
+                taken.append((start, end))
+                break
+    return sorted([*spans, *found], key=lambda s: s[1])
+
+
+def _lower_case_place(text: str, start: int, key: tuple[str, ...], lists: Gazetteers) -> bool:
+    words = [w for w in key if w != "-"]
+    if not any(capitalised_more_often(w) for w in words) or (len(key) == 1 and key[0] in CALENDAR):
+        return False
+    if lists.places[key] >= LARGE_PLACE and not (len(words) == 1 and words[0] in lists.first_names):
+        return True
+    lead = LEAD_BEFORE.search(text, 0, start)
+    return lead is not None and lead.group(1).lower() in NAME_OR_PLACE_LEADS
+
+
 def _surname_after(text: str, before: Found, start: int, end: int, lists: Gazetteers) -> bool:
     """Whether ``text[start:end]`` is one capitalised word, no listed place, right after a PERSON ``before``."""
     return before[0] == "PERSON" and text[before[2]:start] == " " and SURNAME.fullmatch(text, start, end) is not None \
@@ -184,11 +236,11 @@ def _has_capital(text: str, words: list[tuple[int, int]]) -> bool:
     return any(CAPITAL.match(text, a) for a, _ in words)
 
 
-def _in_organisation(text: str, start: int, end: int) -> bool:
-    after = CAPITALISED_AFTER.match(text[end : end + 40])
+def _in_organisation(text: str, start: int, end: int, capitalised: bool = True) -> bool:
+    after = NAME_AFTER[capitalised].match(text[end : end + 40])
     if after and any(word and word.lower() in ORG_TAILS for word in after.groups()):
         return True
-    before = OPENER_BEFORE.search(text[max(0, start - 40) : start])
+    before = OPENER_BEFORE[capitalised].search(text[max(0, start - 40) : start])
     if before is None:
         return False
     opener, of = before.group(1).lower(), before.group(2)
