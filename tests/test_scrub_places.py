@@ -6,17 +6,19 @@ import pytest
 from stillroom.artifacts import ArtifactStore
 from stillroom.components import Context
 from stillroom.plugins.scrubbers.gazetteer import Gazetteers, gazetteers, place_key
-from stillroom.plugins.scrubbers.places import lower_case_places, people_who_are_places, tidy_places
+from stillroom.plugins.scrubbers.lower_case import lower_case_names, lower_case_places
+from stillroom.plugins.scrubbers.places import people_who_are_places, tidy_places
 from stillroom.plugins.scrubbers.presidio import PresidioScrubber
 
 LISTS = Gazetteers(
-    first_names=frozenset({"georgia", "maria", "hong"}),
-    surnames=frozenset({"smith", "kong"}),
+    first_names=frozenset({"georgia", "maria", "hong", "paris", "michael", "john"}),
+    surnames=frozenset({"smith", "kong", "hilton", "jordan", "legend", "rachunek"}),
     places={**{place_key(p): 0.6 for p in ("Derna", "Georgia", "Hong Kong", "Fukushima", "London", "Tokyo",
                                            "France", "England", "Rio Grande do Sul", "Tbilisi", "Lagos", "Reading",
                                            "Nice", "Cape Town", "New York", "America", "Madrid")},
             place_key("Soest"): 0.45},
-    common=frozenset({"the", "in"}),
+    common=frozenset({"the", "in", "max"}),
+    common_given_names=frozenset({"max"}),
 )
 
 
@@ -146,6 +148,20 @@ def test_a_lower_case_place_in_a_hashtag_a_handle_a_link_an_organisation_or_anot
     assert lower_case("bank of america app down again, real madrid lost") == []
     assert lower_case("new york", ("PERSON", "york")) == [("PERSON", "york")]
     assert lower_case("London and london") == [("LOCATION", "london")]  # a capitalised one is the model's
+
+
+def test_a_lower_case_given_name_and_a_surname_people_write_capitalised_is_a_person():
+    def names(text, *spans):
+        given = [(t, text.index(w), text.index(w) + len(w), 0.9) for t, w in spans]
+        return [(s[0], text[s[1]:s[2]]) for s in lower_case_names(text, given, LISTS)]
+
+    assert names("paris hilton still saying it lol") == [("PERSON", "paris hilton")]
+    assert names("michael jordan > everyone, max hilton too") == [("PERSON", "michael jordan"),
+                                                                  ("PERSON", "max hilton")]
+    assert names("just saw john legend live") == []  # "legend" is a word people write in lower case
+    assert names("maria rachunek") == []  # a surname the casing table has never seen is not enough
+    assert names("#parishilton @michael jordan.com") == []
+    assert names("paris hilton", ("LOCATION", "paris")) == [("LOCATION", "paris")]  # another span's words
 
 
 # -- the place gazetteer in a scrubber (fast profile: no model, so these are the gazetteer's own findings) --

@@ -211,7 +211,7 @@ def test_the_accurate_profile_finds_places_written_in_lower_case_and_leaves_word
 def test_profiles_name_their_detectors_and_methods(ctx, accurate):
     fast = PresidioScrubber({"workers": 1, "profile": "fast"}, ctx)
     assert fast.entities()["PERSON"] == "gazetteer"
-    assert accurate.entities()["PERSON"] == "model:rampart+strong gazetteer names+name cues"
+    assert accurate.entities()["PERSON"] == "model:rampart+strong gazetteer names+name cues+lower-case names"
     assert accurate.entities()["STREET_ADDRESS"] == "model:rampart+pattern"
     assert accurate.entities()["LOCATION"] == "model:rampart+gazetteer+lower-case places"
     assert accurate.entities()["CREDIT_CARD"] == "pattern+luhn+card-shaped digits with context"

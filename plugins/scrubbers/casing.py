@@ -26,15 +26,16 @@ TABLE = "data/en_lexeme_prob.json.gz"
 MARGIN = 1.0
 
 
-def capitalised_more_often(word: str) -> bool:
+def capitalised_more_often(word: str, unseen: bool = True) -> bool:
     """Whether ``word`` (lower case) is written capitalised at least ``e`` times as often as in lower case.
 
-    A word the table has in neither form is no English word either, so it counts: a rare place name.
+    A word the table has in neither form is no English word either: ``unseen`` says whether it counts (a rare
+    place name) or not (in a record in another language most words are unseen).
     """
     table = log_probabilities()
     lower, capital = table.get(word), table.get(word[:1].upper() + word[1:])
     if lower is None and capital is None:
-        return True
+        return unseen
     floor = table_floor()
     return (floor if capital is None else capital) - (floor if lower is None else lower) >= MARGIN
 

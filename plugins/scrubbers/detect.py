@@ -20,7 +20,7 @@ from typing import Any
 
 from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult
 
-from stillroom.plugins.scrubbers import name_cues, ordinary_words, organisations, places, precedence
+from stillroom.plugins.scrubbers import lower_case, name_cues, ordinary_words, organisations, places, precedence
 from stillroom.plugins.scrubbers.batch import BatchAnalyzer, unscannable
 from stillroom.plugins.scrubbers.gazetteer import gazetteers
 from stillroom.plugins.scrubbers.model_ner import BUILTIN_MODEL, ModelSpec, TokenModel
@@ -97,7 +97,7 @@ class Detector:
             self.methods = {entity: method.replace("+gazetteer", "") if entity not in GAZETTEER_IN_ACCURATE else method
                             for entity, method in self.methods.items()}
             if "PERSON" in self.methods:
-                self.methods["PERSON"] += "+strong gazetteer names+name cues"
+                self.methods["PERSON"] += "+strong gazetteer names+name cues+lower-case names"
             if "LOCATION" in self.methods:
                 self.methods["LOCATION"] += "+lower-case places"
         self.wanted = frozenset(self.methods)
@@ -144,8 +144,8 @@ class Detector:
         spans = [precedence.apply(text, v, g) for text, v, g in zip(texts, validated, guesses)]
         if lists is not None:
             spans = [places.tidy_places(text, text_spans, lists) for text, text_spans in zip(texts, spans)]
-            if self.model is not None:  # the model sees no place in lower case ("landed in lagos")
-                spans = [places.lower_case_places(text, text_spans, lists) for text, text_spans in zip(texts, spans)]
+            if self.model is not None:  # the model sees few places in lower case ("landed in lagos")
+                spans = [lower_case.lower_case_places(text, text_spans, lists) for text, text_spans in zip(texts, spans)]
         if self.model is not None:
             # The model has no organisation label and reads some prose words as names: the words around each
             # span settle it, after the spans are one per stretch of text (organisations.py, ordinary_words.py).
@@ -158,6 +158,7 @@ class Detector:
                 spans = [name_cues.repeated_names(text, name_cues.coordinated_names(
                     text, name_cues.opening_names(text, text_spans, names), names), names)
                     for text, text_spans in zip(texts, spans)]
+                spans = [lower_case.lower_case_names(text, text_spans, names) for text, text_spans in zip(texts, spans)]
         else:
             spans = [resolve(text_spans) for text_spans in spans]
         return [whole_addresses(text, text_spans) for text, text_spans in zip(texts, spans)]

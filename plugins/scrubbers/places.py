@@ -28,24 +28,12 @@ that is no place at all ("October"). Two pure functions settle that:
   wire story's dateline, a listed place in capitals at the start of a line
   before a comma, a dash, a colon or "(" ("NAIROBI, Kenya -", "SÃO PAULO —"),
   is a LOCATION, whatever the model made of it ("DHAKA - A" as a person).
-- ``lower_case_places``: posts and chat write places in lower case ("landed
-  in lagos", "brazil vs argentina"), where the model, which learnt from
-  capitalised text, sees none. A listed place of one to three lower-case
-  words that no other span covers is a LOCATION when one of its words is one
-  people write capitalised far more often than in lower case (``casing.py``:
-  "lagos", "york" in "new york"; not "reading", "bath", "nice" or the words
-  of "cape town"). A listed given name ("jordan", "georgia") or a small town
-  (a prior under 0.6) also needs a word before it that takes places ("to",
-  "in", "from"); a word in a hashtag, a handle or a link is none, and
-  neither is a place in an organisation's name ("bank of america", "real
-  madrid", as ``tidy_places`` reads capitalised ones).
 """
 
 from __future__ import annotations
 
 import regex
 
-from stillroom.plugins.scrubbers.casing import capitalised_more_often
 from stillroom.plugins.scrubbers.gazetteer import Gazetteers, ascii_folded, place_key
 from stillroom.plugins.scrubbers.offline_ner import PLACE_NOUNS_AFTER
 
@@ -121,7 +109,7 @@ def tidy_places(text: str, spans: list[Found], lists: Gazetteers) -> list[Found]
         key = place_key(POSSESSIVE_END.sub("", name))
         if not CAPITAL.search(name) and key not in lists.places:
             continue
-        if (len(key) == 1 and key[0] in CALENDAR) or _in_organisation(text, start, end):
+        if (len(key) == 1 and key[0] in CALENDAR) or in_organisation(text, start, end):
             continue
         kept.append(("LOCATION", start, end, span[3]))
     return datelines(text, kept, lists)
@@ -156,42 +144,6 @@ def datelines(text: str, spans: list[Found], lists: Gazetteers) -> list[Found]:
                 kept.append((entity, rest, b, score))
         spans = sorted([*kept, ("LOCATION", start, end, DATELINE_SCORE)], key=lambda s: s[1])
     return spans
-
-
-# One to three lower-case words, each a word of its own: not in a hashtag, a handle, a link or an e-mail address.
-LOWER_WORDS = regex.compile(r"(?<![\p{L}\p{M}\p{N}#@/._-])\p{Ll}+(?:[ -]\p{Ll}+){0,2}(?![\p{L}\p{M}\p{N}@/_-]|\.\p{L})")
-LOWER_WORD = regex.compile(r"\p{Ll}+")
-LARGE_PLACE = 0.6  # gazetteer.py's prior for a country, a region or a city of 100,000 people or more
-
-
-def lower_case_places(text: str, spans: list[Found], lists: Gazetteers) -> list[Found]:
-    """``spans`` and a LOCATION for each listed place written in lower case that no span covers (see the module's
-    docstring)."""
-    found = []
-    taken = [(s[1], s[2]) for s in spans]
-    for match in LOWER_WORDS.finditer(text, overlapped=True):
-        words = [m.span() for m in LOWER_WORD.finditer(text, *match.span())]
-        for n in range(len(words), 0, -1):  # the longest listed place that starts here: "new york", not "york"
-            start, end = words[0][0], words[n - 1][1]
-            if any(a < end and start < b for a, b in taken):
-                continue
-            key = place_key(ascii_folded(text[start:end]))
-            if key in lists.places and _lower_case_place(text, start, key, lists) \
-                    and not _in_organisation(text, start, end, capitalised=False):
-                found.append(("LOCATION", start, end, lists.places[key]))
-                taken.append((start, end))
-                break
-    return sorted([*spans, *found], key=lambda s: s[1])
-
-
-def _lower_case_place(text: str, start: int, key: tuple[str, ...], lists: Gazetteers) -> bool:
-    words = [w for w in key if w != "-"]
-    if not any(capitalised_more_often(w) for w in words) or (len(key) == 1 and key[0] in CALENDAR):
-        return False
-    if lists.places[key] >= LARGE_PLACE and not (len(words) == 1 and words[0] in lists.first_names):
-        return True
-    lead = LEAD_BEFORE.search(text, 0, start)
-    return lead is not None and lead.group(1).lower() in NAME_OR_PLACE_LEADS
 
 
 def _surname_after(text: str, before: Found, start: int, end: int, lists: Gazetteers) -> bool:
@@ -236,7 +188,7 @@ def _has_capital(text: str, words: list[tuple[int, int]]) -> bool:
     return any(CAPITAL.match(text, a) for a, _ in words)
 
 
-def _in_organisation(text: str, start: int, end: int, capitalised: bool = True) -> bool:
+def in_organisation(text: str, start: int, end: int, capitalised: bool = True) -> bool:
     after = NAME_AFTER[capitalised].match(text[end : end + 40])
     if after and any(word and word.lower() in ORG_TAILS for word in after.groups()):
         return True

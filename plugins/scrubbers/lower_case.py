@@ -1,0 +1,93 @@
+"""Places and names written in lower case: posts and chat ("landed in lagos", "paris hilton still saying ...").
+
+The accurate profile's token classifier learnt from capitalised text and sees
+few of these. Whether a lower-case word is a name or a word is settled by how
+people write it (``casing.py``): "lagos" and "hilton" are written capitalised
+far more often than not, "reading", "bath" and "legend" are not.
+
+- ``lower_case_places``: a listed place (``gazetteer.py``) of one to three
+  lower-case words that no other span covers is a LOCATION when one of its
+  words is one people write capitalised ("lagos"; "york" in "new york"; not
+  "reading", "nice" or either word of "cape town", which is missed rather than
+  guessed). A listed given name ("jordan", "georgia") or a small town (a prior
+  under 0.6) also needs a word before it that takes places ("to", "in",
+  "from"), and a place in an organisation's name ("bank of america", "real
+  madrid", as ``places.tidy_places`` reads capitalised ones) is none.
+- ``lower_case_names``: a listed given name of three letters or more, common
+  words among them ("max", "will"), then a listed surname people write
+  capitalised ("paris hilton", "michael jordan"), that no other span covers,
+  is a PERSON. A word the table has never seen is not enough for the surname:
+  in a record in another language most words are unseen ("na rachunek").
+
+A word in a hashtag, a handle, a link or an e-mail address is neither. Pure
+functions: text and spans in, spans out.
+"""
+
+from __future__ import annotations
+
+import regex
+
+from stillroom.plugins.scrubbers.casing import capitalised_more_often
+from stillroom.plugins.scrubbers.gazetteer import Gazetteers, ascii_folded, place_key
+from stillroom.plugins.scrubbers.places import CALENDAR, LEAD_BEFORE, NAME_OR_PLACE_LEADS, in_organisation
+
+Found = tuple[str, int, int, float]
+
+# Not inside a hashtag, a handle, a link or an e-mail address.
+ALONE_BEFORE = r"(?<![\p{L}\p{M}\p{N}#@/._-])"
+ALONE_AFTER = r"(?![\p{L}\p{M}\p{N}@/_-]|\.\p{L})"
+LOWER_WORDS = regex.compile(ALONE_BEFORE + r"\p{Ll}+(?:[ -]\p{Ll}+){0,2}" + ALONE_AFTER)
+LOWER_WORD = regex.compile(r"\p{Ll}+")
+GIVEN_AND_SURNAME = regex.compile(ALONE_BEFORE + r"(\p{Ll}{3,})[ \t]+(\p{Ll}+)" + ALONE_AFTER)
+LARGE_PLACE = 0.6  # gazetteer.py's prior for a country, a region or a city of 100,000 people or more
+NAME_SCORE = 0.7
+
+
+def lower_case_places(text: str, spans: list[Found], lists: Gazetteers) -> list[Found]:
+    """``spans`` and a LOCATION for each listed place written in lower case that no span covers (see the module's
+    docstring)."""
+    found = []
+    taken = [(s[1], s[2]) for s in spans]
+    for match in LOWER_WORDS.finditer(text, overlapped=True):
+        words = [m.span() for m in LOWER_WORD.finditer(text, *match.span())]
+        for n in range(len(words), 0, -1):  # the longest listed place that starts here: "new york", not "york"
+            start, end = words[0][0], words[n - 1][1]
+            if _overlaps(taken, start, end):
+                continue
+            key = place_key(ascii_folded(text[start:end]))
+            if key in lists.places and _lower_case_place(text, start, key, lists) \
+                    and not in_organisation(text, start, end, capitalised=False):
+                found.append(("LOCATION", start, end, lists.places[key]))
+                taken.append((start, end))
+                break
+    return sorted([*spans, *found], key=lambda s: s[1])
+
+
+def lower_case_names(text: str, spans: list[Found], lists: Gazetteers) -> list[Found]:
+    """``spans`` and a PERSON for each given name and surname written in lower case that no span covers (see
+    the module's docstring)."""
+    found = []
+    taken = [(s[1], s[2]) for s in spans]
+    for match in GIVEN_AND_SURNAME.finditer(text, overlapped=True):
+        given, surname = match.groups()
+        if _overlaps(taken, *match.span()):
+            continue
+        if (given in lists.first_names or given in lists.common_given_names) and surname in lists.surnames \
+                and surname not in lists.common and capitalised_more_often(surname, unseen=False):
+            found.append(("PERSON", *match.span(), NAME_SCORE))
+            taken.append(match.span())
+    return sorted([*spans, *found], key=lambda s: s[1])
+
+
+def _lower_case_place(text: str, start: int, key: tuple[str, ...], lists: Gazetteers) -> bool:
+    words = [w for w in key if w != "-"]
+    if not any(capitalised_more_often(w) for w in words) or (len(key) == 1 and key[0] in CALENDAR):
+        return False
+    if lists.places[key] >= LARGE_PLACE and not (len(words) == 1 and words[0] in lists.first_names):
+        return True
+    lead = LEAD_BEFORE.search(text, 0, start)
+    return lead is not None and lead.group(1).lower() in NAME_OR_PLACE_LEADS
+
+
+def _overlaps(taken: list[tuple[int, int]], start: int, end: int) -> bool:
+    return any(a < end and start < b for a, b in taken)
