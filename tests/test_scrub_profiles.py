@@ -202,6 +202,14 @@ def test_profile_and_ner_options_are_checked(ctx, tmp_path):
         PresidioScrubber({"ner": {"path": "models/ner", "kind": "onnx"}}, ctx)
 
 
+def test_an_accurate_scrubber_without_its_casing_table_is_refused_before_it_reads_a_record(ctx, monkeypatch):
+    from stillroom.plugins.scrubbers import casing
+
+    monkeypatch.setattr(casing, "PACKAGE", "stillroom_no_such_lookups")
+    with pytest.raises(ConfigError, match="spacy-lookups-data package, which is not installed"):
+        PresidioScrubber({"workers": 1}, ctx)
+
+
 def test_the_accurate_profile_finds_places_written_in_lower_case_and_leaves_words_alone(accurate):
     texts = ["landed in lagos, already sweating lol", "was reading in bath all day, so nice"]
     found = [[(s.type, t[s.start:s.end]) for s in spans] for t, spans in zip(texts, accurate.find(texts))]

@@ -47,15 +47,26 @@ def lower_case_more_often(word: str) -> bool:
     return lower is not None and lower - (table_floor() if capital is None else capital) >= MARGIN
 
 
+def check_installed() -> None:
+    """Refuse, before any record is read, a scrubber whose casing table is missing (it loads on first use)."""
+    _table()
+
+
 @cache
 def log_probabilities() -> dict[str, float]:
     """The table, loaded once per process (about 1.5 s, on first use)."""
+    return json.loads(gzip.decompress(_table().read_bytes()))
+
+
+def _table():
     try:
-        data = resources.files(PACKAGE).joinpath(TABLE).read_bytes()
-    except (ModuleNotFoundError, FileNotFoundError) as e:
+        table = resources.files(PACKAGE).joinpath(TABLE)
+    except ModuleNotFoundError:
+        table = None
+    if table is None or not table.is_file():
         raise ConfigError("scrubber presidio: the accurate profile reads word casing from the spacy-lookups-data "
-                          "package, which is not installed; run make setup") from e
-    return json.loads(gzip.decompress(data))
+                          "package, which is not installed; run make setup")
+    return table
 
 
 @cache

@@ -92,6 +92,10 @@ class PresidioScrubber(Scrubber):
             from stillroom.plugins.scrubbers.model_ner import ModelSpec, check_model
 
             check_model(ModelSpec(model_path, model_kind))  # refused here, before any data moves
+        if profile == "accurate":
+            from stillroom.plugins.scrubbers.casing import check_installed
+
+            check_installed()
 
     @property
     def own_model(self) -> bool:
