@@ -211,9 +211,11 @@ def test_an_accurate_scrubber_without_its_casing_table_is_refused_before_it_read
 
 
 def test_the_accurate_profile_finds_places_written_in_lower_case_and_leaves_words_alone(accurate):
-    texts = ["landed in lagos, already sweating lol", "was reading in bath all day, so nice"]
+    texts = ["landed in lagos, already sweating lol", "was reading in bath all day, so nice",
+             "jack london wrote it"]
     found = [[(s.type, t[s.start:s.end]) for s in spans] for t, spans in zip(texts, accurate.find(texts))]
-    assert found == [[("LOCATION", "lagos")], []]
+    # a name is found before a place, so no given name is left in the clear beside a place ("jack" "london")
+    assert found == [[("LOCATION", "lagos")], [], [("PERSON", "jack london")]]
 
 
 def test_profiles_name_their_detectors_and_methods(ctx, accurate):

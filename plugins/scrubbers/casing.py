@@ -26,25 +26,22 @@ TABLE = "data/en_lexeme_prob.json.gz"
 MARGIN = 1.0
 
 
+CAPITALISED, EITHER, LOWER_CASE = 1, 0, -1
+
+
 def capitalised_more_often(word: str, unseen: bool = True) -> bool:
     """Whether ``word`` (lower case) is written capitalised at least ``e`` times as often as in lower case.
 
     A word the table has in neither form is no English word either: ``unseen`` says whether it counts (a rare
     place name) or not (in a record in another language most words are unseen).
     """
-    table = log_probabilities()
-    lower, capital = table.get(word), table.get(word[:1].upper() + word[1:])
-    if lower is None and capital is None:
-        return unseen
-    floor = table_floor()
-    return (floor if capital is None else capital) - (floor if lower is None else lower) >= MARGIN
+    how = casings().get(word)
+    return unseen if how is None else how == CAPITALISED
 
 
 def lower_case_more_often(word: str) -> bool:
     """Whether ``word`` (lower case) is written in lower case at least ``e`` times as often as capitalised."""
-    table = log_probabilities()
-    lower, capital = table.get(word), table.get(word[:1].upper() + word[1:])
-    return lower is not None and lower - (table_floor() if capital is None else capital) >= MARGIN
+    return casings().get(word) == LOWER_CASE
 
 
 def check_installed() -> None:
@@ -53,9 +50,20 @@ def check_installed() -> None:
 
 
 @cache
-def log_probabilities() -> dict[str, float]:
-    """The table, loaded once per process (about 1.5 s, on first use)."""
-    return json.loads(gzip.decompress(_table().read_bytes()))
+def casings() -> dict[str, int]:
+    """Each word of letters the table has in lower case or capitalised -> how people write it, once per process.
+
+    Kept as one small number per word (about 380,000 words, 40 MB) rather than the table's million cased
+    forms (about 200 MB); loading takes a few seconds, on first use.
+    """
+    table: dict[str, float] = json.loads(gzip.decompress(_table().read_bytes()))
+    floor = min(table.values())  # what an unseen form is given
+    forms: dict[str, list[float]] = {}
+    for form, logprob in table.items():
+        if form.isalpha() and (form.islower() or form.istitle()):
+            forms.setdefault(form.lower(), [floor, floor])[form.istitle()] = logprob
+    return {word: CAPITALISED if capital - lower >= MARGIN else LOWER_CASE if lower - capital >= MARGIN else EITHER
+            for word, (lower, capital) in forms.items()}
 
 
 def _table():
@@ -67,9 +75,3 @@ def _table():
         raise ConfigError("scrubber presidio: the accurate profile reads word casing from the spacy-lookups-data "
                           "package, which is not installed; run make setup")
     return table
-
-
-@cache
-def table_floor() -> float:
-    """The lowest log-probability in the table: what an unseen form is given."""
-    return min(log_probabilities().values())

@@ -144,12 +144,15 @@ class Detector:
         spans = [precedence.apply(text, v, g) for text, v, g in zip(texts, validated, guesses)]
         if lists is not None:
             spans = [places.tidy_places(text, text_spans, lists) for text, text_spans in zip(texts, spans)]
-            if self.model is not None:  # the model sees few places in lower case ("landed in lagos")
-                spans = [lower_case.lower_case_places(text, text_spans, lists) for text, text_spans in zip(texts, spans)]
         if self.model is not None:
+            names = lists if lists is not None else gazetteers()
+            # The model sees few names and places in lower case ("paris hilton in lagos"): names first (lower_case.py).
+            if "PERSON" in self.wanted:
+                spans = [lower_case.lower_case_names(text, text_spans, names) for text, text_spans in zip(texts, spans)]
+            if lists is not None:
+                spans = [lower_case.lower_case_places(text, text_spans, lists) for text, text_spans in zip(texts, spans)]
             # The model has no organisation label and reads some prose words as names: the words around each
             # span settle it, after the spans are one per stretch of text (organisations.py, ordinary_words.py).
-            names = lists if lists is not None else gazetteers()
             organisations_wanted = "ORGANIZATION" in self.wanted
             spans = [organisations.settle(text, ordinary_words.clean(text, combine(text, text_spans), names), names,
                                           organisations_wanted)
@@ -158,7 +161,6 @@ class Detector:
                 spans = [name_cues.repeated_names(text, name_cues.coordinated_names(
                     text, name_cues.opening_names(text, text_spans, names), names), names)
                     for text, text_spans in zip(texts, spans)]
-                spans = [lower_case.lower_case_names(text, text_spans, names) for text, text_spans in zip(texts, spans)]
         else:
             spans = [resolve(text_spans) for text_spans in spans]
         return [whole_addresses(text, text_spans) for text, text_spans in zip(texts, spans)]

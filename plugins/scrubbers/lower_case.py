@@ -11,13 +11,15 @@ far more often than not, "reading", "bath" and "legend" are not.
   "reading", "nice" or either word of "cape town", which is missed rather than
   guessed). A listed given name ("jordan", "georgia") or a small town (a prior
   under 0.6) also needs a word before it that takes places ("to", "in",
-  "from"), and a place in an organisation's name ("bank of america", "real
-  madrid", as ``places.tidy_places`` reads capitalised ones) is none.
+  "from"), and a place in an organisation's name ("bank of america", as
+  ``places.tidy_places`` reads capitalised ones) is none.
 - ``lower_case_names``: a listed given name of three letters or more, common
-  words among them ("max", "will"), then a listed surname people write
-  capitalised ("paris hilton", "michael jordan"), that no other span covers,
-  is a PERSON. A word the table has never seen is not enough for the surname:
-  in a record in another language most words are unseen ("na rachunek").
+  words among them ("max", "mark"), then one or two listed surnames people
+  write capitalised ("paris hilton", "john david smith"), that no other span
+  covers, is a PERSON. A word the table has never seen is not enough for a
+  surname: in a record in another language most words are unseen ("na
+  rachunek"). Names are found before places, so "jack london" is a person,
+  not a given name left beside a place.
 
 A word in a hashtag, a handle, a link or an e-mail address is neither. Pure
 functions: text and spans in, spans out.
@@ -38,27 +40,29 @@ ALONE_BEFORE = r"(?<![\p{L}\p{M}\p{N}#@/._-])"
 ALONE_AFTER = r"(?![\p{L}\p{M}\p{N}@/_-]|\.\p{L})"
 LOWER_WORDS = regex.compile(ALONE_BEFORE + r"\p{Ll}+(?:[ -]\p{Ll}+){0,2}" + ALONE_AFTER)
 LOWER_WORD = regex.compile(r"\p{Ll}+")
-GIVEN_AND_SURNAME = regex.compile(ALONE_BEFORE + r"(\p{Ll}{3,})[ \t]+(\p{Ll}+)" + ALONE_AFTER)
+# A given name and one or two more words: "paris hilton", "john david smith".
+GIVEN_AND_SURNAMES = regex.compile(ALONE_BEFORE + r"(\p{Ll}{3,})(?:[ \t]+\p{Ll}+){1,2}" + ALONE_AFTER)
 LARGE_PLACE = 0.6  # gazetteer.py's prior for a country, a region or a city of 100,000 people or more
 NAME_SCORE = 0.7
+LEAD_WINDOW = 40  # characters before a place in which its preposition is looked for
 
 
 def lower_case_places(text: str, spans: list[Found], lists: Gazetteers) -> list[Found]:
     """``spans`` and a LOCATION for each listed place written in lower case that no span covers (see the module's
     docstring)."""
     found = []
-    taken = [(s[1], s[2]) for s in spans]
+    taken = _covered(text, spans)
     for match in LOWER_WORDS.finditer(text, overlapped=True):
         words = [m.span() for m in LOWER_WORD.finditer(text, *match.span())]
         for n in range(len(words), 0, -1):  # the longest listed place that starts here: "new york", not "york"
             start, end = words[0][0], words[n - 1][1]
-            if _overlaps(taken, start, end):
+            if taken.find(1, start, end) != -1:
                 continue
             key = place_key(ascii_folded(text[start:end]))
             if key in lists.places and _lower_case_place(text, start, key, lists) \
                     and not in_organisation(text, start, end, capitalised=False):
                 found.append(("LOCATION", start, end, lists.places[key]))
-                taken.append((start, end))
+                taken[start:end] = b"\x01" * (end - start)
                 break
     return sorted([*spans, *found], key=lambda s: s[1])
 
@@ -67,16 +71,27 @@ def lower_case_names(text: str, spans: list[Found], lists: Gazetteers) -> list[F
     """``spans`` and a PERSON for each given name and surname written in lower case that no span covers (see
     the module's docstring)."""
     found = []
-    taken = [(s[1], s[2]) for s in spans]
-    for match in GIVEN_AND_SURNAME.finditer(text, overlapped=True):
-        given, surname = match.groups()
-        if _overlaps(taken, *match.span()):
+    taken = _covered(text, spans)
+    for match in GIVEN_AND_SURNAMES.finditer(text, overlapped=True):
+        if taken.find(1, *match.span()) != -1 or not _given_name(match.group(1), lists):
             continue
-        if (given in lists.first_names or given in lists.common_given_names) and surname in lists.surnames \
-                and surname not in lists.common and capitalised_more_often(surname, unseen=False):
-            found.append(("PERSON", *match.span(), NAME_SCORE))
-            taken.append(match.span())
+        end = match.start(1) + len(match.group(1))
+        for word in LOWER_WORD.finditer(text, end, match.end()):  # "john david smith": each surname people capitalise
+            if not _surname(word.group(), lists):
+                break
+            end = word.end()
+        if end > match.end(1):
+            found.append(("PERSON", match.start(), end, NAME_SCORE))
+            taken[match.start():end] = b"\x01" * (end - match.start())
     return sorted([*spans, *found], key=lambda s: s[1])
+
+
+def _given_name(word: str, lists: Gazetteers) -> bool:
+    return word in lists.first_names or word in lists.common_given_names
+
+
+def _surname(word: str, lists: Gazetteers) -> bool:
+    return word in lists.surnames and word not in lists.common and capitalised_more_often(word, unseen=False)
 
 
 def _lower_case_place(text: str, start: int, key: tuple[str, ...], lists: Gazetteers) -> bool:
@@ -85,9 +100,13 @@ def _lower_case_place(text: str, start: int, key: tuple[str, ...], lists: Gazett
         return False
     if lists.places[key] >= LARGE_PLACE and not (len(words) == 1 and words[0] in lists.first_names):
         return True
-    lead = LEAD_BEFORE.search(text, 0, start)
+    lead = LEAD_BEFORE.search(text, max(0, start - LEAD_WINDOW), start)  # a window: linear in the text's length
     return lead is not None and lead.group(1).lower() in NAME_OR_PLACE_LEADS
 
 
-def _overlaps(taken: list[tuple[int, int]], start: int, end: int) -> bool:
-    return any(a < end and start < b for a, b in taken)
+def _covered(text: str, spans: list[Found]) -> bytearray:
+    """One byte per character of ``text``: 1 where a span covers it."""
+    covered = bytearray(len(text))
+    for _, start, end, _ in spans:
+        covered[start:end] = b"\x01" * (end - start)
+    return covered

@@ -79,8 +79,10 @@ CAPITALISED_AFTER = regex.compile(r"[ \t]+\p{Lu}")
 # "a fisherman", "the applicant": a lower-case word after a determiner is a noun, not a name.
 DETERMINER_BEFORE = regex.compile(r"(?i)\b(?:a|an|the|this|that|these|those|every|each|his|her|their|our|my)[ \t]+$")
 # "uncle femi", "ms adebayo": after a title or a family word, a lower-case word is a name however common it is.
-TITLE_OR_KIN_BEFORE = regex.compile(r"(?i)\b(?:" + "|".join(sorted(TITLES | {
-    "uncle", "aunt", "auntie", "aunty", "cousin", "grandma", "grandpa", "nana", "bro", "sis", "mayor", "coach"})) + r")\.?[ \t]+$")
+TITLE_OR_KIN_BEFORE = regex.compile(r"(?i)\b(?:" + "|".join(sorted(TITLES | set("""
+    uncle aunt auntie aunty cousin grandma grandpa granny nana gran brother sister bro sis mum mom mama dad papa
+    father mother son daughter wife husband friend professor officer sergeant captain coach mayor president senator
+    governor judge pastor reverend rev father imam rabbi nurse doctor""".split()))) + r")\.?[ \t]+$")
 LOWER_LATIN = regex.compile(r"[\p{Ll}&&\p{Script=Latin}][\p{Ll}\p{M}'’-]*", regex.V1)
 LOWER_LATIN_TEXT = regex.compile(r"[\p{Ll}\p{M}\s'’-]+", regex.V1)
 LATIN_LETTERS = regex.compile(r"[\p{L}&&\p{Script=Latin}]", regex.V1)
