@@ -16,6 +16,7 @@ import gzip
 import json
 from functools import cache
 from importlib import resources
+from importlib.resources.abc import Traversable
 
 from stillroom.errors import ConfigError
 
@@ -24,9 +25,7 @@ TABLE = "data/en_lexeme_prob.json.gz"
 # A word counts as one people capitalise when its capitalised form is at least e (2.7) times as frequent as its
 # lower-case form: "london" (15x), "lagos" (13x), "soweto" (lower case unseen) but not "reading" (1/15), "derby".
 MARGIN = 1.0
-
-
-CAPITALISED, EITHER, LOWER_CASE = 1, 0, -1
+CAPITALISED, EITHER, LOWER_CASE = 1, 0, -1  # how people write a word, as casings() keeps it
 
 
 def capitalised_more_often(word: str, unseen: bool = True) -> bool:
@@ -66,7 +65,7 @@ def casings() -> dict[str, int]:
             for word, (lower, capital) in forms.items()}
 
 
-def _table():
+def _table() -> Traversable:
     try:
         table = resources.files(PACKAGE).joinpath(TABLE)
     except ModuleNotFoundError:

@@ -105,7 +105,7 @@ def gazetteers() -> Gazetteers:
     first = _census("dist.male.first") | _census("dist.female.first")
     last = _census("dist.all.last")
     # Surnames stay whole ("Young", "Hall"): they only count next to other name evidence.
-    return Gazetteers(first - common, last, _places(common, first), common, first & COMMON_WORDS - STOP_WORDS)
+    return Gazetteers(first - common, last, _places(common, first), common, first & (COMMON_WORDS - STOP_WORDS))
 
 
 def _census(filename: str) -> frozenset[str]:

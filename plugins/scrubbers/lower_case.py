@@ -62,7 +62,7 @@ def lower_case_places(text: str, spans: list[Found], lists: Gazetteers) -> list[
             if key in lists.places and _lower_case_place(text, start, key, lists) \
                     and not in_organisation(text, start, end, capitalised=False):
                 found.append(("LOCATION", start, end, lists.places[key]))
-                taken[start:end] = b"\x01" * (end - start)
+                _cover(taken, start, end)
                 break
     return sorted([*spans, *found], key=lambda s: s[1])
 
@@ -82,7 +82,7 @@ def lower_case_names(text: str, spans: list[Found], lists: Gazetteers) -> list[F
             end = word.end()
         if end > match.end(1):
             found.append(("PERSON", match.start(), end, NAME_SCORE))
-            taken[match.start():end] = b"\x01" * (end - match.start())
+            _cover(taken, match.start(), end)
     return sorted([*spans, *found], key=lambda s: s[1])
 
 
@@ -108,5 +108,9 @@ def _covered(text: str, spans: list[Found]) -> bytearray:
     """One byte per character of ``text``: 1 where a span covers it."""
     covered = bytearray(len(text))
     for _, start, end, _ in spans:
-        covered[start:end] = b"\x01" * (end - start)
+        _cover(covered, start, end)
     return covered
+
+
+def _cover(covered: bytearray, start: int, end: int) -> None:
+    covered[start:end] = b"\x01" * (end - start)

@@ -82,7 +82,7 @@ DETERMINER_BEFORE = regex.compile(r"(?i)\b(?:a|an|the|this|that|these|those|ever
 TITLE_OR_KIN_BEFORE = regex.compile(r"(?i)\b(?:" + "|".join(sorted(TITLES | set("""
     uncle aunt auntie aunty cousin grandma grandpa granny nana gran brother sister bro sis mum mom mama dad papa
     father mother son daughter wife husband friend professor officer sergeant captain coach mayor president senator
-    governor judge pastor reverend rev father imam rabbi nurse doctor""".split()))) + r")\.?[ \t]+$")
+    governor judge pastor reverend rev imam rabbi nurse doctor""".split()))) + r")\.?[ \t]+$")
 LOWER_LATIN = regex.compile(r"[\p{Ll}&&\p{Script=Latin}][\p{Ll}\p{M}'’-]*", regex.V1)
 LOWER_LATIN_TEXT = regex.compile(r"[\p{Ll}\p{M}\s'’-]+", regex.V1)
 LATIN_LETTERS = regex.compile(r"[\p{L}&&\p{Script=Latin}]", regex.V1)
