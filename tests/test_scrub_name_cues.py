@@ -106,6 +106,31 @@ def test_a_name_that_opens_a_sentence(text, expected):
     assert [text[s[1]:s[2]] for s in opening_names(text, [], lists)] == expected
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    # a listed given name first, a listed place beside it; a listed surname that is also a town
+    ("Bill Mwansa, an opposition MP, said no.", ["Bill Mwansa"]),
+    ("Ishikawa Takeshi, the potter, has died.", ["Ishikawa Takeshi"]),
+    ("Kano Adeyemi, 41, was charged.", ["Kano Adeyemi"]),
+    # without the apposition, a common word or a listed place still stops the run
+    ("Bill Mwansa said no.", []),
+    ("Ishikawa Takeshi has died.", []),
+    # an apposition does not make a place a name: a country or state, a common word not first, a whole place
+    ("Kenya Mwansa, the new coach, arrived.", []),
+    ("Bill Heavy, the drummer, left.", []),
+    ("Porto Alegre, the state capital, flooded.", []),
+    ("Mwansa Kano, a trader, spoke.", []),
+])
+def test_a_role_after_the_opening_words_vouches_for_a_name_with_a_place_or_common_word_in_it(text, expected):
+    from stillroom.plugins.scrubbers.gazetteer import Gazetteers, place_key
+    from stillroom.plugins.scrubbers.name_cues import opening_names
+
+    lists = Gazetteers(first_names=frozenset(), surnames=frozenset({"ishikawa", "kano"}),
+                       places={place_key("Porto Alegre"): 0.7, ("kenya",): 0.7, ("mwansa",): 0.45,
+                               ("ishikawa",): 0.6, ("kano",): 0.6},
+                       common=frozenset({"heavy", "bill"}), common_given_names=frozenset({"bill"}))
+    assert [text[s[1]:s[2]] for s in opening_names(text, [], lists)] == expected
+
+
 def test_a_name_that_opens_a_sentence_gives_way_to_a_span_already_there():
     from stillroom.plugins.scrubbers.gazetteer import Gazetteers
     from stillroom.plugins.scrubbers.name_cues import opening_names
@@ -163,6 +188,19 @@ def test_a_street_address_that_is_only_a_word_of_a_full_name_is_that_person():
     there = [person(text, "Camille Ferrand-Leroux"), ("STREET_ADDRESS", second, second + 14, 0.7),
              ("STREET_ADDRESS", street, len(text) - 1, 0.9)]
     assert repeated_names(text, there, lists) == [there[0], ("PERSON", second, second + 14, 0.7), there[2]]
+
+
+def test_a_location_that_is_a_word_of_a_full_name_is_that_person_only_where_a_person_stands():
+    from stillroom.plugins.scrubbers.gazetteer import Gazetteers, place_key
+    from stillroom.plugins.scrubbers.name_cues import repeated_names
+
+    lists = Gazetteers(first_names=frozenset(), surnames=frozenset(), places={place_key("Oliveira"): 0.45},
+                       common=frozenset())
+    text = "Ana de Oliveira won. Oliveira will take office. She moved to Oliveira in May."
+    subject, place = text.index("Oliveira will"), text.rindex("Oliveira")
+    there = [person(text, "Ana de Oliveira"), ("LOCATION", subject, subject + 8, 0.9),
+             ("LOCATION", place, place + 8, 0.9)]
+    assert repeated_names(text, there, lists) == [there[0], ("PERSON", subject, subject + 8, 0.9), there[2]]
 
 
 def test_a_repeated_name_gives_way_to_a_span_already_there():

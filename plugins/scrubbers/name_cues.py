@@ -180,6 +180,8 @@ TITLE_CASE = regex.compile(r"\p{Lu}[\p{Ll}\p{M}'’-]+")
 OPENING_SCORE = 0.6
 # What describes a person after their name: an age, or a role ("Kirsty McAteer, 34,", "Ishikawa Takeshi, the potter").
 APPOSITION = regex.compile(r",[ \t]+(?:\d{1,3},|(?:a|an|the|who|whose)[ \t])")
+# A listed place's prior for a city or a region; a country's, state's or continent's is higher (gazetteer.py).
+CITY_PRIOR = 0.6
 
 
 def opening_names(text: str, spans: list[tuple[str, int, int, float]],
@@ -202,13 +204,30 @@ def opening_names(text: str, spans: list[tuple[str, int, int, float]],
             continue
         start, end, words = run
         low = [w.lower() for w in words]
-        if any(lists.is_common(w) for w in low) or low[-1] in ORG_TAILS:
+        if low[-1] in ORG_TAILS or place_key(ascii_folded(text[start:end])) in lists.places:
             continue
-        if place_key(ascii_folded(text[start:end])) in lists.places or any((w,) in lists.places for w in low):
+        if ((any(lists.is_common(w) for w in low) or any((w,) in lists.places for w in low))
+                and not (APPOSITION.match(text, end) and _vouched_for(low, lists))):
             continue
         if not any(s[1] < end and s[2] > start for s in found):
             found.append(("PERSON", start, end, OPENING_SCORE))
     return sorted(found, key=lambda s: s[1])
+
+
+def _vouched_for(low: list[str], lists: Gazetteers) -> bool:
+    """Whether an apposition after these opening words ("Bill Mwansa, an opposition MP,") makes them a name
+    although one is a common word or a listed place: a common word only as a listed given name, first ("Bill");
+    a place only beside a listed given name, or as a listed surname that names no country or state
+    ("Ishikawa Takeshi, the potter"). "Kyoto, the old capital," is one word, never a run."""
+    given = [w in lists.first_names or w in lists.common_given_names for w in low]
+    for k, word in enumerate(low):
+        if lists.is_common(word) and not (k == 0 and word in lists.common_given_names):
+            return False
+        prior = lists.places.get((word,))
+        if prior is not None and not (any(g for j, g in enumerate(given) if j != k)
+                                      or (word in lists.surnames and prior <= CITY_PRIOR)):
+            return False
+    return True
 
 
 def _opening_run(text: str, at: int) -> tuple[int, int, list[str]] | None:
@@ -296,6 +315,10 @@ SUBJECT_BEFORE = regex.compile(r"""(?:^|\n|[.!?]["”’)]?[ \t]+|["“‘(]|,["
 VERB_AFTER = regex.compile(r"[ \t]+\p{Ll}")
 
 
+def _where_a_person_stands(text: str, start: int, end: int) -> bool:
+    return bool(SUBJECT_BEFORE.search(text, max(0, start - 8), start) and VERB_AFTER.match(text, end))
+
+
 # A word of a name, as a whole word: not inside a longer word or hyphenated name; a possessive may follow.
 def _mention(word: str) -> regex.Pattern[str]:
     return regex.compile(rf"(?<![\p{{L}}\p{{M}}\p{{N}}'’-]){regex.escape(word)}(?![\p{{L}}\p{{M}}\p{{N}}-])")
@@ -315,7 +338,8 @@ def repeated_names(text: str, spans: list[tuple[str, int, int, float]],
     that word alone becomes a PERSON. A word that is also a listed place ("Lima"
     of "Renata Lima") counts only where a person stands: opening a sentence or
     a quotation's attribution, before a lower-case word ("Lima presented her
-    credentials", not "arrived in Lima"). A mention is evidence only through
+    credentials", not "arrived in Lima"); there, a LOCATION span that is that
+    word alone becomes a PERSON too ("Oliveira will take office"). A mention is evidence only through
     the name it repeats: scored as an opening name. Pure.
     """
     parts: dict[str, bool] = {}  # word -> also a listed place
@@ -328,12 +352,13 @@ def repeated_names(text: str, spans: list[tuple[str, int, int, float]],
             if (len(word) > 1 and NAME_PART.fullmatch(word) and not CUE_WORD.fullmatch(word)
                     and low not in PARTICLE_WORDS and not lists.is_common(low)):
                 parts[word] = place_key(ascii_folded(word)) in lists.places
-    found = [("PERSON", *span[1:]) if span[0] == "STREET_ADDRESS" and text[span[1]:span[2]] in parts else span
-             for span in spans]
+    found = [("PERSON", *span[1:]) if text[span[1]:span[2]] in parts and (
+        span[0] == "STREET_ADDRESS" or span[0] == "LOCATION" and _where_a_person_stands(text, span[1], span[2]))
+        else span for span in spans]
     for word, place in sorted(parts.items()):
         for mention in _mention(word).finditer(text):
             start, end = mention.span()
-            if place and not (SUBJECT_BEFORE.search(text, max(0, start - 8), start) and VERB_AFTER.match(text, end)):
+            if place and not _where_a_person_stands(text, start, end):
                 continue
             if not any(s[1] < end and s[2] > start for s in found):
                 found.append(("PERSON", start, end, OPENING_SCORE))
