@@ -433,3 +433,20 @@ def test_a_validation_answer_that_still_holds_pii_after_scrubbing_is_stored_empt
     assert made["residual"] and len(dataset.validation.answers) == len(dataset.validation.texts)
     assert {row for row, answer in enumerate(dataset.validation.answers) if not answer} == set(made["residual"])
     assert not any("<EMAIL_ADDRESS>" in answer for answer in dataset.validation.answers + dataset.train.answers)
+
+
+def test_a_local_teacher_shows_a_bar_while_it_writes_many_batches_and_none_when_progress_is_off(tmp_path, capsys):
+    from stillroom.plugins.teachers.hf import HFTeacher
+    from stillroom.progress import track
+
+    path = str(tm.causal_dir(tmp_path / "lm"))
+    prompts = [f"my card {k} has not arrived" for k in range(5)]
+    shown = HFTeacher({"path": path, "task": "causal-lm", "batch_size": 2}, tm.context(tmp_path, progress=True))
+    # inside a stage's own bar, as the curate stage calls it: rich nests the two
+    for _ in track([0], "curate", total=1, enabled=True):
+        written = shown.generate(prompts, max_new_tokens=2)
+    assert len(written) == 5
+    assert "teacher hf: writing" in capsys.readouterr().err
+    quiet = HFTeacher({"path": path, "task": "causal-lm", "batch_size": 2}, tm.context(tmp_path))
+    assert quiet.generate(prompts, max_new_tokens=2) == written
+    assert "teacher" not in capsys.readouterr().err
