@@ -958,7 +958,7 @@ def _argv_workspace() -> Path | None:
 def main() -> None:
     """Typer handles usage errors (exit 2) and help; Stillroom's own errors become one line here.
     However the command ends (SIGTERM and SIGHUP included), no worker process outlives it (``processes``)."""
-    from stillroom.processes import exit_on_signals, stop_children
+    from stillroom.processes import exit_on_signals, stop_children, stopped_with
 
     exit_on_signals()
     try:
@@ -975,6 +975,9 @@ def main() -> None:
     except Exception as exc:
         if STATE["debug"]:
             raise
+        stopped = stopped_with()
+        if stopped is not None:  # the signal surfaced as another exception from inside a library
+            _fail("interrupted" if stopped == 130 else f"stopped by signal {stopped - 128}", stopped)
         _fail(f"unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)", 1)
     finally:
         stop_children()

@@ -70,9 +70,20 @@ def _interrupt(_signum: int, _frame) -> None:
 
 
 _DEADLINE: list[threading.Timer] = []
+_STOPPED: list[int] = []
+
+
+def stopped_with() -> int | None:
+    """The exit status a stop signal asked for (130 for Ctrl-C, 128 + signal otherwise), or None if none came.
+
+    A signal can land inside a library's own code (a pool's queue, a future's wait) and surface as another
+    exception; the command still ends as stopped, with this status, not as an unexpected error."""
+    return _STOPPED[0] if _STOPPED else None
 
 
 def _arm_deadline(status: int) -> None:
+    if not _STOPPED:
+        _STOPPED.append(status)
     if not _DEADLINE:
         timer = threading.Timer(DEADLINE_SECONDS, _force_exit, (status,))
         timer.daemon = True

@@ -114,3 +114,27 @@ def test_a_stopped_command_whose_exit_path_hangs_still_exits_with_its_status(sig
     finally:
         if child.poll() is None:
             child.kill()
+
+
+@pytest.mark.parametrize(("stopped", "code", "said"), [
+    ([130], 130, "error: interrupted"),
+    ([143], 143, "error: stopped by signal 15"),
+    ([], 1, "error: unexpected RuntimeError: the queue broke"),
+])
+def test_a_stop_signal_that_surfaces_as_another_exception_still_ends_the_command_as_stopped(
+        monkeypatch, capsys, stopped, code, said):
+    # Ctrl-C can land inside a pool's queue and come out as that library's own error: the status stays the signal's
+    from stillroom import cli, processes
+
+    def broken_queue(prog_name):
+        raise RuntimeError("the queue broke")
+
+    monkeypatch.setattr(processes, "_STOPPED", list(stopped))
+    monkeypatch.setattr(processes, "exit_on_signals", lambda: None)
+    monkeypatch.setattr(cli, "_mount_subcommands", lambda: None)
+    monkeypatch.setattr(cli, "_arm_egress_guard", lambda: False)
+    monkeypatch.setattr(cli, "app", broken_queue)
+    with pytest.raises(SystemExit) as stop:
+        cli.main()
+    assert stop.value.code == code
+    assert said in capsys.readouterr().err
