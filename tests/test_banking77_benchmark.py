@@ -124,3 +124,15 @@ def test_the_full_run_estimate_counts_each_part_once_and_only_students_run_in_pa
     assert cost.wall_minutes(parts, 2) == pytest.approx((1800 + 2025 + 7620 / 2) / 60)
     more_seeds = cost.full_run_seconds(costs, settings | {"seeds": 3}, 1000, 0.5, "cpu")
     assert more_seeds["students"] == pytest.approx(3 * parts["students"]) and more_seeds["teacher"] == parts["teacher"]
+
+
+def test_with_search_only_the_kd_arm_chooses_temperature_and_alpha_and_on_validation():
+    bench = load_benchmark()
+    common = {"max_length": 32, "batch_size": 32, "device": "cpu"}
+    searched = bench.FULL | {"search": bench.SEARCH}
+    specs = {arm: bench.arm_spec(arm, 2, 1, searched, "/minilm", common) for arm in bench.ARMS}
+    kd = specs["kd-transfer"]
+    assert kd["search"] == bench.SEARCH and "temperature" not in kd and "alpha" not in kd
+    plain = {arm: bench.arm_spec(arm, 2, 1, bench.FULL, "/minilm", common) for arm in bench.ARMS}
+    assert specs["teacher-labels"] == plain["teacher-labels"] and specs["pretrained-labels"] == plain["pretrained-labels"]
+    assert bench.parse_args(["--train", "t.csv", "--holdout", "0.1", "--search"]).search
