@@ -367,6 +367,32 @@ def test_a_warm_start_trains_sequence_kd_first_and_the_method_from_the_student_i
     kinds = [kind for kind, _ in records if kind in ("train.epoch", "train.warm_start")]
     assert kinds == ["train.epoch", "train.epoch", "train.warm_start", "train.epoch"]
     assert (Path(then["checkpoint"]).is_relative_to(ctx.scratch) if scratch else not Path(then["checkpoint"]).exists())
+    assert not scratch or [p.name for p in Path(then["checkpoint"]).parent.iterdir()] == [Path(then["checkpoint"]).name]
+
+
+def test_a_warm_started_run_on_a_worker_resumes_both_parts_from_its_checkpoint_dir(causal, tmp_path):
+    """A worker has no scratch: with checkpoint_dir the warm student is kept there, under a stable key, so a rerun
+    (after a crash) resumes the second part too, instead of training it again from a new temporary folder."""
+    from dataclasses import replace
+
+    from stillroom.plugins.trainers.tokens import TokenKDTrainer
+
+    ctx, data = causal
+    records = []
+    ctx = replace(ctx, scratch=None, record=lambda kind, payload: records.append(kind))
+    spec = {"init": "config", "config": {"num_hidden_layers": 1}, "live": True, "divergence": "jsd", "epochs": 1,
+            "warm_start": 1, "max_new_tokens": 3, "lr": 5e-3, "batch_size": 16,
+            "checkpoint_dir": str(tmp_path / "checkpoints")}
+    first = TokenKDTrainer({}, ctx).train(spec, data, {}, ctx)
+    assert records.count("train.epoch") == 2
+    kept = list((tmp_path / "checkpoints" / "warm-start").iterdir())
+    assert len(kept) == 1 and (kept[0] / "model.safetensors").is_file()  # moved into place whole, nothing beside it
+    records.clear()
+    again = TokenKDTrainer({}, ctx).train(spec, data, {}, ctx)
+    assert records.count("train.epoch") == 0  # both parts found their finished state: nothing trained twice
+    assert again.history == first.history
+    assert all(torch.equal(a, b) for a, b in zip(first.net.state_dict().values(), again.net.state_dict().values(),
+                                                  strict=True))
 
 
 def test_a_warm_started_student_chooses_its_layers_once_and_says_how(causal):

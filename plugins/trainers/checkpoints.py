@@ -8,6 +8,9 @@ steps an uninterrupted one would have.
 from __future__ import annotations
 
 import io
+import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +26,26 @@ def save_state(directory: Path, state: dict[str, Any], name: str = STATE) -> Non
     buffer = io.BytesIO()
     torch.save(state, buffer)
     atomic_write_bytes(Path(directory) / name, buffer.getvalue())
+
+
+def save_shared(student, directory: Path) -> None:
+    """Save ``student`` (an ``HFStudent``) to ``directory`` whole or not at all: written beside it, then moved into
+    place. In a process group rank 0 writes it and every rank waits until it has."""
+    from stillroom.plugins.trainers.loop import _group
+
+    rank, world = _group()
+    if rank == 0:
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        partial = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.parent))
+        try:
+            student.save(partial)
+            if directory.exists():
+                shutil.rmtree(directory)
+            os.replace(partial, directory)
+        finally:
+            shutil.rmtree(partial, ignore_errors=True)
+    if world > 1:
+        torch.distributed.barrier()
 
 
 def load_state(directory: Path | None, name: str = STATE) -> dict[str, Any] | None:

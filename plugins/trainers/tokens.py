@@ -61,6 +61,7 @@ from stillroom import hookimpl
 from stillroom.components import Dataset, Split
 from stillroom.errors import ConfigError
 from stillroom.plugins.trainers.base import StudentTrainer
+from stillroom.plugins.trainers.checkpoints import save_shared
 from stillroom.plugins.trainers.options import TrainOptions
 from stillroom.plugins.trainers.preflight import check_teacher_outputs, check_token_ids, check_vocabularies
 
@@ -123,10 +124,12 @@ class TokenKDTrainer(StudentTrainer):
 
         The warm start takes the spec's student (layers, width, init) and shared options, with the token-KD
         ones dropped; the second part builds from its saved student and carries how its layers and width were
-        chosen, and which teacher blocks they are. Under the run's scratch a stopped run resumes both parts; a
-        worker has no scratch, so there the student goes to a temporary folder and only the warm start resumes
-        (the second part's resume key holds the folder). The second part's own refusals come before the warm
-        start trains."""
+        chosen, and which teacher blocks they are. The kept student is saved where checkpoints go
+        (``checkpoint_dir``, else the run's scratch) under a key of the warm start's spec, seed, teacher and
+        texts, so a stopped run resumes both parts: the second part's resume key holds that folder. In a process
+        group rank 0 writes it and the others wait. With neither (a worker without ``checkpoint_dir``) it goes
+        to a temporary folder, and only the warm start resumes. The second part's own refusals come before the
+        warm start trains."""
         import contextlib
         import tempfile
         from pathlib import Path
@@ -136,7 +139,8 @@ class TokenKDTrainer(StudentTrainer):
 
         then = {k: v for k, v in student_spec.items() if k not in BUILD_KEYS and k != "warm_start"}
         self._refuse(then, data, ctx)  # the second part's refusals first
-        self._check_method(parse_options(student_spec, seed=ctx.seed, device=ctx.device, allowed=self.option_keys))
+        options = parse_options(student_spec, seed=ctx.seed, device=ctx.device, allowed=self.option_keys)
+        self._check_method(options)
         own = {"warm_start", "divergence", "beta", "live", "on_policy", "ce_weight"}
         if data.train.answers is not None:  # curate.answer's answers are sequence KD's: it generates none
             own.add("max_new_tokens")
@@ -144,13 +148,18 @@ class TokenKDTrainer(StudentTrainer):
                                                                           "epochs": student_spec["warm_start"]}
         warm = self.train(first, data, teacher_outputs, ctx)
         ctx.record("train.warm_start", {"method": "sequence", "epochs": first["epochs"], "kept": warm.kept})
+        keep = options.checkpoint_path or ctx.scratch
         with contextlib.ExitStack() as stack:
-            if ctx.scratch is not None:
-                key = sha256_bytes(canonical_json({"spec": first, "seed": ctx.seed, "texts": list(data.train.texts)}))
-                directory = ctx.scratch / "warm-start" / key[:16]
+            if keep is not None:
+                teacher = ctx.teacher.fingerprint() if ctx.teacher is not None else None
+                key = sha256_bytes(canonical_json({"spec": {k: v for k, v in first.items() if k != "resume"},
+                                                   "seed": ctx.seed, "teacher": teacher,
+                                                   "texts": list(data.train.texts)}))
+                directory = keep / "warm-start" / key[:16]
+                save_shared(warm, directory)
             else:
                 directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="stillroom-warm-start-")))
-            warm.save(directory)
+                warm.save(directory)
             student = self.train({**then, "init": "checkpoint", "checkpoint": str(directory)}, data, teacher_outputs,
                                  ctx)
         student.layer_importance, student.width_pruning = warm.layer_importance, warm.width_pruning
