@@ -149,6 +149,23 @@ def test_http_teacher_scores_texts_exactly_as_the_local_model_does(endpoint, tmp
     assert remote.location() == f"http://127.0.0.1:{endpoint.server_address[1]}"
 
 
+def test_an_http_teacher_shows_a_bar_over_its_one_request_per_text_work_and_none_when_progress_is_off(
+        endpoint, tmp_path, capsys):
+    from stillroom.plugins.teachers.openai import OpenAITeacher
+
+    chat = {"url": endpoint.url, "model": "tiny-llama", "api": "chat", "max_tokens": 3}  # a request per prompt
+    completions = {"url": endpoint.url, "model": "tiny-llama", "top_k": 4}  # scores a request per text
+    shown = tm.context(tmp_path, progress=True)
+    written = OpenAITeacher(chat, shown).generate(TEXTS, max_tokens=3)
+    scored = OpenAITeacher(completions, shown).predict(TEXTS)
+    err = capsys.readouterr().err
+    assert "teacher openai: writing" in err and "teacher openai: scoring" in err
+    quiet = tm.context(tmp_path)
+    assert OpenAITeacher(chat, quiet).generate(TEXTS, max_tokens=3) == written
+    np.testing.assert_array_equal(OpenAITeacher(completions, quiet).predict(TEXTS)["topk_ids"], scored["topk_ids"])
+    assert "teacher" not in capsys.readouterr().err
+
+
 def test_http_teacher_generates_through_completions_and_chat(endpoint, ctx):
     from stillroom.plugins.teachers.openai import OpenAITeacher
 

@@ -55,6 +55,7 @@ from stillroom.artifacts import canonical_json, sha256_bytes
 from stillroom.components import Context, Teacher
 from stillroom.egress import EgressBlocked
 from stillroom.errors import ConfigError, PluginError
+from stillroom.progress import track
 
 APIS = ("completions", "chat")
 # What identifies the served model; vLLM's "created" is the time of the request, so it is left out.
@@ -145,7 +146,7 @@ class OpenAITeacher(Teacher):
         ``target_mask`` (n, width) marks the positions whose top-k is the teacher's.
         """
         score = self._score_chat if self.api == "chat" else self._score
-        out = self._arrays([score(index, text) for index, text in enumerate(texts)])
+        out = self._arrays([score(index, text) for index, text in self._each(texts, "scoring")])
         if self.api != "chat":
             del out["target_mask"]  # every real position is scored
         return out
@@ -153,7 +154,7 @@ class OpenAITeacher(Teacher):
     def score_ids(self, rows: list[list[int]]) -> dict[str, np.ndarray]:
         """The top-k log-probs of the token after each position of each row of token ids, through the
         completions API's prompt log-probs whatever ``api`` says; ``predict``'s arrays for those ids."""
-        out = self._arrays([self._score(index, list(row)) for index, row in enumerate(rows)])
+        out = self._arrays([self._score(index, list(row)) for index, row in self._each(rows, "scoring")])
         del out["target_mask"]
         return out
 
@@ -203,13 +204,18 @@ class OpenAITeacher(Teacher):
                 # in one request would be sampled twice the same
                 sampling |= {"top_p": float(options.get("top_p", 1.0)), "seed": _seed(int(options.get("seed", 0)), copy)}
             if self.api == "chat":
-                for index in indices:
+                for _, index in self._each(indices, "answering" if score else "writing"):
                     out[index] = self._chat_answer(index, prompts[index], sampling, score)
             else:
                 for index, answered in zip(indices, self._completions([prompts[i] for i in indices], sampling, score),
                                            strict=True):
                     out[index] = answered
         return out
+
+    def _each(self, items: list, doing: str):
+        """``enumerate(items)``, with a bar while the run shows progress: these are one request each."""
+        return track(enumerate(items), f"teacher {self.name}: {doing}", total=len(items),
+                     enabled=self.ctx.progress and len(items) > 1)
 
     def _completions(self, prompts: list[str], sampling: Mapping[str, Any],
                      score: bool) -> list[tuple[str, float | None]]:
