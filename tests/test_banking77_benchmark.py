@@ -84,6 +84,7 @@ def test_a_holdout_split_of_the_training_file_is_fixed_by_its_seed_and_disjoint(
 
 
 @pytest.mark.parametrize(("args", "says"), [(["--holdout", "1.5"], "--holdout must be a fraction"),
+                                            (["--holdout", "0.1", "--hidden-weight", "-1"], "--hidden-weight must be"),
                                             ([], "one of the arguments --test --holdout is required"),
                                             (["--holdout", "0.1", "--test", "t.csv"], "not allowed with")])
 def test_the_test_set_is_a_file_or_a_holdout_fraction_and_nothing_else(args, says, capsys):
@@ -136,3 +137,5 @@ def test_with_search_only_the_kd_arm_chooses_temperature_and_alpha_and_on_valida
     plain = {arm: bench.arm_spec(arm, 2, 1, bench.FULL, "/minilm", common) for arm in bench.ARMS}
     assert specs["teacher-labels"] == plain["teacher-labels"] and specs["pretrained-labels"] == plain["pretrained-labels"]
     assert bench.parse_args(["--train", "t.csv", "--holdout", "0.1", "--search"]).search
+    hidden = {arm: bench.arm_spec(arm, 2, 1, bench.FULL | {"hidden_weight": 1.0}, "/minilm", common) for arm in bench.ARMS}
+    assert hidden["kd-transfer"]["hidden_weight"] == 1.0 and hidden["teacher-labels"] == plain["teacher-labels"]
