@@ -61,7 +61,6 @@ from stillroom import hookimpl
 from stillroom.components import Dataset, Split
 from stillroom.errors import ConfigError
 from stillroom.plugins.trainers.base import StudentTrainer
-from stillroom.plugins.trainers.checkpoints import save_shared
 from stillroom.plugins.trainers.options import TrainOptions
 from stillroom.plugins.trainers.preflight import check_teacher_outputs, check_token_ids, check_vocabularies
 
@@ -135,6 +134,7 @@ class TokenKDTrainer(StudentTrainer):
         from pathlib import Path
 
         from stillroom.artifacts import canonical_json, sha256_bytes
+        from stillroom.plugins.trainers.checkpoints import save_shared
         from stillroom.plugins.trainers.options import BUILD_KEYS, parse_options
 
         then = {k: v for k, v in student_spec.items() if k not in BUILD_KEYS and k != "warm_start"}
