@@ -69,8 +69,7 @@ def _interrupt(_signum: int, _frame) -> None:
     raise KeyboardInterrupt
 
 
-_DEADLINE: list[threading.Timer] = []
-_STOPPED: list[int] = []
+_DEADLINE: list[threading.Timer] = []  # the first stop signal's timer; its argument is the status it asked for
 
 
 def stopped_with() -> int | None:
@@ -78,12 +77,10 @@ def stopped_with() -> int | None:
 
     A signal can land inside a library's own code (a pool's queue, a future's wait) and surface as another
     exception; the command still ends as stopped, with this status, not as an unexpected error."""
-    return _STOPPED[0] if _STOPPED else None
+    return int(next(iter(_DEADLINE[0].args))) if _DEADLINE else None
 
 
 def _arm_deadline(status: int) -> None:
-    if not _STOPPED:
-        _STOPPED.append(status)
     if not _DEADLINE:
         timer = threading.Timer(DEADLINE_SECONDS, _force_exit, (status,))
         timer.daemon = True

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -129,7 +130,8 @@ def test_a_stop_signal_that_surfaces_as_another_exception_still_ends_the_command
     def broken_queue(prog_name):
         raise RuntimeError("the queue broke")
 
-    monkeypatch.setattr(processes, "_STOPPED", list(stopped))
+    # the deadline a stop signal arms (never started here) holds the status it asked for
+    monkeypatch.setattr(processes, "_DEADLINE", [threading.Timer(60, lambda status: None, (s,)) for s in stopped])
     monkeypatch.setattr(processes, "exit_on_signals", lambda: None)
     monkeypatch.setattr(cli, "_mount_subcommands", lambda: None)
     monkeypatch.setattr(cli, "_arm_egress_guard", lambda: False)
