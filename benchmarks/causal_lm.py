@@ -324,7 +324,7 @@ def curated_answers(teacher, train: list[str], held_out: list[str], prompt: Call
 
     def answers(texts: list[str]) -> dict:
         return teacher_answers(teacher, [prompt(t) for t in texts], options.answer, ctx.artifacts, seed=options.seed,
-                               scrubber=scrubber, text_field="text")[0]
+                               scrub=scrubber, text_field="text")[0]
 
     result = curate([{"text": t} for t in train], text_field="text", label_field=None, slice_fields=[],
                     options=options, eval_texts=held_out, answers=answers)

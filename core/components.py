@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from stillroom.artifacts import ArtifactStore
+    from stillroom.pii_lists import ListedScrub
 
 Record = dict[str, Any]
 Batch = list[Record]
@@ -53,6 +54,9 @@ class Context:
     # The record fields the run treats as text (trained on, scrubbed): a source refuses any other value
     # than one string there, naming the line, so nothing can carry PII past the scrubber in a structure.
     text_fields: tuple[str, ...] = ()
+    # How text a teacher writes during training is scrubbed before anything keeps it (the run's scrubber through
+    # the policy's term lists), where the run has a scrubber; set for a training job, like ``teacher``.
+    scrub: ListedScrub | None = None
 
 
 class Component(ABC):

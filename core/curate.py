@@ -397,13 +397,26 @@ def answered(prompts: list[str], answer: Callable[[list[str]], list[tuple[str, f
     residual: list[int] = []
     report = None
     if scrub is not None and texts:
-        batch, report = (scrub.scrub if isinstance(scrub, Scrubber) else scrub)([{field_name: t} for t in texts])
-        if isinstance(scrub, Scrubber):
-            report.residual = scrub.residual_scan(batch, [field_name])
+        batch, report = scrubbing(scrub, [field_name])([{field_name: t} for t in texts])
         residual = sorted({r["record"] for r in report.residual})
         texts = [str(record[field_name]) for record in batch]
     return {"answers": texts, "mean_logprob": means, "residual": residual,
             "scrub": report.as_dict() if report is not None else None}
+
+
+def scrubbing(scrub: Scrubber | Scrub, fields: list[str]) -> Scrub:
+    """``scrub`` as one call that scrubs a batch and scans what it left (``ScrubReport.residual``): a run passes
+    its scrubber through the policy's term lists (``pii_lists.ListedScrub``), which is one already; a bare
+    scrubber is taken without lists, its ``scrub`` then its residual scan of ``fields``."""
+    if not isinstance(scrub, Scrubber):
+        return scrub
+
+    def scanned(batch: Batch) -> tuple[Batch, ScrubReport]:
+        clean, report = scrub.scrub(batch)
+        report.residual = scrub.residual_scan(clean, fields)
+        return clean, report
+
+    return scanned
 
 
 def plant(records: Sequence[Record], canaries: Planting, *, text_field: str) -> list[Record]:
@@ -476,8 +489,8 @@ class _Run:
                  teacher_probs: TeacherProbs | None, eval_texts: list[str], inputs: int,
                  minhash_values: MinHashValues) -> None:
         self.text_field, self.options, self.minhash_values = text_field, options, minhash_values
-        self.scrubber = scrub if isinstance(scrub, Scrubber) else None
-        self._scrub = scrub.scrub if isinstance(scrub, Scrubber) else scrub
+        fields = (scrub.options.get("fields") or [text_field]) if isinstance(scrub, Scrubber) else []
+        self._scrub = None if scrub is None else scrubbing(scrub, fields)
         self.teacher_probs, self.eval_texts, self.inputs = teacher_probs, eval_texts, inputs
         self.rng = random.Random(options.seed)
         self.funnel: list[dict[str, Any]] = []
@@ -656,9 +669,6 @@ class _Run:
         residual: set[int] = set()
         if self._scrub is not None and made:
             made, report = self._scrub(made)
-            if self.scrubber is not None:
-                fields = self.scrubber.options.get("fields") or [self.text_field]
-                report.residual = self.scrubber.residual_scan(made, fields)
             residual = {r["record"] for r in report.residual}
             self.scrub_report = report if self.scrub_report is None else self.scrub_report.merge(report)
         start = self.inputs + sum(self.made.values())

@@ -15,12 +15,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from stillroom.artifacts import ArtifactStore, canonical_json, sha256_bytes
+from stillroom.components import Scrubber
 from stillroom.errors import PluginError
+from stillroom.pii_lists import NO_LISTS, ListedScrub
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from stillroom.components import Scrubber, Teacher
+    from stillroom.components import Teacher
     from stillroom.curate import AnswerOptions
 
 
@@ -75,28 +77,34 @@ def inputs_digest(texts: list[str]) -> str:
 
 
 def teacher_answers(teacher: Teacher, prompts: list[str], options: AnswerOptions, artifacts: ArtifactStore, *,
-                    seed: int, scrubber: Scrubber | None, text_field: str) -> tuple[dict[str, Any], str]:
+                    seed: int, scrub: ListedScrub | Scrubber | None, text_field: str) -> tuple[dict[str, Any], str]:
     """The teacher's scrubbed, scored answers to ``prompts`` (``curate.answered``) and their artifact's digest.
 
     Keyed by the teacher, the prompts, the answer options (less ``min_logprob``, which filters the answers and
-    does not change them), the seed and the scrubber, so a re-run reads the artifact back instead of
-    generating again; the artifact holds only scrubbed answers. The scrubber reads its first field, or
-    ``text_field`` when it names none. What the curate stage's ``answer`` step and the causal-LM
-    benchmark's sequence-KD arm both train on.
+    does not change them), the seed and the scrubbing, so a re-run reads the artifact back instead of
+    generating again; the artifact holds only scrubbed answers. A run scrubs through the policy's term lists
+    (``ListedScrub``); a bare scrubber (a benchmark's) is taken without lists. Either reads the scrubber's
+    first field, or ``text_field`` when it names none. What the curate stage's ``answer`` step and the
+    causal-LM benchmark's sequence-KD arm both train on.
     """
     from functools import partial
 
     from stillroom.curate import answered
 
-    field_name = (scrubber.options.get("fields") or [text_field])[0] if scrubber is not None else text_field
+    if isinstance(scrub, Scrubber):
+        scrub = ListedScrub.for_text(scrub, NO_LISTS, text_field)
     settings = options.model_dump(exclude={"min_logprob"})
-    scrubbed_by = sha256_bytes(canonical_json({"name": scrubber.name, "options": scrubber.options})) \
-        if scrubber is not None else "none"
     key = (f"answers/{teacher.fingerprint()}/{inputs_digest(prompts)}/"
-           f"{sha256_bytes(canonical_json({**settings, 'seed': seed}))}/{scrubbed_by}")
+           f"{sha256_bytes(canonical_json({**settings, 'seed': seed}))}/{scrubbed_by(scrub)}")
     digest = artifacts.recall(key)
     if digest is None:
-        made = answered(prompts, partial(teacher.answer, seed=seed, **settings), scrubber, field_name)
+        made = answered(prompts, partial(teacher.answer, seed=seed, **settings), scrub,
+                        scrub.fields[0] if scrub is not None else text_field)
         digest = artifacts.put_json(made)
         artifacts.remember(key, digest)
     return artifacts.read_json(digest), digest
+
+
+def scrubbed_by(scrub: ListedScrub | None) -> str:
+    """What names a scrubbing in a cache key: its identity, or ``none`` for text left as the teacher wrote it."""
+    return scrub.identity() if scrub is not None else "none"

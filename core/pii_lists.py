@@ -25,11 +25,17 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
+from stillroom.artifacts import canonical_json, sha256_bytes
 from stillroom.components import Batch, Scrubber, ScrubReport, Span
 from stillroom.errors import ConfigError
+
+if TYPE_CHECKING:
+    from stillroom.run.portable import ComponentRef
 
 DENIED = "DENY_LISTED"
 # What an allowed term reads as to a residual scan: a placeholder, the form scrubbers skip as their own.
@@ -47,6 +53,12 @@ class TermLists:
     def of(cls, residency) -> TermLists:
         """The lists of a residency policy section (``never_pii``, ``always_pii``)."""
         return cls(tuple(residency.never_pii), tuple(residency.always_pii))
+
+    @classmethod
+    def of_policy(cls, policy: Mapping[str, Any]) -> TermLists:
+        """The lists of a policy as a context carries it (``Context.policy``, the policy's JSON form)."""
+        residency = policy.get("residency") or {}
+        return cls(tuple(residency.get("never_pii", ())), tuple(residency.get("always_pii", ())))
 
     def filter(self, text: str, spans: list[Span]) -> tuple[list[Span], int, int]:
         """The spans to replace in ``text``, in text order, and how many the lists dropped and added."""
@@ -91,6 +103,37 @@ def scrub_batch(scrubber: Scrubber, lists: TermLists, batch: Batch, fields: list
             shapes.setdefault(span.type, Counter())[shape(text[span.start:span.end])] += 1
     report.shapes = {entity: dict(counts) for entity, counts in shapes.items()}
     return scrubbed, report
+
+
+@dataclass(frozen=True)
+class ListedScrub:
+    """How the core scrubs any text, the records' or one a teacher wrote: ``scrubber``'s spans through the
+    policy's ``lists`` in ``fields`` (``scrub_batch``), the report holding the residual scan of the result.
+
+    A ``curate.Scrub``: called with a batch, it returns the scrubbed batch and its report. The scrubber may
+    be a ``ComponentRef`` (a training job's), built only when something is first scrubbed, since most jobs
+    never need it."""
+
+    scrubber: Scrubber | ComponentRef
+    lists: TermLists
+    fields: tuple[str, ...]
+
+    @classmethod
+    def for_text(cls, scrubber: Scrubber | ComponentRef, lists: TermLists, text_field: str = "text"
+                 ) -> ListedScrub:
+        """For one text per record (a teacher's answer): in the scrubber's first field, or ``text_field``."""
+        return cls(scrubber, lists, tuple(scrubber.options.get("fields") or [text_field])[:1])
+
+    def __call__(self, batch: Batch) -> tuple[Batch, ScrubReport]:
+        scrubber = self.scrubber if isinstance(self.scrubber, Scrubber) else self.scrubber.get()
+        clean, report = scrub_batch(scrubber, self.lists, batch, list(self.fields))
+        report.residual = residual_scan(scrubber, self.lists, clean, list(self.fields))
+        return clean, report
+
+    def identity(self) -> str:
+        """sha256 hex of what decides the output: the scrubber by name and options, and the lists."""
+        return sha256_bytes(canonical_json({"name": self.scrubber.name, "options": self.scrubber.options,
+                                            "never": list(self.lists.never), "always": list(self.lists.always)}))
 
 
 def residual_scan(scrubber: Scrubber, lists: TermLists, batch: Batch, fields: list[str]) -> list[dict]:

@@ -41,22 +41,21 @@ def teacher_dir(tmp_path_factory):
     return path
 
 
-def _spec(source, teacher, answer):
+def _spec(source, teacher, answer, **student):
     from stillroom.config import parse_spec
 
     return parse_spec({
         "name": "answers", "source": {"type": "jsonl", "path": str(source), "classification": "public"},
         "teacher": {"type": "hf", "path": str(teacher), "task": "causal-lm", "max_length": 64},
         "scrub": {"type": "presidio", "workers": 1},
-        "curate": {"answer": answer},
-        "student": {"layers": 1, "epochs": 1, "batch_size": 16, "method": "sequence"},
+        "curate": {"answer": answer} if answer is not None else {},
+        "student": {"layers": 1, "epochs": 1, "batch_size": 16, "method": "sequence", **student},
         "baseline": False, "evaluators": [], "exporters": [],
     })
 
 
 def test_answers_are_scrubbed_filtered_on_log_prob_counted_in_the_funnel_and_cached(workspace, teacher_dir,
                                                                                      monkeypatch):
-    from stillroom.labels import inputs_digest
     from stillroom.pipeline import run_pipeline
     from stillroom.plugins.teachers.hf import HFTeacher
     from stillroom.run.datasets import load_dataset
@@ -67,6 +66,10 @@ def test_answers_are_scrubbed_filtered_on_log_prob_counted_in_the_funnel_and_cac
     answer = HFTeacher.answer
     monkeypatch.setattr(HFTeacher, "answer", lambda self, prompts, **o: calls.append(len(prompts)) or
                         answer(self, prompts, **o))
+    generated = []  # a trainer's own fallback answers (``tokens.generations``)
+    generate = HFTeacher.generate
+    monkeypatch.setattr(HFTeacher, "generate", lambda self, prompts, **o: generated.append(len(prompts)) or
+                        generate(self, prompts, **o))
 
     first = run_pipeline(workspace, _spec(source, teacher_dir, {"max_new_tokens": 32}), initiator="op",
                          progress=False)
@@ -82,9 +85,7 @@ def test_answers_are_scrubbed_filtered_on_log_prob_counted_in_the_funnel_and_cac
     assert not any(EMAIL in a or "@" in a for a in made["answers"] + dataset.train.answers + dataset.validation.answers)
     assert all(m <= 0 for m in made["mean_logprob"])
     # the sequence-KD arm trained on the curated answers: nothing was generated at train time
-    teacher = HFTeacher({"path": str(teacher_dir), "task": "causal-lm", "max_length": 64}, tm.context(workspace.root))
-    assert workspace.artifacts.recall(
-        f"generations/{teacher.fingerprint()}/{inputs_digest(dataset.train.texts)}/32") is None
+    assert generated == []
     assert len(dataset.train.answers) == len(dataset.train.texts)
 
     # a threshold between the answers' log-probs: the re-run reads the cache and drops those below it
@@ -100,6 +101,55 @@ def test_answers_are_scrubbed_filtered_on_log_prob_counted_in_the_funnel_and_cac
     assert sum(d["reason"] == "low_logprob" and d["step"] == "answer" for d in funnel["drops"]) == below
     kept = load_dataset(workspace.artifacts, second.artifacts["dataset"])
     assert step["in"] == prompts and step["out"] == step["in"] - sum(step["dropped"].values()) == len(kept.train.texts)
+
+
+def _workspace_files_holding(workspace, text: str) -> list[str]:
+    """Every file under the workspace (artifacts, caches, the store, run scratch) whose bytes hold ``text``."""
+    return [str(p) for p in workspace.root.rglob("*") if p.is_file() and text.encode() in p.read_bytes()]
+
+
+def test_a_trainer_that_answers_at_train_time_keeps_only_scrubbed_answers(workspace, teacher_dir, monkeypatch):
+    """Sequence KD without curate.answer: the trainer has the teacher answer the prompts itself. The teacher
+    writes an e-mail address from its weights; the student must learn the scrubbed answer, and no file the run
+    leaves (its cached generations included) may hold the address."""
+    from stillroom.pipeline import run_pipeline
+    from stillroom.plugins.teachers.hf import HFTeacher
+
+    source = workspace.root / "queries.jsonl"
+    source.write_text("".join(json.dumps({"text": t}) + "\n" for t in sorted(set(tm.toy_split(60, 5)[0]))))
+    written = []
+    generate = HFTeacher.generate
+    monkeypatch.setattr(HFTeacher, "generate", lambda self, prompts, **o: written.extend(
+        out := generate(self, prompts, **o)) or out)
+    learned = []
+    from stillroom.plugins.trainers import tokens
+
+    continued = tokens.continued
+    monkeypatch.setattr(tokens, "continued", lambda text, answer: learned.append(answer) or continued(text, answer))
+    run_pipeline(workspace, _spec(source, teacher_dir, None, max_new_tokens=32), initiator="op", progress=False)
+    assert any(EMAIL in text for text in written)  # the attack: the teacher did write it, at train time
+    assert learned and any("<EMAIL_ADDRESS>" in a for a in learned) and not any(EMAIL in a for a in learned)
+    assert _workspace_files_holding(workspace, EMAIL) == []
+    assert _workspace_files_holding(workspace, "<EMAIL_ADDRESS>")  # the scrubbed generations are what was kept
+
+
+def test_a_term_the_policy_lists_as_always_pii_is_replaced_in_what_the_teacher_writes(workspace, teacher_dir):
+    """The policy's always_pii terms apply to text a teacher writes as they do to the records: the teacher
+    answers "sure, ..." and the policy lists "sure" (standing for a client code word no detector knows)."""
+    from people import adopt_policy
+
+    from stillroom.pipeline import run_pipeline
+
+    policy = workspace.policy_dir / "residency.yaml"
+    policy.write_text(policy.read_text() + '  always_pii: ["sure"]\n')
+    adopt_policy(workspace)
+    source = workspace.root / "queries.jsonl"
+    source.write_text("".join(json.dumps({"text": t}) + "\n" for t in sorted(set(tm.toy_split(60, 5)[0]))))
+    run = run_pipeline(workspace, _spec(source, teacher_dir, {"max_new_tokens": 32}), initiator="op",
+                       progress=False)
+    made = workspace.artifacts.read_json(run.artifacts["answers"])
+    assert sum("<DENY_LISTED>" in a for a in made["answers"]) >= 1
+    assert not any(re.search(r"\bsure\b", a, re.IGNORECASE) for a in made["answers"])
 
 
 @pytest.mark.parametrize(("answer", "message"), [

@@ -251,3 +251,19 @@ def test_a_plugins_egress_from_a_torchrun_rank_is_refused_and_carried_back_with_
     assert {(b["target"], b["event"], b["stage"], b["node"], b["plugin"]) for b in blocked} == \
         {("203.0.113.7:443", "socket.connect", "train", socket.gethostname(), "stillroom_phoning_trainer")}
     assert evidence["facts"]["files"]  # the refusal did not stop the job: the student was trained and saved
+
+
+def test_a_written_job_carries_the_runs_scrubber_and_one_without_carries_none(tmp_path):
+    """Text the teacher writes during training is scrubbed as the run scrubs (``Context.scrub``): a job sent to
+    torchrun names the run's scrubber, or none where the run has none, and nothing builds it on the way."""
+    from stillroom.components import Dataset, Split
+    from stillroom.run.torchrun import read_job, write_job
+
+    data = Dataset(Split(["my pin is blocked"]), Split([]), Split([]))
+    scrubber = ComponentRef("scrubber", "presidio", {"fields": ["text"], "workers": 1})
+    for sent in (scrubber, None):
+        job = StudentJob(ComponentRef("trainer", "token-kd", {}), ComponentRef("teacher", "hf", {"path": "t"}),
+                         {"method": "sequence"}, data, {}, seed=0, device="cpu", scrubber=sent)
+        write_job(job, tmp_path / str(sent is None), policy={}, workspace=tmp_path)
+        read, _ = read_job(tmp_path / str(sent is None))
+        assert read.scrubber == sent and (read.scrubber is None or read.scrubber.live is None)

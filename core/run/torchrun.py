@@ -3,7 +3,7 @@
     torchrun --nproc_per_node 2 -m stillroom.run.torchrun JOB OUT
 
 ``JOB`` is a directory ``write_job`` made, plain data and no pickle: ``job.json``
-(trainer and teacher by registered name and options, the student spec, seed,
+(trainer, teacher and the run's scrubber by registered name and options, the student spec, seed,
 device, the run's policy and workspace path), ``dataset.json`` and
 ``teacher_outputs.npz``. Every process is governed as a Ray worker is
 (``worker.govern``: plugins under the policy's allowlist, the egress guard
@@ -33,7 +33,7 @@ def write_job(job: StudentJob, directory: Path, *, policy: dict[str, Any], works
 
     directory.mkdir(parents=True, exist_ok=True)
     refs = {family: {"name": ref.name, "options": ref.options} for family, ref in
-            (("trainer", job.trainer), ("teacher", job.teacher))}
+            (("trainer", job.trainer), ("teacher", job.teacher), ("scrubber", job.scrubber)) if ref is not None}
     (directory / JOB).write_text(json.dumps({**refs, "student_spec": job.student_spec, "seed": job.seed,
                                              "device": job.device, "policy": policy, "workspace": str(workspace)}))
     (directory / DATASET).write_text(json.dumps(dataset_data(job.dataset)))
@@ -55,7 +55,9 @@ def read_job(directory: Path) -> tuple[StudentJob, dict[str, Any]]:
     job = StudentJob(ComponentRef("trainer", given["trainer"]["name"], given["trainer"]["options"]),
                      ComponentRef("teacher", given["teacher"]["name"], given["teacher"]["options"]),
                      given["student_spec"], dataset_from_data(json.loads((directory / DATASET).read_text())),
-                     outputs, seed=given["seed"], device=given["device"])
+                     outputs, seed=given["seed"], device=given["device"],
+                     scrubber=ComponentRef("scrubber", given["scrubber"]["name"], given["scrubber"]["options"])
+                     if "scrubber" in given else None)
     return job, {"policy": given["policy"], "workspace": given["workspace"]}
 
 

@@ -1,9 +1,11 @@
 """One model's training as data another process can run: in the coordinator, on Ray Train workers, or under
 ``torchrun`` (``stillroom.run.torchrun``), always the same job.
 
-The trainer and the teacher travel as ``ComponentRef``s and are built again
-from the worker's own plugins, loaded under the run's policy; the dataset and
-the teacher's cached outputs travel as data. Rank 0 of a process group (or the
+The trainer, the teacher and the run's scrubber travel as ``ComponentRef``s
+and are built again from the worker's own plugins, loaded under the run's
+policy; the dataset and the teacher's cached outputs travel as data. Text the
+teacher writes during training (a trainer's fallback answers) is scrubbed as
+the run scrubs, through the policy's term lists (``Context.scrub``). Rank 0 of a process group (or the
 only process) writes the student's files; the coordinator stores them.
 """
 
@@ -27,10 +29,16 @@ class StudentJob:
     teacher_outputs: dict[str, dict[str, Any]]
     seed: int
     device: str
+    scrubber: ComponentRef | None = None  # the run's, where it has one
 
     def __call__(self, ctx: Context, directory: Path) -> dict[str, Any] | None:
         """Train here (alone, or as one rank of the process group); on rank 0, the saved student's facts."""
-        ctx = replace(ctx, teacher=self.teacher.get(), seed=self.seed, device=self.device)
+        scrub = None
+        if self.scrubber is not None:
+            from stillroom.pii_lists import ListedScrub, TermLists
+
+            scrub = ListedScrub.for_text(self.scrubber, TermLists.of_policy(ctx.policy))
+        ctx = replace(ctx, teacher=self.teacher.get(), seed=self.seed, device=self.device, scrub=scrub)
         student = self.trainer.get().train(self.student_spec, self.dataset, self.teacher_outputs, ctx)
         return save_student(student, Path(directory)) if rank() == 0 else None
 

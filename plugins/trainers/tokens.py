@@ -11,7 +11,7 @@ means different tokens and the loss is silently meaningless.
 ``on_policy: λ`` (GKD, Agarwal et al. 2024): the training texts are prompts;
 on a share λ of the batches the student samples its own continuation of each
 prompt and the teacher scores it, on the rest it learns on the teacher's
-greedy continuation (generated once and cached, or ``curate.answer``'s); the
+greedy continuation (generated once, scrubbed and cached, or ``curate.answer``'s); the
 loss (``divergence``, usually ``jsd``) is taken on the continuation's tokens
 (and with ``prompt_loss`` the prompt's). A local teacher (``live: true``) scores over its full vocabulary. An
 endpoint teacher (``openai``, ``live`` off) scores through ``score_ids``, its
@@ -36,7 +36,8 @@ whatever that student already prefers. Layers and width are chosen once, for the
 ``method: sequence`` (Kim & Rush 2016): the student learns, by cross-entropy,
 the teacher's continuations of the training texts: the answers ``curate.answer``
 made (scrubbed, filtered, ``Split.answers``) when the spec has it, else greedy
-ones generated here once and cached. ``method: labels``: the same cross-entropy on the texts alone, the
+ones generated here once, scrubbed as the run scrubs (``Context.scrub``: a model
+can write PII it learned) and cached. ``method: labels``: the same cross-entropy on the texts alone, the
 no-teacher baseline.
 
 The epoch kept is the one that does best at what the method trains for: for
@@ -46,7 +47,7 @@ for ``sequence``, the likelihood of those answers after their prompts, and for
 ``labels``, that of the validation texts themselves (``inverse_perplexity``),
 so the baseline's choice of epoch never looks at the teacher. The validation
 answers are ``curate.answer``'s, or else the teacher's greedy ones, generated
-here once and cached.
+here once, scrubbed and cached.
 """
 
 from __future__ import annotations
@@ -90,6 +91,9 @@ class TokenKDTrainer(StudentTrainer):
         costs the validation texts' likelihood most (:mod:`.importance`)."""
         from stillroom.plugins.trainers.importance import choose_layers
 
+        # the job's context from here on: its teacher and how it scrubs what the teacher writes (a worker built
+        # this trainer with neither)
+        self.ctx = ctx
         if student_spec.get("warm_start"):
             return self._warm_started(student_spec, data, teacher_outputs, ctx)
         self._refuse(student_spec, data, ctx)
@@ -179,7 +183,7 @@ class TokenKDTrainer(StudentTrainer):
         if not learns_answers or data.validation.answers is not None or not len(data.validation):
             return data
         answers = generations(ctx.teacher, list(data.validation.texts),
-                              student_spec.get("max_new_tokens", TrainOptions.max_new_tokens), ctx.artifacts)
+                              student_spec.get("max_new_tokens", TrainOptions.max_new_tokens), ctx.artifacts, ctx.scrub)
         return replace(data, validation=replace(data.validation, answers=answers))
 
     @staticmethod
@@ -283,7 +287,7 @@ class TokenKDTrainer(StudentTrainer):
             if self.answered(data, options):
                 # the answers curate.answer made, scrubbed and filtered, or else the teacher's greedy ones here
                 generated = data.train.answers if data.train.answers is not None else \
-                    generations(self.ctx.teacher, texts, options.max_new_tokens, self.ctx.artifacts)
+                    generations(self.ctx.teacher, texts, options.max_new_tokens, self.ctx.artifacts, self.ctx.scrub)
                 texts = [continued(text, answer) for text, answer in zip(texts, generated, strict=True)]
             return student.tokenizer(texts, truncation=True, max_length=options.max_length)["input_ids"]
         return cached_rows(teacher_outputs["train"])
@@ -580,18 +584,28 @@ def scored(cached) -> np.ndarray:
     return np.asarray(cached.get("target_mask", cached["attention_mask"])).astype(bool)
 
 
-def generations(teacher, texts: list[str], max_new_tokens: int, artifacts) -> list[str]:
-    """The teacher's continuation of each text, generated once per (teacher, texts, length) and cached; uncached
-    in a training worker without the artifact store."""
-    from stillroom.labels import inputs_digest
+def generations(teacher, texts: list[str], max_new_tokens: int, artifacts, scrub=None) -> list[str]:
+    """The teacher's greedy continuation of each text, scrubbed by ``scrub`` (``Context.scrub``: the run's
+    scrubber through the policy's term lists) before anything keeps it, since a model can write PII it learned:
+    one the residual scan still finds PII in is left empty, so nothing learns it. Made once per (teacher, texts,
+    length, scrubbing) and cached, scrubbed; uncached in a training worker without the artifact store."""
+    from stillroom.curate import answered
+    from stillroom.labels import inputs_digest, scrubbed_by
+
+    def made() -> list[str]:
+        def greedy(prompts: list[str]) -> list[tuple[str, float | None]]:
+            return [(text, None) for text in teacher.generate(prompts, max_new_tokens=max_new_tokens)]
+
+        result = answered(texts, greedy, scrub, scrub.fields[0] if scrub is not None else "text")
+        residual = set(result["residual"])
+        return ["" if row in residual else answer for row, answer in enumerate(result["answers"])]
 
     if artifacts is None:
-        return teacher.generate(texts, max_new_tokens=max_new_tokens)
-
-    key = f"generations/{teacher.fingerprint()}/{inputs_digest(texts)}/{max_new_tokens}"
+        return made()
+    key = f"generations/{teacher.fingerprint()}/{inputs_digest(texts)}/{max_new_tokens}/{scrubbed_by(scrub)}"
     digest = artifacts.recall(key)
     if digest is not None:
         return artifacts.read_json(digest)
-    generated = teacher.generate(texts, max_new_tokens=max_new_tokens)
+    generated = made()
     artifacts.remember(key, artifacts.put_json(generated))
     return generated

@@ -41,7 +41,7 @@ def curate(run) -> dict[str, Any]:
             options=options,
             teacher_probs=_teacher_probs(run, train, names),
             generate=_generator(run, train, options),
-            scrub=run.components.get("scrubber"),
+            scrub=_scrub(run),
             eval_texts=[r[data.text_field] for r in held_out],
             # a label or slice value the evaluation split holds is audited even with no training record
             expected={f: [r.get(f) for r in held_out] for f in (data.label_field, *data.slice_fields) if f},
@@ -78,6 +78,21 @@ def curate(run) -> dict[str, Any]:
     outputs["splits"] = {k: v for k, v in run.artifacts.items() if k.startswith("split.")}
     outputs["dataset"] = run.artifacts["dataset"]
     return outputs
+
+
+def _scrub(run, *, answers: bool = False):
+    """How text a teacher writes here is scrubbed: the run's scrubber through the policy's term lists, as the
+    scrub stage scrubs the records (an ``always_pii`` term a teacher writes is replaced too); in the scrubber's
+    fields, or for an answer in its first field. None where the run has no scrubber."""
+    from stillroom.pii_lists import ListedScrub, TermLists
+
+    scrubber = run.components.get("scrubber")
+    if scrubber is None:
+        return None
+    lists = TermLists.of(run.policy.residency)
+    if answers:
+        return ListedScrub.for_text(scrubber, lists, run.spec.data.text_field)
+    return ListedScrub(scrubber, lists, tuple(scrubber.options.get("fields") or [run.spec.data.text_field]))
 
 
 def _canaries(run):
@@ -228,7 +243,7 @@ def _answerer(run, options):
     def answers(prompts: list[str]) -> dict[str, Any]:
         made, run.artifacts["answers"] = teacher_answers(
             teacher, prompts, options.answer, run.workspace.artifacts, seed=options.seed,
-            scrubber=run.components.get("scrubber"), text_field=run.spec.data.text_field)
+            scrub=_scrub(run, answers=True), text_field=run.spec.data.text_field)
         return made
 
     return answers
@@ -245,7 +260,7 @@ def _validation_answers(run, options, validation: list[dict]) -> list[str] | Non
 
     made, run.artifacts["validation_answers"] = teacher_answers(
         run.components["teacher"], [str(r[run.spec.data.text_field]) for r in validation], options.answer,
-        run.workspace.artifacts, seed=options.seed, scrubber=run.components.get("scrubber"),
+        run.workspace.artifacts, seed=options.seed, scrub=_scrub(run, answers=True),
         text_field=run.spec.data.text_field)
     residual = set(made["residual"])
     return ["" if row in residual else answer for row, answer in enumerate(made["answers"])]

@@ -8,8 +8,7 @@ from typing import Any
 
 from stillroom.components import MapWork, ScrubReport
 from stillroom.errors import RunRefused
-from stillroom.pii_lists import TermLists, residual_scan
-from stillroom.pii_lists import scrub_batch as scrub_listed
+from stillroom.pii_lists import ListedScrub, TermLists
 from stillroom.progress import track
 from stillroom.run.portable import ComponentRef
 from stillroom.run.records import batches, read_jsonl, write_jsonl
@@ -60,10 +59,7 @@ def scrub_batch(ref: ComponentRef, fields: list[str], lists: TermLists, batch: l
                 ) -> tuple[list[dict[str, Any]], ScrubReport]:
     """One batch scrubbed through the policy's term lists, with its report and the residual scan of the
     scrubbed records (no values)."""
-    scrubber = ref.get()
-    clean, batch_report = scrub_listed(scrubber, lists, batch, fields)
-    batch_report.residual = residual_scan(scrubber, lists, clean, fields)
-    return clean, batch_report
+    return ListedScrub(ref.get(), lists, tuple(fields))(batch)
 
 
 STAGE = Stage("scrub", scrub, reads=("ingested",), writes=("scrubbed", "scrub_report"))

@@ -64,11 +64,13 @@ def train(run) -> dict[str, Any]:
 def _work(run, trainer, student_spec: Mapping[str, Any], role: str, dataset: str) -> TrainWork:
     """Training as a job any executor can run, and as a function of the dataset's digest run here; either way
     the student is stored by its digest in the coordinator."""
-    teacher = run.components["teacher"]
+    teacher, scrubber = run.components["teacher"], run.components.get("scrubber")
     job = StudentJob(ComponentRef("trainer", trainer.name, trainer.options, live=trainer),
                      ComponentRef("teacher", teacher.name, teacher.options, live=teacher),
                      dict(student_spec), load_dataset(run.workspace.artifacts, dataset), run.teacher_outputs,
-                     seed=run.ctx.seed, device=run.ctx.device)
+                     seed=run.ctx.seed, device=run.ctx.device,
+                     scrubber=ComponentRef("scrubber", scrubber.name, scrubber.options, live=scrubber)
+                     if scrubber is not None else None)
 
     def keep(directory: Path, facts: dict[str, Any], records: list[tuple[str, dict[str, Any]]]) -> str:
         for kind, payload in records:
