@@ -905,3 +905,28 @@ def test_the_layers_kept_are_the_ones_whose_removal_costs_the_most_validation_ac
         LogitKDTrainer({}, local).train(spec, no_validation, outputs, local)
     with pytest.raises(ConfigError, match=r"\{keep: N, by: importance\}"):
         LogitKDTrainer({}, local).train({**spec, "layers": {"keep": 2, "by": "magnitude"}}, data, outputs, local)
+
+
+def test_a_shared_student_is_replaced_whole_and_a_failed_save_leaves_the_old_one(tmp_path):
+    """``save_shared`` (a warm start kept for every worker): a reader finds the old student or the new one,
+    never part of one, and nothing half-written stays beside it."""
+    from stillroom.plugins.trainers.checkpoints import save_shared
+
+    class Student:
+        def __init__(self, text: str, fail: bool = False) -> None:
+            self.text, self.fail = text, fail
+
+        def save(self, directory) -> None:
+            (directory / "a.txt").write_text(self.text)
+            if self.fail:
+                raise OSError("disk full")
+            (directory / "b.txt").write_text(self.text)
+
+    target = tmp_path / "warm-start" / "key"
+    save_shared(Student("first"), target)
+    save_shared(Student("second"), target)
+    assert {p.name: p.read_text() for p in target.iterdir()} == {"a.txt": "second", "b.txt": "second"}
+    with pytest.raises(OSError, match="disk full"):
+        save_shared(Student("third", fail=True), target)
+    assert {p.name: p.read_text() for p in target.iterdir()} == {"a.txt": "second", "b.txt": "second"}
+    assert [p.name for p in target.parent.iterdir()] == ["key"]

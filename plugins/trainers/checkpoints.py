@@ -7,6 +7,7 @@ steps an uninterrupted one would have.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import shutil
@@ -30,20 +31,31 @@ def save_state(directory: Path, state: dict[str, Any], name: str = STATE) -> Non
 
 def save_shared(student, directory: Path) -> None:
     """Save ``student`` (an ``HFStudent``) to ``directory`` whole or not at all: written beside it, then moved into
-    place. In a process group rank 0 writes it and every rank waits until it has."""
+    place; one already there is moved aside whole first, so a reader finds the old student, the new one or none,
+    never part of one. Where another writer moved its student in first (the same key: the same training), that
+    one stays. In a process group rank 0 writes it and every rank waits until it has."""
     from stillroom.plugins.trainers.loop import _group
 
     rank, world = _group()
     if rank == 0:
         directory.parent.mkdir(parents=True, exist_ok=True)
         partial = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.parent))
+        retired = None
         try:
             student.save(partial)
             if directory.exists():
-                shutil.rmtree(directory)
-            os.replace(partial, directory)
+                retired = Path(tempfile.mkdtemp(prefix=f".{directory.name}-old-", dir=directory.parent))
+                with contextlib.suppress(FileNotFoundError):  # another writer moved it aside first
+                    os.replace(directory, retired)
+            try:
+                os.replace(partial, directory)
+            except OSError:
+                if not directory.is_dir():
+                    raise
         finally:
             shutil.rmtree(partial, ignore_errors=True)
+            if retired is not None:
+                shutil.rmtree(retired, ignore_errors=True)
     if world > 1:
         torch.distributed.barrier()
 
