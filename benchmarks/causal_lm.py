@@ -179,6 +179,7 @@ def run(args: argparse.Namespace, texts: list[str], root: Path) -> dict:
     from stillroom.artifacts import ArtifactStore
     from stillroom.components import Context, Dataset, Split
     from stillroom.labels import label_outputs
+    from stillroom.pii_lists import NO_LISTS, ListedScrub
     from stillroom.plugins.evaluators.causal import CausalLMEvaluator
     from stillroom.plugins.evaluators.latency import single_thread
     from stillroom.plugins.teachers.hf import HFTeacher
@@ -206,13 +207,16 @@ def run(args: argparse.Namespace, texts: list[str], root: Path) -> dict:
                                                      tokenize=False, add_generation_prompt=True)
 
     progress(f"the teacher answers {len(train)} training prompts; curating them")
+    # the teacher's writing scrubbed as a pipeline's scrub: {type: presidio} scrubs it (no policy term lists)
+    ctx.scrub = ListedScrub.for_text(scrubber(ctx), NO_LISTS)
     curated = curated_answers(teacher, train, validation + test, chat, settings["max_new_tokens"], ctx,
-                              scrubber(ctx), args.answer_temperature)
+                              ctx.scrub, args.answer_temperature)
     train = [chat(text) for text in curated.kept]
     prompts = {"train": train, "validation": [chat(t) for t in validation], "test": [chat(t) for t in test]}
     # the validation answers choose layers and epochs and are never trained on: greedy, as the evaluator's are
     answers = {"train": curated.answers,
-               "validation": generations(teacher, prompts["validation"], settings["max_new_tokens"], ctx.artifacts)}
+               "validation": generations(teacher, prompts["validation"], settings["max_new_tokens"], ctx.artifacts,
+                                         ctx.scrub)}
     sequences = {split: [continued(p, a) for p, a in zip(prompts[split], answers[split], strict=True)]
                  for split in ("train", "validation")}
     # what a pipeline's label stage gives the trainer: the prompts' top-k (the trainer takes the prompt + answer
@@ -311,10 +315,11 @@ class Curated(NamedTuple):
 
 
 def curated_answers(teacher, train: list[str], held_out: list[str], prompt: Callable[[str], str],
-                    max_new_tokens: int, ctx, scrubber, temperature: float = 0.0) -> Curated:
+                    max_new_tokens: int, ctx, scrub, temperature: float = 0.0) -> Curated:
     """``train`` through the curation funnel of a pipeline with ``curate.answer`` (answers ``max_new_tokens``
     long, :func:`sampling` at ``temperature``, no ``min_logprob``): near-duplicates of each other and of
-    ``held_out`` dropped, the rest answered by ``teacher`` behind ``prompt`` (its chat template), each answer scrubbed and re-scanned, cached
+    ``held_out`` dropped, the rest answered by ``teacher`` behind ``prompt`` (its chat template), each answer
+    scrubbed by ``scrub`` (a ``ListedScrub``) and re-scanned, cached
     like the pipeline's, and the prompts whose answers are empty, hold PII or duplicate another pair dropped."""
     from stillroom.curate import CurateOptions, curate
     from stillroom.labels import teacher_answers
@@ -324,7 +329,7 @@ def curated_answers(teacher, train: list[str], held_out: list[str], prompt: Call
 
     def answers(texts: list[str]) -> dict:
         return teacher_answers(teacher, [prompt(t) for t in texts], options.answer, ctx.artifacts, seed=options.seed,
-                               scrub=scrubber, text_field="text")[0]
+                               scrub=scrub, text_field="text")[0]
 
     result = curate([{"text": t} for t in train], text_field="text", label_field=None, slice_fields=[],
                     options=options, eval_texts=held_out, answers=answers)

@@ -382,7 +382,7 @@ def curate(
 
 
 def answered(prompts: list[str], answer: Callable[[list[str]], list[tuple[str, float | None]]],
-             scrub: Scrubber | Scrub | None, field_name: str) -> dict[str, Any]:
+             scrub: Scrub | None, field_name: str) -> dict[str, Any]:
     """The teacher's answers to ``prompts``, scrubbed before anything keeps them (a model can write PII it
     learned), with each one's mean token log-prob (None where the teacher gave none: an endpoint that returns no
     log-probs) and the rows whose residual scan still finds PII.
@@ -397,7 +397,7 @@ def answered(prompts: list[str], answer: Callable[[list[str]], list[tuple[str, f
     residual: list[int] = []
     report = None
     if scrub is not None and texts:
-        batch, report = scrubbing(scrub, [field_name])([{field_name: t} for t in texts])
+        batch, report = scrub([{field_name: t} for t in texts])
         residual = sorted({r["record"] for r in report.residual})
         texts = [str(record[field_name]) for record in batch]
     return {"answers": texts, "mean_logprob": means, "residual": residual,
@@ -407,16 +407,10 @@ def answered(prompts: list[str], answer: Callable[[list[str]], list[tuple[str, f
 def scrubbing(scrub: Scrubber | Scrub, fields: list[str]) -> Scrub:
     """``scrub`` as one call that scrubs a batch and scans what it left (``ScrubReport.residual``): a run passes
     its scrubber through the policy's term lists (``pii_lists.ListedScrub``), which is one already; a bare
-    scrubber is taken without lists, its ``scrub`` then its residual scan of ``fields``."""
-    if not isinstance(scrub, Scrubber):
-        return scrub
+    scrubber (a test's) is taken without lists, in ``fields``."""
+    from stillroom.pii_lists import NO_LISTS, ListedScrub
 
-    def scanned(batch: Batch) -> tuple[Batch, ScrubReport]:
-        clean, report = scrub.scrub(batch)
-        report.residual = scrub.residual_scan(clean, fields)
-        return clean, report
-
-    return scanned
+    return ListedScrub(scrub, NO_LISTS, tuple(fields)) if isinstance(scrub, Scrubber) else scrub
 
 
 def plant(records: Sequence[Record], canaries: Planting, *, text_field: str) -> list[Record]:

@@ -15,15 +15,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from stillroom.artifacts import ArtifactStore, canonical_json, sha256_bytes
-from stillroom.components import Scrubber
 from stillroom.errors import PluginError
-from stillroom.pii_lists import NO_LISTS, ListedScrub
 
 if TYPE_CHECKING:
     import numpy as np
 
     from stillroom.components import Teacher
     from stillroom.curate import AnswerOptions
+    from stillroom.pii_lists import ListedScrub
 
 
 @dataclass
@@ -77,22 +76,19 @@ def inputs_digest(texts: list[str]) -> str:
 
 
 def teacher_answers(teacher: Teacher, prompts: list[str], options: AnswerOptions, artifacts: ArtifactStore, *,
-                    seed: int, scrub: ListedScrub | Scrubber | None, text_field: str) -> tuple[dict[str, Any], str]:
+                    seed: int, scrub: ListedScrub | None, text_field: str) -> tuple[dict[str, Any], str]:
     """The teacher's scrubbed, scored answers to ``prompts`` (``curate.answered``) and their artifact's digest.
 
     Keyed by the teacher, the prompts, the answer options (less ``min_logprob``, which filters the answers and
     does not change them), the seed and the scrubbing, so a re-run reads the artifact back instead of
-    generating again; the artifact holds only scrubbed answers. A run scrubs through the policy's term lists
-    (``ListedScrub``); a bare scrubber (a benchmark's) is taken without lists. Either reads the scrubber's
-    first field, or ``text_field`` when it names none. What the curate stage's ``answer`` step and the
-    causal-LM benchmark's sequence-KD arm both train on.
+    generating again; the artifact holds only scrubbed answers, scrubbed by ``scrub`` (a run's scrubber
+    through the policy's term lists, in its first field), or left as written without one, in ``text_field``.
+    What the curate stage's ``answer`` step and the causal-LM benchmark's sequence-KD arm both train on.
     """
     from functools import partial
 
     from stillroom.curate import answered
 
-    if isinstance(scrub, Scrubber):
-        scrub = ListedScrub.for_text(scrub, NO_LISTS, text_field)
     settings = options.model_dump(exclude={"min_logprob"})
     key = (f"answers/{teacher.fingerprint()}/{inputs_digest(prompts)}/"
            f"{sha256_bytes(canonical_json({**settings, 'seed': seed}))}/{scrubbed_by(scrub)}")

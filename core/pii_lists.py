@@ -131,9 +131,11 @@ class ListedScrub:
         return clean, report
 
     def identity(self) -> str:
-        """sha256 hex of what decides the output: the scrubber by name and options, and the lists."""
-        return sha256_bytes(canonical_json({"name": self.scrubber.name, "options": self.scrubber.options,
-                                            "never": list(self.lists.never), "always": list(self.lists.always)}))
+        """sha256 hex of what decides the output: the scrubber by name and options, and the lists where there
+        are any (without, it is the digest a bare scrubber's answers were always cached under)."""
+        lists = {name: list(terms) for name, terms in (("never", self.lists.never), ("always", self.lists.always))
+                 if terms}
+        return sha256_bytes(canonical_json({"name": self.scrubber.name, "options": self.scrubber.options, **lists}))
 
 
 def residual_scan(scrubber: Scrubber, lists: TermLists, batch: Batch, fields: list[str]) -> list[dict]:

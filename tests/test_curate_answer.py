@@ -12,6 +12,7 @@ import pytest
 import tinymodels as tm
 
 from stillroom.errors import ConfigError
+from stillroom.pii_lists import NO_LISTS, ListedScrub
 
 EMAIL = "maria.lopez@bankmail.com"
 
@@ -110,11 +111,17 @@ def _workspace_files_holding(workspace, text: str) -> list[str]:
 
 def test_a_trainer_that_answers_at_train_time_keeps_only_scrubbed_answers(workspace, teacher_dir, monkeypatch):
     """Sequence KD without curate.answer: the trainer has the teacher answer the prompts itself. The teacher
-    writes an e-mail address from its weights; the student must learn the scrubbed answer, and no file the run
-    leaves (its cached generations included) may hold the address."""
+    writes an e-mail address from its weights, and "sure", which the policy lists as always PII (standing for a
+    client code word no detector knows); the student must learn the scrubbed answers, and no file the run leaves
+    (its cached generations included) may hold the address."""
+    from people import adopt_policy
+
     from stillroom.pipeline import run_pipeline
     from stillroom.plugins.teachers.hf import HFTeacher
 
+    policy = workspace.policy_dir / "residency.yaml"
+    policy.write_text(policy.read_text() + '  always_pii: ["sure"]\n')
+    adopt_policy(workspace)
     source = workspace.root / "queries.jsonl"
     source.write_text("".join(json.dumps({"text": t}) + "\n" for t in sorted(set(tm.toy_split(60, 5)[0]))))
     written = []
@@ -127,8 +134,12 @@ def test_a_trainer_that_answers_at_train_time_keeps_only_scrubbed_answers(worksp
     continued = tokens.continued
     monkeypatch.setattr(tokens, "continued", lambda text, answer: learned.append(answer) or continued(text, answer))
     run_pipeline(workspace, _spec(source, teacher_dir, None, max_new_tokens=32), initiator="op", progress=False)
-    assert any(EMAIL in text for text in written)  # the attack: the teacher did write it, at train time
+    # the attack: the teacher did write both, at train time
+    assert any(EMAIL in text for text in written) and any(re.search(r"\bsure\b", t) for t in written)
     assert learned and any("<EMAIL_ADDRESS>" in a for a in learned) and not any(EMAIL in a for a in learned)
+    assert any("<DENY_LISTED>" in a for a in learned) and not any(re.search(r"\bsure\b", a) for a in learned)
+    told = [e.payload for e in workspace.ledger().entries(kind="train.answers_scrubbed")]
+    assert told and told[0]["replaced"]["EMAIL_ADDRESS"] >= 1 and told[0]["replaced"]["DENY_LISTED"] >= 1
     assert _workspace_files_holding(workspace, EMAIL) == []
     assert _workspace_files_holding(workspace, "<EMAIL_ADDRESS>")  # the scrubbed generations are what was kept
 
@@ -288,7 +299,8 @@ def test_the_benchmarks_arms_train_on_answers_curated_as_the_curate_stage_makes_
     bench = _benchmark()
     ctx = tm.context(tmp_path)
     ctx.teacher = teacher = HFTeacher({"path": str(teacher_dir), "task": "causal-lm", "max_length": 64}, ctx)
-    scrubber = plugin_manager(None).component("scrubber", "presidio")({"fields": ["text"], "workers": 1}, ctx)
+    scrub = ListedScrub.for_text(
+        plugin_manager(None).component("scrubber", "presidio")({"fields": ["text"], "workers": 1}, ctx), NO_LISTS)
     texts = sorted(set(tm.toy_split(60, 5)[0]))
     held_out, train = texts[-6:], texts[:-6] + texts[-2:]  # two training prompts are held-out ones
     calls = []
@@ -300,7 +312,7 @@ def test_the_benchmarks_arms_train_on_answers_curated_as_the_curate_stage_makes_
     speak = teacher.answer
     monkeypatch.setattr(teacher, "answer", lambda prompts, **k: [(f"{t} write to {EMAIL}", m)
                                                                  for t, m in speak(prompts, **k)])
-    curated = bench.curated_answers(teacher, train, held_out, lambda text: f"Q: {text}\nA:", 32, ctx, scrubber)
+    curated = bench.curated_answers(teacher, train, held_out, lambda text: f"Q: {text}\nA:", 32, ctx, scrub)
     funnel = {step["step"]: step for step in curated.result.funnel}
     assert funnel["contamination"]["dropped"].get("eval_overlap_exact", 0) >= 1
     # the teacher answered what dedupe and the overlap check kept, as its prompt: none of the held-out prompts
@@ -341,14 +353,15 @@ def test_the_benchmarks_answer_temperature_samples_the_training_answers_as_curat
     bench = _benchmark()
     ctx = tm.context(tmp_path)
     ctx.teacher = teacher = HFTeacher({"path": str(teacher_dir), "task": "causal-lm", "max_length": 64}, ctx)
-    scrubber = plugin_manager(None).component("scrubber", "presidio")({"fields": ["text"], "workers": 1}, ctx)
+    scrub = ListedScrub.for_text(
+        plugin_manager(None).component("scrubber", "presidio")({"fields": ["text"], "workers": 1}, ctx), NO_LISTS)
     train = sorted(set(tm.toy_split(40, 5)[0]))[:12]
     options = []
     shared = stillroom.labels.teacher_answers
     monkeypatch.setattr(stillroom.labels, "teacher_answers", lambda *a, **k: options.append(a[2]) or shared(*a, **k))
 
     def curated(*temperature: float):
-        return bench.curated_answers(teacher, train, [], lambda text: f"Q: {text}\nA:", 16, ctx, scrubber,
+        return bench.curated_answers(teacher, train, [], lambda text: f"Q: {text}\nA:", 16, ctx, scrub,
                                      *temperature)
 
     greedy, sampled = curated(), curated(1.0)

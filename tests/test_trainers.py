@@ -907,10 +907,11 @@ def test_the_layers_kept_are_the_ones_whose_removal_costs_the_most_validation_ac
         LogitKDTrainer({}, local).train({**spec, "layers": {"keep": 2, "by": "magnitude"}}, data, outputs, local)
 
 
-def test_a_shared_student_is_replaced_whole_and_a_failed_save_leaves_the_old_one(tmp_path):
-    """``save_shared`` (a warm start kept for every worker): a reader finds the old student or the new one,
-    never part of one, and nothing half-written stays beside it."""
-    from stillroom.plugins.trainers.checkpoints import save_shared
+def test_a_shared_student_is_replaced_whole_and_a_failed_save_leaves_the_old_one(tmp_path, monkeypatch):
+    """``save_shared`` (a warm start kept for every worker): at every step a reader finds the old student, the
+    new one or none, never part of one; a save or a move that fails leaves the old one; nothing half-written
+    stays beside it."""
+    from stillroom.plugins.trainers import checkpoints
 
     class Student:
         def __init__(self, text: str, fail: bool = False) -> None:
@@ -923,10 +924,30 @@ def test_a_shared_student_is_replaced_whole_and_a_failed_save_leaves_the_old_one
             (directory / "b.txt").write_text(self.text)
 
     target = tmp_path / "warm-start" / "key"
-    save_shared(Student("first"), target)
-    save_shared(Student("second"), target)
-    assert {p.name: p.read_text() for p in target.iterdir()} == {"a.txt": "second", "b.txt": "second"}
+
+    def seen() -> dict[str, str] | None:
+        return {p.name: p.read_text() for p in target.iterdir()} if target.exists() else None
+
+    views, deleted, replace, rmtree = [], [], checkpoints.os.replace, checkpoints.shutil.rmtree
+    monkeypatch.setattr(checkpoints.os, "replace", lambda a, b: views.append(seen()) or replace(a, b))
+    monkeypatch.setattr(checkpoints.shutil, "rmtree", lambda path, **kw: deleted.append(Path(path)) or
+                        rmtree(path, **kw))
+    checkpoints.save_shared(Student("first"), target)
+    checkpoints.save_shared(Student("second"), target)
+    assert seen() == {"a.txt": "second", "b.txt": "second"}
+    # each move sees none or a whole student; the one in place is moved aside whole, never deleted where it is
+    assert views == [None, {"a.txt": "first", "b.txt": "first"}, None] and target not in deleted
     with pytest.raises(OSError, match="disk full"):
-        save_shared(Student("third", fail=True), target)
-    assert {p.name: p.read_text() for p in target.iterdir()} == {"a.txt": "second", "b.txt": "second"}
+        checkpoints.save_shared(Student("third", fail=True), target)
+    assert seen() == {"a.txt": "second", "b.txt": "second"}
+
+    def refuse_the_move_in(a, b):  # the old student is moved aside, then the new one cannot be moved in
+        if Path(a).name.startswith(".key-") and "-old-" not in Path(a).name and Path(b) == target:
+            raise OSError("cross-device link")
+        return replace(a, b)
+
+    monkeypatch.setattr(checkpoints.os, "replace", refuse_the_move_in)
+    with pytest.raises(OSError, match="cross-device"):
+        checkpoints.save_shared(Student("fourth"), target)
+    assert seen() == {"a.txt": "second", "b.txt": "second"}
     assert [p.name for p in target.parent.iterdir()] == ["key"]

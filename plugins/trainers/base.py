@@ -164,6 +164,9 @@ class StudentTrainer(Trainer):
                     # one runs without answers always had
                     **{f"{name}_answers": list(split.answers) for name, split in
                        (("train", data.train), ("validation", data.validation)) if split.answers is not None},
+                    # answers a trainer has the teacher write are scrubbed so (Context.scrub): a student that
+                    # learned them scrubbed otherwise, or not at all, must not resume
+                    **({"scrub": ctx.scrub.identity()} if ctx.scrub is not None else {}),
                 }
             )
         )

@@ -40,17 +40,21 @@ def save_shared(student, directory: Path) -> None:
     if rank == 0:
         directory.parent.mkdir(parents=True, exist_ok=True)
         partial = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.parent))
-        retired = None
+        retired, old = None, False
         try:
             student.save(partial)
             if directory.exists():
                 retired = Path(tempfile.mkdtemp(prefix=f".{directory.name}-old-", dir=directory.parent))
                 with contextlib.suppress(FileNotFoundError):  # another writer moved it aside first
                     os.replace(directory, retired)
+                    old = True
             try:
                 os.replace(partial, directory)
             except OSError:
-                if not directory.is_dir():
+                if not directory.is_dir():  # (where another writer's student moved in first, it stays)
+                    if old:
+                        os.replace(retired, directory)  # type: ignore[arg-type]  # old implies retired was made
+                        retired = None
                     raise
         finally:
             shutil.rmtree(partial, ignore_errors=True)

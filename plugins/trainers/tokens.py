@@ -138,6 +138,7 @@ class TokenKDTrainer(StudentTrainer):
         from pathlib import Path
 
         from stillroom.artifacts import canonical_json, sha256_bytes
+        from stillroom.labels import scrubbed_by
         from stillroom.plugins.trainers.checkpoints import save_shared
         from stillroom.plugins.trainers.options import BUILD_KEYS, parse_options
 
@@ -158,7 +159,7 @@ class TokenKDTrainer(StudentTrainer):
                 teacher = ctx.teacher.fingerprint() if ctx.teacher is not None else None
                 key = sha256_bytes(canonical_json({"spec": {k: v for k, v in first.items() if k != "resume"},
                                                    "seed": ctx.seed, "teacher": teacher,
-                                                   "texts": list(data.train.texts)}))
+                                                   "texts": list(data.train.texts), "scrub": scrubbed_by(ctx.scrub)}))
                 directory = keep / "warm-start" / key[:16]
                 save_shared(warm, directory)
             else:
@@ -183,7 +184,8 @@ class TokenKDTrainer(StudentTrainer):
         if not learns_answers or data.validation.answers is not None or not len(data.validation):
             return data
         answers = generations(ctx.teacher, list(data.validation.texts),
-                              student_spec.get("max_new_tokens", TrainOptions.max_new_tokens), ctx.artifacts, ctx.scrub)
+                              student_spec.get("max_new_tokens", TrainOptions.max_new_tokens), ctx.artifacts, ctx.scrub,
+                              ctx.record)
         return replace(data, validation=replace(data.validation, answers=answers))
 
     @staticmethod
@@ -287,7 +289,8 @@ class TokenKDTrainer(StudentTrainer):
             if self.answered(data, options):
                 # the answers curate.answer made, scrubbed and filtered, or else the teacher's greedy ones here
                 generated = data.train.answers if data.train.answers is not None else \
-                    generations(self.ctx.teacher, texts, options.max_new_tokens, self.ctx.artifacts, self.ctx.scrub)
+                    generations(self.ctx.teacher, texts, options.max_new_tokens, self.ctx.artifacts, self.ctx.scrub,
+                                self.ctx.record)
                 texts = [continued(text, answer) for text, answer in zip(texts, generated, strict=True)]
             return student.tokenizer(texts, truncation=True, max_length=options.max_length)["input_ids"]
         return cached_rows(teacher_outputs["train"])
@@ -584,28 +587,33 @@ def scored(cached) -> np.ndarray:
     return np.asarray(cached.get("target_mask", cached["attention_mask"])).astype(bool)
 
 
-def generations(teacher, texts: list[str], max_new_tokens: int, artifacts, scrub=None) -> list[str]:
+def generations(teacher, texts: list[str], max_new_tokens: int, artifacts, scrub=None, record=None) -> list[str]:
     """The teacher's greedy continuation of each text, scrubbed by ``scrub`` (``Context.scrub``: the run's
     scrubber through the policy's term lists) before anything keeps it, since a model can write PII it learned:
     one the residual scan still finds PII in is left empty, so nothing learns it. Made once per (teacher, texts,
-    length, scrubbing) and cached, scrubbed; uncached in a training worker without the artifact store."""
+    length, scrubbing) and cached, scrubbed; uncached in a training worker without the artifact store. With
+    ``scrub``, ``record`` (``Context.record``) is told what scrubbing replaced and emptied, never a value."""
     from stillroom.curate import answered
     from stillroom.labels import inputs_digest, scrubbed_by
 
-    def made() -> list[str]:
-        def greedy(prompts: list[str]) -> list[tuple[str, float | None]]:
-            return [(text, None) for text in teacher.generate(prompts, max_new_tokens=max_new_tokens)]
+    def greedy(prompts: list[str]) -> list[tuple[str, float | None]]:
+        return [(text, None) for text in teacher.generate(prompts, max_new_tokens=max_new_tokens)]
 
-        result = answered(texts, greedy, scrub, scrub.fields[0] if scrub is not None else "text")
-        residual = set(result["residual"])
-        return ["" if row in residual else answer for row, answer in enumerate(result["answers"])]
+    def made() -> dict:
+        return answered(texts, greedy, scrub, scrub.fields[0] if scrub is not None else "text")
 
     if artifacts is None:
-        return made()
-    key = f"generations/{teacher.fingerprint()}/{inputs_digest(texts)}/{max_new_tokens}/{scrubbed_by(scrub)}"
-    digest = artifacts.recall(key)
-    if digest is not None:
-        return artifacts.read_json(digest)
-    generated = made()
-    artifacts.remember(key, artifacts.put_json(generated))
-    return generated
+        result = made()
+    else:
+        key = f"generations/{teacher.fingerprint()}/{inputs_digest(texts)}/{max_new_tokens}/{scrubbed_by(scrub)}"
+        digest = artifacts.recall(key)
+        if digest is None:
+            digest = artifacts.put_json(made())
+            artifacts.remember(key, digest)
+        result = artifacts.read_json(digest)
+    residual = set(result["residual"])
+    if scrub is not None and record is not None:
+        counts = {entity: sum(by_field.values())
+                  for entity, by_field in (result["scrub"] or {}).get("counts", {}).items()}
+        record("train.answers_scrubbed", {"answers": len(texts), "replaced": counts, "emptied": len(residual)})
+    return ["" if row in residual else answer for row, answer in enumerate(result["answers"])]
