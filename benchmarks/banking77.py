@@ -230,9 +230,13 @@ def run(args: argparse.Namespace, root: Path) -> dict:
         from concurrent.futures import ProcessPoolExecutor
         from multiprocessing import get_context
 
+        # the longest students first (a KD arm trains on the transfer set, a searched one several times), so the
+        # last to finish is a short one and no process idles while the other trains a long one alone
+        order = sorted(range(len(tasks)), key=lambda i: -expected_work(tasks[i]))
         with ProcessPoolExecutor(jobs, mp_context=get_context("spawn"), initializer=_worker,
                                  initargs=(str(root), args.device, settings["max_length"])) as pool:
-            results = list(pool.map(train_arm, tasks))
+            done = dict(zip(order, pool.map(train_arm, [tasks[i] for i in order]), strict=True))
+        results = [done[i] for i in range(len(tasks))]
     else:
         results = [train_arm(job, ctx) for job in tasks]
     correct: dict[tuple[int, str], list] = {}
@@ -279,6 +283,13 @@ def train_arm(job: dict, ctx=None) -> tuple[dict, object]:
                              job["teacher_report"], job["settings"], export_onnx=job["export_onnx"])
     predicted = outcomes(student, ctx.teacher, data, ctx).student_predicted
     return entry, np.asarray(predicted) == np.asarray(data.test.labels)
+
+
+def expected_work(task: dict) -> float:
+    """A student's training cost, relative to the others': rows × epochs × layers, times the search's budget."""
+    spec = task["spec"]
+    trials = spec["search"].get("budget", 1) if spec.get("search") else 1
+    return len(task["data"].train) * spec["epochs"] * spec["layers"] * trials
 
 
 def arm_spec(arm: str, layers: int, seed: int, settings: dict, pretrained: str, common: dict) -> dict:

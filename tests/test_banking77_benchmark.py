@@ -139,3 +139,26 @@ def test_with_search_only_the_kd_arm_chooses_temperature_and_alpha_and_on_valida
     assert bench.parse_args(["--train", "t.csv", "--holdout", "0.1", "--search"]).search
     hidden = {arm: bench.arm_spec(arm, 2, 1, bench.FULL | {"hidden_weight": 1.0}, "/minilm", common) for arm in bench.ARMS}
     assert hidden["kd-transfer"]["hidden_weight"] == 1.0 and hidden["teacher-labels"] == plain["teacher-labels"]
+
+
+def test_the_longest_students_are_handed_out_first():
+    """With --jobs, the pool takes students longest first: a searched KD arm (its budget of trials on the transfer
+    set), then a KD arm, then the labels arms; deeper students before shallower ones."""
+    from stillroom.components import Split
+
+    bench = load_benchmark()
+    common = {"max_length": 32, "batch_size": 32, "device": "cpu"}
+
+    class Data:
+        def __init__(self, rows: int) -> None:
+            self.train = Split(["q"] * rows)
+
+    def work(arm: str, layers: int, settings: dict) -> float:
+        rows = 2000 if arm == "kd-transfer" else 1000  # the transfer set doubles the KD arm's rows
+        return bench.expected_work({"spec": bench.arm_spec(arm, layers, 0, settings, "/m", common),
+                                    "data": Data(rows)})
+
+    searched = bench.FULL | {"search": bench.SEARCH}
+    full = bench.FULL
+    assert work("kd-transfer", 2, searched) == 4 * work("kd-transfer", 2, full) == 8 * work("teacher-labels", 2, full)
+    assert work("teacher-labels", 3, full) > work("teacher-labels", 2, full) == work("pretrained-labels", 2, full)
