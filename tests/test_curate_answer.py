@@ -424,6 +424,15 @@ def test_a_token_kd_pipeline_with_answers_learns_along_them_and_its_labels_basel
     starts, lengths = student_outputs["train"]["prompt_length"], student_outputs["train"]["attention_mask"].sum(1)
     assert (starts > 0).all() and (starts < lengths).all()
     assert result.artifacts.get("baseline")
+    # the top-k along prompt and answer that the student learned is in the ledger, by digest
+    from stillroom.labels import cache_key
+
+    from stillroom.plugins.teachers.hf import HFTeacher
+
+    told = {e.payload["split"]: e.payload for e in workspace.ledger().entries(kind="train.teacher_outputs")}
+    teacher = HFTeacher({"path": str(teacher_dir), "task": "causal-lm", "max_length": 64}, tm.context(workspace.root))
+    assert set(told) == {"train", "validation"} and told["train"]["rows"] == len(sequences)
+    assert told["train"]["digest"] == workspace.artifacts.recall(cache_key(teacher, sequences)) is not None
 
 
 def test_a_warm_started_token_kd_pipeline_gives_its_labels_baseline_the_same_epochs_in_all(workspace, teacher_dir,

@@ -204,17 +204,21 @@ class TokenKDTrainer(StudentTrainer):
         if student_spec.get("method", "kd") != "kd" or getattr(ctx.teacher, "api", None) == "chat":
             return data, teacher_outputs
 
-        def ask(texts: list[str]):
+        def ask(texts: list[str], name: str | None = None):
             if ctx.artifacts is None:
                 return ctx.teacher.predict(texts)
             from stillroom.labels import label_outputs
 
-            return label_outputs(ctx.teacher, texts, ctx.artifacts).outputs
+            labels = label_outputs(ctx.teacher, texts, ctx.artifacts)
+            if name is not None:  # what the student learns along, in the ledger as the label stage's outputs are
+                ctx.record("train.teacher_outputs", {"split": name, "along": "prompt and answer", "rows": len(texts),
+                                                     "digest": labels.digest, "cached": labels.cached})
+            return labels.outputs
 
         def along(name: str):
             split = getattr(data, name)
             texts = answered_texts(split)
-            outputs = ask(texts)
+            outputs = ask(texts, name)
             # the label stage's rows are the prompts alone, as the teacher split them
             prompts = teacher_outputs.get(name) or ask(list(split.texts))
             starts = prompt_lengths(cached_rows(prompts), cached_rows(outputs))
