@@ -407,10 +407,16 @@ def answered(prompts: list[str], answer: Callable[[list[str]], list[tuple[str, f
 def scrubbing(scrub: Scrubber | Scrub, fields: list[str]) -> Scrub:
     """``scrub`` as one call that scrubs a batch and scans what it left (``ScrubReport.residual``): a run passes
     its scrubber through the policy's term lists (``pii_lists.ListedScrub``), which is one already; a bare
-    scrubber (a test's) is taken without lists, in ``fields``."""
-    from stillroom.pii_lists import NO_LISTS, ListedScrub
+    scrubber (direct use, a test's) scrubs as it does alone (``Scrubber.scrub``), then scans ``fields``."""
+    if not isinstance(scrub, Scrubber):
+        return scrub
 
-    return ListedScrub(scrub, NO_LISTS, tuple(fields)) if isinstance(scrub, Scrubber) else scrub
+    def scanned(batch: Batch) -> tuple[Batch, ScrubReport]:
+        clean, report = scrub.scrub(batch)
+        report.residual = scrub.residual_scan(clean, fields)
+        return clean, report
+
+    return scanned
 
 
 def plant(records: Sequence[Record], canaries: Planting, *, text_field: str) -> list[Record]:
