@@ -404,6 +404,13 @@ def answered(prompts: list[str], answer: Callable[[list[str]], list[tuple[str, f
             "scrub": report.as_dict() if report is not None else None}
 
 
+def answers_kept(made: dict[str, Any]) -> list[str]:
+    """``answered``'s answers, each left empty where the residual scan still found PII in it, so nothing keeps or
+    learns it: for a split that must stay whole (validation, a trainer's own answers), where none is dropped."""
+    residual = set(made["residual"])
+    return ["" if row in residual else answer for row, answer in enumerate(made["answers"])]
+
+
 def scrubbing(scrub: Scrubber | Scrub, fields: list[str]) -> Scrub:
     """``scrub`` as one call that scrubs a batch and scans what it left (``ScrubReport.residual``): a run passes
     its scrubber through the policy's term lists (``pii_lists.ListedScrub``), which is one already; a bare

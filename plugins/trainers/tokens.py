@@ -597,7 +597,7 @@ def generations(teacher, texts: list[str], max_new_tokens: int, artifacts, scrub
     one the residual scan still finds PII in is left empty, so nothing learns it. Made once per (teacher, texts,
     length, scrubbing) and cached, scrubbed; uncached in a training worker without the artifact store. With
     ``scrub``, ``record`` (``Context.record``) is told what scrubbing replaced and emptied, never a value."""
-    from stillroom.curate import answered
+    from stillroom.curate import answered, answers_kept
     from stillroom.labels import inputs_digest, scrubbed_by
 
     def greedy(prompts: list[str]) -> list[tuple[str, float | None]]:
@@ -612,12 +612,13 @@ def generations(teacher, texts: list[str], max_new_tokens: int, artifacts, scrub
         key = f"generations/{teacher.fingerprint()}/{inputs_digest(texts)}/{max_new_tokens}/{scrubbed_by(scrub)}"
         digest = artifacts.recall(key)
         if digest is None:
-            digest = artifacts.put_json(made())
-            artifacts.remember(key, digest)
-        result = artifacts.read_json(digest)
-    residual = set(result["residual"])
+            result = made()
+            artifacts.remember(key, artifacts.put_json(result))
+        else:
+            result = artifacts.read_json(digest)
     if scrub is not None and record is not None:
         counts = {entity: sum(by_field.values())
                   for entity, by_field in (result["scrub"] or {}).get("counts", {}).items()}
-        record("train.answers_scrubbed", {"answers": len(texts), "replaced": counts, "emptied": len(residual)})
-    return ["" if row in residual else answer for row, answer in enumerate(result["answers"])]
+        record("train.answers_scrubbed", {"answers": len(texts), "replaced": counts,
+                                          "emptied": len(result["residual"])})
+    return answers_kept(result)

@@ -256,14 +256,14 @@ def _validation_answers(run, options, validation: list[dict]) -> list[str] | Non
     keeps it. Cached like the training answers; the artifact's digest is ``run.artifacts["validation_answers"]``."""
     if options.answer is None or not validation:
         return None
+    from stillroom.curate import answers_kept
     from stillroom.labels import teacher_answers
 
     made, run.artifacts["validation_answers"] = teacher_answers(
         run.components["teacher"], [str(r[run.spec.data.text_field]) for r in validation], options.answer,
         run.workspace.artifacts, seed=options.seed, scrub=_scrub(run, answers=True),
         text_field=run.spec.data.text_field)
-    residual = set(made["residual"])
-    return ["" if row in residual else answer for row, answer in enumerate(made["answers"])]
+    return answers_kept(made)
 
 
 def _transferer(run, train: list[dict], options):
