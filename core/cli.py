@@ -961,6 +961,7 @@ def main() -> None:
     from stillroom.processes import exit_on_signals, stop_children, stopped_with
 
     exit_on_signals()
+    STATE.update(workspace=None, debug=False, strict_plugins=False, json=False)  # one command per call
     try:
         _mount_subcommands()
         if _arm_egress_guard():
