@@ -951,3 +951,18 @@ def test_a_shared_student_is_replaced_whole_and_a_failed_save_leaves_the_old_one
         checkpoints.save_shared(Student("fourth"), target)
     assert seen() == {"a.txt": "second", "b.txt": "second"}
     assert [p.name for p in target.parent.iterdir()] == ["key"]
+
+
+def test_training_updates_every_parameter_in_one_fused_kernel_unless_the_parameters_are_sharded():
+    # torch's default AdamW on CPU updates one tensor at a time (half of a demo step); the loop asks for the fused kernel
+    from stillroom.plugins.trainers.loop import _adamw
+    from stillroom.plugins.trainers.options import TrainOptions
+
+    net = torch.nn.Sequential(torch.nn.Embedding(50, 8), torch.nn.Linear(8, 2))
+    options = TrainOptions(lr=1e-3)
+    fused = _adamw(list(net.parameters()), options, sharded=False)
+    assert fused.defaults["fused"] is True and fused.defaults["lr"] == 1e-3
+    sharded = _adamw(list(net.parameters()), options, sharded=True)
+    assert not sharded.defaults["fused"] and sharded.defaults["foreach"] is True
+    plain = _adamw([torch.nn.Parameter(torch.zeros(3, dtype=torch.complex64))], options, sharded=False)
+    assert not plain.defaults["fused"]  # complex parameters: no fused kernel, torch's default path
