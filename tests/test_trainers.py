@@ -96,6 +96,26 @@ def test_each_epoch_is_recorded_for_the_ledger(setup, tmp_path):
     assert student.kept == {k: v for k, v in kept.items() if k not in ("trainer", "epochs_run", "ranks", "parallel")}
 
 
+def test_checkpoints_in_the_runs_scratch_are_removed_once_trained_and_a_checkpoint_dir_keeps_its_own(
+        setup, tmp_path, monkeypatch):
+    # a run's scratch is its own (no other run resumes from it): once the student is trained, its checkpoints
+    # (the weights and AdamW's two moments) are only copies of the student on disk
+    from stillroom.plugins.trainers import loop
+
+    ctx, data, teacher, outputs = setup
+    written, real = [], loop.save_state
+    monkeypatch.setattr(loop, "save_state", lambda directory, *args: (written.append(directory), real(directory, *args)))
+    local = tm.context(tmp_path / "run", teacher=teacher)
+    LogitKDTrainer({}, local).train({"layers": 1, "epochs": 2, "batch_size": 32}, data, outputs, local)
+    assert written and all(d.is_relative_to(local.scratch) for d in written)
+    assert not any(d.exists() for d in written)
+    kept = tmp_path / "kept"
+    written.clear()
+    LogitKDTrainer({}, local).train({"layers": 1, "epochs": 2, "batch_size": 32, "checkpoint_dir": str(kept)}, data,
+                                    outputs, local)
+    assert written and all(d.is_relative_to(kept) and any(d.iterdir()) for d in written)
+
+
 def test_early_stopping_ends_training_when_validation_stops_improving(setup, tmp_path):
     ctx, data, teacher, outputs = setup
     local = tm.context(tmp_path, teacher=teacher)
