@@ -8,11 +8,10 @@ teacher's mean-pooled embeddings (MSE) on Banking77 queries in batches of 16. Bo
 and see the same batches; each times whole steps (forward, backward, update) and the update alone. On CPU torch's
 default AdamW updates one tensor at a time; ``fused=True`` runs one kernel over all of them.
 
-Training on CPU is not bit-repeatable (threaded reductions in the backward pass round differently from run to run),
-and Adam amplifies rounding in near-zero gradients, so the weights of two runs drift apart however the update is
-computed. ``weight_difference`` therefore sets the gap between the fused and default arms' weights after the last step
-beside the gap between the default arm and a repeat of it: the fused update is equivalent when the first is no larger
-than the second.
+Every arm is seeded alike, so dropout draws the same masks in each and a repeat of the default arm lands on the
+same weights. ``weight_difference`` sets the gap between the fused and default arms' weights after the last step
+beside the gap between the default arm and its repeat, and ``one_step`` the gap after a single update from the same
+weights and gradients: the two kernels compute the same update up to float rounding.
 """
 
 from __future__ import annotations
@@ -58,9 +57,11 @@ def main() -> None:
     student = copy.deepcopy(teacher)
     keep_layers(student, 2)
 
-    arms = {"default": _arm(student, batches, {}), "fused": _arm(student, batches, {"fused": True})}
-    repeat = _arm(student, batches, {})["net"]
+    arms = {"default": _arm(student, batches, {}, args.device), "fused": _arm(student, batches, {"fused": True},
+                                                                              args.device)}
+    repeat = _arm(student, batches, {}, args.device)["net"]
     default, fused = (arm.pop("net") for arm in arms.values())
+    one_step = [_arm(student, batches[:1], kwargs, args.device, timed_after=1)["net"] for kwargs in ({}, {"fused": True})]
     print(json.dumps({
         "benchmark": "optimizer",
         "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
@@ -69,7 +70,8 @@ def main() -> None:
         "batch": BATCH, "steps": args.steps, **arms,
         "step_speedup": round(arms["default"]["step_s"] / arms["fused"]["step_s"], 2),
         "update_speedup": round(arms["default"]["update_s"] / arms["fused"]["update_s"], 2),
-        "weight_difference": {"fused_vs_default": _gap(fused, default), "default_vs_its_repeat": _gap(repeat, default)},
+        "weight_difference": {"fused_vs_default": _gap(fused, default), "default_vs_its_repeat": _gap(repeat, default),
+                              "one_step": _gap(*one_step)},
     }, indent=2))
 
 
@@ -87,22 +89,30 @@ def _pooled(net: torch.nn.Module, encoded) -> torch.Tensor:
     return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)
 
 
-def _arm(student: torch.nn.Module, batches, kwargs) -> dict:
+def _arm(student: torch.nn.Module, batches, kwargs, device: str, timed_after: int = 5) -> dict:
+    torch.manual_seed(1)  # the same dropout masks in every arm
     net = copy.deepcopy(student).train()
     optimizer = torch.optim.AdamW(net.parameters(), lr=2e-4, weight_decay=0.01, **kwargs)
     steps, updates = [], []
     for index, (encoded, target) in enumerate(batches):
-        started = time.perf_counter()
+        started = _now(device)
         optimizer.zero_grad(set_to_none=True)
         F.mse_loss(_pooled(net, encoded), target).backward()
-        updating = time.perf_counter()
+        updating = _now(device)
         optimizer.step()
-        done = time.perf_counter()
-        if index >= 5:
+        done = _now(device)
+        if index >= timed_after:
             steps.append(done - started)
             updates.append(done - updating)
-    return {"step_s": round(statistics.median(steps), 4), "update_s": round(statistics.median(updates), 4),
-            "net": net}
+    return {"step_s": round(statistics.median(steps), 4) if steps else None,
+            "update_s": round(statistics.median(updates), 4) if updates else None, "net": net}
+
+
+def _now(device: str) -> float:
+    """The time once the device has finished what it was given (CUDA kernels run asynchronously)."""
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+    return time.perf_counter()
 
 
 if __name__ == "__main__":

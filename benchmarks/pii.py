@@ -367,6 +367,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 if ds["kind"] == "synthetic-multilocale":
                     scored["all_pii_recall_by_locale"] = by_locale(ds["records"], found)
                 results[name_of(profile)][ds["name"]] = scored
+            assert not every  # every line `stillroom scrub` wrote went to its set
         naive = naive_presidio()
         with contextlib.redirect_stdout(io.StringIO()):
             for ds in sets:

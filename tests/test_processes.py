@@ -140,3 +140,22 @@ def test_a_stop_signal_that_surfaces_as_another_exception_still_ends_the_command
         cli.main()
     assert stop.value.code == code
     assert said in capsys.readouterr().err
+
+
+def test_a_command_starts_from_default_state_whatever_an_earlier_one_in_this_process_left(monkeypatch, capsys):
+    # an earlier in-process command's --json (CliRunner, the API) must not turn this one's error into JSON
+    from stillroom import cli
+
+    def failing(prog_name):
+        raise cli.StillroomError("the spec is missing")
+
+    monkeypatch.setitem(cli.STATE, "json", True)
+    monkeypatch.setitem(cli.STATE, "debug", True)
+    monkeypatch.setattr(cli, "_mount_subcommands", lambda: None)
+    monkeypatch.setattr(cli, "_arm_egress_guard", lambda: False)
+    monkeypatch.setattr(cli, "app", failing)
+    with pytest.raises(SystemExit) as stop:
+        cli.main()
+    assert stop.value.code == cli.StillroomError.exit_code
+    captured = capsys.readouterr()
+    assert "error: the spec is missing" in captured.err and not captured.out

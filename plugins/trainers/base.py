@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from abc import abstractmethod
 from collections.abc import Mapping
 from pathlib import Path
@@ -47,7 +46,7 @@ class StudentTrainer(Trainer):
         # torch loads here, not at import: registering trainers must stay cheap for every command
         from stillroom.plugins.devices import pick_device
         from stillroom.plugins.trainers.build import build_student
-        from stillroom.plugins.trainers.loop import _group, fit
+        from stillroom.plugins.trainers.loop import fit
         from stillroom.plugins.trainers.preflight import check_first_step
         from stillroom.plugins.trainers.vocab import prune_vocabulary
 
@@ -84,10 +83,6 @@ class StudentTrainer(Trainer):
             state_dir=state_dir,
             label=self.name if options.method == "kd" else f"{self.name} ({options.method})",
         )
-        if state_dir is not None and options.checkpoint_path is None and _group()[0] == 0:
-            # the run's own scratch: no other run resumes from it (each has its own) and the train stage stores
-            # the student, so its checkpoints (the weights and AdamW's two moments, 4x the student) are dropped
-            shutil.rmtree(state_dir, ignore_errors=True)
         student.history = result.history
         student.kept = result.kept
         # exporters re-check their output on these when the caller passes no evaluation texts

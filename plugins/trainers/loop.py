@@ -120,7 +120,7 @@ def fit(
     result = FitResult()
     position: dict[str, Any] = {"epoch": 0, "batch": 0, "step": 0, "best": None, "bad_epochs": 0}
     if saved is not None:
-        trainee.load_optimizer(optimizer, saved["optimizer"])
+        trainee.load_optimizer(optimizer, kernel_as_built(saved["optimizer"], optimizer))
         schedule.load_state_dict(saved["schedule"])
         position = saved["position"]
         result.history = saved["history"]
@@ -396,11 +396,18 @@ def _trainee(net: nn.Module, loss_fn: LossFn, parallel: str, device: torch.devic
 def _adamw(params: list[nn.Parameter], options: TrainOptions, *, sharded: bool) -> torch.optim.AdamW:
     """AdamW, fused into one kernel over every parameter wherever torch has that kernel (CPU and CUDA,
     unsharded): torch's default on CPU updates one tensor at a time, which took 0.12 s of a demo step's
-    0.25 s on two cores, and the fused kernel computes the same update (``benchmarks/optimizer.py``).
-    FSDP's sharded parameters keep the multi-tensor (foreach) path, which DTensor supports."""
+    0.25 s on two cores, and the fused kernel computes the same update up to float rounding
+    (``benchmarks/optimizer.py``). FSDP's sharded parameters (DTensor) use the multi-tensor (foreach) path."""
     fusable = not sharded and all(p.device.type in ("cpu", "cuda") and p.dtype in FUSED_DTYPES for p in params)
     return torch.optim.AdamW(params, lr=options.lr, weight_decay=options.weight_decay,
                              fused=True if fusable else None, foreach=True if sharded else None)
+
+
+def kernel_as_built(state: dict[str, Any], optimizer: torch.optim.Optimizer) -> dict[str, Any]:
+    """A saved optimizer state with ``optimizer``'s own kernel (``fused``, ``foreach``): loading takes the saved
+    groups whole, so a checkpoint written before the fused kernel, or by another build, would otherwise choose it."""
+    kernel = {key: optimizer.defaults.get(key) for key in ("fused", "foreach")}
+    return {**state, "param_groups": [{**group, **kernel} for group in state["param_groups"]]}
 
 
 def _group() -> tuple[int, int]:

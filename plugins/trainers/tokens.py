@@ -129,20 +129,17 @@ class TokenKDTrainer(StudentTrainer):
         ones dropped; the second part builds from its saved student and carries how its layers and width were
         chosen, and which teacher blocks they are. The kept student is saved where checkpoints go
         (``checkpoint_dir``, else the run's scratch) under a key of the warm start's spec, seed, teacher and
-        texts, so a stopped run started again with the same ``checkpoint_dir`` resumes both parts: the second
-        part's resume key holds that folder. In a process group rank 0 writes it and the others wait. In the
-        run's scratch, which no other run reads, it is removed once the second part has trained. With neither (a
-        worker without ``checkpoint_dir``) it goes to a temporary folder, and only the warm start resumes. The
-        second part's own refusals come before the warm start trains."""
+        texts, so a stopped run resumes both parts: the second part's resume key holds that folder. In a process
+        group rank 0 writes it and the others wait. With neither (a worker without ``checkpoint_dir``) it goes
+        to a temporary folder, and only the warm start resumes. The second part's own refusals come before the
+        warm start trains."""
         import contextlib
-        import shutil
         import tempfile
         from pathlib import Path
 
         from stillroom.artifacts import canonical_json, sha256_bytes
         from stillroom.labels import scrubbed_by
         from stillroom.plugins.trainers.checkpoints import save_shared
-        from stillroom.plugins.trainers.loop import _group
         from stillroom.plugins.trainers.options import BUILD_KEYS, parse_options
 
         then = {k: v for k, v in student_spec.items() if k not in BUILD_KEYS and k != "warm_start"}
@@ -170,8 +167,6 @@ class TokenKDTrainer(StudentTrainer):
                 warm.save(directory)
             student = self.train({**then, "init": "checkpoint", "checkpoint": str(directory)}, data, teacher_outputs,
                                  ctx)
-            if keep is not None and options.checkpoint_path is None and _group()[0] == 0:
-                shutil.rmtree(directory, ignore_errors=True)  # the run's scratch: no other run resumes from it
         student.layer_importance, student.width_pruning = warm.layer_importance, warm.width_pruning
         student.teacher_layers = warm.teacher_layers
         return student

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -79,11 +80,16 @@ def _work(run, trainer, student_spec: Mapping[str, Any], role: str, dataset: str
 
     def here(dataset: str) -> str:
         directory = run.ctx.scratch / "students" / f"{role}-saving"
+        # the trainer's own scratch (its checkpoints: the weights and AdamW's two moments; a warm-start student),
+        # removed once the student is stored: a run's scratch is its own, so no other run resumes from it
+        training = run.ctx.scratch / f"training-{role}"
         shutil.rmtree(directory, ignore_errors=True)
         try:
-            facts = job(run.ctx, directory)
+            facts = job(replace(run.ctx, scratch=training), directory)
             assert facts is not None  # the coordinator trains alone, outside a process group: it is rank 0
-            return keep(directory, facts, [])  # its records went to the ledger as it ran
+            stored = keep(directory, facts, [])  # its records went to the ledger as it ran
+            shutil.rmtree(training, ignore_errors=True)
+            return stored
         finally:
             shutil.rmtree(directory, ignore_errors=True)
 
