@@ -40,7 +40,7 @@ test-fast: setup
 
 # What .ci/run checks before the tests: ruff, then mypy ([tool.ruff] and [tool.mypy] in pyproject.toml).
 lint: setup
-	$(BIN)/python -m ruff check core plugins
+	$(BIN)/python -m ruff check core plugins benchmarks dashboard
 	.ci/typecheck
 
 bench: setup

@@ -13,14 +13,14 @@ import base64
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from stillroom import approvals
+from stillroom.dashboard import review
 from stillroom.errors import StillroomError
 from stillroom.ledger.checkpoint import read_checkpoint
 from stillroom.ledger.verify import verify_inclusion_bundle
-from stillroom.dashboard import review
 from stillroom.release import release_entries
 
 _TARGET_GATE = re.compile(r"^(size_mb|latency_ms_p95)\[(.+)\]$")
@@ -50,7 +50,7 @@ class InboxItem:
 
 def inbox(ws, roles: list[str], *, now: datetime | None = None) -> list[InboxItem]:
     """Pending requests that still need one of ``roles``, oldest first."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     items = []
     for request in approvals.list_requests(ws, status="pending"):
         state = approvals.state_of(ws, request, now=now)
@@ -105,7 +105,7 @@ class Evidence:
 
 def gather(ws, request_id: str, *, now: datetime | None = None) -> Evidence:
     """Read every piece of evidence for ``request_id``; raises ``UsageError`` for an unknown request."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     request = approvals.get_request(ws, request_id)
     state = approvals.state_of(ws, request, now=now)
     policy = ws.policy()
@@ -329,4 +329,4 @@ def _bucket_start(value: str) -> int:
 
 
 def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
