@@ -29,10 +29,24 @@ import torch
 import torch.nn.functional as F
 from transformers import AutoModel, AutoTokenizer
 
+from stillroom.plugins.pooling import pool
 from stillroom.plugins.teachers.hf import _package_directory
 from stillroom.plugins.trainers.build import keep_layers
+from stillroom.plugins.trainers.loop import _adamw
+from stillroom.plugins.trainers.options import TrainOptions
 
 BATCH = 16
+LR, WEIGHT_DECAY = 2e-4, 0.01
+
+
+def torch_default(params: list[torch.nn.Parameter]) -> torch.optim.AdamW:
+    """torch's default AdamW."""
+    return torch.optim.AdamW(params, lr=LR, weight_decay=WEIGHT_DECAY)
+
+
+def loop_adamw(params: list[torch.nn.Parameter]) -> torch.optim.AdamW:
+    """The AdamW the training loop builds (fused where torch has the kernel)."""
+    return _adamw(params, TrainOptions(lr=LR, weight_decay=WEIGHT_DECAY), sharded=False)
 
 
 def main() -> None:
@@ -57,11 +71,12 @@ def main() -> None:
     student = copy.deepcopy(teacher)
     keep_layers(student, 2)
 
-    arms = {"default": _arm(student, batches, {}, args.device), "fused": _arm(student, batches, {"fused": True},
-                                                                              args.device)}
-    repeat = _arm(student, batches, {}, args.device)["net"]
+    arms = {"default": _arm(student, batches, torch_default, args.device),
+            "fused": _arm(student, batches, loop_adamw, args.device)}
+    repeat = _arm(student, batches, torch_default, args.device)["net"]
     default, fused = (arm.pop("net") for arm in arms.values())
-    one_step = [_arm(student, batches[:1], kwargs, args.device, timed_after=1)["net"] for kwargs in ({}, {"fused": True})]
+    one_step = [_arm(student, batches[:1], build, args.device, timed_after=1)["net"]
+                for build in (torch_default, loop_adamw)]
     print(json.dumps({
         "benchmark": "optimizer",
         "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
@@ -84,15 +99,13 @@ def _gap(one: torch.nn.Module, other: torch.nn.Module) -> dict[str, float]:
 
 
 def _pooled(net: torch.nn.Module, encoded) -> torch.Tensor:
-    hidden = net(**encoded).last_hidden_state
-    mask = encoded["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-    return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)
+    return pool(net(**encoded).last_hidden_state, encoded["attention_mask"], "mean", normalize=False)
 
 
-def _arm(student: torch.nn.Module, batches, kwargs, device: str, timed_after: int = 5) -> dict:
+def _arm(student: torch.nn.Module, batches, build, device: str, timed_after: int = 5) -> dict:
     torch.manual_seed(1)  # the same dropout masks in every arm
     net = copy.deepcopy(student).train()
-    optimizer = torch.optim.AdamW(net.parameters(), lr=2e-4, weight_decay=0.01, **kwargs)
+    optimizer = build(list(net.parameters()))
     steps, updates = [], []
     for index, (encoded, target) in enumerate(batches):
         started = _now(device)
