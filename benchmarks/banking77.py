@@ -1,7 +1,7 @@
 """Banking77 distillation benchmark: a fine-tuned MiniLM-L6 teacher, 3- and 2-layer students, three arms, seeds.
 
     python benchmarks/banking77.py --train ../shared/data/banking77/train.csv (--test FILE | --holdout FRACTION)
-        [--quick] [--device cpu|cuda] [--seeds N] [--jobs N] [--search] [--hidden-weight W]
+        [--quick] [--device cpu|cuda] [--seeds N] [--jobs N] [--search] [--hidden-weight W] [--relation-weight W]
 
 Prints one JSON object. The teacher is the packaged all-MiniLM-L6-v2 with a
 classification head fine-tuned on the training file (a validation split held
@@ -88,6 +88,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         f"validation split, per seed (student.search: {SEARCH}); the labels arms have neither")
     parser.add_argument("--hidden-weight", type=float, help="the KD arm also matches the teacher's hidden states of "
                         "the layers it kept, with this weight (student.hidden_weight; default 0, off)")
+    parser.add_argument("--relation-weight", type=float, help="the KD arm also matches the self-attention relations "
+                        "of the teacher's last block (MiniLMv2), with this weight (student.relation_weight; default "
+                        "0, off)")
     parser.add_argument("--workdir", type=Path, help="keep the workspace (teacher, caches) here instead of a temp dir")
     parser.add_argument("--teacher-model", type=Path, help="all-MiniLM-L6-v2 directory (default: the packaged one)")
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's own); 1 on a shared machine, "
@@ -107,8 +110,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--threads must be at least 1")
     if args.jobs is not None and args.jobs < 1:
         parser.error("--jobs must be at least 1")
-    if args.hidden_weight is not None and args.hidden_weight < 0:
-        parser.error(f"--hidden-weight must be zero or more, not {args.hidden_weight}")
+    for flag, weight in (("--hidden-weight", args.hidden_weight), ("--relation-weight", args.relation_weight)):
+        if weight is not None and weight < 0:
+            parser.error(f"{flag} must be zero or more, not {weight}")
     if args.holdout is not None and not 0 < args.holdout < 1:
         parser.error(f"--holdout must be a fraction between 0 and 1, not {args.holdout}")
     return args
@@ -129,7 +133,8 @@ def run(args: argparse.Namespace, root: Path) -> dict:
         {"student_epochs": args.student_epochs} if args.student_epochs else {}) | (
         {"methods": ["neighbours", "span", "paraphrase"]} if args.paraphrase else {}) | (
         {"search": SEARCH} if args.search else {}) | (
-        {"hidden_weight": args.hidden_weight} if args.hidden_weight else {})
+        {"hidden_weight": args.hidden_weight} if args.hidden_weight else {}) | (
+        {"relation_weight": args.relation_weight} if args.relation_weight else {})
     jobs = args.jobs or (1 if args.quick or args.device == "cuda" else 2)
     seeds = list(range(args.seeds or settings["seeds"]))
     if args.threads:
@@ -311,8 +316,8 @@ def arm_spec(arm: str, layers: int, seed: int, settings: dict, pretrained: str, 
         return spec | {"init": "checkpoint", "checkpoint": pretrained}
     if arm == "kd-transfer" and settings.get("search"):
         spec = {k: v for k, v in spec.items() if k not in ("temperature", "alpha")} | {"search": settings["search"]}
-    if arm == "kd-transfer" and settings.get("hidden_weight"):
-        spec |= {"hidden_weight": settings["hidden_weight"]}
+    if arm == "kd-transfer":
+        spec |= {key: settings[key] for key in ("hidden_weight", "relation_weight") if settings.get(key)}
     return spec | {"init": "teacher", "head": "teacher"}
 
 

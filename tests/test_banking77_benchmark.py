@@ -139,6 +139,12 @@ def test_with_search_only_the_kd_arm_chooses_temperature_and_alpha_and_on_valida
     assert bench.parse_args(["--train", "t.csv", "--holdout", "0.1", "--search"]).search
     hidden = {arm: bench.arm_spec(arm, 2, 1, bench.FULL | {"hidden_weight": 1.0}, "/minilm", common) for arm in bench.ARMS}
     assert hidden["kd-transfer"]["hidden_weight"] == 1.0 and hidden["teacher-labels"] == plain["teacher-labels"]
+    related = bench.parse_args(["--train", "t.csv", "--holdout", "0.1", "--relation-weight", "1"])
+    assert related.relation_weight == 1.0
+    relation = {arm: bench.arm_spec(arm, 2, 1, bench.FULL | {"relation_weight": 1.0}, "/minilm", common)
+                for arm in bench.ARMS}
+    assert relation["kd-transfer"] == plain["kd-transfer"] | {"relation_weight": 1.0}
+    assert relation["teacher-labels"] == plain["teacher-labels"]
 
 
 def test_the_longest_students_are_handed_out_first():

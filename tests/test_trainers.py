@@ -542,6 +542,76 @@ def test_hidden_state_matching_needs_a_local_teacher(setup, tmp_path):
         )
 
 
+def test_relation_kd_is_zero_on_the_teachers_own_states_and_blind_to_padding():
+    import torch
+
+    from stillroom.plugins.trainers.losses import relation_kd
+
+    torch.manual_seed(0)
+    teacher = [torch.randn(1, 5, 8) for _ in range(3)]
+    student = [(t + 0.5 * torch.randn_like(t)).requires_grad_() for t in teacher]
+    mask = torch.ones(1, 5, dtype=torch.long)
+    assert relation_kd(teacher, teacher, 2, mask).item() == pytest.approx(0.0, abs=1e-6)
+    loss = relation_kd(student, teacher, 2, mask)
+    assert loss.item() > 0.01 and loss.item() != pytest.approx(relation_kd(student, teacher, 1, mask).item())
+
+    def padded(states):  # the same sequence with three padding tokens holding noise
+        return torch.cat([states, 100 * torch.randn(1, 3, states.shape[-1])], dim=1)
+
+    pad_mask = torch.tensor([[1] * 5 + [0] * 3])
+    padded_students = [padded(s.detach()).requires_grad_() for s in student]
+    again = relation_kd(padded_students, [padded(t) for t in teacher], 2, pad_mask)
+    assert again.item() == pytest.approx(loss.item(), rel=1e-5)
+    again.backward()
+    assert all(torch.isfinite(s.grad).all() and s.grad[:, 5:].abs().max() == 0 for s in padded_students)
+    # relations are tokens x tokens, so a narrower student needs no projection
+    assert relation_kd([s[..., :4] for s in student], teacher, 2, mask).item() > 0
+
+
+def _last_block_relation_gap(student, teacher, texts):
+    import torch
+
+    from stillroom.plugins.trainers.kd import _last_block_qkv, _outputs_of
+    from stillroom.plugins.trainers.losses import relation_kd
+
+    batch = student.encode(texts)
+    student.net.eval()
+    with torch.no_grad(), _outputs_of(_last_block_qkv(student.net.backbone, "student")) as mine:
+        student.net(batch["input_ids"], batch["attention_mask"])
+    with torch.no_grad(), _outputs_of(_last_block_qkv(teacher.model, "teacher")) as theirs:
+        teacher.model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])
+    return relation_kd(mine, theirs, 2, batch["attention_mask"]).item()
+
+
+def test_relation_distillation_pulls_the_students_last_block_towards_the_teachers(setup, tmp_path):
+    ctx, data, teacher, outputs = setup
+    local = tm.context(tmp_path, teacher=teacher)
+    spec = {"layers": [0, 2], "epochs": 3, "lr": 3e-3, "batch_size": 16, "alpha": 1.0}
+    plain = LogitKDTrainer({}, local).train(spec, data, outputs, local)
+    related = LogitKDTrainer({}, local).train(spec | {"relation_weight": 5.0}, data, outputs, local)
+    assert agreement(related, outputs, data) >= 0.9
+    texts = list(data.test.texts)
+    assert _last_block_relation_gap(related, teacher, texts) < 0.5 * _last_block_relation_gap(plain, teacher, texts)
+
+
+def test_relation_distillation_refuses_what_it_cannot_match(setup, tmp_path):
+    ctx, data, teacher, outputs = setup
+    odd = {
+        "init": "config",
+        "config": {"model_type": "bert", **tm.bert_config(num_labels=3, hidden_size=48, num_attention_heads=3).to_dict()},
+        "tokenizer": str(teacher.path),
+        "epochs": 1,
+        "relation_weight": 1.0,
+    }
+    with pytest.raises(ConfigError, match=r"student.relation_weight needs a local teacher, its model run on every "
+                                          r"training batch, but the run has no teacher; set relation_weight: 0"):
+        none = tm.context(tmp_path, teacher=None)
+        LogitKDTrainer({}, none).train(odd, data, outputs, none)
+    local = tm.context(tmp_path, teacher=teacher)
+    with pytest.raises(ConfigError, match=r"the student's 3 attention heads, which do not divide their widths \[32, 48\]"):
+        LogitKDTrainer({}, local).train(odd, data, outputs, local)
+
+
 def test_a_remote_teacher_is_refused_as_a_live_teacher_and_as_a_source_of_layers(tmp_path):
     import re
     import socket
@@ -842,22 +912,29 @@ def test_per_layer_hidden_losses_are_relative_to_each_layers_spread():
         normalised_hidden_mse(other, target, mask).item(), rel=1e-5)
 
 
-def test_a_hidden_projection_between_equal_widths_starts_as_the_identity_so_copied_blocks_start_at_zero(
+def test_a_student_copied_whole_starts_matching_the_teachers_hidden_states_and_relations_at_zero(
     setup, tmp_path
 ):
-    from stillroom.plugins.trainers.kd import _hidden_matcher, hidden_projection
+    """The hidden projection between equal widths starts as the identity, and the relations compare the same
+    blocks: a copied block starts with no error on either."""
+    from stillroom.plugins.trainers.kd import _teacher_matcher, hidden_projection
+    from stillroom.plugins.trainers.options import TrainOptions
 
     ctx, data, teacher, outputs = setup
     local = tm.context(tmp_path, teacher=teacher)
     student = build_student({"layers": teacher.model.config.num_hidden_layers}, teacher=teacher,
                             task="classification", label_names=data.label_names)
-    match = _hidden_matcher(student, local)
+    match = _teacher_matcher(student, local, TrainOptions(hidden_weight=1.0, relation_weight=1.0))
     assert torch.equal(student.net.hidden_projection.weight.detach(), torch.eye(32))
     encoded = student.tokenizer(data.train.texts[:8], padding=True, return_tensors="pt")
     batch = {"input_ids": encoded["input_ids"], "attention_mask": encoded["attention_mask"]}
     student.net.eval()
-    _, hidden = match(student.net, batch)
-    assert hidden.item() == pytest.approx(0.0, abs=1e-5)
+    _, matched = match(student.net, batch)
+    assert matched.item() == pytest.approx(0.0, abs=1e-5)
+    pruned = build_student({"layers": [0, 1]}, teacher=teacher, task="classification", label_names=data.label_names)
+    pruned.net.eval()
+    _, relation = _teacher_matcher(pruned, local, TrainOptions(relation_weight=1.0))(pruned.net, batch)
+    assert relation.item() > 1e-3  # its last block is the teacher's second, not its last
     assert hidden_projection(16, 32).weight.shape == (32, 16)  # other widths: a learned map
 
 

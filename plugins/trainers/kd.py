@@ -8,7 +8,10 @@ because hidden states are too large to cache. The projection starts as the
 identity when student and teacher are as wide (a block copied from the teacher
 then starts with no error), and each layer's squared error is divided by the
 spread of that teacher layer's states (:func:`losses.normalised_hidden_mse`),
-so every layer weighs the same in the mean whatever its activations' scale. ``method: labels`` trains the same student
+so every layer weighs the same in the mean whatever its activations' scale. ``relation_weight`` > 0 adds
+MiniLMv2's self-attention relation distillation (:func:`losses.relation_kd`): the student's last block's
+query-query, key-key and value-value relations are pulled towards the teacher's last block's, also with the
+teacher run live. ``method: labels`` trains the same student
 on labels alone: the baseline a report sets beside every KD result, so a
 reviewer sees what distillation added.
 """
@@ -16,8 +19,9 @@ reviewer sees what distillation added.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import contextmanager
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -43,7 +47,7 @@ class LogitKDTrainer(StudentTrainer):
     description = "Classifier distillation: KL at temperature T plus cross-entropy with weight 1 - alpha."
     tasks = ("classification",)
     task = "classification"
-    option_keys = {"temperature", "alpha", "method", "hidden_weight"}
+    option_keys = {"temperature", "alpha", "method", "hidden_weight", "relation_weight"}
     supports_baseline = True
 
     def train(self, student_spec, data, teacher_outputs, ctx):
@@ -113,19 +117,20 @@ class LogitKDTrainer(StudentTrainer):
         from stillroom.plugins.trainers.losses import logit_kd
 
         if options.method == "labels":
-            options = replace(options, alpha=0.0, hidden_weight=0.0)
-        match_hidden = _hidden_matcher(student, ctx) if options.hidden_weight else None
+            options = replace(options, alpha=0.0, hidden_weight=0.0, relation_weight=0.0)
+        live = options.hidden_weight or options.relation_weight
+        match = _teacher_matcher(student, ctx, options) if live else None
 
         def loss(net, batch):
-            if match_hidden is None:
-                logits, hidden = net(batch["input_ids"], batch["attention_mask"]), 0.0
+            if match is None:
+                logits, matched = net(batch["input_ids"], batch["attention_mask"]), 0.0
             else:
-                logits, hidden = match_hidden(net, batch)
+                logits, matched = match(net, batch)
             if "labels" not in batch:
-                return logit_kd(logits, batch["teacher_logits"], options.temperature) + options.hidden_weight * hidden
+                return logit_kd(logits, batch["teacher_logits"], options.temperature) + matched
             distill = logit_kd(logits, batch["teacher_logits"], options.temperature) if options.alpha else 0.0
             ce = F.cross_entropy(logits.float(), batch["labels"])
-            return options.alpha * distill + (1 - options.alpha) * ce + options.hidden_weight * hidden
+            return options.alpha * distill + (1 - options.alpha) * ce + matched
 
         return loss
 
@@ -147,18 +152,47 @@ class LogitKDTrainer(StudentTrainer):
         return Score(metric, float((predicted == reference).mean()))
 
 
-def _hidden_matcher(student: HFStudent, ctx):
-    """``(net, batch) -> (logits, hidden loss)``, with a learned projection registered on the student's net."""
-    import numpy as np
+def _teacher_matcher(student: HFStudent, ctx, options: TrainOptions):
+    """``(net, batch) -> (logits, loss)``: the student's logits, and the weighted losses of matching the
+    teacher run live on the batch (its hidden states, its last block's self-relations)."""
     import torch
 
     from stillroom.plugins.trainers.build import require_local
-    from stillroom.plugins.trainers.losses import normalised_hidden_mse
+    from stillroom.plugins.trainers.losses import normalised_hidden_mse, relation_kd
     from stillroom.plugins.trainers.preflight import check_vocabularies
 
-    teacher = require_local(ctx.teacher, "student.hidden_weight", "its hidden states computed on every training batch",
-                            "set hidden_weight: 0 to distill from the cached logits alone")
+    option = "hidden_weight" if options.hidden_weight else "relation_weight"
+    teacher = require_local(ctx.teacher, f"student.{option}", "its model run on every training batch",
+                            f"set {option}: 0 to distill from the cached logits alone")
     check_vocabularies(ctx.teacher.tokenizer, student.tokenizer)
+    layers = _hidden_layers(student, teacher) if options.hidden_weight else []
+    mine, theirs, heads = _relation_projections(student, teacher) if options.relation_weight else ([], [], 0)
+
+    def match(net, batch):
+        ids, mask = batch["input_ids"], batch["attention_mask"]
+        with _outputs_of(mine) as queries_keys_values:
+            output = net.backbone(input_ids=ids, attention_mask=mask, output_hidden_states=bool(layers))
+        with torch.no_grad(), _outputs_of(theirs) as targets:
+            target = teacher(
+                input_ids=ids.to(ctx.teacher.device),
+                attention_mask=mask.to(ctx.teacher.device),
+                output_hidden_states=bool(layers),
+            ).hidden_states
+        loss = output.logits.new_zeros(())
+        if layers:
+            loss = loss + options.hidden_weight * torch.stack([
+                normalised_hidden_mse(net.hidden_projection(states), target[index + 1].to(states.device), mask)
+                for states, index in zip(output.hidden_states[1:], layers, strict=True)
+            ]).mean()
+        if heads:
+            loss = loss + options.relation_weight * relation_kd(queries_keys_values, targets, heads, mask)
+        return output.logits, loss
+
+    return match
+
+
+def _hidden_layers(student: HFStudent, teacher) -> list[int]:
+    """The teacher block each student block is matched to; registers the projection on the student's net."""
     depth = teacher.config.num_hidden_layers
     layers = student.teacher_layers or [
         int(round(x)) for x in np.linspace(0, depth - 1, student.net.backbone.config.num_hidden_layers)
@@ -166,23 +200,53 @@ def _hidden_matcher(student: HFStudent, ctx):
     student.net.hidden_projection = hidden_projection(
         student.net.backbone.config.hidden_size, teacher.config.hidden_size
     ).to(student.device)
+    return layers
 
-    def match(net, batch):
-        ids, mask = batch["input_ids"], batch["attention_mask"]
-        output = net.backbone(input_ids=ids, attention_mask=mask, output_hidden_states=True)
-        with torch.no_grad():
-            target = teacher(
-                input_ids=ids.to(ctx.teacher.device),
-                attention_mask=mask.to(ctx.teacher.device),
-                output_hidden_states=True,
-            ).hidden_states
-        losses = [
-            normalised_hidden_mse(net.hidden_projection(mine), target[index + 1].to(mine.device), mask)
-            for mine, index in zip(output.hidden_states[1:], layers, strict=True)
-        ]
-        return output.logits, torch.stack(losses).mean()
 
-    return match
+# a block's separate query, key and value projections, by the names transformers' models give them
+QKV_NAMES = (("query", "key", "value"), ("q_proj", "k_proj", "v_proj"), ("q_lin", "k_lin", "v_lin"))
+
+
+def _relation_projections(student: HFStudent, teacher):
+    """The query, key and value projections of the student's last block and the teacher's last block (as
+    MiniLM distils), and the relation heads: the student's attention heads, which must divide every width."""
+    mine, theirs = _last_block_qkv(student.net.backbone, "student"), _last_block_qkv(teacher, "teacher")
+    heads = student.net.backbone.config.num_attention_heads
+    widths = {module.out_features for module in mine + theirs}
+    if any(width % heads for width in widths):
+        raise ConfigError(f"student.relation_weight splits queries, keys and values into the student's {heads} "
+                          f"attention heads, which do not divide their widths {sorted(widths)}; set relation_weight: 0")
+    return mine, theirs, heads
+
+
+def _last_block_qkv(model, which: str) -> list:
+    from stillroom.plugins.trainers.build import layer_stack
+
+    stack, attr = layer_stack(model)
+    named = {name.rsplit(".", 1)[-1]: module for name, module in getattr(stack, attr)[-1].named_modules()}
+    for names in QKV_NAMES:
+        if all(name in named for name in names):
+            return [named[name] for name in names]
+    raise ConfigError(f"student.relation_weight distils a block's queries, keys and values, and the {which} "
+                      f"({type(model).__name__}) has no separate query, key and value projections; "
+                      "set relation_weight: 0")
+
+
+@contextmanager
+def _outputs_of(modules):
+    """The outputs of ``modules`` in a forward pass run inside the block, in the order ``modules`` are given."""
+    outputs: dict[int, Any] = {}
+    handles = [
+        module.register_forward_hook(lambda _module, _inputs, out, i=i: outputs.__setitem__(i, out))
+        for i, module in enumerate(modules)
+    ]
+    captured: list = []
+    try:
+        yield captured
+    finally:
+        for handle in handles:
+            handle.remove()
+    captured.extend(outputs[i] for i in range(len(modules)))
 
 
 def hidden_projection(student_width: int, teacher_width: int):

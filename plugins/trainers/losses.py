@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
+
 import torch
 from torch.nn import functional as F
 
@@ -38,6 +41,43 @@ def normalised_hidden_mse(projected: torch.Tensor, target: torch.Tensor, mask: t
     mean = (target * weights).sum(dim=(0, 1), keepdim=True) / count
     spread = (((target - mean) ** 2) * weights).sum().detach().clamp_min(1e-6)
     return (((projected.float() - target) ** 2) * weights).sum() / spread
+
+
+def self_relations(states: torch.Tensor, heads: int, mask: torch.Tensor) -> torch.Tensor:
+    """Per relation head, each token's log-softmax over the scaled dot products of its states with every real token's.
+
+    ``states`` (batch, tokens, width) are one projection of a block (its queries, keys or values), split
+    into ``heads`` relation heads of ``width / heads`` (MiniLMv2, Wang et al. 2021, §3.1); padding is
+    never a column. Returns (batch, heads, tokens, tokens).
+    """
+    batch, tokens, width = states.shape
+    split = states.float().view(batch, tokens, heads, width // heads).transpose(1, 2)
+    scores = split @ split.transpose(-1, -2) / math.sqrt(width // heads)
+    # the float minimum, not -inf: a padded column's probability is exactly 0 either way, and no inf - inf
+    # reaches the gradient
+    scores = scores.masked_fill(mask[:, None, None, :] == 0, torch.finfo(scores.dtype).min)
+    return F.log_softmax(scores, dim=-1)
+
+
+def relation_kd(
+    student: Sequence[torch.Tensor], teacher: Sequence[torch.Tensor], heads: int, mask: torch.Tensor
+) -> torch.Tensor:
+    """MiniLMv2's self-attention relation distillation: KL(teacher ‖ student) between the self-relations of
+    each pair of projections (queries with queries, keys with keys, values with values), averaged over
+    the pairs, the relation heads and the real tokens' rows.
+
+    Relations are tokens × tokens whatever the width, so a student narrower than its teacher needs no
+    projection, only a width both divide into ``heads``.
+    """
+    keys = mask[:, None, None, :] == 0
+    rows = mask.float()[:, None, :]
+    losses = []
+    for mine, theirs in zip(student, teacher, strict=True):
+        log_student = self_relations(mine, heads, mask)
+        log_teacher = self_relations(theirs.to(mine.device), heads, mask)
+        kl = (log_teacher.exp() * (log_teacher - log_student).masked_fill(keys, 0.0)).sum(dim=-1)
+        losses.append((kl * rows).sum() / (rows.sum().clamp_min(1.0) * heads))
+    return torch.stack(losses).mean()
 
 
 def normalized_softmax(

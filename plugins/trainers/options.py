@@ -43,6 +43,7 @@ class TrainOptions:
     max_new_tokens: int = 32  # sequence-level KD: length of each teacher generation
     prune_vocab: bool = False  # keep only the tokens the training and validation texts use
     hidden_weight: float = 0.0  # logit KD: weight of hidden-state matching (needs a local teacher); 0 turns it off
+    relation_weight: float = 0.0  # logit KD: weight of MiniLMv2 self-relation matching (a local teacher); 0: off
     divergence: str = "forward"  # token-level KD: forward, reverse or jsd
     beta: float = 0.5  # the generalised JSD's mixture weight
     on_policy: float = 0.0  # token KD: share of batches on the student's own samples (GKD); 0 turns it off
