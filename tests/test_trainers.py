@@ -568,6 +568,27 @@ def test_relation_kd_is_zero_on_the_teachers_own_states_and_blind_to_padding():
     assert relation_kd([s[..., :4] for s in student], teacher, 2, mask).item() > 0
 
 
+def test_relation_kd_is_the_mean_over_heads_and_rows_of_kl_teacher_to_student_at_scaled_dot_products():
+    import math
+
+    import torch
+    from torch.nn import functional as F
+
+    from stillroom.plugins.trainers.losses import relation_kd
+
+    torch.manual_seed(1)
+    mine, theirs = torch.randn(1, 3, 4), torch.randn(1, 3, 4)
+    mask = torch.ones(1, 3, dtype=torch.long)
+    expected = []
+    for head in range(2):  # two heads of width 2, by hand
+        a, b = mine[0, :, 2 * head:2 * head + 2], theirs[0, :, 2 * head:2 * head + 2]
+        p_student = F.softmax(a @ a.T / math.sqrt(2), dim=-1)
+        p_teacher = F.softmax(b @ b.T / math.sqrt(2), dim=-1)
+        expected.append((p_teacher * (p_teacher.log() - p_student.log())).sum(-1).mean())
+    assert relation_kd([mine], [theirs], 2, mask).item() == pytest.approx(torch.stack(expected).mean().item(), rel=1e-5)
+    assert relation_kd([mine], [theirs], 2, mask).item() != pytest.approx(relation_kd([theirs], [mine], 2, mask).item())
+
+
 def _last_block_relation_gap(student, teacher, texts):
     import torch
 
@@ -592,6 +613,40 @@ def test_relation_distillation_pulls_the_students_last_block_towards_the_teacher
     assert agreement(related, outputs, data) >= 0.9
     texts = list(data.test.texts)
     assert _last_block_relation_gap(related, teacher, texts) < 0.5 * _last_block_relation_gap(plain, teacher, texts)
+
+
+def test_relation_matching_hooks_the_net_it_is_given_and_leaves_no_hook_behind(setup, tmp_path):
+    """Under FSDP the loss is handed a sharded copy of the student: the projections it reads must be that copy's."""
+    import copy
+
+    from stillroom.plugins.trainers.kd import _last_block_qkv, _teacher_matcher
+    from stillroom.plugins.trainers.options import TrainOptions
+
+    ctx, data, teacher, outputs = setup
+    local = tm.context(tmp_path, teacher=teacher)
+    student = build_student({"layers": [0, 1]}, teacher=teacher, task="classification", label_names=data.label_names)
+    match = _teacher_matcher(student, local, TrainOptions(relation_weight=1.0))
+    encoded = student.tokenizer(data.train.texts[:8], padding=True, return_tensors="pt")
+    batch = {"input_ids": encoded["input_ids"], "attention_mask": encoded["attention_mask"]}
+    student.net.eval()
+    twin = copy.deepcopy(student.net)
+    assert match(twin, batch)[1].item() == pytest.approx(match(student.net, batch)[1].item(), rel=1e-6)
+    hooked = [*_last_block_qkv(student.net.backbone, "s"), *_last_block_qkv(twin.backbone, "s"),
+              *_last_block_qkv(teacher.model, "t")]
+    assert not any(module._forward_hooks for module in hooked)
+    with pytest.raises(IndexError):
+        match(student.net, {**batch, "input_ids": batch["input_ids"] + 10_000})  # out of the vocabulary
+    assert not any(module._forward_hooks for module in hooked)
+
+
+def test_the_labels_baseline_ignores_relation_weight_and_never_needs_the_teacher(setup, tmp_path):
+    ctx, data, teacher, outputs = setup
+    none = tm.context(tmp_path, teacher=None)
+    config = {k: v for k, v in tm.bert_config().to_dict().items() if k not in ("id2label", "label2id")}
+    spec = {"init": "config", "config": {"model_type": "bert", **config}, "tokenizer": str(teacher.path),
+            "epochs": 1, "method": "labels", "relation_weight": 1.0}
+    student = LogitKDTrainer({}, none).train(spec, data, outputs, none)
+    assert len(student.history) == 1
 
 
 def test_relation_distillation_refuses_what_it_cannot_match(setup, tmp_path):

@@ -161,15 +161,18 @@ def _teacher_matcher(student: HFStudent, ctx, options: TrainOptions):
     from stillroom.plugins.trainers.losses import normalised_hidden_mse, relation_kd
     from stillroom.plugins.trainers.preflight import check_vocabularies
 
-    option = "hidden_weight" if options.hidden_weight else "relation_weight"
-    teacher = require_local(ctx.teacher, f"student.{option}", "its model run on every training batch",
-                            f"set {option}: 0 to distill from the cached logits alone")
+    named = [key for key in ("hidden_weight", "relation_weight") if getattr(options, key)]
+    teacher = require_local(ctx.teacher, " and ".join(f"student.{key}" for key in named),
+                            "its model run on every training batch",
+                            f"set {' and '.join(f'{key}: 0' for key in named)} to distill from the cached logits alone")
     check_vocabularies(ctx.teacher.tokenizer, student.tokenizer)
     layers = _hidden_layers(student, teacher) if options.hidden_weight else []
-    mine, theirs, heads = _relation_projections(student, teacher) if options.relation_weight else ([], [], 0)
+    theirs, heads = _relation_projections(student, teacher) if options.relation_weight else ([], 0)
 
     def match(net, batch):
         ids, mask = batch["input_ids"], batch["attention_mask"]
+        # the student's projections are found through ``net``: under FSDP it is a sharded copy (see loop.py)
+        mine = _last_block_qkv(net.backbone, "student") if heads else []
         with _outputs_of(mine) as queries_keys_values:
             output = net.backbone(input_ids=ids, attention_mask=mask, output_hidden_states=bool(layers))
         with torch.no_grad(), _outputs_of(theirs) as targets:
@@ -207,29 +210,34 @@ def _hidden_layers(student: HFStudent, teacher) -> list[int]:
 QKV_NAMES = (("query", "key", "value"), ("q_proj", "k_proj", "v_proj"), ("q_lin", "k_lin", "v_lin"))
 
 
-def _relation_projections(student: HFStudent, teacher):
-    """The query, key and value projections of the student's last block and the teacher's last block (as
-    MiniLM distils), and the relation heads: the student's attention heads, which must divide every width."""
+def _relation_projections(student: HFStudent, teacher) -> tuple[list, int]:
+    """The query, key and value projections of the teacher's last block (MiniLM distils the last), and the
+    relation heads: the student's attention heads, which must divide the widths of both sides' projections."""
     mine, theirs = _last_block_qkv(student.net.backbone, "student"), _last_block_qkv(teacher, "teacher")
     heads = student.net.backbone.config.num_attention_heads
     widths = {module.out_features for module in mine + theirs}
     if any(width % heads for width in widths):
         raise ConfigError(f"student.relation_weight splits queries, keys and values into the student's {heads} "
-                          f"attention heads, which do not divide their widths {sorted(widths)}; set relation_weight: 0")
-    return mine, theirs, heads
+                          f"attention heads, which do not divide their widths {sorted(widths)}: give the student "
+                          "a head count that does, or set relation_weight: 0")
+    return theirs, heads
 
 
 def _last_block_qkv(model, which: str) -> list:
+    """The last block's query, key and value projections, by the names transformers' models give them; refused
+    where a name is ambiguous (a block with cross-attention has two ``query``) or missing."""
     from stillroom.plugins.trainers.build import layer_stack
 
     stack, attr = layer_stack(model)
-    named = {name.rsplit(".", 1)[-1]: module for name, module in getattr(stack, attr)[-1].named_modules()}
+    found: dict[str, list] = {}
+    for name, module in getattr(stack, attr)[-1].named_modules():
+        found.setdefault(name.rsplit(".", 1)[-1], []).append(module)
     for names in QKV_NAMES:
-        if all(name in named for name in names):
-            return [named[name] for name in names]
-    raise ConfigError(f"student.relation_weight distils a block's queries, keys and values, and the {which} "
-                      f"({type(model).__name__}) has no separate query, key and value projections; "
-                      "set relation_weight: 0")
+        if all(len(found.get(name, [])) == 1 for name in names):
+            return [found[name][0] for name in names]
+    raise ConfigError(f"student.relation_weight distils a block's self-attention queries, keys and values, and the "
+                      f"{which} ({type(model).__name__}) has no single query, key and value projection in its last "
+                      "block: set relation_weight: 0")
 
 
 @contextmanager
@@ -246,6 +254,9 @@ def _outputs_of(modules):
     finally:
         for handle in handles:
             handle.remove()
+    if len(outputs) != len(modules):
+        raise RuntimeError(f"{len(modules) - len(outputs)} of the {len(modules)} hooked projections did not run in "
+                           "the forward pass: the hooked modules are not the ones the model ran")
     captured.extend(outputs[i] for i in range(len(modules)))
 
 

@@ -51,12 +51,15 @@ def self_relations(states: torch.Tensor, heads: int, mask: torch.Tensor) -> torc
     never a column. Returns (batch, heads, tokens, tokens).
     """
     batch, tokens, width = states.shape
-    split = states.float().view(batch, tokens, heads, width // heads).transpose(1, 2)
-    scores = split @ split.transpose(-1, -2) / math.sqrt(width // heads)
-    # the float minimum, not -inf: a padded column's probability is exactly 0 either way, and no inf - inf
-    # reaches the gradient
-    scores = scores.masked_fill(mask[:, None, None, :] == 0, torch.finfo(scores.dtype).min)
-    return F.log_softmax(scores, dim=-1)
+    # in float32 even under a bf16 autocast: bf16 scores put errors of a few percent into a loss that is small
+    # exactly when the student is close
+    with torch.autocast(states.device.type, enabled=False):
+        split = states.float().view(batch, tokens, heads, width // heads).transpose(1, 2)
+        scores = split @ split.transpose(-1, -2) / math.sqrt(width // heads)
+        # the float minimum, not -inf: a padded column's probability is exactly 0 either way, and no inf - inf
+        # reaches the gradient
+        scores = scores.masked_fill(mask[:, None, None, :] == 0, torch.finfo(scores.dtype).min)
+        return F.log_softmax(scores, dim=-1)
 
 
 def relation_kd(
@@ -64,10 +67,11 @@ def relation_kd(
 ) -> torch.Tensor:
     """MiniLMv2's self-attention relation distillation: KL(teacher ‖ student) between the self-relations of
     each pair of projections (queries with queries, keys with keys, values with values), averaged over
-    the pairs, the relation heads and the real tokens' rows.
+    the pairs (the paper sums them: weight 3 here is its loss), the relation heads and the real tokens'
+    rows of the whole batch.
 
     Relations are tokens × tokens whatever the width, so a student narrower than its teacher needs no
-    projection, only a width both divide into ``heads``.
+    projection, only a number of heads that divides both widths.
     """
     keys = mask[:, None, None, :] == 0
     rows = mask.float()[:, None, :]
