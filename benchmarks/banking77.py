@@ -2,6 +2,7 @@
 
     python benchmarks/banking77.py --train ../shared/data/banking77/train.csv (--test FILE | --holdout FRACTION)
         [--quick] [--device cpu|cuda] [--seeds N] [--jobs N] [--search] [--hidden-weight W] [--relation-weight W]
+        [--layers-by importance]
 
 Prints one JSON object. The teacher is the packaged all-MiniLM-L6-v2 with a
 classification head fine-tuned on the training file (a validation split held
@@ -91,6 +92,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--relation-weight", type=float, help="the KD arm also matches the self-attention relations "
                         "of the teacher's last block (MiniLMv2), with this weight (student.relation_weight; default "
                         "0, off)")
+    parser.add_argument("--layers-by", choices=["spread", "importance"], default="spread", help="which of the "
+                        "teacher's layers the teacher-labels and KD arms keep: spread evenly (default), or those whose "
+                        "removal costs the most validation accuracy (student.layers: {keep: N, by: importance}); "
+                        "the pretrained-labels arm has no teacher to measure and keeps them spread")
     parser.add_argument("--workdir", type=Path, help="keep the workspace (teacher, caches) here instead of a temp dir")
     parser.add_argument("--teacher-model", type=Path, help="all-MiniLM-L6-v2 directory (default: the packaged one)")
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's own); 1 on a shared machine, "
@@ -134,7 +139,8 @@ def run(args: argparse.Namespace, root: Path) -> dict:
         {"methods": ["neighbours", "span", "paraphrase"]} if args.paraphrase else {}) | (
         {"search": SEARCH} if args.search else {}) | (
         {"hidden_weight": args.hidden_weight} if args.hidden_weight else {}) | (
-        {"relation_weight": args.relation_weight} if args.relation_weight else {})
+        {"relation_weight": args.relation_weight} if args.relation_weight else {}) | (
+        {"layers_by": "importance"} if args.layers_by == "importance" else {})
     jobs = args.jobs or (1 if args.quick or args.device == "cuda" else 2)
     seeds = list(range(args.seeds or settings["seeds"]))
     if args.threads:
@@ -294,7 +300,8 @@ def expected_work(task: dict) -> float:
     """A student's training cost, relative to the others': rows × epochs × layers, times the search's budget."""
     spec = task["spec"]
     trials = spec["search"].get("budget", 1) if spec.get("search") else 1
-    return len(task["data"].train) * spec["epochs"] * spec["layers"] * trials
+    layers = spec["layers"]["keep"] if isinstance(spec["layers"], dict) else spec["layers"]
+    return len(task["data"].train) * spec["epochs"] * layers * trials
 
 
 def arm_spec(arm: str, layers: int, seed: int, settings: dict, pretrained: str, common: dict) -> dict:
@@ -314,6 +321,8 @@ def arm_spec(arm: str, layers: int, seed: int, settings: dict, pretrained: str, 
     }
     if arm == "pretrained-labels":
         return spec | {"init": "checkpoint", "checkpoint": pretrained}
+    if settings.get("layers_by") == "importance":
+        spec["layers"] = {"keep": layers, "by": "importance"}
     if arm == "kd-transfer" and settings.get("search"):
         spec = {k: v for k, v in spec.items() if k not in ("temperature", "alpha")} | {"search": settings["search"]}
     if arm == "kd-transfer":
@@ -466,6 +475,8 @@ def describe_student(
         "epoch_s": sum(epochs) / len(epochs),
         "best_val_accuracy": max(h["val_score"] for h in student.history),
         "search": getattr(student, "search", None),
+        "teacher_layers": student.teacher_layers,
+        "layer_importance": student.layer_importance,
     }
 
 

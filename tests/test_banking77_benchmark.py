@@ -145,6 +145,12 @@ def test_with_search_only_the_kd_arm_chooses_temperature_and_alpha_and_on_valida
                 for arm in bench.ARMS}
     assert relation["kd-transfer"] == plain["kd-transfer"] | {"relation_weight": 1.0}
     assert relation["teacher-labels"] == plain["teacher-labels"]
+    assert bench.parse_args(["--train", "t.csv", "--holdout", "0.1", "--layers-by", "importance"]).layers_by == "importance"
+    chosen = {arm: bench.arm_spec(arm, 2, 1, bench.FULL | {"layers_by": "importance"}, "/minilm", common)
+              for arm in bench.ARMS}
+    for arm in ("teacher-labels", "kd-transfer"):
+        assert chosen[arm] == plain[arm] | {"layers": {"keep": 2, "by": "importance"}}
+    assert chosen["pretrained-labels"] == plain["pretrained-labels"]  # no teacher to measure its layers on
 
 
 def test_the_longest_students_are_handed_out_first():
