@@ -22,7 +22,7 @@ import typer
 from stillroom import api
 from stillroom.api import egress_ledger
 from stillroom.api import os_actor as _os_actor
-from stillroom.errors import StillroomError, UsageError
+from stillroom.errors import DataError, StillroomError, UsageError
 
 app = typer.Typer(
     name="stillroom",
@@ -328,6 +328,12 @@ def scrub(
     from stillroom.policy import load_policy
     from stillroom.scrub import scrub_file
 
+    try:
+        source.open("rb").close()
+    except OSError as exc:
+        raise DataError(f"{source}: cannot be opened ({exc.strerror})") from None
+    if out.resolve() == source.resolve() or (out.exists() and os.path.samefile(out, source)):
+        raise UsageError(f"{out}: --out is the input file itself; write the scrubbed records to another path")
     ws = _maybe_workspace(workspace)
     in_force = load_policy(policy) if policy is not None else ws.policy() if ws else None
     lists = TermLists.of(in_force.residency) if in_force else TermLists()
@@ -677,6 +683,8 @@ def release(
     if target == "verify":
         if bundle is None:
             raise UsageError("usage: stillroom release verify DIR")
+        if not bundle.is_symlink() and not bundle.is_dir():  # a link is the verifier's to refuse, as tampering
+            raise UsageError(f"{bundle}: {'is a file, not' if bundle.exists() else 'no such'} bundle directory")
         report = api.verify_release(bundle, node_key=node_key, workspace=None if node_key else _maybe_workspace(workspace),
                                     trust_bundle_key=trust_bundle_key, accept_policy=accept_policy, witness=witness)
         if as_json:

@@ -173,6 +173,10 @@ def load_spec(path: Path) -> PipelineSpec:
         text = path.read_text()
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such pipeline file") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a directory, not a pipeline file") from None
+    except PermissionError:
+        raise ConfigError(f"{path}: cannot be read (permission denied)") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not a text file (expected YAML)") from None
     try:

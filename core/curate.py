@@ -235,6 +235,9 @@ class CurateOptions(BaseModel):
         if self.write is not None and (self.rebalance != "generate" or self.min_per_slice < 1):
             raise ValueError("curate.write writes the records that fill slices below curate.min_per_slice; set "
                              "rebalance: generate and min_per_slice, or remove write")
+        if self.rebalance != "none" and self.min_per_slice < 1:
+            raise ValueError(f"curate.rebalance: {self.rebalance} fills slices up to curate.min_per_slice, which is "
+                             "not set; set min_per_slice, or remove rebalance")
         return self
 
 

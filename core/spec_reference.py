@@ -23,7 +23,7 @@ KEYS: dict[str, tuple[str, str]] = {
     "name": ("The pipeline's name (default: the file's name); runs and requests show it.", "intents"),
     "source": ("Where the records come from: a source plugin (`type`) and its options.",
                "{type: csv, path: data/queries.csv}"),
-    "source.type": ("The source plugin: jsonl, csv, parquet, sql, text.", "csv"),
+    "source.type": ("The source plugin: jsonl, csv, parquet, sql.", "csv"),
     "source.classification": ("The data's classification; the policy says what each requires (scrubbing, "
                               "regions).", "confidential"),
     "teacher": ("The model the student learns from: a teacher plugin and its options.",
@@ -63,7 +63,9 @@ KEYS: dict[str, tuple[str, str]] = {
     "curate.dedupe": ("Near-duplicate removal by MinHash.", "{jaccard: 0.9}"),
     "curate.dedupe.jaccard": ("Similarity above which two texts are duplicates.", "0.9"),
     "curate.dedupe.num_perm": ("MinHash permutations.", "128"),
-    "curate.min_per_slice": ("Fewer training records for a label or slice value refuses the run.", "5"),
+    "curate.min_per_slice": ("The training records each label and slice value should have: `rebalance` fills "
+                             "thinner ones up to it, the coverage audit flags those still below it, and a value "
+                             "with none at all refuses the run.", "5"),
     "curate.rebalance": ("Fill thin slices: oversample, generate, or none.", "oversample"),
     "curate.augment": ("TinyBERT-style augmentation of the training texts.", "{enabled: true}"),
     "curate.augment.enabled": ("Turn augmentation on.", "true"),

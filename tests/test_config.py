@@ -91,6 +91,9 @@ def test_malformed_spec_names_file_field_and_expectation(tmp_path, text, message
 def test_missing_file_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="no such pipeline file"):
         load_spec(tmp_path / "absent.yaml")
+    (tmp_path / "adir.yaml").mkdir()
+    with pytest.raises(ConfigError, match=r"adir.yaml: is a directory, not a pipeline file$"):
+        load_spec(tmp_path / "adir.yaml")
 
 
 def test_cli_reports_a_bad_spec_in_one_line_with_exit_code_2(tmp_path, workspace):

@@ -178,6 +178,10 @@ def test_options_are_validated():
         CurateOptions(rebalance="smote")
     with pytest.raises(ValidationError):
         CurateOptions(confidence={"treshold": 0.5})
+    with pytest.raises(ValidationError, match="curate.rebalance: oversample fills slices up to curate.min_per_slice, "
+                                              "which is not set"):
+        CurateOptions(rebalance="oversample")  # it would do nothing
+    assert CurateOptions(rebalance="oversample", min_per_slice=3).rebalance == "oversample"
 
 
 # -- honest funnel counts ---------------------------------------------------------------------------------

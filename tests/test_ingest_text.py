@@ -128,6 +128,22 @@ def test_stillroom_scrub_refuses_a_structure_in_the_field_and_writes_nothing(tmp
     assert not out.exists()
 
 
+def test_stillroom_scrub_refuses_to_write_over_its_input_and_makes_nothing_for_a_missing_one(tmp_path):
+    path = write_jsonl(tmp_path / "in.jsonl", [GOOD, GOOD])
+    before = path.read_bytes()
+    os.link(path, tmp_path / "hard.jsonl")
+    for out in (path, tmp_path / "." / "in.jsonl", tmp_path / "hard.jsonl"):  # the same file by any name
+        result = stillroom("scrub", str(path), "--out", str(out), "--profile", "fast")
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.strip() == (f"error: {out}: --out is the input file itself; write the scrubbed "
+                                         "records to another path")
+        assert path.read_bytes() == before
+    missing = stillroom("scrub", str(tmp_path / "nope.jsonl"), "--out", str(tmp_path / "new" / "out.jsonl"))
+    assert missing.returncode == 2
+    assert missing.stderr.strip() == f"error: {tmp_path / 'nope.jsonl'}: cannot be opened (No such file or directory)"
+    assert not (tmp_path / "new").exists()
+
+
 @pytest.fixture
 def teacher(tmp_path):
     from tests.tinymodels import classifier_dir

@@ -347,6 +347,25 @@ def test_the_policy_switch_makes_plugins_strict_too(refused_with_pth, workspace)
     assert result.returncode == 1 and f"its {pth.name} runs at every Python start" in result.stderr
 
 
+def test_a_governed_worker_holds_to_the_policys_strict_plugins_as_the_coordinator_does(refused_with_pth, workspace):
+    """What a Ray worker and a torchrun rank run first (``worker.govern``) reads the run's policy, strict included."""
+    import json
+    import os
+    import subprocess
+
+    site, pth, _ = refused_with_pth
+    policy = workspace.policy().model_dump(mode="json")
+    for strict in (False, True):
+        given = json.dumps({"policy": {**policy, "plugins": {**policy["plugins"], "strict": strict}},
+                            "workspace": str(workspace.root)})
+        code = (f"import json, site\nsite.addsitedir({str(site)!r})\n"
+                f"from stillroom.run.executors.worker import govern\ngovern(json.loads({given!r}))\n")
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ,
+                                timeout=120)
+        assert (result.returncode == 0) is not strict, result.stderr[-2000:]
+        assert (f"its {pth.name} runs at every Python start" in result.stderr) is strict
+
+
 def test_a_refused_distributions_pth_file_is_in_the_provenance(tmp_path, monkeypatch):
     site = tmp_path / "site"
     make_distribution(site, "sneaky_plugin", PLUGIN_BODY, name="sneaky-plugin")

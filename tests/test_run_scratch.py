@@ -31,3 +31,17 @@ def test_a_finished_run_keeps_no_checkpoints_of_its_students_and_a_checkpoint_di
     spec.write_text(spec.read_text().replace("epochs: 2}", f"epochs: 2, checkpoint_dir: {kept}}}"))
     api.run(ws, api.load_spec(spec), as_user=olga)
     assert written and all(d.is_relative_to(kept) and any(d.iterdir()) for d in written)
+
+
+def test_a_pipeline_spec_may_search_kd_settings_on_validation_and_the_run_records_the_choice(tmp_path):
+    """``student.search`` as the README shows it, through the spec check, the train stage and the ledger."""
+    ws = init_workspace(tmp_path / "ws", name="ws")
+    add_people(ws)
+    spec = write_pipeline(tmp_path / "inputs")
+    spec.write_text(spec.read_text().replace(
+        "student: {layers: 1, epochs: 1}",
+        "student: {layers: 1, epochs: 1, search: {temperature: [1, 4], alpha: [0.5], budget: 2}}"))
+    run = api.run(ws, api.load_spec(spec), as_user=api.sign_in(ws, "olga", PASS))
+    trained = next(e.payload for e in ws.ledger().entries(run_id=run.run_id, limit=1000) if e.kind == "stage.train")
+    search = trained["outputs"]["search"]
+    assert search["on"] == "validation" and {t["temperature"] for t in search["trials"]} == {1, 4}

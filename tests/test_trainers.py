@@ -542,6 +542,15 @@ def test_hidden_state_matching_needs_a_local_teacher(setup, tmp_path):
         )
 
 
+def test_runs_of_another_seed_never_resume_each_others_checkpoints(setup, tmp_path):
+    ctx, data, teacher, outputs = setup
+    spec = {"layers": 1, "epochs": 1, "batch_size": 16, "checkpoint_dir": str(tmp_path / "shared")}
+    for seed in (0, 1, 1):  # the seed is the run's (ctx.seed): the spec names none
+        LogitKDTrainer({}, tm.context(tmp_path, teacher=teacher, seed=seed)).train(
+            spec, data, outputs, tm.context(tmp_path, teacher=teacher, seed=seed))
+    assert len(list((tmp_path / "shared").iterdir())) == 2
+
+
 def test_relation_kd_is_zero_on_the_teachers_own_states_and_blind_to_padding():
     import torch
 

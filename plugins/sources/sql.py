@@ -36,7 +36,7 @@ class SqlSource(Source):
 
     name = "sql"
     description = "rows of a SQL query (SQLAlchemy URL), streamed in batches"
-    accepts = frozenset({"url", "query", "fields"})
+    accepts = frozenset({"url", "query", "fields", "connect_timeout"})
 
     def __init__(self, options, ctx) -> None:
         super().__init__(options, ctx)

@@ -155,6 +155,7 @@ class StudentTrainer(Trainer):
                 {
                     "trainer": self.name,
                     "spec": {k: v for k, v in spec.items() if k not in ("resume", "checkpoint_dir")},
+                    "seed": options.seed,  # the run's seed where the spec names none: another seed is another run
                     "teacher": teacher,
                     "texts": list(data.train.texts),
                     "labels": data.train.labels,

@@ -47,7 +47,7 @@ class LogitKDTrainer(StudentTrainer):
     description = "Classifier distillation: KL at temperature T plus cross-entropy with weight 1 - alpha."
     tasks = ("classification",)
     task = "classification"
-    option_keys = {"temperature", "alpha", "method", "hidden_weight", "relation_weight"}
+    option_keys = {"temperature", "alpha", "method", "hidden_weight", "relation_weight", "search"}
     supports_baseline = True
 
     def train(self, student_spec, data, teacher_outputs, ctx):

@@ -65,8 +65,9 @@ def parse_options(spec: Mapping[str, Any], *, seed: int, device: str, allowed: s
         from stillroom.plugins.trainers.width import parse_request
 
         parse_request(spec["width"])  # a bad width fails here, before a teacher is copied or a batch is read
-    values: dict[str, Any] = {"seed": seed, "device": device} | {k: v for k, v in spec.items() if k not in BUILD_KEYS}
     types = {f.name: f.type for f in fields(TrainOptions)}
+    # an allowed key that is no training option (logit-kd's ``search``) is its trainer's to read and check
+    values: dict[str, Any] = {"seed": seed, "device": device} | {k: v for k, v in spec.items() if k in types}
     for key, value in values.items():
         kind = types[key]
         if kind == "int" and (not isinstance(value, int) or isinstance(value, bool) or value < 0):

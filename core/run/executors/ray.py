@@ -91,7 +91,7 @@ class RayExecutor(Executor):
                              "its head with RAY_USAGE_STATS_ENABLED=0 (or run `ray disable-usage-stats` there)")
         nodes = [node for node in self.ray.nodes() if node["Alive"]]
         regions = [node_region(node, classification, self.policy.residency) for node in nodes]
-        ours = plugin_digests(load_plugins(self.policy.plugins.allow).provenance())
+        ours = plugin_digests(load_plugins(self.policy.plugins.allow, strict=self.policy.plugins.strict).provenance())
         ran = self.ran.setdefault("preflight", {"name": self.name, "ran_on": "coordinator", "blocked": []})
         for node, facts in zip(nodes, self.ray.get([_on(self.ray, node).remote() for node in nodes])):
             ran["blocked"] += [{**attempt, "stage": "preflight", "node": facts["host"]} for attempt in facts["blocked"]]

@@ -48,7 +48,7 @@ def govern(given: dict[str, Any]) -> None:
     # never left, and held here: a collected guard would disarm itself (its generator's finally)
     _armed.__enter__()
     importing: list[dict[str, Any]] = []
-    plugins = load_plugins(policy.plugins.allow, on_block=importing.append)
+    plugins = load_plugins(policy.plugins.allow, strict=policy.plugins.strict, on_block=importing.append)
     modules += [info.module.split(":")[0] for info in plugins.plugins() if info.status == "loaded"]
     for attempt in importing:
         _blocked.append({"target": attempt["target"], "event": attempt["event"], "during": "plugin import",
