@@ -315,8 +315,7 @@ def arm_spec(arm: str, layers: int, seed: int, settings: dict, pretrained: str, 
         "lr": settings["lr"],
         "method": METHOD[arm],
         "seed": seed,
-        "temperature": 2.0,
-        "alpha": 0.5,
+        **({"temperature": 2.0, "alpha": 0.5} if METHOD[arm] == "kd" else {}),  # labels alone refuse them
         **common,
     }
     if arm == "pretrained-labels":

@@ -17,9 +17,10 @@ def test_a_finished_run_keeps_no_checkpoints_of_its_students_and_a_checkpoint_di
     add_people(ws)
     olga = api.sign_in(ws, "olga", PASS)
     spec = write_pipeline(tmp_path / "inputs")
-    # the student and its labels-only baseline, each with a checkpoint at every epoch's end
+    # the student and its labels-only baseline, each with a checkpoint at every epoch's end; the baseline, which
+    # labels alone train, leaves out the student's KD settings (labels alone would refuse them)
     spec.write_text(spec.read_text().replace("baseline: false", "baseline: true")
-                    .replace("student: {layers: 1, epochs: 1}", "student: {layers: 1, epochs: 2}"))
+                    .replace("student: {layers: 1, epochs: 1}", "student: {layers: 1, epochs: 2, alpha: 0.5}"))
     run = api.run(ws, api.load_spec(spec), as_user=olga)
     scratch = ws.root / "runs" / run.run_id
     assert {d.relative_to(scratch).parts[0] for d in written} == {"training-student", "training-baseline"}
@@ -28,7 +29,7 @@ def test_a_finished_run_keeps_no_checkpoints_of_its_students_and_a_checkpoint_di
 
     kept = tmp_path / "kept"
     written.clear()
-    spec.write_text(spec.read_text().replace("epochs: 2}", f"epochs: 2, checkpoint_dir: {kept}}}"))
+    spec.write_text(spec.read_text().replace("alpha: 0.5}", f"alpha: 0.5, checkpoint_dir: {kept}}}"))
     api.run(ws, api.load_spec(spec), as_user=olga)
     assert written and all(d.is_relative_to(kept) and any(d.iterdir()) for d in written)
 

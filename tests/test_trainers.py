@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -542,6 +543,32 @@ def test_hidden_state_matching_needs_a_local_teacher(setup, tmp_path):
         )
 
 
+def test_a_build_key_another_init_reads_is_refused_not_ignored(setup):
+    ctx, data, teacher, outputs = setup
+    for spec, message in (({"layers": 1, "tokenizer": "/models/other"}, "student.tokenizer is read by init: config, "
+                           "and this student's init is teacher; remove student.tokenizer or set init: config"),
+                          ({"init": "teacher", "config": {"num_hidden_layers": 1}}, "student.config is read by init: "
+                           "config, and this student's init is teacher"),
+                          ({"init": "config", "checkpoint": "/models/x"}, "student.checkpoint is read by init: "
+                           "checkpoint, and this student's init is config")):
+        with pytest.raises(ConfigError, match=re.escape(message)):
+            build_student(spec, teacher=teacher, task="classification", label_names=data.label_names)
+
+
+def test_labels_alone_refuse_an_option_that_shapes_the_teachers_signal_but_take_its_default():
+    from stillroom.plugins.trainers.options import parse_options
+
+    def parse(spec):
+        return parse_options(spec, seed=0, device="cpu", allowed={"temperature", "alpha", "method", "relation_weight"})
+
+    for key, value in (("temperature", 4.0), ("alpha", 0.5), ("relation_weight", 1.0)):
+        with pytest.raises(ConfigError, match=f"^student.{key} shapes what the student learns from the teacher, and "
+                                              f"method: labels learns the labels alone; drop {key}$"):
+            parse({"method": "labels", key: value})
+    assert parse({"method": "labels", "temperature": 2.0}).method == "labels"  # the default changes nothing
+    assert parse({"method": "kd", "temperature": 4.0}).temperature == 4.0
+
+
 def test_runs_of_another_seed_never_resume_each_others_checkpoints(setup, tmp_path):
     ctx, data, teacher, outputs = setup
     spec = {"layers": 1, "epochs": 1, "batch_size": 16, "checkpoint_dir": str(tmp_path / "shared")}
@@ -646,16 +673,6 @@ def test_relation_matching_hooks_the_net_it_is_given_and_leaves_no_hook_behind(s
     with pytest.raises(IndexError):
         match(student.net, {**batch, "input_ids": batch["input_ids"] + 10_000})  # out of the vocabulary
     assert not any(module._forward_hooks for module in hooked)
-
-
-def test_the_labels_baseline_ignores_relation_weight_and_never_needs_the_teacher(setup, tmp_path):
-    ctx, data, teacher, outputs = setup
-    none = tm.context(tmp_path, teacher=None)
-    config = {k: v for k, v in tm.bert_config().to_dict().items() if k not in ("id2label", "label2id")}
-    spec = {"init": "config", "config": {"model_type": "bert", **config}, "tokenizer": str(teacher.path),
-            "epochs": 1, "method": "labels", "relation_weight": 1.0}
-    student = LogitKDTrainer({}, none).train(spec, data, outputs, none)
-    assert len(student.history) == 1
 
 
 def test_relation_distillation_refuses_what_it_cannot_match(setup, tmp_path):
@@ -814,7 +831,8 @@ def test_token_kd_against_a_live_teacher_needs_no_cached_outputs(causal):
     student = TokenKDTrainer({}, ctx).train(spec, data, {}, ctx)
     assert student.history[-1]["loss"] < student.history[0]["loss"]
     assert TokenKDTrainer.supports_baseline
-    baseline = TokenKDTrainer({}, ctx).train({**spec, "live": False, "method": "labels"}, data, {}, ctx)
+    labels = {k: v for k, v in spec.items() if k not in ("live", "divergence")} | {"method": "labels"}
+    baseline = TokenKDTrainer({}, ctx).train(labels, data, {}, ctx)
     assert baseline.history[-1]["loss"] < baseline.history[0]["loss"]
 
 

@@ -63,6 +63,14 @@ def build_student(
             f"student.layers keeps some of the teacher's layers, but init: config{default} copies none; "
             "size the student with student.config.num_hidden_layers instead"
         )
+    # each init reads its own keys; another's would be accepted and ignored (and a tokenizer named but not
+    # used would pass the vocabulary check in its place)
+    stray = next((key for key, reader in (("config", "config"), ("tokenizer", "config"), ("checkpoint", "checkpoint"))
+                  if key in spec and init != reader), None)
+    if stray is not None:
+        reader = "config" if stray != "checkpoint" else "checkpoint"
+        raise ConfigError(f"student.{stray} is read by init: {reader}, and this student's init is {init}; "
+                          f"remove student.{stray} or set init: {reader}")
     if "head" in spec and (init != "teacher" or task != "classification"):
         why = f"init is {init}" if init != "teacher" else f"a {task} student has no task head"
         raise ConfigError(f"student.head chooses between the teacher's classification head and a fresh one, "

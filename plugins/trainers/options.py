@@ -13,6 +13,11 @@ from stillroom.errors import ConfigError
 FSDP_ALONE = ("student.parallel: fsdp shards the student over a process group, and this training runs in one "
               "process: run it with --executor ray (or under torchrun), or drop the option")
 
+# Options that shape what the student learns from the teacher: labels alone (a baseline) set to anything but
+# their default is refused rather than ignored, and the train stage leaves them out of the baseline it derives.
+TEACHER_SIGNAL = ("temperature", "alpha", "hidden_weight", "relation_weight", "loss", "live", "divergence", "beta",
+                  "on_policy", "ce_weight", "prompt_loss", "warm_start")
+
 # Keys the student builder reads; accepted here so a typo anywhere else is caught.
 BUILD_KEYS = {"init", "layers", "config", "checkpoint", "tokenizer", "head", "width"}
 COMMON_KEYS = {"epochs", "lr", "batch_size", "seed", "grad_accum", "patience", "checkpoint_every", "checkpoint_dir",
@@ -112,4 +117,11 @@ def parse_options(spec: Mapping[str, Any], *, seed: int, device: str, allowed: s
                           "cannot do (each generated token is a gather every rank must join): use parallel: ddp")
     if options.loss not in ("mse", "cosine"):
         raise ConfigError(f"student.loss must be mse or cosine, got {options.loss!r}")
+    if options.method == "labels":
+        default = TrainOptions()
+        shaped = next((key for key in TEACHER_SIGNAL if key in spec and getattr(options, key) != getattr(default, key)),
+                      None)
+        if shaped is not None:
+            raise ConfigError(f"student.{shaped} shapes what the student learns from the teacher, and method: labels "
+                              f"learns the labels alone; drop {shaped}")
     return options

@@ -10,6 +10,7 @@ from typing import Any
 
 from stillroom.components import Dataset, TrainWork
 from stillroom.config import PipelineSpec
+from stillroom.plugins.trainers.options import TEACHER_SIGNAL
 from stillroom.run.datasets import load_dataset
 from stillroom.run.portable import ComponentRef
 from stillroom.run.stages.base import Stage
@@ -17,10 +18,6 @@ from stillroom.run.stages.choose import default_for
 from stillroom.run.students import store_student
 from stillroom.run.training import StudentJob
 from stillroom.sizing import DEFAULT_BATCH, schedule_for
-
-# student options that shape the teacher's signal or its answers, which labels alone (the baseline) refuse rather
-# than ignore; a warm start's epochs of the teacher's answers become labels epochs (the same epochs in all)
-TEACHER_SIGNAL = ("on_policy", "ce_weight", "prompt_loss", "warm_start")
 
 
 def train(run) -> dict[str, Any]:
@@ -45,7 +42,9 @@ def train(run) -> dict[str, Any]:
     outputs.update({k: manifest[k] for k in ("search", "layer_importance") if manifest.get(k)})
     skipped = _no_baseline_because(spec, run.dataset, trainer)
     if skipped is None:
-        # the student's own spec, so the same start (layers and head, ``build``); only the teacher's signal differs
+        # the student's own spec, so the same start (layers and head, ``build``); only the teacher's signal differs,
+        # which labels alone refuse (TEACHER_SIGNAL); a warm start's epochs of the teacher's answers become labels
+        # epochs (the same epochs in all)
         baseline_spec = {**{k: v for k, v in student_spec.items() if k not in ("search", *TEACHER_SIGNAL)},
                          "method": "labels"}
         if student_spec.get("warm_start"):
