@@ -48,6 +48,13 @@ def test_a_bare_encoder_is_refused_as_a_classifier(tmp_path, ctx):
         HFTeacher({"path": str(path), "task": "classification"}, ctx)
 
 
+def test_top_k_is_refused_on_a_teacher_that_gives_no_next_token_log_probs(tmp_path, ctx):
+    path = tm.classifier_dir(tmp_path / "m")
+    with pytest.raises(ConfigError, match="^teacher.top_k is how many next-token log-probs a causal-LM teacher "
+                                          "gives, and this teacher's task is classification; remove teacher.top_k$"):
+        HFTeacher({"path": str(path), "top_k": 5}, ctx)
+
+
 def test_fingerprint_follows_weights_and_settings_not_the_readme(tmp_path, ctx):
     path = tm.classifier_dir(tmp_path / "clf")
     before = HFTeacher({"path": str(path)}, ctx).fingerprint()

@@ -73,6 +73,9 @@ class HFTeacher(Teacher):
         self.batch_size = _positive_int(self.options, "batch_size", 32)
         self.max_length = _positive_int(self.options, "max_length", 128)
         self.top_k = _positive_int(self.options, "top_k", 20)
+        if "top_k" in self.options and self.task != "causal-lm":
+            raise ConfigError(f"teacher.top_k is how many next-token log-probs a causal-LM teacher gives, and this "
+                              f"teacher's task is {self.task}; remove teacher.top_k")
         self.requested_device = check_device(self.options.get("device", ctx.device))
         self.pooling, self.normalize = _sentence_transformers_head(self.path)
         self.scores_label_names = False  # a causal LM as a classifier (label_names.py); set by the check below

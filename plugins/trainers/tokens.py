@@ -157,9 +157,13 @@ class TokenKDTrainer(StudentTrainer):
         with contextlib.ExitStack() as stack:
             if keep is not None:
                 teacher = ctx.teacher.fingerprint() if ctx.teacher is not None else None
+                # what the warm student is trained and chosen on: the same key is the same training
                 key = sha256_bytes(canonical_json({"spec": {k: v for k, v in first.items() if k != "resume"},
                                                    "seed": ctx.seed, "teacher": teacher,
-                                                   "texts": list(data.train.texts), "scrub": scrubbed_by(ctx.scrub)}))
+                                                   "texts": list(data.train.texts), "scrub": scrubbed_by(ctx.scrub),
+                                                   "answers": _listed(data.train.answers),
+                                                   "validation": [list(data.validation.texts),
+                                                                  _listed(data.validation.answers)]}))
                 directory = keep / "warm-start" / key[:16]
                 save_shared(warm, directory)
             else:
@@ -622,3 +626,7 @@ def generations(teacher, texts: list[str], max_new_tokens: int, artifacts, scrub
         record("train.answers_scrubbed", {"answers": len(texts), "replaced": counts,
                                           "emptied": len(result["residual"])})
     return answers_kept(result)
+
+
+def _listed(answers) -> list | None:
+    return None if answers is None else list(answers)
