@@ -369,7 +369,11 @@ def curate(
         items = run.transfer(items, transfer)
     if options.augment.enabled and generate is not None:
         items = run.augment(items, generate)
-    if teacher_probs is not None and options.confidence.threshold > 0:
+    if options.confidence.threshold > 0:
+        if teacher_probs is None:
+            raise ConfigError("curate.confidence filters on the teacher's class probabilities, and this pipeline's "
+                              "teacher gives none (a causal LM, or an embedding teacher without data.label_field); "
+                              "set confidence.threshold to 0")
         items = run.apply("confidence", items, run.unconfident)
     items = run.apply("dedupe", items, lambda xs: run.duplicates(xs, _Index(options.dedupe)))
     items = run.apply("contamination", items, run.contaminated)

@@ -171,6 +171,13 @@ def test_funnel_report_has_counts_and_reasons_but_no_text():
     }
 
 
+def test_a_confidence_filter_without_the_teachers_class_probabilities_is_refused_not_skipped():
+    with pytest.raises(ConfigError, match="curate.confidence filters on the teacher's class probabilities, and this "
+                                          "pipeline's teacher gives none"):
+        run(records(QUERIES[:4]), options={"confidence": {"threshold": 0.5}})
+    assert len(run(records(QUERIES[:4])).records) == 4  # no threshold, nothing to filter on: nothing asked
+
+
 def test_options_are_validated():
     with pytest.raises(ValidationError):
         CurateOptions(dedupe={"jaccard": 1.5})

@@ -298,3 +298,17 @@ def test_a_paraphraser_outside_the_boundary_is_refused_at_preflight_with_a_resid
     assert kinds[-2:] == ["stage.preflight", "run.end"]  # refused before any record was read
     (request,) = list_requests(workspace, kind="residency")
     assert request.subject["role"] == "paraphraser" and request.subject["location"] == host
+
+
+def test_word_edit_methods_are_refused_where_a_causal_lm_teacher_writes_the_new_records_itself():
+    from types import SimpleNamespace
+
+    from stillroom.errors import ConfigError
+    from stillroom.run.stages.curate import _generator
+
+    run = SimpleNamespace(components={"teacher": SimpleNamespace(task="causal-lm")},
+                          spec=SimpleNamespace(data=SimpleNamespace(text_field="text", label_field=None)))
+    with pytest.raises(ConfigError, match="^curate.augment.methods are word edits of a labelled record, and a "
+                                          "causal-LM pipeline's teacher writes its new records itself"):
+        _generator(run, [], CurateOptions(augment={"enabled": True, "methods": ["swap"]}))
+    assert _generator(run, [], CurateOptions(augment={"enabled": True})) is not None

@@ -179,6 +179,10 @@ def _generator(run, train: list[dict], options):
     teacher, data = run.components["teacher"], run.spec.data
     if teacher.task == "causal-lm":
         from stillroom.augment import writer
+
+        if "methods" in options.augment.model_fields_set:
+            raise ConfigError("curate.augment.methods are word edits of a labelled record, and a causal-LM "
+                              "pipeline's teacher writes its new records itself; remove augment.methods")
         from stillroom.curate import WriteOptions
 
         # the pipeline's own teacher continues each record, sampled: greedy decoding writes one text per seed
