@@ -333,7 +333,7 @@ def scrub(
     except OSError as exc:
         raise DataError(f"{source}: cannot be opened ({exc.strerror})") from None
     if out.resolve() == source.resolve() or (out.exists() and os.path.samefile(out, source)):
-        raise UsageError(f"{out}: --out is the input file itself; write the scrubbed records to another path")
+        raise UsageError(f"{out}: --out is the input file itself; write the output to another path")
     ws = _maybe_workspace(workspace)
     in_force = load_policy(policy) if policy is not None else ws.policy() if ws else None
     lists = TermLists.of(in_force.residency) if in_force else TermLists()
@@ -684,7 +684,7 @@ def release(
         if bundle is None:
             raise UsageError("usage: stillroom release verify DIR")
         if not bundle.is_symlink() and not bundle.is_dir():  # a link is the verifier's to refuse, as tampering
-            raise UsageError(f"{bundle}: {'is a file, not' if bundle.exists() else 'no such'} bundle directory")
+            raise UsageError(f"{bundle}: {'is a file, not a' if bundle.exists() else 'no such'} bundle directory")
         report = api.verify_release(bundle, node_key=node_key, workspace=None if node_key else _maybe_workspace(workspace),
                                     trust_bundle_key=trust_bundle_key, accept_policy=accept_policy, witness=witness)
         if as_json:

@@ -313,7 +313,12 @@ class PluginManager:
                           "record_sha256": f["record_sha256"]} for f in self.pth_files]
 
     def executor(self, name: str, *, policy: Any, workspace: Path) -> Executor:
-        """The executor the spec names; a ConfigError when no plugin provides it, so no run says it ran where it did not."""
+        """The executor the spec names; a ConfigError when no plugin provides it, so no run says it ran where it did not.
+
+        Strict plugins here (``--strict-plugins``) are strict in the executor's workers too: they load plugins by
+        the policy they are given."""
+        if self.strict and not policy.plugins.strict:
+            policy = policy.model_copy(update={"plugins": policy.plugins.model_copy(update={"strict": True})})
         found = self.pm.hook.make_executor(name=name, policy=policy, workspace=workspace)
         if found is None:
             raise ConfigError(f"the pipeline names executor {name!r}, which no installed plugin provides; "

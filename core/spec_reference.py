@@ -57,7 +57,8 @@ KEYS: dict[str, tuple[str, str]] = {
     "scrub.type": ("The scrubber plugin.", "presidio"),
     "curate": ("Confidence filter, deduplication, slice audit, augmentation, transfer set; `false` skips it.",
                "{min_per_slice: 5}"),
-    "curate.confidence": ("Drop training records the teacher is unsure of.", "{threshold: 0.3}"),
+    "curate.confidence": ("Drop training records the teacher is unsure of, by its class probabilities (a teacher "
+                          "that gives none is refused).", "{threshold: 0.3}"),
     "curate.confidence.metric": ("max_prob or margin (top-1 minus top-2).", "margin"),
     "curate.confidence.threshold": ("Records below it are dropped (reason code `low_confidence`).", "0.3"),
     "curate.dedupe": ("Near-duplicate removal by MinHash.", "{jaccard: 0.9}"),
@@ -66,7 +67,8 @@ KEYS: dict[str, tuple[str, str]] = {
     "curate.min_per_slice": ("The training records each label and slice value should have: `rebalance` fills "
                              "thinner ones up to it, the coverage audit flags those still below it, and a value "
                              "with none at all refuses the run.", "5"),
-    "curate.rebalance": ("Fill thin slices: oversample, generate, or none.", "oversample"),
+    "curate.rebalance": ("Fill slices thinner than `min_per_slice` (which it needs): oversample, generate, or "
+                         "none.", "oversample"),
     "curate.augment": ("TinyBERT-style augmentation of the training texts.", "{enabled: true}"),
     "curate.augment.enabled": ("Turn augmentation on.", "true"),
     "curate.augment.per_record": ("New texts per record.", "2"),

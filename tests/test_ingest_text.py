@@ -135,8 +135,7 @@ def test_stillroom_scrub_refuses_to_write_over_its_input_and_makes_nothing_for_a
     for out in (path, tmp_path / "." / "in.jsonl", tmp_path / "hard.jsonl"):  # the same file by any name
         result = stillroom("scrub", str(path), "--out", str(out), "--profile", "fast")
         assert result.returncode == 2, result.stderr
-        assert result.stderr.strip() == (f"error: {out}: --out is the input file itself; write the scrubbed "
-                                         "records to another path")
+        assert result.stderr.strip() == f"error: {out}: --out is the input file itself; write the output to another path"
         assert path.read_bytes() == before
     missing = stillroom("scrub", str(tmp_path / "nope.jsonl"), "--out", str(tmp_path / "new" / "out.jsonl"))
     assert missing.returncode == 2

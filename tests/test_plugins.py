@@ -492,3 +492,26 @@ def test_a_spawn_child_started_by_a_plugin_is_guarded_and_ledgered_by_the_cli(tm
     blocked = workspace.ledger().entries(kind="egress.blocked")
     assert [(e.payload["target"], e.payload["pid"], e.payload["stage"], e.payload["plugin"]) for e in blocked] == [
         ("127.0.0.1", int(pid), "plugin-import", "spawning_plugin")]
+
+
+def test_strict_plugins_asked_for_here_are_strict_in_the_executors_workers_too(workspace):
+    """``--strict-plugins`` makes the coordinator strict; the executor's workers load plugins by the policy they are
+    given (``worker.govern``), so that policy must say strict too."""
+    from stillroom import hookimpl
+    from stillroom.run.executors.local import LocalExecutor
+
+    given = []
+
+    class Captures:
+        @hookimpl
+        def make_executor(self, name, policy, workspace):
+            given.append(policy.plugins.strict)
+            return LocalExecutor()
+
+    policy = workspace.policy()
+    assert policy.plugins.strict is False
+    for strict in (False, True):
+        manager = load_plugins(strict=strict)
+        manager.pm.register(Captures())
+        manager.executor("local", policy=policy, workspace=workspace.root)
+    assert given == [False, True] and policy.plugins.strict is False  # the workspace's own policy is not changed

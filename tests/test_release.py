@@ -192,7 +192,7 @@ def test_cli_release_and_verify(workspace, release_request, tmp_path):
     broken = run("release", "verify", str(out), "--trust-bundle-key")
     assert broken.returncode == 1 and broken.stderr.startswith("error: student/hf/model.safetensors")
     # a path that is no bundle at all is bad input (2), not a bundle that failed its checks (1)
-    for path, reason in ((tmp_path / "nope", "no such"), (out / "manifest.json", "is a file, not")):
+    for path, reason in ((tmp_path / "nope", "no such"), (out / "manifest.json", "is a file, not a")):
         wrong = run("release", "verify", str(path), "--trust-bundle-key")
         assert (wrong.returncode, wrong.stderr.strip()) == (2, f"error: {path}: {reason} bundle directory")
     (tmp_path / "linked").symlink_to(out)

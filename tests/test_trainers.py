@@ -563,10 +563,21 @@ def test_labels_alone_refuse_an_option_that_shapes_the_teachers_signal_but_take_
 
     for key, value in (("temperature", 4.0), ("alpha", 0.5), ("relation_weight", 1.0)):
         with pytest.raises(ConfigError, match=f"^student.{key} shapes what the student learns from the teacher, and "
-                                              f"method: labels learns the labels alone; drop {key}$"):
+                                              f"method: labels trains without the teacher; drop {key}$"):
             parse({"method": "labels", key: value})
     assert parse({"method": "labels", "temperature": 2.0}).method == "labels"  # the default changes nothing
     assert parse({"method": "kd", "temperature": 4.0}).temperature == 4.0
+
+
+def test_preflight_refuses_the_student_options_before_any_data_moves(setup):
+    ctx, data, teacher, outputs = setup
+    trainer = LogitKDTrainer({}, ctx)
+    for spec, message in (({"method": "labels", "temperature": 4.0}, "student.temperature shapes what the student"),
+                          ({"tokenizer": "/models/other"}, "student.tokenizer is read by init: config"),
+                          ({"epochs": 0}, "student.epochs must be at least 1")):
+        with pytest.raises(ConfigError, match=re.escape(message)):
+            trainer.check_student(spec, teacher)
+    trainer.check_student({"layers": 2, "temperature": 4.0}, teacher)
 
 
 def test_runs_of_another_seed_never_resume_each_others_checkpoints(setup, tmp_path):
@@ -806,8 +817,8 @@ def test_a_causal_student_not_trained_on_teacher_log_probs_keeps_its_most_likely
     from stillroom.plugins.trainers.tokens import TokenKDTrainer, generations, inverse_perplexity
 
     ctx, data = causal
-    spec = {"init": "config", "config": {"num_hidden_layers": 1}, "method": method, "max_new_tokens": 4,
-            "epochs": 4, "lr": 5e-3, "batch_size": 16}
+    spec = {"init": "config", "config": {"num_hidden_layers": 1}, "method": method, "epochs": 4, "lr": 5e-3,
+            "batch_size": 16} | ({"max_new_tokens": 4} if method == "sequence" else {})
     # the baseline must not choose its epoch by agreement with a teacher it never learned from
     student = TokenKDTrainer({}, ctx).train(spec, data, UnreadableOutputs(), ctx)
     scores = [h["val_score"] for h in student.history]

@@ -33,6 +33,11 @@ class StudentTrainer(Trainer):
         return frozenset(COMMON_KEYS | BUILD_KEYS | cls.option_keys)
 
     def check_student(self, student_spec: Mapping[str, Any], teacher) -> None:
+        """What can be refused before any data moves: the options, how the student starts, where it trains."""
+        from stillroom.plugins.trainers.build import checked_init
+
+        parse_options(student_spec, seed=self.ctx.seed, device=self.ctx.device, allowed=self.option_keys)
+        checked_init(student_spec, teacher)
         if student_spec.get("parallel") == "fsdp" and self.ctx.executor == "local":
             raise ConfigError(FSDP_ALONE)
 

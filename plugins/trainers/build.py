@@ -4,7 +4,7 @@
 keeps the chosen layers, DistilBERT-style: the copied embeddings and head
 start the student close to the teacher, which is why it learns fast. The
 head is the teacher's (``head: teacher``) whatever the method, so a KD student
-and its labels-only twin (``method: labels``, the same spec otherwise) start
+and its labels-only twin (``method: labels``, the same spec without the teacher's signal) start
 from the same weights and differ only in the teacher's signal; a fresh head
 for one of them only would credit the trained head's head start to
 distillation. ``head: fresh`` re-initialises the head, for the twin too.
@@ -54,23 +54,13 @@ def build_student(
     (:mod:`.width`).
     """
     model = local_model(teacher)
-    init = spec.get("init", "teacher" if model is not None and hasattr(teacher, "tokenizer") else "config")
-    if init not in INITS:
-        raise ConfigError(f"student.init must be one of {', '.join(INITS)}, got {init!r}")
+    init = checked_init(spec, teacher)
     if init == "config" and "layers" in spec:
         default = "" if "init" in spec else f" (the default here: {_not_local(teacher)})"
         raise ConfigError(
             f"student.layers keeps some of the teacher's layers, but init: config{default} copies none; "
             "size the student with student.config.num_hidden_layers instead"
         )
-    # each init reads its own keys; another's would be accepted and ignored (and a tokenizer named but not
-    # used would pass the vocabulary check in its place)
-    stray = next((key for key, reader in (("config", "config"), ("tokenizer", "config"), ("checkpoint", "checkpoint"))
-                  if key in spec and init != reader), None)
-    if stray is not None:
-        reader = "config" if stray != "checkpoint" else "checkpoint"
-        raise ConfigError(f"student.{stray} is read by init: {reader}, and this student's init is {init}; "
-                          f"remove student.{stray} or set init: {reader}")
     if "head" in spec and (init != "teacher" or task != "classification"):
         why = f"init is {init}" if init != "teacher" else f"a {task} student has no task head"
         raise ConfigError(f"student.head chooses between the teacher's classification head and a fresh one, "
@@ -112,6 +102,21 @@ def build_student(
     student.teacher_layers = chosen
     student.width_pruning = pruned_width
     return student
+
+
+def checked_init(spec: Mapping[str, Any], teacher: Teacher | None) -> str:
+    """How the student starts (``init``, by default ``teacher`` with a local teacher, else ``config``), refused
+    with a key only another init reads: it would be accepted and ignored (and a tokenizer named but not used
+    would pass the vocabulary check in its place). Cheap: preflight checks it before any data moves."""
+    init = spec.get("init", "teacher" if local_model(teacher) is not None and hasattr(teacher, "tokenizer")
+                    else "config")
+    if init not in INITS:
+        raise ConfigError(f"student.init must be one of {', '.join(INITS)}, got {init!r}")
+    for key, reader in (("config", "config"), ("tokenizer", "config"), ("checkpoint", "checkpoint")):
+        if key in spec and init != reader:
+            raise ConfigError(f"student.{key} is read by init: {reader}, and this student's init is {init}; "
+                              f"remove student.{key} or set init: {reader}")
+    return init
 
 
 def local_model(teacher: Teacher | None) -> PreTrainedModel | None:

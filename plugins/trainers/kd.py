@@ -117,7 +117,7 @@ class LogitKDTrainer(StudentTrainer):
         from stillroom.plugins.trainers.losses import logit_kd
 
         if options.method == "labels":
-            options = replace(options, alpha=0.0, hidden_weight=0.0, relation_weight=0.0)
+            options = replace(options, alpha=0.0)  # the rest of the teacher's signal is refused (TEACHER_SIGNAL)
         live = options.hidden_weight or options.relation_weight
         match = _teacher_matcher(student, ctx, options) if live else None
 
@@ -162,7 +162,7 @@ def _teacher_matcher(student: HFStudent, ctx, options: TrainOptions):
     from stillroom.plugins.trainers.preflight import check_vocabularies
 
     named = [key for key in ("hidden_weight", "relation_weight") if getattr(options, key)]
-    teacher = require_local(ctx.teacher, " and ".join(f"student.{key}" for key in named),
+    teacher = require_local(ctx.teacher, f"student.{named[0]}" + "".join(f" (like student.{key})" for key in named[1:]),
                             "its model run on every training batch",
                             f"set {' and '.join(f'{key}: 0' for key in named)} to distill from the cached logits alone")
     check_vocabularies(ctx.teacher.tokenizer, student.tokenizer)

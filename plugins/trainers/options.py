@@ -16,7 +16,7 @@ FSDP_ALONE = ("student.parallel: fsdp shards the student over a process group, a
 # Options that shape what the student learns from the teacher: labels alone (a baseline) set to anything but
 # their default is refused rather than ignored, and the train stage leaves them out of the baseline it derives.
 TEACHER_SIGNAL = ("temperature", "alpha", "hidden_weight", "relation_weight", "loss", "live", "divergence", "beta",
-                  "on_policy", "ce_weight", "prompt_loss", "warm_start")
+                  "on_policy", "ce_weight", "prompt_loss", "warm_start", "max_new_tokens")
 
 # Keys the student builder reads; accepted here so a typo anywhere else is caught.
 BUILD_KEYS = {"init", "layers", "config", "checkpoint", "tokenizer", "head", "width"}
@@ -123,5 +123,5 @@ def parse_options(spec: Mapping[str, Any], *, seed: int, device: str, allowed: s
                       None)
         if shaped is not None:
             raise ConfigError(f"student.{shaped} shapes what the student learns from the teacher, and method: labels "
-                              f"learns the labels alone; drop {shaped}")
+                              f"trains without the teacher; drop {shaped}")
     return options
