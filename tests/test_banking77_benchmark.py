@@ -99,8 +99,10 @@ def test_the_teacher_labels_and_kd_arms_start_alike_and_differ_only_in_the_teach
     common = {"max_length": 32, "batch_size": 32, "device": "cpu"}
     specs = {arm: bench.arm_spec(arm, 2, 1, bench.FULL, "/minilm", common) for arm in bench.ARMS}
     labels, kd = specs["teacher-labels"], specs["kd-transfer"]
-    assert {k for k in labels.keys() | kd.keys() if labels.get(k) != kd.get(k)} == {"method"}
-    assert (labels["method"], kd["method"]) == ("labels", "kd")
+    # the teacher's signal: the method, and KD's temperature and alpha, which labels alone refuse
+    assert {k for k in labels.keys() | kd.keys() if labels.get(k) != kd.get(k)} == {"method", "temperature", "alpha"}
+    assert (labels["method"], kd["method"], kd["temperature"], kd["alpha"]) == ("labels", "kd", 2.0, 0.5)
+    assert "temperature" not in labels and "alpha" not in labels
     assert labels["init"] == "teacher" and labels["head"] == "teacher" and labels["layers"] == 2
     pretrained = specs["pretrained-labels"]
     assert pretrained["init"] == "checkpoint" and pretrained["checkpoint"] == "/minilm" and "head" not in pretrained
