@@ -2,7 +2,7 @@
 
     python benchmarks/banking77.py --train ../shared/data/banking77/train.csv (--test FILE | --holdout FRACTION)
         [--quick] [--device cpu|cuda] [--seeds N] [--jobs N] [--search] [--hidden-weight W] [--relation-weight W]
-        [--layers-by importance]
+        [--mixup-weight W] [--layers-by importance]
 
 Prints one JSON object. The teacher is the packaged all-MiniLM-L6-v2 with a
 classification head fine-tuned on the training file (a validation split held
@@ -92,6 +92,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--relation-weight", type=float, help="the KD arm also matches the self-attention relations "
                         "of the teacher's last block (MiniLMv2), with this weight (student.relation_weight; default "
                         "0, off)")
+    parser.add_argument("--mixup-weight", type=float, help="the KD arm also distills on mixes of two training rows' "
+                        "embeddings (MixKD), with this weight (student.mixup_weight; default 0, off)")
     parser.add_argument("--layers-by", choices=["spread", "importance"], default="spread", help="which of the "
                         "teacher's layers the teacher-labels and KD arms keep: spread evenly (default), or those whose "
                         "removal costs the most validation accuracy (student.layers: {keep: N, by: importance}); "
@@ -115,7 +117,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--threads must be at least 1")
     if args.jobs is not None and args.jobs < 1:
         parser.error("--jobs must be at least 1")
-    for flag, weight in (("--hidden-weight", args.hidden_weight), ("--relation-weight", args.relation_weight)):
+    for flag, weight in (("--hidden-weight", args.hidden_weight), ("--relation-weight", args.relation_weight),
+                         ("--mixup-weight", args.mixup_weight)):
         if weight is not None and weight < 0:
             parser.error(f"{flag} must be zero or more, not {weight}")
     if args.holdout is not None and not 0 < args.holdout < 1:
@@ -140,6 +143,7 @@ def run(args: argparse.Namespace, root: Path) -> dict:
         {"search": SEARCH} if args.search else {}) | (
         {"hidden_weight": args.hidden_weight} if args.hidden_weight else {}) | (
         {"relation_weight": args.relation_weight} if args.relation_weight else {}) | (
+        {"mixup_weight": args.mixup_weight} if args.mixup_weight else {}) | (
         {"layers_by": "importance"} if args.layers_by == "importance" else {})
     jobs = args.jobs or (1 if args.quick or args.device == "cuda" else 2)
     seeds = list(range(args.seeds or settings["seeds"]))
@@ -325,7 +329,8 @@ def arm_spec(arm: str, layers: int, seed: int, settings: dict, pretrained: str, 
     if arm == "kd-transfer" and settings.get("search"):
         spec = {k: v for k, v in spec.items() if k not in ("temperature", "alpha")} | {"search": settings["search"]}
     if arm == "kd-transfer":
-        spec |= {key: settings[key] for key in ("hidden_weight", "relation_weight") if settings.get(key)}
+        spec |= {key: settings[key] for key in ("hidden_weight", "relation_weight", "mixup_weight")
+                 if settings.get(key)}
     return spec | {"init": "teacher", "head": "teacher"}
 
 

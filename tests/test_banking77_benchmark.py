@@ -147,6 +147,10 @@ def test_with_search_only_the_kd_arm_chooses_temperature_and_alpha_and_on_valida
                 for arm in bench.ARMS}
     assert relation["kd-transfer"] == plain["kd-transfer"] | {"relation_weight": 1.0}
     assert relation["teacher-labels"] == plain["teacher-labels"]
+    assert bench.parse_args(["--train", "t.csv", "--holdout", "0.1", "--mixup-weight", "1"]).mixup_weight == 1.0
+    mixed = {arm: bench.arm_spec(arm, 2, 1, bench.FULL | {"mixup_weight": 1.0}, "/minilm", common) for arm in bench.ARMS}
+    assert mixed["kd-transfer"] == plain["kd-transfer"] | {"mixup_weight": 1.0}
+    assert mixed["teacher-labels"] == plain["teacher-labels"]
     assert bench.parse_args(["--train", "t.csv", "--holdout", "0.1", "--layers-by", "importance"]).layers_by == "importance"
     chosen = {arm: bench.arm_spec(arm, 2, 1, bench.FULL | {"layers_by": "importance"}, "/minilm", common)
               for arm in bench.ARMS}

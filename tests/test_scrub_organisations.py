@@ -142,6 +142,25 @@ def test_a_lower_case_person_of_words_people_write_in_lower_case_is_no_name_unle
     assert cleaned("kwame said hi", ("PERSON", "kwame")) == [("PERSON", "kwame")]
 
 
+def test_the_shorthand_of_chat_is_no_name_and_leaves_a_names_edges():
+    for text, span in [("replied all to 400 people lmaooo", "lmaooo"), ("nba fined him?? lmao", "lmao"),
+                       ("SMH TBH", "SMH TBH"), ("hahahaha omggg", "hahahaha omggg")]:
+        assert cleaned(text, ("PERSON", span)) == [], text
+    assert cleaned("happy bday tom!!", ("PERSON", "bday tom")) == [("PERSON", "tom")]
+    assert cleaned("jane lolz", ("PERSON", "jane lolz")) == [("PERSON", "jane")]
+    for name in ("Jaja", "Lolo", "Tom"):  # names that look like laughter stay names
+        assert cleaned(f"{name} said hi", ("PERSON", name)) == [("PERSON", name)], name
+
+
+def test_a_time_of_day_is_no_address_and_a_postcode_has_a_digit():
+    for time in ("2am", "10:30 pm", "7 p.m."):
+        assert cleaned(f"songs hit different at {time}", ("STREET_ADDRESS", time)) == [], time
+    for word in ("tmrw", "Ks"):
+        assert cleaned(f"parade {word} lol", ("POSTAL_CODE", word)) == [], word
+    assert cleaned("London NW1 6XE", ("POSTAL_CODE", "NW1 6XE")) == [("POSTAL_CODE", "NW1 6XE")]
+    assert cleaned("at 2 Amhurst Road", ("STREET_ADDRESS", "2 Amhurst Road")) == [("STREET_ADDRESS", "2 Amhurst Road")]
+
+
 def test_prose_words_and_numbers_are_no_address_parts():
     assert cleaned("Both flats are in Brooklyn.", ("STREET_ADDRESS", "flats")) == []
     assert cleaned("Real Madrid beat Sevilla 3-1 on Sunday.", ("STREET_ADDRESS", "-1")) == []

@@ -89,6 +89,25 @@ def test_the_scrubber_types_a_validated_value_by_its_validator(scrubber, text, v
     assert [(s.type, text[s.start:s.end]) for s in covering] == [(entity, value)]
 
 
+@pytest.mark.parametrize(("text", "handles"), [
+    ("@lil_marcoo happy birthday bro!!!", ["@lil_marcoo"]),
+    ("RT @kofi_tweets: ghana jollof > nigeria jollof", ["@kofi_tweets"]),
+    ("@comcast fix ur internet pls", ["@comcast"]),
+    ("thanks @ana.silva.", ["@ana.silva"]),
+    ("@John Smith said hi", ["@John"]),
+])
+def test_an_at_handle_is_masked_whole_as_a_username_and_no_other_type_keeps_a_piece_of_it(scrubber, text, handles):
+    found = [(s.type, text[s.start:s.end]) for s in scrubber.find([text])[0]]
+    assert [v for t, v in found if t == "USERNAME"] == handles
+    for handle in handles:  # the model's person or e-mail guess inside a handle gives way to it
+        assert not any(t != "USERNAME" and v in handle for t, v in found), found
+
+
+@pytest.mark.parametrize("text", ["mail maria.lopez@bank.com now", "see you @ 5pm", "a@b", "price @@ 5"])
+def test_an_e_mail_address_or_a_lone_at_sign_is_no_handle(scrubber, text):
+    assert not [s for s in scrubber.find([text])[0] if s.type == "USERNAME"]
+
+
 def test_a_national_phone_parse_without_a_phone_word_does_not_beat_an_identifier_guess():
     text = "Discharge summary: ID 2935347913, born 1973"
     phone, guess = at(text, "PHONE_NUMBER", "2935347913", 0.6), at(text, "NATIONAL_ID", "2935347913", 0.9)

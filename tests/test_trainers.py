@@ -1031,6 +1031,61 @@ def test_a_student_copied_whole_starts_matching_the_teachers_hidden_states_and_r
     assert hidden_projection(16, 32).weight.shape == (32, 16)  # other widths: a learned map
 
 
+def test_mixup_kd_is_zero_for_a_student_copied_whole_and_mixes_each_models_own_embeddings(setup, tmp_path):
+    """MixKD's term compares student and teacher on the same mix of two rows: a student copied whole from the
+    teacher starts at zero; a pruned one does not, and its term is the KL on the mix the teacher sees too."""
+    from stillroom.plugins.trainers import kd
+    from stillroom.plugins.trainers.losses import logit_kd
+    from stillroom.plugins.trainers.options import TrainOptions
+
+    ctx, data, teacher, outputs = setup
+    local = tm.context(tmp_path, teacher=teacher)
+    encoded = teacher.tokenizer(data.train.texts[:8], padding=True, return_tensors="pt")
+    batch = {"input_ids": encoded["input_ids"], "attention_mask": encoded["attention_mask"]}
+    whole = build_student({"layers": teacher.model.config.num_hidden_layers}, teacher=teacher,
+                          task="classification", label_names=data.label_names)
+    whole.net.eval()
+    assert kd._mixed_kd(whole, local, TrainOptions(mixup_weight=1.0))(whole.net, batch).item() == pytest.approx(
+        0.0, abs=1e-5)
+    pruned = build_student({"layers": [0, 1]}, teacher=teacher, task="classification", label_names=data.label_names)
+    pruned.net.eval()
+    term = kd._mixed_kd(pruned, local, TrainOptions(mixup_weight=2.0, seed=3))(pruned.net, batch).item()
+    draws = np.random.default_rng(3)  # the same share and pairing, by hand
+    share, pairs = float(draws.beta(kd.MIXUP_BETA, kd.MIXUP_BETA)), torch.as_tensor(draws.permutation(8))
+    ids, mask = batch["input_ids"], batch["attention_mask"]
+    either = torch.maximum(mask, mask[pairs])
+
+    def logits_of(model):
+        embedded = model.get_input_embeddings()(ids)
+        return model(inputs_embeds=share * embedded + (1 - share) * embedded[pairs], attention_mask=either).logits
+
+    with torch.no_grad():
+        expected = 2.0 * logit_kd(logits_of(pruned.net.backbone), logits_of(teacher.model), 2.0).item()
+    assert term == pytest.approx(expected, rel=1e-5)
+    assert term > 1e-4
+    assert 0 < share < 1 and sorted(pairs.tolist()) == list(range(8))
+
+
+def test_mixup_kd_trains_and_refuses_what_it_cannot_run(setup, tmp_path):
+    ctx, data, teacher, outputs = setup
+    local = tm.context(tmp_path, teacher=teacher)
+    spec = {"layers": [0, 2], "epochs": 3, "lr": 3e-3, "batch_size": 16, "alpha": 1.0}
+    mixed = LogitKDTrainer({}, local).train(spec | {"mixup_weight": 1.0}, data, outputs, local)
+    assert agreement(mixed, outputs, data) >= 0.9
+    alone = {"init": "config", "config": {"model_type": "bert", **tm.bert_config(num_labels=3).to_dict()},
+             "tokenizer": str(teacher.path), "epochs": 1, "mixup_weight": 1.0}
+    with pytest.raises(ConfigError, match=r"student.mixup_weight needs a local teacher, its model run on every "
+                                          r"training batch's mixes, but the run has no teacher; set mixup_weight: 0"):
+        none = tm.context(tmp_path, teacher=None)
+        LogitKDTrainer({}, none).train(alone, data, outputs, none)
+    with pytest.raises(ConfigError, match=r"student.mixup_weight mixes the student's input embeddings outside its "
+                                          r"forward pass, which student.parallel: fsdp shards"):
+        LogitKDTrainer({}, local).train(spec | {"mixup_weight": 1.0, "parallel": "fsdp"}, data, outputs, local)
+    with pytest.raises(ConfigError, match=r"student.mixup_weight shapes what the student learns from the teacher"):
+        labels = {k: v for k, v in spec.items() if k != "alpha"} | {"mixup_weight": 1.0, "method": "labels"}
+        LogitKDTrainer({}, local).train(labels, data, outputs, local)
+
+
 def test_temperature_and_alpha_are_chosen_on_validation_within_the_budget(setup, tmp_path):
     ctx, data, teacher, outputs = setup
     local = tm.context(tmp_path, teacher=teacher)

@@ -20,6 +20,11 @@ its address parts catch words and numbers of prose ("flats", the "-1" of
   "ashes"; ``casing.py``) and no title or family word comes before it ("uncle
   femi"). A lower-case name otherwise stands: forms and posts write names in
   lower case;
+- drops a PERSON span whose words are all the shorthand of chat and posts
+  ("lmao", "lmaooo", "smh", "tbh", "bday", "hahaha"), letters drawn out or not, and
+  trims such words from a PERSON span's edges ("bday sarah"): the model reads
+  them as names in lower-case text; none is written for a person (``CHAT``
+  leaves out "fr", "ty" and the like, which can be a title or a name);
 - drops a STREET_ADDRESS span of lower-case Latin words only ("flats",
   "hillside villages") or with no letter and under three digits (the "-1" of
   a score "3-1"): an address alone is written with a number or a name;
@@ -38,6 +43,8 @@ its address parts catch words and numbers of prose ("flats", the "-1" of
   Рыбаков", "николай боброва"), is a name, a PERSON: an address is written
   with a number, and the model, which learnt addresses, reads a name in an
   unfamiliar script as a street;
+- drops a STREET_ADDRESS span that is a time of day ("2am", "10:30 pm") and
+  a POSTAL_CODE with no digit ("tmrw", "Ks"): every postal code has one;
 - drops a POSTAL_CODE that is a year (1900-2099) after "in", "since" and the
   like, with no capitalised word after it ("NSW 2012" and "in 8001 Zürich"
   stay postcodes).
@@ -72,6 +79,12 @@ DEMONYM_SUFFIXES = ("ian", "ean", "an", "ese", "ish", "ine", "i")
 # What a demonym's stem lacks of its place's name: Kenya-n, Nigeria-n, Belgi-um, Swed-en, Argent-ina.
 NAME_ENDINGS = ("", "a", "ia", "e", "o", "y", "um", "ium", "en", "ina", "i", "ea", "land")
 WORD = regex.compile(r"[\p{L}\p{M}][\p{L}\p{M}'’-]*")
+# The shorthand of chat and posts, never a person's name; matched with drawn-out letters cut to one ("lmaooo").
+CHAT = frozenset("""lol lolz lmao lmfao rofl omg omfg smh tbh ngl idk idc imo imho btw fyi brb ttyl wtf irl ikr
+    fomo yolo bday hbd thx pls plz tho rn asap lmk nvm ily istg fml jk xoxo haha hahaha hehe ugh yay""".split())
+DRAWN_OUT = regex.compile(r"(\p{L})\1{2,}")
+LAUGHTER = regex.compile(r"(?:h+a+){2,}h*|(?:h+e+){2,}h*|(?:j+a+){3,}j*|(?:l+o+){2,}l+")  # "hahaha", "jajaja", "lolol"; not "Jaja", "Lolo"
+CLOCK_TIME = regex.compile(r"(?i)\d{1,2}(?:[:.]\d\d)?[ \t]?[ap]\.?m\.?")
 # "in 2012", "since 1998": a year, not a four-digit postcode ("NSW 2012", "in 8001 Zürich").
 YEAR = regex.compile(r"(?:19|20)\d\d")
 TIME_BEFORE = regex.compile(r"(?i)\b(?:in|since|until|till|by|from|before|after|during|of|to)[ \t]+$")
@@ -118,8 +131,10 @@ def clean(text: str, spans: list[Found], lists: Gazetteers) -> list[Found]:
                 end = age.start()
         if entity == "STREET_ADDRESS" and _foreign_name(text[start:end]):
             entity, span = "PERSON", ("PERSON", start, end, score)
-        if entity == "STREET_ADDRESS" and _not_an_address(text[start:end]) \
-                or entity == "POSTAL_CODE" and _a_year(text, start, end):
+        if entity == "STREET_ADDRESS" and (_not_an_address(text[start:end])
+                                           or CLOCK_TIME.fullmatch(text, start, end) is not None) \
+                or entity == "POSTAL_CODE" and (_a_year(text, start, end)
+                                                or not any(ch.isdigit() for ch in text[start:end])):
             continue
         if entity not in ("PERSON", "LOCATION"):
             out.append(span)
@@ -127,6 +142,10 @@ def clean(text: str, spans: list[Found], lists: Gazetteers) -> list[Found]:
         words = list(WORD.finditer(text, start, end))
         if entity == "PERSON":
             words = _trimmed(words)
+            while words and _chat(words[0]):
+                words = words[1:]
+            while words and _chat(words[-1]):
+                words = words[:-1]
         if not words:
             continue
         lowered = [w.group().lower().rstrip("'’") for w in words]
@@ -179,6 +198,11 @@ def is_demonym(word: str, lists: Gazetteers) -> bool:
     return any(word.endswith(suffix) and len(word) - len(suffix) >= 4
                and any(word[: -len(suffix)] + ending in names for ending in NAME_ENDINGS)
                for suffix in DEMONYM_SUFFIXES)
+
+
+def _chat(word: regex.Match) -> bool:
+    lowered = word.group().lower()
+    return DRAWN_OUT.sub(r"\1", lowered) in CHAT or LAUGHTER.fullmatch(lowered) is not None
 
 
 def _a_year(text: str, start: int, end: int) -> bool:

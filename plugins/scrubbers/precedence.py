@@ -31,11 +31,11 @@ import re
 Found = tuple[str, int, int, float]
 
 # Strongest first: the order in which overlapping validated spans of different types win.
-VALIDATED = ("EMAIL_ADDRESS", "IBAN_CODE", "CREDIT_CARD", "IP_ADDRESS", "US_SSN", "PHONE_NUMBER")
+VALIDATED = ("EMAIL_ADDRESS", "IBAN_CODE", "CREDIT_CARD", "IP_ADDRESS", "US_SSN", "PHONE_NUMBER", "USERNAME")
 # The recognizers whose findings are validated (``recognizers.py``): the card-shaped digits
 # (no Luhn) and the phone layouts libphonenumber did not parse are guesses like any other.
 VALIDATING = frozenset({"OfflineEmailRecognizer", "FailClosedIbanRecognizer", "CardRecognizer", "IpRecognizer",
-                        "UsSsnRecognizer", "ConfidentPhoneRecognizer", "ContextPhoneRecognizer"})
+                        "UsSsnRecognizer", "ConfidentPhoneRecognizer", "ContextPhoneRecognizer", "HandleRecognizer"})
 # What is left of a cut span must hold a letter or digit to be kept.
 ALNUM = re.compile(r"[^\W_]")
 EDGE = " \t\r\n,;:.-/|()"

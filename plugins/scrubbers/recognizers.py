@@ -56,6 +56,20 @@ class OfflineEmailRecognizer(EmailRecognizer):
         return _tld_extract()(pattern_text).fqdn != ""
 
 
+class HandleRecognizer(PatternRecognizer):
+    """An account's @handle in a post or a chat ("@kofi_tweets", "RT @CityAlerts:", "@ana.silva"): USERNAME.
+
+    A handle names its account's owner as surely as their name does, and the NER model reads it as an e-mail
+    address or a person, or not at all. An e-mail address's "@" has its local part before it, so no address is
+    a handle; the handle ends on a letter, digit or "_", never on a sentence's full stop.
+    """
+
+    PATTERN = Pattern("@handle", r"(?<![\w@.+-])@[a-z0-9_](?:[a-z0-9_.]{0,28}[a-z0-9_])?(?![\w@])", 0.6)
+
+    def __init__(self) -> None:
+        super().__init__(supported_entity="USERNAME", name="HandleRecognizer", patterns=[self.PATTERN])
+
+
 class WrittenDateRecognizer(DateRecognizer):
     PATTERNS = DateRecognizer.PATTERNS + WRITTEN_DATES
 
@@ -252,6 +266,7 @@ BUILTIN: dict[str, tuple[type[EntityRecognizer], str]] = {
     "US_SSN": (UsSsnRecognizer, "pattern"),
     "DATE_TIME": (WrittenDateRecognizer, "pattern"),
     "URL": (UrlRecognizer, "pattern"),
+    "USERNAME": (HandleRecognizer, "pattern"),
     "PERSON": (NameRecognizer, "gazetteer"),
     "LOCATION": (PlaceRecognizer, "gazetteer"),
     "ORGANIZATION": (OrganizationRecognizer, "pattern+gazetteer"),
@@ -291,6 +306,7 @@ PREFILTERS: dict[str, Callable[[str], bool]] = {
     "US_SSN": _digits(9),
     "DATE_TIME": _digits(1),
     "URL": lambda text: DOMAIN_DOT.search(text) is not None,
+    "USERNAME": lambda text: "@" in text,
     "PERSON": lambda text: not text.islower(),
     "LOCATION": lambda text: not text.islower(),
     "ORGANIZATION": lambda text: not text.islower(),
@@ -343,7 +359,7 @@ JOINABLE: frozenset[type[EntityRecognizer]] = frozenset({
 # The URL patterns scan every position of a text, so this is most of their cost.
 WORDWISE: frozenset[type[EntityRecognizer]] = frozenset({UrlRecognizer})
 # Recognizers that read only the text (never the NLP artifacts) but run per record.
-PER_TEXT: frozenset[type[EntityRecognizer]] = frozenset({ConfidentPhoneRecognizer, ContextPhoneRecognizer,
+PER_TEXT: frozenset[type[EntityRecognizer]] = frozenset({ConfidentPhoneRecognizer, ContextPhoneRecognizer, HandleRecognizer,
                                                         _ValidatedPatternRecognizer,
                                                         AddressPatternRecognizer, CardShapedNumberRecognizer,
                                                         CueNameRecognizer})

