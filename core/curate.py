@@ -238,6 +238,13 @@ class CurateOptions(BaseModel):
         if self.rebalance != "none" and self.min_per_slice < 1:
             raise ValueError(f"curate.rebalance: {self.rebalance} fills slices up to curate.min_per_slice, which is "
                              "not set; set min_per_slice, or remove rebalance")
+        if not self.augment.enabled:  # set but never read: refused, not ignored
+            unread = sorted(self.augment.model_fields_set & {"per_record", "slices"})
+            if "methods" in self.augment.model_fields_set and self.rebalance != "generate":
+                unread.insert(0, "methods")
+            if unread:
+                raise ValueError(f"curate.augment.{unread[0]} is set, but augmentation is off (augment.enabled: "
+                                 f"false), so nothing reads it; set enabled: true, or remove {unread[0]}")
         return self
 
 

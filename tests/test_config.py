@@ -75,6 +75,12 @@ MALFORMED = [
     ("name: x\nsource: {type: jsonl}\nteacher: {}\nscrub: {type: 3}\n", ": scrub.type: input should be a valid string"),
     ("name: x\nsource: {type: jsonl}\nteacher: {}\ncurate: {augment: {slices: {Region: emea}}}\n",
      ": curate.augment.slices.Region: input should be a valid list"),  # a key that is also a model's name stays
+    # augmentation options set while it is off are refused, not ignored
+    ("name: x\nsource: {type: jsonl}\nteacher: {}\ncurate: {augment: {per_record: 4}}\n",
+     "curate.augment.per_record is set, but augmentation is off (augment.enabled: false), so nothing reads it; "
+     "set enabled: true, or remove per_record"),
+    ("name: x\nsource: {type: jsonl}\nteacher: {}\ncurate: {augment: {methods: [swap], slices: {r: [a]}}}\n",
+     "curate.augment.methods is set, but augmentation is off"),
 ]
 
 
