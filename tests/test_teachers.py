@@ -388,6 +388,18 @@ def test_chat_log_probs_need_the_served_tokenizer_and_its_template(chat_endpoint
     assert len(OpenAITeacher(bare, ctx).generate(["send money"], max_tokens=2)) == 1
 
 
+@pytest.mark.parametrize(("key", "value"), [("max_tokens", 8), ("chat_template", "{{ messages }}"), ("tokenizer", "/m")])
+def test_an_option_only_the_chat_api_reads_is_refused_with_completions(key, value, ctx):
+    from stillroom.plugins.teachers.openai import OpenAITeacher
+
+    plain = {"url": "http://127.0.0.1:9/v1", "model": "m"}
+    for api in ({}, {"api": "completions"}):
+        with pytest.raises(ConfigError, match=rf"^teacher.{key} is read by api: chat alone .* set api: chat, or "
+                                              rf"remove {key}$"):
+            OpenAITeacher(plain | api | {key: value}, ctx)
+    assert OpenAITeacher(plain | {"api": "chat", key: value}, ctx).api == "chat"
+
+
 def test_the_chat_endpoint_goes_through_residency_and_egress_like_completions(chat_endpoint, tmp_path, ctx, workspace):
     from stillroom.egress import EgressBlocked, guard
     from stillroom.errors import RunRefused

@@ -58,6 +58,8 @@ from stillroom.errors import ConfigError, PluginError
 from stillroom.progress import track
 
 APIS = ("completions", "chat")
+# Options only the chat path reads: its answer's length, and the tokenizer and template that render its prompts.
+CHAT_ONLY = ("max_tokens", "chat_template", "tokenizer")
 # What identifies the served model; vLLM's "created" is the time of the request, so it is left out.
 IDENTITY_FIELDS = ("id", "root", "parent", "owned_by", "max_model_len")
 # A log-prob a hair above zero is float rounding of a probability of one; anything more is not a log-prob.
@@ -101,6 +103,11 @@ class OpenAITeacher(Teacher):
         self.api = self.options.get("api", "completions")
         if self.api not in APIS:
             raise ConfigError(f"teacher.api must be one of {', '.join(APIS)}, got {self.api!r}")
+        chat_only = next((key for key in CHAT_ONLY if key in self.options), None)
+        if self.api != "chat" and chat_only is not None:
+            raise ConfigError(f"teacher.{chat_only} is read by api: chat alone (the answer it scores per text), and "
+                              f"this teacher uses api: {self.api}, which scores each text itself; set api: chat, or "
+                              f"remove {chat_only}")
         self.task = self.options.get("task", "causal-lm")
         if self.task != "causal-lm":
             raise ConfigError(f"an openai teacher serves causal-lm only, got task {self.task!r}")
