@@ -574,10 +574,16 @@ def test_preflight_refuses_the_student_options_before_any_data_moves(setup):
     trainer = LogitKDTrainer({}, ctx)
     for spec, message in (({"method": "labels", "temperature": 4.0}, "student.temperature shapes what the student"),
                           ({"tokenizer": "/models/other"}, "student.tokenizer is read by init: config"),
-                          ({"epochs": 0}, "student.epochs must be at least 1")):
+                          ({"epochs": 0}, "student.epochs must be at least 1"),
+                          ({"layers": {"keep": 2, "by": "size"}}, "student.layers as a mapping must be {keep: N, by: "
+                                                                  "importance}")):
         with pytest.raises(ConfigError, match=re.escape(message)):
             trainer.check_student(spec, teacher)
     trainer.check_student({"layers": 2, "temperature": 4.0}, teacher)
+    trainer.check_student({"layers": {"keep": 2, "by": "importance"}}, teacher)
+    with pytest.raises(ConfigError, match=re.escape("student.layers: {by: importance} is chosen on a task's validation "
+                                                    "score, which trainer embedding-kd does not train for")):
+        EmbeddingKDTrainer({}, ctx).check_student({"layers": {"keep": 2, "by": "importance"}}, teacher)
 
 
 def test_runs_of_another_seed_never_resume_each_others_checkpoints(setup, tmp_path):

@@ -27,6 +27,7 @@ class StudentTrainer(Trainer):
     task: ClassVar[str]
     option_keys: ClassVar[set[str]] = set()
     supports_baseline: ClassVar[bool] = False
+    chooses_layers: ClassVar[bool] = False  # whether train() reads student.layers: {keep: N, by: importance}
 
     @classmethod
     def student_keys(cls) -> frozenset[str]:
@@ -38,6 +39,13 @@ class StudentTrainer(Trainer):
 
         parse_options(student_spec, seed=self.ctx.seed, device=self.ctx.device, allowed=self.option_keys)
         checked_init(student_spec, teacher)
+        if isinstance(student_spec.get("layers"), Mapping):
+            from stillroom.plugins.trainers.importance import parse_request
+
+            parse_request(student_spec["layers"])
+            if not self.chooses_layers:
+                raise ConfigError(f"student.layers: {{by: importance}} is chosen on a task's validation score, which "
+                                  f"trainer {self.name} does not train for; list the layers to keep instead")
         if student_spec.get("parallel") == "fsdp" and self.ctx.executor == "local":
             raise ConfigError(FSDP_ALONE)
 

@@ -53,6 +53,7 @@ class LogitKDTrainer(StudentTrainer):
     task = "classification"
     option_keys = {"temperature", "alpha", "method", "hidden_weight", "relation_weight", "mixup_weight", "search"}
     supports_baseline = True
+    chooses_layers = True
 
     def train(self, student_spec, data, teacher_outputs, ctx):
         """With ``student.search``, temperature and alpha are chosen on validation (:mod:`.search`); with

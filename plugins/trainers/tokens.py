@@ -85,6 +85,7 @@ class TokenKDTrainer(StudentTrainer):
     option_keys = {"divergence", "beta", "method", "live", "max_new_tokens", "on_policy", "ce_weight", "prompt_loss",
                    "warm_start"}
     supports_baseline = True
+    chooses_layers = True
 
     def train(self, student_spec, data, teacher_outputs, ctx):
         """With ``student.layers: {keep: N, by: importance}``, the teacher blocks kept are those whose removal
