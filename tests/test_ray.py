@@ -187,7 +187,9 @@ def test_runs_show_json_lists_each_stages_digests_executor_and_nodes(cluster, tm
     residency(workspace, boundary=["on-prem", "dc-2"])
     setup_user(workspace, "op", ["operator"], PASS)
     spec = tmp_path / "local.yaml"
-    spec.write_text(yaml.safe_dump(pipeline(tmp_path, evaluators=[],
+    # keyed pseudonyms: the workspace secret never reaches a worker, so the scrub runs on the coordinator
+    spec.write_text(yaml.safe_dump(pipeline(tmp_path, evaluators=[], scrub={"type": "presidio", "workers": 1,
+                                                                             "operator": "pseudonym"},
                                             student={"layers": 1, "epochs": 1, "parallel": "fsdp"})))
     env = {**os.environ, "STILLROOM_PASSPHRASE": PASS}
     env.pop("RAY_ADDRESS", None)
@@ -203,8 +205,10 @@ def test_runs_show_json_lists_each_stages_digests_executor_and_nodes(cluster, tm
                            capture_output=True, text=True, env=env)
     assert shown.returncode == 0, shown.stderr
     stages = {st["name"]: st for st in json.loads(shown.stdout)["stages"]}
-    assert stages["scrub"]["executor"] == {"name": "ray", "ran_on": "ray workers", "nodes": [socket.gethostname()]}
+    assert stages["scrub"]["executor"] == {"name": "ray", "ran_on": "coordinator"}
     assert set(stages["scrub"]["writes"]) == {"scrubbed", "scrub_report"}
+    scrubbed = workspace.artifacts.read_bytes(stages["scrub"]["writes"]["scrubbed"]).decode()
+    assert "<EMAIL_ADDRESS_" in scrubbed and "jane.doe" not in scrubbed
     assert stages["label"]["executor"]["ran_on"] == "ray workers"
     assert set(stages["label"]["writes"]) == {"labels.train", "labels.validation", "labels.test"}
     assert stages["train"]["executor"]["ran_on"] == "ray train workers" and set(stages["train"]["writes"]) == {"student"}

@@ -27,8 +27,11 @@ def scrub(run) -> dict[str, Any]:
     def scrubbed() -> Iterator[dict[str, Any]]:
         nonlocal report
         ref = ComponentRef("scrubber", scrubber.name, scrubber.options, live=scrubber)
-        work = MapWork("scrub", partial(scrub_batch, ref, fields, TermLists.of(run.policy.residency)), batches(read_jsonl(run, run.artifacts["ingested"])),
-                       portable=True)
+        # Keyed pseudonyms need the workspace secret, which never leaves this process (a worker's context holds
+        # none): such a scrub runs here, and the ledger says where it ran.
+        keyed = scrubber.options.get("operator") == "pseudonym"
+        work = MapWork("scrub", partial(scrub_batch, ref, fields, TermLists.of(run.policy.residency)),
+                       batches(read_jsonl(run, run.artifacts["ingested"])), portable=not keyed)
         total = run.summaries.get("ingest", {}).get("records")
         for clean, batch_report in track(run.executor.map(work), "scrub", total=total, enabled=run.ctx.progress,
                                          size=lambda result: len(result[0])):
