@@ -447,6 +447,26 @@ def test_cross_entropy_under_a_divergence_mask_reads_the_next_real_token_at_each
     assert masked_next_token_cross_entropy(logits, ids, mask, weights) == pytest.approx(float(by_hand), rel=1e-5)
 
 
+def test_cached_token_kd_rows_are_cut_to_the_students_max_length(causal):
+    from stillroom.plugins.trainers.options import parse_options
+
+    ctx, data = causal
+    trainer = TokenKDTrainer({}, ctx)
+    outputs = {"train": ctx.teacher.predict(list(data.train.texts))}
+    student = build_student({"init": "config", "config": {"num_hidden_layers": 1}}, teacher=ctx.teacher,
+                            task="causal-lm", label_names=None, device="cpu")
+    longest = max(len(row) for row in trainer.input_ids(student, data, outputs, parse_options(
+        {}, seed=0, device="cpu", allowed=trainer.option_keys)))
+    assert longest > 4
+    options = parse_options({"max_length": 4}, seed=0, device="cpu", allowed=trainer.option_keys)
+    rows = trainer.input_ids(student, data, outputs, options)
+    assert len(rows) == len(data.train.texts) and max(len(row) for row in rows) == 4
+    examples = trainer.examples(student, data, outputs, options)
+    batch = examples.batch(list(range(8)), torch.device("cpu"))
+    assert batch["input_ids"].shape[1] == 4
+    assert float(trainer.loss_fn(options, student, ctx)(student.net, batch).detach()) > 0  # targets line up with the cut rows
+
+
 def _token_loss(causal, spec, batch, seed=0):
     from stillroom.plugins.trainers.options import parse_options
 

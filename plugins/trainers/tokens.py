@@ -302,7 +302,9 @@ class TokenKDTrainer(StudentTrainer):
                                 self.ctx.record)
                 texts = [continued(text, answer) for text, answer in zip(texts, generated, strict=True)]
             return student.tokenizer(texts, truncation=True, max_length=options.max_length)["input_ids"]
-        return cached_rows(teacher_outputs["train"])
+        # the teacher's rows, cut to the student's max_length like every text the student tokenizes itself (the
+        # loss reads the targets up to each batch's width)
+        return [row[:options.max_length] for row in cached_rows(teacher_outputs["train"])]
 
     @staticmethod
     def answered(data: Dataset, options: TrainOptions) -> bool:
