@@ -239,7 +239,7 @@ class CurateOptions(BaseModel):
             raise ValueError(f"curate.rebalance: {self.rebalance} fills slices up to curate.min_per_slice, which is "
                              "not set; set min_per_slice, or remove rebalance")
         if not self.augment.enabled:  # set but never read: refused, not ignored
-            unread = sorted(self.augment.model_fields_set & {"per_record", "slices"})
+            unread = sorted(self.augment.model_fields_set & {"per_record"})  # slices: the slice audit reads them
             if "methods" in self.augment.model_fields_set and self.rebalance != "generate":
                 unread.insert(0, "methods")
             if unread:

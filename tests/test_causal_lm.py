@@ -465,6 +465,14 @@ def test_cached_token_kd_rows_are_cut_to_the_students_max_length(causal):
     batch = examples.batch(list(range(8)), torch.device("cpu"))
     assert batch["input_ids"].shape[1] == 4
     assert float(trainer.loss_fn(options, student, ctx)(student.net, batch).detach()) > 0  # targets line up with the cut rows
+    # rows whose answer starts past max_length would train nothing: refused, with the length that keeps them
+    answered = {**outputs["train"], "prompt_length": np.full(len(data.train.texts), 6)}
+    with pytest.raises(ConfigError, match=r"^student.max_length 4 cuts every token the loss reads from \d+ of 40 cached "
+                                          r"teacher rows \(their answers start past it\); raise student.max_length to "
+                                          r"at least 7$"):
+        trainer.input_ids(student, data, {"train": answered}, options)
+    assert max(len(r) for r in trainer.input_ids(student, data, {"train": answered}, parse_options(
+        {"max_length": 7}, seed=0, device="cpu", allowed=trainer.option_keys))) == 7
 
 
 def _token_loss(causal, spec, batch, seed=0):

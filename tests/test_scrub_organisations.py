@@ -144,12 +144,14 @@ def test_a_lower_case_person_of_words_people_write_in_lower_case_is_no_name_unle
 
 def test_the_shorthand_of_chat_is_no_name_and_leaves_a_names_edges():
     for text, span in [("replied all to 400 people lmaooo", "lmaooo"), ("nba fined him?? lmao", "lmao"),
-                       ("SMH TBH", "SMH TBH"), ("hahahaha omggg", "hahahaha omggg")]:
+                       ("smh tbh", "smh tbh"), ("hahahaha omggg", "hahahaha omggg")]:
         assert cleaned(text, ("PERSON", span)) == [], text
     assert cleaned("happy bday tom!!", ("PERSON", "bday tom")) == [("PERSON", "tom")]
     assert cleaned("jane lolz", ("PERSON", "jane lolz")) == [("PERSON", "jane")]
     for name in ("Jaja", "Lolo", "Tom"):  # names that look like laughter stay names
         assert cleaned(f"{name} said hi", ("PERSON", name)) == [("PERSON", name)], name
+    for name in ("JK Rowling", "Le Duc Tho", "Lol Tolhurst"):  # a capitalised word is a name's part, never shorthand
+        assert cleaned(f"a letter from {name} today", ("PERSON", name)) == [("PERSON", name)], name
 
 
 def test_a_time_of_day_is_no_address_and_a_postcode_has_a_digit():

@@ -95,6 +95,8 @@ def test_the_scrubber_types_a_validated_value_by_its_validator(scrubber, text, v
     ("@comcast fix ur internet pls", ["@comcast"]),
     ("thanks @ana.silva.", ["@ana.silva"]),
     ("@John Smith said hi", ["@John"]),
+    ("ok .@BarackObama said so", ["@BarackObama"]),  # a public reply's ".@"
+    ("danke @Müller_Jörg", ["@Müller_Jörg"]),
 ])
 def test_an_at_handle_is_masked_whole_as_a_username_and_no_other_type_keeps_a_piece_of_it(scrubber, text, handles):
     found = [(s.type, text[s.start:s.end]) for s in scrubber.find([text])[0]]
@@ -103,7 +105,8 @@ def test_an_at_handle_is_masked_whole_as_a_username_and_no_other_type_keeps_a_pi
         assert not any(t != "USERNAME" and v in handle for t, v in found), found
 
 
-@pytest.mark.parametrize("text", ["mail maria.lopez@bank.com now", "see you @ 5pm", "a@b", "price @@ 5"])
+@pytest.mark.parametrize("text", ["mail maria.lopez@bank.com now", "see you @ 5pm", "a@b", "price @@ 5", "rate @5%",
+                                  "two @4.50 each", "meet @10am", "@@kofi", "foo-@bar"])
 def test_an_e_mail_address_or_a_lone_at_sign_is_no_handle(scrubber, text):
     assert not [s for s in scrubber.find([text])[0] if s.type == "USERNAME"]
 

@@ -101,9 +101,21 @@ def test_no_part_of_a_run_together_address_survives_either_profile(accurate, ctx
 
 
 def test_the_residual_shapes_share_no_code_with_the_recognizers():
-    text = "ref 4111-1111-1111-1111, mail a.b@c.example, host 10.0.0.1, order 88213, <PERSON>"
+    text = "ref 4111-1111-1111-1111, mail a.b@c.example, host 10.0.0.1, order 88213, <PERSON>, cc @kofi at @10am"
     assert [(e, text[a:b]) for e, a, b, _ in shapes(text)] == [
-        ("NUMBER", "4111-1111-1111-1111"), ("EMAIL_ADDRESS", "a.b@c.example"), ("IP_ADDRESS", "10.0.0.1")]
+        ("NUMBER", "4111-1111-1111-1111"), ("EMAIL_ADDRESS", "a.b@c.example"), ("IP_ADDRESS", "10.0.0.1"),
+        ("USERNAME", "@kofi")]
+
+
+def test_a_handle_is_a_residual_finding_only_where_the_scrub_was_asked_for_handles(ctx):
+    """A scrub told to leave handles (``entities`` without USERNAME) must not then have them reported as left."""
+    text = [{"text": "thanks @kofi_tweets for the tip"}]
+    asked = PresidioScrubber({"workers": 1, "profile": "fast"}, ctx)
+    assert asked.residual_scan(text) == [{"record": 0, "field": "text", "type": "USERNAME", "score": 0.6}]
+    assert asked.scrub(text)[0][0]["text"] == "thanks <USERNAME> for the tip"
+    left = PresidioScrubber({"workers": 1, "profile": "fast", "entities": ["PERSON", "EMAIL_ADDRESS"]}, ctx)
+    assert left.scrub(text)[0][0]["text"] == text[0]["text"]
+    assert [f for f in left.residual_scan(text) if f["type"] == "USERNAME"] == []  # (the NER model may see a name)
 
 
 # -- measured recall -------------------------------------------------------------------

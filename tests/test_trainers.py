@@ -1072,6 +1072,26 @@ def test_mixup_kd_is_zero_for_a_student_copied_whole_and_mixes_each_models_own_e
     assert 0 < share < 1 and sorted(pairs.tolist()) == list(range(8))
 
 
+def test_mixup_kd_checks_that_a_model_reads_its_embeddings_as_its_token_ids(setup):
+    """An encoder classifier does; a decoder classifier on right-padded rows, given embeddings, reads each row's
+    last position (padding) where from ids it reads the last real token: it would learn from wrong targets."""
+    from transformers import GPT2Config, GPT2ForSequenceClassification
+
+    from stillroom.plugins.trainers.kd import reads_embeddings
+
+    ctx, data, teacher, outputs = setup
+    encoded = teacher.tokenizer(data.train.texts[:8], padding=True, return_tensors="pt")
+    ids, mask = encoded["input_ids"], encoded["attention_mask"]
+    assert (mask == 0).any()  # some rows are padded
+    teacher.model.train()
+    assert reads_embeddings(teacher.model, ids, mask) and teacher.model.training  # its mode is given back
+    teacher.model.eval()
+    torch.manual_seed(0)
+    decoder = GPT2ForSequenceClassification(GPT2Config(n_layer=1, n_embd=16, n_head=2, vocab_size=int(ids.max()) + 1,
+                                                       n_positions=64, num_labels=3, pad_token_id=0))
+    assert not reads_embeddings(decoder, ids, mask)
+
+
 def test_mixup_kd_trains_and_refuses_what_it_cannot_run(setup, tmp_path):
     ctx, data, teacher, outputs = setup
     local = tm.context(tmp_path, teacher=teacher)

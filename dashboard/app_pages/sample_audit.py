@@ -8,8 +8,8 @@ from stillroom import approvals, sample_audit
 from stillroom.dashboard import session, ui
 from stillroom.errors import StillroomError
 
-TYPES = ["PERSON", "STREET_ADDRESS", "LOCATION", "POSTAL_CODE", "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD",
-         "IBAN_CODE", "IP_ADDRESS", "US_SSN", "NATIONAL_ID", "BANK_ACCOUNT", "DATE_TIME", "ORGANIZATION"]
+TYPES = ["PERSON", "USERNAME", "STREET_ADDRESS", "LOCATION", "POSTAL_CODE", "EMAIL_ADDRESS", "PHONE_NUMBER",
+         "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS", "US_SSN", "NATIONAL_ID", "BANK_ACCOUNT", "DATE_TIME", "ORGANIZATION"]
 
 
 def marked(text: str) -> str:

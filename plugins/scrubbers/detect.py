@@ -39,7 +39,8 @@ SPACES_BETWEEN = re.compile(r"^( )+$")
 Found = tuple[str, int, int, float]  # entity type, start, end, score: picklable across processes
 ADDRESS_PARTS = frozenset({"STREET_ADDRESS", "POSTAL_CODE", "LOCATION"})
 ADDRESS_GAP = re.compile(r"[\s,]*")
-AT_INSIDE = re.compile(r"[^@]@")  # an address has a local part before its @; a handle does not
+# An address has a local part before its @; a handle ("@name", a public reply's ".@name") has none.
+AT_INSIDE = re.compile(r"(?:[^@.]|[^@]\.)@")
 # A word as an address runs: no spaces, no quotes or brackets around it, no sentence punctuation after it.
 ADDRESS_WORD = re.compile(r"[^\s\"'()<>\[\]{},;]+?(?=[.!?:]*(?:[\s\"'()<>\[\]{},;]|$))")
 

@@ -20,11 +20,13 @@ its address parts catch words and numbers of prose ("flats", the "-1" of
   "ashes"; ``casing.py``) and no title or family word comes before it ("uncle
   femi"). A lower-case name otherwise stands: forms and posts write names in
   lower case;
-- drops a PERSON span whose words are all the shorthand of chat and posts
-  ("lmao", "lmaooo", "smh", "tbh", "bday", "hahaha"), letters drawn out or not, and
-  trims such words from a PERSON span's edges ("bday sarah"): the model reads
-  them as names in lower-case text; none is written for a person (``CHAT``
-  leaves out "fr", "ty" and the like, which can be a title or a name);
+- drops a PERSON span whose words are all the shorthand of chat and posts,
+  written in lower case ("lmao", "lmaooo", "smh", "tbh", "bday", "hahaha"),
+  letters drawn out or not, and trims such words from a PERSON span's edges
+  ("bday sarah"): the model reads them as names in lower-case text. A
+  capitalised word is never taken for one ("JK Rowling", "Le Duc Tho"), and
+  ``CHAT`` leaves out "fr", "ty", "jk" and the like, which can be a title or
+  part of a name;
 - drops a STREET_ADDRESS span of lower-case Latin words only ("flats",
   "hillside villages") or with no letter and under three digits (the "-1" of
   a score "3-1"): an address alone is written with a number or a name;
@@ -80,8 +82,9 @@ DEMONYM_SUFFIXES = ("ian", "ean", "an", "ese", "ish", "ine", "i")
 NAME_ENDINGS = ("", "a", "ia", "e", "o", "y", "um", "ium", "en", "ina", "i", "ea", "land")
 WORD = regex.compile(r"[\p{L}\p{M}][\p{L}\p{M}'’-]*")
 # The shorthand of chat and posts, never a person's name; matched with drawn-out letters cut to one ("lmaooo").
-CHAT = frozenset("""lol lolz lmao lmfao rofl omg omfg smh tbh ngl idk idc imo imho btw fyi brb ttyl wtf irl ikr
-    fomo yolo bday hbd thx pls plz tho rn asap lmk nvm ily istg fml jk xoxo haha hahaha hehe ugh yay""".split())
+# Lower case only, and none a name part: "Tho", "JK" and "ASAP" open or end real names ("Le Duc Tho", "JK Rowling").
+CHAT = frozenset("""lol lolz lmao lmfao rofl omg omfg smh tbh ngl idk idc imho btw fyi brb ttyl wtf irl ikr
+    fomo yolo bday hbd thx pls plz rn lmk nvm ily istg fml xoxo haha hahaha hehe ugh""".split())
 DRAWN_OUT = regex.compile(r"(\p{L})\1{2,}")
 LAUGHTER = regex.compile(r"(?:h+a+){2,}h*|(?:h+e+){2,}h*|(?:j+a+){3,}j*|(?:l+o+){2,}l+")  # "hahaha", "jajaja", "lolol"; not "Jaja", "Lolo"
 CLOCK_TIME = regex.compile(r"(?i)\d{1,2}(?:[:.]\d\d)?[ \t]?[ap]\.?m\.?")
@@ -201,8 +204,8 @@ def is_demonym(word: str, lists: Gazetteers) -> bool:
 
 
 def _chat(word: regex.Match) -> bool:
-    lowered = word.group().lower()
-    return DRAWN_OUT.sub(r"\1", lowered) in CHAT or LAUGHTER.fullmatch(lowered) is not None
+    written = word.group()
+    return written.islower() and (DRAWN_OUT.sub(r"\1", written) in CHAT or LAUGHTER.fullmatch(written) is not None)
 
 
 def _a_year(text: str, start: int, end: int) -> bool:

@@ -61,10 +61,13 @@ class HandleRecognizer(PatternRecognizer):
 
     A handle names its account's owner as surely as their name does, and the NER model reads it as an e-mail
     address or a person, or not at all. An e-mail address's "@" has its local part before it, so no address is
-    a handle; the handle ends on a letter, digit or "_", never on a sentence's full stop.
+    a handle; the handle ends on a letter, digit or "_", never on a sentence's full stop, and holds a letter or "_".
     """
 
-    PATTERN = Pattern("@handle", r"(?<![\w@.+-])@[a-z0-9_](?:[a-z0-9_.]{0,28}[a-z0-9_])?(?![\w@])", 0.6)
+    # Not after a word character, "@", "+" or "-" (an e-mail address, "@@"), nor after a word and a dot; a reply's
+    # ".@name" is a handle. At least one letter or "_", and no time of day: "rate @5%", "@4.50", "@10am" are none.
+    PATTERN = Pattern("@handle", r"(?<![\w@+-])(?<!\w\.)@(?!\d{1,2}(?:[:.]\d\d)?[ap]m\b)(?=[\w.]*[^\W\d])"
+                                 r"\w(?:[\w.]*\w)?(?![\w@])", 0.6)
 
     def __init__(self) -> None:
         super().__init__(supported_entity="USERNAME", name="HandleRecognizer", patterns=[self.PATTERN])

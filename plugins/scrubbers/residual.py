@@ -41,7 +41,8 @@ SPACY_ENTITIES = ("PERSON", "LOCATION")
 DIGIT_RUN = re.compile(r"(?<![\w.])\+?\d(?:[ .\-/]?\d){8,}(?!\w)")
 EMAIL_SHAPE = re.compile(r"[\w.+%-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}")
 IPV4_SHAPE = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])")
-HANDLE_SHAPE = re.compile(r"(?<![\w.])@\w+")
+# "@kofi", ".@kofi"; not "a@b", "@5", "@10am"
+HANDLE_SHAPE = re.compile(r"(?<![\w@+-])(?<!\w\.)@(?!\d{1,2}(?:[:.]\d\d)?[ap]m\b)(?=\w*[^\W\d])\w+", re.IGNORECASE)
 SHAPES = (("NUMBER", DIGIT_RUN, 0.6), ("EMAIL_ADDRESS", EMAIL_SHAPE, 0.8), ("IP_ADDRESS", IPV4_SHAPE, 0.6),
           ("USERNAME", HANDLE_SHAPE, 0.6))
 
@@ -79,7 +80,10 @@ class ResidualDetector:
             found = [list(spans) for spans in self._detector.detect(texts)]
         for spans, model_spans in zip(found, self._model.find(texts)):
             spans.extend(s for s in model_spans if s[0] in MODEL_ENTITIES and s[3] >= self.config.threshold)
-        return [resolve(spans + shapes(text)) for text, spans in zip(texts, found)]
+        # a handle counts only where the scrub was asked for handles: it was left in the text on purpose otherwise
+        usernames = self.config.entities is None or "USERNAME" in self.config.entities
+        return [resolve(spans + [s for s in shapes(text) if usernames or s[0] != "USERNAME"])
+                for text, spans in zip(texts, found)]
 
 
 class SpacyNer:

@@ -227,8 +227,17 @@ def _mixed_kd(student: HFStudent, ctx, options: TrainOptions):
         embedded = model.get_input_embeddings()(ids)
         return share * embedded + (1 - share) * embedded[pairs.to(embedded.device)]
 
+    checked: list[bool] = []
+
     def loss(net, batch):
         ids, mask = batch["input_ids"], batch["attention_mask"]
+        if not checked:  # once: a model that reads embeddings otherwise than ids would learn from wrong targets
+            for name, model, device in (("student", net.backbone, ids.device), ("teacher", teacher, ctx.teacher.device)):
+                if not reads_embeddings(model, ids.to(device), mask.to(device)):
+                    raise ConfigError(f"student.mixup_weight mixes input embeddings, and the {name} does not read its "
+                                      "embeddings as it reads their token ids (a decoder that finds each row's last "
+                                      "token by its padding, or no sentence classifier); set mixup_weight: 0")
+            checked.append(True)
         share, pairs = float(draws.beta(MIXUP_BETA, MIXUP_BETA)), torch.as_tensor(draws.permutation(len(ids)))
         either = torch.maximum(mask, mask[pairs.to(mask.device)])
         logits = net.backbone(inputs_embeds=mix(net.backbone, ids, pairs, share), attention_mask=either).logits
@@ -239,6 +248,24 @@ def _mixed_kd(student: HFStudent, ctx, options: TrainOptions):
         return options.mixup_weight * logit_kd(logits, target.to(logits.device), options.temperature)
 
     return loss
+
+
+def reads_embeddings(model, ids, mask) -> bool:
+    """Whether ``model`` (in eval mode, for this check) gives one logit row per text, the same from the token ids as
+    from their embeddings: an encoder classifier does; a decoder classifier that finds each row's last token by
+    its padding, or a language model's logit per position, does not."""
+    import torch
+
+    training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            by_ids = model(input_ids=ids, attention_mask=mask).logits
+            by_embeddings = model(inputs_embeds=model.get_input_embeddings()(ids), attention_mask=mask).logits
+    finally:
+        model.train(training)
+    return by_ids.dim() == 2 and by_ids.shape == by_embeddings.shape and torch.allclose(by_ids, by_embeddings,
+                                                                                          atol=1e-4, rtol=1e-4)
 
 
 def _hidden_layers(student: HFStudent, teacher) -> list[int]:

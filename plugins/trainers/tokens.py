@@ -303,8 +303,10 @@ class TokenKDTrainer(StudentTrainer):
                 texts = [continued(text, answer) for text, answer in zip(texts, generated, strict=True)]
             return student.tokenizer(texts, truncation=True, max_length=options.max_length)["input_ids"]
         # the teacher's rows, cut to the student's max_length like every text the student tokenizes itself (the
-        # loss reads the targets up to each batch's width)
-        return [row[:options.max_length] for row in cached_rows(teacher_outputs["train"])]
+        # loss reads the targets up to each batch's width); a row left with none of its targets is refused
+        cached = teacher_outputs["train"]
+        _refuse_rows_cut_bare(cached, options.max_length)
+        return [row[:options.max_length] for row in cached_rows(cached)]
 
     @staticmethod
     def answered(data: Dataset, options: TrainOptions) -> bool:
@@ -588,6 +590,20 @@ def continued(text: str, continuation: str) -> str:
     if not text or not continuation or text[-1].isspace():
         return text + continuation
     return f"{text} {continuation}"
+
+
+def _refuse_rows_cut_bare(cached, max_length: int) -> None:
+    """A ConfigError where ``student.max_length`` cuts away every position a cached row's loss reads (an answer
+    that starts past it): the row would train nothing, silently."""
+    read = scored(cached)
+    if "prompt_length" in cached:  # the loss reads from the position that predicts the answer's first token
+        read = read & (np.arange(read.shape[1])[None, :] >= np.asarray(cached["prompt_length"])[:, None] - 1)
+    first = np.where(read.any(axis=1), read.argmax(axis=1), -1)  # the first position read; -1: none, cut or not
+    bare = first >= max_length
+    if bare.any():
+        raise ConfigError(f"student.max_length {max_length} cuts every token the loss reads from {int(bare.sum())} "
+                          f"of {len(first)} cached teacher rows (their answers start past it); raise student.max_length "
+                          f"to at least {int(first.max()) + 2}")
 
 
 def scored(cached) -> np.ndarray:
