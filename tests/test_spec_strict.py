@@ -137,7 +137,8 @@ def test_every_option_a_built_in_component_reads_is_one_it_declares():
     import re
 
     plugins = load_plugins()
-    read = re.compile(r"""self\.options(?:\.get\(|\[)\s*["']([a-z_]+)["']""")
+    # self.options.get("x"), self.options["x"], and a helper handed the options and a key: f(self.options, "x")
+    read = re.compile(r"""self\.options(?:\.get\(|\[|,)\s*["']([a-z_]+)["']""")
     for family in ("source", "scrubber", "teacher", "evaluator", "exporter"):
         for name in plugins.names(family):
             component = plugins.component(family, name)
