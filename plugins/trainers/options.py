@@ -15,8 +15,8 @@ FSDP_ALONE = ("student.parallel: fsdp shards the student over a process group, a
 
 # Options that shape what the student learns from the teacher: labels alone (a baseline) set to anything but
 # their default is refused rather than ignored, and the train stage leaves them out of the baseline it derives.
-TEACHER_SIGNAL = ("temperature", "alpha", "hidden_weight", "relation_weight", "mixup_weight", "loss", "live", "divergence", "beta",
-                  "on_policy", "ce_weight", "prompt_loss", "warm_start", "max_new_tokens")
+TEACHER_SIGNAL = ("temperature", "alpha", "hidden_weight", "relation_weight", "mixup_weight", "loss", "live",
+                  "divergence", "beta", "on_policy", "ce_weight", "prompt_loss", "warm_start", "max_new_tokens")
 
 # Keys the student builder reads; accepted here so a typo anywhere else is caught.
 BUILD_KEYS = {"init", "layers", "config", "checkpoint", "tokenizer", "head", "width"}
@@ -49,7 +49,7 @@ class TrainOptions:
     prune_vocab: bool = False  # keep only the tokens the training and validation texts use
     hidden_weight: float = 0.0  # logit KD: weight of hidden-state matching (needs a local teacher); 0 turns it off
     relation_weight: float = 0.0  # logit KD: weight of MiniLMv2 self-relation matching (a local teacher); 0: off
-    mixup_weight: float = 0.0  # logit KD: weight of KD on mixes of two rows' embeddings (MixKD; a local teacher); 0: off
+    mixup_weight: float = 0.0  # logit KD: weight of MixKD, KD on two rows' mixed embeddings (a local teacher); 0: off
     divergence: str = "forward"  # token-level KD: forward, reverse or jsd
     beta: float = 0.5  # the generalised JSD's mixture weight
     on_policy: float = 0.0  # token KD: share of batches on the student's own samples (GKD); 0 turns it off

@@ -602,8 +602,8 @@ def _refuse_rows_cut_bare(cached, max_length: int) -> None:
     bare = first >= max_length
     if bare.any():
         raise ConfigError(f"student.max_length {max_length} cuts every token the loss reads from {int(bare.sum())} "
-                          f"of {len(first)} cached teacher rows (their answers start past it); raise student.max_length "
-                          f"to at least {int(first.max()) + 2}")
+                          f"of {len(first)} cached teacher rows (their answers start past it); raise "
+                          f"student.max_length to at least {int(first.max()) + 2}")
 
 
 def scored(cached) -> np.ndarray:
