@@ -190,6 +190,35 @@ def test_a_street_address_that_is_only_a_word_of_a_full_name_is_that_person():
     assert repeated_names(text, there, lists) == [there[0], ("PERSON", second, second + 14, 0.7), there[2]]
 
 
+@pytest.mark.parametrize(("address", "expected"), [
+    # the model runs an address across a headline's line break or a sentence's end: the name is the person
+    ("84\nAdaeze Nwankwo", "Adaeze Nwankwo"),
+    ("van. Nwankwo", "Nwankwo"),
+    ("Adaeze Nwankwo, 9", "Adaeze Nwankwo"),
+    # an address's own words or numbers stay an address: a capitalised word, a longer number, a listed place
+    ("12 Nwankwo Street", None),
+    ("Nwankwo 1204", None),
+    ("Adaeze Road, Lagos", None),
+    ("84\nAdaeze Okafor", None),
+    ("Dies At 84\nAdaeze Nwankwo", None),
+])
+def test_a_street_address_holding_a_repeated_name_and_only_leftover_prose_is_that_person(address, expected):
+    from stillroom.plugins.scrubbers.gazetteer import Gazetteers, place_key
+    from stillroom.plugins.scrubbers.name_cues import repeated_names
+
+    lists = Gazetteers(first_names=frozenset(), surnames=frozenset(), places={place_key("Lagos"): 0.8},
+                       common=frozenset())
+    text = f"Adaeze Nwankwo founded the hospice. {address} was there."
+    start = text.index(address)
+    there = [person(text, "Adaeze Nwankwo"), ("STREET_ADDRESS", start, start + len(address), 0.9)]
+    found = repeated_names(text, there, lists)
+    if expected is None:
+        assert there[1] in found
+    else:
+        name = text.index(expected, start)
+        assert ("PERSON", name, name + len(expected), 0.9) in found and there[1] not in found
+
+
 def test_a_location_that_is_a_word_of_a_full_name_is_that_person_only_where_a_person_stands():
     from stillroom.plugins.scrubbers.gazetteer import Gazetteers, place_key
     from stillroom.plugins.scrubbers.name_cues import repeated_names

@@ -324,6 +324,28 @@ def _mention(word: str) -> regex.Pattern[str]:
     return regex.compile(rf"(?<![\p{{L}}\p{{M}}\p{{N}}'’-]){regex.escape(word)}(?![\p{{L}}\p{{M}}\p{{N}}-])")
 
 
+# What an address around a repeated name may hold besides it, and still be that name alone: a number of one or
+# two digits, lower-case words, spaces and stops ("84\nAdaeze Nwankwo" after a headline's "Dies At 84", "van. Piotr"
+# across a sentence's end). A capitalised word or a longer number is an address's own ("12 Nwankwo Street").
+ADDRESS_LEFTOVER = regex.compile(r"[\s.,;:]*(?:(?:\d{1,2}|\p{Ll}+)[\s.,;:]*)?")
+
+
+def _name_in_address(text: str, span: tuple[str, int, int, float], parts: dict[str, bool]) -> tuple:
+    """A PERSON over the repeated name a STREET_ADDRESS span holds, when the rest is leftover prose; else the
+    span as it was."""
+    _, start, end, score = span
+    words = [w for w in WORD.finditer(text, start, end) if w.group() in parts]
+    if not words:
+        return span
+    first, last = words[0], words[-1]
+    run = [w for w in WORD.finditer(text, first.start(), last.end())]
+    if any(w.group() not in parts for w in run) or any(parts[w.group()] for w in run) \
+            or not ADDRESS_LEFTOVER.fullmatch(text, start, first.start()) \
+            or not ADDRESS_LEFTOVER.fullmatch(text, last.end(), end):
+        return span
+    return ("PERSON", first.start(), last.end(), score)
+
+
 def repeated_names(text: str, spans: list[tuple[str, int, int, float]],
                    lists: Gazetteers) -> list[tuple[str, int, int, float]]:
     """``spans`` with a PERSON over each mention, alone, of a word of a full name that a PERSON span holds.
@@ -335,7 +357,10 @@ def repeated_names(text: str, spans: list[tuple[str, int, int, float]],
     word of a PERSON span of two or more words, unless it is a surname
     particle, a title or a common English word, wherever else it stands as a
     whole word in the same case, outside every span; a street address that is
-    that word alone becomes a PERSON. A word that is also a listed place ("Lima"
+    that word alone becomes a PERSON, and so does one of such words that holds
+    besides them only a one- or two-digit number or a lower-case word of prose
+    ("Dies At 84\nAdaeze Nwankwo", "in the van. Piotr, 22,": the model runs an
+    address across a line or a sentence's end), over those words. A word that is also a listed place ("Lima"
     of "Renata Lima") counts only where a person stands: opening a sentence or
     a quotation's attribution, before a lower-case word ("Lima presented her
     credentials", not "arrived in Lima"); there, a LOCATION span that is that
@@ -354,7 +379,7 @@ def repeated_names(text: str, spans: list[tuple[str, int, int, float]],
                 parts[word] = place_key(ascii_folded(word)) in lists.places
     found = [("PERSON", *span[1:]) if text[span[1]:span[2]] in parts and (
         span[0] == "STREET_ADDRESS" or span[0] == "LOCATION" and _where_a_person_stands(text, span[1], span[2]))
-        else span for span in spans]
+        else _name_in_address(text, span, parts) if span[0] == "STREET_ADDRESS" else span for span in spans]
     for word, place in sorted(parts.items()):
         for mention in _mention(word).finditer(text):
             start, end = mention.span()
