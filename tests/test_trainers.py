@@ -411,21 +411,24 @@ from stillroom.labels import label_outputs
 from stillroom.plugins.teachers.hf import HFTeacher
 from stillroom.plugins.trainers.kd import LogitKDTrainer
 
-root, checkpoints, out = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
+root, checkpoints, out, extra = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3]), json.loads(sys.argv[4])
 events = []
 ctx = tm.context(root, record=lambda kind, payload: kind != "train.kept" and events.append([kind, payload["epoch"]]))
 ctx.teacher = HFTeacher({{"path": str(root / "teacher")}}, ctx)
 data = tm.toy_dataset()
 outputs = {{s: label_outputs(ctx.teacher, getattr(data, s).texts, ctx.artifacts).outputs
            for s in ("train", "validation")}}
-spec = {{"layers": 2, "epochs": 8, "lr": 1e-3, "batch_size": 16, "checkpoint_every": 3, "checkpoint_dir": checkpoints}}
+spec = {{"layers": 2, "epochs": 8, "lr": 1e-3, "batch_size": 16, "checkpoint_every": 3, "checkpoint_dir": checkpoints,
+        **extra}}
 student = LogitKDTrainer({{}}, ctx).train(spec, data, outputs, ctx)
 np.save(out / "logits.npy", student.predict(data.test.texts)["logits"])
 (out / "events.json").write_text(json.dumps(events))
 """
 
 
-def test_training_killed_mid_run_resumes_from_its_checkpoint_and_finishes_as_if_uninterrupted(tmp_path):
+# MixKD draws a share and a pairing per batch: a resumed run draws what the uninterrupted one drew there
+@pytest.mark.parametrize("extra", [{}, {"mixup_weight": 0.5}], ids=["logits", "mixup"])
+def test_training_killed_mid_run_resumes_from_its_checkpoint_and_finishes_as_if_uninterrupted(tmp_path, extra):
     tm.classifier_dir(tmp_path / "teacher")
     script = tmp_path / "train.py"
     script.write_text(RESUMABLE.format(tests=str(TESTS)))
@@ -434,7 +437,7 @@ def test_training_killed_mid_run_resumes_from_its_checkpoint_and_finishes_as_if_
     def run(checkpoints: str, out: Path) -> subprocess.Popen:
         out.mkdir(exist_ok=True)
         return subprocess.Popen(
-            [sys.executable, str(script), str(tmp_path), checkpoints, str(out)],
+            [sys.executable, str(script), str(tmp_path), checkpoints, str(out), json.dumps(extra)],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -1055,9 +1058,11 @@ def test_mixup_kd_is_zero_for_a_student_copied_whole_and_mixes_each_models_own_e
         0.0, abs=1e-5)
     pruned = build_student({"layers": [0, 1]}, teacher=teacher, task="classification", label_names=data.label_names)
     pruned.net.eval()
-    term = kd._mixed_kd(pruned, local, TrainOptions(mixup_weight=2.0, seed=3))(pruned.net, batch).item()
-    draws = np.random.default_rng(3)  # the same share and pairing, by hand
-    share, pairs = float(draws.beta(kd.MIXUP_BETA, kd.MIXUP_BETA)), torch.as_tensor(draws.permutation(8))
+    torch.manual_seed(3)
+    term = kd._mixed_kd(pruned, local, TrainOptions(mixup_weight=2.0))(pruned.net, batch).item()
+    torch.manual_seed(3)  # the same share and pairing, by hand, from torch's generator as the run draws them
+    share = float(torch.distributions.Beta(torch.tensor(kd.MIXUP_BETA), torch.tensor(kd.MIXUP_BETA)).sample())
+    pairs = torch.randperm(8)
     ids, mask = batch["input_ids"], batch["attention_mask"]
     either = torch.maximum(mask, mask[pairs])
 

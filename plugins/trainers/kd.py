@@ -210,8 +210,9 @@ def _mixed_kd(student: HFStudent, ctx, options: TrainOptions):
     to the student's logits on the batch's rows mixed with the same rows shuffled, in embedding space.
 
     Each model mixes its own input embeddings (the student's have moved from the teacher's as it trained), with
-    one share and one pairing per batch, drawn from a generator seeded with the run's seed; the mix attends
-    wherever either row has a token. The teacher runs without gradients."""
+    one share and one pairing per batch, drawn from torch's generator, which the run seeds and each checkpoint
+    keeps (a resumed run draws what an uninterrupted one would); the mix attends wherever either row has a token.
+    The teacher runs without gradients."""
     import torch
 
     from stillroom.plugins.trainers.build import require_local
@@ -221,7 +222,7 @@ def _mixed_kd(student: HFStudent, ctx, options: TrainOptions):
     teacher = require_local(ctx.teacher, "student.mixup_weight", "its model run on every training batch's mixes",
                             "set mixup_weight: 0 to distill from the cached logits alone")
     check_vocabularies(ctx.teacher.tokenizer, student.tokenizer)
-    draws = np.random.default_rng(options.seed)
+    beta = torch.distributions.Beta(torch.tensor(MIXUP_BETA), torch.tensor(MIXUP_BETA))
 
     def mix(model, ids, pairs, share):
         embedded = model.get_input_embeddings()(ids)
@@ -240,7 +241,7 @@ def _mixed_kd(student: HFStudent, ctx, options: TrainOptions):
                                       "embeddings as it reads their token ids (a decoder that finds each row's last "
                                       "token by its padding, or no sentence classifier); set mixup_weight: 0")
             checked = True
-        share, pairs = float(draws.beta(MIXUP_BETA, MIXUP_BETA)), torch.as_tensor(draws.permutation(len(ids)))
+        share, pairs = float(beta.sample()), torch.randperm(len(ids))
         either = torch.maximum(mask, mask[pairs.to(mask.device)])
         logits = net.backbone(inputs_embeds=mix(net.backbone, ids, pairs, share), attention_mask=either).logits
         with torch.no_grad():

@@ -53,7 +53,6 @@ here once, scrubbed and cached.
 from __future__ import annotations
 
 import math
-import random
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -386,11 +385,10 @@ class TokenKDTrainer(StudentTrainer):
             return self._endpoint_on_policy(options, student, ctx.teacher, read, with_ce)
         if options.live:
             teacher = ctx.teacher
-            coin = random.Random(options.seed)
 
             def live(net, batch):
                 ids, mask = batch["input_ids"], batch["attention_mask"]
-                sampled = options.on_policy and coin.random() < options.on_policy
+                sampled = _drawn(options.on_policy)
                 if sampled:
                     ids, mask = student_samples(net, ids, batch["prompt_length"], options.max_new_tokens,
                                                 student.tokenizer.pad_token_id or 0)
@@ -422,12 +420,11 @@ class TokenKDTrainer(StudentTrainer):
         ``with_ce``'s cross-entropy on the teacher's continuations."""
         from stillroom.plugins.trainers.losses import token_kd
 
-        coin = random.Random(options.seed)
         known: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = {}
 
         def on_policy(net, batch):
             ids, mask = batch["input_ids"], batch["attention_mask"]
-            sampled = coin.random() < options.on_policy
+            sampled = _drawn(options.on_policy)
             if sampled:
                 ids, mask = student_samples(net, ids, batch["prompt_length"], options.max_new_tokens,
                                             student.tokenizer.pad_token_id or 0)
@@ -513,6 +510,15 @@ def student_samples(net, ids, prompt_length, max_new_tokens: int, pad_id: int):
     for i, sampled in enumerate(rows):
         out[i, : len(sampled)], mask[i, : len(sampled)] = sampled, 1
     return out, mask
+
+
+def _drawn(share: float) -> bool:
+    """Whether a batch is the student's own samples, with probability ``share``: drawn from torch's generator,
+    which the run seeds and each checkpoint keeps, so a resumed run draws as an uninterrupted one would; a share of
+    0 or 1 draws nothing."""
+    import torch
+
+    return share >= 1 or share > 0 and float(torch.rand(())) < share
 
 
 def teacher_scores(teacher, ids, mask, known: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]]):
