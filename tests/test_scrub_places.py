@@ -143,6 +143,18 @@ def test_a_lower_case_place_that_is_a_given_name_or_a_small_town_needs_a_word_be
     assert lower_case("we stayed in soest") == [("LOCATION", "soest")]
 
 
+def test_a_lower_case_place_that_needs_a_word_before_it_is_also_a_place_named_beside_another_place():
+    assert lower_case("france vs georgia tonight") == [("LOCATION", "france"), ("LOCATION", "georgia")]
+    assert lower_case("georgia or france?") == [("LOCATION", "georgia"), ("LOCATION", "france")]
+    assert lower_case("tbilisi, soest & madrid") == [("LOCATION", "tbilisi"), ("LOCATION", "soest"),
+                                                     ("LOCATION", "madrid")]
+    # beside a person, or beside another place that itself needs one, it is none
+    assert lower_case("paris and georgia came over") == []
+    assert lower_case("georgia and soest") == []
+    assert lower_case("maria or georgia", ("PERSON", "maria")) == [("PERSON", "maria")]
+    assert lower_case("london loved georgia") == [("LOCATION", "london")]
+
+
 def test_a_lower_case_place_in_a_hashtag_a_handle_a_link_an_organisation_or_another_span_is_none():
     assert lower_case("#london @lagos t.co/tokyo france.example tokyo_fan tokyo@example.com") == []
     assert lower_case("bank of america app down again") == []

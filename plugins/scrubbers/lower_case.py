@@ -11,7 +11,8 @@ far more often than not, "reading", "bath" and "legend" are not.
   "reading", "nice" or either word of "cape town", which is missed rather than
   guessed). A listed given name ("jordan", "georgia") or a small town (a prior
   under 0.6) also needs a word before it that takes places ("to", "in",
-  "from"), and a place in an organisation's name ("bank of america", as
+  "from") or a place named beside it ("brazil vs argentina", "bali or
+  phuket", "lagos & accra"), and a place in an organisation's name ("bank of america", as
   ``places.tidy_places`` reads capitalised ones) is none.
 - ``lower_case_names``: a listed given name of three letters or more, common
   words among them ("max", "mark"), then one or two listed surnames people
@@ -44,6 +45,8 @@ LOWER_WORD = regex.compile(r"\p{Ll}+")
 GIVEN_AND_SURNAMES = regex.compile(ALONE_BEFORE + r"(\p{Ll}{3,})(?:[ \t]+\p{Ll}+){1,2}" + ALONE_AFTER)
 LARGE_PLACE = 0.6  # gazetteer.py's prior for a country, a region or a city of 100,000 people or more
 NAME_SCORE = 0.7
+# Between two places named together: "brazil vs argentina", "bali or phuket", "lagos & accra", "lagos/abuja".
+COORDINATED = regex.compile(r"[ \t]*(?:,|/|&|\+)[ \t]*|[ \t]+(?:vs\.?|v\.?|versus|or|and)[ \t]+", regex.IGNORECASE)
 LEAD_WINDOW = 40  # characters before a place in which its preposition is looked for
 
 
@@ -51,6 +54,7 @@ def lower_case_places(text: str, spans: list[Found], lists: Gazetteers) -> list[
     """``spans`` and a LOCATION for each listed place written in lower case that no span covers (see the module's
     docstring)."""
     found = []
+    pending = []  # places that need a word before them that takes places, or a place beside them
     taken = _covered(text, spans)
     for match in LOWER_WORDS.finditer(text, overlapped=True):
         words = [m.span() for m in LOWER_WORD.finditer(text, *match.span())]
@@ -59,11 +63,20 @@ def lower_case_places(text: str, spans: list[Found], lists: Gazetteers) -> list[
             if taken.find(1, start, end) != -1:
                 continue
             key = place_key(ascii_folded(text[start:end]))
-            if key in lists.places and _lower_case_place(text, start, key, lists) \
-                    and not in_organisation(text, start, end, capitalised=False):
+            if key not in lists.places or in_organisation(text, start, end, capitalised=False):
+                continue
+            place = _lower_case_place(text, start, key, lists)
+            if place is None:
+                pending.append(("LOCATION", start, end, lists.places[key]))
+            if place:
                 found.append(("LOCATION", start, end, lists.places[key]))
                 _cover(taken, start, end)
                 break
+    while added := [p for p in pending if taken.find(1, p[1], p[2]) == -1
+                    and _beside_a_place(text, p, [*spans, *found])]:
+        for place in added[:1]:  # one at a time: two pending places that overlap ("new york", "york") never both
+            found.append(place)
+            _cover(taken, place[1], place[2])
     return sorted([*spans, *found], key=lambda s: s[1])
 
 
@@ -94,14 +107,22 @@ def _surname(word: str, lists: Gazetteers) -> bool:
     return word in lists.surnames and word not in lists.common and capitalised_more_often(word, unseen=False)
 
 
-def _lower_case_place(text: str, start: int, key: tuple[str, ...], lists: Gazetteers) -> bool:
+def _lower_case_place(text: str, start: int, key: tuple[str, ...], lists: Gazetteers) -> bool | None:
+    """True for a place, False for none, None for one that is a place only beside another (``_beside_a_place``)."""
     words = [w for w in key if w != "-"]
     if not any(capitalised_more_often(w) for w in words) or (len(key) == 1 and key[0] in CALENDAR):
         return False
     if lists.places[key] >= LARGE_PLACE and not (len(words) == 1 and words[0] in lists.first_names):
         return True
     lead = LEAD_BEFORE.search(text, max(0, start - LEAD_WINDOW), start)  # a window: linear in the text's length
-    return lead is not None and lead.group(1).lower() in NAME_OR_PLACE_LEADS
+    return True if lead is not None and lead.group(1).lower() in NAME_OR_PLACE_LEADS else None
+
+
+def _beside_a_place(text: str, span: Found, spans: list[Found]) -> bool:
+    """Whether ``span`` is coordinated with a LOCATION span: "brazil vs argentina", "bali or phuket"."""
+    _, start, end, _ = span
+    return any(s[0] == "LOCATION" and (COORDINATED.fullmatch(text, s[2], start) or COORDINATED.fullmatch(text, end, s[1]))
+               for s in spans)
 
 
 def _covered(text: str, spans: list[Found]) -> bytearray:
