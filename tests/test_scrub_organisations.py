@@ -129,6 +129,16 @@ def test_a_lower_case_noun_after_a_determiner_is_no_name_a_lower_case_name_is():
         ("PERSON", "justin bieber")]
 
 
+def test_a_lower_case_person_holding_an_english_function_word_is_no_name_unless_a_name_is_in_it():
+    # "made", "still", "will" are spaCy's stop words: after a kin word too ("grandma made jollof")
+    assert cleaned("grandma made jollof for everyone", ("PERSON", "made jollof")) == []
+    assert cleaned("and my name still isnt there", ("PERSON", "still isnt")) == []
+    # a listed given name or surname beside it keeps the span a name; so does a particle ("de")
+    assert cleaned("will smith slapped chris rock", ("PERSON", "will smith")) == [("PERSON", "will smith")]
+    assert cleaned("saw tom again", ("PERSON", "tom again")) == [("PERSON", "tom again")]
+    assert cleaned("ask maria de souza", ("PERSON", "maria de souza")) == [("PERSON", "maria de souza")]
+
+
 def test_a_lower_case_person_of_words_people_write_in_lower_case_is_no_name_unless_a_title_or_kin_leads():
     assert cleaned("wizkid x tems on one track is heaven", ("PERSON", "heaven")) == []
     assert cleaned("ashes starts tomorrow, cant wait", ("PERSON", "ashes")) == []

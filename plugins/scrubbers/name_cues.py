@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import regex
 from presidio_analyzer import AnalysisExplanation, EntityRecognizer, RecognizerResult
+from spacy.lang.en.stop_words import STOP_WORDS
 
 from stillroom.plugins.scrubbers.gazetteer import Gazetteers, ascii_folded, place_key
 from stillroom.plugins.scrubbers.organisations import ORG_TAILS
@@ -171,7 +172,7 @@ def _name_like(word: str, strong: bool) -> bool:
         return True
     if not LATIN.match(word):
         return True  # a lower-case word in Cyrillic, Greek or another cased script, after a name cue
-    return strong and len(word) > 1
+    return strong and len(word) > 1 and word.lower() not in STOP_WORDS  # "my name still isn't on the list"
 
 
 # A sentence's opening words: at the text's or a line's start, or after a sentence's end, past an opening quote.

@@ -18,8 +18,10 @@ its address parts catch words and numbers of prose ("flats", the "-1" of
   fisherman", "the applicant"), or anywhere when each of its words is one
   people write in lower case far more often than capitalised ("heaven",
   "ashes"; ``casing.py``) and no title or family word comes before it ("uncle
-  femi"). A lower-case name otherwise stands: forms and posts write names in
-  lower case;
+  femi"), or anywhere when one of its words is an English function word
+  (spaCy's stop words: "made", "still") and none a listed surname ("grandma
+  made jollof", not "will smith"). A lower-case name otherwise stands: forms
+  and posts write names in lower case;
 - drops a PERSON span whose words are all the shorthand of chat and posts,
   written in lower case ("lmao", "lmaooo", "smh", "tbh", "bday", "hahaha"),
   letters drawn out or not, and trims such words from a PERSON span's edges
@@ -67,6 +69,7 @@ Pure functions: text and spans in, spans out.
 from __future__ import annotations
 
 import regex
+from spacy.lang.en.stop_words import STOP_WORDS
 
 from stillroom.plugins.scrubbers.casing import lower_case_more_often
 from stillroom.plugins.scrubbers.gazetteer import NATIONALITIES, TITLES, Gazetteers
@@ -155,7 +158,9 @@ def clean(text: str, spans: list[Found], lists: Gazetteers) -> list[Found]:
                 and not any(w in lists.first_names or w in lists.common_given_names for w in lowered) \
                 and (DETERMINER_BEFORE.search(text, max(0, start - 8), start)
                      or all(lower_case_more_often(w) for w in lowered)
-                     and not TITLE_OR_KIN_BEFORE.search(text, max(0, start - 12), start)):
+                     and not TITLE_OR_KIN_BEFORE.search(text, max(0, start - 12), start)
+                     or any(w in STOP_WORDS and w not in PARTICLE_WORDS for w in lowered)
+                     and not any(w in lists.surnames for w in lowered)):
             continue
         out.append((entity, words[0].start(), words[-1].end(), score) if entity == "PERSON" else span)
     return out
