@@ -61,8 +61,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from pii_heldout import metrics  # noqa: E402  # the scoring rule only; no held-out data
 
-TYPES = {"L": "LOCATION", "P": "PERSON", "O": "ORGANIZATION"}
-MARK = re.compile(r"\{([^{}|]+)\|([LPO])\}")
+TYPES = {"L": "LOCATION", "P": "PERSON", "O": "ORGANIZATION", **{label: label for label in metrics.LABELS}}
+# "{Lagos|L}" or, for the other types, the label in full: "{+44 20 7946 0321|PHONE_NUMBER}"
+MARK = re.compile(r"\{([^{}|]+)\|(" + "|".join(TYPES) + r")\}")
 
 # One sentence a line; "#" lines are section notes. Written before any tuning.
 TUNE = """

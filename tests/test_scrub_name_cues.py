@@ -44,6 +44,9 @@ def test_a_name_after_a_cue_or_with_an_initial_is_found_in_any_script(text, expe
     "my name is",
     "Regards,\nthe support team",
     "i checked and my name still isnt on the list",  # a lower-case function word is no name after a cue
+    "Hello, I've just noticed two payments",  # a pronoun's contraction is none either
+    "Hi, I'm moving on the 30th",
+    "Sehr geehrte Damen und Herren, anbei die Rechnung",  # a letter's plural salutation
 ])
 def test_words_after_a_cue_that_are_not_names_are_left(text):
     assert names(text) == []
@@ -97,6 +100,7 @@ def test_the_fast_profile_and_the_residual_scan_do_not_use_the_cues(accurate, tm
     ("Tamborine Holdings reported a loss.", []),
     ("Tomasz Wiśniewski.", []),
     ("Tomasz restores clocks.", []),
+    ("Dear Sir or Madam, I am writing to complain.", []),  # a letter's greeting and titles alone
 ])
 def test_a_name_that_opens_a_sentence(text, expected):
     from stillroom.plugins.scrubbers.gazetteer import Gazetteers, place_key

@@ -57,6 +57,16 @@ def test_finds_every_builtin_entity_type_with_no_ner_model(scrubber):
     }
 
 
+@pytest.mark.parametrize("date", ["14 de mayo de 1990", "3. Februar 1967", "8 novembre 1978", "1er janvier 1990",
+                                  "14 maggio 1985", "2 de março de 1980", "14 mei 1990", "8 NOVEMBRE 1978"])
+def test_a_date_written_out_in_another_european_language_is_a_date(scrubber, date):
+    assert found_types(scrubber, f"Geburtsdatum / date of birth: {date}. Thanks") == {("DATE_TIME", date)}
+
+
+def test_a_month_name_without_a_day_and_a_year_is_no_date(scrubber):
+    assert found_types(scrubber, "Mai ist schön, and mars is red") == set()
+
+
 def test_a_small_listed_town_after_in_or_to_is_a_place_but_a_first_name_stays_a_person(scrubber):
     # Towns under 100,000 people score below the threshold alone; "in"/"to" before them decides.
     assert found_types(scrubber, "I withdrew cash in Soest and was charged a fee.") == {("LOCATION", "Soest")}

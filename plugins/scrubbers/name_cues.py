@@ -68,13 +68,16 @@ FOREIGN_SCORE = 0.6
 # Initials that abbreviate a place, not a person.
 PLACE_INITIALS = frozenset({"U.S.", "U.K.", "E.U.", "U.N.", "D.C.", "N.Y.", "L.A.", "U.A.E."})
 # Capitalised words that open a sentence rather than a name, and lower-case words that are never a name.
+# A contraction's tail: "I've" -> "I", "it's" -> "it"; "O'Neill" and "D'Souza" keep a name's letters before it.
+CONTRACTION = regex.compile(r"['’](?:ve|m|s|d|ll|re|t)$")
 NOT_NAMES = frozenset("""the a an and or but if i you he she it we they me him her us them my your his its our their
     this that these those there here all team everyone everybody sir madam customer client support friend friends
     to from in on at of for with by about as is was are were be been has have had do does did will would can could
     please thanks thank hello hi dear regards best yes no not so just again also very ok okay re fw fwd subject
     mr mrs ms dr prof new old good great today tomorrow yesterday monday tuesday wednesday thursday friday saturday
     sunday january february march april may june july august september october november december
-    bank account card payment transfer order invoice refund phone email mobile number address street""".split())
+    bank account card payment transfer order invoice refund phone email mobile number address street
+    damen herren mesdames messieurs señores señoras senhores senhoras signori signore""".split())
 CASELESS_SCRIPTS = ("Arabic", "Devanagari", "Hebrew", "Han", "Hiragana", "Katakana", "Thai", "Hangul", "Bengali",
                     "Tamil", "Telugu", "Gujarati", "Gurmukhi", "Kannada", "Malayalam", "Ethiopic", "Georgian")
 CASELESS = regex.compile(r"[" + "".join(rf"\p{{Script={s}}}" for s in CASELESS_SCRIPTS) + "]")
@@ -166,8 +169,9 @@ def _name_after(text: str, at: int, strong: bool) -> tuple[int, int] | None:
 
 
 def _name_like(word: str, strong: bool) -> bool:
-    if word.lower() in NOT_NAMES or word.lower().rstrip(".") in TITLE_WORDS:
-        return False
+    low = word.lower()
+    if low in NOT_NAMES or low.rstrip(".") in TITLE_WORDS or CONTRACTION.sub("", low) in NOT_NAMES:
+        return False  # "I've", "it's": a pronoun's contraction is none either
     if word[0].isupper() or CASELESS.match(word):
         return True
     if not LATIN.match(word):
@@ -195,7 +199,8 @@ def opening_names(text: str, spans: list[tuple[str, int, int, float]],
     words (surname particles such as "Ó" or "van der" may stand between them)
     that open a sentence and are followed by a lower-case word or by an age or
     a role after a comma ("Kirsty McAteer, 34,", "Ishikawa Takeshi, the
-    potter"), none of them a common English word, the run no listed place and
+    potter"), none of them a common English word, not all of them greetings,
+    titles or sign-offs ("Dear Sir or Madam"), the run no listed place and
     its last word not one that ends an organisation's name. Pure.
     """
     found = list(spans)
@@ -205,6 +210,8 @@ def opening_names(text: str, spans: list[tuple[str, int, int, float]],
             continue
         start, end, words = run
         low = [w.lower() for w in words]
+        if all(CUE_WORD.fullmatch(w) or w in NOT_NAMES for w in low):  # "Dear Sir or Madam, I am writing"
+            continue
         if low[-1] in ORG_TAILS or place_key(ascii_folded(text[start:end])) in lists.places:
             continue
         if ((any(lists.is_common(w) for w in low) or any((w,) in lists.places for w in low))

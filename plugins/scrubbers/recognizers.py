@@ -44,8 +44,17 @@ from stillroom.plugins.scrubbers.unscannable import PatternTimeout
 
 MONTH = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 DAY = r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?"
+# Month names in Spanish, Portuguese, French, German, Italian and Dutch, each written out in full, for dates written
+# day first: "14 de mayo de 1990", "3. Februar 1967", "8 novembre 1978", "1er janvier 1990", "14 mei 1990".
+FOREIGN_MONTH = r"""(?:enero|febrero|marzo|abril|mayo|junio|julio|agosto|sep?tiembre|octubre|noviembre|diciembre|
+    janeiro|fevereiro|março|maio|junho|julho|setembro|outubro|novembro|dezembro|
+    janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre|
+    januar|jänner|februar|märz|juni|juli|oktober|dezember|
+    gennaio|febbraio|aprile|maggio|giugno|luglio|settembre|ottobre|dicembre|
+    januari|februari|maart|mei|augustus)""".replace("\n", "").replace(" ", "")
 WRITTEN_DATES = [
     Pattern("d Month yyyy", rf"\b{DAY}(?: of)? {MONTH}\.?,? \d{{4}}\b", 0.6),
+    Pattern("d Monat yyyy", rf"\b{DAY}(?:\.|er|º)?(?: de)? {FOREIGN_MONTH}(?: de)? \d{{4}}\b", 0.6),
     Pattern("Month d, yyyy", rf"\b{MONTH}\.? {DAY},? \d{{4}}\b", 0.6),
     Pattern("Month yyyy", rf"\b{MONTH} \d{{4}}\b", 0.5),
 ]
