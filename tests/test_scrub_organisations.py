@@ -129,6 +129,25 @@ def test_a_lower_case_noun_after_a_determiner_is_no_name_a_lower_case_name_is():
         ("PERSON", "justin bieber")]
 
 
+@pytest.mark.parametrize(("text", "found", "kept"), [
+    # a business reference's number: order, invoice, tracking, serial, receipt, reference, transaction
+    ("Order 114-2290331-8812201 arrived damaged", ("NATIONAL_ID", "114-"), False),
+    ("Order 114-2290331-8812201 arrived damaged", ("NATIONAL_ID", "-8812201"), False),
+    ("please change the delivery on order no. 88340127 today", ("NATIONAL_ID", "88340127"), False),
+    ("your complaint reference is CMP-2026-118402 and", ("PHONE_NUMBER", "2026-118402"), False),
+    ("tracking: 1Z999AA10123456784", ("NATIONAL_ID", "1Z999AA10123456784"), False),
+    ("Commande 7730-FR-22918. Merci", ("NATIONAL_ID", "7730-FR-22918."), False),
+    # a holder's own numbers stay, and so does a phone number, however it is introduced
+    ("Sort code 30-96-26, account 71245508.", ("NATIONAL_ID", "71245508"), True),
+    ("my policy HH-7730192 covers it", ("NATIONAL_ID", "HH-7730192"), True),
+    ("Receipt no. 0043-221-9918.", ("PHONE_NUMBER", "0043-221-9918"), True),
+    ("order ref: +44 7700 900123", ("PHONE_NUMBER", "+44 7700 900123"), True),
+    ("ordered on 3 May, my number 07700 900123", ("PHONE_NUMBER", "07700 900123"), True),
+])
+def test_a_number_after_a_business_references_name_is_no_personal_identifier(text, found, kept):
+    assert (cleaned(text, found) == [found]) == kept
+
+
 def test_a_lower_case_person_holding_an_english_function_word_is_no_name_unless_a_name_is_in_it():
     # "made", "still", "will" are spaCy's stop words: after a kin word too ("grandma made jollof")
     assert cleaned("grandma made jollof for everyone", ("PERSON", "made jollof")) == []

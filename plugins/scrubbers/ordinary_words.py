@@ -51,7 +51,13 @@ its address parts catch words and numbers of prose ("flats", the "-1" of
   a POSTAL_CODE with no digit ("tmrw", "Ks"): every postal code has one;
 - drops a POSTAL_CODE that is a year (1900-2099) after "in", "since" and the
   like, with no capitalised word after it ("NSW 2012" and "in 8001 Zürich"
-  stay postcodes).
+  stay postcodes);
+- drops an identifier, postal code, address or phone span inside a word with
+  a digit that a business reference's name stands before ("Order
+  114-2290331-8812201", "tracking 1Z999AA...", "reference CMP-2026-118402"):
+  the model reads these as government IDs. An account, customer, policy,
+  member or claim number is its holder's and stays masked, and a phone span
+  goes only where the word has a letter, which no phone number has.
 
 Before the spans are combined, ``hyphenated_names`` makes whole the
 hyphenated names the model reads in part. A PERSON span that takes in part of
@@ -118,6 +124,17 @@ _PART = r"\p{Lu}[\p{Ll}\p{M}]*(?:['’]?\p{Lu}[\p{Ll}\p{M}]+)*"  # each repeat o
 HYPHENATED_NAME = regex.compile(rf"(?<![\p{{L}}\p{{M}}'’-]){_PART}(?:-{_PART})+(?![\p{{L}}\p{{M}}-])")
 
 
+# A business reference, not a person's: the number right after "order", "invoice", "tracking", "serial", "receipt",
+# "ref", "transaction id" and the like ("Order 114-2290331-8812201", "your reference is CMP-2026-118402"). An
+# account, customer, policy, member, claim or patient number identifies its holder and is not among them.
+REFERENCE_BEFORE = regex.compile(r"""(?ix)\b(?:order|invoice|inv|tracking|serial|s/n|model|receipt|ref|reference|
+    booking|confirmation|transaction|txn|ticket|case|rma|commande|pedido|bestellung|bestellnummer|factura|fattura|
+    ordine|rechnung|rechnungsnummer)
+    (?:[ \t]+(?:no|nr|n[ºo°]|number|num|id|code|ref|reference))?\.?(?:[ \t]+(?:is|was))?[ \t]*[:#]?[ \t]*$""")
+REFERENCE_TYPES = frozenset({"NATIONAL_ID", "BANK_ACCOUNT", "POSTAL_CODE", "PHONE_NUMBER", "STREET_ADDRESS"})
+TOKEN_EDGE = ".,;:!?)(\"'"
+
+
 def clean(text: str, spans: list[Found], lists: Gazetteers) -> list[Found]:
     """``spans`` without the ones that are ordinary words, and PERSON spans trimmed of lower-case edge words;
     see the module's docstring."""
@@ -138,6 +155,8 @@ def clean(text: str, spans: list[Found], lists: Gazetteers) -> list[Found]:
                 end = age.start()
         if entity == "STREET_ADDRESS" and _foreign_name(text[start:end]):
             entity, span = "PERSON", ("PERSON", start, end, score)
+        if entity in REFERENCE_TYPES and _a_reference(text, start, end, letters=entity == "PHONE_NUMBER"):
+            continue
         if entity == "STREET_ADDRESS" and (_not_an_address(text[start:end])
                                            or CLOCK_TIME.fullmatch(text, start, end) is not None) \
                 or entity == "POSTAL_CODE" and (_a_year(text, start, end)
@@ -208,6 +227,19 @@ def is_demonym(word: str, lists: Gazetteers) -> bool:
 def _chat(word: regex.Match) -> bool:
     written = word.group()
     return written.islower() and (DRAWN_OUT.sub(r"\1", written) in CHAT or LAUGHTER.fullmatch(written) is not None)
+
+
+def _a_reference(text: str, start: int, end: int, letters: bool) -> bool:
+    """Whether the span lies inside one word with a digit that a reference's name stands before ("Order
+    114-2290331-8812201"); with ``letters``, only a word that has a letter too, which no phone number has
+    ("reference CMP-2026-118402"), so a phone number after "ref" stays one. "+44 ..." never is a reference."""
+    while start > 0 and not text[start - 1].isspace():
+        start -= 1
+    while end < len(text) and not text[end].isspace():
+        end += 1
+    word = text[start:end].strip(TOKEN_EDGE)
+    return bool(word) and not word.startswith("+") and any(ch.isdigit() for ch in word) \
+        and (not letters or any(ch.isalpha() for ch in word)) and REFERENCE_BEFORE.search(text, max(0, start - 40), start) is not None
 
 
 def _a_year(text: str, start: int, end: int) -> bool:
