@@ -53,8 +53,9 @@ FOREIGN_MONTH = r"""(?:enero|febrero|marzo|abril|mayo|junio|julio|agosto|sep?tie
     gennaio|febbraio|aprile|maggio|giugno|luglio|settembre|ottobre|dicembre|
     januari|februari|maart|mei|augustus)""".replace("\n", "").replace(" ", "")
 WRITTEN_DATES = [
-    Pattern("d Month yyyy", rf"\b{DAY}(?: of)? {MONTH}\.?,? \d{{4}}\b", 0.6),
-    Pattern("d Monat yyyy", rf"\b{DAY}(?:\.|er|º)?(?: de)? {FOREIGN_MONTH}(?: de)? \d{{4}}\b", 0.6),
+    # one pattern for both (each pattern costs Presidio a pass of its own)
+    Pattern("d Month yyyy", rf"\b{DAY}(?:\.|er|º)?(?: of| de)? (?:{MONTH}\.?,?|{FOREIGN_MONTH}(?: de)?) \d{{4}}\b",
+            0.6),
     Pattern("Month d, yyyy", rf"\b{MONTH}\.? {DAY},? \d{{4}}\b", 0.6),
     Pattern("Month yyyy", rf"\b{MONTH} \d{{4}}\b", 0.5),
 ]
