@@ -65,18 +65,18 @@ def lower_case_places(text: str, spans: list[Found], lists: Gazetteers) -> list[
             key = place_key(ascii_folded(text[start:end]))
             if key not in lists.places or in_organisation(text, start, end, capitalised=False):
                 continue
-            place = _lower_case_place(text, start, key, lists)
-            if place is None:
+            verdict = _lower_case_place(text, start, key, lists)
+            if verdict is None:
                 pending.append(("LOCATION", start, end, lists.places[key]))
-            if place:
+            if verdict:
                 found.append(("LOCATION", start, end, lists.places[key]))
                 _cover(taken, start, end)
                 break
     while added := [p for p in pending if taken.find(1, p[1], p[2]) == -1
                     and _beside_a_place(text, p, [*spans, *found])]:
-        for place in added[:1]:  # one at a time: two pending places that overlap ("new york", "york") never both
-            found.append(place)
-            _cover(taken, place[1], place[2])
+        beside = added[0]  # one at a time: two pending places that overlap ("new york", "york") never both
+        found.append(beside)
+        _cover(taken, beside[1], beside[2])
     return sorted([*spans, *found], key=lambda s: s[1])
 
 
