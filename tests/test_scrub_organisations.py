@@ -140,6 +140,8 @@ def test_a_lower_case_noun_after_a_determiner_is_no_name_a_lower_case_name_is():
     # a holder's own numbers stay, and so does a phone number, however it is introduced
     ("Sort code 30-96-26, account 71245508.", ("NATIONAL_ID", "71245508"), True),
     ("my policy HH-7730192 covers it", ("NATIONAL_ID", "HH-7730192"), True),
+    ("my tax ref 1234567890 is on the letter", ("NATIONAL_ID", "1234567890"), True),  # named for its holder
+    ("Patient reference: RX4490213", ("NATIONAL_ID", "RX4490213"), True),
     ("Receipt no. 0043-221-9918.", ("PHONE_NUMBER", "0043-221-9918"), True),
     ("order ref: +44 7700 900123", ("PHONE_NUMBER", "+44 7700 900123"), True),
     ("ordered on 3 May, my number 07700 900123", ("PHONE_NUMBER", "07700 900123"), True),

@@ -333,7 +333,7 @@ def _mention(word: str) -> regex.Pattern[str]:
 
 
 # What an address around a repeated name may hold besides it, and still be that name alone: a number of one or
-# two digits, lower-case words, spaces and stops ("84\nAdaeze Nwankwo" after a headline's "Dies At 84", "van. Piotr"
+# two digits or one lower-case word, and spaces and stops ("84\nAdaeze Nwankwo" after a headline's "Dies At 84", "van. Piotr"
 # across a sentence's end). A capitalised word or a longer number is an address's own ("12 Nwankwo Street").
 ADDRESS_LEFTOVER = regex.compile(r"[\s.,;:]*(?:(?:\d{1,2}|\p{Ll}+)[\s.,;:]*)?")
 

@@ -126,8 +126,11 @@ HYPHENATED_NAME = regex.compile(rf"(?<![\p{{L}}\p{{M}}'’-]){_PART}(?:-{_PART})
 
 # A business reference, not a person's: the number right after "order", "invoice", "tracking", "serial", "receipt",
 # "ref", "transaction id" and the like ("Order 114-2290331-8812201", "your reference is CMP-2026-118402"). An
-# account, customer, policy, member, claim or patient number identifies its holder and is not among them.
-REFERENCE_BEFORE = regex.compile(r"""(?ix)\b(?:order|invoice|inv|tracking|serial|s/n|model|receipt|ref|reference|
+# account, customer, policy, member, claim or patient number identifies its holder and is not among them, nor is a
+# reference named for its holder ("tax ref", "patient reference", "NHS ref").
+HOLDER = r"(?:tax|taxpayer|patient|customer|client|member|account|policy|claim|nhs|ni|passport|licen[cs]e|" \
+         r"national|student|employee|staff|case\ holder)"
+REFERENCE_BEFORE = regex.compile(r"""(?ix)(?<!\b""" + HOLDER + r"""[ \t]+)\b(?:order|invoice|inv|tracking|serial|s/n|model|receipt|ref|reference|
     booking|confirmation|transaction|txn|ticket|case|rma|commande|pedido|bestellung|bestellnummer|factura|fattura|
     ordine|rechnung|rechnungsnummer)
     (?:[ \t]+(?:no|nr|n[ºo°]|number|num|id|code|ref|reference))?\.?(?:[ \t]+(?:is|was))?[ \t]*[:#]?[ \t]*$""")
