@@ -234,15 +234,17 @@ def _chat(word: regex.Match) -> bool:
 
 def _a_reference(text: str, start: int, end: int, letters: bool) -> bool:
     """Whether the span lies inside one word with a digit that a reference's name stands before ("Order
-    114-2290331-8812201"); with ``letters``, only a word that has a letter too, which no phone number has
-    ("reference CMP-2026-118402"), so a phone number after "ref" stays one. "+44 ..." never is a reference."""
+    88340127", "tracking 1Z999AA10123456784"). A word of digits alone has fewer than nine of them: a longer one
+    may be a phone number written without spaces ("Order 07700900123") and stays masked. With ``letters``, only a
+    word that has a letter ("reference CMP-2026-118402"), which no phone number has. "+44 ..." never is one."""
     while start > 0 and not text[start - 1].isspace():
         start -= 1
     while end < len(text) and not text[end].isspace():
         end += 1
     word = text[start:end].strip(TOKEN_EDGE)
-    return bool(word) and not word.startswith("+") and any(ch.isdigit() for ch in word) \
-        and (not letters or any(ch.isalpha() for ch in word)) and REFERENCE_BEFORE.search(text, max(0, start - 40), start) is not None
+    digits, alpha = sum(ch.isdigit() for ch in word), any(ch.isalpha() for ch in word)
+    return bool(word) and not word.startswith("+") and digits > 0 and (alpha or not letters and digits < 9) \
+        and REFERENCE_BEFORE.search(text, max(0, start - 40), start) is not None
 
 
 def _a_year(text: str, start: int, end: int) -> bool:
