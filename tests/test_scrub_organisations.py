@@ -159,6 +159,12 @@ def test_a_lower_case_person_holding_an_english_function_word_is_no_name_unless_
     assert cleaned("and my name still isnt there", ("PERSON", "still isnt")) == []
     # a listed given name or surname beside it keeps the span a name; so does a particle ("de")
     assert cleaned("will smith slapped chris rock", ("PERSON", "will smith")) == [("PERSON", "will smith")]
+    # a function word that is also a given name is not one of them
+    assert cleaned("ask will kowalczyk", ("PERSON", "will kowalczyk")) == [("PERSON", "will kowalczyk")]
+    from stillroom.plugins.scrubbers.gazetteer import _census
+    from stillroom.plugins.scrubbers.ordinary_words import FUNCTION_WORDS
+
+    assert not FUNCTION_WORDS & (_census("dist.male.first") | _census("dist.female.first"))
     assert cleaned("saw tom again", ("PERSON", "tom again")) == [("PERSON", "tom again")]
     assert cleaned("ask maria de souza", ("PERSON", "maria de souza")) == [("PERSON", "maria de souza")]
 

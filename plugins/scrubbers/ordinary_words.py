@@ -19,7 +19,7 @@ its address parts catch words and numbers of prose ("flats", the "-1" of
   people write in lower case far more often than capitalised ("heaven",
   "ashes"; ``casing.py``) and no title or family word comes before it ("uncle
   femi"), or anywhere when one of its words is an English function word
-  (spaCy's stop words: "made", "still") and none a listed surname ("grandma
+  (spaCy's stop words that are no given name: "made", "still") and none a listed surname ("grandma
   made jollof", not "will smith"). A lower-case name otherwise stands: forms
   and posts write names in lower case;
 - drops a PERSON span whose words are all the shorthand of chat and posts,
@@ -109,6 +109,9 @@ TITLE_OR_KIN_BEFORE = regex.compile(r"(?i)\b(?:" + "|".join(sorted(TITLES | set(
     uncle aunt auntie aunty cousin grandma grandpa granny nana gran brother sister bro sis mum mom mama dad papa
     father mother son daughter wife husband friend professor officer sergeant captain coach mayor president senator
     governor judge pastor reverend rev imam rabbi nurse doctor""".split()))) + r")\.?[ \t]+$")
+# spaCy's English stop words, less those that are also given names in the US census lists ("will kowalczyk",
+# "may chen" written in lower case stay names).
+FUNCTION_WORDS = frozenset(STOP_WORDS) - {"an", "else", "in", "many", "may", "my", "see", "so", "will"}
 LOWER_LATIN = regex.compile(r"[\p{Ll}&&\p{Script=Latin}][\p{Ll}\p{M}'’-]*", regex.V1)
 LOWER_LATIN_TEXT = regex.compile(r"[\p{Ll}\p{M}\s'’-]+", regex.V1)
 LATIN_LETTERS = regex.compile(r"[\p{L}&&\p{Script=Latin}]", regex.V1)
@@ -181,7 +184,7 @@ def clean(text: str, spans: list[Found], lists: Gazetteers) -> list[Found]:
                 and (DETERMINER_BEFORE.search(text, max(0, start - 8), start)
                      or all(lower_case_more_often(w) for w in lowered)
                      and not TITLE_OR_KIN_BEFORE.search(text, max(0, start - 12), start)
-                     or any(w in STOP_WORDS and w not in PARTICLE_WORDS for w in lowered)
+                     or any(w in FUNCTION_WORDS and w not in PARTICLE_WORDS for w in lowered)
                      and not any(w in lists.surnames for w in lowered)):
             continue
         out.append((entity, words[0].start(), words[-1].end(), score) if entity == "PERSON" else span)
