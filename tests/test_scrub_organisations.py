@@ -154,7 +154,7 @@ def test_a_number_after_a_business_references_name_is_no_personal_identifier(tex
 
 
 def test_a_lower_case_person_holding_an_english_function_word_is_no_name_unless_a_name_is_in_it():
-    # "made", "still", "will" are spaCy's stop words: after a kin word too ("grandma made jollof")
+    # "made" and "still" are spaCy's stop words and no given name: after a kin word too ("grandma made jollof")
     assert cleaned("grandma made jollof for everyone", ("PERSON", "made jollof")) == []
     assert cleaned("and my name still isnt there", ("PERSON", "still isnt")) == []
     # a listed given name or surname beside it keeps the span a name; so does a particle ("de")
