@@ -176,7 +176,7 @@ def _name_like(word: str, strong: bool) -> bool:
         return True
     if not LATIN.match(word):
         return True  # a lower-case word in Cyrillic, Greek or another cased script, after a name cue
-    return strong and len(word) > 1 and word.lower() not in STOP_WORDS  # "my name still isn't on the list"
+    return strong and len(word) > 1 and low not in STOP_WORDS  # "my name still isn't on the list"
 
 
 # A sentence's opening words: at the text's or a line's start, or after a sentence's end, past an opening quote.

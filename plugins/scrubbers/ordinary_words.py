@@ -19,9 +19,9 @@ its address parts catch words and numbers of prose ("flats", the "-1" of
   people write in lower case far more often than capitalised ("heaven",
   "ashes"; ``casing.py``) and no title or family word comes before it ("uncle
   femi"), or anywhere when one of its words is an English function word
-  (spaCy's stop words that are no given name: "made", "still") and none a listed surname ("grandma
-  made jollof", not "will smith"). A lower-case name otherwise stands: forms
-  and posts write names in lower case;
+  that is no given name ("made", "still"; ``FUNCTION_WORDS``) and
+  none a listed surname ("grandma made jollof"; not "will smith"). A
+  lower-case name otherwise stands: forms and posts write names in lower case;
 - drops a PERSON span whose words are all the shorthand of chat and posts,
   written in lower case ("lmao", "lmaooo", "smh", "tbh", "bday", "hahaha"),
   letters drawn out or not, and trims such words from a PERSON span's edges
@@ -56,8 +56,11 @@ its address parts catch words and numbers of prose ("flats", the "-1" of
   a digit that a business reference's name stands before ("Order
   114-2290331-8812201", "tracking 1Z999AA...", "reference CMP-2026-118402"):
   the model reads these as government IDs. An account, customer, policy,
-  member or claim number is its holder's and stays masked, and a phone span
-  goes only where the word has a letter, which no phone number has.
+  member or claim number is its holder's and stays masked, and so is a
+  reference named for its holder ("tax ref"); a word of digits alone counts
+  only under nine digits (a phone number may be written without spaces), and
+  a phone span goes only where the word has a letter, which no phone number
+  has.
 
 Before the spans are combined, ``hyphenated_names`` makes whole the
 hyphenated names the model reads in part. A PERSON span that takes in part of
