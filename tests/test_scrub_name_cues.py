@@ -247,6 +247,20 @@ def test_a_repeated_name_gives_way_to_a_span_already_there():
     assert repeated_names(text, there, lists) == there
 
 
+@pytest.mark.parametrize(("text", "secret"), [
+    # a business reference's name before personal data never unmasks it (ordinary_words._a_reference)
+    ("Order 07700900123", "07700900123"),  # a phone number written without spaces
+    ("ref: jane.smith@example.com", "jane.smith@example.com"),
+    ("Invoice GB82WEST12345698765432", "GB82WEST12345698765432"),
+    ("Tracking 4111 1111 1111 1111", "4111 1111 1111 1111"),
+    ("case 536-22-8745", "536-22-8745"),
+    ("order ref: call me on +44 7700 900123", "+44 7700 900123"),
+])
+def test_the_accurate_profile_masks_personal_data_after_a_business_references_name(accurate, text, secret):
+    scrubbed, _ = accurate.scrub([{"text": text}])
+    assert secret not in scrubbed[0]["text"], scrubbed[0]["text"]
+
+
 def test_the_accurate_profile_replaces_a_surname_repeated_alone(accurate):
     text = "Mikko Virtanen won the sprint in Lahti. Virtanen Takes Gold, the local paper wrote."
     scrubbed, _ = accurate.scrub([{"text": text}])
