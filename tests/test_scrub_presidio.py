@@ -1,5 +1,6 @@
 """The Presidio scrubber with the real engines: detection, operators, residual scan, accuracy, offline."""
 
+import gc
 import json
 import pickle
 import subprocess
@@ -187,6 +188,26 @@ def test_a_record_it_cannot_scan_within_the_regex_budget_stops_the_scrub_naming_
             pooled.scrub([{"text": "fine"}] * 4 + [{"text": value}, {"text": "also fine"}])
     finally:
         pooled.close()
+
+
+def test_the_garbage_collector_paused_for_a_batch_comes_back_as_it_was_even_when_a_record_fails(
+        ctx, scrubber, monkeypatch):
+    monkeypatch.setattr(pattern_recognizer, "REGEX_TIMEOUT_SECONDS", 1)
+    unscannable = [{"text": "a." * 3000 + " reset at alice-reset.example.com/login"}]
+    seen = []
+    detect = scrubber.detector.detect
+    monkeypatch.setattr(scrubber.detector, "detect", lambda texts: seen.append(gc.isenabled()) or detect(texts))
+    was = gc.isenabled()
+    try:
+        for enabled in (True, False):
+            (gc.enable if enabled else gc.disable)()
+            scrubber.scrub([{"text": "call Ada Lovelace on 020 7946 0958"}])
+            with pytest.raises(DataError):
+                scrubber.scrub(unscannable)
+            assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
+    assert seen == [False] * 4  # paused while the batches were scanned
 
 
 def test_accuracy_on_generated_labelled_text(scrubber):

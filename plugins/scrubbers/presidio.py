@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
@@ -249,8 +252,29 @@ class PresidioScrubber(Scrubber):
 
 
 def _process(detector: Detector, texts: list[str], replace: bool) -> list[tuple[str, list[Found]]]:
-    found = detector.detect(texts)
-    return [(detector.replace(text, spans) if replace else text, spans) for text, spans in zip(texts, found)]
+    with collection_paused():
+        found = detector.detect(texts)
+        return [(detector.replace(text, spans) if replace else text, spans) for text, spans in zip(texts, found)]
+
+
+@contextmanager
+def collection_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while a batch is scanned.
+
+    Scanning allocates many small objects (tokens, regex matches, results),
+    and each allocation threshold crossed starts a collection that walks the
+    young objects, and now and then every object the detector holds (spaCy's
+    vocabulary, the gazetteers): 13% of the fast profile's CPU time on 1,000
+    short records. What a batch leaves in cycles is collected after it.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 # One detector per process and configuration: building one loads spaCy and the
@@ -279,6 +303,8 @@ def _init_worker(config: DetectorConfig) -> None:
     global _WORKER_CONFIG
     _WORKER_CONFIG = config
     _local_detector(config)
+    # The detector lives as long as the worker: its objects leave the collector's generations for good.
+    gc.freeze()
 
 
 def _work(texts: list[str], replace: bool) -> list[tuple[str, list[Found]]]:
