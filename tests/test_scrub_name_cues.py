@@ -237,6 +237,27 @@ def test_a_location_that_is_a_word_of_a_full_name_is_that_person_only_where_a_pe
     assert repeated_names(text, there, lists) == [there[0], ("PERSON", subject, subject + 8, 0.9), there[2]]
 
 
+@pytest.mark.parametrize(("sentence", "is_person"), [
+    # the model types a surname it does not know a place: wherever it stands, it is the person's
+    ("Judges found that Achterberg had misled the council.", True),
+    ("Achterberg Loses Appeal", True),
+    # after a preposition that takes a place, it stays a place
+    ("The plot lies in Achterberg near the river.", False),
+    ("Trains from the Achterberg junction were late.", False),
+])
+def test_a_location_that_is_an_unlisted_word_of_a_full_name_is_that_person_unless_a_place_word_leads(
+        sentence, is_person):
+    from stillroom.plugins.scrubbers.gazetteer import Gazetteers
+    from stillroom.plugins.scrubbers.name_cues import repeated_names
+
+    lists = Gazetteers(first_names=frozenset(), surnames=frozenset(), places={}, common=frozenset())
+    text = f"Willem Achterberg lost his appeal. {sentence}"
+    at = text.index("Achterberg", 20)
+    there = [person(text, "Willem Achterberg"), ("LOCATION", at, at + 10, 0.9)]
+    expected = ("PERSON", at, at + 10, 0.9) if is_person else there[1]
+    assert repeated_names(text, there, lists) == [there[0], expected]
+
+
 def test_a_repeated_name_gives_way_to_a_span_already_there():
     from stillroom.plugins.scrubbers.gazetteer import Gazetteers
     from stillroom.plugins.scrubbers.name_cues import repeated_names

@@ -323,6 +323,11 @@ SUBJECT_BEFORE = regex.compile(r"""(?:^|\n|[.!?]["”’)]?[ \t]+|["“‘(]|,["
 VERB_AFTER = regex.compile(r"[ \t]+\p{Ll}")
 
 
+# A preposition that puts a place after it ("in Achterberg", "from the Ruhr").
+PLACE_LEAD_BEFORE = regex.compile(
+    r"(?i)\b(?:in|near|at|from|to|into|of|outside|across|around|towards?|throughout|via)[ \t]+(?:the[ \t]+)?$")
+
+
 def _where_a_person_stands(text: str, start: int, end: int) -> bool:
     return bool(SUBJECT_BEFORE.search(text, max(0, start - 8), start) and VERB_AFTER.match(text, end))
 
@@ -372,7 +377,10 @@ def repeated_names(text: str, spans: list[tuple[str, int, int, float]],
     of "Renata Lima") counts only where a person stands: opening a sentence or
     a quotation's attribution, before a lower-case word ("Lima presented her
     credentials", not "arrived in Lima"); there, a LOCATION span that is that
-    word alone becomes a PERSON too ("Oliveira will take office"). A mention is evidence only through
+    word alone becomes a PERSON too ("Oliveira will take office"). A LOCATION span that is a word no list
+    holds as a place becomes a PERSON wherever it stands ("found that Achterberg had misled": the model
+    types a surname it does not know a place), unless a preposition that takes a place leads it
+    ("in Achterberg"). A mention is evidence only through
     the name it repeats: scored as an opening name. Pure.
     """
     parts: dict[str, bool] = {}  # word -> also a listed place
@@ -386,7 +394,9 @@ def repeated_names(text: str, spans: list[tuple[str, int, int, float]],
                     and low not in PARTICLE_WORDS and not lists.is_common(low)):
                 parts[word] = place_key(ascii_folded(word)) in lists.places
     found = [("PERSON", *span[1:]) if text[span[1]:span[2]] in parts and (
-        span[0] == "STREET_ADDRESS" or span[0] == "LOCATION" and _where_a_person_stands(text, span[1], span[2]))
+        span[0] == "STREET_ADDRESS" or span[0] == "LOCATION" and (
+            not parts[text[span[1]:span[2]]] and not PLACE_LEAD_BEFORE.search(text, max(0, span[1] - 16), span[1])
+            or _where_a_person_stands(text, span[1], span[2])))
         else _name_in_address(text, span, parts) if span[0] == "STREET_ADDRESS" else span for span in spans]
     for word, place in sorted(parts.items()):
         for mention in _mention(word).finditer(text):
