@@ -163,6 +163,9 @@ def person(text, name, at=0):
      ["Jordan", "Jordan"]),
     ('Renata Jordan arrived in Jordan. "It is a coincidence," Jordan said. Jordan\'s king met her.', "Renata Jordan",
      ["Jordan"]),
+    # opening a sentence before a possessive and a noun no place owns ("king", "capital" are a place's)
+    ("Jordan Ellis won. Jordan's tea bowls sold. Jordan's king came. Jordan's capital grew.", "Jordan Ellis",
+     ["Jordan"]),
     # Not repeated: a common word, a listed place elsewhere, a title, a particle, a part of a longer word or name
     ("Hope Mensah spoke. Hope is fading, she said.", "Hope Mensah", []),
     ("Jordan Ellis flew to Jordan on Monday.", "Jordan Ellis", []),

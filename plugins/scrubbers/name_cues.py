@@ -28,6 +28,7 @@ from presidio_analyzer import AnalysisExplanation, EntityRecognizer, RecognizerR
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from stillroom.plugins.scrubbers.gazetteer import Gazetteers, ascii_folded, place_key
+from stillroom.plugins.scrubbers.offline_ner import PLACE_NOUNS_AFTER
 from stillroom.plugins.scrubbers.organisations import ORG_TAILS
 
 SCORE = 0.8
@@ -328,8 +329,15 @@ PLACE_LEAD_BEFORE = regex.compile(
     r"(?i)\b(?:in|near|at|from|to|into|of|outside|across|around|towards?|throughout|via)[ \t]+(?:the[ \t]+)?$")
 
 
+# A possessive and a lower-case noun ("Ishikawa's tea bowls"): a person's, unless the noun is a place's own ("Jordan's king").
+POSSESSION_AFTER = regex.compile(r"['’]s[ \t]+(\p{Ll}+)")
+
+
 def _where_a_person_stands(text: str, start: int, end: int) -> bool:
-    return bool(SUBJECT_BEFORE.search(text, max(0, start - 8), start) and VERB_AFTER.match(text, end))
+    if not SUBJECT_BEFORE.search(text, max(0, start - 8), start):
+        return False
+    possession = POSSESSION_AFTER.match(text, end)
+    return bool(VERB_AFTER.match(text, end)) or possession is not None and possession.group(1) not in PLACE_NOUNS_AFTER
 
 
 # A word of a name, as a whole word: not inside a longer word or hyphenated name; a possessive may follow.
@@ -375,9 +383,10 @@ def repeated_names(text: str, spans: list[tuple[str, int, int, float]],
     ("Dies At 84\nAdaeze Nwankwo", "in the van. Piotr, 22,": the model runs an
     address across a line or a sentence's end), over those words. A word that is also a listed place ("Lima"
     of "Renata Lima") counts only where a person stands: opening a sentence or
-    a quotation's attribution, before a lower-case word ("Lima presented her
-    credentials", not "arrived in Lima"); there, a LOCATION span that is that
-    word alone becomes a PERSON too ("Oliveira will take office"). A LOCATION span that is a word no list
+    a quotation's attribution, before a lower-case word or a possessive and a
+    noun no place owns ("Lima presented her credentials", "Lima's tea bowls",
+    not "arrived in Lima" or "Lima's economy"); there, a LOCATION span that is
+    that word alone becomes a PERSON too ("Oliveira will take office"). A LOCATION span that is a word no list
     holds as a place becomes a PERSON wherever it stands ("found that Achterberg had misled": the model
     types a surname it does not know a place), unless a preposition that takes a place leads it
     ("in Achterberg"). A mention is evidence only through
