@@ -1,5 +1,5 @@
 """Names by the cue before them (titles, salutations, naming phrases, sign-offs), by shape (an initial and a
-name) and by script (other-script words in a Latin-script record): hand-written cases, not the benchmark's."""
+name, a romanised Korean name) and by script (other-script words in a Latin-script record): hand-written cases, not the benchmark's."""
 
 import pytest
 
@@ -31,6 +31,16 @@ def names(text):
     ("-- Ngozi Okonkwo-Adeyemi\nSent from my phone", ["Ngozi Okonkwo-Adeyemi"]),
 ])
 def test_a_name_after_a_cue_or_with_an_initial_is_found_in_any_script(text, expected):
+    assert names(text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Kim Min-jun beat Kim Tae-hyun 21-18 in Jakarta.", ["Kim Min-jun", "Kim Tae-hyun"]),
+    ("Son Heung-min scored twice.", ["Son Heung-min"]),
+    # not a Korean surname and a two-syllable given name: a longer word, a word inside another, English words
+    ("Kim Co-operative won; McKim Tae-hyun; Kimberly Ji-won; He Re-ran it; An Ex-con returns.", []),
+])
+def test_a_korean_name_in_its_own_order_is_found_by_its_shape(text, expected):
     assert names(text) == expected
 
 

@@ -16,6 +16,10 @@ the one to four name-like words right after such a cue:
   "Name:", a sign-off), and never a common English word;
 - surname particles ("da", "van der", "bin") between name words.
 
+Two shapes are a name with no cue: an initial and a capitalised word ("J.
+Tucker") and a romanised Korean name in its own order, a common surname and
+a hyphenated given name ("Kim Tae-hyun").
+
 Evidence of the cue, not of the words: scored 0.8, below a validated pattern
 (``precedence.py``) and resolved against the model by score. Only the
 accurate profile runs it: the residual scan must stay independent of it.
@@ -62,6 +66,13 @@ STRONG_PHRASES = frozenset({"my name is", "my name's", "name", "full name", "acc
 WORD = regex.compile(r"(?:\p{Lu}\.){1,3}|[\p{L}\p{M}][\p{L}\p{M}'’]*(?:-[\p{L}\p{M}][\p{L}\p{M}'’]*)*")
 # An initial and a capitalised word ("J. Tucker", "Я. Зайченко"): a name's shape with or without a cue.
 INITIAL_NAME = regex.compile(r"(?<![\w.])(?:\p{Lu}\.[ \t]?){1,2}\p{Lu}[\p{Ll}\p{M}'’]+(?:-\p{Lu}[\p{Ll}\p{M}]+)?")
+# A Korean name in its own order, romanised: a common surname, then a given name of two syllables joined by a
+# hyphen ("Kim Tae-hyun", "Park Ji-sung", "Son Heung-min"): a name's shape with or without a cue.
+KOREAN_SURNAMES = """Kim Lee Yi Park Pak Choi Choe Jung Jeong Chung Kang Cho Jo Yoon Yun Jang Chang Lim Han Seo
+    Shin Kwon Hwang Ahn Song Yoo Yu Hong Jeon Chun Ko Moon Mun Yang Son Bae Baek Nam Noh Roh Kwak Sung Cha Joo
+    Woo Min Ryu Jin Heo Gu Koo Ji Uhm Won Byun Gong Hyun Ham Yeo Chu Seong""".split()
+KOREAN_NAME = regex.compile(r"(?<![\p{L}\p{M}\p{N}.'’-])(?:" + "|".join(KOREAN_SURNAMES)
+                            + r")[ \t]+\p{Lu}\p{Ll}{1,4}-\p{Ll}{1,5}(?![\p{L}\p{M}\p{N}'’-])")
 # Words of a script other than Latin, one after another, in a record written mostly in Latin script.
 FOREIGN_RUN = regex.compile(r"(?:\p{Lu}\.)*[^\P{L}\p{Script=Latin}][\p{L}\p{M}'’-]*"
                             r"(?:[ \t](?:\p{Lu}\.)*[^\P{L}\p{Script=Latin}][\p{L}\p{M}'’-]*){0,3}")
@@ -111,7 +122,7 @@ class CueNameRecognizer(EntityRecognizer):
 
 def cue_names(text: str) -> list[tuple[int, int]]:
     """(start, end) of each name in ``text`` by a cue before it or by its shape. Pure."""
-    return sorted(set(_after_cues(text)) | set(_initials(text)))
+    return sorted(set(_after_cues(text)) | set(_initials(text)) | {m.span() for m in KOREAN_NAME.finditer(text)})
 
 
 def foreign_runs(text: str) -> list[tuple[int, int]]:
