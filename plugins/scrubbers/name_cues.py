@@ -67,12 +67,18 @@ WORD = regex.compile(r"(?:\p{Lu}\.){1,3}|[\p{L}\p{M}][\p{L}\p{M}'’]*(?:-[\p{L}
 # An initial and a capitalised word ("J. Tucker", "Я. Зайченко"): a name's shape with or without a cue.
 INITIAL_NAME = regex.compile(r"(?<![\w.])(?:\p{Lu}\.[ \t]?){1,2}\p{Lu}[\p{Ll}\p{M}'’]+(?:-\p{Lu}[\p{Ll}\p{M}]+)?")
 # A Korean name in its own order, romanised: a common surname, then a given name of two syllables joined by a
-# hyphen ("Kim Tae-hyun", "Park Ji-sung", "Son Heung-min"): a name's shape with or without a cue.
+# hyphen ("Kim Tae-hyun", "Park Ji-sung", "Son Heung-min"): a name's shape with or without a cue. "Park" after a
+# capitalised word is a place's ("Menlo Park", "Car Park").
 KOREAN_SURNAMES = """Kim Lee Yi Park Pak Choi Choe Jung Jeong Chung Kang Cho Jo Yoon Yun Jang Chang Lim Han Seo
     Shin Kwon Hwang Ahn Song Yoo Yu Hong Jeon Chun Ko Moon Mun Yang Son Bae Baek Nam Noh Roh Kwak Sung Cha Joo
     Woo Min Ryu Jin Heo Gu Koo Ji Uhm Won Byun Gong Hyun Ham Yeo Chu Seong""".split()
-KOREAN_NAME = regex.compile(r"(?<![\p{L}\p{M}\p{N}.'’-])(?:" + "|".join(KOREAN_SURNAMES)
-                            + r")[ \t]+\p{Lu}\p{Ll}{1,4}-\p{Ll}{1,5}(?![\p{L}\p{M}\p{N}'’-])")
+# A syllable as Korean is romanised (initial, vowel, final): "hyun", "jun", "won", "sung"; not "based", "up"-and-"off"
+# halves of English compounds ("Hong Kong-based", "Car Park Drop-off") nor a Thai island's "Pha-ngan".
+KOREAN_SYLLABLE = r"(?:kk|tt|pp|ss|jj|ch|[gkndtrlmbpsjhyw])?(?:yae|wae|yeo|ae|ya|eo|ye|wa|oe|yo|wo|we|wi|yu|eu|ui|oo|ee|[aeoui])(?:ng|[nklmpt])?"
+KOREAN_NAME = regex.compile(
+    r"(?<![\p{L}\p{M}\p{N}.'’-])(?:(?<!\p{Lu}[\p{L}\p{M}]*[ \t]+)Park|"
+    + "|".join(name for name in KOREAN_SURNAMES if name != "Park") + r")[ \t]+"
+    rf"(?-i:\p{{Lu}})(?i:{KOREAN_SYLLABLE})-(?-i:{KOREAN_SYLLABLE})(?![\p{{L}}\p{{M}}\p{{N}}'’-])")
 # Words of a script other than Latin, one after another, in a record written mostly in Latin script.
 FOREIGN_RUN = regex.compile(r"(?:\p{Lu}\.)*[^\P{L}\p{Script=Latin}][\p{L}\p{M}'’-]*"
                             r"(?:[ \t](?:\p{Lu}\.)*[^\P{L}\p{Script=Latin}][\p{L}\p{M}'’-]*){0,3}")
@@ -337,18 +343,22 @@ VERB_AFTER = regex.compile(r"[ \t]+\p{Ll}")
 
 # A preposition that puts a place after it ("in Achterberg", "from the Ruhr").
 PLACE_LEAD_BEFORE = regex.compile(
-    r"(?i)\b(?:in|near|at|from|to|into|of|outside|across|around|towards?|throughout|via)[ \t]+(?:the[ \t]+)?$")
+    r"(?i)\b(?:in|near|at|from|to|into|of|outside|across|around|towards?|throughout|through|via|between|"
+    r"north|south|east|west|northern|southern|eastern|western|central)[ \t]+(?:the[ \t]+)?$")
 
 
-# A possessive and a lower-case noun ("Ishikawa's tea bowls"): a person's, unless the noun is a place's own ("Jordan's king").
+# A possessive and a lower-case noun ("Ishikawa's tea bowls"): a person's, unless the noun is a place's own ("Jordan's
+# king", "Paris's mayor") or the "'s" is "has" or "is" ("Georgia's been hit").
 POSSESSION_AFTER = regex.compile(r"['’]s[ \t]+(\p{Ll}+)")
+PLACE_OWNS = PLACE_NOUNS_AFTER | frozenset("""governor mayor government foreign prime minister ministry army police
+    people museums streets city state national largest biggest oldest team squad council been got""".split())
 
 
 def _where_a_person_stands(text: str, start: int, end: int) -> bool:
     if not SUBJECT_BEFORE.search(text, max(0, start - 8), start):
         return False
     possession = POSSESSION_AFTER.match(text, end)
-    return bool(VERB_AFTER.match(text, end)) or possession is not None and possession.group(1) not in PLACE_NOUNS_AFTER
+    return bool(VERB_AFTER.match(text, end)) or possession is not None and possession.group(1) not in PLACE_OWNS
 
 
 # A word of a name, as a whole word: not inside a longer word or hyphenated name; a possessive may follow.
@@ -378,6 +388,16 @@ def _name_in_address(text: str, span: tuple[str, int, int, float], parts: dict[s
     return ("PERSON", first.start(), last.end(), score)
 
 
+# Between two places named together: "Totnes, Devon", "Newcastle and Hexham", "Clapham, Brixton and Balham".
+COORDINATED = regex.compile(r"[ \t]*,[ \t]*(?:(?:and|or)[ \t]+)?|[ \t]+(?:and|or|&)[ \t]+")
+
+
+def _beside_a_place(text: str, span: tuple[str, int, int, float], spans: list[tuple[str, int, int, float]]) -> bool:
+    return any(other[0] == "LOCATION" and other is not span and (
+        other[2] <= span[1] and COORDINATED.fullmatch(text, other[2], span[1])
+        or span[2] <= other[1] and COORDINATED.fullmatch(text, span[2], other[1])) for other in spans)
+
+
 def repeated_names(text: str, spans: list[tuple[str, int, int, float]],
                    lists: Gazetteers) -> list[tuple[str, int, int, float]]:
     """``spans`` with a PERSON over each mention, alone, of a word of a full name that a PERSON span holds.
@@ -400,7 +420,8 @@ def repeated_names(text: str, spans: list[tuple[str, int, int, float]],
     that word alone becomes a PERSON too ("Oliveira will take office"). A LOCATION span that is a word no list
     holds as a place becomes a PERSON wherever it stands ("found that Achterberg had misled": the model
     types a surname it does not know a place), unless a preposition that takes a place leads it
-    ("in Achterberg"). A mention is evidence only through
+    ("in Achterberg", "north Devon") or another place stands beside it ("Totnes, Devon", "between Newcastle
+    and Hexham"). A mention is evidence only through
     the name it repeats: scored as an opening name. Pure.
     """
     parts: dict[str, bool] = {}  # word -> also a listed place
@@ -416,7 +437,7 @@ def repeated_names(text: str, spans: list[tuple[str, int, int, float]],
     found = [("PERSON", *span[1:]) if text[span[1]:span[2]] in parts and (
         span[0] == "STREET_ADDRESS" or span[0] == "LOCATION" and (
             not parts[text[span[1]:span[2]]] and not PLACE_LEAD_BEFORE.search(text, max(0, span[1] - 16), span[1])
-            or _where_a_person_stands(text, span[1], span[2])))
+            and not _beside_a_place(text, span, spans) or _where_a_person_stands(text, span[1], span[2])))
         else _name_in_address(text, span, parts) if span[0] == "STREET_ADDRESS" else span for span in spans]
     for word, place in sorted(parts.items()):
         for mention in _mention(word).finditer(text):

@@ -64,7 +64,7 @@ def apply(text: str, validated: list[Found], guesses: list[Found]) -> list[Found
             continue
         at = span[1]
         for start, end in [*blocking, (span[2], span[2])]:
-            piece = _trimmed(text, at, min(start, span[2]))
+            piece = trimmed(text, at, min(start, span[2]))
             if piece is not None:
                 kept.append((span[0], *piece, span[3]))
             at = max(at, end)
@@ -86,7 +86,7 @@ def _overlap(a: Found, b: Found) -> bool:
     return a[1] < b[2] and b[1] < a[2]
 
 
-def _trimmed(text: str, start: int, end: int) -> tuple[int, int] | None:
+def trimmed(text: str, start: int, end: int) -> tuple[int, int] | None:
     while start < end and text[start] in EDGE:
         start += 1
     while end > start and text[end - 1] in EDGE:

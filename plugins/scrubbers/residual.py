@@ -83,7 +83,7 @@ class ResidualDetector:
             spans.extend(s for s in model_spans if s[0] in MODEL_ENTITIES and s[3] >= self.config.threshold)
         # a handle counts only where the scrub was asked for handles: it was left in the text on purpose otherwise
         usernames = self.config.entities is None or "USERNAME" in self.config.entities
-        return [resolve(spans + [s for s in shapes(text) if usernames or s[0] != "USERNAME"])
+        return [resolve(text, spans + [s for s in shapes(text) if usernames or s[0] != "USERNAME"])
                 for text, spans in zip(texts, found)]
 
 
