@@ -45,9 +45,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 # the shared Banking77 sample sits beside the checkout (or beside the folder of worktrees)
 BANKING77 = next((p / "shared" / "data" / "banking77" / "train.csv" for p in ROOT.parents
-                  if (p / "shared" / "data" / "banking77" / "train.csv").is_file()), ROOT.parent / "shared")
+                  if (p / "shared" / "data" / "banking77" / "train.csv").is_file()),
+                 ROOT.parent / "shared" / "data" / "banking77" / "train.csv")
 DEV_SETS = ("people", "articles", "prose", "context", "social", "support")
-CARRIED = ("config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt", "LICENSE")
 TEMPERATURE = 2.0
 
 
@@ -138,6 +138,8 @@ def export_onnx(student, source: Path, out: Path) -> Path:
     """``student`` as a float32 ONNX directory the scrubber loads (``ner: {path, kind: onnx}``)."""
     import torch
 
+    from stillroom.plugins.scrubbers.model_port import CARRIED
+
     (out / "onnx").mkdir(parents=True)
     for name in CARRIED:
         if (source / name).is_file():
@@ -158,8 +160,10 @@ def dev_recall(model: Path | None, sets: tuple[str, ...]) -> dict[str, Any]:
     scores = {}
     for name in sets:
         command = [sys.executable, str(ROOT / "benchmarks" / f"pii_dev_{name}.py"), "--part", "all"]
-        done = subprocess.run([*command, *(["--ner", str(model)] if model else [])], capture_output=True, text=True,
-                              check=True)
+        done = subprocess.run([*command, *(["--ner", str(model)] if model else [])], capture_output=True, text=True)
+        if done.returncode != 0:
+            raise SystemExit(f"scrubber_distil: pii_dev_{name}.py failed (exit {done.returncode}): "
+                             f"{done.stderr.strip().splitlines()[-1:]}")
         result = json.loads(done.stdout)
         person = result["per_entity"].get("PERSON", {})
         scores[name] = {"recall": result["overall"]["recall"], "precision": result["overall"]["precision"],

@@ -365,7 +365,6 @@ def scrub(
             typer.echo(line)
 
 
-
 @app.command("ner-export")
 def ner_export(
     out: Annotated[Path, typer.Option("--out", help="A new directory for the model (it must not exist).")],
@@ -382,6 +381,7 @@ def ner_export(
     if as_json:
         return emit_json({"ok": True, "out": written, **provenance})
     typer.echo(f"wrote {written} (from {provenance['ported_from']}, {provenance['sha256']})")
+
 
 # -- runs ------------------------------------------------------------------------
 

@@ -12,6 +12,8 @@ import pytest
 from stillroom.artifacts import ArtifactStore
 from stillroom.components import Context
 from stillroom.errors import ConfigError
+from stillroom.plugins.scrubbers import model_port
+from stillroom.plugins.scrubbers.evaluation import labelled_corpus
 from stillroom.plugins.scrubbers.model_ner import builtin_model_dir
 from stillroom.plugins.scrubbers.model_port import _sha256, dequantize_4bit, to_transformers
 from stillroom.plugins.scrubbers.presidio import PresidioScrubber
@@ -54,9 +56,10 @@ def test_the_scrubber_finds_the_same_spans_with_the_ported_model_as_with_the_pac
     ctx = Context(workspace=tmp_path, artifacts=ArtifactStore(tmp_path / "artifacts"))
     packaged = PresidioScrubber({"workers": 1}, ctx)
     own = PresidioScrubber({"workers": 1, "ner": {"path": str(ported), "kind": "hf-token-classification"}}, ctx)
-    found = packaged.find(TEXTS)
-    assert sum(len(spans) for spans in found) >= 12  # not vacuous: names, addresses, numbers
-    assert own.find(TEXTS) == found
+    texts = TEXTS + [item.text for item in labelled_corpus(200, seed=5)]
+    found = packaged.find(texts)
+    assert sum(len(spans) for spans in found) >= 250  # not vacuous: names, addresses, numbers
+    assert own.find(texts) == found
     assert own.model_digest() != packaged.model_digest()  # the evidence names the model that ran
 
 
@@ -79,6 +82,17 @@ def test_a_model_whose_weights_do_not_fit_its_config_is_refused_and_nothing_is_w
     with pytest.raises(ConfigError, match=r"do not match a BERT token classifier \(missing \[\], unknown \['bert.encoder.layer.4"):
         to_transformers(model, tmp_path / "out")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+
+
+def test_a_port_that_fails_after_writing_leaves_no_directory_and_no_staging_behind(tmp_path, monkeypatch):
+    def fails(path):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(model_port, "_sha256", fails)  # after the weights and tokenizer are written
+    (tmp_path / "out.partial").mkdir()  # a user's own directory of that name is never touched
+    with pytest.raises(OSError, match="disk full"):
+        to_transformers(builtin_model_dir(), tmp_path / "out")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.partial"]
 
 
 def test_ner_export_on_an_existing_directory_exits_2_with_one_line_and_writes_nothing(tmp_path):

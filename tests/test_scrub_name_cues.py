@@ -37,12 +37,14 @@ def test_a_name_after_a_cue_or_with_an_initial_is_found_in_any_script(text, expe
 
 
 @pytest.mark.parametrize(("text", "expected"), [
-    ("Kim Min-jun beat Kim Tae-hyun 21-18 in Jakarta.", ["Kim Min-jun", "Kim Tae-hyun"]),
-    ("Son Heung-min scored twice.", ["Son Heung-min"]),
-    # not a Korean surname and a two-syllable given name: a longer word, a word inside another, English words
-    ("Kim Co-operative won; McKim Tae-hyun; Kimberly Ji-won; He Re-ran it; An Ex-con returns.", []),
-    # halves no Korean syllable makes, and "Park" after a place's first word
-    ("The Hong Kong-based lender; Yu Gi-oh cards; Ko Pha-ngan; our Menlo Park Pop-up; the Car Park Drop-off.", []),
+    ("Kim Min-jun beat Kim Tae-Hyun 21-18 in Jakarta.", ["Kim Min-jun", "Kim Tae-Hyun"]),
+    ("Son Heung-min's goal came late.", ["Son Heung-min"]),
+    ("President Park Geun-hye met Coach Park Hang-seo.", ["Park Geun-hye", "Park Hang-seo"]),
+    # a listed surname inside a longer word, or no listed surname before the hyphenated word
+    ("McKim Tae-hyun; Kimberly Ji-won; He Re-ran it; An Ex-con returns.", []),
+    # listed surnames before halves no Korean syllable makes, and "Park" after a place's first word
+    ("Kim Co-operative; the Hong Kong-based lender; Yu Gi-oh cards; Ko Pha-ngan; Son Walk-in; Lee Drop-off; "
+     "our Menlo Park Pop-up; the Car Park Set-up.", []),
 ])
 def test_a_korean_name_in_its_own_order_is_found_by_its_shape(text, expected):
     assert names(text) == expected

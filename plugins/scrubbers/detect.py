@@ -205,15 +205,7 @@ def resolve(text: str, found: list[Found]) -> list[Found]:
     kept: list[Found] = []
     for span in sorted(outer, key=lambda s: (-s[3], -(s[2] - s[1]), s[1])):
         blocking = sorted((k[1], k[2]) for k in kept if k[1] < span[2] and span[1] < k[2])
-        if not blocking:
-            kept.append(span)
-            continue
-        at = span[1]
-        for start, end in [*blocking, (span[2], span[2])]:
-            piece = precedence.trimmed(text, at, min(start, span[2]))
-            if piece is not None:
-                kept.append((span[0], *piece, span[3]))
-            at = max(at, end)
+        kept.extend(precedence.remainders(text, span, blocking) if blocking else [span])
     return sorted(kept, key=lambda s: s[1])
 
 

@@ -13,9 +13,14 @@ writes a directory that ``ner: {path, kind: hf-token-classification}`` loads:
 the ONNX file and its sha256. Torch can train from it (a student initialised
 from some of its layers); nothing about the model changes.
 
-A weight this module does not account for (an unknown node holding an
-initializer, a parameter the ONNX file lacks) stops the port with a
-``ConfigError`` naming it, rather than leaving a layer at random values.
+A parameter the config expects and the ONNX file lacks, a weight the file
+holds and the config does not expect, a weight of another shape, and a
+quantization this module does not read (not 4-bit, float zero points) stop
+the port with a ``ConfigError``, rather than leave a layer at random values.
+The weights are read by the names the exporter gave them; a BERT exported
+with other layouts (a float ``MatMul`` holding a transposed weight) is not
+this module's input, and the parity check (``tests/test_model_port.py``:
+logits against ONNX Runtime's) is what shows a port is right.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -39,17 +45,16 @@ def to_transformers(onnx_dir: Path, out: Path) -> Path:
 
     ``out`` must not exist; it appears whole or not at all.
     """
-    import torch
-    from transformers import BertConfig, BertForTokenClassification
-    from transformers.utils import logging as transformers_logging
-
-    transformers_logging.disable_progress_bar()  # one small file: a bar would only clutter the command's output
-
     if out.exists():
         raise ConfigError(f"model port: {str(out)!r} already exists; name a new directory")
     onnx_files = sorted(onnx_dir.rglob("*.onnx"))
     if not (onnx_dir / "config.json").is_file() or len(onnx_files) != 1:
         raise ConfigError(f"model port: {str(onnx_dir)!r} must hold config.json and exactly one .onnx file")
+    import torch
+    from transformers import BertConfig, BertForTokenClassification
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()  # one small file: a bar would only clutter the command's output
     config = BertConfig.from_pretrained(str(onnx_dir), local_files_only=True)
     if config.model_type != "bert":
         raise ConfigError(f"model port: only BERT token classifiers are ported, and {str(onnx_dir)!r} holds a "
@@ -67,8 +72,9 @@ def to_transformers(onnx_dir: Path, out: Path) -> Path:
             raise ConfigError(f"model port: weight {name} has shape {tuple(value.shape)}, "
                               f"the config says {tuple(expected[name].shape)}")
     model.load_state_dict({name: torch.from_numpy(value) for name, value in weights.items()}, strict=False)
-    staging = out.with_name(out.name + ".partial")
-    shutil.rmtree(staging, ignore_errors=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # A directory of its own beside ``out``: never one a user made, and never another export's.
+    staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".partial"))
     try:
         model.save_pretrained(str(staging), safe_serialization=True)
         for name in CARRIED:
@@ -104,11 +110,15 @@ def onnx_weights(onnx_file: Path) -> dict[str, Any]:
             weights[name] = dequantize_4bit(packed, scales, zero_points, **attributes)
             used.update(node.input[1:4])
         elif node.op_type == "DequantizeLinear" and node.input[1].endswith(".weight_scale"):
+            # An embedding table's 8-bit values; the graph gathers rows from them and dequantizes the rows.
             name = node.input[1].removesuffix("_scale")
-            quantized, scale, zero = (initializers[name + "_quantized"], initializers[node.input[1]],
-                                      initializers[node.input[2]])
-            weights[name] = ((quantized.astype(np.float32) - zero.astype(np.float32)) * scale).astype(np.float32)
-            used.update({name + "_quantized", node.input[1], node.input[2]})
+            quantized = initializers.get(name + "_quantized")
+            if quantized is None:
+                raise ConfigError(f"model port: the 8-bit table for {name} is not in the ONNX file")
+            zero_name = node.input[2] if len(node.input) > 2 else ""
+            zero = initializers[zero_name].astype(np.float32) if zero_name else np.float32(0)
+            weights[name] = ((quantized.astype(np.float32) - zero) * initializers[node.input[1]]).astype(np.float32)
+            used.update({name + "_quantized", node.input[1], zero_name})
     for name, value in initializers.items():
         if name not in used and (name.startswith("bert.") or name.startswith("classifier.")):
             weights[name] = value.astype(np.float32)
@@ -126,6 +136,9 @@ def dequantize_4bit(packed: Any, scales: Any, zero_points: Any, *, K: int, N: in
 
     if bits != 4:
         raise ConfigError(f"model port: only 4-bit MatMulNBits weights are ported, not {bits}-bit")
+    if zero_points is not None and zero_points.dtype != np.uint8:
+        raise ConfigError("model port: MatMulNBits zero points must be packed 4-bit values, not "
+                          f"{zero_points.dtype} (this module does not read float zero points)")
     blocks = -(-K // block_size)
     values = np.stack([packed & 0x0F, packed >> 4], axis=-1).reshape(N, blocks, block_size).astype(np.float32)
     if zero_points is None:

@@ -32,7 +32,7 @@ from presidio_analyzer import AnalysisExplanation, EntityRecognizer, RecognizerR
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from stillroom.plugins.scrubbers.gazetteer import Gazetteers, ascii_folded, place_key
-from stillroom.plugins.scrubbers.offline_ner import PLACE_NOUNS_AFTER
+from stillroom.plugins.scrubbers.offline_ner import PLACE_LEADS, PLACE_NOUNS_AFTER
 from stillroom.plugins.scrubbers.organisations import ORG_TAILS
 
 SCORE = 0.8
@@ -67,18 +67,34 @@ WORD = regex.compile(r"(?:\p{Lu}\.){1,3}|[\p{L}\p{M}][\p{L}\p{M}'’]*(?:-[\p{L}
 # An initial and a capitalised word ("J. Tucker", "Я. Зайченко"): a name's shape with or without a cue.
 INITIAL_NAME = regex.compile(r"(?<![\w.])(?:\p{Lu}\.[ \t]?){1,2}\p{Lu}[\p{Ll}\p{M}'’]+(?:-\p{Lu}[\p{Ll}\p{M}]+)?")
 # A Korean name in its own order, romanised: a common surname, then a given name of two syllables joined by a
-# hyphen ("Kim Tae-hyun", "Park Ji-sung", "Son Heung-min"): a name's shape with or without a cue. "Park" after a
-# capitalised word is a place's ("Menlo Park", "Car Park").
+# hyphen ("Kim Tae-hyun", "Park Ji-sung", "Son Heung-min's"): a name's shape with or without a cue.
 KOREAN_SURNAMES = """Kim Lee Yi Park Pak Choi Choe Jung Jeong Chung Kang Cho Jo Yoon Yun Jang Chang Lim Han Seo
     Shin Kwon Hwang Ahn Song Yoo Yu Hong Jeon Chun Ko Moon Mun Yang Son Bae Baek Nam Noh Roh Kwak Sung Cha Joo
     Woo Min Ryu Jin Heo Gu Koo Ji Uhm Won Byun Gong Hyun Ham Yeo Chu Seong""".split()
-# A syllable as Korean is romanised (initial, vowel, final): "hyun", "jun", "won", "sung"; not "based", "up"-and-"off"
-# halves of English compounds ("Hong Kong-based", "Car Park Drop-off") nor a Thai island's "Pha-ngan".
+# A syllable as Korean is romanised (initial, vowel, final): "hyun", "jun", "won", "sung"; not "based", "opens" or
+# "off" of English compounds ("Hong Kong-based", "Car Park Drop-off"), nor a Thai island's "Pha-ngan". Some
+# English compounds are Korean syllables too ("Son Re-run"): those are over-masked, never a name left.
 KOREAN_SYLLABLE = r"(?:kk|tt|pp|ss|jj|ch|[gkndtrlmbpsjhyw])?(?:yae|wae|yeo|ae|ya|eo|ye|wa|oe|yo|wo|we|wi|yu|eu|ui|oo|ee|[aeoui])(?:ng|[nklmpt])?"
 KOREAN_NAME = regex.compile(
-    r"(?<![\p{L}\p{M}\p{N}.'’-])(?:(?<!\p{Lu}[\p{L}\p{M}]*[ \t]+)Park|"
-    + "|".join(name for name in KOREAN_SURNAMES if name != "Park") + r")[ \t]+"
-    rf"(?-i:\p{{Lu}})(?i:{KOREAN_SYLLABLE})-(?-i:{KOREAN_SYLLABLE})(?![\p{{L}}\p{{M}}\p{{N}}'’-])")
+    r"(?<![\p{L}\p{M}\p{N}.'’-])(?:" + "|".join(KOREAN_SURNAMES) + r")[ \t]+"
+    rf"(?-i:\p{{Lu}})(?i:{KOREAN_SYLLABLE})-(?i:{KOREAN_SYLLABLE})(?=['’]s\b|[^\p{{L}}\p{{M}}\p{{N}}'’-]|$)")
+# "Park" after a capitalised word is a place's ("Menlo Park", "Car Park"), unless the word is a title or a role.
+ROLE_WORDS = frozenset("""president coach minister chairman chairwoman captain ceo director manager striker
+    midfielder defender actor actress singer rapper star player leader governor mayor senator judge""".split())
+PREVIOUS_WORD = regex.compile(r"(\p{Lu}[\p{L}\p{M}]*)\.?[ \t]+$")
+
+
+def _korean_names(text: str) -> list[tuple[int, int]]:
+    spans = []
+    for match in KOREAN_NAME.finditer(text):
+        before = PREVIOUS_WORD.search(text, max(0, match.start() - 40), match.start())
+        if match.group().startswith("Park") and before is not None \
+                and before.group(1).lower() not in TITLE_WORDS | ROLE_WORDS:
+            continue
+        spans.append(match.span())
+    return spans
+
+
 # Words of a script other than Latin, one after another, in a record written mostly in Latin script.
 FOREIGN_RUN = regex.compile(r"(?:\p{Lu}\.)*[^\P{L}\p{Script=Latin}][\p{L}\p{M}'’-]*"
                             r"(?:[ \t](?:\p{Lu}\.)*[^\P{L}\p{Script=Latin}][\p{L}\p{M}'’-]*){0,3}")
@@ -128,7 +144,7 @@ class CueNameRecognizer(EntityRecognizer):
 
 def cue_names(text: str) -> list[tuple[int, int]]:
     """(start, end) of each name in ``text`` by a cue before it or by its shape. Pure."""
-    return sorted(set(_after_cues(text)) | set(_initials(text)) | {m.span() for m in KOREAN_NAME.finditer(text)})
+    return sorted(set(_after_cues(text)) | set(_initials(text)) | set(_korean_names(text)))
 
 
 def foreign_runs(text: str) -> list[tuple[int, int]]:
@@ -341,14 +357,14 @@ SUBJECT_BEFORE = regex.compile(r"""(?:^|\n|[.!?]["”’)]?[ \t]+|["“‘(]|,["
 VERB_AFTER = regex.compile(r"[ \t]+\p{Ll}")
 
 
-# A preposition that puts a place after it ("in Achterberg", "from the Ruhr").
-PLACE_LEAD_BEFORE = regex.compile(
-    r"(?i)\b(?:in|near|at|from|to|into|of|outside|across|around|towards?|throughout|through|via|between|"
-    r"north|south|east|west|northern|southern|eastern|western|central)[ \t]+(?:the[ \t]+)?$")
+# A word that puts a place after it ("in Achterberg", "from the Ruhr", "north Devon").
+PLACE_LEAD_WORDS = PLACE_LEADS | frozenset("""at into of through between north south east west northern southern
+    eastern western central""".split())
+PLACE_LEAD_BEFORE = regex.compile(r"(?i)\b(?:" + "|".join(sorted(PLACE_LEAD_WORDS)) + r")[ \t]+(?:the[ \t]+)?$")
 
 
 # A possessive and a lower-case noun ("Ishikawa's tea bowls"): a person's, unless the noun is a place's own ("Jordan's
-# king", "Paris's mayor") or the "'s" is "has" or "is" ("Georgia's been hit").
+# king", "Paris's mayor") or the word after is "been" or "got" (the "'s" is "has": "Georgia's been hit").
 POSSESSION_AFTER = regex.compile(r"['’]s[ \t]+(\p{Ll}+)")
 PLACE_OWNS = PLACE_NOUNS_AFTER | frozenset("""governor mayor government foreign prime minister ministry army police
     people museums streets city state national largest biggest oldest team squad council been got""".split())

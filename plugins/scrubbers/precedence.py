@@ -59,16 +59,20 @@ def apply(text: str, validated: list[Found], guesses: list[Found]) -> list[Found
     for span in guesses:
         blocking = sorted((w[1], w[2]) for w in winners
                           if w[0] != span[0] and _overlap(w, span) and not _national_phone_vs_id(text, w, span))
-        if not blocking:
-            kept.append(span)
-            continue
-        at = span[1]
-        for start, end in [*blocking, (span[2], span[2])]:
-            piece = trimmed(text, at, min(start, span[2]))
-            if piece is not None:
-                kept.append((span[0], *piece, span[3]))
-            at = max(at, end)
+        kept.extend(remainders(text, span, blocking) if blocking else [span])
     return kept
+
+
+def remainders(text: str, span: Found, blocking: list[tuple[int, int]]) -> list[Found]:
+    """The pieces of ``span`` outside the sorted ``blocking`` stretches, trimmed; a piece of no letter or digit is none."""
+    pieces: list[Found] = []
+    at = span[1]
+    for start, end in [*blocking, (span[2], span[2])]:
+        piece = trimmed(text, at, min(start, span[2]))
+        if piece is not None:
+            pieces.append((span[0], *piece, span[3]))
+        at = max(at, end)
+    return pieces
 
 
 def _national_phone_vs_id(text: str, winner: Found, guess: Found) -> bool:

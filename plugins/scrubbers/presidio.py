@@ -303,7 +303,9 @@ def _init_worker(config: DetectorConfig) -> None:
     global _WORKER_CONFIG
     _WORKER_CONFIG = config
     _local_detector(config)
-    # The detector lives as long as the worker: its objects leave the collector's generations for good.
+    # The detector lives as long as the worker: what loading it left in cycles is collected, and the rest leaves
+    # the collector's generations for good.
+    gc.collect()
     gc.freeze()
 
 
