@@ -15,7 +15,8 @@ from stillroom.errors import ConfigError
 from stillroom.plugins.scrubbers import model_port
 from stillroom.plugins.scrubbers.evaluation import labelled_corpus
 from stillroom.plugins.scrubbers.model_ner import builtin_model_dir
-from stillroom.plugins.scrubbers.model_port import _sha256, dequantize_4bit, to_transformers
+from stillroom.artifacts import sha256_file
+from stillroom.plugins.scrubbers.model_port import dequantize_4bit, to_transformers
 from stillroom.plugins.scrubbers.presidio import PresidioScrubber
 
 TEXTS = [
@@ -49,7 +50,7 @@ def test_the_port_gives_onnx_runtimes_logits_and_keeps_licence_and_provenance(po
     assert (ours.argmax(-1) == theirs.argmax(-1))[real].all()
     assert (ported / "LICENSE").read_bytes() == (builtin_model_dir() / "LICENSE").read_bytes()
     provenance = json.loads((ported / "PROVENANCE.json").read_text())
-    assert provenance["sha256"] == _sha256(onnx_file) and provenance["ported_from"] == onnx_file.name
+    assert provenance["sha256"] == "sha256:" + sha256_file(onnx_file) and provenance["ported_from"] == onnx_file.name
 
 
 def test_the_scrubber_finds_the_same_spans_with_the_ported_model_as_with_the_packaged_one(ported, tmp_path):
@@ -88,7 +89,7 @@ def test_a_port_that_fails_after_writing_leaves_no_directory_and_no_staging_behi
     def fails(path):
         raise OSError("disk full")
 
-    monkeypatch.setattr(model_port, "_sha256", fails)  # after the weights and tokenizer are written
+    monkeypatch.setattr(model_port, "sha256_file", fails)  # after the weights and tokenizer are written
     (tmp_path / "out.partial").mkdir()  # a user's own directory of that name is never touched
     with pytest.raises(OSError, match="disk full"):
         to_transformers(builtin_model_dir(), tmp_path / "out")

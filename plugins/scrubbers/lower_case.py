@@ -45,8 +45,10 @@ LOWER_WORD = regex.compile(r"\p{Ll}+")
 GIVEN_AND_SURNAMES = regex.compile(ALONE_BEFORE + r"(\p{Ll}{3,})(?:[ \t]+\p{Ll}+){1,2}" + ALONE_AFTER)
 LARGE_PLACE = 0.6  # gazetteer.py's prior for a country, a region or a city of 100,000 people or more
 NAME_SCORE = 0.7
-# Between two places named together: "brazil vs argentina", "bali or phuket", "lagos & accra", "lagos/abuja".
-COORDINATED = regex.compile(r"[ \t]*(?:,|/|&|\+)[ \t]*|[ \t]+(?:vs\.?|v\.?|versus|or|and)[ \t]+", regex.IGNORECASE)
+# Between two places named together: "brazil vs argentina", "bali or phuket", "lagos & accra", "lagos/abuja",
+# "Clapham, Brixton, and Balham".
+COORDINATED = regex.compile(r"[ \t]*(?:,|/|&|\+)[ \t]*(?:(?:and|or)[ \t]+)?|[ \t]+(?:vs\.?|v\.?|versus|or|and)[ \t]+",
+                            regex.IGNORECASE)
 LEAD_WINDOW = 40  # characters before a place in which its preposition is looked for
 
 

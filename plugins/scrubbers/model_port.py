@@ -25,13 +25,13 @@ logits against ONNX Runtime's) is what shows a port is right.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
 
+from stillroom.artifacts import sha256_file
 from stillroom.errors import ConfigError
 
 # Copied beside the weights when present: what the tokenizer and the licence need.
@@ -80,7 +80,7 @@ def to_transformers(onnx_dir: Path, out: Path) -> Path:
         for name in CARRIED:
             if (onnx_dir / name).is_file():
                 shutil.copy2(onnx_dir / name, staging / name)
-        provenance = {"ported_from": onnx_files[0].name, "sha256": _sha256(onnx_files[0]),
+        provenance = {"ported_from": onnx_files[0].name, "sha256": "sha256:" + sha256_file(onnx_files[0]),
                       "method": "4-bit MatMulNBits and 8-bit embeddings dequantized to float32 "
                                 "(stillroom.plugins.scrubbers.model_port)"}
         (staging / "PROVENANCE.json").write_text(json.dumps(provenance, indent=2) + "\n", encoding="utf-8")
@@ -160,10 +160,3 @@ def _parameter(node_name: str, suffix: str) -> str:
 def _buffers(model: Any) -> set[str]:
     return {name for name, _ in model.named_buffers()}
 
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return "sha256:" + digest.hexdigest()

@@ -32,6 +32,7 @@ from presidio_analyzer import AnalysisExplanation, EntityRecognizer, RecognizerR
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from stillroom.plugins.scrubbers.gazetteer import Gazetteers, ascii_folded, place_key
+from stillroom.plugins.scrubbers.lower_case import COORDINATED
 from stillroom.plugins.scrubbers.offline_ner import PLACE_LEADS, PLACE_NOUNS_AFTER
 from stillroom.plugins.scrubbers.organisations import ORG_TAILS
 
@@ -402,10 +403,6 @@ def _name_in_address(text: str, span: tuple[str, int, int, float], parts: dict[s
             or not ADDRESS_LEFTOVER.fullmatch(text, last.end(), end):
         return span
     return ("PERSON", first.start(), last.end(), score)
-
-
-# Between two places named together: "Totnes, Devon", "Newcastle and Hexham", "Clapham, Brixton and Balham".
-COORDINATED = regex.compile(r"[ \t]*,[ \t]*(?:(?:and|or)[ \t]+)?|[ \t]+(?:and|or|&)[ \t]+")
 
 
 def _beside_a_place(text: str, span: tuple[str, int, int, float], spans: list[tuple[str, int, int, float]]) -> bool:

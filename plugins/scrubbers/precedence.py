@@ -68,7 +68,7 @@ def remainders(text: str, span: Found, blocking: list[tuple[int, int]]) -> list[
     pieces: list[Found] = []
     at = span[1]
     for start, end in [*blocking, (span[2], span[2])]:
-        piece = trimmed(text, at, min(start, span[2]))
+        piece = _trimmed(text, at, min(start, span[2]))
         if piece is not None:
             pieces.append((span[0], *piece, span[3]))
         at = max(at, end)
@@ -90,7 +90,7 @@ def _overlap(a: Found, b: Found) -> bool:
     return a[1] < b[2] and b[1] < a[2]
 
 
-def trimmed(text: str, start: int, end: int) -> tuple[int, int] | None:
+def _trimmed(text: str, start: int, end: int) -> tuple[int, int] | None:
     while start < end and text[start] in EDGE:
         start += 1
     while end > start and text[end - 1] in EDGE:
